@@ -1,0 +1,135 @@
+# calcspec: plain GNU make.  `make demo` and `make check` are the two
+# commands of the README; both install missing Debian packages first.
+
+VERSION   := 0.1.0
+SOVERSION := 0
+PREFIX    ?= /usr/local
+DESTDIR   ?=
+LIBDIR    ?= $(PREFIX)/lib
+BUILD     ?= build
+CC        ?= cc
+CFLAGS    ?= -O2 -g
+SHARED    ?= $(abspath ../shared)
+
+# Debian packages needed to build and test (checked by `make deps`).
+DEB_PKGS := gcc make pkg-config libfftw3-dev liblapacke-dev libopenblas-dev \
+            libxml2-dev libjansson-dev libcmocka-dev
+PKGS     := fftw3 lapacke openblas libxml-2.0 jansson
+
+PKG_CFLAGS = $(shell pkg-config --cflags $(PKGS))
+PKG_LIBS   = $(shell pkg-config --libs $(PKGS))
+CS_CFLAGS  = -std=c11 -D_POSIX_C_SOURCE=200809L -Wall -Wextra -Wshadow \
+             -Iinclude -Isrc -fPIC -fvisibility=hidden $(PKG_CFLAGS) $(SAN)
+LDLIBS     = $(PKG_LIBS) -lm -lpthread
+
+LIB_SRC  := $(sort $(wildcard src/*.c))
+CLI_SRC  := $(sort $(wildcard src/cli/*.c))
+TEST_SRC := $(sort $(wildcard tests/test_*.c))
+LIB_OBJ  := $(LIB_SRC:src/%.c=$(BUILD)/obj/%.o)
+CLI_OBJ  := $(CLI_SRC:src/cli/%.c=$(BUILD)/obj/cli/%.o)
+TESTS    := $(TEST_SRC:tests/%.c=$(BUILD)/tests/%)
+
+STATIC   := $(BUILD)/libcalcspec.a
+SONAME   := libcalcspec.so.$(SOVERSION)
+SHLIB    := $(BUILD)/libcalcspec.so.$(VERSION)
+BIN      := $(BUILD)/calcspec
+
+.PHONY: all deps check test demo bench install uninstall asan clean
+.DEFAULT_GOAL := all
+
+all: $(STATIC) $(SHLIB) $(BIN)
+
+# Install what is missing with apt-get when root; otherwise print the exact
+# command.  A no-op when everything is present.
+deps:
+	@missing=""; for p in $(DEB_PKGS); do \
+	  dpkg-query -W -f='$${Status}\n' $$p 2>/dev/null | grep -q 'install ok installed' \
+	    || missing="$$missing $$p"; done; \
+	if [ -z "$$missing" ]; then exit 0; fi; \
+	if [ "$$(id -u)" = 0 ]; then \
+	  echo "calcspec: installing$$missing"; \
+	  apt-get update -qq && DEBIAN_FRONTEND=noninteractive \
+	    apt-get install -y -qq --no-install-recommends$$missing >/dev/null || exit 1; \
+	else \
+	  echo "calcspec: missing Debian packages; run: sudo apt-get install$$missing" >&2; \
+	  exit 1; fi
+
+$(BUILD)/obj/%.o: src/%.c include/calcspec.h src/internal.h src/readers.def $(wildcard src/*.h)
+	@mkdir -p $(@D)
+	$(CC) $(CFLAGS) $(CS_CFLAGS) -c $< -o $@
+
+$(BUILD)/obj/cli/%.o: src/cli/%.c include/calcspec.h $(wildcard src/cli/*.h src/cli/*.def)
+	@mkdir -p $(@D)
+	$(CC) $(CFLAGS) $(CS_CFLAGS) -c $< -o $@
+
+$(STATIC): $(LIB_OBJ)
+	@rm -f $@
+	ar rcs $@ $^
+
+$(SHLIB): $(LIB_OBJ)
+	$(CC) $(CFLAGS) $(SAN) -shared -Wl,-soname,$(SONAME) -o $@ $^ $(LDLIBS)
+	ln -sf libcalcspec.so.$(VERSION) $(BUILD)/$(SONAME)
+	ln -sf $(SONAME) $(BUILD)/libcalcspec.so
+
+$(BIN): $(CLI_OBJ) $(STATIC)
+	$(CC) $(CFLAGS) $(SAN) -o $@ $(CLI_OBJ) $(STATIC) $(LDLIBS)
+
+# Unit tests: one cmocka program per tests/test_*.c, linked statically so
+# they can reach internal (csi_) functions too.
+$(BUILD)/tests/%: tests/%.c tests/testutil.h $(STATIC)
+	@mkdir -p $(@D)
+	$(CC) $(CFLAGS) $(CS_CFLAGS) -Itests -o $@ $< $(STATIC) \
+	  $(shell pkg-config --cflags --libs cmocka) $(LDLIBS)
+
+check: deps
+	@$(MAKE) --no-print-directory test
+
+# The test run itself (no dependency step): unit tests, then CLI tests.
+test: all $(TESTS)
+	@CALCSPEC_SHARED="$(SHARED)" CALCSPEC="$(abspath $(BIN))" \
+	  sh tests/run.sh $(TESTS)
+
+asan: deps
+	@$(MAKE) --no-print-directory BUILD=build/asan CFLAGS="-O1 -g" \
+	  SAN="-fsanitize=address,undefined -fno-omit-frame-pointer -fno-sanitize-recover=undefined" test
+
+demo: deps
+	@$(MAKE) --no-print-directory all
+	@sh tests/demo.sh $(BIN)
+
+bench: deps
+	@$(MAKE) --no-print-directory all $(BUILD)/bench
+	@CALCSPEC_SHARED="$(SHARED)" $(BUILD)/bench
+
+$(BUILD)/bench: tests/bench.c $(STATIC)
+	@mkdir -p $(@D)
+	$(CC) -O2 -g $(CS_CFLAGS) -Itests -o $@ $< $(STATIC) $(LDLIBS)
+
+$(BUILD)/calcspec.pc: Makefile
+	@mkdir -p $(@D)
+	printf '%s\n' 'prefix=$(PREFIX)' 'libdir=$(LIBDIR)' 'includedir=$${prefix}/include' '' \
+	  'Name: calcspec' 'Description: Raman/FTIR spectra of breast microcalcifications' \
+	  'Version: $(VERSION)' 'Requires.private: fftw3 lapacke openblas libxml-2.0 jansson' \
+	  'Libs: -L$${libdir} -lcalcspec' 'Libs.private: -lm -lpthread' \
+	  'Cflags: -I$${includedir}' > $@
+
+install: all $(BUILD)/calcspec.pc
+	install -d $(DESTDIR)$(PREFIX)/bin $(DESTDIR)$(LIBDIR)/pkgconfig \
+	  $(DESTDIR)$(PREFIX)/include $(DESTDIR)$(PREFIX)/share/man/man1
+	install -m 755 $(BIN) $(DESTDIR)$(PREFIX)/bin/calcspec
+	install -m 644 include/calcspec.h $(DESTDIR)$(PREFIX)/include/calcspec.h
+	install -m 644 $(STATIC) $(DESTDIR)$(LIBDIR)/libcalcspec.a
+	install -m 755 $(SHLIB) $(DESTDIR)$(LIBDIR)/libcalcspec.so.$(VERSION)
+	ln -sf libcalcspec.so.$(VERSION) $(DESTDIR)$(LIBDIR)/$(SONAME)
+	ln -sf $(SONAME) $(DESTDIR)$(LIBDIR)/libcalcspec.so
+	install -m 644 $(BUILD)/calcspec.pc $(DESTDIR)$(LIBDIR)/pkgconfig/calcspec.pc
+	install -m 644 src/cli/calcspec.1 $(DESTDIR)$(PREFIX)/share/man/man1/calcspec.1
+
+uninstall:
+	rm -f $(DESTDIR)$(PREFIX)/bin/calcspec $(DESTDIR)$(PREFIX)/include/calcspec.h \
+	  $(DESTDIR)$(LIBDIR)/libcalcspec.a $(DESTDIR)$(LIBDIR)/libcalcspec.so.$(VERSION) \
+	  $(DESTDIR)$(LIBDIR)/$(SONAME) $(DESTDIR)$(LIBDIR)/libcalcspec.so \
+	  $(DESTDIR)$(LIBDIR)/pkgconfig/calcspec.pc $(DESTDIR)$(PREFIX)/share/man/man1/calcspec.1
+
+clean:
+	rm -rf $(BUILD) build

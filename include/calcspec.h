@@ -1,0 +1,297 @@
+/*
+ * calcspec.h: the one public header of libcalcspec.
+ *
+ * calcspec reads Raman and FTIR spectra of breast microcalcifications from
+ * the files spectrometers write and says what the calcification is made of.
+ * This header is the manual: it is ordered by pipeline stage and every
+ * function says who owns what.
+ *
+ * Conventions used throughout:
+ *  - Every fallible function returns a cs_status; results leave through
+ *    pointer arguments.  The last argument `cs_error *err` may be NULL; when
+ *    given, it receives the code and a one-line, lowercase message.
+ *  - `*_new`, `*_read`, `*_copy` return objects the caller owns; free them
+ *    with the matching `*_free`, which accepts NULL.  On failure `*out` is
+ *    set to NULL and there is nothing to free.
+ *  - Getters returning `const T *` borrow: the pointer stays valid until the
+ *    owner is freed or changed.
+ *  - The library never prints, exits or aborts, and keeps no pointer to a
+ *    caller's input.
+ *  - Unknown numeric metadata is NaN; results never contain NaN or Inf.
+ */
+#ifndef CALCSPEC_H
+#define CALCSPEC_H
+
+#include <stddef.h>
+
+#ifdef __cplusplus
+extern "C" {
+#endif
+
+#if defined(__GNUC__) && !defined(CS_STATIC)
+#define CS_EXPORT __attribute__((visibility("default")))
+#else
+#define CS_EXPORT
+#endif
+
+/** ## Version */
+
+#define CS_VERSION_MAJOR 0
+#define CS_VERSION_MINOR 1
+#define CS_VERSION_PATCH 0
+#define CS_VERSION "0.1.0"
+
+/** The library's version string ("MAJOR.MINOR.PATCH"); static, never NULL.
+ * Compare with CS_VERSION to detect a header/library mismatch. */
+CS_EXPORT const char *cs_version(void);
+
+/** ## Errors
+ *
+ * Codes are stable across the 0.x/1.x series: new codes are only appended.
+ */
+typedef enum cs_status {
+  CS_OK = 0,
+  CS_ERR_NOMEM,          /* out of memory */
+  CS_ERR_IO,             /* cannot open, read or write a file */
+  CS_ERR_FORMAT_UNKNOWN, /* no reader recognises the file */
+  CS_ERR_MALFORMED,      /* the file claims a format but breaks it */
+  CS_ERR_UNSUPPORTED,    /* valid input that calcspec does not handle */
+  CS_ERR_ARG,            /* invalid argument or option */
+  CS_ERR_DIM,            /* array sizes or axes do not fit together */
+  CS_ERR_RANGE,          /* a spectrum does not cover the requested range */
+  CS_ERR_NUMERIC,        /* a numerical method failed (singular, no convergence) */
+  CS_ERR_MODEL,          /* a model file is invalid or does not fit the data */
+  CS_ERR__COUNT
+} cs_status;
+
+#define CS_ERROR_MSG_MAX 512
+
+/** Optional error detail.  Caller-allocated (usually on the stack). */
+typedef struct cs_error {
+  cs_status code;
+  char msg[CS_ERROR_MSG_MAX];
+} cs_error;
+
+/** Short static description of a status code; never NULL (unknown codes get
+ * "unknown error"). */
+CS_EXPORT const char *cs_strerror(cs_status code);
+
+/** Set `err->code = CS_OK` and clear the message.  `err` may be NULL. */
+CS_EXPORT void cs_error_clear(cs_error *err);
+
+/** Log hook for progress and diagnostics.  The library is silent unless a
+ * function is installed.  `level`: 0 = info, 1 = debug.  Process-wide; set it
+ * once before starting threads.  Pass NULL to silence again. */
+typedef void (*cs_log_fn)(int level, const char *msg, void *user);
+CS_EXPORT void cs_set_log_fn(cs_log_fn fn, void *user);
+
+/** ## Spectra
+ *
+ * A cs_spectrum holds n points (x strictly monotonic after reading), what
+ * the axis and the values mean, and metadata.  Opaque: use the accessors.
+ */
+typedef struct cs_spectrum cs_spectrum;
+
+typedef enum cs_axis {
+  CS_AXIS_UNKNOWN = 0,
+  CS_AXIS_RAMAN_SHIFT,   /* Raman shift, cm^-1 */
+  CS_AXIS_WAVENUMBER,    /* absolute wavenumber, cm^-1 (FTIR) */
+  CS_AXIS_WAVELENGTH_NM, /* wavelength, nm */
+  CS_AXIS_PIXEL          /* detector pixel index */
+} cs_axis;
+
+typedef enum cs_quantity {
+  CS_Q_ARBITRARY = 0,
+  CS_Q_COUNTS,
+  CS_Q_COUNTS_PER_S,
+  CS_Q_ABSORBANCE,
+  CS_Q_TRANSMITTANCE_PCT,
+  CS_Q_REFLECTANCE
+} cs_quantity;
+
+typedef enum cs_technique {
+  CS_TECH_UNKNOWN = 0,
+  CS_TECH_RAMAN,
+  CS_TECH_FTIR
+} cs_technique;
+
+/** Stable lowercase names ("raman_shift", "counts", "ftir", ...) used in
+ * output, model files and calcspec's own AnIML; static, never NULL. */
+CS_EXPORT const char *cs_axis_name(cs_axis a);
+CS_EXPORT const char *cs_quantity_name(cs_quantity q);
+CS_EXPORT const char *cs_technique_name(cs_technique t);
+/** Inverse lookups: CS_OK and the value, or CS_ERR_ARG for an unknown name. */
+CS_EXPORT cs_status cs_axis_from_name(const char *name, cs_axis *out);
+CS_EXPORT cs_status cs_quantity_from_name(const char *name, cs_quantity *out);
+CS_EXPORT cs_status cs_technique_from_name(const char *name, cs_technique *out);
+
+/** Create a spectrum from n >= 1 points.  x and y are copied (the caller keeps
+ * its arrays).  x need not be sorted; call cs_spectrum_sort() if needed.
+ * Non-finite x or y gives CS_ERR_ARG.  The caller owns *out
+ * (cs_spectrum_free). */
+CS_EXPORT cs_status cs_spectrum_new(const double *x, const double *y, size_t n,
+                                    cs_axis axis, cs_quantity quantity,
+                                    cs_spectrum **out, cs_error *err);
+/** Deep copy, metadata included.  The caller owns *out. */
+CS_EXPORT cs_status cs_spectrum_copy(const cs_spectrum *s, cs_spectrum **out,
+                                     cs_error *err);
+/** Free a spectrum and everything it owns.  NULL is fine. */
+CS_EXPORT void cs_spectrum_free(cs_spectrum *s);
+
+/** Borrowed views of the data (valid until s is changed or freed). */
+CS_EXPORT size_t cs_spectrum_n(const cs_spectrum *s);
+CS_EXPORT const double *cs_spectrum_x(const cs_spectrum *s);
+CS_EXPORT const double *cs_spectrum_y(const cs_spectrum *s);
+/** Replace y in place with n new values (same length; copied). */
+CS_EXPORT cs_status cs_spectrum_set_y(cs_spectrum *s, const double *y, size_t n,
+                                      cs_error *err);
+
+CS_EXPORT cs_axis cs_spectrum_axis(const cs_spectrum *s);
+CS_EXPORT cs_quantity cs_spectrum_quantity(const cs_spectrum *s);
+CS_EXPORT cs_technique cs_spectrum_technique(const cs_spectrum *s);
+CS_EXPORT void cs_spectrum_set_axis(cs_spectrum *s, cs_axis a);
+CS_EXPORT void cs_spectrum_set_quantity(cs_spectrum *s, cs_quantity q);
+CS_EXPORT void cs_spectrum_set_technique(cs_spectrum *s, cs_technique t);
+
+/** Numeric metadata; NaN (or 0 for accumulations) when unknown. */
+CS_EXPORT double cs_spectrum_laser_nm(const cs_spectrum *s);
+CS_EXPORT double cs_spectrum_exposure_s(const cs_spectrum *s);
+CS_EXPORT int cs_spectrum_accumulations(const cs_spectrum *s);
+CS_EXPORT void cs_spectrum_set_laser_nm(cs_spectrum *s, double nm);
+CS_EXPORT void cs_spectrum_set_exposure_s(cs_spectrum *s, double seconds);
+CS_EXPORT void cs_spectrum_set_accumulations(cs_spectrum *s, int n);
+/** Index of this spectrum within its source file (0-based). */
+CS_EXPORT size_t cs_spectrum_source_index(const cs_spectrum *s);
+CS_EXPORT void cs_spectrum_set_source_index(cs_spectrum *s, size_t index);
+
+/** Text metadata is an ordered list of key/value pairs.  Well-known keys: */
+#define CS_META_SAMPLE_ID "sample_id"
+#define CS_META_CORE_ID "core_id"
+#define CS_META_SPECTRUM_ID "spectrum_id"
+#define CS_META_TITLE "title"
+#define CS_META_INSTRUMENT "instrument"
+#define CS_META_ACQUIRED "acquired"       /* acquisition time, as the file gives it */
+#define CS_META_SOURCE_FILE "source_file" /* set by cs_dataset_read */
+#define CS_META_FORMAT "format"           /* reader name, set by cs_dataset_read */
+#define CS_META_POSITION "position_um"    /* map/line-scan stage position "x y" */
+
+/** Value for `key`, or NULL when unset.  Borrowed. */
+CS_EXPORT const char *cs_spectrum_meta(const cs_spectrum *s, const char *key);
+/** Set (copying key and value) or, with value NULL, remove a key.  Keys are
+ * non-empty and printable. */
+CS_EXPORT cs_status cs_spectrum_set_meta(cs_spectrum *s, const char *key,
+                                         const char *value, cs_error *err);
+/** Iterate: number of pairs, and the i-th pair (borrowed). */
+CS_EXPORT size_t cs_spectrum_meta_count(const cs_spectrum *s);
+CS_EXPORT void cs_spectrum_meta_at(const cs_spectrum *s, size_t i,
+                                   const char **key, const char **value);
+
+/** ## Datasets
+ *
+ * A file may hold many spectra (maps, line scans, frames, multi-block files):
+ * readers return a cs_dataset, an ordered list that owns its spectra.
+ */
+typedef struct cs_dataset cs_dataset;
+
+/** Empty dataset.  Returns NULL when out of memory.  Caller owns it. */
+CS_EXPORT cs_dataset *cs_dataset_new(void);
+/** Free the dataset and every spectrum in it.  NULL is fine. */
+CS_EXPORT void cs_dataset_free(cs_dataset *ds);
+CS_EXPORT size_t cs_dataset_count(const cs_dataset *ds);
+/** The i-th spectrum, borrowed (NULL when i is out of range).  The mutable
+ * variant lets callers change it in place; the dataset still owns it. */
+CS_EXPORT const cs_spectrum *cs_dataset_get(const cs_dataset *ds, size_t i);
+CS_EXPORT cs_spectrum *cs_dataset_get_mut(cs_dataset *ds, size_t i);
+/** Append s; the dataset takes ownership (also on failure, when s is
+ * freed). */
+CS_EXPORT cs_status cs_dataset_push(cs_dataset *ds, cs_spectrum *s,
+                                    cs_error *err);
+/** Detach the i-th spectrum; the caller owns the result, later spectra move
+ * down by one.  NULL when i is out of range. */
+CS_EXPORT cs_spectrum *cs_dataset_take(cs_dataset *ds, size_t i);
+
+/** ## Axis operations
+ *
+ * All operate in place on one spectrum unless they return a new one.
+ */
+
+/** Sort points into ascending x (descending files become ascending).  Fails
+ * with CS_ERR_MALFORMED when two points share an x value. */
+CS_EXPORT cs_status cs_spectrum_sort(cs_spectrum *s, cs_error *err);
+
+/** Convert a wavelength axis (nm) to Raman shift (cm^-1):
+ *   shift = 1e7/laser_nm - 1e7/lambda_nm.
+ * `laser_nm` overrides the spectrum's own laser when finite (pass NaN to use
+ * the metadata).  CS_ERR_ARG when no laser wavelength is known; a Raman-shift
+ * axis is left unchanged; other axes give CS_ERR_UNSUPPORTED.  The result is
+ * sorted ascending. */
+CS_EXPORT cs_status cs_spectrum_to_raman_shift(cs_spectrum *s, double laser_nm,
+                                               cs_error *err);
+
+/** Convert % transmittance to absorbance, A = 2 - log10(T%).  Points with
+ * T <= 0 give CS_ERR_NUMERIC (absorbance undefined).  Absorbance input is
+ * left unchanged; other quantities give CS_ERR_UNSUPPORTED. */
+CS_EXPORT cs_status cs_spectrum_to_absorbance(cs_spectrum *s, cs_error *err);
+
+/** Keep the points with lo <= x <= hi (x ascending required).  The spectrum
+ * must cover [lo, hi] to within one point spacing, else CS_ERR_RANGE with both
+ * ranges in the message. */
+CS_EXPORT cs_status cs_spectrum_crop(cs_spectrum *s, double lo, double hi,
+                                     cs_error *err);
+
+typedef enum cs_interp {
+  CS_INTERP_LINEAR = 0,
+  CS_INTERP_CUBIC /* natural cubic spline */
+} cs_interp;
+
+/** Resample s onto the m ascending points `x_new` (copied), giving a new
+ * spectrum with s's metadata.  Every x_new must lie inside s's range
+ * (CS_ERR_RANGE otherwise; no extrapolation).  s must be ascending.  The
+ * caller owns *out. */
+CS_EXPORT cs_status cs_spectrum_resample(const cs_spectrum *s,
+                                         const double *x_new, size_t m,
+                                         cs_interp method, cs_spectrum **out,
+                                         cs_error *err);
+
+/** ## Reading and writing files
+ *
+ * Readers are chosen by an explicit format name, else by content (the first
+ * 4 KiB), else by file extension; CS_ERR_FORMAT_UNKNOWN otherwise.  Error
+ * messages describe the problem, not the path (the caller knows the path).
+ */
+
+/** Read every spectrum in `path`.  `format` is a reader name (see
+ * cs_format_count) or NULL to detect.  Each spectrum gets CS_META_SOURCE_FILE,
+ * CS_META_FORMAT and its source index.  The caller owns *out. */
+CS_EXPORT cs_status cs_dataset_read(const char *path, const char *format,
+                                    cs_dataset **out, cs_error *err);
+
+/** Write all spectra of ds to `path` in `format` ("animl", "jcamp", "csv"),
+ * or, with format NULL, the format implied by the extension (.animl,
+ * .jdx/.dx, .csv/.tsv/.txt).  The file is written to a temporary name and
+ * renamed, so readers never see a half-written file. */
+CS_EXPORT cs_status cs_dataset_write(const cs_dataset *ds, const char *path,
+                                     const char *format, cs_error *err);
+
+/** Name of the reader that would be used for path (static string).  Same
+ * resolution as cs_dataset_read with format NULL. */
+CS_EXPORT cs_status cs_format_detect(const char *path, const char **name,
+                                     cs_error *err);
+
+/** Description of one file format (all strings static). */
+typedef struct cs_format_info {
+  const char *name;        /* e.g. "animl" */
+  const char *extensions;  /* comma-separated, lowercase, e.g. "animl,xml" */
+  const char *description; /* one line */
+  int can_read;
+  int can_write;
+} cs_format_info;
+
+/** Number of known formats, and the i-th (CS_ERR_ARG when out of range). */
+CS_EXPORT size_t cs_format_count(void);
+CS_EXPORT cs_status cs_format_get(size_t i, cs_format_info *out);
+
+#ifdef __cplusplus
+}
+#endif
+#endif /* CALCSPEC_H */

@@ -1,0 +1,180 @@
+/* cli.c: helpers shared by the subcommands: messages, strict number parsing,
+ * expanding FILE|DIR arguments. */
+#include "cli.h"
+
+#include <dirent.h>
+#include <errno.h>
+#include <math.h>
+#include <stdarg.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+
+int cli_verbosity = 0;
+
+int cli_usage_error(const char *cmd, const char *fmt, ...) {
+  va_list ap;
+  fprintf(stderr, "calcspec: %s: ", cmd);
+  va_start(ap, fmt);
+  vfprintf(stderr, fmt, ap);
+  va_end(ap);
+  fprintf(stderr, "\nsee 'calcspec %s --help'\n", cmd);
+  return CLI_USAGE;
+}
+
+void cli_file_error(const char *path, const cs_error *err) {
+  fprintf(stderr, "calcspec: %s: %s\n", path,
+          err->msg[0] ? err->msg : cs_strerror(err->code));
+}
+
+void cli_note(const char *fmt, ...) {
+  if (cli_verbosity < 0)
+    return;
+  va_list ap;
+  fputs("calcspec: ", stderr);
+  va_start(ap, fmt);
+  vfprintf(stderr, fmt, ap);
+  va_end(ap);
+  fputc('\n', stderr);
+}
+
+int cli_parse_double(const char *s, double lo, double hi, double *out) {
+  char *end;
+  if (!s || !*s)
+    return -1;
+  errno = 0;
+  double v = strtod(s, &end); /* LC_NUMERIC is "C" (main.c) */
+  if (*end || errno || !isfinite(v) || v < lo || v > hi)
+    return -1;
+  *out = v;
+  return 0;
+}
+
+int cli_parse_int(const char *s, long lo, long hi, long *out) {
+  char *end;
+  if (!s || !*s)
+    return -1;
+  errno = 0;
+  long v = strtol(s, &end, 10);
+  if (*end || errno || v < lo || v > hi)
+    return -1;
+  *out = v;
+  return 0;
+}
+
+int cli_parse_range(const char *s, double *lo, double *hi) {
+  const char *colon = s ? strchr(s, ':') : NULL;
+  if (!colon)
+    return -1;
+  char a[64];
+  size_t n = (size_t)(colon - s);
+  if (n == 0 || n >= sizeof a)
+    return -1;
+  memcpy(a, s, n);
+  a[n] = '\0';
+  if (cli_parse_double(a, -1e9, 1e9, lo) ||
+      cli_parse_double(colon + 1, -1e9, 1e9, hi) || !(*lo < *hi))
+    return -1;
+  return 0;
+}
+
+static int push(cli_files *f, const char *path, int from_dir) {
+  if (f->n == f->cap) {
+    size_t ncap = f->cap ? f->cap * 2 : 16;
+    char **p = realloc(f->path, ncap * sizeof *p);
+    if (!p)
+      return -1;
+    f->path = p;
+    int *d = realloc(f->from_dir, ncap * sizeof *d);
+    if (!d)
+      return -1;
+    f->from_dir = d;
+    f->cap = ncap;
+  }
+  char *copy = strdup(path);
+  if (!copy)
+    return -1;
+  f->path[f->n] = copy;
+  f->from_dir[f->n] = from_dir;
+  f->n++;
+  return 0;
+}
+
+static int cmp_str(const void *a, const void *b) {
+  return strcmp(*(char *const *)a, *(char *const *)b);
+}
+
+static void walk(cli_files *f, const char *dir, int *nbad, int depth) {
+  DIR *d = opendir(dir);
+  if (!d) {
+    fprintf(stderr, "calcspec: %s: %s\n", dir, strerror(errno));
+    (*nbad)++;
+    return;
+  }
+  char **names = NULL;
+  size_t n = 0, cap = 0;
+  struct dirent *e;
+  while ((e = readdir(d))) {
+    if (e->d_name[0] == '.')
+      continue;
+    if (n == cap) {
+      cap = cap ? cap * 2 : 32;
+      char **p = realloc(names, cap * sizeof *p);
+      if (!p)
+        break;
+      names = p;
+    }
+    if (!(names[n] = strdup(e->d_name)))
+      break;
+    n++;
+  }
+  closedir(d);
+  if (n)
+    qsort(names, n, sizeof *names, cmp_str);
+  for (size_t i = 0; i < n; i++) {
+    size_t len = strlen(dir) + strlen(names[i]) + 2;
+    char *p = malloc(len);
+    if (p) {
+      snprintf(p, len, "%s%s%s", dir,
+               dir[strlen(dir) - 1] == '/' ? "" : "/", names[i]);
+      struct stat st;
+      if (stat(p, &st) == 0 && S_ISDIR(st.st_mode)) {
+        if (depth < 32)
+          walk(f, p, nbad, depth + 1);
+      } else if (stat(p, &st) == 0 && S_ISREG(st.st_mode)) {
+        push(f, p, 1);
+      }
+      free(p);
+    }
+    free(names[i]);
+  }
+  free(names);
+}
+
+void cli_files_expand(cli_files *f, char **args, int nargs, int *nbad) {
+  for (int i = 0; i < nargs; i++) {
+    struct stat st;
+    if (stat(args[i], &st) != 0) {
+      fprintf(stderr, "calcspec: %s: %s\n", args[i], strerror(errno));
+      (*nbad)++;
+    } else if (S_ISDIR(st.st_mode)) {
+      walk(f, args[i], nbad, 0);
+    } else if (push(f, args[i], 0)) {
+      fprintf(stderr, "calcspec: %s: out of memory\n", args[i]);
+      (*nbad)++;
+    }
+  }
+}
+
+void cli_files_free(cli_files *f) {
+  for (size_t i = 0; i < f->n; i++)
+    free(f->path[i]);
+  free(f->path);
+  free(f->from_dir);
+  memset(f, 0, sizeof *f);
+}
+
+void cli_print_num(FILE *out, double v) {
+  if (isfinite(v))
+    fprintf(out, "%.10g", v);
+}

@@ -1,0 +1,53 @@
+/* cli.h: shared pieces of the calcspec command-line tool. */
+#ifndef CALCSPEC_CLI_H
+#define CALCSPEC_CLI_H
+
+#include "calcspec.h"
+
+#include <stddef.h>
+#include <stdio.h>
+
+/* Exit codes (README "Exit codes"). */
+enum { CLI_OK = 0, CLI_DATA_ERROR = 1, CLI_USAGE = 2, CLI_BELOW_THRESHOLD = 3 };
+
+/* Global verbosity: -1 quiet, 0 normal, 1 verbose (-v). */
+extern int cli_verbosity;
+
+/* Print "calcspec: CMD: message" plus a pointer to --help; returns
+ * CLI_USAGE. */
+int cli_usage_error(const char *cmd, const char *fmt, ...)
+    __attribute__((format(printf, 2, 3)));
+/* Print "calcspec: FILE: message" for a failed file. */
+void cli_file_error(const char *path, const cs_error *err);
+/* Print a note on stderr unless quiet. */
+void cli_note(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
+
+/* Strict numeric option parsing: the whole string must be a number within
+ * [lo, hi].  0 ok, -1 otherwise. */
+int cli_parse_double(const char *s, double lo, double hi, double *out);
+int cli_parse_int(const char *s, long lo, long hi, long *out);
+/* "A:B" with A < B. */
+int cli_parse_range(const char *s, double *lo, double *hi);
+
+/* Expand FILE|DIR arguments into a sorted list of regular files (directories
+ * are walked recursively, hidden entries skipped).  `from_dir[i]` tells
+ * whether the file came from a directory walk.  Returns 0, or -1 after
+ * printing an error for a path that does not exist (the caller counts it as
+ * a data error and goes on with the rest: *nbad is incremented). */
+typedef struct cli_files {
+  char **path;
+  int *from_dir;
+  size_t n, cap;
+} cli_files;
+void cli_files_expand(cli_files *f, char **args, int nargs, int *nbad);
+void cli_files_free(cli_files *f);
+
+/* Print a double for TSV: %.10g, empty when NaN. */
+void cli_print_num(FILE *out, double v);
+
+/* Subcommand entry points (one file each, listed in commands.def). */
+#define CLI_COMMAND(name, summary) int cmd_##name(int argc, char **argv);
+#include "commands.def"
+#undef CLI_COMMAND
+
+#endif

@@ -1,0 +1,101 @@
+/* cmd_convert.c: `calcspec convert FILE -o OUT`: rewrite spectra as AnIML,
+ * JCAMP-DX or CSV, optionally converting the axis/quantity on the way. */
+#include "cli.h"
+
+#include <getopt.h>
+#include <math.h>
+#include <string.h>
+
+static int help(void) {
+  printf(
+      "usage: calcspec convert [OPTIONS] FILE -o OUT\n\n"
+      "Writes every spectrum of FILE to OUT.  The output format comes from\n"
+      "--to or OUT's extension (.animl, .jdx/.dx, .csv/.tsv/.txt).\n\n"
+      "  -o, --output OUT     output file (required)\n"
+      "  -t, --to FMT         animl | jcamp | csv\n"
+      "  -f, --format NAME    input reader (default: detect)\n"
+      "  -s, --raman-shift    convert a wavelength axis (nm) to Raman shift\n"
+      "  -l, --laser NM       excitation wavelength for --raman-shift when the\n"
+      "                       file does not record one\n"
+      "  -a, --absorbance     convert %% transmittance to absorbance\n"
+      "  -r, --range A:B      crop to A..B (after conversion)\n");
+  return CLI_OK;
+}
+
+int cmd_convert(int argc, char **argv) {
+  static const struct option opts[] = {
+      {"output", required_argument, 0, 'o'}, {"to", required_argument, 0, 't'},
+      {"format", required_argument, 0, 'f'}, {"raman-shift", no_argument, 0, 's'},
+      {"laser", required_argument, 0, 'l'},  {"absorbance", no_argument, 0, 'a'},
+      {"range", required_argument, 0, 'r'},  {"help", no_argument, 0, 'h'},
+      {0, 0, 0, 0}};
+  const char *out = NULL, *to = NULL, *format = NULL;
+  int shift = 0, absorb = 0, crop = 0, c;
+  double laser = NAN, lo = 0, hi = 0;
+  while ((c = getopt_long(argc, argv, "o:t:f:sl:ar:h", opts, NULL)) != -1) {
+    switch (c) {
+    case 'o': out = optarg; break;
+    case 't': to = optarg; break;
+    case 'f': format = optarg; break;
+    case 's': shift = 1; break;
+    case 'a': absorb = 1; break;
+    case 'l':
+      if (cli_parse_double(optarg, 100, 5000, &laser))
+        return cli_usage_error("convert", "--laser wants nm in 100..5000, got '%s'", optarg);
+      shift = 1;
+      break;
+    case 'r':
+      if (cli_parse_range(optarg, &lo, &hi))
+        return cli_usage_error("convert", "--range wants A:B with A < B, got '%s'", optarg);
+      crop = 1;
+      break;
+    case 'h': return help();
+    default: return cli_usage_error("convert", "unknown option");
+    }
+  }
+  if (!out)
+    return cli_usage_error("convert", "no output file (-o OUT)");
+  if (optind + 1 != argc)
+    return cli_usage_error("convert", "exactly one input FILE is needed");
+  if (to) {
+    int ok = 0;
+    for (size_t i = 0; i < cs_format_count(); i++) {
+      cs_format_info fi;
+      cs_format_get(i, &fi);
+      ok |= !strcmp(fi.name, to) && fi.can_write;
+    }
+    if (!ok)
+      return cli_usage_error("convert", "cannot write format '%s'", to);
+  }
+  const char *in = argv[optind];
+  cs_error err;
+  cs_dataset *ds;
+  if (cs_dataset_read(in, format, &ds, &err)) {
+    cli_file_error(in, &err);
+    return CLI_DATA_ERROR;
+  }
+  for (size_t i = 0; i < cs_dataset_count(ds); i++) {
+    cs_spectrum *s = cs_dataset_get_mut(ds, i);
+    cs_status st = CS_OK;
+    if (shift)
+      st = cs_spectrum_to_raman_shift(s, laser, &err);
+    if (!st && absorb)
+      st = cs_spectrum_to_absorbance(s, &err);
+    if (!st && crop)
+      st = cs_spectrum_sort(s, &err);
+    if (!st && crop)
+      st = cs_spectrum_crop(s, lo, hi, &err);
+    if (st) {
+      fprintf(stderr, "calcspec: %s: spectrum %zu: %s\n", in, i, err.msg);
+      cs_dataset_free(ds);
+      return CLI_DATA_ERROR;
+    }
+  }
+  int rc = CLI_OK;
+  if (cs_dataset_write(ds, out, to, &err)) {
+    cli_file_error(out, &err);
+    rc = err.code == CS_ERR_ARG ? CLI_USAGE : CLI_DATA_ERROR;
+  }
+  cs_dataset_free(ds);
+  return rc;
+}

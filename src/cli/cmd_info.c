@@ -1,0 +1,162 @@
+/* cmd_info.c: `calcspec info FILE...`: one row per spectrum. */
+#include "cli.h"
+
+#include <getopt.h>
+#include <jansson.h>
+#include <math.h>
+#include <stdlib.h>
+#include <string.h>
+
+static const char *meta_or_empty(const cs_spectrum *s, const char *key) {
+  const char *v = cs_spectrum_meta(s, key);
+  return v ? v : "";
+}
+
+/* TSV fields must not contain tabs or newlines. */
+static void print_field(const char *v) {
+  for (; *v; v++)
+    putchar(*v == '\t' || *v == '\n' || *v == '\r' ? ' ' : *v);
+}
+
+static const char *const tsv_header =
+    "file\tindex\tformat\ttechnique\tpoints\taxis\tx_min\tx_max\tquantity\t"
+    "laser_nm\texposure_s\taccumulations\tsample_id\tcore_id\tspectrum_id\t"
+    "title";
+
+static void print_tsv(const char *path, const cs_spectrum *s) {
+  const double *x = cs_spectrum_x(s);
+  size_t n = cs_spectrum_n(s);
+  double lo = x[0] < x[n - 1] ? x[0] : x[n - 1];
+  double hi = x[0] < x[n - 1] ? x[n - 1] : x[0];
+  print_field(path);
+  printf("\t%zu\t%s\t%s\t%zu\t%s\t", cs_spectrum_source_index(s),
+         meta_or_empty(s, CS_META_FORMAT),
+         cs_technique_name(cs_spectrum_technique(s)), n,
+         cs_axis_name(cs_spectrum_axis(s)));
+  cli_print_num(stdout, lo);
+  putchar('\t');
+  cli_print_num(stdout, hi);
+  printf("\t%s\t", cs_quantity_name(cs_spectrum_quantity(s)));
+  cli_print_num(stdout, cs_spectrum_laser_nm(s));
+  putchar('\t');
+  cli_print_num(stdout, cs_spectrum_exposure_s(s));
+  putchar('\t');
+  if (cs_spectrum_accumulations(s))
+    printf("%d", cs_spectrum_accumulations(s));
+  const char *keys[] = {CS_META_SAMPLE_ID, CS_META_CORE_ID,
+                        CS_META_SPECTRUM_ID, CS_META_TITLE};
+  for (size_t k = 0; k < sizeof keys / sizeof *keys; k++) {
+    putchar('\t');
+    print_field(meta_or_empty(s, keys[k]));
+  }
+  putchar('\n');
+}
+
+static json_t *num_or_null(double v) {
+  return isfinite(v) ? json_real(v) : json_null();
+}
+
+static void print_json(const char *path, const cs_spectrum *s) {
+  const double *x = cs_spectrum_x(s);
+  size_t n = cs_spectrum_n(s);
+  json_t *o = json_object(), *meta = json_object();
+  json_object_set_new(o, "file", json_string(path));
+  json_object_set_new(o, "index", json_integer((json_int_t)cs_spectrum_source_index(s)));
+  json_object_set_new(o, "format", json_string(meta_or_empty(s, CS_META_FORMAT)));
+  json_object_set_new(o, "technique", json_string(cs_technique_name(cs_spectrum_technique(s))));
+  json_object_set_new(o, "points", json_integer((json_int_t)n));
+  json_object_set_new(o, "axis", json_string(cs_axis_name(cs_spectrum_axis(s))));
+  json_object_set_new(o, "x_min", num_or_null(fmin(x[0], x[n - 1])));
+  json_object_set_new(o, "x_max", num_or_null(fmax(x[0], x[n - 1])));
+  json_object_set_new(o, "quantity", json_string(cs_quantity_name(cs_spectrum_quantity(s))));
+  json_object_set_new(o, "laser_nm", num_or_null(cs_spectrum_laser_nm(s)));
+  json_object_set_new(o, "exposure_s", num_or_null(cs_spectrum_exposure_s(s)));
+  int acc = cs_spectrum_accumulations(s);
+  json_object_set_new(o, "accumulations", acc ? json_integer(acc) : json_null());
+  for (size_t i = 0; i < cs_spectrum_meta_count(s); i++) {
+    const char *k, *v;
+    cs_spectrum_meta_at(s, i, &k, &v);
+    /* json_string refuses invalid UTF-8 (Latin-1 vendor text): keep the
+     * record valid by dropping such a value rather than the line. */
+    json_t *js = json_string(v);
+    json_object_set_new(meta, k, js ? js : json_null());
+  }
+  json_object_set_new(o, "meta", meta);
+  char *line = json_dumps(o, JSON_COMPACT | JSON_REAL_PRECISION(10));
+  if (line) {
+    puts(line);
+    free(line);
+  }
+  json_decref(o);
+}
+
+static int help(void) {
+  printf("usage: calcspec info [--json] [--format NAME] FILE|DIR...\n\n"
+         "One row per spectrum: %s\n"
+         "(TSV with a header line; --json writes JSON Lines with all "
+         "metadata).\nDirectories are walked; files there that no reader "
+         "recognises are skipped.\n\n"
+         "  -j, --json         JSON Lines instead of TSV\n"
+         "  -f, --format NAME  read with this reader (see 'calcspec "
+         "formats')\n",
+         tsv_header);
+  return CLI_OK;
+}
+
+int cmd_info(int argc, char **argv) {
+  static const struct option opts[] = {{"json", no_argument, 0, 'j'},
+                                       {"format", required_argument, 0, 'f'},
+                                       {"help", no_argument, 0, 'h'},
+                                       {0, 0, 0, 0}};
+  int json = 0, c;
+  const char *format = NULL;
+  while ((c = getopt_long(argc, argv, "jf:h", opts, NULL)) != -1) {
+    switch (c) {
+    case 'j': json = 1; break;
+    case 'f': format = optarg; break;
+    case 'h': return help();
+    default: return cli_usage_error("info", "unknown option");
+    }
+  }
+  if (optind >= argc)
+    return cli_usage_error("info", "no input files");
+  if (format) {
+    int known = 0;
+    for (size_t i = 0; i < cs_format_count(); i++) {
+      cs_format_info fi;
+      cs_format_get(i, &fi);
+      known |= !strcmp(fi.name, format) && fi.can_read;
+    }
+    if (!known)
+      return cli_usage_error("info", "unknown format '%s'", format);
+  }
+  int nbad = 0;
+  cli_files files = {0};
+  cli_files_expand(&files, argv + optind, argc - optind, &nbad);
+  if (!json)
+    puts(tsv_header);
+  for (size_t i = 0; i < files.n; i++) {
+    cs_error err;
+    cs_dataset *ds;
+    if (cs_dataset_read(files.path[i], format, &ds, &err)) {
+      if (files.from_dir[i] && err.code == CS_ERR_FORMAT_UNKNOWN) {
+        if (cli_verbosity > 0)
+          cli_note("%s: skipped (not a spectrum file)", files.path[i]);
+        continue;
+      }
+      cli_file_error(files.path[i], &err);
+      nbad++;
+      continue;
+    }
+    for (size_t k = 0; k < cs_dataset_count(ds); k++) {
+      if (json)
+        print_json(files.path[i], cs_dataset_get(ds, k));
+      else
+        print_tsv(files.path[i], cs_dataset_get(ds, k));
+    }
+    fflush(stdout);
+    cs_dataset_free(ds);
+  }
+  cli_files_free(&files);
+  return nbad ? CLI_DATA_ERROR : CLI_OK;
+}

@@ -1,0 +1,73 @@
+/* main.c: calcspec command table, global options and exit codes. */
+#include "cli.h"
+
+#include <locale.h>
+#include <stdio.h>
+#include <string.h>
+
+typedef struct {
+  const char *name;
+  int (*fn)(int argc, char **argv);
+  const char *summary;
+} command;
+
+static const command commands[] = {
+#define CLI_COMMAND(name, summary) {#name, cmd_##name, summary},
+#include "commands.def"
+#undef CLI_COMMAND
+};
+#define NCOMMANDS (sizeof commands / sizeof commands[0])
+
+static void usage(FILE *out) {
+  fprintf(out,
+          "usage: calcspec [-q|-v] COMMAND [OPTIONS] [ARGS]\n"
+          "       calcspec --help | --version\n\n"
+          "Reads Raman and FTIR spectra of breast microcalcifications.\n\n"
+          "commands:\n");
+  for (size_t i = 0; i < NCOMMANDS; i++)
+    fprintf(out, "  %-10s %s\n", commands[i].name, commands[i].summary);
+  fprintf(out, "\n'calcspec COMMAND --help' describes one command.\n"
+               "exit status: 0 ok, 1 data error, 2 usage error\n");
+}
+
+static void log_to_stderr(int level, const char *msg, void *user) {
+  (void)user;
+  if (level <= cli_verbosity)
+    fprintf(stderr, "calcspec: %s\n", msg);
+}
+
+int main(int argc, char **argv) {
+  /* Numbers are always read and written in the C locale; text in the
+   * user's. */
+  setlocale(LC_ALL, "");
+  setlocale(LC_NUMERIC, "C");
+  int i = 1;
+  for (; i < argc && argv[i][0] == '-'; i++) {
+    const char *a = argv[i];
+    if (!strcmp(a, "-h") || !strcmp(a, "--help")) {
+      usage(stdout);
+      return CLI_OK;
+    } else if (!strcmp(a, "-V") || !strcmp(a, "--version")) {
+      printf("calcspec %s\n", cs_version());
+      return CLI_OK;
+    } else if (!strcmp(a, "-q") || !strcmp(a, "--quiet")) {
+      cli_verbosity = -1;
+    } else if (!strcmp(a, "-v") || !strcmp(a, "--verbose")) {
+      cli_verbosity = 1;
+    } else {
+      fprintf(stderr, "calcspec: unknown option '%s'\nsee 'calcspec --help'\n", a);
+      return CLI_USAGE;
+    }
+  }
+  if (i >= argc) {
+    usage(stderr);
+    return CLI_USAGE;
+  }
+  cs_set_log_fn(log_to_stderr, NULL);
+  for (size_t c = 0; c < NCOMMANDS; c++)
+    if (!strcmp(argv[i], commands[c].name))
+      return commands[c].fn(argc - i, argv + i);
+  fprintf(stderr, "calcspec: unknown command '%s'\nsee 'calcspec --help'\n",
+          argv[i]);
+  return CLI_USAGE;
+}

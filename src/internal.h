@@ -1,0 +1,150 @@
+/*
+ * internal.h: struct definitions and csi_ helpers shared across src/.
+ * Never installed.
+ */
+#ifndef CALCSPEC_INTERNAL_H
+#define CALCSPEC_INTERNAL_H
+
+#include "calcspec.h"
+
+#include <stdarg.h>
+#include <stdint.h>
+#include <stdio.h>
+
+#if defined(__GNUC__)
+#define CSI_PRINTF(a, b) __attribute__((format(printf, a, b)))
+#else
+#define CSI_PRINTF(a, b)
+#endif
+
+/* Upper bound on a file any reader loads whole; larger files are refused
+ * rather than risk exhausting memory (SPE streams and is not bound by it). */
+#define CSI_MAX_FILE_BYTES ((size_t)512 << 20)
+/* Upper bound on points in one spectrum and spectra in one file. */
+#define CSI_MAX_POINTS ((size_t)1 << 24)
+#define CSI_MAX_SPECTRA ((size_t)1 << 22)
+
+typedef struct csi_kv {
+  char *key;
+  char *value;
+} csi_kv;
+
+struct cs_spectrum {
+  size_t n;
+  double *x, *y;
+  cs_axis axis;
+  cs_quantity quantity;
+  cs_technique technique;
+  double laser_nm;   /* NaN unknown */
+  double exposure_s; /* NaN unknown */
+  int accumulations; /* 0 unknown */
+  size_t source_index;
+  size_t nmeta, capmeta;
+  csi_kv *meta;
+};
+
+struct cs_dataset {
+  size_t n, cap;
+  cs_spectrum **items;
+};
+
+/* ---- error.c ---- */
+/* Set err (if non-NULL) to code and a printf-style message; returns code so
+ * callers can `return csi_error(err, CS_ERR_X, "...")`. */
+cs_status csi_error(cs_error *err, cs_status code, const char *fmt, ...)
+    CSI_PRINTF(3, 4);
+/* Prefix an existing message: "prefix: old message". */
+void csi_error_prefix(cs_error *err, const char *fmt, ...) CSI_PRINTF(2, 3);
+void csi_log(int level, const char *fmt, ...) CSI_PRINTF(2, 3);
+
+/* ---- spectrum.c ---- */
+/* Allocate a spectrum of n points with uninitialised x/y (n may be 0 only
+ * transiently inside readers). NULL on OOM. */
+cs_spectrum *csi_spectrum_alloc(size_t n);
+/* Copy all metadata (not data) from src to dst. */
+cs_status csi_spectrum_copy_meta(cs_spectrum *dst, const cs_spectrum *src,
+                                 cs_error *err);
+/* Check x strictly monotonic and x/y finite; CS_ERR_MALFORMED otherwise. */
+cs_status csi_spectrum_check(const cs_spectrum *s, cs_error *err);
+
+/* ---- util.c ---- */
+/* Locale-independent strtod (C locale regardless of the process locale). */
+double csi_strtod(const char *s, char **end);
+/* Parse a whole string as a finite double (leading/trailing blanks allowed);
+ * 0 on success, -1 otherwise. */
+int csi_parse_double(const char *s, double *out);
+/* Like csi_strtod but accepts a decimal comma ("532,02") too. */
+double csi_strtod_comma(const char *s, char **end);
+char *csi_strdup(const char *s);
+char *csi_strndup(const char *s, size_t n);
+char *csi_strfmt(const char *fmt, ...) CSI_PRINTF(1, 2);
+int csi_strcasecmp(const char *a, const char *b);
+int csi_strncasecmp(const char *a, const char *b, size_t n);
+/* Trim ASCII whitespace in place; returns s. */
+char *csi_trim(char *s);
+/* Read a whole file (at most max bytes, else CS_ERR_UNSUPPORTED).  Adds a NUL
+ * after the data.  *buf is malloc'd and owned by the caller. */
+cs_status csi_read_file(const char *path, size_t max, char **buf, size_t *len,
+                        cs_error *err);
+/* Read up to cap bytes from the start of path into head. */
+cs_status csi_read_head(const char *path, unsigned char *head, size_t cap,
+                        size_t *len, cs_error *err);
+/* Lower-case extension of path without the dot ("" when none); static
+ * buffer-free: writes into ext (size cap). */
+void csi_path_ext(const char *path, char *ext, size_t cap);
+/* Base64 decode (whitespace ignored).  *out malloc'd, caller frees. */
+cs_status csi_base64_decode(const char *in, size_t len, unsigned char **out,
+                            size_t *outlen, cs_error *err);
+/* Base64 encode to a NUL-terminated malloc'd string (no line breaks). */
+char *csi_base64_encode(const unsigned char *in, size_t len);
+/* Growable double array. */
+typedef struct csi_dvec {
+  double *v;
+  size_t n, cap;
+} csi_dvec;
+int csi_dvec_push(csi_dvec *d, double x); /* 0 ok, -1 OOM or too large */
+void csi_dvec_free(csi_dvec *d);
+/* Growable byte buffer for writers. */
+typedef struct csi_buf {
+  char *p;
+  size_t n, cap;
+  int oom;
+} csi_buf;
+void csi_buf_printf(csi_buf *b, const char *fmt, ...) CSI_PRINTF(2, 3);
+void csi_buf_put(csi_buf *b, const char *s, size_t n);
+void csi_buf_free(csi_buf *b);
+/* Write buf to path atomically (temp file + rename). */
+cs_status csi_write_atomic(const char *path, const char *data, size_t n,
+                           cs_error *err);
+/* Little-endian decoding helpers. */
+double csi_le_f32(const unsigned char *p);
+double csi_le_f64(const unsigned char *p);
+uint16_t csi_le_u16(const unsigned char *p);
+uint32_t csi_le_u32(const unsigned char *p);
+uint64_t csi_le_u64(const unsigned char *p);
+/* Find needle (case-insensitive ASCII) in hay[0..n). NULL if absent. */
+const unsigned char *csi_memcasemem(const unsigned char *hay, size_t n,
+                                    const char *needle);
+
+/* ---- readers (io.c and io_*.c) ----
+ * A reader fills in one row of the table in readers.def.  sniff() scores the
+ * first bytes of a file from 0 (not mine) to 100 (certainly mine).  read()
+ * returns a dataset the caller owns; io.c adds source file, format and index
+ * metadata afterwards.  write() is NULL for read-only formats. */
+typedef struct csi_reader {
+  const char *name;
+  const char *extensions; /* comma-separated, lowercase, no dots */
+  const char *description;
+  int (*sniff)(const unsigned char *head, size_t n);
+  cs_status (*read)(const char *path, cs_dataset **out, cs_error *err);
+  cs_status (*write)(const cs_dataset *ds, const char *path, cs_error *err);
+} csi_reader;
+
+#define CS_READER(n) extern const csi_reader csi_reader_##n;
+#include "readers.def"
+#undef CS_READER
+
+/* Sniff helper: skip a UTF-8 BOM and leading whitespace. */
+const unsigned char *csi_skip_bom_ws(const unsigned char *p, size_t *n);
+
+#endif /* CALCSPEC_INTERNAL_H */

@@ -1,0 +1,426 @@
+/* util.c: small helpers shared by readers and writers: C-locale numbers,
+ * strings, whole-file reads, base64, growable buffers, atomic writes. */
+#define _GNU_SOURCE
+#include "internal.h"
+
+#include <ctype.h>
+#include <errno.h>
+#include <locale.h>
+#include <math.h>
+#include <pthread.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+static locale_t c_locale;
+static pthread_once_t c_locale_once = PTHREAD_ONCE_INIT;
+static void make_c_locale(void) { c_locale = newlocale(LC_ALL_MASK, "C", (locale_t)0); }
+
+double csi_strtod(const char *s, char **end) {
+  pthread_once(&c_locale_once, make_c_locale);
+  if (c_locale)
+    return strtod_l(s, end, c_locale);
+  return strtod(s, end); /* newlocale failed: only under memory exhaustion */
+}
+
+int csi_parse_double(const char *s, double *out) {
+  char *end;
+  if (!s)
+    return -1;
+  while (isspace((unsigned char)*s))
+    s++;
+  if (!*s)
+    return -1;
+  errno = 0;
+  double v = csi_strtod(s, &end);
+  if (end == s || errno == ERANGE || !isfinite(v))
+    return -1;
+  while (isspace((unsigned char)*end))
+    end++;
+  if (*end)
+    return -1;
+  *out = v;
+  return 0;
+}
+
+double csi_strtod_comma(const char *s, char **end) {
+  char buf[64];
+  size_t i = 0;
+  const char *start = s;
+  while (isspace((unsigned char)*start))
+    start++;
+  /* Copy a plausible number character by character, turning the first ','
+   * into '.', so buf[k] corresponds to start[k]. */
+  int seen_sep = 0;
+  for (const char *p = start; *p && i + 1 < sizeof buf; p++) {
+    char c = *p;
+    if (isdigit((unsigned char)c) || c == '+' || c == '-' || c == 'e' ||
+        c == 'E')
+      buf[i++] = c;
+    else if ((c == ',' || c == '.') && !seen_sep) {
+      buf[i++] = '.';
+      seen_sep = 1;
+    } else
+      break;
+  }
+  buf[i] = '\0';
+  char *e;
+  double v = csi_strtod(buf, &e);
+  if (end)
+    *end = (char *)(e == buf ? s : start + (e - buf));
+  return v;
+}
+
+char *csi_strdup(const char *s) { return s ? csi_strndup(s, strlen(s)) : NULL; }
+
+char *csi_strndup(const char *s, size_t n) {
+  char *p = malloc(n + 1);
+  if (!p)
+    return NULL;
+  memcpy(p, s, n);
+  p[n] = '\0';
+  return p;
+}
+
+char *csi_strfmt(const char *fmt, ...) {
+  va_list ap, ap2;
+  va_start(ap, fmt);
+  va_copy(ap2, ap);
+  int len = vsnprintf(NULL, 0, fmt, ap);
+  va_end(ap);
+  char *p = len < 0 ? NULL : malloc((size_t)len + 1);
+  if (p)
+    vsnprintf(p, (size_t)len + 1, fmt, ap2);
+  va_end(ap2);
+  return p;
+}
+
+int csi_strcasecmp(const char *a, const char *b) {
+  for (;; a++, b++) {
+    int ca = tolower((unsigned char)*a), cb = tolower((unsigned char)*b);
+    if (ca != cb || !ca)
+      return ca - cb;
+  }
+}
+
+int csi_strncasecmp(const char *a, const char *b, size_t n) {
+  for (; n; n--, a++, b++) {
+    int ca = tolower((unsigned char)*a), cb = tolower((unsigned char)*b);
+    if (ca != cb || !ca)
+      return ca - cb;
+  }
+  return 0;
+}
+
+char *csi_trim(char *s) {
+  char *p = s;
+  while (isspace((unsigned char)*p))
+    p++;
+  size_t n = strlen(p);
+  while (n && isspace((unsigned char)p[n - 1]))
+    n--;
+  memmove(s, p, n);
+  s[n] = '\0';
+  return s;
+}
+
+cs_status csi_read_file(const char *path, size_t max, char **buf, size_t *len,
+                        cs_error *err) {
+  *buf = NULL;
+  *len = 0;
+  FILE *f = fopen(path, "rb");
+  if (!f)
+    return csi_error(err, CS_ERR_IO, "cannot open: %s", strerror(errno));
+  struct stat st;
+  if (fstat(fileno(f), &st) == 0 && S_ISDIR(st.st_mode)) {
+    fclose(f);
+    return csi_error(err, CS_ERR_IO, "is a directory");
+  }
+  size_t cap = 1 << 16, n = 0;
+  char *p = malloc(cap + 1);
+  if (!p) {
+    fclose(f);
+    return csi_error(err, CS_ERR_NOMEM, "out of memory reading file");
+  }
+  for (;;) {
+    if (n == cap) {
+      if (cap >= max) {
+        free(p);
+        fclose(f);
+        return csi_error(err, CS_ERR_UNSUPPORTED,
+                         "file larger than %zu MiB", max >> 20);
+      }
+      size_t ncap = cap * 2 > max ? max : cap * 2;
+      char *q = realloc(p, ncap + 1);
+      if (!q) {
+        free(p);
+        fclose(f);
+        return csi_error(err, CS_ERR_NOMEM, "out of memory reading file");
+      }
+      p = q;
+      cap = ncap;
+    }
+    size_t got = fread(p + n, 1, cap - n, f);
+    n += got;
+    if (got == 0)
+      break;
+  }
+  int bad = ferror(f);
+  fclose(f);
+  if (bad) {
+    free(p);
+    return csi_error(err, CS_ERR_IO, "read error");
+  }
+  p[n] = '\0';
+  *buf = p;
+  *len = n;
+  return CS_OK;
+}
+
+cs_status csi_read_head(const char *path, unsigned char *head, size_t cap,
+                        size_t *len, cs_error *err) {
+  *len = 0;
+  FILE *f = fopen(path, "rb");
+  if (!f)
+    return csi_error(err, CS_ERR_IO, "cannot open: %s", strerror(errno));
+  struct stat st;
+  if (fstat(fileno(f), &st) == 0 && S_ISDIR(st.st_mode)) {
+    fclose(f);
+    return csi_error(err, CS_ERR_IO, "is a directory");
+  }
+  *len = fread(head, 1, cap, f);
+  int bad = ferror(f);
+  fclose(f);
+  if (bad)
+    return csi_error(err, CS_ERR_IO, "read error");
+  return CS_OK;
+}
+
+void csi_path_ext(const char *path, char *ext, size_t cap) {
+  const char *slash = strrchr(path, '/');
+  const char *base = slash ? slash + 1 : path;
+  const char *dot = strrchr(base, '.');
+  size_t i = 0;
+  if (dot && dot != base)
+    for (dot++; *dot && i + 1 < cap; dot++)
+      ext[i++] = (char)tolower((unsigned char)*dot);
+  ext[i] = '\0';
+}
+
+static int b64val(unsigned char c) {
+  if (c >= 'A' && c <= 'Z')
+    return c - 'A';
+  if (c >= 'a' && c <= 'z')
+    return c - 'a' + 26;
+  if (c >= '0' && c <= '9')
+    return c - '0' + 52;
+  if (c == '+' || c == '-')
+    return 62;
+  if (c == '/' || c == '_')
+    return 63;
+  return -1;
+}
+
+cs_status csi_base64_decode(const char *in, size_t len, unsigned char **out,
+                            size_t *outlen, cs_error *err) {
+  unsigned char *o = malloc(len / 4 * 3 + 3);
+  if (!o)
+    return csi_error(err, CS_ERR_NOMEM, "out of memory decoding base64");
+  size_t n = 0;
+  unsigned acc = 0;
+  int bits = 0, pad = 0;
+  for (size_t i = 0; i < len; i++) {
+    unsigned char c = (unsigned char)in[i];
+    if (isspace(c))
+      continue;
+    if (c == '=') {
+      pad++;
+      continue;
+    }
+    int v = b64val(c);
+    if (v < 0 || pad) {
+      free(o);
+      return csi_error(err, CS_ERR_MALFORMED, "invalid base64 character 0x%02x",
+                       c);
+    }
+    acc = (acc << 6) | (unsigned)v;
+    bits += 6;
+    if (bits >= 8) {
+      bits -= 8;
+      o[n++] = (unsigned char)(acc >> bits);
+    }
+  }
+  *out = o;
+  *outlen = n;
+  return CS_OK;
+}
+
+char *csi_base64_encode(const unsigned char *in, size_t len) {
+  static const char tab[] =
+      "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
+  char *o = malloc((len + 2) / 3 * 4 + 1);
+  if (!o)
+    return NULL;
+  size_t j = 0;
+  for (size_t i = 0; i < len; i += 3) {
+    unsigned v = (unsigned)in[i] << 16;
+    if (i + 1 < len)
+      v |= (unsigned)in[i + 1] << 8;
+    if (i + 2 < len)
+      v |= in[i + 2];
+    o[j++] = tab[(v >> 18) & 63];
+    o[j++] = tab[(v >> 12) & 63];
+    o[j++] = i + 1 < len ? tab[(v >> 6) & 63] : '=';
+    o[j++] = i + 2 < len ? tab[v & 63] : '=';
+  }
+  o[j] = '\0';
+  return o;
+}
+
+int csi_dvec_push(csi_dvec *d, double x) {
+  if (d->n == d->cap) {
+    if (d->cap >= CSI_MAX_POINTS)
+      return -1;
+    size_t ncap = d->cap ? d->cap * 2 : 256;
+    double *v = realloc(d->v, ncap * sizeof *v);
+    if (!v)
+      return -1;
+    d->v = v;
+    d->cap = ncap;
+  }
+  d->v[d->n++] = x;
+  return 0;
+}
+
+void csi_dvec_free(csi_dvec *d) {
+  free(d->v);
+  d->v = NULL;
+  d->n = d->cap = 0;
+}
+
+void csi_buf_put(csi_buf *b, const char *s, size_t n) {
+  if (b->oom)
+    return;
+  if (b->n + n + 1 > b->cap) {
+    size_t ncap = b->cap ? b->cap : 4096;
+    while (ncap < b->n + n + 1)
+      ncap *= 2;
+    char *p = realloc(b->p, ncap);
+    if (!p) {
+      b->oom = 1;
+      return;
+    }
+    b->p = p;
+    b->cap = ncap;
+  }
+  memcpy(b->p + b->n, s, n);
+  b->n += n;
+  b->p[b->n] = '\0';
+}
+
+void csi_buf_printf(csi_buf *b, const char *fmt, ...) {
+  char small[256];
+  va_list ap;
+  va_start(ap, fmt);
+  int len = vsnprintf(small, sizeof small, fmt, ap);
+  va_end(ap);
+  if (len < 0) {
+    b->oom = 1;
+    return;
+  }
+  if ((size_t)len < sizeof small) {
+    csi_buf_put(b, small, (size_t)len);
+    return;
+  }
+  char *big = malloc((size_t)len + 1);
+  if (!big) {
+    b->oom = 1;
+    return;
+  }
+  va_start(ap, fmt);
+  vsnprintf(big, (size_t)len + 1, fmt, ap);
+  va_end(ap);
+  csi_buf_put(b, big, (size_t)len);
+  free(big);
+}
+
+void csi_buf_free(csi_buf *b) {
+  free(b->p);
+  b->p = NULL;
+  b->n = b->cap = 0;
+}
+
+cs_status csi_write_atomic(const char *path, const char *data, size_t n,
+                           cs_error *err) {
+  char *tmp = csi_strfmt("%s.tmp.%ld", path, (long)getpid());
+  if (!tmp)
+    return csi_error(err, CS_ERR_NOMEM, "out of memory");
+  FILE *f = fopen(tmp, "wb");
+  if (!f) {
+    cs_status st = csi_error(err, CS_ERR_IO, "cannot create: %s", strerror(errno));
+    free(tmp);
+    return st;
+  }
+  int ok = fwrite(data, 1, n, f) == n;
+  ok &= fflush(f) == 0;
+  ok &= fclose(f) == 0;
+  if (!ok || rename(tmp, path) != 0) {
+    int e = errno;
+    remove(tmp);
+    free(tmp);
+    return csi_error(err, CS_ERR_IO, "cannot write: %s", strerror(e));
+  }
+  free(tmp);
+  return CS_OK;
+}
+
+double csi_le_f32(const unsigned char *p) {
+  uint32_t u = csi_le_u32(p);
+  float f;
+  memcpy(&f, &u, 4);
+  return f;
+}
+
+double csi_le_f64(const unsigned char *p) {
+  uint64_t u = csi_le_u64(p);
+  double d;
+  memcpy(&d, &u, 8);
+  return d;
+}
+
+uint16_t csi_le_u16(const unsigned char *p) {
+  return (uint16_t)(p[0] | (p[1] << 8));
+}
+
+uint32_t csi_le_u32(const unsigned char *p) {
+  return (uint32_t)p[0] | (uint32_t)p[1] << 8 | (uint32_t)p[2] << 16 |
+         (uint32_t)p[3] << 24;
+}
+
+uint64_t csi_le_u64(const unsigned char *p) {
+  return (uint64_t)csi_le_u32(p) | (uint64_t)csi_le_u32(p + 4) << 32;
+}
+
+const unsigned char *csi_memcasemem(const unsigned char *hay, size_t n,
+                                    const char *needle) {
+  size_t m = strlen(needle);
+  if (m == 0 || m > n)
+    return m == 0 ? hay : NULL;
+  for (size_t i = 0; i + m <= n; i++)
+    if (csi_strncasecmp((const char *)hay + i, needle, m) == 0)
+      return hay + i;
+  return NULL;
+}
+
+const unsigned char *csi_skip_bom_ws(const unsigned char *p, size_t *n) {
+  if (*n >= 3 && p[0] == 0xEF && p[1] == 0xBB && p[2] == 0xBF) {
+    p += 3;
+    *n -= 3;
+  }
+  while (*n && isspace(*p)) {
+    p++;
+    (*n)--;
+  }
+  return p;
+}

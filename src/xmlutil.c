@@ -1,0 +1,200 @@
+/* xmlutil.c: libxml2 opened safely, plus small tree helpers.  The readers
+ * never see a libxml2 error printed: messages go into cs_error. */
+#include "xmlutil.h"
+
+#include <pthread.h>
+#include <stdlib.h>
+#include <string.h>
+
+static pthread_once_t init_once = PTHREAD_ONCE_INIT;
+static void init_libxml(void) { xmlInitParser(); }
+
+/* Skip from p (at '<') past one markup construct that is not an element:
+ * comment, PI, or DOCTYPE (with internal subset).  Returns the position after
+ * it, or NULL when p starts an element or the construct is unterminated. */
+static const char *skip_markup(const char *p, const char *end,
+                               const char **doctype, const char **doctype_end) {
+  if (end - p >= 4 && memcmp(p, "<!--", 4) == 0) {
+    for (const char *q = p + 4; q + 3 <= end; q++)
+      if (memcmp(q, "-->", 3) == 0)
+        return q + 3;
+    return NULL;
+  }
+  if (end - p >= 2 && p[1] == '?') {
+    for (const char *q = p + 2; q + 2 <= end; q++)
+      if (q[0] == '?' && q[1] == '>')
+        return q + 2;
+    return NULL;
+  }
+  if (end - p >= 9 && memcmp(p, "<!DOCTYPE", 9) == 0) {
+    int depth = 0; /* inside [...] internal subset */
+    for (const char *q = p + 9; q < end; q++) {
+      if (*q == '[')
+        depth++;
+      else if (*q == ']')
+        depth--;
+      else if (*q == '>' && depth <= 0) {
+        *doctype = p;
+        *doctype_end = q + 1;
+        return q + 1;
+      }
+    }
+    *doctype = p;
+    *doctype_end = end;
+    return NULL;
+  }
+  return NULL;
+}
+
+/* Locate the prolog's DOCTYPE (if any) before the root element. */
+static void find_doctype(const char *buf, size_t len, const char **dt,
+                         const char **dt_end) {
+  const char *p = buf, *end = buf + len;
+  *dt = *dt_end = NULL;
+  while (p < end) {
+    const char *lt = memchr(p, '<', (size_t)(end - p));
+    if (!lt)
+      return;
+    const char *next = skip_markup(lt, end, dt, dt_end);
+    if (!next)
+      return; /* the root element, or an unterminated construct */
+    p = next;
+  }
+}
+
+static int contains(const char *p, const char *end, const char *needle) {
+  size_t m = strlen(needle);
+  for (; p + m <= end; p++)
+    if (memcmp(p, needle, m) == 0)
+      return 1;
+  return 0;
+}
+
+xmlDocPtr csi_xml_parse(const char *buf, size_t len, int opts, cs_error *err) {
+  pthread_once(&init_once, init_libxml);
+  if (len > (size_t)INT32_MAX) {
+    csi_error(err, CS_ERR_UNSUPPORTED, "XML document larger than 2 GiB");
+    return NULL;
+  }
+  const char *dt, *dt_end;
+  find_doctype(buf, len, &dt, &dt_end);
+  /* An external DTD alone is harmless (it is never loaded); entity
+   * declarations are what expansion and external-entity attacks need. */
+  if (dt && contains(dt, dt_end, "<!ENTITY")) {
+    csi_error(err, CS_ERR_MALFORMED,
+              "XML document declares entities; refused (entity expansion and "
+              "external entities are not allowed)");
+    return NULL;
+  }
+  xmlParserCtxtPtr ctxt = xmlNewParserCtxt();
+  if (!ctxt) {
+    csi_error(err, CS_ERR_NOMEM, "out of memory creating XML parser");
+    return NULL;
+  }
+  int flags = XML_PARSE_NONET | XML_PARSE_NOERROR | XML_PARSE_NOWARNING |
+              XML_PARSE_NOCDATA | opts;
+  flags &= ~(XML_PARSE_NOENT | XML_PARSE_DTDLOAD | XML_PARSE_DTDATTR |
+             XML_PARSE_DTDVALID | XML_PARSE_XINCLUDE | XML_PARSE_HUGE);
+  xmlDocPtr doc = xmlCtxtReadMemory(ctxt, buf, (int)len, NULL, NULL, flags);
+  if (!doc || (!ctxt->wellFormed && !(opts & XML_PARSE_RECOVER))) {
+    const xmlError *e = xmlCtxtGetLastError(ctxt);
+    char msg[200] = "not well-formed";
+    if (e && e->message) {
+      snprintf(msg, sizeof msg, "%s", e->message);
+      size_t m = strlen(msg);
+      while (m && (msg[m - 1] == '\n' || msg[m - 1] == ' '))
+        msg[--m] = '\0';
+    }
+    csi_error(err, CS_ERR_MALFORMED, "XML error at line %d: %s",
+              e ? e->line : 0, msg);
+    if (doc)
+      xmlFreeDoc(doc);
+    xmlFreeParserCtxt(ctxt);
+    return NULL;
+  }
+  xmlFreeParserCtxt(ctxt);
+  if (!xmlDocGetRootElement(doc)) {
+    xmlFreeDoc(doc);
+    csi_error(err, CS_ERR_MALFORMED, "XML document has no root element");
+    return NULL;
+  }
+  return doc;
+}
+
+xmlDocPtr csi_xml_read_file(const char *path, int opts, cs_error *err) {
+  char *buf;
+  size_t len;
+  if (csi_read_file(path, CSI_MAX_FILE_BYTES, &buf, &len, err))
+    return NULL;
+  xmlDocPtr doc = csi_xml_parse(buf, len, opts, err);
+  free(buf);
+  return doc;
+}
+
+int csi_xml_is(const xmlNode *n, const char *name) {
+  return n && n->type == XML_ELEMENT_NODE &&
+         strcmp((const char *)n->name, name) == 0;
+}
+
+xmlNodePtr csi_xml_next(const xmlNode *n, const char *name) {
+  for (xmlNodePtr c = n ? n->next : NULL; c; c = c->next)
+    if (c->type == XML_ELEMENT_NODE && (!name || csi_xml_is(c, name)))
+      return c;
+  return NULL;
+}
+
+xmlNodePtr csi_xml_child(const xmlNode *parent, const char *name) {
+  for (xmlNodePtr c = parent ? parent->children : NULL; c; c = c->next)
+    if (c->type == XML_ELEMENT_NODE && (!name || csi_xml_is(c, name)))
+      return c;
+  return NULL;
+}
+
+char *csi_xml_attr(const xmlNode *n, const char *name) {
+  xmlChar *v = xmlGetProp(n, (const xmlChar *)name);
+  if (!v)
+    return NULL;
+  char *s = csi_strdup((const char *)v);
+  xmlFree(v);
+  return s;
+}
+
+int csi_xml_attr_double(const xmlNode *n, const char *name, double *out) {
+  char *v = csi_xml_attr(n, name);
+  int rc = v ? csi_parse_double(v, out) : -1;
+  free(v);
+  return rc;
+}
+
+char *csi_xml_text(const xmlNode *n) {
+  xmlChar *v = xmlNodeGetContent(n);
+  char *s = csi_strdup(v ? (const char *)v : "");
+  xmlFree(v);
+  return s;
+}
+
+int csi_xml_sniff_root(const unsigned char *head, size_t n, const char *root) {
+  const char *p = (const char *)csi_skip_bom_ws(head, &n);
+  const char *end = p + n, *dt, *dt_end;
+  while (p < end) {
+    const char *lt = memchr(p, '<', (size_t)(end - p));
+    if (!lt)
+      return 0;
+    const char *next = skip_markup(lt, end, &dt, &dt_end);
+    if (next) {
+      p = next;
+      continue;
+    }
+    /* An element start: compare its local name. */
+    const char *name = lt + 1, *q = name;
+    while (q < end && *q != '>' && *q != '/' && *q != ' ' && *q != '\t' &&
+           *q != '\r' && *q != '\n')
+      q++;
+    const char *colon = memchr(name, ':', (size_t)(q - name));
+    if (colon)
+      name = colon + 1;
+    size_t m = strlen(root);
+    return (size_t)(q - name) == m && memcmp(name, root, m) == 0;
+  }
+  return 0;
+}
