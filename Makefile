@@ -97,11 +97,16 @@ demo: deps
 	@$(MAKE) --no-print-directory all
 	@sh tests/demo.sh $(BIN)
 
-bench: deps
-	@$(MAKE) --no-print-directory all $(BUILD)/bench
-	@CALCSPEC_SHARED="$(SHARED)" $(BUILD)/bench
+# Benchmarks (not timed tests): every tests/bench_*.c, run in name order;
+# tests/bench_*.py run too when python3 has what they import.
+BENCH_SRC := $(sort $(wildcard tests/bench_*.c))
+BENCHES   := $(BENCH_SRC:tests/%.c=$(BUILD)/bench/%)
 
-$(BUILD)/bench: tests/bench.c $(STATIC)
+bench: deps
+	@$(MAKE) --no-print-directory all $(BENCHES)
+	@for b in $(BENCHES); do CALCSPEC_SHARED="$(SHARED)" CALCSPEC="$(abspath $(BIN))" $$b || exit 1; done
+
+$(BUILD)/bench/%: tests/%.c $(STATIC)
 	@mkdir -p $(@D)
 	$(CC) -O2 -g $(CS_CFLAGS) -Itests -o $@ $< $(STATIC) $(LDLIBS)
 
