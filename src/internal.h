@@ -150,6 +150,54 @@ typedef struct csi_reader {
 #include "readers.def"
 #undef CS_READER
 
+/* ---- classifier: linalg.c, pca.c, lda.c, nnls.c ---- */
+/* Thin SVD of the m x n column-major a (destroyed): s[min(m,n)] singular
+ * values (descending), vt[min(m,n) x n] right singular vectors. */
+cs_status csi_svd_thin(size_t m, size_t n, double *a, double *s, double *vt,
+                       cs_error *err);
+/* A x = lambda B x for symmetric A, positive definite B (n x n, column-major,
+ * lower triangles used): eigenvalues ascending in w, B-orthonormal
+ * eigenvectors in the columns of a; b is overwritten. */
+cs_status csi_sygv(size_t n, double *a, double *b, double *w, cs_error *err);
+/* Least squares min |A x - b| for the full-rank m x n (m >= n) column-major
+ * a (destroyed); the solution is in b[0..n). */
+cs_status csi_lstsq(size_t m, size_t n, double *a, double *b, cs_error *err);
+
+typedef struct csi_pca {
+  size_t p, k;       /* points per spectrum, components kept */
+  double *mean;      /* p */
+  double *loadings;  /* k rows of p: loading c at loadings + c*p */
+  double *eigval;    /* k score variances */
+  double explained;  /* fraction of total variance kept */
+} csi_pca;
+/* PCA of x (n spectra x p points, column-major: point j of spectrum i at
+ * x[j*n + i]).  k_req > 0 keeps that many components (capped at the rank),
+ * else the fewest that explain evr of the variance. */
+cs_status csi_pca_fit(const double *x, size_t n, size_t p, size_t k_req,
+                      double evr, csi_pca *out, cs_error *err);
+/* Scores t[k] of one spectrum x[p]; Hotelling T^2 and Q residual (either
+ * may be NULL). */
+void csi_pca_project(const csi_pca *m, const double *x, double *t, double *t2,
+                     double *q);
+void csi_pca_free(csi_pca *m);
+
+typedef struct csi_lda {
+  size_t k, d, c;    /* score dims, discriminant dims, classes */
+  double *dir;       /* d directions of length k */
+  double *centroids; /* c x d */
+  double shrinkage;  /* lambda used */
+} csi_lda;
+/* LDA on scores t (n x k column-major) with labels 0..c-1; shrinkage < 0
+ * estimates lambda by Ledoit-Wolf. */
+cs_status csi_lda_fit(const double *t, size_t n, size_t k, const int *label,
+                      size_t c, double shrinkage, csi_lda *out, cs_error *err);
+void csi_lda_posteriors(const csi_lda *m, const double *log_prior,
+                        const double *t, double *post);
+void csi_lda_free(csi_lda *m);
+/* min |A x - b|, x >= 0 (Lawson-Hanson); a is m x n column-major. */
+cs_status csi_nnls(const double *a, size_t m, size_t n, const double *b,
+                   double *x, double *rnorm, cs_error *err);
+
 /* Sniff helper: skip a UTF-8 BOM and leading whitespace. */
 const unsigned char *csi_skip_bom_ws(const unsigned char *p, size_t *n);
 

@@ -1,0 +1,104 @@
+/* nnls.c: non-negative least squares, min |A x - b| subject to x >= 0, by
+ * the active-set method of Lawson & Hanson (1974, "Solving Least Squares
+ * Problems", ch. 23); the unconstrained sub-problems on the passive set are
+ * solved by QR (dgels via linalg.c). */
+#include "internal.h"
+
+#include <math.h>
+#include <stdlib.h>
+#include <string.h>
+
+/* Least squares on the columns flagged in `passive`: z gets the solution
+ * (0 elsewhere). */
+static cs_status solve_passive(const double *a, size_t m, size_t n,
+                               const double *b, const unsigned char *passive,
+                               double *z, double *work, double *rhs,
+                               cs_error *err) {
+  size_t np = 0;
+  for (size_t j = 0; j < n; j++)
+    if (passive[j])
+      memcpy(work + (np++) * m, a + j * m, m * sizeof *work);
+  memcpy(rhs, b, m * sizeof *rhs);
+  cs_status st = csi_lstsq(m, np, work, rhs, err);
+  if (st)
+    return st;
+  for (size_t j = 0, q = 0; j < n; j++)
+    z[j] = passive[j] ? rhs[q++] : 0.0;
+  return CS_OK;
+}
+
+cs_status csi_nnls(const double *a, size_t m, size_t n, const double *b,
+                   double *x, double *rnorm, cs_error *err) {
+  if (m < n || n == 0)
+    return csi_error(err, CS_ERR_DIM, "nnls: %zu equations for %zu unknowns", m, n);
+  unsigned char *passive = calloc(n, 1);
+  double *w = malloc(n * sizeof *w), *z = malloc(n * sizeof *z);
+  double *r = malloc(m * sizeof *r), *work = malloc(m * n * sizeof *work);
+  double *rhs = malloc(m * sizeof *rhs);
+  cs_status st = CS_OK;
+  if (!passive || !w || !z || !r || !work || !rhs) {
+    st = csi_error(err, CS_ERR_NOMEM, "nnls: out of memory");
+    goto done;
+  }
+  memset(x, 0, n * sizeof *x);
+  double anorm = 0;
+  for (size_t i = 0; i < m * n; i++)
+    anorm = fmax(anorm, fabs(a[i]));
+  double tol = 10 * 2.2e-16 * anorm * (double)(m > n ? m : n);
+  for (size_t outer = 0; outer < 3 * n + 10; outer++) {
+    for (size_t i = 0; i < m; i++) { /* r = b - A x */
+      double v = b[i];
+      for (size_t j = 0; j < n; j++)
+        v -= a[j * m + i] * x[j];
+      r[i] = v;
+    }
+    size_t jmax = n;
+    double wmax = tol;
+    for (size_t j = 0; j < n; j++) { /* gradient w = A' r */
+      double v = 0;
+      for (size_t i = 0; i < m; i++)
+        v += a[j * m + i] * r[i];
+      w[j] = v;
+      if (!passive[j] && v > wmax)
+        wmax = v, jmax = j;
+    }
+    if (jmax == n)
+      break; /* Kuhn-Tucker conditions hold */
+    passive[jmax] = 1;
+    for (size_t inner = 0; inner < 3 * n + 10; inner++) {
+      st = solve_passive(a, m, n, b, passive, z, work, rhs, err);
+      if (st)
+        goto done;
+      int feasible = 1;
+      for (size_t j = 0; j < n; j++)
+        if (passive[j] && z[j] <= 0)
+          feasible = 0;
+      if (feasible)
+        break;
+      double alpha = 1; /* step back to the first variable hitting zero */
+      for (size_t j = 0; j < n; j++)
+        if (passive[j] && z[j] <= 0 && x[j] - z[j] > 0)
+          alpha = fmin(alpha, x[j] / (x[j] - z[j]));
+      for (size_t j = 0; j < n; j++) {
+        x[j] += alpha * (z[j] - x[j]);
+        if (passive[j] && fabs(x[j]) <= tol)
+          passive[j] = 0, x[j] = 0;
+      }
+    }
+    for (size_t j = 0; j < n; j++)
+      x[j] = passive[j] ? z[j] : 0.0;
+  }
+  if (rnorm) {
+    double s = 0;
+    for (size_t i = 0; i < m; i++) {
+      double v = b[i];
+      for (size_t j = 0; j < n; j++)
+        v -= a[j * m + i] * x[j];
+      s += v * v;
+    }
+    *rnorm = sqrt(s);
+  }
+done:
+  free(passive), free(w), free(z), free(r), free(work), free(rhs);
+  return st;
+}

@@ -1,0 +1,124 @@
+/* test_classifier_math.c: NNLS against scipy.optimize.nnls (scipy 1.10.1,
+ * values pasted from its output), PCA on data of known rank and variance,
+ * LDA posteriors on separated classes. */
+#include "testutil.h"
+
+#include "internal.h"
+
+static void nnls_matches_scipy(void **state) {
+  (void)state;
+  /* A (5 x 3) row by row, stored column-major below */
+  const double rows[5][3] = {{1, 0.5, 0.2}, {0.3, 1, 0.1}, {0.2, 0.4, 1},
+                             {0.9, 0.1, 0.3}, {0.1, 0.2, 0.8}};
+  double a[15], x[3], r;
+  for (int i = 0; i < 5; i++)
+    for (int j = 0; j < 3; j++)
+      a[j * 5 + i] = rows[i][j];
+  const double b[5] = {1.0, -0.5, 0.7, 1.2, 0.1};
+  cs_error err;
+  STATUS_EQ(csi_nnls(a, 5, 3, b, x, &r, &err), CS_OK, &err);
+  /* scipy: array([0.94187103, 0., 0.3119891]), rnorm 0.9101880713121581 */
+  DBL_NEAR(x[0], 0.94187103, 1e-8);
+  DBL_NEAR(x[1], 0.0, 0);
+  DBL_NEAR(x[2], 0.3119891, 1e-7);
+  DBL_NEAR(r, 0.9101880713121581, 1e-12);
+  /* an exact non-negative mixture is recovered */
+  double b2[5];
+  for (int i = 0; i < 5; i++)
+    b2[i] = 0.2 * rows[i][0] + 0.7 * rows[i][2];
+  STATUS_EQ(csi_nnls(a, 5, 3, b2, x, &r, &err), CS_OK, &err);
+  DBL_NEAR(x[0], 0.2, 1e-12);
+  DBL_NEAR(x[1], 0.0, 1e-12);
+  DBL_NEAR(x[2], 0.7, 1e-12);
+  DBL_NEAR(r, 0, 1e-12);
+}
+
+static void pca_known_structure(void **state) {
+  (void)state;
+  /* 40 spectra of 6 points: mean m + a_i u + b_i v with orthonormal u, v
+   * and zero-mean coefficients of variance 4 and 1: two components, score
+   * variances 4 and 1 (n-1 denominator), no residual. */
+  enum { N = 40, P = 6 };
+  const double u[P] = {0.5, 0.5, 0.5, 0.5, 0, 0};
+  const double v[P] = {0.5, -0.5, 0.5, -0.5, 0, 0};
+  const double m[P] = {1, 2, 3, 4, 5, 6};
+  double x[N * P], ca[N], cb[N];
+  for (int i = 0; i < N; i++) {
+    ca[i] = (i % 2 ? 1 : -1) * 2.0 * sqrt((N - 1.0) / N);
+    cb[i] = ((i / 2) % 2 ? 1 : -1) * sqrt((N - 1.0) / N);
+  }
+  for (int i = 0; i < N; i++)
+    for (int j = 0; j < P; j++)
+      x[j * N + i] = m[j] + ca[i] * u[j] + cb[i] * v[j];
+  csi_pca pca;
+  cs_error err;
+  STATUS_EQ(csi_pca_fit(x, N, P, 0, 0.999, &pca, &err), CS_OK, &err);
+  assert_int_equal(pca.k, 2);
+  DBL_NEAR(pca.eigval[0], 4.0, 1e-10);
+  DBL_NEAR(pca.eigval[1], 1.0, 1e-10);
+  DBL_NEAR(pca.explained, 1.0, 1e-12);
+  for (int j = 0; j < P; j++)
+    DBL_NEAR(pca.mean[j], m[j], 1e-12);
+  /* a new point off the plane: Q is its squared distance, T^2 its
+   * Mahalanobis norm in the plane */
+  double y[P], t[2], t2, q;
+  for (int j = 0; j < P; j++)
+    y[j] = m[j] + 2 * u[j] + 1 * v[j];
+  y[4] += 3; /* off-plane by 3 */
+  csi_pca_project(&pca, y, t, &t2, &q);
+  DBL_NEAR(q, 9.0, 1e-10);
+  DBL_NEAR(t2, 2 * 2 / 4.0 + 1 * 1 / 1.0, 1e-10);
+  csi_pca_free(&pca);
+}
+
+static void lda_separated_classes(void **state) {
+  (void)state;
+  /* three classes in 2-D scores, centres (0,0), (10,0), (0,10), small
+   * deterministic scatter: each centre is classified to its class with
+   * posterior ~1, and the midpoint of two is shared equally (equal priors). */
+  enum { PER = 20, C = 3, N = PER * C, K = 2 };
+  const double cx[C] = {0, 10, 0}, cy[C] = {0, 0, 10};
+  double t[N * K];
+  int label[N];
+  for (int g = 0; g < C; g++)
+    for (int i = 0; i < PER; i++) {
+      int n = g * PER + i;
+      label[n] = g;
+      t[0 * N + n] = cx[g] + cos(i * 1.3) * 0.8;
+      t[1 * N + n] = cy[g] + sin(i * 0.7) * 0.8;
+    }
+  csi_lda lda;
+  cs_error err;
+  STATUS_EQ(csi_lda_fit(t, N, K, label, C, 0.0, &lda, &err), CS_OK, &err);
+  assert_int_equal(lda.d, 2);
+  double lp[C] = {log(1.0 / 3), log(1.0 / 3), log(1.0 / 3)}, post[C];
+  for (int g = 0; g < C; g++) {
+    double p[K] = {cx[g], cy[g]};
+    csi_lda_posteriors(&lda, lp, p, post);
+    assert_true(post[g] > 0.999);
+    DBL_NEAR(post[0] + post[1] + post[2], 1.0, 1e-12);
+  }
+  double mid[K] = {5, 5}; /* equidistant from classes 1 and 2 */
+  csi_lda_posteriors(&lda, lp, mid, post);
+  DBL_NEAR(post[1], post[2], 0.05);
+  csi_lda_free(&lda);
+  /* Ledoit-Wolf shrinkage lies in [0, 1] */
+  STATUS_EQ(csi_lda_fit(t, N, K, label, C, -1, &lda, &err), CS_OK, &err);
+  assert_true(lda.shrinkage >= 0 && lda.shrinkage <= 1);
+  csi_lda_free(&lda);
+  /* a class with one spectrum is refused */
+  label[0] = 2;
+  for (int i = 1; i < PER; i++)
+    label[i] = 1;
+  label[N - 1] = 0;
+  STATUS_EQ(csi_lda_fit(t, N, K, label, C, 0.0, &lda, &err), CS_ERR_ARG, &err);
+}
+
+int main(void) {
+  const struct CMUnitTest tests[] = {
+      cmocka_unit_test(nnls_matches_scipy),
+      cmocka_unit_test(pca_known_structure),
+      cmocka_unit_test(lda_separated_classes),
+  };
+  return cmocka_run_group_tests_name("classifier_math", tests, NULL, NULL);
+}
