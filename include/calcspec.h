@@ -291,6 +291,158 @@ typedef struct cs_format_info {
 CS_EXPORT size_t cs_format_count(void);
 CS_EXPORT cs_status cs_format_get(size_t i, cs_format_info *out);
 
+/** ## Cosmic-spike removal
+ *
+ * Cosmic rays leave positive spikes 1-3 pixels wide (../shared/domain/
+ * bands.md §4).  Single-spectrum removal follows Whitaker & Hayes (2018):
+ * a point is suspect when the modified z-score of the first difference,
+ *   z = 0.6745 (d - median(d)) / MAD(d),
+ * exceeds `threshold` on a rise and again on a fall at most `max_width`
+ * pixels later.  A shape test then keeps real bands: a spike's neighbours
+ * sit on the local background, a band's neighbours carry its wings (more
+ * than a quarter of the peak height).  Spike points are replaced by linear
+ * interpolation between the nearest non-spike neighbours.
+ */
+typedef struct cs_spike_opts {
+  double threshold; /* modified z-score of the first difference; default 6 */
+  int max_width;    /* widest spike in pixels; default 3 */
+} cs_spike_opts;
+
+/** Defaults (threshold 6, max_width 3). */
+CS_EXPORT cs_spike_opts cs_spike_opts_default(void);
+/** Parse "auto" (defaults), "Z" or "Z:W" (threshold, max width).  CS_ERR_ARG
+ * with a message on anything else. */
+CS_EXPORT cs_status cs_spike_opts_parse(const char *spec, cs_spike_opts *out,
+                                        cs_error *err);
+/** Canonical text "Z:W" (%.17g) into buf (cap bytes, NUL-terminated);
+ * CS_ERR_ARG when it does not fit. */
+CS_EXPORT cs_status cs_spike_opts_format(const cs_spike_opts *o, char *buf,
+                                         size_t cap, cs_error *err);
+
+/** Remove spikes from y[0..n) in place.  `where` (n entries, may be NULL)
+ * receives 1 for replaced points and 0 elsewhere; *nremoved (may be NULL)
+ * the number of replaced points.  n < 5 leaves y unchanged. */
+CS_EXPORT cs_status cs_spikes_remove(double *y, size_t n,
+                                     const cs_spike_opts *o,
+                                     unsigned char *where, size_t *nremoved,
+                                     cs_error *err);
+
+/** Same on a spectrum, recording the result in its metadata:
+ * "spikes_removed" = number of replaced points and, when there are any,
+ * "spike_x" = their x positions (space-separated, %.10g). */
+CS_EXPORT cs_status cs_spectrum_remove_spikes(cs_spectrum *s,
+                                              const cs_spike_opts *o,
+                                              size_t *nremoved, cs_error *err);
+
+/** Multi-frame removal for m >= 2 spectra of the same spot (frames or
+ * accumulations) on the same x axis: a point is a spike when it exceeds the
+ * median of the frames at that pixel by more than `o->threshold` robust
+ * standard deviations (1.4826 MAD across frames, floored by the median of
+ * that over all pixels); it is replaced by the median of the other frames.
+ * `max_width` is not used.  Every frame gets "spikes_removed" (and
+ * "spike_x") metadata.  Frames with different lengths or axes give
+ * CS_ERR_DIM. */
+CS_EXPORT cs_status cs_spikes_remove_frames(cs_spectrum *const *frames,
+                                            size_t m, const cs_spike_opts *o,
+                                            size_t *nremoved, cs_error *err);
+
+/** ## Smoothing and derivatives
+ *
+ * Savitzky-Golay filters of any odd window and order (and their first and
+ * second derivatives) and Gaussian smoothing, computed as FFT convolutions
+ * with FFTW.  Savitzky-Golay edges follow scipy.signal.savgol_filter's
+ * mode='interp': the first and last window/2 points come from the
+ * polynomial fitted to the first and last window.  Gaussian smoothing uses
+ * scipy.ndimage.gaussian_filter1d's kernel (truncated at 4 sigma) and its
+ * default 'reflect' edges.  Both assume (near-)even x spacing; the mean
+ * spacing converts sigma (x units) to pixels and scales derivatives.
+ */
+typedef enum cs_smooth_method {
+  CS_SMOOTH_NONE = 0,
+  CS_SMOOTH_SG,   /* Savitzky-Golay */
+  CS_SMOOTH_GAUSS /* Gaussian */
+} cs_smooth_method;
+
+typedef struct cs_smooth_opts {
+  cs_smooth_method method;
+  int window; /* SG: odd number of points, 1..4095; default 11 */
+  int order;  /* SG: polynomial order, < window, <= 12; default 3 */
+  int deriv;  /* SG: 0 smooth, 1 or 2 derivative (per x unit); <= order */
+  double sigma; /* Gauss: standard deviation in x units (cm^-1); default 2 */
+} cs_smooth_opts;
+
+/** Defaults for method m (SG 11/3/0, Gauss sigma 2). */
+CS_EXPORT cs_smooth_opts cs_smooth_opts_default(cs_smooth_method m);
+/** Parse "none", "sg:W:O", "sg:W:O:D" or "gauss:SIGMA"; CS_ERR_ARG with a
+ * message when invalid. */
+CS_EXPORT cs_status cs_smooth_opts_parse(const char *spec, cs_smooth_opts *out,
+                                         cs_error *err);
+/** Canonical text ("sg:11:3", "sg:11:3:1", "gauss:2", "none") into buf. */
+CS_EXPORT cs_status cs_smooth_opts_format(const cs_smooth_opts *o, char *buf,
+                                          size_t cap, cs_error *err);
+
+/** A smoother owns its FFTW plans, fftw_malloc buffers and filter
+ * coefficients; plans are made once per signal length and reused.  One
+ * smoother must not be used by two threads at once, but any number of
+ * smoothers may run in parallel (plan creation is serialised inside the
+ * library). */
+typedef struct cs_smoother cs_smoother;
+
+/** Check the options and build a smoother; the caller owns *out
+ * (cs_smoother_free). */
+CS_EXPORT cs_status cs_smoother_new(const cs_smooth_opts *o, cs_smoother **out,
+                                    cs_error *err);
+/** Free the smoother, its plans and buffers.  NULL is fine. */
+CS_EXPORT void cs_smoother_free(cs_smoother *sm);
+/** Smooth y[0..n) into out[0..n) (out may equal y).  x (may be NULL: unit
+ * spacing) gives the spacing for sigma and derivatives.  SG needs n >=
+ * window (CS_ERR_DIM); a Gaussian kernel wider than the spectrum gives
+ * CS_ERR_ARG. */
+CS_EXPORT cs_status cs_smoother_apply(cs_smoother *sm, const double *x,
+                                      const double *y, size_t n, double *out,
+                                      cs_error *err);
+
+/** ## Normalisation
+ *
+ * Divides y by one positive number.  A zero, negative or non-finite norm
+ * gives CS_ERR_NUMERIC (never NaN).
+ */
+typedef enum cs_norm_method {
+  CS_NORM_NONE = 0,
+  CS_NORM_VECTOR, /* Euclidean length sqrt(sum y^2) */
+  CS_NORM_AREA,   /* trapezoid integral of y over x (must be > 0) */
+  CS_NORM_MAX,    /* largest y (must be > 0) */
+  CS_NORM_SNV,    /* (y - mean) / sample standard deviation */
+  CS_NORM_BAND    /* area or height of one band above a local line */
+} cs_norm_method;
+
+typedef struct cs_norm_opts {
+  cs_norm_method method;
+  double band_x;     /* BAND: band centre (x units), e.g. 960 */
+  double half_width; /* BAND: window band_x +- half_width; default 20 */
+  int band_height;   /* BAND: 1 = peak height, 0 = area (default) */
+} cs_norm_opts;
+
+/** Defaults for method m (BAND: 960 +- 20, area). */
+CS_EXPORT cs_norm_opts cs_norm_opts_default(cs_norm_method m);
+/** Parse "none", "vector", "area", "max", "snv" or "band:C:W" with an
+ * optional ":area" or ":height"; CS_ERR_ARG when invalid. */
+CS_EXPORT cs_status cs_norm_opts_parse(const char *spec, cs_norm_opts *out,
+                                       cs_error *err);
+/** Canonical text ("vector", "band:960:20", "band:960:20:height"). */
+CS_EXPORT cs_status cs_norm_opts_format(const cs_norm_opts *o, char *buf,
+                                        size_t cap, cs_error *err);
+/** Normalise y[0..n) in place (x ascending or descending; needed by AREA
+ * and BAND).  For BAND the window [band_x - half_width, band_x +
+ * half_width] must lie inside x (CS_ERR_RANGE) and hold >= 3 points; the
+ * band sits on the straight line joining the (interpolated) y at the window
+ * ends, and its height (largest y above that line) or area (trapezoid
+ * integral above it) is the divisor.  SNV subtracts the mean first.
+ * *factor (may be NULL) receives the divisor.  On error y is unchanged. */
+CS_EXPORT cs_status cs_normalise(const double *x, double *y, size_t n,
+                                 const cs_norm_opts *o, double *factor,
+                                 cs_error *err);
+
 #ifdef __cplusplus
 }
 #endif

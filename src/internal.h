@@ -147,4 +147,14 @@ typedef struct csi_reader {
 /* Sniff helper: skip a UTF-8 BOM and leading whitespace. */
 const unsigned char *csi_skip_bom_ws(const unsigned char *p, size_t *n);
 
+/* ---- smooth.c ----
+ * FFTW's planner is not thread-safe: every fftw_plan_* / fftw_destroy_plan
+ * (and fftw_malloc/fftw_free, to be safe) in the library runs between these
+ * two calls.  fftw_execute needs no lock. */
+void csi_fftw_lock(void);
+void csi_fftw_unlock(void);
+/* Split s in place at every sep into at most max fields f[]; returns the
+ * number of fields, or max + 1 when there are more. */
+int csi_split(char *s, char sep, char **f, int max);
+
 #endif /* CALCSPEC_INTERNAL_H */
