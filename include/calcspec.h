@@ -291,6 +291,85 @@ typedef struct cs_format_info {
 CS_EXPORT size_t cs_format_count(void);
 CS_EXPORT cs_status cs_format_get(size_t i, cs_format_info *out);
 
+/** ## Preprocessing: baselines
+ *
+ * Baseline estimation with the algorithms and defaults of pybaselines 1.2.1
+ * (outputs agree with it to 1e-6 relative on the peer test set).  The
+ * baseline is returned, not subtracted: corrected = y - baseline.
+ */
+typedef enum cs_baseline_method {
+  CS_BASELINE_NONE = 0, /* baseline = 0 */
+  CS_BASELINE_ASLS,     /* asymmetric least squares (Eilers & Boelens 2005) */
+  CS_BASELINE_ARPLS,    /* asymmetrically reweighted PLS (Baek 2015) */
+  CS_BASELINE_AIRPLS,   /* adaptive iteratively reweighted PLS (Zhang 2010) */
+  CS_BASELINE_MODPOLY,  /* modified polyfit (Lieber & Mahadevan-Jansen 2003) */
+  CS_BASELINE_IMODPOLY, /* improved modified polyfit (Zhao 2007) */
+  CS_BASELINE_SNIP      /* statistics-sensitive non-linear clipping */
+} cs_baseline_method;
+
+/** Options.  Plain data: start from cs_baseline_opts_default() and change
+ * what you need; fields a method does not use are ignored. */
+typedef struct cs_baseline_opts {
+  cs_baseline_method method;
+  double lam;      /* Whittaker smoothness (asls, arpls, airpls), > 0 */
+  double p;        /* asls asymmetry, 0 < p < 1 */
+  int diff_order;  /* Whittaker difference order, 1..3 */
+  int max_iter;    /* reweighting iterations, >= 0 (modpoly counts fits) */
+  double tol;      /* convergence tolerance, > 0 */
+  int poly_order;  /* modpoly/imodpoly polynomial order, 0..20 */
+  int max_half_window;   /* SNIP: largest half window, >= 1 (0 = auto) */
+  double num_std;        /* imodpoly: standard deviations of the residual */
+  int use_original;      /* modpoly/imodpoly: clip against original y */
+  int mask_initial_peaks;/* modpoly/imodpoly: drop y > fit + std first */
+  int decreasing;        /* SNIP: half window from large to small */
+  int smooth_half_window;/* SNIP: moving-average half window, 0 = none */
+  int filter_order;      /* SNIP: 2, 4, 6 or 8 */
+} cs_baseline_opts;
+
+/** Defaults of pybaselines 1.2.1 for method m (asls: lam 1e6, p 0.01; arpls:
+ * lam 1e5; airpls: lam 1e6; all three diff_order 2, max_iter 50, tol 1e-3;
+ * modpoly/imodpoly: poly_order 2, tol 1e-3, max_iter 250, imodpoly masks
+ * initial peaks with num_std 1; snip: filter_order 2, increasing windows,
+ * no smoothing, max_half_window auto). */
+CS_EXPORT cs_baseline_opts cs_baseline_opts_default(cs_baseline_method m);
+
+/** Check o for a spectrum of n points (n = 0: skip size checks).  CS_ERR_ARG
+ * with a message naming the bad option. */
+CS_EXPORT cs_status cs_baseline_opts_check(const cs_baseline_opts *o, size_t n,
+                                           cs_error *err);
+
+/** Parse "method[:key=value,...]", e.g. "arpls:lam=1e5,max_iter=50", into
+ * *out (method defaults first, then the given keys; C-locale numbers).
+ * Keys are the field names above.  CS_ERR_ARG for an unknown method or key,
+ * a malformed number or a value the method rejects; *out is then unchanged.
+ * Method names: cs_baseline_method_name(). */
+CS_EXPORT cs_status cs_baseline_opts_parse(const char *spec,
+                                           cs_baseline_opts *out,
+                                           cs_error *err);
+
+/** Canonical text form of o that cs_baseline_opts_parse reads back to
+ * identical opts: "method:key=value,..." with every field the method uses,
+ * numbers as %.17g in the C locale.  Writes at most cap bytes including the
+ * NUL into buf; CS_ERR_ARG when it does not fit. */
+CS_EXPORT cs_status cs_baseline_opts_format(const cs_baseline_opts *o,
+                                            char *buf, size_t cap,
+                                            cs_error *err);
+
+/** Stable lowercase method name ("asls", "arpls", ...; "none"); static,
+ * NULL for an unknown value.  Inverse: CS_ERR_ARG for an unknown name. */
+CS_EXPORT const char *cs_baseline_method_name(cs_baseline_method m);
+CS_EXPORT cs_status cs_baseline_method_from_name(const char *name,
+                                                 cs_baseline_method *out);
+
+/** Estimate the baseline of y (n points; x ascending, or NULL for index
+ * spacing 0..n-1 -- only the polynomial methods use x) into the caller's
+ * baseline[n] (may not alias y).  Non-finite x or y gives CS_ERR_ARG, bad
+ * options CS_ERR_ARG, a failed factorisation CS_ERR_NUMERIC; baseline is
+ * then unspecified.  Reentrant: allocates its own workspace per call. */
+CS_EXPORT cs_status cs_baseline_fit(const double *x, const double *y, size_t n,
+                                    const cs_baseline_opts *o, double *baseline,
+                                    cs_error *err);
+
 /** ## Cosmic-spike removal
  *
  * Cosmic rays leave positive spikes 1-3 pixels wide (../shared/domain/
