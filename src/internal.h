@@ -151,9 +151,10 @@ const unsigned char *csi_skip_bom_ws(const unsigned char *p, size_t *n);
 /* Solve A x = b in place for a symmetric positive-definite band matrix of
  * order n with kd sub-diagonals in LAPACK lower band storage,
  * ab[(i - j) + j * (kd + 1)] = A(i, j) for j <= i <= j + kd (column major).
- * ab is overwritten by the Cholesky factor.  CS_ERR_NUMERIC when A is not
+ * ab is overwritten by a factorisation.  CS_ERR_NUMERIC when A is not
  * positive definite.  csi_pb_solve uses dpbtrf/dpbtrs; csi_pb_solve_small is
- * a faster hand-written band Cholesky for kd <= 3 with the same contract. */
+ * a faster hand-written band Cholesky/LDL^T for kd <= 3 with the same
+ * contract (the tests check both against each other and the peer). */
 cs_status csi_pb_solve(size_t n, int kd, double *ab, double *b, cs_error *err);
 cs_status csi_pb_solve_small(size_t n, int kd, double *ab, double *b,
                              cs_error *err);

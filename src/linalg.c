@@ -29,6 +29,59 @@ cs_status csi_pb_solve(size_t n, int kd, double *ab, double *b,
   return CS_OK;
 }
 
+/* kd = 2 (second-order Whittaker): an LDL^T band factorisation written
+ * out: one division per row and none in the two triangular solves, which
+ * keeps the loop-carried dependency chains short.  ab ends up holding
+ * (1/D(j), L(j+1,j), L(j+2,j)) per column. */
+static cs_status penta_solve(size_t n, double *ab, double *b, cs_error *err) {
+  /* from the previous columns: D(j-1), D(j-2), L(j,j-1), L(j,j-2),
+   * L(j+1,j-1) */
+  double d1 = 0, d2 = 0, l1p = 0, l2pp = 0, l2p = 0;
+  for (size_t j = 0; j < n; j++) {
+    double *c = ab + 3 * j;
+    double d = c[0] - l1p * l1p * d1 - l2pp * l2pp * d2;
+    if (!(d > 0) || !isfinite(d))
+      return csi_error(err, CS_ERR_NUMERIC,
+                       "band factorisation: pivot %zu is %g (system not "
+                       "positive definite)",
+                       j, d);
+    double inv = 1.0 / d;
+    /* entries past the matrix's end are not referenced (LAPACK rule) */
+    double l1 = j + 1 < n ? (c[1] - l2p * l1p * d1) * inv : 0;
+    double l2 = j + 2 < n ? c[2] * inv : 0;
+    c[0] = inv;
+    c[1] = l1;
+    c[2] = l2;
+    d2 = d1;
+    d1 = d;
+    l2pp = l2p;
+    l1p = l1;
+    l2p = l2;
+  }
+  /* L u = b (unit diagonal) */
+  double u1 = 0, u2 = 0; /* u[j-1], u[j-2] */
+  double a1 = 0, a2 = 0; /* L(j,j-1), L(j,j-2) */
+  for (size_t j = 0; j < n; j++) {
+    const double *c = ab + 3 * j;
+    double u = b[j] - a1 * u1 - a2 * u2;
+    b[j] = u;
+    u2 = u1;
+    u1 = u;
+    a2 = j >= 1 ? ab[3 * (j - 1) + 2] : 0; /* L(j+1,j-1) */
+    a1 = c[1];                             /* L(j+1,j) */
+  }
+  /* L^T x = D^-1 u */
+  double x1 = 0, x2 = 0; /* x[j+1], x[j+2] */
+  for (size_t j = n; j-- > 0;) {
+    const double *c = ab + 3 * j;
+    double x = b[j] * c[0] - c[1] * x1 - c[2] * x2;
+    b[j] = x;
+    x2 = x1;
+    x1 = x;
+  }
+  return CS_OK;
+}
+
 /* Band Cholesky without LAPACK's per-column BLAS calls: for the tiny
  * bandwidths of Whittaker systems (kd <= 3) dpbtf2 spends most of its time in
  * call overhead.  Same storage and result as csi_pb_solve (the tests compare
@@ -38,6 +91,8 @@ cs_status csi_pb_solve_small(size_t n, int kd, double *ab, double *b,
   if (n == 0 || kd < 0 || kd > 3 || (size_t)kd >= n)
     return csi_error(err, CS_ERR_DIM, "banded solve: bad size n=%zu kd=%d", n,
                      kd);
+  if (kd == 2)
+    return penta_solve(n, ab, b, err);
   size_t ld = (size_t)kd + 1;
   /* Left-looking factorisation: column j of L from the kd previous ones. */
   for (size_t j = 0; j < n; j++) {
