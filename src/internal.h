@@ -147,6 +147,29 @@ typedef struct csi_reader {
 /* Sniff helper: skip a UTF-8 BOM and leading whitespace. */
 const unsigned char *csi_skip_bom_ws(const unsigned char *p, size_t *n);
 
+/* ---- linalg.c (the only file that calls LAPACK) ---- */
+/* Solve A x = b in place for a symmetric positive-definite band matrix of
+ * order n with kd sub-diagonals in LAPACK lower band storage,
+ * ab[(i - j) + j * (kd + 1)] = A(i, j) for j <= i <= j + kd (column major).
+ * ab is overwritten by a factorisation.  CS_ERR_NUMERIC when A is not
+ * positive definite.  csi_pb_solve uses dpbtrf/dpbtrs; csi_pb_solve_small is
+ * a faster hand-written band Cholesky/LDL^T for kd <= 3 with the same
+ * contract (the tests check both against each other and the peer). */
+cs_status csi_pb_solve(size_t n, int kd, double *ab, double *b, cs_error *err);
+cs_status csi_pb_solve_small(size_t n, int kd, double *ab, double *b,
+                             cs_error *err);
+/* Pseudo-inverse of a full-rank m x k matrix a (m >= k, column major) via QR
+ * (dgeqrf/dorgqr/dtrtrs): pinv is k x m, column major (pinv[j + i * k]).
+ * CS_ERR_NUMERIC when a is rank deficient. */
+cs_status csi_pinv_full_rank(const double *a, size_t m, size_t k,
+                             double *pinv, cs_error *err);
+
+/* ---- baseline.c ---- */
+/* cs_baseline_fit with a choice of banded solver for the Whittaker methods
+ * (lapack != 0: dpbtrf/dpbtrs, else csi_pb_solve_small); for tests. */
+cs_status csi_baseline_fit_solver(const double *x, const double *y, size_t n,
+                                  const cs_baseline_opts *o, double *baseline,
+                                  int lapack, cs_error *err);
 /* ---- smooth.c ----
  * FFTW's planner is not thread-safe: every fftw_plan_* / fftw_destroy_plan
  * (and fftw_malloc/fftw_free, to be safe) in the library runs between these
