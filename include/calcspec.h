@@ -522,6 +522,101 @@ CS_EXPORT cs_status cs_normalise(const double *x, double *y, size_t n,
                                  const cs_norm_opts *o, double *factor,
                                  cs_error *err);
 
+/** ## Preprocessing pipeline
+ *
+ * A cs_pipeline is an ordered chain of at most one step of each kind, always
+ * applied in this order:
+ *
+ *   crop -> spikes -> baseline -> smooth -> normalise -> resample
+ *
+ * Before the first step a wavelength axis (nm) is converted to Raman shift
+ * (the spectrum's laser wavelength is needed) and % transmittance to
+ * absorbance, and x is sorted ascending.  The chain has a canonical text
+ * form, one step per line "NAME SPEC" with the same SPEC syntax as the CLI
+ * options and numbers as %.17g in the C locale:
+ *
+ *   crop 700:1800
+ *   spikes 6:3
+ *   baseline arpls:lam=100000,...
+ *   smooth sg:11:3
+ *   normalise band:960:20
+ *   resample 700:1800:1            (or resample axis:X1,X2,...; ":cubic"
+ *                                   may follow either)
+ *
+ * cs_pipeline_parse(cs_pipeline_format(p)) gives an identical pipeline, so a
+ * model can record exactly how its training spectra were processed and
+ * process new spectra the same way.  When a resample step follows, crop
+ * keeps the nearest point beyond each end so the resampled axis can reach
+ * A and B without extrapolation.
+ */
+typedef struct cs_pipeline cs_pipeline;
+
+/** An empty pipeline (applying it only converts and sorts).  The caller owns
+ * *out (cs_pipeline_free). */
+CS_EXPORT cs_status cs_pipeline_new(cs_pipeline **out, cs_error *err);
+/** Free the pipeline and the smoother it owns.  NULL is fine. */
+CS_EXPORT void cs_pipeline_free(cs_pipeline *p);
+
+/** Set (replace) or, with a NULL options pointer, remove one step.  Options
+ * are copied and checked (CS_ERR_ARG). */
+CS_EXPORT cs_status cs_pipeline_set_crop(cs_pipeline *p, double lo, double hi,
+                                         cs_error *err);
+CS_EXPORT cs_status cs_pipeline_set_spikes(cs_pipeline *p,
+                                           const cs_spike_opts *o,
+                                           cs_error *err);
+CS_EXPORT cs_status cs_pipeline_set_baseline(cs_pipeline *p,
+                                             const cs_baseline_opts *o,
+                                             cs_error *err);
+CS_EXPORT cs_status cs_pipeline_set_smooth(cs_pipeline *p,
+                                           const cs_smooth_opts *o,
+                                           cs_error *err);
+CS_EXPORT cs_status cs_pipeline_set_normalise(cs_pipeline *p,
+                                              const cs_norm_opts *o,
+                                              cs_error *err);
+/** Resample onto lo, lo + step, ... <= hi (the last point is hi when
+ * (hi - lo) / step is whole to 1e-9). */
+CS_EXPORT cs_status cs_pipeline_set_resample(cs_pipeline *p, double lo,
+                                             double hi, double step,
+                                             cs_interp method, cs_error *err);
+/** Resample onto m strictly ascending points x (copied). */
+CS_EXPORT cs_status cs_pipeline_set_axis(cs_pipeline *p, const double *x,
+                                         size_t m, cs_interp method,
+                                         cs_error *err);
+/** Remove every step. */
+CS_EXPORT void cs_pipeline_clear(cs_pipeline *p);
+/** Set one step from its text: name "crop", "spikes", "baseline", "smooth",
+ * "normalise" or "resample" and the SPEC of the step line.  "off" (or
+ * "none") as SPEC removes the step. */
+CS_EXPORT cs_status cs_pipeline_set_step(cs_pipeline *p, const char *name,
+                                         const char *spec, cs_error *err);
+
+/** Canonical text (lines ending in '\n'; "" for an empty pipeline) into a
+ * malloc'd string the caller releases with free(). */
+CS_EXPORT cs_status cs_pipeline_format(const cs_pipeline *p, char **text,
+                                       cs_error *err);
+/** Parse canonical text (steps in the order above, each at most once;
+ * blank lines ignored).  CS_ERR_ARG naming the line on any error.  The
+ * caller owns *out. */
+CS_EXPORT cs_status cs_pipeline_parse(const char *text, cs_pipeline **out,
+                                      cs_error *err);
+
+/** Upper bound on the points cs_pipeline_apply can give for `in`: the size
+ * to allocate for baseline_out. */
+CS_EXPORT size_t cs_pipeline_max_points(const cs_pipeline *p,
+                                        const cs_spectrum *in);
+
+/** Apply the chain to a copy of `in` (unchanged); the caller owns *out.
+ * The output carries in's metadata plus "preprocessing" (the canonical text
+ * with "; " between steps) and, with a spikes step, "spikes_removed"; after
+ * normalisation its quantity is "arbitrary".  baseline_out (may be NULL;
+ * room for cs_pipeline_max_points values) receives the estimated baseline
+ * on the output axis, divided by the same normalisation factor (zeros
+ * without a baseline step).  Uses the pipeline's smoother: one pipeline per
+ * thread. */
+CS_EXPORT cs_status cs_pipeline_apply(cs_pipeline *p, const cs_spectrum *in,
+                                      cs_spectrum **out, double *baseline_out,
+                                      cs_error *err);
+
 #ifdef __cplusplus
 }
 #endif
