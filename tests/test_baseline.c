@@ -5,6 +5,8 @@
 
 #include "internal.h"
 
+#include <pthread.h>
+
 /* ---- the peer CSV layout: "label,id,v1,...,vN" per line ---- */
 
 typedef struct table {
@@ -414,12 +416,53 @@ static void x_handling(void **state) {
     DBL_NEAR(zi[i], z[i], 1e-9 * 300);
 }
 
+/* Reentrancy: the same fits on four threads at once give the serial
+ * results bit for bit. */
+typedef struct job {
+  const double *x, *y;
+  const char *spec;
+  double z[NS];
+  cs_status st;
+} job;
+
+static void *run_job(void *arg) {
+  job *j = arg;
+  cs_baseline_opts o;
+  j->st = cs_baseline_opts_parse(j->spec, &o, NULL);
+  for (int r = 0; r < 5 && j->st == CS_OK; r++)
+    j->st = cs_baseline_fit(j->x, j->y, NS, &o, j->z, NULL);
+  return NULL;
+}
+
+static void threads(void **state) {
+  (void)state;
+  static double x[NS], y[NS], truth[NS];
+  synth(x, y, truth);
+  static const char *const specs[] = {"arpls", "airpls", "imodpoly:poly_order=3",
+                                      "snip"};
+  static job jobs[4], serial;
+  pthread_t th[4];
+  for (int k = 0; k < 4; k++) {
+    jobs[k] = (job){.x = x, .y = y, .spec = specs[k]};
+    assert_int_equal(pthread_create(&th[k], NULL, run_job, &jobs[k]), 0);
+  }
+  for (int k = 0; k < 4; k++)
+    assert_int_equal(pthread_join(th[k], NULL), 0);
+  for (int k = 0; k < 4; k++) {
+    serial = (job){.x = x, .y = y, .spec = specs[k]};
+    run_job(&serial);
+    assert_int_equal(jobs[k].st, CS_OK);
+    assert_memory_equal(jobs[k].z, serial.z, sizeof serial.z);
+  }
+}
+
 int main(void) {
   const struct CMUnitTest tests[] = {
       cmocka_unit_test(peer_parity),    cmocka_unit_test(known_baseline),
       cmocka_unit_test(exact_models),   cmocka_unit_test(band_solvers),
       cmocka_unit_test(opts_round_trip), cmocka_unit_test(opts_bad),
       cmocka_unit_test(bad_input),      cmocka_unit_test(x_handling),
+      cmocka_unit_test(threads),
   };
   return cmocka_run_group_tests_name("baseline", tests, NULL, NULL);
 }
