@@ -427,7 +427,10 @@ static cs_status decode_xy(char **lines, size_t first, size_t last,
       if (strcmp(buf, "?") == 0)
         return csi_error(err, CS_ERR_MALFORMED,
                          "line %zu: missing value '?' is not supported", lno);
-      if (csi_parse_double(buf, &v))
+      /* not csi_parse_double: a subnormal (ERANGE) is still a value */
+      char *end;
+      v = csi_strtod(buf, &end);
+      if (end == buf || *end || !isfinite(v))
         return csi_error(err, CS_ERR_MALFORMED,
                          "line %zu: bad number '%.40s' in (XY..XY) data", lno,
                          buf);
@@ -761,6 +764,18 @@ static cs_status finish_block(block *b, char **lines, cs_dataset *ds,
   } else if (!st) {
     for (size_t i = 0; i < n; i++)
       s->x[i] = xs.v[i] * xf;
+  }
+  if (!st && yunit == 100.0 && !b->calcspec) {
+    /* Many writers store percent under TRANSMITTANCE (BRUKER1.JCM, pacdec1:
+     * values up to 96..102).  A fraction never exceeds 2 (200 %). */
+    for (size_t i = 0; i < n; i++)
+      if (fabs(ys.v[i] * yf) > 2.0) {
+        yunit = 1.0;
+        csi_log(1, "jcamp: block at line %zu: TRANSMITTANCE values above 2 "
+                   "taken as percent",
+                b->title_line);
+        break;
+      }
   }
   if (!st) {
     double ys_scale = yf * yunit; /* 0.01 * 100 == 1.0: exact round trip */
