@@ -30,12 +30,12 @@ typedef struct block {
   label *lab;
   size_t nlab, caplab;
   size_t title_line;
-  int spec;                 /* SPEC_* of the first spectral table */
-  size_t dfirst, dlast;     /* its data lines [dfirst, dlast) (0-based) */
-  size_t dline;             /* line of its ##XYDATA/##XYPOINTS label */
-  int peaks;                /* a ##PEAK TABLE / PEAK ASSIGNMENTS was seen */
-  char other[96];           /* first unsupported table, "" when none */
-  int calcspec;             /* has ##$CALCSPEC labels (written by us) */
+  int spec;             /* SPEC_* of the first spectral table */
+  size_t dfirst, dlast; /* its data lines [dfirst, dlast) (0-based) */
+  size_t dline;         /* line of its ##XYDATA/##XYPOINTS label */
+  int peaks;            /* a ##PEAK TABLE / PEAK ASSIGNMENTS was seen */
+  char other[96];       /* first unsupported table, "" when none */
+  int calcspec;         /* has ##$CALCSPEC labels (written by us) */
 } block;
 
 /* Label names compare ignoring case, spaces, dashes, slashes and underscores
@@ -206,8 +206,8 @@ enum { T_ABS, T_DIF, T_DUP };
 /* Parse one token at *pp (separators already skipped).  AFFN/PAC numbers may
  * carry an exponent only as E/e followed by a sign and a digit, since a bare
  * E is the SQZ digit +5. */
-static cs_status next_token(const char **pp, int *kind, double *v,
-                            size_t line, cs_error *err) {
+static cs_status next_token(const char **pp, int *kind, double *v, size_t line,
+                            cs_error *err) {
   const char *p = *pp;
   char buf[80];
   size_t k = 0;
@@ -227,8 +227,8 @@ static cs_status next_token(const char **pp, int *kind, double *v,
     p++;
     while (isdigit((unsigned char)*p)) {
       if (cnt > CSI_MAX_POINTS)
-        return csi_error(err, CS_ERR_MALFORMED,
-                         "line %zu: DUP count too large", line);
+        return csi_error(err, CS_ERR_MALFORMED, "line %zu: DUP count too large",
+                         line);
       cnt = cnt * 10 + (unsigned long long)(*p++ - '0');
     }
     *kind = T_DUP;
@@ -256,8 +256,8 @@ static cs_status next_token(const char **pp, int *kind, double *v,
     buf[k++] = *p++;
     for (int i = 0; isdigit((unsigned char)*p); i++, p++) {
       if (i >= 4)
-        return csi_error(err, CS_ERR_MALFORMED,
-                         "line %zu: exponent too long", line);
+        return csi_error(err, CS_ERR_MALFORMED, "line %zu: exponent too long",
+                         line);
       buf[k++] = *p;
     }
   }
@@ -289,8 +289,8 @@ typedef struct xcheck {
  * with the previous ordinate again (the Y-check): it must match and is
  * dropped. */
 static cs_status decode_xpp(char **lines, size_t first, size_t last,
-                            size_t limit, csi_dvec *y, xcheck **xc,
-                            size_t *nxc, cs_error *err) {
+                            size_t limit, csi_dvec *y, xcheck **xc, size_t *nxc,
+                            cs_error *err) {
   int prev_dif = 0;
   *xc = NULL;
   *nxc = 0;
@@ -358,8 +358,7 @@ static cs_status decode_xpp(char **lines, size_t first, size_t last,
                            "line %zu: DUP count without a value before it",
                            lno);
         if (v < 1)
-          return csi_error(err, CS_ERR_MALFORMED, "line %zu: DUP count 0",
-                           lno);
+          return csi_error(err, CS_ERR_MALFORMED, "line %zu: DUP count 0", lno);
         size_t reps = (size_t)v - 1;
         if (reps > limit - y->n)
           goto too_many;
@@ -397,17 +396,17 @@ too_many:
  * semicolons.  With comma set, a comma between two digits is a decimal
  * separator. */
 static cs_status decode_xy(char **lines, size_t first, size_t last,
-                           size_t limit, int comma, csi_dvec *xs,
-                           csi_dvec *ys, cs_error *err) {
+                           size_t limit, int comma, csi_dvec *xs, csi_dvec *ys,
+                           cs_error *err) {
   size_t nval = 0;
   for (size_t li = first; li < last; li++) {
     const char *p = lines[li];
     size_t lno = li + 1;
     for (;;) {
-      while (*p && (is_sep((unsigned char)*p) &&
-                    !(comma && *p == ',' && p > lines[li] &&
-                      isdigit((unsigned char)p[-1]) &&
-                      isdigit((unsigned char)p[1]))))
+      while (*p &&
+             (is_sep((unsigned char)*p) &&
+              !(comma && *p == ',' && p > lines[li] &&
+                isdigit((unsigned char)p[-1]) && isdigit((unsigned char)p[1]))))
         p++;
       if (!*p)
         break;
@@ -512,8 +511,8 @@ static cs_status restore_calcspec(cs_spectrum *s, const block *b,
       bad = st != CS_OK;
     }
     if (bad)
-      return csi_error(err, CS_ERR_MALFORMED, "line %zu: bad ##%s value '%.40s'",
-                       l->line, l->name, v);
+      return csi_error(err, CS_ERR_MALFORMED,
+                       "line %zu: bad ##%s value '%.40s'", l->line, l->name, v);
   }
   return CS_OK;
 }
@@ -521,10 +520,11 @@ static cs_status restore_calcspec(cs_spectrum *s, const block *b,
 /* Labels that only describe the encoding, or that go to typed fields. */
 static int consumed(const char *norm) {
   static const char *const tab[] = {
-      "TITLE",  "FIRSTX", "LASTX",  "DELTAX", "XFACTOR",  "YFACTOR",
-      "NPOINTS", "FIRSTY", "MAXX",  "MINX",   "MAXY",     "MINY",
-      "DATE",   "TIME",   "LONGDATE", "SPECTROMETERDATASYSTEM", "BLOCKS",
-      ""};
+      "TITLE",   "FIRSTX",  "LASTX",    "DELTAX",
+      "XFACTOR", "YFACTOR", "NPOINTS",  "FIRSTY",
+      "MAXX",    "MINX",    "MAXY",     "MINY",
+      "DATE",    "TIME",    "LONGDATE", "SPECTROMETERDATASYSTEM",
+      "BLOCKS",  ""};
   for (size_t i = 0; i < sizeof tab / sizeof *tab; i++)
     if (!strcmp(norm, tab[i]))
       return 1;
@@ -606,8 +606,8 @@ static cs_status set_foreign_meta(cs_spectrum *s, const block *b,
 
 /* Outcome of one block that is not a spectrum. */
 typedef struct tally {
-  size_t peaks;       /* peak tables skipped */
-  char reason[160];   /* first unsupported block */
+  size_t peaks;     /* peak tables skipped */
+  char reason[160]; /* first unsupported block */
 } tally;
 
 static void skip_block(tally *t, const char *fmt, const char *what,
@@ -619,8 +619,8 @@ static void skip_block(tally *t, const char *fmt, const char *what,
     snprintf(t->reason, sizeof t->reason, "%s", msg);
 }
 
-static cs_status finish_block(block *b, char **lines, cs_dataset *ds,
-                              tally *t, cs_error *err) {
+static cs_status finish_block(block *b, char **lines, cs_dataset *ds, tally *t,
+                              cs_error *err) {
   char dtype[96], xunits[64], yunits[64], dclass[64];
   upper_words(value_of(b, "DATATYPE"), dtype, sizeof dtype);
   upper_words(value_of(b, "XUNITS"), xunits, sizeof xunits);
@@ -679,15 +679,16 @@ static cs_status finish_block(block *b, char **lines, cs_dataset *ds,
     q = CS_Q_ABSORBANCE;
   else if (strstr(yunits, "REFLECTANCE"))
     q = CS_Q_REFLECTANCE;
-  else if (!strcmp(yunits, "COUNTS PER SECOND") || !strcmp(yunits, "COUNTS/S") ||
-           !strcmp(yunits, "CPS") || !strcmp(yunits, "COUNTS/SEC"))
+  else if (!strcmp(yunits, "COUNTS PER SECOND") ||
+           !strcmp(yunits, "COUNTS/S") || !strcmp(yunits, "CPS") ||
+           !strcmp(yunits, "COUNTS/SEC"))
     q = CS_Q_COUNTS_PER_S;
   else if (!strcmp(yunits, "COUNTS"))
     q = CS_Q_COUNTS;
 
   /* Decimal commas: decided from the header numbers (OceanOptics_comma). */
-  static const char *const numlabs[] = {"FIRSTX", "LASTX", "FIRSTY",
-                                        "XFACTOR", "YFACTOR", "MINY", "MAXY"};
+  static const char *const numlabs[] = {"FIRSTX",  "LASTX", "FIRSTY", "XFACTOR",
+                                        "YFACTOR", "MINY",  "MAXY"};
   int comma = 0;
   for (size_t i = 0; i < sizeof numlabs / sizeof *numlabs; i++) {
     const char *v = value_of(b, numlabs[i]);
@@ -713,8 +714,8 @@ static cs_status finish_block(block *b, char **lines, cs_dataset *ds,
   if (hnp) {
     if (np < 1 || np > (double)CSI_MAX_POINTS || np != floor(np))
       return csi_error(err, CS_ERR_MALFORMED,
-                       "block at line %zu: bad ##NPOINTS=%.17g",
-                       b->title_line, np);
+                       "block at line %zu: bad ##NPOINTS=%.17g", b->title_line,
+                       np);
     limit = (size_t)np;
   }
 
@@ -771,8 +772,9 @@ static cs_status finish_block(block *b, char **lines, cs_dataset *ds,
     for (size_t i = 0; i < n; i++)
       if (fabs(ys.v[i] * yf) > 2.0) {
         yunit = 1.0;
-        csi_log(1, "jcamp: block at line %zu: TRANSMITTANCE values above 2 "
-                   "taken as percent",
+        csi_log(1,
+                "jcamp: block at line %zu: TRANSMITTANCE values above 2 "
+                "taken as percent",
                 b->title_line);
         break;
       }
@@ -831,9 +833,8 @@ static int sniff(const unsigned char *head, size_t n) {
   if (!title)
     return 0;
   /* ##JCAMP-DX= (or ##JCAMPDX=) somewhere in the head */
-  for (const unsigned char *q = p; (q = csi_memcasemem(q, n - (size_t)(q - p),
-                                                        "##JCAMP"));
-       q += 7) {
+  for (const unsigned char *q = p;
+       (q = csi_memcasemem(q, n - (size_t)(q - p), "##JCAMP")); q += 7) {
     size_t rest = n - (size_t)(q - p);
     const unsigned char *e = memchr(q, '=', rest < 24 ? rest : 24);
     if (!e)
@@ -1092,22 +1093,22 @@ static void write_block(csi_buf *o, const cs_spectrum *s, size_t index,
     plain(o, title);
   else
     csi_buf_printf(o, "spectrum %zu", index + 1);
-  const char *dtype = s->technique == CS_TECH_RAMAN  ? "RAMAN SPECTRUM"
-                      : s->technique == CS_TECH_FTIR ? "INFRARED SPECTRUM"
-                      : s->axis == CS_AXIS_WAVENUMBER ? "INFRARED SPECTRUM"
+  const char *dtype = s->technique == CS_TECH_RAMAN    ? "RAMAN SPECTRUM"
+                      : s->technique == CS_TECH_FTIR   ? "INFRARED SPECTRUM"
+                      : s->axis == CS_AXIS_WAVENUMBER  ? "INFRARED SPECTRUM"
                       : s->axis == CS_AXIS_RAMAN_SHIFT ? "RAMAN SPECTRUM"
                                                        : "UNKNOWN SPECTRUM";
-  const char *xu = s->axis == CS_AXIS_RAMAN_SHIFT || s->axis == CS_AXIS_WAVENUMBER
-                       ? "1/CM"
-                   : s->axis == CS_AXIS_WAVELENGTH_NM ? "NANOMETERS"
-                   : s->axis == CS_AXIS_PIXEL          ? "PIXELS"
-                                                       : "ARBITRARY UNITS";
+  const char *xu =
+      s->axis == CS_AXIS_RAMAN_SHIFT || s->axis == CS_AXIS_WAVENUMBER ? "1/CM"
+      : s->axis == CS_AXIS_WAVELENGTH_NM ? "NANOMETERS"
+      : s->axis == CS_AXIS_PIXEL         ? "PIXELS"
+                                         : "ARBITRARY UNITS";
   /* JCAMP TRANSMITTANCE is a fraction: YFACTOR=0.01 keeps the % numbers. */
   int pct = s->quantity == CS_Q_TRANSMITTANCE_PCT;
-  const char *yu = pct                              ? "TRANSMITTANCE"
-                   : s->quantity == CS_Q_ABSORBANCE ? "ABSORBANCE"
-                   : s->quantity == CS_Q_REFLECTANCE ? "REFLECTANCE"
-                   : s->quantity == CS_Q_COUNTS      ? "COUNTS"
+  const char *yu = pct                                ? "TRANSMITTANCE"
+                   : s->quantity == CS_Q_ABSORBANCE   ? "ABSORBANCE"
+                   : s->quantity == CS_Q_REFLECTANCE  ? "REFLECTANCE"
+                   : s->quantity == CS_Q_COUNTS       ? "COUNTS"
                    : s->quantity == CS_Q_COUNTS_PER_S ? "COUNTS PER SECOND"
                                                       : "ARBITRARY UNITS";
   csi_buf_printf(o,
@@ -1116,8 +1117,9 @@ static void write_block(csi_buf *o, const cs_spectrum *s, size_t index,
                  dtype, CS_VERSION);
   if (nblocks > 1)
     csi_buf_printf(o, "##BLOCK_ID=%zu\n", index + 1);
-  csi_buf_printf(o, "##$CALCSPEC AXIS=%s\n##$CALCSPEC QUANTITY=%s\n"
-                    "##$CALCSPEC TECHNIQUE=%s\n",
+  csi_buf_printf(o,
+                 "##$CALCSPEC AXIS=%s\n##$CALCSPEC QUANTITY=%s\n"
+                 "##$CALCSPEC TECHNIQUE=%s\n",
                  cs_axis_name(s->axis), cs_quantity_name(s->quantity),
                  cs_technique_name(s->technique));
   if (isfinite(s->laser_nm))
@@ -1171,6 +1173,9 @@ static cs_status write_jcamp(const cs_dataset *ds, const char *path,
 }
 
 const csi_reader csi_reader_jcamp = {
-    "jcamp", "jdx,dx,jcm,jcamp",
-    "JCAMP-DX 4.24/5.x (XYDATA ASDF, XYPOINTS, LINK blocks)", sniff,
-    read_jcamp, write_jcamp};
+    "jcamp",
+    "jdx,dx,jcm,jcamp",
+    "JCAMP-DX 4.24/5.x (XYDATA ASDF, XYPOINTS, LINK blocks)",
+    sniff,
+    read_jcamp,
+    write_jcamp};

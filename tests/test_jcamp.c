@@ -33,8 +33,8 @@ static cs_status read_text(const char *text, cs_dataset **ds, cs_error *err) {
 
 /* Header for a synthetic (X++(Y..Y)) block of 8 points at x = 1..8. */
 #define HDR8                                                                   \
-  "##TITLE=synthetic\n##JCAMP-DX=4.24\n##DATA TYPE=INFRARED SPECTRUM\n"      \
-  "##XUNITS=1/CM\n##YUNITS=ABSORBANCE\n##XFACTOR=1\n##YFACTOR=1\n"           \
+  "##TITLE=synthetic\n##JCAMP-DX=4.24\n##DATA TYPE=INFRARED SPECTRUM\n"        \
+  "##XUNITS=1/CM\n##YUNITS=ABSORBANCE\n##XFACTOR=1\n##YFACTOR=1\n"             \
   "##FIRSTX=1\n##LASTX=8\n##NPOINTS=8\n##XYDATA=(X++(Y..Y))\n"
 
 /* Read text and compare with the 8 expected ordinates at x = 1..8. */
@@ -184,28 +184,27 @@ static void xypoints_and_labels(void **state) {
   cs_dataset *ds;
   cs_error err;
   /* labels in odd spelling, decimal commas, vendor labels, comments */
-  const char *t =
-      "$$ leading comment line\n"
-      "##Title= raman test $$ trailing comment\n"
-      "##jcamp-dx= 5.01\n"
-      "##Data_Type= RAMAN SPECTRUM\n"
-      "##x units= 1/cm\n"
-      "##Y-UNITS= COUNTS\n"
-      "##LONG DATE= 2024/01/02 03:04:05\n"
-      "##DATE= 24/01/02\n"
-      "##spectrometer/data system= Test Raman 1\n"
-      "##OWNER= lab\n"
-      "##$LASER WAVELENGTH= 785.0 nm\n"
-      "##$Vendor Thing= a\n"
-      "  b\n"
-      "##.AVERAGES= 4\n"
-      "##XFACTOR= 0,5\n"
-      "##FIRSTX= 100,5\n"
-      "##NPOINTS= 3\n"
-      "##XYPOINTS= (XY..XY)\n"
-      "201, 10,25; 202,5, 11\n"
-      "204, 12,75\n"
-      "##END=\n";
+  const char *t = "$$ leading comment line\n"
+                  "##Title= raman test $$ trailing comment\n"
+                  "##jcamp-dx= 5.01\n"
+                  "##Data_Type= RAMAN SPECTRUM\n"
+                  "##x units= 1/cm\n"
+                  "##Y-UNITS= COUNTS\n"
+                  "##LONG DATE= 2024/01/02 03:04:05\n"
+                  "##DATE= 24/01/02\n"
+                  "##spectrometer/data system= Test Raman 1\n"
+                  "##OWNER= lab\n"
+                  "##$LASER WAVELENGTH= 785.0 nm\n"
+                  "##$Vendor Thing= a\n"
+                  "  b\n"
+                  "##.AVERAGES= 4\n"
+                  "##XFACTOR= 0,5\n"
+                  "##FIRSTX= 100,5\n"
+                  "##NPOINTS= 3\n"
+                  "##XYPOINTS= (XY..XY)\n"
+                  "201, 10,25; 202,5, 11\n"
+                  "204, 12,75\n"
+                  "##END=\n";
   STATUS_EQ(read_text(t, &ds, &err), CS_OK, &err);
   const cs_spectrum *s = cs_dataset_get(ds, 0);
   assert_int_equal(cs_spectrum_n(s), 3);
@@ -367,9 +366,9 @@ static void round_trip(void **state) {
   cs_spectrum_set_laser_nm(a, 785.0000000000001);
   cs_spectrum_set_exposure_s(a, 0.1);
   cs_spectrum_set_accumulations(a, 12);
-  STATUS_EQ(cs_spectrum_set_meta(a, CS_META_TITLE, "first $$ not a comment",
-                                 &err),
-            CS_OK, &err);
+  STATUS_EQ(
+      cs_spectrum_set_meta(a, CS_META_TITLE, "first $$ not a comment", &err),
+      CS_OK, &err);
   STATUS_EQ(cs_spectrum_set_meta(a, CS_META_SAMPLE_ID, "  S-1 = 50%\n\t", &err),
             CS_OK, &err);
   STATUS_EQ(cs_spectrum_set_meta(a, "key=with=equals", "##END=", &err), CS_OK,
@@ -381,8 +380,9 @@ static void round_trip(void **state) {
   /* descending wavenumbers, % transmittance above 200 % (no heuristic for
    * calcspec's own files) */
   double x2[] = {4000, 3000.5, 1000.25}, y2[] = {250.5, 99.999999999999, 0.01};
-  STATUS_EQ(cs_dataset_push(ds, mk(x2, y2, 3, CS_AXIS_WAVENUMBER,
-                                   CS_Q_TRANSMITTANCE_PCT, CS_TECH_FTIR),
+  STATUS_EQ(cs_dataset_push(ds,
+                            mk(x2, y2, 3, CS_AXIS_WAVENUMBER,
+                               CS_Q_TRANSMITTANCE_PCT, CS_TECH_FTIR),
                             &err),
             CS_OK, &err);
   double x3[] = {1, 2}, y3[] = {3, 4};
@@ -391,14 +391,14 @@ static void round_trip(void **state) {
   static const cs_quantity qs[] = {CS_Q_ABSORBANCE, CS_Q_REFLECTANCE,
                                    CS_Q_COUNTS_PER_S, CS_Q_ARBITRARY};
   for (size_t i = 0; i < 4; i++)
-    STATUS_EQ(cs_dataset_push(ds, mk(x3, y3, 2, axes[i % 3], qs[i],
-                                     CS_TECH_UNKNOWN),
-                              &err),
+    STATUS_EQ(cs_dataset_push(
+                  ds, mk(x3, y3, 2, axes[i % 3], qs[i], CS_TECH_UNKNOWN), &err),
               CS_OK, &err);
   double x4[] = {7}, y4[] = {8};
-  STATUS_EQ(cs_dataset_push(ds, mk(x4, y4, 1, CS_AXIS_RAMAN_SHIFT,
-                                   CS_Q_COUNTS, CS_TECH_RAMAN),
-                            &err),
+  STATUS_EQ(cs_dataset_push(
+                ds,
+                mk(x4, y4, 1, CS_AXIS_RAMAN_SHIFT, CS_Q_COUNTS, CS_TECH_RAMAN),
+                &err),
             CS_OK, &err);
 
   char path[512];
@@ -461,68 +461,151 @@ typedef struct expect_file {
  * store percent under that label (values up to 96 and 102) and stay as
  * they are. */
 static const expect_file files[] = {
-    {"BRUKER1.JCM", CS_OK, NULL, 1, CS_TECH_FTIR, CS_AXIS_WAVENUMBER,
+    {"BRUKER1.JCM",
+     CS_OK,
+     NULL,
+     1,
+     CS_TECH_FTIR,
+     CS_AXIS_WAVENUMBER,
      CS_Q_TRANSMITTANCE_PCT,
      {{3735, 4000.655017, 400.1619262, 91.064453125, 57.6416015625}}},
-    {"LABCALC.DX", CS_OK, NULL, 1, CS_TECH_FTIR, CS_AXIS_WAVENUMBER,
+    {"LABCALC.DX",
+     CS_OK,
+     NULL,
+     1,
+     CS_TECH_FTIR,
+     CS_AXIS_WAVENUMBER,
      CS_Q_TRANSMITTANCE_PCT,
      {{3435, 249.741, 3699.742, 97.1056130006592, 93.34924312467839}}},
-    {"OceanOptics_comma.jdx", CS_OK, NULL, 3, CS_TECH_UNKNOWN,
-     CS_AXIS_WAVELENGTH_NM, CS_Q_TRANSMITTANCE_PCT,
+    {"OceanOptics_comma.jdx",
+     CS_OK,
+     NULL,
+     3,
+     CS_TECH_UNKNOWN,
+     CS_AXIS_WAVELENGTH_NM,
+     CS_Q_TRANSMITTANCE_PCT,
      {{3648, 176.36, 893.69, 32822.795, 2497.293},
       {3648, 176.36, 893.69, 32822.795, 1984.482},
       {3648, 176.36, 893.69, 32822.795, 2397.762}}},
-    {"OceanOptics_period.jdx", CS_OK, NULL, 3, CS_TECH_UNKNOWN,
-     CS_AXIS_WAVELENGTH_NM, CS_Q_TRANSMITTANCE_PCT,
+    {"OceanOptics_period.jdx",
+     CS_OK,
+     NULL,
+     3,
+     CS_TECH_UNKNOWN,
+     CS_AXIS_WAVELENGTH_NM,
+     CS_Q_TRANSMITTANCE_PCT,
      {{3648, 176.36, 893.69, 32822.795, 3834.617},
       {3648, 176.36, 893.69, 32822.795, 2972.422},
       {3648, 176.36, 893.69, 32822.795, 3473.765}}},
-    {"PE1800.DX", CS_OK, NULL, 1, CS_TECH_FTIR, CS_AXIS_WAVENUMBER,
-     CS_Q_TRANSMITTANCE_PCT, {{3301, 4000, 700, 101.60, 101.24}}},
+    {"PE1800.DX",
+     CS_OK,
+     NULL,
+     1,
+     CS_TECH_FTIR,
+     CS_AXIS_WAVENUMBER,
+     CS_Q_TRANSMITTANCE_PCT,
+     {{3301, 4000, 700, 101.60, 101.24}}},
     /* the last line "31999@" is a DIF Y-check of 0 after the ordinate
      * 26506: the file contradicts itself */
     {"SPECFILE.DX", CS_ERR_MALFORMED, "y-check", 0, 0, 0, 0, {{0}}},
     {"TESTSPEC.DX", CS_ERR_UNSUPPORTED, "NMR SPECTRUM", 0, 0, 0, 0, {{0}}},
-    {"compound.jdx", CS_OK, NULL, 5, CS_TECH_FTIR, CS_AXIS_WAVENUMBER,
+    {"compound.jdx",
+     CS_OK,
+     NULL,
+     5,
+     CS_TECH_FTIR,
+     CS_AXIS_WAVENUMBER,
      CS_Q_TRANSMITTANCE_PCT,
      {{1976, 4400, 450, 4.67, 35.28},
       {1976, 4400, 450, 5.54, 43.96},
       {3951, 4400, 450, 56.07, 65.64},
       {1976, 4400, 450, 37.8, 36.89},
       {3951, 4400, 450, 53.85, 72.28}}},
-    {"example_compound_file.jdx", CS_OK, NULL, 2, CS_TECH_FTIR,
-     CS_AXIS_WAVENUMBER, CS_Q_ABSORBANCE,
+    {"example_compound_file.jdx",
+     CS_OK,
+     NULL,
+     2,
+     CS_TECH_FTIR,
+     CS_AXIS_WAVENUMBER,
+     CS_Q_ABSORBANCE,
      {{2074, 11995.21, 3999.691, 0.032112, 0.52175},
       {2074, 11995.21, 3999.691, 0.193928, 1.173816}}},
-    {"isopropanol_ASDF.jdx", CS_OK, NULL, 1, CS_TECH_FTIR, CS_AXIS_WAVENUMBER,
+    {"isopropanol_ASDF.jdx",
+     CS_OK,
+     NULL,
+     1,
+     CS_TECH_FTIR,
+     CS_AXIS_WAVENUMBER,
      CS_Q_ABSORBANCE,
-     {{9541, 400.1963, 5000.042, 0.030051909924651322,
-       0.0018746938138251299}}},
-    {"jtpolys.jdx", CS_OK, NULL, 1, CS_TECH_FTIR, CS_AXIS_WAVENUMBER,
+     {{9541, 400.1963, 5000.042, 0.030051909924651322, 0.0018746938138251299}}},
+    {"jtpolys.jdx",
+     CS_OK,
+     NULL,
+     1,
+     CS_TECH_FTIR,
+     CS_AXIS_WAVENUMBER,
      CS_Q_TRANSMITTANCE_PCT,
      {{1844, 447.484259, 4002.28378, 98.16334962780516, 98.66095948154641}}},
     /* same spectrum as jtpolys, but its YFACTOR has a stray digit
      * (2.3884e-9 for 2.384e-9) */
-    {"jtpolysd.jdx", CS_OK, NULL, 1, CS_TECH_FTIR, CS_AXIS_WAVENUMBER,
+    {"jtpolysd.jdx",
+     CS_OK,
+     NULL,
+     1,
+     CS_TECH_FTIR,
+     CS_AXIS_WAVENUMBER,
      CS_Q_TRANSMITTANCE_PCT,
      {{1844, 447.484259, 4002.284, 98.33762491278052, 98.83611820315464}}},
-    {"pacdec1.jdx", CS_OK, NULL, 1, CS_TECH_FTIR, CS_AXIS_WAVENUMBER,
-     CS_Q_TRANSMITTANCE_PCT, {{3301, 4000, 700, 101.60, 101.24}}},
-    {"pktab1.jdx", CS_ERR_UNSUPPORTED, "peak table only, no spectrum", 0, 0, 0,
-     0, {{0}}},
-    {"scientific_notation_example.jdx", CS_OK, NULL, 1, CS_TECH_FTIR,
-     CS_AXIS_WAVENUMBER, CS_Q_ABSORBANCE,
+    {"pacdec1.jdx",
+     CS_OK,
+     NULL,
+     1,
+     CS_TECH_FTIR,
+     CS_AXIS_WAVENUMBER,
+     CS_Q_TRANSMITTANCE_PCT,
+     {{3301, 4000, 700, 101.60, 101.24}}},
+    {"pktab1.jdx",
+     CS_ERR_UNSUPPORTED,
+     "peak table only, no spectrum",
+     0,
+     0,
+     0,
+     0,
+     {{0}}},
+    {"scientific_notation_example.jdx",
+     CS_OK,
+     NULL,
+     1,
+     CS_TECH_FTIR,
+     CS_AXIS_WAVENUMBER,
+     CS_Q_ABSORBANCE,
      {{1867, 399.361384615384, 3999.40169230769, 0.069749, 0.010971}}},
     /* IR XYDATA and RAMAN XYPOINTS blocks; RADATA, NTUPLES and peak
      * blocks skipped.  The second block is checked separately below. */
-    {"sciformats_CompoundFile.jdx", CS_OK, NULL, 2, CS_TECH_FTIR,
-     CS_AXIS_WAVENUMBER, CS_Q_ABSORBANCE,
+    {"sciformats_CompoundFile.jdx",
+     CS_OK,
+     NULL,
+     2,
+     CS_TECH_FTIR,
+     CS_AXIS_WAVENUMBER,
+     CS_Q_ABSORBANCE,
      {{2, 450, 451, 10, 11}, {4, 900, 922, 100, 210}}},
-    {"sqzdupd1.jdx", CS_OK, NULL, 1, CS_TECH_FTIR, CS_AXIS_WAVENUMBER,
+    {"sqzdupd1.jdx",
+     CS_OK,
+     NULL,
+     1,
+     CS_TECH_FTIR,
+     CS_AXIS_WAVENUMBER,
      CS_Q_TRANSMITTANCE_PCT,
      {{18669, 5000.0323, 499.95502, 98.28702575370001, 126.5022320346}}},
-    {"tannic_acid.jdx", CS_OK, NULL, 1, CS_TECH_RAMAN, CS_AXIS_RAMAN_SHIFT,
-     CS_Q_ARBITRARY, {{1949, 100.595, 2854.713, 42.644, 4.667}}},
+    {"tannic_acid.jdx",
+     CS_OK,
+     NULL,
+     1,
+     CS_TECH_RAMAN,
+     CS_AXIS_RAMAN_SHIFT,
+     CS_Q_ARBITRARY,
+     {{1949, 100.595, 2854.713, 42.644, 4.667}}},
 };
 #define NFILES (sizeof files / sizeof *files)
 
@@ -590,9 +673,8 @@ static void conformance(void **state) {
                            ? CS_TECH_RAMAN
                            : f->tech;
       assert_int_equal(cs_spectrum_technique(s), t);
-      assert_int_equal(cs_spectrum_axis(s), t == CS_TECH_RAMAN
-                                                ? CS_AXIS_RAMAN_SHIFT
-                                                : f->axis);
+      assert_int_equal(cs_spectrum_axis(s),
+                       t == CS_TECH_RAMAN ? CS_AXIS_RAMAN_SHIFT : f->axis);
       assert_int_equal(cs_spectrum_quantity(s), f->q);
     }
     cs_dataset_free(ds);
@@ -610,7 +692,8 @@ static void conformance_meta(void **state) {
   assert_string_equal(cs_spectrum_meta(s, CS_META_TITLE), "tannic acid");
   assert_string_equal(cs_spectrum_meta(s, CS_META_INSTRUMENT),
                       "Ocean Optics R2000");
-  assert_string_equal(cs_spectrum_meta(s, CS_META_ACQUIRED), "2000/10/04 14:47");
+  assert_string_equal(cs_spectrum_meta(s, CS_META_ACQUIRED),
+                      "2000/10/04 14:47");
   assert_string_equal(cs_spectrum_meta(s, "jcamp.OWNER"),
                       "Augustana College (SD), Chemistry Dept");
   assert_true(isnan(cs_spectrum_laser_nm(s))); /* no laser label in it */
@@ -622,8 +705,9 @@ static void conformance_meta(void **state) {
   assert_string_equal(cs_spectrum_meta(s, CS_META_TITLE),
                       "SPECTRASUITE EXPORTED SPECTRA: DARK SPECTRUM");
   assert_int_equal(cs_spectrum_accumulations(s), 5); /* ##.AVERAGES= 5 */
-  assert_string_equal(cs_spectrum_meta(s, "jcamp.DATA PROCESSING"),
-                      "DARK:Yes REFERENCE:Yes; BOXCAR:0 ELECTRICAL DARK: false");
+  assert_string_equal(
+      cs_spectrum_meta(s, "jcamp.DATA PROCESSING"),
+      "DARK:Yes REFERENCE:Yes; BOXCAR:0 ELECTRICAL DARK: false");
   /* line 3683 of the file: 177,02, 1483,549 is the 4th point */
   DBL_NEAR(cs_spectrum_x(s)[3], 177.02, 1e-9);
   DBL_NEAR(cs_spectrum_y(s)[3], 1483.549, 1e-9);
@@ -713,8 +797,8 @@ static void damaged(void **state) {
       cs_dataset *ds;
       cs_status st = cs_dataset_read(q, "jcamp", &ds, &err);
       if (st != CS_OK && st != CS_ERR_MALFORMED && st != CS_ERR_UNSUPPORTED)
-        fail_msg("%s cut at %zu: %s (%s)", files[k].name, cut,
-                 cs_strerror(st), err.msg);
+        fail_msg("%s cut at %zu: %s (%s)", files[k].name, cut, cs_strerror(st),
+                 err.msg);
       /* cut inside the data, a file that read fine must not read fine */
       if (files[k].status == CS_OK && t >= 2 && t <= 10 && st == CS_OK)
         fail_msg("%s cut at %zu of %zu still reads", files[k].name, cut, len);
@@ -744,15 +828,23 @@ static void damaged(void **state) {
 
 int main(void) {
   const struct CMUnitTest tests[] = {
-      cmocka_unit_test(asdf_affn),         cmocka_unit_test(asdf_pac),
-      cmocka_unit_test(asdf_sqz),          cmocka_unit_test(asdf_dif),
-      cmocka_unit_test(asdf_dup),          cmocka_unit_test(asdf_negative),
-      cmocka_unit_test(factors_and_xcheck), cmocka_unit_test(malformed_data),
-      cmocka_unit_test(xypoints_and_labels), cmocka_unit_test(refused_blocks),
-      cmocka_unit_test(sniffing),          cmocka_unit_test(round_trip),
-      cmocka_unit_test(conformance),       cmocka_unit_test(conformance_meta),
+      cmocka_unit_test(asdf_affn),
+      cmocka_unit_test(asdf_pac),
+      cmocka_unit_test(asdf_sqz),
+      cmocka_unit_test(asdf_dif),
+      cmocka_unit_test(asdf_dup),
+      cmocka_unit_test(asdf_negative),
+      cmocka_unit_test(factors_and_xcheck),
+      cmocka_unit_test(malformed_data),
+      cmocka_unit_test(xypoints_and_labels),
+      cmocka_unit_test(refused_blocks),
+      cmocka_unit_test(sniffing),
+      cmocka_unit_test(round_trip),
+      cmocka_unit_test(conformance),
+      cmocka_unit_test(conformance_meta),
       cmocka_unit_test(comma_equals_period),
-      cmocka_unit_test(testspec_relabelled), cmocka_unit_test(damaged),
+      cmocka_unit_test(testspec_relabelled),
+      cmocka_unit_test(damaged),
   };
   return cmocka_run_group_tests_name("jcamp", tests, NULL, NULL);
 }
