@@ -151,7 +151,13 @@ static int parse_num(span f, int comma, double *out) {
     for (size_t i = 0; i < f.n; i++)
       if (buf[i] == ',')
         buf[i] = '.';
-  return csi_parse_double(buf, out);
+  /* Not csi_parse_double: subnormals (ERANGE on underflow) are data too. */
+  char *end;
+  double v = csi_strtod(buf, &end);
+  if (end == buf || *end || !isfinite(v) || isspace((unsigned char)buf[0]))
+    return -1;
+  *out = v;
+  return 0;
 }
 
 /* Does the line look like a data row: at least two numbers and nothing but
@@ -623,6 +629,8 @@ static cs_status header_pairs(ctx *c, cs_error *err) {
     span t = trim(c->lines[i]), k, v;
     if (!t.n || i == c->hdr)
       continue;
+    /* keep a trailing separator: "Tags<TAB>" is a key with an empty value */
+    t.n = (size_t)(c->lines[i].p + c->lines[i].n - t.p);
     int entities = 0;
     if (starts(t, "##")) { /* RRUFF ##KEY=value */
       const char *eq = memchr(t.p, '=', t.n);

@@ -29,9 +29,10 @@
 #define STATUS_EQ(call, want, errp)                                            \
   do {                                                                         \
     cs_status s_ = (call);                                                     \
+    const cs_error *e_ = (errp); /* a variable: no -Waddress for &err */       \
     if (s_ != (want))                                                          \
       fail_msg("%s -> %s (%s), want %s", #call, cs_strerror(s_),               \
-               (errp) ? (errp)->msg : "", cs_strerror(want));                  \
+               e_ ? e_->msg : "", cs_strerror(want));                          \
   } while (0)
 
 /* Path of a file in ../shared, or NULL (after printing why) when the
