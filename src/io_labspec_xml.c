@@ -304,10 +304,20 @@ static double um_scale(const char *unit) {
   return 0;
 }
 
+/* Shortest of %.15g/%.17g that reads back exactly ("2849.4", not
+ * "2849.4000000000001"). */
+static void fmt_num(char *buf, size_t cap, double v) {
+  snprintf(buf, cap, "%.15g", v);
+  if (csi_strtod(buf, NULL) != v)
+    snprintf(buf, cap, "%.17g", v);
+}
+
 static cs_status set_position(cs_spectrum *s, double x, double y,
                               cs_error *err) {
-  char buf[64];
-  snprintf(buf, sizeof buf, "%.17g %.17g", x, y);
+  char a[32], b[32], buf[72];
+  fmt_num(a, sizeof a, x);
+  fmt_num(b, sizeof b, y);
+  snprintf(buf, sizeof buf, "%s %s", a, b);
   return cs_spectrum_set_meta(s, CS_META_POSITION, buf, err);
 }
 
