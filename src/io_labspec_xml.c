@@ -253,9 +253,9 @@ static cs_status walk_params(const xmlNode *n, cs_spectrum *t, params *pm,
   for (xmlNodePtr c = csi_xml_child(n, NULL); c; c = csi_xml_next(c, NULL)) {
     if (format_of(c) != F_NODE)
       continue;
-    cs_status st = child_by_id(c, ID_LABEL) ? one_param(c, t, pm, err)
-                                            : walk_params(c, t, pm, depth + 1,
-                                                          err);
+    cs_status st = child_by_id(c, ID_LABEL)
+                       ? one_param(c, t, pm, err)
+                       : walk_params(c, t, pm, depth + 1, err);
     if (st)
       return st;
   }
@@ -361,11 +361,11 @@ static cs_status read_doc(xmlDocPtr doc, ctx *c, cs_error *err) {
   t->quantity = strcmp(iu, "Cnt/sec") == 0 ? CS_Q_COUNTS_PER_S
                 : strcmp(iu, "Cnt") == 0   ? CS_Q_COUNTS
                                            : CS_Q_ARBITRARY;
-  if (sp->unit && (st = cs_spectrum_set_meta(t, "labspec.x_unit", sp->unit,
-                                             err)))
+  if (sp->unit &&
+      (st = cs_spectrum_set_meta(t, "labspec.x_unit", sp->unit, err)))
     return st;
-  if (c->ax[0].unit && (st = cs_spectrum_set_meta(t, "labspec.y_unit",
-                                                  c->ax[0].unit, err)))
+  if (c->ax[0].unit &&
+      (st = cs_spectrum_set_meta(t, "labspec.y_unit", c->ax[0].unit, err)))
     return st;
 
   params pm = {NAN, NAN};
@@ -447,8 +447,7 @@ static cs_status read_doc(xmlDocPtr doc, ctx *c, cs_error *err) {
       double a2 = c->ax[2].v.n ? c->ax[2].v.v[k % n2] * s2 : 0;
       double a3 = c->ax[3].v.n ? c->ax[3].v.v[k / n2] * s3 : 0;
       st = swap ? set_position(s, a3, a2, err) : set_position(s, a2, a3, err);
-    } else if (!st && !mapped && isfinite(pm.stage_x) &&
-               isfinite(pm.stage_y)) {
+    } else if (!st && !mapped && isfinite(pm.stage_x) && isfinite(pm.stage_y)) {
       st = set_position(s, pm.stage_x, pm.stage_y, err);
     }
     if (st) {
@@ -492,6 +491,9 @@ static int sniff(const unsigned char *head, size_t n) {
 }
 
 const csi_reader csi_reader_labspec_xml = {
-    "labspec_xml", "xml",
+    "labspec_xml",
+    "xml",
     "HORIBA LabSpec 6 XML export (LSX_Data): spectra, line scans, maps",
-    sniff, read_lsx, NULL};
+    sniff,
+    read_lsx,
+    NULL};

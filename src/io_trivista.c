@@ -177,8 +177,8 @@ static cs_status parse_list(const char *text, char sep, csi_dvec *out,
     if (!*p)
       return CS_OK;
     if (*p != sep)
-      return csi_error(err, CS_ERR_MALFORMED,
-                       "%s: expected '%c' near '%.20s'", what, sep, p);
+      return csi_error(err, CS_ERR_MALFORMED, "%s: expected '%c' near '%.20s'",
+                       what, sep, p);
     p++;
     while (isspace((unsigned char)*p))
       p++;
@@ -237,9 +237,9 @@ static int ticks_iso(uint64_t ticks, char *buf, size_t cap) {
   if (m <= 2)
     y++;
   uint64_t sod = secs % 86400;
-  snprintf(buf, cap, "%04" PRId64 "-%02" PRId64 "-%02" PRId64
-                     "T%02u:%02u:%02u.%07u",
-           y, m, d, (unsigned)(sod / 3600), (unsigned)(sod / 60 % 60),
+  snprintf(buf, cap,
+           "%04" PRId64 "-%02" PRId64 "-%02" PRId64 "T%02u:%02u:%02u.%07u", y,
+           m, d, (unsigned)(sod / 3600), (unsigned)(sod / 60 % 60),
            (unsigned)(sod % 60), (unsigned)frac);
   return 0;
 }
@@ -309,9 +309,9 @@ static cs_status read_document(const xmlNode *doc, size_t di, ctx *c,
     st = csi_error(err, CS_ERR_NOMEM, "out of memory");
   if (!st && in.models.n) {
     csi_buf_put(&in.models, "", 1);
-    st = in.models.oom ? csi_error(err, CS_ERR_NOMEM, "out of memory")
-                       : cs_spectrum_set_meta(t, CS_META_INSTRUMENT,
-                                              in.models.p, err);
+    st = in.models.oom
+             ? csi_error(err, CS_ERR_NOMEM, "out of memory")
+             : cs_spectrum_set_meta(t, CS_META_INSTRUMENT, in.models.p, err);
   }
   if (!st && isfinite(in.exposure_ms) && in.exposure_ms >= 0)
     t->exposure_s = in.exposure_ms / 1000;
@@ -429,7 +429,9 @@ static cs_status read_document(const xmlNode *doc, size_t di, ctx *c,
       }
       if (!st)
         st = cs_spectrum_set_meta(sp, CS_META_ACQUIRED,
-                                  *stamp ? stamp : rec && *rec ? rec : NULL,
+                                  *stamp        ? stamp
+                                  : rec && *rec ? rec
+                                                : NULL,
                                   err);
       if (!st && *rel)
         st = cs_spectrum_set_meta(sp, "trivista.frame_time_s", rel, err);
@@ -503,6 +505,10 @@ static int sniff(const unsigned char *head, size_t n) {
 }
 
 const csi_reader csi_reader_trivista = {
-    "trivista", "tvf", "TriVista .tvf (S&I / Teledyne): spectra, frames, "
-                       "time series, line scans",
-    sniff, read_tvf, NULL};
+    "trivista",
+    "tvf",
+    "TriVista .tvf (S&I / Teledyne): spectra, frames, "
+    "time series, line scans",
+    sniff,
+    read_tvf,
+    NULL};

@@ -23,8 +23,8 @@ typedef struct sample {
 /* x for eV files is 1240/E nm and for "1/cm abs" 1e7/nu nm (see the reader
  * for why 1240); everything else is the file's text. */
 static const sample samples[] = {
-    {"jobinyvon_test_linescan.xml", 3, 34, 537.361, 522.574, 1614, 781,
-     632.817, 1, 2, CS_AXIS_WAVELENGTH_NM, CS_Q_COUNTS_PER_S, "ev21738_1",
+    {"jobinyvon_test_linescan.xml", 3, 34, 537.361, 522.574, 1614, 781, 632.817,
+     1, 2, CS_AXIS_WAVELENGTH_NM, CS_Q_COUNTS_PER_S, "ev21738_1",
      "27.06.2022 16:36:48"},
     {"jobinyvon_test_map_x2-y2_rotated.xml", 6, 34, 771.797, 720.924, 28, -4,
      632.817, 2, 1, CS_AXIS_WAVELENGTH_NM, CS_Q_COUNTS_PER_S, "map_x5-y3",
@@ -35,9 +35,9 @@ static const sample samples[] = {
     {"jobinyvon_test_spec.xml", 1, 34, 537.361, 522.574, 1496, 760, 632.817, 1,
      2, CS_AXIS_WAVELENGTH_NM, CS_Q_COUNTS_PER_S, "ev21738_1",
      "27.06.2022 16:26:24"},
-    {"jobinyvon_test_spec_3s_abs-cm-1.xml", 1, 34, 1e7 / 12957.4,
-     1e7 / 13871.8, 166.333, 86, 632.817, 3, 1, CS_AXIS_WAVELENGTH_NM,
-     CS_Q_COUNTS_PER_S, "test_3s", "19.08.2022 09:20:51"},
+    {"jobinyvon_test_spec_3s_abs-cm-1.xml", 1, 34, 1e7 / 12957.4, 1e7 / 13871.8,
+     166.333, 86, 632.817, 3, 1, CS_AXIS_WAVELENGTH_NM, CS_Q_COUNTS_PER_S,
+     "test_3s", "19.08.2022 09:20:51"},
     {"jobinyvon_test_spec_3s_cm-1.xml", 1, 34, 2844.97, 1930.57, 166.333, 86,
      632.817, 3, 1, CS_AXIS_RAMAN_SHIFT, CS_Q_COUNTS_PER_S, "test_3s",
      "19.08.2022 09:20:51"},
@@ -142,11 +142,10 @@ static void test_single_position(void **state) {
   (void)state;
   SHARED_OR_SKIP(path, DIR "jobinyvon_test_spec_3s_cm-1.xml");
   cs_dataset *ds = read_ok(path, NULL);
+  assert_string_equal(cs_spectrum_meta(cs_dataset_get(ds, 0), CS_META_POSITION),
+                      "-1263.95 2849.4");
   assert_string_equal(
-      cs_spectrum_meta(cs_dataset_get(ds, 0), CS_META_POSITION),
-      "-1263.95 2849.4");
-  assert_string_equal(cs_spectrum_meta(cs_dataset_get(ds, 0), "labspec.Grating"),
-                      "600 gr/mm");
+      cs_spectrum_meta(cs_dataset_get(ds, 0), "labspec.Grating"), "600 gr/mm");
   cs_dataset_free(ds);
 }
 
@@ -197,8 +196,8 @@ static int copy_file(const char *from, const char *to, size_t len) {
     char buf[8192];
     size_t n, left = len;
     rc = 0;
-    while (left && (n = fread(buf, 1, left < sizeof buf ? left : sizeof buf,
-                              in)) > 0) {
+    while (left &&
+           (n = fread(buf, 1, left < sizeof buf ? left : sizeof buf, in)) > 0) {
       if (fwrite(buf, 1, n, out) != n)
         rc = -1;
       left -= n;
@@ -357,8 +356,8 @@ static void expect_status(const char *doc, cs_status want, const char *msg) {
   cs_dataset *ds = NULL;
   cs_status st = cs_dataset_read(path, NULL, &ds, &err);
   if (st != want)
-    fail_msg("got %s (%s), want %s", cs_strerror(st),
-             st ? err.msg : "", cs_strerror(want));
+    fail_msg("got %s (%s), want %s", cs_strerror(st), st ? err.msg : "",
+             cs_strerror(want));
   if (msg && !strstr(err.msg, msg))
     fail_msg("message '%s' lacks '%s'", err.msg, msg);
   cs_dataset_free(ds);
@@ -379,8 +378,8 @@ static void test_handmade(void **state) {
   DBL_NEAR(cs_spectrum_y(s)[2], 3, 0);
   cs_dataset_free(ds);
 
-  expect_status(mini("1/cm", "100 200 300", "3", ROW("1 2")),
-                CS_ERR_MALFORMED, "Size says 3 values, found 2");
+  expect_status(mini("1/cm", "100 200 300", "3", ROW("1 2")), CS_ERR_MALFORMED,
+                "Size says 3 values, found 2");
   expect_status(mini("1/cm", "100 200", "3", ROW("1 2 3")), CS_ERR_MALFORMED,
                 "spectral axis");
   expect_status(mini("1/cm", "100 200 300", "6", ROW("1 2 3")),
@@ -398,8 +397,8 @@ static void test_handmade(void **state) {
   expect_status(mini("1/cm", "100 200 300", "3", ""), CS_ERR_MALFORMED,
                 "no rows");
   /* Descending x stays in file order; non-monotonic x is refused. */
-  expect_status(mini("nm", "700 600 650", "3", ROW("1 2 3")),
-                CS_ERR_MALFORMED, "monotonic");
+  expect_status(mini("nm", "700 600 650", "3", ROW("1 2 3")), CS_ERR_MALFORMED,
+                "monotonic");
   /* An entity declaration is refused before parsing. */
   expect_status("<?xml version=\"1.0\"?><!DOCTYPE LSX_Data [<!ENTITY a "
                 "\"aaaa\">]><LSX_Data>&a;</LSX_Data>",

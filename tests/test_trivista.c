@@ -136,8 +136,8 @@ static int copy_file(const char *from, const char *to, size_t len) {
     char buf[8192];
     size_t n, left = len;
     rc = 0;
-    while (left && (n = fread(buf, 1, left < sizeof buf ? left : sizeof buf,
-                              in)) > 0) {
+    while (left &&
+           (n = fread(buf, 1, left < sizeof buf ? left : sizeof buf, in)) > 0) {
       if (fwrite(buf, 1, n, out) != n)
         rc = -1;
       left -= n;
@@ -270,10 +270,11 @@ static const char *mini(const char *valuearray, const char *frames,
 }
 
 #define INFO                                                                   \
-  "&lt;?xml version=&quot;1.0&quot; encoding=&quot;utf-16&quot;?&gt;&#xD;&#xA;" \
-  "&lt;Info&gt;&lt;Groups&gt;&lt;Group&gt;&lt;Name&gt;Detector&lt;/Name&gt;"  \
+  "&lt;?xml version=&quot;1.0&quot; "                                          \
+  "encoding=&quot;utf-16&quot;?&gt;&#xD;&#xA;"                                 \
+  "&lt;Info&gt;&lt;Groups&gt;&lt;Group&gt;&lt;Name&gt;Detector&lt;/Name&gt;"   \
   "&lt;Items&gt;&lt;Item&gt;&lt;Name&gt;Exposure_Time_(ms)&lt;/Name&gt;"       \
-  "&lt;Value&gt;250&lt;/Value&gt;&lt;/Item&gt;&lt;/Items&gt;&lt;/Group&gt;"   \
+  "&lt;Value&gt;250&lt;/Value&gt;&lt;/Item&gt;&lt;/Items&gt;&lt;/Group&gt;"    \
   "&lt;/Groups&gt;&lt;/Info&gt;"
 
 static void expect_status(const char *doc, cs_status want, const char *msg) {
@@ -315,15 +316,15 @@ static void test_handmade(void **state) {
   expect_status(mini("3|500|501|502|503", f1, ""), CS_ERR_MALFORMED,
                 "ValueArray count");
   expect_status(mini("3|500|x|502", f1, ""), CS_ERR_MALFORMED, "bad number");
-  expect_status(mini("3|500|501|502",
-                     "<Frame xDim=\"3\" yDim=\"1\">1;2</Frame>", ""),
-                CS_ERR_MALFORMED, "frame 0 holds 2 values");
-  expect_status(mini("3|500|501|502",
-                     "<Frame xDim=\"3\" yDim=\"1\">1;;3</Frame>", ""),
-                CS_ERR_MALFORMED, "frame 0");
-  expect_status(mini("3|500|501|502",
-                     "<Frame xDim=\"3\" yDim=\"1\">1;inf;3</Frame>", ""),
-                CS_ERR_MALFORMED, "non-finite");
+  expect_status(
+      mini("3|500|501|502", "<Frame xDim=\"3\" yDim=\"1\">1;2</Frame>", ""),
+      CS_ERR_MALFORMED, "frame 0 holds 2 values");
+  expect_status(
+      mini("3|500|501|502", "<Frame xDim=\"3\" yDim=\"1\">1;;3</Frame>", ""),
+      CS_ERR_MALFORMED, "frame 0");
+  expect_status(
+      mini("3|500|501|502", "<Frame xDim=\"3\" yDim=\"1\">1;inf;3</Frame>", ""),
+      CS_ERR_MALFORMED, "non-finite");
   expect_status(mini("3|500|501|502",
                      "<Frame xDim=\"99999999999\" yDim=\"1\">1;2;3</Frame>",
                      ""),
@@ -347,8 +348,8 @@ static void test_handmade(void **state) {
  * (with a lower score, as XmlMain alone is a generic name). */
 static void test_sniff(void **state) {
   (void)state;
-  const char *doc = mini("3|500|501|502",
-                         "<Frame xDim=\"3\" yDim=\"1\">1;2;3</Frame>", "");
+  const char *doc =
+      mini("3|500|501|502", "<Frame xDim=\"3\" yDim=\"1\">1;2;3</Frame>", "");
   const char *bare = strstr(doc, "<XmlMain");
   const char *path = write_doc(bare);
   const char *fmt;
