@@ -586,9 +586,10 @@ static cs_status parse_footer(xmlDocPtr doc, uint64_t foot_off, v3_info *v,
   if (!map && cals) /* files without the id link: the only mapping */
     map = csi_xml_child(cals, "WavelengthMapping");
   csi_dvec wl = {0};
-  if (map && (st = parse_wavelengths(map, &wl, err)))
-    return st;
-  st = parse_regions(frame, cals, &wl, v, err);
+  if (map)
+    st = parse_wavelengths(map, &wl, err);
+  if (!st)
+    st = parse_regions(frame, cals, &wl, v, err);
   csi_dvec_free(&wl);
   if (st)
     return st;
