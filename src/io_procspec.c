@@ -99,11 +99,13 @@ static cs_status read_entry(zip_t *za, zip_uint64_t idx, zip_uint64_t *budget,
     return csi_error(err, CS_ERR_MALFORMED, "%s: uncompressed size unknown",
                      name);
   if (st.size > PS_MAX_ENTRY || st.size > *budget)
-    return csi_error(err, CS_ERR_UNSUPPORTED,
+    return csi_error(err, CS_ERR_MALFORMED,
                      "%s: uncompressed size %llu bytes exceeds the %llu MiB "
-                     "limit",
+                     "limit (not a spectrum, or a zip bomb)",
                      name, (unsigned long long)st.size,
-                     (unsigned long long)(PS_MAX_ENTRY >> 20));
+                     (unsigned long long)((st.size > PS_MAX_ENTRY
+                                               ? PS_MAX_ENTRY
+                                               : *budget) >> 20));
   size_t size = (size_t)st.size;
   char *buf = malloc(size + 2);
   if (!buf)
