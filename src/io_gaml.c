@@ -75,8 +75,8 @@ static cs_status decode_values(xmlNodePtr v, const char *what, double **out,
   if (!st && cnt == 0)
     st = csi_error(err, CS_ERR_MALFORMED, "%s <values> are empty", what);
   if (!st && cnt > CSI_MAX_POINTS)
-    st = csi_error(err, CS_ERR_UNSUPPORTED, "%s has %zu values, too many",
-                   what, cnt);
+    st = csi_error(err, CS_ERR_UNSUPPORTED, "%s has %zu values, too many", what,
+                   cnt);
   double *a = NULL;
   if (!st && !(a = malloc(cnt * sizeof *a)))
     st = csi_error(err, CS_ERR_NOMEM, "out of memory");
@@ -163,9 +163,9 @@ static int param_double(xmlNodePtr *levels, size_t nlev, const char *name,
 }
 
 static cs_technique technique_of(const char *t) {
-  return t && csi_strcasecmp(t, "IR") == 0 ? CS_TECH_FTIR
+  return t && csi_strcasecmp(t, "IR") == 0      ? CS_TECH_FTIR
          : t && csi_strcasecmp(t, "RAMAN") == 0 ? CS_TECH_RAMAN
-                                                 : CS_TECH_UNKNOWN;
+                                                : CS_TECH_UNKNOWN;
 }
 
 static cs_quantity quantity_of(const char *u) {
@@ -187,12 +187,12 @@ static cs_quantity quantity_of(const char *u) {
  * Ydata (for parameters); x/nx are the Xdata values in file units. */
 static cs_status build(xmlNodePtr *levels, const double *x, size_t nx,
                        const char *where, cs_spectrum **out, cs_error *err) {
-  xmlNodePtr exp = levels[1], trace = levels[2], xd = levels[3],
-             yd = levels[4];
+  xmlNodePtr exp = levels[1], trace = levels[2], xd = levels[3], yd = levels[4];
   *out = NULL;
   double *y = NULL;
   size_t ny;
-  cs_status st = decode_values(csi_xml_child(yd, "values"), where, &y, &ny, err);
+  cs_status st =
+      decode_values(csi_xml_child(yd, "values"), where, &y, &ny, err);
   if (st)
     return st;
   if (ny != nx) {
@@ -225,8 +225,8 @@ static cs_status build(xmlNodePtr *levels, const double *x, size_t nx,
     for (size_t i = 0; i < nx && !st; i++) {
       if (s->technique == CS_TECH_FTIR && !(x[i] > 0))
         st = csi_error(err, CS_ERR_MALFORMED,
-                       "%s: wavelength %g µm cannot become a wavenumber",
-                       where, x[i]);
+                       "%s: wavelength %g µm cannot become a wavenumber", where,
+                       x[i]);
       else
         s->x[i] = s->technique == CS_TECH_FTIR ? 1e4 / x[i] : x[i] * 1e3;
     }
@@ -279,8 +279,8 @@ static cs_status build(xmlNodePtr *levels, const double *x, size_t nx,
   if (!st && co) {
     double *c = NULL;
     size_t nc = 0;
-    st = decode_values(csi_xml_child(co, "values"), "coordinates", &c, &nc,
-                       err);
+    st =
+        decode_values(csi_xml_child(co, "values"), "coordinates", &c, &nc, err);
     csi_buf b = {0};
     for (size_t i = 0; !st && i < nc; i++)
       csi_buf_printf(&b, "%s%.17g", i ? " " : "", c[i]);
@@ -380,6 +380,9 @@ done:
 }
 
 const csi_reader csi_reader_gaml = {
-    "gaml", "gaml",
-    "Thermo Galactic GAML 1.20 XML (base64 FLOAT32/FLOAT64 traces)", sniff,
-    read_gaml, NULL};
+    "gaml",
+    "gaml",
+    "Thermo Galactic GAML 1.20 XML (base64 FLOAT32/FLOAT64 traces)",
+    sniff,
+    read_gaml,
+    NULL};

@@ -103,9 +103,9 @@ static cs_status read_entry(zip_t *za, zip_uint64_t idx, zip_uint64_t *budget,
                      "%s: uncompressed size %llu bytes exceeds the %llu MiB "
                      "limit (not a spectrum, or a zip bomb)",
                      name, (unsigned long long)st.size,
-                     (unsigned long long)((st.size > PS_MAX_ENTRY
-                                               ? PS_MAX_ENTRY
-                                               : *budget) >> 20));
+                     (unsigned long long)((st.size > PS_MAX_ENTRY ? PS_MAX_ENTRY
+                                                                  : *budget) >>
+                                          20));
   size_t size = (size_t)st.size;
   char *buf = malloc(size + 2);
   if (!buf)
@@ -120,7 +120,8 @@ static cs_status read_entry(zip_t *za, zip_uint64_t idx, zip_uint64_t *budget,
     /* Ask for one byte more than declared to catch a lying size. */
     zip_int64_t r = zip_fread(zf, buf + got, size + 1 - got);
     if (r < 0) {
-      cs_status st2 = zip_fail(err, zip_file_get_error(zf), "cannot read", name);
+      cs_status st2 =
+          zip_fail(err, zip_file_get_error(zf), "cannot read", name);
       zip_fclose(zf);
       free(buf);
       return st2;
@@ -276,6 +277,20 @@ static int bad_ctrl(unsigned char c) {
   return c < 0x20 && c != '\t' && c != '\n' && c != '\r';
 }
 
+/* Does an XML declaration name an encoding other than UTF-8? */
+static int declares_other_encoding(const char *in, size_t n) {
+  if (n < 5 || memcmp(in, "<?xml", 5) != 0)
+    return 0;
+  const char *end = in + n, *q = in + 5;
+  while (q + 1 < end && !(q[0] == '?' && q[1] == '>'))
+    q++;
+  const unsigned char *e =
+      csi_memcasemem((const unsigned char *)in, (size_t)(q - in), "encoding");
+  if (!e)
+    return 0;
+  return !csi_memcasemem(e, (size_t)((const unsigned char *)q - e), "utf-8");
+}
+
 /* SpectraSuite writes its Java default charset without declaring it: real
  * files carry Latin-1/cp1252 0xA0 (grouping separator) or MacRoman bytes and
  * a stray 0x01 in firmware strings, all in text we do not use
@@ -286,6 +301,11 @@ static int bad_ctrl(unsigned char c) {
  * is still reported.  Returns a new buffer (caller frees) or NULL on OOM. */
 static char *repair_utf8(const char *in, size_t n, size_t *outlen) {
   const unsigned char *p = (const unsigned char *)in;
+  if (declares_other_encoding(in, n)) {
+    char *copy = csi_strndup(in, n); /* libxml2 decodes what is declared */
+    *outlen = copy ? n : 0;
+    return copy;
+  }
   size_t extra = 0;
   for (size_t i = 0; i < n;) {
     size_t k = utf8_len(p + i, n - i);
@@ -508,8 +528,7 @@ static cs_status build(xmlDocPtr doc, const char *entry, int verified,
   xmlNodePtr pwl = pwl_el ? resolve(pwl_el)
                           : resolve(csi_xml_child(src, "channelWavelengths"));
   if (!pwl)
-    return csi_error(err, CS_ERR_MALFORMED,
-                     "%s: wavelengths are %s", entry,
+    return csi_error(err, CS_ERR_MALFORMED, "%s: wavelengths are %s", entry,
                      pwl_el ? "an unresolvable reference" : "missing");
   double *x = NULL, *y = NULL;
   size_t nx, ny;
@@ -744,12 +763,18 @@ static cs_status read_unverified(const char *path, cs_dataset **out,
 }
 
 const csi_reader csi_reader_procspec = {
-    "procspec", "procspec",
+    "procspec",
+    "procspec",
     "Ocean Insight/Ocean Optics SpectraSuite ProcSpec (zip, SHA-512 checked)",
-    sniff, read_verified, NULL};
+    sniff,
+    read_verified,
+    NULL};
 
 /* Never chosen by sniffing or extension: only by an explicit format name. */
 const csi_reader csi_reader_procspec_unverified = {
-    "procspec_unverified", "",
+    "procspec_unverified",
+    "",
     "ProcSpec without the signature check (for files edited on purpose)",
-    NULL, read_unverified, NULL};
+    NULL,
+    read_unverified,
+    NULL};

@@ -122,11 +122,11 @@ static const char *write_tmp(const char *name, const char *text) {
   return path;
 }
 
-#define DOC(tech, xunits, xfmt, xn, xb64, yunits, yfmt, yn, yb64, extra)      \
+#define DOC(tech, xunits, xfmt, xn, xb64, yunits, yfmt, yn, yb64, extra)       \
   "<?xml version=\"1.0\"?>\n<GAML version=\"1.20\" name=\"t\">\n"              \
   "<experiment name=\"e\"><trace name=\"tr\" technique=\"" tech "\">" extra    \
   "<Xdata units=\"" xunits "\"><values byteorder=\"INTEL\" format=\"" xfmt     \
-  "\" numvalues=\"" xn "\">" xb64 "</values>"                                   \
+  "\" numvalues=\"" xn "\">" xb64 "</values>"                                  \
   "<Ydata units=\"" yunits "\"><values byteorder=\"INTEL\" format=\"" yfmt     \
   "\" numvalues=\"" yn "\">" yb64 "</values></Ydata></Xdata></trace>"          \
   "</experiment></GAML>\n"
@@ -138,11 +138,10 @@ static const char *write_tmp(const char *name, const char *text) {
 static void test_raman_omnic(void **state) {
   (void)state;
   const char *p = write_tmp(
-      "raman.xml",
-      DOC("RAMAN", "WAVENUMBER", "FLOAT32", "4", RX, "UNKNOWN", "FLOAT64", "4",
-          RY,
-          "<parameter name=\"RamanFreq\">9395.000000</parameter>"
-          "<parameter name=\"LaserFreq\">15798.2</parameter>"));
+      "raman.xml", DOC("RAMAN", "WAVENUMBER", "FLOAT32", "4", RX, "UNKNOWN",
+                       "FLOAT64", "4", RY,
+                       "<parameter name=\"RamanFreq\">9395.000000</parameter>"
+                       "<parameter name=\"LaserFreq\">15798.2</parameter>"));
   cs_dataset *ds = read_ok(p, 1);
   const cs_spectrum *s = cs_dataset_get(ds, 0);
   ends(s, 4, 3000.0, 200.0, 1.5, 4.5);
@@ -158,9 +157,9 @@ static void test_raman_omnic(void **state) {
 
 static void test_microns(void **state) {
   (void)state;
-  const char *p = write_tmp("ir.gaml", DOC("IR", "MICRONS", "FLOAT64", "3", MX,
-                                           "TRANSMISSIONPERCENT", "FLOAT32",
-                                           "3", MY, ""));
+  const char *p =
+      write_tmp("ir.gaml", DOC("IR", "MICRONS", "FLOAT64", "3", MX,
+                               "TRANSMISSIONPERCENT", "FLOAT32", "3", MY, ""));
   cs_dataset *ds = read_ok(p, 1);
   const cs_spectrum *s = cs_dataset_get(ds, 0);
   ends(s, 3, 4000.0, 1000.0, 0.25, 0.75); /* 1e4/2.5, 1e4/10 cm^-1 */
@@ -205,8 +204,8 @@ static void test_errors(void **state) {
   expect_fail(DOC("IR", "WAVENUMBER", "FLOAT32", "4", "AIA7RQ*A", "ABSORBANCE",
                   "FLOAT64", "4", RY, ""),
               CS_ERR_MALFORMED, "base64");
-  expect_fail(DOC("IR", "WAVENUMBER", "INT16", "4", RX, "ABSORBANCE",
-                  "FLOAT64", "4", RY, ""),
+  expect_fail(DOC("IR", "WAVENUMBER", "INT16", "4", RX, "ABSORBANCE", "FLOAT64",
+                  "4", RY, ""),
               CS_ERR_UNSUPPORTED, "INT16");
   expect_fail(DOC("IR", "WAVENUMBER", "FLOAT32", "1", "AAAAAAAA", "ABSORBANCE",
                   "FLOAT64", "4", RY, ""),
@@ -246,7 +245,8 @@ static void test_truncation_and_flips(void **state) {
     cs_status st = cs_dataset_read(path, "gaml", &ds, &err);
     if (st == CS_OK)
       cs_dataset_free(ds);
-    else if (st == CS_ERR_MALFORMED || (st == CS_ERR_UNSUPPORTED && off != (size_t)-1))
+    else if (st == CS_ERR_MALFORMED ||
+             (st == CS_ERR_UNSUPPORTED && off != (size_t)-1))
       nbad++; /* a flipped format/byteorder name is unsupported, fine */
     else
       fail_msg("k=%d cut=%zu off=%zu: %s (%s)", k, cut, off, cs_strerror(st),

@@ -54,33 +54,72 @@ static void check(const expect *e, const char *format) {
   assert_meta(s, CS_META_INSTRUMENT, e->instrument);
   assert_meta(s, CS_META_ACQUIRED, e->acquired);
   assert_meta(s, "procspec.entry", e->entry);
-  assert_meta(s, "procspec.signature",
-              format ? "not checked" : "sha512-ok");
+  assert_meta(s, "procspec.signature", format ? "not checked" : "sha512-ok");
   cs_dataset_free(ds);
 }
 
-static const expect linux_e = {
-    DIR "OceanOptics_Linux.ProcSpec", 3648, 176.3604183, 893.6943397004063,
-    0.0, 125.07433102081265, 0.2, 5, CS_Q_TRANSMITTANCE_PCT,
-    "USB4000 USB4C00008", "2016-03-16T13:18:31.936Z", "ps_0.xml"};
-static const expect windows_e = {
-    DIR "OceanOptics_Windows.ProcSpec", 2048, 190.939253, 888.2335352456057,
-    282.8571428571289, 40.05032131664623, 0.06, 15, CS_Q_TRANSMITTANCE_PCT,
-    "JazUSB JAZA2982", "2015-12-04T10:29:14.221Z", "ps_291.xml"};
-static const expect white_e = {
-    DIR "whiteref.ProcSpec", 3648, 176.3604183, 893.6943397004063, 0.0,
-    97.29425028184893, 0.5, 5, CS_Q_REFLECTANCE, "USB4000 USB4C00008",
-    "2018-08-02T15:56:19.360Z", "ps_13.xml"};
-static const expect bb_e = {
-    DIR "BB_PF21_4.ProcSpec", 3648, 176.3604183, 893.6943397004063, 0.0,
-    26.475849731663697, 0.01, 40, CS_Q_TRANSMITTANCE_PCT,
-    "USB4000 USB4C00008", "2006-06-23T09:39:09.312Z", "ps_47.xml"};
+static const expect linux_e = {DIR "OceanOptics_Linux.ProcSpec",
+                               3648,
+                               176.3604183,
+                               893.6943397004063,
+                               0.0,
+                               125.07433102081265,
+                               0.2,
+                               5,
+                               CS_Q_TRANSMITTANCE_PCT,
+                               "USB4000 USB4C00008",
+                               "2016-03-16T13:18:31.936Z",
+                               "ps_0.xml"};
+static const expect windows_e = {DIR "OceanOptics_Windows.ProcSpec",
+                                 2048,
+                                 190.939253,
+                                 888.2335352456057,
+                                 282.8571428571289,
+                                 40.05032131664623,
+                                 0.06,
+                                 15,
+                                 CS_Q_TRANSMITTANCE_PCT,
+                                 "JazUSB JAZA2982",
+                                 "2015-12-04T10:29:14.221Z",
+                                 "ps_291.xml"};
+static const expect white_e = {DIR "whiteref.ProcSpec",
+                               3648,
+                               176.3604183,
+                               893.6943397004063,
+                               0.0,
+                               97.29425028184893,
+                               0.5,
+                               5,
+                               CS_Q_REFLECTANCE,
+                               "USB4000 USB4C00008",
+                               "2018-08-02T15:56:19.360Z",
+                               "ps_13.xml"};
+static const expect bb_e = {DIR "BB_PF21_4.ProcSpec",
+                            3648,
+                            176.3604183,
+                            893.6943397004063,
+                            0.0,
+                            26.475849731663697,
+                            0.01,
+                            40,
+                            CS_Q_TRANSMITTANCE_PCT,
+                            "USB4000 USB4C00008",
+                            "2006-06-23T09:39:09.312Z",
+                            "ps_47.xml"};
 /* ps_56.xml was edited after signing (renamed <pixelValue>, raw MacRoman
  * bytes): readable only without the signature check. */
-static const expect bad_e = {
-    DIR "OceanOptics_badencode.ProcSpec", 2048, 179.25249, 882.6895148634126,
-    -1381.781781781803, -271.64970772894645, 0.02, 100, CS_Q_REFLECTANCE,
-    "USB2000Plus USB2+H06330", "2016-12-02T20:39:12.080Z", "ps_56.xml"};
+static const expect bad_e = {DIR "OceanOptics_badencode.ProcSpec",
+                             2048,
+                             179.25249,
+                             882.6895148634126,
+                             -1381.781781781803,
+                             -271.64970772894645,
+                             0.02,
+                             100,
+                             CS_Q_REFLECTANCE,
+                             "USB2000Plus USB2+H06330",
+                             "2016-12-02T20:39:12.080Z",
+                             "ps_56.xml"};
 
 static void test_linux(void **state) {
   (void)state;
@@ -123,7 +162,8 @@ static void test_tampered(void **state) {
   cs_dataset *ds = (cs_dataset *)1;
   STATUS_EQ(cs_dataset_read(path, NULL, &ds, &err), CS_ERR_MALFORMED, &err);
   assert_null(ds);
-  assert_non_null(strstr(err.msg, "signature mismatch: ps_13.xml was modified"));
+  assert_non_null(
+      strstr(err.msg, "signature mismatch: ps_13.xml was modified"));
   assert_null(strstr(err.msg, path)); /* no path in library messages */
   /* Without the check it reads.  The diff against whiteref's ps_13.xml is
    * one raw source pixel (3389.388 -> 3398.388) and a final newline, so the
@@ -136,7 +176,8 @@ static void test_tampered(void **state) {
   const cs_spectrum *a = cs_dataset_get(ds, 0), *b = cs_dataset_get(w, 0);
   assert_int_equal(cs_spectrum_n(a), 3648);
   assert_int_equal(cs_spectrum_n(b), 3648);
-  assert_memory_equal(cs_spectrum_y(a), cs_spectrum_y(b), 3648 * sizeof(double));
+  assert_memory_equal(cs_spectrum_y(a), cs_spectrum_y(b),
+                      3648 * sizeof(double));
   cs_dataset_free(w);
   cs_dataset_free(ds);
 }
@@ -243,8 +284,8 @@ static void test_truncated(void **state) {
   snprintf(orig, sizeof orig, "%s", src);
   size_t size = file_size(orig);
   const char *dir = test_tmpdir();
-  size_t cuts[] = {1, 4, 30, 100, 1000, size / 3, size / 2, size - 100,
-                   size - 23, size - 1};
+  size_t cuts[] = {1,        4,        30,         100,       1000,
+                   size / 3, size / 2, size - 100, size - 23, size - 1};
   for (size_t k = 0; k < sizeof cuts / sizeof *cuts; k++) {
     const char *p = copy_to(orig, dir, "cut.ProcSpec", cuts[k]);
     cs_error err;
