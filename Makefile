@@ -34,7 +34,7 @@ SONAME   := libcalcspec.so.$(SOVERSION)
 SHLIB    := $(BUILD)/libcalcspec.so.$(VERSION)
 BIN      := $(BUILD)/calcspec
 
-.PHONY: all deps check test demo bench install uninstall asan clean
+.PHONY: all deps check test demo bench install uninstall asan clean FORCE
 .DEFAULT_GOAL := all
 
 all: $(STATIC) $(SHLIB) $(BIN)
@@ -110,13 +110,16 @@ $(BUILD)/bench/%: tests/%.c $(STATIC)
 	@mkdir -p $(@D)
 	$(CC) -O2 -g $(CS_CFLAGS) -Itests -o $@ $< $(STATIC) $(LDLIBS)
 
-$(BUILD)/calcspec.pc: Makefile
+# Regenerated on every install: it records PREFIX/LIBDIR of that install.
+$(BUILD)/calcspec.pc: FORCE
 	@mkdir -p $(@D)
-	printf '%s\n' 'prefix=$(PREFIX)' 'libdir=$(LIBDIR)' 'includedir=$${prefix}/include' '' \
+	@printf '%s\n' 'prefix=$(PREFIX)' 'libdir=$(LIBDIR)' 'includedir=$${prefix}/include' '' \
 	  'Name: calcspec' 'Description: Raman/FTIR spectra of breast microcalcifications' \
 	  'Version: $(VERSION)' 'Requires.private: fftw3 lapacke openblas libxml-2.0 jansson' \
 	  'Libs: -L$${libdir} -lcalcspec' 'Libs.private: -lm -lpthread' \
 	  'Cflags: -I$${includedir}' > $@
+
+FORCE:
 
 install: all $(BUILD)/calcspec.pc
 	install -d $(DESTDIR)$(PREFIX)/bin $(DESTDIR)$(LIBDIR)/pkgconfig \

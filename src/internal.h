@@ -92,6 +92,12 @@ cs_status csi_read_head(const char *path, unsigned char *head, size_t cap,
 /* Lower-case extension of path without the dot ("" when none); static
  * buffer-free: writes into ext (size cap). */
 void csi_path_ext(const char *path, char *ext, size_t cap);
+/* %.17g in the C locale whatever the process locale; returns snprintf's
+ * result.  csi_buf_printf and csi_strfmt are locale-safe the same way. */
+int csi_fmt_double(char *buf, size_t cap, double v);
+/* Copy of s as valid UTF-8 without XML-forbidden control characters: bytes
+ * that are not UTF-8 are taken as Latin-1.  malloc'd, caller frees. */
+char *csi_utf8_sanitize(const char *s);
 /* Base64 decode (whitespace ignored).  *out malloc'd, caller frees. */
 cs_status csi_base64_decode(const char *in, size_t len, unsigned char **out,
                             size_t *outlen, cs_error *err);

@@ -83,8 +83,12 @@ char *csi_strndup(const char *s, size_t n) {
   return p;
 }
 
+static locale_t c_numeric(void);
+static void restore_locale(locale_t old);
+
 char *csi_strfmt(const char *fmt, ...) {
   va_list ap, ap2;
+  locale_t old = c_numeric();
   va_start(ap, fmt);
   va_copy(ap2, ap);
   int len = vsnprintf(NULL, 0, fmt, ap);
@@ -93,6 +97,7 @@ char *csi_strfmt(const char *fmt, ...) {
   if (p)
     vsnprintf(p, (size_t)len + 1, fmt, ap2);
   va_end(ap2);
+  restore_locale(old);
   return p;
 }
 
@@ -319,12 +324,25 @@ void csi_buf_put(csi_buf *b, const char *s, size_t n) {
   b->p[b->n] = '\0';
 }
 
+/* Writers format numbers with %g: switch this thread to the C locale so a
+ * caller's LC_NUMERIC (e.g. de_DE's decimal comma) never leaks into files. */
+static locale_t c_numeric(void) {
+  pthread_once(&c_locale_once, make_c_locale);
+  return c_locale ? uselocale(c_locale) : (locale_t)0;
+}
+static void restore_locale(locale_t old) {
+  if (old)
+    uselocale(old);
+}
+
 void csi_buf_printf(csi_buf *b, const char *fmt, ...) {
   char small[256];
   va_list ap;
+  locale_t old = c_numeric();
   va_start(ap, fmt);
   int len = vsnprintf(small, sizeof small, fmt, ap);
   va_end(ap);
+  restore_locale(old);
   if (len < 0) {
     b->oom = 1;
     return;
@@ -338,9 +356,11 @@ void csi_buf_printf(csi_buf *b, const char *fmt, ...) {
     b->oom = 1;
     return;
   }
+  old = c_numeric();
   va_start(ap, fmt);
   vsnprintf(big, (size_t)len + 1, fmt, ap);
   va_end(ap);
+  restore_locale(old);
   csi_buf_put(b, big, (size_t)len);
   free(big);
 }
@@ -423,4 +443,56 @@ const unsigned char *csi_skip_bom_ws(const unsigned char *p, size_t *n) {
     (*n)--;
   }
   return p;
+}
+
+int csi_fmt_double(char *buf, size_t cap, double v) {
+  locale_t old = c_numeric();
+  int n = snprintf(buf, cap, "%.17g", v);
+  restore_locale(old);
+  return n;
+}
+
+/* Length of a valid UTF-8 sequence at p (1..4), or 0 if invalid. */
+static size_t utf8_len(const unsigned char *p, size_t n) {
+  if (p[0] < 0x80)
+    return 1;
+  size_t len = p[0] >= 0xF0 && p[0] <= 0xF4   ? 4
+               : p[0] >= 0xE0                 ? 3
+               : p[0] >= 0xC2 && p[0] <= 0xDF ? 2
+                                              : 0;
+  if (!len || len > n)
+    return 0;
+  for (size_t i = 1; i < len; i++)
+    if ((p[i] & 0xC0) != 0x80)
+      return 0;
+  if (len == 3 && ((p[0] == 0xE0 && p[1] < 0xA0) || (p[0] == 0xED && p[1] >= 0xA0)))
+    return 0; /* overlong or surrogate */
+  if (len == 4 && ((p[0] == 0xF0 && p[1] < 0x90) || (p[0] == 0xF4 && p[1] >= 0x90)))
+    return 0;
+  return len;
+}
+
+char *csi_utf8_sanitize(const char *s) {
+  size_t n = strlen(s);
+  char *o = malloc(2 * n + 1), *q = o;
+  if (!o)
+    return NULL;
+  const unsigned char *p = (const unsigned char *)s;
+  while (n) {
+    size_t len = utf8_len(p, n);
+    if (len == 1 && p[0] < 0x20 && p[0] != '\t' && p[0] != '\n' && p[0] != '\r') {
+      *q++ = ' '; /* control characters are not allowed in XML 1.0 */
+    } else if (len) {
+      memcpy(q, p, len);
+      q += len;
+    } else { /* vendor text in Latin-1: map the byte to its code point */
+      *q++ = (char)(0xC0 | (p[0] >> 6));
+      *q++ = (char)(0x80 | (p[0] & 0x3F));
+      len = 1;
+    }
+    p += len;
+    n -= len;
+  }
+  *q = '\0';
+  return o;
 }

@@ -25,13 +25,15 @@
       fail_msg("%s = %.17g, want %.17g (tol %g)", #got, g_, w_, t_);           \
   } while (0)
 
+static inline const char *err_msg_(const cs_error *e) { return e ? e->msg : ""; }
+
 /* Status equals, printing the error message when it does not. */
 #define STATUS_EQ(call, want, errp)                                            \
   do {                                                                         \
     cs_status s_ = (call);                                                     \
     if (s_ != (want))                                                          \
       fail_msg("%s -> %s (%s), want %s", #call, cs_strerror(s_),               \
-               (errp) ? (errp)->msg : "", cs_strerror(want));                  \
+               err_msg_(errp), cs_strerror(want));                             \
   } while (0)
 
 /* Path of a file in ../shared, or NULL (after printing why) when the

@@ -1,0 +1,945 @@
+/* io_animl.c: ASTM AnIML 0.90 reader and writer (FORMATS.md section 4).
+ *
+ * Reading: every numeric dependent Series of every Result/SeriesSet (also in
+ * nested ExperimentSteps) is one spectrum, against the SeriesSet's
+ * independent Series (or, as pyAnIML writes it, an independent Series beside
+ * the SeriesSet in the Result; or the point index).  Values come from
+ * IndividualValueSet, EncodedValueSet (base64, little-endian) and
+ * AutoIncrementedValueSet.  Axis kind, quantity and technique come from series
+ * names, units and the Technique; laser/exposure from Method parameters.
+ *
+ * Writing: one ExperimentStep per spectrum, Float64 EncodedValueSets (exact),
+ * and a Method Category "calcspec" that restores every field on reading. */
+#include "xmlutil.h"
+
+#include <ctype.h>
+#include <math.h>
+#include <stdlib.h>
+#include <string.h>
+
+#define ANIML_NS "urn:org:astm:animl:schema:core:draft:0.90"
+
+static int sniff(const unsigned char *head, size_t n) {
+  if (csi_xml_sniff_root(head, n, "AnIML"))
+    return csi_memcasemem(head, n, ANIML_NS) ? 100 : 80;
+  return 0;
+}
+
+/* ---- reading ---- */
+
+/* Context inherited down nested ExperimentSteps. */
+typedef struct {
+  const char *sample_id;   /* borrowed from the document */
+  const char *sample_name;
+  cs_technique technique;
+  double laser_nm, exposure_s;
+  int accumulations;
+  char *acquired, *instrument, *step_name; /* owned copies */
+  xmlNodePtr calcspec;     /* Method/Category name="calcspec", if any */
+} step_ctx;
+
+typedef struct {
+  xmlDocPtr doc;
+  cs_dataset *ds;
+  size_t total_points; /* bound on memory across the file */
+} reader;
+
+static int contains_ci(const char *hay, const char *needle) {
+  return hay && csi_memcasemem((const unsigned char *)hay, strlen(hay), needle);
+}
+
+/* Unit of a Series/Parameter: label and the scale of its SIUnit to the SI
+ * base (factor), exponent and base name. */
+typedef struct {
+  char *label;
+  double factor;
+  int exponent;
+  char *base;
+} unit_info;
+
+static void unit_free(unit_info *u) {
+  free(u->label);
+  free(u->base);
+}
+
+static unit_info unit_of(const xmlNode *n) {
+  unit_info u = {NULL, 1.0, 1, NULL};
+  xmlNodePtr un = csi_xml_child(n, "Unit");
+  if (!un)
+    return u;
+  u.label = csi_xml_attr(un, "label");
+  xmlNodePtr si = csi_xml_child(un, "SIUnit");
+  if (si) {
+    double v;
+    if (csi_xml_attr_double(si, "factor", &v) == 0 && v != 0)
+      u.factor = v;
+    if (csi_xml_attr_double(si, "exponent", &v) == 0)
+      u.exponent = (int)v;
+    u.base = csi_xml_text(si);
+    if (u.base)
+      csi_trim(u.base);
+  }
+  return u;
+}
+
+/* Is the unit a reciprocal length (wavenumber)?  Returns the multiplier to
+ * cm^-1, or 0 when it is not one. */
+static double to_per_cm(const unit_info *u) {
+  if (u->label) {
+    const char *l = u->label;
+    if (!strcmp(l, "1/cm") || !csi_strcasecmp(l, "cm-1") ||
+        !csi_strcasecmp(l, "cm^-1") || !strcmp(l, "cm\xE2\x81\xBB\xC2\xB9"))
+      return 1.0;
+  }
+  if (u->base && !strcmp(u->base, "m") && u->exponent == -1)
+    return u->factor / 1e-2; /* factor 1e-2 (per cm) -> 1 */
+  return 0;
+}
+
+/* Multiplier to nm for a length unit, or 0. */
+static double to_nm(const unit_info *u) {
+  if (u->label) {
+    if (!strcmp(u->label, "nm"))
+      return 1.0;
+    if (!strcmp(u->label, "um") || !strcmp(u->label, "\xC2\xB5m") ||
+        !strcmp(u->label, "\xCE\xBCm"))
+      return 1e3;
+  }
+  if (u->base && !strcmp(u->base, "m") && u->exponent == 1)
+    return u->factor / 1e-9;
+  return 0;
+}
+
+/* Multiplier to seconds for a time unit, or 0. */
+static double to_s(const unit_info *u) {
+  if (u->label) {
+    if (!strcmp(u->label, "s"))
+      return 1.0;
+    if (!strcmp(u->label, "ms"))
+      return 1e-3;
+    if (!strcmp(u->label, "us") || !strcmp(u->label, "\xC2\xB5s"))
+      return 1e-6;
+    if (!strcmp(u->label, "min"))
+      return 60.0;
+  }
+  if (u->base && !strcmp(u->base, "s") && u->exponent == 1)
+    return u->factor;
+  return 0;
+}
+
+/* The numeric value of a Parameter (<F>, <D>, <I>, <L>); 0 ok. */
+static int param_number(const xmlNode *p, double *out) {
+  for (xmlNodePtr c = csi_xml_child(p, NULL); c; c = csi_xml_next(c, NULL)) {
+    if (csi_xml_is(c, "F") || csi_xml_is(c, "D") || csi_xml_is(c, "I") ||
+        csi_xml_is(c, "L")) {
+      char *t = csi_xml_text(c);
+      int rc = t ? csi_parse_double(t, out) : -1;
+      free(t);
+      return rc;
+    }
+  }
+  return -1;
+}
+
+/* The string value of a Parameter (<S>), malloc'd, or NULL. */
+static char *param_string(const xmlNode *p) {
+  xmlNodePtr s = csi_xml_child(p, "S");
+  return s ? csi_xml_text(s) : NULL;
+}
+
+/* Pick laser, exposure and accumulations out of free-form Method parameters
+ * (no standard names exist; FORMATS.md section 4). */
+static void scan_parameters(const xmlNode *n, step_ctx *c, int depth) {
+  if (depth > 16)
+    return;
+  for (xmlNodePtr k = csi_xml_child(n, NULL); k; k = csi_xml_next(k, NULL)) {
+    if (csi_xml_is(k, "Category")) {
+      scan_parameters(k, c, depth + 1);
+      continue;
+    }
+    if (!csi_xml_is(k, "Parameter"))
+      continue;
+    char *name = csi_xml_attr(k, "name");
+    double v;
+    if (name && param_number(k, &v) == 0) {
+      unit_info u = unit_of(k);
+      if ((contains_ci(name, "laser") || contains_ci(name, "excitation")) &&
+          !contains_ci(name, "power")) {
+        double f = u.label || u.base ? to_nm(&u) : 1.0;
+        if (f > 0 && v * f > 100 && v * f < 5000)
+          c->laser_nm = v * f;
+      } else if (contains_ci(name, "exposure") ||
+                 contains_ci(name, "integration time")) {
+        double f = u.label || u.base ? to_s(&u) : 1.0;
+        if (f > 0 && v >= 0)
+          c->exposure_s = v * f;
+      } else if (contains_ci(name, "accumulation") && v >= 1 && v < 1e9) {
+        c->accumulations = (int)v;
+      }
+      unit_free(&u);
+    }
+    free(name);
+  }
+}
+
+static int is_numeric_type(const char *t) {
+  return t && (!strcmp(t, "Float32") || !strcmp(t, "Float64") ||
+               !strcmp(t, "Int32") || !strcmp(t, "Int64"));
+}
+
+/* Series type, tolerating the misspelt attribute of some writers
+ * (pyAnIML's "SeriesType"); when absent, guess from the first value. */
+static char *series_type(const xmlNode *s) {
+  char *t = csi_xml_attr(s, "seriesType");
+  if (!t)
+    t = csi_xml_attr(s, "SeriesType");
+  if (t)
+    return t;
+  xmlNodePtr ivs = csi_xml_child(s, "IndividualValueSet");
+  xmlNodePtr v = ivs ? csi_xml_child(ivs, NULL) : NULL;
+  if (csi_xml_is(v, "F"))
+    return csi_strdup("Float32");
+  if (csi_xml_is(v, "D"))
+    return csi_strdup("Float64");
+  if (csi_xml_is(v, "I"))
+    return csi_strdup("Int32");
+  if (csi_xml_is(v, "L"))
+    return csi_strdup("Int64");
+  return NULL;
+}
+
+static int is_independent(const xmlNode *s) {
+  char *d = csi_xml_attr(s, "dependency");
+  /* "independet" (sic) occurs in the wild */
+  int r = d && !csi_strncasecmp(d, "indep", 5);
+  free(d);
+  return r;
+}
+
+/* Values of a Series.  `length` is the SeriesSet length (0 unknown), used for
+ * AutoIncrementedValueSet without endIndex.  Returns CS_OK and fills v. */
+static cs_status series_values(reader *r, const xmlNode *s, size_t length,
+                               csi_dvec *v, cs_error *err) {
+  char *type = series_type(s);
+  cs_status st = CS_OK;
+  if (!is_numeric_type(type)) {
+    st = csi_error(err, CS_ERR_UNSUPPORTED, "series type '%s' is not numeric",
+                   type ? type : "?");
+    goto done;
+  }
+  size_t width = !strcmp(type, "Float32") || !strcmp(type, "Int32") ? 4 : 8;
+  for (xmlNodePtr vs = csi_xml_child(s, NULL); vs && !st;
+       vs = csi_xml_next(vs, NULL)) {
+    double start;
+    /* startIndex must continue where the previous value set ended: sparse
+     * series are not spectra. */
+    if (csi_xml_attr_double(vs, "startIndex", &start) == 0 &&
+        start != (double)v->n &&
+        (csi_xml_is(vs, "IndividualValueSet") ||
+         csi_xml_is(vs, "EncodedValueSet"))) {
+      st = csi_error(err, CS_ERR_UNSUPPORTED,
+                     "series '%s' has non-contiguous value sets (startIndex)",
+                     (const char *)s->name);
+      break;
+    }
+    if (csi_xml_is(vs, "IndividualValueSet")) {
+      for (xmlNodePtr e = csi_xml_child(vs, NULL); e; e = csi_xml_next(e, NULL)) {
+        char *t = csi_xml_text(e);
+        double x;
+        if (!t || csi_parse_double(t, &x)) {
+          st = csi_error(err, CS_ERR_MALFORMED, "bad number '%.40s' in <%s>",
+                         t ? t : "", (const char *)e->name);
+          free(t);
+          break;
+        }
+        free(t);
+        if (csi_dvec_push(v, x)) {
+          st = csi_error(err, CS_ERR_NOMEM, "too many values");
+          break;
+        }
+      }
+    } else if (csi_xml_is(vs, "EncodedValueSet")) {
+      char *t = csi_xml_text(vs);
+      unsigned char *bytes = NULL;
+      size_t nb = 0;
+      if (!t) {
+        st = csi_error(err, CS_ERR_NOMEM, "out of memory");
+        break;
+      }
+      st = csi_base64_decode(t, strlen(t), &bytes, &nb, err);
+      free(t);
+      if (st)
+        break;
+      if (nb % width) {
+        free(bytes);
+        st = csi_error(err, CS_ERR_MALFORMED,
+                       "EncodedValueSet of %zu bytes is not a whole number of "
+                       "%zu-byte %s values", nb, width, type);
+        break;
+      }
+      for (size_t i = 0; i < nb && !st; i += width) {
+        double x = !strcmp(type, "Float32")   ? csi_le_f32(bytes + i)
+                   : !strcmp(type, "Float64") ? csi_le_f64(bytes + i)
+                   : !strcmp(type, "Int32")   ? (double)(int32_t)csi_le_u32(bytes + i)
+                                              : (double)(int64_t)csi_le_u64(bytes + i);
+        if (!isfinite(x))
+          st = csi_error(err, CS_ERR_MALFORMED,
+                         "non-finite value at index %zu of series '%s'", v->n,
+                         (const char *)s->name);
+        else if (csi_dvec_push(v, x))
+          st = csi_error(err, CS_ERR_NOMEM, "too many values");
+      }
+      free(bytes);
+    } else if (csi_xml_is(vs, "AutoIncrementedValueSet")) {
+      double x0, dx, end;
+      xmlNodePtr sv = csi_xml_child(vs, "StartValue");
+      xmlNodePtr inc = csi_xml_child(vs, "Increment");
+      if (!sv || !inc || param_number(sv, &x0) || param_number(inc, &dx)) {
+        st = csi_error(err, CS_ERR_MALFORMED,
+                       "AutoIncrementedValueSet needs numeric StartValue and "
+                       "Increment");
+        break;
+      }
+      size_t first = 0, count = length;
+      if (csi_xml_attr_double(vs, "startIndex", &start) == 0 && start >= 0)
+        first = (size_t)start;
+      if (csi_xml_attr_double(vs, "endIndex", &end) == 0 && end >= (double)first &&
+          end < (double)CSI_MAX_POINTS)
+        count = (size_t)end - first + 1;
+      else if (length > first)
+        count = length - first;
+      if (count == 0 || count > CSI_MAX_POINTS) {
+        st = csi_error(err, CS_ERR_MALFORMED,
+                       "AutoIncrementedValueSet without a usable length");
+        break;
+      }
+      for (size_t i = 0; i < count && !st; i++)
+        if (csi_dvec_push(v, x0 + dx * (double)i))
+          st = csi_error(err, CS_ERR_NOMEM, "too many values");
+    }
+  }
+  if (!st && v->n == 0)
+    st = csi_error(err, CS_ERR_MALFORMED, "series '%s' has no values",
+                   (const char *)s->name);
+  if (!st) {
+    r->total_points += v->n;
+    if (r->total_points > 16 * CSI_MAX_POINTS)
+      st = csi_error(err, CS_ERR_UNSUPPORTED, "file holds too many points");
+  }
+done:
+  free(type);
+  return st;
+}
+
+static void axis_from_series(const xmlNode *s, cs_technique tech, cs_axis *axis,
+                             double *scale) {
+  char *name = csi_xml_attr(s, "name");
+  unit_info u = unit_of(s);
+  double f;
+  *axis = CS_AXIS_UNKNOWN;
+  *scale = 1.0;
+  if (contains_ci(name, "raman")) {
+    *axis = CS_AXIS_RAMAN_SHIFT;
+    if ((f = to_per_cm(&u)) > 0)
+      *scale = f;
+  } else if ((f = to_per_cm(&u)) > 0 || contains_ci(name, "wavenumber")) {
+    *axis = tech == CS_TECH_RAMAN ? CS_AXIS_RAMAN_SHIFT : CS_AXIS_WAVENUMBER;
+    *scale = f > 0 ? f : 1.0;
+  } else if ((f = to_nm(&u)) > 0 || contains_ci(name, "wavelength")) {
+    *axis = CS_AXIS_WAVELENGTH_NM;
+    *scale = f > 0 ? f : 1.0;
+  } else if (contains_ci(name, "pixel")) {
+    *axis = CS_AXIS_PIXEL;
+  }
+  unit_free(&u);
+  free(name);
+}
+
+static cs_quantity quantity_from_series(const xmlNode *s, double *scale) {
+  char *name = csi_xml_attr(s, "name");
+  unit_info u = unit_of(s);
+  cs_quantity q = CS_Q_ARBITRARY;
+  *scale = 1.0;
+  if (contains_ci(name, "absorbance"))
+    q = CS_Q_ABSORBANCE;
+  else if (contains_ci(name, "transmittance") || contains_ci(name, "transmission")) {
+    q = CS_Q_TRANSMITTANCE_PCT;
+    if (!(u.label && strchr(u.label, '%')))
+      *scale = 100.0; /* fraction -> percent */
+  } else if (contains_ci(name, "reflectance"))
+    q = CS_Q_REFLECTANCE;
+  else if (u.label && (contains_ci(u.label, "counts/s") ||
+                       contains_ci(u.label, "cps")))
+    q = CS_Q_COUNTS_PER_S;
+  else if (contains_ci(name, "count") || (u.label && contains_ci(u.label, "count")))
+    q = CS_Q_COUNTS;
+  unit_free(&u);
+  free(name);
+  return q;
+}
+
+/* Apply a calcspec Category (written by us) over what was inferred. */
+static cs_status apply_calcspec(const xmlNode *cat, cs_spectrum *s,
+                                cs_error *err) {
+  for (xmlNodePtr p = csi_xml_child(cat, NULL); p; p = csi_xml_next(p, NULL)) {
+    if (csi_xml_is(p, "Category")) {
+      char *cname = csi_xml_attr(p, "name");
+      int is_meta = cname && !strcmp(cname, "metadata");
+      free(cname);
+      if (!is_meta)
+        continue;
+      for (xmlNodePtr m = csi_xml_child(p, "Parameter"); m;
+           m = csi_xml_next(m, "Parameter")) {
+        char *k = csi_xml_attr(m, "name"), *v = param_string(m);
+        cs_status st = k && v ? cs_spectrum_set_meta(s, k, v, err) : CS_OK;
+        free(k);
+        free(v);
+        if (st)
+          return st;
+      }
+      continue;
+    }
+    if (!csi_xml_is(p, "Parameter"))
+      continue;
+    char *name = csi_xml_attr(p, "name"), *sv = param_string(p);
+    double v;
+    int num = param_number(p, &v) == 0;
+    if (name && sv && !strcmp(name, "axis"))
+      cs_axis_from_name(sv, &s->axis);
+    else if (name && sv && !strcmp(name, "quantity"))
+      cs_quantity_from_name(sv, &s->quantity);
+    else if (name && sv && !strcmp(name, "technique"))
+      cs_technique_from_name(sv, &s->technique);
+    else if (name && num && !strcmp(name, "laser_nm"))
+      cs_spectrum_set_laser_nm(s, v);
+    else if (name && num && !strcmp(name, "exposure_s"))
+      cs_spectrum_set_exposure_s(s, v);
+    else if (name && num && !strcmp(name, "accumulations"))
+      cs_spectrum_set_accumulations(s, (int)v);
+    free(name);
+    free(sv);
+  }
+  return CS_OK;
+}
+
+static cs_status set_meta_if(cs_spectrum *s, const char *k, const char *v,
+                             cs_error *err) {
+  return v && *v ? cs_spectrum_set_meta(s, k, v, err) : CS_OK;
+}
+
+/* One spectrum from an independent (may be NULL) and a dependent series. */
+static cs_status make_spectrum(reader *r, const step_ctx *c,
+                               const xmlNode *indep, const xmlNode *dep,
+                               size_t length, const char *set_name,
+                               cs_error *err) {
+  csi_dvec x = {0}, y = {0};
+  cs_status st = series_values(r, dep, length, &y, err);
+  cs_axis axis = CS_AXIS_UNKNOWN;
+  double xscale = 1.0, yscale = 1.0;
+  if (!st && indep) {
+    st = series_values(r, indep, y.n, &x, err);
+    axis_from_series(indep, c->technique, &axis, &xscale);
+  }
+  if (!st && !indep) { /* no independent series: the point index */
+    for (size_t i = 0; i < y.n && !st; i++)
+      if (csi_dvec_push(&x, (double)i))
+        st = csi_error(err, CS_ERR_NOMEM, "out of memory");
+    axis = CS_AXIS_PIXEL;
+  }
+  if (!st && x.n != y.n)
+    st = csi_error(err, CS_ERR_MALFORMED,
+                   "series set '%s': %zu x values but %zu y values",
+                   set_name ? set_name : "", x.n, y.n);
+  /* A declared length that both series contradict alike is a writer's slip
+   * (OpenChrom's MS_STRICT.animl: 306 declared, 96 stored): the data agree
+   * with each other, so trust them. */
+  if (!st && length && y.n != length)
+    csi_log(1, "animl: series set '%s' declares length %zu but holds %zu",
+            set_name ? set_name : "", length, y.n);
+  /* Spectra have a monotonic axis; e.g. a mass spectrum's scattered m/z
+   * list is valid AnIML but not a spectrum calcspec can use. */
+  for (size_t i = 2; !st && i < x.n; i++)
+    if ((x.v[i] - x.v[i - 1]) * (x.v[1] - x.v[0]) <= 0) {
+      char *xn = csi_xml_attr(indep, "name");
+      st = csi_error(err, CS_ERR_UNSUPPORTED,
+                     "independent series '%s' is not monotonic (at index %zu), "
+                     "so it is not a spectrum axis", xn ? xn : "?", i);
+      free(xn);
+    }
+  if (!st && x.n > 1 && x.v[1] == x.v[0])
+    st = csi_error(err, CS_ERR_UNSUPPORTED, "independent series repeats its "
+                   "first value, so it is not a spectrum axis");
+  cs_spectrum *s = NULL;
+  if (!st) {
+    cs_quantity q = quantity_from_series(dep, &yscale);
+    for (size_t i = 0; i < x.n; i++) {
+      x.v[i] *= xscale;
+      y.v[i] *= yscale;
+    }
+    st = cs_spectrum_new(x.v, y.v, x.n, axis, q, &s, err);
+    if (st == CS_ERR_ARG)
+      st = CS_ERR_MALFORMED;
+  }
+  csi_dvec_free(&x);
+  csi_dvec_free(&y);
+  if (st)
+    return st;
+  s->technique = c->technique;
+  if (s->technique == CS_TECH_UNKNOWN && axis == CS_AXIS_RAMAN_SHIFT)
+    s->technique = CS_TECH_RAMAN;
+  s->laser_nm = c->laser_nm;
+  s->exposure_s = c->exposure_s;
+  s->accumulations = c->accumulations;
+  char *dep_name = csi_xml_attr(dep, "name");
+  st = set_meta_if(s, CS_META_SAMPLE_ID, c->sample_id, err);
+  if (!st)
+    st = set_meta_if(s, CS_META_TITLE, c->step_name, err);
+  if (!st)
+    st = set_meta_if(s, "animl.sample_name", c->sample_name, err);
+  if (!st)
+    st = set_meta_if(s, "animl.series", dep_name, err);
+  if (!st)
+    st = set_meta_if(s, CS_META_ACQUIRED, c->acquired, err);
+  if (!st)
+    st = set_meta_if(s, CS_META_INSTRUMENT, c->instrument, err);
+  free(dep_name);
+  if (!st && c->calcspec) {
+    /* our own file: drop the inferred animl.* keys, restore exactly */
+    cs_spectrum_set_meta(s, "animl.series", NULL, err);
+    cs_spectrum_set_meta(s, "animl.sample_name", NULL, err);
+    cs_spectrum_set_meta(s, CS_META_TITLE, NULL, err);
+    st = apply_calcspec(c->calcspec, s, err);
+  }
+  if (st) {
+    cs_spectrum_free(s);
+    return st;
+  }
+  return cs_dataset_push(r->ds, s, err);
+}
+
+static cs_status read_series_set(reader *r, const step_ctx *c,
+                                 const xmlNode *set, const xmlNode *result,
+                                 cs_error *err) {
+  double len_d = 0;
+  size_t length = 0;
+  if (csi_xml_attr_double(set, "length", &len_d) == 0) {
+    if (len_d < 0 || len_d > (double)CSI_MAX_POINTS)
+      return csi_error(err, CS_ERR_MALFORMED, "series set length %g", len_d);
+    length = (size_t)len_d;
+  }
+  char *set_name = csi_xml_attr(set, "name");
+  xmlNodePtr indep = NULL;
+  for (xmlNodePtr s = csi_xml_child(set, "Series"); s && !indep;
+       s = csi_xml_next(s, "Series"))
+    if (is_independent(s))
+      indep = s;
+  /* pyAnIML puts the independent series beside the SeriesSet */
+  for (xmlNodePtr s = csi_xml_child(result, "Series"); s && !indep;
+       s = csi_xml_next(s, "Series"))
+    if (is_independent(s))
+      indep = s;
+  if (indep) {
+    char *t = series_type(indep);
+    if (!is_numeric_type(t))
+      indep = NULL; /* e.g. DateTime or String x: fall back to the index */
+    free(t);
+  }
+  cs_status st = CS_OK;
+  for (xmlNodePtr s = csi_xml_child(set, "Series"); s && !st;
+       s = csi_xml_next(s, "Series")) {
+    if (s == indep || is_independent(s))
+      continue;
+    char *t = series_type(s);
+    int numeric = is_numeric_type(t);
+    free(t);
+    if (!numeric)
+      continue; /* String/Boolean/PNG series are annotations, not spectra */
+    st = make_spectrum(r, c, indep, s, length, set_name, err);
+    if (st)
+      csi_error_prefix(err, "series set '%s'", set_name ? set_name : "");
+  }
+  free(set_name);
+  return st;
+}
+
+static cs_status read_step_set(reader *r, const xmlNode *set,
+                               const step_ctx *parent, int depth,
+                               cs_error *err);
+
+static char *join_device(const xmlNode *dev) {
+  xmlNodePtr man = csi_xml_child(dev, "Manufacturer");
+  xmlNodePtr name = csi_xml_child(dev, "Name");
+  char *m = man ? csi_xml_text(man) : NULL, *n = name ? csi_xml_text(name) : NULL;
+  char *r = m && n ? csi_strfmt("%s %s", csi_trim(m), csi_trim(n))
+                   : csi_strdup(n ? csi_trim(n) : m ? csi_trim(m) : NULL);
+  free(m);
+  free(n);
+  return r;
+}
+
+static const char *sample_name_of(xmlDocPtr doc, const char *id) {
+  xmlNodePtr root = xmlDocGetRootElement(doc);
+  xmlNodePtr ss = csi_xml_child(root, "SampleSet");
+  for (xmlNodePtr s = csi_xml_child(ss, "Sample"); s && id;
+       s = csi_xml_next(s, "Sample")) {
+    xmlChar *sid = xmlGetProp(s, (const xmlChar *)"sampleID");
+    int match = sid && !strcmp((const char *)sid, id);
+    xmlFree(sid);
+    if (match) {
+      xmlAttrPtr a = xmlHasProp(s, (const xmlChar *)"name");
+      return a && a->children ? (const char *)a->children->content : NULL;
+    }
+  }
+  return NULL;
+}
+
+static cs_status read_step(reader *r, const xmlNode *step,
+                           const step_ctx *parent, int depth, cs_error *err) {
+  step_ctx c = *parent;
+  c.acquired = csi_strdup(parent->acquired);
+  c.instrument = csi_strdup(parent->instrument);
+  c.step_name = csi_xml_attr(step, "name");
+  xmlNodePtr tech = csi_xml_child(step, "Technique");
+  if (tech) {
+    char *tn = csi_xml_attr(tech, "name");
+    if (contains_ci(tn, "raman"))
+      c.technique = CS_TECH_RAMAN;
+    else if (contains_ci(tn, "infrared") || contains_ci(tn, "IR ") ||
+             contains_ci(tn, "FTIR") || (tn && !strcmp(tn, "IR")))
+      c.technique = CS_TECH_FTIR;
+    free(tn);
+  }
+  xmlNodePtr infra = csi_xml_child(step, "Infrastructure");
+  xmlNodePtr refs = csi_xml_child(infra, "SampleReferenceSet");
+  xmlNodePtr ref = csi_xml_child(refs, "SampleReference");
+  if (ref) {
+    xmlAttrPtr a = xmlHasProp(ref, (const xmlChar *)"sampleID");
+    if (a && a->children)
+      c.sample_id = (const char *)a->children->content;
+    c.sample_name = sample_name_of(r->doc, c.sample_id);
+  }
+  xmlNodePtr ts = csi_xml_child(infra, "Timestamp");
+  if (ts) {
+    free(c.acquired);
+    c.acquired = csi_xml_text(ts);
+    if (c.acquired)
+      csi_trim(c.acquired);
+  }
+  xmlNodePtr method = csi_xml_child(step, "Method");
+  xmlNodePtr dev = csi_xml_child(method, "Device");
+  if (dev) {
+    free(c.instrument);
+    c.instrument = join_device(dev);
+  }
+  scan_parameters(method, &c, 0);
+  c.calcspec = NULL;
+  for (xmlNodePtr cat = csi_xml_child(method, "Category"); cat;
+       cat = csi_xml_next(cat, "Category")) {
+    char *cn = csi_xml_attr(cat, "name");
+    if (cn && !strcmp(cn, "calcspec"))
+      c.calcspec = cat;
+    free(cn);
+  }
+  cs_status st = CS_OK;
+  for (xmlNodePtr res = csi_xml_child(step, "Result"); res && !st;
+       res = csi_xml_next(res, "Result")) {
+    for (xmlNodePtr set = csi_xml_child(res, "SeriesSet"); set && !st;
+         set = csi_xml_next(set, "SeriesSet"))
+      st = read_series_set(r, &c, set, res, err);
+    for (xmlNodePtr sub = csi_xml_child(res, "ExperimentStepSet"); sub && !st;
+         sub = csi_xml_next(sub, "ExperimentStepSet"))
+      st = read_step_set(r, sub, &c, depth + 1, err);
+  }
+  if (st && c.step_name)
+    csi_error_prefix(err, "experiment step '%s'", c.step_name);
+  free(c.acquired);
+  free(c.instrument);
+  free(c.step_name);
+  return st;
+}
+
+static cs_status read_step_set(reader *r, const xmlNode *set,
+                               const step_ctx *parent, int depth,
+                               cs_error *err) {
+  if (depth > 16)
+    return csi_error(err, CS_ERR_UNSUPPORTED, "experiment steps nested too deeply");
+  cs_status st = CS_OK;
+  for (xmlNodePtr step = csi_xml_child(set, "ExperimentStep"); step && !st;
+       step = csi_xml_next(step, "ExperimentStep"))
+    st = read_step(r, step, parent, depth, err);
+  return st;
+}
+
+static cs_status animl_read(const char *path, cs_dataset **out, cs_error *err) {
+  *out = NULL;
+  xmlDocPtr doc = csi_xml_read_file(path, 0, err);
+  if (!doc)
+    return err ? err->code : CS_ERR_MALFORMED;
+  xmlNodePtr root = xmlDocGetRootElement(doc);
+  cs_status st = CS_OK;
+  if (!csi_xml_is(root, "AnIML")) {
+    st = csi_error(err, CS_ERR_MALFORMED, "root element is <%s>, not <AnIML>",
+                   (const char *)root->name);
+  } else if (root->ns && root->ns->href &&
+             strcmp((const char *)root->ns->href, ANIML_NS)) {
+    st = csi_error(err, CS_ERR_UNSUPPORTED, "AnIML namespace '%s' (expected %s)",
+                   (const char *)root->ns->href, ANIML_NS);
+  }
+  reader r = {doc, cs_dataset_new(), 0};
+  if (!st && !r.ds)
+    st = csi_error(err, CS_ERR_NOMEM, "out of memory");
+  step_ctx top = {NULL, NULL, CS_TECH_UNKNOWN, NAN, NAN, 0,
+                  NULL, NULL, NULL, NULL};
+  if (!st)
+    for (xmlNodePtr set = csi_xml_child(root, "ExperimentStepSet"); set && !st;
+         set = csi_xml_next(set, "ExperimentStepSet"))
+      st = read_step_set(&r, set, &top, 0, err);
+  if (!st && cs_dataset_count(r.ds) == 0)
+    st = csi_error(err, CS_ERR_MALFORMED,
+                   "no numeric series in any experiment step result");
+  xmlFreeDoc(doc);
+  if (st) {
+    cs_dataset_free(r.ds);
+    return st;
+  }
+  *out = r.ds;
+  return CS_OK;
+}
+
+/* ---- writing ---- */
+
+static xmlNodePtr add(xmlNodePtr parent, const char *name, const char *text) {
+  return xmlNewChild(parent, NULL, (const xmlChar *)name,
+                     (const xmlChar *)text); /* text is escaped by libxml2 */
+}
+
+static void attr(xmlNodePtr n, const char *name, const char *value) {
+  xmlNewProp(n, (const xmlChar *)name, (const xmlChar *)value);
+}
+
+/* Text nodes must be valid UTF-8 (vendor metadata may be Latin-1). */
+static xmlNodePtr add_text(xmlNodePtr parent, const char *name, const char *text) {
+  char *clean = csi_utf8_sanitize(text);
+  if (!clean)
+    return NULL;
+  xmlNodePtr n = xmlNewChild(parent, NULL, (const xmlChar *)name, NULL);
+  if (n)
+    xmlNodeAddContent(n, (const xmlChar *)clean);
+  free(clean);
+  return n;
+}
+
+static void param_str(xmlNodePtr cat, const char *name, const char *value) {
+  char *clean = csi_utf8_sanitize(name);
+  xmlNodePtr p = xmlNewChild(cat, NULL, (const xmlChar *)"Parameter", NULL);
+  if (clean && p) {
+    attr(p, "name", clean);
+    attr(p, "parameterType", "String");
+    add_text(p, "S", value);
+  }
+  free(clean);
+}
+
+static void param_num(xmlNodePtr cat, const char *name, const char *type,
+                      const char *elem, double v, const char *unit) {
+  char buf[40];
+  csi_fmt_double(buf, sizeof buf, v);
+  xmlNodePtr p = xmlNewChild(cat, NULL, (const xmlChar *)"Parameter", NULL);
+  attr(p, "name", name);
+  attr(p, "parameterType", type);
+  add(p, elem, buf);
+  if (unit) {
+    xmlNodePtr u = add(p, "Unit", NULL);
+    attr(u, "label", unit);
+    xmlNodePtr si = add(u, "SIUnit", !strcmp(unit, "s") ? "s" : "m");
+    if (!strcmp(unit, "nm"))
+      attr(si, "factor", "1e-9");
+  }
+}
+
+/* Float64 little-endian base64 of v[0..n). */
+static char *encode_f64(const double *v, size_t n) {
+  unsigned char *b = malloc(n * 8 + 1);
+  if (!b)
+    return NULL;
+  for (size_t i = 0; i < n; i++) {
+    uint64_t u;
+    memcpy(&u, &v[i], 8);
+    for (int k = 0; k < 8; k++)
+      b[i * 8 + (size_t)k] = (unsigned char)(u >> (8 * k));
+  }
+  char *s = csi_base64_encode(b, n * 8);
+  free(b);
+  return s;
+}
+
+static const char *x_series_name(cs_axis a) {
+  switch (a) {
+  case CS_AXIS_RAMAN_SHIFT: return "Raman Shift";
+  case CS_AXIS_WAVENUMBER: return "Wavenumber";
+  case CS_AXIS_WAVELENGTH_NM: return "Wavelength";
+  case CS_AXIS_PIXEL: return "Pixel";
+  default: return "X";
+  }
+}
+
+static const char *y_series_name(cs_quantity q) {
+  switch (q) {
+  case CS_Q_ABSORBANCE: return "Absorbance";
+  case CS_Q_TRANSMITTANCE_PCT: return "Transmittance";
+  case CS_Q_REFLECTANCE: return "Reflectance";
+  default: return "Intensity";
+  }
+}
+
+static int add_series(xmlNodePtr set, const char *name, const char *id,
+                      const char *dep, const double *v, size_t n, cs_axis axis,
+                      cs_quantity q, int is_x) {
+  xmlNodePtr s = add(set, "Series", NULL);
+  attr(s, "name", name);
+  attr(s, "seriesID", id);
+  attr(s, "seriesType", "Float64");
+  attr(s, "dependency", dep);
+  attr(s, "plotScale", "linear");
+  char *b64 = encode_f64(v, n);
+  if (!b64)
+    return -1;
+  add(s, "EncodedValueSet", b64);
+  free(b64);
+  xmlNodePtr u = NULL;
+  if (is_x && (axis == CS_AXIS_RAMAN_SHIFT || axis == CS_AXIS_WAVENUMBER)) {
+    u = add(s, "Unit", NULL);
+    attr(u, "label", "1/cm");
+    xmlNodePtr si = add(u, "SIUnit", "m");
+    attr(si, "exponent", "-1");
+    attr(si, "factor", "1e-2");
+  } else if (is_x && axis == CS_AXIS_WAVELENGTH_NM) {
+    u = add(s, "Unit", NULL);
+    attr(u, "label", "nm");
+    attr(add(u, "SIUnit", "m"), "factor", "1e-9");
+  } else if (!is_x && q == CS_Q_TRANSMITTANCE_PCT) {
+    attr(add(s, "Unit", NULL), "label", "%");
+  } else if (!is_x && (q == CS_Q_COUNTS || q == CS_Q_COUNTS_PER_S)) {
+    attr(add(s, "Unit", NULL), "label", q == CS_Q_COUNTS ? "counts" : "counts/s");
+  }
+  return 0;
+}
+
+static const char *technique_label(cs_technique t) {
+  return t == CS_TECH_RAMAN  ? "Raman Spectrum"
+         : t == CS_TECH_FTIR ? "Infrared Spectrum"
+                             : "Spectrum";
+}
+
+static int write_step(xmlNodePtr steps, const cs_spectrum *s, size_t i) {
+  char id[32];
+  snprintf(id, sizeof id, "step%zu", i);
+  xmlNodePtr step = add(steps, "ExperimentStep", NULL);
+  const char *title = cs_spectrum_meta(s, CS_META_SPECTRUM_ID);
+  char fallback[48];
+  snprintf(fallback, sizeof fallback, "spectrum %zu", i);
+  char *name = csi_utf8_sanitize(title ? title : fallback);
+  attr(step, "name", name ? name : fallback);
+  free(name);
+  attr(step, "experimentStepID", id);
+  xmlNodePtr tech = add(step, "Technique", NULL);
+  attr(tech, "name", technique_label(s->technique));
+  attr(tech, "uri", "https://calcspec.invalid/technique/spectrum");
+  const char *sample = cs_spectrum_meta(s, CS_META_SAMPLE_ID);
+  const char *acq = cs_spectrum_meta(s, CS_META_ACQUIRED);
+  if (sample || acq) {
+    xmlNodePtr infra = add(step, "Infrastructure", NULL);
+    if (sample) {
+      char *clean = csi_utf8_sanitize(sample);
+      xmlNodePtr ref = add(add(infra, "SampleReferenceSet", NULL),
+                           "SampleReference", NULL);
+      attr(ref, "sampleID", clean ? clean : "?");
+      attr(ref, "role", "test-sample");
+      attr(ref, "samplePurpose", "consumed");
+      free(clean);
+    }
+    if (acq) /* free text in our model: kept exactly in the metadata too */
+      add_text(infra, "Timestamp", acq);
+  }
+  xmlNodePtr method = add(step, "Method", NULL);
+  xmlNodePtr cat = add(method, "Category", NULL);
+  attr(cat, "name", "calcspec");
+  param_str(cat, "technique", cs_technique_name(s->technique));
+  param_str(cat, "axis", cs_axis_name(s->axis));
+  param_str(cat, "quantity", cs_quantity_name(s->quantity));
+  if (isfinite(s->laser_nm))
+    param_num(cat, "laser_nm", "Float64", "D", s->laser_nm, "nm");
+  if (isfinite(s->exposure_s))
+    param_num(cat, "exposure_s", "Float64", "D", s->exposure_s, "s");
+  if (s->accumulations)
+    param_num(cat, "accumulations", "Int32", "I", s->accumulations, NULL);
+  xmlNodePtr meta = add(cat, "Category", NULL);
+  attr(meta, "name", "metadata");
+  for (size_t k = 0; k < s->nmeta; k++)
+    param_str(meta, s->meta[k].key, s->meta[k].value);
+  xmlNodePtr res = add(step, "Result", NULL);
+  attr(res, "name", "Spectrum");
+  xmlNodePtr set = add(res, "SeriesSet", NULL);
+  char len[32];
+  snprintf(len, sizeof len, "%zu", s->n);
+  attr(set, "name", "Spectrum");
+  attr(set, "length", len);
+  char xid[40], yid[40];
+  snprintf(xid, sizeof xid, "x%zu", i);
+  snprintf(yid, sizeof yid, "y%zu", i);
+  if (add_series(set, x_series_name(s->axis), xid, "independent", s->x, s->n,
+                 s->axis, s->quantity, 1) ||
+      add_series(set, y_series_name(s->quantity), yid, "dependent", s->y, s->n,
+                 s->axis, s->quantity, 0))
+    return -1;
+  return 0;
+}
+
+static cs_status animl_write(const cs_dataset *ds, const char *path,
+                             cs_error *err) {
+  xmlDocPtr doc = xmlNewDoc((const xmlChar *)"1.0");
+  if (!doc)
+    return csi_error(err, CS_ERR_NOMEM, "out of memory");
+  xmlNodePtr root = xmlNewNode(NULL, (const xmlChar *)"AnIML");
+  xmlDocSetRootElement(doc, root);
+  xmlSetNs(root, xmlNewNs(root, (const xmlChar *)ANIML_NS, NULL));
+  attr(root, "version", "0.90");
+  /* SampleSet: one Sample per distinct sample id, in order of appearance */
+  xmlNodePtr samples = NULL;
+  for (size_t i = 0; i < ds->n; i++) {
+    const char *id = cs_spectrum_meta(ds->items[i], CS_META_SAMPLE_ID);
+    int seen = 0;
+    for (size_t j = 0; j < i && id && !seen; j++) {
+      const char *o = cs_spectrum_meta(ds->items[j], CS_META_SAMPLE_ID);
+      seen = o && !strcmp(o, id);
+    }
+    if (!id || seen)
+      continue;
+    if (!samples)
+      samples = add(root, "SampleSet", NULL);
+    char *clean = csi_utf8_sanitize(id);
+    xmlNodePtr smp = add(samples, "Sample", NULL);
+    attr(smp, "sampleID", clean ? clean : "?");
+    attr(smp, "name", clean ? clean : "?");
+    free(clean);
+  }
+  xmlNodePtr steps = add(root, "ExperimentStepSet", NULL);
+  int bad = 0;
+  for (size_t i = 0; i < ds->n && !bad; i++)
+    bad = write_step(steps, ds->items[i], i);
+  xmlChar *mem = NULL;
+  int size = 0;
+  if (!bad)
+    xmlDocDumpFormatMemoryEnc(doc, &mem, &size, "UTF-8", 1);
+  xmlFreeDoc(doc);
+  if (bad || !mem)
+    return csi_error(err, CS_ERR_NOMEM, "out of memory writing AnIML");
+  cs_status st = csi_write_atomic(path, (const char *)mem, (size_t)size, err);
+  xmlFree(mem);
+  return st;
+}
+
+const csi_reader csi_reader_animl = {
+    "animl", "animl,xml",
+    "ASTM AnIML 0.90 XML (calcspec's own spectra are written in it)", sniff,
+    animl_read, animl_write};

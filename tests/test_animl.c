@@ -1,0 +1,442 @@
+/* test_animl.c: the AnIML reader against the real documents in
+ * ../shared/formats/animl (expectations read off the files' own text),
+ * synthetic documents for every value-set form, the writer's exact round
+ * trip, the XML attack files, and robustness against truncation and
+ * corruption. */
+#include "testutil.h"
+
+#include "internal.h"
+
+#include <locale.h>
+#include <unistd.h>
+
+static cs_dataset *read_ok(const char *path) {
+  cs_dataset *ds;
+  cs_error err;
+  STATUS_EQ(cs_dataset_read(path, NULL, &ds, &err), CS_OK, &err);
+  return ds;
+}
+
+static const char *write_tmp(const char *name, const char *text) {
+  static char path[512];
+  snprintf(path, sizeof path, "%s/%s", test_tmpdir(), name);
+  FILE *f = fopen(path, "wb");
+  assert_non_null(f);
+  fputs(text, f);
+  fclose(f);
+  return path;
+}
+
+/* ---- real files ---- */
+
+static void strict_plate_reader(void **state) {
+  (void)state;
+  SHARED_OR_SKIP(p, "formats/animl/pyAnIML_strict.animl");
+  cs_dataset *ds = read_ok(p);
+  assert_int_equal(cs_dataset_count(ds), 1);
+  const cs_spectrum *s = cs_dataset_get(ds, 0);
+  /* AutoIncrementedValueSet StartValue 0, Increment 1, SeriesSet length 4,
+   * the independent Series sits beside the SeriesSet */
+  assert_int_equal(cs_spectrum_n(s), 4);
+  DBL_NEAR(cs_spectrum_x(s)[0], 0, 0);
+  DBL_NEAR(cs_spectrum_x(s)[3], 3, 0);
+  DBL_NEAR(cs_spectrum_y(s)[0], 0.0996, 1e-15);
+  DBL_NEAR(cs_spectrum_y(s)[3], 0.1395, 1e-15);
+  assert_string_equal(cs_spectrum_meta(s, CS_META_SAMPLE_ID), "plate_0");
+  assert_string_equal(cs_spectrum_meta(s, CS_META_FORMAT), "animl");
+  cs_dataset_free(ds);
+}
+
+static void sloppy_no_namespace(void **state) {
+  (void)state;
+  /* no namespace, "SeriesType" and "independet" misspelt; no length */
+  SHARED_OR_SKIP(p, "formats/animl/pyAnIML_example_nonamespace.animl");
+  cs_dataset *ds = read_ok(p);
+  assert_int_equal(cs_dataset_count(ds), 1);
+  const cs_spectrum *s = cs_dataset_get(ds, 0);
+  assert_int_equal(cs_spectrum_n(s), 3);
+  DBL_NEAR(cs_spectrum_x(s)[0], 20.2, 1e-12);
+  DBL_NEAR(cs_spectrum_x(s)[2], 53.6, 1e-12);
+  DBL_NEAR(cs_spectrum_y(s)[0], 1.2, 1e-12);
+  DBL_NEAR(cs_spectrum_y(s)[2], 5.6, 1e-12);
+  assert_string_equal(cs_spectrum_meta(s, CS_META_SAMPLE_ID), "S1");
+  assert_string_equal(cs_spectrum_meta(s, CS_META_INSTRUMENT), "Cool device");
+  cs_dataset_free(ds);
+}
+
+static void real_life_plate_reader(void **state) {
+  (void)state;
+  SHARED_OR_SKIP(p, "formats/animl/pyAnIML_real_life.animl");
+  cs_dataset *ds = read_ok(p);
+  /* 2 steps x 2 numeric dependent series (Value, Measurement Delay); the
+   * Boolean and String series are annotations */
+  assert_int_equal(cs_dataset_count(ds), 4);
+  const double first[] = {0.0996, 0.26, 0.0957, 0.26};
+  const double last[] = {0.0489, 55.39, 0.0441, 55.39};
+  for (size_t i = 0; i < 4; i++) {
+    const cs_spectrum *s = cs_dataset_get(ds, i);
+    assert_int_equal(cs_spectrum_n(s), 96);
+    DBL_NEAR(cs_spectrum_x(s)[95], 95, 0);
+    DBL_NEAR(cs_spectrum_y(s)[0], first[i], 1e-12);
+    DBL_NEAR(cs_spectrum_y(s)[95], last[i], 1e-12);
+    assert_string_equal(cs_spectrum_meta(s, CS_META_INSTRUMENT), "Varioskan LUX");
+    assert_string_equal(cs_spectrum_meta(s, CS_META_ACQUIRED), "2020-06-22T11:38:00");
+    assert_int_equal(cs_spectrum_source_index(s), i);
+  }
+  cs_dataset_free(ds);
+}
+
+static void mass_spectra_refused(void **state) {
+  (void)state;
+  /* OpenChrom's synthetic MS document: m/z lists are random, not an axis */
+  SHARED_OR_SKIP(p, "formats/animl/MS_STRICT.animl");
+  cs_dataset *ds;
+  cs_error err;
+  STATUS_EQ(cs_dataset_read(p, NULL, &ds, &err), CS_ERR_UNSUPPORTED, &err);
+  assert_null(ds);
+  assert_non_null(strstr(err.msg, "not monotonic"));
+}
+
+/* ---- synthetic documents ---- */
+
+static const char *head =
+    "<?xml version=\"1.0\"?>\n<AnIML xmlns=\"urn:org:astm:animl:schema:core:"
+    "draft:0.90\" version=\"0.90\"><ExperimentStepSet>";
+static const char *tail = "</ExperimentStepSet></AnIML>\n";
+
+static cs_status read_doc(const char *body, cs_dataset **ds, cs_error *err) {
+  char *doc = csi_strfmt("%s%s%s", head, body, tail);
+  const char *p = write_tmp("doc.animl", doc);
+  free(doc);
+  return cs_dataset_read(p, NULL, ds, err);
+}
+
+static void encoded_and_units(void **state) {
+  (void)state;
+  /* x: Float32 LE 500, 501, 502 (unit nm); y: Int32 7, -2, 100000; the
+   * laser is given in um.  Encodings from python's struct.pack('<3f', ...)
+   * and struct.pack('<3i', ...) through base64. */
+  const char *body =
+      "<ExperimentStep name=\"r\" experimentStepID=\"a\">"
+      "<Technique name=\"Raman Spectrum\" uri=\"x\"/>"
+      "<Method><Category name=\"Setup\"><Parameter name=\"Laser Wavelength\" "
+      "parameterType=\"Float64\"><D>0.785</D><Unit label=\"um\"/></Parameter>"
+      "<Parameter name=\"Exposure Time\" parameterType=\"Int32\"><I>250</I>"
+      "<Unit label=\"ms\"/></Parameter></Category></Method>"
+      "<Result><SeriesSet name=\"S\" length=\"3\">"
+      "<Series name=\"Wavelength\" seriesID=\"x\" seriesType=\"Float32\" "
+      "dependency=\"independent\"><EncodedValueSet>AAD6QwCA+kMAAPtD"
+      "</EncodedValueSet><Unit label=\"nm\"><SIUnit factor=\"1e-9\">m</SIUnit>"
+      "</Unit></Series>"
+      "<Series name=\"Intensity\" seriesID=\"y\" seriesType=\"Int32\" "
+      "dependency=\"dependent\"><EncodedValueSet>BwAAAP7///+ghgEA"
+      "</EncodedValueSet><Unit label=\"counts\"/></Series>"
+      "</SeriesSet></Result></ExperimentStep>";
+  cs_dataset *ds;
+  cs_error err;
+  STATUS_EQ(read_doc(body, &ds, &err), CS_OK, &err);
+  const cs_spectrum *s = cs_dataset_get(ds, 0);
+  assert_int_equal(cs_spectrum_axis(s), CS_AXIS_WAVELENGTH_NM);
+  assert_int_equal(cs_spectrum_technique(s), CS_TECH_RAMAN);
+  assert_int_equal(cs_spectrum_quantity(s), CS_Q_COUNTS);
+  DBL_NEAR(cs_spectrum_x(s)[0], 500, 1e-9);
+  DBL_NEAR(cs_spectrum_x(s)[2], 502, 1e-9);
+  DBL_NEAR(cs_spectrum_y(s)[1], -2, 0);
+  DBL_NEAR(cs_spectrum_y(s)[2], 100000, 0);
+  DBL_NEAR(cs_spectrum_laser_nm(s), 785, 1e-9);
+  DBL_NEAR(cs_spectrum_exposure_s(s), 0.25, 1e-15);
+  cs_dataset_free(ds);
+}
+
+static void auto_increment_and_transmittance(void **state) {
+  (void)state;
+  /* Wavenumber 400, 402, 404 by auto-increment; transmittance given as a
+   * fraction (no % unit) becomes percent. */
+  const char *body =
+      "<ExperimentStep name=\"ir\" experimentStepID=\"a\">"
+      "<Technique name=\"IR\" uri=\"x\"/><Result><SeriesSet name=\"S\" "
+      "length=\"3\"><Series name=\"Wavenumber\" seriesID=\"x\" "
+      "seriesType=\"Float64\" dependency=\"independent\">"
+      "<AutoIncrementedValueSet><StartValue><D>400</D></StartValue>"
+      "<Increment><D>2</D></Increment></AutoIncrementedValueSet>"
+      "<Unit label=\"1/cm\"><SIUnit exponent=\"-1\" factor=\"1e-2\">m</SIUnit>"
+      "</Unit></Series><Series name=\"Transmittance\" seriesID=\"y\" "
+      "seriesType=\"Float64\" dependency=\"dependent\"><IndividualValueSet>"
+      "<D>0.5</D><D>0.25</D><D>1</D></IndividualValueSet></Series>"
+      "</SeriesSet></Result></ExperimentStep>";
+  cs_dataset *ds;
+  cs_error err;
+  STATUS_EQ(read_doc(body, &ds, &err), CS_OK, &err);
+  cs_spectrum *s = cs_dataset_get_mut(ds, 0);
+  assert_int_equal(cs_spectrum_axis(s), CS_AXIS_WAVENUMBER);
+  assert_int_equal(cs_spectrum_technique(s), CS_TECH_FTIR);
+  assert_int_equal(cs_spectrum_quantity(s), CS_Q_TRANSMITTANCE_PCT);
+  DBL_NEAR(cs_spectrum_x(s)[2], 404, 0);
+  DBL_NEAR(cs_spectrum_y(s)[0], 50, 1e-12);
+  STATUS_EQ(cs_spectrum_to_absorbance(s, &err), CS_OK, &err);
+  DBL_NEAR(cs_spectrum_y(s)[1], 2 - log10(25.0), 1e-12);
+  cs_dataset_free(ds);
+}
+
+static void bad_documents(void **state) {
+  (void)state;
+  struct {
+    const char *body, *want;
+    cs_status code;
+  } cases[] = {
+      {"<ExperimentStep name=\"a\" experimentStepID=\"a\"><Result><SeriesSet "
+       "name=\"S\" length=\"2\"><Series name=\"x\" seriesID=\"x\" seriesType="
+       "\"Float64\" dependency=\"independent\"><IndividualValueSet><D>1</D>"
+       "<D>2</D><D>3</D></IndividualValueSet></Series><Series name=\"y\" "
+       "seriesID=\"y\" seriesType=\"Float64\" dependency=\"dependent\">"
+       "<IndividualValueSet><D>1</D><D>2</D></IndividualValueSet></Series>"
+       "</SeriesSet></Result></ExperimentStep>",
+       "3 x values but 2 y values", CS_ERR_MALFORMED},
+      {"<ExperimentStep name=\"a\" experimentStepID=\"a\"><Result><SeriesSet "
+       "name=\"S\" length=\"1\"><Series name=\"y\" seriesID=\"y\" seriesType="
+       "\"Float64\" dependency=\"dependent\"><IndividualValueSet><D>1.2.3</D>"
+       "</IndividualValueSet></Series></SeriesSet></Result></ExperimentStep>",
+       "bad number", CS_ERR_MALFORMED},
+      {"<ExperimentStep name=\"a\" experimentStepID=\"a\"><Result><SeriesSet "
+       "name=\"S\" length=\"1\"><Series name=\"y\" seriesID=\"y\" seriesType="
+       "\"Float64\" dependency=\"dependent\"><EncodedValueSet>AAAA"
+       "</EncodedValueSet></Series></SeriesSet></Result></ExperimentStep>",
+       "not a whole number", CS_ERR_MALFORMED},
+      {"<ExperimentStep name=\"a\" experimentStepID=\"a\"><Result><SeriesSet "
+       "name=\"S\" length=\"1\"><Series name=\"y\" seriesID=\"y\" seriesType="
+       "\"Float64\" dependency=\"dependent\"><EncodedValueSet>AAAAAAAA+H8="
+       "</EncodedValueSet></Series></SeriesSet></Result></ExperimentStep>",
+       "non-finite", CS_ERR_MALFORMED}, /* NaN as LE f64 */
+      {"", "no numeric series", CS_ERR_MALFORMED},
+  };
+  for (size_t i = 0; i < sizeof cases / sizeof *cases; i++) {
+    cs_dataset *ds;
+    cs_error err;
+    STATUS_EQ(read_doc(cases[i].body, &ds, &err), cases[i].code, &err);
+    if (!strstr(err.msg, cases[i].want))
+      fail_msg("case %zu: message '%s' lacks '%s'", i, err.msg, cases[i].want);
+  }
+}
+
+static void xml_attacks_refused(void **state) {
+  (void)state;
+  const char *laughs =
+      "<?xml version=\"1.0\"?>\n<!DOCTYPE AnIML [\n"
+      " <!ENTITY lol \"lol\">\n"
+      " <!ENTITY lol1 \"&lol;&lol;&lol;&lol;&lol;&lol;&lol;&lol;&lol;&lol;\">\n"
+      " <!ENTITY lol2 \"&lol1;&lol1;&lol1;&lol1;&lol1;&lol1;&lol1;&lol1;\">\n"
+      " <!ENTITY lol3 \"&lol2;&lol2;&lol2;&lol2;&lol2;&lol2;&lol2;&lol2;\">\n"
+      "]>\n<AnIML><ExperimentStepSet>&lol3;</ExperimentStepSet></AnIML>\n";
+  const char *xxe =
+      "<?xml version=\"1.0\"?>\n<!DOCTYPE AnIML [ <!ENTITY xxe SYSTEM "
+      "\"file:///etc/passwd\"> ]>\n<AnIML><ExperimentStepSet><ExperimentStep "
+      "name=\"&xxe;\" experimentStepID=\"a\"/></ExperimentStepSet></AnIML>\n";
+  const char *docs[] = {laughs, xxe};
+  for (int i = 0; i < 2; i++) {
+    cs_dataset *ds;
+    cs_error err;
+    const char *p = write_tmp("attack.animl", docs[i]);
+    STATUS_EQ(cs_dataset_read(p, NULL, &ds, &err), CS_ERR_MALFORMED, &err);
+    assert_non_null(strstr(err.msg, "entities"));
+  }
+}
+
+/* ---- writer ---- */
+
+static cs_dataset *sample_dataset(void) {
+  cs_dataset *ds = cs_dataset_new();
+  cs_error err;
+  for (int k = 0; k < 3; k++) {
+    double x[50], y[50];
+    for (int i = 0; i < 50; i++) {
+      x[i] = 200.0 + i * 3.3 + k * 1e-13;
+      y[i] = sin(i * 0.1 + k) * 1e5 + 1.0 / 3.0;
+    }
+    cs_spectrum *s;
+    STATUS_EQ(cs_spectrum_new(x, y, 50, CS_AXIS_RAMAN_SHIFT, CS_Q_COUNTS, &s,
+                              &err), CS_OK, &err);
+    cs_spectrum_set_technique(s, CS_TECH_RAMAN);
+    cs_spectrum_set_laser_nm(s, 785.0 + k / 7.0);
+    cs_spectrum_set_exposure_s(s, 0.1 * (k + 1));
+    cs_spectrum_set_accumulations(s, k + 2);
+    cs_spectrum_set_meta(s, CS_META_SAMPLE_ID, k < 2 ? "core A <1>" : "B&C", &err);
+    cs_spectrum_set_meta(s, CS_META_CORE_ID, "C-7", &err);
+    cs_spectrum_set_meta(s, "truth.class", "hydroxyapatite", &err);
+    cs_spectrum_set_meta(s, "note", "multi\nline \"quoted\" \xC2\xB5m", &err);
+    cs_dataset_push(ds, s, &err);
+  }
+  return ds;
+}
+
+static void write_read_round_trip(void **state) {
+  (void)state;
+  cs_dataset *ds = sample_dataset(), *back;
+  cs_error err;
+  char path[512];
+  snprintf(path, sizeof path, "%s/rt.animl", test_tmpdir());
+  STATUS_EQ(cs_dataset_write(ds, path, NULL, &err), CS_OK, &err);
+  STATUS_EQ(cs_dataset_read(path, NULL, &back, &err), CS_OK, &err);
+  assert_int_equal(cs_dataset_count(back), 3);
+  for (size_t k = 0; k < 3; k++) {
+    const cs_spectrum *a = cs_dataset_get(ds, k), *b = cs_dataset_get(back, k);
+    assert_int_equal(cs_spectrum_n(b), 50);
+    assert_memory_equal(cs_spectrum_x(a), cs_spectrum_x(b), 50 * sizeof(double));
+    assert_memory_equal(cs_spectrum_y(a), cs_spectrum_y(b), 50 * sizeof(double));
+    assert_int_equal(cs_spectrum_axis(b), CS_AXIS_RAMAN_SHIFT);
+    assert_int_equal(cs_spectrum_quantity(b), CS_Q_COUNTS);
+    assert_int_equal(cs_spectrum_technique(b), CS_TECH_RAMAN);
+    assert_true(cs_spectrum_laser_nm(a) == cs_spectrum_laser_nm(b));
+    assert_true(cs_spectrum_exposure_s(a) == cs_spectrum_exposure_s(b));
+    assert_int_equal(cs_spectrum_accumulations(b), (int)k + 2);
+    for (size_t m = 0; m < cs_spectrum_meta_count(a); m++) {
+      const char *key, *v;
+      cs_spectrum_meta_at(a, m, &key, &v);
+      const char *got = cs_spectrum_meta(b, key);
+      if (!got || strcmp(got, v))
+        fail_msg("meta %s: '%s' != '%s'", key, got ? got : "(null)", v);
+    }
+  }
+  cs_dataset_free(back);
+  /* refusing unknown output formats */
+  STATUS_EQ(cs_dataset_write(ds, path, "nosuch", &err), CS_ERR_ARG, &err);
+  snprintf(path, sizeof path, "%s/out.unknownext", test_tmpdir());
+  STATUS_EQ(cs_dataset_write(ds, path, NULL, &err), CS_ERR_ARG, &err);
+  cs_dataset_free(ds);
+}
+
+static void write_is_locale_independent(void **state) {
+  (void)state;
+  /* A German numeric locale must not turn 0.5 into "0,5" in files. */
+  const char *loc = setlocale(LC_NUMERIC, "de_DE.UTF-8");
+  if (!loc)
+    loc = setlocale(LC_NUMERIC, "C.UTF-8"); /* still exercises the path */
+  cs_dataset *ds = sample_dataset(), *back;
+  cs_error err;
+  char path[512];
+  snprintf(path, sizeof path, "%s/loc.animl", test_tmpdir());
+  STATUS_EQ(cs_dataset_write(ds, path, "animl", &err), CS_OK, &err);
+  STATUS_EQ(cs_dataset_read(path, NULL, &back, &err), CS_OK, &err);
+  assert_true(cs_spectrum_laser_nm(cs_dataset_get(back, 1)) == 785.0 + 1 / 7.0);
+  setlocale(LC_NUMERIC, "C");
+  cs_dataset_free(ds);
+  cs_dataset_free(back);
+}
+
+static void latin1_metadata_becomes_utf8(void **state) {
+  (void)state;
+  cs_dataset *ds = sample_dataset(), *back;
+  cs_error err;
+  cs_spectrum_set_meta(cs_dataset_get_mut(ds, 0), "temp", "20 \xB0" "C", &err);
+  char path[512];
+  snprintf(path, sizeof path, "%s/l1.animl", test_tmpdir());
+  STATUS_EQ(cs_dataset_write(ds, path, NULL, &err), CS_OK, &err);
+  STATUS_EQ(cs_dataset_read(path, NULL, &back, &err), CS_OK, &err);
+  assert_string_equal(cs_spectrum_meta(cs_dataset_get(back, 0), "temp"),
+                      "20 \xC2\xB0" "C");
+  cs_dataset_free(ds);
+  cs_dataset_free(back);
+}
+
+/* ---- robustness ---- */
+
+static void truncate_and_flip(const char *src) {
+  char *buf;
+  size_t len;
+  cs_error err;
+  STATUS_EQ(csi_read_file(src, 1 << 24, &buf, &len, &err), CS_OK, &err);
+  char path[512];
+  snprintf(path, sizeof path, "%s/cut", test_tmpdir());
+  unsigned seed = 12345;
+  for (int k = 0; k < 24; k++) {
+    size_t cut = k < 12 ? len * (size_t)(k + 1) / 13 : len;
+    char *copy = malloc(cut + 1);
+    memcpy(copy, buf, cut);
+    if (k >= 12) /* flip a few bytes at seeded positions */
+      for (int f = 0; f < 4; f++) {
+        seed = seed * 1103515245u + 12345u;
+        copy[(seed >> 8) % cut] ^= (char)(1 + (seed & 0x7F));
+      }
+    FILE *fp = fopen(path, "wb");
+    fwrite(copy, 1, cut, fp);
+    fclose(fp);
+    free(copy);
+    cs_dataset *ds;
+    cs_status st = cs_dataset_read(path, "animl", &ds, &err);
+    if (st == CS_OK)
+      cs_dataset_free(ds);
+    else if (st != CS_ERR_MALFORMED && st != CS_ERR_UNSUPPORTED)
+      fail_msg("%s cut at %zu: unexpected %s (%s)", src, cut, cs_strerror(st),
+               err.msg);
+    else
+      assert_true(err.msg[0] != '\0');
+  }
+  free(buf);
+}
+
+static void robustness(void **state) {
+  (void)state;
+  cs_dataset *ds = sample_dataset();
+  cs_error err;
+  char path[512];
+  snprintf(path, sizeof path, "%s/mine.animl", test_tmpdir());
+  STATUS_EQ(cs_dataset_write(ds, path, NULL, &err), CS_OK, &err);
+  cs_dataset_free(ds);
+  truncate_and_flip(path);
+  const char *names[] = {"pyAnIML_strict.animl", "pyAnIML_real_life.animl",
+                         "pyAnIML_example_nonamespace.animl"};
+  for (size_t i = 0; i < 3; i++) {
+    char rel[256];
+    snprintf(rel, sizeof rel, "formats/animl/%s", names[i]);
+    const char *p = shared_path(rel);
+    if (p) {
+      char copy[4096];
+      snprintf(copy, sizeof copy, "%s", p);
+      truncate_and_flip(copy);
+    }
+  }
+}
+
+static void content_not_name(void **state) {
+  (void)state;
+  cs_dataset *ds = sample_dataset();
+  cs_error err;
+  char a[512], b[512];
+  const char *dir = test_tmpdir();
+  snprintf(a, sizeof a, "%s/x.animl", dir);
+  snprintf(b, sizeof b, "%s/noext", dir);
+  STATUS_EQ(cs_dataset_write(ds, a, NULL, &err), CS_OK, &err);
+  cs_dataset_free(ds);
+  char *buf;
+  size_t len;
+  STATUS_EQ(csi_read_file(a, 1 << 24, &buf, &len, &err), CS_OK, &err);
+  STATUS_EQ(csi_write_atomic(b, buf, len, &err), CS_OK, &err);
+  free(buf);
+  const char *name;
+  STATUS_EQ(cs_format_detect(b, &name, &err), CS_OK, &err);
+  assert_string_equal(name, "animl");
+  cs_dataset *d1 = read_ok(a), *d2 = read_ok(b);
+  assert_int_equal(cs_dataset_count(d1), cs_dataset_count(d2));
+  assert_memory_equal(cs_spectrum_y(cs_dataset_get(d1, 2)),
+                      cs_spectrum_y(cs_dataset_get(d2, 2)), 50 * sizeof(double));
+  cs_dataset_free(d1);
+  cs_dataset_free(d2);
+}
+
+int main(void) {
+  const struct CMUnitTest tests[] = {
+      cmocka_unit_test(strict_plate_reader),
+      cmocka_unit_test(sloppy_no_namespace),
+      cmocka_unit_test(real_life_plate_reader),
+      cmocka_unit_test(mass_spectra_refused),
+      cmocka_unit_test(encoded_and_units),
+      cmocka_unit_test(auto_increment_and_transmittance),
+      cmocka_unit_test(bad_documents),
+      cmocka_unit_test(xml_attacks_refused),
+      cmocka_unit_test(write_read_round_trip),
+      cmocka_unit_test(write_is_locale_independent),
+      cmocka_unit_test(latin1_metadata_becomes_utf8),
+      cmocka_unit_test(robustness),
+      cmocka_unit_test(content_not_name),
+  };
+  return cmocka_run_group_tests_name("animl", tests, NULL, NULL);
+}
