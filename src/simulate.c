@@ -645,7 +645,8 @@ cs_status cs_simulate(const cs_sim_opts *o, cs_dataset **out, cs_error *err) {
                   : (size_t)o->pixels;
   csi_rng prng, nrng;
   /* Separate streams: composition/shape vs noise, so a noiseless run has
-   * exactly the noisy run's mean. */
+   * the noisy run's composition, axis and shapes (its Raman scale is fixed
+   * at S = 1000 counts since there is no SNR to set it). */
   csi_rng_seed(&prng, o->seed);
   csi_rng_seed(&nrng, o->seed ^ 0x6a09e667f3bcc909ULL);
 
