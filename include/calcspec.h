@@ -332,7 +332,8 @@ typedef struct cs_sim_opts {
   int frames;             /* >= 1 frames of the same spot (photobleaching) */
   /* SNR = height of the strongest band above the background / noise sd at
    * that point (Raman: sqrt(S + F + read^2) in counts; FTIR: sd of the
-   * absorbance noise).  {0, 0} = noiseless (no noise, no spikes). */
+   * absorbance noise).  {0, 0} = noiseless (no noise, no spikes; Raman
+   * strongest band = 1000 counts). */
   cs_sim_range snr;
   cs_sim_range mineral_frac;     /* mineral share of the probed volume, 0..1 */
   cs_sim_range carbonate_wt;     /* apatite CO3, wt %, 0..15 */
