@@ -142,3 +142,9 @@ uninstall:
 
 clean:
 	rm -rf $(BUILD) build
+
+# Regenerate the synthetic reference library and example cores (spectra/,
+# byte-identical for the fixed seeds in spectra/generate.sh).
+.PHONY: spectra
+spectra: $(BIN)
+	sh spectra/generate.sh $(BIN) spectra

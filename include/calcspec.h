@@ -616,6 +616,89 @@ CS_EXPORT size_t cs_pipeline_max_points(const cs_pipeline *p,
 CS_EXPORT cs_status cs_pipeline_apply(cs_pipeline *p, const cs_spectrum *in,
                                       cs_spectrum **out, double *baseline_out,
                                       cs_error *err);
+/** ## Simulation
+ *
+ * A documented, seeded simulator of Raman and FTIR spectra of breast
+ * calcifications and tissue (band tables from ../shared/domain/bands.md).
+ * Output is identical on every machine for a given seed: the generator is
+ * self-contained (splitmix64 + xoshiro256**), Raman counts are integers and
+ * FTIR absorbances are rounded to 1e-6.  Every spectrum records its ground
+ * truth in text metadata: truth.class, truth.subtype, truth.carbonate_wt,
+ * truth.whitlockite_frac, truth.com_frac, truth.mineral_frac, truth.snr,
+ * truth.seed, synthetic=yes (and more truth.* keys; "na" = not applicable).
+ */
+typedef enum cs_sim_class {
+  CS_SIM_TISSUE = 0,     /* breast tissue only (class "tissue") */
+  CS_SIM_COD,            /* weddellite-rich oxalate (class "oxalate") */
+  CS_SIM_COM,            /* whewellite-rich oxalate (class "oxalate") */
+  CS_SIM_HYDROXYAPATITE, /* carbonated HA (class "hydroxyapatite") */
+  CS_SIM_WHITLOCKITE,    /* Mg-whitlockite (class "whitlockite") */
+  CS_SIM_CALCITE,        /* calcite (class "calcite") */
+  CS_SIM__COUNT
+} cs_sim_class;
+
+/** Generator names "tissue", "cod", "com", "hydroxyapatite", "whitlockite",
+ * "calcite" (static, never NULL), and the inverse (also accepts "ha",
+ * "oxalate" = cod); CS_ERR_ARG for an unknown name. */
+CS_EXPORT const char *cs_sim_class_name(cs_sim_class c);
+CS_EXPORT cs_status cs_sim_class_from_name(const char *name, cs_sim_class *out);
+
+/** A parameter drawn uniformly from [lo, hi] for each simulated spot;
+ * lo == hi fixes it. */
+typedef struct cs_sim_range {
+  double lo, hi;
+} cs_sim_range;
+
+/** Simulator options.  Plain data: start from cs_sim_opts_default(). */
+typedef struct cs_sim_opts {
+  cs_sim_class cls;
+  cs_technique technique; /* CS_TECH_RAMAN or CS_TECH_FTIR */
+  unsigned long long seed;
+  int frames;             /* >= 1 frames of the same spot (photobleaching) */
+  /* SNR = height of the strongest band above the background / noise sd at
+   * that point (Raman: sqrt(S + F + read^2) in counts; FTIR: sd of the
+   * absorbance noise).  {0, 0} = noiseless (no noise, no spikes; Raman
+   * strongest band = 1000 counts). */
+  cs_sim_range snr;
+  cs_sim_range mineral_frac;     /* mineral share of the probed volume, 0..1 */
+  cs_sim_range carbonate_wt;     /* apatite CO3, wt %, 0..15 */
+  cs_sim_range com_frac;         /* COM mole fraction of the oxalate, 0..1 */
+  cs_sim_range whitlockite_frac; /* whitlockite share of the phosphate, 0..1 */
+  cs_sim_range instr_fwhm_cm1;   /* instrument line width (Gaussian FWHM) */
+  cs_sim_range shift_cm1;        /* axis calibration error: offset */
+  cs_sim_range stretch;          /* axis calibration error: relative scale */
+  double band_jitter;            /* relative sd of band heights (0 = none) */
+  /* Raman only */
+  double laser_nm;               /* excitation, e.g. 785 or 830 */
+  int pixels;                    /* detector pixels, 16..8192 */
+  double lo_cm1, hi_cm1;         /* Raman shift window of the detector */
+  int wavelength_axis;           /* 1: x is the wavelength (nm) of each pixel */
+  cs_sim_range fluor_ratio;      /* fluorescence / strongest Raman band, >= 0 */
+  cs_sim_range bleach_keep;      /* fluorescence left after long exposure */
+  cs_sim_range bleach_tau_s;     /* photobleaching time constant, s */
+  cs_sim_range exposure_s;       /* per frame; drives spikes and bleaching */
+  double read_noise;             /* detector read noise, counts rms */
+  double spike_rate_per_min;     /* cosmic-ray events per minute (0 = none) */
+  /* FTIR only: x runs lo_cm1..hi_cm1 (wavenumber) in steps of step_cm1 */
+  double step_cm1;
+  cs_sim_range peak_absorbance;  /* height of the strongest band */
+} cs_sim_opts;
+
+/** Defaults for one class and technique (documented in README "Simulator"):
+ * Raman 785 nm, 1024 px over 300..1900 cm^-1, SNR 30, mineral 100 %,
+ * fluorescence 1..100x, instrument 4..10 cm^-1, shift -2..2 cm^-1, stretch
+ * +-0.2 %; FTIR 800..1800 cm^-1 in 2 cm^-1 steps, 4 cm^-1 resolution. */
+CS_EXPORT cs_sim_opts cs_sim_opts_default(cs_sim_class cls, cs_technique tech);
+
+/** Check opts (ranges ordered and within bounds); CS_ERR_ARG with the
+ * offending option named otherwise. */
+CS_EXPORT cs_status cs_sim_opts_check(const cs_sim_opts *opts, cs_error *err);
+
+/** Simulate one spot: a dataset of opts->frames spectra that share their
+ * composition and differ in noise, spikes and (Raman) photobleaching.  The
+ * same opts give the same output.  The caller owns *out (cs_dataset_free). */
+CS_EXPORT cs_status cs_simulate(const cs_sim_opts *opts, cs_dataset **out,
+                                cs_error *err);
 
 #ifdef __cplusplus
 }

@@ -185,5 +185,20 @@ void csi_fftw_unlock(void);
 /* Split s in place at every sep into at most max fields f[]; returns the
  * number of fields, or max + 1 when there are more. */
 int csi_split(char *s, char sep, char **f, int max);
+/* ---- simulate.c ----
+ * Self-contained PRNG so simulated spectra are identical on every machine:
+ * xoshiro256** (Blackman & Vigna 2018) seeded through splitmix64. */
+typedef struct csi_rng {
+  uint64_t s[4];
+} csi_rng;
+void csi_rng_seed(csi_rng *r, uint64_t seed);
+uint64_t csi_rng_next(csi_rng *r);
+/* Uniform in [0, 1) with 53 random bits. */
+double csi_rng_uniform(csi_rng *r);
+/* Standard normal (Box-Muller, one value per call). */
+double csi_rng_normal(csi_rng *r);
+/* Poisson(mean): exact (Knuth) below 30, rounded normal approximation
+ * above. */
+double csi_rng_poisson(csi_rng *r, double mean);
 
 #endif /* CALCSPEC_INTERNAL_H */
