@@ -13,8 +13,9 @@ SHARED    ?= $(abspath ../shared)
 
 # Debian packages needed to build and test (checked by `make deps`).
 DEB_PKGS := gcc make pkg-config libfftw3-dev liblapacke-dev libopenblas-dev \
-            libxml2-dev libjansson-dev libcmocka-dev
-PKGS     := fftw3 lapacke openblas libxml-2.0 jansson
+            libxml2-dev libjansson-dev libcmocka-dev \
+            libzip-dev nettle-dev
+PKGS     := fftw3 lapacke openblas libxml-2.0 jansson libzip nettle
 
 PKG_CFLAGS = $(shell pkg-config --cflags $(PKGS))
 PKG_LIBS   = $(shell pkg-config --libs $(PKGS))
@@ -115,7 +116,7 @@ $(BUILD)/calcspec.pc: FORCE
 	@mkdir -p $(@D)
 	@printf '%s\n' 'prefix=$(PREFIX)' 'libdir=$(LIBDIR)' 'includedir=$${prefix}/include' '' \
 	  'Name: calcspec' 'Description: Raman/FTIR spectra of breast microcalcifications' \
-	  'Version: $(VERSION)' 'Requires.private: fftw3 lapacke openblas libxml-2.0 jansson' \
+	  'Version: $(VERSION)' 'Requires.private: fftw3 lapacke openblas libxml-2.0 jansson libzip nettle' \
 	  'Libs: -L$${libdir} -lcalcspec' 'Libs.private: -lm -lpthread' \
 	  'Cflags: -I$${includedir}' > $@
 
@@ -141,3 +142,9 @@ uninstall:
 
 clean:
 	rm -rf $(BUILD) build
+
+# Regenerate the synthetic reference library and example cores (spectra/,
+# byte-identical for the fixed seeds in spectra/generate.sh).
+.PHONY: spectra
+spectra: $(BIN)
+	sh spectra/generate.sh $(BIN) spectra

@@ -291,6 +291,415 @@ typedef struct cs_format_info {
 CS_EXPORT size_t cs_format_count(void);
 CS_EXPORT cs_status cs_format_get(size_t i, cs_format_info *out);
 
+/** ## Preprocessing: baselines
+ *
+ * Baseline estimation with the algorithms and defaults of pybaselines 1.2.1
+ * (outputs agree with it to 1e-6 relative on the peer test set).  The
+ * baseline is returned, not subtracted: corrected = y - baseline.
+ */
+typedef enum cs_baseline_method {
+  CS_BASELINE_NONE = 0, /* baseline = 0 */
+  CS_BASELINE_ASLS,     /* asymmetric least squares (Eilers & Boelens 2005) */
+  CS_BASELINE_ARPLS,    /* asymmetrically reweighted PLS (Baek 2015) */
+  CS_BASELINE_AIRPLS,   /* adaptive iteratively reweighted PLS (Zhang 2010) */
+  CS_BASELINE_MODPOLY,  /* modified polyfit (Lieber & Mahadevan-Jansen 2003) */
+  CS_BASELINE_IMODPOLY, /* improved modified polyfit (Zhao 2007) */
+  CS_BASELINE_SNIP      /* statistics-sensitive non-linear clipping */
+} cs_baseline_method;
+
+/** Options.  Plain data: start from cs_baseline_opts_default() and change
+ * what you need; fields a method does not use are ignored. */
+typedef struct cs_baseline_opts {
+  cs_baseline_method method;
+  double lam;      /* Whittaker smoothness (asls, arpls, airpls), > 0 */
+  double p;        /* asls asymmetry, 0 < p < 1 */
+  int diff_order;  /* Whittaker difference order, 1..3 */
+  int max_iter;    /* reweighting iterations, >= 0 (modpoly counts fits) */
+  double tol;      /* convergence tolerance, > 0 */
+  int poly_order;  /* modpoly/imodpoly polynomial order, 0..20 */
+  int max_half_window;   /* SNIP: largest half window, >= 1 (0 = auto) */
+  double num_std;        /* imodpoly: standard deviations of the residual */
+  int use_original;      /* modpoly/imodpoly: clip against original y */
+  int mask_initial_peaks;/* modpoly/imodpoly: drop y > fit + std first */
+  int decreasing;        /* SNIP: half window from large to small */
+  int smooth_half_window;/* SNIP: moving-average half window, 0 = none */
+  int filter_order;      /* SNIP: 2, 4, 6 or 8 */
+} cs_baseline_opts;
+
+/** Defaults of pybaselines 1.2.1 for method m (asls: lam 1e6, p 0.01; arpls:
+ * lam 1e5; airpls: lam 1e6; all three diff_order 2, max_iter 50, tol 1e-3;
+ * modpoly/imodpoly: poly_order 2, tol 1e-3, max_iter 250, imodpoly masks
+ * initial peaks with num_std 1; snip: filter_order 2, increasing windows,
+ * no smoothing, max_half_window auto). */
+CS_EXPORT cs_baseline_opts cs_baseline_opts_default(cs_baseline_method m);
+
+/** Check o for a spectrum of n points (n = 0: skip size checks).  CS_ERR_ARG
+ * with a message naming the bad option. */
+CS_EXPORT cs_status cs_baseline_opts_check(const cs_baseline_opts *o, size_t n,
+                                           cs_error *err);
+
+/** Parse "method[:key=value,...]", e.g. "arpls:lam=1e5,max_iter=50", into
+ * *out (method defaults first, then the given keys; C-locale numbers).
+ * Keys are the field names above.  CS_ERR_ARG for an unknown method or key,
+ * a malformed number or a value the method rejects; *out is then unchanged.
+ * Method names: cs_baseline_method_name(). */
+CS_EXPORT cs_status cs_baseline_opts_parse(const char *spec,
+                                           cs_baseline_opts *out,
+                                           cs_error *err);
+
+/** Canonical text form of o that cs_baseline_opts_parse reads back to
+ * identical opts: "method:key=value,..." with every field the method uses,
+ * numbers as %.17g in the C locale.  Writes at most cap bytes including the
+ * NUL into buf; CS_ERR_ARG when it does not fit. */
+CS_EXPORT cs_status cs_baseline_opts_format(const cs_baseline_opts *o,
+                                            char *buf, size_t cap,
+                                            cs_error *err);
+
+/** Stable lowercase method name ("asls", "arpls", ...; "none"); static,
+ * NULL for an unknown value.  Inverse: CS_ERR_ARG for an unknown name. */
+CS_EXPORT const char *cs_baseline_method_name(cs_baseline_method m);
+CS_EXPORT cs_status cs_baseline_method_from_name(const char *name,
+                                                 cs_baseline_method *out);
+
+/** Estimate the baseline of y (n points; x ascending, or NULL for index
+ * spacing 0..n-1 -- only the polynomial methods use x) into the caller's
+ * baseline[n] (may not alias y).  Non-finite x or y gives CS_ERR_ARG, bad
+ * options CS_ERR_ARG, a failed factorisation CS_ERR_NUMERIC; baseline is
+ * then unspecified.  Reentrant: allocates its own workspace per call. */
+CS_EXPORT cs_status cs_baseline_fit(const double *x, const double *y, size_t n,
+                                    const cs_baseline_opts *o, double *baseline,
+                                    cs_error *err);
+
+/** ## Cosmic-spike removal
+ *
+ * Cosmic rays leave positive spikes 1-3 pixels wide (../shared/domain/
+ * bands.md §4).  Single-spectrum removal follows Whitaker & Hayes (2018):
+ * a point is suspect when the modified z-score of the first difference,
+ *   z = 0.6745 (d - median(d)) / MAD(d),
+ * exceeds `threshold` on a rise and again on a fall at most `max_width`
+ * pixels later.  A shape test then keeps real bands: a spike's neighbours
+ * sit on the local background, a band's neighbours carry its wings (more
+ * than a quarter of the peak height).  Spike points are replaced by linear
+ * interpolation between the nearest non-spike neighbours.
+ */
+typedef struct cs_spike_opts {
+  double threshold; /* modified z-score of the first difference; default 6 */
+  int max_width;    /* widest spike in pixels; default 3 */
+} cs_spike_opts;
+
+/** Defaults (threshold 6, max_width 3). */
+CS_EXPORT cs_spike_opts cs_spike_opts_default(void);
+/** Parse "auto" (defaults), "Z" or "Z:W" (threshold, max width).  CS_ERR_ARG
+ * with a message on anything else. */
+CS_EXPORT cs_status cs_spike_opts_parse(const char *spec, cs_spike_opts *out,
+                                        cs_error *err);
+/** Canonical text "Z:W" (%.17g) into buf (cap bytes, NUL-terminated);
+ * CS_ERR_ARG when it does not fit. */
+CS_EXPORT cs_status cs_spike_opts_format(const cs_spike_opts *o, char *buf,
+                                         size_t cap, cs_error *err);
+
+/** Remove spikes from y[0..n) in place.  `where` (n entries, may be NULL)
+ * receives 1 for replaced points and 0 elsewhere; *nremoved (may be NULL)
+ * the number of replaced points.  n < 5 leaves y unchanged. */
+CS_EXPORT cs_status cs_spikes_remove(double *y, size_t n,
+                                     const cs_spike_opts *o,
+                                     unsigned char *where, size_t *nremoved,
+                                     cs_error *err);
+
+/** Same on a spectrum, recording the result in its metadata:
+ * "spikes_removed" = number of replaced points and, when there are any,
+ * "spike_x" = their x positions (space-separated, %.10g). */
+CS_EXPORT cs_status cs_spectrum_remove_spikes(cs_spectrum *s,
+                                              const cs_spike_opts *o,
+                                              size_t *nremoved, cs_error *err);
+
+/** Multi-frame removal for m >= 2 spectra of the same spot (frames or
+ * accumulations) on the same x axis: a point is a spike when it exceeds the
+ * median of the frames at that pixel by more than `o->threshold` robust
+ * standard deviations (1.4826 MAD across frames, floored by the median of
+ * that over all pixels); it is replaced by the median of the other frames.
+ * `max_width` is not used.  Every frame gets "spikes_removed" (and
+ * "spike_x") metadata.  Frames with different lengths or axes give
+ * CS_ERR_DIM. */
+CS_EXPORT cs_status cs_spikes_remove_frames(cs_spectrum *const *frames,
+                                            size_t m, const cs_spike_opts *o,
+                                            size_t *nremoved, cs_error *err);
+
+/** ## Smoothing and derivatives
+ *
+ * Savitzky-Golay filters of any odd window and order (and their first and
+ * second derivatives) and Gaussian smoothing, computed as FFT convolutions
+ * with FFTW.  Savitzky-Golay edges follow scipy.signal.savgol_filter's
+ * mode='interp': the first and last window/2 points come from the
+ * polynomial fitted to the first and last window.  Gaussian smoothing uses
+ * scipy.ndimage.gaussian_filter1d's kernel (truncated at 4 sigma) and its
+ * default 'reflect' edges.  Both assume (near-)even x spacing; the mean
+ * spacing converts sigma (x units) to pixels and scales derivatives.
+ */
+typedef enum cs_smooth_method {
+  CS_SMOOTH_NONE = 0,
+  CS_SMOOTH_SG,   /* Savitzky-Golay */
+  CS_SMOOTH_GAUSS /* Gaussian */
+} cs_smooth_method;
+
+typedef struct cs_smooth_opts {
+  cs_smooth_method method;
+  int window; /* SG: odd number of points, 1..4095; default 11 */
+  int order;  /* SG: polynomial order, < window, <= 12; default 3 */
+  int deriv;  /* SG: 0 smooth, 1 or 2 derivative (per x unit); <= order */
+  double sigma; /* Gauss: standard deviation in x units (cm^-1); default 2 */
+} cs_smooth_opts;
+
+/** Defaults for method m (SG 11/3/0, Gauss sigma 2). */
+CS_EXPORT cs_smooth_opts cs_smooth_opts_default(cs_smooth_method m);
+/** Parse "none", "sg:W:O", "sg:W:O:D" or "gauss:SIGMA"; CS_ERR_ARG with a
+ * message when invalid. */
+CS_EXPORT cs_status cs_smooth_opts_parse(const char *spec, cs_smooth_opts *out,
+                                         cs_error *err);
+/** Canonical text ("sg:11:3", "sg:11:3:1", "gauss:2", "none") into buf. */
+CS_EXPORT cs_status cs_smooth_opts_format(const cs_smooth_opts *o, char *buf,
+                                          size_t cap, cs_error *err);
+
+/** A smoother owns its FFTW plans, fftw_malloc buffers and filter
+ * coefficients; plans are made once per signal length and reused.  One
+ * smoother must not be used by two threads at once, but any number of
+ * smoothers may run in parallel (plan creation is serialised inside the
+ * library). */
+typedef struct cs_smoother cs_smoother;
+
+/** Check the options and build a smoother; the caller owns *out
+ * (cs_smoother_free). */
+CS_EXPORT cs_status cs_smoother_new(const cs_smooth_opts *o, cs_smoother **out,
+                                    cs_error *err);
+/** Free the smoother, its plans and buffers.  NULL is fine. */
+CS_EXPORT void cs_smoother_free(cs_smoother *sm);
+/** Smooth y[0..n) into out[0..n) (out may equal y).  x (may be NULL: unit
+ * spacing) gives the spacing for sigma and derivatives.  SG needs n >=
+ * window (CS_ERR_DIM); a Gaussian kernel wider than the spectrum gives
+ * CS_ERR_ARG. */
+CS_EXPORT cs_status cs_smoother_apply(cs_smoother *sm, const double *x,
+                                      const double *y, size_t n, double *out,
+                                      cs_error *err);
+
+/** ## Normalisation
+ *
+ * Divides y by one positive number.  A zero, negative or non-finite norm
+ * gives CS_ERR_NUMERIC (never NaN).
+ */
+typedef enum cs_norm_method {
+  CS_NORM_NONE = 0,
+  CS_NORM_VECTOR, /* Euclidean length sqrt(sum y^2) */
+  CS_NORM_AREA,   /* trapezoid integral of y over x (must be > 0) */
+  CS_NORM_MAX,    /* largest y (must be > 0) */
+  CS_NORM_SNV,    /* (y - mean) / sample standard deviation */
+  CS_NORM_BAND    /* area or height of one band above a local line */
+} cs_norm_method;
+
+typedef struct cs_norm_opts {
+  cs_norm_method method;
+  double band_x;     /* BAND: band centre (x units), e.g. 960 */
+  double half_width; /* BAND: window band_x +- half_width; default 20 */
+  int band_height;   /* BAND: 1 = peak height, 0 = area (default) */
+} cs_norm_opts;
+
+/** Defaults for method m (BAND: 960 +- 20, area). */
+CS_EXPORT cs_norm_opts cs_norm_opts_default(cs_norm_method m);
+/** Parse "none", "vector", "area", "max", "snv" or "band:C:W" with an
+ * optional ":area" or ":height"; CS_ERR_ARG when invalid. */
+CS_EXPORT cs_status cs_norm_opts_parse(const char *spec, cs_norm_opts *out,
+                                       cs_error *err);
+/** Canonical text ("vector", "band:960:20", "band:960:20:height"). */
+CS_EXPORT cs_status cs_norm_opts_format(const cs_norm_opts *o, char *buf,
+                                        size_t cap, cs_error *err);
+/** Normalise y[0..n) in place (x ascending or descending; needed by AREA
+ * and BAND).  For BAND the window [band_x - half_width, band_x +
+ * half_width] must lie inside x (CS_ERR_RANGE) and hold >= 3 points; the
+ * band sits on the straight line joining the (interpolated) y at the window
+ * ends, and its height (largest y above that line) or area (trapezoid
+ * integral above it) is the divisor.  SNV subtracts the mean first.
+ * *factor (may be NULL) receives the divisor.  On error y is unchanged. */
+CS_EXPORT cs_status cs_normalise(const double *x, double *y, size_t n,
+                                 const cs_norm_opts *o, double *factor,
+                                 cs_error *err);
+
+/** ## Preprocessing pipeline
+ *
+ * A cs_pipeline is an ordered chain of at most one step of each kind, always
+ * applied in this order:
+ *
+ *   crop -> spikes -> baseline -> smooth -> normalise -> resample
+ *
+ * Before the first step a wavelength axis (nm) is converted to Raman shift
+ * (the spectrum's laser wavelength is needed) and % transmittance to
+ * absorbance, and x is sorted ascending.  The chain has a canonical text
+ * form, one step per line "NAME SPEC" with the same SPEC syntax as the CLI
+ * options and numbers as %.17g in the C locale:
+ *
+ *   crop 700:1800
+ *   spikes 6:3
+ *   baseline arpls:lam=100000,...
+ *   smooth sg:11:3
+ *   normalise band:960:20
+ *   resample 700:1800:1            (or resample axis:X1,X2,...; ":cubic"
+ *                                   may follow either)
+ *
+ * cs_pipeline_parse(cs_pipeline_format(p)) gives an identical pipeline, so a
+ * model can record exactly how its training spectra were processed and
+ * process new spectra the same way.  When a resample step follows, crop
+ * keeps the nearest point beyond each end so the resampled axis can reach
+ * A and B without extrapolation.
+ */
+typedef struct cs_pipeline cs_pipeline;
+
+/** An empty pipeline (applying it only converts and sorts).  The caller owns
+ * *out (cs_pipeline_free). */
+CS_EXPORT cs_status cs_pipeline_new(cs_pipeline **out, cs_error *err);
+/** Free the pipeline and the smoother it owns.  NULL is fine. */
+CS_EXPORT void cs_pipeline_free(cs_pipeline *p);
+
+/** Set (replace) or, with a NULL options pointer, remove one step.  Options
+ * are copied and checked (CS_ERR_ARG). */
+CS_EXPORT cs_status cs_pipeline_set_crop(cs_pipeline *p, double lo, double hi,
+                                         cs_error *err);
+CS_EXPORT cs_status cs_pipeline_set_spikes(cs_pipeline *p,
+                                           const cs_spike_opts *o,
+                                           cs_error *err);
+CS_EXPORT cs_status cs_pipeline_set_baseline(cs_pipeline *p,
+                                             const cs_baseline_opts *o,
+                                             cs_error *err);
+CS_EXPORT cs_status cs_pipeline_set_smooth(cs_pipeline *p,
+                                           const cs_smooth_opts *o,
+                                           cs_error *err);
+CS_EXPORT cs_status cs_pipeline_set_normalise(cs_pipeline *p,
+                                              const cs_norm_opts *o,
+                                              cs_error *err);
+/** Resample onto lo, lo + step, ... <= hi (the last point is hi when
+ * (hi - lo) / step is whole to 1e-9). */
+CS_EXPORT cs_status cs_pipeline_set_resample(cs_pipeline *p, double lo,
+                                             double hi, double step,
+                                             cs_interp method, cs_error *err);
+/** Resample onto m strictly ascending points x (copied). */
+CS_EXPORT cs_status cs_pipeline_set_axis(cs_pipeline *p, const double *x,
+                                         size_t m, cs_interp method,
+                                         cs_error *err);
+/** Remove every step. */
+CS_EXPORT void cs_pipeline_clear(cs_pipeline *p);
+/** Set one step from its text: name "crop", "spikes", "baseline", "smooth",
+ * "normalise" or "resample" and the SPEC of the step line.  "off" (or
+ * "none") as SPEC removes the step. */
+CS_EXPORT cs_status cs_pipeline_set_step(cs_pipeline *p, const char *name,
+                                         const char *spec, cs_error *err);
+
+/** Canonical text (lines ending in '\n'; "" for an empty pipeline) into a
+ * malloc'd string the caller releases with free(). */
+CS_EXPORT cs_status cs_pipeline_format(const cs_pipeline *p, char **text,
+                                       cs_error *err);
+/** Parse canonical text (steps in the order above, each at most once;
+ * blank lines ignored).  CS_ERR_ARG naming the line on any error.  The
+ * caller owns *out. */
+CS_EXPORT cs_status cs_pipeline_parse(const char *text, cs_pipeline **out,
+                                      cs_error *err);
+
+/** Upper bound on the points cs_pipeline_apply can give for `in`: the size
+ * to allocate for baseline_out. */
+CS_EXPORT size_t cs_pipeline_max_points(const cs_pipeline *p,
+                                        const cs_spectrum *in);
+
+/** Apply the chain to a copy of `in` (unchanged); the caller owns *out.
+ * The output carries in's metadata plus "preprocessing" (the canonical text
+ * with "; " between steps) and, with a spikes step, "spikes_removed"; after
+ * normalisation its quantity is "arbitrary".  baseline_out (may be NULL;
+ * room for cs_pipeline_max_points values) receives the estimated baseline
+ * on the output axis, divided by the same normalisation factor (zeros
+ * without a baseline step).  Uses the pipeline's smoother: one pipeline per
+ * thread. */
+CS_EXPORT cs_status cs_pipeline_apply(cs_pipeline *p, const cs_spectrum *in,
+                                      cs_spectrum **out, double *baseline_out,
+                                      cs_error *err);
+/** ## Simulation
+ *
+ * A documented, seeded simulator of Raman and FTIR spectra of breast
+ * calcifications and tissue (band tables from ../shared/domain/bands.md).
+ * Output is identical on every machine for a given seed: the generator is
+ * self-contained (splitmix64 + xoshiro256**), Raman counts are integers and
+ * FTIR absorbances are rounded to 1e-6.  Every spectrum records its ground
+ * truth in text metadata: truth.class, truth.subtype, truth.carbonate_wt,
+ * truth.whitlockite_frac, truth.com_frac, truth.mineral_frac, truth.snr,
+ * truth.seed, synthetic=yes (and more truth.* keys; "na" = not applicable).
+ */
+typedef enum cs_sim_class {
+  CS_SIM_TISSUE = 0,     /* breast tissue only (class "tissue") */
+  CS_SIM_COD,            /* weddellite-rich oxalate (class "oxalate") */
+  CS_SIM_COM,            /* whewellite-rich oxalate (class "oxalate") */
+  CS_SIM_HYDROXYAPATITE, /* carbonated HA (class "hydroxyapatite") */
+  CS_SIM_WHITLOCKITE,    /* Mg-whitlockite (class "whitlockite") */
+  CS_SIM_CALCITE,        /* calcite (class "calcite") */
+  CS_SIM__COUNT
+} cs_sim_class;
+
+/** Generator names "tissue", "cod", "com", "hydroxyapatite", "whitlockite",
+ * "calcite" (static, never NULL), and the inverse (also accepts "ha",
+ * "oxalate" = cod); CS_ERR_ARG for an unknown name. */
+CS_EXPORT const char *cs_sim_class_name(cs_sim_class c);
+CS_EXPORT cs_status cs_sim_class_from_name(const char *name, cs_sim_class *out);
+
+/** A parameter drawn uniformly from [lo, hi] for each simulated spot;
+ * lo == hi fixes it. */
+typedef struct cs_sim_range {
+  double lo, hi;
+} cs_sim_range;
+
+/** Simulator options.  Plain data: start from cs_sim_opts_default(). */
+typedef struct cs_sim_opts {
+  cs_sim_class cls;
+  cs_technique technique; /* CS_TECH_RAMAN or CS_TECH_FTIR */
+  unsigned long long seed;
+  int frames;             /* >= 1 frames of the same spot (photobleaching) */
+  /* SNR = height of the strongest band above the background / noise sd at
+   * that point (Raman: sqrt(S + F + read^2) in counts; FTIR: sd of the
+   * absorbance noise).  {0, 0} = noiseless (no noise, no spikes; Raman
+   * strongest band = 1000 counts). */
+  cs_sim_range snr;
+  cs_sim_range mineral_frac;     /* mineral share of the probed volume, 0..1 */
+  cs_sim_range carbonate_wt;     /* apatite CO3, wt %, 0..15 */
+  cs_sim_range com_frac;         /* COM mole fraction of the oxalate, 0..1 */
+  cs_sim_range whitlockite_frac; /* whitlockite share of the phosphate, 0..1 */
+  cs_sim_range instr_fwhm_cm1;   /* instrument line width (Gaussian FWHM) */
+  cs_sim_range shift_cm1;        /* axis calibration error: offset */
+  cs_sim_range stretch;          /* axis calibration error: relative scale */
+  double band_jitter;            /* relative sd of band heights (0 = none) */
+  /* Raman only */
+  double laser_nm;               /* excitation, e.g. 785 or 830 */
+  int pixels;                    /* detector pixels, 16..8192 */
+  double lo_cm1, hi_cm1;         /* Raman shift window of the detector */
+  int wavelength_axis;           /* 1: x is the wavelength (nm) of each pixel */
+  cs_sim_range fluor_ratio;      /* fluorescence / strongest Raman band, >= 0 */
+  cs_sim_range bleach_keep;      /* fluorescence left after long exposure */
+  cs_sim_range bleach_tau_s;     /* photobleaching time constant, s */
+  cs_sim_range exposure_s;       /* per frame; drives spikes and bleaching */
+  double read_noise;             /* detector read noise, counts rms */
+  double spike_rate_per_min;     /* cosmic-ray events per minute (0 = none) */
+  /* FTIR only: x runs lo_cm1..hi_cm1 (wavenumber) in steps of step_cm1 */
+  double step_cm1;
+  cs_sim_range peak_absorbance;  /* height of the strongest band */
+} cs_sim_opts;
+
+/** Defaults for one class and technique (documented in README "Simulator"):
+ * Raman 785 nm, 1024 px over 300..1900 cm^-1, SNR 30, mineral 100 %,
+ * fluorescence 1..100x, instrument 4..10 cm^-1, shift -2..2 cm^-1, stretch
+ * +-0.2 %; FTIR 800..1800 cm^-1 in 2 cm^-1 steps, 4 cm^-1 resolution. */
+CS_EXPORT cs_sim_opts cs_sim_opts_default(cs_sim_class cls, cs_technique tech);
+
+/** Check opts (ranges ordered and within bounds); CS_ERR_ARG with the
+ * offending option named otherwise. */
+CS_EXPORT cs_status cs_sim_opts_check(const cs_sim_opts *opts, cs_error *err);
+
+/** Simulate one spot: a dataset of opts->frames spectra that share their
+ * composition and differ in noise, spikes and (Raman) photobleaching.  The
+ * same opts give the same output.  The caller owns *out (cs_dataset_free). */
+CS_EXPORT cs_status cs_simulate(const cs_sim_opts *opts, cs_dataset **out,
+                                cs_error *err);
+
 #ifdef __cplusplus
 }
 #endif

@@ -201,4 +201,52 @@ cs_status csi_nnls(const double *a, size_t m, size_t n, const double *b,
 /* Sniff helper: skip a UTF-8 BOM and leading whitespace. */
 const unsigned char *csi_skip_bom_ws(const unsigned char *p, size_t *n);
 
+/* ---- linalg.c (the only file that calls LAPACK) ---- */
+/* Solve A x = b in place for a symmetric positive-definite band matrix of
+ * order n with kd sub-diagonals in LAPACK lower band storage,
+ * ab[(i - j) + j * (kd + 1)] = A(i, j) for j <= i <= j + kd (column major).
+ * ab is overwritten by a factorisation.  CS_ERR_NUMERIC when A is not
+ * positive definite.  csi_pb_solve uses dpbtrf/dpbtrs; csi_pb_solve_small is
+ * a faster hand-written band Cholesky/LDL^T for kd <= 3 with the same
+ * contract (the tests check both against each other and the peer). */
+cs_status csi_pb_solve(size_t n, int kd, double *ab, double *b, cs_error *err);
+cs_status csi_pb_solve_small(size_t n, int kd, double *ab, double *b,
+                             cs_error *err);
+/* Pseudo-inverse of a full-rank m x k matrix a (m >= k, column major) via QR
+ * (dgeqrf/dorgqr/dtrtrs): pinv is k x m, column major (pinv[j + i * k]).
+ * CS_ERR_NUMERIC when a is rank deficient. */
+cs_status csi_pinv_full_rank(const double *a, size_t m, size_t k,
+                             double *pinv, cs_error *err);
+
+/* ---- baseline.c ---- */
+/* cs_baseline_fit with a choice of banded solver for the Whittaker methods
+ * (lapack != 0: dpbtrf/dpbtrs, else csi_pb_solve_small); for tests. */
+cs_status csi_baseline_fit_solver(const double *x, const double *y, size_t n,
+                                  const cs_baseline_opts *o, double *baseline,
+                                  int lapack, cs_error *err);
+/* ---- smooth.c ----
+ * FFTW's planner is not thread-safe: every fftw_plan_* / fftw_destroy_plan
+ * (and fftw_malloc/fftw_free, to be safe) in the library runs between these
+ * two calls.  fftw_execute needs no lock. */
+void csi_fftw_lock(void);
+void csi_fftw_unlock(void);
+/* Split s in place at every sep into at most max fields f[]; returns the
+ * number of fields, or max + 1 when there are more. */
+int csi_split(char *s, char sep, char **f, int max);
+/* ---- simulate.c ----
+ * Self-contained PRNG so simulated spectra are identical on every machine:
+ * xoshiro256** (Blackman & Vigna 2018) seeded through splitmix64. */
+typedef struct csi_rng {
+  uint64_t s[4];
+} csi_rng;
+void csi_rng_seed(csi_rng *r, uint64_t seed);
+uint64_t csi_rng_next(csi_rng *r);
+/* Uniform in [0, 1) with 53 random bits. */
+double csi_rng_uniform(csi_rng *r);
+/* Standard normal (Box-Muller, one value per call). */
+double csi_rng_normal(csi_rng *r);
+/* Poisson(mean): exact (Knuth) below 30, rounded normal approximation
+ * above. */
+double csi_rng_poisson(csi_rng *r, double mean);
+
 #endif /* CALCSPEC_INTERNAL_H */

@@ -1,0 +1,265 @@
+/* cmd_preprocess.c: `calcspec preprocess [OPTIONS] FILE... -o OUT`: run the
+ * preprocessing pipeline over every spectrum and write the results (and,
+ * with --keep-baseline, the estimated baselines) to one file. */
+#include "cli.h"
+
+#include <getopt.h>
+#include <math.h>
+#include <stdlib.h>
+#include <string.h>
+
+static int help(void) {
+  printf(
+      "usage: calcspec preprocess [OPTIONS] FILE... -o OUT\n\n"
+      "Preprocesses every spectrum of every FILE (or directory) and writes\n"
+      "them all to OUT, in the format of --to or OUT's extension (.animl,\n"
+      ".jdx/.dx, .csv/.tsv/.txt).  Steps run in this order; each is off\n"
+      "unless given:\n\n"
+      "  -r, --range A:B        crop to A..B\n"
+      "  -S, --spikes SPEC      cosmic-spike removal: auto | off | Z[:WIDTH]\n"
+      "                         (modified z-score threshold, default 6:3)\n"
+      "  -b, --baseline SPEC    baseline subtraction, e.g. arpls:lam=1e5,\n"
+      "                         asls, airpls, modpoly:poly_order=5, snip\n"
+      "  -s, --smooth SPEC      sg:WINDOW:ORDER[:DERIV] | gauss:SIGMA\n"
+      "  -n, --norm SPEC        vector | area | max | snv |\n"
+      "                         band:CENTRE:HALFWIDTH[:area|:height]\n"
+      "  -R, --resample SPEC    A:B:STEP[:cubic] onto an even axis\n"
+      "  -p, --pipeline FILE    read the steps from a pipeline file (one\n"
+      "                         'STEP SPEC' per line); options above override\n"
+      "  -P, --print-pipeline   print the canonical pipeline text and exit\n\n"
+      "  -o, --output OUT       output file (required)\n"
+      "  -t, --to FMT           animl | jcamp | csv\n"
+      "  -f, --format NAME      input reader (default: detect)\n"
+      "  -l, --laser NM         excitation wavelength for spectra on a\n"
+      "                         wavelength axis that do not record one\n"
+      "  -k, --keep-baseline    also write each estimated baseline, as an\n"
+      "                         extra spectrum with metadata role=baseline\n\n"
+      "Wavelength axes become Raman shift and %% transmittance becomes\n"
+      "absorbance before the first step.  A file or spectrum that fails is\n"
+      "reported as 'calcspec: FILE: reason' and skipped; the exit status is\n"
+      "then 1.\n");
+  return CLI_OK;
+}
+
+typedef struct {
+  const char *name;
+  const char *spec;
+} step_opt;
+
+/* Read a small text file (pipeline) into a malloc'd string. */
+static char *slurp(const char *path) {
+  FILE *f = fopen(path, "rb");
+  if (!f)
+    return NULL;
+  char *buf = NULL;
+  size_t n = 0, cap = 0;
+  int c;
+  while ((c = fgetc(f)) != EOF && n < (1u << 24)) {
+    if (n + 2 > cap) {
+      cap = cap ? 2 * cap : 4096;
+      char *p = realloc(buf, cap);
+      if (!p) {
+        free(buf);
+        fclose(f);
+        return NULL;
+      }
+      buf = p;
+    }
+    buf[n++] = (char)c;
+  }
+  fclose(f);
+  if (!buf && !(buf = malloc(1)))
+    return NULL;
+  buf[n] = '\0';
+  return buf;
+}
+
+/* Process one input file into ds; returns the number of failures. */
+static int process_file(const char *path, const char *format, double laser,
+                        cs_pipeline *p, int keep, cs_dataset *ds) {
+  cs_error err;
+  cs_dataset *in;
+  if (cs_dataset_read(path, format, &in, &err)) {
+    cli_file_error(path, &err);
+    return 1;
+  }
+  int nbad = 0;
+  for (size_t i = 0; i < cs_dataset_count(in); i++) {
+    cs_spectrum *s = cs_dataset_get_mut(in, i), *out = NULL, *bs = NULL;
+    if (isfinite(laser) && !isfinite(cs_spectrum_laser_nm(s)))
+      cs_spectrum_set_laser_nm(s, laser);
+    size_t cap = cs_pipeline_max_points(p, s);
+    double *base = keep ? malloc((cap ? cap : 1) * sizeof *base) : NULL;
+    cs_status st = keep && !base ? CS_ERR_NOMEM : CS_OK;
+    if (st)
+      snprintf(err.msg, sizeof err.msg, "out of memory");
+    if (!st)
+      st = cs_pipeline_apply(p, s, &out, base, &err);
+    if (!st && keep) {
+      st = cs_spectrum_copy(out, &bs, &err);
+      if (!st)
+        st = cs_spectrum_set_y(bs, base, cs_spectrum_n(out), &err);
+      if (!st)
+        st = cs_spectrum_set_meta(bs, "role", "baseline", &err);
+      if (!st) /* the spike record belongs to the corrected spectrum */
+        st = cs_spectrum_set_meta(bs, "spikes_removed", NULL, &err);
+      if (!st)
+        st = cs_spectrum_set_meta(bs, "spike_x", NULL, &err);
+    }
+    free(base);
+    if (!st) {
+      st = cs_dataset_push(ds, out, &err);
+      out = NULL;
+    }
+    if (!st && bs) {
+      st = cs_dataset_push(ds, bs, &err);
+      bs = NULL;
+    }
+    if (st) {
+      fprintf(stderr, "calcspec: %s: spectrum %zu: %s\n", path, i,
+              err.msg[0] ? err.msg : cs_strerror(st));
+      nbad++;
+    }
+    cs_spectrum_free(out);
+    cs_spectrum_free(bs);
+  }
+  cs_dataset_free(in);
+  return nbad;
+}
+
+int cmd_preprocess(int argc, char **argv) {
+  static const struct option opts[] = {
+      {"output", required_argument, 0, 'o'},
+      {"to", required_argument, 0, 't'},
+      {"format", required_argument, 0, 'f'},
+      {"laser", required_argument, 0, 'l'},
+      {"range", required_argument, 0, 'r'},
+      {"spikes", required_argument, 0, 'S'},
+      {"baseline", required_argument, 0, 'b'},
+      {"smooth", required_argument, 0, 's'},
+      {"norm", required_argument, 0, 'n'},
+      {"resample", required_argument, 0, 'R'},
+      {"pipeline", required_argument, 0, 'p'},
+      {"print-pipeline", no_argument, 0, 'P'},
+      {"keep-baseline", no_argument, 0, 'k'},
+      {"help", no_argument, 0, 'h'},
+      {0, 0, 0, 0}};
+  const char *out = NULL, *to = NULL, *format = NULL, *pfile = NULL;
+  double laser = NAN;
+  int keep = 0, print = 0, c, nsteps = 0;
+  step_opt steps[8];
+  while ((c = getopt_long(argc, argv, "o:t:f:l:r:S:b:s:n:R:p:Pkh", opts,
+                          NULL)) != -1) {
+    const char *name = NULL;
+    switch (c) {
+    case 'o': out = optarg; break;
+    case 't': to = optarg; break;
+    case 'f': format = optarg; break;
+    case 'p': pfile = optarg; break;
+    case 'P': print = 1; break;
+    case 'k': keep = 1; break;
+    case 'l':
+      if (cli_parse_double(optarg, 100, 5000, &laser))
+        return cli_usage_error("preprocess",
+                               "--laser wants nm in 100..5000, got '%s'",
+                               optarg);
+      break;
+    case 'r': name = "crop"; break;
+    case 'S': name = "spikes"; break;
+    case 'b': name = "baseline"; break;
+    case 's': name = "smooth"; break;
+    case 'n': name = "normalise"; break;
+    case 'R': name = "resample"; break;
+    case 'h': return help();
+    default: return cli_usage_error("preprocess", "unknown option");
+    }
+    if (name && nsteps < 8)
+      steps[nsteps++] = (step_opt){name, optarg};
+  }
+  cs_error err;
+  cs_pipeline *p = NULL;
+  if (pfile) {
+    char *text = slurp(pfile);
+    if (!text) {
+      fprintf(stderr, "calcspec: %s: cannot read pipeline file\n", pfile);
+      return CLI_USAGE;
+    }
+    cs_status st = cs_pipeline_parse(text, &p, &err);
+    free(text);
+    if (st) {
+      fprintf(stderr, "calcspec: %s: %s\n", pfile, err.msg);
+      return CLI_USAGE;
+    }
+  } else if (cs_pipeline_new(&p, &err)) {
+    cli_file_error("preprocess", &err);
+    return CLI_DATA_ERROR;
+  }
+  static const char *const optname[] = {"crop", "--range", "spikes", "--spikes",
+                                        "baseline", "--baseline", "smooth",
+                                        "--smooth", "normalise", "--norm",
+                                        "resample", "--resample"};
+  for (int i = 0; i < nsteps; i++)
+    if (cs_pipeline_set_step(p, steps[i].name, steps[i].spec, &err)) {
+      const char *o = steps[i].name;
+      for (size_t k = 0; k < sizeof optname / sizeof *optname; k += 2)
+        if (!strcmp(optname[k], steps[i].name))
+          o = optname[k + 1];
+      cs_pipeline_free(p);
+      return cli_usage_error("preprocess", "%s: %s", o, err.msg);
+    }
+  if (print) {
+    char *text;
+    if (cs_pipeline_format(p, &text, &err)) {
+      cs_pipeline_free(p);
+      cli_file_error("preprocess", &err);
+      return CLI_DATA_ERROR;
+    }
+    fputs(text, stdout);
+    free(text);
+    cs_pipeline_free(p);
+    return CLI_OK;
+  }
+  int rc = CLI_OK;
+  if (!out)
+    rc = cli_usage_error("preprocess", "no output file (-o OUT)");
+  else if (optind >= argc)
+    rc = cli_usage_error("preprocess", "no input files");
+  if (rc == CLI_OK && to) {
+    int ok = 0;
+    for (size_t i = 0; i < cs_format_count(); i++) {
+      cs_format_info fi;
+      cs_format_get(i, &fi);
+      ok |= !strcmp(fi.name, to) && fi.can_write;
+    }
+    if (!ok)
+      rc = cli_usage_error("preprocess", "cannot write format '%s'", to);
+  }
+  if (rc != CLI_OK) {
+    cs_pipeline_free(p);
+    return rc;
+  }
+  cli_files files = {0};
+  int nbad = 0;
+  cli_files_expand(&files, argv + optind, argc - optind, &nbad);
+  cs_dataset *ds = cs_dataset_new();
+  if (!ds) {
+    fprintf(stderr, "calcspec: preprocess: out of memory\n");
+    nbad++;
+  }
+  for (size_t i = 0; ds && i < files.n; i++)
+    nbad += process_file(files.path[i], format, laser, p, keep, ds);
+  if (ds && cs_dataset_count(ds) == 0) {
+    fprintf(stderr, "calcspec: %s: nothing to write (no spectrum was "
+                    "processed)\n", out);
+    nbad++;
+  } else if (ds && cs_dataset_write(ds, out, to, &err)) {
+    cli_file_error(out, &err);
+    rc = err.code == CS_ERR_ARG ? CLI_USAGE : CLI_DATA_ERROR;
+  }
+  cs_dataset_free(ds);
+  cli_files_free(&files);
+  cs_pipeline_free(p);
+  if (rc == CLI_OK && nbad)
+    rc = CLI_DATA_ERROR;
+  return rc;
+}

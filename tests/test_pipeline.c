@@ -1,0 +1,240 @@
+/* test_pipeline.c: the preprocessing chain: canonical text round trip,
+ * strict parsing, and results checked by hand on inputs whose answer is
+ * known (a straight line survives Savitzky-Golay and linear resampling
+ * exactly). */
+#include "testutil.h"
+
+static const char *canon =
+    "crop 700:1800\n"
+    "spikes 6:3\n"
+    "baseline arpls:lam=100000,diff_order=2,max_iter=50,tol=0.001\n"
+    "smooth sg:11:3\n"
+    "normalise band:960:20\n"
+    "resample 700:1800:0.5\n";
+
+static void text_round_trip(void **state) {
+  (void)state;
+  cs_pipeline *p, *q;
+  cs_error err;
+  char *t1, *t2;
+  STATUS_EQ(cs_pipeline_parse(canon, &p, &err), CS_OK, &err);
+  STATUS_EQ(cs_pipeline_format(p, &t1, &err), CS_OK, &err);
+  /* the baseline line is whatever the baseline API calls canonical; every
+   * other line must come back verbatim */
+  assert_non_null(strstr(t1, "crop 700:1800\nspikes 6:3\nbaseline arpls:"));
+  assert_non_null(strstr(t1, "\nsmooth sg:11:3\nnormalise band:960:20\n"
+                             "resample 700:1800:0.5\n"));
+  STATUS_EQ(cs_pipeline_parse(t1, &q, &err), CS_OK, &err);
+  STATUS_EQ(cs_pipeline_format(q, &t2, &err), CS_OK, &err);
+  assert_string_equal(t1, t2);
+  free(t1), free(t2);
+  cs_pipeline_free(p);
+  cs_pipeline_free(q);
+  /* %.17g keeps every bit; cubic axis form */
+  STATUS_EQ(cs_pipeline_new(&p, &err), CS_OK, &err);
+  STATUS_EQ(cs_pipeline_set_crop(p, 0.1, 1.0 / 3, &err), CS_OK, &err);
+  double ax[] = {0.1, 0.2, 0.30000000000000004};
+  STATUS_EQ(cs_pipeline_set_axis(p, ax, 3, CS_INTERP_CUBIC, &err), CS_OK, &err);
+  STATUS_EQ(cs_pipeline_format(p, &t1, &err), CS_OK, &err);
+  assert_string_equal(t1, "crop 0.10000000000000001:0.33333333333333331\n"
+                          "resample axis:0.10000000000000001,0.20000000000000001,"
+                          "0.30000000000000004:cubic\n");
+  STATUS_EQ(cs_pipeline_parse(t1, &q, &err), CS_OK, &err);
+  STATUS_EQ(cs_pipeline_format(q, &t2, &err), CS_OK, &err);
+  assert_string_equal(t1, t2);
+  free(t1), free(t2);
+  cs_pipeline_free(q);
+  /* empty */
+  cs_pipeline_clear(p);
+  STATUS_EQ(cs_pipeline_format(p, &t1, &err), CS_OK, &err);
+  assert_string_equal(t1, "");
+  free(t1);
+  cs_pipeline_free(p);
+  cs_pipeline_free(NULL);
+}
+
+static void parse_errors(void **state) {
+  (void)state;
+  const char *bad[] = {
+      "smooth sg:11:3\ncrop 700:1800\n", /* out of order */
+      "crop 700:1800\ncrop 700:1800\n",  /* repeated */
+      "frobnicate 1\n",                  /* unknown step */
+      "crop\n",                          /* no spec */
+      "crop 1800:700\n",                 /* A > B */
+      "smooth sg:10:3\n",                /* even window */
+      "normalise l2\n",
+      "resample 700:1800\n",
+      "resample axis:1,1\n", /* not ascending */
+      "resample axis:1,x\n",
+      "spikes off\n",
+      "baseline nosuch\n",
+  };
+  for (size_t i = 0; i < sizeof bad / sizeof *bad; i++) {
+    cs_pipeline *p = (cs_pipeline *)1;
+    cs_error err;
+    err.msg[0] = 0;
+    STATUS_EQ(cs_pipeline_parse(bad[i], &p, &err), CS_ERR_ARG, &err);
+    assert_null(p);
+    assert_non_null(strstr(err.msg, "line"));
+  }
+}
+
+/* y = 2 + 0.01 x on 600..1900 (step 1).  crop 700:1800 (keeps 699 and 1801
+ * because a resample follows), sg:11:3 (exact on a line), max norm (divide
+ * by y(1801) = 20.01), resample 700:1800:0.5 (linear interpolation is exact
+ * on a line): y_out(x) = (2 + 0.01 x) / 20.01. */
+static void apply_by_hand(void **state) {
+  (void)state;
+  enum { N = 1301 };
+  double x[N], y[N];
+  for (int i = 0; i < N; i++)
+    x[i] = 600 + i, y[i] = 2 + 0.01 * x[i];
+  cs_spectrum *in, *out;
+  cs_error err;
+  STATUS_EQ(cs_spectrum_new(x, y, N, CS_AXIS_RAMAN_SHIFT, CS_Q_COUNTS, &in,
+                            &err),
+            CS_OK, &err);
+  cs_pipeline *p;
+  STATUS_EQ(cs_pipeline_parse("crop 700:1800\nsmooth sg:11:3\nnormalise max\n"
+                              "resample 700:1800:0.5\n",
+                              &p, &err),
+            CS_OK, &err);
+  assert_int_equal(cs_pipeline_max_points(p, in), N + 900);
+  double *base = malloc(cs_pipeline_max_points(p, in) * sizeof *base);
+  STATUS_EQ(cs_pipeline_apply(p, in, &out, base, &err), CS_OK, &err);
+  assert_int_equal(cs_spectrum_n(out), 2201);
+  const double *ox = cs_spectrum_x(out), *oy = cs_spectrum_y(out);
+  for (size_t j = 0; j < 2201; j++) {
+    DBL_NEAR(ox[j], 700 + 0.5 * (double)j, 1e-12);
+    DBL_NEAR(oy[j], (2 + 0.01 * ox[j]) / 20.01, 1e-12);
+    DBL_NEAR(base[j], 0, 0);
+  }
+  assert_int_equal(cs_spectrum_quantity(out), CS_Q_ARBITRARY);
+  assert_string_equal(cs_spectrum_meta(out, "preprocessing"),
+                      "crop 700:1800; smooth sg:11:3; normalise max; "
+                      "resample 700:1800:0.5");
+  cs_spectrum_free(out);
+  /* the input is not changed */
+  assert_int_equal(cs_spectrum_n(in), N);
+  assert_true(cs_spectrum_y(in)[0] == y[0]);
+  free(base);
+  cs_pipeline_free(p);
+  cs_spectrum_free(in);
+}
+
+/* corrected + baseline = input, for any baseline algorithm; and the parsed
+ * copy of a pipeline gives bit-identical output (same processing at
+ * classification time). */
+static void baseline_out_and_identity(void **state) {
+  (void)state;
+  enum { N = 800 };
+  double x[N], y[N];
+  for (int i = 0; i < N; i++) {
+    x[i] = 600 + 1.5 * i;
+    double u = (x[i] - 960) / 6;
+    y[i] = 1000 * exp(-x[i] / 900) + 300 / (1 + u * u) + (i * 7919 % 13);
+  }
+  cs_spectrum *in, *o1, *o2;
+  cs_error err;
+  STATUS_EQ(cs_spectrum_new(x, y, N, CS_AXIS_RAMAN_SHIFT, CS_Q_COUNTS, &in,
+                            &err),
+            CS_OK, &err);
+  cs_pipeline *p, *q;
+  STATUS_EQ(cs_pipeline_new(&p, &err), CS_OK, &err);
+  STATUS_EQ(cs_pipeline_set_step(p, "baseline", "arpls:lam=1e5", &err), CS_OK,
+            &err);
+  double base[N];
+  STATUS_EQ(cs_pipeline_apply(p, in, &o1, base, &err), CS_OK, &err);
+  for (int i = 0; i < N; i++)
+    DBL_NEAR(cs_spectrum_y(o1)[i] + base[i], y[i], 1e-9 * fabs(y[i]));
+  cs_spectrum_free(o1);
+  STATUS_EQ(cs_pipeline_set_step(p, "smooth", "gauss:3", &err), CS_OK, &err);
+  STATUS_EQ(cs_pipeline_set_step(p, "normalise", "band:960:25", &err), CS_OK,
+            &err);
+  STATUS_EQ(cs_pipeline_set_step(p, "spikes", "auto", &err), CS_OK, &err);
+  char *t;
+  STATUS_EQ(cs_pipeline_format(p, &t, &err), CS_OK, &err);
+  STATUS_EQ(cs_pipeline_parse(t, &q, &err), CS_OK, &err);
+  free(t);
+  STATUS_EQ(cs_pipeline_apply(p, in, &o1, NULL, &err), CS_OK, &err);
+  STATUS_EQ(cs_pipeline_apply(q, in, &o2, NULL, &err), CS_OK, &err);
+  assert_int_equal(cs_spectrum_n(o1), cs_spectrum_n(o2));
+  assert_memory_equal(cs_spectrum_y(o1), cs_spectrum_y(o2), N * sizeof(double));
+  assert_string_equal(cs_spectrum_meta(o1, "spikes_removed"), "0");
+  cs_spectrum_free(o1);
+  cs_spectrum_free(o2);
+  /* removing a step */
+  STATUS_EQ(cs_pipeline_set_step(p, "normalise", "off", &err), CS_OK, &err);
+  STATUS_EQ(cs_pipeline_format(p, &t, &err), CS_OK, &err);
+  assert_null(strstr(t, "normalise"));
+  free(t);
+  cs_pipeline_free(p);
+  cs_pipeline_free(q);
+  cs_spectrum_free(in);
+}
+
+/* nm -> Raman shift and %T -> absorbance happen first: shift = 1e7/785 -
+ * 1e7/lambda; A = 2 - log10(T). */
+static void automatic_conversions(void **state) {
+  (void)state;
+  double nm[] = {800, 810, 820, 830}, t[] = {50, 10, 100, 1};
+  cs_spectrum *in, *out;
+  cs_error err;
+  cs_pipeline *p;
+  STATUS_EQ(cs_pipeline_new(&p, &err), CS_OK, &err);
+  STATUS_EQ(cs_spectrum_new(nm, t, 4, CS_AXIS_WAVELENGTH_NM,
+                            CS_Q_TRANSMITTANCE_PCT, &in, &err),
+            CS_OK, &err);
+  STATUS_EQ(cs_pipeline_apply(p, in, &out, NULL, &err), CS_ERR_ARG, &err);
+  assert_null(out);
+  cs_spectrum_set_laser_nm(in, 785);
+  STATUS_EQ(cs_pipeline_apply(p, in, &out, NULL, &err), CS_OK, &err);
+  assert_int_equal(cs_spectrum_axis(out), CS_AXIS_RAMAN_SHIFT);
+  DBL_NEAR(cs_spectrum_x(out)[1], 1e7 / 785 - 1e7 / 810, 1e-9);
+  DBL_NEAR(cs_spectrum_y(out)[1], 2 - log10(10.0), 1e-12);
+  DBL_NEAR(cs_spectrum_y(out)[3], 2 - log10(1.0), 1e-12);
+  assert_null(cs_spectrum_meta(out, "preprocessing"));
+  cs_spectrum_free(out);
+  cs_spectrum_free(in);
+  cs_pipeline_free(p);
+}
+
+static void apply_errors(void **state) {
+  (void)state;
+  double x[50], y[50];
+  for (int i = 0; i < 50; i++)
+    x[i] = 900 + i, y[i] = 5;
+  cs_spectrum *in, *out;
+  cs_error err;
+  STATUS_EQ(cs_spectrum_new(x, y, 50, CS_AXIS_RAMAN_SHIFT, CS_Q_COUNTS, &in,
+                            &err),
+            CS_OK, &err);
+  cs_pipeline *p;
+  STATUS_EQ(cs_pipeline_parse("normalise band:930:10\n", &p, &err), CS_OK, &err);
+  STATUS_EQ(cs_pipeline_apply(p, in, &out, NULL, &err), CS_ERR_NUMERIC, &err);
+  assert_null(out);
+  assert_non_null(strstr(err.msg, "normalise: "));
+  cs_pipeline_free(p);
+  STATUS_EQ(cs_pipeline_parse("crop 500:800\n", &p, &err), CS_OK, &err);
+  STATUS_EQ(cs_pipeline_apply(p, in, &out, NULL, &err), CS_ERR_RANGE, &err);
+  cs_pipeline_free(p);
+  STATUS_EQ(cs_pipeline_parse("resample 800:1000:1\n", &p, &err), CS_OK, &err);
+  STATUS_EQ(cs_pipeline_apply(p, in, &out, NULL, &err), CS_ERR_RANGE, &err);
+  cs_pipeline_free(p);
+  STATUS_EQ(cs_pipeline_parse("smooth sg:51:3\n", &p, &err), CS_OK, &err);
+  STATUS_EQ(cs_pipeline_apply(p, in, &out, NULL, &err), CS_ERR_DIM, &err);
+  cs_pipeline_free(p);
+  cs_spectrum_free(in);
+}
+
+int main(void) {
+  const struct CMUnitTest tests[] = {
+      cmocka_unit_test(text_round_trip),
+      cmocka_unit_test(parse_errors),
+      cmocka_unit_test(apply_by_hand),
+      cmocka_unit_test(baseline_out_and_identity),
+      cmocka_unit_test(automatic_conversions),
+      cmocka_unit_test(apply_errors),
+  };
+  return cmocka_run_group_tests_name("pipeline", tests, NULL, NULL);
+}
