@@ -63,11 +63,53 @@ $(BUILD)/obj/cli/%.o: src/cli/%.c include/calcspec.h $(wildcard src/cli/*.h src/
 	@mkdir -p $(@D)
 	$(CC) $(CFLAGS) $(CS_CFLAGS) -c $< -o $@
 
-$(STATIC): $(LIB_OBJ)
+# The default models are trained at build time from spectra/reference and
+# compiled into the library: a bootstrap calcspec (stage0, no models) trains
+# them, then build/gen/default_models.c embeds the model texts.
+GEN        := $(BUILD)/gen
+MODEL_OBJ  := $(BUILD)/obj/gen/default_models.o
+STAGE0     := $(BUILD)/stage0/calcspec
+REF_RAMAN  := $(sort $(wildcard spectra/reference/raman/*.animl))
+REF_FTIR   := $(sort $(wildcard spectra/reference/ftir/*.animl))
+
+$(GEN)/no_models.c:
+	@mkdir -p $(@D)
+	@printf '%s\n' '/* generated: bootstrap build without embedded models */' \
+	  '#include "internal.h"' \
+	  'const char *csi_default_model(cs_technique t, size_t *len) {' \
+	  '  (void)t; *len = 0; return NULL; }' > $@
+
+$(BUILD)/obj/gen/%.o: $(GEN)/%.c include/calcspec.h src/internal.h
+	@mkdir -p $(@D)
+	$(CC) $(CFLAGS) $(CS_CFLAGS) -c $< -o $@
+
+$(STAGE0): $(CLI_OBJ) $(LIB_OBJ) $(BUILD)/obj/gen/no_models.o
+	@mkdir -p $(@D)
+	$(CC) $(CFLAGS) $(SAN) -o $@ $^ $(LDLIBS)
+
+$(GEN)/model_raman.txt: $(STAGE0) $(REF_RAMAN)
+	$(STAGE0) -q train -o $@ spectra/reference/raman
+$(GEN)/model_ftir.txt: $(STAGE0) $(REF_FTIR)
+	$(STAGE0) -q train -o $@ spectra/reference/ftir
+
+# Each model line becomes a C string literal (the texts hold no quotes or
+# backslashes, but escape them anyway).
+$(GEN)/default_models.c: $(GEN)/model_raman.txt $(GEN)/model_ftir.txt
+	@{ echo '/* generated from spectra/reference by calcspec train: do not edit */'; \
+	  echo '#include "internal.h"'; echo '#include <string.h>'; \
+	  echo 'static const char raman[] ='; \
+	  sed 's/\\/\\\\/g; s/"/\\"/g; s/^/"/; s/$$/\\n"/' $(GEN)/model_raman.txt; echo ';'; \
+	  echo 'static const char ftir[] ='; \
+	  sed 's/\\/\\\\/g; s/"/\\"/g; s/^/"/; s/$$/\\n"/' $(GEN)/model_ftir.txt; echo ';'; \
+	  echo 'const char *csi_default_model(cs_technique t, size_t *len) {'; \
+	  echo '  const char *s = t == CS_TECH_RAMAN ? raman : t == CS_TECH_FTIR ? ftir : NULL;'; \
+	  echo '  *len = s ? strlen(s) : 0;'; echo '  return s;'; echo '}'; } > $@
+
+$(STATIC): $(LIB_OBJ) $(MODEL_OBJ)
 	@rm -f $@
 	ar rcs $@ $^
 
-$(SHLIB): $(LIB_OBJ)
+$(SHLIB): $(LIB_OBJ) $(MODEL_OBJ)
 	$(CC) $(CFLAGS) $(SAN) -shared -Wl,-soname,$(SONAME) -o $@ $^ $(LDLIBS)
 	ln -sf libcalcspec.so.$(VERSION) $(BUILD)/$(SONAME)
 	ln -sf $(SONAME) $(BUILD)/libcalcspec.so

@@ -700,6 +700,126 @@ CS_EXPORT cs_status cs_sim_opts_check(const cs_sim_opts *opts, cs_error *err);
 CS_EXPORT cs_status cs_simulate(const cs_sim_opts *opts, cs_dataset **out,
                                 cs_error *err);
 
+/** ## Classification
+ *
+ * PCA + LDA on preprocessed spectra (see README "Classifier").  A cs_model
+ * holds the preprocessing pipeline its training spectra went through, the
+ * model axis, PCA mean/loadings, shrinkage-LDA discriminants, reject
+ * thresholds (Hotelling T^2 and Q residual) and pure-component references
+ * for an NNLS second opinion.  A model is immutable after training or
+ * loading and may be shared by any number of threads.
+ */
+typedef struct cs_model cs_model;
+
+#define CS_MAX_CLASSES 16
+#define CS_CLASS_NAME_MAX 32
+
+/** Result flags (bit mask). */
+enum {
+  CS_FLAG_T2 = 1 << 0,         /* Hotelling T^2 beyond the model's limit */
+  CS_FLAG_Q = 1 << 1,          /* residual Q beyond the model's limit */
+  CS_FLAG_LOW_POSTERIOR = 1 << 2, /* best posterior below min_posterior */
+  CS_FLAG_DISAGREE = 1 << 3    /* the NNLS winner differs from the LDA class */
+};
+
+/** Training options.  Plain data: start from cs_train_opts_default(). */
+typedef struct cs_train_opts {
+  double lo, hi;        /* model window, cm^-1 (default Raman 700..1800,
+                           FTIR 800..1800) */
+  double step;          /* model axis spacing, cm^-1 (default 2) */
+  const char *preprocess; /* pipeline steps other than crop and resample, in
+                           pipeline text ("spikes 6:3\nbaseline ...");
+                           NULL = the default for the technique */
+  size_t components;    /* PCA components; 0 = by explained variance */
+  double explained;     /* variance to explain when components = 0
+                           (default 0.999) */
+  size_t max_components; /* cap when chosen by variance (default 30) */
+  double shrinkage;     /* LDA shrinkage in [0, 1]; < 0 = Ledoit-Wolf */
+  double limit_quantile; /* T^2/Q limits: this quantile of the training
+                            values (default 0.99) ... */
+  double limit_scale;   /* ... times this factor (default 3) */
+  double min_posterior; /* below it the result is "unknown" (default 0.6) */
+  int equal_priors;     /* 1 (default): equal priors; 0: class frequencies */
+} cs_train_opts;
+
+/** Defaults for a technique (CS_TECH_RAMAN or CS_TECH_FTIR). */
+CS_EXPORT cs_train_opts cs_train_opts_default(cs_technique t);
+
+/** Train on every spectrum of ds.  labels[i] names the class of spectrum i
+ * (any name of [A-Za-z0-9_-], at most CS_CLASS_NAME_MAX-1 characters); with
+ * labels NULL the class comes from each spectrum's "class" or "truth.class"
+ * metadata.  All spectra must share one technique and cover the window.
+ * Needs >= 2 classes with >= 2 spectra each.  The caller owns *out
+ * (cs_model_free). */
+CS_EXPORT cs_status cs_model_train(const cs_dataset *ds,
+                                   const char *const *labels,
+                                   const cs_train_opts *opts, cs_model **out,
+                                   cs_error *err);
+CS_EXPORT void cs_model_free(cs_model *m);
+
+/** Save as plain text (version line "calcspec-model 1", %.17g numbers in the
+ * C locale, a closing FNV-1a 64-bit checksum of the content). */
+CS_EXPORT cs_status cs_model_save(const cs_model *m, const char *path,
+                                  cs_error *err);
+/** Load a model file; unknown keys, a wrong version or a checksum mismatch
+ * give CS_ERR_MODEL with the reason.  The caller owns *out. */
+CS_EXPORT cs_status cs_model_load(const char *path, cs_model **out,
+                                  cs_error *err);
+/** Same from text in memory (len bytes, need not be NUL-terminated). */
+CS_EXPORT cs_status cs_model_load_text(const char *text, size_t len,
+                                       cs_model **out, cs_error *err);
+/** The model compiled into the library for a technique (trained at build
+ * time from spectra/reference).  The caller owns *out. */
+CS_EXPORT cs_status cs_model_default(cs_technique t, cs_model **out,
+                                     cs_error *err);
+
+/** Facts about a model (borrowed strings, valid while m lives). */
+CS_EXPORT cs_technique cs_model_technique(const cs_model *m);
+CS_EXPORT size_t cs_model_class_count(const cs_model *m);
+CS_EXPORT const char *cs_model_class_name(const cs_model *m, size_t i);
+CS_EXPORT void cs_model_window(const cs_model *m, double *lo, double *hi);
+CS_EXPORT size_t cs_model_components(const cs_model *m);
+/** The canonical pipeline text the model applies (borrowed). */
+CS_EXPORT const char *cs_model_pipeline(const cs_model *m);
+
+/** One classification.  Posteriors and NNLS fractions are in model class
+ * order (cs_model_class_name). */
+typedef struct cs_result {
+  char label[CS_CLASS_NAME_MAX]; /* class, or "unknown" */
+  char best[CS_CLASS_NAME_MAX];  /* LDA's most probable class, always set */
+  char subtype[8];               /* "COD"/"COM" for oxalate, else "" */
+  size_t nclass;
+  double posterior[CS_MAX_CLASSES];
+  double nnls[CS_MAX_CLASSES];   /* NNLS fractions, summing to 1 */
+  double nnls_r2;                /* variance explained by the NNLS fit */
+  double t2, t2_limit;           /* Hotelling T^2 in the PCA space */
+  double q, q_limit;             /* residual beyond noise, see README */
+  unsigned flags;                /* CS_FLAG_* */
+  char reason[160];              /* why "unknown", or "" */
+} cs_result;
+
+/** Cross-validation: the spectra are preprocessed once; for each fold a
+ * model is trained on the other folds and classifies the held-out spectra
+ * into results[i] (n = cs_dataset_count(ds) entries).  groups[i] (may be
+ * NULL: every spectrum its own group) names a unit such as a biopsy core
+ * that never straddles training and test.  folds = 0 leaves one group out
+ * at a time; otherwise groups are dealt into `folds` folds by a fixed-seed
+ * shuffle.  The class names (model order) go to classes[*nclass]. */
+CS_EXPORT cs_status cs_model_crossval(const cs_dataset *ds,
+                                      const char *const *labels,
+                                      const char *const *groups, size_t folds,
+                                      const cs_train_opts *opts,
+                                      cs_result *results,
+                                      char classes[][CS_CLASS_NAME_MAX],
+                                      size_t *nclass, cs_error *err);
+
+/** Preprocess s with the model's pipeline and classify it.  A spectrum
+ * whose technique differs from the model's, or that does not cover the
+ * model window, gives CS_ERR_RANGE / CS_ERR_ARG with a message (a
+ * per-spectrum error, not "unknown").  Thread-safe for one shared model. */
+CS_EXPORT cs_status cs_model_classify(const cs_model *m, const cs_spectrum *s,
+                                      cs_result *r, cs_error *err);
+
 #ifdef __cplusplus
 }
 #endif

@@ -9,24 +9,30 @@ rm -rf "$out/reference" "$out/examples"
 mkdir -p "$out/reference/raman" "$out/reference/ftir" "$out/examples"
 sim() { "$bin" -q simulate "$@"; }
 
-# Reference library.  Raman: 12 spots at 785 nm + 12 at 830 nm per class,
-# SNR 10-60, mineral share 0.2-1 of the probed volume (the rest tissue),
-# all other variation at the simulator defaults (fluorescence 1-100x,
-# instrument width 4-10 cm^-1, axis shift +-2 cm^-1, stretch +-0.2 %).
-# FTIR: 16 spots per class, SNR 50-300, mineral share 0.3-1.
+# Reference library (README "Classifier" explains the sizes).  Raman: per
+# class and laser (785, 830 nm) 40 spots with a small mineral share of the
+# probed volume (0.03-0.3, the rest tissue) and 40 with a large one
+# (0.3-1), SNR 5-100; all other variation at the simulator defaults
+# (fluorescence 1-100x, instrument width 4-10 cm^-1, axis shift +-2 cm^-1,
+# stretch +-0.2 %).  FTIR: per class 30 + 30 spots likewise, SNR 20-300.
 i=0
 for c in tissue cod com hydroxyapatite whitlockite calcite; do
   i=$((i + 1))
-  mf="--mineral-frac 0.2:1"
-  [ "$c" = tissue ] && mf=""
+  lo="--mineral-frac 0.03:0.3" hi="--mineral-frac 0.3:1"
+  [ "$c" = tissue ] && lo="" hi=""
+  # shellcheck disable=SC2086
+  for laser in 785 830; do
+    sim --class "$c" -n 40 --seed $((i * 1000 + laser)) --laser $laser --width 2:10 \
+      --snr 5:100 $lo -o "$out/reference/raman/${c}_${laser}_low.animl"
+    sim --class "$c" -n 40 --seed $((i * 1000 + laser + 100)) --laser $laser --width 2:10 \
+      --snr 5:100 $hi -o "$out/reference/raman/${c}_${laser}_high.animl"
+  done
   # shellcheck disable=SC2086
   {
-    sim --class "$c" -n 12 --seed $((i * 1000)) --laser 785 --snr 10:60 $mf \
-      -o "$out/reference/raman/${c}_785.animl"
-    sim --class "$c" -n 12 --seed $((i * 1000 + 100)) --laser 830 --snr 10:60 $mf \
-      -o "$out/reference/raman/${c}_830.animl"
-    sim --class "$c" -n 16 --seed $((i * 1000 + 500)) -t ftir --snr 50:300 \
-      ${mf:+--mineral-frac 0.3:1} -o "$out/reference/ftir/${c}.animl"
+    sim --class "$c" -n 30 --seed $((i * 1000 + 500)) -t ftir --snr 20:300 \
+      $lo -o "$out/reference/ftir/${c}_low.animl"
+    sim --class "$c" -n 30 --seed $((i * 1000 + 600)) -t ftir --snr 20:300 \
+      $hi -o "$out/reference/ftir/${c}_high.animl"
   }
 done
 

@@ -172,9 +172,10 @@ typedef struct csi_pca {
 } csi_pca;
 /* PCA of x (n spectra x p points, column-major: point j of spectrum i at
  * x[j*n + i]).  k_req > 0 keeps that many components (capped at the rank),
- * else the fewest that explain evr of the variance. */
+ * else the fewest that explain evr of the variance; never more than k_max
+ * (0 = no cap). */
 cs_status csi_pca_fit(const double *x, size_t n, size_t p, size_t k_req,
-                      double evr, csi_pca *out, cs_error *err);
+                      double evr, size_t k_max, csi_pca *out, cs_error *err);
 /* Scores t[k] of one spectrum x[p]; Hotelling T^2 and Q residual (either
  * may be NULL). */
 void csi_pca_project(const csi_pca *m, const double *x, double *t, double *t2,
@@ -191,9 +192,14 @@ typedef struct csi_lda {
  * estimates lambda by Ledoit-Wolf. */
 cs_status csi_lda_fit(const double *t, size_t n, size_t k, const int *label,
                       size_t c, double shrinkage, csi_lda *out, cs_error *err);
+/* Posteriors post[c] of scores t; d2[c] (may be NULL) receives the squared
+ * distance to each class centroid in the discriminant space. */
 void csi_lda_posteriors(const csi_lda *m, const double *log_prior,
-                        const double *t, double *post);
+                        const double *t, double *post, double *d2);
 void csi_lda_free(csi_lda *m);
+/* The model text compiled into the library for technique t (generated at
+ * build time from spectra/reference; see the Makefile), or NULL. */
+const char *csi_default_model(cs_technique t, size_t *len);
 /* min |A x - b|, x >= 0 (Lawson-Hanson); a is m x n column-major. */
 cs_status csi_nnls(const double *a, size_t m, size_t n, const double *b,
                    double *x, double *rnorm, cs_error *err);

@@ -8,7 +8,8 @@
  * AutoIncrementedValueSet.  Axis kind, quantity and technique come from series
  * names, units and the Technique; laser/exposure from Method parameters.
  *
- * Writing: one ExperimentStep per spectrum, Float64 EncodedValueSets (exact),
+ * Writing: one ExperimentStep per spectrum, EncodedValueSets (Float32 when
+ * every value is exactly a float, else Float64: always exact),
  * and a Method Category "calcspec" that restores every field on reading. */
 #include "xmlutil.h"
 
@@ -757,18 +758,35 @@ static void param_num(xmlNodePtr cat, const char *name, const char *type,
   }
 }
 
-/* Float64 little-endian base64 of v[0..n). */
-static char *encode_f64(const double *v, size_t n) {
-  unsigned char *b = malloc(n * 8 + 1);
+/* Can every value be stored as Float32 without change?  Then the file
+ * halves (detector counts and float-rounded axes are). */
+static int float_exact(const double *v, size_t n) {
+  for (size_t i = 0; i < n; i++)
+    if ((double)(float)v[i] != v[i])
+      return 0;
+  return 1;
+}
+
+/* Little-endian base64 of v[0..n) as Float32 (f32 != 0) or Float64. */
+static char *encode_values(const double *v, size_t n, int f32) {
+  size_t w = f32 ? 4 : 8;
+  unsigned char *b = malloc(n * w + 1);
   if (!b)
     return NULL;
   for (size_t i = 0; i < n; i++) {
     uint64_t u;
-    memcpy(&u, &v[i], 8);
-    for (int k = 0; k < 8; k++)
-      b[i * 8 + (size_t)k] = (unsigned char)(u >> (8 * k));
+    if (f32) {
+      float f = (float)v[i];
+      uint32_t u32;
+      memcpy(&u32, &f, 4);
+      u = u32;
+    } else {
+      memcpy(&u, &v[i], 8);
+    }
+    for (size_t k = 0; k < w; k++)
+      b[i * w + k] = (unsigned char)(u >> (8 * k));
   }
-  char *s = csi_base64_encode(b, n * 8);
+  char *s = csi_base64_encode(b, n * w);
   free(b);
   return s;
 }
@@ -796,12 +814,13 @@ static int add_series(xmlNodePtr set, const char *name, const char *id,
                       const char *dep, const double *v, size_t n, cs_axis axis,
                       cs_quantity q, int is_x) {
   xmlNodePtr s = add(set, "Series", NULL);
+  int f32 = float_exact(v, n);
   attr(s, "name", name);
   attr(s, "seriesID", id);
-  attr(s, "seriesType", "Float64");
+  attr(s, "seriesType", f32 ? "Float32" : "Float64");
   attr(s, "dependency", dep);
   attr(s, "plotScale", "linear");
-  char *b64 = encode_f64(v, n);
+  char *b64 = encode_values(v, n, f32);
   if (!b64)
     return -1;
   add(s, "EncodedValueSet", b64);

@@ -147,7 +147,7 @@ done:
 }
 
 void csi_lda_posteriors(const csi_lda *m, const double *log_prior,
-                        const double *t, double *post) {
+                        const double *t, double *post, double *d2) {
   double best = -INFINITY;
   for (size_t g = 0; g < m->c; g++) {
     double dist = 0;
@@ -158,6 +158,8 @@ void csi_lda_posteriors(const csi_lda *m, const double *log_prior,
       double e = z - m->centroids[g * m->d + j];
       dist += e * e;
     }
+    if (d2)
+      d2[g] = dist;
     post[g] = -0.5 * dist + log_prior[g];
     if (post[g] > best)
       best = post[g];

@@ -8,7 +8,7 @@
 #include <string.h>
 
 cs_status csi_pca_fit(const double *x, size_t n, size_t p, size_t k_req,
-                      double evr, csi_pca *out, cs_error *err) {
+                      double evr, size_t k_max, csi_pca *out, cs_error *err) {
   memset(out, 0, sizeof *out);
   if (n < 2 || p < 2)
     return csi_error(err, CS_ERR_DIM, "pca: need at least 2 spectra of 2 points");
@@ -52,6 +52,8 @@ cs_status csi_pca_fit(const double *x, size_t n, size_t p, size_t k_req,
   }
   if (k > rank)
     k = rank;
+  if (k_max && k > k_max)
+    k = k_max;
   if (k == 0) {
     free(s), free(vt), free(out->mean);
     out->mean = NULL;

@@ -711,8 +711,10 @@ cs_status cs_simulate(const cs_sim_opts *o, cs_dataset **out, cs_error *err) {
     double k0 = 1e7 / o->laser_nm;
     double l0 = 1e7 / (k0 - o->lo_cm1), l1 = 1e7 / (k0 - o->hi_cm1);
     for (size_t i = 0; i < n; i++) {
-      nm[i] = l0 + (l1 - l0) * (double)i / (double)(n - 1);
-      x[i] = k0 - 1e7 / nm[i];
+      /* Rounded to float precision (1e-4 cm^-1 here, far below any
+       * physical meaning) so files store the axis as exact Float32. */
+      nm[i] = (float)(l0 + (l1 - l0) * (double)i / (double)(n - 1));
+      x[i] = (float)(k0 - 1e7 / nm[i]);
     }
   } else {
     for (size_t i = 0; i < n; i++)

@@ -52,7 +52,7 @@ static void pca_known_structure(void **state) {
       x[j * N + i] = m[j] + ca[i] * u[j] + cb[i] * v[j];
   csi_pca pca;
   cs_error err;
-  STATUS_EQ(csi_pca_fit(x, N, P, 0, 0.999, &pca, &err), CS_OK, &err);
+  STATUS_EQ(csi_pca_fit(x, N, P, 0, 0.999, 0, &pca, &err), CS_OK, &err);
   assert_int_equal(pca.k, 2);
   DBL_NEAR(pca.eigval[0], 4.0, 1e-10);
   DBL_NEAR(pca.eigval[1], 1.0, 1e-10);
@@ -94,12 +94,12 @@ static void lda_separated_classes(void **state) {
   double lp[C] = {log(1.0 / 3), log(1.0 / 3), log(1.0 / 3)}, post[C];
   for (int g = 0; g < C; g++) {
     double p[K] = {cx[g], cy[g]};
-    csi_lda_posteriors(&lda, lp, p, post);
+    csi_lda_posteriors(&lda, lp, p, post, NULL);
     assert_true(post[g] > 0.999);
     DBL_NEAR(post[0] + post[1] + post[2], 1.0, 1e-12);
   }
   double mid[K] = {5, 5}; /* equidistant from classes 1 and 2 */
-  csi_lda_posteriors(&lda, lp, mid, post);
+  csi_lda_posteriors(&lda, lp, mid, post, NULL);
   DBL_NEAR(post[1], post[2], 0.05);
   csi_lda_free(&lda);
   /* Ledoit-Wolf shrinkage lies in [0, 1] */

@@ -178,3 +178,26 @@ void cli_print_num(FILE *out, double v) {
   if (isfinite(v))
     fprintf(out, "%.10g", v);
 }
+
+char *cli_slurp(const char *path) {
+  FILE *f = fopen(path, "rb");
+  if (!f)
+    return NULL;
+  size_t cap = 4096, n = 0;
+  char *p = malloc(cap);
+  while (p) {
+    n += fread(p + n, 1, cap - n - 1, f);
+    if (n < cap - 1 || cap > (1u << 20))
+      break;
+    char *q = realloc(p, cap *= 2);
+    if (!q) {
+      free(p);
+      p = NULL;
+    }
+    p = q;
+  }
+  fclose(f);
+  if (p)
+    p[n] = '\0';
+  return p;
+}

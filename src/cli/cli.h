@@ -6,6 +6,7 @@
 
 #include <stddef.h>
 #include <stdio.h>
+#include <getopt.h>
 
 /* Exit codes (README "Exit codes"). */
 enum { CLI_OK = 0, CLI_DATA_ERROR = 1, CLI_USAGE = 2, CLI_BELOW_THRESHOLD = 3 };
@@ -44,6 +45,27 @@ void cli_files_free(cli_files *f);
 
 /* Print a double for TSV: %.10g, empty when NaN. */
 void cli_print_num(FILE *out, double v);
+
+/* Read FILE|DIR args into one dataset with a class label per spectrum
+ * (labels file, else "class"/"truth.class" metadata, else a class-named
+ * folder).  Unreadable files are reported and counted in *nbad.  0 ok. */
+int cli_load_labelled(char **args, int nargs, const char *labels_path,
+                      cs_dataset **ds, char ***labels, int *nbad);
+void cli_labels_free(char **labels, size_t n);
+/* Shared training options of train and cv: -r/--range, -k/--components,
+ * -S/--step, -P/--preprocess FILE, -L/--shrinkage, -M/--min-posterior.
+ * 0 ok, -1 bad value. */
+int cli_train_option(int c, const char *arg, cs_train_opts *o,
+                     const char **pipeline_file, int *have_range);
+/* The long options of train and cv, and turning the collected training
+ * options (optc/optv pairs) into cs_train_opts after the data are loaded
+ * (defaults depend on the technique).  *steps must be freed. */
+extern const struct option cli_train_long[];
+int cli_train_setup(const char *cmd, const cs_dataset *ds, int nopt,
+                    const int *optc, char **optv, cs_train_opts *o,
+                    char **steps);
+/* Read a whole small text file (pipeline steps); malloc'd or NULL. */
+char *cli_slurp(const char *path);
 
 /* Subcommand entry points (one file each, listed in commands.def). */
 #define CLI_COMMAND(name, summary) int cmd_##name(int argc, char **argv);

@@ -1,0 +1,209 @@
+/* cmd_classify.c: `calcspec classify`: one row per spectrum. */
+#include "cli.h"
+
+#include <getopt.h>
+#include <jansson.h>
+#include <math.h>
+#include <stdlib.h>
+#include <string.h>
+
+static int help(void) {
+  printf(
+      "usage: calcspec classify [-m model.txt] [--json] FILE|DIR...\n\n"
+      "Classifies every spectrum with the model (default: the model built\n"
+      "into calcspec for the spectrum's technique, trained on the SYNTHETIC\n"
+      "library in spectra/reference).  TSV columns:\n"
+      "  file index core_id technique class subtype best p_CLASS... t2 t2_limit\n"
+      "  q q_limit nnls_CLASS... nnls_r2 flags reason\n"
+      "class is 'unknown' when T2 or Q exceed the model's limits or the best\n"
+      "posterior is too low (reason says which).  flags: t2, q, low_posterior,\n"
+      "disagree (the NNLS fit prefers another class).\n\n"
+      "  -m, --model FILE   model file from 'calcspec train'\n"
+      "  -j, --json         JSON Lines instead of TSV\n"
+      "  -f, --format NAME  input reader\n");
+  return CLI_OK;
+}
+
+static void flag_text(unsigned f, char *buf, size_t cap) {
+  static const char *const names[] = {"t2", "q", "low_posterior", "disagree"};
+  buf[0] = '\0';
+  for (int i = 0; i < 4; i++)
+    if (f & (1u << i)) {
+      size_t n = strlen(buf);
+      snprintf(buf + n, cap - n, "%s%s", n ? "," : "", names[i]);
+    }
+}
+
+/* The value for class name in r (model m), or NaN. */
+static double value_for(const cs_model *m, const double *v, const char *name) {
+  for (size_t g = 0; g < cs_model_class_count(m); g++)
+    if (!strcmp(cs_model_class_name(m, g), name))
+      return v[g];
+  return NAN;
+}
+
+typedef struct {
+  const cs_model *header; /* class columns */
+  int json;
+} printer;
+
+static void print_tsv_header(const printer *p) {
+  const cs_model *m = p->header;
+  printf("file\tindex\tcore_id\ttechnique\tclass\tsubtype\tbest");
+  for (size_t g = 0; g < cs_model_class_count(m); g++)
+    printf("\tp_%s", cs_model_class_name(m, g));
+  printf("\tt2\tt2_limit\tq\tq_limit");
+  for (size_t g = 0; g < cs_model_class_count(m); g++)
+    printf("\tnnls_%s", cs_model_class_name(m, g));
+  printf("\tnnls_r2\tflags\treason\n");
+}
+
+static void print_row(const printer *p, const char *file,
+                      const cs_spectrum *s, const cs_model *m,
+                      const cs_result *r) {
+  const char *core = cs_spectrum_meta(s, CS_META_CORE_ID);
+  char flags[64];
+  flag_text(r->flags, flags, sizeof flags);
+  if (p->json) {
+    json_t *o = json_object(), *post = json_object(), *nn = json_object();
+    json_object_set_new(o, "file", json_string(file));
+    json_object_set_new(o, "index", json_integer((json_int_t)cs_spectrum_source_index(s)));
+    json_object_set_new(o, "core_id", core ? json_string(core) : json_null());
+    json_object_set_new(o, "technique", json_string(cs_technique_name(cs_model_technique(m))));
+    json_object_set_new(o, "class", json_string(r->label));
+    json_object_set_new(o, "subtype", json_string(r->subtype));
+    json_object_set_new(o, "best", json_string(r->best));
+    for (size_t g = 0; g < r->nclass; g++) {
+      json_object_set_new(post, cs_model_class_name(m, g), json_real(r->posterior[g]));
+      json_object_set_new(nn, cs_model_class_name(m, g), json_real(r->nnls[g]));
+    }
+    json_object_set_new(o, "posterior", post);
+    json_object_set_new(o, "t2", json_real(r->t2));
+    json_object_set_new(o, "t2_limit", json_real(r->t2_limit));
+    json_object_set_new(o, "q", json_real(r->q));
+    json_object_set_new(o, "q_limit", json_real(r->q_limit));
+    json_object_set_new(o, "nnls", nn);
+    json_object_set_new(o, "nnls_r2", json_real(r->nnls_r2));
+    json_object_set_new(o, "flags", json_string(flags));
+    json_object_set_new(o, "reason", json_string(r->reason));
+    char *line = json_dumps(o, JSON_COMPACT | JSON_REAL_PRECISION(6));
+    if (line)
+      puts(line);
+    free(line);
+    json_decref(o);
+    return;
+  }
+  const cs_model *h = p->header;
+  printf("%s\t%zu\t%s\t%s\t%s\t%s\t%s", file, cs_spectrum_source_index(s),
+         core ? core : "", cs_technique_name(cs_model_technique(m)), r->label,
+         r->subtype, r->best);
+  for (size_t g = 0; g < cs_model_class_count(h); g++) {
+    putchar('\t');
+    double v = value_for(m, r->posterior, cs_model_class_name(h, g));
+    if (isfinite(v))
+      printf("%.4f", v);
+  }
+  printf("\t%.4g\t%.4g\t%.4g\t%.4g", r->t2, r->t2_limit, r->q, r->q_limit);
+  for (size_t g = 0; g < cs_model_class_count(h); g++) {
+    putchar('\t');
+    double v = value_for(m, r->nnls, cs_model_class_name(h, g));
+    if (isfinite(v))
+      printf("%.4f", v);
+  }
+  printf("\t%.4f\t%s\t%s\n", r->nnls_r2, flags, r->reason);
+}
+
+/* Which default model a spectrum needs when no -m is given. */
+static cs_technique technique_of(const cs_spectrum *s) {
+  cs_technique t = cs_spectrum_technique(s);
+  if (t != CS_TECH_UNKNOWN)
+    return t;
+  cs_axis a = cs_spectrum_axis(s);
+  if (a == CS_AXIS_RAMAN_SHIFT || a == CS_AXIS_WAVELENGTH_NM)
+    return CS_TECH_RAMAN;
+  if (a == CS_AXIS_WAVENUMBER)
+    return CS_TECH_FTIR;
+  return CS_TECH_UNKNOWN;
+}
+
+int cmd_classify(int argc, char **argv) {
+  static const struct option opts[] = {{"model", required_argument, 0, 'm'},
+                                       {"json", no_argument, 0, 'j'},
+                                       {"format", required_argument, 0, 'f'},
+                                       {"help", no_argument, 0, 'h'},
+                                       {0, 0, 0, 0}};
+  const char *model_path = NULL, *format = NULL;
+  int json = 0, c;
+  while ((c = getopt_long(argc, argv, "m:jf:h", opts, NULL)) != -1) {
+    switch (c) {
+    case 'm': model_path = optarg; break;
+    case 'j': json = 1; break;
+    case 'f': format = optarg; break;
+    case 'h': return help();
+    default: return cli_usage_error("classify", "unknown option");
+    }
+  }
+  if (optind >= argc)
+    return cli_usage_error("classify", "no input files");
+  cs_error err;
+  cs_model *given = NULL, *defaults[3] = {NULL, NULL, NULL};
+  if (model_path && cs_model_load(model_path, &given, &err)) {
+    cli_file_error(model_path, &err);
+    return CLI_DATA_ERROR;
+  }
+  if (!given && cs_model_default(CS_TECH_RAMAN, &defaults[CS_TECH_RAMAN], &err)) {
+    fprintf(stderr, "calcspec: classify: %s\n", err.msg);
+    return CLI_DATA_ERROR;
+  }
+  printer pr = {given ? given : defaults[CS_TECH_RAMAN], json};
+  if (!json)
+    print_tsv_header(&pr);
+  int nbad = 0;
+  cli_files files = {0};
+  cli_files_expand(&files, argv + optind, argc - optind, &nbad);
+  for (size_t i = 0; i < files.n; i++) {
+    cs_dataset *ds;
+    if (cs_dataset_read(files.path[i], format, &ds, &err)) {
+      if (files.from_dir[i] && err.code == CS_ERR_FORMAT_UNKNOWN)
+        continue;
+      cli_file_error(files.path[i], &err);
+      nbad++;
+      continue;
+    }
+    for (size_t k = 0; k < cs_dataset_count(ds); k++) {
+      const cs_spectrum *s = cs_dataset_get(ds, k);
+      const cs_model *m = given;
+      if (!m) {
+        cs_technique t = technique_of(s);
+        if (t == CS_TECH_UNKNOWN) {
+          fprintf(stderr, "calcspec: %s: spectrum %zu: technique unknown "
+                  "(give -m MODEL)\n", files.path[i], k);
+          nbad++;
+          continue;
+        }
+        if (!defaults[t] && cs_model_default(t, &defaults[t], &err)) {
+          fprintf(stderr, "calcspec: %s: spectrum %zu: %s\n", files.path[i],
+                  k, err.msg);
+          nbad++;
+          continue;
+        }
+        m = defaults[t];
+      }
+      cs_result r;
+      if (cs_model_classify(m, s, &r, &err)) {
+        fprintf(stderr, "calcspec: %s: spectrum %zu: %s\n", files.path[i], k,
+                err.msg);
+        nbad++;
+        continue;
+      }
+      print_row(&pr, files.path[i], s, m, &r);
+    }
+    fflush(stdout);
+    cs_dataset_free(ds);
+  }
+  cli_files_free(&files);
+  cs_model_free(given);
+  for (int t = 0; t < 3; t++)
+    cs_model_free(defaults[t]);
+  return nbad ? CLI_DATA_ERROR : CLI_OK;
+}

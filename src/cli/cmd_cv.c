@@ -1,0 +1,147 @@
+/* cmd_cv.c: `calcspec cv`: cross-validated confusion matrix. */
+#include "cli.h"
+
+#include <getopt.h>
+#include <stdlib.h>
+#include <string.h>
+
+static int help(void) {
+  printf(
+      "usage: calcspec cv [--folds K | --by core] [--labels F] [training options]\n"
+      "                   FILE|DIR...\n\n"
+      "Cross-validates the classifier: each fold's model is trained without\n"
+      "the held-out spectra.  Spectra of one group never sit on both sides:\n"
+      "the group is the core (core_id), else the spot (sample_id), else the\n"
+      "file.  --by core leaves one group out at a time; --folds K (default 5)\n"
+      "deals the groups into K folds.  Prints the confusion matrix (rows =\n"
+      "true class, columns = prediction incl. unknown), then per class\n"
+      "sensitivity and specificity, accuracy and the unknown rate.\n"
+      "Training options as for 'calcspec train' (-r -S -k -P -L -M).\n");
+  return CLI_OK;
+}
+
+static const char *group_of(const cs_spectrum *s) {
+  const char *g = cs_spectrum_meta(s, CS_META_CORE_ID);
+  if (!g)
+    g = cs_spectrum_meta(s, CS_META_SAMPLE_ID);
+  if (!g)
+    g = cs_spectrum_meta(s, CS_META_SOURCE_FILE);
+  return g ? g : "";
+}
+
+int cmd_cv(int argc, char **argv) {
+  const char *labels_path = NULL;
+  long folds = 5;
+  int optc[32], nopt = 0, c;
+  char *optv[32];
+  while ((c = getopt_long(argc, argv, "l:r:S:k:P:L:M:f:b:h", cli_train_long,
+                          NULL)) != -1) {
+    switch (c) {
+    case 'l': labels_path = optarg; break;
+    case 'f':
+      if (cli_parse_int(optarg, 2, 1000, &folds))
+        return cli_usage_error("cv", "--folds wants 2..1000, got '%s'", optarg);
+      break;
+    case 'b':
+      if (strcmp(optarg, "core"))
+        return cli_usage_error("cv", "--by takes 'core'");
+      folds = 0;
+      break;
+    case 'h': return help();
+    case 'r': case 'S': case 'k': case 'P': case 'L': case 'M':
+      if (nopt == 32)
+        return cli_usage_error("cv", "too many options");
+      optc[nopt] = c, optv[nopt++] = optarg;
+      break;
+    default: return cli_usage_error("cv", "unknown option");
+    }
+  }
+  if (optind >= argc)
+    return cli_usage_error("cv", "no input files");
+  int nbad = 0;
+  cs_dataset *ds;
+  char **labels;
+  if (cli_load_labelled(argv + optind, argc - optind, labels_path, &ds,
+                        &labels, &nbad))
+    return CLI_DATA_ERROR;
+  size_t n = cs_dataset_count(ds);
+  int rc = CLI_OK;
+  cs_train_opts o;
+  char *steps = NULL;
+  const char **groups = malloc((n ? n : 1) * sizeof *groups);
+  cs_result *res = calloc(n ? n : 1, sizeof *res);
+  char classes[CS_MAX_CLASSES][CS_CLASS_NAME_MAX];
+  size_t nc = 0;
+  cs_error err;
+  if (!groups || !res) {
+    rc = CLI_DATA_ERROR;
+    goto done;
+  }
+  if (n == 0) {
+    fprintf(stderr, "calcspec: cv: no labelled spectra\n");
+    rc = CLI_DATA_ERROR;
+    goto done;
+  }
+  for (size_t i = 0; i < n; i++)
+    groups[i] = group_of(cs_dataset_get(ds, i));
+  if ((rc = cli_train_setup("cv", ds, nopt, optc, optv, &o, &steps)))
+    goto done;
+  if (cs_model_crossval(ds, (const char *const *)labels, groups,
+                        (size_t)folds, &o, res, classes, &nc, &err)) {
+    fprintf(stderr, "calcspec: cv: %s\n", err.msg);
+    rc = err.code == CS_ERR_ARG ? CLI_USAGE : CLI_DATA_ERROR;
+    goto done;
+  }
+  /* confusion: rows true class, columns predicted class or unknown */
+  size_t conf[CS_MAX_CLASSES][CS_MAX_CLASSES + 1];
+  memset(conf, 0, sizeof conf);
+  size_t right = 0, unknown = 0;
+  for (size_t i = 0; i < n; i++) {
+    size_t t = 0, pcol = nc;
+    while (t < nc && strcmp(classes[t], labels[i]))
+      t++;
+    for (size_t g = 0; g < nc; g++)
+      if (!strcmp(classes[g], res[i].label))
+        pcol = g;
+    conf[t][pcol]++;
+    right += pcol == t;
+    unknown += pcol == nc;
+  }
+  printf("# cross-validation: %zu spectra, %s\n", n,
+         folds ? "group k-fold" : "leave one group (core) out");
+  printf("true\\predicted");
+  for (size_t g = 0; g < nc; g++)
+    printf("\t%s", classes[g]);
+  printf("\tunknown\n");
+  for (size_t t = 0; t < nc; t++) {
+    printf("%s", classes[t]);
+    for (size_t g = 0; g <= nc; g++)
+      printf("\t%zu", conf[t][g]);
+    putchar('\n');
+  }
+  printf("\nclass\tn\tsensitivity\tspecificity\n");
+  for (size_t t = 0; t < nc; t++) {
+    size_t tp = conf[t][t], pos = 0, fp = 0, neg = 0;
+    for (size_t g = 0; g <= nc; g++)
+      pos += conf[t][g];
+    for (size_t u = 0; u < nc; u++)
+      if (u != t) {
+        for (size_t g = 0; g <= nc; g++)
+          neg += conf[u][g];
+        fp += conf[u][t];
+      }
+    printf("%s\t%zu\t%.4f\t%.4f\n", classes[t], pos,
+           pos ? (double)tp / (double)pos : 0.0,
+           neg ? 1.0 - (double)fp / (double)neg : 1.0);
+  }
+  printf("\naccuracy\t%.4f\t(%zu of %zu; unknown counts as wrong)\n",
+         (double)right / (double)n, right, n);
+  printf("unknown\t%.4f\t(%zu)\n", (double)unknown / (double)n, unknown);
+done:
+  free(groups);
+  free(res);
+  free(steps);
+  cli_labels_free(labels, n);
+  cs_dataset_free(ds);
+  return rc != CLI_OK ? rc : nbad ? CLI_DATA_ERROR : CLI_OK;
+}

@@ -1,0 +1,123 @@
+/* cmd_train.c: `calcspec train`: fit a PCA/LDA model to labelled spectra. */
+#include "cli.h"
+
+#include <getopt.h>
+#include <stdlib.h>
+#include <string.h>
+
+static int help(void) {
+  printf(
+      "usage: calcspec train [-o model.txt] [--labels F] [--range A:B]\n"
+      "                      [--components K] [OPTIONS] FILE|DIR...\n\n"
+      "Fits a PCA + shrinkage-LDA model (one technique: Raman or FTIR).\n"
+      "Each spectrum's class comes from --labels (CSV/TSV rows file,index,class;\n"
+      "an empty or '*' index means every spectrum of the file), else from its\n"
+      "'class' or 'truth.class' metadata, else from a class-named folder.\n\n"
+      "  -o, --output FILE        model file (default: model.txt)\n"
+      "  -l, --labels FILE        labels file\n"
+      "  -r, --range A:B          model window in cm-1 (Raman 700:1800, FTIR 800:1800)\n"
+      "  -S, --step D             model axis spacing in cm-1 (2)\n"
+      "  -k, --components K       PCA components (default: 99.9%% variance, <= 30)\n"
+      "  -P, --preprocess FILE    pipeline steps between crop and resample, in\n"
+      "                           pipeline text (see 'calcspec preprocess\n"
+      "                           --print-pipeline'); default: README \"Classifier\"\n"
+      "  -L, --shrinkage X|lw     LDA shrinkage in [0,1] or Ledoit-Wolf (lw)\n"
+      "  -M, --min-posterior X    below it a spectrum is 'unknown' (0.6)\n");
+  return CLI_OK;
+}
+
+const struct option cli_train_long[] = {
+    {"output", required_argument, 0, 'o'},
+    {"labels", required_argument, 0, 'l'},
+    {"range", required_argument, 0, 'r'},
+    {"step", required_argument, 0, 'S'},
+    {"components", required_argument, 0, 'k'},
+    {"preprocess", required_argument, 0, 'P'},
+    {"shrinkage", required_argument, 0, 'L'},
+    {"min-posterior", required_argument, 0, 'M'},
+    {"folds", required_argument, 0, 'f'},
+    {"by", required_argument, 0, 'b'},
+    {"seed", required_argument, 0, 's'},
+    {"help", no_argument, 0, 'h'},
+    {0, 0, 0, 0}};
+
+int cli_train_setup(const char *cmd, const cs_dataset *ds, int nopt,
+                    const int *optc, char **optv, cs_train_opts *o,
+                    char **steps) {
+  *steps = NULL;
+  *o = cs_train_opts_default(
+      cs_spectrum_technique(cs_dataset_get(ds, 0)));
+  const char *pipeline_file = NULL;
+  int have_range = 0;
+  for (int i = 0; i < nopt; i++)
+    if (cli_train_option(optc[i], optv[i], o, &pipeline_file, &have_range))
+      return cli_usage_error(cmd, "bad value '%s' for -%c", optv[i], optc[i]);
+  if (pipeline_file) {
+    if (!(*steps = cli_slurp(pipeline_file))) {
+      fprintf(stderr, "calcspec: %s: cannot read\n", pipeline_file);
+      return CLI_DATA_ERROR;
+    }
+    o->preprocess = *steps;
+  }
+  return CLI_OK;
+}
+
+int cmd_train(int argc, char **argv) {
+  const char *out = "model.txt", *labels_path = NULL;
+  int optc[32], nopt = 0, c;
+  char *optv[32];
+  while ((c = getopt_long(argc, argv, "o:l:r:S:k:P:L:M:h", cli_train_long,
+                          NULL)) != -1) {
+    switch (c) {
+    case 'o': out = optarg; break;
+    case 'l': labels_path = optarg; break;
+    case 'h': return help();
+    case 'r': case 'S': case 'k': case 'P': case 'L': case 'M':
+      if (nopt == 32)
+        return cli_usage_error("train", "too many options");
+      optc[nopt] = c, optv[nopt++] = optarg;
+      break;
+    default: return cli_usage_error("train", "unknown option");
+    }
+  }
+  if (optind >= argc)
+    return cli_usage_error("train", "no training files");
+  int nbad = 0;
+  cs_dataset *ds;
+  char **labels;
+  if (cli_load_labelled(argv + optind, argc - optind, labels_path, &ds,
+                        &labels, &nbad))
+    return CLI_DATA_ERROR;
+  size_t n = cs_dataset_count(ds);
+  if (n == 0) {
+    fprintf(stderr, "calcspec: train: no labelled spectra\n");
+    cs_dataset_free(ds);
+    cli_labels_free(labels, 0);
+    return CLI_DATA_ERROR;
+  }
+  cs_train_opts o;
+  char *steps;
+  int rc = cli_train_setup("train", ds, nopt, optc, optv, &o, &steps);
+  cs_model *m = NULL;
+  cs_error err;
+  if (rc == CLI_OK &&
+      cs_model_train(ds, (const char *const *)labels, &o, &m, &err)) {
+    fprintf(stderr, "calcspec: train: %s\n", err.msg);
+    rc = err.code == CS_ERR_ARG ? CLI_USAGE : CLI_DATA_ERROR;
+  }
+  if (m && cs_model_save(m, out, &err)) {
+    cli_file_error(out, &err);
+    rc = CLI_DATA_ERROR;
+  }
+  if (m && rc == CLI_OK) {
+    cli_note("trained %s model on %zu spectra, %zu classes, %zu components, "
+             "window %g-%g cm-1: %s", cs_technique_name(cs_model_technique(m)),
+             n, cs_model_class_count(m), cs_model_components(m), o.lo, o.hi,
+             out);
+  }
+  cs_model_free(m);
+  free(steps);
+  cli_labels_free(labels, n);
+  cs_dataset_free(ds);
+  return rc != CLI_OK ? rc : nbad ? CLI_DATA_ERROR : CLI_OK;
+}

@@ -1,0 +1,234 @@
+/* labels.c: loading labelled training spectra for `train` and `cv`, and the
+ * training options both share. */
+#include "cli.h"
+
+#include <stdlib.h>
+#include <string.h>
+
+typedef struct {
+  char *file, *cls;
+  long index; /* -1 = every spectrum of the file */
+} label_row;
+
+static char *trim(char *s) {
+  while (*s == ' ' || *s == '\t' || *s == '"')
+    s++;
+  size_t n = strlen(s);
+  while (n && (s[n - 1] == ' ' || s[n - 1] == '\t' || s[n - 1] == '\r' ||
+               s[n - 1] == '\n' || s[n - 1] == '"'))
+    s[--n] = '\0';
+  return s;
+}
+
+static const char *base(const char *p) {
+  const char *s = strrchr(p, '/');
+  return s ? s + 1 : p;
+}
+
+/* Read "file,index,class" rows (comma, tab or semicolon; a header row and
+ * '#' comments are skipped; index empty or '*' = all spectra). */
+static int read_labels(const char *path, label_row **rows, size_t *n) {
+  FILE *f = fopen(path, "r");
+  if (!f) {
+    fprintf(stderr, "calcspec: %s: cannot open labels file\n", path);
+    return -1;
+  }
+  char line[4096];
+  size_t cap = 0, lineno = 0;
+  *rows = NULL;
+  *n = 0;
+  while (fgets(line, sizeof line, f)) {
+    lineno++;
+    char *s = trim(line);
+    if (!*s || *s == '#')
+      continue;
+    char *fields[3];
+    int nf = 0;
+    for (char *p = s; nf < 3;) {
+      fields[nf++] = p;
+      size_t k = strcspn(p, ",\t;");
+      if (!p[k])
+        break;
+      p[k] = '\0';
+      p += k + 1;
+    }
+    if (nf != 3) {
+      fprintf(stderr, "calcspec: %s: line %zu: want file,index,class\n", path,
+              lineno);
+      fclose(f);
+      return -1;
+    }
+    char *idx = trim(fields[1]);
+    long index = -1;
+    if (*idx && strcmp(idx, "*") && cli_parse_int(idx, 0, 1L << 30, &index)) {
+      if (lineno == 1)
+        continue; /* a header row */
+      fprintf(stderr, "calcspec: %s: line %zu: bad index '%s'\n", path, lineno,
+              idx);
+      fclose(f);
+      return -1;
+    }
+    if (*n == cap) {
+      cap = cap ? cap * 2 : 64;
+      label_row *r = realloc(*rows, cap * sizeof *r);
+      if (!r) {
+        fclose(f);
+        return -1;
+      }
+      *rows = r;
+    }
+    (*rows)[*n].file = strdup(trim(fields[0]));
+    (*rows)[*n].cls = strdup(trim(fields[2]));
+    (*rows)[*n].index = index;
+    (*n)++;
+  }
+  fclose(f);
+  return 0;
+}
+
+/* Class of spectrum k of file path: the labels file (matched by path, then
+ * by base name), else metadata "class"/"truth.class", else the name of the
+ * folder holding the file when it is one of the known classes. */
+static const char *class_for(const label_row *rows, size_t nrows,
+                             const char *path, size_t k, const cs_spectrum *s,
+                             char *folder, size_t cap) {
+  for (int pass = 0; pass < 2; pass++)
+    for (size_t i = 0; i < nrows; i++) {
+      int match = pass == 0 ? !strcmp(rows[i].file, path)
+                            : !strcmp(base(rows[i].file), base(path));
+      if (match && (rows[i].index < 0 || (size_t)rows[i].index == k))
+        return rows[i].cls;
+    }
+  if (nrows)
+    return NULL; /* with a labels file, unlisted spectra are not used */
+  const char *m = cs_spectrum_meta(s, "class");
+  if (!m)
+    m = cs_spectrum_meta(s, "truth.class");
+  if (m)
+    return m;
+  const char *slash = strrchr(path, '/');
+  if (!slash)
+    return NULL;
+  const char *start = slash;
+  while (start > path && start[-1] != '/')
+    start--;
+  snprintf(folder, cap, "%.*s", (int)(slash - start), start);
+  static const char *const known[] = {"oxalate", "hydroxyapatite",
+                                      "whitlockite", "calcite", "tissue"};
+  for (size_t i = 0; i < sizeof known / sizeof *known; i++)
+    if (!strcmp(folder, known[i]))
+      return folder;
+  return NULL;
+}
+
+int cli_load_labelled(char **args, int nargs, const char *labels_path,
+                      cs_dataset **ds_out, char ***labels_out, int *nbad) {
+  label_row *rows = NULL;
+  size_t nrows = 0;
+  if (labels_path && read_labels(labels_path, &rows, &nrows))
+    return -1;
+  cli_files files = {0};
+  cli_files_expand(&files, args, nargs, nbad);
+  cs_dataset *ds = cs_dataset_new();
+  char **labels = NULL;
+  size_t cap = 0;
+  int rc = ds ? 0 : -1;
+  for (size_t i = 0; i < files.n && !rc; i++) {
+    cs_error err;
+    cs_dataset *one;
+    if (cs_dataset_read(files.path[i], NULL, &one, &err)) {
+      if (files.from_dir[i] && err.code == CS_ERR_FORMAT_UNKNOWN)
+        continue;
+      cli_file_error(files.path[i], &err);
+      (*nbad)++;
+      continue;
+    }
+    size_t k = 0;
+    while (cs_dataset_count(one)) {
+      cs_spectrum *s = cs_dataset_take(one, 0);
+      char folder[256];
+      const char *cls = class_for(rows, nrows, files.path[i], k, s, folder,
+                                  sizeof folder);
+      k++;
+      if (!cls) {
+        if (!nrows) {
+          fprintf(stderr, "calcspec: %s: spectrum %zu has no class (use "
+                  "--labels, class metadata or a class-named folder)\n",
+                  files.path[i], k - 1);
+          (*nbad)++;
+        }
+        cs_spectrum_free(s);
+        continue;
+      }
+      size_t n = cs_dataset_count(ds);
+      if (n == cap) {
+        cap = cap ? cap * 2 : 256;
+        char **l = realloc(labels, cap * sizeof *l);
+        if (!l) {
+          cs_spectrum_free(s);
+          rc = -1;
+          break;
+        }
+        labels = l;
+      }
+      labels[n] = strdup(cls);
+      if (!labels[n] || cs_dataset_push(ds, s, &err)) {
+        free(labels[n]);
+        rc = -1;
+        break;
+      }
+    }
+    cs_dataset_free(one);
+  }
+  cli_files_free(&files);
+  for (size_t i = 0; i < nrows; i++) {
+    free(rows[i].file);
+    free(rows[i].cls);
+  }
+  free(rows);
+  if (rc) {
+    cli_labels_free(labels, ds ? cs_dataset_count(ds) : 0);
+    cs_dataset_free(ds);
+    return -1;
+  }
+  *ds_out = ds;
+  *labels_out = labels;
+  return 0;
+}
+
+void cli_labels_free(char **labels, size_t n) {
+  for (size_t i = 0; labels && i < n; i++)
+    free(labels[i]);
+  free(labels);
+}
+
+int cli_train_option(int c, const char *arg, cs_train_opts *o,
+                     const char **pipeline_file, int *have_range) {
+  double lo, hi;
+  long k;
+  switch (c) {
+  case 'r':
+    if (cli_parse_range(arg, &lo, &hi))
+      return -1;
+    o->lo = lo, o->hi = hi;
+    *have_range = 1;
+    return 0;
+  case 'k':
+    if (cli_parse_int(arg, 1, 64, &k))
+      return -1;
+    o->components = (size_t)k;
+    return 0;
+  case 'S':
+    return cli_parse_double(arg, 0.01, 100, &o->step);
+  case 'P':
+    *pipeline_file = arg;
+    return 0;
+  case 'L':
+    return strcmp(arg, "lw") == 0 ? (o->shrinkage = -1, 0)
+                                  : cli_parse_double(arg, 0, 1, &o->shrinkage);
+  case 'M':
+    return cli_parse_double(arg, 0, 1, &o->min_posterior);
+  default:
+    return -1;
+  }
+}
