@@ -713,8 +713,9 @@ cs_status cs_simulate(const cs_sim_opts *o, cs_dataset **out, cs_error *err) {
     for (size_t i = 0; i < n; i++) {
       /* Rounded to float precision (1e-4 cm^-1 here, far below any
        * physical meaning) so files store the axis as exact Float32. */
-      nm[i] = (float)(l0 + (l1 - l0) * (double)i / (double)(n - 1));
-      x[i] = (float)(k0 - 1e7 / nm[i]);
+      double lambda = l0 + (l1 - l0) * (double)i / (double)(n - 1);
+      x[i] = (float)(k0 - 1e7 / lambda);
+      nm[i] = (float)lambda;
     }
   } else {
     for (size_t i = 0; i < n; i++)
