@@ -278,6 +278,12 @@ CS_EXPORT cs_status cs_dataset_write(const cs_dataset *ds, const char *path,
 CS_EXPORT cs_status cs_format_detect(const char *path, const char **name,
                                      cs_error *err);
 
+/** Like cs_format_detect but by content only (no extension fallback):
+ * CS_ERR_FORMAT_UNKNOWN when no reader recognises the bytes.  Directory
+ * walks use it to pass over files that are not spectra. */
+CS_EXPORT cs_status cs_format_sniff(const char *path, const char **name,
+                                    cs_error *err);
+
 /** Description of one file format (all strings static). */
 typedef struct cs_format_info {
   const char *name;        /* e.g. "animl" */

@@ -50,7 +50,7 @@ static int ext_in(const char *list, const char *ext) {
 }
 
 static cs_status detect(const char *path, const csi_reader **out,
-                        cs_error *err) {
+                        int by_extension, cs_error *err) {
   unsigned char head[SNIFF_BYTES];
   size_t n;
   *out = NULL;
@@ -69,6 +69,9 @@ static cs_status detect(const char *path, const csi_reader **out,
   }
   if (*out)
     return CS_OK;
+  if (!by_extension)
+    return csi_error(err, CS_ERR_FORMAT_UNKNOWN,
+                     "no reader recognises the content of this file");
   char ext[16];
   csi_path_ext(path, ext, sizeof ext);
   for (size_t i = 0; i < NREADERS; i++)
@@ -83,7 +86,16 @@ static cs_status detect(const char *path, const csi_reader **out,
 cs_status cs_format_detect(const char *path, const char **name, cs_error *err) {
   const csi_reader *r;
   *name = NULL;
-  cs_status st = detect(path, &r, err);
+  cs_status st = detect(path, &r, 1, err);
+  if (st == CS_OK)
+    *name = r->name;
+  return st;
+}
+
+cs_status cs_format_sniff(const char *path, const char **name, cs_error *err) {
+  const csi_reader *r;
+  *name = NULL;
+  cs_status st = detect(path, &r, 0, err);
   if (st == CS_OK)
     *name = r->name;
   return st;
@@ -99,7 +111,7 @@ cs_status cs_dataset_read(const char *path, const char *format,
     if (!(r = by_name(format)) || !r->read)
       return csi_error(err, CS_ERR_ARG, "unknown input format '%s'", format);
   } else {
-    cs_status st = detect(path, &r, err);
+    cs_status st = detect(path, &r, 1, err);
     if (st)
       return st;
   }

@@ -142,7 +142,14 @@ static void walk(cli_files *f, const char *dir, int *nbad, int depth) {
         if (depth < 32)
           walk(f, p, nbad, depth + 1);
       } else if (stat(p, &st) == 0 && S_ISREG(st.st_mode)) {
-        push(f, p, 1);
+        /* in a directory, only files whose content a reader recognises:
+         * READMEs, findings tables and notes are passed over */
+        const char *fmt;
+        cs_error err;
+        if (cs_format_sniff(p, &fmt, &err) == CS_OK)
+          push(f, p, 1);
+        else if (cli_verbosity > 0)
+          cli_note("%s: skipped (not a spectrum file)", p);
       }
       free(p);
     }

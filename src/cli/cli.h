@@ -31,7 +31,8 @@ int cli_parse_int(const char *s, long lo, long hi, long *out);
 int cli_parse_range(const char *s, double *lo, double *hi);
 
 /* Expand FILE|DIR arguments into a sorted list of regular files (directories
- * are walked recursively, hidden entries skipped).  `from_dir[i]` tells
+ * are walked recursively; hidden entries and files whose content no reader
+ * recognises are skipped).  `from_dir[i]` tells
  * whether the file came from a directory walk.  Returns 0, or -1 after
  * printing an error for a path that does not exist (the caller counts it as
  * a data error and goes on with the rest: *nbad is incremented). */

@@ -164,8 +164,6 @@ int cmd_classify(int argc, char **argv) {
   for (size_t i = 0; i < files.n; i++) {
     cs_dataset *ds;
     if (cs_dataset_read(files.path[i], format, &ds, &err)) {
-      if (files.from_dir[i] && err.code == CS_ERR_FORMAT_UNKNOWN)
-        continue;
       cli_file_error(files.path[i], &err);
       nbad++;
       continue;

@@ -48,11 +48,17 @@ int cmd_cv(int argc, char **argv) {
       folds = 0;
       break;
     case 'h': return help();
-    case 'r': case 'S': case 'k': case 'P': case 'L': case 'M':
+    case 'r': case 'S': case 'k': case 'P': case 'L': case 'M': {
+      cs_train_opts probe = cs_train_opts_default(CS_TECH_RAMAN);
+      const char *pf = NULL;
+      int hr = 0;
+      if (cli_train_option(c, optarg, &probe, &pf, &hr))
+        return cli_usage_error("cv", "bad value '%s' for -%c", optarg, c);
       if (nopt == 32)
         return cli_usage_error("cv", "too many options");
       optc[nopt] = c, optv[nopt++] = optarg;
       break;
+    }
     default: return cli_usage_error("cv", "unknown option");
     }
   }
@@ -89,7 +95,7 @@ int cmd_cv(int argc, char **argv) {
   if (cs_model_crossval(ds, (const char *const *)labels, groups,
                         (size_t)folds, &o, res, classes, &nc, &err)) {
     fprintf(stderr, "calcspec: cv: %s\n", err.msg);
-    rc = err.code == CS_ERR_ARG ? CLI_USAGE : CLI_DATA_ERROR;
+    rc = CLI_DATA_ERROR;
     goto done;
   }
   /* confusion: rows true class, columns predicted class or unknown */

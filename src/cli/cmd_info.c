@@ -139,11 +139,6 @@ int cmd_info(int argc, char **argv) {
     cs_error err;
     cs_dataset *ds;
     if (cs_dataset_read(files.path[i], format, &ds, &err)) {
-      if (files.from_dir[i] && err.code == CS_ERR_FORMAT_UNKNOWN) {
-        if (cli_verbosity > 0)
-          cli_note("%s: skipped (not a spectrum file)", files.path[i]);
-        continue;
-      }
       cli_file_error(files.path[i], &err);
       nbad++;
       continue;

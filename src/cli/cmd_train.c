@@ -72,11 +72,17 @@ int cmd_train(int argc, char **argv) {
     case 'o': out = optarg; break;
     case 'l': labels_path = optarg; break;
     case 'h': return help();
-    case 'r': case 'S': case 'k': case 'P': case 'L': case 'M':
+    case 'r': case 'S': case 'k': case 'P': case 'L': case 'M': {
+      cs_train_opts probe = cs_train_opts_default(CS_TECH_RAMAN);
+      const char *pf = NULL;
+      int hr = 0;
+      if (cli_train_option(c, optarg, &probe, &pf, &hr))
+        return cli_usage_error("train", "bad value '%s' for -%c", optarg, c);
       if (nopt == 32)
         return cli_usage_error("train", "too many options");
       optc[nopt] = c, optv[nopt++] = optarg;
       break;
+    }
     default: return cli_usage_error("train", "unknown option");
     }
   }
@@ -103,7 +109,7 @@ int cmd_train(int argc, char **argv) {
   if (rc == CLI_OK &&
       cs_model_train(ds, (const char *const *)labels, &o, &m, &err)) {
     fprintf(stderr, "calcspec: train: %s\n", err.msg);
-    rc = err.code == CS_ERR_ARG ? CLI_USAGE : CLI_DATA_ERROR;
+    rc = CLI_DATA_ERROR; /* options were checked above: the data are wrong */
   }
   if (m && cs_model_save(m, out, &err)) {
     cli_file_error(out, &err);

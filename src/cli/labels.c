@@ -137,8 +137,6 @@ int cli_load_labelled(char **args, int nargs, const char *labels_path,
     cs_error err;
     cs_dataset *one;
     if (cs_dataset_read(files.path[i], NULL, &one, &err)) {
-      if (files.from_dir[i] && err.code == CS_ERR_FORMAT_UNKNOWN)
-        continue;
       cli_file_error(files.path[i], &err);
       (*nbad)++;
       continue;

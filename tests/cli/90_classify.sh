@@ -1,0 +1,53 @@
+# 90_classify.sh: train, classify and cv from the command line.
+
+R=$ROOT/spectra/reference
+run classify "$ROOT/spectra/examples/core01"; expect "classify with the embedded model" 0
+expect_out "TSV header names the classes" '^file	index	core_id	technique	class	subtype	best	p_oxalate	p_hydroxyapatite	p_whitlockite	p_calcite	p_tissue	t2	t2_limit	q	q_limit	nnls_oxalate'
+expect_out "core01 (simulated COD) is oxalate, subtype COD" '	core01	raman	oxalate	COD	oxalate	'
+[ "$(grep -c '	core01	' "$T/out")" -eq 5 ] && ok "one row per spectrum of the core" || not_ok "row count" "$(cat "$T/out")"
+run classify --json "$ROOT/spectra/examples/core04"; expect "classify --json" 0
+if python3 -c 'import json,sys; rows=[json.loads(l) for l in open(sys.argv[1])]; assert all(abs(sum(r["posterior"].values())-1)<1e-6 for r in rows); assert any(r["class"]=="calcite" for r in rows)' "$T/out" 2>/dev/null
+then ok "--json rows parse, posteriors sum to 1, calcite found"; else not_ok "--json rows" "$(head -c 400 "$T/out")"; fi
+
+# train on a subset, save, reload, same predictions as the library call path
+run train -o "$T/m.txt" -r 700:1700 "$R/raman/calcite_785_high.animl" "$R/raman/tissue_785_high.animl" "$R/raman/hydroxyapatite_785_high.animl"
+expect "train a 3-class model" 0
+head -n 1 "$T/m.txt" | grep -qx 'calcspec-model 1' && ok "model file starts with its version" || not_ok "model version line"
+grep -q '^window 700 1700 2$' "$T/m.txt" && ok "model records the window" || not_ok "window line"
+grep -q '^crop 700:1700$' "$T/m.txt" && ok "model records the preprocessing chain" || not_ok "pipeline lines"
+run classify -m "$T/m.txt" "$R/raman/calcite_830_high.animl"; expect "classify with a trained model" 0
+n=$(awk -F'\t' 'NR>1 && $5=="calcite"' "$T/out" | wc -l)
+[ "$n" -ge 36 ] && ok "held-out 830 nm calcite: $n of 40 called calcite" || not_ok "calcite recall $n of 40"
+# tamper with the model: refused with the reason
+sed 's/^t2_limit .*/t2_limit 1/' "$T/m.txt" > "$T/bad.txt"
+run classify -m "$T/bad.txt" "$R/raman/calcite_830_high.animl"; expect "edited model refused" 1 "checksum mismatch"
+run classify -m "$T/nope.txt" x; expect "missing model file" 1 "calcspec: $T/nope.txt: "
+# a spectrum that does not cover the window is a per-spectrum error
+run convert --range 800:1500 "$R/raman/calcite_785_high.animl" -o "$T/short.animl"
+run classify -m "$T/m.txt" "$T/short.animl" "$R/raman/calcite_830_high.animl"
+expect "window not covered: exit 1, batch goes on" 1 "does not cover the model window"
+[ "$(grep -c 'calcite_830_high' "$T/out")" -eq 40 ] && ok "the other file was still classified" || not_ok "batch continued"
+# FTIR spectra get the FTIR default model
+run classify "$R/ftir/calcite_high.animl"; expect "FTIR default model" 0
+expect_out "FTIR rows" '	ftir	calcite	'
+# labels file + cv
+printf 'file,index,class\ncalcite_785_high.animl,*,calcite\ntissue_785_high.animl,,tissue\n' > "$T/labels.csv"
+run train -l "$T/labels.csv" -o "$T/m2.txt" "$R/raman/calcite_785_high.animl" "$R/raman/tissue_785_high.animl" "$R/raman/cod_785_high.animl"
+expect "train with a labels file (unlisted files unused)" 0
+grep -q '^classes 2 calcite tissue$' "$T/m2.txt" && ok "labels file defines the classes" || not_ok "classes line" "$(grep ^classes "$T/m2.txt")"
+run cv --folds 4 "$R/raman/calcite_785_high.animl" "$R/raman/tissue_785_high.animl" "$R/raman/hydroxyapatite_785_high.animl"
+expect "cv --folds 4" 0
+expect_out "cv prints the confusion matrix" '^true\\predicted	hydroxyapatite	calcite	tissue	unknown$'
+expect_out "cv prints accuracy" '^accuracy	0\.9[0-9]*|^accuracy	1\.0000'
+# leave one group out: without core ids each simulated spot is its group
+run cv --by core "$R/raman/calcite_785_high.animl" "$R/raman/tissue_785_high.animl"
+expect "cv --by core (spots as groups)" 0
+expect_out "leave-one-core-out header" 'leave one group \(core\) out'
+expect_out "two classes, all right" '^accuracy	1\.0000'
+# the example cores: calcite (whitlockite) sits in one core only, so leaving
+# that core out leaves none to train on: a data error that names the class
+run cv --by core "$ROOT/spectra/examples"; expect "cv --by core on cores with a unique class" 1 "has 0 training spectra"
+run train; expect "train without files" 2 "no training files"
+run train -k 0 x; expect "train -k 0 is a usage error" 2
+run cv --folds 1 x; expect "cv --folds 1 is a usage error" 2 "--folds"
+run classify; expect "classify without files" 2
