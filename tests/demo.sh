@@ -3,10 +3,18 @@
 set -u
 bin=${1:-build/calcspec}
 root=$(cd "$(dirname "$0")/.." && pwd)
+ex=$root/spectra/examples
 echo "== calcspec formats"
 "$bin" formats
-if [ -d "$root/spectra/examples" ]; then
-  echo
-  echo "== calcspec info spectra/examples   (SYNTHETIC spectra made by calcspec simulate)"
-  "$bin" info "$root/spectra/examples"
-fi
+echo
+echo "== calcspec info spectra/examples/core01   (SYNTHETIC spectra made by calcspec simulate)"
+"$bin" info "$ex/core01"
+echo
+echo "== calcspec classify spectra/examples   (embedded default model, trained on the SYNTHETIC"
+echo "   library in spectra/reference; columns: see 'calcspec classify --help')"
+"$bin" classify "$ex" | cut -f2-7,13-16,23-
+status=$?
+echo
+echo "== pathologists' birefringence findings for these cores (spectra/examples/findings.csv)"
+cat "$ex/findings.csv"
+exit $status
