@@ -208,3 +208,13 @@ char *cli_slurp(const char *path) {
     p[n] = '\0';
   return p;
 }
+
+int cli_format_known(const char *name, int write) {
+  for (size_t i = 0; name && i < cs_format_count(); i++) {
+    cs_format_info fi;
+    cs_format_get(i, &fi);
+    if (!strcmp(fi.name, name) && (write ? fi.can_write : fi.can_read))
+      return 1;
+  }
+  return 0;
+}

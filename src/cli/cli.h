@@ -44,6 +44,9 @@ typedef struct cli_files {
 void cli_files_expand(cli_files *f, char **args, int nargs, int *nbad);
 void cli_files_free(cli_files *f);
 
+/* Is name a format calcspec can read (write = 0) or write (write = 1)? */
+int cli_format_known(const char *name, int write);
+
 /* Print a double for TSV: %.10g, empty when NaN. */
 void cli_print_num(FILE *out, double v);
 
@@ -58,6 +61,11 @@ void cli_labels_free(char **labels, size_t n);
  * 0 ok, -1 bad value. */
 int cli_train_option(int c, const char *arg, cs_train_opts *o,
                      const char **pipeline_file, int *have_range);
+/* Check a training option's value now (usage error, exit 2, before any
+ * file is read) and keep it for cli_train_setup. */
+#define CLI_MAX_TRAIN_OPTS 32
+int cli_collect_train_option(const char *cmd, int c, char *arg, int *nopt,
+                             int *optc, char **optv);
 /* The long options of train and cv, and turning the collected training
  * options (optc/optv pairs) into cs_train_opts after the data are loaded
  * (defaults depend on the technique).  *steps must be freed. */

@@ -145,6 +145,8 @@ int cmd_classify(int argc, char **argv) {
   }
   if (optind >= argc)
     return cli_usage_error("classify", "no input files");
+  if (format && !cli_format_known(format, 0))
+    return cli_usage_error("classify", "unknown format '%s'", format);
   cs_error err;
   cs_model *given = NULL, *defaults[3] = {NULL, NULL, NULL};
   if (model_path && cs_model_load(model_path, &given, &err)) {

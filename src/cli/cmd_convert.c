@@ -57,16 +57,10 @@ int cmd_convert(int argc, char **argv) {
     return cli_usage_error("convert", "no output file (-o OUT)");
   if (optind + 1 != argc)
     return cli_usage_error("convert", "exactly one input FILE is needed");
-  if (to) {
-    int ok = 0;
-    for (size_t i = 0; i < cs_format_count(); i++) {
-      cs_format_info fi;
-      cs_format_get(i, &fi);
-      ok |= !strcmp(fi.name, to) && fi.can_write;
-    }
-    if (!ok)
-      return cli_usage_error("convert", "cannot write format '%s'", to);
-  }
+  if (to && !cli_format_known(to, 1))
+    return cli_usage_error("convert", "cannot write format '%s'", to);
+  if (format && !cli_format_known(format, 0))
+    return cli_usage_error("convert", "unknown format '%s'", format);
   const char *in = argv[optind];
   cs_error err;
   cs_dataset *ds;

@@ -32,8 +32,8 @@ static const char *group_of(const cs_spectrum *s) {
 int cmd_cv(int argc, char **argv) {
   const char *labels_path = NULL;
   long folds = 5;
-  int optc[32], nopt = 0, c;
-  char *optv[32];
+  int optc[CLI_MAX_TRAIN_OPTS], nopt = 0, c;
+  char *optv[CLI_MAX_TRAIN_OPTS];
   while ((c = getopt_long(argc, argv, "l:r:S:k:P:L:M:f:b:h", cli_train_long,
                           NULL)) != -1) {
     switch (c) {
@@ -48,17 +48,10 @@ int cmd_cv(int argc, char **argv) {
       folds = 0;
       break;
     case 'h': return help();
-    case 'r': case 'S': case 'k': case 'P': case 'L': case 'M': {
-      cs_train_opts probe = cs_train_opts_default(CS_TECH_RAMAN);
-      const char *pf = NULL;
-      int hr = 0;
-      if (cli_train_option(c, optarg, &probe, &pf, &hr))
-        return cli_usage_error("cv", "bad value '%s' for -%c", optarg, c);
-      if (nopt == 32)
-        return cli_usage_error("cv", "too many options");
-      optc[nopt] = c, optv[nopt++] = optarg;
+    case 'r': case 'S': case 'k': case 'P': case 'L': case 'M':
+      if (cli_collect_train_option("cv", c, optarg, &nopt, optc, optv))
+        return CLI_USAGE;
       break;
-    }
     default: return cli_usage_error("cv", "unknown option");
     }
   }

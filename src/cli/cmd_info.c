@@ -120,16 +120,8 @@ int cmd_info(int argc, char **argv) {
   }
   if (optind >= argc)
     return cli_usage_error("info", "no input files");
-  if (format) {
-    int known = 0;
-    for (size_t i = 0; i < cs_format_count(); i++) {
-      cs_format_info fi;
-      cs_format_get(i, &fi);
-      known |= !strcmp(fi.name, format) && fi.can_read;
-    }
-    if (!known)
-      return cli_usage_error("info", "unknown format '%s'", format);
-  }
+  if (format && !cli_format_known(format, 0))
+    return cli_usage_error("info", "unknown format '%s'", format);
   int nbad = 0;
   cli_files files = {0};
   cli_files_expand(&files, argv + optind, argc - optind, &nbad);

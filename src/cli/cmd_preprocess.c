@@ -224,16 +224,10 @@ int cmd_preprocess(int argc, char **argv) {
     rc = cli_usage_error("preprocess", "no output file (-o OUT)");
   else if (optind >= argc)
     rc = cli_usage_error("preprocess", "no input files");
-  if (rc == CLI_OK && to) {
-    int ok = 0;
-    for (size_t i = 0; i < cs_format_count(); i++) {
-      cs_format_info fi;
-      cs_format_get(i, &fi);
-      ok |= !strcmp(fi.name, to) && fi.can_write;
-    }
-    if (!ok)
-      rc = cli_usage_error("preprocess", "cannot write format '%s'", to);
-  }
+  if (rc == CLI_OK && to && !cli_format_known(to, 1))
+    rc = cli_usage_error("preprocess", "cannot write format '%s'", to);
+  if (rc == CLI_OK && format && !cli_format_known(format, 0))
+    rc = cli_usage_error("preprocess", "unknown format '%s'", format);
   if (rc != CLI_OK) {
     cs_pipeline_free(p);
     return rc;

@@ -64,25 +64,18 @@ int cli_train_setup(const char *cmd, const cs_dataset *ds, int nopt,
 
 int cmd_train(int argc, char **argv) {
   const char *out = "model.txt", *labels_path = NULL;
-  int optc[32], nopt = 0, c;
-  char *optv[32];
+  int optc[CLI_MAX_TRAIN_OPTS], nopt = 0, c;
+  char *optv[CLI_MAX_TRAIN_OPTS];
   while ((c = getopt_long(argc, argv, "o:l:r:S:k:P:L:M:h", cli_train_long,
                           NULL)) != -1) {
     switch (c) {
     case 'o': out = optarg; break;
     case 'l': labels_path = optarg; break;
     case 'h': return help();
-    case 'r': case 'S': case 'k': case 'P': case 'L': case 'M': {
-      cs_train_opts probe = cs_train_opts_default(CS_TECH_RAMAN);
-      const char *pf = NULL;
-      int hr = 0;
-      if (cli_train_option(c, optarg, &probe, &pf, &hr))
-        return cli_usage_error("train", "bad value '%s' for -%c", optarg, c);
-      if (nopt == 32)
-        return cli_usage_error("train", "too many options");
-      optc[nopt] = c, optv[nopt++] = optarg;
+    case 'r': case 'S': case 'k': case 'P': case 'L': case 'M':
+      if (cli_collect_train_option("train", c, optarg, &nopt, optc, optv))
+        return CLI_USAGE;
       break;
-    }
     default: return cli_usage_error("train", "unknown option");
     }
   }

@@ -230,3 +230,17 @@ int cli_train_option(int c, const char *arg, cs_train_opts *o,
     return -1;
   }
 }
+
+int cli_collect_train_option(const char *cmd, int c, char *arg, int *nopt,
+                             int *optc, char **optv) {
+  cs_train_opts probe = cs_train_opts_default(CS_TECH_RAMAN);
+  const char *pf = NULL;
+  int hr = 0;
+  if (cli_train_option(c, arg, &probe, &pf, &hr))
+    return cli_usage_error(cmd, "bad value '%s' for -%c", arg, c);
+  if (*nopt == CLI_MAX_TRAIN_OPTS)
+    return cli_usage_error(cmd, "too many options");
+  optc[*nopt] = c;
+  optv[(*nopt)++] = arg;
+  return CLI_OK;
+}
