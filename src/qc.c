@@ -176,6 +176,38 @@ static cs_status smooth_noise(const double *d, size_t n, double *s,
   return CS_OK;
 }
 
+/* IModPoly, 5th order (bands.md section 4: the fluorescence background is
+ * smooth, removed with a 5th-order modified polyfit), fitted to means of
+ * DECIM adjacent points and interpolated back: the background is far
+ * broader than DECIM points, and the fit costs DECIM times less. */
+#define DECIM 4
+static cs_status baseline(const double *x, const double *y, size_t n,
+                          double *b, cs_error *err) {
+  size_t m = n / DECIM;
+  double *xm = malloc(3 * m * sizeof *xm);
+  if (!xm)
+    return csi_error(err, CS_ERR_NOMEM, "out of memory");
+  double *ym = xm + m, *bm = xm + 2 * m;
+  for (size_t j = 0; j < m; j++) {
+    xm[j] = ym[j] = 0;
+    for (size_t k = 0; k < DECIM; k++)
+      xm[j] += x[j * DECIM + k] / DECIM, ym[j] += y[j * DECIM + k] / DECIM;
+  }
+  cs_baseline_opts bo = cs_baseline_opts_default(CS_BASELINE_IMODPOLY);
+  bo.poly_order = 5;
+  cs_status st = cs_baseline_fit(xm, ym, m, &bo, bm, err);
+  if (!st) /* linear between block centres, held flat beyond them */
+    for (size_t i = 0, j = 0; i < n; i++) {
+      while (j + 2 < m && x[i] > xm[j + 1])
+        j++;
+      double t = (x[i] - xm[j]) / (xm[j + 1] - xm[j]);
+      t = t < 0 ? 0 : t > 1 ? 1 : t;
+      b[i] = bm[j] + t * (bm[j + 1] - bm[j]);
+    }
+  free(xm);
+  return st;
+}
+
 static int is_ftir(const cs_spectrum *s) {
   return s->technique == CS_TECH_FTIR ||
          (s->technique == CS_TECH_UNKNOWN && s->axis == CS_AXIS_WAVENUMBER);
@@ -199,10 +231,8 @@ static cs_status measure(const cs_spectrum *c, int ftir, const cs_qc_opts *o,
   double sigma = 0;
   if (!st)
     st = smooth_noise(d, n, s, &sigma, err);
-  cs_baseline_opts bo = cs_baseline_opts_default(CS_BASELINE_IMODPOLY);
-  bo.poly_order = 5; /* bands.md section 4: 5th-order modified polyfit */
   if (!st)
-    st = cs_baseline_fit(c->x, d, n, &bo, b, err);
+    st = baseline(c->x, d, n, b, err);
   if (st) {
     free(d);
     return st;
