@@ -6,6 +6,8 @@ SOVERSION := 0
 PREFIX    ?= /usr/local
 DESTDIR   ?=
 LIBDIR    ?= $(PREFIX)/lib
+# Python wrapper (src/python): not on sys.path by default; see README.
+PYDIR     ?= $(PREFIX)/share/calcspec/python
 BUILD     ?= build
 CC        ?= cc
 CFLAGS    ?= -O2 -g
@@ -175,12 +177,17 @@ install: all $(BUILD)/calcspec.pc
 	ln -sf $(SONAME) $(DESTDIR)$(LIBDIR)/libcalcspec.so
 	install -m 644 $(BUILD)/calcspec.pc $(DESTDIR)$(LIBDIR)/pkgconfig/calcspec.pc
 	install -m 644 src/cli/calcspec.1 $(DESTDIR)$(PREFIX)/share/man/man1/calcspec.1
+	install -d $(DESTDIR)$(PYDIR)
+	sed "s|^_LIBDIR = None.*|_LIBDIR = \"$(LIBDIR)\"|" src/python/calcspec.py > $(DESTDIR)$(PYDIR)/calcspec.py
+	install -m 755 src/python/acquire_example.py $(DESTDIR)$(PYDIR)/acquire_example.py
 
 uninstall:
 	rm -f $(DESTDIR)$(PREFIX)/bin/calcspec $(DESTDIR)$(PREFIX)/include/calcspec.h \
 	  $(DESTDIR)$(LIBDIR)/libcalcspec.a $(DESTDIR)$(LIBDIR)/libcalcspec.so.$(VERSION) \
 	  $(DESTDIR)$(LIBDIR)/$(SONAME) $(DESTDIR)$(LIBDIR)/libcalcspec.so \
-	  $(DESTDIR)$(LIBDIR)/pkgconfig/calcspec.pc $(DESTDIR)$(PREFIX)/share/man/man1/calcspec.1
+	  $(DESTDIR)$(LIBDIR)/pkgconfig/calcspec.pc $(DESTDIR)$(PREFIX)/share/man/man1/calcspec.1 \
+	  $(DESTDIR)$(PYDIR)/calcspec.py $(DESTDIR)$(PYDIR)/acquire_example.py
+	-rmdir $(DESTDIR)$(PYDIR) $(DESTDIR)$(PREFIX)/share/calcspec 2>/dev/null
 
 clean:
 	rm -rf $(BUILD) build

@@ -826,6 +826,145 @@ CS_EXPORT cs_status cs_model_crossval(const cs_dataset *ds,
 CS_EXPORT cs_status cs_model_classify(const cs_model *m, const cs_spectrum *s,
                                       cs_result *r, cs_error *err);
 
+/** ## Integration: arrays, QC flags
+ *
+ * What an acquisition script needs: classify a spectrum given as two arrays
+ * and get, besides the class, quality-control flags that say at once
+ * whether to re-acquire.  QC works on the raw spectrum (before the model's
+ * preprocessing) inside the model window:
+ *
+ *  - noise: sigma from the residual of a Savitzky-Golay smooth (11 points,
+ *    cubic) of the despiked spectrum, 1.4826 MAD / sqrt(1 - c0) with c0 =
+ *    89/429 the filter's centre weight (so white noise gives its own sd);
+ *  - baseline: IModPoly, 5th order (the fluorescence model of
+ *    ../shared/domain/bands.md section 4, Lieber & Mahadevan-Jansen 2003);
+ *  - main band: the largest value of smooth - baseline in the window; SNR =
+ *    its height / sigma; fluorescence ratio = mean baseline / band height.
+ *
+ * Everything here is reentrant; one cs_model may be shared by any number of
+ * threads (see cs_model_classify).
+ */
+
+/** QC flags (bit mask, cs_qc.flags). */
+enum {
+  CS_QC_SATURATED = 1 << 0,     /* counts at detector_max or a flat
+                                   (clipped) top */
+  CS_QC_LOW_SNR = 1 << 1,       /* main band SNR below min_snr */
+  CS_QC_FLUORESCENCE = 1 << 2,  /* baseline / band above max_fluor_ratio */
+  CS_QC_NO_MINERAL = 1 << 3,    /* no mineral class in the fit (see below) */
+  CS_QC_SPIKES = 1 << 4,        /* cosmic spikes were removed */
+  CS_QC_OUT_OF_WINDOW = 1 << 5  /* x does not cover the model window */
+};
+#define CS_QC_NFLAGS 6
+
+/** Stable lowercase name of one flag bit ("saturated", "low_snr",
+ * "fluorescence", "no_mineral", "spikes", "out_of_window"); NULL for
+ * anything else. */
+CS_EXPORT const char *cs_qc_flag_name(unsigned flag);
+
+/** QC thresholds.  Plain data: start from cs_qc_opts_default(). */
+typedef struct cs_qc_opts {
+  double detector_max;   /* counts at which the detector saturates (65535
+                            for a 16-bit ADC); checked for counts and
+                            arbitrary units; default 0 = off, because files
+                            may hold sums of accumulations */
+  int flat_run;          /* >= this many equal points at the window's
+                            maximum, > 5 sigma above its median, = clipped
+                            (default 3; 0 = off) */
+  double min_snr;        /* below: low_snr (default 10, the low end of the
+                            10-50 of 1-s tissue spectra, bands.md s4) */
+  double max_fluor_ratio; /* above: fluorescence (default 100, the top of
+                            the typical 1-100x, bands.md s4); Raman only */
+  double min_mineral_frac; /* no_mineral when the NNLS fractions of the
+                            model's non-"tissue" classes sum below this
+                            (default 0.1), or when LDA's best is "tissue" */
+  double spike_threshold; /* spike detection, as cs_spike_opts (6) */
+  unsigned reacquire_mask; /* flags that set reacquire (default all but
+                            CS_QC_SPIKES) */
+} cs_qc_opts;
+
+/** Defaults as documented on each field. */
+CS_EXPORT cs_qc_opts cs_qc_opts_default(void);
+/** Parse "key=value,..." (keys are the field names; reacquire_mask takes
+ * flag names joined by '+', or "none") on top of *out, which is changed
+ * only on success; CS_ERR_ARG naming the bad key or value. */
+CS_EXPORT cs_status cs_qc_opts_parse(const char *spec, cs_qc_opts *out,
+                                     cs_error *err);
+
+/** QC measurements of one spectrum.  All numbers finite (0 when not
+ * applicable, e.g. fluorescence of an FTIR spectrum). */
+typedef struct cs_qc {
+  unsigned flags;        /* CS_QC_* */
+  int reacquire;         /* flags & reacquire_mask != 0 */
+  double snr;            /* main band height / noise sigma */
+  double noise;          /* sigma, y units */
+  double band_x;         /* main band position, x units (cm^-1) */
+  double band_height;    /* above the baseline, y units */
+  double fluor_ratio;    /* mean baseline / band height (Raman) */
+  double max_y;          /* largest raw value */
+  size_t n_saturated;    /* points at or above detector_max */
+  size_t spikes;         /* spike points removed */
+  double x_lo, x_hi;     /* range the spectrum covers (cm^-1) */
+} cs_qc;
+
+/** QC of s against window [lo, hi] (cm^-1; a model's cs_model_window, or
+ * for no model 700..1800 Raman / 800..1800 FTIR).  A wavelength axis is
+ * converted with the spectrum's laser (CS_ERR_ARG without one).  When s
+ * does not cover the window to within one point spacing, only
+ * out_of_window and the range are set.  no_mineral needs a classification
+ * and is left to cs_classify_spectrum. */
+CS_EXPORT cs_status cs_qc_spectrum(const cs_spectrum *s, double lo, double hi,
+                                   const cs_qc_opts *o, cs_qc *out,
+                                   cs_error *err);
+
+/** A classification with QC.  Caller-allocated plain data; fields are only
+ * ever appended (composition joins in a later minor version), so bindings
+ * that allocate it without this header use cs_report_size(). */
+typedef struct cs_report {
+  int classified;        /* 0: not classified (out_of_window); result then
+                            has label "unknown" and the reason */
+  cs_technique technique; /* of the model used */
+  cs_result result;
+  cs_qc qc;
+} cs_report;
+
+/** sizeof(cs_report) in this library build. */
+CS_EXPORT size_t cs_report_size(void);
+
+/** QC + classification of s with model m (which must not be NULL: use
+ * cs_model_default for the embedded one).  qo may be NULL (defaults).  A
+ * spectrum that misses the model window is not an error here: CS_OK with
+ * classified = 0, CS_QC_OUT_OF_WINDOW and reacquire set.  Other problems
+ * (technique mismatch, no laser for a wavelength axis, numerical failure)
+ * return their status.  Thread-safe for one shared model. */
+CS_EXPORT cs_status cs_classify_spectrum(const cs_model *m,
+                                         const cs_spectrum *s,
+                                         const cs_qc_opts *qo, cs_report *out,
+                                         cs_error *err);
+
+/** Convenience for acquisition scripts: the same from n points of x and y
+ * (copied; any order; finite) on axis CS_AXIS_RAMAN_SHIFT,
+ * CS_AXIS_WAVELENGTH_NM (laser_nm needed, else NaN) or CS_AXIS_WAVENUMBER
+ * (FTIR).  y is taken as counts for Raman axes, absorbance for wavenumber.
+ * Equivalent to cs_spectrum_new + cs_classify_spectrum. */
+CS_EXPORT cs_status cs_classify_arrays(const cs_model *m, const double *x,
+                                       const double *y, size_t n, cs_axis axis,
+                                       double laser_nm, const cs_qc_opts *qo,
+                                       cs_report *out, cs_error *err);
+
+/** The report as one JSON object (no newline): "class", "subtype", "best",
+ * "technique", "posterior" {class: p}, "t2", "t2_limit", "q", "q_limit",
+ * "nnls" {class: f}, "nnls_r2", "flags" [..], "reason", "qc" {"flags" [..],
+ * "snr", "noise", "band_x", "band_height", "fluor_ratio", "max_y",
+ * "n_saturated", "spikes", "x_lo", "x_hi"}, "reacquire"; numbers %.17g.
+ * m is the model that produced r (class names).  *json is malloc'd; release
+ * it with cs_free(). */
+CS_EXPORT cs_status cs_report_json(const cs_report *r, const cs_model *m,
+                                   char **json, cs_error *err);
+
+/** free() for memory the library hands out (for bindings). */
+CS_EXPORT void cs_free(void *p);
+
 #ifdef __cplusplus
 }
 #endif

@@ -10,9 +10,30 @@ PKG_CONFIG_PATH="$stage/usr/lib/pkgconfig" pkg-config --exists calcspec
 test -f "$stage/usr/share/man/man1/calcspec.1"
 cc -std=c11 -Wall -Wextra -o "$stage/example" "$here/example_api.c" \
   $(PKG_CONFIG_PATH="$stage/usr/lib/pkgconfig" pkg-config --cflags --libs calcspec)
-LD_LIBRARY_PATH="$stage/usr/lib" "$stage/example" >"$stage/out"
+LD_LIBRARY_PATH="$stage/usr/lib" "$stage/example" </dev/null >"$stage/out"
 grep -q '^calcspec 0\.' "$stage/out"
 "$stage/usr/bin/calcspec" --version >/dev/null
+# classify with the embedded model through the installed library: a
+# simulated hydroxyapatite spot (its ground truth) as x/counts arrays
+"$stage/usr/bin/calcspec" -q simulate -c ha -s 11 --snr 40 --fluorescence 10 \
+  --no-spikes -o "$stage/ha.csv"
+LD_LIBRARY_PATH="$stage/usr/lib" "$stage/example" <"$stage/ha.csv" >"$stage/out"
+grep -q '^class hydroxyapatite snr [0-9.]* reacquire 0$' "$stage/out"
+# the Python wrapper finds the installed library by itself
+if [ -x /usr/bin/python3 ]; then
+  PYTHONPATH="$stage/usr/share/calcspec/python" /usr/bin/python3 -c '
+import calcspec, sys
+x, y = [], []
+for l in open(sys.argv[1]):
+    f = l.replace(",", " ").split()
+    if l.startswith("#") or len(f) < 2: continue
+    try: x.append(float(f[0])); y.append(float(f[1]))
+    except ValueError: pass
+assert calcspec.classify(x, y)["class"] == "hydroxyapatite"' "$stage/ha.csv"
+else
+  echo "install check: /usr/bin/python3 absent, Python wrapper not checked"
+fi
 make -C "$here/.." --no-print-directory uninstall PREFIX="$stage/usr" >/dev/null
 test ! -e "$stage/usr/lib/libcalcspec.so"
-echo "install check: ok (header, shared library, calcspec.pc, man page, uninstall)"
+test ! -e "$stage/usr/share/calcspec/python/calcspec.py"
+echo "install check: ok (header, shared library, calcspec.pc, man page, classify via the installed library, Python wrapper, uninstall)"

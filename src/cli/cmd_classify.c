@@ -1,5 +1,5 @@
 /* cmd_classify.c: `calcspec classify`: one row per spectrum. */
-#include "cli.h"
+#include "integ.h"
 
 #include <getopt.h>
 #include <jansson.h>
@@ -14,13 +14,17 @@ static int help(void) {
       "into calcspec for the spectrum's technique, trained on the SYNTHETIC\n"
       "library in spectra/reference).  TSV columns:\n"
       "  file index core_id technique class subtype best p_CLASS... t2 t2_limit\n"
-      "  q q_limit nnls_CLASS... nnls_r2 flags reason\n"
+      "  q q_limit nnls_CLASS... nnls_r2 flags reason qc_flags snr\n"
+      "  fluor_ratio spikes reacquire\n"
       "class is 'unknown' when T2 or Q exceed the model's limits or the best\n"
       "posterior is too low (reason says which).  flags: t2, q, low_posterior,\n"
-      "disagree (the NNLS fit prefers another class).\n\n"
+      "disagree (the NNLS fit prefers another class).  qc_flags: saturated,\n"
+      "low_snr, fluorescence, no_mineral, spikes; reacquire 1 when one of\n"
+      "them (but spikes) calls for a new acquisition (see calcspec stream).\n\n"
       "  -m, --model FILE   model file from 'calcspec train'\n"
       "  -j, --json         JSON Lines instead of TSV\n"
-      "  -f, --format NAME  input reader\n");
+      "  -f, --format NAME  input reader\n"
+      "      --qc SPEC      QC thresholds, e.g. min_snr=20,detector_max=65535\n");
   return CLI_OK;
 }
 
@@ -55,12 +59,21 @@ static void print_tsv_header(const printer *p) {
   printf("\tt2\tt2_limit\tq\tq_limit");
   for (size_t g = 0; g < cs_model_class_count(m); g++)
     printf("\tnnls_%s", cs_model_class_name(m, g));
-  printf("\tnnls_r2\tflags\treason\n");
+  printf("\tnnls_r2\tflags\treason\tqc_flags\tsnr\tfluor_ratio\tspikes"
+         "\treacquire\n");
 }
 
 static void print_row(const printer *p, const char *file,
                       const cs_spectrum *s, const cs_model *m,
-                      const cs_result *r) {
+                      const cs_report *rep) {
+  const cs_result *r = &rep->result;
+  char qcf[96] = "";
+  for (unsigned b = 1; b < 1u << CS_QC_NFLAGS; b <<= 1)
+    if (rep->qc.flags & b) {
+      size_t n = strlen(qcf);
+      snprintf(qcf + n, sizeof qcf - n, "%s%s", n ? "," : "",
+               cs_qc_flag_name(b));
+    }
   const char *core = cs_spectrum_meta(s, CS_META_CORE_ID);
   char flags[64];
   flag_text(r->flags, flags, sizeof flags);
@@ -86,6 +99,14 @@ static void print_row(const printer *p, const char *file,
     json_object_set_new(o, "nnls_r2", json_real(r->nnls_r2));
     json_object_set_new(o, "flags", json_string(flags));
     json_object_set_new(o, "reason", json_string(r->reason));
+    /* QC keys as in `calcspec stream` */
+    json_t *full = json_object();
+    cs_error err;
+    if (full && !cli_report_merge(full, rep, m, &err)) {
+      json_object_set(o, "qc", json_object_get(full, "qc"));
+      json_object_set(o, "reacquire", json_object_get(full, "reacquire"));
+    }
+    json_decref(full);
     char *line = json_dumps(o, JSON_COMPACT | JSON_REAL_PRECISION(6));
     if (line)
       puts(line);
@@ -110,7 +131,9 @@ static void print_row(const printer *p, const char *file,
     if (isfinite(v))
       printf("%.4f", v);
   }
-  printf("\t%.4f\t%s\t%s\n", r->nnls_r2, flags, r->reason);
+  printf("\t%.4f\t%s\t%s\t%s\t%.4g\t%.4g\t%zu\t%d\n", r->nnls_r2, flags,
+         r->reason, qcf, rep->qc.snr, rep->qc.fluor_ratio, rep->qc.spikes,
+         rep->qc.reacquire);
 }
 
 /* Which default model a spectrum needs when no -m is given. */
@@ -130,15 +153,21 @@ int cmd_classify(int argc, char **argv) {
   static const struct option opts[] = {{"model", required_argument, 0, 'm'},
                                        {"json", no_argument, 0, 'j'},
                                        {"format", required_argument, 0, 'f'},
+                                       {"qc", required_argument, 0, 'Q'},
                                        {"help", no_argument, 0, 'h'},
                                        {0, 0, 0, 0}};
   const char *model_path = NULL, *format = NULL;
   int json = 0, c;
+  cs_qc_opts qc = cs_qc_opts_default();
   while ((c = getopt_long(argc, argv, "m:jf:h", opts, NULL)) != -1) {
     switch (c) {
     case 'm': model_path = optarg; break;
     case 'j': json = 1; break;
     case 'f': format = optarg; break;
+    case 'Q':
+      if (cli_qc_option("classify", optarg, &qc))
+        return CLI_USAGE;
+      break;
     case 'h': return help();
     default: return cli_usage_error("classify", "unknown option");
     }
@@ -189,14 +218,15 @@ int cmd_classify(int argc, char **argv) {
         }
         m = defaults[t];
       }
-      cs_result r;
-      if (cs_model_classify(m, s, &r, &err)) {
+      cs_report rep;
+      if (cs_classify_spectrum(m, s, &qc, &rep, &err) || !rep.classified) {
+        /* out of window stays a per-spectrum error here */
         fprintf(stderr, "calcspec: %s: spectrum %zu: %s\n", files.path[i], k,
-                err.msg);
+                rep.classified ? err.msg : rep.result.reason);
         nbad++;
         continue;
       }
-      print_row(&pr, files.path[i], s, m, &r);
+      print_row(&pr, files.path[i], s, m, &rep);
     }
     fflush(stdout);
     cs_dataset_free(ds);

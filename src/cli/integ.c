@@ -1,0 +1,91 @@
+/* integ.c: model choice and JSON result lines for stream, watch and
+ * classify. */
+#include "integ.h"
+
+#include <stdlib.h>
+#include <string.h>
+
+int cli_models_open(cli_models *mm, const char *path) {
+  memset(mm, 0, sizeof *mm);
+  cs_error err;
+  if (path && cs_model_load(path, &mm->given, &err)) {
+    cli_file_error(path, &err);
+    return -1;
+  }
+  return 0;
+}
+
+const cs_model *cli_models_for(cli_models *mm, const cs_spectrum *s,
+                               cs_error *err) {
+  if (mm->given)
+    return mm->given;
+  cs_technique t = cs_spectrum_technique(s);
+  if (t == CS_TECH_UNKNOWN) {
+    cs_axis a = cs_spectrum_axis(s);
+    if (a == CS_AXIS_RAMAN_SHIFT || a == CS_AXIS_WAVELENGTH_NM)
+      t = CS_TECH_RAMAN;
+    else if (a == CS_AXIS_WAVENUMBER)
+      t = CS_TECH_FTIR;
+  }
+  if (t != CS_TECH_RAMAN && t != CS_TECH_FTIR) {
+    if (err) {
+      err->code = CS_ERR_ARG;
+      snprintf(err->msg, sizeof err->msg,
+               "technique unknown (give -m MODEL)");
+    }
+    return NULL;
+  }
+  if (!mm->def[t] && cs_model_default(t, &mm->def[t], err))
+    return NULL;
+  return mm->def[t];
+}
+
+void cli_models_free(cli_models *mm) {
+  cs_model_free(mm->given);
+  for (int t = 0; t < 3; t++)
+    cs_model_free(mm->def[t]);
+  memset(mm, 0, sizeof *mm);
+}
+
+int cli_report_merge(json_t *obj, const cs_report *r, const cs_model *m,
+                     cs_error *err) {
+  char *text;
+  if (cs_report_json(r, m, &text, err))
+    return -1;
+  json_t *rep = json_loads(text, 0, NULL);
+  cs_free(text);
+  if (!rep || json_object_update(obj, rep)) {
+    json_decref(rep);
+    if (err) {
+      err->code = CS_ERR_NOMEM;
+      snprintf(err->msg, sizeof err->msg, "out of memory");
+    }
+    return -1;
+  }
+  json_decref(rep);
+  return 0;
+}
+
+char *cli_json_line(const json_t *obj) {
+  char *s = json_dumps(obj, JSON_COMPACT | JSON_REAL_PRECISION(17));
+  if (!s)
+    return NULL;
+  size_t n = strlen(s);
+  char *line = realloc(s, n + 2);
+  if (!line) {
+    free(s);
+    return NULL;
+  }
+  line[n] = '\n';
+  line[n + 1] = '\0';
+  return line;
+}
+
+int cli_qc_option(const char *cmd, const char *spec, cs_qc_opts *o) {
+  cs_error err;
+  if (cs_qc_opts_parse(spec, o, &err)) {
+    cli_usage_error(cmd, "--qc: %s", err.msg);
+    return -1;
+  }
+  return 0;
+}

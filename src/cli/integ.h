@@ -1,0 +1,38 @@
+/* integ.h: pieces shared by `calcspec stream`, `watch` and `classify`:
+ * model choice per spectrum and JSON result lines. */
+#ifndef CALCSPEC_CLI_INTEG_H
+#define CALCSPEC_CLI_INTEG_H
+
+#include "cli.h"
+
+#include <jansson.h>
+
+/* A model file given with -m, else the embedded default of each technique,
+ * loaded on first use. */
+typedef struct cli_models {
+  cs_model *given;
+  cs_model *def[3]; /* indexed by cs_technique */
+} cli_models;
+
+/* Load the -m model (path may be NULL).  0 ok; -1 after printing
+ * "calcspec: PATH: message". */
+int cli_models_open(cli_models *mm, const char *path);
+/* The model for s: the given one, else the default for s's technique
+ * (from its axis when unknown).  NULL with err set when there is none. */
+const cs_model *cli_models_for(cli_models *mm, const cs_spectrum *s,
+                               cs_error *err);
+void cli_models_free(cli_models *mm);
+
+/* Add the keys of cs_report_json(r, m) to obj (which keeps its own keys
+ * first).  0 ok, -1 with err set. */
+int cli_report_merge(json_t *obj, const cs_report *r, const cs_model *m,
+                     cs_error *err);
+
+/* obj as one compact line ending in '\n' (malloc'd; NULL when out of
+ * memory).  Numbers keep 17 significant digits. */
+char *cli_json_line(const json_t *obj);
+
+/* Parse a --qc SPEC on top of *o.  0 ok; -1 after a usage message. */
+int cli_qc_option(const char *cmd, const char *spec, cs_qc_opts *o);
+
+#endif

@@ -1,0 +1,195 @@
+"""calcspec.py: classify spectra from Python through libcalcspec (ctypes).
+
+Pure standard library (python3-numpy optional: any sequence of numbers,
+including numpy arrays, works).  The library is found, in order, through
+$CALCSPEC_LIB, the LIBDIR recorded by `make install`, and the system's
+loader ("libcalcspec.so.0").
+
+    import calcspec
+    r = calcspec.classify(x, y, axis="raman_shift")
+    if r["reacquire"]: ...            # QC says: acquire again
+    print(r["class"], r["posterior"][r["class"]] if r["classified"] else "")
+
+Every function raises calcspec.Error (with .status and the library's
+message) on failure.  Models are safe to share between threads.
+"""
+import ctypes
+import json
+import math
+import os
+
+_LIBDIR = None  # set by `make install`
+
+__all__ = ["Error", "Model", "classify", "classify_file", "version"]
+
+_AXES = {"raman_shift": 1, "wavenumber": 2, "wavelength_nm": 3}
+_TECH = {"raman": 1, "ftir": 2}
+
+
+class Error(Exception):
+    """A libcalcspec failure: .status is the cs_status code."""
+
+    def __init__(self, status, message):
+        super().__init__(message)
+        self.status = status
+
+
+class _CsError(ctypes.Structure):
+    _fields_ = [("code", ctypes.c_int), ("msg", ctypes.c_char * 512)]
+
+
+def _load():
+    names = []
+    if os.environ.get("CALCSPEC_LIB"):
+        names.append(os.environ["CALCSPEC_LIB"])
+    if _LIBDIR:
+        names.append(os.path.join(_LIBDIR, "libcalcspec.so.0"))
+    names.append("libcalcspec.so.0")
+    last = None
+    for n in names:
+        try:
+            return ctypes.CDLL(n)
+        except OSError as e:
+            last = e
+    raise OSError("cannot load libcalcspec (set CALCSPEC_LIB): %s" % last)
+
+
+_lib = _load()
+_P = ctypes.c_void_p
+_D = ctypes.POINTER(ctypes.c_double)
+_E = ctypes.POINTER(_CsError)
+for _name, _res, _args in [
+    ("cs_version", ctypes.c_char_p, []),
+    ("cs_report_size", ctypes.c_size_t, []),
+    ("cs_model_default", ctypes.c_int, [ctypes.c_int, ctypes.POINTER(_P), _E]),
+    ("cs_model_load", ctypes.c_int, [ctypes.c_char_p, ctypes.POINTER(_P), _E]),
+    ("cs_model_free", None, [_P]),
+    ("cs_classify_arrays", ctypes.c_int,
+     [_P, _D, _D, ctypes.c_size_t, ctypes.c_int, ctypes.c_double, _P, _P, _E]),
+    ("cs_classify_spectrum", ctypes.c_int, [_P, _P, _P, _P, _E]),
+    ("cs_report_json", ctypes.c_int, [_P, _P, ctypes.POINTER(_P), _E]),
+    ("cs_free", None, [_P]),
+    ("cs_dataset_read", ctypes.c_int,
+     [ctypes.c_char_p, ctypes.c_char_p, ctypes.POINTER(_P), _E]),
+    ("cs_dataset_free", None, [_P]),
+    ("cs_dataset_count", ctypes.c_size_t, [_P]),
+    ("cs_dataset_get", _P, [_P, ctypes.c_size_t]),
+    ("cs_spectrum_technique", ctypes.c_int, [_P]),
+    ("cs_spectrum_axis", ctypes.c_int, [_P]),
+    ("cs_spectrum_meta", ctypes.c_char_p, [_P, ctypes.c_char_p]),
+]:
+    _f = getattr(_lib, _name)
+    _f.restype = _res
+    _f.argtypes = _args
+
+
+
+def version():
+    """The library's version string, e.g. "0.1.0"."""
+    return _lib.cs_version().decode()
+
+
+def _check(status, err):
+    if status:
+        raise Error(status, err.msg.decode(errors="replace"))
+
+
+class Model:
+    """A classifier: Model() / Model("raman") is the built-in Raman model,
+    Model("ftir") the FTIR one, Model(path=...) a file from calcspec train."""
+
+    def __init__(self, technique="raman", path=None):
+        self._h = _P()
+        err = _CsError()
+        if path is not None:
+            st = _lib.cs_model_load(os.fsencode(path), ctypes.byref(self._h),
+                                    ctypes.byref(err))
+        else:
+            if technique not in _TECH:
+                raise ValueError("technique must be 'raman' or 'ftir'")
+            st = _lib.cs_model_default(_TECH[technique], ctypes.byref(self._h),
+                                       ctypes.byref(err))
+        _check(st, err)
+
+    def __del__(self):
+        if getattr(self, "_h", None):
+            _lib.cs_model_free(self._h)
+            self._h = None
+
+    def _report(self, rep):
+        out = _P()
+        err = _CsError()
+        _check(_lib.cs_report_json(rep, self._h, ctypes.byref(out),
+                                   ctypes.byref(err)), err)
+        try:
+            return json.loads(ctypes.string_at(out.value).decode())
+        finally:
+            _lib.cs_free(out)
+
+
+_default_models = {}
+
+
+def _default(technique):
+    if technique not in _default_models:
+        _default_models[technique] = Model(technique)
+    return _default_models[technique]
+
+
+def classify(x, y, axis="raman_shift", laser_nm=None, model=None):
+    """Classify one spectrum given as two sequences of numbers.
+
+    axis: "raman_shift" (cm^-1), "wavelength_nm" (needs laser_nm) or
+    "wavenumber" (FTIR absorbance).  model: a Model, a model file path, or
+    None for the built-in model of the technique.  Returns the dict of
+    `calcspec stream`: class, subtype, best, classified, posterior, t2, q,
+    nnls, flags, reason, qc {flags, snr, fluor_ratio, ...}, reacquire."""
+    if axis not in _AXES:
+        raise ValueError("axis must be one of %s" % ", ".join(sorted(_AXES)))
+    n = len(x)
+    if n != len(y) or n == 0:
+        raise ValueError("x and y need the same, non-zero length")
+    if model is None:
+        model = _default("ftir" if axis == "wavenumber" else "raman")
+    elif not isinstance(model, Model):
+        model = Model(path=model)
+    xa = (ctypes.c_double * n)(*[float(v) for v in x])
+    ya = (ctypes.c_double * n)(*[float(v) for v in y])
+    laser = math.nan if laser_nm is None else float(laser_nm)
+    rep = ctypes.create_string_buffer(_lib.cs_report_size())
+    err = _CsError()
+    _check(_lib.cs_classify_arrays(model._h, xa, ya, n, _AXES[axis], laser,
+                                   None, rep, ctypes.byref(err)), err)
+    return model._report(rep)
+
+
+def classify_file(path, model=None, format=None):
+    """Classify every spectrum in a file: a list of dicts as classify(), each
+    with "index" and "core" (core_id metadata or None)."""
+    ds = _P()
+    err = _CsError()
+    _check(_lib.cs_dataset_read(os.fsencode(path),
+                                format.encode() if format else None,
+                                ctypes.byref(ds), ctypes.byref(err)), err)
+    try:
+        out = []
+        for i in range(_lib.cs_dataset_count(ds)):
+            s = _lib.cs_dataset_get(ds, i)
+            m = model
+            if m is None:
+                ftir = (_lib.cs_spectrum_technique(s) == 2 or
+                        _lib.cs_spectrum_axis(s) == _AXES["wavenumber"])
+                m = _default("ftir" if ftir else "raman")
+            elif not isinstance(m, Model):
+                m = model = Model(path=m)
+            rep = ctypes.create_string_buffer(_lib.cs_report_size())
+            _check(_lib.cs_classify_spectrum(m._h, s, None, rep,
+                                             ctypes.byref(err)), err)
+            d = {"index": i}
+            core = _lib.cs_spectrum_meta(s, b"core_id")
+            d["core"] = core.decode() if core else None
+            d.update(m._report(rep))
+            out.append(d)
+        return out
+    finally:
+        _lib.cs_dataset_free(ds)
