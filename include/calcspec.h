@@ -826,6 +826,108 @@ CS_EXPORT cs_status cs_model_crossval(const cs_dataset *ds,
 CS_EXPORT cs_status cs_model_classify(const cs_model *m, const cs_spectrum *s,
                                       cs_result *r, cs_error *err);
 
+
+/** ## Composition, cores and validation
+ *
+ * What a classified mineral spectrum says beyond its class (README
+ * "Composition"), per-core summaries of many spectra, and agreement of the
+ * core calls with the pathologist's polarised-light (birefringence)
+ * findings.  Band fits use GSL multifit_nlinear; the first fit turns GSL's
+ * abort-on-error handler off for the process (gsl_set_error_handler_off)
+ * so that the library never aborts.
+ */
+
+/** A linear carbonate calibration R = m * wt% + b, where R is the band-area
+ * ratio of the technique (Raman: composite ~1070 band over nu1 PO4 ~960;
+ * FTIR: nu3 CO3 1415+1455 over nu1nu3 PO4), with the ordinary least-squares
+ * standard errors of the standards it was fitted on.  Plain data. */
+typedef struct cs_calibration {
+  cs_technique technique;
+  double m, b;          /* slope (per wt%) and intercept */
+  double se_m, se_b;    /* their standard errors */
+  double cov_mb;        /* covariance of m and b */
+  double s_resid;       /* residual sd of R about the line */
+  size_t n;             /* standards used */
+  double wt_lo, wt_hi;  /* carbonate range of the standards, wt% */
+  char note[256];       /* provenance, one line */
+} cs_calibration;
+
+/** Fit R = m wt + b to n >= 3 standards (wt[i] known carbonate, ratio[i]
+ * its measured R, see cs_composition.carbonate_ratio).  `note` (may be NULL)
+ * is copied into the calibration.  CS_ERR_ARG for fewer than 3 standards or
+ * one carbonate level, CS_ERR_NUMERIC when the slope is not positive. */
+CS_EXPORT cs_status cs_calibration_fit(cs_technique t, const double *wt,
+                                       const double *ratio, size_t n,
+                                       const char *note, cs_calibration *out,
+                                       cs_error *err);
+/** Text form ("calcspec-calibration 1", one "key value" per line, %.17g in
+ * the C locale) into a malloc'd string the caller frees. */
+CS_EXPORT cs_status cs_calibration_format(const cs_calibration *c,
+                                          char **text, cs_error *err);
+/** Write the text form atomically. */
+CS_EXPORT cs_status cs_calibration_save(const cs_calibration *c,
+                                        const char *path, cs_error *err);
+/** Parse the text form (len bytes); CS_ERR_MODEL naming the line on any
+ * error (unknown key, bad number, missing key, m <= 0). */
+CS_EXPORT cs_status cs_calibration_parse(const char *text, size_t len,
+                                         cs_calibration *out, cs_error *err);
+CS_EXPORT cs_status cs_calibration_load(const char *path, cs_calibration *out,
+                                        cs_error *err);
+/** The calibration compiled into the library for a technique: fitted on
+ * SYNTHETIC spectra from the simulator (spectra/calibration/README.md), a
+ * placeholder until you calibrate with standards. */
+CS_EXPORT cs_status cs_calibration_default(cs_technique t, cs_calibration *out,
+                                           cs_error *err);
+
+/** Which values of a cs_composition are set (bit mask). */
+enum {
+  CS_COMP_CARBONATE = 1 << 0,   /* carbonate_wt and its interval */
+  CS_COMP_NU1 = 1 << 1,         /* nu1_pos, nu1_fwhm (Raman) */
+  CS_COMP_WHITLOCKITE = 1 << 2, /* whitlockite_index, band922_ratio */
+  CS_COMP_COM = 1 << 3,         /* com_frac, oxalate_ir */
+  CS_COMP_PROTEIN = 1 << 4      /* protein_mineral */
+};
+
+/** Composition of one spectrum.  A value is meaningful only when its bit is
+ * in `valid` (else it is 0 and the matching *_reason says why). */
+typedef struct cs_composition {
+  char cls[CS_CLASS_NAME_MAX]; /* the class it was measured as */
+  cs_technique technique;
+  unsigned valid;               /* CS_COMP_* */
+  double carbonate_ratio;       /* R (set with CS_COMP_CARBONATE, or when
+                                   measured without a calibration) */
+  double carbonate_ratio_se;    /* from the fit covariance (Raman) */
+  double ftir_nu2_ratio;        /* FTIR: nu2 CO3 871 / nu1nu3 PO4 area */
+  double carbonate_wt;          /* (R - b) / m */
+  double carbonate_lo, carbonate_hi; /* 95 % interval */
+  double nu1_pos, nu1_fwhm;     /* fitted nu1 PO4 band, cm^-1 */
+  double whitlockite_index;     /* A970 / (A960 + A970), 0..1 */
+  double whitlockite_se;
+  double band922_ratio;         /* A922 / A960 */
+  double com_frac;              /* Kontoyannis 1997 COM mole fraction, 0..1 */
+  double oxalate_ir;            /* I1462 / I1477 */
+  double protein_mineral;       /* Raman A(1450 CH2)/A(960); FTIR amide I /
+                                   nu1nu3 PO4 */
+  double fit_r2;                /* variance explained by the band fit */
+  size_t fit_iterations;
+  char carbonate_reason[128];   /* why carbonate is empty, or a warning */
+  char whitlockite_reason[128];
+  char com_reason[128];
+  char protein_reason[128];
+} cs_composition;
+
+/** Measure s as class `cls` (normally cs_result.label of the classifier):
+ * "hydroxyapatite"/"whitlockite" get carbonate (with cal, which may be NULL:
+ * then only the ratio), nu1, whitlockite index and protein/mineral;
+ * "oxalate" gets the COM fraction (Raman, when s covers 1420-1500 cm^-1);
+ * other classes get nothing but reasons.  A spectrum that does not cover a
+ * window is not an error: the value is empty with the reason.  CS_ERR_ARG
+ * when cal's technique differs from the spectrum's. */
+CS_EXPORT cs_status cs_composition_measure(const cs_spectrum *s,
+                                           const char *cls,
+                                           const cs_calibration *cal,
+                                           cs_composition *out, cs_error *err);
+
 #ifdef __cplusplus
 }
 #endif
