@@ -928,6 +928,92 @@ CS_EXPORT cs_status cs_composition_measure(const cs_spectrum *s,
                                            const cs_calibration *cal,
                                            cs_composition *out, cs_error *err);
 
+
+/** Per-core summary of classified spectra.  Rule (README "calcspec cores"):
+ * a spectrum counts as a confident call when its label is not "unknown";
+ * oxalate (type I) present = at least one confident oxalate spectrum;
+ * phosphate (type II) present = at least one confident hydroxyapatite or
+ * whitlockite spectrum; call = "mixed" when both, else "oxalate",
+ * "phosphate" or "none", with "+calcite" appended when a confident calcite
+ * spectrum is present.  Expected birefringent = oxalate or calcite present
+ * (calcite is strongly birefringent too, bands.md section 3). */
+#define CS_CORE_ID_MAX 64
+enum {
+  CS_CORE_TOO_FEW = 1 << 0,     /* fewer spectra than min_spectra */
+  CS_CORE_MANY_UNKNOWN = 1 << 1 /* unknown share above max_unknown */
+};
+typedef struct cs_core_opts {
+  size_t min_spectra; /* default 3 */
+  double max_unknown; /* default 0.5 */
+} cs_core_opts;
+CS_EXPORT cs_core_opts cs_core_opts_default(void);
+
+typedef struct cs_core {
+  char id[CS_CORE_ID_MAX];
+  size_t n;                          /* spectra */
+  size_t nclass;                     /* model classes */
+  char classes[CS_MAX_CLASSES][CS_CLASS_NAME_MAX];
+  size_t count[CS_MAX_CLASSES];      /* confident calls per class */
+  size_t unknown;                    /* "unknown" calls */
+  double mean_posterior[CS_MAX_CLASSES]; /* over all spectra */
+  int oxalate, phosphate, calcite;   /* present (0/1) */
+  int expected_birefringent;         /* oxalate || calcite */
+  char call[32];
+  size_t n_carbonate;                /* spectra with a carbonate value */
+  double carbonate_mean, carbonate_lo, carbonate_hi; /* 95 % CI of the mean
+                                        (Student t over spectra; one
+                                        spectrum: its own interval) */
+  size_t n_whitlockite;
+  double whitlockite_mean;           /* mean whitlockite index */
+  unsigned flags;                    /* CS_CORE_* */
+} cs_core;
+
+/** Summarise the n spectra of one core: r[i] their classifications
+ * (class names in r order: classes[nclass]), comp[i] their composition (may
+ * be NULL).  CS_ERR_ARG for n = 0, an id longer than CS_CORE_ID_MAX-1 or
+ * more than CS_MAX_CLASSES classes. */
+CS_EXPORT cs_status cs_core_summarize(const char *id, const cs_result *r,
+                                      const cs_composition *comp, size_t n,
+                                      const char classes[][CS_CLASS_NAME_MAX],
+                                      size_t nclass, const cs_core_opts *o,
+                                      cs_core *out, cs_error *err);
+
+/** Birefringence findings: one row per core. */
+typedef enum cs_biref { CS_BIREF_NO = 0, CS_BIREF_YES, CS_BIREF_UNKNOWN } cs_biref;
+typedef struct cs_finding {
+  char core_id[CS_CORE_ID_MAX];
+  cs_biref birefringent;
+  char notes[256];
+  int line; /* line in the file */
+} cs_finding;
+
+/** Parse a findings table (CSV or TSV, len bytes): "core_id,birefringent"
+ * plus optional notes (the rest of the line), an optional header line
+ * starting "core_id", '#' comments and blank lines ignored.  yes/no/unknown
+ * (also y/n/true/false/1/0, any case).  CS_ERR_MALFORMED naming the line
+ * for a missing column, an empty or over-long core id, a bad value or a
+ * core listed twice.  *rows is malloc'd (free()); *n rows. */
+CS_EXPORT cs_status cs_findings_parse(const char *text, size_t len,
+                                      cs_finding **rows, size_t *n,
+                                      cs_error *err);
+
+/** Agreement of two binary ratings on the same cores (2x2 table):
+ * a = both positive, b = spectroscopy positive and finding negative,
+ * c = spectroscopy negative and finding positive, d = both negative. */
+typedef struct cs_agreement {
+  size_t a, b, c, d, n;
+  double observed;        /* (a + d) / n */
+  double expected;        /* chance agreement */
+  double kappa;           /* Cohen's kappa; 0 when expected = 1 */
+  double kappa_se;        /* large-sample SE (Fleiss, Cohen & Everitt 1969) */
+  double kappa_lo, kappa_hi; /* kappa -+ 1.96 SE */
+  double sensitivity;     /* a / (a + c): finding as reference; 0 if none */
+  double specificity;     /* d / (b + d) */
+} cs_agreement;
+/** Fill out from the table; CS_ERR_ARG when n = 0. */
+CS_EXPORT cs_status cs_agreement_2x2(size_t a, size_t b, size_t c, size_t d,
+                                     cs_agreement *out, cs_error *err);
+
 #ifdef __cplusplus
 }
 #endif
