@@ -654,9 +654,9 @@ static cs_status raman_apatite(const cs_spectrum *s, const cs_calibration *cal,
   cs_error e2;
   cs_status st = debaseline(s, 800, 1250, 900, 1110, &w, &e2);
   if (st) {
-    reason(o->carbonate_reason, sizeof o->carbonate_reason, "%s", e2.msg);
-    reason(o->whitlockite_reason, sizeof o->whitlockite_reason, "%s", e2.msg);
-    reason(o->protein_reason, sizeof o->protein_reason, "%s", e2.msg);
+    reason(o->carbonate_reason, sizeof o->carbonate_reason, "%.100s", e2.msg);
+    reason(o->whitlockite_reason, sizeof o->whitlockite_reason, "%.100s", e2.msg);
+    reason(o->protein_reason, sizeof o->protein_reason, "%.100s", e2.msg);
     return st == CS_ERR_NOMEM ? csi_error(err, st, "%s", e2.msg) : CS_OK;
   }
   fitprob p = {w.x, w.y, w.n, raman_bands, NB_RAMAN, 1, 0, 1};
@@ -664,9 +664,9 @@ static cs_status raman_apatite(const cs_spectrum *s, const cs_calibration *cal,
   st = band_fit(&p, &f, &e2);
   window_free(&w);
   if (st) {
-    reason(o->carbonate_reason, sizeof o->carbonate_reason, "%s", e2.msg);
-    reason(o->whitlockite_reason, sizeof o->whitlockite_reason, "%s", e2.msg);
-    reason(o->protein_reason, sizeof o->protein_reason, "%s", e2.msg);
+    reason(o->carbonate_reason, sizeof o->carbonate_reason, "%.100s", e2.msg);
+    reason(o->whitlockite_reason, sizeof o->whitlockite_reason, "%.100s", e2.msg);
+    reason(o->protein_reason, sizeof o->protein_reason, "%.100s", e2.msg);
     return st == CS_ERR_NOMEM ? csi_error(err, st, "%s", e2.msg) : CS_OK;
   }
   size_t nb = NB_RAMAN;
@@ -716,9 +716,9 @@ static cs_status raman_apatite(const cs_spectrum *s, const cs_calibration *cal,
       scale_nu1 = fabs(s->y[i]);
   st = take_window(s, 1400, 1500, &w2, &e2);
   if (st == CS_ERR_NOMEM)
-    return csi_error(err, st, "%s", e2.msg);
+    return csi_error(err, st, "%.100s", e2.msg);
   if (st) {
-    reason(o->protein_reason, sizeof o->protein_reason, "%s", e2.msg);
+    reason(o->protein_reason, sizeof o->protein_reason, "%.100s", e2.msg);
     return CS_OK;
   }
   double m2 = 0;
@@ -743,10 +743,10 @@ static cs_status ftir_apatite(const cs_spectrum *s, const cs_calibration *cal,
     cs_error e2;
     cs_status st = take_window(s, win[k][0], win[k][1], &w, &e2);
     if (st == CS_ERR_NOMEM)
-      return csi_error(err, st, "%s", e2.msg);
+      return csi_error(err, st, "%.100s", e2.msg);
     if (st) {
-      reason(o->carbonate_reason, sizeof o->carbonate_reason, "%s", e2.msg);
-      reason(o->protein_reason, sizeof o->protein_reason, "%s", e2.msg);
+      reason(o->carbonate_reason, sizeof o->carbonate_reason, "%.100s", e2.msg);
+      reason(o->protein_reason, sizeof o->protein_reason, "%.100s", e2.msg);
       return CS_OK;
     }
     double m = 0;
@@ -783,9 +783,9 @@ static cs_status ftir_apatite(const cs_spectrum *s, const cs_calibration *cal,
   cs_error e2;
   cs_status st = take_window(s, 1600, 1700, &w, &e2);
   if (st == CS_ERR_NOMEM)
-    return csi_error(err, st, "%s", e2.msg);
+    return csi_error(err, st, "%.100s", e2.msg);
   if (st) {
-    reason(o->protein_reason, sizeof o->protein_reason, "%s", e2.msg);
+    reason(o->protein_reason, sizeof o->protein_reason, "%.100s", e2.msg);
     return CS_OK;
   }
   double ymax = 0;
@@ -807,8 +807,8 @@ static cs_status raman_oxalate(const cs_spectrum *s, cs_composition *o,
   cs_status st = take_window(s, 1420, 1500, &w, &e2);
   if (st) {
     if (st == CS_ERR_NOMEM)
-      return csi_error(err, st, "%s", e2.msg);
-    reason(o->com_reason, sizeof o->com_reason, "%s", e2.msg);
+      return csi_error(err, st, "%.100s", e2.msg);
+    reason(o->com_reason, sizeof o->com_reason, "%.100s", e2.msg);
     return CS_OK;
   }
   fitprob p = {w.x, w.y, w.n, oxalate_bands, 3, 1, 0, 1};
@@ -817,8 +817,8 @@ static cs_status raman_oxalate(const cs_spectrum *s, cs_composition *o,
   window_free(&w);
   if (st) {
     if (st == CS_ERR_NOMEM)
-      return csi_error(err, st, "%s", e2.msg);
-    reason(o->com_reason, sizeof o->com_reason, "%s", e2.msg);
+      return csi_error(err, st, "%.100s", e2.msg);
+    reason(o->com_reason, sizeof o->com_reason, "%.100s", e2.msg);
     return CS_OK;
   }
   o->fit_r2 = f.r2;
