@@ -627,6 +627,14 @@ static int is_apatite(const char *cls) {
 /* Carbonate wt% and its 95 % interval from ratio R (variance var_r). */
 static void apply_cal(const cs_calibration *cal, double r, double var_r,
                       cs_composition *o) {
+  /* a slope within two standard errors of zero cannot turn R into wt% */
+  if (cal->m < 2 * cal->se_m) {
+    snprintf(o->carbonate_reason, sizeof o->carbonate_reason,
+             "calibration slope not significant (m %.3g, se %.3g): "
+             "recalibrate with standards",
+             cal->m, cal->se_m);
+    return;
+  }
   double wt = (r - cal->b) / cal->m;
   /* delta method on wt = (R - b)/m: the spectrum's fit variance, the
    * calibration line (var b + wt^2 var m + 2 wt cov) and the standards'
