@@ -16,8 +16,8 @@ SHARED    ?= $(abspath ../shared)
 # Debian packages needed to build and test (checked by `make deps`).
 DEB_PKGS := gcc make pkg-config libfftw3-dev liblapacke-dev libopenblas-dev \
             libxml2-dev libjansson-dev libcmocka-dev \
-            libzip-dev nettle-dev python3
-PKGS     := fftw3 lapacke openblas libxml-2.0 jansson libzip nettle
+            libzip-dev nettle-dev libgsl-dev python3
+PKGS     := fftw3 lapacke openblas libxml-2.0 jansson libzip nettle gsl
 
 PKG_CFLAGS = $(shell pkg-config --cflags $(PKGS))
 PKG_LIBS   = $(shell pkg-config --libs $(PKGS))
@@ -73,6 +73,23 @@ MODEL_OBJ  := $(BUILD)/obj/gen/default_models.o
 STAGE0     := $(BUILD)/stage0/calcspec
 REF_RAMAN  := $(sort $(wildcard spectra/reference/raman/*.animl))
 REF_FTIR   := $(sort $(wildcard spectra/reference/ftir/*.animl))
+
+# The default carbonate calibrations (spectra/calibration/carbonate_*.txt,
+# fitted on SYNTHETIC standards, see spectra/calibration/README.md) are
+# compiled into the library the same way; a missing file embeds none.
+CAL_TXT := $(wildcard spectra/calibration/carbonate_raman.txt spectra/calibration/carbonate_ftir.txt)
+LIB_OBJ += $(BUILD)/obj/gen/default_calibration.o
+$(GEN)/default_calibration.c: $(CAL_TXT) Makefile
+	@mkdir -p $(@D)
+	@{ echo '/* generated from spectra/calibration: do not edit */'; \
+	  echo '#include "internal.h"'; echo '#include <string.h>'; \
+	  for t in raman ftir; do f=spectra/calibration/carbonate_$$t.txt; \
+	    echo "static const char cal_$$t[] ="; \
+	    if [ -f $$f ]; then sed 's/\\/\\\\/g; s/"/\\"/g; s/^/"/; s/$$/\\n"/' $$f; else echo '""'; fi; \
+	    echo ';'; done; \
+	  echo 'const char *csi_default_calibration(cs_technique t, size_t *len) {'; \
+	  echo '  const char *s = t == CS_TECH_RAMAN ? cal_raman : t == CS_TECH_FTIR ? cal_ftir : NULL;'; \
+	  echo '  *len = s ? strlen(s) : 0;'; echo '  return s && *s ? s : NULL;'; echo '}'; } > $@
 
 $(GEN)/no_models.c:
 	@mkdir -p $(@D)
@@ -160,7 +177,7 @@ $(BUILD)/calcspec.pc: FORCE
 	@mkdir -p $(@D)
 	@printf '%s\n' 'prefix=$(PREFIX)' 'libdir=$(LIBDIR)' 'includedir=$${prefix}/include' '' \
 	  'Name: calcspec' 'Description: Raman/FTIR spectra of breast microcalcifications' \
-	  'Version: $(VERSION)' 'Requires.private: fftw3 lapacke openblas libxml-2.0 jansson libzip nettle' \
+	  'Version: $(VERSION)' 'Requires.private: fftw3 lapacke openblas libxml-2.0 jansson libzip nettle gsl' \
 	  'Libs: -L$${libdir} -lcalcspec' 'Libs.private: -lm -lpthread' \
 	  'Cflags: -I$${includedir}' > $@
 

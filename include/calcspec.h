@@ -965,6 +965,193 @@ CS_EXPORT cs_status cs_report_json(const cs_report *r, const cs_model *m,
 /** free() for memory the library hands out (for bindings). */
 CS_EXPORT void cs_free(void *p);
 
+/** ## Composition, cores and validation
+ *
+ * What a classified mineral spectrum says beyond its class (README
+ * "Composition"), per-core summaries of many spectra, and agreement of the
+ * core calls with the pathologist's polarised-light (birefringence)
+ * findings.  Band fits use GSL multifit_nlinear; the first fit turns GSL's
+ * abort-on-error handler off for the process (gsl_set_error_handler_off)
+ * so that the library never aborts.
+ */
+
+/** A linear carbonate calibration R = m * wt% + b, where R is the band-area
+ * ratio of the technique (Raman: composite ~1070 band over nu1 PO4 ~960;
+ * FTIR: nu3 CO3 1415+1455 over nu1nu3 PO4), with the ordinary least-squares
+ * standard errors of the standards it was fitted on.  Plain data. */
+typedef struct cs_calibration {
+  cs_technique technique;
+  double m, b;          /* slope (per wt%) and intercept */
+  double se_m, se_b;    /* their standard errors */
+  double cov_mb;        /* covariance of m and b */
+  double s_resid;       /* residual sd of R about the line */
+  size_t n;             /* standards used */
+  double wt_lo, wt_hi;  /* carbonate range of the standards, wt% */
+  char note[256];       /* provenance, one line */
+} cs_calibration;
+
+/** Fit R = m wt + b to n >= 3 standards (wt[i] known carbonate, ratio[i]
+ * its measured R, see cs_composition.carbonate_ratio).  `note` (may be NULL)
+ * is copied into the calibration.  CS_ERR_ARG for fewer than 3 standards or
+ * one carbonate level, CS_ERR_NUMERIC when the slope is not positive. */
+CS_EXPORT cs_status cs_calibration_fit(cs_technique t, const double *wt,
+                                       const double *ratio, size_t n,
+                                       const char *note, cs_calibration *out,
+                                       cs_error *err);
+/** Text form ("calcspec-calibration 1", one "key value" per line, %.17g in
+ * the C locale) into a malloc'd string the caller frees. */
+CS_EXPORT cs_status cs_calibration_format(const cs_calibration *c,
+                                          char **text, cs_error *err);
+/** Write the text form atomically. */
+CS_EXPORT cs_status cs_calibration_save(const cs_calibration *c,
+                                        const char *path, cs_error *err);
+/** Parse the text form (len bytes); CS_ERR_MODEL naming the line on any
+ * error (unknown key, bad number, missing key, m <= 0). */
+CS_EXPORT cs_status cs_calibration_parse(const char *text, size_t len,
+                                         cs_calibration *out, cs_error *err);
+CS_EXPORT cs_status cs_calibration_load(const char *path, cs_calibration *out,
+                                        cs_error *err);
+/** The calibration compiled into the library for a technique: fitted on
+ * SYNTHETIC spectra from the simulator (spectra/calibration/README.md), a
+ * placeholder until you calibrate with standards. */
+CS_EXPORT cs_status cs_calibration_default(cs_technique t, cs_calibration *out,
+                                           cs_error *err);
+
+/** Which values of a cs_composition are set (bit mask). */
+enum {
+  CS_COMP_CARBONATE = 1 << 0,   /* carbonate_wt and its interval */
+  CS_COMP_NU1 = 1 << 1,         /* nu1_pos, nu1_fwhm (Raman) */
+  CS_COMP_WHITLOCKITE = 1 << 2, /* whitlockite_index, band922_ratio */
+  CS_COMP_COM = 1 << 3,         /* com_frac, oxalate_ir */
+  CS_COMP_PROTEIN = 1 << 4      /* protein_mineral */
+};
+
+/** Composition of one spectrum.  A value is meaningful only when its bit is
+ * in `valid` (else it is 0 and the matching *_reason says why). */
+typedef struct cs_composition {
+  char cls[CS_CLASS_NAME_MAX]; /* the class it was measured as */
+  cs_technique technique;
+  unsigned valid;               /* CS_COMP_* */
+  double carbonate_ratio;       /* R (set with CS_COMP_CARBONATE, or when
+                                   measured without a calibration) */
+  double carbonate_ratio_se;    /* from the fit covariance (Raman) */
+  double ftir_nu2_ratio;        /* FTIR: nu2 CO3 871 / nu1nu3 PO4 area */
+  double carbonate_wt;          /* (R - b) / m */
+  double carbonate_lo, carbonate_hi; /* 95 % interval */
+  double nu1_pos, nu1_fwhm;     /* fitted nu1 PO4 band, cm^-1 */
+  double whitlockite_index;     /* A970 / (A960 + A970), 0..1 */
+  double whitlockite_se;
+  double band922_ratio;         /* A922 / A960 */
+  double com_frac;              /* Kontoyannis 1997 COM mole fraction, 0..1 */
+  double oxalate_ir;            /* I1462 / I1477 */
+  double protein_mineral;       /* Raman A(1450 CH2)/A(960); FTIR amide I /
+                                   nu1nu3 PO4 */
+  double fit_r2;                /* variance explained by the band fit */
+  size_t fit_iterations;
+  char carbonate_reason[128];   /* why carbonate is empty, or a warning */
+  char whitlockite_reason[128];
+  char com_reason[128];
+  char protein_reason[128];
+} cs_composition;
+
+/** Measure s as class `cls` (normally cs_result.label of the classifier):
+ * "hydroxyapatite"/"whitlockite" get carbonate (with cal, which may be NULL:
+ * then only the ratio), nu1, whitlockite index and protein/mineral;
+ * "oxalate" gets the COM fraction (Raman, when s covers 1420-1500 cm^-1);
+ * other classes get nothing but reasons.  A spectrum that does not cover a
+ * window is not an error: the value is empty with the reason.  CS_ERR_ARG
+ * when cal's technique differs from the spectrum's. */
+CS_EXPORT cs_status cs_composition_measure(const cs_spectrum *s,
+                                           const char *cls,
+                                           const cs_calibration *cal,
+                                           cs_composition *out, cs_error *err);
+
+
+/** Per-core summary of classified spectra.  Rule (README "calcspec cores"):
+ * a spectrum counts as a confident call when its label is not "unknown";
+ * oxalate (type I) present = at least one confident oxalate spectrum;
+ * phosphate (type II) present = at least one confident hydroxyapatite or
+ * whitlockite spectrum; call = "mixed" when both, else "oxalate",
+ * "phosphate" or "none", with "+calcite" appended when a confident calcite
+ * spectrum is present.  Expected birefringent = oxalate or calcite present
+ * (calcite is strongly birefringent too, bands.md section 3). */
+#define CS_CORE_ID_MAX 64
+enum {
+  CS_CORE_TOO_FEW = 1 << 0,     /* fewer spectra than min_spectra */
+  CS_CORE_MANY_UNKNOWN = 1 << 1 /* unknown share above max_unknown */
+};
+typedef struct cs_core_opts {
+  size_t min_spectra; /* default 3 */
+  double max_unknown; /* default 0.5 */
+} cs_core_opts;
+CS_EXPORT cs_core_opts cs_core_opts_default(void);
+
+typedef struct cs_core {
+  char id[CS_CORE_ID_MAX];
+  size_t n;                          /* spectra */
+  size_t nclass;                     /* model classes */
+  char classes[CS_MAX_CLASSES][CS_CLASS_NAME_MAX];
+  size_t count[CS_MAX_CLASSES];      /* confident calls per class */
+  size_t unknown;                    /* "unknown" calls */
+  double mean_posterior[CS_MAX_CLASSES]; /* over all spectra */
+  int oxalate, phosphate, calcite;   /* present (0/1) */
+  int expected_birefringent;         /* oxalate || calcite */
+  char call[32];
+  size_t n_carbonate;                /* spectra with a carbonate value */
+  double carbonate_mean, carbonate_lo, carbonate_hi; /* 95 % CI of the mean
+                                        (Student t over spectra; one
+                                        spectrum: its own interval) */
+  size_t n_whitlockite;
+  double whitlockite_mean;           /* mean whitlockite index */
+  unsigned flags;                    /* CS_CORE_* */
+} cs_core;
+
+/** Summarise the n spectra of one core: r[i] their classifications
+ * (class names in r order: classes[nclass]), comp[i] their composition (may
+ * be NULL).  CS_ERR_ARG for n = 0, an id longer than CS_CORE_ID_MAX-1 or
+ * more than CS_MAX_CLASSES classes. */
+CS_EXPORT cs_status cs_core_summarize(const char *id, const cs_result *r,
+                                      const cs_composition *comp, size_t n,
+                                      const char classes[][CS_CLASS_NAME_MAX],
+                                      size_t nclass, const cs_core_opts *o,
+                                      cs_core *out, cs_error *err);
+
+/** Birefringence findings: one row per core. */
+typedef enum cs_biref { CS_BIREF_NO = 0, CS_BIREF_YES, CS_BIREF_UNKNOWN } cs_biref;
+typedef struct cs_finding {
+  char core_id[CS_CORE_ID_MAX];
+  cs_biref birefringent;
+  char notes[256];
+  int line; /* line in the file */
+} cs_finding;
+
+/** Parse a findings table (CSV or TSV, len bytes): "core_id,birefringent"
+ * plus optional notes (the rest of the line), an optional header line
+ * starting "core_id", '#' comments and blank lines ignored.  yes/no/unknown
+ * (also y/n/true/false/1/0, any case).  CS_ERR_MALFORMED naming the line
+ * for a missing column, an empty or over-long core id, a bad value or a
+ * core listed twice.  *rows is malloc'd (free()); *n rows. */
+CS_EXPORT cs_status cs_findings_parse(const char *text, size_t len,
+                                      cs_finding **rows, size_t *n,
+                                      cs_error *err);
+
+/** Agreement of two binary ratings on the same cores (2x2 table):
+ * a = both positive, b = spectroscopy positive and finding negative,
+ * c = spectroscopy negative and finding positive, d = both negative. */
+typedef struct cs_agreement {
+  size_t a, b, c, d, n;
+  double observed;        /* (a + d) / n */
+  double expected;        /* chance agreement */
+  double kappa;           /* Cohen's kappa; 0 when expected = 1 */
+  double kappa_se;        /* large-sample SE (Fleiss, Cohen & Everitt 1969) */
+  double kappa_lo, kappa_hi; /* kappa -+ 1.96 SE */
+  double sensitivity;     /* a / (a + c): finding as reference; 0 if none */
+  double specificity;     /* d / (b + d) */
+} cs_agreement;
+/** Fill out from the table; CS_ERR_ARG when n = 0. */
+CS_EXPORT cs_status cs_agreement_2x2(size_t a, size_t b, size_t c, size_t d,
+                                     cs_agreement *out, cs_error *err);
+
 #ifdef __cplusplus
 }
 #endif

@@ -255,4 +255,9 @@ double csi_rng_normal(csi_rng *r);
  * above. */
 double csi_rng_poisson(csi_rng *r, double mean);
 
+/* ---- composition.c ---- */
+/* The carbonate calibration text compiled in for technique t (generated at
+ * build time from spectra/calibration; see the Makefile), or NULL. */
+const char *csi_default_calibration(cs_technique t, size_t *len);
+
 #endif /* CALCSPEC_INTERNAL_H */

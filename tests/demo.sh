@@ -17,4 +17,11 @@ status=$?
 echo
 echo "== pathologists' birefringence findings for these cores (spectra/examples/findings.csv)"
 cat "$ex/findings.csv"
+echo
+echo "== calcspec cores spectra/examples   (per-core call, counts, carbonate, whitlockite index)"
+"$bin" cores "$ex" || status=1
+echo
+echo "== calcspec validate --findings spectra/examples/findings.csv spectra/examples"
+echo "   (core05 and core06 are deliberately discordant)"
+"$bin" validate --findings "$ex/findings.csv" "$ex" || status=1
 exit $status

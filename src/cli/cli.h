@@ -76,6 +76,14 @@ int cli_train_setup(const char *cmd, const cs_dataset *ds, int nopt,
 /* Read a whole small text file (pipeline steps); malloc'd or NULL. */
 char *cli_slurp(const char *path);
 
+/* cmd_cores.c: classify and measure every spectrum of args, group by core
+ * (how: "meta", "dir" or "manifest" with manifest_path) and summarise.
+ * *cores is malloc'd (free()).  Unreadable files count in *nbad.  0 ok. */
+int cli_cores_compute(char **args, int nargs, const char *model_path,
+                      const char *how, const char *manifest_path,
+                      const char *cal_path, cs_core **cores, size_t *ncores,
+                      int *nbad);
+
 /* Subcommand entry points (one file each, listed in commands.def). */
 #define CLI_COMMAND(name, summary) int cmd_##name(int argc, char **argv);
 #include "commands.def"

@@ -1,0 +1,154 @@
+/* cmd_calibrate.c: `calcspec calibrate carbonate STANDARDS...`. */
+#include "cli.h"
+
+#include <stdlib.h>
+#include <string.h>
+
+static int help(void) {
+  printf(
+      "usage: calcspec calibrate carbonate [-o cal.txt] [-l labels.csv]\n"
+      "                                    [--note TEXT] STANDARD...\n\n"
+      "Fits R = m * wt%% + b by least squares (standard errors of m and b)\n"
+      "to standards of known carbonate content: wt%% from each spectrum's\n"
+      "metadata truth.carbonate_wt or carbonate_wt, or a labels file of\n"
+      "'file,wt' lines.  R: Raman A(~1070)/A(960) from the band fit; FTIR\n"
+      "A(nu3 CO3)/A(nu1nu3 PO4).  Writes the calibration file (stdout\n"
+      "without -o); use it with 'calcspec cores -c'.\n\n"
+      "  -o, --output FILE   calibration file to write\n"
+      "  -l, --labels FILE   file,wt lines (instead of metadata)\n"
+      "      --note TEXT     provenance recorded in the file\n");
+  return CLI_OK;
+}
+
+static int label_wt(const char *labels, const char *path, double *wt) {
+  if (!labels)
+    return -1;
+  const char *b = strrchr(path, '/');
+  b = b ? b + 1 : path;
+  char *text = cli_slurp(labels), *save = NULL;
+  int rc = -1;
+  for (char *l = text ? strtok_r(text, "\n", &save) : NULL; l && rc;
+       l = strtok_r(NULL, "\n", &save)) {
+    char *sep = strchr(l, ',') ? strchr(l, ',') : strchr(l, '\t');
+    if (!sep)
+      continue;
+    *sep = '\0';
+    const char *lb = strrchr(l, '/');
+    if ((!strcmp(l, path) || !strcmp(lb ? lb + 1 : l, b)) &&
+        !cli_parse_double(sep + 1, 0, 100, wt))
+      rc = 0;
+  }
+  free(text);
+  return rc;
+}
+
+int cmd_calibrate(int argc, char **argv) {
+  static const struct option opts[] = {{"output", required_argument, 0, 'o'},
+                                       {"labels", required_argument, 0, 'l'},
+                                       {"note", required_argument, 0, 'N'},
+                                       {"help", no_argument, 0, 'h'},
+                                       {0, 0, 0, 0}};
+  const char *out = NULL, *labels = NULL,
+             *note = "user calibration: standards of known carbonate";
+  int c;
+  while ((c = getopt_long(argc, argv, "o:l:h", opts, NULL)) != -1) {
+    switch (c) {
+    case 'o': out = optarg; break;
+    case 'l': labels = optarg; break;
+    case 'N': note = optarg; break;
+    case 'h': return help();
+    default: return cli_usage_error("calibrate", "unknown option");
+    }
+  }
+  if (optind >= argc || strcmp(argv[optind], "carbonate"))
+    return cli_usage_error("calibrate", "the only calibration is 'carbonate'");
+  optind++;
+  if (optind >= argc)
+    return cli_usage_error("calibrate", "no standards");
+  int nbad = 0;
+  cli_files files = {0};
+  cli_files_expand(&files, argv + optind, argc - optind, &nbad);
+  double *wt = NULL, *ratio = NULL;
+  size_t n = 0, cap = 0;
+  cs_technique tech = CS_TECH_UNKNOWN;
+  cs_error err;
+  for (size_t i = 0; i < files.n; i++) {
+    cs_dataset *ds;
+    if (cs_dataset_read(files.path[i], NULL, &ds, &err)) {
+      cli_file_error(files.path[i], &err);
+      nbad++;
+      continue;
+    }
+    for (size_t k = 0; k < cs_dataset_count(ds); k++) {
+      const cs_spectrum *s = cs_dataset_get(ds, k);
+      double w;
+      const char *m = cs_spectrum_meta(s, "truth.carbonate_wt");
+      if (!m)
+        m = cs_spectrum_meta(s, "carbonate_wt");
+      if (label_wt(labels, files.path[i], &w) &&
+          (!m || cli_parse_double(m, 0, 100, &w))) {
+        fprintf(stderr, "calcspec: %s: spectrum %zu: no known carbonate "
+                "(truth.carbonate_wt, carbonate_wt or --labels)\n", files.path[i], k);
+        nbad++;
+        continue;
+      }
+      cs_technique t = cs_spectrum_technique(s);
+      if (t == CS_TECH_UNKNOWN)
+        t = cs_spectrum_axis(s) == CS_AXIS_WAVENUMBER ? CS_TECH_FTIR : CS_TECH_RAMAN;
+      if (tech == CS_TECH_UNKNOWN)
+        tech = t;
+      if (t != tech) {
+        fprintf(stderr, "calcspec: %s: spectrum %zu: %s among %s standards\n",
+                files.path[i], k, cs_technique_name(t), cs_technique_name(tech));
+        nbad++;
+        continue;
+      }
+      cs_composition comp;
+      if (cs_composition_measure(s, "hydroxyapatite", NULL, &comp, &err) ||
+          comp.carbonate_ratio == 0) {
+        fprintf(stderr, "calcspec: %s: spectrum %zu: %s\n", files.path[i], k,
+                comp.carbonate_reason[0] ? comp.carbonate_reason : err.msg);
+        nbad++;
+        continue;
+      }
+      if (n == cap) {
+        cap = cap ? 2 * cap : 64;
+        double *a = realloc(wt, cap * sizeof *a);
+        if (a)
+          wt = a;
+        double *b = realloc(ratio, cap * sizeof *b);
+        if (b)
+          ratio = b;
+        if (!a || !b) {
+          fprintf(stderr, "calcspec: calibrate: out of memory\n");
+          return CLI_DATA_ERROR;
+        }
+      }
+      wt[n] = w;
+      ratio[n] = comp.carbonate_ratio;
+      n++;
+    }
+    cs_dataset_free(ds);
+  }
+  cli_files_free(&files);
+  cs_calibration cal;
+  int rc = nbad ? CLI_DATA_ERROR : CLI_OK;
+  if (cs_calibration_fit(tech, wt, ratio, n, note, &cal, &err)) {
+    fprintf(stderr, "calcspec: calibrate: %s\n", err.msg);
+    rc = CLI_DATA_ERROR;
+  } else if (out) {
+    if (cs_calibration_save(&cal, out, &err)) {
+      cli_file_error(out, &err);
+      rc = CLI_DATA_ERROR;
+    }
+  } else {
+    char *t;
+    if (!cs_calibration_format(&cal, &t, &err)) {
+      fputs(t, stdout);
+      free(t);
+    }
+  }
+  free(wt);
+  free(ratio);
+  return rc;
+}

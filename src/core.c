@@ -1,0 +1,98 @@
+/* core.c: per-biopsy-core summaries of classified spectra (rule in
+ * calcspec.h, cs_core_summarize). */
+#include "internal.h"
+
+#include <gsl/gsl_cdf.h>
+#include <math.h>
+#include <string.h>
+
+cs_core_opts cs_core_opts_default(void) {
+  cs_core_opts o = {3, 0.5};
+  return o;
+}
+
+cs_status cs_core_summarize(const char *id, const cs_result *r,
+                            const cs_composition *comp, size_t n,
+                            const char classes[][CS_CLASS_NAME_MAX],
+                            size_t nclass, const cs_core_opts *o,
+                            cs_core *out, cs_error *err) {
+  memset(out, 0, sizeof *out);
+  cs_core_opts def = cs_core_opts_default();
+  if (!o)
+    o = &def;
+  if (!id || !r || n == 0)
+    return csi_error(err, CS_ERR_ARG, "core: no spectra");
+  if (strlen(id) >= CS_CORE_ID_MAX)
+    return csi_error(err, CS_ERR_ARG, "core id longer than %d characters",
+                     CS_CORE_ID_MAX - 1);
+  if (nclass == 0 || nclass > CS_MAX_CLASSES)
+    return csi_error(err, CS_ERR_ARG, "core: %zu classes", nclass);
+  snprintf(out->id, sizeof out->id, "%s", id);
+  out->n = n;
+  out->nclass = nclass;
+  for (size_t g = 0; g < nclass; g++)
+    snprintf(out->classes[g], CS_CLASS_NAME_MAX, "%s", classes[g]);
+  double csum = 0, csum2 = 0, wsum = 0;
+  const cs_composition *one = NULL;
+  for (size_t i = 0; i < n; i++) {
+    for (size_t g = 0; g < nclass && g < r[i].nclass; g++)
+      out->mean_posterior[g] += r[i].posterior[g] / (double)n;
+    if (!strcmp(r[i].label, "unknown")) {
+      out->unknown++;
+    } else {
+      for (size_t g = 0; g < nclass; g++)
+        if (!strcmp(r[i].label, classes[g]))
+          out->count[g]++;
+      if (!strcmp(r[i].label, "oxalate"))
+        out->oxalate = 1;
+      else if (!strcmp(r[i].label, "hydroxyapatite") ||
+               !strcmp(r[i].label, "whitlockite"))
+        out->phosphate = 1;
+      else if (!strcmp(r[i].label, "calcite"))
+        out->calcite = 1;
+    }
+    if (comp && (comp[i].valid & CS_COMP_CARBONATE)) {
+      out->n_carbonate++;
+      csum += comp[i].carbonate_wt;
+      csum2 += comp[i].carbonate_wt * comp[i].carbonate_wt;
+      one = &comp[i];
+    }
+    if (comp && (comp[i].valid & CS_COMP_WHITLOCKITE)) {
+      out->n_whitlockite++;
+      wsum += comp[i].whitlockite_index;
+    }
+  }
+  out->expected_birefringent = out->oxalate || out->calcite;
+  const char *base = out->oxalate && out->phosphate ? "mixed"
+                     : out->oxalate                 ? "oxalate"
+                     : out->phosphate               ? "phosphate"
+                                                    : "none";
+  if (out->calcite)
+    snprintf(out->call, sizeof out->call, "%s",
+             !strcmp(base, "none") ? "calcite" : base);
+  else
+    snprintf(out->call, sizeof out->call, "%s", base);
+  if (out->calcite && strcmp(base, "none"))
+    snprintf(out->call, sizeof out->call, "%s+calcite", base);
+  size_t k = out->n_carbonate;
+  if (k == 1) {
+    out->carbonate_mean = one->carbonate_wt;
+    out->carbonate_lo = one->carbonate_lo;
+    out->carbonate_hi = one->carbonate_hi;
+  } else if (k > 1) {
+    double m = csum / (double)k;
+    double var = (csum2 - (double)k * m * m) / (double)(k - 1);
+    double half = gsl_cdf_tdist_Pinv(0.975, (double)(k - 1)) *
+                  sqrt(var > 0 ? var : 0) / sqrt((double)k);
+    out->carbonate_mean = m;
+    out->carbonate_lo = m - half;
+    out->carbonate_hi = m + half;
+  }
+  if (out->n_whitlockite)
+    out->whitlockite_mean = wsum / (double)out->n_whitlockite;
+  if (n < o->min_spectra)
+    out->flags |= CS_CORE_TOO_FEW;
+  if ((double)out->unknown > o->max_unknown * (double)n)
+    out->flags |= CS_CORE_MANY_UNKNOWN;
+  return CS_OK;
+}

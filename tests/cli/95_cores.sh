@@ -1,0 +1,50 @@
+# 95_cores.sh: cores, validate and calibrate from the command line.
+# Expected values come from spectra/README.md (simulated content of each
+# core) and spectra/examples/findings.csv (2 deliberately discordant cores).
+EX=$ROOT/spectra/examples
+run cores "$EX"; expect "cores on the example cores" 0
+expect_out "header" '^core_id	n_spectra	call	expected_birefringent	n_oxalate'
+expect_out "core01 (simulated COD) calls oxalate, expected birefringent" '^core01	5	oxalate	yes	'
+expect_out "core02 (simulated HA) calls phosphate, not birefringent" '^core02	5	phosphate	no	'
+expect_out "core04 (simulated calcite) counts as expected-birefringent" '^core04	5	calcite	yes	'
+cp "$T/out" "$T/cores.tsv"
+run cores --json "$EX/core01"; expect "cores --json" 0
+python3 -c 'import json,sys; r=[json.loads(l) for l in open(sys.argv[1])]; assert len(r)==1 and r[0]["core_id"]=="core01" and r[0]["counts"]["oxalate"]>=1' "$T/out" 2>/dev/null \
+  && ok "--json row parses" || not_ok "--json row" "$(head -c 300 "$T/out")"
+run cores --core-from dir "$EX/core02"; expect "--core-from dir" 0
+expect_out "folder name is the core" '^core02	5	'
+printf 'file,core_id\ncod_9100.animl,X1\ncod_9101.animl,X1\ncod_9102.animl,X2\ncod_9103.animl,X2\ntissue_9150.animl,X2\n' > "$T/man.csv"
+run cores --core-from manifest "$T/man.csv" "$EX/core01"; expect "--core-from manifest" 0
+expect_out "manifest core X1 has 2 spectra" '^X1	2	'
+run cores --core-from bogus "$EX"; expect "bad --core-from" 2
+
+# validate: 4 concordant + 2 discordant of 6 -> 2x2 = [[2,1],[1,2]]:
+# po = 4/6, pe = 0.5, kappa = (2/3 - 1/2)/(1/2) = 1/3 (hand-computed)
+run validate --findings "$EX/findings.csv" "$T/cores.tsv"; expect "validate from a cores table" 0
+expect_out "kappa 1/3" '^kappa	0\.3333$'
+expect_out "agreement 4/6" '^agreement	0\.6667$'
+expect_out "calcite stated" 'calcite is strongly birefringent'
+expect_out "core05 discordant" '^discordant	core05	birefringent	not_birefringent	.*call=phosphate'
+expect_out "core06 discordant" '^discordant	core06	not_birefringent	birefringent	.*call=oxalate'
+run validate --findings "$EX/findings.csv" --min-kappa 0.5 "$T/cores.tsv"; expect "--min-kappa above kappa exits 3" 3 "below --min-kappa"
+run validate --findings "$EX/findings.csv" --min-kappa 0.2 "$EX"; expect "validate from spectra, kappa above 0.2" 0
+printf 'core_id,birefringent\ncore01,yes\ncore02,perhaps\n' > "$T/f1.csv"
+run validate --findings "$T/f1.csv" "$T/cores.tsv"; expect "bad yes/no value names the line" 1 "findings line 3: birefringent must be yes, no or unknown, got 'perhaps'"
+printf 'core_id,birefringent\ncore01,yes\ncore01,no\n' > "$T/f2.csv"
+run validate --findings "$T/f2.csv" "$T/cores.tsv"; expect "duplicate core names both lines" 1 "findings line 3: core 'core01' listed again (first on line 2)"
+printf 'core_id,birefringent\ncore01\n' > "$T/f3.csv"
+run validate --findings "$T/f3.csv" "$T/cores.tsv"; expect "missing column names the line" 1 "findings line 2: expected core_id,birefringent"
+printf 'core_id,birefringent\ncore01,yes\ncore99,no\ncore02,no\n' > "$T/f4.csv"
+run validate --findings "$T/f4.csv" "$T/cores.tsv"; expect "unknown core id names the line" 1 "findings line 3: core 'core99' is not among the spectra"
+run validate --findings "$T/f4.csv" --allow-missing "$T/cores.tsv"; expect "--allow-missing lists it" 0
+expect_out "listed as missing spectra" '^missing_spectra	core99	\(findings line 3\)'
+expect_out "cores without findings listed" '^missing_finding	core03'
+run validate "$T/cores.tsv"; expect "validate without --findings" 2
+
+# calibrate: FTIR standards with known truth.carbonate_wt
+run simulate --class hydroxyapatite -t ftir -n 12 --seed 4242 --carbonate 0:10 --whitlockite-frac 0:0 --snr 200:200 -o "$T/std.animl"
+run calibrate carbonate -o "$T/cal.txt" "$T/std.animl"; expect "calibrate carbonate (FTIR)" 0
+head -n 1 "$T/cal.txt" | grep -qx 'calcspec-calibration 1' && ok "calibration file version line" || not_ok "calibration version"
+grep -q '^technique ftir$' "$T/cal.txt" && ok "calibration records the technique" || not_ok "technique line"
+run calibrate carbonate "$EX/core01"; expect "standards without known carbonate" 1 "no known carbonate"
+run calibrate oxalate x; expect "unknown calibration kind" 2

@@ -1,0 +1,199 @@
+/* test_composition.c: agreement statistics, findings parsing, calibration
+ * fit and text form, core rule, FTIR carbonate recovery. */
+#include "testutil.h"
+
+/* Hand-computed: a=20 b=5 c=10 d=15 (n=50): po = 0.7, pe = 0.5*0.6 +
+ * 0.5*0.4 = 0.5, kappa = 0.4; Fleiss-Cohen-Everitt 1969 variance
+ * (0.01156 + 0.01587 + 0.02547 - 0.0025) / (50 * 0.5^4) = 0.016128, SE
+ * 0.126996 (also python3 from the formula). */
+static void test_kappa_hand(void **st) {
+  (void)st;
+  cs_agreement a;
+  cs_error e;
+  STATUS_EQ(cs_agreement_2x2(20, 5, 10, 15, &a, &e), CS_OK, &e);
+  DBL_NEAR(a.observed, 0.7, 1e-12);
+  DBL_NEAR(a.expected, 0.5, 1e-12);
+  DBL_NEAR(a.kappa, 0.4, 1e-12);
+  DBL_NEAR(a.kappa_se, 0.12699606293110033, 1e-9);
+  DBL_NEAR(a.kappa_lo, 0.4 - 1.959963984540054 * 0.12699606293110033, 1e-9);
+  DBL_NEAR(a.kappa_hi, 0.4 + 1.959963984540054 * 0.12699606293110033, 1e-9);
+  DBL_NEAR(a.sensitivity, 20.0 / 30, 1e-12);
+  DBL_NEAR(a.specificity, 15.0 / 20, 1e-12);
+  /* perfect agreement: kappa 1, SE 0 */
+  STATUS_EQ(cs_agreement_2x2(3, 0, 0, 3, &a, &e), CS_OK, &e);
+  DBL_NEAR(a.kappa, 1, 1e-12);
+  DBL_NEAR(a.kappa_se, 0, 1e-12);
+  STATUS_EQ(cs_agreement_2x2(0, 0, 0, 0, &a, &e), CS_ERR_ARG, &e);
+}
+
+static void bad_findings(const char *text, const char *want) {
+  cs_finding *r;
+  size_t n;
+  cs_error e;
+  STATUS_EQ(cs_findings_parse(text, strlen(text), &r, &n, &e), CS_ERR_MALFORMED, &e);
+  assert_null(r);
+  if (!strstr(e.msg, want))
+    fail_msg("message '%s' lacks '%s'", e.msg, want);
+}
+
+static void test_findings(void **st) {
+  (void)st;
+  const char *ok = "core_id,birefringent,notes\ncoreA,yes,a, with comma\n"
+                   "# comment\n\ncoreB\tNo\ncoreC,unknown\n";
+  cs_finding *r;
+  size_t n;
+  cs_error e;
+  STATUS_EQ(cs_findings_parse(ok, strlen(ok), &r, &n, &e), CS_OK, &e);
+  assert_int_equal(n, 3);
+  assert_string_equal(r[0].core_id, "coreA");
+  assert_int_equal(r[0].birefringent, CS_BIREF_YES);
+  assert_string_equal(r[0].notes, "a, with comma");
+  assert_int_equal(r[1].birefringent, CS_BIREF_NO);
+  assert_int_equal(r[1].line, 5);
+  assert_int_equal(r[2].birefringent, CS_BIREF_UNKNOWN);
+  free(r);
+  bad_findings("core_id,birefringent\ncoreA\n", "line 2: expected core_id");
+  bad_findings("coreA,yes\ncoreB,maybe\n", "line 2: birefringent must be yes, no or unknown, got 'maybe'");
+  bad_findings("coreA,yes\ncoreB,no\ncoreA,no\n", "line 3: core 'coreA' listed again (first on line 1)");
+  bad_findings("coreA,\n", "line 1: birefringent must be");
+  bad_findings(",yes\n", "line 1: empty core id");
+  bad_findings("core_id,birefringent\n", "no rows");
+}
+
+/* Exact line R = 0.03 wt + 0.1: m, b recovered, zero residual; the text
+ * form round-trips bit for bit (%.17g). */
+static void test_calibration(void **st) {
+  (void)st;
+  double wt[5] = {0, 2, 4, 6, 8}, r[5];
+  for (int i = 0; i < 5; i++)
+    r[i] = 0.03 * wt[i] + 0.1;
+  cs_calibration c, d;
+  cs_error e;
+  STATUS_EQ(cs_calibration_fit(CS_TECH_RAMAN, wt, r, 5, "test", &c, &e), CS_OK, &e);
+  DBL_NEAR(c.m, 0.03, 1e-12);
+  DBL_NEAR(c.b, 0.1, 1e-12);
+  DBL_NEAR(c.s_resid, 0, 1e-9);
+  /* with scatter: OLS by hand for wt 0,1,2 / R 0, 2, 1: m = 0.5, b = 0.5,
+   * SSE = 1.5, s^2 = 1.5, Sxx = 2: se_m = sqrt(0.75), se_b =
+   * sqrt(1.5 (1/3 + 1/2)) */
+  double w3[3] = {0, 1, 2}, r3[3] = {0, 2, 1};
+  STATUS_EQ(cs_calibration_fit(CS_TECH_FTIR, w3, r3, 3, NULL, &c, &e), CS_OK, &e);
+  DBL_NEAR(c.m, 0.5, 1e-12);
+  DBL_NEAR(c.b, 0.5, 1e-12);
+  DBL_NEAR(c.se_m, sqrt(0.75), 1e-12);
+  DBL_NEAR(c.se_b, sqrt(1.5 * (1.0 / 3 + 0.5)), 1e-12);
+  DBL_NEAR(c.cov_mb, -1 * 1.5 / 2, 1e-12);
+  char *t;
+  STATUS_EQ(cs_calibration_format(&c, &t, &e), CS_OK, &e);
+  STATUS_EQ(cs_calibration_parse(t, strlen(t), &d, &e), CS_OK, &e);
+  assert_true(d.m == c.m && d.b == c.b && d.se_m == c.se_m && d.cov_mb == c.cov_mb);
+  assert_int_equal(d.technique, CS_TECH_FTIR);
+  free(t);
+  const char *bad = "calcspec-calibration 1\nkind carbonate\nm x\n";
+  STATUS_EQ(cs_calibration_parse(bad, strlen(bad), &d, &e), CS_ERR_MODEL, &e);
+  assert_non_null(strstr(e.msg, "line 3"));
+  double same[3] = {1, 1, 1};
+  STATUS_EQ(cs_calibration_fit(CS_TECH_RAMAN, same, r3, 3, NULL, &c, &e), CS_ERR_ARG, &e);
+  /* the shipped defaults exist and say they are synthetic */
+  STATUS_EQ(cs_calibration_default(CS_TECH_FTIR, &c, &e), CS_OK, &e);
+  assert_non_null(strstr(c.note, "SYNTHETIC"));
+}
+
+static cs_result res(const char *label, double p0) {
+  cs_result r;
+  memset(&r, 0, sizeof r);
+  snprintf(r.label, sizeof r.label, "%s", label);
+  r.nclass = 3;
+  r.posterior[0] = p0;
+  r.posterior[1] = 1 - p0;
+  return r;
+}
+
+static void test_core_rule(void **st) {
+  (void)st;
+  const char cls[3][CS_CLASS_NAME_MAX] = {"oxalate", "hydroxyapatite", "calcite"};
+  cs_result r[4] = {res("oxalate", 0.9), res("hydroxyapatite", 0.1),
+                    res("unknown", 0.5), res("hydroxyapatite", 0.3)};
+  cs_core k;
+  cs_error e;
+  STATUS_EQ(cs_core_summarize("c1", r, NULL, 4, cls, 3, NULL, &k, &e), CS_OK, &e);
+  assert_string_equal(k.call, "mixed");
+  assert_int_equal(k.expected_birefringent, 1);
+  assert_int_equal(k.count[0], 1);
+  assert_int_equal(k.count[1], 2);
+  assert_int_equal(k.unknown, 1);
+  DBL_NEAR(k.mean_posterior[0], (0.9 + 0.1 + 0.5 + 0.3) / 4, 1e-12);
+  assert_int_equal(k.flags, 0);
+  /* apatite only, 2 spectra: phosphate, not birefringent, too few */
+  STATUS_EQ(cs_core_summarize("c2", r + 1, NULL, 1, cls, 3, NULL, &k, &e), CS_OK, &e);
+  assert_string_equal(k.call, "phosphate");
+  assert_int_equal(k.expected_birefringent, 0);
+  assert_int_equal(k.flags, CS_CORE_TOO_FEW);
+  /* calcite alone: expected birefringent */
+  cs_result rc[3] = {res("calcite", 0), res("unknown", 0), res("unknown", 0)};
+  STATUS_EQ(cs_core_summarize("c3", rc, NULL, 3, cls, 3, NULL, &k, &e), CS_OK, &e);
+  assert_string_equal(k.call, "calcite");
+  assert_int_equal(k.expected_birefringent, 1);
+  assert_int_equal(k.flags, CS_CORE_MANY_UNKNOWN);
+  /* carbonate mean and Student-t CI: values 4, 6 -> mean 5, sd sqrt(2),
+   * t(0.975, 1) = 12.706204736 */
+  cs_composition c[2];
+  memset(c, 0, sizeof c);
+  c[0].valid = c[1].valid = CS_COMP_CARBONATE;
+  c[0].carbonate_wt = 4;
+  c[1].carbonate_wt = 6;
+  STATUS_EQ(cs_core_summarize("c4", r + 1, c, 2, cls, 3, NULL, &k, &e), CS_OK, &e);
+  DBL_NEAR(k.carbonate_mean, 5, 1e-12);
+  DBL_NEAR(k.carbonate_hi - 5, 12.706204736 * sqrt(2) / sqrt(2), 1e-6);
+}
+
+/* FTIR carbonate (areas, not a fit) on noiseless simulated apatite over
+ * 0-10 wt% with the shipped calibration: within 0.5 wt%. */
+static void test_ftir_carbonate(void **st) {
+  (void)st;
+  cs_calibration cal;
+  cs_error e;
+  STATUS_EQ(cs_calibration_default(CS_TECH_FTIR, &cal, &e), CS_OK, &e);
+  for (int w = 0; w <= 10; w += 2) {
+    cs_sim_opts o = cs_sim_opts_default(CS_SIM_HYDROXYAPATITE, CS_TECH_FTIR);
+    o.carbonate_wt.lo = o.carbonate_wt.hi = w;
+    o.whitlockite_frac.lo = o.whitlockite_frac.hi = 0;
+    o.snr.lo = o.snr.hi = 0;
+    o.band_jitter = 0;
+    o.seed = 300 + (unsigned)w;
+    cs_dataset *ds;
+    STATUS_EQ(cs_simulate(&o, &ds, &e), CS_OK, &e);
+    cs_composition c;
+    STATUS_EQ(cs_composition_measure(cs_dataset_get(ds, 0), "hydroxyapatite", &cal, &c, &e), CS_OK, &e);
+    assert_true(c.valid & CS_COMP_CARBONATE);
+    DBL_NEAR(c.carbonate_wt, w, 0.5);
+    assert_true(c.carbonate_lo <= c.carbonate_wt && c.carbonate_wt <= c.carbonate_hi);
+    cs_dataset_free(ds);
+  }
+}
+
+/* Classes outside apatite/oxalate get reasons, not numbers. */
+static void test_reasons(void **st) {
+  (void)st;
+  cs_sim_opts o = cs_sim_opts_default(CS_SIM_CALCITE, CS_TECH_RAMAN);
+  cs_dataset *ds;
+  cs_error e;
+  STATUS_EQ(cs_simulate(&o, &ds, &e), CS_OK, &e);
+  cs_composition c;
+  STATUS_EQ(cs_composition_measure(cs_dataset_get(ds, 0), "calcite", NULL, &c, &e), CS_OK, &e);
+  assert_int_equal(c.valid, 0);
+  assert_non_null(strstr(c.carbonate_reason, "calcite"));
+  cs_calibration cal;
+  STATUS_EQ(cs_calibration_default(CS_TECH_FTIR, &cal, &e), CS_OK, &e);
+  STATUS_EQ(cs_composition_measure(cs_dataset_get(ds, 0), "hydroxyapatite", &cal, &c, &e), CS_ERR_ARG, &e);
+  cs_dataset_free(ds);
+}
+
+int main(void) {
+  const struct CMUnitTest t[] = {
+      cmocka_unit_test(test_kappa_hand),   cmocka_unit_test(test_findings),
+      cmocka_unit_test(test_calibration),  cmocka_unit_test(test_core_rule),
+      cmocka_unit_test(test_ftir_carbonate), cmocka_unit_test(test_reasons),
+  };
+  return cmocka_run_group_tests_name("composition", t, NULL, NULL);
+}
