@@ -746,6 +746,9 @@ typedef struct cs_train_opts {
   double limit_scale;   /* ... times this factor (default 3) */
   double min_posterior; /* below it the result is "unknown" (default 0.6) */
   int equal_priors;     /* 1 (default): equal priors; 0: class frequencies */
+  size_t subclasses;    /* mixture sub-classes per class, found by k-means
+                           in the PCA space (default 4, at most one per 20
+                           training spectra); 1 = plain LDA */
 } cs_train_opts;
 
 /** Defaults for a technique (CS_TECH_RAMAN or CS_TECH_FTIR). */

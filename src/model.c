@@ -14,6 +14,9 @@
 #include <string.h>
 
 #define POOL_MAX 8
+#define MAX_SUB 128      /* LDA groups: sub-classes of all classes */
+#define MAX_PER_CLASS 8  /* sub-classes of one class */
+#define MIN_SUB_SIZE 10  /* spectra per sub-class, at least */
 
 struct cs_model {
   cs_technique technique;
@@ -25,7 +28,10 @@ struct cs_model {
   double log_prior[CS_MAX_CLASSES];
   size_t n_train[CS_MAX_CLASSES];
   csi_pca pca;
-  csi_lda lda;
+  csi_lda lda; /* over the ns sub-classes */
+  size_t ns;   /* mixture sub-classes (LDA groups), >= c */
+  int sub_class[MAX_SUB];  /* class of each sub-class */
+  double sub_logw[MAX_SUB]; /* log share of its class's training spectra */
   double t2_limit, q_limit, min_posterior;
   double noise_floor; /* median p sigma^2 of the training spectra */
   double *refs; /* c x p pure-component references (class means) */
@@ -74,17 +80,21 @@ cs_train_opts cs_train_opts_default(cs_technique t) {
   o.limit_scale = 3;
   o.min_posterior = 0.6;
   o.equal_priors = 1;
+  o.subclasses = 4;
   return o;
 }
 
 /* Default preprocessing between crop and resample (README "Classifier"):
  * Raman: cosmic spikes, the IModPoly baseline of biological Raman (Zhao
- * 2007; 5th order as Lieber & Mahadevan-Jansen 2003), light SG smoothing and
- * SNV; FTIR: a gentle arPLS for baseline drift, then SNV. */
+ * 2007; 5th order as Lieber & Mahadevan-Jansen 2003) and SNV; FTIR: a
+ * gentle arPLS for baseline drift, then SNV.  No smoothing: its window is
+ * in pixels, so it would broaden bands by an amount that depends on the
+ * instrument's pixel pitch (17 cm^-1 on the library, 5 on RRUFF 532 nm
+ * data), and the PCA projection already removes the noise. */
 static const char *default_steps(cs_technique t) {
   return t == CS_TECH_FTIR ? "baseline arpls:lam=1e5\nnormalise snv\n"
                            : "spikes 6:3\nbaseline imodpoly:poly_order=5\n"
-                             "smooth sg:11:3\nnormalise snv\n";
+                             "normalise snv\n";
 }
 
 static cs_status build_pipeline(cs_technique t, const cs_train_opts *o,
@@ -257,7 +267,14 @@ static cs_status score(const cs_model *m, const double *row, cs_result *r,
   r->q = q_stat(r->q, m->noise_floor, row, m->p);
   r->t2_limit = m->t2_limit;
   r->q_limit = m->q_limit;
-  csi_lda_posteriors(&m->lda, m->log_prior, t, r->posterior, NULL);
+  /* A class's posterior is the sum over its sub-classes, each weighted by
+   * its share of the class (the mixture of Hastie & Tibshirani 1996). */
+  double lp[MAX_SUB], ps[MAX_SUB];
+  for (size_t s = 0; s < m->ns; s++)
+    lp[s] = m->log_prior[m->sub_class[s]] + m->sub_logw[s];
+  csi_lda_posteriors(&m->lda, lp, t, ps, NULL);
+  for (size_t s = 0; s < m->ns; s++)
+    r->posterior[m->sub_class[s]] += ps[s];
   size_t best = 0;
   for (size_t g = 1; g < m->c; g++)
     if (r->posterior[g] > r->posterior[best])
@@ -390,7 +407,8 @@ static cs_status check_training(const cs_dataset *ds, const cs_train_opts *o,
                      o->hi, o->step);
   if (!(o->explained > 0 && o->explained <= 1) || o->limit_quantile <= 0 ||
       o->limit_quantile > 1 || o->limit_scale <= 0 || o->min_posterior < 0 ||
-      o->min_posterior > 1 || o->shrinkage > 1)
+      o->min_posterior > 1 || o->shrinkage > 1 || o->subclasses < 1 ||
+      o->subclasses > MAX_PER_CLASS)
     return csi_error(err, CS_ERR_ARG, "training option out of range");
   *tech = ds->items[0]->technique;
   for (size_t i = 0; i < n; i++)
@@ -445,6 +463,168 @@ static cs_status prep_matrix(const cs_dataset *ds, const char *text,
   return CS_OK;
 }
 
+static double dist2(const double *t, size_t n, size_t k, size_t i,
+                    const double *c) {
+  double d = 0;
+  for (size_t a = 0; a < k; a++)
+    d += (t[a * n + i] - c[a]) * (t[a * n + i] - c[a]);
+  return d;
+}
+
+/* k-means (Lloyd) of the nm spectra idx[] of one class in the PCA score
+ * space t (n x k), started from r equal-count slices along the class's
+ * leading axis, so the result is deterministic.  Clusters smaller than
+ * MIN_SUB_SIZE are dissolved into the others.  cl[i] gets the cluster of
+ * idx[i]; returns the number of clusters (>= 1).  cen and u are scratch
+ * (r*k and nm + k doubles), ord nm size_t. */
+static size_t kmeans(const double *t, size_t n, size_t k, const size_t *idx,
+                     size_t nm, size_t r, int *cl, double *cen, double *u,
+                     size_t *ord) {
+  double *v = u + nm, mean[64] = {0};
+  for (size_t i = 0; i < nm; i++)
+    for (size_t a = 0; a < k; a++)
+      mean[a] += t[a * n + idx[i]] / (double)nm;
+  /* leading within-class axis by power iteration, from the spectrum
+   * farthest from the class mean */
+  size_t far = 0;
+  for (size_t i = 1; i < nm; i++)
+    if (dist2(t, n, k, idx[i], mean) > dist2(t, n, k, idx[far], mean))
+      far = i;
+  for (size_t a = 0; a < k; a++)
+    v[a] = t[a * n + idx[far]] - mean[a];
+  for (int it = 0; it < 100; it++) {
+    double w[64] = {0}, norm = 0;
+    for (size_t i = 0; i < nm; i++) {
+      double z = 0;
+      for (size_t a = 0; a < k; a++)
+        z += (t[a * n + idx[i]] - mean[a]) * v[a];
+      for (size_t a = 0; a < k; a++)
+        w[a] += z * (t[a * n + idx[i]] - mean[a]);
+    }
+    for (size_t a = 0; a < k; a++)
+      norm += w[a] * w[a];
+    if (!(norm > 0))
+      break;
+    for (size_t a = 0; a < k; a++)
+      v[a] = w[a] / sqrt(norm);
+  }
+  for (size_t i = 0; i < nm; i++) {
+    u[i] = 0;
+    for (size_t a = 0; a < k; a++)
+      u[i] += (t[a * n + idx[i]] - mean[a]) * v[a];
+  }
+  /* order by the projection (insertion sort: one class, a few hundred) */
+  for (size_t i = 0; i < nm; i++) {
+    size_t j = i;
+    for (; j > 0 && u[ord[j - 1]] > u[i]; j--)
+      ord[j] = ord[j - 1];
+    ord[j] = i;
+  }
+  for (size_t j = 0; j < nm; j++)
+    cl[ord[j]] = (int)(j * r / nm);
+  for (;;) {
+    for (int it = 0; it < 200; it++) {
+      size_t cnt[MAX_PER_CLASS] = {0};
+      memset(cen, 0, r * k * sizeof *cen);
+      for (size_t i = 0; i < nm; i++) {
+        cnt[cl[i]]++;
+        for (size_t a = 0; a < k; a++)
+          cen[(size_t)cl[i] * k + a] += t[a * n + idx[i]];
+      }
+      for (size_t c = 0; c < r; c++)
+        for (size_t a = 0; a < k; a++)
+          cen[c * k + a] /= cnt[c] ? (double)cnt[c] : 1;
+      int moved = 0;
+      for (size_t i = 0; i < nm; i++) {
+        size_t b = (size_t)cl[i];
+        double db = cnt[b] ? dist2(t, n, k, idx[i], cen + b * k) : INFINITY;
+        for (size_t c = 0; c < r; c++) {
+          double d = cnt[c] ? dist2(t, n, k, idx[i], cen + c * k) : INFINITY;
+          if (d < db)
+            db = d, b = c;
+        }
+        moved |= b != (size_t)cl[i];
+        cl[i] = (int)b;
+      }
+      if (!moved)
+        break;
+    }
+    size_t cnt[MAX_PER_CLASS] = {0}, small = r;
+    for (size_t i = 0; i < nm; i++)
+      cnt[cl[i]]++;
+    for (size_t c = 0; c < r; c++)
+      if (cnt[c] < MIN_SUB_SIZE && (small == r || cnt[c] < cnt[small]))
+        small = c;
+    if (small == r || r == 1)
+      return r;
+    /* dissolve the smallest cluster: its spectra go to the nearest other
+     * centre, the later clusters move down one index */
+    for (size_t i = 0; i < nm; i++) {
+      if ((size_t)cl[i] == small) {
+        size_t b = small;
+        double db = INFINITY;
+        for (size_t c = 0; c < r; c++) {
+          double d = dist2(t, n, k, idx[i], cen + c * k);
+          if (c != small && cnt[c] && d < db)
+            db = d, b = c;
+        }
+        cl[i] = (int)b;
+      }
+    }
+    for (size_t i = 0; i < nm; i++)
+      cl[i] -= (size_t)cl[i] > small;
+    memmove(cen + small * k, cen + (small + 1) * k,
+            (r - small - 1) * k * sizeof *cen);
+    r--;
+  }
+}
+
+/* Mixture sub-classes (Hastie & Tibshirani 1996, J. R. Stat. Soc. B
+ * 58:155, with k-means in place of EM): a class whose spectra run from a
+ * trace of mineral in tissue to pure mineral, at any SNR, is no single
+ * Gaussian, and one pooled covariance stretched along that range calls
+ * small mineral shares tissue.  Each class gets up to `per_class`
+ * sub-classes, at most one per 2 * MIN_SUB_SIZE spectra; sub[i] receives
+ * the sub-class of spectrum i and m->ns, sub_class, sub_logw are set. */
+static cs_status find_subclasses(cs_model *m, const double *t, size_t n,
+                                 size_t k, const int *label, size_t per_class,
+                                 int *sub, cs_error *err) {
+  size_t *idx = malloc(n * sizeof *idx), *ord = malloc(n * sizeof *ord);
+  int *cl = malloc(n * sizeof *cl);
+  double *cen = malloc(MAX_PER_CLASS * k * sizeof *cen);
+  double *u = malloc((n + k) * sizeof *u);
+  cs_status st = CS_OK;
+  if (!idx || !ord || !cl || !cen || !u) {
+    st = csi_error(err, CS_ERR_NOMEM, "out of memory");
+    goto done;
+  }
+  m->ns = 0;
+  for (size_t g = 0; g < m->c; g++) {
+    size_t nm = 0;
+    for (size_t i = 0; i < n; i++)
+      if ((size_t)label[i] == g)
+        idx[nm++] = i;
+    size_t r = nm / (2 * MIN_SUB_SIZE);
+    if (r > per_class)
+      r = per_class;
+    if (r < 1)
+      r = 1;
+    r = kmeans(t, n, k, idx, nm, r, cl, cen, u, ord);
+    for (size_t c = 0; c < r; c++) {
+      size_t cnt = 0;
+      for (size_t i = 0; i < nm; i++)
+        if ((size_t)cl[i] == c)
+          sub[idx[i]] = (int)m->ns, cnt++;
+      m->sub_class[m->ns] = (int)g;
+      m->sub_logw[m->ns] = log((double)cnt / (double)nm);
+      m->ns++;
+    }
+  }
+done:
+  free(idx), free(ord), free(cl), free(cen), free(u);
+  return st;
+}
+
 /* Fit PCA, LDA, limits and references on the n rows of x (column-major,
  * leading dimension ld) selected by `use` (NULL = all).  m must have
  * technique, window, pipeline, classes and names set. */
@@ -456,12 +636,12 @@ static cs_status fit(cs_model *m, const double *x, size_t ld, size_t p,
     n += !use || use[i];
   m->p = p;
   double *xs = malloc(n * p * sizeof *xs), *row = malloc(p * sizeof *row);
-  int *label = malloc(n * sizeof *label);
+  int *label = malloc(n * sizeof *label), *sub = malloc(n * sizeof *sub);
   double *t = NULL, *t2v = malloc(n * sizeof *t2v), *qv = malloc(n * sizeof *qv);
   double *noise = malloc(n * sizeof *noise);
   m->refs = calloc(m->c * p, sizeof *m->refs);
   cs_status st = CS_OK;
-  if (!xs || !row || !label || !t2v || !qv || !noise || !m->refs) {
+  if (!xs || !row || !label || !sub || !t2v || !qv || !noise || !m->refs) {
     st = csi_error(err, CS_ERR_NOMEM, "out of memory");
     goto done;
   }
@@ -511,7 +691,8 @@ static cs_status fit(cs_model *m, const double *x, size_t ld, size_t p,
     for (size_t j = 0; j < p; j++)
       m->refs[(size_t)label[i] * p + j] += row[j] / (double)m->n_train[label[i]];
   }
-  if ((st = csi_lda_fit(t, n, k, label, m->c, o->shrinkage, &m->lda, err)))
+  if ((st = find_subclasses(m, t, n, k, label, o->subclasses, sub, err)) ||
+      (st = csi_lda_fit(t, n, k, sub, m->ns, o->shrinkage, &m->lda, err)))
     goto done;
   for (size_t i = 0; i < n; i++) /* the raw Q of each spectrum, relative */
     qv[i] /= noise[i];         /* to its noise, before the floor exists */
@@ -543,7 +724,7 @@ static cs_status fit(cs_model *m, const double *x, size_t ld, size_t p,
   }
   m->train_accuracy = (double)right / (double)n;
 done:
-  free(xs), free(row), free(label), free(t), free(t2v), free(qv), free(noise);
+  free(xs), free(row), free(label), free(sub), free(t), free(t2v), free(qv), free(noise);
   return st;
 }
 
@@ -760,13 +941,19 @@ static cs_status model_text(const cs_model *m, csi_buf *b, cs_error *err) {
   put_row(b, "eigenvalues", NULL, m->pca.eigval, m->pca.k);
   for (size_t a = 0; a < m->pca.k; a++)
     put_row(b, "loading", NULL, m->pca.loadings + a * m->p, m->p);
+  /* Sub-classes: written only when some class has more than one, so a
+   * plain-LDA model reads as before (one centroid per class). */
+  if (m->ns != m->c) {
+    csi_buf_printf(b, "subclasses %zu\n", m->ns);
+    put_row(b, "subclass_log_weights", NULL, m->sub_logw, m->ns);
+  }
   csi_buf_printf(b, "lda_dims %zu\nshrinkage %.17g\n", m->lda.d,
                  m->lda.shrinkage);
   for (size_t j = 0; j < m->lda.d; j++)
     put_row(b, "lda_direction", NULL, m->lda.dir + j * m->pca.k, m->pca.k);
-  for (size_t g = 0; g < m->c; g++)
-    put_row(b, "centroid", m->names[g], m->lda.centroids + g * m->lda.d,
-            m->lda.d);
+  for (size_t s = 0; s < m->ns; s++)
+    put_row(b, "centroid", m->names[m->sub_class[s]],
+            m->lda.centroids + s * m->lda.d, m->lda.d);
   csi_buf_printf(b, "t2_limit %.17g\nq_limit %.17g\nmin_posterior %.17g\n",
                  m->t2_limit, m->q_limit, m->min_posterior);
   csi_buf_printf(b, "noise_floor %.17g\n", m->noise_floor);
@@ -872,6 +1059,7 @@ cs_status cs_model_load_text(const char *text, size_t len, cs_model **out,
   }
   size_t loadings = 0, dirs = 0, cents = 0, refs = 0;
   int have[16] = {0};
+  unsigned char cent_seen[MAX_SUB] = {0}, ref_seen[CS_MAX_CLASSES] = {0};
   while (free(line), (line = next_line(&c))) {
     const char *v;
     if (!*line)
@@ -969,12 +1157,29 @@ cs_status cs_model_load_text(const char *text, size_t len, cs_model **out,
           parse_doubles(v, m->pca.loadings + loadings * m->p, m->p))
         BAD("line %zu: bad loading", c.line);
       loadings++;
+    } else if ((v = after(line, "subclasses"))) {
+      double d;
+      if (!have[4] || have[9] || have[14] || parse_doubles(v, &d, 1) ||
+          d < (double)m->c || d > MAX_SUB || d != floor(d))
+        BAD("line %zu: bad sub-class count (after classes, before lda_dims)",
+            c.line);
+      m->ns = (size_t)d;
+      have[14] = 1;
+    } else if ((v = after(line, "subclass_log_weights"))) {
+      if (!have[14] || have[15] || parse_doubles(v, m->sub_logw, m->ns))
+        BAD("line %zu: bad sub-class weights", c.line);
+      for (size_t s = 0; s < m->ns; s++)
+        if (!(m->sub_logw[s] <= 0))
+          BAD("line %zu: sub-class log weights must be <= 0", c.line);
+      have[15] = 1;
     } else if ((v = after(line, "lda_dims"))) {
       double d;
+      if (!have[14])
+        m->ns = m->c; /* one centroid per class */
       if (!have[4] || !have[6] || parse_doubles(v, &d, 1) || d < 1 ||
-          d > (double)(m->c - 1) || d > (double)m->pca.k)
+          d > (double)(m->ns - 1) || d > (double)m->pca.k)
         BAD("line %zu: bad LDA dimension", c.line);
-      m->lda.d = (size_t)d, m->lda.k = m->pca.k, m->lda.c = m->c;
+      m->lda.d = (size_t)d, m->lda.k = m->pca.k, m->lda.c = m->ns;
       m->lda.dir = malloc(m->lda.d * m->lda.k * sizeof(double));
       m->lda.centroids = malloc(m->lda.c * m->lda.d * sizeof(double));
       m->refs = malloc(m->c * m->p * sizeof(double));
@@ -1000,13 +1205,23 @@ cs_status cs_model_load_text(const char *text, size_t len, cs_model **out,
         g++;
       if (g == m->c)
         BAD("line %zu: unknown class", c.line);
+      /* with sub-classes, centroids come in sub-class order and name their
+       * class; without, one per class in any order.  Each slot once. */
+      size_t slot = is_ref || !have[14] ? g : cents;
+      unsigned char *seen = is_ref ? ref_seen : cent_seen;
+      if (slot >= (is_ref ? m->c : m->ns) || seen[slot])
+        BAD("line %zu: extra %s", c.line, is_ref ? "reference" : "centroid");
+      seen[slot] = 1;
       if (is_ref ? parse_doubles(sp, m->refs + g * m->p, m->p)
-                 : parse_doubles(sp, m->lda.centroids + g * m->lda.d, m->lda.d))
+                 : parse_doubles(sp, m->lda.centroids + slot * m->lda.d,
+                                 m->lda.d))
         BAD("line %zu: bad numbers", c.line);
-      if (is_ref)
+      if (is_ref) {
         refs++;
-      else
+      } else {
+        m->sub_class[slot] = (int)g;
         cents++;
+      }
     } else if ((v = after(line, "t2_limit"))) {
       if (parse_doubles(v, &m->t2_limit, 1))
         BAD("line %zu: bad T2 limit", c.line);
@@ -1036,10 +1251,21 @@ cs_status cs_model_load_text(const char *text, size_t len, cs_model **out,
       !have[7] || !have[8] || !have[9] || !have[10] || !have[11] || !have[12] ||
       !have[13])
     BAD("incomplete model (a required key is missing)");
-  if (loadings != m->pca.k || dirs != m->lda.d || cents != m->c || refs != m->c)
+  if (have[14] != have[15])
+    BAD("incomplete model (subclasses and subclass_log_weights go together)");
+  if (loadings != m->pca.k || dirs != m->lda.d || cents != m->ns ||
+      refs != m->c)
     BAD("incomplete model (%zu/%zu loadings, %zu/%zu directions, %zu/%zu "
         "centroids, %zu/%zu references)", loadings, m->pca.k, dirs, m->lda.d,
-        cents, m->c, refs, m->c);
+        cents, m->ns, refs, m->c);
+  {
+    unsigned char used[CS_MAX_CLASSES] = {0};
+    for (size_t s = 0; s < m->ns; s++)
+      used[m->sub_class[s]] = 1;
+    for (size_t g = 0; g < m->c; g++)
+      if (!used[g])
+        BAD("class '%s' has no centroid", m->names[g]);
+  }
   if (!have[5])
     for (size_t g = 0; g < m->c; g++)
       m->log_prior[g] = -log((double)m->c);

@@ -204,6 +204,98 @@ static void model_file_refusals(void **state) {
   free(text);
 }
 
+/* Mixture sub-classes.  Class "a" is bimodal: a 1000 cm^-1 band plus a
+ * double-height band at either 800 or 1400; class "b" has all three bands
+ * at unit height, so the two class means coincide by construction.  Plain
+ * LDA (one centroid per class) cannot tell them apart; with two sub-classes
+ * per class every fresh spectrum is right. */
+static double lcg(unsigned long long *st) { /* uniform in [-1, 1] */
+  *st = *st * 6364136223846793005ull + 1442695040888963407ull;
+  return (double)(*st >> 11) / 4503599627370496.0 - 1;
+}
+
+static cs_dataset *bimodal_set(int per_mode, unsigned long long seed,
+                               const char ***labels) {
+  cs_dataset *ds = cs_dataset_new();
+  cs_error err;
+  static double x[1101], y[1101];
+  *labels = malloc(4 * (size_t)per_mode * sizeof **labels);
+  for (int i = 0; i < 4 * per_mode; i++) {
+    int mode = i % 4; /* 0, 1: class a at 800 / 1400; 2, 3: class b */
+    double h800 = mode == 0 ? 2 : mode == 1 ? 0 : 1;
+    double h1400 = mode == 1 ? 2 : mode == 0 ? 0 : 1;
+    double j1 = 1 + 0.05 * lcg(&seed), j2 = 1 + 0.05 * lcg(&seed);
+    for (int k = 0; k < 1101; k++) {
+      x[k] = 700 + k;
+      double g = 0;
+      g += exp(-0.5 * pow((x[k] - 1000) / 10, 2));
+      g += h800 * j1 * exp(-0.5 * pow((x[k] - 800) / 10, 2));
+      g += h1400 * j2 * exp(-0.5 * pow((x[k] - 1400) / 10, 2));
+      y[k] = g + 0.01 * lcg(&seed);
+    }
+    cs_spectrum *s;
+    STATUS_EQ(cs_spectrum_new(x, y, 1101, CS_AXIS_RAMAN_SHIFT,
+                              CS_Q_ARBITRARY, &s, &err), CS_OK, &err);
+    cs_spectrum_set_technique(s, CS_TECH_RAMAN);
+    STATUS_EQ(cs_dataset_push(ds, s, &err), CS_OK, &err);
+    (*labels)[i] = mode < 2 ? "a" : "b";
+  }
+  return ds;
+}
+
+static size_t bimodal_right(size_t subclasses, char **text) {
+  const char **tl, **el;
+  cs_dataset *train = bimodal_set(20, 11, &tl), *test = bimodal_set(10, 77, &el);
+  cs_train_opts o = cs_train_opts_default(CS_TECH_RAMAN);
+  o.preprocess = "normalise area\n"; /* both classes: band area 3 */
+  o.subclasses = subclasses;
+  cs_model *m;
+  cs_error err;
+  STATUS_EQ(cs_model_train(train, tl, &o, &m, &err), CS_OK, &err);
+  size_t right = 0;
+  for (size_t i = 0; i < cs_dataset_count(test); i++) {
+    cs_result r;
+    STATUS_EQ(cs_model_classify(m, cs_dataset_get(test, i), &r, &err), CS_OK,
+              &err);
+    right += !strcmp(r.label, el[i]);
+  }
+  char path[512];
+  size_t len;
+  snprintf(path, sizeof path, "%s/bimodal.txt", test_tmpdir());
+  STATUS_EQ(cs_model_save(m, path, &err), CS_OK, &err);
+  STATUS_EQ(csi_read_file(path, 1 << 26, text, &len, &err), CS_OK, &err);
+  cs_model_free(m);
+  cs_dataset_free(train), cs_dataset_free(test);
+  free(tl), free(el);
+  return right;
+}
+
+static void mixture_subclasses(void **state) {
+  (void)state;
+  char *plain, *mix;
+  size_t r1 = bimodal_right(1, &plain), r2 = bimodal_right(2, &mix);
+  print_message("bimodal: plain LDA %zu of 40 right, 2 sub-classes %zu\n", r1, r2);
+  assert_true(r1 <= 30); /* of 40: plain LDA near chance */
+  assert_int_equal(r2, 40);
+  /* a plain model keeps the one-centroid-per-class format */
+  assert_null(strstr(plain, "\nsubclasses "));
+  assert_non_null(strstr(mix, "\nsubclasses 4\n"));
+  /* sub-class keys must come before lda_dims and together */
+  cs_model *m;
+  cs_error err;
+  char *w = strstr(mix, "\nsubclass_log_weights ");
+  char *nl = strchr(w + 1, '\n');
+  char *cut = csi_strfmt("%.*s%s", (int)(w - mix), mix, nl);
+  char *signed_cut = resign(cut);
+  STATUS_EQ(cs_model_load_text(signed_cut, strlen(signed_cut), &m, &err),
+            CS_ERR_MODEL, &err);
+  assert_non_null(strstr(err.msg, "go together"));
+  free(cut), free(signed_cut);
+  STATUS_EQ(cs_model_load_text(mix, strlen(mix), &m, &err), CS_OK, &err);
+  cs_model_free(m);
+  free(plain), free(mix);
+}
+
 static void default_models(void **state) {
   (void)state;
   cs_model *m;
@@ -313,6 +405,7 @@ int main(void) {
       cmocka_unit_test(window_and_technique_errors),
       cmocka_unit_test(save_load_identical),
       cmocka_unit_test(model_file_refusals),
+      cmocka_unit_test(mixture_subclasses),
       cmocka_unit_test(default_models),
       cmocka_unit_test(crossval_runs),
       cmocka_unit_test(bad_training_input),

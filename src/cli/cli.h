@@ -57,7 +57,8 @@ int cli_load_labelled(char **args, int nargs, const char *labels_path,
                       cs_dataset **ds, char ***labels, int *nbad);
 void cli_labels_free(char **labels, size_t n);
 /* Shared training options of train and cv: -r/--range, -k/--components,
- * -S/--step, -P/--preprocess FILE, -L/--shrinkage, -M/--min-posterior.
+ * -S/--step, -P/--preprocess FILE, -L/--shrinkage, -M/--min-posterior,
+ * -u/--subclasses.
  * 0 ok, -1 bad value. */
 int cli_train_option(int c, const char *arg, cs_train_opts *o,
                      const char **pipeline_file, int *have_range);

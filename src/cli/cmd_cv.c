@@ -16,7 +16,7 @@ static int help(void) {
       "deals the groups into K folds.  Prints the confusion matrix (rows =\n"
       "true class, columns = prediction incl. unknown), then per class\n"
       "sensitivity and specificity, accuracy and the unknown rate.\n"
-      "Training options as for 'calcspec train' (-r -S -k -P -L -M).\n");
+      "Training options as for 'calcspec train' (-r -S -k -P -L -M -u).\n");
   return CLI_OK;
 }
 
@@ -34,7 +34,7 @@ int cmd_cv(int argc, char **argv) {
   long folds = 5;
   int optc[CLI_MAX_TRAIN_OPTS], nopt = 0, c;
   char *optv[CLI_MAX_TRAIN_OPTS];
-  while ((c = getopt_long(argc, argv, "l:r:S:k:P:L:M:f:b:h", cli_train_long,
+  while ((c = getopt_long(argc, argv, "l:r:S:k:P:L:M:u:f:b:h", cli_train_long,
                           NULL)) != -1) {
     switch (c) {
     case 'l': labels_path = optarg; break;
@@ -48,7 +48,7 @@ int cmd_cv(int argc, char **argv) {
       folds = 0;
       break;
     case 'h': return help();
-    case 'r': case 'S': case 'k': case 'P': case 'L': case 'M':
+    case 'r': case 'S': case 'k': case 'P': case 'L': case 'M': case 'u':
       if (cli_collect_train_option("cv", c, optarg, &nopt, optc, optv))
         return CLI_USAGE;
       break;

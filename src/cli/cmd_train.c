@@ -22,7 +22,9 @@ static int help(void) {
       "                           pipeline text (see 'calcspec preprocess\n"
       "                           --print-pipeline'); default: README \"Classifier\"\n"
       "  -L, --shrinkage X|lw     LDA shrinkage in [0,1] or Ledoit-Wolf (lw)\n"
-      "  -M, --min-posterior X    below it a spectrum is 'unknown' (0.6)\n");
+      "  -M, --min-posterior X    below it a spectrum is 'unknown' (0.6)\n"
+      "  -u, --subclasses N       mixture sub-classes per class, 1..8 (4;\n"
+      "                           1 = plain LDA)\n");
   return CLI_OK;
 }
 
@@ -35,6 +37,7 @@ const struct option cli_train_long[] = {
     {"preprocess", required_argument, 0, 'P'},
     {"shrinkage", required_argument, 0, 'L'},
     {"min-posterior", required_argument, 0, 'M'},
+    {"subclasses", required_argument, 0, 'u'},
     {"folds", required_argument, 0, 'f'},
     {"by", required_argument, 0, 'b'},
     {"seed", required_argument, 0, 's'},
@@ -66,13 +69,13 @@ int cmd_train(int argc, char **argv) {
   const char *out = "model.txt", *labels_path = NULL;
   int optc[CLI_MAX_TRAIN_OPTS], nopt = 0, c;
   char *optv[CLI_MAX_TRAIN_OPTS];
-  while ((c = getopt_long(argc, argv, "o:l:r:S:k:P:L:M:h", cli_train_long,
+  while ((c = getopt_long(argc, argv, "o:l:r:S:k:P:L:M:u:h", cli_train_long,
                           NULL)) != -1) {
     switch (c) {
     case 'o': out = optarg; break;
     case 'l': labels_path = optarg; break;
     case 'h': return help();
-    case 'r': case 'S': case 'k': case 'P': case 'L': case 'M':
+    case 'r': case 'S': case 'k': case 'P': case 'L': case 'M': case 'u':
       if (cli_collect_train_option("train", c, optarg, &nopt, optc, optv))
         return CLI_USAGE;
       break;

@@ -226,6 +226,11 @@ int cli_train_option(int c, const char *arg, cs_train_opts *o,
                                   : cli_parse_double(arg, 0, 1, &o->shrinkage);
   case 'M':
     return cli_parse_double(arg, 0, 1, &o->min_posterior);
+  case 'u':
+    if (cli_parse_int(arg, 1, 8, &k))
+      return -1;
+    o->subclasses = (size_t)k;
+    return 0;
   default:
     return -1;
   }
