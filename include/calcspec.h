@@ -730,7 +730,7 @@ enum {
 
 /** Training options.  Plain data: start from cs_train_opts_default(). */
 typedef struct cs_train_opts {
-  double lo, hi;        /* model window, cm^-1 (default Raman 700..1800,
+  double lo, hi;        /* model window, cm^-1 (default Raman 400..1800,
                            FTIR 800..1800) */
   double step;          /* model axis spacing, cm^-1 (default 2) */
   const char *preprocess; /* pipeline steps other than crop and resample, in

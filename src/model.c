@@ -68,7 +68,7 @@ static int valid_class_name(const char *s) {
 cs_train_opts cs_train_opts_default(cs_technique t) {
   cs_train_opts o;
   memset(&o, 0, sizeof o);
-  o.lo = t == CS_TECH_FTIR ? 800 : 700;
+  o.lo = t == CS_TECH_FTIR ? 800 : 400;
   o.hi = 1800;
   o.step = 2;
   o.preprocess = NULL;

@@ -15,7 +15,7 @@ static int help(void) {
       "'class' or 'truth.class' metadata, else from a class-named folder.\n\n"
       "  -o, --output FILE        model file (default: model.txt)\n"
       "  -l, --labels FILE        labels file\n"
-      "  -r, --range A:B          model window in cm-1 (Raman 700:1800, FTIR 800:1800)\n"
+      "  -r, --range A:B          model window in cm-1 (Raman 400:1800, FTIR 800:1800)\n"
       "  -S, --step D             model axis spacing in cm-1 (2)\n"
       "  -k, --components K       PCA components (default: 99.9%% variance, <= 30)\n"
       "  -P, --preprocess FILE    pipeline steps between crop and resample, in\n"
