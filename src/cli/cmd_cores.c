@@ -184,11 +184,15 @@ int cli_cores_compute(char **args, int nargs, const char *model_path,
         g++;
       if (g == ng) {
         if (ng == capg) {
-          capg = capg ? 2 * capg : 8;
-          group *t = realloc(gr, capg * sizeof *t);
-          if (!t)
-            abort();
+          size_t ncap = capg ? 2 * capg : 8;
+          group *t = realloc(gr, ncap * sizeof *t);
+          if (!t) {
+            fprintf(stderr, "calcspec: %s: out of memory\n", files.path[i]);
+            (*nbad)++;
+            continue;
+          }
           gr = t;
+          capg = ncap;
         }
         memset(&gr[ng], 0, sizeof gr[ng]);
         snprintf(gr[ng].id, CS_CORE_ID_MAX, "%s", core);
@@ -196,15 +200,19 @@ int cli_cores_compute(char **args, int nargs, const char *model_path,
       }
       group *G = &gr[g];
       if (G->n == G->cap) {
-        G->cap = G->cap ? 2 * G->cap : 8;
-        cs_result *tr = realloc(G->r, G->cap * sizeof *tr);
+        size_t ncap = G->cap ? 2 * G->cap : 8;
+        cs_result *tr = realloc(G->r, ncap * sizeof *tr);
         if (tr)
           G->r = tr;
-        cs_composition *tc = realloc(G->c, G->cap * sizeof *tc);
+        cs_composition *tc = tr ? realloc(G->c, ncap * sizeof *tc) : NULL;
         if (tc)
           G->c = tc;
-        if (!tr || !tc)
-          abort();
+        if (!tr || !tc) {
+          fprintf(stderr, "calcspec: %s: out of memory\n", files.path[i]);
+          (*nbad)++;
+          continue;
+        }
+        G->cap = ncap;
       }
       G->r[G->n] = r;
       G->c[G->n] = c;
@@ -220,6 +228,11 @@ int cli_cores_compute(char **args, int nargs, const char *model_path,
                                    (const char(*)[CS_CLASS_NAME_MAX])classes,
                                    nclass, NULL, &cores[nc], &err) == CS_OK)
       nc++;
+    else {
+      fprintf(stderr, "calcspec: core %s: %s\n", gr[g].id,
+              cores ? err.msg : "out of memory");
+      (*nbad)++;
+    }
     free(gr[g].r);
     free(gr[g].c);
   }
