@@ -103,6 +103,9 @@ cs_status csi_base64_decode(const char *in, size_t len, unsigned char **out,
                             size_t *outlen, cs_error *err);
 /* Base64 encode to a NUL-terminated malloc'd string (no line breaks). */
 char *csi_base64_encode(const unsigned char *in, size_t len);
+/* Median of v[0..n) (n >= 1) by Hoare's selection, expected O(n); reorders
+ * v. */
+double csi_median(double *v, size_t n);
 /* Growable double array. */
 typedef struct csi_dvec {
   double *v;

@@ -236,7 +236,7 @@ static double noise_var(const double *row, size_t p) {
   size_t n = 0;
   for (size_t j = 1; j + 1 < p; j++)
     d[n++] = fabs(row[j - 1] - 2 * row[j] + row[j + 1]);
-  double med = quantile(d, n, 0.5);
+  double med = csi_median(d, n);
   free(d);
   double sigma = 1.4826 * med / sqrt(6.0);
   return sigma * sigma;

@@ -134,16 +134,7 @@ cs_status cs_qc_opts_parse(const char *spec, cs_qc_opts *out, cs_error *err) {
   return st;
 }
 
-static int cmp_double(const void *a, const void *b) {
-  double x = *(const double *)a, y = *(const double *)b;
-  return (x > y) - (x < y);
-}
 
-/* Median of v[0..n) (reorders v). */
-static double median(double *v, size_t n) {
-  qsort(v, n, sizeof *v, cmp_double);
-  return n % 2 ? v[n / 2] : 0.5 * (v[n / 2 - 1] + v[n / 2]);
-}
 
 /* 11-point cubic Savitzky-Golay smoothing weights (closed form for order
  * 2/3: (3(3m^2+3m-1) - 15 i^2) / ((2m+1)(4m^2+4m-3)), m = 5, i.e.
@@ -168,10 +159,10 @@ static cs_status smooth_noise(const double *d, size_t n, double *s,
     s[i] = acc;
     r[i - SG_HALF] = d[i] - acc;
   }
-  double med = median(r, m);
+  double med = csi_median(r, m);
   for (size_t i = 0; i < m; i++)
     r[i] = fabs(r[i] - med);
-  *sigma = 1.4826 * median(r, m) / sqrt(1.0 - sg_weight(0));
+  *sigma = 1.4826 * csi_median(r, m) / sqrt(1.0 - sg_weight(0));
   free(r);
   return CS_OK;
 }
@@ -277,7 +268,7 @@ static cs_status measure(const cs_spectrum *c, int ftir, const cs_qc_opts *o,
       best_run = run;
   }
   memcpy(s, d, n * sizeof *s);
-  double med = median(s, n);
+  double med = csi_median(s, n);
   int flat = o->flat_run >= 2 && best_run >= (size_t)o->flat_run &&
              dm - med > 5 * sigma && dm > med;
   free(d);

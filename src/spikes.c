@@ -69,48 +69,6 @@ cs_status cs_spike_opts_format(const cs_spike_opts *o, char *buf, size_t cap,
   return CS_OK;
 }
 
-/* k-th smallest of v[0..n) by Hoare's selection (expected O(n)); reorders
- * v. */
-static double select_k(double *v, size_t n, size_t k) {
-  size_t lo = 0, hi = n - 1;
-  while (lo < hi) {
-    double pivot = v[lo + (hi - lo) / 2];
-    size_t i = lo, j = hi;
-    while (i <= j) {
-      while (v[i] < pivot)
-        i++;
-      while (v[j] > pivot)
-        j--;
-      if (i <= j) {
-        double t = v[i];
-        v[i] = v[j], v[j] = t;
-        i++;
-        if (j == 0)
-          break;
-        j--;
-      }
-    }
-    if (k <= j)
-      hi = j;
-    else if (k >= i)
-      lo = i;
-    else
-      return v[k];
-  }
-  return v[k];
-}
-
-/* Median of v[0..n) (n >= 1); reorders v. */
-static double median(double *v, size_t n) {
-  double hi = select_k(v, n, n / 2);
-  if (n % 2)
-    return hi;
-  double lo = v[0]; /* largest of the lower half */
-  for (size_t i = 1; i < n / 2; i++)
-    lo = fmax(lo, v[i]);
-  return 0.5 * (lo + hi);
-}
-
 /* Median of y over [lo, hi] (clipped to [0, n)), and the window centre;
  * 0 when the window is empty. */
 static int side_level(const double *y, size_t n, long lo, long hi,
@@ -124,7 +82,7 @@ static int side_level(const double *y, size_t n, long lo, long hi,
   size_t m = 0;
   for (long i = lo; i <= hi; i++)
     tmp[m++] = y[i];
-  *level = median(tmp, m);
+  *level = csi_median(tmp, m);
   *centre = 0.5 * (double)(lo + hi);
   return 1;
 }
@@ -203,12 +161,12 @@ cs_status cs_spikes_remove(double *y, size_t n, const cs_spike_opts *o,
   }
   for (size_t k = 0; k < nd; k++)
     tmp[k] = d[k] = y[k + 1] - y[k];
-  double med = median(tmp, nd);
+  double med = csi_median(tmp, nd);
   for (size_t k = 0; k < nd; k++)
     tmp[k] = fabs(d[k] - med);
   /* modified z-score: 0.6745 (d - med) / MAD; with MAD = 0 (quantised
    * flat data) fall back on 1.2533 x mean absolute deviation */
-  double scale = median(tmp, nd) / 0.6745;
+  double scale = csi_median(tmp, nd) / 0.6745;
   if (!(scale > 0)) {
     double mean = 0;
     for (size_t k = 0; k < nd; k++)
@@ -341,15 +299,15 @@ cs_status cs_spikes_remove_frames(cs_spectrum *const *frames, size_t m,
   for (size_t i = 0; i < n; i++) {
     for (size_t f = 0; f < m; f++)
       v[f] = frames[f]->y[i];
-    med[i] = median(v, m);
+    med[i] = csi_median(v, m);
     for (size_t f = 0; f < m; f++)
       v[f] = fabs(frames[f]->y[i] - med[i]);
-    sig[i] = 1.4826 * median(v, m);
+    sig[i] = 1.4826 * csi_median(v, m);
   }
   /* floor: the typical spread, so a pixel where frames happen to agree
    * does not make every small difference a spike */
   memcpy(tmp, sig, n * sizeof *tmp);
-  double floor_sig = median(tmp, n);
+  double floor_sig = csi_median(tmp, n);
   if (!(floor_sig > 0)) {
     floor_sig = 0;
     for (size_t i = 0; i < n; i++)
@@ -379,7 +337,7 @@ cs_status cs_spikes_remove_frames(cs_spectrum *const *frames, size_t m,
         for (size_t g = 0; g < m; g++)
           if (g != f && !mark[g * n + i])
             v[k++] = frames[g]->y[i];
-        frames[f]->y[i] = k ? median(v, k) : med[i];
+        frames[f]->y[i] = k ? csi_median(v, k) : med[i];
       }
   if (!st && nremoved)
     *nremoved = total;

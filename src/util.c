@@ -496,3 +496,45 @@ char *csi_utf8_sanitize(const char *s) {
   *q = '\0';
   return o;
 }
+
+/* k-th smallest of v[0..n) by Hoare's selection (expected O(n)); reorders
+ * v. */
+static double select_k(double *v, size_t n, size_t k) {
+  size_t lo = 0, hi = n - 1;
+  while (lo < hi) {
+    double pivot = v[lo + (hi - lo) / 2];
+    size_t i = lo, j = hi;
+    while (i <= j) {
+      while (v[i] < pivot)
+        i++;
+      while (v[j] > pivot)
+        j--;
+      if (i <= j) {
+        double t = v[i];
+        v[i] = v[j], v[j] = t;
+        i++;
+        if (j == 0)
+          break;
+        j--;
+      }
+    }
+    if (k <= j)
+      hi = j;
+    else if (k >= i)
+      lo = i;
+    else
+      return v[k];
+  }
+  return v[k];
+}
+
+double csi_median(double *v, size_t n) {
+  double hi = select_k(v, n, n / 2);
+  if (n % 2)
+    return hi;
+  double lo = v[0]; /* largest of the lower half */
+  for (size_t i = 1; i < n / 2; i++)
+    lo = fmax(lo, v[i]);
+  return 0.5 * (lo + hi);
+}
+
