@@ -400,7 +400,7 @@ typedef struct whit {
   size_t n;
   int d, lapack;
   const double *pen;
-  double *ab, *wk; /* wk: 2 n scratch for the split kd = 2 solver */
+  double *ab;
 } whit;
 
 /* z = (W + P)^-1 W y for the current weights. */
@@ -415,7 +415,7 @@ static cs_status whit_solve(whit *ws, const double *y, const double *w,
   if (ws->lapack)
     return csi_pb_solve(n, ws->d, ws->ab, z, err);
   if (ws->d == 2)
-    return csi_penta_solve_split(n, ws->ab, z, ws->wk, err);
+    return csi_penta_solve_split(n, ws->ab, z, err);
   return csi_pb_solve_small(n, ws->d, ws->ab, z, err);
 }
 
@@ -429,15 +429,14 @@ static cs_status fit_whittaker(const double *y, size_t n,
   double *pen = malloc(n * ld * sizeof *pen);
   double *ab = malloc(n * ld * sizeof *ab);
   double *w = malloc(n * sizeof *w), *wn = malloc(n * sizeof *wn);
-  double *wk = malloc(2 * n * sizeof *wk);
   cs_status st = CS_OK;
-  if (!pen || !ab || !w || !wn || !wk) {
+  if (!pen || !ab || !w || !wn) {
     st = csi_error(err, CS_ERR_NOMEM, "out of memory for a %zu-point baseline",
                    n);
     goto done;
   }
   penalty_band(n, o->diff_order, o->lam, pen);
-  whit ws = {n, o->diff_order, lapack, pen, ab, wk};
+  whit ws = {n, o->diff_order, lapack, pen, ab};
   for (size_t i = 0; i < n; i++)
     w[i] = 1.0;
   double y_l1 = 0;
@@ -543,7 +542,6 @@ done:
   free(ab);
   free(w);
   free(wn);
-  free(wk);
   return st;
 }
 

@@ -7,7 +7,6 @@
 #include <limits.h>
 #include <math.h>
 #include <stddef.h>
-#include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -84,46 +83,35 @@ static cs_status penta_solve(size_t n, double *ab, double *b, cs_error *err) {
   return CS_OK;
 }
 
-/* ---- kd = 2 with independent elimination chains ----
- * Each LDL^T step waits for the previous pivot's division, so one chain
- * leaves most of the core idle.  Split the rows into NLANE blocks separated
- * by 2-row separators (bandwidth 2, so two rows decouple the blocks);
- * blocks 0, 2, .. are eliminated top down, 1, 3, .. bottom up, all in one
- * interleaved loop, each towards the separator it shares with its partner
- * (E).  A block that also touches a separator where it starts (T) carries
- * the two "spike" columns L^-1 A(B,T).  What is left is the Schur
- * complement on the separators (2 (NLANE - 1) unknowns, SPD), solved
- * densely; then every block is back-substituted, again interleaved.  This
- * is block Gaussian elimination of an SPD matrix in another order: stable
- * without pivoting, same solution as dpbtrf/dpbtrs up to rounding. */
-#define NLANE 4 /* the loops below spell out four lanes */
-#define NSEP (NLANE - 1)
-#define NRED (2 * NSEP)
+/* ---- kd = 2 with two elimination chains ----
+ * Each LDL^T step waits for the previous pivot's division, so a single
+ * chain leaves most of the core idle.  Here rows [0, m) are eliminated top
+ * down and rows [m + 2, n) bottom up, interleaved in one loop, each towards
+ * the 2-row separator S = {m, m+1} (bandwidth 2, so those two rows decouple
+ * the halves).  What remains is the 2 x 2 Schur complement on S; then both
+ * halves are back-substituted outwards, again interleaved.  This is block
+ * Gaussian elimination of an SPD matrix in another order: stable without
+ * pivoting, the same solution as dpbtrf/dpbtrs up to rounding.  (Four
+ * chains, with spikes for the two inner blocks, measured slower here: the
+ * extra state no longer fits in the registers.) */
 
-typedef struct lane {
-  size_t g0, m;   /* first row in elimination order, rows in the block */
-  ptrdiff_t s;    /* +1 top down, -1 bottom up */
-  ptrdiff_t o1, o2; /* ab offsets of A(i, i+1), A(i, i+2) from 3 g */
-  int tsep, esep; /* separator indices (tsep -1: none) */
-  double t20, t10, t11; /* A(0,-2), A(0,-1), A(1,-1): T rows -2, -1 */
-} lane;
+/* Elimination state of a chain: the previous two rows' values. */
+typedef struct chain {
+  double *c, *bp; /* the next row's ab column and b entry */
+  double inv1;    /* 1 / d(i-1) */
+  double ee1, e1; /* e(i-1)^2, e(i-1) = L(i, i-1) d(i-1) */
+  double l1p;     /* L(i, i-1) */
+  double l2p;     /* L(i+1, i-1) */
+  double l2pp;    /* L(i, i-2) */
+  double qp, qpp; /* A(i+1, i-1)^2 / d(i-1), A(i, i-2)^2 / d(i-2) */
+  double u1, u2;  /* forward-substituted b of rows i-1, i-2 */
+} chain;
 
-/* A(p, q) for |p - q| <= 2 from lower band storage. */
-static double band_at(const double *ab, size_t p, size_t q) {
-  return p > q ? ab[3 * q + (p - q)] : ab[3 * p + (q - p)];
-}
-
-/* One elimination step of a lane: the state of the two previous rows in,
- * the new row's factors stored at g (ab: 1/d, L(next, g), L(next2, g); b: u;
- * with a T separator wk: the spike row times 1/d). */
-typedef struct lstate {
-  double *c, *bp, *wp; /* the next row's ab column, b and wk entries */
-  double t20, t10, t11;
-  double inv1, ee1, e1, l1p, l2p, l2pp, qp, qpp, u1, u2;
-  double v01, v02, v11, v12, s00, s01, s11, f0, f1;
-} lstate;
-
-#define LANE_STEP(S, DIR, HAS_T, i, bad)                                       \
+/* One LDL^T step of a chain walking in direction DIR (+1 down, -1 up):
+ * d = A(i,i) - A(i,i-2)^2/d(i-2) - e(i-1)^2/d(i-1), with the division for
+ * 1/d the only long-latency link between steps.  Stores (1/d, L(i+1,i),
+ * L(i+2,i)) over the row's ab column, in chain order, and u over b. */
+#define CHAIN_STEP(S, DIR, bad)                                                \
   do {                                                                         \
     double *c_ = (S).c;                                                        \
     double a1_ = c_[(DIR) > 0 ? 1 : -2], a2_ = c_[(DIR) > 0 ? 2 : -4];         \
@@ -138,253 +126,86 @@ typedef struct lstate {
     c_[1] = l1_;                                                               \
     c_[2] = l2_;                                                               \
     *(S).bp = u_;                                                              \
-    if (HAS_T) {                                                               \
-      double r0_ = (i) == 0 ? (S).t20 : 0;                                     \
-      double r1_ = (i) == 0 ? (S).t10 : (i) == 1 ? (S).t11 : 0;                \
-      double v0_ = r0_ - (S).l1p * (S).v01 - (S).l2pp * (S).v02;               \
-      double v1_ = r1_ - (S).l1p * (S).v11 - (S).l2pp * (S).v12;               \
-      double w0_ = v0_ * inv_, w1_ = v1_ * inv_;                               \
-      (S).s00 += w0_ * v0_;                                                    \
-      (S).s01 += w0_ * v1_;                                                    \
-      (S).s11 += w1_ * v1_;                                                    \
-      (S).f0 += w0_ * u_;                                                      \
-      (S).f1 += w1_ * u_;                                                      \
-      (S).wp[0] = w0_;                                                         \
-      (S).wp[1] = w1_;                                                         \
-      (S).wp += 2 * (DIR);                                                     \
-      (S).v02 = (S).v01, (S).v01 = v0_, (S).v12 = (S).v11, (S).v11 = v1_;      \
-    }                                                                          \
     (S).qpp = (S).qp, (S).qp = a2_ * l2_;                                      \
     (S).inv1 = inv_, (S).ee1 = e_ * e_, (S).e1 = e_;                           \
     (S).l2pp = (S).l2p, (S).l2p = l2_, (S).l1p = l1_;                          \
     (S).u2 = (S).u1, (S).u1 = u_;                                              \
-    (S).c += 3 * (DIR);                                                        \
-    (S).bp += (DIR);                                                           \
+    (S).c += 3 * (DIR), (S).bp += (DIR);                                       \
   } while (0)
 
-static lstate lane_start(const lane *L, double *ab, double *b, double *wk) {
-  lstate S;
-  memset(&S, 0, sizeof S);
-  S.c = ab + 3 * L->g0;
-  S.bp = b + L->g0;
-  S.wp = wk + 2 * L->g0;
-  S.t20 = L->t20, S.t10 = L->t10, S.t11 = L->t11;
-  return S;
-}
-
-/* Back substitution of one row, walking the lane backwards: z(i) from
- * z(i+1), z(i+2) (Z) and the T values. */
-typedef struct bstate {
-  const double *c, *wp;
+/* Back substitution of one row, the chain walked backwards: z(i) =
+ * u(i)/d(i) - L(i+1,i) z(i+1) - L(i+2,i) z(i+2), z1/z2 = z(i+1), z(i+2). */
+typedef struct bchain {
+  const double *c;
   double *bp;
-  double z1, z2, xt0, xt1;
-} bstate;
+  double z1, z2;
+} bchain;
 
-#define LANE_BACK(B, DIR, HAS_T)                                               \
+#define CHAIN_BACK(B, DIR)                                                     \
   do {                                                                         \
     double z_ = *(B).bp * (B).c[0] - (B).c[1] * (B).z1 - (B).c[2] * (B).z2;     \
-    if (HAS_T)                                                                 \
-      z_ -= (B).wp[0] * (B).xt0 + (B).wp[1] * (B).xt1;                         \
     *(B).bp = z_;                                                              \
     (B).z2 = (B).z1, (B).z1 = z_;                                              \
     (B).c -= 3 * (DIR), (B).bp -= (DIR);                                       \
-    if (HAS_T)                                                                 \
-      (B).wp -= 2 * (DIR);                                                     \
   } while (0)
 
-/* Dense Cholesky solve of the k x k SPD system (lower triangle of a, column
- * major) in place; -1 when a pivot is not positive. */
-static int chol_solve(size_t k, double *a, double *x) {
-  for (size_t j = 0; j < k; j++) {
-    double d = a[j + j * k];
-    for (size_t p = 0; p < j; p++)
-      d -= a[j + p * k] * a[j + p * k];
-    if (!(d > 0 && d <= DBL_MAX))
-      return -1;
-    d = sqrt(d);
-    a[j + j * k] = d;
-    for (size_t i = j + 1; i < k; i++) {
-      double v = a[i + j * k];
-      for (size_t p = 0; p < j; p++)
-        v -= a[i + p * k] * a[j + p * k];
-      a[i + j * k] = v / d;
-    }
-  }
-  for (size_t j = 0; j < k; j++) {
-    for (size_t p = 0; p < j; p++)
-      x[j] -= a[j + p * k] * x[p];
-    x[j] /= a[j + j * k];
-  }
-  for (size_t j = k; j-- > 0;) {
-    for (size_t i = j + 1; i < k; i++)
-      x[j] -= a[i + j * k] * x[i];
-    x[j] /= a[j + j * k];
-  }
-  return 0;
-}
-
-/* Reduced-system index of global row r (a separator row). */
-static size_t red_index(const size_t *sep, int j, size_t r) {
-  return 2 * (size_t)j + (r - sep[j]);
-}
-
-static void red_add(double *M, size_t p, size_t q, double v) {
-  if (p < q) {
-    size_t t = p;
-    p = q, q = t;
-  }
-  M[p + q * NRED] += v;
-}
-
-cs_status csi_penta_solve_split(size_t n, double *ab, double *b, double *wk,
+cs_status csi_penta_solve_split(size_t n, double *ab, double *b,
                                 cs_error *err) {
   if (n < CSI_PENTA_SPLIT_MIN)
     return penta_solve(n, ab, b, err);
-  lane ln[NLANE];
-  size_t sep[NSEP];
-  size_t rows = n - 2 * NSEP, base = rows / NLANE, extra = rows % NLANE;
-  size_t pos = 0, mmax = 0;
-  for (int k = 0; k < NLANE; k++) {
-    lane *L = &ln[k];
-    L->m = base + ((size_t)k < extra);
-    size_t first = pos, last = pos + L->m - 1;
-    pos += L->m;
-    if (k < NSEP) {
-      sep[k] = pos;
-      pos += 2;
-    }
-    if (L->m > mmax)
-      mmax = L->m;
-    if (k % 2 == 0) { /* top down: E after the block, T before it */
-      L->g0 = first, L->s = 1, L->o1 = 1, L->o2 = 2;
-      L->esep = k < NSEP ? k : -1;
-      L->tsep = k > 0 ? k - 1 : -1;
-    } else { /* bottom up: E before, T after */
-      L->g0 = last, L->s = -1, L->o1 = -2, L->o2 = -4;
-      L->esep = k - 1;
-      L->tsep = k < NSEP ? k : -1;
-    }
-    L->t20 = L->t10 = L->t11 = 0;
-  }
-  for (int k = 0; k < NLANE; k++) { /* read T couplings before any write */
-    lane *L = &ln[k];
-    if (L->tsep < 0)
-      continue;
-    size_t r0 = L->g0, r1 = (size_t)((ptrdiff_t)r0 + L->s);
-    size_t tm1 = (size_t)((ptrdiff_t)r0 - L->s),
-           tm2 = (size_t)((ptrdiff_t)r0 - 2 * L->s);
-    L->t20 = band_at(ab, r0, tm2);
-    L->t10 = band_at(ab, r0, tm1);
-    L->t11 = band_at(ab, r1, tm1);
-  }
-  double M[NRED * NRED] = {0}, rhs[NRED];
-  for (int j = 0; j < NSEP; j++) {
-    size_t r = sep[j];
-    M[2 * j + 2 * j * NRED] = ab[3 * r];
-    M[2 * j + 1 + 2 * j * NRED] = ab[3 * r + 1];
-    M[2 * j + 1 + (2 * j + 1) * NRED] = ab[3 * r + 3];
-    rhs[2 * j] = b[r];
-    rhs[2 * j + 1] = b[r + 1];
-  }
-  /* The four chains interleave in one loop body; their states are plain
-   * locals so they stay in registers, and each lane's direction and spike
-   * are compile-time constants (lanes 1 and 2 touch two separators). */
-  lstate s0 = lane_start(&ln[0], ab, b, wk), s1 = lane_start(&ln[1], ab, b, wk),
-         s2 = lane_start(&ln[2], ab, b, wk), s3 = lane_start(&ln[3], ab, b, wk);
+  /* top: rows [0, m), S = {m, m+1}, bottom: rows [m+2, n), m >= n - m - 2 */
+  size_t m = (n - 1) / 2, mb = n - m - 2, s = m;
+  chain t, u;
+  memset(&t, 0, sizeof t);
+  memset(&u, 0, sizeof u);
+  t.c = ab, t.bp = b;
+  u.c = ab + 3 * (n - 1), u.bp = b + (n - 1);
   double *bad = NULL;
-  size_t mmin = mmax - (extra != 0);
-  for (size_t i = 0; i < mmin; i++) {
-    LANE_STEP(s0, 1, 0, i, bad);
-    LANE_STEP(s1, -1, 1, i, bad);
-    LANE_STEP(s2, 1, 1, i, bad);
-    LANE_STEP(s3, -1, 0, i, bad);
+  for (size_t i = 0; i < mb; i++) {
+    CHAIN_STEP(t, 1, bad);
+    CHAIN_STEP(u, -1, bad);
   }
-  if (ln[0].m > mmin)
-    LANE_STEP(s0, 1, 0, mmin, bad);
-  if (ln[1].m > mmin)
-    LANE_STEP(s1, -1, 1, mmin, bad);
-  if (ln[2].m > mmin)
-    LANE_STEP(s2, 1, 1, mmin, bad);
-  if (ln[3].m > mmin)
-    LANE_STEP(s3, -1, 0, mmin, bad);
-  const lstate st[NLANE] = {s0, s1, s2, s3};
+  for (size_t i = mb; i < m; i++) /* at most one more row on top */
+    CHAIN_STEP(t, 1, bad);
   if (bad)
     return csi_error(err, CS_ERR_NUMERIC,
                      "band factorisation: pivot %zu is not positive (system "
                      "not positive definite)",
                      (size_t)(bad - ab) / 3);
-  /* Schur complement on the separators. */
-  for (int k = 0; k < NLANE; k++) {
-    const lane *L = &ln[k];
-    const lstate *S = &st[k];
-    size_t gA = (size_t)((ptrdiff_t)L->g0 + L->s * (ptrdiff_t)(L->m - 2));
-    size_t gB = (size_t)((ptrdiff_t)L->g0 + L->s * (ptrdiff_t)(L->m - 1));
-    size_t e0r = (size_t)((ptrdiff_t)gB + L->s), e1r = (size_t)((ptrdiff_t)gB + 2 * L->s);
-    size_t E0 = red_index(sep, L->esep, e0r), E1 = red_index(sep, L->esep, e1r);
-    double dA = 1.0 / ab[3 * gA], dB = 1.0 / ab[3 * gB];
-    double la = ab[3 * gA + 2], lb0 = ab[3 * gB + 1], lb1 = ab[3 * gB + 2];
-    red_add(M, E0, E0, -(dA * la * la + dB * lb0 * lb0));
-    red_add(M, E1, E0, -dB * lb1 * lb0);
-    red_add(M, E1, E1, -dB * lb1 * lb1);
-    rhs[E0] -= la * b[gA] + lb0 * b[gB];
-    rhs[E1] -= lb1 * b[gB];
-    if (L->tsep >= 0) {
-      size_t tr0 = (size_t)((ptrdiff_t)L->g0 - 2 * L->s),
-             tr1 = (size_t)((ptrdiff_t)L->g0 - L->s);
-      size_t T0 = red_index(sep, L->tsep, tr0), T1 = red_index(sep, L->tsep, tr1);
-      red_add(M, T0, T0, -S->s00);
-      red_add(M, T1, T0, -S->s01);
-      red_add(M, T1, T1, -S->s11);
-      rhs[T0] -= S->f0;
-      rhs[T1] -= S->f1;
-      /* V(k, t) = wk * d */
-      double vA0 = wk[2 * gA] * dA, vA1 = wk[2 * gA + 1] * dA;
-      double vB0 = wk[2 * gB] * dB, vB1 = wk[2 * gB + 1] * dB;
-      red_add(M, E0, T0, -(la * vA0 + lb0 * vB0));
-      red_add(M, E0, T1, -(la * vA1 + lb0 * vB1));
-      red_add(M, E1, T0, -lb1 * vB0);
-      red_add(M, E1, T1, -lb1 * vB1);
-    }
-  }
-  if (chol_solve(NRED, M, rhs) != 0)
+  /* Schur complement on S: A(S,S) - sum over the two rows next to S on each
+   * side of d(k) L(S,k) L(S,k)^T, and the right-hand side likewise. */
+  size_t ta = m - 2, tb = m - 1, ua = s + 3, ub = s + 2; /* ua, ub: bottom */
+  double dta = 1.0 / ab[3 * ta], dtb = 1.0 / ab[3 * tb];
+  double dua = 1.0 / ab[3 * ua], dub = 1.0 / ab[3 * ub];
+  /* top: L(s, ta) = ab[3ta+2], L(s, tb) = ab[3tb+1], L(s+1, tb) = ab[3tb+2];
+   * bottom (chain order reversed): L(s+1, ua) = ab[3ua+2], L(s+1, ub) =
+   * ab[3ub+1], L(s, ub) = ab[3ub+2] */
+  double t0a = ab[3 * ta + 2], t0b = ab[3 * tb + 1], t1b = ab[3 * tb + 2];
+  double b1a = ab[3 * ua + 2], b1b = ab[3 * ub + 1], b0b = ab[3 * ub + 2];
+  double m00 = ab[3 * s] - dta * t0a * t0a - dtb * t0b * t0b - dub * b0b * b0b;
+  double m10 = ab[3 * s + 1] - dtb * t1b * t0b - dub * b1b * b0b;
+  double m11 = ab[3 * s + 3] - dtb * t1b * t1b - dua * b1a * b1a -
+               dub * b1b * b1b;
+  double r0 = b[s] - t0a * b[ta] - t0b * b[tb] - b0b * b[ub];
+  double r1 = b[s + 1] - t1b * b[tb] - b1a * b[ua] - b1b * b[ub];
+  double det = m00 * m11 - m10 * m10;
+  if (!(m00 > 0 && det > 0 && det <= DBL_MAX))
     return csi_error(err, CS_ERR_NUMERIC,
-                     "band factorisation: separator system not positive "
+                     "band factorisation: separator block not positive "
                      "definite");
-  for (int j = 0; j < NSEP; j++) {
-    b[sep[j]] = rhs[2 * j];
-    b[sep[j] + 1] = rhs[2 * j + 1];
-  }
-  /* Back substitution, interleaved; z(m), z(m+1) are the E values. */
-  bstate bs[NLANE];
-  for (int k = 0; k < NLANE; k++) {
-    const lane *L = &ln[k];
-    bstate *B = &bs[k];
-    size_t gB = (size_t)((ptrdiff_t)L->g0 + L->s * (ptrdiff_t)(L->m - 1));
-    B->c = ab + 3 * gB;
-    B->bp = b + gB;
-    B->wp = wk + 2 * gB;
-    B->z1 = b[(size_t)((ptrdiff_t)gB + L->s)];
-    B->z2 = b[(size_t)((ptrdiff_t)gB + 2 * L->s)];
-    B->xt0 = B->xt1 = 0;
-    if (L->tsep >= 0) {
-      B->xt0 = b[(size_t)((ptrdiff_t)L->g0 - 2 * L->s)];
-      B->xt1 = b[(size_t)((ptrdiff_t)L->g0 - L->s)];
-    }
-  }
-  bstate b0 = bs[0], b1 = bs[1], b2 = bs[2], b3 = bs[3];
-  if (ln[0].m > mmin)
-    LANE_BACK(b0, 1, 0);
-  if (ln[1].m > mmin)
-    LANE_BACK(b1, -1, 1);
-  if (ln[2].m > mmin)
-    LANE_BACK(b2, 1, 1);
-  if (ln[3].m > mmin)
-    LANE_BACK(b3, -1, 0);
-  for (size_t i = 0; i < mmin; i++) {
-    LANE_BACK(b0, 1, 0);
-    LANE_BACK(b1, -1, 1);
-    LANE_BACK(b2, 1, 1);
-    LANE_BACK(b3, -1, 0);
+  /* 2 x 2 LDL^T solve of the separator block */
+  double l = m10 / m00, d1 = m11 - l * m10;
+  double x1 = (r1 - l * r0) / d1, x0 = (r0 - m10 * x1) / m00;
+  b[s] = x0;
+  b[s + 1] = x1;
+  /* Back substitution outwards from S. */
+  bchain bt = {ab + 3 * tb, b + tb, x0, x1};
+  bchain bu = {ab + 3 * ub, b + ub, x1, x0};
+  for (size_t i = mb; i < m; i++)
+    CHAIN_BACK(bt, 1);
+  for (size_t i = 0; i < mb; i++) {
+    CHAIN_BACK(bt, 1);
+    CHAIN_BACK(bu, -1);
   }
   return CS_OK;
 }
