@@ -516,17 +516,18 @@ static cs_status fit_whittaker(const double *y, size_t n,
       } else {
         /* Zhang 2010 with the author's corrected eq. 9: w = exp(t |r| /
          * |sum r-|) below the baseline, 0 above; t capped at 50 and the
-         * exponent clipped below log(DBL_MAX) as pybaselines does.  Points
-         * above the baseline get exponent 0 from the clip and weight 0
-         * from the mask. */
+         * exponent clipped below log(DBL_MAX) as pybaselines does. */
         double t = it < 50 ? it : 50;
         double log_max = log(DBL_MAX);
         double cap = nextafter(log_max, 0), ts = t / sum;
         for (size_t i = 0; i < n; i++) {
-          double r = y[i] - z[i], m = r < 0;
-          double inner = ts * r;
-          inner = inner < 0 ? 0 : inner > cap ? cap : inner;
-          wn[i] = m * exp(inner);
+          double r = y[i] - z[i];
+          if (r < 0) { /* a branch: exp for every point costs more */
+            double inner = ts * r;
+            inner = inner < 0 ? 0 : inner > cap ? cap : inner;
+            wn[i] = exp(inner);
+          } else
+            wn[i] = 0;
         }
         calc = y_l1 > 0 ? fabs(sum) / y_l1 : 0;
       }
