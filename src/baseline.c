@@ -333,6 +333,25 @@ static double rel_diff(const double *old, const double *new_, size_t n) {
   return sqrt(num) / fmax(sqrt(den), MIN_FLOAT);
 }
 
+/* rel_diff from its two sums of squares. */
+static double rel_diff_sums(double num, double den) {
+  return sqrt(num) / fmax(sqrt(den), MIN_FLOAT);
+}
+
+/* arPLS weight (Baek 2015 eq. 9) of residual r: 1 / (1 + exp(2 (r - (2 sd
+ * - mean)) / sd)) with scale = 2 / sd, shift = 2 sd - mean.  Below -38,
+ * exp < 2^-53 and the weight rounds to exactly 1 anyway.  Above ARPLS_T_MAX
+ * the weight would fall below 1.6e-148; keeping it there (not smaller) keeps
+ * w^2 and every later product out of the subnormal range, where each
+ * operation costs a microcode assist of ~100 cycles; the baseline moves by
+ * < 1e-140 relative. */
+#define ARPLS_T_MAX 340.0
+static inline double arpls_weight(double r, double scale, double shift) {
+  double t = scale * (r - shift);
+  t = t < -38.0 ? -38.0 : t > ARPLS_T_MAX ? ARPLS_T_MAX : t;
+  return 1.0 / (1.0 + exp(t));
+}
+
 /* Population standard deviation (numpy's default ddof=0), two-pass. */
 static double std_pop(const double *a, const double *b, size_t n) {
   double mean = 0;
@@ -348,6 +367,7 @@ static double std_pop(const double *a, const double *b, size_t n) {
 }
 
 /* ---- Whittaker smoothing family: (W + lam D'D) z = W y ---- */
+
 
 /* Lower band of lam * D'D (d-th order differences) into pen[(i-j) + j*(d+1)],
  * zero outside the matrix.  (D'D)(i, i+s) = sum over rows r of D that touch
@@ -392,8 +412,11 @@ static cs_status whit_solve(whit *ws, const double *y, const double *w,
     ws->ab[j * ld] += w[j];
     z[j] = w[j] * y[j];
   }
-  return ws->lapack ? csi_pb_solve(n, ws->d, ws->ab, z, err)
-                    : csi_pb_solve_small(n, ws->d, ws->ab, z, err);
+  if (ws->lapack)
+    return csi_pb_solve(n, ws->d, ws->ab, z, err);
+  if (ws->d == 2)
+    return csi_penta_solve_split(n, ws->ab, z, err);
+  return csi_pb_solve_small(n, ws->d, ws->ab, z, err);
 }
 
 /* The loops follow pybaselines 1.2.1 whittaker.asls/arpls/airpls: solve, new
@@ -422,51 +445,85 @@ static cs_status fit_whittaker(const double *y, size_t n,
   for (int it = 1; it <= o->max_iter + 1; it++) {
     if ((st = whit_solve(&ws, y, w, z, err)) != CS_OK)
       goto done;
+    /* The loops below avoid branches on the residual's sign (random for
+     * noisy data, so mispredicted half the time), keep two partial sums
+     * (even and odd points) in locals to halve the add-latency chains, and
+     * fold the relative change of the weights into the weights pass. */
     double calc;
+    size_t npair = n & ~(size_t)1;
     if (o->method == CS_BASELINE_ASLS) {
-      for (size_t i = 0; i < n; i++)
+      double n0 = 0, n1 = 0, d0 = 0, d1 = 0;
+      for (size_t i = 0; i < n; i++) {
         wn[i] = y[i] - z[i] > 0 ? o->p : 1 - o->p;
-      calc = rel_diff(w, wn, n);
+        double dw = wn[i] - w[i], sq = w[i] * w[i];
+        if (i & 1)
+          n1 += dw * dw, d1 += sq;
+        else
+          n0 += dw * dw, d0 += sq;
+      }
+      calc = rel_diff_sums(n0 + n1, d0 + d1);
     } else {
       /* arpls and airpls stop early when fewer than two points lie below
        * the baseline (pybaselines _weighting: exit_early). */
-      size_t nneg = 0;
-      double sum = 0;
-      for (size_t i = 0; i < n; i++)
-        if (y[i] - z[i] < 0) {
-          nneg++;
-          sum += y[i] - z[i];
-        }
+      double c0 = 0, c1 = 0, s0 = 0, s1 = 0;
+      for (size_t i = 0; i < npair; i += 2) {
+        double r0 = y[i] - z[i], r1 = y[i + 1] - z[i + 1];
+        double m0 = r0 < 0, m1 = r1 < 0;
+        c0 += m0, c1 += m1;
+        s0 += m0 * r0, s1 += m1 * r1;
+      }
+      if (n & 1) {
+        double r0 = y[n - 1] - z[n - 1], m0 = r0 < 0;
+        c0 += m0, s0 += m0 * r0;
+      }
+      double nneg = c0 + c1, sum = s0 + s1;
       if (nneg < 2)
         break;
       if (o->method == CS_BASELINE_ARPLS) {
         /* Baek 2015 eq. 9: logistic in the residual, scaled by the mean and
          * sample std (ddof=1) of the negative residuals. */
-        double mean = sum / (double)nneg, ss = 0;
-        for (size_t i = 0; i < n; i++) {
-          double r = y[i] - z[i];
-          if (r < 0)
-            ss += (r - mean) * (r - mean);
+        double mean = sum / nneg, q0 = 0, q1 = 0;
+        for (size_t i = 0; i < npair; i += 2) {
+          double r0 = y[i] - z[i], r1 = y[i + 1] - z[i + 1];
+          double e0 = r0 - mean, e1 = r1 - mean;
+          q0 += (double)(r0 < 0) * (e0 * e0);
+          q1 += (double)(r1 < 0) * (e1 * e1);
         }
-        double sd = sqrt(ss / (double)(nneg - 1));
+        if (n & 1) {
+          double r0 = y[n - 1] - z[n - 1], e0 = r0 - mean;
+          q0 += (double)(r0 < 0) * (e0 * e0);
+        }
+        double sd = sqrt((q0 + q1) / (nneg - 1));
         if (sd == 0)
           sd = MIN_FLOAT;
-        for (size_t i = 0; i < n; i++) {
-          double r = y[i] - z[i];
-          wn[i] = 1.0 / (1.0 + exp((2.0 / sd) * (r - (2 * sd - mean))));
+        double scale = 2.0 / sd, shift = 2 * sd - mean;
+        double n0 = 0, n1 = 0, d0 = 0, d1 = 0;
+        for (size_t i = 0; i < npair; i += 2) {
+          double a0 = arpls_weight(y[i] - z[i], scale, shift);
+          double a1 = arpls_weight(y[i + 1] - z[i + 1], scale, shift);
+          double w0 = w[i], w1 = w[i + 1];
+          wn[i] = a0, wn[i + 1] = a1;
+          n0 += (a0 - w0) * (a0 - w0), n1 += (a1 - w1) * (a1 - w1);
+          d0 += w0 * w0, d1 += w1 * w1;
         }
-        calc = rel_diff(w, wn, n);
+        if (n & 1) {
+          double a0 = arpls_weight(y[n - 1] - z[n - 1], scale, shift);
+          double w0 = w[n - 1];
+          wn[n - 1] = a0;
+          n0 += (a0 - w0) * (a0 - w0), d0 += w0 * w0;
+        }
+        calc = rel_diff_sums(n0 + n1, d0 + d1);
       } else {
         /* Zhang 2010 with the author's corrected eq. 9: w = exp(t |r| /
          * |sum r-|) below the baseline, 0 above; t capped at 50 and the
          * exponent clipped below log(DBL_MAX) as pybaselines does. */
         double t = it < 50 ? it : 50;
         double log_max = log(DBL_MAX);
-        double cap = nextafter(log_max, 0);
+        double cap = nextafter(log_max, 0), ts = t / sum;
         for (size_t i = 0; i < n; i++) {
           double r = y[i] - z[i];
-          if (r < 0) {
-            double inner = (t / sum) * r;
+          if (r < 0) { /* a branch: exp for every point costs more */
+            double inner = ts * r;
             inner = inner < 0 ? 0 : inner > cap ? cap : inner;
             wn[i] = exp(inner);
           } else
