@@ -4,7 +4,7 @@
  * fraction of oxalate, protein/mineral ratio; and carbonate calibrations.
  *
  * Band fits use GSL's multifit_nlinear (trust region, Levenberg-Marquardt
- * step, finite-difference Jacobian).  Band shapes are pseudo-Voigt.
+ * step, analytic Jacobian, Cholesky solver).  Band shapes are pseudo-Voigt.
  */
 #include "internal.h"
 
@@ -38,7 +38,7 @@ static void gsl_quiet(void) { gsl_set_error_handler_off(); }
 
 #define MAXP 32
 #define MAXB 10
-#define MAXBASE 4
+#define MAXBASE 3
 
 typedef struct fpar {
   double lo, hi; /* bounds; lo == hi: unbounded (heights) */
@@ -110,8 +110,13 @@ typedef struct bandval {
 } bandval;
 
 static bandval band_of(const fband *b, const double *P) {
-  bandval v = {P[b->ip] + b->off, b->iw >= 0 ? P[b->iw] : b->w0,
-               b->ie >= 0 ? P[b->ie] : b->eta0, b->hscale * P[b->ih], 1, 0, 0, 0};
+  bandval v;
+  v.pos = P[b->ip] + b->off;
+  v.fw = b->iw >= 0 ? P[b->iw] : b->w0;
+  v.eta = b->ie >= 0 ? P[b->ie] : b->eta0;
+  v.h = b->hscale * P[b->ih];
+  v.fw_w = 1;
+  v.fw_g = v.eta_w = v.eta_g = 0;
   if (b->ig < 0)
     return v;
   /* TCH: f^5 = sum c_k fg^(5-k) fl^k, eta = 1.36603 q - 0.47719 q^2 +
@@ -271,6 +276,9 @@ static cs_status band_fit(fitprob *p, fitout *o, cs_error *err) {
   memset(o, 0, sizeof *o);
   if (p->np > MAXP || nb > MAXB || p->base_order >= MAXBASE)
     return csi_error(err, CS_ERR_ARG, "band fit: model too large");
+  for (size_t k = 0; k < nb; k++) /* heights must be linear parameters */
+    if (bounded(&p->par[p->b[k].ih]))
+      return csi_error(err, CS_ERR_ARG, "band fit: band %zu height is bounded", k);
   if (n < np + 5)
     return csi_error(err, CS_ERR_RANGE,
                      "band fit: %zu points in the window, need at least %zu",
@@ -289,7 +297,10 @@ static cs_status band_fit(fitprob *p, fitout *o, cs_error *err) {
   fdf.n = n;
   fdf.p = np;
   fdf.params = p;
-  gsl_multifit_nlinear_parameters fp = gsl_multifit_nlinear_default_parameters();
+  gsl_multifit_nlinear_parameters fp =
+      gsl_multifit_nlinear_default_parameters();
+  /* J'J is small (about 20 x 20): Cholesky is several times faster than
+   * QR here, and the trust region keeps it regular */
   fp.solver = gsl_multifit_nlinear_solver_cholesky;
   gsl_multifit_nlinear_workspace *w =
       gsl_multifit_nlinear_alloc(gsl_multifit_nlinear_trust, &fp, n, np);
@@ -325,7 +336,6 @@ static cs_status band_fit(fitprob *p, fitout *o, cs_error *err) {
     sst += (p->y[i] - ym) * (p->y[i] - ym);
   o->r2 = sst > 0 ? 1 - chi2 / sst : 0;
   o->iterations = gsl_multifit_nlinear_niter(w);
-
   double dP[MAXP];
   phys(p, th->data, o->P, dP);
   /* G = d area / d theta (analytic; baseline columns are zero) */
