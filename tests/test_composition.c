@@ -1,5 +1,5 @@
 /* test_composition.c: agreement statistics, findings parsing, calibration
- * fit and text form, core rule, FTIR carbonate recovery. */
+ * fit and text form, core rule, FTIR and Raman carbonate recovery. */
 #include "testutil.h"
 
 /* Hand-computed: a=20 b=5 c=10 d=15 (n=50): po = 0.7, pe = 0.5*0.6 +
@@ -172,6 +172,82 @@ static void test_ftir_carbonate(void **st) {
   }
 }
 
+/* Raman apatite as the tests below simulate it: no whitlockite, noiseless
+ * (snr 0) or at a fixed SNR; everything else (instrument width 4-10,
+ * fluorescence 1-100x, axis error) at the simulator's defaults. */
+static cs_dataset *raman_apatite(double wt, double snr, double jitter,
+                                 unsigned seed) {
+  cs_sim_opts o = cs_sim_opts_default(CS_SIM_HYDROXYAPATITE, CS_TECH_RAMAN);
+  o.carbonate_wt.lo = o.carbonate_wt.hi = wt;
+  o.whitlockite_frac.lo = o.whitlockite_frac.hi = 0;
+  o.snr.lo = o.snr.hi = snr;
+  o.band_jitter = jitter;
+  o.seed = seed;
+  cs_dataset *ds;
+  cs_error e;
+  STATUS_EQ(cs_simulate(&o, &ds, &e), CS_OK, &e);
+  return ds;
+}
+
+/* Raman carbonate (issue 7): noiseless simulated apatite over 0-10 wt%,
+ * shipped (synthetic) calibration: within 0.5 wt% of the simulator's truth,
+ * the interval holds the estimate, and R grows with wt%. */
+static void test_raman_carbonate(void **st) {
+  (void)st;
+  cs_calibration cal;
+  cs_error e;
+  STATUS_EQ(cs_calibration_default(CS_TECH_RAMAN, &cal, &e), CS_OK, &e);
+  assert_non_null(strstr(cal.note, "SYNTHETIC"));
+  double prev = -1;
+  for (int w = 0; w <= 10; w++) {
+    cs_dataset *ds = raman_apatite(w, 0, 0, 600 + (unsigned)w);
+    cs_composition c;
+    STATUS_EQ(cs_composition_measure(cs_dataset_get(ds, 0), "hydroxyapatite", &cal, &c, &e), CS_OK, &e);
+    assert_true(c.valid & CS_COMP_CARBONATE);
+    DBL_NEAR(c.carbonate_wt, w, 0.5);
+    assert_true(c.carbonate_lo <= c.carbonate_wt && c.carbonate_wt <= c.carbonate_hi);
+    assert_true(c.carbonate_ratio > prev);
+    prev = c.carbonate_ratio;
+    cs_dataset_free(ds);
+  }
+}
+
+/* At SNR 20 the nu1 CO3 band of 1 wt% is about 1/4 of the noise sd, so one
+ * spectrum cannot give 1 wt% (measured per-spectrum sd ~2 wt%, README).
+ * What the issue's 1 wt% is tested on: the mean over NSPOT spectra of one
+ * material, as `calcspec cores` reports it, with the simulator's band
+ * jitter on.  The per-spectrum spread is bounded too, and the 95 %
+ * intervals must hold the truth for most spectra. */
+#define NSPOT 32
+static void test_raman_carbonate_snr20(void **st) {
+  (void)st;
+  cs_calibration cal;
+  cs_error e;
+  STATUS_EQ(cs_calibration_default(CS_TECH_RAMAN, &cal, &e), CS_OK, &e);
+  const double levels[3] = {2, 5, 8};
+  for (int l = 0; l < 3; l++) {
+    double sum = 0, sum2 = 0;
+    int cover = 0;
+    for (int k = 0; k < NSPOT; k++) {
+      cs_dataset *ds = raman_apatite(levels[l], 20, 0.1, 7000u + 100u * (unsigned)l + (unsigned)k);
+      cs_composition c;
+      STATUS_EQ(cs_composition_measure(cs_dataset_get(ds, 0), "hydroxyapatite", &cal, &c, &e), CS_OK, &e);
+      assert_true(c.valid & CS_COMP_CARBONATE);
+      sum += c.carbonate_wt;
+      sum2 += c.carbonate_wt * c.carbonate_wt;
+      cover += c.carbonate_lo <= levels[l] && levels[l] <= c.carbonate_hi;
+      cs_dataset_free(ds);
+    }
+    double mean = sum / NSPOT, sd = sqrt((sum2 - NSPOT * mean * mean) / (NSPOT - 1));
+    print_message("raman carbonate snr 20: truth %g wt%%, mean of %d %.3f, sd %.3f, "
+                  "95%% interval holds truth %d/%d\n",
+                  levels[l], NSPOT, mean, sd, cover, NSPOT);
+    DBL_NEAR(mean, levels[l], 1.0);
+    assert_true(sd < 3.0);
+    assert_true(cover >= NSPOT * 8 / 10);
+  }
+}
+
 /* Classes outside apatite/oxalate get reasons, not numbers. */
 static void test_reasons(void **st) {
   (void)st;
@@ -194,6 +270,8 @@ int main(void) {
       cmocka_unit_test(test_kappa_hand),   cmocka_unit_test(test_findings),
       cmocka_unit_test(test_calibration),  cmocka_unit_test(test_core_rule),
       cmocka_unit_test(test_ftir_carbonate), cmocka_unit_test(test_reasons),
+      cmocka_unit_test(test_raman_carbonate),
+      cmocka_unit_test(test_raman_carbonate_snr20),
   };
   return cmocka_run_group_tests_name("composition", t, NULL, NULL);
 }

@@ -8,9 +8,9 @@ set -eu
 bin=$1 out=$2
 t=$(mktemp -d); trap 'rm -rf "$t"' EXIT
 note="user calibration fitted on SYNTHETIC spectra: calibrate with standards"
-"$bin" -q simulate --class hydroxyapatite -n 60 --seed 7000 --carbonate 0:10 \
+"$bin" -q simulate --class hydroxyapatite -n 200 --seed 7000 --carbonate 0:10 \
   --whitlockite-frac 0:0 --snr 100:100 -o "$t/raman.animl"
-"$bin" -q calibrate carbonate --note "$note (spectra/calibration/make.sh, Raman seeds 7000-7059)" \
+"$bin" -q calibrate carbonate --note "$note (spectra/calibration/make.sh, Raman seeds 7000-7199)" \
   -o "$out/carbonate_raman.txt" "$t/raman.animl"
 "$bin" -q simulate --class hydroxyapatite -t ftir -n 60 --seed 7100 --carbonate 0:10 \
   --whitlockite-frac 0:0 --snr 100:100 -o "$t/ftir.animl"
