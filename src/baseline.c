@@ -551,18 +551,22 @@ done:
 /* z = V pinv (sw .* y): one weighted least-squares polynomial fit. */
 static void poly_fit(const double *pinv, const double *v, const double *sw,
                      const double *y, size_t n, size_t k, double *z) {
-  double coef[MAX_POLY_ORDER + 1];
-  for (size_t j = 0; j < k; j++) {
-    double s = 0;
-    for (size_t i = 0; i < n; i++)
-      s += pinv[j + i * k] * (sw[i] * y[i]);
-    coef[j] = s;
-  }
+  /* One pass over the points for all coefficients (pinv's column i is
+   * contiguous), then one pass per power: both walk memory in order. */
+  double coef[MAX_POLY_ORDER + 1] = {0};
   for (size_t i = 0; i < n; i++) {
-    double s = 0;
+    double t = sw[i] * y[i];
+    const double *pc = pinv + i * k;
     for (size_t j = 0; j < k; j++)
-      s += v[i + j * n] * coef[j];
-    z[i] = s;
+      coef[j] += pc[j] * t;
+  }
+  for (size_t i = 0; i < n; i++)
+    z[i] = v[i] * coef[0];
+  for (size_t j = 1; j < k; j++) {
+    const double *vc = v + j * n;
+    double c = coef[j];
+    for (size_t i = 0; i < n; i++)
+      z[i] += vc[i] * c;
   }
 }
 
