@@ -16,8 +16,8 @@ SHARED    ?= $(abspath ../shared)
 # Debian packages needed to build and test (checked by `make deps`).
 DEB_PKGS := gcc make pkg-config libfftw3-dev liblapacke-dev libopenblas-dev \
             libxml2-dev libjansson-dev libcmocka-dev \
-            libzip-dev nettle-dev libgsl-dev python3
-PKGS     := fftw3 lapacke openblas libxml-2.0 jansson libzip nettle gsl
+            libzip-dev nettle-dev libgsl-dev libyajl-dev python3
+PKGS     := fftw3 lapacke openblas libxml-2.0 jansson libzip nettle gsl yajl
 
 PKG_CFLAGS = $(shell pkg-config --cflags $(PKGS))
 PKG_LIBS   = $(shell pkg-config --libs $(PKGS))

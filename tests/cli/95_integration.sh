@@ -72,6 +72,37 @@ assert "error" in r[6] and r[6]["file"] == "/nonexistent/x.animl"
 PY
   then ok "stream: one line per request, ids kept, errors inline"; else not_ok "stream results" "$(head -c 600 "$T/out")"; fi
 
+  # the request parser (yajl events, README "stream"): malformed members
+  {
+    printf '%s\n' '{"id":"n1","x":[1,2,"3"],"y":[1,2,3]}'
+    printf '%s\n' '{"id":"n2","x":[1,2,3],"x":[1,2,3],"y":[1,2,3]}'
+    printf '%s\n' '{"id":"n3","core":"C1","core":"C2","x":[1],"y":[1]}'
+    printf '%s\n' '[1,2,3]'
+    printf '%s\n' '{"id":{"run":7,"spot":[1,2]},"x":[1,2,3],"y":[1,2]}'
+    printf '%s\n' '{"id":"n6","x":[1,2,[3]],"y":[1,2,3]}'
+    printf '%s\n' '{"id":"n7","y":[1,2,3]}'
+    printf '%s\n' '{"id":"n8","x":[1,2,3],"y":[1,2,1e999]}'
+    printf '%s\n' '{"id":"n9","x":[1,2,3],"y":[1,2,3]} trailing'
+  } > "$T/bad.jsonl"
+  "$CALCSPEC" stream < "$T/bad.jsonl" > "$T/out" 2> "$T/err"; rc=$?
+  expect "stream survives malformed requests" 0
+  if python3 - "$T/out" <<'PY'
+import json, sys
+r = [json.loads(l) for l in open(sys.argv[1])]
+assert len(r) == 9, len(r)
+e = [x.get("error", "") for x in r]
+assert r[0]["id"] == "n1" and e[0] == '"x" must be an array of 1..1000000 finite numbers', e[0]
+assert e[1] == 'duplicate key "x"', e[1]
+assert e[2] == 'duplicate key "core"', e[2]
+assert e[3] == "a request must be a JSON object", e[3]
+assert r[4]["id"] == {"run": 7, "spot": [1, 2]} and e[4] == "x has 3 points, y 2", r[4]
+assert e[5].startswith('"x" must be an array'), e[5]
+assert e[6].startswith('"x" must be an array'), e[6]
+assert e[7].startswith('"y" must be an array'), e[7]
+assert e[8].startswith("invalid JSON"), e[8]
+PY
+  then ok "stream: malformed members give precise error lines"; else not_ok "stream malformed" "$(head -c 900 "$T/out")"; fi
+
   # flushed at once: the answer arrives while stdin is still open
   mkfifo "$T/fifo"
   timeout 20 "$CALCSPEC" stream < "$T/fifo" > "$T/sout" 2>/dev/null &
