@@ -17,13 +17,15 @@ SHARED    ?= $(abspath ../shared)
 DEB_PKGS := gcc make pkg-config libfftw3-dev liblapacke-dev libopenblas-dev \
             libxml2-dev libjansson-dev libcmocka-dev \
             libzip-dev nettle-dev libgsl-dev libyajl-dev python3
-PKGS     := fftw3 lapacke openblas libxml-2.0 jansson libzip nettle gsl yajl
+PKGS     := fftw3 lapacke openblas libxml-2.0 jansson libzip nettle gsl
+CLI_PKGS := yajl  # the command-line tool only (stream's request parser)
 
-PKG_CFLAGS = $(shell pkg-config --cflags $(PKGS))
+PKG_CFLAGS = $(shell pkg-config --cflags $(PKGS) $(CLI_PKGS))
 PKG_LIBS   = $(shell pkg-config --libs $(PKGS))
 CS_CFLAGS  = -std=c11 -D_POSIX_C_SOURCE=200809L -Wall -Wextra -Wshadow \
              -Iinclude -Isrc -fPIC -fvisibility=hidden $(PKG_CFLAGS) $(SAN)
 LDLIBS     = $(PKG_LIBS) -lm -lpthread
+CLI_LIBS   = $(shell pkg-config --libs $(CLI_PKGS))
 
 LIB_SRC  := $(sort $(wildcard src/*.c))
 CLI_SRC  := $(sort $(wildcard src/cli/*.c))
@@ -104,7 +106,7 @@ $(BUILD)/obj/gen/%.o: $(GEN)/%.c include/calcspec.h src/internal.h
 
 $(STAGE0): $(CLI_OBJ) $(LIB_OBJ) $(BUILD)/obj/gen/no_models.o
 	@mkdir -p $(@D)
-	$(CC) $(CFLAGS) $(SAN) -o $@ $^ $(LDLIBS)
+	$(CC) $(CFLAGS) $(SAN) -o $@ $^ $(CLI_LIBS) $(LDLIBS)
 
 $(GEN)/model_raman.txt: $(STAGE0) $(REF_RAMAN)
 	$(STAGE0) -q train -o $@ spectra/reference/raman
@@ -134,7 +136,7 @@ $(SHLIB): $(LIB_OBJ) $(MODEL_OBJ)
 	ln -sf $(SONAME) $(BUILD)/libcalcspec.so
 
 $(BIN): $(CLI_OBJ) $(STATIC)
-	$(CC) $(CFLAGS) $(SAN) -o $@ $(CLI_OBJ) $(STATIC) $(LDLIBS)
+	$(CC) $(CFLAGS) $(SAN) -o $@ $(CLI_OBJ) $(STATIC) $(CLI_LIBS) $(LDLIBS)
 
 # Unit tests: one cmocka program per tests/test_*.c, linked statically so
 # they can reach internal (csi_) functions too.
