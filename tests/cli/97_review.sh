@@ -1,0 +1,11 @@
+# 97_review.sh: regressions found in code review.
+
+# classify: a spectrum the library refuses (all-zero counts cannot be
+# normalised) is reported with the library's reason, not an empty one.
+awk 'BEGIN { print "raman_shift,counts"; for (i = 0; i <= 800; i++) print 300 + 2 * i ",0" }' \
+  > "$T/rv_zero.csv"
+run classify "$T/rv_zero.csv"
+expect "classify: failed spectrum exits 1" 1 "calcspec: $T/rv_zero.csv: spectrum 0: "
+if grep -Eq ': spectrum 0: *$' "$T/err"; then
+  not_ok "classify: failed spectrum has a reason" "stderr: $(head -c 300 "$T/err")"
+else ok "classify: failed spectrum has a reason"; fi
