@@ -9,3 +9,9 @@ expect "classify: failed spectrum exits 1" 1 "calcspec: $T/rv_zero.csv: spectrum
 if grep -Eq ': spectrum 0: *$' "$T/err"; then
   not_ok "classify: failed spectrum has a reason" "stderr: $(head -c 300 "$T/err")"
 else ok "classify: failed spectrum has a reason"; fi
+
+# convert --laser overrides the file's laser (cmd_convert.c passes it to
+# cs_spectrum_to_raman_shift, which documents the override); --help said
+# it applied only when the file records none.
+run convert --help
+expect_out "convert --help: --laser overrides the file's laser" 'overrides the laser the file records'
