@@ -15,3 +15,7 @@ else ok "classify: failed spectrum has a reason"; fi
 # it applied only when the file records none.
 run convert --help
 expect_out "convert --help: --laser overrides the file's laser" 'overrides the laser the file records'
+
+# calcspec --help lists exit status 3 (README "Exit codes").
+run --help
+expect_out "--help lists exit status 3" '3 validate --min-kappa'
