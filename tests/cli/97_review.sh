@@ -19,3 +19,13 @@ expect_out "convert --help: --laser overrides the file's laser" 'overrides the l
 # calcspec --help lists exit status 3 (README "Exit codes").
 run --help
 expect_out "--help lists exit status 3" '3 validate --min-kappa'
+
+# An XML file whose bytes fail its declared encoding: libxml2 reports the
+# conversion failure through its generic handler (stderr by default); the
+# library must not print, so stderr holds only the one prefixed line.
+printf '<?xml version="1.0" encoding="EUC-JP"?>\n<AnIML xmlns="urn:org:astm:animl:schema:core:draft:0.90"><SampleSet>\377\376\377</SampleSet></AnIML>\n' \
+  > "$T/rv_enc.animl"
+run info "$T/rv_enc.animl"
+expect "XML encoding error exits 1" 1 "calcspec: $T/rv_enc.animl: "
+if [ "$(wc -l < "$T/err")" -eq 1 ]; then ok "XML encoding error: one stderr line"
+else not_ok "XML encoding error: one stderr line" "stderr: $(head -c 300 "$T/err")"; fi
