@@ -2,12 +2,30 @@
  * never see a libxml2 error printed: messages go into cs_error. */
 #include "xmlutil.h"
 
+#include <libxml/xmlversion.h>
 #include <pthread.h>
 #include <stdlib.h>
 #include <string.h>
 
 static pthread_once_t init_once = PTHREAD_ONCE_INIT;
 static void init_libxml(void) { xmlInitParser(); }
+
+/* Errors without a parser context (encoding conversion, I/O) bypass
+ * XML_PARSE_NOERROR and go to libxml2's generic handler, which prints to
+ * stderr.  Both handlers are per thread: swap them in around the parse and
+ * put the caller's back (the message still reaches xmlCtxtGetLastError). */
+static void quiet_generic(void *ctx, const char *msg, ...) {
+  (void)ctx;
+  (void)msg;
+}
+#if LIBXML_VERSION >= 21200
+static void quiet_structured(void *ctx, const xmlError *e) {
+#else
+static void quiet_structured(void *ctx, xmlErrorPtr e) {
+#endif
+  (void)ctx;
+  (void)e;
+}
 
 /* Skip from p (at '<') past one markup construct that is not an element:
  * comment, PI, or DOCTYPE (with internal subset).  Returns the position after
@@ -95,7 +113,15 @@ xmlDocPtr csi_xml_parse(const char *buf, size_t len, int opts, cs_error *err) {
               XML_PARSE_NOCDATA | opts;
   flags &= ~(XML_PARSE_NOENT | XML_PARSE_DTDLOAD | XML_PARSE_DTDATTR |
              XML_PARSE_DTDVALID | XML_PARSE_XINCLUDE | XML_PARSE_HUGE);
+  xmlGenericErrorFunc old_fn = xmlGenericError;
+  void *old_ctx = xmlGenericErrorContext;
+  xmlStructuredErrorFunc old_sfn = xmlStructuredError;
+  void *old_sctx = xmlStructuredErrorContext;
+  xmlSetGenericErrorFunc(NULL, quiet_generic);
+  xmlSetStructuredErrorFunc(NULL, quiet_structured);
   xmlDocPtr doc = xmlCtxtReadMemory(ctxt, buf, (int)len, NULL, NULL, flags);
+  xmlSetGenericErrorFunc(old_ctx, old_fn);
+  xmlSetStructuredErrorFunc(old_sctx, old_sfn);
   if (!doc || (!ctxt->wellFormed && !(opts & XML_PARSE_RECOVER))) {
     const xmlError *e = xmlCtxtGetLastError(ctxt);
     char msg[200] = "not well-formed";

@@ -219,10 +219,12 @@ int cmd_classify(int argc, char **argv) {
         m = defaults[t];
       }
       cs_report rep;
-      if (cs_classify_spectrum(m, s, &qc, &rep, &err) || !rep.classified) {
-        /* out of window stays a per-spectrum error here */
+      cs_status cst = cs_classify_spectrum(m, s, &qc, &rep, &err);
+      if (cst || !rep.classified) {
+        /* out of window stays a per-spectrum error here; on failure the
+         * report is zeroed, so the reason is in err */
         fprintf(stderr, "calcspec: %s: spectrum %zu: %s\n", files.path[i], k,
-                rep.classified ? err.msg : rep.result.reason);
+                cst ? err.msg : rep.result.reason);
         nbad++;
         continue;
       }

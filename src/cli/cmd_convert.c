@@ -15,8 +15,8 @@ static int help(void) {
       "  -t, --to FMT         animl | jcamp | csv\n"
       "  -f, --format NAME    input reader (default: detect)\n"
       "  -s, --raman-shift    convert a wavelength axis (nm) to Raman shift\n"
-      "  -l, --laser NM       excitation wavelength for --raman-shift when the\n"
-      "                       file does not record one\n"
+      "  -l, --laser NM       excitation wavelength for --raman-shift (implies\n"
+      "                       it); overrides the laser the file records\n"
       "  -a, --absorbance     convert %% transmittance to absorbance\n"
       "  -r, --range A:B      crop to A..B (after conversion)\n");
   return CLI_OK;

@@ -27,7 +27,8 @@ static void usage(FILE *out) {
   for (size_t i = 0; i < NCOMMANDS; i++)
     fprintf(out, "  %-10s %s\n", commands[i].name, commands[i].summary);
   fprintf(out, "\n'calcspec COMMAND --help' describes one command.\n"
-               "exit status: 0 ok, 1 data error, 2 usage error\n");
+               "exit status: 0 ok, 1 data error, 2 usage error, 3 validate --min-kappa\n"
+               "not met\n");
 }
 
 static void log_to_stderr(int level, const char *msg, void *user) {
