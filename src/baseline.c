@@ -615,8 +615,7 @@ static cs_status fit_poly(const double *x, const double *y0, size_t n,
       for (size_t j = 0; j < k; j++)
         a[i + j * n] = sw[i] * v[i + j * n];
     if ((st = csi_pinv_full_rank(a, n, k, pinv, err)) != CS_OK) {
-      csi_error_prefix(err, "%s: after masking peaks",
-                       cs_baseline_method_name(o->method));
+      csi_error_prefix(err, "after masking peaks"); /* fit prefixes the name */
       goto done;
     }
   }

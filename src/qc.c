@@ -424,8 +424,9 @@ static void flag_text(unsigned f, const char *const *names, int count,
     }
 }
 
-/* json_real of a finite number (results never hold NaN; guard anyway). */
-static json_t *real(double v) { return json_real(isfinite(v) ? v : 0.0); }
+/* A number, or null if it is not finite: results never hold NaN, and if
+ * one ever did it must not pass for a measured 0. */
+static json_t *real(double v) { return isfinite(v) ? json_real(v) : json_null(); }
 
 cs_status cs_report_json(const cs_report *r, const cs_model *m, char **json,
                          cs_error *err) {

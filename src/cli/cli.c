@@ -194,13 +194,16 @@ char *cli_slurp(const char *path) {
   char *p = malloc(cap);
   while (p) {
     n += fread(p + n, 1, cap - n - 1, f);
-    if (n < cap - 1 || cap > (1u << 20))
+    if (n < cap - 1)
       break;
-    char *q = realloc(p, cap *= 2);
-    if (!q) {
-      free(p);
+    if (cap > (1u << 20)) { /* a pipeline text is a few lines: refuse, */
+      free(p);              /* never cut it short */
       p = NULL;
+      break;
     }
+    char *q = realloc(p, cap *= 2);
+    if (!q)
+      free(p);
     p = q;
   }
   fclose(f);
