@@ -10,29 +10,12 @@
 #include <locale.h>
 #include <unistd.h>
 
-static cs_dataset *read_ok(const char *path) {
-  cs_dataset *ds;
-  cs_error err;
-  STATUS_EQ(cs_dataset_read(path, NULL, &ds, &err), CS_OK, &err);
-  return ds;
-}
-
-static const char *write_tmp(const char *name, const char *text) {
-  static char path[512];
-  snprintf(path, sizeof path, "%s/%s", test_tmpdir(), name);
-  FILE *f = fopen(path, "wb");
-  assert_non_null(f);
-  fputs(text, f);
-  fclose(f);
-  return path;
-}
-
 /* ---- real files ---- */
 
 static void strict_plate_reader(void **state) {
   (void)state;
   SHARED_OR_SKIP(p, "formats/animl/pyAnIML_strict.animl");
-  cs_dataset *ds = read_ok(p);
+  cs_dataset *ds = test_read_ok(p, NULL);
   assert_int_equal(cs_dataset_count(ds), 1);
   const cs_spectrum *s = cs_dataset_get(ds, 0);
   /* AutoIncrementedValueSet StartValue 0, Increment 1, SeriesSet length 4,
@@ -51,7 +34,7 @@ static void sloppy_no_namespace(void **state) {
   (void)state;
   /* no namespace, "SeriesType" and "independet" misspelt; no length */
   SHARED_OR_SKIP(p, "formats/animl/pyAnIML_example_nonamespace.animl");
-  cs_dataset *ds = read_ok(p);
+  cs_dataset *ds = test_read_ok(p, NULL);
   assert_int_equal(cs_dataset_count(ds), 1);
   const cs_spectrum *s = cs_dataset_get(ds, 0);
   assert_int_equal(cs_spectrum_n(s), 3);
@@ -67,7 +50,7 @@ static void sloppy_no_namespace(void **state) {
 static void real_life_plate_reader(void **state) {
   (void)state;
   SHARED_OR_SKIP(p, "formats/animl/pyAnIML_real_life.animl");
-  cs_dataset *ds = read_ok(p);
+  cs_dataset *ds = test_read_ok(p, NULL);
   /* 2 steps x 2 numeric dependent series (Value, Measurement Delay); the
    * Boolean and String series are annotations */
   assert_int_equal(cs_dataset_count(ds), 4);
@@ -106,7 +89,7 @@ static const char *tail = "</ExperimentStepSet></AnIML>\n";
 
 static cs_status read_doc(const char *body, cs_dataset **ds, cs_error *err) {
   char *doc = csi_strfmt("%s%s%s", head, body, tail);
-  const char *p = write_tmp("doc.animl", doc);
+  const char *p = test_write_text("doc.animl", doc);
   free(doc);
   return cs_dataset_read(p, NULL, ds, err);
 }
@@ -235,7 +218,7 @@ static void xml_attacks_refused(void **state) {
   for (int i = 0; i < 2; i++) {
     cs_dataset *ds;
     cs_error err;
-    const char *p = write_tmp("attack.animl", docs[i]);
+    const char *p = test_write_text("attack.animl", docs[i]);
     STATUS_EQ(cs_dataset_read(p, NULL, &ds, &err), CS_ERR_MALFORMED, &err);
     assert_non_null(strstr(err.msg, "entities"));
   }
@@ -414,7 +397,7 @@ static void content_not_name(void **state) {
   const char *name;
   STATUS_EQ(cs_format_detect(b, &name, &err), CS_OK, &err);
   assert_string_equal(name, "animl");
-  cs_dataset *d1 = read_ok(a), *d2 = read_ok(b);
+  cs_dataset *d1 = test_read_ok(a, NULL), *d2 = test_read_ok(b, NULL);
   assert_int_equal(cs_dataset_count(d1), cs_dataset_count(d2));
   assert_memory_equal(cs_spectrum_y(cs_dataset_get(d1, 2)),
                       cs_spectrum_y(cs_dataset_get(d2, 2)), 50 * sizeof(double));

@@ -10,18 +10,8 @@
 
 /* ---- helpers ---- */
 
-static char *write_tmp(const char *name, const char *data, size_t n) {
-  static char path[512];
-  snprintf(path, sizeof path, "%s/%s", test_tmpdir(), name);
-  FILE *f = fopen(path, "wb");
-  assert_non_null(f);
-  assert_int_equal(fwrite(data, 1, n, f), n);
-  fclose(f);
-  return path;
-}
-
 static cs_dataset *read_text(const char *name, const char *text) {
-  const char *p = write_tmp(name, text, strlen(text));
+  const char *p = test_write_tmp(name, text, strlen(text));
   cs_dataset *ds;
   cs_error err;
   STATUS_EQ(cs_dataset_read(p, "csv", &ds, &err), CS_OK, &err);
@@ -29,7 +19,7 @@ static cs_dataset *read_text(const char *name, const char *text) {
 }
 
 static cs_status read_status_n(const char *text, size_t n, cs_error *err) {
-  const char *p = write_tmp("bad.csv", text, n);
+  const char *p = test_write_tmp("bad.csv", text, n);
   cs_dataset *ds = (cs_dataset *)1;
   cs_status st = cs_dataset_read(p, "csv", &ds, err);
   if (st) {
@@ -42,16 +32,6 @@ static cs_status read_status_n(const char *text, size_t n, cs_error *err) {
 
 static cs_status read_status(const char *text, cs_error *err) {
   return read_status_n(text, strlen(text), err);
-}
-
-static void expect_xy(const cs_spectrum *s, size_t n, double x0, double xn,
-                      double y0, double yn) {
-  assert_int_equal(cs_spectrum_n(s), n);
-  const double *x = cs_spectrum_x(s), *y = cs_spectrum_y(s);
-  DBL_NEAR(x[0], x0, 0);
-  DBL_NEAR(x[n - 1], xn, 0);
-  DBL_NEAR(y[0], y0, 0);
-  DBL_NEAR(y[n - 1], yn, 0);
 }
 
 /* ---- conformance: every sample file ---- */
@@ -103,7 +83,7 @@ static void conformance(void **state) {
       fail_msg("%s: %zu spectra, want %zu", c->rel, cs_dataset_count(ds),
                c->nspec);
     print_message("  %s: %zu x %zu points\n", c->rel, c->nspec, c->n);
-    expect_xy(cs_dataset_get(ds, 0), c->n, c->x0, c->xn, c->y0, c->yn);
+    test_expect_ends(cs_dataset_get(ds, 0), c->n, c->x0, c->xn, c->y0, c->yn);
     cs_dataset_free(ds);
   }
 }
@@ -689,7 +669,7 @@ static void name_independent(void **state) {
   const char *names[] = {"a.txt", "Calcite__R1__Raman__532__x.txt", "b.dat",
                          "noext"};
   for (size_t i = 0; i < 4; i++) {
-    const char *p = write_tmp(names[i], text, strlen(text));
+    const char *p = test_write_tmp(names[i], text, strlen(text));
     const char *fmt;
     cs_error err;
     cs_dataset *ds;
@@ -712,7 +692,7 @@ static void mangle_file(const char *src, size_t len, size_t step, int flips) {
     if (flips)
       for (int k = 0; k < flips; k++)
         buf[next_u64() % len] ^= (char)(1u << (next_u64() % 8));
-    const char *p = write_tmp("mangled.txt", buf, n);
+    const char *p = test_write_tmp("mangled.txt", buf, n);
     cs_dataset *ds = (cs_dataset *)1;
     cs_error err;
     cs_status st = cs_dataset_read(p, "csv", &ds, &err);

@@ -10,10 +10,7 @@
 #define DIR "formats/gaml/"
 
 static cs_dataset *read_ok(const char *path, size_t count) {
-  cs_error err;
-  cs_dataset *ds = NULL;
-  STATUS_EQ(cs_dataset_read(path, NULL, &ds, &err), CS_OK, &err);
-  assert_non_null(ds);
+  cs_dataset *ds = test_read_ok(path, NULL);
   assert_int_equal(cs_dataset_count(ds), count);
   return ds;
 }
@@ -25,23 +22,13 @@ static void assert_meta(const cs_spectrum *s, const char *key,
     fail_msg("meta %s = '%s', want '%s'", key, got ? got : "(unset)", want);
 }
 
-static void ends(const cs_spectrum *s, size_t n, double x0, double x1,
-                 double y0, double y1) {
-  assert_int_equal(cs_spectrum_n(s), n);
-  const double *x = cs_spectrum_x(s), *y = cs_spectrum_y(s);
-  DBL_NEAR(x[0], x0, 0);
-  DBL_NEAR(x[n - 1], x1, 0);
-  DBL_NEAR(y[0], y0, 0);
-  DBL_NEAR(y[n - 1], y1, 0);
-}
-
 static void test_omnic_ftir(void **state) {
   (void)state;
   SHARED_OR_SKIP(path, DIR "TN_OMNIC_FTIR.gaml");
   cs_dataset *ds = read_ok(path, 1);
   const cs_spectrum *s = cs_dataset_get(ds, 0);
   /* FLOAT32 values are exact in double: compare exactly. */
-  ends(s, 1868, 3999.703125, 399.2538146972656, 0.07696206122636795,
+  test_expect_ends(s, 1868, 3999.703125, 399.2538146972656, 0.07696206122636795,
        0.03650220111012459);
   assert_int_equal(cs_spectrum_technique(s), CS_TECH_FTIR);
   assert_int_equal(cs_spectrum_axis(s), CS_AXIS_WAVENUMBER);
@@ -63,8 +50,8 @@ static void test_helios_mixed_widths(void **state) {
   SHARED_OR_SKIP(path, DIR "TS_Helios.gaml");
   cs_dataset *ds = read_ok(path, 2);
   const cs_spectrum *a = cs_dataset_get(ds, 0), *t = cs_dataset_get(ds, 1);
-  ends(a, 201, 400.0, 600.0, 0.04075202421142832, 0.036181956902219925);
-  ends(t, 201, 400.0, 600.0, 91.04329681396484, 92.00640106201172);
+  test_expect_ends(a, 201, 400.0, 600.0, 0.04075202421142832, 0.036181956902219925);
+  test_expect_ends(t, 201, 400.0, 600.0, 91.04329681396484, 92.00640106201172);
   assert_int_equal(cs_spectrum_axis(a), CS_AXIS_WAVELENGTH_NM);
   assert_int_equal(cs_spectrum_quantity(a), CS_Q_ABSORBANCE);
   assert_int_equal(cs_spectrum_quantity(t), CS_Q_TRANSMITTANCE_PCT);
@@ -82,7 +69,7 @@ static void test_fluor_coordinates(void **state) {
   SHARED_OR_SKIP(path, DIR "TS_AB2_FLSCAN.gaml");
   cs_dataset *ds = read_ok(path, 1);
   const cs_spectrum *s = cs_dataset_get(ds, 0);
-  ends(s, 301, 375.0, 675.0, 0.28384724259376526, 0.03807615116238594);
+  test_expect_ends(s, 301, 375.0, 675.0, 0.28384724259376526, 0.03807615116238594);
   assert_int_equal(cs_spectrum_quantity(s), CS_Q_ARBITRARY); /* UNKNOWN */
   assert_meta(s, "gaml.coordinates", "351");
   assert_meta(s, "gaml.coordinates_units", "NANOMETERS");
@@ -97,7 +84,7 @@ static void test_sciformats(void **state) {
   cs_dataset *ds = read_ok(path, 4); /* Ydata: 1 + 2 + 1 */
   for (size_t i = 0; i < 4; i++) {
     const cs_spectrum *s = cs_dataset_get(ds, i);
-    ends(s, 2, 1.0, 2.0, 1.0, 2.0);
+    test_expect_ends(s, 2, 1.0, 2.0, 1.0, 2.0);
     assert_int_equal(cs_spectrum_axis(s), CS_AXIS_UNKNOWN);
     assert_meta(s, "gaml.GAML parameter name 1", "GAML parameter value 1");
     assert_meta(s, CS_META_ACQUIRED,
@@ -111,16 +98,6 @@ static void test_sciformats(void **state) {
 }
 
 /* ---- synthetic documents ---- */
-
-static const char *write_tmp(const char *name, const char *text) {
-  static char path[4096];
-  snprintf(path, sizeof path, "%s/%s", test_tmpdir(), name);
-  FILE *f = fopen(path, "wb");
-  assert_non_null(f);
-  fputs(text, f);
-  fclose(f);
-  return path;
-}
 
 #define DOC(tech, xunits, xfmt, xn, xb64, yunits, yfmt, yn, yb64, extra)       \
   "<?xml version=\"1.0\"?>\n<GAML version=\"1.20\" name=\"t\">\n"              \
@@ -137,14 +114,14 @@ static const char *write_tmp(const char *name, const char *text) {
 
 static void test_raman_omnic(void **state) {
   (void)state;
-  const char *p = write_tmp(
+  const char *p = test_write_text(
       "raman.xml", DOC("RAMAN", "WAVENUMBER", "FLOAT32", "4", RX, "UNKNOWN",
                        "FLOAT64", "4", RY,
                        "<parameter name=\"RamanFreq\">9395.000000</parameter>"
                        "<parameter name=\"LaserFreq\">15798.2</parameter>"));
   cs_dataset *ds = read_ok(p, 1);
   const cs_spectrum *s = cs_dataset_get(ds, 0);
-  ends(s, 4, 3000.0, 200.0, 1.5, 4.5);
+  test_expect_ends(s, 4, 3000.0, 200.0, 1.5, 4.5);
   assert_int_equal(cs_spectrum_technique(s), CS_TECH_RAMAN);
   assert_int_equal(cs_spectrum_axis(s), CS_AXIS_RAMAN_SHIFT);
   DBL_NEAR(cs_spectrum_laser_nm(s), 1064.39595529537, 1e-9); /* 1e7/9395 */
@@ -158,26 +135,26 @@ static void test_raman_omnic(void **state) {
 static void test_microns(void **state) {
   (void)state;
   const char *p =
-      write_tmp("ir.gaml", DOC("IR", "MICRONS", "FLOAT64", "3", MX,
+      test_write_text("ir.gaml", DOC("IR", "MICRONS", "FLOAT64", "3", MX,
                                "TRANSMISSIONPERCENT", "FLOAT32", "3", MY, ""));
   cs_dataset *ds = read_ok(p, 1);
   const cs_spectrum *s = cs_dataset_get(ds, 0);
-  ends(s, 3, 4000.0, 1000.0, 0.25, 0.75); /* 1e4/2.5, 1e4/10 cm^-1 */
+  test_expect_ends(s, 3, 4000.0, 1000.0, 0.25, 0.75); /* 1e4/2.5, 1e4/10 cm^-1 */
   DBL_NEAR(cs_spectrum_x(s)[1], 2000.0, 1e-9);
   assert_int_equal(cs_spectrum_axis(s), CS_AXIS_WAVENUMBER);
   assert_int_equal(cs_spectrum_quantity(s), CS_Q_TRANSMITTANCE_PCT);
   cs_dataset_free(ds);
-  p = write_tmp("uv.gaml", DOC("UVVIS", "MICRONS", "FLOAT64", "3", MX,
+  p = test_write_text("uv.gaml", DOC("UVVIS", "MICRONS", "FLOAT64", "3", MX,
                                "ABSORBANCE", "FLOAT32", "3", MY, ""));
   ds = read_ok(p, 1);
   s = cs_dataset_get(ds, 0);
-  ends(s, 3, 2500.0, 10000.0, 0.25, 0.75); /* nm */
+  test_expect_ends(s, 3, 2500.0, 10000.0, 0.25, 0.75); /* nm */
   assert_int_equal(cs_spectrum_axis(s), CS_AXIS_WAVELENGTH_NM);
   cs_dataset_free(ds);
 }
 
 static void expect_fail(const char *doc, cs_status want, const char *needle) {
-  const char *p = write_tmp("bad.gaml", doc);
+  const char *p = test_write_text("bad.gaml", doc);
   cs_error err;
   cs_dataset *ds = (cs_dataset *)1;
   STATUS_EQ(cs_dataset_read(p, NULL, &ds, &err), want, &err);

@@ -16,18 +16,8 @@
 
 /* ---- helpers ---- */
 
-static const char *write_tmp(const char *name, const char *text, size_t n) {
-  static char path[512];
-  snprintf(path, sizeof path, "%s/%s", test_tmpdir(), name);
-  FILE *f = fopen(path, "wb");
-  assert_non_null(f);
-  assert_int_equal(fwrite(text, 1, n, f), n);
-  fclose(f);
-  return path;
-}
-
 static cs_status read_text(const char *text, cs_dataset **ds, cs_error *err) {
-  const char *p = write_tmp("t.jdx", text, strlen(text));
+  const char *p = test_write_tmp("t.jdx", text, strlen(text));
   return cs_dataset_read(p, "jcamp", ds, err);
 }
 
@@ -284,7 +274,7 @@ static void sniffing(void **state) {
   /* by content whatever the name */
   const char *jdx = "\xEF\xBB\xBF$$ c\n  ##TITLE= t\n##JCAMP-DX= 4.24\n"
                     "##XYPOINTS=(XY..XY)\n1 2\n##END=\n";
-  const char *p = write_tmp("notes.txt", jdx, strlen(jdx));
+  const char *p = test_write_tmp("notes.txt", jdx, strlen(jdx));
   STATUS_EQ(cs_format_detect(p, &name, &err), CS_OK, &err);
   assert_string_equal(name, "jcamp");
   /* RRUFF text files start with ##NAMES= and are not JCAMP */
@@ -759,7 +749,7 @@ static void testspec_relabelled(void **state) {
   assert_non_null(xu);
   memcpy(dt, "IR  SPECTRUM", 12);
   memcpy(xu, "XUNITS=NM", 9);
-  const char *q = write_tmp("testspec.dx", text, len);
+  const char *q = test_write_tmp("testspec.dx", text, len);
   free(text);
   cs_dataset *ds;
   STATUS_EQ(cs_dataset_read(q, NULL, &ds, &err), CS_OK, &err);
@@ -793,7 +783,7 @@ static void damaged(void **state) {
     /* truncation at 12 offsets, including 1 byte short of the end */
     for (size_t t = 0; t < 12; t++) {
       size_t cut = t == 11 ? len - 1 : len * t / 11;
-      const char *q = write_tmp("trunc.jdx", text, cut);
+      const char *q = test_write_tmp("trunc.jdx", text, cut);
       cs_dataset *ds;
       cs_status st = cs_dataset_read(q, "jcamp", &ds, &err);
       if (st != CS_OK && st != CS_ERR_MALFORMED && st != CS_ERR_UNSUPPORTED)
@@ -813,7 +803,7 @@ static void damaged(void **state) {
         rng ^= rng << 13, rng ^= rng >> 7, rng ^= rng << 17;
         copy[rng % len] = (char)(rng >> 24);
       }
-      const char *q = write_tmp("flip.jdx", copy, len);
+      const char *q = test_write_tmp("flip.jdx", copy, len);
       cs_dataset *ds;
       cs_status st = cs_dataset_read(q, "jcamp", &ds, &err);
       if (st != CS_OK && st != CS_ERR_MALFORMED && st != CS_ERR_UNSUPPORTED)

@@ -53,13 +53,6 @@ static const sample samples[] = {
 };
 #define NSAMPLES (sizeof samples / sizeof *samples)
 
-static cs_dataset *read_ok(const char *path, const char *fmt) {
-  cs_error err, *e = &err;
-  cs_dataset *ds = NULL;
-  STATUS_EQ(cs_dataset_read(path, fmt, &ds, e), CS_OK, e);
-  return ds;
-}
-
 static void test_real_files(void **state) {
   (void)state;
   for (size_t i = 0; i < NSAMPLES; i++) {
@@ -71,7 +64,7 @@ static void test_real_files(void **state) {
     cs_error err, *ep = &err;
     STATUS_EQ(cs_format_detect(path, &fmt, ep), CS_OK, ep);
     assert_string_equal(fmt, "labspec_xml");
-    cs_dataset *ds = read_ok(path, NULL);
+    cs_dataset *ds = test_read_ok(path, NULL);
     assert_int_equal(cs_dataset_count(ds), e->nspec);
     for (size_t k = 0; k < e->nspec; k++) {
       const cs_spectrum *s = cs_dataset_get(ds, k);
@@ -104,7 +97,7 @@ static void test_real_files(void **state) {
 static void test_map_positions(void **state) {
   (void)state;
   SHARED_OR_SKIP(path, DIR "jobinyvon_test_map_x3-y2.xml");
-  cs_dataset *ds = read_ok(path, NULL);
+  cs_dataset *ds = test_read_ok(path, NULL);
   static const double want[6][2] = {{-2, -1}, {0, -1}, {2, -1},
                                     {-2, 1},  {0, 1},  {2, 1}};
   for (size_t k = 0; k < 6; k++) {
@@ -124,7 +117,7 @@ static void test_map_positions(void **state) {
 static void test_linescan_positions(void **state) {
   (void)state;
   SHARED_OR_SKIP(path, DIR "jobinyvon_test_linescan.xml");
-  cs_dataset *ds = read_ok(path, NULL);
+  cs_dataset *ds = test_read_ok(path, NULL);
   static const double ys[3] = {0, 0.5, 1};
   for (size_t k = 0; k < 3; k++) {
     double x, y;
@@ -141,7 +134,7 @@ static void test_linescan_positions(void **state) {
 static void test_single_position(void **state) {
   (void)state;
   SHARED_OR_SKIP(path, DIR "jobinyvon_test_spec_3s_cm-1.xml");
-  cs_dataset *ds = read_ok(path, NULL);
+  cs_dataset *ds = test_read_ok(path, NULL);
   assert_string_equal(cs_spectrum_meta(cs_dataset_get(ds, 0), CS_META_POSITION),
                       "-1263.95 2849.4");
   assert_string_equal(
@@ -159,7 +152,7 @@ static void test_single_position(void **state) {
 static void test_units_agree(void **state) {
   (void)state;
   SHARED_OR_SKIP(p_cm, DIR "jobinyvon_test_spec_3s_cm-1.xml");
-  cs_dataset *ref = read_ok(p_cm, NULL);
+  cs_dataset *ref = test_read_ok(p_cm, NULL);
   cs_spectrum *r = cs_dataset_get_mut(ref, 0);
   cs_error err, *e = &err;
   STATUS_EQ(cs_spectrum_sort(r, e), CS_OK, e);
@@ -173,7 +166,7 @@ static void test_units_agree(void **state) {
     char rel[256];
     snprintf(rel, sizeof rel, DIR "%s", other[i].file);
     SHARED_OR_SKIP(path, rel);
-    cs_dataset *ds = read_ok(path, NULL);
+    cs_dataset *ds = test_read_ok(path, NULL);
     cs_spectrum *s = cs_dataset_get_mut(ds, 0);
     assert_int_equal(cs_spectrum_axis(s), CS_AXIS_WAVELENGTH_NM);
     STATUS_EQ(cs_spectrum_to_raman_shift(s, NAN, e), CS_OK, e);
@@ -189,27 +182,6 @@ static void test_units_agree(void **state) {
   cs_dataset_free(ref);
 }
 
-static int copy_file(const char *from, const char *to, size_t len) {
-  FILE *in = fopen(from, "rb"), *out = fopen(to, "wb");
-  int rc = -1;
-  if (in && out) {
-    char buf[8192];
-    size_t n, left = len;
-    rc = 0;
-    while (left &&
-           (n = fread(buf, 1, left < sizeof buf ? left : sizeof buf, in)) > 0) {
-      if (fwrite(buf, 1, n, out) != n)
-        rc = -1;
-      left -= n;
-    }
-  }
-  if (in)
-    fclose(in);
-  if (out && fclose(out))
-    rc = -1;
-  return rc;
-}
-
 /* Same data and metadata whatever the file is called. */
 static void test_name_independent(void **state) {
   (void)state;
@@ -221,8 +193,8 @@ static void test_name_independent(void **state) {
     char src[4096];
     snprintf(src, sizeof src, "%s", path);
     snprintf(tmp, sizeof tmp, "%s/spectrum_%zu", dir, i);
-    assert_int_equal(copy_file(src, tmp, (size_t)-1), 0);
-    cs_dataset *a = read_ok(src, NULL), *b = read_ok(tmp, NULL);
+    assert_int_equal(test_copy_file(src, tmp, (size_t)-1), 0);
+    cs_dataset *a = test_read_ok(src, NULL), *b = test_read_ok(tmp, NULL);
     assert_int_equal(cs_dataset_count(a), cs_dataset_count(b));
     for (size_t k = 0; k < cs_dataset_count(a); k++) {
       const cs_spectrum *sa = cs_dataset_get(a, k), *sb = cs_dataset_get(b, k);
@@ -289,7 +261,7 @@ static void test_truncated_and_flipped(void **state) {
      * closing tags.  Any cut inside the document is malformed XML. */
     for (size_t k = 1; k <= 24; k++) {
       size_t cut = len * k / 25;
-      assert_int_equal(copy_file(src, tmp, cut), 0);
+      assert_int_equal(test_copy_file(src, tmp, cut), 0);
       cs_error err;
       cs_dataset *ds = NULL;
       cs_status st = cs_dataset_read(tmp, "labspec_xml", &ds, &err);
@@ -370,7 +342,7 @@ static void test_handmade(void **state) {
   /* Well formed: counts, 1/cm. */
   const char *ok = mini("1/cm", "100 200 300", "3", ROW("1 2 3"));
   const char *path = write_doc("ok.xml", ok);
-  cs_dataset *ds = read_ok(path, NULL);
+  cs_dataset *ds = test_read_ok(path, NULL);
   const cs_spectrum *s = cs_dataset_get(ds, 0);
   assert_int_equal(cs_spectrum_quantity(s), CS_Q_COUNTS);
   assert_int_equal(cs_spectrum_axis(s), CS_AXIS_RAMAN_SHIFT);

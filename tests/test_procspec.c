@@ -9,10 +9,7 @@
 #define DIR "formats/ocean_procspec/"
 
 static cs_dataset *read_ok(const char *path, const char *format) {
-  cs_error err;
-  cs_dataset *ds = NULL;
-  STATUS_EQ(cs_dataset_read(path, format, &ds, &err), CS_OK, &err);
-  assert_non_null(ds);
+  cs_dataset *ds = test_read_ok(path, format);
   assert_int_equal(cs_dataset_count(ds), 1);
   return ds;
 }

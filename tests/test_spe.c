@@ -87,13 +87,6 @@ static double wavelength_at(const char *footer, size_t i) {
 /* STATUS_EQ's `errp ? ... : ""` warns (-Waddress) on a plain &err. */
 static cs_error *EP(cs_error *e) { return e; }
 
-static cs_dataset *read_ok(const char *path, const char *fmt) {
-  cs_dataset *ds = NULL;
-  cs_error err;
-  STATUS_EQ(cs_dataset_read(path, fmt, &ds, &err), CS_OK, EP(&err));
-  return ds;
-}
-
 static const char *meta(const cs_spectrum *s, const char *k) {
   const char *v = cs_spectrum_meta(s, k);
   if (!v)
@@ -113,7 +106,7 @@ static void single_spe3_matches_result_txt(void **state) {
   SHARED_OR_SKIP(txt_path, "formats/spe/Result_Single_SPE3.txt");
   size_t n;
   char *txt = (char *)slurp(txt_path, &n);
-  cs_dataset *ds = read_ok(spe, NULL);
+  cs_dataset *ds = test_read_ok(spe, NULL);
 
   int width = -1, frames = -1;
   double exposure_ms = NAN, laser = NAN, center = NAN;
@@ -174,7 +167,7 @@ static void single_spe3_matches_result_txt(void **state) {
 static void s0n_silicon_peak(void **state) {
   (void)state;
   SHARED_OR_SKIP(path, "formats/spe/S0N_50x.spe");
-  cs_dataset *ds = read_ok(path, NULL);
+  cs_dataset *ds = test_read_ok(path, NULL);
   assert_int_equal(cs_dataset_count(ds), 1);
   cs_spectrum *s = cs_dataset_get_mut(ds, 0);
   assert_int_equal(cs_spectrum_n(s), 1340);
@@ -206,7 +199,7 @@ static void spe_format_30_footer(void **state) {
   /* the companion is exactly the file's footer */
   assert_int_equal(u64(file + 678) + nx, nf);
   assert_memory_equal(file + u64(file + 678), xml, nx);
-  cs_dataset *ds = read_ok(path, NULL);
+  cs_dataset *ds = test_read_ok(path, NULL);
   const cs_spectrum *s = cs_dataset_get(ds, 0);
   assert_int_equal(cs_spectrum_n(s), 1340);
   for (size_t i = 0; i < 1340; i += 111) {
@@ -234,7 +227,7 @@ static void multiple_rois(void **state) {
   SHARED_OR_SKIP(path, "formats/spe/test_multiple_rois.spe");
   size_t nf;
   unsigned char *file = slurp(path, &nf);
-  cs_dataset *ds = read_ok(path, NULL);
+  cs_dataset *ds = test_read_ok(path, NULL);
   const size_t per_frame = 1 + 66 + 90, stride = 178424, size = 178408;
   assert_int_equal(cs_dataset_count(ds), 5 * per_frame);
   for (size_t fr = 0; fr < 5; fr++) {
@@ -283,7 +276,7 @@ static void legacy_v2(void **state) {
   size_t nf;
   unsigned char *file = slurp(path, &nf);
   assert_true(f64(file + 3103) == 1.0 && f64(file + 3103 + 16) == 1340.0);
-  cs_dataset *ds = read_ok(path, NULL);
+  cs_dataset *ds = test_read_ok(path, NULL);
   assert_int_equal(cs_dataset_count(ds), 1);
   const cs_spectrum *s = cs_dataset_get(ds, 0);
   assert_int_equal(cs_spectrum_n(s), 1340);
@@ -303,7 +296,7 @@ static void legacy_v2(void **state) {
 
   SHARED_OR_SKIP(p2, "formats/spe/Testfile_Single_SPE2.SPE");
   file = slurp(p2, &nf);
-  ds = read_ok(p2, NULL);
+  ds = test_read_ok(p2, NULL);
   assert_int_equal(cs_dataset_count(ds), 35); /* FORMATS.md: 35 frames */
   s = cs_dataset_get(ds, 34);
   DBL_NEAR(cs_spectrum_x(s)[0], f64(file + 3183), 1e-9);
@@ -407,7 +400,7 @@ static void synthetic_stride_rois_binning(void **state) {
   char path[512];
   snprintf(path, sizeof path, "%s/syn.spe", test_tmpdir());
   make_spe3(path, 2, 8, 0);
-  cs_dataset *ds = read_ok(path, NULL);
+  cs_dataset *ds = test_read_ok(path, NULL);
   assert_int_equal(cs_dataset_count(ds), 2 * 3);
   for (size_t k = 0; k < 2; k++) {
     const cs_spectrum *r0 = cs_dataset_get(ds, 3 * k);
@@ -467,7 +460,7 @@ static void sniff_ignores_name(void **state) {
     cs_error err;
     STATUS_EQ(cs_format_detect(paths[i], &name, &err), CS_OK, EP(&err));
     assert_string_equal(name, "spe");
-    cs_dataset *ds = read_ok(paths[i], NULL);
+    cs_dataset *ds = test_read_ok(paths[i], NULL);
     assert_int_equal(cs_dataset_count(ds), 6);
     DBL_NEAR(cs_spectrum_y(cs_dataset_get(ds, 5))[2], 1112, 0);
     cs_dataset_free(ds);
@@ -661,7 +654,7 @@ static void large_file_bounded_memory(void **state) {
   /* after a reset the high-water mark is the current RSS */
   int reset = reset_peak();
   long before = peak_kb();
-  cs_dataset *ds = read_ok(path, NULL);
+  cs_dataset *ds = test_read_ok(path, NULL);
   long grown_kb = peak_kb() - before;
   print_message("large SPE: %zu bytes, %zu spectra, peak RSS grew %ld kB%s\n",
                 n, cs_dataset_count(ds), grown_kb,

@@ -40,13 +40,6 @@ static const sample samples[] = {
 };
 #define NSAMPLES (sizeof samples / sizeof *samples)
 
-static cs_dataset *read_ok(const char *path, const char *fmt) {
-  cs_error err, *ep = &err;
-  cs_dataset *ds = NULL;
-  STATUS_EQ(cs_dataset_read(path, fmt, &ds, ep), CS_OK, ep);
-  return ds;
-}
-
 static void test_real_files(void **state) {
   (void)state;
   for (size_t i = 0; i < NSAMPLES; i++) {
@@ -58,7 +51,7 @@ static void test_real_files(void **state) {
     cs_error err, *ep = &err;
     STATUS_EQ(cs_format_detect(path, &fmt, ep), CS_OK, ep);
     assert_string_equal(fmt, "trivista");
-    cs_dataset *ds = read_ok(path, NULL);
+    cs_dataset *ds = test_read_ok(path, NULL);
     assert_int_equal(cs_dataset_count(ds), e->nspec);
     for (size_t k = 0; k < e->nspec; k++) {
       const cs_spectrum *s = cs_dataset_get(ds, k);
@@ -97,7 +90,7 @@ static void test_real_files(void **state) {
 static void test_linescan_times(void **state) {
   (void)state;
   SHARED_OR_SKIP(path, DIR "linescan.tvf");
-  cs_dataset *ds = read_ok(path, NULL);
+  cs_dataset *ds = test_read_ok(path, NULL);
   const cs_spectrum *s = cs_dataset_get(ds, 20);
   assert_string_equal(cs_spectrum_meta(s, CS_META_ACQUIRED),
                       "09/29/2016 12:51:30.867");
@@ -111,7 +104,7 @@ static void test_linescan_times(void **state) {
 static void test_timeseries(void **state) {
   (void)state;
   SHARED_OR_SKIP(path, DIR "spec_timeseries_2x1s_delta3s.tvf");
-  cs_dataset *ds = read_ok(path, NULL);
+  cs_dataset *ds = test_read_ok(path, NULL);
   assert_string_equal(
       cs_spectrum_meta(cs_dataset_get(ds, 0), "trivista.frame_time_s"),
       "0.0000000");
@@ -129,27 +122,6 @@ static void test_timeseries(void **state) {
   cs_dataset_free(ds);
 }
 
-static int copy_file(const char *from, const char *to, size_t len) {
-  FILE *in = fopen(from, "rb"), *out = fopen(to, "wb");
-  int rc = -1;
-  if (in && out) {
-    char buf[8192];
-    size_t n, left = len;
-    rc = 0;
-    while (left &&
-           (n = fread(buf, 1, left < sizeof buf ? left : sizeof buf, in)) > 0) {
-      if (fwrite(buf, 1, n, out) != n)
-        rc = -1;
-      left -= n;
-    }
-  }
-  if (in)
-    fclose(in);
-  if (out && fclose(out))
-    rc = -1;
-  return rc;
-}
-
 static void test_name_independent(void **state) {
   (void)state;
   const char *dir = test_tmpdir();
@@ -159,8 +131,8 @@ static void test_name_independent(void **state) {
     SHARED_OR_SKIP(path, rel);
     snprintf(src, sizeof src, "%s", path);
     snprintf(tmp, sizeof tmp, "%s/data_%zu", dir, i);
-    assert_int_equal(copy_file(src, tmp, (size_t)-1), 0);
-    cs_dataset *a = read_ok(src, NULL), *b = read_ok(tmp, NULL);
+    assert_int_equal(test_copy_file(src, tmp, (size_t)-1), 0);
+    cs_dataset *a = test_read_ok(src, NULL), *b = test_read_ok(tmp, NULL);
     assert_int_equal(cs_dataset_count(a), cs_dataset_count(b));
     for (size_t k = 0; k < cs_dataset_count(a); k++) {
       const cs_spectrum *sa = cs_dataset_get(a, k), *sb = cs_dataset_get(b, k);
@@ -207,7 +179,7 @@ static void test_truncated_and_flipped(void **state) {
     fclose(f);
     for (size_t k = 1; k <= 24; k++) {
       size_t cut = len * k / 25;
-      assert_int_equal(copy_file(src, tmp, cut), 0);
+      assert_int_equal(test_copy_file(src, tmp, cut), 0);
       cs_error err;
       cs_dataset *ds = NULL;
       cs_status st = cs_dataset_read(tmp, "trivista", &ds, &err);
@@ -297,7 +269,7 @@ static void test_handmade(void **state) {
       mini("3|500|501|502",
            "<Frame xDim=\"3\" yDim=\"2\" TimeStamp=\"0\">1;2;3;4;5;6.5</Frame>",
            INFO));
-  cs_dataset *ds = read_ok(path, NULL);
+  cs_dataset *ds = test_read_ok(path, NULL);
   assert_int_equal(cs_dataset_count(ds), 2);
   const cs_spectrum *s = cs_dataset_get(ds, 1);
   DBL_NEAR(cs_spectrum_y(s)[2], 6.5, 0);

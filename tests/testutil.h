@@ -72,4 +72,65 @@ static inline const char *test_tmpdir(void) {
   return dir;
 }
 
+/* Write n bytes of data to NAME in a fresh temporary directory; returns the
+ * path (a static buffer, one per test file, overwritten by the next call). */
+static inline const char *test_write_tmp(const char *name, const void *data,
+                                         size_t n) {
+  static char path[4096];
+  snprintf(path, sizeof path, "%s/%s", test_tmpdir(), name);
+  FILE *f = fopen(path, "wb");
+  assert_non_null(f);
+  assert_int_equal(fwrite(data, 1, n, f), n);
+  fclose(f);
+  return path;
+}
+
+/* The same for a NUL-terminated text (written without the NUL). */
+static inline const char *test_write_text(const char *name, const char *text) {
+  return test_write_tmp(name, text, strlen(text));
+}
+
+/* Copy the first len bytes of from to to (fewer if from is shorter);
+ * 0 ok, -1 on an I/O error. */
+static inline int test_copy_file(const char *from, const char *to, size_t len) {
+  FILE *in = fopen(from, "rb"), *out = fopen(to, "wb");
+  int rc = -1;
+  if (in && out) {
+    char buf[8192];
+    size_t n, left = len;
+    rc = 0;
+    while (left &&
+           (n = fread(buf, 1, left < sizeof buf ? left : sizeof buf, in)) > 0) {
+      if (fwrite(buf, 1, n, out) != n)
+        rc = -1;
+      left -= n;
+    }
+  }
+  if (in)
+    fclose(in);
+  if (out && fclose(out))
+    rc = -1;
+  return rc;
+}
+
+/* Read path (with reader fmt, NULL = detect), failing the test otherwise. */
+static inline cs_dataset *test_read_ok(const char *path, const char *fmt) {
+  cs_error err;
+  cs_dataset *ds = NULL;
+  STATUS_EQ(cs_dataset_read(path, fmt, &ds, &err), CS_OK, &err);
+  assert_non_null(ds);
+  return ds;
+}
+
+/* s has n points and these first/last x and y values, exactly. */
+static inline void test_expect_ends(const cs_spectrum *s, size_t n, double x0,
+                                    double xn, double y0, double yn) {
+  assert_int_equal(cs_spectrum_n(s), n);
+  const double *x = cs_spectrum_x(s), *y = cs_spectrum_y(s);
+  DBL_NEAR(x[0], x0, 0);
+  DBL_NEAR(x[n - 1], xn, 0);
+  DBL_NEAR(y[0], y0, 0);
+  DBL_NEAR(y[n - 1], yn, 0);
+}
+
 #endif
