@@ -195,25 +195,7 @@ static void test_name_independent(void **state) {
     snprintf(tmp, sizeof tmp, "%s/spectrum_%zu", dir, i);
     assert_int_equal(test_copy_file(src, tmp, (size_t)-1), 0);
     cs_dataset *a = test_read_ok(src, NULL), *b = test_read_ok(tmp, NULL);
-    assert_int_equal(cs_dataset_count(a), cs_dataset_count(b));
-    for (size_t k = 0; k < cs_dataset_count(a); k++) {
-      const cs_spectrum *sa = cs_dataset_get(a, k), *sb = cs_dataset_get(b, k);
-      size_t n = cs_spectrum_n(sa);
-      assert_int_equal(n, cs_spectrum_n(sb));
-      assert_memory_equal(cs_spectrum_x(sa), cs_spectrum_x(sb),
-                          n * sizeof(double));
-      assert_memory_equal(cs_spectrum_y(sa), cs_spectrum_y(sb),
-                          n * sizeof(double));
-      assert_int_equal(cs_spectrum_meta_count(sa), cs_spectrum_meta_count(sb));
-      for (size_t m = 0; m < cs_spectrum_meta_count(sa); m++) {
-        const char *ka, *va, *kb, *vb;
-        cs_spectrum_meta_at(sa, m, &ka, &va);
-        cs_spectrum_meta_at(sb, m, &kb, &vb);
-        assert_string_equal(ka, kb);
-        if (strcmp(ka, CS_META_SOURCE_FILE) != 0)
-          assert_string_equal(va, vb);
-      }
-    }
+    test_same_read(a, b);
     cs_dataset_free(a);
     cs_dataset_free(b);
     unlink(tmp);
