@@ -136,19 +136,6 @@ static void print_row(const printer *p, const char *file,
          rep->qc.reacquire);
 }
 
-/* Which default model a spectrum needs when no -m is given. */
-static cs_technique technique_of(const cs_spectrum *s) {
-  cs_technique t = cs_spectrum_technique(s);
-  if (t != CS_TECH_UNKNOWN)
-    return t;
-  cs_axis a = cs_spectrum_axis(s);
-  if (a == CS_AXIS_RAMAN_SHIFT || a == CS_AXIS_WAVELENGTH_NM)
-    return CS_TECH_RAMAN;
-  if (a == CS_AXIS_WAVENUMBER)
-    return CS_TECH_FTIR;
-  return CS_TECH_UNKNOWN;
-}
-
 int cmd_classify(int argc, char **argv) {
   static const struct option opts[] = {{"model", required_argument, 0, 'm'},
                                        {"json", no_argument, 0, 'j'},
@@ -177,16 +164,16 @@ int cmd_classify(int argc, char **argv) {
   if (format && !cli_format_known(format, 0))
     return cli_usage_error("classify", "unknown format '%s'", format);
   cs_error err;
-  cs_model *given = NULL, *defaults[3] = {NULL, NULL, NULL};
-  if (model_path && cs_model_load(model_path, &given, &err)) {
-    cli_file_error(model_path, &err);
+  cli_models mm;
+  if (cli_models_open(&mm, model_path))
     return CLI_DATA_ERROR;
-  }
-  if (!given && cs_model_default(CS_TECH_RAMAN, &defaults[CS_TECH_RAMAN], &err)) {
+  /* the TSV header names the classes of the given or the Raman model */
+  if (!mm.given &&
+      cs_model_default(CS_TECH_RAMAN, &mm.def[CS_TECH_RAMAN], &err)) {
     fprintf(stderr, "calcspec: classify: %s\n", err.msg);
     return CLI_DATA_ERROR;
   }
-  printer pr = {given ? given : defaults[CS_TECH_RAMAN], json};
+  printer pr = {mm.given ? mm.given : mm.def[CS_TECH_RAMAN], json};
   if (!json)
     print_tsv_header(&pr);
   int nbad = 0;
@@ -201,22 +188,12 @@ int cmd_classify(int argc, char **argv) {
     }
     for (size_t k = 0; k < cs_dataset_count(ds); k++) {
       const cs_spectrum *s = cs_dataset_get(ds, k);
-      const cs_model *m = given;
+      const cs_model *m = cli_models_for(&mm, s, &err);
       if (!m) {
-        cs_technique t = technique_of(s);
-        if (t == CS_TECH_UNKNOWN) {
-          fprintf(stderr, "calcspec: %s: spectrum %zu: technique unknown "
-                  "(give -m MODEL)\n", files.path[i], k);
-          nbad++;
-          continue;
-        }
-        if (!defaults[t] && cs_model_default(t, &defaults[t], &err)) {
-          fprintf(stderr, "calcspec: %s: spectrum %zu: %s\n", files.path[i],
-                  k, err.msg);
-          nbad++;
-          continue;
-        }
-        m = defaults[t];
+        fprintf(stderr, "calcspec: %s: spectrum %zu: %s\n", files.path[i], k,
+                err.msg);
+        nbad++;
+        continue;
       }
       cs_report rep;
       cs_status cst = cs_classify_spectrum(m, s, &qc, &rep, &err);
@@ -234,8 +211,6 @@ int cmd_classify(int argc, char **argv) {
     cs_dataset_free(ds);
   }
   cli_files_free(&files);
-  cs_model_free(given);
-  for (int t = 0; t < 3; t++)
-    cs_model_free(defaults[t]);
+  cli_models_free(&mm);
   return nbad ? CLI_DATA_ERROR : CLI_OK;
 }
