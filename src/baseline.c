@@ -6,7 +6,6 @@
 #include <errno.h>
 #include <float.h>
 #include <limits.h>
-#include <locale.h>
 #include <math.h>
 #include <stddef.h>
 #include <stdlib.h>
@@ -275,14 +274,9 @@ cs_status cs_baseline_opts_format(const cs_baseline_opts *o, char *buf,
     return st;
   if (!buf || cap == 0)
     return csi_error(err, CS_ERR_ARG, "no buffer for the baseline spec");
-  /* %.17g must print '.', whatever the caller's locale. */
-  locale_t c = newlocale(LC_NUMERIC_MASK, "C", (locale_t)0);
-  if (!c)
-    return csi_error(err, CS_ERR_NOMEM, "cannot create the C locale");
-  locale_t old = uselocale(c);
-  size_t used = 0;
+  size_t used = 0; /* csi_snprintf prints '.' whatever the locale */
   int ok = 1;
-  int k = snprintf(buf, cap, "%s", cs_baseline_method_name(o->method));
+  int k = csi_snprintf(buf, cap, "%s", cs_baseline_method_name(o->method));
   if (k < 0 || (size_t)k >= cap)
     ok = 0;
   else
@@ -294,10 +288,10 @@ cs_status cs_baseline_opts_format(const cs_baseline_opts *o, char *buf,
       continue;
     const void *src = (const char *)o + f->off;
     if (f->type == T_DBL)
-      k = snprintf(buf + used, cap - used, "%c%s=%.17g", sep, f->name,
+      k = csi_snprintf(buf + used, cap - used, "%c%s=%.17g", sep, f->name,
                    *(const double *)src);
     else
-      k = snprintf(buf + used, cap - used, "%c%s=%d", sep, f->name,
+      k = csi_snprintf(buf + used, cap - used, "%c%s=%d", sep, f->name,
                    *(const int *)src);
     if (k < 0 || (size_t)k >= cap - used)
       ok = 0;
@@ -305,8 +299,6 @@ cs_status cs_baseline_opts_format(const cs_baseline_opts *o, char *buf,
       used += (size_t)k;
     sep = ',';
   }
-  uselocale(old);
-  freelocale(c);
   if (!ok) {
     buf[0] = '\0';
     return csi_error(err, CS_ERR_ARG,

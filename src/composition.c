@@ -539,7 +539,7 @@ cs_status cs_calibration_fit(cs_technique t, const double *wt,
   out->n = n;
   out->wt_lo = lo;
   out->wt_hi = hi;
-  snprintf(out->note, sizeof out->note, "%s", note ? note : "");
+  csi_snprintf(out->note, sizeof out->note, "%s", note ? note : "");
   for (char *c = out->note; *c; c++)
     if (*c == '\n' || *c == '\r')
       *c = ' ';
@@ -669,7 +669,7 @@ cs_status cs_calibration_parse(const char *text, size_t len,
       }
       seen |= R;
     } else if (!strcmp(l, "note")) {
-      snprintf(out->note, sizeof out->note, "%s", val);
+      csi_snprintf(out->note, sizeof out->note, "%s", val);
     } else {
       st = csi_error(err, CS_ERR_MODEL, "calibration line %d: unknown key '%s'",
                      line, l);
@@ -793,7 +793,7 @@ static void apply_cal(const cs_calibration *cal, double r, double var_r,
                       cs_composition *o) {
   /* a slope within two standard errors of zero cannot turn R into wt% */
   if (cal->m < 2 * cal->se_m) {
-    snprintf(o->carbonate_reason, sizeof o->carbonate_reason,
+    csi_snprintf(o->carbonate_reason, sizeof o->carbonate_reason,
              "calibration slope not significant (m %.3g, se %.3g): "
              "recalibrate with standards",
              cal->m, cal->se_m);
@@ -811,13 +811,13 @@ static void apply_cal(const cs_calibration *cal, double r, double var_r,
   o->carbonate_hi = wt + Z95 * sd;
   o->valid |= CS_COMP_CARBONATE;
   if (wt < cal->wt_lo - 1 || wt > cal->wt_hi + 1)
-    snprintf(o->carbonate_reason, sizeof o->carbonate_reason,
+    csi_snprintf(o->carbonate_reason, sizeof o->carbonate_reason,
              "outside the calibrated range %g-%g wt%%", cal->wt_lo, cal->wt_hi);
 }
 
 /* dst = fmt with one %s (a), truncated to cap. */
 static void reason(char *dst, size_t cap, const char *fmt, const char *a) {
-  snprintf(dst, cap, fmt, a);
+  csi_snprintf(dst, cap, fmt, a);
 }
 
 /* nu1 start from the data: the highest point of 945-968 cm^-1 and its
@@ -1052,7 +1052,7 @@ cs_status cs_composition_measure(const cs_spectrum *in, const char *cls,
   memset(o, 0, sizeof *o);
   if (!in || !cls)
     return csi_error(err, CS_ERR_ARG, "composition: no spectrum or class");
-  snprintf(o->cls, sizeof o->cls, "%s", cls);
+  csi_snprintf(o->cls, sizeof o->cls, "%s", cls);
   cs_technique t = in->technique;
   if (t == CS_TECH_UNKNOWN)
     t = in->axis == CS_AXIS_WAVENUMBER ? CS_TECH_FTIR : CS_TECH_RAMAN;

@@ -27,11 +27,11 @@ cs_status cs_core_summarize(const char *id, const cs_result *r,
                      CS_CORE_ID_MAX - 1);
   if (nclass == 0 || nclass > CS_MAX_CLASSES)
     return csi_error(err, CS_ERR_ARG, "core: %zu classes", nclass);
-  snprintf(out->id, sizeof out->id, "%s", id);
+  csi_snprintf(out->id, sizeof out->id, "%s", id);
   out->n = n;
   out->nclass = nclass;
   for (size_t g = 0; g < nclass; g++)
-    snprintf(out->classes[g], CS_CLASS_NAME_MAX, "%s", classes[g]);
+    csi_snprintf(out->classes[g], CS_CLASS_NAME_MAX, "%s", classes[g]);
   double csum = 0, csum2 = 0, wsum = 0;
   const cs_composition *one = NULL;
   for (size_t i = 0; i < n; i++) {
@@ -68,12 +68,12 @@ cs_status cs_core_summarize(const char *id, const cs_result *r,
                      : out->phosphate               ? "phosphate"
                                                     : "none";
   if (out->calcite)
-    snprintf(out->call, sizeof out->call, "%s",
+    csi_snprintf(out->call, sizeof out->call, "%s",
              !strcmp(base, "none") ? "calcite" : base);
   else
-    snprintf(out->call, sizeof out->call, "%s", base);
+    csi_snprintf(out->call, sizeof out->call, "%s", base);
   if (out->calcite && strcmp(base, "none"))
-    snprintf(out->call, sizeof out->call, "%s+calcite", base);
+    csi_snprintf(out->call, sizeof out->call, "%s+calcite", base);
   size_t k = out->n_carbonate;
   if (k == 1) {
     out->carbonate_mean = one->carbonate_wt;

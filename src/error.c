@@ -43,7 +43,7 @@ cs_status csi_error(cs_error *err, cs_status code, const char *fmt, ...) {
   }
   va_list ap;
   va_start(ap, fmt);
-  vsnprintf(err->msg, sizeof err->msg, fmt, ap);
+  csi_vsnprintf(err->msg, sizeof err->msg, fmt, ap);
   va_end(ap);
   return code;
 }
@@ -55,7 +55,7 @@ void csi_error_prefix(cs_error *err, const char *fmt, ...) {
   memcpy(old, err->msg, sizeof old);
   va_list ap;
   va_start(ap, fmt);
-  int n = vsnprintf(err->msg, sizeof err->msg, fmt, ap);
+  int n = csi_vsnprintf(err->msg, sizeof err->msg, fmt, ap);
   va_end(ap);
   size_t used = n < 0 ? 0 : (size_t)n;
   if (used + 2 < sizeof err->msg) {

@@ -92,8 +92,13 @@ cs_status csi_read_head(const char *path, unsigned char *head, size_t cap,
 /* Lower-case extension of path without the dot ("" when none); static
  * buffer-free: writes into ext (size cap). */
 void csi_path_ext(const char *path, char *ext, size_t cap);
+/* snprintf in the C locale whatever the process locale (numbers always
+ * print with '.'); every formatted number the library writes goes through
+ * these, csi_buf_printf or csi_strfmt. */
+int csi_snprintf(char *buf, size_t cap, const char *fmt, ...) CSI_PRINTF(3, 4);
+int csi_vsnprintf(char *buf, size_t cap, const char *fmt, va_list ap);
 /* %.17g in the C locale whatever the process locale; returns snprintf's
- * result.  csi_buf_printf and csi_strfmt are locale-safe the same way. */
+ * result. */
 int csi_fmt_double(char *buf, size_t cap, double v);
 /* Copy of s as valid UTF-8 without XML-forbidden control characters: bytes
  * that are not UTF-8 are taken as Latin-1.  malloc'd, caller frees. */

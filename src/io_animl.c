@@ -852,11 +852,11 @@ static const char *technique_label(cs_technique t) {
 
 static int write_step(xmlNodePtr steps, const cs_spectrum *s, size_t i) {
   char id[32];
-  snprintf(id, sizeof id, "step%zu", i);
+  csi_snprintf(id, sizeof id, "step%zu", i);
   xmlNodePtr step = add(steps, "ExperimentStep", NULL);
   const char *title = cs_spectrum_meta(s, CS_META_SPECTRUM_ID);
   char fallback[48];
-  snprintf(fallback, sizeof fallback, "spectrum %zu", i);
+  csi_snprintf(fallback, sizeof fallback, "spectrum %zu", i);
   char *name = csi_utf8_sanitize(title ? title : fallback);
   attr(step, "name", name ? name : fallback);
   free(name);
@@ -900,12 +900,12 @@ static int write_step(xmlNodePtr steps, const cs_spectrum *s, size_t i) {
   attr(res, "name", "Spectrum");
   xmlNodePtr set = add(res, "SeriesSet", NULL);
   char len[32];
-  snprintf(len, sizeof len, "%zu", s->n);
+  csi_snprintf(len, sizeof len, "%zu", s->n);
   attr(set, "name", "Spectrum");
   attr(set, "length", len);
   char xid[40], yid[40];
-  snprintf(xid, sizeof xid, "x%zu", i);
-  snprintf(yid, sizeof yid, "y%zu", i);
+  csi_snprintf(xid, sizeof xid, "x%zu", i);
+  csi_snprintf(yid, sizeof yid, "y%zu", i);
   if (add_series(set, x_series_name(s->axis), xid, "independent", s->x, s->n,
                  s->axis, s->quantity, 1) ||
       add_series(set, y_series_name(s->quantity), yid, "dependent", s->y, s->n,

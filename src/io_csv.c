@@ -392,7 +392,7 @@ static void key_parts(const char *key, char *base, size_t bcap, char *unit,
     for (size_t j = 0; us && suffixes[j]; j++)
       if ((size_t)(key + cut - us - 1) == strlen(suffixes[j]) &&
           csi_strncasecmp(us + 1, suffixes[j], strlen(suffixes[j])) == 0) {
-        snprintf(unit, ucap, "%s", suffixes[j]);
+        csi_snprintf(unit, ucap, "%s", suffixes[j]);
         cut = (size_t)(us - key);
         break;
       }
@@ -859,7 +859,7 @@ static cs_status own_line(ctx *c, size_t lineno, span t, cs_error *err) {
                      "line %zu: calcspec header line without '='", lineno);
   span k = {t.p, (size_t)(eq - t.p)}, v = {eq + 1, t.n - k.n - 1};
   char val[64];
-  snprintf(val, sizeof val, "%.*s", (int)(v.n < 63 ? v.n : 63), v.p);
+  csi_snprintf(val, sizeof val, "%.*s", (int)(v.n < 63 ? v.n : 63), v.p);
   if (k.n == 7 && !memcmp(k.p, "spectra", 7)) {
     char *end;
     unsigned long long n = strtoull(val, &end, 10);
@@ -923,7 +923,7 @@ static cs_status own_line(ctx *c, size_t lineno, span t, cs_error *err) {
 static cs_status own_header(ctx *c, cs_error *err) {
   span t = trim(c->lines[0]);
   char ver[16];
-  snprintf(ver, sizeof ver, "%.*s", (int)(t.n - strlen(OWN_MAGIC) < 15
+  csi_snprintf(ver, sizeof ver, "%.*s", (int)(t.n - strlen(OWN_MAGIC) < 15
                                               ? t.n - strlen(OWN_MAGIC)
                                               : 15),
            t.p + strlen(OWN_MAGIC));
@@ -1359,9 +1359,9 @@ static void put_escaped(csi_buf *b, const char *s, int key) {
 static void put_header(csi_buf *b, const cs_spectrum *s, size_t i, int many) {
   char pre[48];
   if (many)
-    snprintf(pre, sizeof pre, "# calcspec[%zu] ", i);
+    csi_snprintf(pre, sizeof pre, "# calcspec[%zu] ", i);
   else
-    snprintf(pre, sizeof pre, "# calcspec ");
+    csi_snprintf(pre, sizeof pre, "# calcspec ");
   csi_buf_printf(b, "%saxis=%s\n", pre, cs_axis_name(s->axis));
   csi_buf_printf(b, "%squantity=%s\n", pre, cs_quantity_name(s->quantity));
   csi_buf_printf(b, "%stechnique=%s\n", pre, cs_technique_name(s->technique));

@@ -341,7 +341,7 @@ static cs_status read_gaml(const char *path, cs_dataset **out, cs_error *err) {
       for (xmlNodePtr xd = csi_xml_child(t, "Xdata"); xd && !st;
            xd = csi_xml_next(xd, "Xdata"), ix++) {
         char where[96];
-        snprintf(where, sizeof where, "experiment %zu trace %zu Xdata %zu",
+        csi_snprintf(where, sizeof where, "experiment %zu trace %zu Xdata %zu",
                  ie + 1, it + 1, ix + 1);
         double *x = NULL;
         size_t nx = 0;
@@ -349,7 +349,7 @@ static cs_status read_gaml(const char *path, cs_dataset **out, cs_error *err) {
         size_t iy = 0;
         for (xmlNodePtr yd = csi_xml_child(xd, "Ydata"); yd && !st;
              yd = csi_xml_next(yd, "Ydata"), iy++) {
-          snprintf(where, sizeof where,
+          csi_snprintf(where, sizeof where,
                    "experiment %zu trace %zu Xdata %zu Ydata %zu", ie + 1,
                    it + 1, ix + 1, iy + 1);
           xmlNodePtr levels[5] = {root, e, t, xd, yd};

@@ -613,10 +613,10 @@ typedef struct tally {
 static void skip_block(tally *t, const char *fmt, const char *what,
                        size_t line) {
   char msg[160];
-  snprintf(msg, sizeof msg, fmt, what);
+  csi_snprintf(msg, sizeof msg, fmt, what);
   csi_log(1, "jcamp: block at line %zu skipped: %s", line, msg);
   if (!t->reason[0])
-    snprintf(t->reason, sizeof t->reason, "%s", msg);
+    csi_snprintf(t->reason, sizeof t->reason, "%s", msg);
 }
 
 static cs_status finish_block(block *b, char **lines, cs_dataset *ds, tally *t,
@@ -960,7 +960,7 @@ static cs_status parse(char **lines, size_t nl, cs_dataset *ds, tally *t,
     } else if (!strcmp(norm, "NTUPLES")) {
       in_ntuples = 1;
       if (!b.other[0])
-        snprintf(b.other, sizeof b.other, "##NTUPLES data");
+        csi_snprintf(b.other, sizeof b.other, "##NTUPLES data");
       free(norm);
       continue;
     } else if (!strcmp(norm, "XYDATA") || !strcmp(norm, "XYPOINTS") ||
@@ -983,7 +983,7 @@ static cs_status parse(char **lines, size_t nl, cs_dataset *ds, tally *t,
         b.peaks = 1;
       else if (kind == SPEC_NONE) {
         if (!b.other[0])
-          snprintf(b.other, sizeof b.other, "##%s=%.40s", norm, value);
+          csi_snprintf(b.other, sizeof b.other, "##%s=%.40s", norm, value);
       } else if (b.spec != SPEC_NONE)
         st = csi_error(err, CS_ERR_MALFORMED,
                        "line %zu: second data table in the block at line %zu",

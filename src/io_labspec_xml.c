@@ -307,9 +307,9 @@ static double um_scale(const char *unit) {
 /* Shortest of %.15g/%.17g that reads back exactly ("2849.4", not
  * "2849.4000000000001"). */
 static void fmt_num(char *buf, size_t cap, double v) {
-  snprintf(buf, cap, "%.15g", v);
+  csi_snprintf(buf, cap, "%.15g", v);
   if (csi_strtod(buf, NULL) != v)
-    snprintf(buf, cap, "%.17g", v);
+    csi_snprintf(buf, cap, "%.17g", v);
 }
 
 static cs_status set_position(cs_spectrum *s, double x, double y,
@@ -317,7 +317,7 @@ static cs_status set_position(cs_spectrum *s, double x, double y,
   char a[32], b[32], buf[72];
   fmt_num(a, sizeof a, x);
   fmt_num(b, sizeof b, y);
-  snprintf(buf, sizeof buf, "%s %s", a, b);
+  csi_snprintf(buf, sizeof buf, "%s %s", a, b);
   return cs_spectrum_set_meta(s, CS_META_POSITION, buf, err);
 }
 
@@ -422,7 +422,7 @@ static cs_status read_doc(xmlDocPtr doc, ctx *c, cs_error *err) {
   for (xmlNodePtr r = csi_xml_child(matrix, NULL); r;
        r = csi_xml_next(r, NULL), k++) {
     char what_row[48];
-    snprintf(what_row, sizeof what_row, "matrix row %zu", k);
+    csi_snprintf(what_row, sizeof what_row, "matrix row %zu", k);
     if (!csi_xml_is(r, "LSX_Row"))
       return csi_error(err, CS_ERR_MALFORMED, "%s is <%s>, not <LSX_Row>",
                        what_row, (const char *)r->name);

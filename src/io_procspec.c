@@ -489,7 +489,7 @@ static int iso_from_ms(double ms, char *buf, size_t cap) {
   long long mp = (5 * doy + 2) / 153, d = doy - (153 * mp + 2) / 5 + 1;
   long long m = mp < 10 ? mp + 3 : mp - 9;
   y += m <= 2;
-  snprintf(buf, cap, "%04lld-%02lld-%02lldT%02lld:%02lld:%02lld.%03lldZ", y, m,
+  csi_snprintf(buf, cap, "%04lld-%02lld-%02lldT%02lld:%02lld:%02lld.%03lldZ", y, m,
            d, rem / 3600000, rem / 60000 % 60, rem / 1000 % 60, rem % 1000);
   return 0;
 }

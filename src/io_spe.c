@@ -110,7 +110,7 @@ static double f32_decimal(const unsigned char *p) {
   char buf[32];
   if (!isfinite(v))
     return v;
-  snprintf(buf, sizeof buf, "%.7g", v);
+  csi_snprintf(buf, sizeof buf, "%.7g", v);
   return csi_strtod(buf, NULL);
 }
 
@@ -125,14 +125,14 @@ static cs_status put(cs_spectrum *t, const char *key, const char *value,
 static cs_status put_num(cs_spectrum *t, const char *key, double v,
                          cs_error *err) {
   char buf[40];
-  snprintf(buf, sizeof buf, "%.17g", v);
+  csi_snprintf(buf, sizeof buf, "%.17g", v);
   return cs_spectrum_set_meta(t, key, buf, err);
 }
 
 static cs_status put_size(cs_spectrum *t, const char *key, size_t v,
                           cs_error *err) {
   char buf[32];
-  snprintf(buf, sizeof buf, "%zu", v);
+  csi_snprintf(buf, sizeof buf, "%zu", v);
   return cs_spectrum_set_meta(t, key, buf, err);
 }
 
@@ -742,7 +742,7 @@ static cs_status read_v3(FILE *f, uint64_t fsize, const unsigned char *hdr,
                    need);
   for (size_t fr = 0; !st && fr < v.count; fr++) {
     char what[48];
-    snprintf(what, sizeof what, "frame %zu", fr);
+    csi_snprintf(what, sizeof what, "frame %zu", fr);
     st = read_at(f, (off_t)(HDR_BYTES + (uint64_t)fr * v.stride), buf, need,
                  what, err);
     /* Per-frame metadata after the pixels (FORMATS.md §1). */
@@ -794,10 +794,10 @@ static int legacy_date(const unsigned char *hdr, char *out, size_t cap) {
   for (int i = 0; ok_time && i < 6; i++)
     ok_time = tm[i] >= '0' && tm[i] <= '9';
   if (ok_time)
-    snprintf(out, cap, "%.4s-%02d-%.2sT%.2s:%.2s:%.2s", d + 5, m, d, tm,
+    csi_snprintf(out, cap, "%.4s-%02d-%.2sT%.2s:%.2s:%.2s", d + 5, m, d, tm,
              tm + 2, tm + 4);
   else
-    snprintf(out, cap, "%.4s-%02d-%.2s", d + 5, m, d);
+    csi_snprintf(out, cap, "%.4s-%02d-%.2s", d + 5, m, d);
   return 0;
 }
 
@@ -883,7 +883,7 @@ static cs_status read_v2(FILE *f, uint64_t fsize, const unsigned char *hdr,
     char date[32], vs[16];
     if (legacy_date(hdr, date, sizeof date) == 0)
       st = put(t, CS_META_ACQUIRED, date, err);
-    snprintf(vs, sizeof vs, "%.3g", ver);
+    csi_snprintf(vs, sizeof vs, "%.3g", ver);
     if (!st)
       st = put(t, "spe.version", vs, err);
     double center = f32_decimal(hdr + OFF_CENTER_NM);
@@ -895,7 +895,7 @@ static cs_status read_v2(FILE *f, uint64_t fsize, const unsigned char *hdr,
   }
   for (size_t fr = 0; !st && fr < (size_t)nframes; fr++) {
     char what[48];
-    snprintf(what, sizeof what, "frame %zu", fr);
+    csi_snprintf(what, sizeof what, "frame %zu", fr);
     st = read_at(f, (off_t)(HDR_BYTES + (uint64_t)fr * frame), buf, frame,
                  what, err);
     for (size_t y = 0; !st && y < ydim; y++)

@@ -237,7 +237,7 @@ static int ticks_iso(uint64_t ticks, char *buf, size_t cap) {
   if (m <= 2)
     y++;
   uint64_t sod = secs % 86400;
-  snprintf(buf, cap,
+  csi_snprintf(buf, cap,
            "%04" PRId64 "-%02" PRId64 "-%02" PRId64 "T%02u:%02u:%02u.%07u", y,
            m, d, (unsigned)(sod / 3600), (unsigned)(sod / 60 % 60),
            (unsigned)(sod % 60), (unsigned)frac);
@@ -382,7 +382,7 @@ static cs_status read_document(const xmlNode *doc, size_t di, ctx *c,
     }
     char *text = csi_xml_text(f);
     char what[32];
-    snprintf(what, sizeof what, "frame %zu", fi);
+    csi_snprintf(what, sizeof what, "frame %zu", fi);
     c->y.n = 0;
     st = text ? parse_list(text, ';', &c->y, what, err)
               : csi_error(err, CS_ERR_NOMEM, "out of memory");
@@ -406,7 +406,7 @@ static cs_status read_document(const xmlNode *doc, size_t di, ctx *c,
       if (!t0)
         t0 = ticks;
       if (ticks >= t0)
-        snprintf(rel, sizeof rel, "%" PRIu64 ".%07" PRIu64,
+        csi_snprintf(rel, sizeof rel, "%" PRIu64 ".%07" PRIu64,
                  (uint64_t)((ticks - t0) / 10000000U),
                  (uint64_t)((ticks - t0) % 10000000U));
     }
@@ -419,12 +419,12 @@ static cs_status read_document(const xmlNode *doc, size_t di, ctx *c,
       memcpy(sp->x, c->x.v, fx * sizeof *sp->x);
       memcpy(sp->y, c->y.v + r * fx, fx * sizeof *sp->y);
       char num[32];
-      snprintf(num, sizeof num, "%zu", fi);
+      csi_snprintf(num, sizeof num, "%zu", fi);
       st = csi_spectrum_copy_meta(sp, t, err);
       if (!st)
         st = cs_spectrum_set_meta(sp, "trivista.frame", num, err);
       if (!st && fy > 1) {
-        snprintf(num, sizeof num, "%zu", r);
+        csi_snprintf(num, sizeof num, "%zu", r);
         st = cs_spectrum_set_meta(sp, "trivista.row", num, err);
       }
       if (!st)

@@ -279,7 +279,7 @@ static cs_status score(const cs_model *m, const double *row, cs_result *r,
   for (size_t g = 1; g < m->c; g++)
     if (r->posterior[g] > r->posterior[best])
       best = g;
-  snprintf(r->best, sizeof r->best, "%s", m->names[best]);
+  csi_snprintf(r->best, sizeof r->best, "%s", m->names[best]);
   /* NNLS second opinion on the pure-component references */
   double frac[CS_MAX_CLASSES], rn;
   cs_status st = csi_nnls(m->refs, m->p, m->c, row, frac, &rn, err);
@@ -307,26 +307,26 @@ static cs_status score(const cs_model *m, const double *row, cs_result *r,
   size_t room = sizeof r->reason;
   if (r->t2 > m->t2_limit) {
     r->flags |= CS_FLAG_T2;
-    int k = snprintf(why, room, "T2 %.3g > limit %.3g", r->t2, m->t2_limit);
+    int k = csi_snprintf(why, room, "T2 %.3g > limit %.3g", r->t2, m->t2_limit);
     why += k, room -= (size_t)k;
   }
   if (r->q > m->q_limit) {
     r->flags |= CS_FLAG_Q;
-    int k = snprintf(why, room, "%sQ %.3g > limit %.3g",
+    int k = csi_snprintf(why, room, "%sQ %.3g > limit %.3g",
                      why == r->reason ? "" : "; ", r->q, m->q_limit);
     why += k, room -= (size_t)k;
   }
   if (r->posterior[best] < m->min_posterior) {
     r->flags |= CS_FLAG_LOW_POSTERIOR;
-    snprintf(why, room, "%sposterior %.3f < %.3g", why == r->reason ? "" : "; ",
+    csi_snprintf(why, room, "%sposterior %.3f < %.3g", why == r->reason ? "" : "; ",
              r->posterior[best], m->min_posterior);
   }
   if (r->flags & (CS_FLAG_T2 | CS_FLAG_Q | CS_FLAG_LOW_POSTERIOR))
-    snprintf(r->label, sizeof r->label, "unknown");
+    csi_snprintf(r->label, sizeof r->label, "unknown");
   else
-    snprintf(r->label, sizeof r->label, "%s", m->names[best]);
+    csi_snprintf(r->label, sizeof r->label, "%s", m->names[best]);
   if (!strcmp(r->best, "oxalate"))
-    snprintf(r->subtype, sizeof r->subtype, "%s", oxalate_subtype(m, row));
+    csi_snprintf(r->subtype, sizeof r->subtype, "%s", oxalate_subtype(m, row));
   for (size_t g = 0; g < m->c; g++)
     if (!isfinite(r->posterior[g]) || !isfinite(r->nnls[g]))
       return csi_error(err, CS_ERR_NUMERIC, "non-finite classifier output");
@@ -382,7 +382,7 @@ static cs_status map_classes(const cs_dataset *ds, const char *const *labels,
       if (c == CS_MAX_CLASSES)
         return csi_error(err, CS_ERR_ARG, "more than %d classes",
                          CS_MAX_CLASSES);
-      snprintf(names[c++], CS_CLASS_NAME_MAX, "%s", l);
+      csi_snprintf(names[c++], CS_CLASS_NAME_MAX, "%s", l);
     }
   }
   qsort(names, c, CS_CLASS_NAME_MAX, cmp_class);
@@ -1109,7 +1109,7 @@ cs_status cs_model_load_text(const char *text, size_t len, cs_model **out,
           free(copy);
           BAD("line %zu: bad class name", c.line);
         }
-        snprintf(m->names[g], CS_CLASS_NAME_MAX, "%s", tok);
+        csi_snprintf(m->names[g], CS_CLASS_NAME_MAX, "%s", tok);
       }
       free(copy);
       have[4] = 1;
@@ -1240,7 +1240,7 @@ cs_status cs_model_load_text(const char *text, size_t len, cs_model **out,
       have[12] = 1;
     } else {
       char key[40];
-      snprintf(key, sizeof key, "%s", line);
+      csi_snprintf(key, sizeof key, "%s", line);
       char *sp = strchr(key, ' ');
       if (sp)
         *sp = '\0';

@@ -69,9 +69,9 @@ cs_status cs_norm_opts_format(const cs_norm_opts *o, char *buf, size_t cap,
   if (st)
     return st;
   int n = o->method == CS_NORM_BAND
-              ? snprintf(buf, cap, "band:%.17g:%.17g%s", o->band_x,
+              ? csi_snprintf(buf, cap, "band:%.17g:%.17g%s", o->band_x,
                          o->half_width, o->band_height ? ":height" : "")
-              : snprintf(buf, cap, "%s", names[o->method]);
+              : csi_snprintf(buf, cap, "%s", names[o->method]);
   if (n < 0 || (size_t)n >= cap)
     return csi_error(err, CS_ERR_ARG, "buffer too small for normalisation");
   return CS_OK;

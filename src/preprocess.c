@@ -289,7 +289,7 @@ static cs_status format_steps(const cs_pipeline *p, csi_buf *b,
       continue;
     switch (k) {
     case ST_CROP:
-      snprintf(spec, sizeof spec, "%.17g:%.17g", p->lo, p->hi);
+      csi_snprintf(spec, sizeof spec, "%.17g:%.17g", p->lo, p->hi);
       break;
     case ST_SPIKES:
       st = cs_spike_opts_format(&p->spikes, spec, sizeof spec, err);

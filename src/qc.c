@@ -367,8 +367,8 @@ cs_status cs_classify_spectrum(const cs_model *m, const cs_spectrum *s,
   if (out->qc.flags & CS_QC_OUT_OF_WINDOW) {
     memset(r, 0, sizeof *r);
     r->nclass = cs_model_class_count(m);
-    snprintf(r->label, sizeof r->label, "unknown");
-    snprintf(r->reason, sizeof r->reason,
+    csi_snprintf(r->label, sizeof r->label, "unknown");
+    csi_snprintf(r->reason, sizeof r->reason,
              "does not cover the model window %g-%g cm^-1: spectrum covers "
              "%.6g-%.6g cm^-1", lo, hi, out->qc.x_lo, out->qc.x_hi);
   } else {
@@ -420,7 +420,7 @@ static void flag_text(unsigned f, const char *const *names, int count,
   for (int i = 0; i < count; i++)
     if (f & (1u << i)) {
       size_t k = strlen(buf);
-      snprintf(buf + k, cap - k, "%s%s", k ? "," : "", names[i]);
+      csi_snprintf(buf + k, cap - k, "%s%s", k ? "," : "", names[i]);
     }
 }
 

@@ -496,11 +496,11 @@ static cs_status set_num(cs_spectrum *s, const char *key, double v, int apply,
                          cs_error *err) {
   char buf[64];
   if (!apply)
-    snprintf(buf, sizeof buf, "na");
+    csi_snprintf(buf, sizeof buf, "na");
   else if (isinf(v))
-    snprintf(buf, sizeof buf, "inf");
+    csi_snprintf(buf, sizeof buf, "inf");
   else
-    snprintf(buf, sizeof buf, "%.17g", v);
+    csi_snprintf(buf, sizeof buf, "%.17g", v);
   return cs_spectrum_set_meta(s, key, buf, err);
 }
 
@@ -512,10 +512,10 @@ static cs_status set_truth(cs_spectrum *s, const cs_sim_opts *o,
   int ap = o->cls == CS_SIM_HYDROXYAPATITE || o->cls == CS_SIM_WHITLOCKITE;
   int raman = o->technique == CS_TECH_RAMAN;
   cs_status st;
-  snprintf(buf, sizeof buf, "sim-%s-%llu", cs_sim_class_name(o->cls), o->seed);
+  csi_snprintf(buf, sizeof buf, "sim-%s-%llu", cs_sim_class_name(o->cls), o->seed);
   if ((st = cs_spectrum_set_meta(s, CS_META_SAMPLE_ID, buf, err)))
     return st;
-  snprintf(buf, sizeof buf, "sim-%s-%llu-%d", cs_sim_class_name(o->cls), o->seed,
+  csi_snprintf(buf, sizeof buf, "sim-%s-%llu-%d", cs_sim_class_name(o->cls), o->seed,
            frame);
   if ((st = cs_spectrum_set_meta(s, CS_META_SPECTRUM_ID, buf, err)) ||
       (st = cs_spectrum_set_meta(s, CS_META_TITLE, "synthetic spectrum", err)) ||
@@ -530,17 +530,17 @@ static cs_status set_truth(cs_spectrum *s, const cs_sim_opts *o,
       (st = set_num(s, "truth.com_frac", tr->com, ox, err)) ||
       (st = set_num(s, "truth.snr", tr->snr, 1, err)))
     return st;
-  snprintf(buf, sizeof buf, "%llu", o->seed);
+  csi_snprintf(buf, sizeof buf, "%llu", o->seed);
   if ((st = cs_spectrum_set_meta(s, "truth.seed", buf, err)))
     return st;
-  snprintf(buf, sizeof buf, "%d", frame);
+  csi_snprintf(buf, sizeof buf, "%d", frame);
   if ((st = cs_spectrum_set_meta(s, "truth.frame", buf, err)) ||
       (st = set_num(s, "truth.fluor_ratio", tr->fluor, raman, err)) ||
       (st = set_num(s, "truth.shift_cm1", tr->shift, 1, err)) ||
       (st = set_num(s, "truth.stretch", tr->stretch, 1, err)) ||
       (st = set_num(s, "truth.instr_fwhm_cm1", tr->instr, 1, err)))
     return st;
-  snprintf(buf, sizeof buf, "%d", nspikes);
+  csi_snprintf(buf, sizeof buf, "%d", nspikes);
   return cs_spectrum_set_meta(s, "truth.spikes", buf, err);
 }
 

@@ -129,13 +129,13 @@ cs_status cs_smooth_opts_format(const cs_smooth_opts *o, char *buf,
     return st;
   int n;
   if (o->method == CS_SMOOTH_SG)
-    n = o->deriv ? snprintf(buf, cap, "sg:%d:%d:%d", o->window, o->order,
+    n = o->deriv ? csi_snprintf(buf, cap, "sg:%d:%d:%d", o->window, o->order,
                             o->deriv)
-                 : snprintf(buf, cap, "sg:%d:%d", o->window, o->order);
+                 : csi_snprintf(buf, cap, "sg:%d:%d", o->window, o->order);
   else if (o->method == CS_SMOOTH_GAUSS)
-    n = snprintf(buf, cap, "gauss:%.17g", o->sigma);
+    n = csi_snprintf(buf, cap, "gauss:%.17g", o->sigma);
   else
-    n = snprintf(buf, cap, "none");
+    n = csi_snprintf(buf, cap, "none");
   if (n < 0 || (size_t)n >= cap)
     return csi_error(err, CS_ERR_ARG, "buffer too small for smoothing spec");
   return CS_OK;

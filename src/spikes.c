@@ -63,7 +63,7 @@ cs_status cs_spike_opts_format(const cs_spike_opts *o, char *buf, size_t cap,
   cs_status st = check(o, err);
   if (st)
     return st;
-  int n = snprintf(buf, cap, "%.17g:%d", o->threshold, o->max_width);
+  int n = csi_snprintf(buf, cap, "%.17g:%d", o->threshold, o->max_width);
   if (n < 0 || (size_t)n >= cap)
     return csi_error(err, CS_ERR_ARG, "buffer too small for spike spec");
   return CS_OK;
@@ -219,7 +219,7 @@ cs_status cs_spikes_remove(double *y, size_t n, const cs_spike_opts *o,
 static cs_status record(cs_spectrum *s, const unsigned char *mark,
                         size_t count, cs_error *err) {
   char num[32];
-  snprintf(num, sizeof num, "%zu", count);
+  csi_snprintf(num, sizeof num, "%zu", count);
   cs_status st = cs_spectrum_set_meta(s, "spikes_removed", num, err);
   if (st || !count)
     return st ? st : cs_spectrum_set_meta(s, "spike_x", NULL, err);

@@ -445,6 +445,21 @@ const unsigned char *csi_skip_bom_ws(const unsigned char *p, size_t *n) {
   return p;
 }
 
+int csi_vsnprintf(char *buf, size_t cap, const char *fmt, va_list ap) {
+  locale_t old = c_numeric();
+  int n = vsnprintf(buf, cap, fmt, ap);
+  restore_locale(old);
+  return n;
+}
+
+int csi_snprintf(char *buf, size_t cap, const char *fmt, ...) {
+  va_list ap;
+  va_start(ap, fmt);
+  int n = csi_vsnprintf(buf, cap, fmt, ap);
+  va_end(ap);
+  return n;
+}
+
 int csi_fmt_double(char *buf, size_t cap, double v) {
   locale_t old = c_numeric();
   int n = snprintf(buf, cap, "%.17g", v);

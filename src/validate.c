@@ -146,9 +146,9 @@ cs_status cs_findings_parse(const char *text, size_t len, cs_finding **rows,
       cap = nc;
     }
     memset(&v[n], 0, sizeof v[n]);
-    snprintf(v[n].core_id, sizeof v[n].core_id, "%s", id);
+    csi_snprintf(v[n].core_id, sizeof v[n].core_id, "%s", id);
     v[n].birefringent = b;
-    snprintf(v[n].notes, sizeof v[n].notes, "%s", notes ? csi_trim(notes) : "");
+    csi_snprintf(v[n].notes, sizeof v[n].notes, "%s", notes ? csi_trim(notes) : "");
     v[n].line = line;
     n++;
   }

@@ -4,6 +4,8 @@
  * exactly). */
 #include "testutil.h"
 
+#include <locale.h>
+
 static const char *canon =
     "crop 700:1800\n"
     "spikes 6:3\n"
@@ -227,6 +229,57 @@ static void apply_errors(void **state) {
   cs_spectrum_free(in);
 }
 
+/* A decimal-comma numeric locale (de_DE), compiled into the test's own
+ * directory with localedef; NULL when the system has no locale sources. */
+static const char *comma_locale(void) {
+  static char dir[300];
+  snprintf(dir, sizeof dir, "%s", test_tmpdir());
+  char cmd[700];
+  snprintf(cmd, sizeof cmd,
+           "localedef -i de_DE -f UTF-8 %s/de_DE.UTF-8 >/dev/null 2>&1", dir);
+  if (system(cmd) != 0)
+    return NULL;
+  setenv("LOCPATH", dir, 1);
+  return setlocale(LC_NUMERIC, "de_DE.UTF-8");
+}
+
+/* The canonical text must print '.' whatever the caller's LC_NUMERIC, or
+ * a model written under a German locale could not be read back. */
+static void text_in_comma_locale(void **state) {
+  (void)state;
+  if (!comma_locale()) {
+    print_message("skip: no de_DE locale can be built here\n");
+    skip();
+  }
+  char probe[16];
+  snprintf(probe, sizeof probe, "%.1f", 2.5);
+  assert_string_equal(probe, "2,5"); /* the locale is really in force */
+  const char *text = "crop 700.5:1800\nspikes 6.5:3\n"
+                     "baseline asls:lam=1000000,p=0.015\n"
+                     "smooth gauss:2.5\nnormalise band:960.5:20\n"
+                     "resample 700.5:1799.5:0.5\n";
+  cs_pipeline *p, *q;
+  cs_error err;
+  STATUS_EQ(cs_pipeline_parse(text, &p, &err), CS_OK, &err);
+  char *out;
+  STATUS_EQ(cs_pipeline_format(p, &out, &err), CS_OK, &err);
+  setlocale(LC_NUMERIC, "C");
+  /* (',' separates baseline options, so look at each number) */
+  assert_non_null(strstr(out, "crop 700.5:1800"));
+  assert_non_null(strstr(out, "spikes 6.5:3"));
+  assert_non_null(strstr(out, "gauss:2.5"));
+  assert_non_null(strstr(out, "band:960.5:20"));
+  assert_non_null(strstr(out, "p=0.014999999999999999"));
+  STATUS_EQ(cs_pipeline_parse(out, &q, &err), CS_OK, &err);
+  char *again;
+  STATUS_EQ(cs_pipeline_format(q, &again, &err), CS_OK, &err);
+  assert_string_equal(out, again);
+  free(out);
+  free(again);
+  cs_pipeline_free(p);
+  cs_pipeline_free(q);
+}
+
 int main(void) {
   const struct CMUnitTest tests[] = {
       cmocka_unit_test(text_round_trip),
@@ -235,6 +288,7 @@ int main(void) {
       cmocka_unit_test(baseline_out_and_identity),
       cmocka_unit_test(automatic_conversions),
       cmocka_unit_test(apply_errors),
+      cmocka_unit_test(text_in_comma_locale),
   };
   return cmocka_run_group_tests_name("pipeline", tests, NULL, NULL);
 }
