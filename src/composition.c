@@ -1009,17 +1009,22 @@ static cs_status pinv_of(const double *X, size_t n, size_t m, double *G,
     double sj = gsl_vector_get(S, j);
     inv[j] = sj > 1e-10 * smax ? 1 / sj : 0;
   }
+  const double *u = U->data, *v = V->data;
+  size_t tu = U->tda, tv = V->tda;
   for (size_t a = 0; a < m; a++) {
+    double va[64];
+    for (size_t j = 0; j < m; j++)
+      va[j] = v[a * tv + j] * inv[j];
     for (size_t i = 0; i < n; i++) {
       double g = 0;
       for (size_t j = 0; j < m; j++)
-        g += gsl_matrix_get(V, a, j) * inv[j] * gsl_matrix_get(U, i, j);
+        g += va[j] * u[i * tu + j];
       G[a * n + i] = g;
     }
     for (size_t b = 0; b < m; b++) {
       double c = 0;
       for (size_t j = 0; j < m; j++)
-        c += gsl_matrix_get(V, a, j) * inv[j] * inv[j] * gsl_matrix_get(V, b, j);
+        c += va[j] * inv[j] * v[b * tv + j];
       Ci[a * m + b] = c;
     }
   }
@@ -1144,6 +1149,11 @@ static cs_status ap_design_build(const cs_spectrum *s, const double *P,
     memcpy(Xm + r * m, row, m * sizeof *Xm);
   }
   cs_status st = pinv_of(Xm, nn, m, d->G, d->Ci, err);
+  if (!hmean) { /* only the mean's heights are wanted from this design */
+    free(Xm);
+    free(Cs);
+    return st;
+  }
   if (!st)
     st = pinv_of(d->X, nn, mw, d->Gw, d->Ciw, err);
   /* the main columns and d/dx of the mean model: the axis offset step */
