@@ -107,6 +107,10 @@ cs_status cs_dataset_read(const char *path, const char *format,
   *out = NULL;
   if (!path)
     return csi_error(err, CS_ERR_ARG, "no file name");
+  /* before any reader opens it (SPE and ProcSpec open it themselves) */
+  cs_status rst = csi_check_regular(path, err);
+  if (rst)
+    return rst;
   if (format) {
     if (!(r = by_name(format)) || !r->read)
       return csi_error(err, CS_ERR_ARG, "unknown input format '%s'", format);
