@@ -34,6 +34,14 @@
 #define TXYXYS 0x40
 #define TXVALS 0x80
 
+/* Point i of n evenly spaced from a to b, exact at both ends. */
+static double even_x(double a, double b, size_t i, size_t n) {
+  if (n < 2)
+    return a;
+  double t = (double)i / (double)(n - 1);
+  return a * (1 - t) + b * t;
+}
+
 typedef struct spc {
   const unsigned char *b;
   size_t n;
@@ -413,10 +421,7 @@ static cs_status spc_parse(const spc *s, cs_dataset *ds, cs_error *err) {
       if (!isfinite(h.first) || !isfinite(h.last))
         st = csi_error(err, CS_ERR_MALFORMED, "non-finite SPC x range");
       for (size_t i = 0; !st && i < h.npts; i++)
-        xc[i] = (h.npts > 1 ? h.first + (h.last - h.first) * (double)i /
-                                             (double)(h.npts - 1)
-                            : h.first) *
-                xscale;
+        xc[i] = even_x(h.first, h.last, i, h.npts) * xscale;
     }
   }
   if (!st && !h.old && !(h.flags & TXYXYS))
