@@ -228,8 +228,16 @@ static double y_at(const spc *s, size_t off, size_t i, int e, int prec16,
   return (int32_t)v * ldexp(1.0, e - 32);
 }
 
+/* Known x and y type codes: text never passes (its bytes are >= 0x20). */
+static int known_types(int xt, int yt) {
+  return (xt <= 30 || xt == 255) && (yt <= 26 || (yt >= 128 && yt <= 131));
+}
+
 static int sniff(const unsigned char *h, size_t n) {
   if (n < 256)
+    return 0;
+  if (!known_types(h[1] == 0x4D ? h[16] : n >= 512 ? h[28] : 0,
+                   h[1] == 0x4D ? h[17] : n >= 512 ? h[29] : 0))
     return 0;
   spc s = {h, n, h[1] == 0x4C};
   if (h[1] == 0x4B || h[1] == 0x4C) {

@@ -247,6 +247,13 @@ static void refusals(void **state) {
   STATUS_EQ(cs_dataset_read(test_write_tmp("ms", w.b, w.n), NULL, &ds, &err),
             CS_ERR_UNSUPPORTED, &err);
   assert_non_null(strstr(err.msg, "not an optical spectrum"));
+  /* Text whose second byte is 'K' (0x4B) is not taken for SPC. */
+  char txt[800] = "OK,value\n";
+  while (strlen(txt) < 700)
+    strcat(txt, "1000.5,20.25\n");
+  const char *name = NULL;
+  cs_status sst = cs_format_sniff(test_write_text("ok.txt", txt), &name, &err);
+  assert_true(sst != CS_OK || strcmp(name, "spc") != 0);
   unsigned char ole[600] = {0xD0, 0xCF, 0x11, 0xE0, 0xA1, 0xB1, 0x1A, 0xE1};
   STATUS_EQ(cs_dataset_read(test_write_tmp("x.spc", ole, sizeof ole), NULL,
                             &ds, &err),
@@ -367,6 +374,31 @@ static void hand_decoded_files(void **state) {
        3891.320068359375, 625, 620, CS_AXIS_RAMAN_SHIFT},
       {"formats/spc/DEMO_3D.SPC", 171, 32, 200, 800, 0, 0,
        CS_AXIS_WAVELENGTH_NM},
+      {"formats/spc/OceanOptics.spc", 3648, 1, 176.36041259765625,
+       893.6943359375, 0, 119.4251708984375, CS_AXIS_WAVELENGTH_NM},
+      {"formats/spc/TOLUENE.SPC", 801, 1, 3700, 500, 0.003985985182225704,
+       0.06845822930335999, CS_AXIS_WAVENUMBER},
+      /* explicit x, integer y with exponent -1 */
+      {"formats/spc/XYTRACE.SPC", 3469, 1, 317.2349853515625, 870.333984375,
+       0, 0, CS_AXIS_WAVELENGTH_NM},
+      /* sciformats' synthetic edge cases: byte order, i16/i32 y, explicit
+       * x, XYXY with and without a subfile directory */
+      {"formats/spc/synthetic_sciformats/new_format_be.spc", 3, 1, 4000, 400,
+       10, 30, CS_AXIS_WAVENUMBER},
+      {"formats/spc/synthetic_sciformats/new_format_le.spc", 3, 1, 4000, 400,
+       10, 30, CS_AXIS_WAVENUMBER},
+      {"formats/spc/synthetic_sciformats/new_format_le_4d.spc", 3, 1, 4000,
+       400, 10, 30, CS_AXIS_WAVENUMBER},
+      {"formats/spc/synthetic_sciformats/new_format_le_i16_y.spc", 3, 1, 4000,
+       400, 22, 62, CS_AXIS_WAVENUMBER},
+      {"formats/spc/synthetic_sciformats/new_format_le_i32_y.spc", 3, 1, 4000,
+       400, 22, 62, CS_AXIS_WAVENUMBER},
+      {"formats/spc/synthetic_sciformats/new_format_le_txvals.spc", 3, 1, 1, 3,
+       10, 30, CS_AXIS_WAVENUMBER},
+      {"formats/spc/synthetic_sciformats/new_format_le_txyxys.spc", 3, 1, 1, 3,
+       10, 30, CS_AXIS_WAVENUMBER},
+      {"formats/spc/synthetic_sciformats/new_format_le_dir.spc", 3, 1, 1, 3,
+       10, 30, CS_AXIS_WAVENUMBER},
   };
   for (size_t i = 0; i < sizeof c / sizeof *c; i++) {
     const char *p = shared_path(c[i].rel);
@@ -394,6 +426,11 @@ static void hand_decoded_files(void **state) {
     assert_int_equal(cs_spectrum_axis(s), c[i].axis);
     cs_dataset_free(ds);
   }
+  /* XYTRACE: word 1000 of the y data is 1683627, times 2^(-1-32) */
+  SHARED_OR_SKIP(xy, "formats/spc/XYTRACE.SPC");
+  cs_dataset *xds = test_read_ok(xy, NULL);
+  DBL_NEAR(cs_spectrum_y(cs_dataset_get(xds, 0))[1000], 1683627 * 0x1p-33, 0);
+  cs_dataset_free(xds);
   /* time series: z of the third subfile is 2 (decoded subtime) */
   SHARED_OR_SKIP(p, "formats/spc/Witec_timeseries3x.spc");
   cs_dataset *ds = test_read_ok(p, NULL);
@@ -414,6 +451,15 @@ static void real_refusals(void **state) {
     cs_error err;
     STATUS_EQ(cs_dataset_read(p, NULL, &ds, &err), CS_ERR_UNSUPPORTED, &err);
     assert_non_null(strstr(err.msg, c[i].want));
+  }
+  /* sciformats' broken files: a header without its subfile, 4 bytes */
+  const char *bad[] = {"formats/spc/synthetic_sciformats/new_format_le_corrupt.spc",
+                       "formats/spc/synthetic_sciformats/invalid.spc"};
+  for (size_t i = 0; i < 2; i++) {
+    SHARED_OR_SKIP(p, bad[i]);
+    cs_dataset *ds = NULL;
+    cs_error err;
+    STATUS_EQ(cs_dataset_read(p, NULL, &ds, &err), CS_ERR_MALFORMED, &err);
   }
 }
 
