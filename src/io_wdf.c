@@ -13,8 +13,10 @@
  *    label[16] and one 8-byte value per collected spectrum (f64; Time is a
  *    Windows FILETIME in 100 ns ticks since 1601);
  *  - WMAP: flags, unused, start x/y/z f32, step x/y/z f32, counts x/y/z u32.
- * The WXDA/WXDM/WXCS property sets are not decoded (the exposure time lives
- * there), so a WDF's exposure is unknown.
+ *  - WXDM: a property set ("PSET", u32 size, then items: type char, flag
+ *    byte, u16 key, value; 'k' items name a key, 'p' items nest a set).
+ *    Only the int32 "Exposure Time" (ms) is taken from it.  Items flagged
+ *    0x40 (zlib-compressed, older WiRE) end the walk: no exposure then.
  *
  * Spectra are read from the DATA block one at a time (a large map never sits
  * in memory as raw bytes); every size and offset is checked against the
@@ -145,12 +147,84 @@ static int sniff(const unsigned char *h, size_t n) {
   return csi_le_u64(h + 8) == WDF1_BYTES ? 90 : 60;
 }
 
+/* ---- WXDM property set: the exposure time ---- */
+
+#define MAX_PSET ((uint64_t)64 << 20)
+
+static size_t pset_fixed(unsigned char t) {
+  switch (t) {
+  case '?': case 'c': return 1;
+  case 's': return 2;
+  case 'i': case 'r': return 4;
+  case 'w': case 'q': case 't': return 8;
+  default: return 0;
+  }
+}
+
+/* Walk items in p[0..n).  want_name: find the key named `name` (into *key);
+ * else find the first int32 value of *key (into *val).  1 found, 0 not,
+ * -1 on anything not understood (the walk stops). */
+static int pset_walk(const unsigned char *p, size_t n, int depth,
+                     const char *name, int want_name, unsigned *key,
+                     int32_t *val) {
+  size_t i = 0;
+  if (depth > 16)
+    return -1;
+  while (n - i >= 4) {
+    unsigned char t = p[i], fl = p[i + 1];
+    unsigned k = csi_le_u16(p + i + 2);
+    i += 4;
+    size_t fx = pset_fixed(t);
+    if (fl != 0 && fl != 0x80)
+      return -1; /* compressed or unknown */
+    if (fl == 0x80) { /* array: u32 count, then values */
+      if (!fx || n - i < 4)
+        return -1;
+      uint64_t cnt = csi_le_u32(p + i);
+      i += 4;
+      if (cnt > (n - i) / fx)
+        return -1;
+      i += (size_t)cnt * fx;
+      continue;
+    }
+    if (fx) {
+      if (n - i < fx)
+        return -1;
+      if (!want_name && t == 'i' && k == *key) {
+        *val = (int32_t)csi_le_u32(p + i);
+        return 1;
+      }
+      i += fx;
+    } else if (t == 'u' || t == 'k' || t == 'b' || t == 'p') {
+      if (n - i < 4)
+        return -1;
+      size_t len = csi_le_u32(p + i);
+      i += 4;
+      if (len > n - i)
+        return -1;
+      if (want_name && t == 'k' && len == strlen(name) &&
+          !memcmp(p + i, name, len)) {
+        *key = k;
+        return 1;
+      }
+      if (t == 'p') {
+        int r = pset_walk(p + i, len, depth + 1, name, want_name, key, val);
+        if (r)
+          return r;
+      }
+      i += len;
+    } else
+      return -1;
+  }
+  return 0;
+}
+
 typedef struct wdf {
   FILE *f;
   uint64_t fsize;
   unsigned char h[WDF1_BYTES];
   size_t npts, nspec;
-  blk data, xlst, ylst, orgn, wmap;
+  blk data, xlst, ylst, orgn, wmap, wxdm;
 } wdf;
 
 static cs_status find_blocks(wdf *w, cs_error *err) {
@@ -180,6 +254,8 @@ static cs_status find_blocks(wdf *w, cs_error *err) {
       b = &w->orgn;
     else if (!memcmp(bh, "WMAP", 4))
       b = &w->wmap;
+    else if (!memcmp(bh, "WXDM", 4))
+      b = &w->wxdm;
     if (b && !b->found)
       *b = (blk){off, size, 1};
     off += size;
@@ -312,6 +388,30 @@ static cs_status map_meta(wdf *w, cs_spectrum *t, cs_error *err) {
   return st;
 }
 
+/* Exposure from the WXDM property set, when it is there and readable. */
+static cs_status wxdm_exposure(wdf *w, cs_spectrum *t, cs_error *err) {
+  if (!w->wxdm.found || w->wxdm.size < HDR + 8 ||
+      w->wxdm.size - HDR > MAX_PSET)
+    return CS_OK;
+  size_t n = (size_t)(w->wxdm.size - HDR);
+  unsigned char *b = malloc(n);
+  if (!b)
+    return csi_error(err, CS_ERR_NOMEM, "out of memory");
+  cs_status st = read_at(w->f, w->wxdm.off + HDR, b, n, "the WXDM block", err);
+  if (!st && !memcmp(b, "PSET", 4)) {
+    size_t len = csi_le_u32(b + 4);
+    if (len > n - 8)
+      len = n - 8;
+    unsigned key = 0;
+    int32_t ms = 0;
+    if (pset_walk(b + 8, len, 0, "Exposure Time", 1, &key, &ms) == 1 &&
+        pset_walk(b + 8, len, 0, NULL, 0, &key, &ms) == 1 && ms >= 0)
+      t->exposure_s = ms / 1000.0;
+  }
+  free(b);
+  return st;
+}
+
 /* Per-spectrum origins: position_um "x y", wdf.z_um, acquired, and the time
  * since the first spectrum. */
 static cs_status origin_meta(wdf *w, const origin *o, size_t no, size_t i,
@@ -413,6 +513,8 @@ static cs_status wdf_parse(wdf *w, cs_dataset *ds, cs_error *err) {
   if (!st)
     st = map_meta(w, t, err);
   if (!st)
+    st = wxdm_exposure(w, t, err);
+  if (!st)
     st = read_origins(w, o, &no, err);
   uint64_t t0 = 0;
   for (size_t k = 0; !st && k < no; k++)
@@ -439,6 +541,7 @@ static cs_status wdf_parse(wdf *w, cs_dataset *ds, cs_error *err) {
     s->technique = t->technique;
     s->laser_nm = t->laser_nm;
     s->accumulations = t->accumulations;
+    s->exposure_s = t->exposure_s;
     st = csi_spectrum_copy_meta(s, t, err);
     if (!st)
       st = origin_meta(w, o, no, i, t0, s, err);

@@ -111,6 +111,38 @@ static void make_map(bw *w, uint32_t np, uint32_t nx, uint32_t ny,
   put32(w, m + 32, nx);
   put32(w, m + 36, ny);
   put32(w, m + 40, 1);
+  /* WXDM property set: an array item, a nested set holding the int32
+   * exposure (ms) of key 0x8001, then the key's name. */
+  size_t ps = block(w, "WXDM", 8 + 16 + 8 + 12 + 4 + 13);
+  putstr(w, ps, "PSET");
+  put32(w, ps + 4, 16 + 8 + 12 + 4 + 13);
+  size_t q = ps + 8;
+  putstr(w, q, "i");
+  w->b[q + 1] = 0x80; /* array of 2 int32 */
+  w->b[q + 2] = 0x05;
+  w->b[q + 3] = 0x80;
+  put32(w, q + 4, 2);
+  put32(w, q + 8, 7);
+  put32(w, q + 12, 9);
+  q += 16;
+  w->b[q] = 'p';
+  w->b[q + 1] = 0;
+  w->b[q + 2] = 0x03;
+  w->b[q + 3] = 0x80;
+  put32(w, q + 4, 8);
+  q += 8;
+  w->b[q] = 'i';
+  w->b[q + 1] = 0;
+  w->b[q + 2] = 0x01;
+  w->b[q + 3] = 0x80;
+  put32(w, q + 4, 2500);
+  q += 8;
+  w->b[q] = 'k';
+  w->b[q + 1] = 0;
+  w->b[q + 2] = 0x01;
+  w->b[q + 3] = 0x80;
+  put32(w, q + 4, 13);
+  putstr(w, q + 8, "Exposure Time");
   block(w, "TEXT", 5);
 }
 
@@ -135,6 +167,7 @@ static void synthetic_map(void **state) {
     assert_int_equal(cs_spectrum_axis(s), CS_AXIS_RAMAN_SHIFT);
     assert_int_equal(cs_spectrum_accumulations(s), 2);
     DBL_NEAR(cs_spectrum_laser_nm(s), 1e7 / 12738.6f, 1e-9);
+    DBL_NEAR(cs_spectrum_exposure_s(s), 2.5, 0);
   }
   const cs_spectrum *last = cs_dataset_get(ds, 5);
   assert_string_equal(meta(last, CS_META_ACQUIRED), "2021-01-01T00:00:07Z");
@@ -147,6 +180,17 @@ static void synthetic_map(void **state) {
   test_same_read(ds, ds2);
   cs_dataset_free(ds2);
   cs_dataset_free(ds);
+  /* a compressed (flag 0x40) item ends the property walk: no exposure */
+  unsigned char *pset = NULL;
+  for (size_t i = 0; i + 4 <= w.n && !pset; i++)
+    if (!memcmp(w.b + i, "PSET", 4))
+      pset = w.b + i;
+  assert_non_null(pset);
+  pset[9] = 0x40;
+  ds = test_read_ok(test_write_tmp("z.wdf", w.b, w.n), NULL);
+  assert_true(isnan(cs_spectrum_exposure_s(cs_dataset_get(ds, 0))));
+  cs_dataset_free(ds);
+  pset[9] = 0x80;
   /* an interrupted map (ncollected 4 of 6) gives the 4 collected spectra */
   put64(&w, 72, 4);
   ds = test_read_ok(test_write_tmp("part.wdf", w.b, w.n), NULL);
@@ -208,6 +252,8 @@ static void ncal_matches_export(void **state) {
   /* FORMATS.md: 12738.6 cm-1 = 785.0 nm; the file name says 1 accumulation */
   DBL_NEAR(cs_spectrum_laser_nm(s), 785.0, 0.05);
   assert_int_equal(cs_spectrum_accumulations(s), 1);
+  /* WXDM "Exposure Time" 3000 ms; the SPC export's log says "Time: 3000" */
+  DBL_NEAR(cs_spectrum_exposure_s(s), 3.0, 0);
   assert_int_equal(cs_spectrum_axis(s), CS_AXIS_RAMAN_SHIFT);
   free(ex);
   free(ey);
