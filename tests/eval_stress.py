@@ -55,7 +55,7 @@ class Gen:
         args = [self.exe, "--class", cls, "-n", str(n),
                 "--seed", str(self.seed * 100000 + self.count), "-o", path, "--truth", self.truth]
         for k, v in kw.items():
-            args += ["--" + k.replace("_", "-"), str(v)]
+            args += ["--" + k.replace("_", "-")] + ([] if v is True else [str(v)])
         if subprocess.call(args) != 0:
             die("stressgen failed: " + " ".join(args))
         return path
@@ -121,7 +121,7 @@ def acc_table(title, pairs, keyf, keys=None):
         groups.setdefault(keyf(t), []).append((t, r))
     ks = keys if keys else sorted(groups, key=lambda k: (num(k) is None, num(k) or 0, k))
     print("\n%s" % title)
-    print("  %-14s %6s %8s %8s %8s %8s" % ("", "n", "correct%", "unknown%", "tissue%", "other%"))
+    print("  %-18s %6s %8s %8s %8s %8s" % ("", "n", "correct%", "unknown%", "tissue%", "other%"))
     for k in ks:
         g = groups.get(k, [])
         n = len(g)
@@ -129,7 +129,7 @@ def acc_table(title, pairs, keyf, keys=None):
         unk = sum(r["class"] == "unknown" for t, r in g)
         tis = sum(r["class"] == "tissue" and t["class"] != "tissue" for t, r in g)
         oth = n - ok - unk - tis
-        print("  %-14s %6d %8s %8s %8s %8s" % (k, n, pct(ok, n), pct(unk, n), pct(tis, n), pct(oth, n)))
+        print("  %-18s %6d %8s %8s %8s %8s" % (k, n, pct(ok, n), pct(unk, n), pct(tis, n), pct(oth, n)))
 
 
 def accuracy(pairs):
@@ -196,7 +196,7 @@ def eval_classify(args, gen_exe, work):
               "/".join(map(str, offs)), "/".join(map(str, fls)), n))
     acc_table("Overall", grid, lambda t: "mineral" if t["class"] != "tissue" else "tissue",
               ["mineral", "tissue"])
-    print("  all            %6d %8.1f" % (len(grid), accuracy(grid)))
+    print("  all                %6d %8.1f" % (len(grid), accuracy(grid)))
     acc_table("Minerals by band SNR", mins, lambda t: t["snr"])
     acc_table("Minerals by mineral share", mins, lambda t: t["mineral_share"])
     acc_table("Minerals by axis offset (cm-1)", mins, lambda t: t["offset"])
@@ -457,6 +457,31 @@ def eval_composition(args, gen_exe, work):
                                                   sum(abs(a - b) for a, b in v) / len(v)))
 
 
+def eval_ftir(args, gen_exe, work):
+    out = os.path.join(work, "ftir")
+    g = Gen(gen_exe, out, args.seed + 5)
+    n = args.n
+    for mode in ("ftir", "atr"):
+        for cls in MINERALS + ["tissue"]:
+            for snr in [10, 30, 100]:
+                for sh in ([1] if cls == "tissue" else [0.3, 1]):
+                    kw = {} if cls == "tissue" else {"share": sh}
+                    kw[mode] = True
+                    g.make("%s_%s_snr%d_sh%g" % (mode, cls, snr, sh), cls, n, snr=snr, **kw)
+    truth = truth_of(out)
+    rows, rc, dt = classify(args.calcspec, args.model, out)
+    pairs = joined(rows, truth)
+    print("\n== FTIR classification: %d spectra (%d rows, exit %d); transmission 400-4000 and diamond ATR "
+          "650-4000 cm-1, SNR 10/30/100, share 0.3/1, %d per condition" % (len(truth), len(rows), rc, n))
+    mins = [p for p in pairs if p[0]["class"] != "tissue"]
+    acc_table("FTIR by sampling", pairs, lambda t: t["technique"])
+    acc_table("FTIR minerals by SNR", mins, lambda t: t["snr"])
+    acc_table("FTIR minerals by share", mins, lambda t: t["mineral_share"])
+    acc_table("FTIR by generator class", pairs, lambda t: t["gen_class"], MINERALS + ["tissue"])
+    fa = sum(r["class"] not in ("tissue", "unknown") for t, r in pairs if t["class"] == "tissue")
+    print("FTIR tissue called a mineral: %d of %d" % (fa, sum(t["class"] == "tissue" for t, _ in pairs)))
+
+
 def main():
     ap = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     ap.add_argument("--calcspec", default=os.path.join(HERE, "..", "build", "calcspec"))
@@ -468,6 +493,7 @@ def main():
     ap.add_argument("--keep", default=None, help="write the data here and keep it")
     ap.add_argument("--no-classify", action="store_true")
     ap.add_argument("--no-composition", action="store_true")
+    ap.add_argument("--no-ftir", action="store_true")
     args = ap.parse_args()
     if not os.access(args.calcspec, os.X_OK):
         die("%s is not an executable (make first, or --calcspec)" % args.calcspec)
@@ -484,6 +510,8 @@ def main():
             eval_classify(args, exe, work)
         if not args.no_composition:
             eval_composition(args, exe, work)
+        if not args.no_ftir:
+            eval_ftir(args, exe, work)
     finally:
         if not args.keep:
             shutil.rmtree(work, ignore_errors=True)
