@@ -24,6 +24,7 @@ import tempfile
 import time
 
 HERE = os.path.dirname(os.path.abspath(__file__))
+SUMMARY = collections.OrderedDict()  # headline numbers for --json
 MINERALS = ["cod", "com", "ha", "whitlockite", "calcite"]
 CLASSES = ["oxalate", "hydroxyapatite", "whitlockite", "calcite", "tissue"]
 
@@ -55,7 +56,7 @@ class Gen:
         args = [self.exe, "--class", cls, "-n", str(n),
                 "--seed", str(self.seed * 100000 + self.count), "-o", path, "--truth", self.truth]
         for k, v in kw.items():
-            args += ["--" + k.replace("_", "-"), str(v)]
+            args += ["--" + k.replace("_", "-")] + ([] if v is True else [str(v)])
         if subprocess.call(args) != 0:
             die("stressgen failed: " + " ".join(args))
         return path
@@ -121,7 +122,7 @@ def acc_table(title, pairs, keyf, keys=None):
         groups.setdefault(keyf(t), []).append((t, r))
     ks = keys if keys else sorted(groups, key=lambda k: (num(k) is None, num(k) or 0, k))
     print("\n%s" % title)
-    print("  %-14s %6s %8s %8s %8s %8s" % ("", "n", "correct%", "unknown%", "tissue%", "other%"))
+    print("  %-18s %6s %8s %8s %8s %8s" % ("", "n", "correct%", "unknown%", "tissue%", "other%"))
     for k in ks:
         g = groups.get(k, [])
         n = len(g)
@@ -129,7 +130,7 @@ def acc_table(title, pairs, keyf, keys=None):
         unk = sum(r["class"] == "unknown" for t, r in g)
         tis = sum(r["class"] == "tissue" and t["class"] != "tissue" for t, r in g)
         oth = n - ok - unk - tis
-        print("  %-14s %6d %8s %8s %8s %8s" % (k, n, pct(ok, n), pct(unk, n), pct(tis, n), pct(oth, n)))
+        print("  %-18s %6d %8s %8s %8s %8s" % (k, n, pct(ok, n), pct(unk, n), pct(tis, n), pct(oth, n)))
 
 
 def accuracy(pairs):
@@ -196,7 +197,7 @@ def eval_classify(args, gen_exe, work):
               "/".join(map(str, offs)), "/".join(map(str, fls)), n))
     acc_table("Overall", grid, lambda t: "mineral" if t["class"] != "tissue" else "tissue",
               ["mineral", "tissue"])
-    print("  all            %6d %8.1f" % (len(grid), accuracy(grid)))
+    print("  all                %6d %8.1f" % (len(grid), accuracy(grid)))
     acc_table("Minerals by band SNR", mins, lambda t: t["snr"])
     acc_table("Minerals by mineral share", mins, lambda t: t["mineral_share"])
     acc_table("Minerals by axis offset (cm-1)", mins, lambda t: t["offset"])
@@ -244,6 +245,9 @@ def eval_classify(args, gen_exe, work):
     for name, v, op, lim in checks:
         ok = v >= lim if op == ">=" else v <= lim
         print("  %-42s %7.1f  (target %s %g)  %s" % (name, v, op, lim, "met" if ok else "NOT met"))
+        SUMMARY["classify: " + name] = round(v, 2)
+    SUMMARY["classify: minerals called tissue %"] = round(100.0 * miss / len(mins), 2) if mins else None
+    SUMMARY["classify: ms per spectrum"] = round(1000 * dt / max(1, len(rows)), 3)
     return pairs
 
 
@@ -278,12 +282,18 @@ def pearson(xy):
     return sxy / math.sqrt(sxx * syy) if sxx > 0 and syy > 0 else float("nan")
 
 
-def cores(args, outdir, cal):
+def cores(args, outdir, cal, model=None):
     out = os.path.join(outdir, "cores.tsv")
     files = sorted(os.path.join(outdir, f) for f in os.listdir(outdir) if f.endswith(".csv"))
-    cmd = [args.calcspec, "cores"] + (["-m", args.model] if args.model else []) + \
+    model = model or args.model
+    cmd = [args.calcspec, "cores"] + (["-m", model] if model else []) + \
           (["-c", cal] if cal else []) + files
     rc, _ = run(cmd, out)
+    if rc != 0:
+        with open(out + ".err") as f:
+            errs = f.read().splitlines()
+        if errs:
+            print("\n(`calcspec cores` exit %d, %d stderr lines; first: %s)" % (rc, len(errs), errs[0]))
     return {r["core_id"]: r for r in read_tsv(out)}, rc
 
 
@@ -305,6 +315,9 @@ def carbonate_tables(label, truth, est_of, groupings):
             groups[gf(t)].append((t["_wt"], e[0] if e else None, e[1] if e else None, e[2] if e else None))
         for gk in sorted(groups, key=lambda x: (num(x) is None, num(x) or 0, x)):
             print("  %-22s %s" % ("%s %s" % (gname, gk), stats(groups[gk])))
+            if gname == "all":
+                SUMMARY[label.split(" (")[0] + " [n MAE bias slope cover%]"] = [
+                    num(v.rstrip("%")) for v in stats(groups[gk]).split()]
 
 
 def eval_composition(args, gen_exe, work):
@@ -430,6 +443,10 @@ def eval_composition(args, gen_exe, work):
                 bias = sum(y - x for x, y in xy) / len(xy)
                 print("  %-22s %5d %7.2f %7.3f %+7.3f" % ("%s %s %s" % (src, gname, gk), len(xy),
                                                          pearson(xy), mae, bias))
+                if gname != "all" and gname != "offset":
+                    continue
+                SUMMARY["whitlockite index %s %s %s [n r MAE]" % (src, gname, gk)] = [
+                    len(xy), round(pearson(xy), 3), round(mae, 3)]
     # COM fraction
     d = os.path.join(work, "com")
     gg = Gen(gen_exe, d, args.seed + 4)
@@ -457,6 +474,78 @@ def eval_composition(args, gen_exe, work):
                                                   sum(abs(a - b) for a, b in v) / len(v)))
 
 
+def eval_ftir(args, gen_exe, work):
+    out = os.path.join(work, "ftir")
+    g = Gen(gen_exe, out, args.seed + 5)
+    n = args.n
+    for mode in ("ftir", "atr"):
+        for cls in MINERALS + ["tissue"]:
+            for snr in [10, 30, 100]:
+                for sh in ([1] if cls == "tissue" else [0.3, 1]):
+                    kw = {} if cls == "tissue" else {"share": sh}
+                    kw[mode] = True
+                    g.make("%s_%s_snr%d_sh%g" % (mode, cls, snr, sh), cls, n, snr=snr, **kw)
+    truth = truth_of(out)
+    rows, rc, dt = classify(args.calcspec, args.model, out)
+    pairs = joined(rows, truth)
+    print("\n== FTIR classification: %d spectra (%d rows, exit %d); transmission 400-4000 and diamond ATR "
+          "650-4000 cm-1, SNR 10/30/100, share 0.3/1, %d per condition" % (len(truth), len(rows), rc, n))
+    mins = [p for p in pairs if p[0]["class"] != "tissue"]
+    acc_table("FTIR by sampling", pairs, lambda t: t["technique"])
+    acc_table("FTIR minerals by SNR", mins, lambda t: t["snr"])
+    acc_table("FTIR minerals by share", mins, lambda t: t["mineral_share"])
+    acc_table("FTIR by generator class", pairs, lambda t: t["gen_class"], MINERALS + ["tissue"])
+    # FTIR carbonate: calibrate on transmission standards, test bone-like mineral in protein
+    std = os.path.join(work, "ftir_std")
+    gs = Gen(gen_exe, std, args.seed + 6)
+    labels = os.path.join(work, "ftir_labels.csv")
+    with open(labels, "w") as f:
+        for wt in [0, 2, 4, 6, 8, 10]:
+            for rep in range(4):
+                f.write("%s,%d\n" % (gs.make("fstd_%02d_%d" % (wt, rep), "ha", 1, snr=100, carbonate=wt,
+                                              wht=0, ftir=True), wt))
+    cal = os.path.join(work, "ftir_cal.txt")
+    stds = sorted(os.path.join(std, x) for x in os.listdir(std) if x.endswith(".csv"))
+    rc = subprocess.call([args.calcspec, "calibrate", "carbonate", "-l", labels, "-o", cal] + stds,
+                         stderr=subprocess.DEVNULL)
+    d = os.path.join(work, "ftir_carb")
+    gg = Gen(gen_exe, d, args.seed + 7)
+    for snr in [30, 100]:
+        for sh in [0.5, 1]:
+            gg.make("fha_snr%d_sh%g" % (snr, sh), "ha", max(10, n), snr=snr, share=sh, wht=0, ftir=True,
+                    core_size=1)
+    tr = truth_of(d)
+    # `cores` takes one model for all spectra (the Raman default without -m):
+    # use the build's copy of the embedded FTIR model text
+    fmodel = args.model or os.path.join(os.path.dirname(os.path.abspath(args.calcspec)), "gen", "model_ftir.txt")
+    fmodel = fmodel if os.path.exists(fmodel) else None
+    for calname, c in (("user FTIR calibration", cal if rc == 0 else None), ("built-in calibration", None)):
+        if calname.startswith("user") and not c:
+            print("\nFTIR calibrate carbonate failed (exit %d): n/a" % rc)
+            continue
+        res, rc2 = cores(args, d, c, fmodel)
+        ctruth = {}
+        for t in tr.values():
+            t = dict(t)
+            t["_wt"] = float(t["carbonate_wt"])
+            ctruth[t["core_id"]] = t
+
+        def est(k, res=res):
+            r = res.get(k)
+            e = num(col(r, "carbonate_wt")) if r else None
+            return (e, num(col(r, "carbonate_lo")), num(col(r, "carbonate_hi"))) if e is not None else None
+        nval = sum(est(k) is not None for k in ctruth)
+        carbonate_tables("FTIR carbonate wt%%, %s, per spectrum (transmission, bone-like apatite in protein; "
+                         "`cores`, exit %d; %d of %d with a value)" % (calname, rc2, nval, len(ctruth)),
+                         ctruth, est,
+                         [("all", lambda t: ""), ("SNR", lambda t: t["snr"]),
+                          ("share", lambda t: t["mineral_share"])])
+    fa = sum(r["class"] not in ("tissue", "unknown") for t, r in pairs if t["class"] == "tissue")
+    SUMMARY["ftir: accuracy %"] = round(accuracy(pairs), 2)
+    SUMMARY["ftir: tissue called a mineral"] = fa
+    print("FTIR tissue called a mineral: %d of %d" % (fa, sum(t["class"] == "tissue" for t, _ in pairs)))
+
+
 def main():
     ap = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     ap.add_argument("--calcspec", default=os.path.join(HERE, "..", "build", "calcspec"))
@@ -468,6 +557,8 @@ def main():
     ap.add_argument("--keep", default=None, help="write the data here and keep it")
     ap.add_argument("--no-classify", action="store_true")
     ap.add_argument("--no-composition", action="store_true")
+    ap.add_argument("--no-ftir", action="store_true")
+    ap.add_argument("--json", default=None, help="also write the headline numbers to this JSON file")
     args = ap.parse_args()
     if not os.access(args.calcspec, os.X_OK):
         die("%s is not an executable (make first, or --calcspec)" % args.calcspec)
@@ -484,6 +575,13 @@ def main():
             eval_classify(args, exe, work)
         if not args.no_composition:
             eval_composition(args, exe, work)
+        if not args.no_ftir:
+            eval_ftir(args, exe, work)
+        if args.json:
+            import json
+            with open(args.json, "w") as f:
+                json.dump(SUMMARY, f, indent=1)
+                f.write("\n")
     finally:
         if not args.keep:
             shutil.rmtree(work, ignore_errors=True)

@@ -207,7 +207,7 @@ typedef struct {
   uint64_t seed;
   range snr, share, fluor, offset, stretch, carb, wht, com, instr, eta;
   double spikes, xs, read_e, gain;
-  int noiseless, fixed;
+  int noiseless, fixed, ftir, atr;
   const char *out, *truth, *id;
 } opts;
 
@@ -316,8 +316,8 @@ static void apatite(ctx *c, double *y, double cwt, double wht) {
   put(c, y, nu4);
   put_table(c, y, ha_b, COUNT(ha_b), 1 - wht, 0.8);
   /* Whitlockite nu1 ~965-975 (bands.md 1A; RRUFF 964-965) with its lower
-   * component ~950 m (Jolliff 2006): main 966-971 here, lower 948-954. */
-  double pw = unif_in(c->r, 966, 971), pl = unif_in(c->r, 948, 954);
+   * component ~950 m (Jolliff 2006): main 964-971 here, lower 948-954. */
+  double pw = unif_in(c->r, 964, 971), pl = unif_in(c->r, 948, 954);
   double ww = sqrt(pow(10 * unif_in(c->r, 0.7, 1.3), 2) + c->instr * c->instr);
   double wl = sqrt(pow(12 * unif_in(c->r, 0.7, 1.3), 2) + c->instr * c->instr);
   double rl = unif_in(c->r, 0.1, 0.3);
@@ -377,7 +377,9 @@ static void usage(FILE *f) {
           "  --id PREFIX      id prefix (the output's base name)\n"
           "  --core-size K    spectra per core_id (5)\n"
           "  --truth FILE     append truth rows (header when the file is new)\n"
-          "  --fixed-params   all spectra share spectrum 0's sample; only noise differs\n");
+          "  --fixed-params   all spectra share spectrum 0's sample; only noise differs\n"
+          "  --ftir | --atr   FTIR absorbance, transmission (400-4000) or diamond ATR\n"
+          "                   (650-4000), 1.93 cm-1 steps; --snr = main band / noise sd\n");
 }
 
 /* ---------------------------------------------------------- one spectrum */
@@ -545,6 +547,182 @@ static void make_one(const opts *o, const laser_cfg *L, const double *x,
   (void)x;
 }
 
+/* --------------------------------------------------------------- FTIR
+ * Absorbance bands from bands.md section 1B (citations there; heights from
+ * its intensity codes, widths ours).  Bone-like carbonated apatite sits in
+ * a protein (collagen) matrix; the rest of the probed volume is tissue. */
+static const band f_com_b[] = {
+    {1619, 45, 1.0},  {1316, 18, 0.8},  {948, 10, 0.06}, {885, 10, 0.06},
+    {781, 12, 0.55},  {662, 15, 0.3},   {516, 15, 0.4},  {3488, 30, 0.25},
+    {3429, 30, 0.25}, {3336, 30, 0.3},  {3257, 30, 0.3}, {3058, 30, 0.25}};
+static const band f_cod_b[] = {{1643, 50, 1.0}, {1326, 20, 0.85}, {913, 10, 0.08},
+                               {781, 12, 0.5},  {610, 15, 0.15},  {517, 15, 0.25},
+                               {3470, 200, 0.35}, {3260, 200, 0.3}};
+/* Apatite nu3 envelope 1030-1046 vs (~100 wide) + 1087-1092 s shoulder,
+ * nu1 960-962 w-m, nu4 600-603 / 562-565 s, nu2 ~470 w (Berzina-Cimdina
+ * 2012; Antonakos 2007). */
+static const band f_ap_b[] = {{1032, 65, 1.0}, {1090, 35, 0.45}, {961, 12, 0.12},
+                              {602, 16, 0.5},  {563, 16, 0.45},  {470, 15, 0.06}};
+static const band f_wht_b[] = {{1122, 25, 0.4}, {1085, 30, 0.85}, {1043, 30, 1.0},
+                               {1015, 28, 0.75}, {970, 12, 0.3},  {945, 12, 0.2},
+                               {605, 16, 0.6},  {590, 14, 0.25},  {550, 16, 0.5},
+                               {1190, 20, 0.07}, {920, 12, 0.07}};
+static const band f_cal_b[] = {{1420, 100, 1.0}, {873, 7, 0.5}, {712, 5, 0.2},
+                               {1797, 12, 0.03}, {2512, 40, 0.03}};
+static const band f_protein_b[] = {
+    {1655, 55, 1.0},  {1545, 50, 0.6},  {1452, 25, 0.2},  {1400, 30, 0.18},
+    {1338, 15, 0.1},  {1280, 20, 0.1},  {1240, 35, 0.22}, {1204, 15, 0.07},
+    {1082, 35, 0.1},  {3300, 250, 0.5}, {2930, 40, 0.15}, {2875, 30, 0.08}};
+static const band f_lipid_b[] = {{1742, 22, 1.0}, {2850, 18, 0.8}, {2920, 25, 1.0},
+                                 {2955, 15, 0.4}, {1465, 20, 0.3}, {1377, 15, 0.1},
+                                 {1170, 30, 0.2}, {720, 10, 0.05}};
+static const band f_water_b[] = {{1640, 80, 1.0}, {3400, 350, 1.5}};
+/* Carbonate, B-type: nu3 doublet ~1415 + ~1455 with A(nu3 CO3) / A(nu1nu3
+ * PO4) = (wt% - 0.0843) / 28.62 (Grunenwald 2014 as recalled in bands.md
+ * 2.2 [U]) = 0.0349 per wt%; nu2 B 871 ~1 % of PO4 at bone levels (Rey
+ * 1989; bands.md 1B) = 0.0017 per wt%, A-type 878 at 0.15 of it (Elliott
+ * 1985: ~11 % of carbonate in A sites). */
+#define F_CO3_NU3_PER_WT 0.0349
+#define F_CO3_NU2_PER_WT 0.0017
+#define F_XS 2.5 /* mineral main band per volume vs amide I [ours] */
+
+/* FTIR spectrum k: absorbance on x (wavenumber).  ATR: depth of
+ * penetration grows with wavelength (absorbance x 1000/nu), strong bands
+ * shift down and tail to low wavenumber; transmission: scattering baseline
+ * rising with nu^2.  Both: atmospheric CO2 / water vapour residuals and
+ * Gaussian detector noise, sd = main mineral band height / SNR. */
+static void make_ftir(const opts *o, const double *x, int n, int k, double *y,
+                      truth *tr) {
+  pcg pr, nr;
+  pcg_init(&pr, o->seed, 4 * (uint64_t)(o->fixed ? 0 : k) + 1);
+  pcg_init(&nr, o->seed ^ 0x5851f42d4c957f2dULL, 4 * (uint64_t)k + 3);
+  static double t[NMAX], min[NMAX], tis[NMAX];
+  tr->share = o->cls == C_TISSUE ? 0 : pick(&pr, o->share);
+  tr->snr = pick(&pr, o->snr);
+  tr->fluor = NAN;
+  (void)pick(&pr, o->fluor);
+  tr->offset = pick(&pr, o->offset);
+  tr->stretch = pick(&pr, o->stretch);
+  tr->carb = pick(&pr, o->carb);
+  tr->wht = pick(&pr, o->wht);
+  tr->com = pick(&pr, o->com);
+  tr->instr = pick(&pr, o->instr);
+  double eta0 = 1 - pick(&pr, o->eta);
+  if (!apatite_cls(o->cls))
+    tr->carb = NAN, tr->wht = NAN;
+  if (!oxalate_cls(o->cls))
+    tr->com = NAN;
+  tr->subtype = "none";
+  switch (o->cls) {
+  case C_TISSUE: tr->cls = "tissue"; break;
+  case C_COD: case C_COM: case C_OXALATE:
+    tr->cls = "oxalate";
+    tr->subtype = tr->com >= 0.5 ? "COM" : "COD";
+    break;
+  case C_CALCITE: tr->cls = "calcite"; break;
+  default: tr->cls = tr->wht >= 0.5 ? "whitlockite" : "hydroxyapatite"; break;
+  }
+  /* reported = true + offset + stretch (true - 1000) */
+  for (int i = 0; i < n; i++)
+    t[i] = (x[i] - tr->offset + 1000 * tr->stretch) / (1 + tr->stretch);
+  ctx c = {t, n, tr->instr, eta0, 1, &pr};
+  memset(min, 0, n * sizeof *min);
+  int p = -1;
+  if (o->cls != C_TISSUE) {
+    if (oxalate_cls(o->cls)) {
+      put_table(&c, min, f_cod_b, COUNT(f_cod_b), 1 - tr->com, 1.0);
+      put_table(&c, min, f_com_b, COUNT(f_com_b), tr->com, 1.0);
+    } else if (apatite_cls(o->cls)) {
+      double hp = 1 - tr->wht, oh = tr->carb < 8 ? 1 - tr->carb / 8 : 0;
+      double apo4 = 0;
+      for (size_t b = 0; b < 2; b++) { /* nu1nu3 PO4 envelope area */
+        drawn d = draw_band(&c, f_ap_b[b], hp, 1.0);
+        apo4 += apv_area(d.pos, d.fwhm, d.eta, d.asym) * d.h;
+        put(&c, min, d);
+      }
+      put_table(&c, min, f_ap_b + 2, COUNT(f_ap_b) - 2, hp, 1.0);
+      /* OH 630-633 / 3570-3572 fade with carbonation (bands.md 1B) */
+      put_table(&c, min, (band[]){{632, 8, 0.06}, {3571, 8, 0.08}}, 2, hp * oh, 0.5);
+      double a3 = F_CO3_NU3_PER_WT * tr->carb * apo4 / 2;
+      double a2 = F_CO3_NU2_PER_WT * tr->carb * apo4;
+      band co3[] = {{1415, 35, 1}, {1455, 35, 1}, {871, 9, 1}, {878, 8, 1}};
+      double area[] = {a3, a3, a2 / 1.15, 0.15 * a2 / 1.15};
+      for (int b = 0; b < 4; b++) {
+        drawn d = draw_band(&c, co3[b], 1, 1.0);
+        d.h = area[b] / apv_area(d.pos, d.fwhm, d.eta, d.asym);
+        put(&c, min, d);
+      }
+      put_table(&c, min, f_wht_b, COUNT(f_wht_b), tr->wht, 1.0);
+    } else
+      put_table(&c, min, f_cal_b, COUNT(f_cal_b), 1, 1.0);
+    p = argmax(min, n);
+    double m = min[p];
+    for (int i = 0; i < n; i++)
+      min[i] /= m;
+  }
+  /* matrix / tissue: protein, some lipid; water in ATR of wet tissue */
+  memset(tis, 0, n * sizeof *tis);
+  double wp = unif_in(&pr, 0.4, 1), wl = unif(&pr) < 0.5 ? 0.1 * unif(&pr) : unif(&pr);
+  double ww = o->atr ? 0.5 * unif(&pr) : 0.05 * unif(&pr);
+  put_table(&c, tis, f_protein_b, COUNT(f_protein_b), wp, 2.0);
+  put_table(&c, tis, f_lipid_b, COUNT(f_lipid_b), wl, 2.0);
+  put_table(&c, tis, f_water_b, COUNT(f_water_b), ww, 3.0);
+  int tp = argmax(tis, n);
+  double tm = tis[tp];
+  for (int i = 0; i < n; i++)
+    tis[i] /= tm;
+  double kt = 1;
+  if (o->cls == C_TISSUE) {
+    p = tp;
+    memcpy(min, tis, n * sizeof *min);
+    memset(tis, 0, n * sizeof *tis);
+  } else
+    kt = (1 - tr->share) / (tr->share * F_XS);
+  double peak = unif_in(&pr, 0.2, 1.0); /* main band absorbance */
+  /* ATR distortions: shift of strong bands and depth weighting */
+  double atr_shift = unif_in(&pr, 2, 6);
+  double b0 = unif_in(&pr, -0.02, 0.05), b1 = unif_in(&pr, -0.03, 0.03);
+  double bs = unif_in(&pr, 0, 0.15), co2 = unif_in(&pr, -0.03, 0.03);
+  double vap = unif_in(&pr, -0.01, 0.01);
+  double sum[NMAX];
+  for (int i = 0; i < n; i++)
+    sum[i] = min[i] + kt * tis[i];
+  if (o->atr) {
+    /* a strong band's refractive-index dispersion drags it to lower nu:
+     * shift the whole spectrum by atr_shift x its local strength [ours] */
+    static double sh[NMAX];
+    for (int i = 0; i < n; i++) {
+      double d = atr_shift * sum[i];
+      double xi = t[i] + d; /* sample where the band appears lower */
+      int j = i;
+      while (j + 1 < n && t[j + 1] < xi) j++;
+      while (j > 0 && t[j] > xi) j--;
+      double f = j + 1 < n ? (xi - t[j]) / (t[j + 1] - t[j]) : 0;
+      f = f < 0 ? 0 : f > 1 ? 1 : f;
+      sh[i] = j + 1 < n ? sum[j] + f * (sum[j + 1] - sum[j]) : sum[j];
+    }
+    for (int i = 0; i < n; i++)
+      sum[i] = sh[i] * 1000 / x[i];
+    double m = sum[p];
+    for (int i = 0; i < n; i++)
+      sum[i] /= m > 0 ? m : 1;
+  }
+  double sd = isinf(tr->snr) || tr->snr <= 0 ? 0 : peak / tr->snr;
+  if (sd == 0)
+    tr->snr = INFINITY;
+  for (int i = 0; i < n; i++) {
+    double u = (x[i] - x[0]) / (x[n - 1] - x[0]), w = x[i] / 4000;
+    double v = peak * sum[i] + b0 + b1 * u + (o->atr ? 0 : bs * w * w);
+    v += co2 * (exp(-0.5 * pow((x[i] - 2360) / 8, 2)) + 0.8 * exp(-0.5 * pow((x[i] - 2340) / 8, 2)));
+    /* water vapour: a comb of sharp rotation lines 1400-1900 cm^-1 */
+    double ph = fmod((x[i] - 1400) / 17.3, 1.0);
+    if (x[i] > 1400 && x[i] < 1900)
+      v += vap * exp(-0.5 * pow((ph - 0.5) * 17.3 / 1.2, 2));
+    y[i] = v + sd * gauss(&nr);
+  }
+  tr->spikes = 0;
+}
+
 /* ---------------------------------------------------------------- main */
 
 static const char *base_name(const char *p) {
@@ -573,6 +751,11 @@ int main(int argc, char **argv) {
     if (!strcmp(a, "-h") || !strcmp(a, "--help")) {
       usage(stdout);
       return 0;
+    }
+    if (!strcmp(a, "--ftir") || !strcmp(a, "--atr")) {
+      o.ftir = 1;
+      o.atr = !strcmp(a, "--atr");
+      continue;
     }
     if (!strcmp(a, "--fixed-params")) {
       o.fixed = 1;
@@ -686,14 +869,21 @@ int main(int argc, char **argv) {
   }
   const char *id = o.id ? o.id : idbuf;
 
-  /* Nominal axis: pixels linear in wavelength between the range ends. */
+  /* Nominal axis: pixels linear in wavelength between the range ends;
+   * FTIR: linear in wavenumber (zero-filled 4 cm^-1 resolution). */
   int n = L->n;
   static double x[NMAX], lam[NMAX];
   double k0 = 1e7 / L->laser, l0 = 1e7 / (k0 - L->lo), l1 = 1e7 / (k0 - L->hi);
-  for (int i = 0; i < n; i++) {
-    lam[i] = l0 + (l1 - l0) * i / (n - 1);
-    x[i] = k0 - 1e7 / lam[i];
-  }
+  if (o.ftir) {
+    double lo = o.atr ? 650 : 400, step = 1.928497;
+    n = (int)floor((4000 - lo) / step) + 1;
+    for (int i = 0; i < n; i++)
+      x[i] = lo + step * i;
+  } else
+    for (int i = 0; i < n; i++) {
+      lam[i] = l0 + (l1 - l0) * i / (n - 1);
+      x[i] = k0 - 1e7 / lam[i];
+    }
 
   double *y = malloc((size_t)o.n * n * sizeof *y);
   truth *tr = malloc((size_t)o.n * sizeof *tr);
@@ -702,7 +892,10 @@ int main(int argc, char **argv) {
     return 1;
   }
   for (int k = 0; k < o.n; k++)
-    make_one(&o, L, x, lam, k, y + (size_t)k * n, &tr[k]);
+    if (o.ftir)
+      make_ftir(&o, x, n, k, y + (size_t)k * n, &tr[k]);
+    else
+      make_one(&o, L, x, lam, k, y + (size_t)k * n, &tr[k]);
 
   FILE *f = fopen(o.out, "w");
   if (!f) {
@@ -718,10 +911,16 @@ int main(int argc, char **argv) {
       snprintf(pre, sizeof pre, "# calcspec[%d] ", k);
     else
       snprintf(pre, sizeof pre, "# calcspec ");
-    fprintf(f, "%saxis=raman_shift\n%squantity=counts\n%stechnique=raman\n", pre,
-            pre, pre);
-    fprintf(f, "%slaser_nm=%d\n%sexposure_s=1\n%saccumulations=1\n", pre,
-            o.laser, pre, pre);
+    if (o.ftir)
+      fprintf(f, "%saxis=wavenumber\n%squantity=absorbance\n%stechnique=ftir\n"
+                 "%saccumulations=1\n%smeta.sampling=%s\n",
+              pre, pre, pre, pre, pre, o.atr ? "ATR" : "transmission");
+    else {
+      fprintf(f, "%saxis=raman_shift\n%squantity=counts\n%stechnique=raman\n", pre,
+              pre, pre);
+      fprintf(f, "%slaser_nm=%d\n%sexposure_s=1\n%saccumulations=1\n", pre,
+              o.laser, pre, pre);
+    }
     fprintf(f, "%smeta.sample_id=%s_%04d\n", pre, id, k);
     fprintf(f, "%smeta.core_id=%s_c%03d\n", pre, id, k / o.core_size);
     fprintf(f, "%smeta.synthetic=stressgen (independent of calcspec simulate)\n", pre);
@@ -751,7 +950,7 @@ int main(int argc, char **argv) {
     if (ftell(t) == 0)
       fputs("file\tindex\tid\tclass\tsubtype\tmineral_share\tsnr\tfluor\toffset"
             "\tlaser\tcarbonate_wt\twhitlockite_share\tcom_frac\tseed\tcore_id"
-            "\tgen_class\tstretch\tinstr_fwhm\tspikes\n",
+            "\tgen_class\tstretch\tinstr_fwhm\tspikes\ttechnique\n",
             t);
     for (int k = 0; k < o.n; k++) {
       fprintf(t, "%s\t%d\t%s_%04d\t%s\t%s", base_name(o.out), k, id, k,
@@ -760,7 +959,10 @@ int main(int argc, char **argv) {
       put_num(t, tr[k].snr);
       put_num(t, tr[k].fluor);
       put_num(t, tr[k].offset);
-      fprintf(t, "\t%d", o.laser);
+      if (o.ftir)
+        fputs("\tNA", t);
+      else
+        fprintf(t, "\t%d", o.laser);
       put_num(t, tr[k].carb);
       put_num(t, tr[k].wht);
       put_num(t, tr[k].com);
@@ -768,7 +970,8 @@ int main(int argc, char **argv) {
               k / o.core_size, cls_names[o.cls]);
       put_num(t, tr[k].stretch);
       put_num(t, tr[k].instr);
-      fprintf(t, "\t%d\n", tr[k].spikes);
+      fprintf(t, "\t%d\t%s\n", tr[k].spikes,
+              o.ftir ? (o.atr ? "ftir_atr" : "ftir_transmission") : "raman");
     }
     if (fclose(t)) {
       fprintf(stderr, "stressgen: %s: write failed\n", o.truth);

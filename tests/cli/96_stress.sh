@@ -53,6 +53,14 @@ PY
   then ok "truth table matches the file (ids, cores, laser, pixels, subtype)"
   else not_ok "truth table vs file" "$(head -c 400 "$T/py.err")"; fi
 
+  # FTIR mode: absorbance on a wavenumber axis; ATR starts at 650
+  "$SG" --atr --class ha -n 2 --seed 4 -o "$T/atr.csv" --truth "$T/ft.tsv"
+  run info "$T/atr.csv"; expect "calcspec reads a stress FTIR (ATR) file" 0
+  if awk -F'\t' 'NR > 1 && !($4 == "ftir" && $6 == "wavenumber" && $7 + 0 == 650 && $9 == "absorbance") { bad = 1 }
+                 END { exit bad }' "$T/out" && [ "$(awk -F'\t' 'NR > 1 { print $20 }' "$T/ft.tsv" | sort -u)" = ftir_atr ]
+  then ok "stress FTIR file: ftir, wavenumber 650-4000, absorbance; truth says ATR"
+  else not_ok "stress FTIR file" "$(cat "$T/out")"; fi
+
   # SNR definition: replicates of one sample (only the noise differs); the
   # sd at the main band's pixel over its height is 1/SNR.  Noiseless run
   # without fluorescence finds the pixel; with fluorescence 3 the mean
