@@ -783,6 +783,8 @@ static int is_apatite(const char *cls) {
  * Tissue, nu3 and CO3 bands move with one axis offset; relative heights
  * inside a component are bands.md's (their error moves the calibration). */
 #define WH_SEP 4.0
+/* HA nu1 the other apatite bands are placed from (RRUFF R050512 960.7) */
+#define HA_NU1 961.0
 #define CO3_FWHM 20.0
 /* Height of nu3 1076 per unit nu3 1046 height.  bands.md 1A gives both as
  * "w-m (5-15)"; the RRUFF hydroxylapatite (bands.md 0) shows 1042 as a
@@ -815,10 +817,10 @@ static const apband ap_bands[] = {
     {C_WH, A_NU1, 922 - 965, P_WIDTH_FIXED, 10, 0.08},
     {C_WH, A_NU1, 1090 - 965, P_WIDTH_FIXED, 14, 0.07},
     {C_WH, A_NU1, 405 - 965, P_WIDTH_FIXED, 12, 0.18},
-    {C_1029, A_SHIFT, 1029, P_V3_FW, 0, 1},
+    {C_1029, A_NU1, 1029 - HA_NU1, P_V3_FW, 0, 1},
     {C_1046, A_1046, 0, P_V3_FW, 0, 1},
-    {C_1046, A_SHIFT, 1076, P_V3_FW, 0, V3_1076_PER_1046},
-    {C_CO3, A_SHIFT, 1071, P_WIDTH_FIXED, CO3_FWHM, 1},
+    {C_1046, A_NU1, 1076 - HA_NU1, P_V3_FW, 0, V3_1076_PER_1046},
+    {C_CO3, A_NU1, 1071 - HA_NU1, P_WIDTH_FIXED, CO3_FWHM, 1},
     {C_PHE, A_SHIFT, 1004, P_WIDTH_FIXED, 8, 1},
     {C_PHE, A_SHIFT, 1032, P_WIDTH_FIXED, 10, 0.30},
     {C_COL, A_SHIFT, 939, P_WIDTH_FIXED, 20, 1},
@@ -833,8 +835,8 @@ static const apband ap_bands[] = {
     {C_CAR, A_SHIFT, 1005, P_WIDTH_FIXED, 10, 0.29},
     {C_AM3, A_SHIFT, 1245, P_WIDTH_FIXED, 35, 1},
     {C_AM3, A_SHIFT, 1270, P_WIDTH_FIXED, 35, 0.89},
-    {C_NU2, A_SHIFT, 432, P_WIDTH_FIXED, 12, 1},
-    {C_NU2, A_SHIFT, 448, P_WIDTH_FIXED, 12, 0.6},
+    {C_NU2, A_NU1, 432 - HA_NU1, P_WIDTH_FIXED, 12, 1},
+    {C_NU2, A_NU1, 448 - HA_NU1, P_WIDTH_FIXED, 12, 0.6},
 };
 #define NAPB (sizeof ap_bands / sizeof ap_bands[0])
 /* The whitlockite nu1 itself (964.7, RRUFF R070675), which the heights
@@ -849,11 +851,12 @@ static const int stage1_comp[] = {C_NU1, C_WH, C_1029, C_1046, C_CO3,
                                   C_PHE, C_COL, C_FAT};
 #define NS1 (sizeof stage1_comp / sizeof stage1_comp[0])
 /* Intrinsic widths: bands.md 1A (nu1 5-20, nu3 8-15) with margins;
- * instrument 4-10 (bands.md 4) with margins; axis offset +-6 (real
- * instruments drift 1-5, bands.md 4a). */
+ * instrument 4-10 (bands.md 4) with margins; axis offset +-8 (real
+ * instruments drift 1-5, bands.md 4a); the nu1 envelope 944-980: HA
+ * 958-964 to whitlockite 965-975 (bands.md 1A), plus that drift. */
 static const fpar ap_shape_par[P_H0] = {
-    [P_NU1_POS] = {948, 968, 960}, [P_NU1_FW] = {1, 30, 8},
-    [P_INSTR] = {1, 16, 6},        [P_SHIFT] = {-6, 6, 0},
+    [P_NU1_POS] = {944, 980, 960}, [P_NU1_FW] = {1, 30, 8},
+    [P_INSTR] = {1, 16, 6},        [P_SHIFT] = {-8, 8, 0},
     [P_V3_FW] = {5, 20, 12},       [P_1046_POS] = {1040, 1048, 1044},
 };
 

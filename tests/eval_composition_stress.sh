@@ -26,6 +26,7 @@ for share in 0.3 0.6 1; do
 done
 for snr in 20 50; do
   for off in -4 0 4; do
+    rm -f "$t/wh.tsv"
     $g --class hawh -n 60 --seed $((300 + snr + off)) --snr $snr --share 1 --offset $off \
       -o "$t/wh.csv" --truth "$t/wh.tsv" >/dev/null
     printf 'hawh SNR %s offset %s: ' "$snr" "$off"

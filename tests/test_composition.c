@@ -378,8 +378,9 @@ static void test_whitlockite_index(void **st) {
 }
 
 /* Real RRUFF spectra (../shared/minerals; skipped when absent): the
- * hydroxylapatite's carbonate is not negative (censored or positive), the
- * whitlockite's index is at least 0.8. */
+ * hydroxylapatite's carbonate is not negative (censored or positive) and
+ * its whitlockite index at most 0.1; the whitlockite's index is at least
+ * 0.8. */
 static void test_rruff(void **st) {
   (void)st;
   const char *dir = getenv("CALCSPEC_SHARED") ? getenv("CALCSPEC_SHARED") : "../shared";
@@ -408,6 +409,8 @@ static void test_rruff(void **st) {
     assert_true(c.carbonate_wt >= 0 && c.carbonate_lo >= 0);
     if (i > 0)
       assert_true(c.whitlockite_index >= 0.8);
+    else
+      assert_true(c.whitlockite_index <= 0.1);
     cs_dataset_free(ds);
   }
 }
