@@ -942,6 +942,62 @@ CS_EXPORT cs_status cs_qc_spectrum(const cs_spectrum *s, double lo, double hi,
                                    const cs_qc_opts *o, cs_qc *out,
                                    cs_error *err);
 
+/** Which values of a cs_composition are set (bit mask). */
+enum {
+  CS_COMP_CARBONATE = 1 << 0,   /* carbonate_wt and its interval */
+  CS_COMP_NU1 = 1 << 1,         /* nu1_pos, nu1_fwhm (Raman) */
+  CS_COMP_WHITLOCKITE = 1 << 2, /* whitlockite_index, band922_ratio */
+  CS_COMP_COM = 1 << 3,         /* com_frac, oxalate_ir */
+  CS_COMP_PROTEIN = 1 << 4,     /* protein_mineral */
+  CS_COMP_AXIS = 1 << 5         /* axis_offset (phenylalanine present) */
+};
+
+/** Composition of one spectrum.  A value is meaningful only when its bit is
+ * in `valid` (else it is 0 and the matching *_reason says why). */
+typedef struct cs_composition {
+  char cls[CS_CLASS_NAME_MAX]; /* the class it was measured as */
+  cs_technique technique;
+  unsigned valid;               /* CS_COMP_* */
+  double carbonate_ratio;       /* R (set with CS_COMP_CARBONATE, or when
+                                   measured without a calibration) */
+  double carbonate_ratio_se;    /* from the fit covariance (Raman) */
+  double ftir_nu2_ratio;        /* FTIR: nu2 CO3 871 / nu1nu3 PO4 area */
+  double carbonate_wt;          /* (R - b) / m; 0 when censored */
+  double carbonate_lo, carbonate_hi; /* 95 % interval (censored: 0 and the
+                                   upper bound) */
+  double nu1_pos, nu1_fwhm;     /* fitted nu1 PO4 band, cm^-1 */
+  double whitlockite_index;     /* A970 / (A960 + A970), 0..1 */
+  double whitlockite_se;
+  double band922_ratio;         /* A922 / A960 */
+  double com_frac;              /* Kontoyannis 1997 COM mole fraction, 0..1 */
+  double oxalate_ir;            /* I1462 / I1477 */
+  double protein_mineral;       /* Raman A(1450 CH2)/A(960); FTIR amide I /
+                                   nu1nu3 PO4 */
+  double fit_r2;                /* variance explained by the band fit */
+  size_t fit_iterations;
+  char carbonate_reason[128];   /* why carbonate is empty, or a warning */
+  char whitlockite_reason[128];
+  char com_reason[128];
+  char protein_reason[128];
+  /* Limit of detection (README "Composition of one spectrum"): LOD =
+   * 3.29 sd of the wt% estimate of a carbonate-free spectrum (this
+   * spectrum's fit variance, the standards' scatter and the intercept's
+   * error).  Below it carbonate_censored is 1 and carbonate_wt is not a
+   * result: report "< carbonate_lod".  carbonate_raw is the uncensored
+   * estimate (may be negative), kept only so that means over spectra stay
+   * unbiased (cs_core_summarize); carbonate_lod_cal is the intercept's share
+   * of the LOD, common to every spectrum measured with the calibration. */
+  double carbonate_lod;
+  int carbonate_censored;
+  double carbonate_raw;
+  double carbonate_sd;          /* sd of carbonate_raw, wt% */
+  double carbonate_lod_cal;
+  /* Raman apatite with tissue: the spectrum's axis offset, cm^-1, from
+   * the tissue bands (phenylalanine 1004 the strongest); set
+   * (CS_COMP_AXIS) only when the phenylalanine band is above 3 sd. */
+  double axis_offset;
+} cs_composition;
+
 /** A classification with QC.  Caller-allocated plain data; fields are only
  * ever appended (composition joins in a later minor version), so bindings
  * that allocate it without this header use cs_report_size(). */
@@ -951,6 +1007,9 @@ typedef struct cs_report {
   cs_technique technique; /* of the model used */
   cs_result result;
   cs_qc qc;
+  /* appended in 0.2: set by cs_report_composition (0 / empty before) */
+  int composition_measured;
+  cs_composition composition;
 } cs_report;
 
 /** sizeof(cs_report) in this library build. */
@@ -981,7 +1040,12 @@ CS_EXPORT cs_status cs_classify_arrays(const cs_model *m, const double *x,
  * "technique", "posterior" {class: p}, "t2", "t2_limit", "q", "q_limit",
  * "nnls" {class: f}, "nnls_r2", "flags" [..], "reason", "qc" {"flags" [..],
  * "snr", "noise", "band_x", "band_height", "fluor_ratio", "max_y",
- * "n_saturated", "spikes", "x_lo", "x_hi"}, "reacquire"; numbers %.17g.
+ * "n_saturated", "spikes", "x_lo", "x_hi"}, "reacquire"; with
+ * composition_measured also "composition" {"class", "carbonate_wt" (null
+ * when censored or not measured), "carbonate_lo", "carbonate_hi",
+ * "carbonate_lod", "carbonate_censored", "carbonate_ratio", "nu1_pos",
+ * "nu1_fwhm", "whitlockite_index", "whitlockite_se", "com_frac",
+ * "protein_mineral", "axis_offset", "reasons" {..}}; numbers %.17g.
  * m is the model that produced r (class names).  *json is malloc'd; release
  * it with cs_free(). */
 CS_EXPORT cs_status cs_report_json(const cs_report *r, const cs_model *m,
@@ -1042,61 +1106,6 @@ CS_EXPORT cs_status cs_calibration_load(const char *path, cs_calibration *out,
 CS_EXPORT cs_status cs_calibration_default(cs_technique t, cs_calibration *out,
                                            cs_error *err);
 
-/** Which values of a cs_composition are set (bit mask). */
-enum {
-  CS_COMP_CARBONATE = 1 << 0,   /* carbonate_wt and its interval */
-  CS_COMP_NU1 = 1 << 1,         /* nu1_pos, nu1_fwhm (Raman) */
-  CS_COMP_WHITLOCKITE = 1 << 2, /* whitlockite_index, band922_ratio */
-  CS_COMP_COM = 1 << 3,         /* com_frac, oxalate_ir */
-  CS_COMP_PROTEIN = 1 << 4      /* protein_mineral */
-};
-
-/** Composition of one spectrum.  A value is meaningful only when its bit is
- * in `valid` (else it is 0 and the matching *_reason says why). */
-typedef struct cs_composition {
-  char cls[CS_CLASS_NAME_MAX]; /* the class it was measured as */
-  cs_technique technique;
-  unsigned valid;               /* CS_COMP_* */
-  double carbonate_ratio;       /* R (set with CS_COMP_CARBONATE, or when
-                                   measured without a calibration) */
-  double carbonate_ratio_se;    /* from the fit covariance (Raman) */
-  double ftir_nu2_ratio;        /* FTIR: nu2 CO3 871 / nu1nu3 PO4 area */
-  double carbonate_wt;          /* (R - b) / m; 0 when censored */
-  double carbonate_lo, carbonate_hi; /* 95 % interval (censored: 0 and the
-                                   upper bound) */
-  double nu1_pos, nu1_fwhm;     /* fitted nu1 PO4 band, cm^-1 */
-  double whitlockite_index;     /* A970 / (A960 + A970), 0..1 */
-  double whitlockite_se;
-  double band922_ratio;         /* A922 / A960 */
-  double com_frac;              /* Kontoyannis 1997 COM mole fraction, 0..1 */
-  double oxalate_ir;            /* I1462 / I1477 */
-  double protein_mineral;       /* Raman A(1450 CH2)/A(960); FTIR amide I /
-                                   nu1nu3 PO4 */
-  double fit_r2;                /* variance explained by the band fit */
-  size_t fit_iterations;
-  char carbonate_reason[128];   /* why carbonate is empty, or a warning */
-  char whitlockite_reason[128];
-  char com_reason[128];
-  char protein_reason[128];
-  /* Limit of detection (README "Composition of one spectrum"): LOD =
-   * 3.29 sd of the wt% estimate of a carbonate-free spectrum (this
-   * spectrum's fit variance, the standards' scatter and the intercept's
-   * error).  Below it carbonate_censored is 1 and carbonate_wt is not a
-   * result: report "< carbonate_lod".  carbonate_raw is the uncensored
-   * estimate (may be negative), kept only so that means over spectra stay
-   * unbiased (cs_core_summarize); carbonate_lod_cal is the intercept's share
-   * of the LOD, common to every spectrum measured with the calibration. */
-  double carbonate_lod;
-  int carbonate_censored;
-  double carbonate_raw;
-  double carbonate_sd;          /* sd of carbonate_raw, wt% */
-  double carbonate_lod_cal;
-  /* Raman apatite: the spectrum's axis offset against the fitted band
-   * positions (phenylalanine 1003.4 where tissue is present, else the
-   * phosphate bands), cm^-1; whitlockite_index from the shift-free nu1
-   * doublet model (README). */
-  double axis_offset;
-} cs_composition;
 
 /** Measure s as class `cls` (normally cs_result.label of the classifier):
  * "hydroxyapatite"/"whitlockite" get carbonate (with cal, which may be NULL:
@@ -1122,6 +1131,17 @@ CS_EXPORT cs_status cs_composition_measure_batch(const cs_spectrum *const *s,
                                                  const cs_calibration *cal,
                                                  cs_composition *out,
                                                  cs_error *err);
+/** Composition of s measured as the report's class (README "Composition
+ * of one spectrum"): carbonate with interval and LOD, nu1 position and
+ * FWHM, whitlockite index, COM fraction, protein/mineral, into
+ * r->composition (composition_measured = 1).  cal NULL: the built-in
+ * (SYNTHETIC) calibration of r->technique.  A spectrum that was not
+ * classified, or whose class has no composition, gets reasons, not an
+ * error.  A Raman apatite spectrum costs one band-shape fit (about 4 ms);
+ * for many spectra of one core or map use cs_composition_measure_batch. */
+CS_EXPORT cs_status cs_report_composition(cs_report *r, const cs_spectrum *s,
+                                          const cs_calibration *cal,
+                                          cs_error *err);
 
 
 /** Per-core summary of classified spectra.  Rule (README "calcspec cores"):

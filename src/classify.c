@@ -107,6 +107,44 @@ static void flag_text(unsigned f, const char *const *names, int count,
  * one ever did it must not pass for a measured 0. */
 static json_t *real(double v) { return isfinite(v) ? json_real(v) : json_null(); }
 
+/* The composition of one spectrum (cs_report_composition); an empty
+ * value is null, and its reason says why. */
+static json_t *composition_json(const cs_composition *c) {
+  json_t *o = json_object(), *why = json_object();
+  if (!o || !why) {
+    json_decref(o);
+    json_decref(why);
+    return NULL;
+  }
+  int carb = (c->valid & CS_COMP_CARBONATE) != 0, nu1 = (c->valid & CS_COMP_NU1) != 0,
+      wh = (c->valid & CS_COMP_WHITLOCKITE) != 0;
+  json_object_set_new(o, "class", json_string(c->cls));
+  json_object_set_new(o, "carbonate_wt",
+                      carb && !c->carbonate_censored ? real(c->carbonate_wt) : json_null());
+  json_object_set_new(o, "carbonate_lo", carb ? real(c->carbonate_lo) : json_null());
+  json_object_set_new(o, "carbonate_hi", carb ? real(c->carbonate_hi) : json_null());
+  json_object_set_new(o, "carbonate_lod", carb ? real(c->carbonate_lod) : json_null());
+  json_object_set_new(o, "carbonate_censored", json_boolean(carb && c->carbonate_censored));
+  json_object_set_new(o, "carbonate_ratio",
+                      carb || c->carbonate_ratio != 0 ? real(c->carbonate_ratio) : json_null());
+  json_object_set_new(o, "nu1_pos", nu1 ? real(c->nu1_pos) : json_null());
+  json_object_set_new(o, "nu1_fwhm", nu1 ? real(c->nu1_fwhm) : json_null());
+  json_object_set_new(o, "axis_offset",
+                      c->valid & CS_COMP_AXIS ? real(c->axis_offset) : json_null());
+  json_object_set_new(o, "whitlockite_index", wh ? real(c->whitlockite_index) : json_null());
+  json_object_set_new(o, "whitlockite_se", wh ? real(c->whitlockite_se) : json_null());
+  json_object_set_new(o, "com_frac",
+                      c->valid & CS_COMP_COM ? real(c->com_frac) : json_null());
+  json_object_set_new(o, "protein_mineral",
+                      c->valid & CS_COMP_PROTEIN ? real(c->protein_mineral) : json_null());
+  json_object_set_new(why, "carbonate", json_string(c->carbonate_reason));
+  json_object_set_new(why, "whitlockite", json_string(c->whitlockite_reason));
+  json_object_set_new(why, "com", json_string(c->com_reason));
+  json_object_set_new(why, "protein", json_string(c->protein_reason));
+  json_object_set_new(o, "reasons", why);
+  return o;
+}
+
 cs_status cs_report_json(const cs_report *r, const cs_model *m, char **json,
                          cs_error *err) {
   static const char *const result_flags[] = {"t2", "q", "low_posterior",
@@ -160,6 +198,12 @@ cs_status cs_report_json(const cs_report *r, const cs_model *m, char **json,
   json_object_set_new(o, "qc", qc);
   qc = NULL;
   json_object_set_new(o, "reacquire", json_boolean(q->reacquire));
+  if (r->composition_measured) {
+    json_t *c = composition_json(&r->composition);
+    if (!c)
+      goto nomem;
+    json_object_set_new(o, "composition", c);
+  }
   *json = json_dumps(o, JSON_COMPACT | JSON_REAL_PRECISION(17));
   json_decref(o);
   if (!*json)

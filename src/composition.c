@@ -876,16 +876,20 @@ static fband ap_fband(const apband *a, int ih) {
 }
 
 /* Height-1 pseudo-Voigt of band b at x given shape parameters P. */
-static double ap_profile(const apband *a, const double *P, double dx,
-                         double x) {
+static bandval ap_bandval(const apband *a, const double *P) {
   fband f = ap_fband(a, 0);
   double PP[P_H0 + 1];
   memcpy(PP, P, P_H0 * sizeof *PP);
   PP[P_H0] = 1;
   f.ih = P_H0;
-  bandval b = band_of(&f, PP);
-  double d = (x - b.pos - dx) / b.fw, d2 = d * d;
-  return b.h * (b.eta / (1 + 4 * d2) + (1 - b.eta) * exp(-4 * LN2_ * d2));
+  return band_of(&f, PP);
+}
+/* Height-1 pseudo-Voigt b at x, moved by dx. */
+static double pv_at(const bandval *b, double dx, double x) {
+  double d = (x - b->pos - dx) / b->fw, d2 = d * d;
+  if (d2 > 400) /* beyond 20 FWHM: the Gaussian part is 0 */
+    return b->h * b->eta / (1 + 4 * d2);
+  return b->h * (b->eta / (1 + 4 * d2) + (1 - b->eta) * exp(-4 * LN2_ * d2));
 }
 static double ap_area(const apband *a, const double *P) {
   fband f = ap_fband(a, 0);
@@ -1114,6 +1118,11 @@ static cs_status ap_design_build(const cs_spectrum *s, const double *P,
   memcpy(Pm, P, sizeof Pm);
   Pp[P_NU1_FW] += 0.05;
   Pm[P_NU1_FW] -= 0.05;
+  bandval bv[NAPB], bvp, bvm;
+  for (size_t b = 0; b < NAPB; b++)
+    bv[b] = ap_bandval(&ap_bands[b], P);
+  bvp = ap_bandval(&ap_bands[0], Pp);
+  bvm = ap_bandval(&ap_bands[0], Pm);
   for (size_t r = 0; r < nn; r++) {
     double xi = x[d->idx[r]];
     double *row = d->X + r * mw;
@@ -1121,16 +1130,13 @@ static cs_status ap_design_build(const cs_spectrum *s, const double *P,
       int c = d->col[ap_bands[b].comp];
       if (c < 0)
         continue;
-      double v = ap_profile(&ap_bands[b], P, 0, xi);
-      row[c] += v;
+      row[c] += pv_at(&bv[b], 0, xi);
       /* derivative in x of the fitted mean model (bands only) */
       double h = hmean ? hmean[ap_bands[b].comp] : 0;
       if (h != 0)
-        d->deriv[r] += h * (ap_profile(&ap_bands[b], P, -0.05, xi) -
-                            ap_profile(&ap_bands[b], P, 0.05, xi)) / 0.1;
+        d->deriv[r] += h * (pv_at(&bv[b], -0.05, xi) - pv_at(&bv[b], 0.05, xi)) / 0.1;
       if (ap_bands[b].comp == C_NU1)
-        row[m] = (ap_profile(&ap_bands[b], Pp, 0, xi) -
-                  ap_profile(&ap_bands[b], Pm, 0, xi)) / 0.1;
+        row[m] = (pv_at(&bvp, 0, xi) - pv_at(&bvm, 0, xi)) / 0.1;
     }
     size_t j = d->nbands_cols;
     for (int g = 0; g < NSEG; g++) {
@@ -1328,7 +1334,12 @@ static cs_status ap_measure(const apdesign *d, const double *hmean,
   double a1 = c[i1] * d->unit_area[C_NU1], aw = c[iw] * d->unit_area[C_WH];
   int ic = d->col[C_CO3];
   double ac = ic >= 0 ? c[ic] * d->unit_area[C_CO3] : 0;
-  o->axis_offset = d->P[P_SHIFT] + dx;
+  /* the tissue bands' offset means something only where they are there */
+  int ip = d->col[C_PHE];
+  if (ip >= 0 && c[ip] > 3 * sqrt(s2 * d->Ci[ip * m + ip])) {
+    o->axis_offset = d->P[P_SHIFT] + dx;
+    o->valid |= CS_COMP_AXIS;
+  }
   if (!(a1 > 0)) {
     apatite_fail(o, "no nu1 PO4 band at 960 cm^-1");
     return CS_OK;
@@ -1597,6 +1608,12 @@ static cs_status prepare(const cs_spectrum *in, cs_technique t,
       s->axis != CS_AXIS_UNKNOWN)
     st = csi_error(err, CS_ERR_UNSUPPORTED,
                    "composition: needs a Raman shift or wavenumber axis");
+  /* Raman: only 350-1520 cm^-1 is ever used (apatite 380-1340 and the
+   * 1400-1500 protein window, oxalate 1420-1500); cropping first makes
+   * spike removal cheaper */
+  if (!st && t == CS_TECH_RAMAN && s->n > 1 && s->x[0] < 350 &&
+      s->x[s->n - 1] > 1520)
+    st = cs_spectrum_crop(s, 350, 1520, err);
   if (!st && t == CS_TECH_RAMAN) {
     cs_spike_opts so = cs_spike_opts_default();
     size_t nrem;
@@ -1723,4 +1740,21 @@ cs_status cs_composition_measure(const cs_spectrum *in, const char *cls,
     return csi_error(err, CS_ERR_ARG, "composition: no spectrum or class");
   }
   return cs_composition_measure_batch(&in, &cls, 1, cal, o, err);
+}
+
+cs_status cs_report_composition(cs_report *r, const cs_spectrum *s,
+                                const cs_calibration *cal, cs_error *err) {
+  if (!r || !s)
+    return csi_error(err, CS_ERR_ARG, "composition: no report or spectrum");
+  memset(&r->composition, 0, sizeof r->composition);
+  r->composition_measured = 0;
+  cs_calibration def;
+  cs_error e2;
+  if (!cal && cs_calibration_default(r->technique, &def, &e2) == CS_OK)
+    cal = &def;
+  const char *cls = r->classified ? r->result.label : "unknown";
+  cs_status st = cs_composition_measure(s, cls, cal, &r->composition, err);
+  if (!st)
+    r->composition_measured = 1;
+  return st;
 }

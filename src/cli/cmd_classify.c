@@ -9,7 +9,8 @@
 
 static int help(void) {
   printf(
-      "usage: calcspec classify [-m model.txt] [--json] FILE|DIR...\n\n"
+      "usage: calcspec classify [-m model.txt] [--json] [--composition [-c CAL]]\n"
+      "       FILE|DIR...\n\n"
       "Classifies every spectrum with the model (default: the model built\n"
       "into calcspec for the spectrum's technique, trained on the SYNTHETIC\n"
       "library in spectra/reference).  TSV columns:\n"
@@ -24,7 +25,16 @@ static int help(void) {
       "  -m, --model FILE   model file from 'calcspec train'\n"
       "  -j, --json         JSON Lines instead of TSV\n"
       "  -f, --format NAME  input reader\n"
-      "      --qc SPEC      QC thresholds, e.g. min_snr=20,detector_max=65535\n");
+      "      --qc SPEC      QC thresholds, e.g. min_snr=20,detector_max=65535\n"
+      "      --composition  also measure each spectrum's composition as its\n"
+      "                     class (README \"Composition of one spectrum\"): TSV\n"
+      "                     columns carbonate_wt (\"<LOD\" below the limit of\n"
+      "                     detection) carbonate_lo carbonate_hi carbonate_lod\n"
+      "                     carbonate_censored nu1_pos nu1_fwhm\n"
+      "                     whitlockite_index com_frac protein_mineral after\n"
+      "                     the others; JSON key \"composition\"\n"
+      "  -c, --calibration FILE  carbonate calibration for --composition\n"
+      "                     (default: built-in, fitted on SYNTHETIC spectra)\n");
   return CLI_OK;
 }
 
@@ -49,6 +59,7 @@ static double value_for(const cs_model *m, const double *v, const char *name) {
 typedef struct {
   const cs_model *header; /* class columns */
   int json;
+  int composition;        /* --composition columns / key */
 } printer;
 
 static void print_tsv_header(const printer *p) {
@@ -60,7 +71,12 @@ static void print_tsv_header(const printer *p) {
   for (size_t g = 0; g < cs_model_class_count(m); g++)
     printf("\tnnls_%s", cs_model_class_name(m, g));
   printf("\tnnls_r2\tflags\treason\tqc_flags\tsnr\tfluor_ratio\tspikes"
-         "\treacquire\n");
+         "\treacquire");
+  if (p->composition)
+    printf("\tcarbonate_wt\tcarbonate_lo\tcarbonate_hi\tcarbonate_lod"
+           "\tcarbonate_censored\tnu1_pos\tnu1_fwhm\twhitlockite_index"
+           "\tcom_frac\tprotein_mineral");
+  putchar('\n');
 }
 
 static void print_row(const printer *p, const char *file,
@@ -105,6 +121,8 @@ static void print_row(const printer *p, const char *file,
     if (full && !cli_report_merge(full, rep, m, &err)) {
       json_object_set(o, "qc", json_object_get(full, "qc"));
       json_object_set(o, "reacquire", json_object_get(full, "reacquire"));
+      if (json_object_get(full, "composition"))
+        json_object_set(o, "composition", json_object_get(full, "composition"));
     }
     json_decref(full);
     char *line = json_dumps(o, JSON_COMPACT | JSON_REAL_PRECISION(6));
@@ -131,9 +149,35 @@ static void print_row(const printer *p, const char *file,
     if (isfinite(v))
       printf("%.4f", v);
   }
-  printf("\t%.4f\t%s\t%s\t%s\t%.4g\t%.4g\t%zu\t%d\n", r->nnls_r2, flags,
+  printf("\t%.4f\t%s\t%s\t%s\t%.4g\t%.4g\t%zu\t%d", r->nnls_r2, flags,
          r->reason, qcf, rep->qc.snr, rep->qc.fluor_ratio, rep->qc.spikes,
          rep->qc.reacquire);
+  if (p->composition) {
+    const cs_composition *c = &rep->composition;
+    if (c->valid & CS_COMP_CARBONATE) {
+      if (c->carbonate_censored)
+        printf("\t<%.2f", c->carbonate_lod);
+      else
+        printf("\t%.2f", c->carbonate_wt);
+      printf("\t%.2f\t%.2f\t%.2f\t%s", c->carbonate_lo, c->carbonate_hi,
+             c->carbonate_lod, c->carbonate_censored ? "yes" : "no");
+    } else
+      printf("\t\t\t\t\t");
+    if (c->valid & CS_COMP_NU1)
+      printf("\t%.2f\t%.2f", c->nu1_pos, c->nu1_fwhm);
+    else
+      printf("\t\t");
+    putchar('\t');
+    if (c->valid & CS_COMP_WHITLOCKITE)
+      printf("%.3f", c->whitlockite_index);
+    putchar('\t');
+    if (c->valid & CS_COMP_COM)
+      printf("%.3f", c->com_frac);
+    putchar('\t');
+    if (c->valid & CS_COMP_PROTEIN)
+      printf("%.4g", c->protein_mineral);
+  }
+  putchar('\n');
 }
 
 int cmd_classify(int argc, char **argv) {
@@ -141,15 +185,19 @@ int cmd_classify(int argc, char **argv) {
                                        {"json", no_argument, 0, 'j'},
                                        {"format", required_argument, 0, 'f'},
                                        {"qc", required_argument, 0, 'Q'},
+                                       {"composition", no_argument, 0, 'C'},
+                                       {"calibration", required_argument, 0, 'c'},
                                        {"help", no_argument, 0, 'h'},
                                        {0, 0, 0, 0}};
-  const char *model_path = NULL, *format = NULL;
-  int json = 0, c;
+  const char *model_path = NULL, *format = NULL, *cal_path = NULL;
+  int json = 0, c, comp = 0;
   cs_qc_opts qc = cs_qc_opts_default();
-  while ((c = getopt_long(argc, argv, "m:jf:h", opts, NULL)) != -1) {
+  while ((c = getopt_long(argc, argv, "m:jf:c:h", opts, NULL)) != -1) {
     switch (c) {
     case 'm': model_path = optarg; break;
     case 'j': json = 1; break;
+    case 'C': comp = 1; break;
+    case 'c': cal_path = optarg; break;
     case 'f': format = optarg; break;
     case 'Q':
       if (cli_qc_option("classify", optarg, &qc))
@@ -163,7 +211,14 @@ int cmd_classify(int argc, char **argv) {
     return cli_usage_error("classify", "no input files");
   if (format && !cli_format_known(format, 0))
     return cli_usage_error("classify", "unknown format '%s'", format);
+  if (cal_path && !comp)
+    return cli_usage_error("classify", "--calibration needs --composition");
   cs_error err;
+  cs_calibration cal;
+  if (cal_path && cs_calibration_load(cal_path, &cal, &err)) {
+    cli_file_error(cal_path, &err);
+    return CLI_DATA_ERROR;
+  }
   cli_models mm;
   if (cli_models_open(&mm, model_path))
     return CLI_DATA_ERROR;
@@ -173,7 +228,7 @@ int cmd_classify(int argc, char **argv) {
     cli_error("classify: %s", err.msg);
     return CLI_DATA_ERROR;
   }
-  printer pr = {mm.given ? mm.given : mm.def[CS_TECH_RAMAN], json};
+  printer pr = {mm.given ? mm.given : mm.def[CS_TECH_RAMAN], json, comp};
   if (!json)
     print_tsv_header(&pr);
   int nbad = 0;
@@ -202,6 +257,13 @@ int cmd_classify(int argc, char **argv) {
          * report is zeroed, so the reason is in err */
         cli_error("%s: spectrum %zu: %s", files.path[i], k,
                 cst ? err.msg : rep.result.reason);
+        nbad++;
+        continue;
+      }
+      /* a calibration of another technique than the spectrum's is a
+       * per-spectrum error (CS_ERR_ARG) */
+      if (comp && cs_report_composition(&rep, s, cal_path ? &cal : NULL, &err)) {
+        cli_error("%s: spectrum %zu: %s", files.path[i], k, err.msg);
         nbad++;
         continue;
       }

@@ -16,7 +16,8 @@
 
 static int help(void) {
   printf(
-      "usage: calcspec stream [-m model.txt] [--qc SPEC] [--max-line BYTES]\n\n"
+      "usage: calcspec stream [-m model.txt] [--qc SPEC] [--composition]\n"
+      "       [--max-line BYTES]\n\n"
       "Reads one JSON request per line on stdin and writes one JSON result\n"
       "line per request on stdout, flushed at once:\n"
       "  {\"id\":1, \"x\":[...], \"y\":[...], \"axis\":\"raman_shift\", "
@@ -31,6 +32,10 @@ static int help(void) {
       "  -m, --model FILE  model file (default: the built-in model of the\n"
       "                    spectrum's technique)\n"
       "      --qc SPEC     QC thresholds, e.g. min_snr=20,detector_max=262143\n"
+      "      --composition  add each spectrum's \"composition\" (carbonate with\n"
+      "                    interval and LOD, nu1, whitlockite index, COM\n"
+      "                    fraction, protein/mineral; built-in SYNTHETIC\n"
+      "                    calibration) as in classify --json --composition\n"
       "      --max-line BYTES  longest request line (default 64 MiB, 1 KiB..\n"
       "                    1 GiB); a longer line gets an error reply and is\n"
       "                    skipped without being stored\n");
@@ -40,6 +45,7 @@ static int help(void) {
 typedef struct {
   cli_models models;
   cs_qc_opts qc;
+  int composition; /* --composition */
 } stream_ctx;
 
 /* Answer one request line into *line (malloc'd).  Returns 0, or -1 for a
@@ -96,6 +102,8 @@ static int answer(stream_ctx *c, const char *text, size_t len, char **line) {
   const cs_model *m = cli_models_for(&c->models, s, &err);
   cs_report rep;
   if (!m || cs_classify_spectrum(m, s, &c->qc, &rep, &err) ||
+      (c->composition && rep.classified &&
+       cs_report_composition(&rep, s, NULL, &err)) ||
       cli_report_merge(out, &rep, m, &err))
     goto done;
   rc = 0;
@@ -192,16 +200,19 @@ int cmd_stream(int argc, char **argv) {
   static const struct option opts[] = {{"model", required_argument, 0, 'm'},
                                        {"qc", required_argument, 0, 'Q'},
                                        {"max-line", required_argument, 0, 'L'},
+                                       {"composition", no_argument, 0, 'C'},
                                        {"help", no_argument, 0, 'h'},
                                        {0, 0, 0, 0}};
   const char *model_path = NULL;
   long max_line = DEFAULT_MAX_LINE;
   stream_ctx c;
   c.qc = cs_qc_opts_default();
+  c.composition = 0;
   int opt;
   while ((opt = getopt_long(argc, argv, "m:h", opts, NULL)) != -1) {
     switch (opt) {
     case 'm': model_path = optarg; break;
+    case 'C': c.composition = 1; break;
     case 'Q':
       if (cli_qc_option("stream", optarg, &c.qc))
         return CLI_USAGE;

@@ -77,6 +77,13 @@ for _name, _res, _args in [
     ("cs_spectrum_technique", ctypes.c_int, [_P]),
     ("cs_spectrum_axis", ctypes.c_int, [_P]),
     ("cs_spectrum_meta", ctypes.c_char_p, [_P, ctypes.c_char_p]),
+    ("cs_spectrum_new", ctypes.c_int,
+     [_D, _D, ctypes.c_size_t, ctypes.c_int, ctypes.c_int, ctypes.POINTER(_P), _E]),
+    ("cs_spectrum_set_technique", None, [_P, ctypes.c_int]),
+    ("cs_spectrum_set_laser_nm", None, [_P, ctypes.c_double]),
+    ("cs_spectrum_sort", ctypes.c_int, [_P, _E]),
+    ("cs_spectrum_free", None, [_P]),
+    ("cs_report_composition", ctypes.c_int, [_P, _P, _P, _E]),
 ]:
     _f = getattr(_lib, _name)
     _f.restype = _res
@@ -136,14 +143,20 @@ def _default(technique):
     return _default_models[technique]
 
 
-def classify(x, y, axis="raman_shift", laser_nm=None, model=None):
+def classify(x, y, axis="raman_shift", laser_nm=None, model=None,
+             composition=False):
     """Classify one spectrum given as two sequences of numbers.
 
     axis: "raman_shift" (cm^-1), "wavelength_nm" (needs laser_nm) or
     "wavenumber" (FTIR absorbance).  model: a Model, a model file path, or
     None for the built-in model of the technique.  Returns the dict of
     `calcspec stream`: class, subtype, best, classified, posterior, t2, q,
-    nnls, flags, reason, qc {flags, snr, fluor_ratio, ...}, reacquire."""
+    nnls, flags, reason, qc {flags, snr, fluor_ratio, ...}, reacquire.
+    composition=True adds "composition": carbonate_wt (None when below the
+    limit of detection: see carbonate_censored, carbonate_lod),
+    carbonate_lo/hi, nu1_pos, nu1_fwhm, whitlockite_index, com_frac,
+    protein_mineral, axis_offset, reasons (built-in SYNTHETIC calibration;
+    README "Composition of one spectrum")."""
     if axis not in _AXES:
         raise ValueError("axis must be one of %s" % ", ".join(sorted(_AXES)))
     n = len(x)
@@ -158,14 +171,32 @@ def classify(x, y, axis="raman_shift", laser_nm=None, model=None):
     laser = math.nan if laser_nm is None else float(laser_nm)
     rep = ctypes.create_string_buffer(_lib.cs_report_size())
     err = _CsError()
-    _check(_lib.cs_classify_arrays(model._h, xa, ya, n, _AXES[axis], laser,
-                                   None, rep, ctypes.byref(err)), err)
-    return model._report(rep)
+    if not composition:
+        _check(_lib.cs_classify_arrays(model._h, xa, ya, n, _AXES[axis], laser,
+                                       None, rep, ctypes.byref(err)), err)
+        return model._report(rep)
+    # as cs_classify_arrays does, but keeping the spectrum for composition
+    ftir = axis == "wavenumber"
+    s = _P()
+    _check(_lib.cs_spectrum_new(xa, ya, n, _AXES[axis], 3 if ftir else 1,
+                                ctypes.byref(s), ctypes.byref(err)), err)
+    try:
+        _lib.cs_spectrum_set_technique(s, _TECH["ftir" if ftir else "raman"])
+        if not math.isnan(laser):
+            _lib.cs_spectrum_set_laser_nm(s, laser)
+        _check(_lib.cs_spectrum_sort(s, ctypes.byref(err)), err)
+        _check(_lib.cs_classify_spectrum(model._h, s, None, rep,
+                                         ctypes.byref(err)), err)
+        _check(_lib.cs_report_composition(rep, s, None, ctypes.byref(err)), err)
+        return model._report(rep)
+    finally:
+        _lib.cs_spectrum_free(s)
 
 
-def classify_file(path, model=None, format=None):
+def classify_file(path, model=None, format=None, composition=False):
     """Classify every spectrum in a file: a list of dicts as classify(), each
-    with "index" and "core" (core_id metadata or None)."""
+    with "index" and "core" (core_id metadata or None); composition=True
+    adds "composition" as in classify()."""
     ds = _P()
     err = _CsError()
     _check(_lib.cs_dataset_read(os.fsencode(path),
@@ -185,6 +216,9 @@ def classify_file(path, model=None, format=None):
             rep = ctypes.create_string_buffer(_lib.cs_report_size())
             _check(_lib.cs_classify_spectrum(m._h, s, None, rep,
                                              ctypes.byref(err)), err)
+            if composition:
+                _check(_lib.cs_report_composition(rep, s, None,
+                                                  ctypes.byref(err)), err)
             d = {"index": i}
             core = _lib.cs_spectrum_meta(s, b"core_id")
             d["core"] = core.decode() if core else None

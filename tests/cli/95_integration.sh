@@ -182,6 +182,12 @@ for l in open(sys.argv[1]):
     except ValueError: pass
 r = calcspec.classify(x, y)
 assert r["class"] == "hydroxyapatite" and r["reacquire"] is False, r
+# per-spectrum composition (issue 14): only when asked for
+assert "composition" not in r
+c = calcspec.classify(x, y, composition=True)["composition"]
+assert c["class"] == "hydroxyapatite" and 950 < c["nu1_pos"] < 970, c
+assert c["carbonate_censored"] or c["carbonate_wt"] >= c["carbonate_lod"] > 0, c
+assert 0 <= c["whitlockite_index"] <= 1, c
 # wavelength axis: lambda = 1e7 / (1e7/785 - shift)
 lam = [1e7 / (1e7 / 785.0 - s) for s in x]
 r2 = calcspec.classify(lam, y, axis="wavelength_nm", laser_nm=785)
