@@ -975,6 +975,7 @@ typedef struct apdesign {
   double *G, *Ci;   /* m x n pseudo-inverse, m x m (X'X)^-1 */
   double *Gw, *Ciw; /* the same with the nu1-width column (mw = m + 1) */
   double *Gs;       /* m+1 x n pseudo-inverse with the d/dx column */
+  double *Cs;       /* its (X'X)^-1, m+1 x m+1 */
   double *deriv;    /* n: d model / d x of the fitted mean (bands only) */
   double unit_area[NCOMP]; /* area of the component's reported band at
                               height 1 (nu1, whitlockite nu1, CO3, ...) */
@@ -990,6 +991,7 @@ static void ap_design_free(apdesign *d) {
   free(d->Gw);
   free(d->Ciw);
   free(d->Gs);
+  free(d->Cs);
   free(d->deriv);
   memset(d, 0, sizeof *d);
 }
@@ -1173,7 +1175,7 @@ static cs_status ap_design_build(const cs_spectrum *s, const double *P,
   if (!st)
     st = pinv_of(Xm, nn, mw, d->Gs, Cs, err);
   free(Xm);
-  free(Cs);
+  d->Cs = Cs;
   if (st)
     return st;
   for (int c = 0; c < NCOMP; c++)
@@ -1185,28 +1187,6 @@ static cs_status ap_design_build(const cs_spectrum *s, const double *P,
   d->unit_area[C_WH] = ap_area(&wh_nu1, P);
   d->wh922_per_unit = ap_area(&ap_bands[2], P) * ap_bands[2].rel;
   return CS_OK;
-}
-
-/* Coefficients c (m) of y on the design (G m x n) and the residual variance. */
-static double ap_solve(const apdesign *d, const double *G, size_t m,
-                       const double *y, double *c) {
-  size_t n = d->n, mw = d->mw;
-  for (size_t a = 0; a < m; a++) {
-    const double *g = G + a * n;
-    double v = 0;
-    for (size_t i = 0; i < n; i++)
-      v += g[i] * y[i];
-    c[a] = v;
-  }
-  double rss = 0;
-  for (size_t i = 0; i < n; i++) {
-    const double *row = d->X + i * mw;
-    double v = y[i];
-    for (size_t a = 0; a < m; a++)
-      v -= row[a] * c[a];
-    rss += v * v;
-  }
-  return rss / (double)(n - m);
 }
 
 /* y on the design's points of spectrum s, shifted by dx (y(x + dx), linear
@@ -1233,6 +1213,35 @@ static void ap_sample(const apdesign *d, const cs_spectrum *s, double dx,
     double t = (xt - s->x[j]) / (s->x[j + 1] - s->x[j]);
     t = t < 0 ? 0 : t > 1 ? 1 : t;
     y[r] = s->y[j] + t * (s->y[j + 1] - s->y[j]);
+  }
+}
+
+/* v[0..mw) = X'y over the main and nu1-width columns, and (deriv = 1)
+ * v[mw] = deriv'y; returns y'y. */
+static double ap_xty(const apdesign *d, const double *y, double *v,
+                     int deriv) {
+  size_t mw = d->mw;
+  double yy = 0, vd = 0;
+  memset(v, 0, (mw + 1) * sizeof *v);
+  for (size_t r = 0; r < d->n; r++) {
+    const double *row = d->X + r * mw;
+    double yr = y[r];
+    for (size_t a = 0; a < mw; a++)
+      v[a] += row[a] * yr;
+    yy += yr * yr;
+    if (deriv)
+      vd += d->deriv[r] * yr;
+  }
+  v[mw] = vd;
+  return yy;
+}
+/* c = C v for the k x k matrix C. */
+static void ap_mul(const double *C, size_t k, const double *v, double *c) {
+  for (size_t a = 0; a < k; a++) {
+    double t = 0;
+    for (size_t b = 0; b < k; b++)
+      t += C[a * k + b] * v[b];
+    c[a] = t;
   }
 }
 
@@ -1317,9 +1326,14 @@ static cs_status ap_measure(const apdesign *d, const double *hmean,
   double hm = hmean[C_NU1] + hmean[C_WH];
   /* the spectrum's axis offset against the fitted mean model: two
    * Gauss-Newton steps of y(x) = k M(x - dx) */
+  /* per spectrum everything goes through X'y (one pass over the points)
+   * and the small precomputed (X'X)^-1: c = (X'X)^-1 X'y */
+  double v[64];
   for (int it = 0; it < 2; it++) {
     ap_sample(d, s, dx, y);
-    ap_coef(d, d->Gs, m + 1, y, c);
+    ap_xty(d, y, v, 1);
+    v[m] = v[d->mw];
+    ap_mul(d->Cs, m + 1, v, c);
     double k = (c[i1] + c[iw]) / hm;
     if (!(k > 0) || !(hm > 0))
       break;
@@ -1330,7 +1344,12 @@ static cs_status ap_measure(const apdesign *d, const double *hmean,
   if (dx > 8 || dx < -8)
     dx = 0;
   ap_sample(d, s, dx, y);
-  double s2 = ap_solve(d, d->G, m, y, c);
+  double yy = ap_xty(d, y, v, 0);
+  ap_mul(d->Ci, m, v, c);
+  double rss = yy;
+  for (size_t a = 0; a < m; a++)
+    rss -= c[a] * v[a];
+  double s2 = (rss > 0 ? rss : 0) / (double)(d->n - m);
   double a1 = c[i1] * d->unit_area[C_NU1], aw = c[iw] * d->unit_area[C_WH];
   int ic = d->col[C_CO3];
   double ac = ic >= 0 ? c[ic] * d->unit_area[C_CO3] : 0;
@@ -1354,7 +1373,7 @@ static cs_status ap_measure(const apdesign *d, const double *hmean,
    * its axis offset; the width by one Gauss-Newton step on the intrinsic
    * width */
   double cw[64];
-  ap_coef(d, d->Gw, d->mw, y, cw);
+  ap_mul(d->Ciw, d->mw, v, cw);
   double Pw[P_H0];
   memcpy(Pw, d->P, sizeof Pw);
   if (cw[i1] > 0) {
@@ -1573,9 +1592,19 @@ static cs_status raman_oxalate(const cs_spectrum *s, cs_composition *o,
   o->fit_iterations = f.iterations;
   double i1462 = f.height[XB_COM] > 0 ? f.height[XB_COM] : 0,
          i1477 = f.height[XB_COD];
+  if (!(i1477 > 0) && i1462 > 0) {
+    /* COM without COD: beyond the I_R = 8.27 of pure COM, clipped to 1
+     * as a large I_R is */
+    o->oxalate_ir = 0;
+    o->com_frac = 1;
+    o->valid |= CS_COMP_COM;
+    reason(o->com_reason, sizeof o->com_reason, "%s",
+           "no COD 1477 cm^-1 band: pure COM, clipped to 1");
+    return CS_OK;
+  }
   if (!(i1477 > 0)) {
     reason(o->com_reason, sizeof o->com_reason, "%s",
-           "no COD 1477 cm^-1 band: I1462/I1477 undefined");
+           "no COM 1462 or COD 1477 cm^-1 band: I1462/I1477 undefined");
     return CS_OK;
   }
   /* Kontoyannis 1997: x_COM = (I_R - 0.134) / (0.8 I_R + 1.52), valid for
