@@ -95,6 +95,7 @@ typedef struct {
   char id[CS_CORE_ID_MAX];
   cs_result *r;
   cs_composition *c;
+  cs_spectrum **s; /* copies, measured together at the end */
   size_t n, cap;
 } group;
 
@@ -174,12 +175,6 @@ int cli_cores_compute(char **args, int nargs, const char *model_path,
         (*nbad)++;
         continue;
       }
-      cs_composition c;
-      if (cs_composition_measure(s, r.label, have_cal ? &cal : NULL, &c, &err)) {
-        cli_error("%s: spectrum %zu: %s", files.path[i], k, err.msg);
-        (*nbad)++;
-        continue;
-      }
       size_t g = 0;
       while (g < ng && strcmp(gr[g].id, core))
         g++;
@@ -208,15 +203,24 @@ int cli_cores_compute(char **args, int nargs, const char *model_path,
         cs_composition *tc = tr ? realloc(G->c, ncap * sizeof *tc) : NULL;
         if (tc)
           G->c = tc;
-        if (!tr || !tc) {
+        cs_spectrum **ts = tc ? realloc(G->s, ncap * sizeof *ts) : NULL;
+        if (ts)
+          G->s = ts;
+        if (!tr || !tc || !ts) {
           cli_error("%s: out of memory", files.path[i]);
           (*nbad)++;
           continue;
         }
         G->cap = ncap;
       }
+      /* composition is measured per core at the end, as one batch: the
+       * core's apatite spectra share one band-shape fit (README) */
+      if (cs_spectrum_copy(s, &G->s[G->n], &err)) {
+        cli_error("%s: spectrum %zu: %s", files.path[i], k, err.msg);
+        (*nbad)++;
+        continue;
+      }
       G->r[G->n] = r;
-      G->c[G->n] = c;
       G->n++;
     }
     cs_dataset_free(ds);
@@ -225,6 +229,21 @@ int cli_cores_compute(char **args, int nargs, const char *model_path,
   cs_core *cores = ng ? calloc(ng, sizeof *cores) : NULL;
   size_t nc = 0;
   for (size_t g = 0; g < ng; g++) {
+    group *G = &gr[g];
+    const char **lab = malloc(G->n * sizeof *lab);
+    for (size_t q = 0; lab && q < G->n; q++)
+      lab[q] = G->r[q].label;
+    if (!lab || cs_composition_measure_batch((const cs_spectrum *const *)G->s,
+                                             lab, G->n, have_cal ? &cal : NULL,
+                                             G->c, &err)) {
+      cli_error("core %s: %s", G->id, lab ? err.msg : "out of memory");
+      (*nbad)++;
+      memset(G->c, 0, G->n * sizeof *G->c);
+    }
+    free(lab);
+    for (size_t q = 0; q < G->n; q++)
+      cs_spectrum_free(G->s[q]);
+    free(G->s);
     if (cores && cs_core_summarize(gr[g].id, gr[g].r, gr[g].c, gr[g].n,
                                    (const char(*)[CS_CLASS_NAME_MAX])classes,
                                    nclass, NULL, &cores[nc], &err) == CS_OK)
