@@ -786,11 +786,14 @@ CS_EXPORT cs_status cs_model_train(const cs_dataset *ds,
 CS_EXPORT void cs_model_free(cs_model *m);
 
 /** Save as plain text (version line "calcspec-model 1", %.17g numbers in the
- * C locale, a closing FNV-1a 64-bit checksum of the content). */
+ * C locale, a closing SHA-256 checksum of the content: integrity against
+ * damage and edits, not authenticity; see README "Classifier"). */
 CS_EXPORT cs_status cs_model_save(const cs_model *m, const char *path,
                                   cs_error *err);
-/** Load a model file; unknown keys, a wrong version or a checksum mismatch
- * give CS_ERR_MODEL with the reason.  The caller owns *out. */
+/** Load a model file; unknown or repeated keys, arrays that do not match
+ * their dimensions, a wrong version, text after the checksum line or a
+ * checksum mismatch give CS_ERR_MODEL with the reason.  Files closing with
+ * the older FNV-1a checksum load too.  The caller owns *out. */
 CS_EXPORT cs_status cs_model_load(const char *path, cs_model **out,
                                   cs_error *err);
 /** Same from text in memory (len bytes, need not be NUL-terminated). */

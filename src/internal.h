@@ -145,6 +145,31 @@ uint64_t csi_le_u64(const unsigned char *p);
 /* Find needle (case-insensitive ASCII) in hay[0..n). NULL if absent. */
 const unsigned char *csi_memcasemem(const unsigned char *hay, size_t n,
                                     const char *needle);
+/* Split s in place at every sep into at most max fields f[]; returns the
+ * number of fields, or max + 1 when there are more. */
+int csi_split(char *s, char sep, char **f, int max);
+/* Sniff helper for readers: skip a UTF-8 BOM and leading whitespace. */
+const unsigned char *csi_skip_bom_ws(const unsigned char *p, size_t *n);
+
+/* ---- axis.c: unit spellings ----
+ * One map from the unit or axis-title spellings vendors write ("1/CM",
+ * "cm-1", "Raman Shift", "WAVELENGTH (NM)", "Wave [nm]", "µm", "eV",
+ * "Pixels" ...) to an axis kind, for every reader.  A bare reciprocal
+ * centimetre is a Raman shift when tech is CS_TECH_RAMAN and an absolute
+ * wavenumber otherwise.  Values become the axis' unit (nm, cm^-1, pixel) as
+ * factor * v, or factor / v when inverse (photon energies). */
+#define CSI_HC_EV_NM 1239.84198 /* hc/e in eV nm */
+typedef struct csi_axis_unit {
+  cs_axis axis; /* CS_AXIS_UNKNOWN: not a spelling in the map */
+  double factor;
+  int inverse;
+  int by_technique; /* the spelling said cm^-1 only; tech chose the kind */
+} csi_axis_unit;
+csi_axis_unit csi_axis_from_unit(const char *unit, cs_technique tech);
+/* Convert x[0..n) in place; an inverse unit needs positive values (the
+ * message names unit and point). */
+cs_status csi_axis_unit_apply(const csi_axis_unit *u, double *x, size_t n,
+                              const char *unit, cs_error *err);
 
 /* ---- readers (io.c and io_*.c) ----
  * A reader fills in one row of the table in readers.def.  sniff() scores the
@@ -164,7 +189,7 @@ typedef struct csi_reader {
 #include "readers.def"
 #undef CS_READER
 
-/* ---- classifier: linalg.c, pca.c, lda.c, nnls.c ---- */
+/* ---- classifier: linalg.c, pca.c, lda.c, nnls.c (model.h: the model) ---- */
 /* Thin SVD of the m x n column-major a (destroyed): s[min(m,n)] singular
  * values (descending), vt[min(m,n) x n] right singular vectors. */
 cs_status csi_svd_thin(size_t m, size_t n, double *a, double *s, double *vt,
@@ -218,8 +243,6 @@ const char *csi_default_model(cs_technique t, size_t *len);
 cs_status csi_nnls(const double *a, size_t m, size_t n, const double *b,
                    double *x, double *rnorm, cs_error *err);
 
-/* Sniff helper: skip a UTF-8 BOM and leading whitespace. */
-const unsigned char *csi_skip_bom_ws(const unsigned char *p, size_t *n);
 
 /* ---- linalg.c (the only file that calls LAPACK) ---- */
 /* Solve A x = b in place for a symmetric positive-definite band matrix of
@@ -257,12 +280,10 @@ cs_status csi_baseline_fit_solver(const double *x, const double *y, size_t n,
  * two calls.  fftw_execute needs no lock. */
 void csi_fftw_lock(void);
 void csi_fftw_unlock(void);
-/* Split s in place at every sep into at most max fields f[]; returns the
- * number of fields, or max + 1 when there are more. */
-int csi_split(char *s, char sep, char **f, int max);
-/* ---- simulate.c ----
- * Self-contained PRNG so simulated spectra are identical on every machine:
- * xoshiro256** (Blackman & Vigna 2018) seeded through splitmix64. */
+/* ---- rng.c ----
+ * Self-contained PRNG so simulated spectra and cross-validation folds are
+ * identical on every machine: xoshiro256** (Blackman & Vigna 2018) seeded
+ * through splitmix64. */
 typedef struct csi_rng {
   uint64_t s[4];
 } csi_rng;

@@ -112,12 +112,21 @@ cs_status cs_dataset_read(const char *path, const char *format,
   if (rst)
     return rst;
   if (format) {
-    if (!(r = by_name(format)) || !r->read)
+    if (!(r = by_name(format)) || (!r->read && !r->sniff))
       return csi_error(err, CS_ERR_ARG, "unknown input format '%s'", format);
+    if (!r->read)
+      return csi_error(err, CS_ERR_UNSUPPORTED, "%s is not supported",
+                       r->description);
   } else {
     cs_status st = detect(path, &r, 1, err);
     if (st)
       return st;
+    /* A row without read() recognises a format only to name it in the
+     * refusal ("WITec WIP is not supported") instead of "no reader
+     * recognises this file". */
+    if (!r->read)
+      return csi_error(err, CS_ERR_UNSUPPORTED, "%s is not supported",
+                       r->description);
   }
   cs_dataset *ds = NULL;
   cs_status st = r->read(path, &ds, err);

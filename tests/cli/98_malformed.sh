@@ -21,7 +21,9 @@ else
       jcamp_dx/BRUKER1.JCM ocean_procspec/OceanOptics_Windows.ProcSpec spe/file_v2.spe \
       spe/Testfile_Single_SPE3.spe trivista_tvf/spec_1s_1acc_1frame_average.tvf csv/IR.CSV \
       horiba_labspec_txt/SMC1-Initial_RT.txt bwtek/PST02_iRPlus785_Z050_075_3200ms.txt \
-      ocean_txt/OceanView.txt; do
+      ocean_txt/OceanView.txt spc/TOLUENE.SPC renishaw_wdf/undefined.wdf \
+      bruker_opus/test_opus.0 omnic_spa/spectre.SPA renishaw_wxd/PST_Reflex532_Z050_010_10000msx2.wxd \
+      witec_wip/Si-data.WIP; do
       [ -f "$SHARED/formats/$f" ] && set -- "$@" "$SHARED/formats/$f"
     done
   else
