@@ -26,7 +26,10 @@
  *    reported axis at 1000 cm^-1 is off by exactly `offset`;
  *  - SNR: the height of the MINERAL's main band (not of the mixture), in
  *    photo-electrons, over the noise sd at that pixel (shot noise of
- *    everything there, mineral + tissue + fluorescence, plus read noise).
+ *    everything there, mineral + tissue + fluorescence, plus read noise);
+ *  - FTIR (--ftir, --atr): bone-like carbonated apatite in a protein
+ *    matrix, transmission or diamond-ATR band distortions, atmospheric
+ *    residuals, Gaussian noise (SNR = main band absorbance / noise sd).
  *
  * Deterministic: spectrum k of a run depends only on (seed, k) and the
  * options, through two PCG32 streams (O'Neill 2014) per spectrum.
@@ -393,9 +396,9 @@ typedef struct {
 static int apatite_cls(int c) { return c == C_HA || c == C_WHT || c == C_HAWH; }
 static int oxalate_cls(int c) { return c == C_COD || c == C_COM || c == C_OXALATE; }
 
-/* Fills y (ADU) for spectrum k on the nominal axis x / wavelength lam. */
-static void make_one(const opts *o, const laser_cfg *L, const double *x,
-                     const double *lam, int k, double *y, truth *tr) {
+/* Fills y (ADU) for Raman spectrum k on the nominal wavelength grid lam. */
+static void make_one(const opts *o, const laser_cfg *L, const double *lam,
+                     int k, double *y, truth *tr) {
   int n = L->n;
   pcg pr, nr;
   /* --fixed-params: every spectrum gets spectrum 0's sample and axis, only
@@ -544,7 +547,6 @@ static void make_one(const opts *o, const laser_cfg *L, const double *x,
         y[at + j] += nearbyint(amp * pow(0.4, j));
     }
   }
-  (void)x;
 }
 
 /* --------------------------------------------------------------- FTIR
@@ -895,7 +897,7 @@ int main(int argc, char **argv) {
     if (o.ftir)
       make_ftir(&o, x, n, k, y + (size_t)k * n, &tr[k]);
     else
-      make_one(&o, L, x, lam, k, y + (size_t)k * n, &tr[k]);
+      make_one(&o, L, lam, k, y + (size_t)k * n, &tr[k]);
 
   FILE *f = fopen(o.out, "w");
   if (!f) {
