@@ -5,7 +5,7 @@ that shares nothing with src/simulate.c and is never used for training).
 
     python3 tests/eval_stress.py [--calcspec build/calcspec] [-m MODEL]
         [-n PER_CONDITION] [--seed S] [--quick] [--keep DIR]
-        [--no-classify] [--no-composition]
+        [--no-classify] [--no-composition] [--no-partial] [--no-ftir] [--json FILE]
 
 Builds the generator with cc, writes one file per condition into a scratch
 directory (removed at the end unless --keep), runs calcspec and prints
@@ -248,7 +248,91 @@ def eval_classify(args, gen_exe, work):
         SUMMARY["classify: " + name] = round(v, 2)
     SUMMARY["classify: minerals called tissue %"] = round(100.0 * miss / len(mins), 2) if mins else None
     SUMMARY["classify: ms per spectrum"] = round(1000 * dt / max(1, len(rows)), 3)
+    optional_columns(grid)
     return pairs
+
+
+def find_key(rows, names, contains=None):
+    """First of names (or a key containing `contains`) present in the rows."""
+    keys = set()
+    for _, r in rows[:50]:
+        keys.update(r.keys())
+    for k in names:
+        if k in keys:
+            return k
+    if contains:
+        for k in sorted(keys):
+            if contains in k:
+                return k
+    return None
+
+
+def optional_columns(grid):
+    """Columns issue 13 asks for (detection statistic, axis offset, window):
+    scored when `classify` prints them, n/a otherwise."""
+    k = find_key(grid, ["mineral_snr", "mineral_sigma", "detect_snr"], "mineral_snr")
+    print("\nDetection statistic (%s)" % (k or "n/a: no mineral_snr column yet"))
+    if k:
+        print("  %-22s %6s %8s %8s %8s %8s" % ("", "n", "median", ">=3", ">=5", ">=10"))
+        groups = collections.defaultdict(list)
+        for t, r in grid:
+            v = num(r.get(k))
+            g = "tissue" if t["class"] == "tissue" else "share %s SNR %s" % (t["mineral_share"], t["snr"])
+            groups[g].append(v if v is not None else float("nan"))
+        for g in sorted(groups, key=lambda x: (x != "tissue", x)):
+            v = sorted(x for x in groups[g] if x == x)
+            n = len(groups[g])
+            med = v[len(v) // 2] if v else float("nan")
+            print("  %-22s %6d %8.2f %8s %8s %8s" % (g, n, med, pct(sum(x >= 3 for x in v), n),
+                                                     pct(sum(x >= 5 for x in v), n), pct(sum(x >= 10 for x in v), n)))
+    k = find_key(grid, ["axis_offset", "axis_offset_cm1", "offset_cm1", "offset", "shift_cm1"])
+    print("\nAxis offset estimate vs truth (%s)" % (k or "n/a: no axis offset column yet"))
+    if k:
+        groups = collections.defaultdict(list)
+        for t, r in grid:
+            v = num(r.get(k))
+            if v is not None:
+                groups[t["gen_class"]].append((float(t["offset"]), v))
+        print("  %-14s %6s %8s %8s %8s" % ("", "n", "MAE", "bias", "r"))
+        for g in MINERALS + ["tissue"]:
+            xy = groups.get(g, [])
+            if xy:
+                print("  %-14s %6d %8.2f %+8.2f %8.2f" % (g, len(xy), sum(abs(b - a) for a, b in xy) / len(xy),
+                                                       sum(b - a for a, b in xy) / len(xy), pearson(xy)))
+    k = find_key(grid, ["window", "model_window", "window_used"])
+    if k:
+        c = collections.Counter(r.get(k, "") for _, r in grid)
+        print("\nWindow used (%s): %s" % (k, ", ".join("%s %d" % (w or "(empty)", n) for w, n in c.most_common())))
+
+
+def eval_partial(args, gen_exe, work):
+    """Spectra that stop early (processed RRUFF ends at 1190-1300 cm-1) or
+    cover only the diagnostic region: classified, not refused (issue 13)."""
+    out = os.path.join(work, "partial")
+    g = Gen(gen_exe, out, args.seed + 8)
+    crops = ["200:1250", "200:1300", "800:1150", "200:2000"]
+    for crop in crops:
+        for cls in MINERALS + ["tissue"]:
+            for snr in [20, 50]:
+                g.make("%s_snr%d_crop%s" % (cls, snr, crop.replace(":", "-")), cls, args.n, snr=snr, crop=crop)
+    truth = truth_of(out)
+    rows, rc, dt = classify(args.calcspec, args.model, out)
+    pairs = joined(rows, truth)
+    seen = {(os.path.basename(r["file"]), int(r["index"])) for r in rows}
+    for k, t in truth.items():
+        if k not in seen:
+            pairs.append((t, {"class": "refused", "subtype": ""}))
+    print("\n== Partial windows: %d spectra (SNR 20/50, share 1, offset 0, fluorescence 1), written only "
+          "over the range shown; `refused` = per-spectrum error" % len(truth))
+    print("  %-12s %6s %8s %8s %8s" % ("range", "n", "correct%", "unknown%", "refused%"))
+    for crop in crops:
+        tag = "crop" + crop.replace(":", "-") + ".csv"
+        grp = [(t, r) for t, r in pairs if t["file"].endswith(tag)]
+        n = len(grp)
+        ok = sum(t["class"] == r["class"] for t, r in grp)
+        print("  %-12s %6d %8s %8s %8s" % (crop, n, pct(ok, n), pct(sum(r["class"] == "unknown" for _, r in grp), n),
+                                         pct(sum(r["class"] == "refused" for _, r in grp), n)))
+        SUMMARY["partial window %s: accuracy %%" % crop] = round(100.0 * ok / n, 2) if n else None
 
 
 # --------------------------------------------------------------- composition
@@ -558,6 +642,7 @@ def main():
     ap.add_argument("--no-classify", action="store_true")
     ap.add_argument("--no-composition", action="store_true")
     ap.add_argument("--no-ftir", action="store_true")
+    ap.add_argument("--no-partial", action="store_true")
     ap.add_argument("--json", default=None, help="also write the headline numbers to this JSON file")
     args = ap.parse_args()
     if not os.access(args.calcspec, os.X_OK):
@@ -575,6 +660,8 @@ def main():
             eval_classify(args, exe, work)
         if not args.no_composition:
             eval_composition(args, exe, work)
+        if not args.no_partial:
+            eval_partial(args, exe, work)
         if not args.no_ftir:
             eval_ftir(args, exe, work)
         if args.json:

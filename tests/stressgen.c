@@ -208,7 +208,7 @@ static const char *const cls_names[] = {"tissue", "cod", "com", "oxalate",
 typedef struct {
   int cls, n, laser, core_size;
   uint64_t seed;
-  range snr, share, fluor, offset, stretch, carb, wht, com, instr, eta;
+  range snr, share, fluor, offset, stretch, carb, wht, com, instr, eta, crop;
   double spikes, xs, read_e, gain;
   int noiseless, fixed, ftir, atr;
   const char *out, *truth, *id;
@@ -381,6 +381,8 @@ static void usage(FILE *f) {
           "  --core-size K    spectra per core_id (5)\n"
           "  --truth FILE     append truth rows (header when the file is new)\n"
           "  --fixed-params   all spectra share spectrum 0's sample; only noise differs\n"
+          "  --crop A:B       write only A..B cm-1 (e.g. a processed RRUFF-like file\n"
+          "                   ending at 1250); spectra are made on the whole detector\n"
           "  --ftir | --atr   FTIR absorbance, transmission (400-4000) or diamond ATR\n"
           "                   (650-4000), 1.93 cm-1 steps; --snr = main band / noise sd\n");
 }
@@ -745,7 +747,7 @@ int main(int argc, char **argv) {
   o.snr = (range){20, 20}, o.share = (range){1, 1}, o.fluor = (range){1, 1};
   o.offset = (range){0, 0}, o.stretch = (range){0, 0}, o.carb = (range){0, 10};
   o.wht = (range){-1, -1}, o.com = (range){-1, -1}, o.instr = (range){4, 10};
-  o.eta = (range){0, 1};
+  o.eta = (range){0, 1}, o.crop = (range){-1e9, 1e9};
   o.spikes = 0.05, o.xs = XS_DEFAULT, o.read_e = 6, o.gain = 1.8;
   for (int i = 1; i < argc; i++) {
     const char *a = argv[i], *v = i + 1 < argc ? argv[i + 1] : NULL;
@@ -825,6 +827,7 @@ int main(int argc, char **argv) {
     else if (!strcmp(a, "--com")) rg = &o.com;
     else if (!strcmp(a, "--instr")) rg = &o.instr;
     else if (!strcmp(a, "--gauss")) rg = &o.eta;
+    else if (!strcmp(a, "--crop")) rg = &o.crop;
     else {
       fprintf(stderr, "stressgen: unknown option %s\n", a);
       usage(stderr);
@@ -931,7 +934,18 @@ int main(int argc, char **argv) {
   for (int k = 0; k < o.n; k++)
     fprintf(f, ",y%d", k + 1);
   fputc('\n', f);
+  int kept = 0;
+  for (int i = 0; i < n; i++)
+    kept += x[i] >= o.crop.lo && x[i] <= o.crop.hi;
+  if (kept < 2) {
+    fprintf(stderr, "stressgen: --crop leaves fewer than 2 points\n");
+    fclose(f);
+    remove(o.out);
+    return 2;
+  }
   for (int i = 0; i < n; i++) {
+    if (x[i] < o.crop.lo || x[i] > o.crop.hi)
+      continue; /* after generation: SNR and fluor refer to the whole detector */
     fprintf(f, "%.4f", x[i]);
     for (int k = 0; k < o.n; k++)
       fprintf(f, ",%.10g", y[(size_t)k * n + i]);
