@@ -404,6 +404,32 @@ def carbonate_tables(label, truth, est_of, groupings):
                     num(v.rstrip("%")) for v in stats(groups[gk]).split()]
 
 
+def issue14_targets(carb_user):
+    """Carbonate targets of issue 14 on the user-calibrated results:
+    tissue-mixture bias within 0.5 wt % of pure mineral; 95 % intervals
+    covering 85-99 % at every SNR."""
+    if not carb_user:
+        return
+    print("\nIssue 14 carbonate targets (user calibration)")
+    for cs, res in sorted(carb_user.items(), reverse=True):
+        what = "per core of 5" if cs == 5 else "per spectrum"
+        def bias(f):
+            v = [e[0] - t["_wt"] for t, e in res if e and f(t)]
+            return sum(v) / len(v) if v else float("nan")
+        b1 = bias(lambda t: t["mineral_share"] == "1")
+        for sh in ("0.3", "0.6"):
+            d = bias(lambda t: t["mineral_share"] == sh) - b1
+            print("  %-14s bias at share %s minus pure: %+6.2f wt%% (|.| <= 0.5)  %s"
+                  % (what, sh, d, "met" if abs(d) <= 0.5 else "NOT met"))
+        for snr in sorted({t["snr"] for t, _ in res}, key=float):
+            ci = [(t["_wt"], e[1], e[2]) for t, e in res if e and t["snr"] == snr and e[1] is not None
+                  and e[2] is not None]
+            cov = 100.0 * sum(lo <= w <= hi for w, lo, hi in ci) / len(ci) if ci else float("nan")
+            print("  %-14s coverage at SNR %-3s %5.1f %% of %d (85-99)  %s"
+                  % (what, snr, cov, len(ci), "met" if 85 <= cov <= 99 else "NOT met"))
+            SUMMARY["carbonate coverage %s SNR %s %%" % (what, snr)] = round(cov, 1)
+
+
 def eval_composition(args, gen_exe, work):
     print("\n== Composition (carbonate after a user calibration on stress standards; "
           "whitlockite index; COM fraction)")
@@ -427,7 +453,7 @@ def eval_composition(args, gen_exe, work):
               % (kv.get("m", "?").strip(), kv.get("b", "?").strip(), kv.get("s_resid", "?").strip()))
     # test sets, the same spectra twice: cores of 5 and cores of 1 (per spectrum)
     n = max(10, args.n - args.n % 5)
-    sets = {}
+    sets, carb_user = {}, {}
     for cs in (5, 1):
         d = os.path.join(work, "carb%d" % cs)
         gg = Gen(gen_exe, d, args.seed + 2)
@@ -461,11 +487,14 @@ def eval_composition(args, gen_exe, work):
                 return (e, num(col(r, "carbonate_lo")), num(col(r, "carbonate_hi"))) if e is not None else None
             what = "per core of 5" if cs == 5 else "per spectrum (cores of 1)"
             nvalid = sum(est(k) is not None for k in ctruth)
+            if c == cal:
+                carb_user[cs] = [(t, est(k)) for k, t in ctruth.items()]
             carbonate_tables("Carbonate wt%%, %s, %s (`cores`, exit %d; %d of %d with a value)"
                              % (calname, what, rc, nvalid, len(ctruth)), ctruth, est,
                              [("all", lambda t: ""), ("SNR", lambda t: t["snr"]),
                               ("share", lambda t: t["mineral_share"]),
                               ("offset", lambda t: t["offset"])])
+    issue14_targets(carb_user)
     # per-spectrum carbonate from classify, when it has the columns
     rows, rc, _ = classify(args.calcspec, args.model, sets[5], ["-c", cal] if cal else [])
     if rc == 2 or not rows:
@@ -531,6 +560,15 @@ def eval_composition(args, gen_exe, work):
                     continue
                 SUMMARY["whitlockite index %s %s %s [n r MAE]" % (src, gname, gk)] = [
                     len(xy), round(pearson(xy), 3), round(mae, 3)]
+    # issue 14 target: r >= 0.9 and MAE <= 0.1 at SNR >= 20, offsets included
+    for src, getv in (("cores", lambda k, t: num(col(res.get(t["core_id"]) or {}, "whitlockite_index"))),
+                      ("classify", lambda k, t: num(col(pairs.get(k) or {}, "whitlockite_index")))):
+        xy = [(float(t["whitlockite_share"]), getv(k, t)) for k, t in tr.items() if float(t["snr"]) >= 20]
+        xy = [(x, y) for x, y in xy if y is not None]
+        if xy:
+            r, mae = pearson(xy), sum(abs(y - x) for x, y in xy) / len(xy)
+            print("  issue 14 target (%s, SNR >= 20, offsets -4/0/4): r %.2f (>= 0.9) MAE %.3f (<= 0.1)  %s"
+                  % (src, r, mae, "met" if r >= 0.9 and mae <= 0.1 else "NOT met"))
     # COM fraction
     d = os.path.join(work, "com")
     gg = Gen(gen_exe, d, args.seed + 4)
