@@ -51,11 +51,12 @@ static char *manifest_core(mrow *m, size_t n, const char *path) {
 }
 
 static int read_manifest(const char *path, mrow **out, size_t *n) {
-  char *text = cli_slurp(path);
+  const char *why;
+  char *text = cli_slurp_why(path, &why);
   *out = NULL;
   *n = 0;
   if (!text) {
-    fprintf(stderr, "calcspec: %s: cannot read manifest\n", path);
+    cli_error("%s: cannot read manifest: %s", path, why);
     return -1;
   }
   size_t cap = 0;
@@ -70,7 +71,7 @@ static int read_manifest(const char *path, mrow **out, size_t *n) {
       continue;
     char *sep = strchr(l, '\t') ? strchr(l, '\t') : strchr(l, ',');
     if (!sep || sep == l || !sep[1]) {
-      fprintf(stderr, "calcspec: %s: line %d: expected file,core_id\n", path, line);
+      cli_error("%s: line %d: expected file,core_id", path, line);
       free(text);
       return -1;
     }
@@ -150,7 +151,7 @@ int cli_cores_compute(char **args, int nargs, const char *model_path,
       if (!strcmp(how, "manifest")) {
         core = manifest_core(man, nman, files.path[i]);
         if (!core) {
-          fprintf(stderr, "calcspec: %s: not in the manifest\n", files.path[i]);
+          cli_error("%s: not in the manifest", files.path[i]);
           (*nbad)++;
           break;
         }
@@ -163,19 +164,19 @@ int cli_cores_compute(char **args, int nargs, const char *model_path,
         core = b ? b + 1 : d;
       }
       if (strlen(core) >= CS_CORE_ID_MAX) {
-        fprintf(stderr, "calcspec: %s: core id too long\n", files.path[i]);
+        cli_error("%s: core id too long", files.path[i]);
         (*nbad)++;
         continue;
       }
       cs_result r;
       if (cs_model_classify(m, s, &r, &err)) {
-        fprintf(stderr, "calcspec: %s: spectrum %zu: %s\n", files.path[i], k, err.msg);
+        cli_error("%s: spectrum %zu: %s", files.path[i], k, err.msg);
         (*nbad)++;
         continue;
       }
       cs_composition c;
       if (cs_composition_measure(s, r.label, have_cal ? &cal : NULL, &c, &err)) {
-        fprintf(stderr, "calcspec: %s: spectrum %zu: %s\n", files.path[i], k, err.msg);
+        cli_error("%s: spectrum %zu: %s", files.path[i], k, err.msg);
         (*nbad)++;
         continue;
       }
@@ -187,7 +188,7 @@ int cli_cores_compute(char **args, int nargs, const char *model_path,
           size_t ncap = capg ? 2 * capg : 8;
           group *t = realloc(gr, ncap * sizeof *t);
           if (!t) {
-            fprintf(stderr, "calcspec: %s: out of memory\n", files.path[i]);
+            cli_error("%s: out of memory", files.path[i]);
             (*nbad)++;
             continue;
           }
@@ -208,7 +209,7 @@ int cli_cores_compute(char **args, int nargs, const char *model_path,
         if (tc)
           G->c = tc;
         if (!tr || !tc) {
-          fprintf(stderr, "calcspec: %s: out of memory\n", files.path[i]);
+          cli_error("%s: out of memory", files.path[i]);
           (*nbad)++;
           continue;
         }
@@ -229,7 +230,7 @@ int cli_cores_compute(char **args, int nargs, const char *model_path,
                                    nclass, NULL, &cores[nc], &err) == CS_OK)
       nc++;
     else {
-      fprintf(stderr, "calcspec: core %s: %s\n", gr[g].id,
+      cli_error("core %s: %s", gr[g].id,
               cores ? err.msg : "out of memory");
       (*nbad)++;
     }
