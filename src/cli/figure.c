@@ -489,8 +489,11 @@ double fig_draw_facts(cairo_t *cr, const fig_spec *f, double x, double y,
     snprintf(line, sizeof line, "flags: %s", buf);
     fig_wrap(cr, x, &y, w, lh, sfs, line, 2);
     dr_set(cr, dr_hex(DR_OI_BLACK));
-    dr_textf(cr, x, y + sfs, 0, "SNR %.1f, fluorescence %.2g\u00d7, spikes %zu", q->snr,
-             q->fluor_ratio, q->spikes);
+    if (cs_model_technique(f->model) == CS_TECH_RAMAN)
+      dr_textf(cr, x, y + sfs, 0, "SNR %.1f, fluorescence %.2g\u00d7, spikes %zu", q->snr,
+               q->fluor_ratio, q->spikes);
+    else /* fluorescence is a Raman measure */
+      dr_textf(cr, x, y + sfs, 0, "SNR %.1f", q->snr);
     y += lh;
     dr_textf(cr, x, y + sfs, 0, "re-acquire: %s", q->reacquire ? "yes" : "no");
     y += lh;
