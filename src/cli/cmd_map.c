@@ -1,6 +1,7 @@
 /* cmd_map.c: `calcspec map`: a file holding a map (stage positions in the
  * metadata) as an image of classes or of one measured value. */
 #include "figure.h"
+#include "progress.h"
 
 #include <getopt.h>
 #include <math.h>
@@ -252,7 +253,9 @@ int cmd_map(int argc, char **argv) {
   size_t ncls = 0, count[CS_MAX_CLASSES + 2] = {0}, nclassified = 0;
   const cs_model *first_model = NULL;
   double vmin = INFINITY, vmax = -INFINITY;
-  for (size_t i = 0; i < n; i++) {
+  cli_progress prog;
+  cli_progress_start(&prog, "map", "spectra", n);
+  for (size_t i = 0; i < n; i++, cli_progress_step(&prog)) {
     const cs_spectrum *s = cs_dataset_get(ds, i);
     fig_spec f;
     fig_analyse(&ctx, s, 0, 0, &f);
@@ -290,6 +293,7 @@ int cmd_map(int argc, char **argv) {
     }
     fig_spec_free(&f);
   }
+  cli_progress_end(&prog);
   if (!value && !nclassified)
     cli_note("%s: no spectrum could be classified (%s); try --value intensity", path,
              px[0].note);

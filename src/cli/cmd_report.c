@@ -1,6 +1,7 @@
 /* cmd_report.c: `calcspec report`: a PDF with a summary page (cores and the
  * birefringence comparison) and one page per biopsy core. */
 #include "figure.h"
+#include "progress.h"
 
 #include <cairo-pdf.h>
 #include <getopt.h>
@@ -581,7 +582,9 @@ int cmd_report(int argc, char **argv) {
   rcore *cores = NULL;
   size_t nc = 0, capc = 0, nspec = 0;
   int oom = 0;
-  for (size_t i = 0; i < files.n && !oom; i++) {
+  cli_progress prog;
+  cli_progress_start(&prog, "report", "files", files.n);
+  for (size_t i = 0; i < files.n && !oom; i++, cli_progress_step(&prog)) {
     cs_dataset *ds;
     if (cs_dataset_read(files.path[i], NULL, &ds, &err)) {
       cli_file_error(files.path[i], &err);
@@ -650,6 +653,7 @@ int cmd_report(int argc, char **argv) {
     }
     cs_dataset_free(ds);
   }
+  cli_progress_end(&prog);
   cli_files_free(&files);
   int rc = nbad ? CLI_DATA_ERROR : CLI_OK;
   if (oom) {

@@ -166,3 +166,12 @@ if have_shared; then
 else
   skip "map on the LabSpec and TriVista maps" "../shared not found (set CALCSPEC_SHARED)"
 fi
+
+# --- progress ---------------------------------------------------------------
+run classify "$EX"; cp "$T/out" "$T/plain.tsv"
+grep -q "files/s\|/s, ETA\|/s, done" "$T/err" && not_ok "no progress when stderr is not a terminal" "$(head -c 200 "$T/err")" \
+  || ok "no progress when stderr is not a terminal"
+run --progress classify "$EX"; expect "--progress classify" 0 '^calcspec: classify: 30/30 files, [0-9.]*/s, done$'
+cmp -s "$T/out" "$T/plain.tsv" && ok "--progress leaves stdout unchanged" || not_ok "--progress leaves stdout unchanged"
+run -q --progress report "$EX" -o "$T/rp.pdf"; expect "--progress forces it past -q (report)" 0 '^calcspec: report: 30/30 files'
+run --progress map "$T/map.txt" -o "$T/m.png"; expect "--progress map counts spectra" 0 '^calcspec: map: 6/6 spectra'
