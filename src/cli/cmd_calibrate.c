@@ -145,7 +145,7 @@ int cmd_calibrate(int argc, char **argv) {
     char *t;
     if (!cs_calibration_format(&cal, &t, &err)) {
       fputs(t, stdout);
-      free(t);
+      cs_free(t);
     }
   }
   free(wt);

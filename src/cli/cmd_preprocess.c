@@ -215,7 +215,7 @@ int cmd_preprocess(int argc, char **argv) {
       return CLI_DATA_ERROR;
     }
     fputs(text, stdout);
-    free(text);
+    cs_free(text);
     cs_pipeline_free(p);
     return CLI_OK;
   }
@@ -235,9 +235,9 @@ int cmd_preprocess(int argc, char **argv) {
   cli_files files = {0};
   int nbad = 0;
   cli_files_expand(&files, argv + optind, argc - optind, &nbad);
-  cs_dataset *ds = cs_dataset_new();
-  if (!ds) {
-    fprintf(stderr, "calcspec: preprocess: out of memory\n");
+  cs_dataset *ds = NULL;
+  if (cs_dataset_new(&ds, &err)) {
+    fprintf(stderr, "calcspec: preprocess: %s\n", err.msg);
     nbad++;
   }
   for (size_t i = 0; ds && i < files.n; i++)

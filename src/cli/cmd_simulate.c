@@ -215,9 +215,9 @@ int cmd_simulate(int argc, char **argv) {
     const char *dot = strrchr(out, '.');
     fmt = dot && dot[1] ? NULL : "animl";
   }
-  cs_dataset *all = to_dir ? NULL : cs_dataset_new();
-  if (!to_dir && !all) {
-    fprintf(stderr, "calcspec: simulate: out of memory\n");
+  cs_dataset *all = NULL;
+  if (!to_dir && cs_dataset_new(&all, &err)) {
+    fprintf(stderr, "calcspec: simulate: %s\n", err.msg);
     return CLI_DATA_ERROR;
   }
   int rc = CLI_OK;

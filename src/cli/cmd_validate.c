@@ -149,7 +149,7 @@ int cmd_validate(int argc, char **argv) {
     size_t n;
     if (cli_cores_compute(argv + optind, argc - optind, model, "meta", NULL,
                           NULL, &cores, &n, &nbad)) {
-      free(fr);
+      cs_free(fr);
       return CLI_DATA_ERROR;
     }
     rows = n ? calloc(n, sizeof *rows) : NULL;
@@ -186,7 +186,7 @@ int cmd_validate(int argc, char **argv) {
     }
   }
   if (missing_err) {
-    free(fr);
+    cs_free(fr);
     free(rows);
     return CLI_DATA_ERROR;
   }
@@ -252,7 +252,7 @@ int cmd_validate(int argc, char **argv) {
     if (j == nf)
       printf("missing_finding\t%s\n", rows[i].id);
   }
-  free(fr);
+  cs_free(fr);
   free(rows);
   return rc;
 }

@@ -129,10 +129,10 @@ int cli_load_labelled(char **args, int nargs, const char *labels_path,
     return -1;
   cli_files files = {0};
   cli_files_expand(&files, args, nargs, nbad);
-  cs_dataset *ds = cs_dataset_new();
+  cs_dataset *ds = NULL;
   char **labels = NULL;
   size_t cap = 0;
-  int rc = ds ? 0 : -1;
+  int rc = cs_dataset_new(&ds, NULL) ? -1 : 0;
   for (size_t i = 0; i < files.n && !rc; i++) {
     cs_error err;
     cs_dataset *one;
