@@ -25,6 +25,9 @@
  *  - The library never prints, exits or aborts, and keeps no pointer to a
  *    caller's input.
  *  - Unknown numeric metadata is NaN; results never contain NaN or Inf.
+ *  - "bands.md §N" cites src/bands.md in the source tree: the band
+ *    positions, widths, calibrations and instrument facts the library
+ *    assumes, with their literature references.
  */
 #ifndef CALCSPEC_H
 #define CALCSPEC_H
@@ -639,7 +642,7 @@ CS_EXPORT cs_status cs_pipeline_apply(cs_pipeline *p, const cs_spectrum *in,
 /** ## Simulation
  *
  * A documented, seeded simulator of Raman and FTIR spectra of breast
- * calcifications and tissue (band tables from ../shared/domain/bands.md).
+ * calcifications and tissue (band tables from src/bands.md).
  * Output is identical on every machine for a given seed: the generator is
  * self-contained (splitmix64 + xoshiro256**), Raman counts are integers and
  * FTIR absorbances are rounded to 1e-6.  Every spectrum records its ground
@@ -862,7 +865,7 @@ CS_EXPORT cs_status cs_model_classify(const cs_model *m, const cs_spectrum *s,
  *    cubic) of the despiked spectrum, 1.4826 MAD / sqrt(1 - c0) with c0 =
  *    89/429 the filter's centre weight (so white noise gives its own sd);
  *  - baseline: IModPoly, 5th order (the fluorescence model of
- *    ../shared/domain/bands.md section 4, Lieber & Mahadevan-Jansen 2003);
+ *    src/bands.md section 4, Lieber & Mahadevan-Jansen 2003);
  *  - main band: the largest value of smooth - baseline in the window; SNR =
  *    its height / sigma; fluorescence ratio = mean baseline / band height.
  *

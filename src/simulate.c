@@ -1,5 +1,5 @@
 /* simulate.c: the seeded spectrum simulator behind `calcspec simulate` and
- * spectra/.  Band tables come from ../shared/domain/bands.md (section named
+ * spectra/.  Band tables come from src/bands.md (section named
  * per table); intensities of the minerals follow the real RRUFF spectra of
  * bands.md section 0 where it has them, so the simulated relative heights
  * can be checked against ../shared/minerals.
