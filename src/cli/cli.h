@@ -50,15 +50,16 @@ int cli_format_known(const char *name, int write);
 /* Print a double for TSV: %.10g, empty when NaN. */
 void cli_print_num(FILE *out, double v);
 
-/* Read FILE|DIR args into one dataset with a class label per spectrum
- * (labels file, else "class"/"truth.class" metadata, else a class-named
- * folder).  Unreadable files are reported and counted in *nbad.  0 ok. */
+/* labels.c: read FILE|DIR args into one dataset with a class label per
+ * spectrum (labels file, else "class"/"truth.class" metadata, else a
+ * class-named folder).  Unreadable files are reported and counted in
+ * *nbad.  0 ok. */
 int cli_load_labelled(char **args, int nargs, const char *labels_path,
                       cs_dataset **ds, char ***labels, int *nbad);
 void cli_labels_free(char **labels, size_t n);
-/* Shared training options of train and cv: -r/--range, -k/--components,
- * -S/--step, -P/--preprocess FILE, -L/--shrinkage, -M/--min-posterior,
- * -u/--subclasses.
+/* train_opts.c: the training options of train and cv: -r/--range,
+ * -k/--components, -S/--step, -P/--preprocess FILE, -L/--shrinkage,
+ * -M/--min-posterior, -u/--subclasses.
  * 0 ok, -1 bad value. */
 int cli_train_option(int c, const char *arg, cs_train_opts *o,
                      const char **pipeline_file, int *have_range);
@@ -77,7 +78,7 @@ int cli_train_setup(const char *cmd, const cs_dataset *ds, int nopt,
 /* Read a whole small text file (pipeline steps); malloc'd or NULL. */
 char *cli_slurp(const char *path);
 
-/* cmd_cores.c: classify and measure every spectrum of args, group by core
+/* cores_run.c: classify and measure every spectrum of args, group by core
  * (how: "meta", "dir" or "manifest" with manifest_path) and summarise.
  * *cores is malloc'd (free()).  Unreadable files count in *nbad.  0 ok. */
 int cli_cores_compute(char **args, int nargs, const char *model_path,
