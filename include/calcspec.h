@@ -89,6 +89,17 @@ CS_EXPORT const char *cs_strerror(cs_status code);
 /** Set `err->code = CS_OK` and clear the message.  `err` may be NULL. */
 CS_EXPORT void cs_error_clear(cs_error *err);
 
+/** Copy `in` (NUL-terminated; NULL reads as "") into out[cap] as one
+ * printable line: newline, CR, tab and ESC become the two-character escapes
+ * \n \r \t \e, other control characters (C0, DEL) and bytes that are not
+ * UTF-8 become \xNN, C1 controls written in UTF-8 \uNNNN; everything else
+ * is copied.  Cut at a character boundary to fit; always NUL-terminated
+ * when cap > 0.  Returns the length written.  Every message the library
+ * puts in a cs_error has passed through it, and the calcspec tool prints
+ * every message through it, so a file cannot break a log line or send
+ * escape sequences to a terminal. */
+CS_EXPORT size_t cs_escape_message(const char *in, char *out, size_t cap);
+
 /** Log hook for progress and diagnostics.  The library is silent unless a
  * function is installed.  `level`: 0 = info, 1 = debug.  Process-wide; set it
  * once before starting threads.  Pass NULL to silence again. */
@@ -334,10 +345,10 @@ typedef enum cs_baseline_method {
  * what you need; fields a method does not use are ignored. */
 typedef struct cs_baseline_opts {
   cs_baseline_method method;
-  double lam;      /* Whittaker smoothness (asls, arpls, airpls), > 0 */
+  double lam;      /* Whittaker smoothness (asls, arpls, airpls), 0..1e12 */
   double p;        /* asls asymmetry, 0 < p < 1 */
   int diff_order;  /* Whittaker difference order, 1..3 */
-  int max_iter;    /* reweighting iterations, >= 0 (modpoly counts fits) */
+  int max_iter;    /* reweighting iterations, 0..10000 (modpoly counts fits) */
   double tol;      /* convergence tolerance, > 0 */
   int poly_order;  /* modpoly/imodpoly polynomial order, 0..20 */
   int max_half_window;   /* SNIP: largest half window, >= 1 (0 = auto) */
@@ -467,7 +478,7 @@ typedef enum cs_smooth_method {
 
 typedef struct cs_smooth_opts {
   cs_smooth_method method;
-  int window; /* SG: odd number of points, 1..4095; default 11 */
+  int window; /* SG: odd number of points, 1..501; default 11 */
   int order;  /* SG: polynomial order, < window, <= 12; default 3 */
   int deriv;  /* SG: 0 smooth, 1 or 2 derivative (per x unit); <= order */
   double sigma; /* Gauss: standard deviation in x units (cm^-1); default 2 */
@@ -596,6 +607,14 @@ CS_EXPORT cs_status cs_pipeline_set_smooth(cs_pipeline *p,
 CS_EXPORT cs_status cs_pipeline_set_normalise(cs_pipeline *p,
                                               const cs_norm_opts *o,
                                               cs_error *err);
+/** Limits on every numeric parameter (CS_ERR_ARG beyond them, so that no
+ * pipeline text can ask for minutes of work or gigabytes): crop, band and
+ * resample bounds finite; spikes threshold > 0, width 1..64; baseline lam
+ * (0, 1e12], p (0, 1), diff_order 1..3, max_iter 0..10000, poly_order
+ * 0..20, tol and num_std finite >= 0, filter_order 2/4/6/8; SG window odd
+ * 1..501, order 0..12 and < window, deriv 0..2; Gaussian sigma > 0 and
+ * at most the spectrum's span (checked when applied); resample at most
+ * 1,000,000 points. */
 /** Resample onto lo, lo + step, ... <= hi (the last point is hi when
  * (hi - lo) / step is whole to 1e-9). */
 CS_EXPORT cs_status cs_pipeline_set_resample(cs_pipeline *p, double lo,

@@ -450,23 +450,6 @@ static char *lower_dup(const char *s) {
   return d;
 }
 
-/* Axis named by a column title; a bare "cm-1" is a Raman shift in a Raman
- * file and an absolute wavenumber otherwise. */
-static cs_axis axis_from_name(const char *lower, int raman) {
-  if (lower_has(lower, "raman") || lower_has(lower, "shift"))
-    return CS_AXIS_RAMAN_SHIFT;
-  if (lower_has(lower, "wavenumber"))
-    return CS_AXIS_WAVENUMBER;
-  if (lower_has(lower, "wavelength") || !strcmp(lower, "nm") ||
-      lower_has(lower, "(nm)") || !strcmp(lower, "lambda"))
-    return CS_AXIS_WAVELENGTH_NM;
-  if (lower_has(lower, "pixel"))
-    return CS_AXIS_PIXEL;
-  if (lower_has(lower, "cm-1") || lower_has(lower, "cm^-1") ||
-      lower_has(lower, "1/cm"))
-    return raman ? CS_AXIS_RAMAN_SHIFT : CS_AXIS_WAVENUMBER;
-  return CS_AXIS_UNKNOWN;
-}
 
 static cs_quantity quantity_from_name(const char *lower) {
   if (!strcmp(lower, "a") || !strcmp(lower, "abs") ||
@@ -752,13 +735,10 @@ static cs_status map_pairs(ctx *c, cs_spectrum *proto, cs_error *err) {
                   : !strcmp(lv, "cnt") ? CS_Q_COUNTS
                                        : c->q_hint;
     if (c->labspec && !strcmp(base, "axisunit[1]"))
-      c->axis_hint = axis_from_name(lv, 1);
+      c->axis_hint = csi_axis_from_unit(lv, CS_TECH_RAMAN).axis;
     if (c->ocean && !strcmp(base, "xaxis mode"))
-      c->axis_hint = lower_has(lv, "wavelength") ? CS_AXIS_WAVELENGTH_NM
-                     : lower_has(lv, "raman")    ? CS_AXIS_RAMAN_SHIFT
-                     : lower_has(lv, "wavenumber") ? CS_AXIS_WAVENUMBER
-                     : lower_has(lv, "pixel")      ? CS_AXIS_PIXEL
-                                                   : CS_AXIS_UNKNOWN;
+      c->axis_hint = csi_axis_from_unit(lv, c->raman ? CS_TECH_RAMAN
+                                                     : CS_TECH_UNKNOWN).axis;
     free(lv);
     char *tk = csi_strfmt("text.%s", key);
     if (!tk)
@@ -1030,13 +1010,24 @@ static cs_status read_map(ctx *c, size_t k, const cs_spectrum *proto,
   return st;
 }
 
+/* Preference of a column title as the x axis, 0 best, 5 not an axis. */
+static int x_rank(const csi_axis_unit *u) {
+  switch (u->axis) {
+  case CS_AXIS_RAMAN_SHIFT: return u->by_technique ? 1 : 0;
+  case CS_AXIS_WAVENUMBER: return 2;
+  case CS_AXIS_WAVELENGTH_NM: return 3;
+  case CS_AXIS_PIXEL: return 4;
+  default: return 5;
+  }
+}
+
 /* Columns: one x column, one spectrum per chosen y column. */
 static cs_status read_columns(ctx *c, const cs_spectrum *proto,
                               cs_dataset *ds, cs_error *err) {
   size_t nc = c->ncols, xcol = 0, ny = 0;
   size_t *ycol = calloc(nc, sizeof *ycol);
   char **name = calloc(nc, sizeof *name);
-  cs_axis *ax = calloc(nc, sizeof *ax);
+  csi_axis_unit *ax = calloc(nc, sizeof *ax);
   csi_dvec xs = {0}, *ys = calloc(nc, sizeof *ys);
   cs_status st = CS_OK;
   if (!ycol || !name || !ax || !ys) {
@@ -1057,23 +1048,25 @@ static cs_status read_columns(ctx *c, const cs_spectrum *proto,
         st = csi_error(err, CS_ERR_NOMEM, "out of memory");
         goto done;
       }
-      ax[j] = axis_from_name(name[j], c->raman);
+      ax[j] = csi_axis_from_unit(name[j], c->raman ? CS_TECH_RAMAN
+                                                   : CS_TECH_UNKNOWN);
     }
     /* x: Raman shift before wavenumber, wavelength, pixel (BWSpec has all
-     * four); else the first column. */
-    static const cs_axis pref[] = {CS_AXIS_RAMAN_SHIFT, CS_AXIS_WAVENUMBER,
-                                   CS_AXIS_WAVELENGTH_NM, CS_AXIS_PIXEL};
-    int found = 0;
-    for (size_t p = 0; p < 4 && !found; p++)
-      for (size_t j = 0; j < nc && !found; j++)
-        if (ax[j] == pref[p])
-          xcol = j, found = 1;
+     * four, its "Wavenumber" absolute beside "Raman Shift": a title that
+     * says shift beats a cm^-1 the technique made one); else the first
+     * column. */
+    int best = 5;
+    for (size_t j = 0; j < nc; j++) {
+      int rank = x_rank(&ax[j]);
+      if (rank < best)
+        best = rank, xcol = j;
+    }
     /* BWSpec: the dark-subtracted signal(s) only (FORMATS.md §12). */
     for (size_t j = 0; j < nc; j++)
       if (!strncmp(name[j], "dark subtracted", 15))
         ycol[ny++] = j;
     for (size_t j = 0, bw = ny > 0; j < nc && !bw; j++)
-      if (j != xcol && ax[j] == CS_AXIS_UNKNOWN)
+      if (j != xcol && ax[j].axis == CS_AXIS_UNKNOWN)
         ycol[ny++] = j;
     if (!ny && nc == 2)
       ycol[ny++] = 1 - xcol;
@@ -1135,8 +1128,11 @@ static cs_status read_columns(ctx *c, const cs_spectrum *proto,
     goto done;
   }
   cs_axis axis = proto->axis;
-  if (!c->own && name[0] && ax[xcol] != CS_AXIS_UNKNOWN)
-    axis = ax[xcol];
+  if (!c->own && name[0] && ax[xcol].axis != CS_AXIS_UNKNOWN) {
+    axis = ax[xcol].axis; /* "Wavelength (µm)" -> nm */
+    if ((st = csi_axis_unit_apply(&ax[xcol], xs.v, xs.n, name[xcol], err)))
+      goto done;
+  }
   for (size_t j = 0; j < ny && !st; j++) {
     cs_spectrum *s = csi_spectrum_alloc(xs.n);
     if (!s) {

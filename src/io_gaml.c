@@ -215,23 +215,26 @@ static cs_status build(xmlNodePtr *levels, const double *x, size_t nx,
   s->quantity = quantity_of(yu);
   s->axis = CS_AXIS_UNKNOWN;
   memcpy(s->x, x, nx * sizeof *x);
-  if (xu && strcmp(xu, "WAVENUMBER") == 0) {
-    s->axis = s->technique == CS_TECH_RAMAN ? CS_AXIS_RAMAN_SHIFT
-                                            : CS_AXIS_WAVENUMBER;
-  } else if (xu && strcmp(xu, "NANOMETERS") == 0) {
-    s->axis = CS_AXIS_WAVELENGTH_NM;
-  } else if (xu && strcmp(xu, "MICRONS") == 0) {
-    /* IR spectra in µm become wavenumbers (1e4/µm), others nm (1e3 nm/µm). */
+  csi_axis_unit u = csi_axis_from_unit(xu, s->technique);
+  if (u.axis == CS_AXIS_WAVELENGTH_NM && !u.inverse && u.factor != 1 &&
+      s->technique == CS_TECH_FTIR) {
+    /* IR spectra in µm become wavenumbers (1e4/µm); others stay
+     * wavelengths (1e3 nm/µm). */
+    double k = 1e7 / u.factor;
     for (size_t i = 0; i < nx && !st; i++) {
-      if (s->technique == CS_TECH_FTIR && !(x[i] > 0))
+      if (!(x[i] > 0))
         st = csi_error(err, CS_ERR_MALFORMED,
-                       "%s: wavelength %g µm cannot become a wavenumber", where,
-                       x[i]);
+                       "%s: wavelength %g %s cannot become a wavenumber",
+                       where, x[i], xu);
       else
-        s->x[i] = s->technique == CS_TECH_FTIR ? 1e4 / x[i] : x[i] * 1e3;
+        s->x[i] = k / x[i];
     }
-    s->axis = s->technique == CS_TECH_FTIR ? CS_AXIS_WAVENUMBER
-                                           : CS_AXIS_WAVELENGTH_NM;
+    s->axis = CS_AXIS_WAVENUMBER;
+  } else if (u.axis != CS_AXIS_UNKNOWN) {
+    st = csi_axis_unit_apply(&u, s->x, nx, xu, err);
+    if (st)
+      csi_error_prefix(err, "%s", where);
+    s->axis = u.axis;
   }
 
   /* OMNIC stores the Raman laser as RamanFreq in cm^-1 (FORMATS.md section

@@ -651,21 +651,18 @@ static cs_status finish_block(block *b, char **lines, cs_dataset *ds, tally *t,
   else if (strstr(dtype, "INFRARED") || strstr(dtype, "FTIR") ||
            strstr(dtype, "FT-IR"))
     tech = CS_TECH_FTIR;
-  if (!strcmp(xunits, "1/CM") || !strcmp(xunits, "CM-1") ||
-      !strcmp(xunits, "CM^-1"))
-    axis = tech == CS_TECH_RAMAN ? CS_AXIS_RAMAN_SHIFT : CS_AXIS_WAVENUMBER;
-  else if (!strcmp(xunits, "NANOMETERS") || !strcmp(xunits, "NM"))
-    axis = CS_AXIS_WAVELENGTH_NM;
-  else if (!strcmp(xunits, "MICROMETERS") || !strcmp(xunits, "MICRONS") ||
-           !strcmp(xunits, "UM")) {
-    axis = CS_AXIS_WAVELENGTH_NM; /* kept as wavelength: x * 1000 nm */
-    xunit = 1000.0;
-  } else if (!strcmp(xunits, "PIXELS") || !strcmp(xunits, "PIXEL"))
-    axis = CS_AXIS_PIXEL;
-  else if (xunits[0] && strcmp(xunits, "ARBITRARY UNITS")) {
+  csi_axis_unit xu = csi_axis_from_unit(xunits, tech);
+  axis = xu.axis;
+  if (axis == CS_AXIS_UNKNOWN && xunits[0] &&
+      strcmp(xunits, "ARBITRARY UNITS")) {
     skip_block(t, "x units '%s' are not supported", xunits, b->title_line);
     return CS_OK;
   }
+  if (xu.inverse) { /* photon energies: not a JCAMP optical x unit */
+    skip_block(t, "x units '%s' are not supported", xunits, b->title_line);
+    return CS_OK;
+  }
+  xunit = xu.factor; /* e.g. micrometres kept as wavelength: x * 1000 nm */
   cs_quantity q = CS_Q_ARBITRARY;
   double yunit = 1.0;
   if (strstr(yunits, "TRANSM")) {

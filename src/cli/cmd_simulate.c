@@ -239,7 +239,7 @@ static int write_spots(const sim_args *a, cs_sim_opts *o) {
   cs_error err;
   cs_dataset *all = NULL;
   if (!to_dir && cs_dataset_new(&all, &err)) {
-    fprintf(stderr, "calcspec: simulate: %s\n", err.msg);
+    cli_error("simulate: %s", err.msg);
     return CLI_DATA_ERROR;
   }
   int rc = CLI_OK;
@@ -247,14 +247,14 @@ static int write_spots(const sim_args *a, cs_sim_opts *o) {
     o->seed = (unsigned long long)a->seed + (unsigned long long)i;
     cs_dataset *ds;
     if (cs_simulate(o, &ds, &err)) {
-      fprintf(stderr, "calcspec: simulate: seed %llu: %s\n", o->seed, err.msg);
+      cli_error("simulate: seed %llu: %s", o->seed, err.msg);
       rc = CLI_DATA_ERROR;
       break;
     }
     for (size_t k = 0; a->core && k < cs_dataset_count(ds); k++)
       if (cs_spectrum_set_meta(cs_dataset_get_mut(ds, k), CS_META_CORE_ID,
                                a->core, &err)) {
-        fprintf(stderr, "calcspec: simulate: %s\n", err.msg);
+        cli_error("simulate: %s", err.msg);
         rc = CLI_DATA_ERROR;
       }
     if (rc == CLI_OK && to_dir) {
@@ -269,7 +269,7 @@ static int write_spots(const sim_args *a, cs_sim_opts *o) {
     } else if (rc == CLI_OK) {
       while (cs_dataset_count(ds) && rc == CLI_OK)
         if (cs_dataset_push(all, cs_dataset_take(ds, 0), &err)) {
-          fprintf(stderr, "calcspec: simulate: %s\n", err.msg);
+          cli_error("simulate: %s", err.msg);
           rc = CLI_DATA_ERROR;
         }
     }

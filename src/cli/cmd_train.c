@@ -55,7 +55,7 @@ int cmd_train(int argc, char **argv) {
     return CLI_DATA_ERROR;
   size_t n = cs_dataset_count(ds);
   if (n == 0) {
-    fprintf(stderr, "calcspec: train: no labelled spectra\n");
+    cli_error("train: no labelled spectra");
     cs_dataset_free(ds);
     cli_labels_free(labels, 0);
     return CLI_DATA_ERROR;
@@ -67,7 +67,7 @@ int cmd_train(int argc, char **argv) {
   cs_error err;
   if (rc == CLI_OK &&
       cs_model_train(ds, (const char *const *)labels, &o, &m, &err)) {
-    fprintf(stderr, "calcspec: train: %s\n", err.msg);
+    cli_error("train: %s", err.msg);
     rc = CLI_DATA_ERROR; /* options were checked above: the data are wrong */
   }
   if (m && cs_model_save(m, out, &err)) {

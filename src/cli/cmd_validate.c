@@ -71,7 +71,7 @@ static int read_cores_tsv(const char *path, crow **out, size_t *n) {
       cap = cap ? 2 * cap : 16;
       crow *t = realloc(*out, cap * sizeof *t);
       if (!t) {
-        fprintf(stderr, "calcspec: %s: out of memory\n", path);
+        cli_error("%s: out of memory", path);
         free(*out);
         *out = NULL;
         *n = 0;
@@ -104,9 +104,10 @@ static int read_cores_tsv(const char *path, crow **out, size_t *n) {
 
 /* Read and parse the findings file; CLI_OK or CLI_DATA_ERROR (reported). */
 static int read_findings(const char *path, cs_finding **fr, size_t *nf) {
-  char *text = cli_slurp(path);
+  const char *why;
+  char *text = cli_slurp_why(path, &why);
   if (!text) {
-    fprintf(stderr, "calcspec: %s: cannot read findings file\n", path);
+    cli_error("%s: cannot read findings file: %s", path, why);
     return CLI_DATA_ERROR;
   }
   cs_error err;
@@ -201,7 +202,7 @@ static int print_agreement(const size_t t[4], double min_kappa, int rc) {
   cs_agreement ag;
   cs_error err;
   if (cs_agreement_2x2(a, b, cc, d, &ag, &err)) {
-    fprintf(stderr, "calcspec: validate: %s\n", err.msg);
+    cli_error("validate: %s", err.msg);
     return CLI_DATA_ERROR;
   }
   printf("cores_compared\t%zu\n", ag.n);
@@ -215,7 +216,7 @@ static int print_agreement(const size_t t[4], double min_kappa, int rc) {
   printf("specificity\t%.4f\t(%zu/%zu non-birefringent cores not expected)\n",
          ag.specificity, d, b + d);
   if (ag.kappa < min_kappa) {
-    fprintf(stderr, "calcspec: validate: kappa %.4f below --min-kappa %g\n",
+    cli_error("validate: kappa %.4f below --min-kappa %g",
             ag.kappa, min_kappa);
     return CLI_BELOW_THRESHOLD;
   }
@@ -292,8 +293,8 @@ int cmd_validate(int argc, char **argv) {
   int missing_err = 0;
   for (size_t j = 0; j < nf; j++)
     if (row_of(rows, nr, fr[j].core_id) == nr && !allow_missing) {
-      fprintf(stderr, "calcspec: %s: findings line %d: core '%s' is not among "
-              "the spectra (use --allow-missing to list it instead)\n",
+      cli_error("%s: findings line %d: core '%s' is not among "
+              "the spectra (use --allow-missing to list it instead)",
               findings, fr[j].line, fr[j].core_id);
       missing_err = 1;
     }

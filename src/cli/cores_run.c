@@ -38,11 +38,12 @@ static void manifest_free(mrow *m, size_t n) {
 /* Rows "file,core_id" (or tab-separated); '#' comments, blank lines and a
  * header starting "file" skipped.  -1 after printing why. */
 static int read_manifest(const char *path, mrow **out, size_t *n) {
-  char *text = cli_slurp(path);
+  const char *why;
+  char *text = cli_slurp_why(path, &why);
   *out = NULL;
   *n = 0;
   if (!text) {
-    fprintf(stderr, "calcspec: %s: cannot read manifest\n", path);
+    cli_error("%s: cannot read manifest: %s", path, why);
     return -1;
   }
   mrow *rows = NULL;
@@ -59,7 +60,7 @@ static int read_manifest(const char *path, mrow **out, size_t *n) {
       continue;
     char *sep = strchr(l, '\t') ? strchr(l, '\t') : strchr(l, ',');
     if (!sep || sep == l || !sep[1]) {
-      fprintf(stderr, "calcspec: %s: line %d: expected file,core_id\n", path,
+      cli_error("%s: line %d: expected file,core_id", path,
               line);
       rc = -1;
       break;
@@ -84,7 +85,7 @@ static int read_manifest(const char *path, mrow **out, size_t *n) {
   free(text);
   if (rc) {
     if (oom)
-      fprintf(stderr, "calcspec: %s: out of memory\n", path);
+      cli_error("%s: out of memory", path);
     manifest_free(rows, nrows);
     return -1;
   }
@@ -188,12 +189,12 @@ static void run_file(const run_ctx *rc, const char *path, groups *gs,
     const char *core = core_of(rc->how, rc->man, rc->nman, path, s, dirbuf,
                                sizeof dirbuf);
     if (!core) {
-      fprintf(stderr, "calcspec: %s: not in the manifest\n", path);
+      cli_error("%s: not in the manifest", path);
       (*nbad)++;
       break;
     }
     if (strlen(core) >= CS_CORE_ID_MAX) {
-      fprintf(stderr, "calcspec: %s: core id too long\n", path);
+      cli_error("%s: core id too long", path);
       (*nbad)++;
       continue;
     }
@@ -201,12 +202,12 @@ static void run_file(const run_ctx *rc, const char *path, groups *gs,
     cs_composition c;
     if (cs_model_classify(rc->m, s, &r, &err) ||
         cs_composition_measure(s, r.label, rc->cal, &c, &err)) {
-      fprintf(stderr, "calcspec: %s: spectrum %zu: %s\n", path, k, err.msg);
+      cli_error("%s: spectrum %zu: %s", path, k, err.msg);
       (*nbad)++;
       continue;
     }
     if (group_add(gs, core, &r, &c)) {
-      fprintf(stderr, "calcspec: %s: out of memory\n", path);
+      cli_error("%s: out of memory", path);
       (*nbad)++;
     }
   }
@@ -230,7 +231,7 @@ static void summarise(const cs_model *m, groups *gs, cs_core **cores_out,
                                    nclass, NULL, &cores[nc], &err) == CS_OK)
       nc++;
     else {
-      fprintf(stderr, "calcspec: core %s: %s\n", G->id,
+      cli_error("core %s: %s", G->id,
               cores ? err.msg : "out of memory");
       (*nbad)++;
     }

@@ -61,9 +61,10 @@ static int rows_push(label_row **rows, size_t *n, size_t *cap,
 static int read_labels(const char *path, label_row **out, size_t *nout) {
   *out = NULL;
   *nout = 0;
-  FILE *f = fopen(path, "r");
+  const char *why;
+  FILE *f = cli_fopen_regular(path, &why);
   if (!f) {
-    fprintf(stderr, "calcspec: %s: cannot open labels file\n", path);
+    cli_error("%s: cannot open labels file: %s", path, why);
     return -1;
   }
   char line[4096];
@@ -86,7 +87,7 @@ static int read_labels(const char *path, label_row **out, size_t *nout) {
       p += k + 1;
     }
     if (nf != 3) {
-      fprintf(stderr, "calcspec: %s: line %zu: want file,index,class\n", path,
+      cli_error("%s: line %zu: want file,index,class", path,
               lineno);
       rc = -1;
       break;
@@ -96,13 +97,13 @@ static int read_labels(const char *path, label_row **out, size_t *nout) {
     if (*idx && strcmp(idx, "*") && cli_parse_int(idx, 0, 1L << 30, &index)) {
       if (lineno == 1)
         continue; /* a header row */
-      fprintf(stderr, "calcspec: %s: line %zu: bad index '%s'\n", path, lineno,
+      cli_error("%s: line %zu: bad index '%s'", path, lineno,
               idx);
       rc = -1;
       break;
     }
     if (rows_push(&rows, &n, &cap, trim(fields[0]), trim(fields[2]), index)) {
-      fprintf(stderr, "calcspec: %s: out of memory\n", path);
+      cli_error("%s: out of memory", path);
       rc = -1;
     }
   }
@@ -180,8 +181,8 @@ int cli_load_labelled(char **args, int nargs, const char *labels_path,
       k++;
       if (!cls) {
         if (!nrows) {
-          fprintf(stderr, "calcspec: %s: spectrum %zu has no class (use "
-                  "--labels, class metadata or a class-named folder)\n",
+          cli_error("%s: spectrum %zu has no class (use "
+                  "--labels, class metadata or a class-named folder)",
                   files.path[i], k - 1);
           (*nbad)++;
         }

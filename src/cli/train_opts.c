@@ -35,8 +35,9 @@ int cli_train_setup(const char *cmd, const cs_dataset *ds, int nopt,
     if (cli_train_option(optc[i], optv[i], o, &pipeline_file, &have_range))
       return cli_usage_error(cmd, "bad value '%s' for -%c", optv[i], optc[i]);
   if (pipeline_file) {
-    if (!(*steps = cli_slurp(pipeline_file))) {
-      fprintf(stderr, "calcspec: %s: cannot read\n", pipeline_file);
+    const char *why;
+    if (!(*steps = cli_slurp_why(pipeline_file, &why))) {
+      cli_error("%s: cannot read: %s", pipeline_file, why);
       return CLI_DATA_ERROR;
     }
     o->preprocess = *steps;
