@@ -1087,8 +1087,9 @@ typedef struct cs_composition {
                                    measured without a calibration) */
   double carbonate_ratio_se;    /* from the fit covariance (Raman) */
   double ftir_nu2_ratio;        /* FTIR: nu2 CO3 871 / nu1nu3 PO4 area */
-  double carbonate_wt;          /* (R - b) / m */
-  double carbonate_lo, carbonate_hi; /* 95 % interval */
+  double carbonate_wt;          /* (R - b) / m; 0 when censored */
+  double carbonate_lo, carbonate_hi; /* 95 % interval (censored: 0 and the
+                                   upper bound) */
   double nu1_pos, nu1_fwhm;     /* fitted nu1 PO4 band, cm^-1 */
   double whitlockite_index;     /* A970 / (A960 + A970), 0..1 */
   double whitlockite_se;
@@ -1103,6 +1104,24 @@ typedef struct cs_composition {
   char whitlockite_reason[128];
   char com_reason[128];
   char protein_reason[128];
+  /* Limit of detection (README "Composition of one spectrum"): LOD =
+   * 3.29 sd of the wt% estimate of a carbonate-free spectrum (this
+   * spectrum's fit variance, the standards' scatter and the intercept's
+   * error).  Below it carbonate_censored is 1 and carbonate_wt is not a
+   * result: report "< carbonate_lod".  carbonate_raw is the uncensored
+   * estimate (may be negative), kept only so that means over spectra stay
+   * unbiased (cs_core_summarize); carbonate_lod_cal is the intercept's share
+   * of the LOD, common to every spectrum measured with the calibration. */
+  double carbonate_lod;
+  int carbonate_censored;
+  double carbonate_raw;
+  double carbonate_sd;          /* sd of carbonate_raw, wt% */
+  double carbonate_lod_cal;
+  /* Raman apatite: the spectrum's axis offset against the fitted band
+   * positions (phenylalanine 1003.4 where tissue is present, else the
+   * phosphate bands), cm^-1; whitlockite_index from the shift-free nu1
+   * doublet model (README). */
+  double axis_offset;
 } cs_composition;
 
 /** Measure s as class `cls` (normally cs_result.label of the classifier):
@@ -1116,6 +1135,19 @@ CS_EXPORT cs_status cs_composition_measure(const cs_spectrum *s,
                                            const char *cls,
                                            const cs_calibration *cal,
                                            cs_composition *out, cs_error *err);
+/** Measure n spectra (cls[i] their classes) at once.  Raman apatite
+ * spectra that share an axis share one nonlinear band-shape fit, made on
+ * their mean spectrum; each spectrum then gets its axis offset and its band
+ * areas with their covariance by linear least squares (README "Speed").
+ * Other spectra are measured as by cs_composition_measure, which is this
+ * function with n = 1.  out[n] is filled for every spectrum; CS_ERR_ARG when
+ * cal's technique differs from a spectrum's (nothing is measured then). */
+CS_EXPORT cs_status cs_composition_measure_batch(const cs_spectrum *const *s,
+                                                 const char *const *cls,
+                                                 size_t n,
+                                                 const cs_calibration *cal,
+                                                 cs_composition *out,
+                                                 cs_error *err);
 
 
 /** Per-core summary of classified spectra.  Rule (README "calcspec cores"):
@@ -1151,8 +1183,14 @@ typedef struct cs_core {
   char call[32];
   size_t n_carbonate;                /* spectra with a carbonate value */
   double carbonate_mean, carbonate_lo, carbonate_hi; /* 95 % CI of the mean
-                                        (Student t over spectra; one
-                                        spectrum: its own interval) */
+                                        of the spectra's uncensored values
+                                        (Student t over spectra combined
+                                        with the calibration intercept's
+                                        error; one spectrum: its own
+                                        interval).  Censored: mean 0, lo 0,
+                                        hi the upper bound */
+  double carbonate_lod;              /* LOD of the mean (README) */
+  int carbonate_censored;            /* mean below carbonate_lod */
   size_t n_whitlockite;
   double whitlockite_mean;           /* mean whitlockite index */
   unsigned flags;                    /* CS_CORE_* */

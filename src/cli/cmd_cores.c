@@ -16,7 +16,7 @@ static int help(void) {
       "'file,core_id' lines (manifest).  TSV columns:\n"
       "  core_id n_spectra call expected_birefringent n_CLASS... n_unknown\n"
       "  p_CLASS... carbonate_n carbonate_wt carbonate_lo carbonate_hi\n"
-      "  whitlockite_index flags\n"
+      "  whitlockite_index flags carbonate_lod carbonate_censored\n"
       "call: oxalate / phosphate / mixed (both) / none, '+calcite' when\n"
       "calcite is present; a spectrum counts when its class is not unknown.\n"
       "expected_birefringent = oxalate or calcite present.  flags: too_few\n"
@@ -87,7 +87,9 @@ int cmd_cores(int argc, char **argv) {
       json_object_set_new(o, "counts", cnt);
       json_object_set_new(o, "mean_posterior", post);
       json_object_set_new(o, "carbonate_n", json_integer((json_int_t)k->n_carbonate));
-      json_object_set_new(o, "carbonate_wt", k->n_carbonate ? json_real(k->carbonate_mean) : json_null());
+      json_object_set_new(o, "carbonate_wt", k->n_carbonate && !k->carbonate_censored ? json_real(k->carbonate_mean) : json_null());
+      json_object_set_new(o, "carbonate_lod", k->n_carbonate ? json_real(k->carbonate_lod) : json_null());
+      json_object_set_new(o, "carbonate_censored", json_boolean(k->n_carbonate && k->carbonate_censored));
       json_object_set_new(o, "carbonate_lo", k->n_carbonate ? json_real(k->carbonate_lo) : json_null());
       json_object_set_new(o, "carbonate_hi", k->n_carbonate ? json_real(k->carbonate_hi) : json_null());
       json_object_set_new(o, "whitlockite_index", k->n_whitlockite ? json_real(k->whitlockite_mean) : json_null());
@@ -106,7 +108,8 @@ int cmd_cores(int argc, char **argv) {
       printf("\tn_unknown");
       for (size_t g = 0; g < k->nclass; g++)
         printf("\tp_%s", k->classes[g]);
-      printf("\tcarbonate_n\tcarbonate_wt\tcarbonate_lo\tcarbonate_hi\twhitlockite_index\tflags\n");
+      printf("\tcarbonate_n\tcarbonate_wt\tcarbonate_lo\tcarbonate_hi\twhitlockite_index\tflags"
+             "\tcarbonate_lod\tcarbonate_censored\n");
     }
     printf("%s\t%zu\t%s\t%s", k->id, k->n, k->call,
            k->expected_birefringent ? "yes" : "no");
@@ -116,14 +119,22 @@ int cmd_cores(int argc, char **argv) {
     for (size_t g = 0; g < k->nclass; g++)
       printf("\t%.4f", k->mean_posterior[g]);
     printf("\t%zu\t", k->n_carbonate);
-    if (k->n_carbonate)
+    /* below the limit of detection: "<LOD", never a number below it */
+    if (k->n_carbonate && k->carbonate_censored)
+      printf("<%.2f\t%.2f\t%.2f", k->carbonate_lod, k->carbonate_lo, k->carbonate_hi);
+    else if (k->n_carbonate)
       printf("%.2f\t%.2f\t%.2f", k->carbonate_mean, k->carbonate_lo, k->carbonate_hi);
     else
       printf("\t\t");
     putchar('\t');
     if (k->n_whitlockite)
       printf("%.3f", k->whitlockite_mean);
-    printf("\t%s\n", flags);
+    printf("\t%s\t", flags);
+    if (k->n_carbonate)
+      printf("%.2f\t%s", k->carbonate_lod, k->carbonate_censored ? "yes" : "no");
+    else
+      putchar('\t');
+    putchar('\n');
   }
   free(cores);
   return nbad ? CLI_DATA_ERROR : CLI_OK;
