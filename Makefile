@@ -199,7 +199,8 @@ install: all $(BUILD)/calcspec.pc
 	install -m 644 $(BUILD)/calcspec.pc $(DESTDIR)$(LIBDIR)/pkgconfig/calcspec.pc
 	install -m 644 src/cli/calcspec.1 $(DESTDIR)$(PREFIX)/share/man/man1/calcspec.1
 	install -d $(DESTDIR)$(PYDIR)
-	sed "s|^_LIBDIR = None.*|_LIBDIR = \"$(LIBDIR)\"|" src/python/calcspec.py > $(DESTDIR)$(PYDIR)/calcspec.py
+	sed -e "s|^_LIBDIR = None.*|_LIBDIR = \"$(LIBDIR)\"|" \
+	  -e "s|^_BINDIR = None.*|_BINDIR = \"$(PREFIX)/bin\"|" src/python/calcspec.py > $(DESTDIR)$(PYDIR)/calcspec.py
 	install -m 755 src/python/acquire_example.py $(DESTDIR)$(PYDIR)/acquire_example.py
 
 uninstall:

@@ -175,3 +175,31 @@ run --progress classify "$EX"; expect "--progress classify" 0 '^calcspec: classi
 cmp -s "$T/out" "$T/plain.tsv" && ok "--progress leaves stdout unchanged" || not_ok "--progress leaves stdout unchanged"
 run -q --progress report "$EX" -o "$T/rp.pdf"; expect "--progress forces it past -q (report)" 0 '^calcspec: report: 30/30 files'
 run --progress map "$T/map.txt" -o "$T/m.png"; expect "--progress map counts spectra" 0 '^calcspec: map: 6/6 spectra'
+
+# --- Python: plot, report and map by file path (they run the calcspec command)
+pyso="$(dirname "$CALCSPEC")/libcalcspec.so.0"
+if [ ! -x /usr/bin/python3 ]; then
+  skip "python plot/report/map" "/usr/bin/python3 absent"
+elif ldd "$pyso" 2>/dev/null | grep -q libasan; then
+  skip "python plot/report/map" "sanitizer build (ASan cannot be loaded into python3)"
+else
+  CALCSPEC_LIB="$pyso" PYTHONPATH="$ROOT/src/python" /usr/bin/python3 - "$T" "$HA" "$EX" > "$T/py.out" 2>&1 <<'PY'
+import os, re, subprocess, sys, calcspec
+t, ha, ex = sys.argv[1:4]
+calcspec.plot(ha, t + "/py.png", range=(800, 1200), baseline="arpls:lam=1e5")
+assert open(t + "/py.png", "rb").read(8) == b"\x89PNG\r\n\x1a\n"
+calcspec.report(ex, t + "/py.pdf", findings=ex + "/findings.csv", title="Python report")
+pages = subprocess.run(["pdfinfo", t + "/py.pdf"], capture_output=True, text=True).stdout
+assert re.search(r"^Pages:\s+7$", pages, re.M), pages
+calcspec.map(t + "/map.txt", t + "/pymap.png", value="intensity", table=t + "/pymap.tsv")
+assert len(open(t + "/pymap.tsv").read().splitlines()) == 7
+try:
+    calcspec.plot(ha, t + "/bad.png", index=5)
+    raise SystemExit("no error for a missing spectrum")
+except calcspec.Error as e:
+    assert e.status == 1 and "no spectrum 5" in str(e), (e.status, str(e))
+print("ok", sorted(n for n in ("plot", "report", "map") if n in calcspec.__all__))
+PY
+  grep -q "^ok \['map', 'plot', 'report'\]" "$T/py.out" && ok "python: calcspec.plot/report/map write pictures, errors raise calcspec.Error" \
+    || not_ok "python plot/report/map" "$(tail -n 3 "$T/py.out")"
+fi
