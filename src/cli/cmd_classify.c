@@ -171,7 +171,7 @@ int cmd_classify(int argc, char **argv) {
   /* the TSV header names the classes of the given or the Raman model */
   if (!mm.given &&
       cs_model_default(CS_TECH_RAMAN, &mm.def[CS_TECH_RAMAN], &err)) {
-    fprintf(stderr, "calcspec: classify: %s\n", err.msg);
+    cli_error("classify: %s", err.msg);
     return CLI_DATA_ERROR;
   }
   printer pr = {mm.given ? mm.given : mm.def[CS_TECH_RAMAN], json};
@@ -193,7 +193,7 @@ int cmd_classify(int argc, char **argv) {
       const cs_spectrum *s = cs_dataset_get(ds, k);
       const cs_model *m = cli_models_for(&mm, s, &err);
       if (!m) {
-        fprintf(stderr, "calcspec: %s: spectrum %zu: %s\n", files.path[i], k,
+        cli_error("%s: spectrum %zu: %s", files.path[i], k,
                 err.msg);
         nbad++;
         continue;
@@ -203,7 +203,7 @@ int cmd_classify(int argc, char **argv) {
       if (cst || !rep.classified) {
         /* out of window stays a per-spectrum error here; on failure the
          * report is zeroed, so the reason is in err */
-        fprintf(stderr, "calcspec: %s: spectrum %zu: %s\n", files.path[i], k,
+        cli_error("%s: spectrum %zu: %s", files.path[i], k,
                 cst ? err.msg : rep.result.reason);
         nbad++;
         continue;

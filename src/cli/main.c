@@ -38,7 +38,7 @@ static void usage(FILE *out) {
 static void log_to_stderr(int level, const char *msg, void *user) {
   (void)user;
   if (level <= cli_verbosity)
-    fprintf(stderr, "calcspec: %s\n", msg);
+    cli_error("%s", msg);
 }
 
 int main(int argc, char **argv) {
@@ -62,7 +62,8 @@ int main(int argc, char **argv) {
     } else if (!strcmp(a, "--progress")) {
       cli_progress_forced = 1;
     } else {
-      fprintf(stderr, "calcspec: unknown option '%s'\nsee 'calcspec --help'\n", a);
+      cli_error("unknown option '%s'", a);
+      cli_error_hint("");
       return CLI_USAGE;
     }
   }
@@ -74,7 +75,7 @@ int main(int argc, char **argv) {
   for (size_t c = 0; c < NCOMMANDS; c++)
     if (!strcmp(argv[i], commands[c].name))
       return commands[c].fn(argc - i, argv + i);
-  fprintf(stderr, "calcspec: unknown command '%s'\nsee 'calcspec --help'\n",
-          argv[i]);
+  cli_error("unknown command '%s'", argv[i]);
+  cli_error_hint("");
   return CLI_USAGE;
 }
