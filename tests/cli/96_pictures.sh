@@ -163,8 +163,13 @@ if have_shared; then
   first=$(sed -n 2p "$T/tv.tsv" | cut -f2,3) last=$(tail -n 1 "$T/tv.tsv" | cut -f2,3)
   [ "$first" = "-10	0" ] && [ "$last" = "10	0" ] && ok "TriVista line scan: 21 positions -10..10 um" \
     || not_ok "TriVista positions" "first '$first' last '$last'"
+  WD=$SHARED/formats/renishaw_wdf/renishaw_test_map.wdf
+  run map --value intensity -t "$T/wdf.tsv" "$WD" -o "$T/wdf.pdf"; expect "map: Renishaw WDF map to PDF" 0
+  grid=$(tail -n +2 "$T/wdf.tsv" | cut -f2,3 | tr '\t\n' ',;')
+  [ "$grid" = "-100,-100;0,-100;100,-100;-100,0;0,0;100,0;-100,100;0,100;100,100;" ] \
+    && ok "WDF map: 3 x 3 pixels 100 um apart" || not_ok "WDF map grid" "$grid"
 else
-  skip "map on the LabSpec and TriVista maps" "../shared not found (set CALCSPEC_SHARED)"
+  skip "map on the LabSpec, TriVista and WDF maps" "../shared not found (set CALCSPEC_SHARED)"
 fi
 
 # --- progress ---------------------------------------------------------------
