@@ -19,8 +19,8 @@ DEB_PKGS := gcc make pkg-config libfftw3-dev liblapacke-dev libopenblas-dev \
             libzip-dev nettle-dev libgsl-dev libyajl-dev libcairo2-dev \
             poppler-utils python3
 PKGS     := fftw3 lapacke openblas libxml-2.0 jansson libzip nettle gsl
-CLI_PKGS := yajl cairo  # the command-line tool only (stream's request parser;
-                        # plot, report and map draw with cairo)
+CLI_PKGS := yajl cairo fontconfig  # the command-line tool only (stream's request
+                        # parser; plot, report and map draw with cairo)
 
 PKG_CFLAGS = $(shell pkg-config --cflags $(PKGS) $(CLI_PKGS))
 PKG_LIBS   = $(shell pkg-config --libs $(PKGS))

@@ -487,5 +487,6 @@ int cmd_map(int argc, char **argv) {
   fig_ctx_free(&ctx);
   free(px), free(xs), free(ys), free(ux), free(uy);
   cs_dataset_free(ds);
+  dr_shutdown();
   return rc;
 }

@@ -728,5 +728,6 @@ int cmd_report(int argc, char **argv) {
   free(cores);
   free(fr);
   fig_ctx_free(&ctx);
+  dr_shutdown();
   return rc;
 }
