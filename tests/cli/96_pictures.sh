@@ -61,6 +61,14 @@ if command -v pdftotext >/dev/null 2>&1; then
 else
   skip "plot PDF text" "pdftotext not installed (Debian poppler-utils)"
 fi
+# "nice numbers" ticks: steps of 1, 2 or 5 x 10^k, only inside the range
+if command -v pdftotext >/dev/null 2>&1; then
+  for r in "400:1800=400 600 800 1000 1200 1400 1600 1800" "903:1017=920 940 960 980 1000"; do
+    run plot "$HA" --no-raw --no-baseline --no-fit --no-class --range "${r%%=*}" -o "$T/tick.pdf"
+    got=$(pdftotext -layout "$T/tick.pdf" - | grep -E '^[ 0-9]+$' | tr -s ' ' | sed 's/^ //' | grep ' ' | tail -n 1)
+    [ "$got" = "${r#*=}" ] && ok "x ticks for --range ${r%%=*}: $got" || not_ok "x ticks for --range ${r%%=*}" "got '$got'"
+  done
+fi
 run plot "$HA" -o "$T/x.gif"; expect "plot: unknown picture extension is a usage error" 2 "extension"
 run plot "$HA" --format tiff -o "$T/x.png"; expect "plot: bad --format" 2
 run plot --index 3 "$HA" -o "$T/x.png"; expect "plot: --index beyond the file" 1 "no spectrum 3 (the file holds 1)"
