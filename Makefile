@@ -19,8 +19,8 @@ DEB_PKGS := gcc make pkg-config libfftw3-dev liblapacke-dev libopenblas-dev \
             libzip-dev nettle-dev libgsl-dev libyajl-dev libcairo2-dev \
             poppler-utils python3
 PKGS     := fftw3 lapacke openblas libxml-2.0 jansson libzip nettle gsl
-CLI_PKGS := yajl cairo  # the command-line tool only (stream's request parser;
-                        # plot, report and map draw with cairo)
+CLI_PKGS := yajl cairo fontconfig  # the command-line tool only (stream's request
+                        # parser; plot, report and map draw with cairo)
 
 PKG_CFLAGS = $(shell pkg-config --cflags $(PKGS) $(CLI_PKGS))
 PKG_LIBS   = $(shell pkg-config --libs $(PKGS))
@@ -255,7 +255,8 @@ install: all $(BUILD)/calcspec.pc
 	install -m 644 $(BUILD)/calcspec.pc $(DESTDIR)$(LIBDIR)/pkgconfig/calcspec.pc
 	install -m 644 src/cli/calcspec.1 $(DESTDIR)$(PREFIX)/share/man/man1/calcspec.1
 	install -d $(DESTDIR)$(PYDIR)
-	sed "s|^_LIBDIR = None.*|_LIBDIR = \"$(LIBDIR)\"|" src/python/calcspec.py > $(DESTDIR)$(PYDIR)/calcspec.py
+	sed -e "s|^_LIBDIR = None.*|_LIBDIR = \"$(LIBDIR)\"|" \
+	  -e "s|^_BINDIR = None.*|_BINDIR = \"$(PREFIX)/bin\"|" src/python/calcspec.py > $(DESTDIR)$(PYDIR)/calcspec.py
 	install -m 755 src/python/acquire_example.py $(DESTDIR)$(PYDIR)/acquire_example.py
 
 uninstall:

@@ -17,7 +17,7 @@ static int help(void) {
       "bar are in micrometres.  Positions come from the position_um metadata\n"
       "(LabSpec XML maps, CSV maps); TriVista line/area scans give their stage\n"
       "axis (From/Step/Points, taken as mm).  OUT is PNG, SVG or PDF.\n\n"
-      "Values: carbonate (wt%%), whitlockite_index, com_frac, protein_mineral,\n"
+      "Values: carbonate (wt%%; none below the LOD), whitlockite_index, com_frac, protein_mineral,\n"
       "mineral_snr (QC SNR of the main band), fluorescence (QC baseline/band),\n"
       "intensity (mean raw value; needs no model), p_CLASS (posterior of a\n"
       "class, e.g. p_hydroxyapatite).  Pixels without a value are grey.\n\n"
@@ -155,7 +155,8 @@ static double value_of(const char *name, const fig_spec *f, const cs_spectrum *s
   if (!f->have_comp)
     return NAN;
   if (!strcmp(name, "carbonate"))
-    return c->valid & CS_COMP_CARBONATE ? c->carbonate_wt : NAN;
+    /* below the limit of detection there is no number to show */
+    return (c->valid & CS_COMP_CARBONATE) && !c->carbonate_censored ? c->carbonate_wt : NAN;
   if (!strcmp(name, "whitlockite_index"))
     return c->valid & CS_COMP_WHITLOCKITE ? c->whitlockite_index : NAN;
   if (!strcmp(name, "com_frac"))
@@ -486,5 +487,6 @@ int cmd_map(int argc, char **argv) {
   fig_ctx_free(&ctx);
   free(px), free(xs), free(ys), free(ux), free(uy);
   cs_dataset_free(ds);
+  dr_shutdown();
   return rc;
 }

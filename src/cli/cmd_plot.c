@@ -185,5 +185,6 @@ int cmd_plot(int argc, char **argv) {
   }
   fig_ctx_free(&ctx);
   cs_dataset_free(ds);
+  dr_shutdown();
   return rc;
 }

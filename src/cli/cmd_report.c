@@ -20,8 +20,8 @@ static int help(void) {
       "core (call, posteriors, carbonate with interval or '< LOD', whitlockite\n"
       "index, QC flags, a thumbnail of each spectrum with its class).  Core of\n"
       "a spectrum: its core_id metadata, else its folder (as 'calcspec cores').\n"
-      "Carbonate '< LOD': the 95 %% interval reaches 0 wt%%.  Text in the PDF is\n"
-      "real text.\n\n"
+      "Carbonate '< LOD (L)': below the limit of detection L wt%% (see\n"
+      "'calcspec cores').  Text in the PDF is real text.\n\n"
       "  -o, --output FILE       PDF to write (required)\n"
       "  -F, --findings FILE     birefringence findings (core_id,birefringent[,notes])\n"
       "  -m, --model FILE        model (default: built-in for each technique)\n"
@@ -111,8 +111,8 @@ static const char *biref_name(cs_biref b) {
 static void carbonate_core_text(const cs_core *k, char *buf, size_t cap) {
   if (!k->n_carbonate)
     snprintf(buf, cap, "\u2013");
-  else if (k->carbonate_lo <= 0)
-    snprintf(buf, cap, "< LOD (\u2264 %.1f)", k->carbonate_hi);
+  else if (k->carbonate_censored)
+    snprintf(buf, cap, "< LOD (%.1f)", k->carbonate_lod);
   else
     snprintf(buf, cap, "%.1f (%.1f\u2013%.1f)", k->carbonate_mean, k->carbonate_lo,
              k->carbonate_hi);
@@ -213,7 +213,7 @@ static void summary_pages(pager *p, rcore *cores, size_t nc, size_t nspec,
   para(p, 8, "call: oxalate / phosphate / mixed / none (+calcite); expected = expected "
              "birefringent (oxalate or calcite present); finding = the pathologist's "
              "polarised-light finding; carbonate: core mean with its 95 % interval, "
-             "'< LOD' when the interval reaches 0 wt%; whitl. = mean whitlockite index.");
+             "'< LOD (L)' when below the limit of detection L wt%; whitl. = mean whitlockite index.");
 
   section(p, "Birefringence comparison");
   if (!fr) {
@@ -728,5 +728,6 @@ int cmd_report(int argc, char **argv) {
   free(cores);
   free(fr);
   fig_ctx_free(&ctx);
+  dr_shutdown();
   return rc;
 }

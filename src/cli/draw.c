@@ -5,6 +5,7 @@
 
 #include <cairo-pdf.h>
 #include <cairo-svg.h>
+#include <fontconfig/fontconfig.h>
 #include <math.h>
 #include <stdarg.h>
 #include <stdio.h>
@@ -176,6 +177,11 @@ void dr_abort(dr_doc *d) {
   if (d->tmp)
     remove(d->tmp);
   doc_free(d);
+}
+
+void dr_shutdown(void) {
+  cairo_debug_reset_static_data();
+  FcFini();
 }
 
 void dr_font(cairo_t *cr, double size, int bold) {

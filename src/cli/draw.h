@@ -63,6 +63,11 @@ int dr_close(dr_doc *d, char *msg, size_t cap);
 /* Give up: free everything, remove the temporary file. */
 void dr_abort(dr_doc *d);
 
+/* Release cairo's and fontconfig's process-wide caches (font faces), so
+ * that a leak checker sees nothing left; call once, when no cairo object
+ * is alive any more (the end of plot, report and map). */
+void dr_shutdown(void);
+
 /* Text: align 0 left, 1 centre, 2 right; y is the baseline.  Returns the
  * advance width. */
 void dr_font(cairo_t *cr, double size, int bold);

@@ -183,9 +183,8 @@ void fig_qc_text(unsigned flags, char *buf, size_t cap) {
 void fig_carbonate_text(const cs_composition *c, char *buf, size_t cap) {
   if (!(c->valid & CS_COMP_CARBONATE))
     snprintf(buf, cap, "n/a");
-  /* an interval reaching 0 cannot tell the carbonate from none */
-  else if (c->carbonate_lo <= 0)
-    snprintf(buf, cap, "< LOD (95 %% upper bound %.1f wt%%)", c->carbonate_hi);
+  else if (c->carbonate_censored) /* below the library's limit of detection */
+    snprintf(buf, cap, "< LOD (%.1f wt%%)", c->carbonate_lod);
   else
     snprintf(buf, cap, "%.1f wt%% (95 %% CI %.1f\u2013%.1f)", c->carbonate_wt,
              c->carbonate_lo, c->carbonate_hi);
@@ -318,6 +317,19 @@ static double y_at(const cs_spectrum *s, double x) {
   return NAN;
 }
 
+/* Text on a white box so that a curve under it does not hide it; the
+ * colour in effect is kept for the text. */
+static void boxed_text(cairo_t *cr, double x, double y, double fs, const char *s) {
+  cairo_pattern_t *col = cairo_pattern_reference(cairo_get_source(cr));
+  double w = dr_text_width(cr, s);
+  cairo_set_source_rgba(cr, 1, 1, 1, 0.85);
+  cairo_rectangle(cr, x - 2, y - fs, w + 4, fs * 1.3);
+  cairo_fill(cr);
+  cairo_set_source(cr, col);
+  cairo_pattern_destroy(col);
+  dr_text(cr, x, y, 0, s);
+}
+
 void fig_draw_fit(cairo_t *cr, const fig_spec *f, double x, double y, double w,
                   double h, double fs) {
   const cs_composition *c = &f->comp;
@@ -357,9 +369,10 @@ void fig_draw_fit(cairo_t *cr, const fig_spec *f, double x, double y, double w,
       cairo_stroke(cr);
     }
     /* label clear of the band: one FWHM to its right */
-    dr_textf(cr, dr_ax_x(&a, c->nu1_pos + c->nu1_fwhm) + 4, a.py + 1.2 * fs, 0,
-             "\u03bd\u2081 %.1f cm\u207b\u00b9, FWHM %.1f",
-             c->nu1_pos, c->nu1_fwhm);
+    char lab[96];
+    snprintf(lab, sizeof lab, "\u03bd\u2081 %.1f cm\u207b\u00b9, FWHM %.1f", c->nu1_pos,
+             c->nu1_fwhm);
+    boxed_text(cr, dr_ax_x(&a, c->nu1_pos + c->nu1_fwhm) + 4, a.py + 1.2 * fs, fs * 0.9, lab);
   }
   /* nominal carbonate band (B-type CO3 nu1, bands.md) */
   double cx = dr_ax_x(&a, 1070);
@@ -371,7 +384,8 @@ void fig_draw_fit(cairo_t *cr, const fig_spec *f, double x, double y, double w,
   cairo_line_to(cr, cx, a.py + a.ph);
   cairo_stroke(cr);
   cairo_set_dash(cr, NULL, 0, 0);
-  dr_text(cr, cx - 5, a.py + 1.2 * fs, 2, "CO\u2083 ~1070");
+  /* at the foot of its line, clear of the nu1 label at the top */
+  boxed_text(cr, cx + 5, a.py + a.ph - 6, fs * 0.9, "CO\u2083 ~1070");
   cairo_restore(cr);
 }
 

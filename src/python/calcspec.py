@@ -227,3 +227,87 @@ def classify_file(path, model=None, format=None, composition=False):
         return out
     finally:
         _lib.cs_dataset_free(ds)
+
+
+# Pictures (README "Pictures: plot, report, map").  The drawing lives in the
+# calcspec command (cairo), not in libcalcspec, so these run the command.
+# It is found through $CALCSPEC, the bin directory recorded by `make
+# install`, and then PATH.
+_BINDIR = None  # set by `make install`
+
+
+def _command():
+    if os.environ.get("CALCSPEC"):
+        return os.environ["CALCSPEC"]
+    if _BINDIR and os.path.exists(os.path.join(_BINDIR, "calcspec")):
+        return os.path.join(_BINDIR, "calcspec")
+    return "calcspec"
+
+
+def _run(args):
+    import subprocess
+    try:
+        p = subprocess.run([_command(), "-q"] + [str(a) for a in args],
+                           stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
+    except OSError as e:
+        raise Error(-1, "cannot run calcspec (set CALCSPEC): %s" % e)
+    if p.returncode != 0:
+        lines = p.stderr.decode(errors="replace").strip().splitlines()
+        raise Error(p.returncode, lines[0] if lines else "calcspec failed")
+
+
+def plot(path, out, index=0, model=None, calibration=None, baseline=None,
+         range=None, raw=True, corrected=True, fit=True, classes=True):
+    """Draw spectrum `index` of the file `path` to `out` (.png, .svg or .pdf):
+    raw, baseline, corrected, composition window, class and posteriors (as
+    `calcspec plot`).  range = (lo, hi) in cm^-1; baseline = a spec such as
+    "arpls:lam=1e5" or "off".  Raises Error (status = exit code)."""
+    args = ["plot", path, "--index", int(index), "-o", out]
+    if model:
+        args += ["-m", model]
+    if calibration:
+        args += ["-c", calibration]
+    if baseline:
+        args += ["--baseline", baseline]
+    if range:
+        args += ["--range", "%r:%r" % (float(range[0]), float(range[1]))]
+    args += [f for f, keep in (("--no-raw", raw), ("--no-corrected", corrected),
+                               ("--no-fit", fit), ("--no-class", classes)) if not keep]
+    _run(args)
+
+
+def report(paths, out, findings=None, model=None, calibration=None, title=None):
+    """Write the biopsy report PDF for files or folders `paths` (a path or a
+    list), as `calcspec report`.  Raises Error when a spectrum fails (the
+    PDF is still written for the rest, as the command does)."""
+    if isinstance(paths, (str, bytes, os.PathLike)):
+        paths = [paths]
+    args = ["report", "-o", out]
+    if findings:
+        args += ["--findings", findings]
+    if model:
+        args += ["-m", model]
+    if calibration:
+        args += ["-c", calibration]
+    if title:
+        args += ["--title", title]
+    _run(args + list(paths))
+
+
+def map(path, out, value=None, table=None, model=None, calibration=None):
+    """Draw a map or line scan as an image of classes, or of `value`
+    ("carbonate", "intensity", "p_hydroxyapatite", ...), as `calcspec map`;
+    table = a TSV path for one row per pixel."""
+    args = ["map", path, "-o", out]
+    if value:
+        args += ["--value", value]
+    if table:
+        args += ["--table", table]
+    if model:
+        args += ["-m", model]
+    if calibration:
+        args += ["-c", calibration]
+    _run(args)
+
+
+__all__ += ["plot", "report", "map"]

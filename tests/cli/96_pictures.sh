@@ -61,6 +61,14 @@ if command -v pdftotext >/dev/null 2>&1; then
 else
   skip "plot PDF text" "pdftotext not installed (Debian poppler-utils)"
 fi
+# "nice numbers" ticks: steps of 1, 2 or 5 x 10^k, only inside the range
+if command -v pdftotext >/dev/null 2>&1; then
+  for r in "400:1800=400 600 800 1000 1200 1400 1600 1800" "903:1017=920 940 960 980 1000"; do
+    run plot "$HA" --no-raw --no-baseline --no-fit --no-class --range "${r%%=*}" -o "$T/tick.pdf"
+    got=$(pdftotext -layout "$T/tick.pdf" - | grep -E '^[ 0-9]+$' | tr -s ' ' | sed 's/^ //' | grep ' ' | tail -n 1)
+    [ "$got" = "${r#*=}" ] && ok "x ticks for --range ${r%%=*}: $got" || not_ok "x ticks for --range ${r%%=*}" "got '$got'"
+  done
+fi
 run plot "$HA" -o "$T/x.gif"; expect "plot: unknown picture extension is a usage error" 2 "extension"
 run plot "$HA" --format tiff -o "$T/x.png"; expect "plot: bad --format" 2
 run plot --index 3 "$HA" -o "$T/x.png"; expect "plot: --index beyond the file" 1 "no spectrum 3 (the file holds 1)"
@@ -163,8 +171,13 @@ if have_shared; then
   first=$(sed -n 2p "$T/tv.tsv" | cut -f2,3) last=$(tail -n 1 "$T/tv.tsv" | cut -f2,3)
   [ "$first" = "-10	0" ] && [ "$last" = "10	0" ] && ok "TriVista line scan: 21 positions -10..10 um" \
     || not_ok "TriVista positions" "first '$first' last '$last'"
+  WD=$SHARED/formats/renishaw_wdf/renishaw_test_map.wdf
+  run map --value intensity -t "$T/wdf.tsv" "$WD" -o "$T/wdf.pdf"; expect "map: Renishaw WDF map to PDF" 0
+  grid=$(tail -n +2 "$T/wdf.tsv" | cut -f2,3 | tr '\t\n' ',;')
+  [ "$grid" = "-100,-100;0,-100;100,-100;-100,0;0,0;100,0;-100,100;0,100;100,100;" ] \
+    && ok "WDF map: 3 x 3 pixels 100 um apart" || not_ok "WDF map grid" "$grid"
 else
-  skip "map on the LabSpec and TriVista maps" "../shared not found (set CALCSPEC_SHARED)"
+  skip "map on the LabSpec, TriVista and WDF maps" "../shared not found (set CALCSPEC_SHARED)"
 fi
 
 # --- progress ---------------------------------------------------------------
@@ -175,3 +188,31 @@ run --progress classify "$EX"; expect "--progress classify" 0 '^calcspec: classi
 cmp -s "$T/out" "$T/plain.tsv" && ok "--progress leaves stdout unchanged" || not_ok "--progress leaves stdout unchanged"
 run -q --progress report "$EX" -o "$T/rp.pdf"; expect "--progress forces it past -q (report)" 0 '^calcspec: report: 30/30 files'
 run --progress map "$T/map.txt" -o "$T/m.png"; expect "--progress map counts spectra" 0 '^calcspec: map: 6/6 spectra'
+
+# --- Python: plot, report and map by file path (they run the calcspec command)
+pyso="$(dirname "$CALCSPEC")/libcalcspec.so.0"
+if [ ! -x /usr/bin/python3 ]; then
+  skip "python plot/report/map" "/usr/bin/python3 absent"
+elif ldd "$pyso" 2>/dev/null | grep -q libasan; then
+  skip "python plot/report/map" "sanitizer build (ASan cannot be loaded into python3)"
+else
+  CALCSPEC_LIB="$pyso" PYTHONPATH="$ROOT/src/python" /usr/bin/python3 - "$T" "$HA" "$EX" > "$T/py.out" 2>&1 <<'PY'
+import os, re, subprocess, sys, calcspec
+t, ha, ex = sys.argv[1:4]
+calcspec.plot(ha, t + "/py.png", range=(800, 1200), baseline="arpls:lam=1e5")
+assert open(t + "/py.png", "rb").read(8) == b"\x89PNG\r\n\x1a\n"
+calcspec.report(ex, t + "/py.pdf", findings=ex + "/findings.csv", title="Python report")
+pages = subprocess.run(["pdfinfo", t + "/py.pdf"], capture_output=True, text=True).stdout
+assert re.search(r"^Pages:\s+7$", pages, re.M), pages
+calcspec.map(t + "/map.txt", t + "/pymap.png", value="intensity", table=t + "/pymap.tsv")
+assert len(open(t + "/pymap.tsv").read().splitlines()) == 7
+try:
+    calcspec.plot(ha, t + "/bad.png", index=5)
+    raise SystemExit("no error for a missing spectrum")
+except calcspec.Error as e:
+    assert e.status == 1 and "no spectrum 5" in str(e), (e.status, str(e))
+print("ok", sorted(n for n in ("plot", "report", "map") if n in calcspec.__all__))
+PY
+  grep -q "^ok \['map', 'plot', 'report'\]" "$T/py.out" && ok "python: calcspec.plot/report/map write pictures, errors raise calcspec.Error" \
+    || not_ok "python plot/report/map" "$(tail -n 3 "$T/py.out")"
+fi
