@@ -695,11 +695,11 @@ static cs_status read_step_set(reader *r, const xmlNode *set,
 
 static cs_status animl_read(const char *path, cs_dataset **out, cs_error *err) {
   *out = NULL;
-  xmlDocPtr doc = csi_xml_read_file(path, 0, err);
-  if (!doc)
-    return err ? err->code : CS_ERR_MALFORMED;
+  xmlDocPtr doc;
+  cs_status st = csi_xml_read_file(path, 0, &doc, err);
+  if (st)
+    return st;
   xmlNodePtr root = xmlDocGetRootElement(doc);
-  cs_status st = CS_OK;
   if (!csi_xml_is(root, "AnIML")) {
     st = csi_error(err, CS_ERR_MALFORMED, "root element is <%s>, not <AnIML>",
                    (const char *)root->name);

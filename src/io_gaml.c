@@ -343,12 +343,11 @@ static int not_optical(const xmlNode *trace, const xmlNode *xd, char *why,
 
 static cs_status read_gaml(const char *path, cs_dataset **out, cs_error *err) {
   *out = NULL;
-  cs_error e2;
-  xmlDocPtr doc = csi_xml_read_file(path, 0, &e2);
-  if (!doc)
-    return csi_error(err, e2.code, "%s", e2.msg);
+  xmlDocPtr doc;
+  cs_status st = csi_xml_read_file(path, 0, &doc, err);
+  if (st)
+    return st;
   xmlNodePtr root = xmlDocGetRootElement(doc);
-  cs_status st = CS_OK;
   cs_dataset *ds = NULL;
   if (!csi_xml_is(root, "GAML")) {
     st = csi_error(err, CS_ERR_MALFORMED, "root element is <%.60s>, not <GAML>",

@@ -717,11 +717,12 @@ static cs_status read_v3(FILE *f, uint64_t fsize, const unsigned char *hdr,
     return st;
   }
   xml[flen] = '\0';
-  xmlDocPtr doc = csi_xml_parse(xml, flen, 0, err);
+  xmlDocPtr doc;
+  cs_status pst = csi_xml_parse(xml, flen, 0, &doc, err);
   free(xml);
-  if (!doc) {
+  if (pst) {
     csi_error_prefix(err, "SPE 3.0 footer");
-    return err ? err->code : CS_ERR_MALFORMED;
+    return pst;
   }
   v3_info v = {0};
   cs_spectrum *t = csi_spectrum_alloc(0);

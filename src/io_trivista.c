@@ -135,12 +135,12 @@ static cs_status read_info(const char *text, cs_spectrum *t, info *in,
     p++;
   if (!*p)
     return CS_OK;
-  xmlDocPtr doc = csi_xml_parse(p, strlen(p), 0, err);
-  if (!doc) {
+  xmlDocPtr doc;
+  cs_status st = csi_xml_parse(p, strlen(p), 0, &doc, err);
+  if (st) {
     csi_error_prefix(err, "InfoSerialized");
-    return err ? err->code : CS_ERR_MALFORMED;
+    return st;
   }
-  cs_status st = CS_OK;
   xmlNodePtr root = xmlDocGetRootElement(doc);
   if (!csi_xml_is(root, "Info"))
     st = csi_error(err, CS_ERR_MALFORMED,
@@ -456,10 +456,10 @@ static cs_status read_document(const xmlNode *doc, size_t di, ctx *c,
 
 static cs_status read_tvf(const char *path, cs_dataset **out, cs_error *err) {
   *out = NULL;
-  cs_error local;
-  xmlDocPtr doc = csi_xml_read_file(path, 0, err ? err : &local);
-  if (!doc)
-    return err ? err->code : local.code;
+  xmlDocPtr doc;
+  cs_status rs = csi_xml_read_file(path, 0, &doc, err);
+  if (rs)
+    return rs;
   ctx c = {{0}, {0}, cs_dataset_new(), NULL};
   char *title = NULL;
   cs_status st = CS_OK;
