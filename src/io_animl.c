@@ -847,15 +847,14 @@ static int add_series(xmlNodePtr set, const char *name, const char *id,
     return -1;
   add(s, "EncodedValueSet", b64);
   free(b64);
-  xmlNodePtr u = NULL;
   if (is_x && (axis == CS_AXIS_RAMAN_SHIFT || axis == CS_AXIS_WAVENUMBER)) {
-    u = add(s, "Unit", NULL);
+    xmlNodePtr u = add(s, "Unit", NULL);
     attr(u, "label", "1/cm");
     xmlNodePtr si = add(u, "SIUnit", "m");
     attr(si, "exponent", "-1");
     attr(si, "factor", "1e-2");
   } else if (is_x && axis == CS_AXIS_WAVELENGTH_NM) {
-    u = add(s, "Unit", NULL);
+    xmlNodePtr u = add(s, "Unit", NULL);
     attr(u, "label", "nm");
     attr(add(u, "SIUnit", "m"), "factor", "1e-9");
   } else if (!is_x && q == CS_Q_TRANSMITTANCE_PCT) {

@@ -205,7 +205,8 @@ static cs_status build(xmlNodePtr *levels, const double *x, size_t nx,
     free(y);
     return csi_error(err, CS_ERR_NOMEM, "out of memory");
   }
-  memcpy(s->y, y, nx * sizeof *y);
+  if (nx) /* memcpy from NULL is undefined even for 0 bytes */
+    memcpy(s->y, y, nx * sizeof *y);
   free(y);
 
   char *tech = csi_xml_attr(trace, "technique");
@@ -214,7 +215,8 @@ static cs_status build(xmlNodePtr *levels, const double *x, size_t nx,
   s->technique = technique_of(tech);
   s->quantity = quantity_of(yu);
   s->axis = CS_AXIS_UNKNOWN;
-  memcpy(s->x, x, nx * sizeof *x);
+  if (nx)
+    memcpy(s->x, x, nx * sizeof *x);
   csi_axis_unit u = csi_axis_from_unit(xu, s->technique);
   if (u.axis == CS_AXIS_WAVELENGTH_NM && !u.inverse && u.factor != 1 &&
       s->technique == CS_TECH_FTIR) {

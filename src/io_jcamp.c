@@ -593,9 +593,13 @@ static cs_status set_foreign_meta(cs_spectrum *s, const block *b,
       if (!isgraph((unsigned char)*c) && *c != ' ')
         *c = '_';
     const char *old = cs_spectrum_meta(s, key);
-    char *val = old ? csi_strfmt("%s; %s", old, l->value) : NULL;
-    st = old && !val ? csi_error(err, CS_ERR_NOMEM, "out of memory")
-                     : cs_spectrum_set_meta(s, key, val ? val : l->value, err);
+    char *val = NULL; /* a repeated label: values joined with "; " */
+    if (!old)
+      st = cs_spectrum_set_meta(s, key, l->value, err);
+    else if (!(val = csi_strfmt("%s; %s", old, l->value)))
+      st = csi_error(err, CS_ERR_NOMEM, "out of memory");
+    else
+      st = cs_spectrum_set_meta(s, key, val, err);
     free(key);
     free(val);
     if (st)
