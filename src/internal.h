@@ -82,6 +82,12 @@ int csi_strcasecmp(const char *a, const char *b);
 int csi_strncasecmp(const char *a, const char *b, size_t n);
 /* Trim ASCII whitespace in place; returns s. */
 char *csi_trim(char *s);
+/* Open path for reading only when it is a regular file: a FIFO, device,
+ * socket or directory is refused with CS_ERR_IO ("not a regular file (a
+ * FIFO)") without blocking.  Every file the library reads is opened or
+ * checked through these. */
+cs_status csi_open_regular(const char *path, FILE **out, cs_error *err);
+cs_status csi_check_regular(const char *path, cs_error *err);
 /* Read a whole file (at most max bytes, else CS_ERR_UNSUPPORTED).  Adds a NUL
  * after the data.  *buf is malloc'd and owned by the caller. */
 cs_status csi_read_file(const char *path, size_t max, char **buf, size_t *len,
