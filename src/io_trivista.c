@@ -485,7 +485,7 @@ static cs_status read_tvf(const char *path, cs_dataset **out, cs_error *err) {
   cs_status rs = csi_xml_read_file(path, 0, &doc, err);
   if (rs)
     return rs;
-  ctx c = {{0}, {0}, cs_dataset_new(), NULL};
+  ctx c = {{0}, {0}, csi_dataset_alloc(), NULL};
   char *title = NULL;
   cs_status st = CS_OK;
   xmlNodePtr root = xmlDocGetRootElement(doc);
