@@ -354,7 +354,7 @@ static csi_axis_unit from_row(const unit_row *r, cs_technique tech) {
 }
 
 csi_axis_unit csi_axis_from_unit(const char *unit, cs_technique tech) {
-  char all[128], name[128], inner[64];
+  char all[128];
   if (!unit)
     return from_row(NULL, tech);
   size_t n = strlen(unit);
@@ -370,6 +370,7 @@ csi_axis_unit csi_axis_from_unit(const char *unit, cs_technique tech) {
   char open = close == ')' ? '(' : close == ']' ? '[' : 0;
   const char *o = open ? memchr(unit, open, n) : NULL;
   if (o) {
+    char name[128], inner[64];
     norm_unit(o + 1, (size_t)(unit + n - 1 - (o + 1)), inner, sizeof inner);
     norm_unit(unit, (size_t)(o - unit), name, sizeof name);
     const unit_row *ur = lookup_unit(inner), *nr = title_words(name);

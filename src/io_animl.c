@@ -695,11 +695,11 @@ static cs_status read_step_set(reader *r, const xmlNode *set,
 
 static cs_status animl_read(const char *path, cs_dataset **out, cs_error *err) {
   *out = NULL;
-  xmlDocPtr doc = csi_xml_read_file(path, 0, err);
-  if (!doc)
-    return err ? err->code : CS_ERR_MALFORMED;
+  xmlDocPtr doc;
+  cs_status st = csi_xml_read_file(path, 0, &doc, err);
+  if (st)
+    return st;
   xmlNodePtr root = xmlDocGetRootElement(doc);
-  cs_status st = CS_OK;
   if (!csi_xml_is(root, "AnIML")) {
     st = csi_error(err, CS_ERR_MALFORMED, "root element is <%s>, not <AnIML>",
                    (const char *)root->name);
@@ -847,15 +847,14 @@ static int add_series(xmlNodePtr set, const char *name, const char *id,
     return -1;
   add(s, "EncodedValueSet", b64);
   free(b64);
-  xmlNodePtr u = NULL;
   if (is_x && (axis == CS_AXIS_RAMAN_SHIFT || axis == CS_AXIS_WAVENUMBER)) {
-    u = add(s, "Unit", NULL);
+    xmlNodePtr u = add(s, "Unit", NULL);
     attr(u, "label", "1/cm");
     xmlNodePtr si = add(u, "SIUnit", "m");
     attr(si, "exponent", "-1");
     attr(si, "factor", "1e-2");
   } else if (is_x && axis == CS_AXIS_WAVELENGTH_NM) {
-    u = add(s, "Unit", NULL);
+    xmlNodePtr u = add(s, "Unit", NULL);
     attr(u, "label", "nm");
     attr(add(u, "SIUnit", "m"), "factor", "1e-9");
   } else if (!is_x && q == CS_Q_TRANSMITTANCE_PCT) {

@@ -594,8 +594,8 @@ static cs_status choose_titles(ctx *c, size_t prev, size_t prev2,
   size_t n;
   if (row_fields(c, c->lines[prev], &n))
     return csi_error(err, CS_ERR_NOMEM, "out of memory");
-  int lead_num = parse_num(c->f[0], c->comma, &v) == 0;
-  if (lead_num || (titled2 && (p.numbers || (p2.x_axis && !p.x_axis)))) {
+  int starts_numeric = parse_num(c->f[0], c->comma, &v) == 0;
+  if (starts_numeric || (titled2 && (p.numbers || (p2.x_axis && !p.x_axis)))) {
     for (size_t j = 0; j < n; j++)
       if (parse_num(c->f[j], c->comma, &v))
         return bad_cell(c, prev + 1, j, c->f[j], err);

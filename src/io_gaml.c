@@ -205,7 +205,8 @@ static cs_status build(xmlNodePtr *levels, const double *x, size_t nx,
     free(y);
     return csi_error(err, CS_ERR_NOMEM, "out of memory");
   }
-  memcpy(s->y, y, nx * sizeof *y);
+  if (nx) /* memcpy from NULL is undefined even for 0 bytes */
+    memcpy(s->y, y, nx * sizeof *y);
   free(y);
 
   char *tech = csi_xml_attr(trace, "technique");
@@ -214,7 +215,8 @@ static cs_status build(xmlNodePtr *levels, const double *x, size_t nx,
   s->technique = technique_of(tech);
   s->quantity = quantity_of(yu);
   s->axis = CS_AXIS_UNKNOWN;
-  memcpy(s->x, x, nx * sizeof *x);
+  if (nx)
+    memcpy(s->x, x, nx * sizeof *x);
   csi_axis_unit u = csi_axis_from_unit(xu, s->technique);
   if (u.axis == CS_AXIS_WAVELENGTH_NM && !u.inverse && u.factor != 1 &&
       s->technique == CS_TECH_FTIR) {
@@ -343,12 +345,11 @@ static int not_optical(const xmlNode *trace, const xmlNode *xd, char *why,
 
 static cs_status read_gaml(const char *path, cs_dataset **out, cs_error *err) {
   *out = NULL;
-  cs_error e2;
-  xmlDocPtr doc = csi_xml_read_file(path, 0, &e2);
-  if (!doc)
-    return csi_error(err, e2.code, "%s", e2.msg);
+  xmlDocPtr doc;
+  cs_status st = csi_xml_read_file(path, 0, &doc, err);
+  if (st)
+    return st;
   xmlNodePtr root = xmlDocGetRootElement(doc);
-  cs_status st = CS_OK;
   cs_dataset *ds = NULL;
   if (!csi_xml_is(root, "GAML")) {
     st = csi_error(err, CS_ERR_MALFORMED, "root element is <%.60s>, not <GAML>",

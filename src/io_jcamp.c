@@ -593,9 +593,13 @@ static cs_status set_foreign_meta(cs_spectrum *s, const block *b,
       if (!isgraph((unsigned char)*c) && *c != ' ')
         *c = '_';
     const char *old = cs_spectrum_meta(s, key);
-    char *val = old ? csi_strfmt("%s; %s", old, l->value) : NULL;
-    st = old && !val ? csi_error(err, CS_ERR_NOMEM, "out of memory")
-                     : cs_spectrum_set_meta(s, key, val ? val : l->value, err);
+    char *val = NULL; /* a repeated label: values joined with "; " */
+    if (!old)
+      st = cs_spectrum_set_meta(s, key, l->value, err);
+    else if (!(val = csi_strfmt("%s; %s", old, l->value)))
+      st = csi_error(err, CS_ERR_NOMEM, "out of memory");
+    else
+      st = cs_spectrum_set_meta(s, key, val, err);
     free(key);
     free(val);
     if (st)
@@ -619,156 +623,212 @@ static void skip_block(tally *t, const char *fmt, const char *what,
     csi_snprintf(t->reason, sizeof t->reason, "%s", msg);
 }
 
-static cs_status finish_block(block *b, char **lines, cs_dataset *ds, tally *t,
-                              cs_error *err) {
-  char dtype[96], xunits[64], yunits[64], dclass[64];
+/* What a block's labels say before its data are decoded. */
+typedef struct block_kind {
+  cs_technique tech;
+  cs_axis axis;
+  double xunit; /* x multiplier to the axis unit (micrometres -> nm) */
+  cs_quantity q;
+  double yunit; /* 100 when a TRANSMITTANCE fraction becomes percent */
+} block_kind;
+
+/* Technique and x axis of a block, or 0 when the block is skipped (a peak
+ * table, a block without data, NMR or mass spectra, x units outside the
+ * shared unit map), with the reason tallied. */
+static int classify_block(const block *b, tally *t, block_kind *k) {
+  char dtype[96], xunits[64], dclass[64];
   upper_words(value_of(b, "DATATYPE"), dtype, sizeof dtype);
   upper_words(value_of(b, "XUNITS"), xunits, sizeof xunits);
-  upper_words(value_of(b, "YUNITS"), yunits, sizeof yunits);
   upper_words(value_of(b, "DATACLASS"), dclass, sizeof dclass);
   if (strstr(dtype, "PEAK") || strstr(dclass, "PEAK") ||
       (b->spec == SPEC_NONE && b->peaks)) {
     t->peaks++;
     csi_log(1, "jcamp: block at line %zu is a peak table, skipped",
             b->title_line);
-    return CS_OK;
+    return 0;
   }
   if (b->spec == SPEC_NONE) {
     if (b->other[0])
       skip_block(t, "%s is not supported", b->other, b->title_line);
-    return CS_OK; /* LINK header or a block without data */
+    return 0; /* LINK header or a block without data */
   }
   if (strstr(dtype, "NMR") || strstr(dtype, "MASS")) {
     skip_block(t, "data type '%s' is not an optical spectrum", dtype,
                b->title_line);
-    return CS_OK;
+    return 0;
   }
-  cs_axis axis = CS_AXIS_UNKNOWN;
-  cs_technique tech = CS_TECH_UNKNOWN;
-  double xunit = 1.0;
+  k->tech = CS_TECH_UNKNOWN;
   if (strstr(dtype, "RAMAN"))
-    tech = CS_TECH_RAMAN;
+    k->tech = CS_TECH_RAMAN;
   else if (strstr(dtype, "INFRARED") || strstr(dtype, "FTIR") ||
            strstr(dtype, "FT-IR"))
-    tech = CS_TECH_FTIR;
-  csi_axis_unit xu = csi_axis_from_unit(xunits, tech);
-  axis = xu.axis;
-  if (axis == CS_AXIS_UNKNOWN && xunits[0] &&
-      strcmp(xunits, "ARBITRARY UNITS")) {
+    k->tech = CS_TECH_FTIR;
+  csi_axis_unit xu = csi_axis_from_unit(xunits, k->tech);
+  k->axis = xu.axis;
+  /* photon energies (inverse units) are no JCAMP optical x unit */
+  if ((k->axis == CS_AXIS_UNKNOWN && xunits[0] &&
+       strcmp(xunits, "ARBITRARY UNITS")) ||
+      xu.inverse) {
     skip_block(t, "x units '%s' are not supported", xunits, b->title_line);
-    return CS_OK;
+    return 0;
   }
-  if (xu.inverse) { /* photon energies: not a JCAMP optical x unit */
-    skip_block(t, "x units '%s' are not supported", xunits, b->title_line);
-    return CS_OK;
-  }
-  xunit = xu.factor; /* e.g. micrometres kept as wavelength: x * 1000 nm */
-  cs_quantity q = CS_Q_ARBITRARY;
-  double yunit = 1.0;
+  k->xunit = xu.factor; /* e.g. micrometres kept as wavelength: x * 1000 nm */
+  return 1;
+}
+
+/* Quantity of ##YUNITS and the multiplier to calcspec's unit. */
+static void y_quantity(const block *b, block_kind *k) {
+  char yunits[64];
+  upper_words(value_of(b, "YUNITS"), yunits, sizeof yunits);
+  k->q = CS_Q_ARBITRARY;
+  k->yunit = 1.0;
   if (strstr(yunits, "TRANSM")) {
-    q = CS_Q_TRANSMITTANCE_PCT;
+    k->q = CS_Q_TRANSMITTANCE_PCT;
     /* JCAMP TRANSMITTANCE is a fraction; "%T" style units are percent. */
     if (!strchr(yunits, '%') && !strstr(yunits, "PERCENT"))
-      yunit = 100.0;
+      k->yunit = 100.0;
   } else if (!strcmp(yunits, "%T"))
-    q = CS_Q_TRANSMITTANCE_PCT;
+    k->q = CS_Q_TRANSMITTANCE_PCT;
   else if (strstr(yunits, "ABSORBANCE"))
-    q = CS_Q_ABSORBANCE;
+    k->q = CS_Q_ABSORBANCE;
   else if (strstr(yunits, "REFLECTANCE"))
-    q = CS_Q_REFLECTANCE;
+    k->q = CS_Q_REFLECTANCE;
   else if (!strcmp(yunits, "COUNTS PER SECOND") ||
            !strcmp(yunits, "COUNTS/S") || !strcmp(yunits, "CPS") ||
            !strcmp(yunits, "COUNTS/SEC"))
-    q = CS_Q_COUNTS_PER_S;
+    k->q = CS_Q_COUNTS_PER_S;
   else if (!strcmp(yunits, "COUNTS"))
-    q = CS_Q_COUNTS;
+    k->q = CS_Q_COUNTS;
+}
 
+/* The numeric header labels a table needs. */
+typedef struct block_nums {
+  int comma;
+  double firstx, lastx, xf, yf;
+  int hfx, hlx, hnp;
+  size_t limit; /* ##NPOINTS, or CSI_MAX_POINTS */
+} block_nums;
+
+static cs_status read_block_nums(const block *b, block_nums *h, cs_error *err) {
   /* Decimal commas: decided from the header numbers (OceanOptics_comma). */
   static const char *const numlabs[] = {"FIRSTX",  "LASTX", "FIRSTY", "XFACTOR",
                                         "YFACTOR", "MINY",  "MAXY"};
-  int comma = 0;
+  h->comma = 0;
   for (size_t i = 0; i < sizeof numlabs / sizeof *numlabs; i++) {
     const char *v = value_of(b, numlabs[i]);
-    comma |= v && is_comma_decimal(v);
+    h->comma |= v && is_comma_decimal(v);
   }
-  double firstx = 0, lastx = 0, xf = 1, yf = 1, np = 0;
-  int hfx, hlx, hxf, hyf, hnp;
+  double np = 0;
+  int hxf, hyf;
   cs_status st;
-  if ((st = num_label(b, "FIRSTX", comma, &hfx, &firstx, err)) ||
-      (st = num_label(b, "LASTX", comma, &hlx, &lastx, err)) ||
-      (st = num_label(b, "XFACTOR", comma, &hxf, &xf, err)) ||
-      (st = num_label(b, "YFACTOR", comma, &hyf, &yf, err)) ||
-      (st = num_label(b, "NPOINTS", comma, &hnp, &np, err)))
+  h->firstx = h->lastx = 0;
+  h->xf = h->yf = 1;
+  if ((st = num_label(b, "FIRSTX", h->comma, &h->hfx, &h->firstx, err)) ||
+      (st = num_label(b, "LASTX", h->comma, &h->hlx, &h->lastx, err)) ||
+      (st = num_label(b, "XFACTOR", h->comma, &hxf, &h->xf, err)) ||
+      (st = num_label(b, "YFACTOR", h->comma, &hyf, &h->yf, err)) ||
+      (st = num_label(b, "NPOINTS", h->comma, &h->hnp, &np, err)))
     return st;
   if (!hxf)
-    xf = 1;
+    h->xf = 1;
   if (!hyf)
-    yf = 1;
-  if (xf == 0 || yf == 0)
+    h->yf = 1;
+  if (h->xf == 0 || h->yf == 0)
     return csi_error(err, CS_ERR_MALFORMED, "block at line %zu: zero %s",
-                     b->title_line, xf == 0 ? "##XFACTOR" : "##YFACTOR");
-  size_t limit = CSI_MAX_POINTS;
-  if (hnp) {
+                     b->title_line, h->xf == 0 ? "##XFACTOR" : "##YFACTOR");
+  h->limit = CSI_MAX_POINTS;
+  if (h->hnp) {
     if (np < 1 || np > (double)CSI_MAX_POINTS || np != floor(np))
       return csi_error(err, CS_ERR_MALFORMED,
                        "block at line %zu: bad ##NPOINTS=%.17g", b->title_line,
                        np);
-    limit = (size_t)np;
+    h->limit = (size_t)np;
   }
+  return CS_OK;
+}
 
-  csi_dvec xs = {0}, ys = {0};
+/* x of an (X++(Y..Y)) table: even spacing from ##FIRSTX to ##LASTX, each
+ * line's abscissa check within 1.5 points (writers round them). */
+static cs_status xpp_abscissas(const block *b, const block_nums *h,
+                               const xcheck *xc, size_t nxc, double *x,
+                               size_t n, cs_error *err) {
+  if (n > 1 && h->firstx == h->lastx)
+    return csi_error(err, CS_ERR_MALFORMED,
+                     "block at line %zu: ##FIRSTX equals ##LASTX for %zu "
+                     "points",
+                     b->title_line, n);
+  double dx = n > 1 ? (h->lastx - h->firstx) / (double)(n - 1) : 0;
+  for (size_t i = 0; i < n; i++)
+    x[i] = i + 1 == n ? h->lastx : h->firstx + (double)i * dx;
+  for (size_t i = 0; n > 1 && i < nxc; i++) {
+    double got = xc[i].xraw * h->xf, want = h->firstx + (double)xc[i].index * dx;
+    if (fabs(got - want) > 1.5 * fabs(dx) + 1e-9 * fabs(want))
+      return csi_error(err, CS_ERR_MALFORMED,
+                       "line %zu: abscissa check %.10g does not match x "
+                       "%.10g of point %zu",
+                       xc[i].line, got, want, xc[i].index);
+  }
+  return CS_OK;
+}
+
+/* Decode the block's table into a new spectrum of file-unit x and raw y. */
+static cs_status decode_table(const block *b, char **lines,
+                              const block_nums *h, cs_spectrum **out,
+                              csi_dvec *ys, cs_error *err) {
+  csi_dvec xs = {0};
   xcheck *xc = NULL;
   size_t nxc = 0;
+  cs_status st;
+  *out = NULL;
   if (b->spec == SPEC_XPP) {
-    st = decode_xpp(lines, b->dfirst, b->dlast, limit, &ys, &xc, &nxc, err);
-    if (!st && (!hfx || !hlx))
+    st = decode_xpp(lines, b->dfirst, b->dlast, h->limit, ys, &xc, &nxc, err);
+    if (!st && (!h->hfx || !h->hlx))
       st = csi_error(err, CS_ERR_MALFORMED,
                      "block at line %zu: (X++(Y..Y)) data needs ##FIRSTX and "
                      "##LASTX",
                      b->title_line);
   } else {
-    st = decode_xy(lines, b->dfirst, b->dlast, limit, comma, &xs, &ys, err);
+    st = decode_xy(lines, b->dfirst, b->dlast, h->limit, h->comma, &xs, ys,
+                   err);
   }
-  size_t n = ys.n;
+  size_t n = ys->n;
   if (!st && n == 0)
     st = csi_error(err, CS_ERR_MALFORMED, "line %zu: data table is empty",
                    b->dline);
-  if (!st && hnp && n != limit)
+  if (!st && h->hnp && n != h->limit)
     st = csi_error(err, CS_ERR_MALFORMED,
                    "block at line %zu: ##NPOINTS=%zu but the data hold %zu "
                    "points",
-                   b->title_line, limit, n);
+                   b->title_line, h->limit, n);
   cs_spectrum *s = NULL;
   if (!st && !(s = csi_spectrum_alloc(n)))
     st = csi_error(err, CS_ERR_NOMEM, "out of memory");
-  if (!st && b->spec == SPEC_XPP) {
-    if (n > 1 && firstx == lastx)
-      st = csi_error(err, CS_ERR_MALFORMED,
-                     "block at line %zu: ##FIRSTX equals ##LASTX for %zu "
-                     "points",
-                     b->title_line, n);
-    double dx = n > 1 ? (lastx - firstx) / (double)(n - 1) : 0;
-    for (size_t i = 0; !st && i < n; i++)
-      s->x[i] = i + 1 == n ? lastx : firstx + (double)i * dx;
-    /* Line abscissas are rounded in many writers: allow 1.5 points. */
-    for (size_t i = 0; !st && n > 1 && i < nxc; i++) {
-      double got = xc[i].xraw * xf, want = firstx + (double)xc[i].index * dx;
-      if (fabs(got - want) > 1.5 * fabs(dx) + 1e-9 * fabs(want))
-        st = csi_error(err, CS_ERR_MALFORMED,
-                       "line %zu: abscissa check %.10g does not match x "
-                       "%.10g of point %zu",
-                       xc[i].line, got, want, xc[i].index);
-    }
-  } else if (!st) {
+  if (!st && b->spec == SPEC_XPP)
+    st = xpp_abscissas(b, h, xc, nxc, s->x, n, err);
+  else if (!st)
     for (size_t i = 0; i < n; i++)
-      s->x[i] = xs.v[i] * xf;
+      s->x[i] = xs.v[i] * h->xf;
+  free(xc);
+  csi_dvec_free(&xs);
+  if (st) {
+    cs_spectrum_free(s);
+    return st;
   }
-  if (!st && yunit == 100.0 && !b->calcspec) {
-    /* Many writers store percent under TRANSMITTANCE (BRUKER1.JCM, pacdec1:
-     * values up to 96..102).  A fraction never exceeds 2 (200 %). */
+  *out = s;
+  return CS_OK;
+}
+
+/* Scale y by ##YFACTOR and the unit, x by the unit.  Many writers store
+ * percent under TRANSMITTANCE (BRUKER1.JCM, pacdec1: values up to
+ * 96..102); a fraction never exceeds 2 (200 %). */
+static cs_status scale_values(const block *b, const block_nums *h,
+                              block_kind *k, const csi_dvec *ys,
+                              cs_spectrum *s, cs_error *err) {
+  size_t n = ys->n;
+  if (k->yunit == 100.0 && !b->calcspec) {
     for (size_t i = 0; i < n; i++)
-      if (fabs(ys.v[i] * yf) > 2.0) {
-        yunit = 1.0;
+      if (fabs(ys->v[i] * h->yf) > 2.0) {
+        k->yunit = 1.0;
         csi_log(1,
                 "jcamp: block at line %zu: TRANSMITTANCE values above 2 "
                 "taken as percent",
@@ -776,30 +836,41 @@ static cs_status finish_block(block *b, char **lines, cs_dataset *ds, tally *t,
         break;
       }
   }
-  if (!st) {
-    double ys_scale = yf * yunit; /* 0.01 * 100 == 1.0: exact round trip */
-    for (size_t i = 0; i < n; i++) {
-      s->y[i] = ys.v[i] * ys_scale;
-      s->x[i] *= xunit;
-      if (!isfinite(s->x[i]) || !isfinite(s->y[i])) {
-        st = csi_error(err, CS_ERR_MALFORMED,
+  double ys_scale = h->yf * k->yunit; /* 0.01 * 100 == 1.0: exact round trip */
+  for (size_t i = 0; i < n; i++) {
+    s->y[i] = ys->v[i] * ys_scale;
+    s->x[i] *= k->xunit;
+    if (!isfinite(s->x[i]) || !isfinite(s->y[i]))
+      return csi_error(err, CS_ERR_MALFORMED,
                        "block at line %zu: point %zu overflows after scaling",
                        b->title_line, i);
-        break;
-      }
-    }
   }
-  free(xc);
-  csi_dvec_free(&xs);
-  csi_dvec_free(&ys);
-  if (st) {
-    cs_spectrum_free(s);
+  return CS_OK;
+}
+
+/* One block at its ##END: a spectrum pushed to ds, or skipped (tallied). */
+static cs_status finish_block(block *b, char **lines, cs_dataset *ds, tally *t,
+                              cs_error *err) {
+  block_kind k;
+  if (!classify_block(b, t, &k))
+    return CS_OK;
+  y_quantity(b, &k);
+  block_nums h;
+  cs_status st = read_block_nums(b, &h, err);
+  if (st)
     return st;
+  csi_dvec ys = {0};
+  cs_spectrum *s = NULL;
+  st = decode_table(b, lines, &h, &s, &ys, err);
+  if (!st)
+    st = scale_values(b, &h, &k, &ys, s, err);
+  csi_dvec_free(&ys);
+  if (!st) {
+    s->axis = k.axis;
+    s->quantity = k.q;
+    s->technique = k.tech;
+    st = b->calcspec ? restore_calcspec(s, b, err) : set_foreign_meta(s, b, err);
   }
-  s->axis = axis;
-  s->quantity = q;
-  s->technique = tech;
-  st = b->calcspec ? restore_calcspec(s, b, err) : set_foreign_meta(s, b, err);
   if (st) {
     cs_spectrum_free(s);
     return st;

@@ -455,10 +455,10 @@ static cs_status read_doc(xmlDocPtr doc, ctx *c, cs_error *err) {
 
 static cs_status read_lsx(const char *path, cs_dataset **out, cs_error *err) {
   *out = NULL;
-  cs_error local;
-  xmlDocPtr doc = csi_xml_read_file(path, 0, err ? err : &local);
-  if (!doc)
-    return err ? err->code : local.code;
+  xmlDocPtr doc;
+  cs_status rs = csi_xml_read_file(path, 0, &doc, err);
+  if (rs)
+    return rs;
   ctx c = {0};
   c.tmpl = csi_spectrum_alloc(0);
   c.ds = csi_dataset_alloc();

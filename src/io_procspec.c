@@ -185,11 +185,12 @@ static int parse_hash(const char *s, unsigned char *out, size_t want) {
 /* Check data (entry `base`) against its entry in OOISignatures.xml. */
 static cs_status verify(const char *sigxml, size_t siglen, const char *base,
                         const char *data, size_t len, cs_error *err) {
-  cs_error e2;
-  xmlDocPtr doc = csi_xml_parse(sigxml, siglen, 0, &e2);
-  if (!doc)
-    return csi_error(err, CS_ERR_MALFORMED, "OOISignatures.xml: %s", e2.msg);
-  cs_status st = CS_OK;
+  xmlDocPtr doc;
+  cs_status st = csi_xml_parse(sigxml, siglen, 0, &doc, err);
+  if (st) {
+    csi_error_prefix(err, "OOISignatures.xml");
+    return st;
+  }
   xmlNodePtr found = NULL;
   for (xmlNodePtr s = csi_xml_child(xmlDocGetRootElement(doc), NULL); s;
        s = csi_xml_next(s, NULL)) {
@@ -729,9 +730,8 @@ static cs_status read_any(const char *path, int check, cs_dataset **out,
       st = csi_error(err, CS_ERR_NOMEM, "out of memory");
     free(data);
     if (!st) {
-      cs_error e2;
-      if (!(doc = csi_xml_parse(fixed, flen, 0, &e2)))
-        st = csi_error(err, e2.code, "%s: %s", base, e2.msg);
+      if ((st = csi_xml_parse(fixed, flen, 0, &doc, err)))
+        csi_error_prefix(err, "%s", base);
     }
     free(fixed);
     if (!st)

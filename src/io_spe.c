@@ -525,15 +525,14 @@ static cs_status parse_regions(const xmlNode *frame, const xmlNode *cals,
 }
 
 /* Footer -> geometry, calibration and the metadata template. */
-static cs_status parse_footer(xmlDocPtr doc, uint64_t foot_off, v3_info *v,
-                              cs_spectrum *t, cs_error *err) {
-  xmlNodePtr root = xmlDocGetRootElement(doc);
-  if (!csi_xml_is(root, "SpeFormat"))
-    return csi_error(err, CS_ERR_MALFORMED,
-                     "XML footer root is <%s>, not <SpeFormat>",
-                     (const char *)root->name);
+/* The Frame data block: pixel format, frame count/size/stride that fit
+ * before the footer, and the per-frame metadata layout. */
+static cs_status frame_layout(xmlNodePtr root, uint64_t foot_off, v3_info *v,
+                              cs_spectrum *t, xmlNodePtr *frame_out,
+                              cs_error *err) {
   xmlNodePtr df = csi_xml_child(root, "DataFormat");
   xmlNodePtr frame = df ? child_with(df, "DataBlock", "type", "Frame") : NULL;
+  *frame_out = frame;
   if (!frame)
     return csi_error(err, CS_ERR_MALFORMED,
                      "footer has no <DataBlock type=\"Frame\">");
@@ -578,7 +577,15 @@ static cs_status parse_footer(xmlDocPtr doc, uint64_t foot_off, v3_info *v,
                      "per-frame metadata (%zu bytes) does not fit between "
                      "frame size %zu and stride %zu",
                      v->meta_bytes, v->size, v->stride);
+  return CS_OK;
+}
 
+/* Wavelength mapping (or pixels when none) and the regions of interest;
+ * the laser from the mapping's laserLine. */
+static cs_status spectral_calibration(xmlNodePtr root, xmlNodePtr frame,
+                                      v3_info *v, cs_spectrum *t,
+                                      cs_error *err) {
+  cs_status st = CS_OK;
   xmlNodePtr cals = csi_xml_child(root, "Calibrations");
   char *fcal = csi_xml_attr(frame, "calibrations");
   xmlNodePtr map = calib_for(cals, "WavelengthMapping", fcal);
@@ -616,82 +623,108 @@ static cs_status parse_footer(xmlDocPtr doc, uint64_t foot_off, v3_info *v,
   if (st)
     return st;
 
+  return CS_OK;
+}
+
+/* Creation time and software of the first data history's origin. */
+static cs_status origin_meta(xmlNodePtr origin, cs_spectrum *t,
+                             cs_error *err) {
+  char *created = csi_xml_attr(origin, "created");
+  char *sw = csi_xml_attr(origin, "software");
+  char *swv = csi_xml_attr(origin, "softwareVersion");
+  cs_status st = put(t, CS_META_ACQUIRED, created, err);
+  if (!st && sw) {
+    char *s = csi_strfmt("%s%s%s", sw, swv ? " " : "", swv ? swv : "");
+    st = s ? put(t, "spe.software", s, err)
+           : csi_error(err, CS_ERR_NOMEM, "out of memory");
+    free(s);
+  }
+  free(created);
+  free(sw);
+  free(swv);
+  return st;
+}
+
+/* Exposure, centre wavelength, accumulations (frames combined on line
+ * times frames combined afterwards) and instrument models. */
+static cs_status experiment_settings(xmlNodePtr root, xmlNodePtr exp,
+                                     cs_spectrum *t, cs_error *err) {
+  cs_status st;
+  double ms, nm;
+  if (path_double(exp, "Devices/Cameras/Camera/ShutterTiming/ExposureTime",
+                  &ms) == 0 &&
+      ms >= 0)
+    t->exposure_s = ms / 1000.0; /* ExposureTime is in ms */
+  if (path_double(exp,
+                  "Devices/Spectrometers/Spectrometer/Grating/"
+                  "CenterWavelength",
+                  &nm) == 0 &&
+      (st = put_num(t, "spe.center_wavelength_nm", nm, err)))
+    return st;
+  /* Frames combined on line times frames combined afterwards. */
+  double acc = 0, post;
+  if (path_double(exp,
+                  "Devices/Cameras/Camera/Experiment/OnlineProcessing/"
+                  "FrameCombination/FramesCombined",
+                  &acc) != 0)
+    acc = 0;
+  for (xmlNodePtr h = path(root, "DataHistories/DataHistory"); h;
+       h = csi_xml_next(h, "DataHistory"))
+    for (xmlNodePtr dm = csi_xml_child(h, "DataModified"); dm;
+         dm = csi_xml_next(dm, "DataModified")) {
+      xmlNodePtr fc = csi_xml_child(dm, "FrameCombination");
+      if (fc && csi_xml_attr_double(fc, "framesCombined", &post) == 0 &&
+          post >= 1)
+        acc = (acc >= 1 ? acc : 1) * post;
+    }
+  if (acc >= 1 && acc <= INT_MAX && acc == floor(acc))
+    t->accumulations = (int)acc;
+
+  xmlNodePtr cam = path(exp, "System/Cameras/Camera");
+  xmlNodePtr spec = path(exp, "System/Spectrometers/Spectrometer");
+  xmlNodePtr las = path(exp, "System/Lasers/Laser");
+  char *cm = cam ? csi_xml_attr(cam, "model") : NULL;
+  char *sp = spec ? csi_xml_attr(spec, "model") : NULL;
+  char *lm = las ? csi_xml_attr(las, "model") : NULL;
+  char *inst = NULL;
+  if (cm && sp)
+    inst = csi_strfmt("%s on %s", cm, sp);
+  else if (cm || sp)
+    inst = csi_strdup(cm ? cm : sp);
+  st = put(t, CS_META_INSTRUMENT, inst, err);
+  if (!st)
+    st = put(t, "spe.camera", cm, err);
+  if (!st)
+    st = put(t, "spe.spectrometer", sp, err);
+  if (!st)
+    st = put(t, "spe.laser_model", lm, err);
+  free(cm);
+  free(sp);
+  free(lm);
+  free(inst);
+  return st;
+}
+
+static cs_status parse_footer(xmlDocPtr doc, uint64_t foot_off, v3_info *v,
+                              cs_spectrum *t, cs_error *err) {
+  xmlNodePtr root = xmlDocGetRootElement(doc);
+  if (!csi_xml_is(root, "SpeFormat"))
+    return csi_error(err, CS_ERR_MALFORMED,
+                     "XML footer root is <%s>, not <SpeFormat>",
+                     (const char *)root->name);
+  xmlNodePtr frame;
+  cs_status st = frame_layout(root, foot_off, v, t, &frame, err);
+  if (!st)
+    st = spectral_calibration(root, frame, v, t, err);
+  if (st)
+    return st;
   /* Acquisition settings from the first data history (FORMATS.md §1). */
   xmlNodePtr origin = path(root, "DataHistories/DataHistory/Origin");
   xmlNodePtr exp = origin ? csi_xml_child(origin, "Experiment") : NULL;
-  if (origin) {
-    char *created = csi_xml_attr(origin, "created");
-    char *sw = csi_xml_attr(origin, "software");
-    char *swv = csi_xml_attr(origin, "softwareVersion");
-    st = put(t, CS_META_ACQUIRED, created, err);
-    if (!st && sw) {
-      char *s = csi_strfmt("%s%s%s", sw, swv ? " " : "", swv ? swv : "");
-      st = s ? put(t, "spe.software", s, err)
-             : csi_error(err, CS_ERR_NOMEM, "out of memory");
-      free(s);
-    }
-    free(created);
-    free(sw);
-    free(swv);
-    if (st)
-      return st;
-  }
-  if (exp) {
-    double ms, nm;
-    if (path_double(exp, "Devices/Cameras/Camera/ShutterTiming/ExposureTime",
-                    &ms) == 0 &&
-        ms >= 0)
-      t->exposure_s = ms / 1000.0; /* ExposureTime is in ms */
-    if (path_double(exp,
-                    "Devices/Spectrometers/Spectrometer/Grating/"
-                    "CenterWavelength",
-                    &nm) == 0 &&
-        (st = put_num(t, "spe.center_wavelength_nm", nm, err)))
-      return st;
-    /* Frames combined on line times frames combined afterwards. */
-    double acc = 0, post;
-    if (path_double(exp,
-                    "Devices/Cameras/Camera/Experiment/OnlineProcessing/"
-                    "FrameCombination/FramesCombined",
-                    &acc) != 0)
-      acc = 0;
-    for (xmlNodePtr h = path(root, "DataHistories/DataHistory"); h;
-         h = csi_xml_next(h, "DataHistory"))
-      for (xmlNodePtr dm = csi_xml_child(h, "DataModified"); dm;
-           dm = csi_xml_next(dm, "DataModified")) {
-        xmlNodePtr fc = csi_xml_child(dm, "FrameCombination");
-        if (fc && csi_xml_attr_double(fc, "framesCombined", &post) == 0 &&
-            post >= 1)
-          acc = (acc >= 1 ? acc : 1) * post;
-      }
-    if (acc >= 1 && acc <= INT_MAX && acc == floor(acc))
-      t->accumulations = (int)acc;
-
-    xmlNodePtr cam = path(exp, "System/Cameras/Camera");
-    xmlNodePtr spec = path(exp, "System/Spectrometers/Spectrometer");
-    xmlNodePtr las = path(exp, "System/Lasers/Laser");
-    char *cm = cam ? csi_xml_attr(cam, "model") : NULL;
-    char *sp = spec ? csi_xml_attr(spec, "model") : NULL;
-    char *lm = las ? csi_xml_attr(las, "model") : NULL;
-    char *inst = NULL;
-    if (cm && sp)
-      inst = csi_strfmt("%s on %s", cm, sp);
-    else if (cm || sp)
-      inst = csi_strdup(cm ? cm : sp);
-    st = put(t, CS_META_INSTRUMENT, inst, err);
-    if (!st)
-      st = put(t, "spe.camera", cm, err);
-    if (!st)
-      st = put(t, "spe.spectrometer", sp, err);
-    if (!st)
-      st = put(t, "spe.laser_model", lm, err);
-    free(cm);
-    free(sp);
-    free(lm);
-    free(inst);
-    if (st)
-      return st;
-  }
+  if (origin && (st = origin_meta(origin, t, err)))
+    return st;
+  if (exp)
+    return experiment_settings(root, exp, t, err);
   return CS_OK;
 }
 
@@ -717,11 +750,12 @@ static cs_status read_v3(FILE *f, uint64_t fsize, const unsigned char *hdr,
     return st;
   }
   xml[flen] = '\0';
-  xmlDocPtr doc = csi_xml_parse(xml, flen, 0, err);
+  xmlDocPtr doc;
+  cs_status pst = csi_xml_parse(xml, flen, 0, &doc, err);
   free(xml);
-  if (!doc) {
+  if (pst) {
     csi_error_prefix(err, "SPE 3.0 footer");
-    return err ? err->code : CS_ERR_MALFORMED;
+    return pst;
   }
   v3_info v = {0};
   cs_spectrum *t = csi_spectrum_alloc(0);

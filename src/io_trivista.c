@@ -135,12 +135,12 @@ static cs_status read_info(const char *text, cs_spectrum *t, info *in,
     p++;
   if (!*p)
     return CS_OK;
-  xmlDocPtr doc = csi_xml_parse(p, strlen(p), 0, err);
-  if (!doc) {
+  xmlDocPtr doc;
+  cs_status st = csi_xml_parse(p, strlen(p), 0, &doc, err);
+  if (st) {
     csi_error_prefix(err, "InfoSerialized");
-    return err ? err->code : CS_ERR_MALFORMED;
+    return st;
   }
-  cs_status st = CS_OK;
   xmlNodePtr root = xmlDocGetRootElement(doc);
   if (!csi_xml_is(root, "Info"))
     st = csi_error(err, CS_ERR_MALFORMED,
@@ -274,23 +274,20 @@ typedef struct ctx {
   const char *title; /* may be NULL */
 } ctx;
 
-static cs_status read_document(const xmlNode *doc, size_t di, ctx *c,
-                               cs_error *err) {
+/* The document's metadata as a template spectrum (no points): Raman,
+ * counts or arbitrary, record time, title, and what InfoSerialized says
+ * (instrument models, exposure, accumulations; in->laser_nm for later). */
+static cs_status document_template(const xmlNode *doc, size_t di, ctx *c,
+                                   cs_spectrum *t, info *in, cs_error *err) {
   cs_status st = CS_OK;
   char *enc = csi_xml_attr(doc, "Encoding");
-  if (enc && csi_strcasecmp(enc, "Ascii") != 0) {
+  if (enc && csi_strcasecmp(enc, "Ascii") != 0)
     st = csi_error(err, CS_ERR_UNSUPPORTED,
                    "document %zu: Encoding '%.20s' is not handled (Ascii is)",
                    di, enc);
-    free(enc);
-    return st;
-  }
   free(enc);
-
-  cs_spectrum *t = csi_spectrum_alloc(0);
-  info in = {NAN, NAN, NAN, {0}};
-  if (!t)
-    return csi_error(err, CS_ERR_NOMEM, "out of memory");
+  if (st)
+    return st;
   t->technique = CS_TECH_RAMAN;
   char *s = csi_xml_attr(doc, "DataLabel");
   t->quantity =
@@ -299,35 +296,43 @@ static cs_status read_document(const xmlNode *doc, size_t di, ctx *c,
   char *rec = csi_xml_attr(doc, "RecordTime");
   if (rec && *rec)
     st = cs_spectrum_set_meta(t, "trivista.record_time", rec, err);
+  free(rec);
   if (!st && c->title)
     st = cs_spectrum_set_meta(t, CS_META_TITLE, c->title, err);
   char *infotext = st ? NULL : csi_xml_attr(doc, "InfoSerialized");
   if (infotext)
-    st = read_info(infotext, t, &in, err);
+    st = read_info(infotext, t, in, err);
   free(infotext);
-  if (!st && in.models.oom)
+  if (!st && in->models.oom)
     st = csi_error(err, CS_ERR_NOMEM, "out of memory");
-  if (!st && in.models.n) {
-    csi_buf_put(&in.models, "", 1);
-    st = in.models.oom
+  if (!st && in->models.n) {
+    csi_buf_put(&in->models, "", 1);
+    st = in->models.oom
              ? csi_error(err, CS_ERR_NOMEM, "out of memory")
-             : cs_spectrum_set_meta(t, CS_META_INSTRUMENT, in.models.p, err);
+             : cs_spectrum_set_meta(t, CS_META_INSTRUMENT, in->models.p, err);
   }
-  if (!st && isfinite(in.exposure_ms) && in.exposure_ms >= 0)
-    t->exposure_s = in.exposure_ms / 1000;
-  if (!st && isfinite(in.accumulations) && in.accumulations >= 1 &&
-      in.accumulations <= 1e9 && in.accumulations == floor(in.accumulations))
-    t->accumulations = (int)in.accumulations;
+  if (!st && isfinite(in->exposure_ms) && in->exposure_ms >= 0)
+    t->exposure_s = in->exposure_ms / 1000;
+  if (!st && isfinite(in->accumulations) && in->accumulations >= 1 &&
+      in->accumulations <= 1e9 && in->accumulations == floor(in->accumulations))
+    t->accumulations = (int)in->accumulations;
+  return st;
+}
 
-  /* x axis: the first ValueArray calibration of <xDim>. */
+/* x axis into c->x: the first ValueArray calibration of <xDim>, in a
+ * wavelength unit of the shared map (TriVista writes "Nanometer"), and the
+ * laser from its LaserWave (0 = none set) or InfoSerialized. */
+static cs_status read_x_axis(const xmlNode *doc, size_t di, ctx *c,
+                             cs_spectrum *t, const info *in, cs_error *err) {
+  cs_status st = CS_OK;
   xmlNodePtr xdim = csi_xml_child(doc, "xDim");
   xmlNodePtr cal = csi_xml_child(xdim, "Calibration");
   c->x.n = 0;
-  if (!st && !cal)
-    st = csi_error(err, CS_ERR_MALFORMED, "document %zu: no <xDim> calibration",
-                   di);
-  char *type = st ? NULL : csi_xml_attr(cal, "Type");
-  if (!st && (!type || strcmp(type, "ValueArray") != 0))
+  if (!cal)
+    return csi_error(err, CS_ERR_MALFORMED,
+                     "document %zu: no <xDim> calibration", di);
+  char *type = csi_xml_attr(cal, "Type");
+  if (!type || strcmp(type, "ValueArray") != 0)
     st = csi_error(err, CS_ERR_UNSUPPORTED,
                    "document %zu: calibration type '%.20s' is not handled "
                    "(ValueArray is)",
@@ -355,100 +360,120 @@ static cs_status read_document(const xmlNode *doc, size_t di, ctx *c,
                    di, len, c->x.n);
   double lw;
   if (!st) {
-    /* LaserWave="0.000" means no laser was set. */
     if (csi_xml_attr_double(cal, "LaserWave", &lw) == 0 && lw > 0)
       t->laser_nm = lw;
-    else if (isfinite(in.laser_nm) && in.laser_nm > 0)
-      t->laser_nm = in.laser_nm;
+    else if (isfinite(in->laser_nm) && in->laser_nm > 0)
+      t->laser_nm = in->laser_nm;
   }
+  return st;
+}
 
+/* A frame's TimeStamp (.NET ticks) as ISO time in stamp and seconds since
+ * the first frame (*t0) in rel; both "" when not recorded (0, line scans). */
+static cs_status frame_times(const xmlNode *f, size_t fi, uint64_t *t0,
+                             char *stamp, size_t scap, char *rel, size_t rcap,
+                             cs_error *err) {
+  uint64_t ticks = 0;
+  cs_status st = CS_OK;
+  stamp[0] = rel[0] = '\0';
+  char *ts = csi_xml_attr(f, "TimeStamp");
+  if (ts && parse_ticks(ts, &ticks) != 0)
+    st = csi_error(err, CS_ERR_MALFORMED, "frame %zu: bad TimeStamp '%.24s'",
+                   fi, ts);
+  free(ts);
+  if (!st && ticks) {
+    if (ticks_iso(ticks, stamp, scap) != 0)
+      st = csi_error(err, CS_ERR_MALFORMED, "frame %zu: TimeStamp out of range",
+                     fi);
+    if (!*t0)
+      *t0 = ticks;
+    if (ticks >= *t0)
+      csi_snprintf(rel, rcap, "%" PRIu64 ".%07" PRIu64,
+                   (uint64_t)((ticks - *t0) / 10000000U),
+                   (uint64_t)((ticks - *t0) % 10000000U));
+  }
+  return st;
+}
+
+/* One <Frame>: xDim x yDim values, one spectrum per row (yDim > 1 for
+ * an image frame), each a copy of the template with frame/row/time. */
+static cs_status read_frame(const xmlNode *f, size_t fi, ctx *c,
+                            const cs_spectrum *t, uint64_t *t0,
+                            cs_error *err) {
+  size_t fx, fy = 1;
+  if (attr_count(f, "xDim", (double)CSI_MAX_POINTS, &fx) != 0 || fx != c->x.n)
+    return csi_error(err, CS_ERR_MALFORMED,
+                     "frame %zu: xDim missing or not the calibration's %zu "
+                     "points",
+                     fi, c->x.n);
+  if (xmlHasProp(f, (const xmlChar *)"yDim") &&
+      (attr_count(f, "yDim", (double)CSI_MAX_SPECTRA, &fy) != 0 || fy < 1))
+    return csi_error(err, CS_ERR_MALFORMED, "frame %zu: bad yDim", fi);
+  char *text = csi_xml_text(f);
+  char what[32];
+  csi_snprintf(what, sizeof what, "frame %zu", fi);
+  c->y.n = 0;
+  cs_status st = text ? parse_list(text, ';', &c->y, what, err)
+                      : csi_error(err, CS_ERR_NOMEM, "out of memory");
+  free(text);
+  if (!st && c->y.n != fx * fy)
+    st = csi_error(err, CS_ERR_MALFORMED,
+                   "frame %zu holds %zu values, xDim x yDim = %zu x %zu", fi,
+                   c->y.n, fx, fy);
+  char stamp[48], rel[48];
+  if (!st)
+    st = frame_times(f, fi, t0, stamp, sizeof stamp, rel, sizeof rel, err);
+  const char *rec = cs_spectrum_meta(t, "trivista.record_time");
+  for (size_t r = 0; r < fy && !st; r++) {
+    cs_spectrum *sp = csi_spectrum_alloc(fx);
+    if (!sp)
+      return csi_error(err, CS_ERR_NOMEM, "out of memory");
+    memcpy(sp->x, c->x.v, fx * sizeof *sp->x);
+    memcpy(sp->y, c->y.v + r * fx, fx * sizeof *sp->y);
+    char num[32];
+    csi_snprintf(num, sizeof num, "%zu", fi);
+    st = csi_spectrum_copy_meta(sp, t, err);
+    if (!st)
+      st = cs_spectrum_set_meta(sp, "trivista.frame", num, err);
+    if (!st && fy > 1) {
+      csi_snprintf(num, sizeof num, "%zu", r);
+      st = cs_spectrum_set_meta(sp, "trivista.row", num, err);
+    }
+    if (!st)
+      st = cs_spectrum_set_meta(sp, CS_META_ACQUIRED, *stamp ? stamp : rec,
+                                err);
+    if (!st && *rel)
+      st = cs_spectrum_set_meta(sp, "trivista.frame_time_s", rel, err);
+    if (st) {
+      cs_spectrum_free(sp);
+      return st;
+    }
+    st = cs_dataset_push(c->ds, sp, err);
+  }
+  return st;
+}
+
+/* One <Document>: template metadata, x axis, then every frame. */
+static cs_status read_document(const xmlNode *doc, size_t di, ctx *c,
+                               cs_error *err) {
+  cs_spectrum *t = csi_spectrum_alloc(0);
+  info in = {NAN, NAN, NAN, {0}};
+  if (!t)
+    return csi_error(err, CS_ERR_NOMEM, "out of memory");
+  cs_status st = document_template(doc, di, c, t, &in, err);
+  if (!st)
+    st = read_x_axis(doc, di, c, t, &in, err);
   xmlNodePtr data = st ? NULL : csi_xml_child(doc, "Data");
   if (!st && !data)
     st = csi_error(err, CS_ERR_MALFORMED, "document %zu: no <Data>", di);
   uint64_t t0 = 0;
   size_t fi = 0;
   for (xmlNodePtr f = st ? NULL : csi_xml_child(data, "Frame"); f && !st;
-       f = csi_xml_next(f, "Frame"), fi++) {
-    size_t fx, fy = 1;
-    if (attr_count(f, "xDim", (double)CSI_MAX_POINTS, &fx) != 0 ||
-        fx != c->x.n) {
-      st = csi_error(err, CS_ERR_MALFORMED,
-                     "frame %zu: xDim missing or not the calibration's %zu "
-                     "points",
-                     fi, c->x.n);
-      break;
-    }
-    if (xmlHasProp(f, (const xmlChar *)"yDim") &&
-        (attr_count(f, "yDim", (double)CSI_MAX_SPECTRA, &fy) != 0 || fy < 1)) {
-      st = csi_error(err, CS_ERR_MALFORMED, "frame %zu: bad yDim", fi);
-      break;
-    }
-    char *text = csi_xml_text(f);
-    char what[32];
-    csi_snprintf(what, sizeof what, "frame %zu", fi);
-    c->y.n = 0;
-    st = text ? parse_list(text, ';', &c->y, what, err)
-              : csi_error(err, CS_ERR_NOMEM, "out of memory");
-    free(text);
-    if (!st && c->y.n != fx * fy)
-      st = csi_error(err, CS_ERR_MALFORMED,
-                     "frame %zu holds %zu values, xDim x yDim = %zu x %zu", fi,
-                     c->y.n, fx, fy);
-    char stamp[48] = "", rel[48] = "";
-    uint64_t ticks = 0;
-    char *ts = st ? NULL : csi_xml_attr(f, "TimeStamp");
-    if (ts && parse_ticks(ts, &ticks) != 0)
-      st = csi_error(err, CS_ERR_MALFORMED, "frame %zu: bad TimeStamp '%.24s'",
-                     fi, ts);
-    free(ts);
-    /* TimeStamp 0 (line scans) means "not recorded". */
-    if (!st && ticks) {
-      if (ticks_iso(ticks, stamp, sizeof stamp) != 0)
-        st = csi_error(err, CS_ERR_MALFORMED,
-                       "frame %zu: TimeStamp out of range", fi);
-      if (!t0)
-        t0 = ticks;
-      if (ticks >= t0)
-        csi_snprintf(rel, sizeof rel, "%" PRIu64 ".%07" PRIu64,
-                 (uint64_t)((ticks - t0) / 10000000U),
-                 (uint64_t)((ticks - t0) % 10000000U));
-    }
-    for (size_t r = 0; r < fy && !st; r++) {
-      cs_spectrum *sp = csi_spectrum_alloc(fx);
-      if (!sp) {
-        st = csi_error(err, CS_ERR_NOMEM, "out of memory");
-        break;
-      }
-      memcpy(sp->x, c->x.v, fx * sizeof *sp->x);
-      memcpy(sp->y, c->y.v + r * fx, fx * sizeof *sp->y);
-      char num[32];
-      csi_snprintf(num, sizeof num, "%zu", fi);
-      st = csi_spectrum_copy_meta(sp, t, err);
-      if (!st)
-        st = cs_spectrum_set_meta(sp, "trivista.frame", num, err);
-      if (!st && fy > 1) {
-        csi_snprintf(num, sizeof num, "%zu", r);
-        st = cs_spectrum_set_meta(sp, "trivista.row", num, err);
-      }
-      if (!st)
-        st = cs_spectrum_set_meta(sp, CS_META_ACQUIRED,
-                                  *stamp        ? stamp
-                                  : rec && *rec ? rec
-                                                : NULL,
-                                  err);
-      if (!st && *rel)
-        st = cs_spectrum_set_meta(sp, "trivista.frame_time_s", rel, err);
-      if (st) {
-        cs_spectrum_free(sp);
-        break;
-      }
-      st = cs_dataset_push(c->ds, sp, err);
-    }
-  }
+       f = csi_xml_next(f, "Frame"), fi++)
+    st = read_frame(f, fi, c, t, &t0, err);
   if (!st && fi == 0)
     st = csi_error(err, CS_ERR_MALFORMED, "document %zu: <Data> has no <Frame>",
                    di);
-  free(rec);
   csi_buf_free(&in.models);
   cs_spectrum_free(t);
   return st;
@@ -456,10 +481,10 @@ static cs_status read_document(const xmlNode *doc, size_t di, ctx *c,
 
 static cs_status read_tvf(const char *path, cs_dataset **out, cs_error *err) {
   *out = NULL;
-  cs_error local;
-  xmlDocPtr doc = csi_xml_read_file(path, 0, err ? err : &local);
-  if (!doc)
-    return err ? err->code : local.code;
+  xmlDocPtr doc;
+  cs_status rs = csi_xml_read_file(path, 0, &doc, err);
+  if (rs)
+    return rs;
   ctx c = {{0}, {0}, csi_dataset_alloc(), NULL};
   char *title = NULL;
   cs_status st = CS_OK;

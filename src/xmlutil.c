@@ -88,27 +88,23 @@ static int contains(const char *p, const char *end, const char *needle) {
   return 0;
 }
 
-xmlDocPtr csi_xml_parse(const char *buf, size_t len, int opts, cs_error *err) {
+cs_status csi_xml_parse(const char *buf, size_t len, int opts, xmlDocPtr *out,
+                        cs_error *err) {
+  *out = NULL;
   pthread_once(&init_once, init_libxml);
-  if (len > (size_t)INT32_MAX) {
-    csi_error(err, CS_ERR_UNSUPPORTED, "XML document larger than 2 GiB");
-    return NULL;
-  }
+  if (len > (size_t)INT32_MAX)
+    return csi_error(err, CS_ERR_UNSUPPORTED, "XML document larger than 2 GiB");
   const char *dt, *dt_end;
   find_doctype(buf, len, &dt, &dt_end);
   /* An external DTD alone is harmless (it is never loaded); entity
    * declarations are what expansion and external-entity attacks need. */
-  if (dt && contains(dt, dt_end, "<!ENTITY")) {
-    csi_error(err, CS_ERR_MALFORMED,
-              "XML document declares entities; refused (entity expansion and "
-              "external entities are not allowed)");
-    return NULL;
-  }
+  if (dt && contains(dt, dt_end, "<!ENTITY"))
+    return csi_error(err, CS_ERR_MALFORMED,
+                     "XML document declares entities; refused (entity "
+                     "expansion and external entities are not allowed)");
   xmlParserCtxtPtr ctxt = xmlNewParserCtxt();
-  if (!ctxt) {
-    csi_error(err, CS_ERR_NOMEM, "out of memory creating XML parser");
-    return NULL;
-  }
+  if (!ctxt)
+    return csi_error(err, CS_ERR_NOMEM, "out of memory creating XML parser");
   int flags = XML_PARSE_NONET | XML_PARSE_NOERROR | XML_PARSE_NOWARNING |
               XML_PARSE_NOCDATA | opts;
   flags &= ~(XML_PARSE_NOENT | XML_PARSE_DTDLOAD | XML_PARSE_DTDATTR |
@@ -131,30 +127,33 @@ xmlDocPtr csi_xml_parse(const char *buf, size_t len, int opts, cs_error *err) {
       while (m && (msg[m - 1] == '\n' || msg[m - 1] == ' '))
         msg[--m] = '\0';
     }
-    csi_error(err, CS_ERR_MALFORMED, "XML error at line %d: %s",
-              e ? e->line : 0, msg);
+    int line = e ? e->line : 0;
     if (doc)
       xmlFreeDoc(doc);
     xmlFreeParserCtxt(ctxt);
-    return NULL;
+    return csi_error(err, CS_ERR_MALFORMED, "XML error at line %d: %s", line,
+                     msg);
   }
   xmlFreeParserCtxt(ctxt);
   if (!xmlDocGetRootElement(doc)) {
     xmlFreeDoc(doc);
-    csi_error(err, CS_ERR_MALFORMED, "XML document has no root element");
-    return NULL;
+    return csi_error(err, CS_ERR_MALFORMED, "XML document has no root element");
   }
-  return doc;
+  *out = doc;
+  return CS_OK;
 }
 
-xmlDocPtr csi_xml_read_file(const char *path, int opts, cs_error *err) {
+cs_status csi_xml_read_file(const char *path, int opts, xmlDocPtr *out,
+                            cs_error *err) {
   char *buf;
   size_t len;
-  if (csi_read_file(path, CSI_MAX_FILE_BYTES, &buf, &len, err))
-    return NULL;
-  xmlDocPtr doc = csi_xml_parse(buf, len, opts, err);
+  *out = NULL;
+  cs_status st = csi_read_file(path, CSI_MAX_FILE_BYTES, &buf, &len, err);
+  if (st)
+    return st;
+  st = csi_xml_parse(buf, len, opts, out, err);
   free(buf);
-  return doc;
+  return st;
 }
 
 int csi_xml_is(const xmlNode *n, const char *name) {

@@ -10,10 +10,15 @@
 /* Parse an in-memory document safely: no network, no DTD loading, no entity
  * substitution; documents that declare entities are refused before parsing
  * (billion laughs, external entities).  `opts` adds XML_PARSE_* flags (e.g.
- * XML_PARSE_RECOVER).  Caller frees the result with xmlFreeDoc. */
-xmlDocPtr csi_xml_parse(const char *buf, size_t len, int opts, cs_error *err);
-/* Read a file (at most CSI_MAX_FILE_BYTES) and parse it as above. */
-xmlDocPtr csi_xml_read_file(const char *path, int opts, cs_error *err);
+ * XML_PARSE_RECOVER).  On CS_OK *out is the document, which the caller
+ * frees with xmlFreeDoc; otherwise *out is NULL and err says why
+ * (CS_ERR_MALFORMED, CS_ERR_UNSUPPORTED for > 2 GiB, CS_ERR_NOMEM). */
+cs_status csi_xml_parse(const char *buf, size_t len, int opts, xmlDocPtr *out,
+                        cs_error *err);
+/* Read a file (at most CSI_MAX_FILE_BYTES) and parse it as above; the
+ * status is csi_read_file's (CS_ERR_IO ...) or csi_xml_parse's. */
+cs_status csi_xml_read_file(const char *path, int opts, xmlDocPtr *out,
+                            cs_error *err);
 
 /* Local element name (namespace prefix ignored) equals name? */
 int csi_xml_is(const xmlNode *n, const char *name);

@@ -60,6 +60,28 @@ static void log_hook(void **state) {
   assert_int_equal(nlog, 1);
 }
 
+/* The XML readers take their status from the XML layer (csi_xml_read_file
+ * returns a cs_status) even without an error object: a missing file is an
+ * I/O error, a broken document malformed, for every XML reader. */
+static void xml_readers_status_without_err(void **state) {
+  (void)state;
+  const char *fmts[] = {"animl", "labspec_xml", "trivista", "gaml"};
+  const char *bad = test_write_text("broken.xml", "<a><b></a>\n");
+  for (size_t i = 0; i < sizeof fmts / sizeof *fmts; i++) {
+    cs_dataset *ds = (cs_dataset *)1;
+    assert_int_equal(cs_dataset_read("/nonexistent/x.xml", fmts[i], &ds, NULL),
+                     CS_ERR_IO);
+    assert_null(ds);
+    assert_int_equal(cs_dataset_read(bad, fmts[i], &ds, NULL),
+                     CS_ERR_MALFORMED);
+    cs_error err;
+    STATUS_EQ(cs_dataset_read(bad, fmts[i], &ds, &err), CS_ERR_MALFORMED,
+              &err);
+    if (!strstr(err.msg, "XML error at line"))
+      fail_msg("%s: %s", fmts[i], err.msg);
+  }
+}
+
 /* Messages are one printable line: control characters escaped, UTF-8
  * kept, invalid bytes as \xNN, cut at a character boundary. */
 static void escaped_messages(void **state) {
@@ -93,6 +115,7 @@ int main(void) {
       cmocka_unit_test(error_object),
       cmocka_unit_test(version),
       cmocka_unit_test(log_hook),
+      cmocka_unit_test(xml_readers_status_without_err),
       cmocka_unit_test(escaped_messages),
   };
   return cmocka_run_group_tests_name("errors", tests, NULL, NULL);
