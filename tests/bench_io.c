@@ -85,6 +85,56 @@ static void bench_base64(void) {
   free(wrapped);
 }
 
+/* MB/s of the number parser alone on cells of three kinds: counts
+ * ("1234567"), %.6g and %.17g: csi_strtod (strtod_l, the old path) against
+ * the CSV reader's path, csi_parse_decimal with strtod as the fallback. */
+static void bench_numbers(void) {
+  enum { N = 1 << 20 };
+  const char *kind[3] = {"counts", "%.6g", "%.17g"};
+  char *text = malloc((size_t)N * 26);
+  size_t *off = malloc((N + 1) * sizeof *off);
+  if (!text || !off) {
+    free(text);
+    free(off);
+    return;
+  }
+  for (int k = 0; k < 3; k++) {
+    unsigned x = 99;
+    size_t m = 0;
+    for (int i = 0; i < N; i++) {
+      x = x * 1103515245u + 12345u;
+      double v = (x >> 4) / 1000.0;
+      off[i] = m;
+      m += (size_t)(k == 0   ? sprintf(text + m, "%u", x >> 8)
+                    : k == 1 ? sprintf(text + m, "%.6g", v)
+                             : sprintf(text + m, "%.17g", v));
+      text[m++] = '\0';
+    }
+    off[N] = m;
+    double best[2] = {1e30, 1e30}, sum[2] = {0, 0};
+    for (int r = 0; r < 3; r++)
+      for (int w = 0; w < 2; w++) {
+        double t0 = now(), acc = 0;
+        for (int i = 0; i < N; i++) {
+          const char *p = text + off[i];
+          double v;
+          if (w == 0 || csi_parse_decimal(p, off[i + 1] - off[i] - 1, 0, &v))
+            v = csi_strtod(p, NULL);
+          acc += v;
+        }
+        double dt = now() - t0;
+        best[w] = dt < best[w] ? dt : best[w];
+        sum[w] = acc;
+      }
+    if (sum[0] != sum[1])
+      printf("  number parser DISAGREES with strtod on %s\n", kind[k]);
+    printf("  parse numbers %-6s strtod %6.1f MB/s, fast path %6.1f MB/s\n",
+           kind[k], m / best[0] / 1e6, m / best[1] / 1e6);
+  }
+  free(text);
+  free(off);
+}
+
 /* MB/s of reading a CSV matrix (x + 500 spectra of 1024 points, %.17g-like
  * numbers with 6-17 significant digits and counts), file bytes per second;
  * the number parser dominates. */
@@ -143,6 +193,7 @@ int main(void) {
          "taken; mean over reps)\n");
   /* 100 spectra of 1340 points: a modest map */
   bench_base64();
+  bench_numbers();
   bench_csv(dir);
   cs_dataset *ds = cs_dataset_new();
   cs_error err;

@@ -1,6 +1,7 @@
 /* test_textcodec.c: the fast text decoders of the I/O path against simple
  * references: the table base64 decoder against the per-character decoder it
- * replaced (kept here verbatim as the reference). */
+ * replaced (kept here verbatim as the reference), and the Clinger fast path
+ * for decimal numbers against strtod, bit for bit. */
 #include "testutil.h"
 
 #include "internal.h"
@@ -154,10 +155,129 @@ static void test_base64_edges(void **state) {
     b64_agree(cases[i], i == 16 ? 4 : strlen(cases[i]));
 }
 
+/* ---- decimal numbers ---- */
+
+/* The fast path either declines (1) or gives exactly strtod's double, with
+ * the sign of zero.  Returns 1 when the fast path took the number. */
+static int dec_agree(const char *text, int comma) {
+  double got = 12345.0;
+  size_t n = strlen(text);
+  int rc = csi_parse_decimal(text, n, comma, &got);
+  if (rc) {
+    assert_int_equal(rc, 1);
+    assert_true(got == 12345.0); /* *out untouched */
+    return 0;
+  }
+  char buf[128];
+  assert_true(n < sizeof buf);
+  memcpy(buf, text, n + 1);
+  if (comma)
+    for (char *c = buf; *c; c++)
+      if (*c == ',')
+        *c = '.';
+  char *end;
+  double ref = csi_strtod(buf, &end);
+  if (*end != '\0' || memcmp(&got, &ref, sizeof got) != 0) {
+    fail_msg("'%s': fast %.17g, strtod %.17g (stopped at '%s')", text, got,
+             ref, end);
+  }
+  return 1;
+}
+
+static void test_decimal_edges(void **state) {
+  (void)state;
+  /* taken by the fast path */
+  const char *fast[] = {"0", "-0", "+0", "0.0", "-0.0e5", "0e-400", "000",
+                        "1", "-1", "+1", "1.", ".5", "-.5e-3", "5.e2",
+                        "1e22", "1e-22", "-1E+22", "123456789012345678",
+                        "9007199254740992", "9007199254740993",
+                        "9999999999999999999", "1844674407370955161",
+                        "0.1", "0.2", "0.3", "4.9e-5",
+                        "9007199254740991e22",
+                        "9007199254740991e-22", "000123.4500", "1e+05",
+                        "0.000000000000000000001", "1234.5678", "-0.000123",
+                        "6.02214076e22", "1.602176634e-12"};
+  for (size_t i = 0; i < sizeof fast / sizeof *fast; i++)
+    if (!dec_agree(fast[i], 0))
+      fail_msg("'%s' should take the fast path", fast[i]);
+  /* left to strtod (declined), whatever strtod then makes of them */
+  const char *slow[] = {"", "+", "-", ".", "e5", "1e", "1e+", "1e23",
+                        "1e-23", "9007199254740993e1", "12345678901234567890",
+                        "1.0000000000000000000", "inf", "-inf", "nan",
+                        "0x1p3", " 1", "1 ", "1,5", "1.5.2", "--1", "1e5x",
+                        "1e1000000000", "1.5e-400", "1.7976931348623157e308",
+                        "4.9e-324", "0.0000000000000000000000001",
+                        "1.7976931348623157", "2.2250738585072014e-8"};
+  for (size_t i = 0; i < sizeof slow / sizeof *slow; i++)
+    if (dec_agree(slow[i], 0))
+      fail_msg("'%s' should be declined", slow[i]);
+  /* decimal comma: ',' is the point, '.' still is */
+  assert_true(dec_agree("532,02", 1));
+  assert_true(dec_agree("-0,5e3", 1));
+  assert_true(dec_agree("532.02", 1));
+  assert_false(dec_agree("1,5,2", 1));
+  assert_false(dec_agree("1,5.2", 1));
+}
+
+/* Millions of random decimals of every shape: 1-20 significant digits,
+ * a point anywhere, exponents -30..30, signs, leading/trailing zeros, and
+ * printf %.Ng of random doubles.  Every one the fast path takes must equal
+ * strtod bit for bit; all short %.15g numbers in range must be taken. */
+static void test_decimal_random(void **state) {
+  (void)state;
+  size_t taken = 0, total = 0;
+  char s[96];
+  for (int trial = 0; trial < 2000000; trial++) {
+    uint64_t r = rnd();
+    if (trial % 2 == 0) {
+      int nd = 1 + (int)(r % 20), pt = (int)((r >> 8) % (unsigned)(nd + 2));
+      size_t k = 0;
+      if ((r >> 16) & 1)
+        s[k++] = (r >> 17) & 1 ? '-' : '+';
+      int lead0 = (int)((r >> 18) % 4);
+      for (int i = 0; i < lead0; i++)
+        s[k++] = '0';
+      for (int i = 0; i < nd; i++) {
+        if (i == pt)
+          s[k++] = '.';
+        s[k++] = (char)('0' + rnd() % 10);
+      }
+      if (pt == nd)
+        s[k++] = '.';
+      if ((r >> 20) % 3 == 0) {
+        int x = (int)((r >> 24) % 61) - 30;
+        k += (size_t)snprintf(s + k, sizeof s - k, "%s%d",
+                              (r >> 30) & 1 ? "e" : "E", x);
+      }
+      s[k] = '\0';
+    } else {
+      double mant = (double)(r >> 11) / 9007199254740992.0;
+      int ex = (int)((r & 0x7ff) % 41) - 20;
+      double v = mant * pow(10.0, ex) * ((r >> 63) ? -1 : 1);
+      int prec = 1 + (int)(rnd() % 17);
+      snprintf(s, sizeof s, "%.*g", prec, v);
+      if (prec <= 15 && fabs(v) >= 1e-5 && fabs(v) < 1e7) {
+        /* <= 15 digits < 2^53 and a small exponent: must be fast */
+        if (!dec_agree(s, 0))
+          fail_msg("'%s' should take the fast path", s);
+        taken++;
+        total++;
+        continue;
+      }
+    }
+    taken += (size_t)dec_agree(s, 0);
+    total++;
+  }
+  /* the fast path is the common case, not a formality */
+  assert_true(taken > total / 2);
+}
+
 int main(void) {
   const struct CMUnitTest tests[] = {
       cmocka_unit_test(test_base64_random),
       cmocka_unit_test(test_base64_edges),
+      cmocka_unit_test(test_decimal_edges),
+      cmocka_unit_test(test_decimal_random),
   };
   return cmocka_run_group_tests(tests, NULL, NULL);
 }
