@@ -195,7 +195,11 @@ int main(void) {
   bench_base64();
   bench_numbers();
   bench_csv(dir);
-  cs_dataset *ds = cs_dataset_new();
+  cs_dataset *ds = NULL;
+  if (cs_dataset_new(&ds, NULL)) {
+    fprintf(stderr, "out of memory\n");
+    exit(1);
+  }
   cs_error err;
   for (int k = 0; k < 100; k++) {
     double x[1340], y[1340];

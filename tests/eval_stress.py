@@ -381,6 +381,24 @@ def cores(args, outdir, cal, model=None):
     return {r["core_id"]: r for r in read_tsv(out)}, rc
 
 
+def carb_of(r):
+    """(estimate, lo, hi, censored) from a row with carbonate_wt/lo/hi, or
+    None.  A censored value '<LOD' (also '< LOD') is scored as LOD/2, the
+    usual substitution, with its printed interval (else [0, LOD])."""
+    if not r:
+        return None
+    v = (col(r, "carbonate_wt") or "").strip()
+    lo, hi = num(col(r, "carbonate_lo")), num(col(r, "carbonate_hi"))
+    e = num(v)
+    if e is not None:
+        return (e, lo, hi, False)
+    if v.startswith("<"):
+        lod = num(v[1:].strip()) if num(v[1:].strip()) is not None else num(col(r, "carbonate_lod"))
+        if lod is not None:
+            return (lod / 2, lo if lo is not None else 0.0, hi if hi is not None else lod, True)
+    return None
+
+
 def col(r, *names):
     for k in names:
         if k in r:
@@ -480,17 +498,15 @@ def eval_composition(args, gen_exe, work):
             res, rc = cores(args, d, c)
 
             def est(k, res=res):
-                r = res.get(k)
-                if not r:
-                    return None
-                e = num(col(r, "carbonate_wt"))
-                return (e, num(col(r, "carbonate_lo")), num(col(r, "carbonate_hi"))) if e is not None else None
+                return carb_of(res.get(k))
             what = "per core of 5" if cs == 5 else "per spectrum (cores of 1)"
             nvalid = sum(est(k) is not None for k in ctruth)
+            ncens = sum(bool(est(k) and est(k)[3]) for k in ctruth)
             if c == cal:
                 carb_user[cs] = [(t, est(k)) for k, t in ctruth.items()]
-            carbonate_tables("Carbonate wt%%, %s, %s (`cores`, exit %d; %d of %d with a value)"
-                             % (calname, what, rc, nvalid, len(ctruth)), ctruth, est,
+            carbonate_tables("Carbonate wt%%, %s, %s (`cores`, exit %d; %d of %d with a value, %d of them "
+                             "< LOD scored as LOD/2)" % (calname, what, rc, nvalid, len(ctruth), ncens),
+                             ctruth, est,
                              [("all", lambda t: ""), ("SNR", lambda t: t["snr"]),
                               ("share", lambda t: t["mineral_share"]),
                               ("offset", lambda t: t["offset"])])
@@ -508,14 +524,11 @@ def eval_composition(args, gen_exe, work):
             t["_wt"] = float(t["carbonate_wt"])
             st[(t["file"], t["index"])] = (t, r)
         carbonate_tables("Carbonate wt%, per spectrum from `classify` columns", {k: v[0] for k, v in st.items()},
-                         lambda k: (lambda r: (num(r.get("carbonate_wt")), num(r.get("carbonate_lo")),
-                                               num(r.get("carbonate_hi"))) if num(r.get("carbonate_wt"))
-                                    is not None else None)(st[k][1]),
+                         lambda k: carb_of(st[k][1]),
                          [("all", lambda t: ""), ("SNR", lambda t: t["snr"]),
                           ("share", lambda t: t["mineral_share"])])
-        cens = sum(num(r.get("carbonate_wt")) is None and r.get("carbonate_wt") not in (None, "")
-                   for _, r in pairs)
-        print("  censored (non-numeric, e.g. < LOD): %d" % cens)
+        cens = sum(bool(carb_of(r) and carb_of(r)[3]) for _, r in pairs)
+        print("  censored (< LOD, scored as LOD/2): %d" % cens)
     else:
         print("\nCarbonate per spectrum from `classify`: n/a (no carbonate_wt column yet)")
 
@@ -653,9 +666,7 @@ def eval_ftir(args, gen_exe, work):
             ctruth[t["core_id"]] = t
 
         def est(k, res=res):
-            r = res.get(k)
-            e = num(col(r, "carbonate_wt")) if r else None
-            return (e, num(col(r, "carbonate_lo")), num(col(r, "carbonate_hi"))) if e is not None else None
+            return carb_of(res.get(k))
         nval = sum(est(k) is not None for k in ctruth)
         carbonate_tables("FTIR carbonate wt%%, %s, per spectrum (transmission, bone-like apatite in protein; "
                          "`cores`, exit %d; %d of %d with a value)" % (calname, rc2, nval, len(ctruth)),
