@@ -221,12 +221,14 @@ demo: deps
 
 # Benchmarks (not timed tests): every tests/bench_*.c, run in name order;
 # tests/bench_*.py run too when python3 has what they import.
+# tests/bench_peer.sh: side by side with the Python stack (CALCSPEC_BENCH_N).
 BENCH_SRC := $(sort $(wildcard tests/bench_*.c))
 BENCHES   := $(BENCH_SRC:tests/%.c=$(BUILD)/bench/%)
 
 bench: deps
 	@$(MAKE) --no-print-directory all $(BENCHES)
 	@for b in $(BENCHES); do CALCSPEC_SHARED="$(SHARED)" CALCSPEC="$(abspath $(BIN))" $$b || exit 1; done
+	@CALCSPEC_SHARED="$(SHARED)" CALCSPEC="$(abspath $(BIN))" sh tests/bench_peer.sh
 
 $(BUILD)/bench/%: tests/%.c $(STATIC)
 	@mkdir -p $(@D)

@@ -78,6 +78,14 @@ double csi_strtod(const char *s, char **end);
 int csi_parse_double(const char *s, double *out);
 /* Like csi_strtod but accepts a decimal comma ("532,02") too. */
 double csi_strtod_comma(const char *s, char **end);
+
+/* ---- numparse.c ---- */
+/* Fast path for a whole decimal number p[0..n) ([+-]digits[.digits][e[+-]
+ * digits], with `comma` also ',' as the point): 0 and *out set to exactly
+ * what strtod gives when it has <= 19 significant digits and a small
+ * exponent (Clinger); 1 (*out untouched) otherwise, and the caller falls
+ * back to csi_strtod, which decides validity too.  Locale-independent. */
+int csi_parse_decimal(const char *p, size_t n, int comma, double *out);
 char *csi_strdup(const char *s);
 char *csi_strndup(const char *s, size_t n);
 char *csi_strfmt(const char *fmt, ...) CSI_PRINTF(1, 2);

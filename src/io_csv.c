@@ -145,6 +145,9 @@ static int parse_num(span f, int comma, double *out) {
   char buf[128];
   if (f.n == 0 || f.n >= sizeof buf)
     return -1;
+  /* Most cells are short decimals: exact without strtod (numparse.c). */
+  if (csi_parse_decimal(f.p, f.n, comma, out) == 0)
+    return 0;
   memcpy(buf, f.p, f.n);
   buf[f.n] = '\0';
   if (comma)

@@ -253,47 +253,76 @@ void csi_path_ext(const char *path, char *ext, size_t cap) {
   ext[i] = '\0';
 }
 
-static int b64val(unsigned char c) {
-  if (c >= 'A' && c <= 'Z')
-    return c - 'A';
-  if (c >= 'a' && c <= 'z')
-    return c - 'a' + 26;
-  if (c >= '0' && c <= '9')
-    return c - '0' + 52;
-  if (c == '+' || c == '-')
-    return 62;
-  if (c == '/' || c == '_')
-    return 63;
-  return -1;
-}
+/* Decoding table: 1 + the 6-bit value for the standard and the URL-safe
+ * alphabets ('-' '_' as '+' '/'), B64_SPACE for C-locale white space,
+ * B64_PAD for '=', 0 for everything else. */
+enum { B64_SPACE = 65, B64_PAD = 66 };
+static const unsigned char b64tab[256] = {
+    ['A'] = 1,  ['B'] = 2,  ['C'] = 3,  ['D'] = 4,  ['E'] = 5,  ['F'] = 6,
+    ['G'] = 7,  ['H'] = 8,  ['I'] = 9,  ['J'] = 10, ['K'] = 11, ['L'] = 12,
+    ['M'] = 13, ['N'] = 14, ['O'] = 15, ['P'] = 16, ['Q'] = 17, ['R'] = 18,
+    ['S'] = 19, ['T'] = 20, ['U'] = 21, ['V'] = 22, ['W'] = 23, ['X'] = 24,
+    ['Y'] = 25, ['Z'] = 26, ['a'] = 27, ['b'] = 28, ['c'] = 29, ['d'] = 30,
+    ['e'] = 31, ['f'] = 32, ['g'] = 33, ['h'] = 34, ['i'] = 35, ['j'] = 36,
+    ['k'] = 37, ['l'] = 38, ['m'] = 39, ['n'] = 40, ['o'] = 41, ['p'] = 42,
+    ['q'] = 43, ['r'] = 44, ['s'] = 45, ['t'] = 46, ['u'] = 47, ['v'] = 48,
+    ['w'] = 49, ['x'] = 50, ['y'] = 51, ['z'] = 52, ['0'] = 53, ['1'] = 54,
+    ['2'] = 55, ['3'] = 56, ['4'] = 57, ['5'] = 58, ['6'] = 59, ['7'] = 60,
+    ['8'] = 61, ['9'] = 62, ['+'] = 63, ['-'] = 63, ['/'] = 64, ['_'] = 64,
+    [' '] = B64_SPACE, ['\t'] = B64_SPACE, ['\n'] = B64_SPACE,
+    ['\v'] = B64_SPACE, ['\f'] = B64_SPACE, ['\r'] = B64_SPACE,
+    ['='] = B64_PAD};
 
+/* Table decoder: whole quadruples of alphabet characters go four at a time
+ * (3 bytes out, no per-bit bookkeeping); white space, padding and errors take
+ * the one-character path, which keeps the old semantics exactly (white space
+ * anywhere skipped, '=' only followed by '=' or white space, leftover bits
+ * dropped).  ~30 MB/s before (isspace + branches per character). */
 cs_status csi_base64_decode(const char *in, size_t len, unsigned char **out,
                             size_t *outlen, cs_error *err) {
+  const unsigned char *u = (const unsigned char *)in;
   unsigned char *o = malloc(len / 4 * 3 + 3);
   if (!o)
     return csi_error(err, CS_ERR_NOMEM, "out of memory decoding base64");
-  size_t n = 0;
+  size_t n = 0, i = 0;
   unsigned acc = 0;
   int bits = 0, pad = 0;
-  for (size_t i = 0; i < len; i++) {
-    unsigned char c = (unsigned char)in[i];
-    if (isspace(c))
+  while (i < len) {
+    if (bits == 0 && !pad) {
+      while (i + 4 <= len) {
+        unsigned a = b64tab[u[i]] - 1u, b = b64tab[u[i + 1]] - 1u,
+                 c = b64tab[u[i + 2]] - 1u, d = b64tab[u[i + 3]] - 1u;
+        if ((a | b | c | d) > 63u) /* 0 wraps to UINT_MAX; 64, 65 too big */
+          break;
+        unsigned v = a << 18 | b << 12 | c << 6 | d;
+        o[n] = (unsigned char)(v >> 16);
+        o[n + 1] = (unsigned char)(v >> 8);
+        o[n + 2] = (unsigned char)v;
+        n += 3;
+        i += 4;
+      }
+      if (i >= len)
+        break;
+    }
+    unsigned char c = u[i++];
+    unsigned t = b64tab[c];
+    if (t == B64_SPACE)
       continue;
-    if (c == '=') {
+    if (t == B64_PAD) {
       pad++;
       continue;
     }
-    int v = b64val(c);
-    if (v < 0 || pad) {
+    if (t == 0 || pad) {
       free(o);
       return csi_error(err, CS_ERR_MALFORMED, "invalid base64 character 0x%02x",
                        c);
     }
-    acc = (acc << 6) | (unsigned)v;
+    acc = (acc << 6) | (t - 1);
     bits += 6;
     if (bits >= 8) {
       bits -= 8;
       o[n++] = (unsigned char)(acc >> bits);
+      acc &= (1u << bits) - 1; /* keep acc small; only the low bits matter */
     }
   }
   *out = o;
