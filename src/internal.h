@@ -276,3 +276,25 @@ double csi_rng_poisson(csi_rng *r, double mean);
 const char *csi_default_calibration(cs_technique t, size_t *len);
 
 #endif /* CALCSPEC_INTERNAL_H */
+
+/* Mineral detection and tissue-free features (detect.c). */
+typedef struct csi_detector csi_detector;
+enum { CSI_OFFSET_NONE, CSI_OFFSET_PHENYLALANINE, CSI_OFFSET_MINERAL };
+typedef struct csi_detection {
+  double snr;       /* best mineral template amplitude / its standard error */
+  double amplitude; /* that amplitude (row units x sqrt(points)) */
+  const char *cls;  /* class of the best template */
+  double shift;     /* its shift, cm^-1 */
+  double offset;    /* axis offset applied or estimated, cm^-1 */
+  int offset_source; /* CSI_OFFSET_* */
+  double phe_t;     /* phenylalanine band t statistic */
+} csi_detection;
+/* A detector for a Raman model axis lo + step * j, j < p. */
+cs_status csi_detector_new(cs_technique tech, double lo, double step, size_t p,
+                           csi_detector **out, cs_error *err);
+void csi_detector_free(csi_detector *d);
+/* Detect mineral in row (raw counts on the axis; corrected in place for a
+ * phenylalanine axis offset).  feat (p, may be NULL) receives the
+ * nuisance residual divided by max(amplitude, threshold x its SE). */
+cs_status csi_detect(const csi_detector *d, double *row, double threshold,
+                     csi_detection *out, double *feat, cs_error *err);
