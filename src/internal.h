@@ -139,6 +139,11 @@ uint64_t csi_le_u64(const unsigned char *p);
 /* Find needle (case-insensitive ASCII) in hay[0..n). NULL if absent. */
 const unsigned char *csi_memcasemem(const unsigned char *hay, size_t n,
                                     const char *needle);
+/* Split s in place at every sep into at most max fields f[]; returns the
+ * number of fields, or max + 1 when there are more. */
+int csi_split(char *s, char sep, char **f, int max);
+/* Sniff helper for readers: skip a UTF-8 BOM and leading whitespace. */
+const unsigned char *csi_skip_bom_ws(const unsigned char *p, size_t *n);
 
 /* ---- readers (io.c and io_*.c) ----
  * A reader fills in one row of the table in readers.def.  sniff() scores the
@@ -158,7 +163,7 @@ typedef struct csi_reader {
 #include "readers.def"
 #undef CS_READER
 
-/* ---- classifier: linalg.c, pca.c, lda.c, nnls.c ---- */
+/* ---- classifier: linalg.c, pca.c, lda.c, nnls.c (model.h: the model) ---- */
 /* Thin SVD of the m x n column-major a (destroyed): s[min(m,n)] singular
  * values (descending), vt[min(m,n) x n] right singular vectors. */
 cs_status csi_svd_thin(size_t m, size_t n, double *a, double *s, double *vt,
@@ -212,8 +217,6 @@ const char *csi_default_model(cs_technique t, size_t *len);
 cs_status csi_nnls(const double *a, size_t m, size_t n, const double *b,
                    double *x, double *rnorm, cs_error *err);
 
-/* Sniff helper: skip a UTF-8 BOM and leading whitespace. */
-const unsigned char *csi_skip_bom_ws(const unsigned char *p, size_t *n);
 
 /* ---- linalg.c (the only file that calls LAPACK) ---- */
 /* Solve A x = b in place for a symmetric positive-definite band matrix of
@@ -251,12 +254,10 @@ cs_status csi_baseline_fit_solver(const double *x, const double *y, size_t n,
  * two calls.  fftw_execute needs no lock. */
 void csi_fftw_lock(void);
 void csi_fftw_unlock(void);
-/* Split s in place at every sep into at most max fields f[]; returns the
- * number of fields, or max + 1 when there are more. */
-int csi_split(char *s, char sep, char **f, int max);
-/* ---- simulate.c ----
- * Self-contained PRNG so simulated spectra are identical on every machine:
- * xoshiro256** (Blackman & Vigna 2018) seeded through splitmix64. */
+/* ---- rng.c ----
+ * Self-contained PRNG so simulated spectra and cross-validation folds are
+ * identical on every machine: xoshiro256** (Blackman & Vigna 2018) seeded
+ * through splitmix64. */
 typedef struct csi_rng {
   uint64_t s[4];
 } csi_rng;

@@ -20,20 +20,6 @@ void csi_fftw_unlock(void) { pthread_mutex_unlock(&fftw_mu); }
 #define GAUSS_TRUNCATE 4.0 /* scipy.ndimage.gaussian_filter1d default */
 #define NCACHE 4           /* plan sets kept per smoother (distinct lengths) */
 
-int csi_split(char *s, char sep, char **f, int max) {
-  int n = 0;
-  for (;;) {
-    char *p = strchr(s, sep);
-    if (n == max)
-      return max + 1;
-    f[n++] = s;
-    if (!p)
-      return n;
-    *p = '\0';
-    s = p + 1;
-  }
-}
-
 /* ---- options ---- */
 
 cs_smooth_opts cs_smooth_opts_default(cs_smooth_method m) {

@@ -553,3 +553,16 @@ double csi_median(double *v, size_t n) {
   return 0.5 * (lo + hi);
 }
 
+int csi_split(char *s, char sep, char **f, int max) {
+  int n = 0;
+  for (;;) {
+    char *p = strchr(s, sep);
+    if (n == max)
+      return max + 1;
+    f[n++] = s;
+    if (!p)
+      return n;
+    *p = '\0';
+    s = p + 1;
+  }
+}

@@ -1,0 +1,55 @@
+/* model.h: the classifier's model struct, shared by model.c
+ * (classification), train.c (training, cross-validation) and model_io.c
+ * (the text file) only (internal). */
+#ifndef CALCSPEC_MODEL_H
+#define CALCSPEC_MODEL_H
+
+#include "internal.h"
+
+#include <pthread.h>
+
+#define POOL_MAX 8
+#define MAX_SUB 128      /* LDA groups: sub-classes of all classes */
+#define MAX_PER_CLASS 8  /* sub-classes of one class */
+#define MIN_SUB_SIZE 10  /* spectra per sub-class, at least */
+
+struct cs_model {
+  cs_technique technique;
+  char *pipeline_text; /* canonical, includes crop and resample */
+  double lo, hi, step;
+  size_t p;            /* points on the model axis */
+  size_t c;            /* classes */
+  char names[CS_MAX_CLASSES][CS_CLASS_NAME_MAX];
+  double log_prior[CS_MAX_CLASSES];
+  size_t n_train[CS_MAX_CLASSES];
+  csi_pca pca;
+  csi_lda lda; /* over the ns sub-classes */
+  size_t ns;   /* mixture sub-classes (LDA groups), >= c */
+  int sub_class[MAX_SUB];  /* class of each sub-class */
+  double sub_logw[MAX_SUB]; /* log share of its class's training spectra */
+  double t2_limit, q_limit, min_posterior;
+  double noise_floor; /* median p sigma^2 of the training spectra */
+  double *refs; /* c x p pure-component references (class means) */
+  /* training summary, kept for the record */
+  size_t n_spectra;
+  double train_accuracy;
+  /* pipeline pool */
+  pthread_mutex_t lock;
+  cs_pipeline *pool[POOL_MAX];
+  size_t npool;
+};
+
+/* model.c */
+/* A zeroed model with its pool lock initialised; NULL on OOM. */
+cs_model *csi_model_alloc(void);
+/* Return a pipeline to the model's pool (or free it when the pool is full). */
+void csi_model_release(const cs_model *cm, cs_pipeline *p);
+/* Is s a valid class name (letters, digits, '_' '-'; not "unknown")? */
+int csi_model_class_name_ok(const char *s);
+/* Noise variance of a preprocessed row (see model.c). */
+double csi_model_noise_var(const double *row, size_t p);
+/* Score a preprocessed row[p] (posteriors, NNLS, reject options). */
+cs_status csi_model_score(const cs_model *m, const double *row, cs_result *r,
+                          cs_error *err);
+
+#endif /* CALCSPEC_MODEL_H */
