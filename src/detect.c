@@ -34,11 +34,10 @@
 #include <math.h>
 #include <stdlib.h>
 #include <string.h>
+#include <stdio.h>
 
-#define PHE_POS 1003.4 /* phenylalanine ring breathing, bands.md 1A */
-#define PHE_FWHM 9.0
 #define PHE_MAX_OFFSET 7.0
-#define PHE_MIN_T 8.0  /* phenylalanine t needed to trust its offset */
+#define PHE_MIN_T 8.0  /* reference band t needed to trust the offset */
 #define MIN_T_OFFSET 10.0 /* mineral template t needed for a mineral offset */
 #define TISSUE_MODEL_ERR 0.02 /* tissue basis error, share of tissue signal */
 #define TISSUE_REACH 5 /* points either side for the local tissue signal */
@@ -108,8 +107,8 @@ struct csi_detector {
   double *q;       /* m columns of p: orthonormal nuisance basis */
   double *r;       /* nt rows of p: unit residualised templates */
   int *tid;        /* template table index of each row */
+  unsigned char *mask; /* feature points: near a mineral band */
   double *tshift;  /* shift of each row */
-  int phe;         /* the window holds the phenylalanine fit region */
 };
 
 /* Pseudo-Voigt (eta 0.5) of unit height; with deriv, its x-derivative
@@ -155,8 +154,19 @@ static int gs_append(double *q, size_t p, size_t m, double *v) {
 void csi_detector_free(csi_detector *d) {
   if (!d)
     return;
-  free(d->q), free(d->r), free(d->tid), free(d->tshift);
+  free(d->q), free(d->r), free(d->tid), free(d->tshift), free(d->mask);
   free(d);
+}
+
+/* Is tissue band t within reach of a main (height >= 0.3) mineral band? */
+static int near_mineral(const tband *t) {
+  for (size_t k = 0; k < NTMPL; k++)
+    for (size_t b = 0; b < templates[k].nb; b++) {
+      const tband *m = &templates[k].b[b];
+      if (m->height >= 0.3 && fabs(m->pos - t->pos) < 1.5 * t->fwhm + 10)
+        return 1;
+    }
+  return 0;
 }
 
 /* Does the template have a band inside the window (with margin)? */
@@ -185,7 +195,8 @@ cs_status csi_detector_new(cs_technique tech, double lo, double step, size_t p,
   if (!d || !v || !(d->q = malloc(maxm * p * sizeof *d->q)) ||
       !(d->r = malloc(maxt * p * sizeof *d->r)) ||
       !(d->tid = malloc(maxt * sizeof *d->tid)) ||
-      !(d->tshift = malloc(maxt * sizeof *d->tshift))) {
+      !(d->tshift = malloc(maxt * sizeof *d->tshift)) ||
+      !(d->mask = calloc(p, 1))) {
     free(v);
     csi_detector_free(d);
     return csi_error(err, CS_ERR_NOMEM, "out of memory");
@@ -213,7 +224,10 @@ cs_status csi_detector_new(cs_technique tech, double lo, double step, size_t p,
     const tband *t = &tissue[b];
     if (t->pos + t->fwhm < lo || t->pos - t->fwhm > hi)
       continue;
-    for (size_t form = 0; form < N_(tforms); form++) {
+    /* a tissue band close to a main mineral band gets one column only:
+     * extra widths and a derivative there would absorb the mineral */
+    size_t nforms = near_mineral(t) ? 1 : N_(tforms);
+    for (size_t form = 0; form < nforms; form++) {
       double w = tforms[form] * t->fwhm;
       for (size_t j = 0; j < p; j++)
         v[j] = pv(lo + step * (double)j, t->pos, w, tform_kind[form]);
@@ -223,6 +237,14 @@ cs_status csi_detector_new(cs_technique tech, double lo, double step, size_t p,
   for (size_t k = 0; k < NTMPL; k++) {
     if (!tmpl_in(&templates[k], lo, hi))
       continue;
+    /* features: windows around every band of the template, wide enough
+     * for the shifts and the broader widths */
+    for (size_t b = 0; b < templates[k].nb; b++)
+      for (size_t j = 0; j < p; j++) {
+        double x = lo + step * (double)j;
+        if (fabs(x - templates[k].b[b].pos) <= 8 + 1.5 * templates[k].b[b].fwhm)
+          d->mask[j] = 1;
+      }
     for (size_t s = 0; s < N_(shifts); s++)
       for (size_t w = 0; w < N_(widths); w++) {
         for (size_t j = 0; j < p; j++) {
@@ -233,6 +255,9 @@ cs_status csi_detector_new(cs_technique tech, double lo, double step, size_t p,
           }
           v[j] = y;
         }
+        double n0 = 0;
+        for (size_t j = 0; j < p; j++)
+          n0 += v[j] * v[j];
         /* residualise against the nuisance basis, then normalise */
         for (size_t a = 0; a < d->m; a++) {
           double dot = 0;
@@ -247,6 +272,8 @@ cs_status csi_detector_new(cs_technique tech, double lo, double step, size_t p,
         if (!(nn > 1e-12))
           continue;
         nn = sqrt(nn);
+        if (getenv("CS_DEBUG_DET") && shifts[s] == 0)
+          fprintf(stderr, "template %zu width %g kept %.3f\n", k, widths[w], nn / sqrt(n0));
         for (size_t j = 0; j < p; j++)
           d->r[d->nt * p + j] = v[j] / nn;
         d->tid[d->nt] = (int)k;
@@ -254,7 +281,6 @@ cs_status csi_detector_new(cs_technique tech, double lo, double step, size_t p,
         d->nt++;
       }
   }
-  d->phe = lo <= PHE_POS - 30 && hi >= PHE_POS + 30;
   free(v);
   if (!d->nt) {
     csi_detector_free(d);
@@ -265,117 +291,125 @@ cs_status csi_detector_new(cs_technique tech, double lo, double step, size_t p,
   return CS_OK;
 }
 
-/* Phenylalanine offset: local fit (quadratic + band) over 980-1027 cm^-1 at
- * offsets -7..7 in 0.25 steps; the least residual wins, refined by a
- * parabola.  Returns the band's t statistic (0 when not covered). */
-static double phe_offset(const csi_detector *d, const double *row,
-                         double *offset) {
-  *offset = 0;
-  if (!d->phe)
+/* Axis offset from isolated tissue reference bands: phenylalanine
+ * 1003.4 (bands.md 1A; the brief's internal standard), the carotenoid
+ * 1157/1525 and the lipid ester C=O 1745 cm^-1.  Each band: a local fit
+ * (quadratic + band) at offsets -7..7 in 0.25 steps; the residuals of the
+ * bands that are significant (t >= 5) are summed in units of their own
+ * noise, the least sum wins, refined by a parabola.  Returns the combined
+ * t (root sum of squares; 0 when nothing is covered); *phe_t gets
+ * phenylalanine's own. */
+typedef struct refband {
+  double pos, fwhm, half;
+} refband;
+static const refband refs[] = {
+    {1003.4, 9, 23}, {1157, 12, 26}, {1525, 12, 26}, {1745, 25, 45}};
+#define NOFF 57 /* offsets -7..7 step 0.25 */
+
+/* rss[NOFF] and the band t at each offset for one reference band; returns
+ * 0 when the band is not covered. */
+static int ref_fit(const csi_detector *d, const double *row, const refband *rb,
+                   double *rss, double *tval) {
+  double hi = d->lo + d->step * (double)(d->p - 1);
+  if (rb->pos - rb->half - PHE_MAX_OFFSET < d->lo ||
+      rb->pos + rb->half + PHE_MAX_OFFSET > hi)
     return 0;
-  size_t j0 = (size_t)ceil((PHE_POS - 23 - d->lo) / d->step);
-  size_t j1 = (size_t)floor((PHE_POS + 24 - d->lo) / d->step);
+  size_t j0 = (size_t)ceil((rb->pos - rb->half - d->lo) / d->step);
+  size_t j1 = (size_t)floor((rb->pos + rb->half - d->lo) / d->step);
   size_t n = j1 - j0 + 1;
-  if (n < 10 || n > 128)
+  if (n < 10)
     return 0;
-  double best_rss = INFINITY, best_t = 0, rss_at[64];
-  int nb = 0, ib = -1;
-  for (double off = -PHE_MAX_OFFSET; off <= PHE_MAX_OFFSET + 1e-9; off += 0.25) {
-    /* least squares of row on [1, u, u^2, band] by the normal equations
-     * (4 x 4, Cholesky-free Gaussian elimination) */
-    double a[4][5] = {{0}};
+  for (int io = 0; io < NOFF; io++) {
+    double off = -PHE_MAX_OFFSET + 0.25 * io;
+    /* normal equations of row on [1, u, u^2, band], 4 x 4 by Gauss-Jordan
+     * with the unit vector e3 alongside for (A^-1)_33 */
+    double a[4][6] = {{0}};
     for (size_t j = j0; j <= j1; j++) {
-      double x = d->lo + d->step * (double)j, u = (x - PHE_POS) / 25;
-      double f[4] = {1, u, u * u, pv(x, PHE_POS + off, PHE_FWHM, 0)};
+      double x = d->lo + d->step * (double)j, u = (x - rb->pos) / rb->half;
+      double f[4] = {1, u, u * u, pv(x, rb->pos + off, rb->fwhm, 0)};
       for (int r = 0; r < 4; r++) {
         for (int c = 0; c < 4; c++)
           a[r][c] += f[r] * f[c];
         a[r][4] += f[r] * row[j];
       }
     }
-    double inv33 = 0, coef[4];
-    double b[4][5];
-    memcpy(b, a, sizeof b);
+    for (int r = 0; r < 4; r++)
+      a[r][5] = r == 3;
     int ok = 1;
     for (int c = 0; c < 4 && ok; c++) {
       int piv = c;
       for (int r = c + 1; r < 4; r++)
-        if (fabs(b[r][c]) > fabs(b[piv][c]))
+        if (fabs(a[r][c]) > fabs(a[piv][c]))
           piv = r;
-      if (!(fabs(b[piv][c]) > 1e-12)) {
+      if (!(fabs(a[piv][c]) > 1e-12)) {
         ok = 0;
         break;
       }
-      for (int k = 0; k < 5; k++) {
-        double tmp = b[c][k];
-        b[c][k] = b[piv][k], b[piv][k] = tmp;
+      for (int k = 0; k < 6; k++) {
+        double tmp = a[c][k];
+        a[c][k] = a[piv][k], a[piv][k] = tmp;
       }
       for (int r = 0; r < 4; r++)
         if (r != c) {
-          double fct = b[r][c] / b[c][c];
-          for (int k = c; k < 5; k++)
-            b[r][k] -= fct * b[c][k];
+          double fct = a[r][c] / a[c][c];
+          for (int k = c; k < 6; k++)
+            a[r][k] -= fct * a[c][k];
         }
     }
     if (!ok)
-      continue;
+      return 0;
+    double coef[4];
     for (int c = 0; c < 4; c++)
-      coef[c] = b[c][4] / b[c][c];
-    /* variance factor of the band coefficient: (A^-1)_33 by solving A z = e3 */
-    {
-      double e[4][5];
-      for (int r = 0; r < 4; r++) {
-        for (int c = 0; c < 4; c++)
-          e[r][c] = a[r][c];
-        e[r][4] = r == 3;
-      }
-      for (int c = 0; c < 4; c++) {
-        int piv = c;
-        for (int r = c + 1; r < 4; r++)
-          if (fabs(e[r][c]) > fabs(e[piv][c]))
-            piv = r;
-        for (int k = 0; k < 5; k++) {
-          double tmp = e[c][k];
-          e[c][k] = e[piv][k], e[piv][k] = tmp;
-        }
-        for (int r = 0; r < 4; r++)
-          if (r != c) {
-            double fct = e[r][c] / e[c][c];
-            for (int k = c; k < 5; k++)
-              e[r][k] -= fct * e[c][k];
-          }
-      }
-      inv33 = e[3][4] / e[3][3];
-    }
-    double rss = 0;
+      coef[c] = a[c][4] / a[c][c];
+    double inv33 = a[3][5] / a[3][3], r2 = 0;
     for (size_t j = j0; j <= j1; j++) {
-      double x = d->lo + d->step * (double)j, u = (x - PHE_POS) / 25;
+      double x = d->lo + d->step * (double)j, u = (x - rb->pos) / rb->half;
       double fit = coef[0] + coef[1] * u + coef[2] * u * u +
-                   coef[3] * pv(x, PHE_POS + off, PHE_FWHM, 0);
-      rss += (row[j] - fit) * (row[j] - fit);
+                   coef[3] * pv(x, rb->pos + off, rb->fwhm, 0);
+      r2 += (row[j] - fit) * (row[j] - fit);
     }
-    if (nb < 64)
-      rss_at[nb] = rss;
-    if (rss < best_rss && coef[3] > 0) {
-      double s2 = rss / (double)(n - 4);
-      best_rss = rss, ib = nb;
-      best_t = inv33 > 0 && s2 > 0 ? coef[3] / sqrt(s2 * inv33) : 0;
-    }
-    nb++;
+    double s2 = r2 / (double)(n - 4);
+    rss[io] = r2;
+    tval[io] = inv33 > 0 && s2 > 0 ? coef[3] / sqrt(s2 * inv33) : 0;
   }
-  if (ib < 0)
+  return 1;
+}
+
+static double tissue_offset(const csi_detector *d, const double *row,
+                            double *offset, double *phe_t) {
+  double sum[NOFF] = {0}, rss[NOFF], tv[NOFF], t2 = 0;
+  int used = 0;
+  *offset = 0, *phe_t = 0;
+  for (size_t b = 0; b < sizeof refs / sizeof *refs; b++) {
+    if (!ref_fit(d, row, &refs[b], rss, tv))
+      continue;
+    int ib = 0;
+    for (int io = 1; io < NOFF; io++)
+      if (rss[io] < rss[ib])
+        ib = io;
+    if (b == 0)
+      *phe_t = tv[ib] > 0 ? tv[ib] : 0;
+    if (!(tv[ib] >= 5) || !(rss[ib] > 0))
+      continue;
+    for (int io = 0; io < NOFF; io++) /* in units of the band's noise */
+      sum[io] += rss[io] / rss[ib];
+    t2 += tv[ib] * tv[ib];
+    used++;
+  }
+  if (!used)
+    return 0;
+  int ib = 0;
+  for (int io = 1; io < NOFF; io++)
+    if (sum[io] < sum[ib])
+      ib = io;
+  if (ib == 0 || ib + 1 == NOFF) /* at the edge: not a minimum */
     return 0;
   double off = -PHE_MAX_OFFSET + 0.25 * ib;
-  if (ib > 0 && ib + 1 < nb && ib < 64) {
-    double y0 = rss_at[ib - 1], y1 = rss_at[ib], y2 = rss_at[ib + 1];
-    double den = y0 - 2 * y1 + y2;
-    if (den > 0)
-      off += 0.25 * 0.5 * (y0 - y2) / den;
-  }
-  if (ib == 0 || ib + 1 == nb) /* at the edge: not a minimum */
-    return 0;
+  double y0 = sum[ib - 1], y1 = sum[ib], y2 = sum[ib + 1], den = y0 - 2 * y1 + y2;
+  if (den > 0)
+    off += 0.25 * 0.5 * (y0 - y2) / den;
   *offset = off;
-  return best_t;
+  return sqrt(t2);
 }
 
 /* Re-interpolate row so that a band at reported x appears at x - off. */
@@ -428,16 +462,22 @@ cs_status csi_detect(const csi_detector *d, double *row, double threshold,
                      csi_detection *out, double *feat, cs_error *err) {
   size_t p = d->p;
   memset(out, 0, sizeof *out);
+  double ymin = row[0], ymax = row[0];
+  for (size_t j = 1; j < p; j++)
+    ymin = row[j] < ymin ? row[j] : ymin, ymax = row[j] > ymax ? row[j] : ymax;
+  if (!(ymax > ymin))
+    return csi_error(err, CS_ERR_NUMERIC, "flat spectrum (%g everywhere in "
+                     "the window): no signal to classify", ymin);
   double *e = malloc(6 * p * sizeof *e);
   if (!e)
     return csi_error(err, CS_ERR_NOMEM, "out of memory");
   double *sig = e + p, *tmp = e + 2 * p, *s2 = e + 3 * p, *scr = e + 4 * p;
-  double off, tphe = phe_offset(d, row, &off);
-  out->phe_t = tphe;
-  if (tphe >= PHE_MIN_T) {
+  double off, tref = tissue_offset(d, row, &off, &out->phe_t);
+  out->ref_t = tref;
+  if (tref >= PHE_MIN_T) {
     shift_row(row, tmp, p, off, d->step);
     out->offset = off;
-    out->offset_source = CSI_OFFSET_PHENYLALANINE;
+    out->offset_source = CSI_OFFSET_TISSUE;
   }
   /* nuisance residual; s2 gets the tissue part of the fit (orthogonal to
    * the baseline polynomials) */
@@ -478,7 +518,7 @@ cs_status csi_detect(const csi_detector *d, double *row, double threshold,
   double bt = -INFINITY, ba = 0;
   /* after a phenylalanine correction only the residual calibration error
    * and the carbonate shift of apatite remain: fewer shifts to look at */
-  double maxshift = out->offset_source == CSI_OFFSET_PHENYLALANINE ? 4 : 6;
+  double maxshift = out->offset_source == CSI_OFFSET_TISSUE ? 4 : 6;
   for (size_t k = 0; k < d->nt; k++) {
     const double *r = d->r + k * p;
     if (fabs(d->tshift[k]) > maxshift)
@@ -487,6 +527,8 @@ cs_status csi_detect(const csi_detector *d, double *row, double threshold,
     for (size_t j = 0; j < p; j++)
       a += r[j] * e[j], v += r[j] * r[j] * sig[j] * sig[j];
     double t = v > 0 ? a / sqrt(v) : 0;
+    if (d->tid[k] < CSI_NTEMPLATES && t > out->tmpl_t[d->tid[k]])
+      out->tmpl_t[d->tid[k]] = t;
     if (t > bt)
       bt = t, best = k, ba = a;
   }
@@ -520,11 +562,18 @@ cs_status csi_detect(const csi_detector *d, double *row, double threshold,
     out->offset_source = CSI_OFFSET_MINERAL;
   }
   if (feat) {
-    double scale = ba > threshold * se ? ba : threshold * se;
+    /* unit norm over the feature windows: tissue-only rows become noise
+     * spread thinly over every direction instead of dominating the PCA */
+    double scale = 0;
+    (void)threshold;
+    for (size_t j = 0; j < p; j++)
+      if (d->mask[j])
+        scale += e[j] * e[j];
+    scale = sqrt(scale);
     if (!(scale > 0))
       scale = 1;
     for (size_t j = 0; j < p; j++)
-      feat[j] = e[j] / scale;
+      feat[j] = d->mask[j] ? e[j] / scale : 0;
   }
   free(e);
   return CS_OK;

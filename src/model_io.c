@@ -72,6 +72,10 @@ static cs_status model_text(const cs_model *m, csi_buf *b, cs_error *err) {
   csi_buf_printf(b, "t2_limit %.17g\nq_limit %.17g\nmin_posterior %.17g\n",
                  m->t2_limit, m->q_limit, m->min_posterior);
   csi_buf_printf(b, "noise_floor %.17g\n", m->noise_floor);
+  /* written only for mineral features, so spectrum models read as before */
+  if (m->features == CS_FEATURES_MINERAL)
+    csi_buf_printf(b, "features mineral\ndetect_sigma %.17g\n",
+                   m->detect_sigma);
 
   for (size_t g = 0; g < m->c; g++)
     put_row(b, "reference", m->names[g], m->refs + g * m->p, m->p);
@@ -349,6 +353,14 @@ cs_status cs_model_load_text(const char *text, size_t len, cs_model **out,
       if (parse_doubles(v, &m->noise_floor, 1) || !(m->noise_floor > 0))
         BAD("line %zu: bad noise floor", c.line);
       have[13] = 1;
+    } else if ((v = after(line, "features"))) {
+      if (strcmp(v, "mineral") && strcmp(v, "spectrum"))
+        BAD("line %zu: unknown features '%s'", c.line, v);
+      m->features = !strcmp(v, "mineral") ? CS_FEATURES_MINERAL
+                                          : CS_FEATURES_SPECTRUM;
+    } else if ((v = after(line, "detect_sigma"))) {
+      if (parse_doubles(v, &m->detect_sigma, 1) || !(m->detect_sigma > 0))
+        BAD("line %zu: bad detect_sigma", c.line);
     } else if ((v = after(line, "min_posterior"))) {
       if (parse_doubles(v, &m->min_posterior, 1))
         BAD("line %zu: bad min_posterior", c.line);
@@ -384,6 +396,19 @@ cs_status cs_model_load_text(const char *text, size_t len, cs_model **out,
   if (!have[5])
     for (size_t g = 0; g < m->c; g++)
       m->log_prior[g] = -log((double)m->c);
+  if (m->features == CS_FEATURES_MINERAL) {
+    if (m->technique != CS_TECH_RAMAN)
+      BAD("mineral features need a Raman model");
+    if (!(m->detect_sigma > 0))
+      m->detect_sigma = CSI_DETECT_SIGMA;
+    if ((st = csi_model_detector(m, err))) {
+      csi_error_prefix(err, "model detector");
+      if (err)
+        err->code = CS_ERR_MODEL;
+      st = CS_ERR_MODEL;
+      goto fail;
+    }
+  }
   {
     cs_pipeline *pl;
     if (cs_pipeline_parse(m->pipeline_text, &pl, err)) {
@@ -418,12 +443,26 @@ cs_status cs_model_load(const char *path, cs_model **out, cs_error *err) {
   return st;
 }
 
+/* The embedded models of a technique form a chain, widest window first:
+ * a spectrum that does not cover one window is classified with the next
+ * (README "Classifier", partial windows). */
 cs_status cs_model_default(cs_technique t, cs_model **out, cs_error *err) {
   size_t len;
-  const char *text = csi_default_model(t, &len);
+  const char *text = csi_default_model(t, 0, &len);
   *out = NULL;
   if (!text || !len)
     return csi_error(err, CS_ERR_MODEL, "no default %s model is built into "
                      "this library (give a model file)", cs_technique_name(t));
-  return cs_model_load_text(text, len, out, err);
+  cs_status st = cs_model_load_text(text, len, out, err);
+  cs_model *last = *out;
+  for (size_t i = 1; !st && (text = csi_default_model(t, i, &len)); i++) {
+    st = cs_model_load_text(text, len, &last->alt, err);
+    if (!st)
+      last = last->alt;
+  }
+  if (st) {
+    cs_model_free(*out);
+    *out = NULL;
+  }
+  return st;
 }

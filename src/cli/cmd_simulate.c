@@ -37,6 +37,13 @@ static int help(void) {
       "      --fluorescence A[:B] fluorescence / strongest band (default 1:100)\n"
       "      --width A[:B]        instrument FWHM cm^-1 (Raman 4:10, FTIR 4)\n"
       "      --no-calib-error     no axis shift/stretch error\n"
+      "      --shift A[:B]        axis offset, reported - true cm^-1 (Raman\n"
+      "                           -2:2, FTIR -0.5:0.5)\n"
+      "      --stretch A[:B]      relative axis scale error (Raman\n"
+      "                           -0.002:0.002)\n"
+      "      --lorentz A[:B]      Lorentzian fraction of every band, 0\n"
+      "                           Gaussian..1 (default: from the widths)\n"
+      "      --band-width A[:B]   factor on every band's own width (1)\n"
       "      --no-spikes          no cosmic-ray spikes\n"
       "      --core ID            set core_id metadata on every spectrum\n"
       "  -o, --output OUT         output file (all spots), or an existing\n"
@@ -68,7 +75,8 @@ static int parse_span(const char *s, double lo, double hi, cs_sim_range *r) {
 
 enum {
   O_SNR = 256, O_LASER, O_PIXELS, O_RANGE, O_WAVELENGTH, O_FRAMES, O_MINERAL,
-  O_CARBONATE, O_COM, O_WHT, O_FLUOR, O_WIDTH, O_NOCAL, O_NOSPIKES, O_CORE, O_TO
+  O_CARBONATE, O_COM, O_WHT, O_FLUOR, O_WIDTH, O_NOCAL, O_NOSPIKES, O_CORE, O_TO,
+  O_SHIFT, O_STRETCH, O_LORENTZ, O_BWIDTH
 };
 
 typedef struct span_opt {
@@ -99,6 +107,10 @@ int cmd_simulate(int argc, char **argv) {
       {"no-spikes", no_argument, 0, O_NOSPIKES},
       {"core", required_argument, 0, O_CORE},
       {"to", required_argument, 0, O_TO},
+      {"shift", required_argument, 0, O_SHIFT},
+      {"stretch", required_argument, 0, O_STRETCH},
+      {"lorentz", required_argument, 0, O_LORENTZ},
+      {"band-width", required_argument, 0, O_BWIDTH},
       {"help", no_argument, 0, 'h'},
       {0, 0, 0, 0}};
   const char *cls_name = NULL, *out = NULL, *to = NULL, *core = NULL;
@@ -107,7 +119,8 @@ int cmd_simulate(int argc, char **argv) {
   double seed = 1, laser = NAN, rlo = NAN, rhi = NAN;
   int wavelength = 0, nocal = 0, nospikes = 0, c;
   span_opt snr = {0}, mineral = {0}, carb = {0}, com = {0}, wht = {0},
-           fluor = {0}, width = {0};
+           fluor = {0}, width = {0}, shift = {0}, stretch = {0},
+           lorentz = {0}, bwidth = {0};
   optind = 1;
   while ((c = getopt_long(argc, argv, "c:n:s:t:o:h", opts, NULL)) != -1) {
     switch (c) {
@@ -161,6 +174,10 @@ int cmd_simulate(int argc, char **argv) {
       SPAN(O_WHT, wht, 0, 1, "whitlockite-frac")
       SPAN(O_FLUOR, fluor, 0, 1e4, "fluorescence")
       SPAN(O_WIDTH, width, 0.5, 50, "width")
+      SPAN(O_SHIFT, shift, -50, 50, "shift")
+      SPAN(O_STRETCH, stretch, -0.05, 0.05, "stretch")
+      SPAN(O_LORENTZ, lorentz, 0, 1, "lorentz")
+      SPAN(O_BWIDTH, bwidth, 0.2, 5, "band-width")
 #undef SPAN
     case O_NOCAL: nocal = 1; break;
     case O_NOSPIKES: nospikes = 1; break;
@@ -203,6 +220,10 @@ int cmd_simulate(int argc, char **argv) {
     o.stretch.lo = o.stretch.hi = 0;
   }
   if (nospikes) o.spike_rate_per_min = 0;
+  if (shift.set) o.shift_cm1 = shift.r;
+  if (stretch.set) o.stretch = stretch.r;
+  if (lorentz.set) o.lorentz = lorentz.r;
+  if (bwidth.set) o.width_scale = bwidth.r;
   cs_error err;
   if (cs_sim_opts_check(&o, &err))
     return cli_usage_error("simulate", "%s", err.msg);
