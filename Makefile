@@ -16,9 +16,11 @@ SHARED    ?= $(abspath ../shared)
 # Debian packages needed to build and test (checked by `make deps`).
 DEB_PKGS := gcc make pkg-config libfftw3-dev liblapacke-dev libopenblas-dev \
             libxml2-dev libjansson-dev libcmocka-dev \
-            libzip-dev nettle-dev libgsl-dev libyajl-dev python3
+            libzip-dev nettle-dev libgsl-dev libyajl-dev libcairo2-dev \
+            poppler-utils python3
 PKGS     := fftw3 lapacke openblas libxml-2.0 jansson libzip nettle gsl
-CLI_PKGS := yajl  # the command-line tool only (stream's request parser)
+CLI_PKGS := yajl cairo  # the command-line tool only (stream's request parser;
+                        # plot, report and map draw with cairo)
 
 PKG_CFLAGS = $(shell pkg-config --cflags $(PKGS) $(CLI_PKGS))
 PKG_LIBS   = $(shell pkg-config --libs $(PKGS))
@@ -39,15 +41,16 @@ SONAME   := libcalcspec.so.$(SOVERSION)
 SHLIB    := $(BUILD)/libcalcspec.so.$(VERSION)
 BIN      := $(BUILD)/calcspec
 
-.PHONY: all deps check test demo bench install uninstall asan clean FORCE
+.PHONY: all deps check test demo bench install uninstall asan clean FORCE \
+        fuzz fuzz-deps fuzz-bins leakcheck leakcheck-deps
 .DEFAULT_GOAL := all
 
 all: $(STATIC) $(SHLIB) $(BIN)
 
 # Install what is missing with apt-get when root; otherwise print the exact
-# command.  A no-op when everything is present.
-deps:
-	@missing=""; for p in $(DEB_PKGS); do \
+# command.  A no-op when everything is present.  $(1): the package list.
+define install_debs
+	@missing=""; for p in $(1); do \
 	  dpkg-query -W -f='$${Status}\n' $$p 2>/dev/null | grep -q 'install ok installed' \
 	    || missing="$$missing $$p"; done; \
 	if [ -z "$$missing" ]; then exit 0; fi; \
@@ -58,6 +61,10 @@ deps:
 	else \
 	  echo "calcspec: missing Debian packages; run: sudo apt-get install$$missing" >&2; \
 	  exit 1; fi
+endef
+
+deps:
+	$(call install_debs,$(DEB_PKGS))
 
 $(BUILD)/obj/%.o: src/%.c include/calcspec.h src/internal.h src/readers.def $(wildcard src/*.h)
 	@mkdir -p $(@D)
@@ -174,6 +181,57 @@ test: all $(TESTS)
 asan: deps
 	@$(MAKE) --no-print-directory BUILD=build/asan CFLAGS="-O1 -g" \
 	  SAN="-fsanitize=address,undefined -fno-omit-frame-pointer -fno-sanitize-recover=undefined" test
+
+# Fuzzing (tests/fuzz, README "Tests"): one libFuzzer target per reader in
+# src/readers.def (read_NAME, plus read_any: content sniffing) and per text
+# parser (tests/fuzz/fuzz_NAME.c), built with clang in build/fuzz, seeded
+# by tests/fuzz/seeds.sh and run FUZZ_SECONDS each by tests/fuzz/run.sh,
+# which fails on any finding.
+FUZZ_DEB_PKGS := clang libclang-rt-dev
+FUZZ_CC       ?= clang
+FUZZ_SECONDS  ?= 60
+FUZZ_DIR      := build/fuzz
+FUZZ_SAN      := -fsanitize=address,undefined -fno-omit-frame-pointer \
+                 -fno-sanitize-recover=undefined
+READER_NAMES  := $(shell sed -n 's/^CS_READER(\([A-Za-z0-9_]*\)).*/\1/p' src/readers.def)
+FUZZ_PARSERS  := $(patsubst tests/fuzz/fuzz_%.c,%,$(filter-out tests/fuzz/fuzz_read.c,\
+                   $(sort $(wildcard tests/fuzz/fuzz_*.c))))
+FUZZ_TARGETS  := $(addprefix read_,$(READER_NAMES) any) $(FUZZ_PARSERS)
+FUZZ_CLI_OBJ   = $(filter-out $(BUILD)/obj/cli/main.o,$(CLI_OBJ))
+FUZZ_LINK      = $(CC) $(CFLAGS) $(CS_CFLAGS) -fsanitize=fuzzer -Isrc/cli -Itests/fuzz
+
+fuzz-deps:
+	$(call install_debs,$(FUZZ_DEB_PKGS))
+
+fuzz: deps fuzz-deps
+	@$(MAKE) --no-print-directory all \
+	  $(filter $(foreach r,$(READER_NAMES),$(BUILD)/tests/test_$(r)),$(TESTS))
+	@$(MAKE) --no-print-directory BUILD=$(FUZZ_DIR) CC=$(FUZZ_CC) CFLAGS="-O1 -g" \
+	  SAN="-fsanitize=fuzzer-no-link $(FUZZ_SAN)" fuzz-bins
+	@sh tests/fuzz/seeds.sh $(BUILD) $(FUZZ_DIR) "$(SHARED)" $(FUZZ_TARGETS)
+	@sh tests/fuzz/run.sh $(FUZZ_DIR) $(FUZZ_SECONDS) $(FUZZ_TARGETS)
+
+fuzz-bins: $(addprefix $(BUILD)/bin/,$(FUZZ_TARGETS))
+
+$(BUILD)/bin/read_%: tests/fuzz/fuzz_read.c tests/fuzz/fuzz.h $(STATIC)
+	@mkdir -p $(@D)
+	$(FUZZ_LINK) -DFUZZ_READER='"$(patsubst any,,$*)"' -o $@ $< $(STATIC) $(LDLIBS)
+
+$(BUILD)/bin/%: tests/fuzz/fuzz_%.c tests/fuzz/fuzz.h $(STATIC) $(FUZZ_CLI_OBJ)
+	@mkdir -p $(@D)
+	$(FUZZ_LINK) -o $@ $< $(FUZZ_CLI_OBJ) $(STATIC) $(CLI_LIBS) $(LDLIBS)
+
+# Leak check (README "Tests"): every unit test and the CLI tests under
+# valgrind; fails on any definite/indirect leak or memory error.
+# LEAK_TESTS narrows the unit tests (default all).
+LEAK_TESTS ?= $(TESTS)
+leakcheck-deps:
+	$(call install_debs,valgrind)
+
+leakcheck: deps leakcheck-deps
+	@$(MAKE) --no-print-directory all $(LEAK_TESTS)
+	@CALCSPEC_SHARED="$(SHARED)" CALCSPEC="$(abspath $(BIN))" \
+	  sh tests/leakcheck.sh $(LEAK_TESTS)
 
 demo: deps
 	@$(MAKE) --no-print-directory all

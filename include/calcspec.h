@@ -79,6 +79,17 @@ CS_EXPORT const char *cs_strerror(cs_status code);
 /** Set `err->code = CS_OK` and clear the message.  `err` may be NULL. */
 CS_EXPORT void cs_error_clear(cs_error *err);
 
+/** Copy `in` (NUL-terminated; NULL reads as "") into out[cap] as one
+ * printable line: newline, CR, tab and ESC become the two-character escapes
+ * \n \r \t \e, other control characters (C0, DEL) and bytes that are not
+ * UTF-8 become \xNN, C1 controls written in UTF-8 \uNNNN; everything else
+ * is copied.  Cut at a character boundary to fit; always NUL-terminated
+ * when cap > 0.  Returns the length written.  Every message the library
+ * puts in a cs_error has passed through it, and the calcspec tool prints
+ * every message through it, so a file cannot break a log line or send
+ * escape sequences to a terminal. */
+CS_EXPORT size_t cs_escape_message(const char *in, char *out, size_t cap);
+
 /** Log hook for progress and diagnostics.  The library is silent unless a
  * function is installed.  `level`: 0 = info, 1 = debug.  Process-wide; set it
  * once before starting threads.  Pass NULL to silence again. */
@@ -317,10 +328,10 @@ typedef enum cs_baseline_method {
  * what you need; fields a method does not use are ignored. */
 typedef struct cs_baseline_opts {
   cs_baseline_method method;
-  double lam;      /* Whittaker smoothness (asls, arpls, airpls), > 0 */
+  double lam;      /* Whittaker smoothness (asls, arpls, airpls), 0..1e12 */
   double p;        /* asls asymmetry, 0 < p < 1 */
   int diff_order;  /* Whittaker difference order, 1..3 */
-  int max_iter;    /* reweighting iterations, >= 0 (modpoly counts fits) */
+  int max_iter;    /* reweighting iterations, 0..10000 (modpoly counts fits) */
   double tol;      /* convergence tolerance, > 0 */
   int poly_order;  /* modpoly/imodpoly polynomial order, 0..20 */
   int max_half_window;   /* SNIP: largest half window, >= 1 (0 = auto) */
@@ -450,7 +461,7 @@ typedef enum cs_smooth_method {
 
 typedef struct cs_smooth_opts {
   cs_smooth_method method;
-  int window; /* SG: odd number of points, 1..4095; default 11 */
+  int window; /* SG: odd number of points, 1..501; default 11 */
   int order;  /* SG: polynomial order, < window, <= 12; default 3 */
   int deriv;  /* SG: 0 smooth, 1 or 2 derivative (per x unit); <= order */
   double sigma; /* Gauss: standard deviation in x units (cm^-1); default 2 */
@@ -579,6 +590,14 @@ CS_EXPORT cs_status cs_pipeline_set_smooth(cs_pipeline *p,
 CS_EXPORT cs_status cs_pipeline_set_normalise(cs_pipeline *p,
                                               const cs_norm_opts *o,
                                               cs_error *err);
+/** Limits on every numeric parameter (CS_ERR_ARG beyond them, so that no
+ * pipeline text can ask for minutes of work or gigabytes): crop, band and
+ * resample bounds finite; spikes threshold > 0, width 1..64; baseline lam
+ * (0, 1e12], p (0, 1), diff_order 1..3, max_iter 0..10000, poly_order
+ * 0..20, tol and num_std finite >= 0, filter_order 2/4/6/8; SG window odd
+ * 1..501, order 0..12 and < window, deriv 0..2; Gaussian sigma > 0 and
+ * at most the spectrum's span (checked when applied); resample at most
+ * 1,000,000 points. */
 /** Resample onto lo, lo + step, ... <= hi (the last point is hi when
  * (hi - lo) / step is whole to 1e-9). */
 CS_EXPORT cs_status cs_pipeline_set_resample(cs_pipeline *p, double lo,
@@ -782,11 +801,14 @@ CS_EXPORT cs_status cs_model_train(const cs_dataset *ds,
 CS_EXPORT void cs_model_free(cs_model *m);
 
 /** Save as plain text (version line "calcspec-model 1", %.17g numbers in the
- * C locale, a closing FNV-1a 64-bit checksum of the content). */
+ * C locale, a closing SHA-256 checksum of the content: integrity against
+ * damage and edits, not authenticity; see README "Classifier"). */
 CS_EXPORT cs_status cs_model_save(const cs_model *m, const char *path,
                                   cs_error *err);
-/** Load a model file; unknown keys, a wrong version or a checksum mismatch
- * give CS_ERR_MODEL with the reason.  The caller owns *out. */
+/** Load a model file; unknown or repeated keys, arrays that do not match
+ * their dimensions, a wrong version, text after the checksum line or a
+ * checksum mismatch give CS_ERR_MODEL with the reason.  Files closing with
+ * the older FNV-1a checksum load too.  The caller owns *out. */
 CS_EXPORT cs_status cs_model_load(const char *path, cs_model **out,
                                   cs_error *err);
 /** Same from text in memory (len bytes, need not be NUL-terminated). */
@@ -1069,8 +1091,9 @@ typedef struct cs_composition {
                                    measured without a calibration) */
   double carbonate_ratio_se;    /* from the fit covariance (Raman) */
   double ftir_nu2_ratio;        /* FTIR: nu2 CO3 871 / nu1nu3 PO4 area */
-  double carbonate_wt;          /* (R - b) / m */
-  double carbonate_lo, carbonate_hi; /* 95 % interval */
+  double carbonate_wt;          /* (R - b) / m; 0 when censored */
+  double carbonate_lo, carbonate_hi; /* 95 % interval (censored: 0 and the
+                                   upper bound) */
   double nu1_pos, nu1_fwhm;     /* fitted nu1 PO4 band, cm^-1 */
   double whitlockite_index;     /* A970 / (A960 + A970), 0..1 */
   double whitlockite_se;
@@ -1085,6 +1108,24 @@ typedef struct cs_composition {
   char whitlockite_reason[128];
   char com_reason[128];
   char protein_reason[128];
+  /* Limit of detection (README "Composition of one spectrum"): LOD =
+   * 3.29 sd of the wt% estimate of a carbonate-free spectrum (this
+   * spectrum's fit variance, the standards' scatter and the intercept's
+   * error).  Below it carbonate_censored is 1 and carbonate_wt is not a
+   * result: report "< carbonate_lod".  carbonate_raw is the uncensored
+   * estimate (may be negative), kept only so that means over spectra stay
+   * unbiased (cs_core_summarize); carbonate_lod_cal is the intercept's share
+   * of the LOD, common to every spectrum measured with the calibration. */
+  double carbonate_lod;
+  int carbonate_censored;
+  double carbonate_raw;
+  double carbonate_sd;          /* sd of carbonate_raw, wt% */
+  double carbonate_lod_cal;
+  /* Raman apatite: the spectrum's axis offset against the fitted band
+   * positions (phenylalanine 1003.4 where tissue is present, else the
+   * phosphate bands), cm^-1; whitlockite_index from the shift-free nu1
+   * doublet model (README). */
+  double axis_offset;
 } cs_composition;
 
 /** Measure s as class `cls` (normally cs_result.label of the classifier):
@@ -1098,6 +1139,19 @@ CS_EXPORT cs_status cs_composition_measure(const cs_spectrum *s,
                                            const char *cls,
                                            const cs_calibration *cal,
                                            cs_composition *out, cs_error *err);
+/** Measure n spectra (cls[i] their classes) at once.  Raman apatite
+ * spectra that share an axis share one nonlinear band-shape fit, made on
+ * their mean spectrum; each spectrum then gets its axis offset and its band
+ * areas with their covariance by linear least squares (README "Speed").
+ * Other spectra are measured as by cs_composition_measure, which is this
+ * function with n = 1.  out[n] is filled for every spectrum; CS_ERR_ARG when
+ * cal's technique differs from a spectrum's (nothing is measured then). */
+CS_EXPORT cs_status cs_composition_measure_batch(const cs_spectrum *const *s,
+                                                 const char *const *cls,
+                                                 size_t n,
+                                                 const cs_calibration *cal,
+                                                 cs_composition *out,
+                                                 cs_error *err);
 
 
 /** Per-core summary of classified spectra.  Rule (README "calcspec cores"):
@@ -1132,8 +1186,14 @@ typedef struct cs_core {
   char call[32];
   size_t n_carbonate;                /* spectra with a carbonate value */
   double carbonate_mean, carbonate_lo, carbonate_hi; /* 95 % CI of the mean
-                                        (Student t over spectra; one
-                                        spectrum: its own interval) */
+                                        of the spectra's uncensored values
+                                        (Student t over spectra combined
+                                        with the calibration intercept's
+                                        error; one spectrum: its own
+                                        interval).  Censored: mean 0, lo 0,
+                                        hi the upper bound */
+  double carbonate_lod;              /* LOD of the mean (README) */
+  int carbonate_censored;            /* mean below carbonate_lod */
   size_t n_whitlockite;
   double whitlockite_mean;           /* mean whitlockite index */
   unsigned flags;                    /* CS_CORE_* */

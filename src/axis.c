@@ -217,3 +217,179 @@ cs_status cs_spectrum_resample(const cs_spectrum *s, const double *x_new,
   *out = r;
   return CS_OK;
 }
+
+/* ---- unit and axis-title spellings -> axis kind ----
+ * One table for every reader (README "Axis units").  Spellings are compared
+ * after norm_unit(): ASCII lower case, micro signs as 'u', superscript minus
+ * one as "-1", and without blanks, so "1 / CM", "cm⁻¹" and "CM-1" meet. */
+
+enum { PER_CM_TECH = -1 }; /* bare cm^-1: the technique decides */
+
+typedef struct {
+  const char *spelling;
+  int axis; /* cs_axis, or PER_CM_TECH */
+  double factor;
+  int inverse;
+} unit_row;
+
+static const unit_row unit_table[] = {
+    /* reciprocal centimetres, shift or absolute by technique */
+    {"1/cm", PER_CM_TECH, 1, 0},
+    {"cm-1", PER_CM_TECH, 1, 0},
+    {"cm^-1", PER_CM_TECH, 1, 0},
+    {"cm^(-1)", PER_CM_TECH, 1, 0},
+    {"cm**-1", PER_CM_TECH, 1, 0},
+    {"/cm", PER_CM_TECH, 1, 0},
+    {"wavenumber", PER_CM_TECH, 1, 0},
+    {"wavenumbers", PER_CM_TECH, 1, 0},
+    {"kayser", PER_CM_TECH, 1, 0},
+    {"1/m", PER_CM_TECH, 0.01, 0},
+    {"m-1", PER_CM_TECH, 0.01, 0},
+    /* explicitly a Raman shift */
+    {"ramanshift", CS_AXIS_RAMAN_SHIFT, 1, 0},
+    {"ramanshifts", CS_AXIS_RAMAN_SHIFT, 1, 0},
+    {"shift", CS_AXIS_RAMAN_SHIFT, 1, 0},
+    {"rel.1/cm", CS_AXIS_RAMAN_SHIFT, 1, 0},
+    {"rel1/cm", CS_AXIS_RAMAN_SHIFT, 1, 0},
+    {"relativewavenumber", CS_AXIS_RAMAN_SHIFT, 1, 0},
+    {"relativewavenumbers", CS_AXIS_RAMAN_SHIFT, 1, 0},
+    /* explicitly absolute (LabSpec writes "1/cm abs") */
+    {"1/cmabs", CS_AXIS_WAVENUMBER, 1, 0},
+    {"abs1/cm", CS_AXIS_WAVENUMBER, 1, 0},
+    {"absolutewavenumber", CS_AXIS_WAVENUMBER, 1, 0},
+    {"absolutewavenumbers", CS_AXIS_WAVENUMBER, 1, 0},
+    /* wavelengths, in nm */
+    {"nm", CS_AXIS_WAVELENGTH_NM, 1, 0},
+    {"nanometer", CS_AXIS_WAVELENGTH_NM, 1, 0},
+    {"nanometers", CS_AXIS_WAVELENGTH_NM, 1, 0},
+    {"nanometre", CS_AXIS_WAVELENGTH_NM, 1, 0},
+    {"nanometres", CS_AXIS_WAVELENGTH_NM, 1, 0},
+    {"wavelength", CS_AXIS_WAVELENGTH_NM, 1, 0},
+    {"wavelengths", CS_AXIS_WAVELENGTH_NM, 1, 0},
+    {"lambda", CS_AXIS_WAVELENGTH_NM, 1, 0},
+    {"wave", CS_AXIS_WAVELENGTH_NM, 1, 0}, /* AvaSoft's x column, in nm */
+    {"um", CS_AXIS_WAVELENGTH_NM, 1e3, 0},
+    {"micrometer", CS_AXIS_WAVELENGTH_NM, 1e3, 0},
+    {"micrometers", CS_AXIS_WAVELENGTH_NM, 1e3, 0},
+    {"micrometre", CS_AXIS_WAVELENGTH_NM, 1e3, 0},
+    {"micrometres", CS_AXIS_WAVELENGTH_NM, 1e3, 0},
+    {"micron", CS_AXIS_WAVELENGTH_NM, 1e3, 0},
+    {"microns", CS_AXIS_WAVELENGTH_NM, 1e3, 0},
+    {"angstrom", CS_AXIS_WAVELENGTH_NM, 0.1, 0},
+    {"angstroms", CS_AXIS_WAVELENGTH_NM, 0.1, 0},
+    /* photon energy: wavelength = hc/e / E */
+    {"ev", CS_AXIS_WAVELENGTH_NM, CSI_HC_EV_NM, 1},
+    {"electronvolt", CS_AXIS_WAVELENGTH_NM, CSI_HC_EV_NM, 1},
+    {"electronvolts", CS_AXIS_WAVELENGTH_NM, CSI_HC_EV_NM, 1},
+    /* detector pixels */
+    {"pixel", CS_AXIS_PIXEL, 1, 0},
+    {"pixels", CS_AXIS_PIXEL, 1, 0},
+    {"px", CS_AXIS_PIXEL, 1, 0},
+    {"pixelnumber", CS_AXIS_PIXEL, 1, 0},
+};
+
+/* Lower-case s[0..n) into out without blanks or underscores. */
+static void norm_unit(const char *s, size_t n, char *out, size_t cap) {
+  size_t k = 0;
+  for (size_t i = 0; i < n && s[i] && k + 3 < cap; i++) {
+    unsigned char c = (unsigned char)s[i];
+    if ((c == 0xC2 && i + 1 < n && (unsigned char)s[i + 1] == 0xB5) ||
+        (c == 0xCE && i + 1 < n && (unsigned char)s[i + 1] == 0xBC)) {
+      out[k++] = 'u'; /* micro sign, Greek mu */
+      i++;
+    } else if (c == 0xE2 && i + 4 < n && !memcmp(s + i + 1, "\x81\xBB\xC2\xB9", 4)) {
+      out[k++] = '-'; /* superscript minus one */
+      out[k++] = '1';
+      i += 4;
+    } else if (c == 0xC3 && i + 1 < n && (unsigned char)s[i + 1] == 0x85) {
+      out[k++] = 'a'; /* Å */
+      i++;
+    } else if (c == ' ' || c == '\t' || c == '_' || c == '\r' || c == '\n')
+      continue;
+    else
+      out[k++] = (char)(c >= 'A' && c <= 'Z' ? c - 'A' + 'a' : c);
+  }
+  out[k] = '\0';
+}
+
+static const unit_row *lookup_unit(const char *norm) {
+  for (size_t i = 0; i < sizeof unit_table / sizeof *unit_table; i++)
+    if (!strcmp(norm, unit_table[i].spelling))
+      return &unit_table[i];
+  return NULL;
+}
+
+/* What the words of an axis title say ("Raman Shift", "Wavelength",
+ * "Pixel #"), as a row; NULL when they say nothing. */
+static const unit_row *title_words(const char *norm) {
+  static const unit_row shift = {"", CS_AXIS_RAMAN_SHIFT, 1, 0},
+                        absolute = {"", CS_AXIS_WAVENUMBER, 1, 0},
+                        per_cm = {"", PER_CM_TECH, 1, 0},
+                        nm = {"", CS_AXIS_WAVELENGTH_NM, 1, 0},
+                        pixel = {"", CS_AXIS_PIXEL, 1, 0};
+  if (strstr(norm, "raman") || strstr(norm, "shift"))
+    return &shift;
+  if (strstr(norm, "wavenumber"))
+    return strstr(norm, "abs") ? &absolute : &per_cm;
+  if (strstr(norm, "wavelength") || strstr(norm, "lambda"))
+    return &nm;
+  if (strstr(norm, "pixel"))
+    return &pixel;
+  if (strstr(norm, "cm-1") || strstr(norm, "cm^-1") || strstr(norm, "1/cm"))
+    return &per_cm;
+  return NULL;
+}
+
+static csi_axis_unit from_row(const unit_row *r, cs_technique tech) {
+  csi_axis_unit u = {CS_AXIS_UNKNOWN, 1.0, 0, 0};
+  if (!r)
+    return u;
+  u.by_technique = r->axis == PER_CM_TECH;
+  u.axis = r->axis != PER_CM_TECH  ? (cs_axis)r->axis
+           : tech == CS_TECH_RAMAN ? CS_AXIS_RAMAN_SHIFT
+                                   : CS_AXIS_WAVENUMBER;
+  u.factor = r->factor;
+  u.inverse = r->inverse;
+  return u;
+}
+
+csi_axis_unit csi_axis_from_unit(const char *unit, cs_technique tech) {
+  char all[128], name[128], inner[64];
+  if (!unit)
+    return from_row(NULL, tech);
+  size_t n = strlen(unit);
+  while (n && (unit[n - 1] == ' ' || unit[n - 1] == '\t'))
+    n--;
+  norm_unit(unit, n, all, sizeof all);
+  const unit_row *r = lookup_unit(all);
+  if (r)
+    return from_row(r, tech);
+  /* "Name (unit)" / "Name [unit]": the unit decides, the name tells a
+   * shift or an absolute wavenumber from a bare cm^-1. */
+  char close = n ? unit[n - 1] : 0;
+  char open = close == ')' ? '(' : close == ']' ? '[' : 0;
+  const char *o = open ? memchr(unit, open, n) : NULL;
+  if (o) {
+    norm_unit(o + 1, (size_t)(unit + n - 1 - (o + 1)), inner, sizeof inner);
+    norm_unit(unit, (size_t)(o - unit), name, sizeof name);
+    const unit_row *ur = lookup_unit(inner), *nr = title_words(name);
+    if (ur && ur->axis == PER_CM_TECH && nr &&
+        (nr->axis == CS_AXIS_RAMAN_SHIFT || nr->axis == CS_AXIS_WAVENUMBER))
+      return from_row(nr, tech);
+    if (ur)
+      return from_row(ur, tech);
+  }
+  return from_row(title_words(all), tech);
+}
+
+cs_status csi_axis_unit_apply(const csi_axis_unit *u, double *x, size_t n,
+                              const char *unit, cs_error *err) {
+  for (size_t i = 0; i < n; i++) {
+    if (u->inverse && !(x[i] > 0))
+      return csi_error(err, CS_ERR_MALFORMED,
+                       "spectral axis value %g %s at point %zu is not positive", x[i],
+                       unit ? unit : "", i);
+    x[i] = u->inverse ? u->factor / x[i] : u->factor * x[i];
+  }
+  return CS_OK;
+}

@@ -100,7 +100,8 @@ static int uses(const cs_baseline_opts *o, const char *name) {
 
 /* Limits keep every loop and allocation bounded; they are far beyond what
  * baseline work on spectra needs. */
-#define MAX_ITER_LIMIT 100000
+#define MAX_ITER_LIMIT 10000 /* ~0.2 s per 1024-point spectrum at worst */
+#define MAX_LAM 1e12 /* far above any useful smoothness (1e2..1e9) */
 #define MAX_POLY_ORDER 20
 #define MAX_DIFF_ORDER 3
 
@@ -112,9 +113,9 @@ cs_status cs_baseline_opts_check(const cs_baseline_opts *o, size_t n,
   if (!m)
     return csi_error(err, CS_ERR_ARG, "unknown baseline method %d",
                      (int)o->method);
-  if (uses(o, "lam") && !(isfinite(o->lam) && o->lam > 0))
-    return csi_error(err, CS_ERR_ARG, "%s: lam must be finite and > 0, got %g",
-                     m, o->lam);
+  if (uses(o, "lam") && !(o->lam > 0 && o->lam <= MAX_LAM))
+    return csi_error(err, CS_ERR_ARG, "%s: lam must be > 0 and <= %g, got %g",
+                     m, MAX_LAM, o->lam);
   if (uses(o, "p") && !(o->p > 0 && o->p < 1))
     return csi_error(err, CS_ERR_ARG, "%s: p must be between 0 and 1, got %g",
                      m, o->p);

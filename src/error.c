@@ -33,18 +33,104 @@ void cs_error_clear(cs_error *err) {
   err->msg[0] = '\0';
 }
 
+/* Bytes that may not reach a terminal or a log line as they are: C0
+ * controls, DEL, and (decoded) C1 controls, which some terminals take as
+ * CSI. */
+static int is_control(unsigned cp) {
+  return cp < 0x20 || (cp >= 0x7f && cp < 0xa0);
+}
+
+/* Length of the valid UTF-8 sequence at p (at most n bytes) and its code
+ * point, or 0 when the bytes are not UTF-8. */
+static size_t utf8_seq(const unsigned char *p, size_t n, unsigned *cp) {
+  size_t len;
+  unsigned v, min;
+  if (p[0] < 0x80) {
+    *cp = p[0];
+    return 1;
+  } else if ((p[0] & 0xe0) == 0xc0) {
+    len = 2, v = p[0] & 0x1fu, min = 0x80;
+  } else if ((p[0] & 0xf0) == 0xe0) {
+    len = 3, v = p[0] & 0x0fu, min = 0x800;
+  } else if ((p[0] & 0xf8) == 0xf0) {
+    len = 4, v = p[0] & 0x07u, min = 0x10000;
+  } else {
+    return 0;
+  }
+  if (len > n)
+    return 0;
+  for (size_t i = 1; i < len; i++) {
+    if ((p[i] & 0xc0) != 0x80)
+      return 0;
+    v = v << 6 | (p[i] & 0x3fu);
+  }
+  if (v < min || v > 0x10ffff || (v >= 0xd800 && v <= 0xdfff))
+    return 0;
+  *cp = v;
+  return len;
+}
+
+size_t cs_escape_message(const char *in, char *out, size_t cap) {
+  if (!out || cap == 0)
+    return 0;
+  const unsigned char *p = (const unsigned char *)(in ? in : "");
+  size_t n = strlen((const char *)p), o = 0;
+  for (size_t i = 0; i < n;) {
+    char esc[16];
+    unsigned cp;
+    size_t len = utf8_seq(p + i, n - i, &cp), elen;
+    if (len && !is_control(cp)) { /* printable: copied as it is */
+      if (o + len >= cap)
+        break;
+      memcpy(out + o, p + i, len);
+      o += len;
+      i += len;
+      continue;
+    }
+    if (len == 0) /* not UTF-8: one byte as \xNN */
+      len = 1, cp = p[i];
+    if (cp == '\n')
+      elen = (size_t)snprintf(esc, sizeof esc, "\\n");
+    else if (cp == '\r')
+      elen = (size_t)snprintf(esc, sizeof esc, "\\r");
+    else if (cp == '\t')
+      elen = (size_t)snprintf(esc, sizeof esc, "\\t");
+    else if (cp == 0x1b)
+      elen = (size_t)snprintf(esc, sizeof esc, "\\e");
+    else if (len == 1)
+      elen = (size_t)snprintf(esc, sizeof esc, "\\x%02x", cp);
+    else /* a C1 control written in UTF-8 */
+      elen = (size_t)snprintf(esc, sizeof esc, "\\u%04x", cp);
+    if (o + elen >= cap)
+      break;
+    memcpy(out + o, esc, elen);
+    o += elen;
+    i += len;
+  }
+  out[o] = '\0';
+  return o;
+}
+
+/* Every message the library sets passes here: one printable line. */
+static void set_msg(cs_error *err, const char *raw) {
+  cs_escape_message(raw, err->msg, sizeof err->msg);
+}
+
 cs_status csi_error(cs_error *err, cs_status code, const char *fmt, ...) {
   if (!err)
     return code;
   err->code = code;
   if (!fmt) {
-    snprintf(err->msg, sizeof err->msg, "%s", cs_strerror(code));
+    set_msg(err, cs_strerror(code));
     return code;
   }
+  /* formatted apart: the arguments may point into err->msg */
+  char raw[CS_ERROR_MSG_MAX];
   va_list ap;
   va_start(ap, fmt);
-  csi_vsnprintf(err->msg, sizeof err->msg, fmt, ap);
+  csi_vsnprintf(raw, sizeof raw, fmt, ap);
   va_end(ap);
+  set_msg(err, raw);
   return code;
 }
 
@@ -65,6 +151,9 @@ void csi_error_prefix(cs_error *err, const char *fmt, ...) {
     memcpy(err->msg + used, old, len < room ? len : room);
     err->msg[used + (len < room ? len : room)] = '\0';
   }
+  char raw[CS_ERROR_MSG_MAX];
+  memcpy(raw, err->msg, sizeof raw);
+  set_msg(err, raw);
 }
 
 /* Set once by the application before threads start (documented). */

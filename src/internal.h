@@ -82,6 +82,12 @@ int csi_strcasecmp(const char *a, const char *b);
 int csi_strncasecmp(const char *a, const char *b, size_t n);
 /* Trim ASCII whitespace in place; returns s. */
 char *csi_trim(char *s);
+/* Open path for reading only when it is a regular file: a FIFO, device,
+ * socket or directory is refused with CS_ERR_IO ("not a regular file (a
+ * FIFO)") without blocking.  Every file the library reads is opened or
+ * checked through these. */
+cs_status csi_open_regular(const char *path, FILE **out, cs_error *err);
+cs_status csi_check_regular(const char *path, cs_error *err);
 /* Read a whole file (at most max bytes, else CS_ERR_UNSUPPORTED).  Adds a NUL
  * after the data.  *buf is malloc'd and owned by the caller. */
 cs_status csi_read_file(const char *path, size_t max, char **buf, size_t *len,
@@ -144,6 +150,26 @@ const unsigned char *csi_memcasemem(const unsigned char *hay, size_t n,
 int csi_split(char *s, char sep, char **f, int max);
 /* Sniff helper for readers: skip a UTF-8 BOM and leading whitespace. */
 const unsigned char *csi_skip_bom_ws(const unsigned char *p, size_t *n);
+
+/* ---- axis.c: unit spellings ----
+ * One map from the unit or axis-title spellings vendors write ("1/CM",
+ * "cm-1", "Raman Shift", "WAVELENGTH (NM)", "Wave [nm]", "µm", "eV",
+ * "Pixels" ...) to an axis kind, for every reader.  A bare reciprocal
+ * centimetre is a Raman shift when tech is CS_TECH_RAMAN and an absolute
+ * wavenumber otherwise.  Values become the axis' unit (nm, cm^-1, pixel) as
+ * factor * v, or factor / v when inverse (photon energies). */
+#define CSI_HC_EV_NM 1239.84198 /* hc/e in eV nm */
+typedef struct csi_axis_unit {
+  cs_axis axis; /* CS_AXIS_UNKNOWN: not a spelling in the map */
+  double factor;
+  int inverse;
+  int by_technique; /* the spelling said cm^-1 only; tech chose the kind */
+} csi_axis_unit;
+csi_axis_unit csi_axis_from_unit(const char *unit, cs_technique tech);
+/* Convert x[0..n) in place; an inverse unit needs positive values (the
+ * message names unit and point). */
+cs_status csi_axis_unit_apply(const csi_axis_unit *u, double *x, size_t n,
+                              const char *unit, cs_error *err);
 
 /* ---- readers (io.c and io_*.c) ----
  * A reader fills in one row of the table in readers.def.  sniff() scores the

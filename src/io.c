@@ -107,13 +107,26 @@ cs_status cs_dataset_read(const char *path, const char *format,
   *out = NULL;
   if (!path)
     return csi_error(err, CS_ERR_ARG, "no file name");
+  /* before any reader opens it (SPE and ProcSpec open it themselves) */
+  cs_status rst = csi_check_regular(path, err);
+  if (rst)
+    return rst;
   if (format) {
-    if (!(r = by_name(format)) || !r->read)
+    if (!(r = by_name(format)) || (!r->read && !r->sniff))
       return csi_error(err, CS_ERR_ARG, "unknown input format '%s'", format);
+    if (!r->read)
+      return csi_error(err, CS_ERR_UNSUPPORTED, "%s is not supported",
+                       r->description);
   } else {
     cs_status st = detect(path, &r, 1, err);
     if (st)
       return st;
+    /* A row without read() recognises a format only to name it in the
+     * refusal ("WITec WIP is not supported") instead of "no reader
+     * recognises this file". */
+    if (!r->read)
+      return csi_error(err, CS_ERR_UNSUPPORTED, "%s is not supported",
+                       r->description);
   }
   cs_dataset *ds = NULL;
   cs_status st = r->read(path, &ds, err);

@@ -83,32 +83,31 @@ static unit_info unit_of(const xmlNode *n) {
   return u;
 }
 
-/* Is the unit a reciprocal length (wavenumber)?  Returns the multiplier to
- * cm^-1, or 0 when it is not one. */
-static double to_per_cm(const unit_info *u) {
-  if (u->label) {
-    const char *l = u->label;
-    if (!strcmp(l, "1/cm") || !csi_strcasecmp(l, "cm-1") ||
-        !csi_strcasecmp(l, "cm^-1") || !strcmp(l, "cm\xE2\x81\xBB\xC2\xB9"))
-      return 1.0;
+/* Multiplier to nm for a length unit (label through the shared unit map,
+ * else its SIUnit), or 0. */
+static double to_nm(const unit_info *u);
+
+/* Axis of an SIUnit written without a label we know: m^-1 or m with its
+ * factor (factor 1e-2 per metre is per centimetre). */
+static csi_axis_unit si_axis(const unit_info *u, cs_technique tech) {
+  csi_axis_unit a = {CS_AXIS_UNKNOWN, 1.0, 0, 0};
+  if (!u->base || strcmp(u->base, "m"))
+    return a;
+  if (u->exponent == -1) {
+    a = csi_axis_from_unit("1/cm", tech);
+    a.factor = u->factor / 1e-2;
+  } else if (u->exponent == 1) {
+    a.axis = CS_AXIS_WAVELENGTH_NM;
+    a.factor = u->factor / 1e-9;
   }
-  if (u->base && !strcmp(u->base, "m") && u->exponent == -1)
-    return u->factor / 1e-2; /* factor 1e-2 (per cm) -> 1 */
-  return 0;
+  return a;
 }
 
-/* Multiplier to nm for a length unit, or 0. */
 static double to_nm(const unit_info *u) {
-  if (u->label) {
-    if (!strcmp(u->label, "nm"))
-      return 1.0;
-    if (!strcmp(u->label, "um") || !strcmp(u->label, "\xC2\xB5m") ||
-        !strcmp(u->label, "\xCE\xBCm"))
-      return 1e3;
-  }
-  if (u->base && !strcmp(u->base, "m") && u->exponent == 1)
-    return u->factor / 1e-9;
-  return 0;
+  csi_axis_unit a = csi_axis_from_unit(u->label, CS_TECH_UNKNOWN);
+  if (a.axis == CS_AXIS_UNKNOWN || a.inverse)
+    a = si_axis(u, CS_TECH_UNKNOWN);
+  return a.axis == CS_AXIS_WAVELENGTH_NM && !a.inverse ? a.factor : 0;
 }
 
 /* Multiplier to seconds for a time unit, or 0. */
@@ -332,26 +331,24 @@ done:
   return st;
 }
 
+/* Axis of the independent series: its Unit label, else its SIUnit, else
+ * its name ("Raman Shift", "Wavelength") through the shared unit map; a
+ * name that says Raman shift wins over the label. */
 static void axis_from_series(const xmlNode *s, cs_technique tech, cs_axis *axis,
                              double *scale) {
   char *name = csi_xml_attr(s, "name");
   unit_info u = unit_of(s);
-  double f;
-  *axis = CS_AXIS_UNKNOWN;
-  *scale = 1.0;
-  if (contains_ci(name, "raman")) {
-    *axis = CS_AXIS_RAMAN_SHIFT;
-    if ((f = to_per_cm(&u)) > 0)
-      *scale = f;
-  } else if ((f = to_per_cm(&u)) > 0 || contains_ci(name, "wavenumber")) {
-    *axis = tech == CS_TECH_RAMAN ? CS_AXIS_RAMAN_SHIFT : CS_AXIS_WAVENUMBER;
-    *scale = f > 0 ? f : 1.0;
-  } else if ((f = to_nm(&u)) > 0 || contains_ci(name, "wavelength")) {
-    *axis = CS_AXIS_WAVELENGTH_NM;
-    *scale = f > 0 ? f : 1.0;
-  } else if (contains_ci(name, "pixel")) {
-    *axis = CS_AXIS_PIXEL;
-  }
+  csi_axis_unit a = csi_axis_from_unit(u.label, tech);
+  if (a.axis == CS_AXIS_UNKNOWN || a.inverse)
+    a = si_axis(&u, tech);
+  csi_axis_unit n = csi_axis_from_unit(name, tech);
+  int per_cm = a.axis == CS_AXIS_RAMAN_SHIFT || a.axis == CS_AXIS_WAVENUMBER;
+  if (n.axis == CS_AXIS_RAMAN_SHIFT)
+    a = (csi_axis_unit){CS_AXIS_RAMAN_SHIFT, per_cm ? a.factor : 1.0, 0, 0};
+  else if (a.axis == CS_AXIS_UNKNOWN && !n.inverse)
+    a = (csi_axis_unit){n.axis, 1.0, 0, 0}; /* a name gives no scale */
+  *axis = a.axis;
+  *scale = a.factor;
   unit_free(&u);
   free(name);
 }
@@ -518,6 +515,24 @@ static cs_status make_spectrum(reader *r, const step_ctx *c,
   return cs_dataset_push(r->ds, s, err);
 }
 
+/* Is a dependent series a spectral signal?  Instruments store per-point
+ * bookkeeping beside it: a Varioskan plate read (pyAnIML real_life) has
+ * "Measurement Delay" in s next to the absorbance "Value".  A series with
+ * a time unit, or named for a time, delay or temperature, is such an
+ * annotation, not a second spectrum. */
+static int is_spectral(const xmlNode *s) {
+  static const char *const not_signal[] = {"delay", "time", "duration",
+                                           "temperature", "elapsed", NULL};
+  char *name = csi_xml_attr(s, "name");
+  unit_info u = unit_of(s);
+  int spectral = !(u.label || u.base) || to_s(&u) == 0;
+  for (size_t i = 0; spectral && not_signal[i]; i++)
+    spectral = !contains_ci(name, not_signal[i]);
+  unit_free(&u);
+  free(name);
+  return spectral;
+}
+
 static cs_status read_series_set(reader *r, const step_ctx *c,
                                  const xmlNode *set, const xmlNode *result,
                                  cs_error *err) {
@@ -555,6 +570,13 @@ static cs_status read_series_set(reader *r, const step_ctx *c,
     free(t);
     if (!numeric)
       continue; /* String/Boolean/PNG series are annotations, not spectra */
+    if (!is_spectral(s)) {
+      char *dn = csi_xml_attr(s, "name");
+      csi_log(1, "animl: series '%s' of set '%s' is a per-point annotation, "
+              "not a spectrum", dn ? dn : "", set_name ? set_name : "");
+      free(dn);
+      continue;
+    }
     st = make_spectrum(r, c, indep, s, length, set_name, err);
     if (st)
       csi_error_prefix(err, "series set '%s'", set_name ? set_name : "");

@@ -651,21 +651,18 @@ static cs_status finish_block(block *b, char **lines, cs_dataset *ds, tally *t,
   else if (strstr(dtype, "INFRARED") || strstr(dtype, "FTIR") ||
            strstr(dtype, "FT-IR"))
     tech = CS_TECH_FTIR;
-  if (!strcmp(xunits, "1/CM") || !strcmp(xunits, "CM-1") ||
-      !strcmp(xunits, "CM^-1"))
-    axis = tech == CS_TECH_RAMAN ? CS_AXIS_RAMAN_SHIFT : CS_AXIS_WAVENUMBER;
-  else if (!strcmp(xunits, "NANOMETERS") || !strcmp(xunits, "NM"))
-    axis = CS_AXIS_WAVELENGTH_NM;
-  else if (!strcmp(xunits, "MICROMETERS") || !strcmp(xunits, "MICRONS") ||
-           !strcmp(xunits, "UM")) {
-    axis = CS_AXIS_WAVELENGTH_NM; /* kept as wavelength: x * 1000 nm */
-    xunit = 1000.0;
-  } else if (!strcmp(xunits, "PIXELS") || !strcmp(xunits, "PIXEL"))
-    axis = CS_AXIS_PIXEL;
-  else if (xunits[0] && strcmp(xunits, "ARBITRARY UNITS")) {
+  csi_axis_unit xu = csi_axis_from_unit(xunits, tech);
+  axis = xu.axis;
+  if (axis == CS_AXIS_UNKNOWN && xunits[0] &&
+      strcmp(xunits, "ARBITRARY UNITS")) {
     skip_block(t, "x units '%s' are not supported", xunits, b->title_line);
     return CS_OK;
   }
+  if (xu.inverse) { /* photon energies: not a JCAMP optical x unit */
+    skip_block(t, "x units '%s' are not supported", xunits, b->title_line);
+    return CS_OK;
+  }
+  xunit = xu.factor; /* e.g. micrometres kept as wavelength: x * 1000 nm */
   cs_quantity q = CS_Q_ARBITRARY;
   double yunit = 1.0;
   if (strstr(yunits, "TRANSM")) {
@@ -832,12 +829,13 @@ static int sniff(const unsigned char *head, size_t n) {
   free(norm);
   if (!title)
     return 0;
-  /* ##JCAMP-DX= (or ##JCAMPDX=) somewhere in the head */
+  /* ##JCAMP-DX= somewhere in the head, also spelled "## JCAMP-DX =" (HP
+   * ChemStation LINK files): each "##" label is normalised. */
   for (const unsigned char *q = p;
-       (q = csi_memcasemem(q, n - (size_t)(q - p), "##JCAMP")); q += 7) {
+       (q = csi_memcasemem(q, n - (size_t)(q - p), "##")); q += 2) {
     size_t rest = n - (size_t)(q - p);
     const unsigned char *e = memchr(q, '=', rest < 24 ? rest : 24);
-    if (!e)
+    if (!e || memchr(q, '\n', (size_t)(e - q)))
       continue;
     char *nm = normalize((const char *)q + 2, (size_t)(e - q - 2));
     int ok = nm && !strcmp(nm, "JCAMPDX");
@@ -1015,6 +1013,18 @@ static cs_status parse(char **lines, size_t nl, cs_dataset *ds, tally *t,
   return st;
 }
 
+/* Length without a trailing DOS end-of-file byte (0x1A, written by old
+ * DOS/Windows programs after ##END=) and what follows it, when only blanks
+ * and more 0x1A follow; a 0x1A inside the text stays and is refused as text
+ * outside a record. */
+static size_t strip_dos_eof(const char *buf, size_t len) {
+  size_t k = len;
+  while (k && (buf[k - 1] == 0x1A || isspace((unsigned char)buf[k - 1])))
+    k--;
+  const char *sub = memchr(buf + k, 0x1A, len - k);
+  return sub ? k : len;
+}
+
 static cs_status read_jcamp(const char *path, cs_dataset **out, cs_error *err) {
   char *buf;
   size_t len, nl;
@@ -1026,6 +1036,7 @@ static cs_status read_jcamp(const char *path, cs_dataset **out, cs_error *err) {
     free(buf);
     return csi_error(err, CS_ERR_MALFORMED, "NUL byte in a text format");
   }
+  len = strip_dos_eof(buf, len);
   char **lines = split_lines(buf, len, &nl);
   cs_dataset *ds = cs_dataset_new();
   if (!lines || !ds) {

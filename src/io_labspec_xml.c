@@ -262,32 +262,25 @@ static cs_status walk_params(const xmlNode *n, cs_spectrum *t, params *pm,
   return CS_OK;
 }
 
-/* Spectral axis: unit -> axis kind, converting eV and absolute cm-1 to
- * wavelength so that every non-shift file ends up on one axis kind. */
+/* Spectral axis: unit -> axis kind through the shared unit map; LabSpec is
+ * a Raman program, so "1/cm" is a shift.  eV and absolute cm-1 become
+ * wavelengths so that every non-shift file ends up on one axis kind. */
 static cs_status spectral_axis(axis_info *a, cs_spectrum *t, cs_error *err) {
   const char *u = a->unit ? a->unit : "";
-  if (strcmp(u, "1/cm") == 0) {
-    t->axis = CS_AXIS_RAMAN_SHIFT;
-    return CS_OK;
-  }
-  if (strcmp(u, "nm") == 0) {
-    t->axis = CS_AXIS_WAVELENGTH_NM;
-    return CS_OK;
-  }
-  int ev = strcmp(u, "eV") == 0, abs_cm = strcmp(u, "1/cm abs") == 0;
-  if (!ev && !abs_cm)
+  csi_axis_unit au = csi_axis_from_unit(u, CS_TECH_RAMAN);
+  if (au.axis == CS_AXIS_UNKNOWN)
     return csi_error(err, CS_ERR_UNSUPPORTED,
                      "spectral axis unit '%.40s' is not handled (1/cm, "
                      "1/cm abs, nm, eV are)",
                      u);
-  for (size_t i = 0; i < a->v.n; i++) {
-    if (!(a->v.v[i] > 0))
-      return csi_error(err, CS_ERR_MALFORMED,
-                       "spectral axis value %g %s at point %zu is not positive",
-                       a->v.v[i], u, i);
-    a->v.v[i] = (ev ? LABSPEC_EV_NM : 1e7) / a->v.v[i];
-  }
-  t->axis = CS_AXIS_WAVELENGTH_NM;
+  if (au.axis == CS_AXIS_WAVENUMBER) /* absolute: nm = 1e7 / nu */
+    au = (csi_axis_unit){CS_AXIS_WAVELENGTH_NM, 1e7, 1, 0};
+  if (au.inverse && au.factor == CSI_HC_EV_NM)
+    au.factor = LABSPEC_EV_NM;
+  cs_status st = csi_axis_unit_apply(&au, a->v.v, a->v.n, u, err);
+  if (st)
+    return st;
+  t->axis = au.axis;
   return CS_OK;
 }
 

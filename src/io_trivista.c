@@ -334,15 +334,18 @@ static cs_status read_document(const xmlNode *doc, size_t di, ctx *c,
                    di, type ? type : "");
   free(type);
   char *unit = st ? NULL : csi_xml_attr(cal, "Unit");
-  if (!st && (!unit || strcmp(unit, "Nanometer") != 0))
+  csi_axis_unit au = csi_axis_from_unit(unit, CS_TECH_RAMAN);
+  if (!st && (au.axis != CS_AXIS_WAVELENGTH_NM || au.inverse))
     st = csi_error(err, CS_ERR_UNSUPPORTED,
                    "document %zu: calibration unit '%.20s' is not handled "
                    "(Nanometer is)",
                    di, unit ? unit : "");
-  free(unit);
   t->axis = CS_AXIS_WAVELENGTH_NM;
   if (!st)
     st = read_calibration(cal, &c->x, err);
+  if (!st)
+    st = csi_axis_unit_apply(&au, c->x.v, c->x.n, unit, err);
+  free(unit);
   size_t len;
   if (!st && attr_count(xdim, "Length", (double)CSI_MAX_POINTS, &len) == 0 &&
       len != c->x.n)

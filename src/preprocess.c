@@ -7,6 +7,10 @@
 #include <stdlib.h>
 #include <string.h>
 
+/* A resampled axis holds at most a million points (a detector has a few
+ * thousand): a typo such as 0:1e6:0.001 is refused, not allocated. */
+#define PIPE_MAX_POINTS ((size_t)1000000)
+
 enum { ST_CROP, ST_SPIKES, ST_BASELINE, ST_SMOOTH, ST_NORM, ST_RESAMPLE, NSTEPS };
 static const char *const step_names[NSTEPS] = {
     "crop", "spikes", "baseline", "smooth", "normalise", "resample"};
@@ -123,7 +127,7 @@ static size_t grid_len(double lo, double hi, double step) {
         step > 0))
     return 0;
   double m = floor((hi - lo) / step + 1e-9) + 1;
-  return m <= (double)CSI_MAX_POINTS ? (size_t)m : 0;
+  return m <= (double)PIPE_MAX_POINTS ? (size_t)m : 0;
 }
 
 cs_status cs_pipeline_set_resample(cs_pipeline *p, double lo, double hi,
@@ -135,7 +139,7 @@ cs_status cs_pipeline_set_resample(cs_pipeline *p, double lo, double hi,
     return csi_error(err, CS_ERR_ARG,
                      "resample wants A:B:STEP with A < B, 0 < STEP <= B - A "
                      "and at most %zu points, got %g:%g:%g",
-                     CSI_MAX_POINTS, lo, hi, step);
+                     PIPE_MAX_POINTS, lo, hi, step);
   drop_resample(p);
   p->rlo = lo, p->rhi = hi, p->rstep = step, p->interp = method;
   p->has[ST_RESAMPLE] = 1;
@@ -146,9 +150,9 @@ cs_status cs_pipeline_set_axis(cs_pipeline *p, const double *x, size_t m,
                                cs_interp method, cs_error *err) {
   if (method != CS_INTERP_LINEAR && method != CS_INTERP_CUBIC)
     return csi_error(err, CS_ERR_ARG, "unknown interpolation %d", (int)method);
-  if (!x || m == 0 || m > CSI_MAX_POINTS)
+  if (!x || m == 0 || m > PIPE_MAX_POINTS)
     return csi_error(err, CS_ERR_ARG, "resample axis needs 1..%zu points",
-                     CSI_MAX_POINTS);
+                     PIPE_MAX_POINTS);
   for (size_t i = 0; i < m; i++)
     if (!isfinite(x[i]) || (i && !(x[i] > x[i - 1])))
       return csi_error(err, CS_ERR_ARG,

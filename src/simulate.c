@@ -593,6 +593,189 @@ static cs_status make_spectrum(const cs_sim_opts *o, const double *x,
   return CS_OK;
 }
 
+/* Draws of one run that are not part of the truth metadata: bleaching,
+ * FTIR peak height and the shape of the Raman fluorescence background. */
+typedef struct extra {
+  double keep, tau, peak_abs;
+  double fc1, fc2, fh, fu0, fw;
+  int noiseless;
+} extra;
+
+/* Parameters of one run from the parameter stream, always drawn in this
+ * order (the spectra of a seed depend on it). */
+static void draw_run(const cs_sim_opts *o, csi_rng *prng, truth *tr,
+                     extra *e) {
+  memset(tr, 0, sizeof *tr);
+  tr->mineral = o->cls == CS_SIM_TISSUE ? 0 : draw(prng, o->mineral_frac);
+  tr->carbonate = draw(prng, o->carbonate_wt);
+  tr->com = draw(prng, o->com_frac);
+  tr->wht = draw(prng, o->whitlockite_frac);
+  tr->snr = draw(prng, o->snr);
+  tr->instr = draw(prng, o->instr_fwhm_cm1);
+  tr->shift = draw(prng, o->shift_cm1);
+  tr->stretch = draw(prng, o->stretch);
+  tr->fluor = draw(prng, o->fluor_ratio);
+  e->keep = draw(prng, o->bleach_keep);
+  e->tau = draw(prng, o->bleach_tau_s);
+  tr->exposure = draw(prng, o->exposure_s);
+  e->peak_abs = draw(prng, o->peak_absorbance);
+  e->fc1 = -1.5 + 2.0 * csi_rng_uniform(prng);
+  e->fc2 = -0.5 + csi_rng_uniform(prng);
+  e->fh = csi_rng_uniform(prng);
+  e->fu0 = csi_rng_uniform(prng);
+  e->fw = 0.3 + 0.5 * csi_rng_uniform(prng);
+  switch (o->cls) {
+  case CS_SIM_TISSUE:
+    tr->cls = "tissue";
+    tr->subtype = "none";
+    break;
+  case CS_SIM_COD:
+  case CS_SIM_COM:
+    tr->cls = "oxalate";
+    tr->subtype = tr->com >= 0.5 ? "COM" : "COD";
+    break;
+  case CS_SIM_HYDROXYAPATITE:
+  case CS_SIM_WHITLOCKITE:
+    tr->cls = tr->wht >= 0.5 ? "whitlockite" : "hydroxyapatite";
+    tr->subtype = "none";
+    break;
+  default:
+    tr->cls = "calcite";
+    tr->subtype = "none";
+    break;
+  }
+  e->noiseless = tr->snr == 0;
+  if (e->noiseless)
+    tr->snr = INFINITY;
+}
+
+/* Axis.  Raman: pixels linear in wavelength (grating dispersion) between
+ * the window ends; the reported shift x of pixel i is computed from its
+ * nominal wavelength nm, the true shift t carries the calibration error
+ * reported = true + shift + stretch * (true - 1000). */
+static void make_axis(const cs_sim_opts *o, int ftir, size_t n,
+                      const truth *tr, double *x, double *nm, double *t) {
+  if (!ftir) {
+    double k0 = 1e7 / o->laser_nm;
+    double l0 = 1e7 / (k0 - o->lo_cm1), l1 = 1e7 / (k0 - o->hi_cm1);
+    for (size_t i = 0; i < n; i++) {
+      /* Rounded to float precision (1e-4 cm^-1 here, far below any
+       * physical meaning) so files store the axis as exact Float32. */
+      double lambda = l0 + (l1 - l0) * (double)i / (double)(n - 1);
+      x[i] = (float)(k0 - 1e7 / lambda);
+      nm[i] = (float)lambda;
+    }
+  } else {
+    for (size_t i = 0; i < n; i++)
+      x[i] = o->lo_cm1 + o->step_cm1 * (double)i;
+  }
+  for (size_t i = 0; i < n; i++)
+    t[i] = (x[i] - tr->shift + 1000 * tr->stretch) / (1 + tr->stretch);
+}
+
+/* Wrap one frame y[n] as a spectrum with its truth and append it to ds. */
+static cs_status push_frame(const cs_sim_opts *o, const truth *tr,
+                            const double *x, const double *y, size_t n,
+                            int frame, int nspikes, cs_dataset *ds,
+                            cs_error *err) {
+  cs_spectrum *s;
+  cs_status st = make_spectrum(o, x, y, n, &s, err);
+  if (st)
+    return st;
+  if (o->technique != CS_TECH_FTIR) {
+    cs_spectrum_set_laser_nm(s, o->laser_nm);
+    cs_spectrum_set_exposure_s(s, tr->exposure);
+  }
+  cs_spectrum_set_accumulations(s, 1);
+  cs_spectrum_set_source_index(s, (size_t)frame);
+  if ((st = set_truth(s, o, tr, frame, nspikes, err))) {
+    cs_spectrum_free(s);
+    return st;
+  }
+  return cs_dataset_push(ds, s, err); /* frees s on failure */
+}
+
+/* Raman frames: Poisson counts of signal plus a bleaching fluorescence
+ * background, read noise and cosmic spikes, from the noise stream. */
+static cs_status raman_frames(const cs_sim_opts *o, const truth *tr,
+                              const extra *e, const double *x,
+                              const double *nm, const double *mix, size_t n,
+                              double *bg, double *y, csi_rng *nrng,
+                              cs_dataset *ds, cs_error *err) {
+  size_t p;
+  max_of(mix, n, &p);
+  double s2 = tr->snr * tr->snr, rn2 = o->read_noise * o->read_noise;
+  double S = e->noiseless ? 1000.0
+                          : 0.5 * (s2 * (1 + tr->fluor) +
+                                   sqrt(s2 * s2 * (1 + tr->fluor) * (1 + tr->fluor) +
+                                        4 * s2 * rn2));
+  /* Smooth fluorescence: exponential-quadratic trend plus one broad hump
+   * (no feature narrower than ~100-200 cm^-1, bands.md 1A). */
+  double span = x[n - 1] - x[0];
+  for (size_t i = 0; i < n; i++) {
+    double u = (x[i] - x[0]) / span, d = (u - e->fu0) / e->fw;
+    bg[i] = exp(e->fc1 * u + e->fc2 * u * u) + e->fh * exp(-0.5 * d * d);
+  }
+  double fscale = tr->fluor * S / bg[p];
+  for (int k = 0; k < o->frames; k++) {
+    double b = e->keep + (1 - e->keep) * exp(-k * tr->exposure / e->tau);
+    double sigp = sqrt(S + fscale * bg[p] * b + rn2);
+    int nsp = 0;
+    for (size_t i = 0; i < n; i++) {
+      double mean = S * mix[i] + fscale * b * bg[i];
+      y[i] = e->noiseless ? mean
+                          : nearbyint(csi_rng_poisson(nrng, mean) +
+                                      o->read_noise * csi_rng_normal(nrng));
+    }
+    if (!e->noiseless && o->spike_rate_per_min > 0) {
+      nsp = (int)csi_rng_poisson(nrng, o->spike_rate_per_min * tr->exposure / 60);
+      double top = fmax(65535.0, 2 * max_of(y, n, NULL));
+      for (int q = 0; q < nsp; q++) {
+        size_t at = (size_t)(csi_rng_uniform(nrng) * (double)n);
+        int w = 1 + (int)(csi_rng_uniform(nrng) * 3);
+        double a = 10 * sigp * pow(top / (10 * sigp), csi_rng_uniform(nrng));
+        for (int j = 0; j < w && at + (size_t)j < n; j++)
+          y[at + (size_t)j] += nearbyint(a * pow(0.5, j));
+      }
+    }
+    cs_status st = push_frame(o, tr, o->wavelength_axis ? nm : x, y, n, k,
+                              nsp, ds, err);
+    if (st)
+      return st;
+  }
+  return CS_OK;
+}
+
+/* FTIR frames: absorbance plus a new baseline drift per frame (parameter
+ * stream) and Gaussian noise (noise stream). */
+static cs_status ftir_frames(const cs_sim_opts *o, const truth *tr,
+                             const extra *e, const double *x,
+                             const double *mix, size_t n, double *y,
+                             csi_rng *prng, csi_rng *nrng, cs_dataset *ds,
+                             cs_error *err) {
+  double span = x[n - 1] - x[0];
+  for (int k = 0; k < o->frames; k++) {
+    /* Baseline drift: offset, slope, curvature and a scatter-like term
+     * growing with wavenumber; new for every frame. */
+    double b0 = 0.05 * csi_rng_uniform(prng);
+    double b1 = -0.05 + 0.1 * csi_rng_uniform(prng);
+    double b2 = -0.03 + 0.06 * csi_rng_uniform(prng);
+    double bs = 0.02 * csi_rng_uniform(prng);
+    double sigma = e->noiseless ? 0 : e->peak_abs / tr->snr;
+    for (size_t i = 0; i < n; i++) {
+      double u = (x[i] - x[0]) / span, w = x[i] / 1000;
+      double v = e->peak_abs * mix[i] + b0 + b1 * u + b2 * u * u + bs * w * w;
+      if (!e->noiseless)
+        v = nearbyint((v + sigma * csi_rng_normal(nrng)) * 1e6) / 1e6;
+      y[i] = v;
+    }
+    cs_status st = push_frame(o, tr, x, y, n, k, 0, ds, err);
+    if (st)
+      return st;
+  }
+  return CS_OK;
+}
+
 cs_status cs_simulate(const cs_sim_opts *o, cs_dataset **out, cs_error *err) {
   cs_status st;
   if (!out)
@@ -619,71 +802,10 @@ cs_status cs_simulate(const cs_sim_opts *o, cs_dataset **out, cs_error *err) {
     st = csi_error(err, CS_ERR_NOMEM, "out of memory");
     goto done;
   }
-
-  /* Parameters, always drawn in this order. */
   truth tr;
-  memset(&tr, 0, sizeof tr);
-  tr.mineral = o->cls == CS_SIM_TISSUE ? 0 : draw(&prng, o->mineral_frac);
-  tr.carbonate = draw(&prng, o->carbonate_wt);
-  tr.com = draw(&prng, o->com_frac);
-  tr.wht = draw(&prng, o->whitlockite_frac);
-  tr.snr = draw(&prng, o->snr);
-  tr.instr = draw(&prng, o->instr_fwhm_cm1);
-  tr.shift = draw(&prng, o->shift_cm1);
-  tr.stretch = draw(&prng, o->stretch);
-  tr.fluor = draw(&prng, o->fluor_ratio);
-  double keep = draw(&prng, o->bleach_keep), tau = draw(&prng, o->bleach_tau_s);
-  tr.exposure = draw(&prng, o->exposure_s);
-  double peak_abs = draw(&prng, o->peak_absorbance);
-  double fc1 = -1.5 + 2.0 * csi_rng_uniform(&prng);
-  double fc2 = -0.5 + csi_rng_uniform(&prng);
-  double fh = csi_rng_uniform(&prng), fu0 = csi_rng_uniform(&prng);
-  double fw = 0.3 + 0.5 * csi_rng_uniform(&prng);
-  switch (o->cls) {
-  case CS_SIM_TISSUE:
-    tr.cls = "tissue";
-    tr.subtype = "none";
-    break;
-  case CS_SIM_COD:
-  case CS_SIM_COM:
-    tr.cls = "oxalate";
-    tr.subtype = tr.com >= 0.5 ? "COM" : "COD";
-    break;
-  case CS_SIM_HYDROXYAPATITE:
-  case CS_SIM_WHITLOCKITE:
-    tr.cls = tr.wht >= 0.5 ? "whitlockite" : "hydroxyapatite";
-    tr.subtype = "none";
-    break;
-  default:
-    tr.cls = "calcite";
-    tr.subtype = "none";
-    break;
-  }
-  int noiseless = tr.snr == 0;
-  if (noiseless)
-    tr.snr = INFINITY;
-
-  /* Axis.  Raman: pixels linear in wavelength (grating dispersion) between
-   * the window ends; the reported shift of pixel i is computed from its
-   * nominal wavelength, the true shift carries the calibration error
-   * reported = true + shift + stretch * (true - 1000). */
-  if (!ftir) {
-    double k0 = 1e7 / o->laser_nm;
-    double l0 = 1e7 / (k0 - o->lo_cm1), l1 = 1e7 / (k0 - o->hi_cm1);
-    for (size_t i = 0; i < n; i++) {
-      /* Rounded to float precision (1e-4 cm^-1 here, far below any
-       * physical meaning) so files store the axis as exact Float32. */
-      double lambda = l0 + (l1 - l0) * (double)i / (double)(n - 1);
-      x[i] = (float)(k0 - 1e7 / lambda);
-      nm[i] = (float)lambda;
-    }
-  } else {
-    for (size_t i = 0; i < n; i++)
-      x[i] = o->lo_cm1 + o->step_cm1 * (double)i;
-  }
-  for (size_t i = 0; i < n; i++)
-    t[i] = (x[i] - tr.shift + 1000 * tr.stretch) / (1 + tr.stretch);
-
+  extra e;
+  draw_run(o, &prng, &tr, &e);
+  make_axis(o, ftir, n, &tr, x, nm, t);
   /* Shape options draw from their own stream, so the default output
    * (and spectra/examples) stays byte-identical. */
   csi_rng xrng;
@@ -692,91 +814,12 @@ cs_status cs_simulate(const cs_sim_opts *o, cs_dataset **out, cs_error *err) {
   double wscale = draw(&xrng, o->width_scale);
   ctx c = {t, n, tr.instr, o->band_jitter, &prng, eta, wscale > 0 ? wscale : 1};
   compose(&c, o, &tr, mix, work);
-
-  if (!ftir) {
-    size_t p;
-    max_of(mix, n, &p);
-    double s2 = tr.snr * tr.snr, rn2 = o->read_noise * o->read_noise;
-    double S = noiseless ? 1000.0
-                         : 0.5 * (s2 * (1 + tr.fluor) +
-                                  sqrt(s2 * s2 * (1 + tr.fluor) * (1 + tr.fluor) +
-                                       4 * s2 * rn2));
-    /* Smooth fluorescence: exponential-quadratic trend plus one broad hump
-     * (no feature narrower than ~100-200 cm^-1, bands.md 1A). */
-    double span = x[n - 1] - x[0];
-    for (size_t i = 0; i < n; i++) {
-      double u = (x[i] - x[0]) / span, d = (u - fu0) / fw;
-      bg[i] = exp(fc1 * u + fc2 * u * u) + fh * exp(-0.5 * d * d);
-    }
-    double fscale = tr.fluor * S / bg[p];
-    for (int k = 0; k < o->frames; k++) {
-      double b = keep + (1 - keep) * exp(-k * tr.exposure / tau);
-      double sigp = sqrt(S + fscale * bg[p] * b + rn2);
-      int nsp = 0;
-      for (size_t i = 0; i < n; i++) {
-        double mean = S * mix[i] + fscale * b * bg[i];
-        y[i] = noiseless ? mean
-                         : nearbyint(csi_rng_poisson(&nrng, mean) +
-                                     o->read_noise * csi_rng_normal(&nrng));
-      }
-      if (!noiseless && o->spike_rate_per_min > 0) {
-        nsp = (int)csi_rng_poisson(&nrng, o->spike_rate_per_min * tr.exposure / 60);
-        double top = fmax(65535.0, 2 * max_of(y, n, NULL));
-        for (int q = 0; q < nsp; q++) {
-          size_t at = (size_t)(csi_rng_uniform(&nrng) * (double)n);
-          int w = 1 + (int)(csi_rng_uniform(&nrng) * 3);
-          double a = 10 * sigp * pow(top / (10 * sigp), csi_rng_uniform(&nrng));
-          for (int j = 0; j < w && at + (size_t)j < n; j++)
-            y[at + (size_t)j] += nearbyint(a * pow(0.5, j));
-        }
-      }
-      cs_spectrum *s;
-      if ((st = make_spectrum(o, o->wavelength_axis ? nm : x, y, n, &s, err)))
-        goto done;
-      cs_spectrum_set_laser_nm(s, o->laser_nm);
-      cs_spectrum_set_exposure_s(s, tr.exposure);
-      cs_spectrum_set_accumulations(s, 1);
-      cs_spectrum_set_source_index(s, (size_t)k);
-      if ((st = set_truth(s, o, &tr, k, nsp, err))) {
-        cs_spectrum_free(s);
-        goto done;
-      }
-      if ((st = cs_dataset_push(ds, s, err))) /* frees s on failure */
-        goto done;
-    }
-  } else {
-    double span = x[n - 1] - x[0];
-    for (int k = 0; k < o->frames; k++) {
-      /* Baseline drift: offset, slope, curvature and a scatter-like term
-       * growing with wavenumber; new for every frame. */
-      double b0 = 0.05 * csi_rng_uniform(&prng);
-      double b1 = -0.05 + 0.1 * csi_rng_uniform(&prng);
-      double b2 = -0.03 + 0.06 * csi_rng_uniform(&prng);
-      double bs = 0.02 * csi_rng_uniform(&prng);
-      double sigma = noiseless ? 0 : peak_abs / tr.snr;
-      for (size_t i = 0; i < n; i++) {
-        double u = (x[i] - x[0]) / span, w = x[i] / 1000;
-        double v = peak_abs * mix[i] + b0 + b1 * u + b2 * u * u + bs * w * w;
-        if (!noiseless)
-          v = nearbyint((v + sigma * csi_rng_normal(&nrng)) * 1e6) / 1e6;
-        y[i] = v;
-      }
-      cs_spectrum *s;
-      if ((st = make_spectrum(o, x, y, n, &s, err)))
-        goto done;
-      cs_spectrum_set_accumulations(s, 1);
-      cs_spectrum_set_source_index(s, (size_t)k);
-      if ((st = set_truth(s, o, &tr, k, 0, err))) {
-        cs_spectrum_free(s);
-        goto done;
-      }
-      if ((st = cs_dataset_push(ds, s, err)))
-        goto done;
-    }
+  st = ftir ? ftir_frames(o, &tr, &e, x, mix, n, y, &prng, &nrng, ds, err)
+            : raman_frames(o, &tr, &e, x, nm, mix, n, bg, y, &nrng, ds, err);
+  if (!st) {
+    *out = ds;
+    ds = NULL;
   }
-  *out = ds;
-  ds = NULL;
-  st = CS_OK;
 done:
   cs_dataset_free(ds);
   free(x);

@@ -5,6 +5,7 @@
 
 #include <ctype.h>
 #include <errno.h>
+#include <fcntl.h>
 #include <locale.h>
 #include <math.h>
 #include <pthread.h>
@@ -130,18 +131,61 @@ char *csi_trim(char *s) {
   return s;
 }
 
+/* What a path names when it is not a regular file. */
+static const char *file_kind(mode_t m) {
+  return S_ISDIR(m) ? "a directory" : S_ISFIFO(m) ? "a FIFO" :
+         S_ISCHR(m) ? "a character device" : S_ISBLK(m) ? "a block device" :
+         S_ISSOCK(m) ? "a socket" : "not a regular file";
+}
+
+cs_status csi_open_regular(const char *path, FILE **out, cs_error *err) {
+  *out = NULL;
+  /* O_NONBLOCK: opening a FIFO with no writer must not wait; it is
+   * refused below before anything is read. */
+  int fd = open(path, O_RDONLY | O_NONBLOCK | O_NOCTTY | O_CLOEXEC);
+  if (fd < 0)
+    return csi_error(err, CS_ERR_IO, "cannot open: %s", strerror(errno));
+  struct stat st;
+  if (fstat(fd, &st) != 0) {
+    int e = errno;
+    close(fd);
+    return csi_error(err, CS_ERR_IO, "cannot open: %s", strerror(e));
+  }
+  if (!S_ISREG(st.st_mode)) {
+    close(fd);
+    if (S_ISDIR(st.st_mode))
+      return csi_error(err, CS_ERR_IO, "is a directory");
+    return csi_error(err, CS_ERR_IO, "not a regular file (%s)",
+                     file_kind(st.st_mode));
+  }
+  int fl = fcntl(fd, F_GETFL);
+  if (fl >= 0)
+    fcntl(fd, F_SETFL, fl & ~O_NONBLOCK);
+  FILE *f = fdopen(fd, "rb");
+  if (!f) {
+    close(fd);
+    return csi_error(err, CS_ERR_NOMEM, "cannot open: out of memory");
+  }
+  *out = f;
+  return CS_OK;
+}
+
+cs_status csi_check_regular(const char *path, cs_error *err) {
+  FILE *f;
+  cs_status st = csi_open_regular(path, &f, err);
+  if (f)
+    fclose(f);
+  return st;
+}
+
 cs_status csi_read_file(const char *path, size_t max, char **buf, size_t *len,
                         cs_error *err) {
   *buf = NULL;
   *len = 0;
-  FILE *f = fopen(path, "rb");
-  if (!f)
-    return csi_error(err, CS_ERR_IO, "cannot open: %s", strerror(errno));
-  struct stat st;
-  if (fstat(fileno(f), &st) == 0 && S_ISDIR(st.st_mode)) {
-    fclose(f);
-    return csi_error(err, CS_ERR_IO, "is a directory");
-  }
+  FILE *f;
+  cs_status ost = csi_open_regular(path, &f, err);
+  if (ost)
+    return ost;
   size_t cap = 1 << 16, n = 0;
   char *p = malloc(cap + 1);
   if (!p) {
@@ -186,14 +230,10 @@ cs_status csi_read_file(const char *path, size_t max, char **buf, size_t *len,
 cs_status csi_read_head(const char *path, unsigned char *head, size_t cap,
                         size_t *len, cs_error *err) {
   *len = 0;
-  FILE *f = fopen(path, "rb");
-  if (!f)
-    return csi_error(err, CS_ERR_IO, "cannot open: %s", strerror(errno));
-  struct stat st;
-  if (fstat(fileno(f), &st) == 0 && S_ISDIR(st.st_mode)) {
-    fclose(f);
-    return csi_error(err, CS_ERR_IO, "is a directory");
-  }
+  FILE *f;
+  cs_status ost = csi_open_regular(path, &f, err);
+  if (ost)
+    return ost;
   *len = fread(head, 1, cap, f);
   int bad = ferror(f);
   fclose(f);

@@ -405,8 +405,10 @@ static void opts_bad(void **state) {
       {"arpls:lam", "expected key=value"},
       {"arpls:lam=abc", "bad number value 'abc' for lam"},
       {"arpls:lam=inf", "bad number"},
-      {"arpls:lam=-1", "lam must be finite and > 0"},
-      {"arpls:lam=0", "lam must be finite and > 0"},
+      {"arpls:lam=-1", "lam must be > 0 and <= 1e+12"},
+      {"arpls:lam=0", "lam must be > 0"},
+      {"arpls:lam=1e13", "lam must be > 0 and <= 1e+12, got 1e+13"},
+      {"arpls:max_iter=10001", "max_iter must be 0..10000"},
       {"asls:p=1.5", "p must be between 0 and 1"},
       {"asls:p=0", "p must be between 0 and 1"},
       {"arpls:max_iter=1.5", "bad integer"},
@@ -475,7 +477,7 @@ static void bad_input(void **state) {
   for (int i = 0; i < 8; i++)
     big[i] = (i % 2 ? 1 : -1) * 1e307;
   o = cs_baseline_opts_default(CS_BASELINE_ASLS);
-  o.lam = 1e300;
+  o.lam = 1e12; /* the largest allowed */
   cs_status st = cs_baseline_fit(NULL, big, 8, &o, z, e);
   assert_true(st == CS_ERR_NUMERIC || st == CS_OK);
   if (st == CS_OK)

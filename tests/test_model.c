@@ -2,11 +2,17 @@
  * known class: training, classification, reject options, the model file
  * (save -> load -> identical predictions, refusals), the embedded default
  * models, cross-validation and concurrent use of one model. */
+#define _DEFAULT_SOURCE /* MAP_ANONYMOUS */
 #include "testutil.h"
 
 #include "internal.h"
 
+#include <nettle/sha2.h>
 #include <pthread.h>
+#include <sys/mman.h>
+#include <sys/resource.h>
+#include <time.h>
+#include <unistd.h>
 
 /* n spots of each generator class, Raman 785 nm, seeds from base. */
 static cs_dataset *simulate_set(int n, unsigned long long base, double snr,
@@ -148,19 +154,42 @@ static void save_load_identical(void **state) {
   cs_model_free(back);
 }
 
-/* Rewrite the checksum line of text so an edited model passes it. */
-static char *resign(const char *text) {
-  const char *ck = strstr(text, "checksum fnv1a64 ");
+/* Rewrite the checksum line of text (the last line) so an edited model
+ * passes it: SHA-256 as cs_model_save writes, or with fnv != 0 the FNV-1a
+ * checksum of files written before. */
+static char *resign_as(const char *text, int fnv) {
+  const char *ck = strstr(text, "checksum ");
   size_t n = (size_t)(ck - text);
-  uint64_t h = 14695981039346656037ull;
-  for (size_t i = 0; i < n; i++) {
-    h ^= (unsigned char)text[i];
-    h *= 1099511628211ull;
-  }
-  char *out = malloc(n + 64);
+  char *out = malloc(n + 96);
   memcpy(out, text, n);
-  snprintf(out + n, 64, "checksum fnv1a64 %016llx\n", (unsigned long long)h);
+  if (fnv) {
+    uint64_t h = 14695981039346656037ull;
+    for (size_t i = 0; i < n; i++) {
+      h ^= (unsigned char)text[i];
+      h *= 1099511628211ull;
+    }
+    snprintf(out + n, 96, "checksum fnv1a64 %016llx\n", (unsigned long long)h);
+  } else {
+    struct sha256_ctx c;
+    uint8_t d[SHA256_DIGEST_SIZE];
+    sha256_init(&c);
+    sha256_update(&c, n, (const uint8_t *)text);
+    sha256_digest(&c, sizeof d, d);
+    char *p = out + n + sprintf(out + n, "checksum sha256 ");
+    for (size_t i = 0; i < sizeof d; i++)
+      p += sprintf(p, "%02x", d[i]);
+    strcpy(p, "\n");
+  }
   return out;
+}
+static char *resign(const char *text) { return resign_as(text, 0); }
+
+/* 1-based line number of the line holding p. */
+static size_t line_at(const char *text, const char *p) {
+  size_t n = 1;
+  for (const char *q = text; q < p; q++)
+    n += *q == '\n';
+  return n;
 }
 
 static void model_file_refusals(void **state) {
@@ -201,6 +230,243 @@ static void model_file_refusals(void **state) {
   /* the file itself still loads */
   STATUS_EQ(cs_model_load_text(text, len, &m, &err), CS_OK, &err);
   cs_model_free(m);
+  free(text);
+}
+
+/* The saved text of the trained model (malloc'd, NUL-terminated). */
+static char *trained_text(size_t *len) {
+  char path[512];
+  snprintf(path, sizeof path, "%s/m.txt", test_tmpdir());
+  cs_error err;
+  STATUS_EQ(cs_model_save(trained, path, &err), CS_OK, &err);
+  char *text;
+  STATUS_EQ(csi_read_file(path, 1 << 26, &text, len, &err), CS_OK, &err);
+  return text;
+}
+
+/* text with ins inserted after the line that starts with key (a line of its
+ * own), re-signed; *line gets the line number of the inserted text and
+ * *first that of the key's line. */
+static char *insert_after(const char *text, const char *key, const char *ins,
+                          size_t *first, size_t *line) {
+  char pat[64];
+  snprintf(pat, sizeof pat, "\n%s ", key);
+  const char *at = strstr(text, pat);
+  assert_non_null(at);
+  const char *eol = strchr(at + 1, '\n') + 1;
+  *first = line_at(text, at + 1);
+  *line = line_at(text, eol);
+  char *mod = csi_strfmt("%.*s%s%s", (int)(eol - text), text, ins, eol);
+  char *out = resign(mod);
+  free(mod);
+  return out;
+}
+
+/* Refused with CS_ERR_MODEL and a message holding want (and "line N" when
+ * line != 0). */
+static void refused(const char *text, const char *want, size_t line) {
+  cs_model *m = (cs_model *)&m;
+  cs_error err;
+  STATUS_EQ(cs_model_load_text(text, strlen(text), &m, &err), CS_ERR_MODEL,
+            &err);
+  assert_null(m);
+  if (!strstr(err.msg, want))
+    fail_msg("message '%s' lacks '%s'", err.msg, want);
+  if (line) {
+    char l[32];
+    snprintf(l, sizeof l, "line %zu:", line);
+    if (!strstr(err.msg, l))
+      fail_msg("message '%s' lacks '%s'", err.msg, l);
+  }
+}
+
+/* Issue 12: a key repeated in a correctly signed file once overflowed the
+ * arrays sized from its first value (points after components, lda_dims) or
+ * leaked (components, pipeline).  Every key is read at most once. */
+static void repeated_keys_refused(void **state) {
+  (void)state;
+  size_t len, first, line;
+  char *text = trained_text(&len);
+  static const struct {
+    const char *after, *ins, *key;
+  } cases[] = {
+      {"components", "points 4000\n", "points"},
+      {"lda_dims", "points 2\n", "points"},
+      {"components", "components 3\n", "components"},
+      {"lda_dims", "lda_dims 1\n", "lda_dims"},
+      {"shrinkage", "lda_dims 4\n", "lda_dims"},
+      {"mean", "pipeline 1\nnormalise snv\n", "pipeline"},
+      {"classes", "classes 2 a b\n", "classes"},
+      {"mean", "mean 1\n", "mean"},
+      {"t2_limit", "t2_limit 1\n", "t2_limit"},
+      {"noise_floor", "technique ftir\n", "technique"},
+      {"loading", "window 1 2 3\n", "window"},
+  };
+  for (size_t i = 0; i < sizeof cases / sizeof *cases; i++) {
+    char *bad = insert_after(text, cases[i].after, cases[i].ins, &first, &line);
+    char want[96];
+    snprintf(want, sizeof want, "repeated key '%s' (first on line ", cases[i].key);
+    refused(bad, want, line);
+    free(bad);
+  }
+  /* one well-formed line more than the dimension says */
+  static const char *const rows[] = {"loading", "lda_direction", "reference"};
+  for (size_t i = 0; i < 3; i++) {
+    char pat[32];
+    snprintf(pat, sizeof pat, "\n%s ", rows[i]);
+    const char *row = strstr(text, pat) + 1;
+    char *copy = csi_strndup(row, (size_t)(strchr(row, '\n') - row) + 1);
+    char *extra = insert_after(text, "noise_floor", copy, &first, &line);
+    /* the copied reference comes first, so the original is the extra one */
+    refused(extra, i < 2 ? "more than" : "extra reference", i < 2 ? line : 0);
+    free(extra), free(copy);
+  }
+  /* a dimension must come before the arrays it sizes */
+  char *moved = insert_after(text, "technique", "mean 1 2\n", &first, &line);
+  char *p = strstr(moved, "\ncomponents ");
+  memcpy(p + 1, "xomponents", 10); /* drop the real one */
+  char *resigned = resign(moved);
+  refused(resigned, "'mean' must come after 'components'", line);
+  free(moved), free(resigned);
+  free(text);
+}
+
+/* The text need not be NUL-terminated: put it at the very end of a mapping
+ * followed by an inaccessible page, so any read past len faults (with or
+ * without ASan). */
+static void unterminated_text(void **state) {
+  (void)state;
+  size_t len;
+  char *text = trained_text(&len);
+  long pg = sysconf(_SC_PAGESIZE);
+  size_t span = (len + (size_t)pg - 1) / (size_t)pg * (size_t)pg;
+  char *map = mmap(NULL, span + (size_t)pg, PROT_READ | PROT_WRITE,
+                   MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+  assert_true(map != MAP_FAILED);
+  assert_int_equal(mprotect(map + span, (size_t)pg, PROT_NONE), 0);
+  cs_model *m;
+  cs_error err;
+  /* whole file; without its final newline; cut inside the checksum line;
+   * cut inside a number */
+  size_t cuts[] = {len, len - 1, len - 10, len / 2, 0};
+  for (size_t i = 0; i < sizeof cuts / sizeof *cuts; i++) {
+    size_t n = cuts[i];
+    char *at = map + span - n;
+    memcpy(at, text, n);
+    cs_status st = cs_model_load_text(at, n, &m, &err);
+    if (i < 2) {
+      STATUS_EQ(st, CS_OK, &err);
+      cs_model_free(m);
+    } else {
+      STATUS_EQ(st, CS_ERR_MODEL, &err);
+    }
+  }
+  /* a NUL byte inside is refused, not read as the end */
+  char *nul = csi_strdup(text);
+  nul[20] = '\0';
+  STATUS_EQ(cs_model_load_text(nul, len, &m, &err), CS_ERR_MODEL, &err);
+  assert_non_null(strstr(err.msg, "NUL"));
+  free(nul);
+  munmap(map, span + (size_t)pg);
+  free(text);
+}
+
+/* Nothing may follow the checksum line but its newline. */
+static void text_after_checksum(void **state) {
+  (void)state;
+  size_t len;
+  char *text = trained_text(&len);
+  const char *tails[] = {"x\n", "\n", "technique raman\n", "checksum sha256 00\n"};
+  for (size_t i = 0; i < sizeof tails / sizeof *tails; i++) {
+    char *t = csi_strfmt("%s%s", text, tails[i]);
+    refused(t, i < 3 ? "text after the checksum line" : "malformed checksum", 0);
+    free(t);
+  }
+  free(text);
+}
+
+/* Model files written before SHA-256 close with an FNV-1a checksum: they
+ * load, and classify exactly as before; a damaged one is still refused. */
+static void legacy_fnv_checksum(void **state) {
+  (void)state;
+  size_t len;
+  char *text = trained_text(&len);
+  assert_non_null(strstr(text, "\nchecksum sha256 "));
+  char *old = resign_as(text, 1);
+  assert_non_null(strstr(old, "\nchecksum fnv1a64 "));
+  cs_model *m;
+  cs_error err;
+  STATUS_EQ(cs_model_load_text(old, strlen(old), &m, &err), CS_OK, &err);
+  for (size_t i = 0; i < cs_dataset_count(test_set); i += 7) {
+    cs_result a, b;
+    const cs_spectrum *s = cs_dataset_get(test_set, i);
+    STATUS_EQ(cs_model_classify(trained, s, &a, &err), CS_OK, &err);
+    STATUS_EQ(cs_model_classify(m, s, &b, &err), CS_OK, &err);
+    assert_memory_equal(a.posterior, b.posterior, sizeof a.posterior);
+  }
+  cs_model_free(m);
+  char *mean = strstr(old, "\nmean ") + 7;
+  *mean = *mean == '1' ? '2' : '1';
+  refused(old, "checksum mismatch", 0);
+  free(old), free(text);
+}
+
+static double now_s(void) {
+  struct timespec t;
+  clock_gettime(CLOCK_MONOTONIC, &t);
+  return (double)t.tv_sec + 1e-9 * (double)t.tv_nsec;
+}
+
+/* Issue 12: 1 MB of repeated pipeline lines took 2.8 GB (each line copied
+ * the text so far).  Now the second one is refused at once. */
+static void many_pipeline_lines(void **state) {
+  (void)state;
+  size_t len;
+  char *text = trained_text(&len);
+  csi_buf b = {0};
+  const char *ck = strstr(text, "checksum ");
+  csi_buf_put(&b, text, (size_t)(ck - text));
+  while (b.n < (size_t)(ck - text) + (1u << 20))
+    csi_buf_printf(&b, "pipeline 1\nnormalise snv\n");
+  csi_buf_printf(&b, "%s", ck);
+  csi_buf_put(&b, "", 1);
+  assert_false(b.oom);
+  char *big = resign(b.p);
+  struct rusage r0, r1;
+  getrusage(RUSAGE_SELF, &r0);
+  double t0 = now_s();
+  refused(big, "repeated key 'pipeline'", 0);
+  double dt = now_s() - t0;
+  getrusage(RUSAGE_SELF, &r1);
+  print_message("1 MB of pipeline lines refused in %.3f s, max RSS +%ld kB\n",
+                dt, r1.ru_maxrss - r0.ru_maxrss);
+  assert_true(dt < 1.0);
+  assert_true(r1.ru_maxrss - r0.ru_maxrss < 64 * 1024);
+  /* one pipeline key with 64 lines of 16 kB: read once, linearly, and
+   * refused by the pipeline parser */
+  free(big);
+  const char *pk = strstr(text, "\npipeline ") + 1;
+  size_t npl = strtoul(pk + 9, NULL, 10);
+  const char *after = strchr(pk, '\n') + 1;
+  for (size_t i = 0; i < npl; i++)
+    after = strchr(after, '\n') + 1;
+  b.n = 0;
+  csi_buf_put(&b, text, (size_t)(pk - text));
+  csi_buf_printf(&b, "pipeline 64\n");
+  for (int i = 0; i < 64; i++) {
+    csi_buf_printf(&b, "smooth");
+    for (int j = 0; j < 2048; j++)
+      csi_buf_printf(&b, " sg:5:2:");
+    csi_buf_printf(&b, "\n");
+  }
+  csi_buf_printf(&b, "%s", after);
+  csi_buf_put(&b, "", 1);
+  big = resign(b.p);
+  t0 = now_s();
+  refused(big, "model pipeline", 0);
+  assert_true(now_s() - t0 < 1.0);
+  free(big);
+  csi_buf_free(&b);
   free(text);
 }
 
@@ -407,6 +673,11 @@ int main(void) {
       cmocka_unit_test(window_and_technique_errors),
       cmocka_unit_test(save_load_identical),
       cmocka_unit_test(model_file_refusals),
+      cmocka_unit_test(repeated_keys_refused),
+      cmocka_unit_test(unterminated_text),
+      cmocka_unit_test(text_after_checksum),
+      cmocka_unit_test(legacy_fnv_checksum),
+      cmocka_unit_test(many_pipeline_lines),
       cmocka_unit_test(mixture_subclasses),
       cmocka_unit_test(default_models),
       cmocka_unit_test(crossval_runs),

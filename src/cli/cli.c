@@ -4,38 +4,61 @@
 
 #include <dirent.h>
 #include <errno.h>
+#include <fcntl.h>
 #include <math.h>
 #include <stdarg.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <unistd.h>
 
 int cli_verbosity = 0;
 
-int cli_usage_error(const char *cmd, const char *fmt, ...) {
+/* The one printer of every message on stderr: "calcspec: " and the
+ * message as one escaped line (cs_escape_message), whatever file names,
+ * option values or file contents it quotes. */
+static void vmessage(const char *fmt, va_list ap) {
+  char raw[2048], line[4096];
+  vsnprintf(raw, sizeof raw, fmt, ap);
+  cs_escape_message(raw, line, sizeof line);
+  fprintf(stderr, "calcspec: %s\n", line);
+}
+
+void cli_error(const char *fmt, ...) {
   va_list ap;
-  fprintf(stderr, "calcspec: %s: ", cmd);
   va_start(ap, fmt);
-  vfprintf(stderr, fmt, ap);
+  vmessage(fmt, ap);
   va_end(ap);
-  fprintf(stderr, "\nsee 'calcspec %s --help'\n", cmd);
+}
+
+int cli_usage_error(const char *cmd, const char *fmt, ...) {
+  char raw[1024];
+  va_list ap;
+  va_start(ap, fmt);
+  vsnprintf(raw, sizeof raw, fmt, ap);
+  va_end(ap);
+  cli_error("%s: %s", cmd, raw);
+  cli_error_hint(cmd);
   return CLI_USAGE;
 }
 
+void cli_error_hint(const char *cmd) {
+  char line[256];
+  cs_escape_message(cmd, line, sizeof line);
+  fprintf(stderr, "see 'calcspec%s%s --help'\n", *line ? " " : "", line);
+}
+
 void cli_file_error(const char *path, const cs_error *err) {
-  fprintf(stderr, "calcspec: %s: %s\n", path,
-          err->msg[0] ? err->msg : cs_strerror(err->code));
+  cli_error("%s: %s", path, err->msg[0] ? err->msg : cs_strerror(err->code));
 }
 
 void cli_note(const char *fmt, ...) {
   if (cli_verbosity < 0)
     return;
   va_list ap;
-  fputs("calcspec: ", stderr);
   va_start(ap, fmt);
-  vfprintf(stderr, fmt, ap);
+  vmessage(fmt, ap);
   va_end(ap);
-  fputc('\n', stderr);
 }
 
 int cli_parse_double(const char *s, double lo, double hi, double *out) {
@@ -107,7 +130,7 @@ static int cmp_str(const void *a, const void *b) {
 static void walk(cli_files *f, const char *dir, int *nbad, int depth) {
   DIR *d = opendir(dir);
   if (!d) {
-    fprintf(stderr, "calcspec: %s: %s\n", dir, strerror(errno));
+    cli_error("%s: %s", dir, strerror(errno));
     (*nbad)++;
     return;
   }
@@ -162,12 +185,12 @@ void cli_files_expand(cli_files *f, char **args, int nargs, int *nbad) {
   for (int i = 0; i < nargs; i++) {
     struct stat st;
     if (stat(args[i], &st) != 0) {
-      fprintf(stderr, "calcspec: %s: %s\n", args[i], strerror(errno));
+      cli_error("%s: %s", args[i], strerror(errno));
       (*nbad)++;
     } else if (S_ISDIR(st.st_mode)) {
       walk(f, args[i], nbad, 0);
     } else if (push(f, args[i], 0)) {
-      fprintf(stderr, "calcspec: %s: out of memory\n", args[i]);
+      cli_error("%s: out of memory", args[i]);
       (*nbad)++;
     }
   }
@@ -186,8 +209,36 @@ void cli_print_num(FILE *out, double v) {
     fprintf(out, "%.10g", v);
 }
 
-char *cli_slurp(const char *path) {
-  FILE *f = fopen(path, "rb");
+FILE *cli_fopen_regular(const char *path, const char **why) {
+  /* O_NONBLOCK so that a FIFO without a writer cannot hang the open */
+  int fd = open(path, O_RDONLY | O_NONBLOCK | O_NOCTTY | O_CLOEXEC);
+  struct stat st;
+  const char *w = NULL;
+  if (fd < 0 || fstat(fd, &st))
+    w = strerror(errno);
+  else if (S_ISDIR(st.st_mode))
+    w = "is a directory";
+  else if (!S_ISREG(st.st_mode))
+    w = S_ISFIFO(st.st_mode) ? "not a regular file (a FIFO)"
+        : S_ISCHR(st.st_mode) ? "not a regular file (a character device)"
+        : "not a regular file";
+  FILE *f = NULL;
+  if (!w) {
+    int fl = fcntl(fd, F_GETFL);
+    if (fl >= 0)
+      fcntl(fd, F_SETFL, fl & ~O_NONBLOCK);
+    if (!(f = fdopen(fd, "rb")))
+      w = strerror(errno);
+  }
+  if (!f && fd >= 0)
+    close(fd);
+  if (why)
+    *why = w;
+  return f;
+}
+
+char *cli_slurp_why(const char *path, const char **why) {
+  FILE *f = cli_fopen_regular(path, why);
   if (!f)
     return NULL;
   size_t cap = 4096, n = 0;
@@ -199,6 +250,8 @@ char *cli_slurp(const char *path) {
     if (cap > (1u << 20)) { /* a pipeline text is a few lines: refuse, */
       free(p);              /* never cut it short */
       p = NULL;
+      if (why)
+        *why = "larger than 1 MiB";
       break;
     }
     char *q = realloc(p, cap *= 2);
@@ -206,11 +259,15 @@ char *cli_slurp(const char *path) {
       free(p);
     p = q;
   }
+  if (!p && why && !*why)
+    *why = "out of memory";
   fclose(f);
   if (p)
     p[n] = '\0';
   return p;
 }
+
+char *cli_slurp(const char *path) { return cli_slurp_why(path, NULL); }
 
 int cli_format_known(const char *name, int write) {
   for (size_t i = 0; name && i < cs_format_count(); i++) {

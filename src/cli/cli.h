@@ -18,6 +18,11 @@ extern int cli_verbosity;
  * CLI_USAGE. */
 int cli_usage_error(const char *cmd, const char *fmt, ...)
     __attribute__((format(printf, 2, 3)));
+/* Print "calcspec: message" on stderr as one line with control characters
+ * escaped (cs_escape_message): every message of the tool goes through it. */
+void cli_error(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
+/* Print "see 'calcspec CMD --help'" (CMD "" for the global help). */
+void cli_error_hint(const char *cmd);
 /* Print "calcspec: FILE: message" for a failed file. */
 void cli_file_error(const char *path, const cs_error *err);
 /* Print a note on stderr unless quiet. */
@@ -74,8 +79,15 @@ extern const struct option cli_train_long[];
 int cli_train_setup(const char *cmd, const cs_dataset *ds, int nopt,
                     const int *optc, char **optv, cs_train_opts *o,
                     char **steps);
-/* Read a whole small text file (pipeline steps); malloc'd or NULL. */
+/* Read a whole small text file (pipeline steps, findings, manifests; at
+ * most 1 MiB); malloc'd or NULL.  Only a regular file is read: a FIFO or
+ * device is refused at once.  cli_slurp_why also says why it failed
+ * (*why: a static string). */
 char *cli_slurp(const char *path);
+char *cli_slurp_why(const char *path, const char **why);
+/* fopen(path, "rb") for a regular file only (never blocks on a FIFO);
+ * NULL with *why (may be NULL) saying why. */
+FILE *cli_fopen_regular(const char *path, const char **why);
 
 /* cmd_cores.c: classify and measure every spectrum of args, group by core
  * (how: "meta", "dir" or "manifest" with manifest_path) and summarise.

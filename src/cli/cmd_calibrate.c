@@ -87,8 +87,8 @@ int cmd_calibrate(int argc, char **argv) {
         m = cs_spectrum_meta(s, "carbonate_wt");
       if (label_wt(labels, files.path[i], &w) &&
           (!m || cli_parse_double(m, 0, 100, &w))) {
-        fprintf(stderr, "calcspec: %s: spectrum %zu: no known carbonate "
-                "(truth.carbonate_wt, carbonate_wt or --labels)\n", files.path[i], k);
+        cli_error("%s: spectrum %zu: no known carbonate "
+                "(truth.carbonate_wt, carbonate_wt or --labels)", files.path[i], k);
         nbad++;
         continue;
       }
@@ -98,7 +98,7 @@ int cmd_calibrate(int argc, char **argv) {
       if (tech == CS_TECH_UNKNOWN)
         tech = t;
       if (t != tech) {
-        fprintf(stderr, "calcspec: %s: spectrum %zu: %s among %s standards\n",
+        cli_error("%s: spectrum %zu: %s among %s standards",
                 files.path[i], k, cs_technique_name(t), cs_technique_name(tech));
         nbad++;
         continue;
@@ -106,7 +106,7 @@ int cmd_calibrate(int argc, char **argv) {
       cs_composition comp;
       if (cs_composition_measure(s, "hydroxyapatite", NULL, &comp, &err) ||
           comp.carbonate_ratio == 0) {
-        fprintf(stderr, "calcspec: %s: spectrum %zu: %s\n", files.path[i], k,
+        cli_error("%s: spectrum %zu: %s", files.path[i], k,
                 comp.carbonate_reason[0] ? comp.carbonate_reason : err.msg);
         nbad++;
         continue;
@@ -120,7 +120,7 @@ int cmd_calibrate(int argc, char **argv) {
         if (b)
           ratio = b;
         if (!a || !b) {
-          fprintf(stderr, "calcspec: calibrate: out of memory\n");
+          cli_error("calibrate: out of memory");
           return CLI_DATA_ERROR;
         }
       }
@@ -134,7 +134,7 @@ int cmd_calibrate(int argc, char **argv) {
   cs_calibration cal;
   int rc = nbad ? CLI_DATA_ERROR : CLI_OK;
   if (cs_calibration_fit(tech, wt, ratio, n, note, &cal, &err)) {
-    fprintf(stderr, "calcspec: calibrate: %s\n", err.msg);
+    cli_error("calibrate: %s", err.msg);
     rc = CLI_DATA_ERROR;
   } else if (out) {
     if (cs_calibration_save(&cal, out, &err)) {

@@ -1,5 +1,6 @@
 /* cmd_classify.c: `calcspec classify`: one row per spectrum. */
 #include "integ.h"
+#include "progress.h"
 
 #include <getopt.h>
 #include <jansson.h>
@@ -188,7 +189,7 @@ int cmd_classify(int argc, char **argv) {
   /* the TSV header names the classes of the given or the Raman model */
   if (!mm.given &&
       cs_model_default(CS_TECH_RAMAN, &mm.def[CS_TECH_RAMAN], &err)) {
-    fprintf(stderr, "calcspec: classify: %s\n", err.msg);
+    cli_error("classify: %s", err.msg);
     return CLI_DATA_ERROR;
   }
   printer pr = {mm.given ? mm.given : mm.def[CS_TECH_RAMAN], json};
@@ -197,7 +198,9 @@ int cmd_classify(int argc, char **argv) {
   int nbad = 0;
   cli_files files = {0};
   cli_files_expand(&files, argv + optind, argc - optind, &nbad);
-  for (size_t i = 0; i < files.n; i++) {
+  cli_progress prog;
+  cli_progress_start(&prog, "classify", "files", files.n);
+  for (size_t i = 0; i < files.n; i++, cli_progress_step(&prog)) {
     cs_dataset *ds;
     if (cs_dataset_read(files.path[i], format, &ds, &err)) {
       cli_file_error(files.path[i], &err);
@@ -208,7 +211,7 @@ int cmd_classify(int argc, char **argv) {
       const cs_spectrum *s = cs_dataset_get(ds, k);
       const cs_model *m = cli_models_for(&mm, s, &err);
       if (!m) {
-        fprintf(stderr, "calcspec: %s: spectrum %zu: %s\n", files.path[i], k,
+        cli_error("%s: spectrum %zu: %s", files.path[i], k,
                 err.msg);
         nbad++;
         continue;
@@ -218,7 +221,7 @@ int cmd_classify(int argc, char **argv) {
       if (cst || !rep.classified) {
         /* out of window stays a per-spectrum error here; on failure the
          * report is zeroed, so the reason is in err */
-        fprintf(stderr, "calcspec: %s: spectrum %zu: %s\n", files.path[i], k,
+        cli_error("%s: spectrum %zu: %s", files.path[i], k,
                 cst ? err.msg : rep.result.reason);
         nbad++;
         continue;
@@ -228,6 +231,7 @@ int cmd_classify(int argc, char **argv) {
     fflush(stdout);
     cs_dataset_free(ds);
   }
+  cli_progress_end(&prog);
   cli_files_free(&files);
   cli_models_free(&mm);
   return nbad ? CLI_DATA_ERROR : CLI_OK;

@@ -80,7 +80,7 @@ int cmd_convert(int argc, char **argv) {
     if (!st && crop)
       st = cs_spectrum_crop(s, lo, hi, &err);
     if (st) {
-      fprintf(stderr, "calcspec: %s: spectrum %zu: %s\n", in, i, err.msg);
+      cli_error("%s: spectrum %zu: %s", in, i, err.msg);
       cs_dataset_free(ds);
       return CLI_DATA_ERROR;
     }

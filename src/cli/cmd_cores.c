@@ -17,7 +17,7 @@ static int help(void) {
       "'file,core_id' lines (manifest).  TSV columns:\n"
       "  core_id n_spectra call expected_birefringent n_CLASS... n_unknown\n"
       "  p_CLASS... carbonate_n carbonate_wt carbonate_lo carbonate_hi\n"
-      "  whitlockite_index flags\n"
+      "  whitlockite_index flags carbonate_lod carbonate_censored\n"
       "call: oxalate / phosphate / mixed (both) / none, '+calcite' when\n"
       "calcite is present; a spectrum counts when its class is not unknown.\n"
       "expected_birefringent = oxalate or calcite present.  flags: too_few\n"
@@ -51,11 +51,12 @@ static char *manifest_core(mrow *m, size_t n, const char *path) {
 }
 
 static int read_manifest(const char *path, mrow **out, size_t *n) {
-  char *text = cli_slurp(path);
+  const char *why;
+  char *text = cli_slurp_why(path, &why);
   *out = NULL;
   *n = 0;
   if (!text) {
-    fprintf(stderr, "calcspec: %s: cannot read manifest\n", path);
+    cli_error("%s: cannot read manifest: %s", path, why);
     return -1;
   }
   size_t cap = 0;
@@ -70,7 +71,7 @@ static int read_manifest(const char *path, mrow **out, size_t *n) {
       continue;
     char *sep = strchr(l, '\t') ? strchr(l, '\t') : strchr(l, ',');
     if (!sep || sep == l || !sep[1]) {
-      fprintf(stderr, "calcspec: %s: line %d: expected file,core_id\n", path, line);
+      cli_error("%s: line %d: expected file,core_id", path, line);
       free(text);
       return -1;
     }
@@ -150,7 +151,7 @@ int cli_cores_compute(char **args, int nargs, const char *model_path,
       if (!strcmp(how, "manifest")) {
         core = manifest_core(man, nman, files.path[i]);
         if (!core) {
-          fprintf(stderr, "calcspec: %s: not in the manifest\n", files.path[i]);
+          cli_error("%s: not in the manifest", files.path[i]);
           (*nbad)++;
           break;
         }
@@ -163,19 +164,19 @@ int cli_cores_compute(char **args, int nargs, const char *model_path,
         core = b ? b + 1 : d;
       }
       if (strlen(core) >= CS_CORE_ID_MAX) {
-        fprintf(stderr, "calcspec: %s: core id too long\n", files.path[i]);
+        cli_error("%s: core id too long", files.path[i]);
         (*nbad)++;
         continue;
       }
       cs_result r;
       if (cs_model_classify(m, s, &r, &err)) {
-        fprintf(stderr, "calcspec: %s: spectrum %zu: %s\n", files.path[i], k, err.msg);
+        cli_error("%s: spectrum %zu: %s", files.path[i], k, err.msg);
         (*nbad)++;
         continue;
       }
       cs_composition c;
       if (cs_composition_measure(s, r.label, have_cal ? &cal : NULL, &c, &err)) {
-        fprintf(stderr, "calcspec: %s: spectrum %zu: %s\n", files.path[i], k, err.msg);
+        cli_error("%s: spectrum %zu: %s", files.path[i], k, err.msg);
         (*nbad)++;
         continue;
       }
@@ -187,7 +188,7 @@ int cli_cores_compute(char **args, int nargs, const char *model_path,
           size_t ncap = capg ? 2 * capg : 8;
           group *t = realloc(gr, ncap * sizeof *t);
           if (!t) {
-            fprintf(stderr, "calcspec: %s: out of memory\n", files.path[i]);
+            cli_error("%s: out of memory", files.path[i]);
             (*nbad)++;
             continue;
           }
@@ -208,7 +209,7 @@ int cli_cores_compute(char **args, int nargs, const char *model_path,
         if (tc)
           G->c = tc;
         if (!tr || !tc) {
-          fprintf(stderr, "calcspec: %s: out of memory\n", files.path[i]);
+          cli_error("%s: out of memory", files.path[i]);
           (*nbad)++;
           continue;
         }
@@ -229,7 +230,7 @@ int cli_cores_compute(char **args, int nargs, const char *model_path,
                                    nclass, NULL, &cores[nc], &err) == CS_OK)
       nc++;
     else {
-      fprintf(stderr, "calcspec: core %s: %s\n", gr[g].id,
+      cli_error("core %s: %s", gr[g].id,
               cores ? err.msg : "out of memory");
       (*nbad)++;
     }
@@ -305,7 +306,9 @@ int cmd_cores(int argc, char **argv) {
       json_object_set_new(o, "counts", cnt);
       json_object_set_new(o, "mean_posterior", post);
       json_object_set_new(o, "carbonate_n", json_integer((json_int_t)k->n_carbonate));
-      json_object_set_new(o, "carbonate_wt", k->n_carbonate ? json_real(k->carbonate_mean) : json_null());
+      json_object_set_new(o, "carbonate_wt", k->n_carbonate && !k->carbonate_censored ? json_real(k->carbonate_mean) : json_null());
+      json_object_set_new(o, "carbonate_lod", k->n_carbonate ? json_real(k->carbonate_lod) : json_null());
+      json_object_set_new(o, "carbonate_censored", json_boolean(k->n_carbonate && k->carbonate_censored));
       json_object_set_new(o, "carbonate_lo", k->n_carbonate ? json_real(k->carbonate_lo) : json_null());
       json_object_set_new(o, "carbonate_hi", k->n_carbonate ? json_real(k->carbonate_hi) : json_null());
       json_object_set_new(o, "whitlockite_index", k->n_whitlockite ? json_real(k->whitlockite_mean) : json_null());
@@ -324,7 +327,8 @@ int cmd_cores(int argc, char **argv) {
       printf("\tn_unknown");
       for (size_t g = 0; g < k->nclass; g++)
         printf("\tp_%s", k->classes[g]);
-      printf("\tcarbonate_n\tcarbonate_wt\tcarbonate_lo\tcarbonate_hi\twhitlockite_index\tflags\n");
+      printf("\tcarbonate_n\tcarbonate_wt\tcarbonate_lo\tcarbonate_hi\twhitlockite_index\tflags"
+             "\tcarbonate_lod\tcarbonate_censored\n");
     }
     printf("%s\t%zu\t%s\t%s", k->id, k->n, k->call,
            k->expected_birefringent ? "yes" : "no");
@@ -334,14 +338,22 @@ int cmd_cores(int argc, char **argv) {
     for (size_t g = 0; g < k->nclass; g++)
       printf("\t%.4f", k->mean_posterior[g]);
     printf("\t%zu\t", k->n_carbonate);
-    if (k->n_carbonate)
+    /* below the limit of detection: "<LOD", never a number below it */
+    if (k->n_carbonate && k->carbonate_censored)
+      printf("<%.2f\t%.2f\t%.2f", k->carbonate_lod, k->carbonate_lo, k->carbonate_hi);
+    else if (k->n_carbonate)
       printf("%.2f\t%.2f\t%.2f", k->carbonate_mean, k->carbonate_lo, k->carbonate_hi);
     else
       printf("\t\t");
     putchar('\t');
     if (k->n_whitlockite)
       printf("%.3f", k->whitlockite_mean);
-    printf("\t%s\n", flags);
+    printf("\t%s\t", flags);
+    if (k->n_carbonate)
+      printf("%.2f\t%s", k->carbonate_lod, k->carbonate_censored ? "yes" : "no");
+    else
+      putchar('\t');
+    putchar('\n');
   }
   free(cores);
   return nbad ? CLI_DATA_ERROR : CLI_OK;

@@ -77,7 +77,7 @@ int cmd_cv(int argc, char **argv) {
     goto done;
   }
   if (n == 0) {
-    fprintf(stderr, "calcspec: cv: no labelled spectra\n");
+    cli_error("cv: no labelled spectra");
     rc = CLI_DATA_ERROR;
     goto done;
   }
@@ -87,7 +87,7 @@ int cmd_cv(int argc, char **argv) {
     goto done;
   if (cs_model_crossval(ds, (const char *const *)labels, groups,
                         (size_t)folds, &o, res, classes, &nc, &err)) {
-    fprintf(stderr, "calcspec: cv: %s\n", err.msg);
+    cli_error("cv: %s", err.msg);
     rc = CLI_DATA_ERROR;
     goto done;
   }

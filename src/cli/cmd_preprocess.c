@@ -46,34 +46,6 @@ typedef struct {
   const char *spec;
 } step_opt;
 
-/* Read a small text file (pipeline) into a malloc'd string. */
-static char *slurp(const char *path) {
-  FILE *f = fopen(path, "rb");
-  if (!f)
-    return NULL;
-  char *buf = NULL;
-  size_t n = 0, cap = 0;
-  int c;
-  while ((c = fgetc(f)) != EOF && n < (1u << 24)) {
-    if (n + 2 > cap) {
-      cap = cap ? 2 * cap : 4096;
-      char *p = realloc(buf, cap);
-      if (!p) {
-        free(buf);
-        fclose(f);
-        return NULL;
-      }
-      buf = p;
-    }
-    buf[n++] = (char)c;
-  }
-  fclose(f);
-  if (!buf && !(buf = malloc(1)))
-    return NULL;
-  buf[n] = '\0';
-  return buf;
-}
-
 /* Process one input file into ds; returns the number of failures. */
 static int process_file(const char *path, const char *format, double laser,
                         cs_pipeline *p, int keep, cs_dataset *ds) {
@@ -116,7 +88,7 @@ static int process_file(const char *path, const char *format, double laser,
       bs = NULL;
     }
     if (st) {
-      fprintf(stderr, "calcspec: %s: spectrum %zu: %s\n", path, i,
+      cli_error("%s: spectrum %zu: %s", path, i,
               err.msg[0] ? err.msg : cs_strerror(st));
       nbad++;
     }
@@ -179,15 +151,16 @@ int cmd_preprocess(int argc, char **argv) {
   cs_error err;
   cs_pipeline *p = NULL;
   if (pfile) {
-    char *text = slurp(pfile);
+    const char *why;
+    char *text = cli_slurp_why(pfile, &why);
     if (!text) {
-      fprintf(stderr, "calcspec: %s: cannot read pipeline file\n", pfile);
+      cli_error("%s: cannot read pipeline file: %s", pfile, why);
       return CLI_USAGE;
     }
     cs_status st = cs_pipeline_parse(text, &p, &err);
     free(text);
     if (st) {
-      fprintf(stderr, "calcspec: %s: %s\n", pfile, err.msg);
+      cli_error("%s: %s", pfile, err.msg);
       return CLI_USAGE;
     }
   } else if (cs_pipeline_new(&p, &err)) {
@@ -237,14 +210,14 @@ int cmd_preprocess(int argc, char **argv) {
   cli_files_expand(&files, argv + optind, argc - optind, &nbad);
   cs_dataset *ds = cs_dataset_new();
   if (!ds) {
-    fprintf(stderr, "calcspec: preprocess: out of memory\n");
+    cli_error("preprocess: out of memory");
     nbad++;
   }
   for (size_t i = 0; ds && i < files.n; i++)
     nbad += process_file(files.path[i], format, laser, p, keep, ds);
   if (ds && cs_dataset_count(ds) == 0) {
-    fprintf(stderr, "calcspec: %s: nothing to write (no spectrum was "
-                    "processed)\n", out);
+    cli_error("%s: nothing to write (no spectrum was "
+                    "processed)", out);
     nbad++;
   } else if (ds && cs_dataset_write(ds, out, to, &err)) {
     cli_file_error(out, &err);

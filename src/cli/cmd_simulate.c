@@ -238,7 +238,7 @@ int cmd_simulate(int argc, char **argv) {
   }
   cs_dataset *all = to_dir ? NULL : cs_dataset_new();
   if (!to_dir && !all) {
-    fprintf(stderr, "calcspec: simulate: out of memory\n");
+    cli_error("simulate: out of memory");
     return CLI_DATA_ERROR;
   }
   int rc = CLI_OK;
@@ -246,13 +246,13 @@ int cmd_simulate(int argc, char **argv) {
     o.seed = (unsigned long long)seed + (unsigned long long)i;
     cs_dataset *ds;
     if (cs_simulate(&o, &ds, &err)) {
-      fprintf(stderr, "calcspec: simulate: seed %llu: %s\n", o.seed, err.msg);
+      cli_error("simulate: seed %llu: %s", o.seed, err.msg);
       rc = CLI_DATA_ERROR;
       break;
     }
     for (size_t k = 0; core && k < cs_dataset_count(ds); k++)
       if (cs_spectrum_set_meta(cs_dataset_get_mut(ds, k), CS_META_CORE_ID, core, &err)) {
-        fprintf(stderr, "calcspec: simulate: %s\n", err.msg);
+        cli_error("simulate: %s", err.msg);
         rc = CLI_DATA_ERROR;
       }
     if (rc == CLI_OK && to_dir) {
@@ -266,7 +266,7 @@ int cmd_simulate(int argc, char **argv) {
     } else if (rc == CLI_OK) {
       while (cs_dataset_count(ds) && rc == CLI_OK)
         if (cs_dataset_push(all, cs_dataset_take(ds, 0), &err)) {
-          fprintf(stderr, "calcspec: simulate: %s\n", err.msg);
+          cli_error("simulate: %s", err.msg);
           rc = CLI_DATA_ERROR;
         }
     }

@@ -56,8 +56,9 @@ int cli_train_setup(const char *cmd, const cs_dataset *ds, int nopt,
     if (cli_train_option(optc[i], optv[i], o, &pipeline_file, &have_range))
       return cli_usage_error(cmd, "bad value '%s' for -%c", optv[i], optc[i]);
   if (pipeline_file) {
-    if (!(*steps = cli_slurp(pipeline_file))) {
-      fprintf(stderr, "calcspec: %s: cannot read\n", pipeline_file);
+    const char *why;
+    if (!(*steps = cli_slurp_why(pipeline_file, &why))) {
+      cli_error("%s: cannot read: %s", pipeline_file, why);
       return CLI_DATA_ERROR;
     }
     o->preprocess = *steps;
@@ -92,7 +93,7 @@ int cmd_train(int argc, char **argv) {
     return CLI_DATA_ERROR;
   size_t n = cs_dataset_count(ds);
   if (n == 0) {
-    fprintf(stderr, "calcspec: train: no labelled spectra\n");
+    cli_error("train: no labelled spectra");
     cs_dataset_free(ds);
     cli_labels_free(labels, 0);
     return CLI_DATA_ERROR;
@@ -104,7 +105,7 @@ int cmd_train(int argc, char **argv) {
   cs_error err;
   if (rc == CLI_OK &&
       cs_model_train(ds, (const char *const *)labels, &o, &m, &err)) {
-    fprintf(stderr, "calcspec: train: %s\n", err.msg);
+    cli_error("train: %s", err.msg);
     rc = CLI_DATA_ERROR; /* options were checked above: the data are wrong */
   }
   if (m && cs_model_save(m, out, &err)) {

@@ -122,9 +122,10 @@ int cmd_validate(int argc, char **argv) {
     return cli_usage_error("validate", "--findings FILE is required");
   if (optind >= argc)
     return cli_usage_error("validate", "no cores table or spectra");
-  char *text = cli_slurp(findings);
+  const char *why;
+  char *text = cli_slurp_why(findings, &why);
   if (!text) {
-    fprintf(stderr, "calcspec: %s: cannot read findings file\n", findings);
+    cli_error("%s: cannot read findings file: %s", findings, why);
     return CLI_DATA_ERROR;
   }
   cs_finding *fr;
@@ -179,8 +180,8 @@ int cmd_validate(int argc, char **argv) {
     while (i < nr && strcmp(rows[i].id, fr[j].core_id))
       i++;
     if (i == nr && !allow_missing) {
-      fprintf(stderr, "calcspec: %s: findings line %d: core '%s' is not among "
-              "the spectra (use --allow-missing to list it instead)\n",
+      cli_error("%s: findings line %d: core '%s' is not among "
+              "the spectra (use --allow-missing to list it instead)",
               findings, fr[j].line, fr[j].core_id);
       missing_err = 1;
     }
@@ -208,7 +209,7 @@ int cmd_validate(int argc, char **argv) {
   cs_agreement ag;
   int rc = nbad ? CLI_DATA_ERROR : CLI_OK;
   if (cs_agreement_2x2(a, b, cc, d, &ag, &err)) {
-    fprintf(stderr, "calcspec: validate: %s\n", err.msg);
+    cli_error("validate: %s", err.msg);
     rc = CLI_DATA_ERROR;
   } else {
     printf("cores_compared\t%zu\n", ag.n);
@@ -222,7 +223,7 @@ int cmd_validate(int argc, char **argv) {
     printf("specificity\t%.4f\t(%zu/%zu non-birefringent cores not expected)\n",
            ag.specificity, d, b + d);
     if (ag.kappa < min_kappa) {
-      fprintf(stderr, "calcspec: validate: kappa %.4f below --min-kappa %g\n",
+      cli_error("validate: kappa %.4f below --min-kappa %g",
               ag.kappa, min_kappa);
       rc = CLI_BELOW_THRESHOLD;
     }

@@ -116,7 +116,7 @@ static int emit(watcher *w, json_t *obj) {
   int rc = line ? put_line(w->out_fd, line) : -1;
   free(line);
   if (rc)
-    fprintf(stderr, "calcspec: watch: cannot write a result: %s\n",
+    cli_error("watch: cannot write a result: %s",
             strerror(errno));
   return rc;
 }
@@ -215,7 +215,7 @@ static void process(watcher *w, const char *name) {
   char *line = cli_json_line(rec);
   json_decref(rec);
   if (!line || put_line(w->state_fd, line))
-    fprintf(stderr, "calcspec: watch: cannot write the state file: %s\n",
+    cli_error("watch: cannot write the state file: %s",
             strerror(errno));
   free(line);
   if (remember(w, key))
@@ -242,7 +242,7 @@ static int run(watcher *w) {
   int fd = inotify_init1(IN_CLOEXEC | IN_NONBLOCK);
   if (fd < 0 || inotify_add_watch(fd, w->dir, IN_CLOSE_WRITE | IN_MOVED_TO |
                                                   IN_ONLYDIR) < 0) {
-    fprintf(stderr, "calcspec: %s: cannot watch: %s\n", w->dir,
+    cli_error("%s: cannot watch: %s", w->dir,
             strerror(errno));
     if (fd >= 0)
       close(fd);
@@ -251,7 +251,7 @@ static int run(watcher *w) {
   /* watch first, then scan: nothing written in between is missed, and the
    * state keeps the overlap from being done twice */
   if (scan(w)) {
-    fprintf(stderr, "calcspec: %s: %s\n", w->dir, strerror(errno));
+    cli_error("%s: %s", w->dir, strerror(errno));
     close(fd);
     return CLI_DATA_ERROR;
   }
@@ -279,7 +279,7 @@ static int run(watcher *w) {
       if (ev->mask & IN_Q_OVERFLOW) {
         scan(w); /* events were lost: look at everything */
       } else if (ev->mask & IN_IGNORED) {
-        fprintf(stderr, "calcspec: %s: directory went away\n", w->dir);
+        cli_error("%s: directory went away", w->dir);
         stop_signal = -1;
         rc = CLI_DATA_ERROR;
         break;
@@ -326,7 +326,7 @@ int cmd_watch(int argc, char **argv) {
   w.dir = argv[optind];
   struct stat st;
   if (stat(w.dir, &st) || !S_ISDIR(st.st_mode)) {
-    fprintf(stderr, "calcspec: %s: not a directory\n", w.dir);
+    cli_error("%s: not a directory", w.dir);
     return CLI_DATA_ERROR;
   }
   char *state_path = NULL;
@@ -342,24 +342,24 @@ int cmd_watch(int argc, char **argv) {
   if (cli_models_open(&w.models, model))
     goto out;
   if (load_state(&w, state)) {
-    fprintf(stderr, "calcspec: %s: cannot read: %s\n", state, strerror(errno));
+    cli_error("%s: cannot read: %s", state, strerror(errno));
     goto out;
   }
   w.state_fd = open(state, O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC, 0644);
   if (w.state_fd < 0 || fstat(w.state_fd, &w.state_st)) {
-    fprintf(stderr, "calcspec: %s: %s\n", state, strerror(errno));
+    cli_error("%s: %s", state, strerror(errno));
     goto out;
   }
   if (out) {
     w.out_fd = open(out, O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC, 0644);
     if (w.out_fd < 0 || fstat(w.out_fd, &w.out_st)) {
-      fprintf(stderr, "calcspec: %s: %s\n", out, strerror(errno));
+      cli_error("%s: %s", out, strerror(errno));
       goto out;
     }
     w.out_is_file = 1;
   }
   if (pipe(sig_pipe)) {
-    fprintf(stderr, "calcspec: watch: %s\n", strerror(errno));
+    cli_error("watch: %s", strerror(errno));
     goto out;
   }
   fcntl(sig_pipe[0], F_SETFL, O_NONBLOCK);

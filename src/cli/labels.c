@@ -28,9 +28,10 @@ static const char *base(const char *p) {
 /* Read "file,index,class" rows (comma, tab or semicolon; a header row and
  * '#' comments are skipped; index empty or '*' = all spectra). */
 static int read_labels(const char *path, label_row **rows, size_t *n) {
-  FILE *f = fopen(path, "r");
+  const char *why;
+  FILE *f = cli_fopen_regular(path, &why);
   if (!f) {
-    fprintf(stderr, "calcspec: %s: cannot open labels file\n", path);
+    cli_error("%s: cannot open labels file: %s", path, why);
     return -1;
   }
   char line[4096];
@@ -53,7 +54,7 @@ static int read_labels(const char *path, label_row **rows, size_t *n) {
       p += k + 1;
     }
     if (nf != 3) {
-      fprintf(stderr, "calcspec: %s: line %zu: want file,index,class\n", path,
+      cli_error("%s: line %zu: want file,index,class", path,
               lineno);
       fclose(f);
       return -1;
@@ -63,7 +64,7 @@ static int read_labels(const char *path, label_row **rows, size_t *n) {
     if (*idx && strcmp(idx, "*") && cli_parse_int(idx, 0, 1L << 30, &index)) {
       if (lineno == 1)
         continue; /* a header row */
-      fprintf(stderr, "calcspec: %s: line %zu: bad index '%s'\n", path, lineno,
+      cli_error("%s: line %zu: bad index '%s'", path, lineno,
               idx);
       fclose(f);
       return -1;
@@ -150,8 +151,8 @@ int cli_load_labelled(char **args, int nargs, const char *labels_path,
       k++;
       if (!cls) {
         if (!nrows) {
-          fprintf(stderr, "calcspec: %s: spectrum %zu has no class (use "
-                  "--labels, class metadata or a class-named folder)\n",
+          cli_error("%s: spectrum %zu has no class (use "
+                  "--labels, class metadata or a class-named folder)",
                   files.path[i], k - 1);
           (*nbad)++;
         }

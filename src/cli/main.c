@@ -1,5 +1,6 @@
 /* main.c: calcspec command table, global options and exit codes. */
 #include "cli.h"
+#include "progress.h"
 
 #include <locale.h>
 #include <stdio.h>
@@ -20,13 +21,16 @@ static const command commands[] = {
 
 static void usage(FILE *out) {
   fprintf(out,
-          "usage: calcspec [-q|-v] COMMAND [OPTIONS] [ARGS]\n"
+          "usage: calcspec [-q|-v] [--progress] COMMAND [OPTIONS] [ARGS]\n"
           "       calcspec --help | --version\n\n"
           "Reads Raman and FTIR spectra of breast microcalcifications.\n\n"
           "commands:\n");
   for (size_t i = 0; i < NCOMMANDS; i++)
     fprintf(out, "  %-10s %s\n", commands[i].name, commands[i].summary);
   fprintf(out, "\n'calcspec COMMAND --help' describes one command.\n"
+               "--progress: files done, rate and ETA on stderr for classify,\n"
+               "report and map (shown by default when stderr is a terminal; -q\n"
+               "hides it).\n"
                "exit status: 0 ok, 1 data error, 2 usage error, 3 validate --min-kappa\n"
                "not met\n");
 }
@@ -34,7 +38,7 @@ static void usage(FILE *out) {
 static void log_to_stderr(int level, const char *msg, void *user) {
   (void)user;
   if (level <= cli_verbosity)
-    fprintf(stderr, "calcspec: %s\n", msg);
+    cli_error("%s", msg);
 }
 
 int main(int argc, char **argv) {
@@ -55,8 +59,11 @@ int main(int argc, char **argv) {
       cli_verbosity = -1;
     } else if (!strcmp(a, "-v") || !strcmp(a, "--verbose")) {
       cli_verbosity = 1;
+    } else if (!strcmp(a, "--progress")) {
+      cli_progress_forced = 1;
     } else {
-      fprintf(stderr, "calcspec: unknown option '%s'\nsee 'calcspec --help'\n", a);
+      cli_error("unknown option '%s'", a);
+      cli_error_hint("");
       return CLI_USAGE;
     }
   }
@@ -68,7 +75,7 @@ int main(int argc, char **argv) {
   for (size_t c = 0; c < NCOMMANDS; c++)
     if (!strcmp(argv[i], commands[c].name))
       return commands[c].fn(argc - i, argv + i);
-  fprintf(stderr, "calcspec: unknown command '%s'\nsee 'calcspec --help'\n",
-          argv[i]);
+  cli_error("unknown command '%s'", argv[i]);
+  cli_error_hint("");
   return CLI_USAGE;
 }

@@ -1,0 +1,100 @@
+# 97_hardening.sh: inputs that must not hang, flood or spoof: FIFOs and
+# devices in place of files, slow pipeline specs, stream lines that are
+# too long or truncated, control characters in messages.
+# run_t: run, under a timeout (124 = it hung)
+run_t() { timeout 20 "$CALCSPEC" "$@" >"$T/out" 2>"$T/err"; rc=$?; }
+fifo=$T/fifo
+rm -f "$fifo"
+if mkfifo "$fifo" 2>/dev/null; then
+  run_t info "$fifo"
+  expect "info FIFO: refused at once, not read (no writer would hang it)" 1 "calcspec: $fifo: not a regular file (a FIFO)"
+  run_t info --format spe "$fifo"
+  expect "info --format spe FIFO: refused before the reader opens it" 1 "not a regular file (a FIFO)"
+  run_t classify -m "$fifo" "$ROOT/spectra/examples/core01/cod_9100.animl"
+  expect "classify -m FIFO: refused" 1 "calcspec: $fifo: not a regular file (a FIFO)"
+  run_t preprocess --pipeline "$fifo" "$ROOT/spectra/examples/core01/cod_9100.animl" -o "$T/p.csv"
+  expect "preprocess --pipeline FIFO: refused" 2 "not a regular file (a FIFO)"
+  run_t validate --findings "$fifo" "$ROOT/spectra/examples"
+  expect "validate --findings FIFO: refused" 1 "not a regular file (a FIFO)"
+  printf '%s\n' "{\"id\":1,\"file\":\"$fifo\"}" \
+    "{\"id\":2,\"file\":\"$ROOT/spectra/examples/core01/cod_9100.animl\"}" |
+    timeout 20 "$CALCSPEC" stream >"$T/out" 2>"$T/err"
+  rc=$?
+  if [ $rc -eq 0 ] && grep -q '"id":1,.*"error":"not a regular file (a FIFO)"' "$T/out" &&
+    grep -q '"id":2,.*"class":' "$T/out"; then
+    ok "stream: a FIFO file request is refused and the next request is answered"
+  else
+    not_ok "stream: FIFO request" "rc $rc" "out: $(head -c 300 "$T/out")"
+  fi
+else
+  skip "FIFO inputs" "mkfifo failed"
+fi
+run_t info /dev/zero
+expect "info /dev/zero: a character device is refused, not read" 1 "not a regular file (a character device)"
+
+# pipeline parameters are bounded: this once took 10 s and 142 MB to parse
+start=$(date +%s)
+run_t preprocess --smooth sg:4095:12 --print-pipeline
+end=$(date +%s)
+expect "preprocess --smooth sg:4095:12: refused with the limit" 2 "window must be odd, 1..501, got 4095"
+if [ $((end - start)) -le 3 ]; then ok "sg:4095:12 refused within 3 s"
+else not_ok "sg:4095:12 refused within 3 s" "took $((end - start)) s"; fi
+printf 'smooth sg:4095:12\n' >"$T/slow.pipeline"
+run_t preprocess --pipeline "$T/slow.pipeline" "$ROOT/spectra/examples/core01/cod_9100.animl" -o "$T/p.csv"
+expect "--pipeline FILE with sg:4095:12: refused naming the line" 2 "slow.pipeline: line 1: savitzky-golay window"
+run preprocess --resample 0:1e6:0.001 --print-pipeline
+expect "resample to 1e9 points: refused" 2 "at most 1000000 points"
+run preprocess --baseline arpls:lam=1e300 --print-pipeline
+expect "baseline lam=1e300: refused" 2 "lam must be > 0 and <= 1e+12"
+run preprocess --baseline arpls:max_iter=1000000 --print-pipeline
+expect "baseline max_iter=1e6: refused" 2 "max_iter must be 0..10000"
+
+# stream: precise JSON errors and a line-length limit, the stream going on
+printf '%s\n' '{"id":1,"x":[1,2,3' '{"id":2,"x":[1,2],"y":[1,2]} junk' \
+  '{"id":3,"x":[1,,2],"y":[1,2]}' \
+  "{\"id\":4,\"file\":\"$ROOT/spectra/examples/core01/cod_9100.animl\"}" |
+  "$CALCSPEC" stream >"$T/out" 2>"$T/err"
+rc=$?
+if [ $rc -eq 0 ] &&
+  grep -q '"id":1,"error":"invalid JSON at byte 18: the line ends inside the request (truncated?)"' "$T/out" &&
+  grep -q '"id":2,"error":"invalid JSON at byte [0-9]*: trailing garbage' "$T/out" &&
+  grep -q '"id":3,"error":"invalid JSON at byte [0-9]*: ' "$T/out" &&
+  grep -q '"id":4,.*"class":' "$T/out"; then
+  ok "stream: truncated and invalid JSON lines say so, with the byte offset; the stream goes on"
+else
+  not_ok "stream: JSON syntax errors" "rc $rc" "out: $(head -c 400 "$T/out")"
+fi
+{
+  printf '{"id":1,"x":['
+  i=0
+  while [ $i -lt 300 ]; do printf '1000,1001,1002,1003,1004,'; i=$((i + 1)); done
+  printf '1],"y":[1]}\n'
+  printf '%s\n' "{\"id\":2,\"file\":\"$ROOT/spectra/examples/core01/cod_9100.animl\"}"
+} | "$CALCSPEC" stream --max-line 4096 >"$T/out" 2>"$T/err"
+rc=$?
+if [ $rc -eq 0 ] &&
+  grep -q '^{"id":null,"error":"request line longer than 4096 bytes (--max-line); skipped"}$' "$T/out" &&
+  grep -q '"id":2,.*"class":' "$T/out"; then
+  ok "stream --max-line: a longer line gets an error reply and the stream goes on"
+else
+  not_ok "stream --max-line" "rc $rc" "out: $(head -c 400 "$T/out")"
+fi
+run stream --max-line 10 </dev/null
+expect "stream --max-line below 1 KiB: usage error" 2 "--max-line wants 1024..1073741824"
+
+# messages: control characters in names and values are escaped
+esc=$(printf '\033')
+run info "$T/no${esc}[2Jsuch
+file"
+if [ "$rc" -eq 1 ] && [ "$(wc -l <"$T/err")" -eq 1 ] && ! grep -q "$esc" "$T/err" &&
+  grep -q 'no\\e\[2Jsuch\\nfile' "$T/err"; then
+  ok "a file name with ESC and a newline is printed escaped, on one line"
+else
+  not_ok "escaped file name" "rc $rc" "stderr: $(od -c "$T/err" | head -n 3)"
+fi
+run preprocess --smooth "sg:${esc}[31m" --print-pipeline
+if [ "$rc" -eq 2 ] && ! grep -q "$esc" "$T/err"; then
+  ok "an option value with ESC is escaped in the usage message"
+else
+  not_ok "escaped option value" "rc $rc" "stderr: $(od -c "$T/err" | head -n 3)"
+fi
