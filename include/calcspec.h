@@ -710,6 +710,10 @@ typedef struct cs_sim_opts {
   cs_sim_range shift_cm1;        /* axis calibration error: offset */
   cs_sim_range stretch;          /* axis calibration error: relative scale */
   double band_jitter;            /* relative sd of band heights (0 = none) */
+  cs_sim_range lorentz;          /* Lorentzian fraction of every band shape,
+                                    0 (Gaussian)..1; {-1, -1} (default) =
+                                    Thompson-Cox-Hastings from the widths */
+  cs_sim_range width_scale;      /* factor on every band's own width (1) */
   /* Raman only */
   double laser_nm;               /* excitation, e.g. 785 or 830 */
   int pixels;                    /* detector pixels, 16..8192 */
@@ -785,7 +789,18 @@ typedef struct cs_train_opts {
   size_t subclasses;    /* mixture sub-classes per class, found by k-means
                            in the PCA space (default 4, at most one per 20
                            training spectra); 1 = plain LDA */
+  int features;         /* CS_FEATURES_*: what the PCA/LDA sees (default
+                           Raman: CS_FEATURES_MINERAL; FTIR: SPECTRUM) */
+  double detect_sigma;  /* mineral detection threshold in sigma (default
+                           see README "Classifier") */
 } cs_train_opts;
+
+/** What the classifier's PCA/LDA sees.  SPECTRUM: the preprocessed
+ * spectrum.  MINERAL (Raman): the raw spectrum after a fitted smooth
+ * baseline and breast-tissue basis are projected out, scaled by the
+ * fitted mineral amplitude; a detection statistic (mineral_snr) decides
+ * tissue vs mineral. */
+enum { CS_FEATURES_SPECTRUM = 0, CS_FEATURES_MINERAL = 1 };
 
 /** Defaults for a technique (CS_TECH_RAMAN or CS_TECH_FTIR). */
 CS_EXPORT cs_train_opts cs_train_opts_default(cs_technique t);
@@ -819,7 +834,12 @@ CS_EXPORT cs_status cs_model_load(const char *path, cs_model **out,
 CS_EXPORT cs_status cs_model_load_text(const char *text, size_t len,
                                        cs_model **out, cs_error *err);
 /** The model compiled into the library for a technique (trained at build
- * time from spectra/reference).  The caller owns *out. */
+ * time on the SYNTHETIC library the build generates).  For Raman it is a
+ * chain of models for standard windows (400-1800, 700-1800, 400-1200,
+ * 850-1100 cm^-1): cs_model_classify and cs_classify_spectrum use the
+ * widest window the spectrum covers (cs_result window_lo/hi say which);
+ * cs_model_window, cs_model_save and the other facts are the first
+ * model's.  The caller owns *out. */
 CS_EXPORT cs_status cs_model_default(cs_technique t, cs_model **out,
                                      cs_error *err);
 
@@ -849,6 +869,16 @@ typedef struct cs_result {
   double q, q_limit;             /* residual beyond noise, see README */
   unsigned flags;                /* CS_FLAG_* */
   char reason[160];              /* why "unknown", or "" */
+  /* Mineral detection (models with CS_FEATURES_MINERAL; else detected = 0):
+   * mineral_snr is the best mineral template's amplitude over its standard
+   * error against the spectrum's own noise; axis_offset the wavenumber
+   * offset estimated from internal references (cm^-1, reported minus
+   * true), axis_ref what it came from ("phenylalanine", "mineral" or ""). */
+  int detected;                  /* 1 when the fields below are set */
+  double mineral_snr, detect_sigma;
+  double axis_offset;
+  char axis_ref[16];
+  double window_lo, window_hi;   /* the model window used, cm^-1 */
 } cs_result;
 
 /** Cross-validation: the spectra are preprocessed once; for each fold a

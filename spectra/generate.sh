@@ -1,32 +1,47 @@
 #!/bin/sh
-# generate.sh CALCSPEC OUTDIR: (re)build the SYNTHETIC reference library and
-# the example biopsy cores with `calcspec simulate`.  Fixed seeds, so the
-# output is byte-identical on every run (`make spectra`; checked by
-# tests/cli/80_simulate.sh).  See spectra/README.md.
+# generate.sh CALCSPEC OUTDIR [reference|examples|all]: (re)build the
+# SYNTHETIC reference library (OUTDIR/reference) and/or the example biopsy
+# cores (OUTDIR/examples) with `calcspec simulate`.  Fixed seeds, so the
+# output is byte-identical on every run.  The build makes the reference
+# library under build/gen (never committed; Makefile); `make spectra`
+# regenerates spectra/examples, checked by tests/cli/80_simulate.sh.  See
+# spectra/README.md.
 set -eu
-bin=$1 out=$2
-rm -rf "$out/reference" "$out/examples"
-mkdir -p "$out/reference/raman" "$out/reference/ftir" "$out/examples"
+bin=$1 out=$2 what=${3:-all}
 sim() { "$bin" -q simulate "$@"; }
 
-# Reference library (README "Classifier" explains the sizes).  Raman: per
-# class and laser (785, 830 nm) 40 spots with a small mineral share of the
-# probed volume (0.03-0.3, the rest tissue) and 40 with a large one
-# (0.3-1), SNR 5-100; all other variation at the simulator defaults
-# (fluorescence 1-100x, instrument width 4-10 cm^-1, axis shift +-2 cm^-1,
-# stretch +-0.2 %).  FTIR: per class 30 + 30 spots likewise, SNR 20-300.
+if [ "$what" = reference ] || [ "$what" = all ]; then
+rm -rf "$out/reference"
+mkdir -p "$out/reference/raman" "$out/reference/ftir"
+# Reference library (README "Simulator and reference spectra" explains it).
+# Raman: per class and laser/detector (785 nm 1024 px, 830 nm 1340 px,
+# 1064 nm 512 px) 30 spots with a small mineral share of the probed volume
+# (0.05-0.3, the rest tissue) and 30 with a large one (0.3-1), SNR 5-100,
+# fluorescence 1-100x the strongest band (with its shot noise), band
+# shapes from Gaussian to Lorentzian (--lorentz 0:1), band widths x0.7-1.3,
+# instrument width 2-10 cm^-1, axis offset +-5 cm^-1 and stretch +-0.3 %.
+# FTIR: per class 30 + 30 spots (mineral 0.03-0.3 / 0.3-1, SNR 20-300),
+# plus bone-like carbonated apatite in protein (4-9 wt% CO3, mineral
+# 0.3-0.7, band widths x1-1.5).
 i=0
 for c in tissue cod com hydroxyapatite whitlockite calcite; do
   i=$((i + 1))
-  lo="--mineral-frac 0.03:0.3" hi="--mineral-frac 0.3:1"
+  lo="--mineral-frac 0.05:0.3" hi="--mineral-frac 0.3:1"
   [ "$c" = tissue ] && lo="" hi=""
-  # shellcheck disable=SC2086
-  for laser in 785 830; do
-    sim --class "$c" -n 40 --seed $((i * 1000 + laser)) --laser $laser --width 2:10 \
-      --snr 5:100 $lo -o "$out/reference/raman/${c}_${laser}_low.animl"
-    sim --class "$c" -n 40 --seed $((i * 1000 + laser + 100)) --laser $laser --width 2:10 \
-      --snr 5:100 $hi -o "$out/reference/raman/${c}_${laser}_high.animl"
+  for det in 785:1024 830:1340 1064:512; do
+    laser=${det%:*} px=${det#*:}
+    # shellcheck disable=SC2086
+    for half in low high; do
+      mf=$lo off=0
+      [ $half = high ] && mf=$hi off=100
+      sim --class "$c" -n 30 --seed $((i * 10000 + laser + off)) --laser "$laser" \
+        --pixels "$px" --width 2:10 --snr 5:100 --fluorescence 1:100 --shift -5:5 \
+        --stretch -0.003:0.003 --lorentz 0:1 --band-width 0.7:1.3 $mf \
+        -o "$out/reference/raman/${c}_${laser}_${half}.animl"
+    done
   done
+  lo="--mineral-frac 0.03:0.3"
+  [ "$c" = tissue ] && lo=""
   # shellcheck disable=SC2086
   {
     sim --class "$c" -n 30 --seed $((i * 1000 + 500)) -t ftir --snr 20:300 \
@@ -35,6 +50,13 @@ for c in tissue cod com hydroxyapatite whitlockite calcite; do
       $hi -o "$out/reference/ftir/${c}_high.animl"
   }
 done
+sim --class hydroxyapatite -n 30 --seed 4700 -t ftir --snr 20:300 --carbonate 4:9 \
+  --mineral-frac 0.3:0.7 --band-width 1:1.5 -o "$out/reference/ftir/hydroxyapatite_bone.animl"
+fi
+
+[ "$what" = examples ] || [ "$what" = all ] || exit 0
+rm -rf "$out/examples"
+mkdir -p "$out/examples"
 
 # Example biopsy cores (Raman 785 nm, SNR 15-40): one folder per core,
 # mineral spots plus one tissue-only spot; core_id in metadata.

@@ -1,7 +1,7 @@
 /* classify.c: classification of a spectrum or of plain arrays with QC
  * (cs_classify_spectrum, cs_classify_arrays), the JSON form of the report,
  * and cs_free (include/calcspec.h "Integration: arrays, QC flags"). */
-#include "internal.h"
+#include "model.h"
 
 #include <jansson.h>
 #include <math.h>
@@ -29,6 +29,21 @@ cs_status cs_classify_spectrum(const cs_model *m, const cs_spectrum *s,
   cs_status st = cs_qc_spectrum(s, lo, hi, qo, &out->qc, err);
   if (st)
     return st;
+  /* a chain of models (the embedded defaults): the widest window the
+   * spectrum covers */
+  if (out->qc.flags & CS_QC_OUT_OF_WINDOW) {
+    for (const cs_model *a = m->alt; a; a = a->alt) {
+      cs_qc q2;
+      if (cs_qc_spectrum(s, a->lo, a->hi, qo, &q2, NULL))
+        break;
+      if (!(q2.flags & CS_QC_OUT_OF_WINDOW)) {
+        out->qc = q2;
+        m = a;
+        lo = a->lo, hi = a->hi;
+        break;
+      }
+    }
+  }
   cs_result *r = &out->result;
   if (!(out->qc.flags & CS_QC_OUT_OF_WINDOW)) {
     st = cs_model_classify(m, s, r, err);
@@ -181,6 +196,14 @@ cs_status cs_report_json(const cs_report *r, const cs_model *m, char **json,
   flag_text(res->flags, result_flags, 4, flags, sizeof flags);
   json_object_set_new(o, "flags", json_string(flags));
   json_object_set_new(o, "reason", json_string(res->reason));
+  json_object_set_new(o, "mineral_snr", res->detected ? real(res->mineral_snr) : json_null());
+  json_object_set_new(o, "axis_offset", res->detected ? real(res->axis_offset) : json_null());
+  json_object_set_new(o, "axis_ref", json_string(res->axis_ref));
+  {
+    char w[64];
+    csi_snprintf(w, sizeof w, "%g:%g", res->window_lo, res->window_hi);
+    json_object_set_new(o, "window", json_string(w));
+  }
   const cs_qc *q = &r->qc;
   flag_text(q->flags, NULL, CS_QC_NFLAGS, flags, sizeof flags);
   json_object_set_new(qc, "flags", json_string(flags));

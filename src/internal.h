@@ -248,8 +248,10 @@ void csi_lda_posteriors(const csi_lda *m, const double *log_prior,
                         const double *t, double *post, double *d2);
 void csi_lda_free(csi_lda *m);
 /* The model text compiled into the library for technique t (generated at
- * build time from spectra/reference; see the Makefile), or NULL. */
-const char *csi_default_model(cs_technique t, size_t *len);
+ * build time from the generated build/gen/reference; see the Makefile), or NULL. */
+/* The i-th embedded default model text of technique t (widest window
+ * first), or NULL past the last. */
+const char *csi_default_model(cs_technique t, size_t i, size_t *len);
 /* min |A x - b|, x >= 0 (Lawson-Hanson); a is m x n column-major. */
 cs_status csi_nnls(const double *a, size_t m, size_t n, const double *b,
                    double *x, double *rnorm, cs_error *err);
@@ -314,3 +316,32 @@ double csi_rng_poisson(csi_rng *r, double mean);
 const char *csi_default_calibration(cs_technique t, size_t *len);
 
 #endif /* CALCSPEC_INTERNAL_H */
+
+/* Mineral detection and tissue-free features (detect.c). */
+typedef struct csi_detector csi_detector;
+/* Default detection threshold in sigma (README "Classifier"). */
+#define CSI_DETECT_SIGMA 6.5
+enum { CSI_OFFSET_NONE, CSI_OFFSET_TISSUE, CSI_OFFSET_MINERAL };
+typedef struct csi_detection {
+  double snr;       /* best mineral template amplitude / its standard error */
+  double amplitude; /* that amplitude (row units x sqrt(points)) */
+  const char *cls;  /* class of the best template */
+  double shift;     /* its shift, cm^-1 */
+  double offset;    /* axis offset applied or estimated, cm^-1 */
+  int offset_source; /* CSI_OFFSET_* */
+  double phe_t;     /* phenylalanine band t statistic */
+  double ref_t;     /* combined t of the tissue reference bands */
+  /* best pass-1 t of each template (detect.c order: COD, COM, HA,
+   * whitlockite, calcite) */
+#define CSI_NTEMPLATES 5
+  double tmpl_t[CSI_NTEMPLATES];
+} csi_detection;
+/* A detector for a Raman model axis lo + step * j, j < p. */
+cs_status csi_detector_new(cs_technique tech, double lo, double step, size_t p,
+                           csi_detector **out, cs_error *err);
+void csi_detector_free(csi_detector *d);
+/* Detect mineral in row (raw counts on the axis; corrected in place for a
+ * phenylalanine axis offset).  feat (p, may be NULL) receives the
+ * nuisance residual divided by max(amplitude, threshold x its SE). */
+cs_status csi_detect(const csi_detector *d, double *row, double threshold,
+                     csi_detection *out, double *feat, cs_error *err);

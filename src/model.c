@@ -65,7 +65,115 @@ void cs_model_free(cs_model *m) {
   csi_pca_free(&m->pca);
   csi_lda_free(&m->lda);
   free(m->refs);
+  csi_detector_free(m->det);
+  cs_model_free(m->alt);
   free(m);
+}
+
+cs_status csi_model_detector(cs_model *m, cs_error *err) {
+  if (m->features != CS_FEATURES_MINERAL)
+    return CS_OK;
+  size_t p = (size_t)floor((m->hi - m->lo) / m->step + 1e-9) + 1;
+  csi_detector_free(m->det);
+  m->det = NULL;
+  if (m->p && m->p != p)
+    return csi_error(err, CS_ERR_MODEL, "model axis has %zu points, window "
+                     "%g-%g step %g gives %zu", m->p, m->lo, m->hi, m->step, p);
+  m->p = p;
+  return csi_detector_new(m->technique, m->lo, m->step, p, &m->det, err);
+}
+
+cs_status csi_model_features(const cs_model *m, double *row,
+                             csi_detection *det, cs_error *err) {
+  memset(det, 0, sizeof *det);
+  if (m->features != CS_FEATURES_MINERAL)
+    return CS_OK;
+  if (!m->det)
+    return csi_error(err, CS_ERR_MODEL, "model has no mineral detector");
+  double *feat = malloc(m->p * sizeof *feat);
+  if (!feat)
+    return csi_error(err, CS_ERR_NOMEM, "out of memory");
+  cs_status st = csi_detect(m->det, row, m->detect_sigma, det, feat, err);
+  if (!st)
+    memcpy(row, feat, m->p * sizeof *row);
+  free(feat);
+  return st;
+}
+
+/* The detection rule (README "Classifier"): a spectrum whose mineral
+ * signal is below detect_sigma is tissue; one at or above it is never
+ * tissue: the LDA posteriors are renormalised over the mineral classes.
+ * T^2/Q rejections stand either way. */
+void csi_model_decide(const cs_model *m, const csi_detection *det,
+                      const double *row, cs_result *r) {
+  r->window_lo = m->lo, r->window_hi = m->hi;
+  if (m->features != CS_FEATURES_MINERAL)
+    return;
+  r->detected = 1;
+  r->mineral_snr = det->snr;
+  r->detect_sigma = m->detect_sigma;
+  r->axis_offset = det->offset;
+  csi_snprintf(r->axis_ref, sizeof r->axis_ref, "%s",
+               det->offset_source == CSI_OFFSET_TISSUE ? "tissue"
+               : det->offset_source == CSI_OFFSET_MINERAL     ? "mineral"
+                                                              : "");
+  size_t tg = m->c;
+  for (size_t g = 0; g < m->c; g++)
+    if (!strcmp(m->names[g], "tissue"))
+      tg = g;
+  if (tg == m->c)
+    return;
+  unsigned rej = r->flags & (CS_FLAG_T2 | CS_FLAG_Q);
+  size_t best = tg;
+  if (det->snr < m->detect_sigma) {
+    r->flags &= ~(unsigned)CS_FLAG_LOW_POSTERIOR;
+  } else {
+    double sum = 0;
+    for (size_t g = 0; g < m->c; g++)
+      if (g != tg)
+        sum += r->posterior[g];
+    best = tg == 0 ? 1 : 0;
+    for (size_t g = 0; g < m->c; g++) {
+      if (g == tg)
+        continue;
+      r->posterior[g] = sum > 0 ? r->posterior[g] / sum : 1.0 / (double)(m->c - 1);
+      if (r->posterior[g] > r->posterior[best])
+        best = g;
+    }
+    r->posterior[tg] = 0;
+    r->flags &= ~(unsigned)CS_FLAG_LOW_POSTERIOR;
+    if (r->posterior[best] < m->min_posterior)
+      r->flags |= CS_FLAG_LOW_POSTERIOR;
+  }
+  csi_snprintf(r->best, sizeof r->best, "%s", m->names[best]);
+  /* the reason text is rebuilt from the final flags */
+  char *why = r->reason;
+  size_t room = sizeof r->reason;
+  why[0] = '\0';
+  if (rej & CS_FLAG_T2) {
+    int k = csi_snprintf(why, room, "T2 %.3g > limit %.3g", r->t2, r->t2_limit);
+    why += k, room -= (size_t)k;
+  }
+  if (rej & CS_FLAG_Q) {
+    int k = csi_snprintf(why, room, "%sQ %.3g > limit %.3g",
+                         why == r->reason ? "" : "; ", r->q, r->q_limit);
+    why += k, room -= (size_t)k;
+  }
+  if (r->flags & CS_FLAG_LOW_POSTERIOR)
+    csi_snprintf(why, room, "%sposterior %.3f < %.3g",
+                 why == r->reason ? "" : "; ", r->posterior[best],
+                 m->min_posterior);
+  if (r->flags & (CS_FLAG_T2 | CS_FLAG_Q | CS_FLAG_LOW_POSTERIOR))
+    csi_snprintf(r->label, sizeof r->label, "unknown");
+  else
+    csi_snprintf(r->label, sizeof r->label, "%s", m->names[best]);
+  /* subtype: the better of the COD and COM templates (whole band sets,
+   * 1476 vs 1463/1490 and 910 vs 896), which tissue bands do not bias */
+  (void)row;
+  csi_snprintf(r->subtype, sizeof r->subtype, "%s",
+               strcmp(r->best, "oxalate")           ? ""
+               : det->tmpl_t[1] > det->tmpl_t[0]    ? "COM"
+                                                    : "COD");
 }
 
 /* Preprocess one spectrum onto the model axis: row[p]. */
@@ -125,8 +233,15 @@ double csi_model_noise_var(const double *row, size_t p) {
     return 0;
   }
   size_t n = 0;
+  /* points exactly 0 are outside the feature windows of a mineral-feature
+   * row (detect.c): they carry no noise */
   for (size_t j = 1; j + 1 < p; j++)
-    d[n++] = fabs(row[j - 1] - 2 * row[j] + row[j + 1]);
+    if (row[j - 1] != 0 && row[j] != 0 && row[j + 1] != 0)
+      d[n++] = fabs(row[j - 1] - 2 * row[j] + row[j + 1]);
+  if (n < 3) {
+    free(d);
+    return 0;
+  }
   double med = csi_median(d, n);
   free(d);
   double sigma = 1.4826 * med / sqrt(6.0);
@@ -226,8 +341,8 @@ cs_status csi_model_score(const cs_model *m, const double *row,
   return CS_OK;
 }
 
-cs_status cs_model_classify(const cs_model *m, const cs_spectrum *s,
-                            cs_result *r, cs_error *err) {
+static cs_status classify_one(const cs_model *m, const cs_spectrum *s,
+                              cs_result *r, cs_error *err) {
   memset(r, 0, sizeof *r);
   double *row = malloc(m->p * sizeof *row);
   if (!row)
@@ -236,11 +351,33 @@ cs_status cs_model_classify(const cs_model *m, const cs_spectrum *s,
   cs_status st = pl ? preprocess(m, pl, s, row, err) : CS_ERR_MODEL;
   if (pl)
     csi_model_release(m, pl);
+  csi_detection det;
+  if (!st)
+    st = csi_model_features(m, row, &det, err);
   if (!st)
     st = csi_model_score(m, row, r, err);
+  if (!st)
+    csi_model_decide(m, &det, row, r);
   free(row);
   return st;
 }
+
+/* A chain of models (embedded defaults): the first whose window the
+ * spectrum covers; the error of the first model when none does. */
+cs_status cs_model_classify(const cs_model *m, const cs_spectrum *s,
+                            cs_result *r, cs_error *err) {
+  cs_status st = classify_one(m, s, r, err);
+  if (st != CS_ERR_RANGE)
+    return st;
+  for (const cs_model *a = m->alt; a; a = a->alt) {
+    cs_error e2;
+    if (!classify_one(a, s, r, &e2))
+      return CS_OK;
+  }
+  memset(r, 0, sizeof *r);
+  return st;
+}
+
 
 /* ---- accessors ---- */
 

@@ -30,6 +30,10 @@ struct cs_model {
   double t2_limit, q_limit, min_posterior;
   double noise_floor; /* median p sigma^2 of the training spectra */
   double *refs; /* c x p pure-component references (class means) */
+  int features;          /* CS_FEATURES_* */
+  double detect_sigma;   /* mineral detection threshold (MINERAL) */
+  csi_detector *det;     /* built from the window (MINERAL) */
+  cs_model *alt;         /* next model of a chain (narrower window), owned */
   /* training summary, kept for the record */
   size_t n_spectra;
   double train_accuracy;
@@ -51,5 +55,17 @@ double csi_model_noise_var(const double *row, size_t p);
 /* Score a preprocessed row[p] (posteriors, NNLS, reject options). */
 cs_status csi_model_score(const cs_model *m, const double *row, cs_result *r,
                           cs_error *err);
+
+/* Turn a preprocessed row into the model's features in place (MINERAL:
+ * detection + tissue-free residual; SPECTRUM: unchanged); det gets the
+ * detection (zeroed for SPECTRUM). */
+cs_status csi_model_features(const cs_model *m, double *row,
+                             csi_detection *det, cs_error *err);
+/* Apply the detection rule to a scored result: below the threshold the
+ * spectrum is tissue, at or above it never tissue. */
+void csi_model_decide(const cs_model *m, const csi_detection *det,
+                      const double *row, cs_result *r);
+/* Build m->det for a MINERAL model (window and step set). */
+cs_status csi_model_detector(cs_model *m, cs_error *err);
 
 #endif /* CALCSPEC_MODEL_H */

@@ -54,7 +54,8 @@ enum {
   K_TRAINED, K_TRAINING_ACCURACY, K_COMPONENTS, K_EXPLAINED, K_MEAN,
   K_EIGENVALUES, K_LOADING, K_SUBCLASSES, K_SUBCLASS_LOG_WEIGHTS, K_LDA_DIMS,
   K_SHRINKAGE, K_LDA_DIRECTION, K_CENTROID, K_T2_LIMIT, K_Q_LIMIT,
-  K_MIN_POSTERIOR, K_NOISE_FLOOR, K_REFERENCE, K__COUNT
+  K_MIN_POSTERIOR, K_NOISE_FLOOR, K_FEATURES, K_DETECT_SIGMA, K_REFERENCE,
+  K__COUNT
 };
 #define B(k) (1u << (k))
 
@@ -466,6 +467,27 @@ static void write_reference(const cs_model *m, const mkey *k, csi_buf *b) {
     put_row(b, k->name, m->names[g], m->refs + g * m->p, m->p);
 }
 
+/* "features mineral" (README "Classifier"): written only for mineral
+ * features, so spectrum models read as before. */
+static cs_status parse_features(loader *ld, const mkey *k, const char *v) {
+  (void)k;
+  if (!strcmp(v, "mineral"))
+    ld->m->features = CS_FEATURES_MINERAL;
+  else if (!strcmp(v, "spectrum"))
+    ld->m->features = CS_FEATURES_SPECTRUM;
+  else
+    return BAD(ld, "line %zu: unknown features '%.40s'", ld->c.line, v);
+  return CS_OK;
+}
+static void write_features(const cs_model *m, const mkey *k, csi_buf *b) {
+  if (m->features == CS_FEATURES_MINERAL)
+    csi_buf_printf(b, "%s mineral\n", k->name);
+}
+static void write_detect_sigma(const cs_model *m, const mkey *k, csi_buf *b) {
+  if (m->features == CS_FEATURES_MINERAL)
+    csi_buf_printf(b, "%s %.17g\n", k->name, m->detect_sigma);
+}
+
 #define FIELD(fn, member)                                                      \
   static double *fn(cs_model *m) { return &m->member; }
 FIELD(f_train_accuracy, train_accuracy)
@@ -475,6 +497,7 @@ FIELD(f_t2_limit, t2_limit)
 FIELD(f_q_limit, q_limit)
 FIELD(f_min_posterior, min_posterior)
 FIELD(f_noise_floor, noise_floor)
+FIELD(f_detect_sigma, detect_sigma)
 #define SCALAR(name, req, field, pos)                                          \
   {name, req, NULL, 0, 0, parse_scalar, write_scalar, f_##field, pos}
 
@@ -518,6 +541,10 @@ static const mkey keys[K__COUNT] = {
     [K_Q_LIMIT] = SCALAR("q_limit", 1, q_limit, 0),
     [K_MIN_POSTERIOR] = SCALAR("min_posterior", 1, min_posterior, 0),
     [K_NOISE_FLOOR] = SCALAR("noise_floor", 1, noise_floor, 1),
+    [K_FEATURES] = {"features", 0, NULL, B(K_TECHNIQUE), 0, parse_features,
+                    write_features, NULL, 0},
+    [K_DETECT_SIGMA] = {"detect_sigma", 0, NULL, B(K_FEATURES), 0,
+                        parse_scalar, write_detect_sigma, f_detect_sigma, 1},
     [K_REFERENCE] = {"reference", 1, count_references,
                      B(K_CLASSES) | B(K_POINTS), 0, parse_reference,
                      write_reference, NULL, 0},
@@ -681,6 +708,19 @@ static cs_status check_complete(loader *ld) {
   if (!ld->seen[K_LOG_PRIORS])
     for (size_t g = 0; g < m->c; g++)
       m->log_prior[g] = -log((double)m->c);
+  if (m->features == CS_FEATURES_MINERAL) {
+    if (m->technique != CS_TECH_RAMAN)
+      return BAD(ld, "mineral features need a Raman model");
+    if (!ld->seen[K_DETECT_SIGMA])
+      m->detect_sigma = CSI_DETECT_SIGMA;
+    cs_status st = csi_model_detector(m, ld->err);
+    if (st) {
+      csi_error_prefix(ld->err, "model detector");
+      if (ld->err)
+        ld->err->code = CS_ERR_MODEL;
+      return CS_ERR_MODEL;
+    }
+  }
   return CS_OK;
 }
 
@@ -755,12 +795,26 @@ cs_status cs_model_load(const char *path, cs_model **out, cs_error *err) {
   return st;
 }
 
+/* The embedded models of a technique form a chain, widest window first:
+ * a spectrum that does not cover one window is classified with the next
+ * (README "Classifier", partial windows). */
 cs_status cs_model_default(cs_technique t, cs_model **out, cs_error *err) {
   size_t len;
-  const char *text = csi_default_model(t, &len);
+  const char *text = csi_default_model(t, 0, &len);
   *out = NULL;
   if (!text || !len)
     return csi_error(err, CS_ERR_MODEL, "no default %s model is built into "
                      "this library (give a model file)", cs_technique_name(t));
-  return cs_model_load_text(text, len, out, err);
+  cs_status st = cs_model_load_text(text, len, out, err);
+  cs_model *last = *out;
+  for (size_t i = 1; !st && (text = csi_default_model(t, i, &len)); i++) {
+    st = cs_model_load_text(text, len, &last->alt, err);
+    if (!st)
+      last = last->alt;
+  }
+  if (st) {
+    cs_model_free(*out);
+    *out = NULL;
+  }
+  return st;
 }

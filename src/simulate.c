@@ -199,23 +199,33 @@ static double pv_area(shape s) {
   return s.f * (s.eta * PI_ / 2 + (1 - s.eta) * sqrt(PI_ / (4 * LN2_)));
 }
 
-static void add_band(double *y, const double *t, size_t n, double pos,
-                     double fwhm, double height, double instr) {
-  shape s = tch(fwhm, instr);
-  for (size_t i = 0; i < n; i++) {
-    double d = (t[i] - pos) / s.f;
-    y[i] += height * (s.eta / (1 + 4 * d * d) +
-                      (1 - s.eta) * exp(-4 * LN2_ * d * d));
-  }
-}
-
+/* Band shape of one spectrum: the physical Thompson-Cox-Hastings mixing
+ * by default; a forced Lorentzian fraction eta in [0, 1] and a scale of
+ * every band's own width when the options ask for them (training library
+ * that spans other instruments' and generators' shapes). */
 typedef struct ctx {
   const double *t; /* true Raman shift / wavenumber of each point */
   size_t n;
   double instr;  /* instrument FWHM */
   double jitter; /* relative sd of band heights */
   csi_rng *rng;  /* parameter stream */
+  double eta;    /* forced Lorentzian fraction, or < 0: TCH */
+  double wscale; /* band width scale (1 = table widths) */
 } ctx;
+
+static void add_band(const ctx *c, double *y, double pos, double fwhm,
+                     double height) {
+  shape s = tch(fwhm * c->wscale, c->instr);
+  if (c->eta >= 0)
+    s.eta = c->eta;
+  for (size_t i = 0; i < c->n; i++) {
+    double d = (c->t[i] - pos) / s.f;
+    y[i] += height * (s.eta / (1 + 4 * d * d) +
+                      (1 - s.eta) * exp(-4 * LN2_ * d * d));
+  }
+}
+
+
 
 static void add_table(const ctx *c, double *y, const band *b, size_t nb,
                       double scale) {
@@ -224,7 +234,7 @@ static void add_table(const ctx *c, double *y, const band *b, size_t nb,
     /* Drawn even when jitter is 0 so the stream does not depend on it. */
     double z = csi_rng_normal(c->rng);
     h *= exp(c->jitter * z);
-    add_band(y, c->t, c->n, b[k].pos, b[k].fwhm, h, c->instr);
+    add_band(c, y, b[k].pos, b[k].fwhm, h);
   }
 }
 
@@ -250,28 +260,27 @@ static void hydroxyapatite(const ctx *c, double *y, int ftir, double cwt) {
   if (!ftir) {
     double pos = HA_NU1_POS0 - HA_NU1_SHIFT_PER_WT * cwt;
     double fw = HA_NU1_FWHM0 + HA_NU1_FWHM_PER_WT * cwt;
-    add_band(y, c->t, c->n, pos, fw, 1.0, c->instr);
+    add_band(c, y, pos, fw, 1.0);
     double a1 = pv_area(tch(fw, c->instr));
     shape s3 = tch(CO3_NU1_FWHM, c->instr);
-    add_band(y, c->t, c->n, CO3_NU1_POS, CO3_NU1_FWHM,
-             CO3_AREA_PER_WT * cwt * a1 / pv_area(s3), c->instr);
+    add_band(c, y, CO3_NU1_POS, CO3_NU1_FWHM,
+             CO3_AREA_PER_WT * cwt * a1 / pv_area(s3));
     shape s4 = tch(10, c->instr);
-    add_band(y, c->t, c->n, 715, 10, CO3_NU4_AREA_PER_WT * cwt * a1 / pv_area(s4),
-             c->instr);
+    add_band(c, y, 715, 10, CO3_NU4_AREA_PER_WT * cwt * a1 / pv_area(s4));
     add_table(c, y, r_ha_rest, N_(r_ha_rest), 1.0);
     return;
   }
   add_table(c, y, f_ha_rest, N_(f_ha_rest), 1.0);
   /* OH libration and stretch fade with carbonation (bands.md 1B). */
   double oh = cwt < 12 ? 1 - cwt / 12 : 0;
-  add_band(y, c->t, c->n, 632, 10, 0.08 * oh, c->instr);
-  add_band(y, c->t, c->n, 3571, 8, 0.10 * oh, c->instr);
+  add_band(c, y, 632, 10, 0.08 * oh);
+  add_band(c, y, 3571, 8, 0.10 * oh);
   /* Carbonate relative to the nu1nu3 PO4 envelope area (1035 band). */
   double apo4 = pv_area(tch(60, c->instr)) + 0.55 * pv_area(tch(30, c->instr));
   double a2 = FTIR_CO3_NU2_PER_WT * cwt * apo4, a3 = FTIR_CO3_NU3_PER_WT * cwt * apo4;
-  add_band(y, c->t, c->n, 872, 10, a2 / pv_area(tch(10, c->instr)), c->instr);
-  add_band(y, c->t, c->n, 1415, 35, 0.5 * a3 / pv_area(tch(35, c->instr)), c->instr);
-  add_band(y, c->t, c->n, 1455, 35, 0.5 * a3 / pv_area(tch(35, c->instr)), c->instr);
+  add_band(c, y, 872, 10, a2 / pv_area(tch(10, c->instr)));
+  add_band(c, y, 1415, 35, 0.5 * a3 / pv_area(tch(35, c->instr)));
+  add_band(c, y, 1455, 35, 0.5 * a3 / pv_area(tch(35, c->instr)));
 }
 
 /* ---- options ---- */
@@ -321,6 +330,8 @@ cs_sim_opts cs_sim_opts_default(cs_sim_class cls, cs_technique tech) {
   o.com_frac = cls == CS_SIM_COM ? rng_of(0.7, 1) : rng_of(0, 0.3);
   o.whitlockite_frac = cls == CS_SIM_WHITLOCKITE ? rng_of(0.7, 1) : rng_of(0, 0.2);
   o.band_jitter = 0.1;
+  o.lorentz = rng_of(-1, -1); /* physical TCH shapes */
+  o.width_scale = rng_of(1, 1);
   o.laser_nm = 785;
   o.pixels = 1024;
   if (o.technique == CS_TECH_RAMAN) {
@@ -387,7 +398,11 @@ cs_status cs_sim_opts_check(const cs_sim_opts *o, cs_error *err) {
       (st = check_range(err, "instrument fwhm", o->instr_fwhm_cm1, 0.5, 50)) ||
       (st = check_range(err, "shift", o->shift_cm1, -50, 50)) ||
       (st = check_range(err, "stretch", o->stretch, -0.05, 0.05)) ||
-      (st = check_num(err, "band jitter", o->band_jitter, 0, 1)))
+      (st = check_num(err, "band jitter", o->band_jitter, 0, 1)) ||
+      (st = check_range(err, "band width scale", o->width_scale, 0.2, 5)))
+    return st;
+  if (!(o->lorentz.lo == -1 && o->lorentz.hi == -1) &&
+      (st = check_range(err, "lorentzian fraction", o->lorentz, 0, 1)))
     return st;
   if (o->snr.lo == 0 && o->snr.hi != 0)
     return csi_error(err, CS_ERR_ARG,
@@ -791,7 +806,13 @@ cs_status cs_simulate(const cs_sim_opts *o, cs_dataset **out, cs_error *err) {
   extra e;
   draw_run(o, &prng, &tr, &e);
   make_axis(o, ftir, n, &tr, x, nm, t);
-  ctx c = {t, n, tr.instr, o->band_jitter, &prng};
+  /* Shape options draw from their own stream, so the default output
+   * (and spectra/examples) stays byte-identical. */
+  csi_rng xrng;
+  csi_rng_seed(&xrng, o->seed ^ 0xbb67ae8584caa73bULL);
+  double eta = o->lorentz.lo < 0 ? -1 : draw(&xrng, o->lorentz);
+  double wscale = draw(&xrng, o->width_scale);
+  ctx c = {t, n, tr.instr, o->band_jitter, &prng, eta, wscale > 0 ? wscale : 1};
   compose(&c, o, &tr, mix, work);
   st = ftir ? ftir_frames(o, &tr, &e, x, mix, n, y, &prng, &nrng, ds, err)
             : raman_frames(o, &tr, &e, x, nm, mix, n, bg, y, &nrng, ds, err);

@@ -34,6 +34,8 @@ cs_train_opts cs_train_opts_default(cs_technique t) {
   o.min_posterior = 0.6;
   o.equal_priors = 1;
   o.subclasses = 4;
+  o.features = t == CS_TECH_RAMAN ? CS_FEATURES_MINERAL : CS_FEATURES_SPECTRUM;
+  o.detect_sigma = CSI_DETECT_SIGMA;
   return o;
 }
 
@@ -44,17 +46,19 @@ cs_train_opts cs_train_opts_default(cs_technique t) {
  * in pixels, so it would broaden bands by an amount that depends on the
  * instrument's pixel pitch (17 cm^-1 on the library, 5 on RRUFF 532 nm
  * data), and the PCA projection already removes the noise. */
-static const char *default_steps(cs_technique t) {
+static const char *default_steps(cs_technique t, int features) {
+  if (features == CS_FEATURES_MINERAL) /* the counts, for detection */
+    return "spikes 6:3\n";
   return t == CS_TECH_FTIR ? "baseline arpls:lam=1e5\nnormalise snv\n"
                            : "spikes 6:3\nbaseline imodpoly:poly_order=5\n"
                              "normalise snv\n";
 }
 
 static cs_status build_pipeline(cs_technique t, const cs_train_opts *o,
-                                char **text, cs_error *err) {
+                                int features, char **text, cs_error *err) {
   cs_pipeline *p;
   cs_status st = cs_pipeline_parse(o->preprocess ? o->preprocess
-                                                 : default_steps(t),
+                                                 : default_steps(t, features),
                                    &p, err);
   if (st) {
     csi_error_prefix(err, "preprocessing steps");
@@ -195,6 +199,34 @@ static cs_status prep_matrix(const cs_dataset *ds, const char *text,
   *xout = x;
   *pout = p;
   return CS_OK;
+}
+
+/* Replace each row of x (n x p, column-major) by the model's features;
+ * det[i] (may be NULL) gets each detection. */
+static cs_status prep_features(const cs_model *m, double *x, size_t n,
+                               size_t p, csi_detection *det, cs_error *err) {
+  if (m->features == CS_FEATURES_SPECTRUM) {
+    if (det)
+      memset(det, 0, n * sizeof *det);
+    return CS_OK;
+  }
+  double *row = malloc(p * sizeof *row);
+  if (!row)
+    return csi_error(err, CS_ERR_NOMEM, "out of memory");
+  cs_status st = CS_OK;
+  for (size_t i = 0; i < n && !st; i++) {
+    csi_detection d;
+    for (size_t j = 0; j < p; j++)
+      row[j] = x[j * n + i];
+    if ((st = csi_model_features(m, row, &d, err)))
+      csi_error_prefix(err, "training spectrum %zu", i);
+    for (size_t j = 0; j < p; j++)
+      x[j * n + i] = row[j];
+    if (det)
+      det[i] = d;
+  }
+  free(row);
+  return st;
 }
 
 static double dist2(const double *t, size_t n, size_t k, size_t i,
@@ -362,9 +394,41 @@ done:
 /* Fit PCA, LDA, limits and references on the n rows of x (column-major,
  * leading dimension ld) selected by `use` (NULL = all).  m must have
  * technique, window, pipeline, classes and names set. */
+/* The detection threshold: the option's sigma, raised to the 99.5th
+ * percentile of mineral_snr over the tissue-only training spectra, so the
+ * training tissue (every shape, width, offset and fluorescence the library
+ * spans) is called a mineral at most 0.5 % of the time. */
+static void learn_threshold(cs_model *m, const csi_detection *det,
+                            const int *label, const unsigned char *use,
+                            size_t n, const cs_train_opts *o) {
+  m->detect_sigma = o->detect_sigma > 0 ? o->detect_sigma : CSI_DETECT_SIGMA;
+  if (m->features != CS_FEATURES_MINERAL || !det)
+    return;
+  size_t tg = m->c, k = 0;
+  for (size_t g = 0; g < m->c; g++)
+    if (!strcmp(m->names[g], "tissue"))
+      tg = g;
+  double *v = malloc((n ? n : 1) * sizeof *v);
+  if (!v || tg == m->c) {
+    free(v);
+    return;
+  }
+  for (size_t i = 0; i < n; i++)
+    if ((!use || use[i]) && (size_t)label[i] == tg)
+      v[k++] = det[i].snr;
+  if (k >= 20) {
+    double q = quantile(v, k, 0.995);
+    if (q > m->detect_sigma)
+      m->detect_sigma = q;
+  }
+  free(v);
+}
+
 static cs_status fit(cs_model *m, const double *x, size_t ld, size_t p,
                      const int *label_all, const unsigned char *use,
-                     const cs_train_opts *o, cs_error *err) {
+                     const csi_detection *det, const cs_train_opts *o,
+                     cs_error *err) {
+  learn_threshold(m, det, label_all, use, ld, o);
   size_t n = 0;
   for (size_t i = 0; i < ld; i++)
     n += !use || use[i];
@@ -481,8 +545,13 @@ static cs_status model_shell(const cs_dataset *ds, const char *const *labels,
   if (!st && m->c < 2)
     st = csi_error(err, CS_ERR_ARG, "need at least 2 classes, got '%s' only",
                    m->names[0]);
+  /* mineral features are for Raman; FTIR keeps the spectrum */
+  m->features = tech == CS_TECH_RAMAN ? o->features : CS_FEATURES_SPECTRUM;
+  m->detect_sigma = o->detect_sigma > 0 ? o->detect_sigma : CSI_DETECT_SIGMA;
   if (!st)
-    st = build_pipeline(tech, o, &m->pipeline_text, err);
+    st = build_pipeline(tech, o, m->features, &m->pipeline_text, err);
+  if (!st)
+    st = csi_model_detector(m, err);
   if (st) {
     cs_model_free(m);
     return st;
@@ -504,8 +573,14 @@ cs_status cs_model_train(const cs_dataset *ds, const char *const *labels,
   cs_status st = model_shell(ds, labels, o, &m, label, err);
   if (!st)
     st = prep_matrix(ds, m->pipeline_text, &x, &p, err);
+  csi_detection *det = malloc((ds && ds->n ? ds->n : 1) * sizeof *det);
+  if (!st && !det)
+    st = csi_error(err, CS_ERR_NOMEM, "out of memory");
   if (!st)
-    st = fit(m, x, ds->n, p, label, NULL, o, err);
+    st = prep_features(m, x, ds->n, p, det, err);
+  if (!st)
+    st = fit(m, x, ds->n, p, label, NULL, det, o, err);
+  free(det);
   free(label);
   free(x);
   if (st) {
@@ -527,14 +602,16 @@ cs_status cs_model_crossval(const cs_dataset *ds, const char *const *labels,
   size_t *gid = malloc((n ? n : 1) * sizeof *gid), ngroups = 0;
   unsigned char *use = malloc(n ? n : 1);
   double *x = NULL, *row = NULL;
+  csi_detection *det = malloc((n ? n : 1) * sizeof *det);
   size_t p = 0;
   cs_status st = CS_OK;
-  if (!label || !gid || !use) {
+  if (!label || !gid || !use || !det) {
     st = csi_error(err, CS_ERR_NOMEM, "out of memory");
     goto done;
   }
   if ((st = model_shell(ds, labels, o, &shell, label, err)) ||
-      (st = prep_matrix(ds, shell->pipeline_text, &x, &p, err)))
+      (st = prep_matrix(ds, shell->pipeline_text, &x, &p, err)) ||
+      (st = prep_features(shell, x, n, p, det, err)))
     goto done;
   /* groups: each distinct name is one unit that never straddles folds */
   for (size_t i = 0; i < n; i++) {
@@ -579,19 +656,23 @@ cs_status cs_model_crossval(const cs_dataset *ds, const char *const *labels,
     m->technique = shell->technique;
     m->lo = shell->lo, m->hi = shell->hi, m->step = shell->step;
     m->c = shell->c;
+    m->features = shell->features;
+    m->detect_sigma = shell->detect_sigma;
     memcpy(m->names, shell->names, sizeof m->names);
     size_t held = 0;
     for (size_t i = 0; i < n; i++) {
       use[i] = fold[gid[i]] != f;
       held += !use[i];
     }
-    if (held && !(st = fit(m, x, n, p, label, use, o, err))) {
+    if (held && !(st = fit(m, x, n, p, label, use, det, o, err))) {
       for (size_t i = 0; i < n && !st; i++) {
         if (use[i])
           continue;
         for (size_t j = 0; j < p; j++)
           row[j] = x[j * n + i];
         st = csi_model_score(m, row, &results[i], err);
+        if (!st)
+          csi_model_decide(m, &det[i], row, &results[i]);
       }
     }
     if (st)
@@ -607,6 +688,6 @@ cs_status cs_model_crossval(const cs_dataset *ds, const char *const *labels,
   }
 done:
   cs_model_free(shell);
-  free(label), free(gid), free(use), free(x), free(row);
+  free(label), free(gid), free(use), free(x), free(row), free(det);
   return st;
 }

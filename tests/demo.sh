@@ -11,7 +11,7 @@ echo "== calcspec info spectra/examples/core01   (SYNTHETIC spectra made by calc
 "$bin" info "$ex/core01"
 echo
 echo "== calcspec classify spectra/examples   (embedded default model, trained on the SYNTHETIC"
-echo "   library in spectra/reference; columns: see 'calcspec classify --help')"
+echo "   library generated at build time (build/gen/reference); columns: see 'calcspec classify --help')"
 "$bin" classify "$ex" | cut -f2-7,13-16,23-
 status=$?
 echo

@@ -516,6 +516,7 @@ static size_t bimodal_right(size_t subclasses, char **text) {
   cs_dataset *train = bimodal_set(20, 11, &tl), *test = bimodal_set(10, 77, &el);
   cs_train_opts o = cs_train_opts_default(CS_TECH_RAMAN);
   o.preprocess = "normalise area\n"; /* both classes: band area 3 */
+  o.features = CS_FEATURES_SPECTRUM; /* the LDA itself, not mineral bands */
   o.lo = 700; /* the synthetic set spans 700..1800 */
   o.subclasses = subclasses;
   cs_model *m;

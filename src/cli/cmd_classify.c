@@ -14,10 +14,15 @@ static int help(void) {
       "       FILE|DIR...\n\n"
       "Classifies every spectrum with the model (default: the model built\n"
       "into calcspec for the spectrum's technique, trained on the SYNTHETIC\n"
-      "library in spectra/reference).  TSV columns:\n"
+      "library the build generates (build/gen/reference)).  TSV columns:\n"
       "  file index core_id technique class subtype best p_CLASS... t2 t2_limit\n"
       "  q q_limit nnls_CLASS... nnls_r2 flags reason qc_flags snr\n"
-      "  fluor_ratio spikes reacquire\n"
+      "  fluor_ratio spikes reacquire mineral_snr axis_offset axis_ref window\n"
+      "mineral_snr: the mineral signal in sigma of the spectrum's own noise\n"
+      "(below the model's threshold the spectrum is tissue, at or above it\n"
+      "never tissue); axis_offset: wavenumber offset (cm^-1) estimated from\n"
+      "tissue reference bands or the mineral's own bands (axis_ref says\n"
+      "which); window: the model window used, lo:hi cm^-1.\n"
       "class is 'unknown' when T2 or Q exceed the model's limits or the best\n"
       "posterior is too low (reason says which).  flags: t2, q, low_posterior,\n"
       "disagree (the NNLS fit prefers another class).  qc_flags: saturated,\n"
@@ -72,7 +77,7 @@ static void print_tsv_header(const printer *p) {
   for (size_t g = 0; g < cs_model_class_count(m); g++)
     printf("\tnnls_%s", cs_model_class_name(m, g));
   printf("\tnnls_r2\tflags\treason\tqc_flags\tsnr\tfluor_ratio\tspikes"
-         "\treacquire");
+         "\treacquire\tmineral_snr\taxis_offset\taxis_ref\twindow");
   if (p->composition)
     printf("\tcarbonate_wt\tcarbonate_lo\tcarbonate_hi\tcarbonate_lod"
            "\tcarbonate_censored\tnu1_pos\tnu1_fwhm\twhitlockite_index"
@@ -116,6 +121,14 @@ static void print_row(const printer *p, const char *file,
     json_object_set_new(o, "nnls_r2", json_real(r->nnls_r2));
     json_object_set_new(o, "flags", json_string(flags));
     json_object_set_new(o, "reason", json_string(r->reason));
+    json_object_set_new(o, "mineral_snr", r->detected ? json_real(r->mineral_snr) : json_null());
+    json_object_set_new(o, "axis_offset", r->detected ? json_real(r->axis_offset) : json_null());
+    json_object_set_new(o, "axis_ref", json_string(r->axis_ref));
+    {
+      char w[64];
+      snprintf(w, sizeof w, "%g:%g", r->window_lo, r->window_hi);
+      json_object_set_new(o, "window", json_string(w));
+    }
     /* QC keys as in `calcspec stream` */
     json_t *full = json_object();
     cs_error err;
@@ -153,6 +166,11 @@ static void print_row(const printer *p, const char *file,
   printf("\t%.4f\t%s\t%s\t%s\t%.4g\t%.4g\t%zu\t%d", r->nnls_r2, flags,
          r->reason, qcf, rep->qc.snr, rep->qc.fluor_ratio, rep->qc.spikes,
          rep->qc.reacquire);
+  if (r->detected)
+    printf("\t%.4g\t%.3g\t%s", r->mineral_snr, r->axis_offset, r->axis_ref);
+  else
+    printf("\t\t\t");
+  printf("\t%g:%g", r->window_lo, r->window_hi);
   if (p->composition) {
     const cs_composition *c = &rep->composition;
     if (c->valid & CS_COMP_CARBONATE) {

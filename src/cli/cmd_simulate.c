@@ -37,6 +37,13 @@ static int help(void) {
       "      --fluorescence A[:B] fluorescence / strongest band (default 1:100)\n"
       "      --width A[:B]        instrument FWHM cm^-1 (Raman 4:10, FTIR 4)\n"
       "      --no-calib-error     no axis shift/stretch error\n"
+      "      --shift A[:B]        axis offset, reported - true cm^-1 (Raman\n"
+      "                           -2:2, FTIR -0.5:0.5)\n"
+      "      --stretch A[:B]      relative axis scale error (Raman\n"
+      "                           -0.002:0.002)\n"
+      "      --lorentz A[:B]      Lorentzian fraction of every band, 0\n"
+      "                           Gaussian..1 (default: from the widths)\n"
+      "      --band-width A[:B]   factor on every band's own width (1)\n"
       "      --no-spikes          no cosmic-ray spikes\n"
       "      --core ID            set core_id metadata on every spectrum\n"
       "  -o, --output OUT         output file (all spots), or an existing\n"
@@ -68,7 +75,8 @@ static int parse_span(const char *s, double lo, double hi, cs_sim_range *r) {
 
 enum {
   O_SNR = 256, O_LASER, O_PIXELS, O_RANGE, O_WAVELENGTH, O_FRAMES, O_MINERAL,
-  O_CARBONATE, O_COM, O_WHT, O_FLUOR, O_WIDTH, O_NOCAL, O_NOSPIKES, O_CORE, O_TO
+  O_CARBONATE, O_COM, O_WHT, O_FLUOR, O_WIDTH, O_NOCAL, O_NOSPIKES, O_CORE, O_TO,
+  O_SHIFT, O_STRETCH, O_LORENTZ, O_BWIDTH
 };
 
 typedef struct span_opt {
@@ -84,7 +92,8 @@ typedef struct sim_args {
   long count, pixels, frames;
   double seed, laser, rlo, rhi;
   int wavelength, nocal, nospikes;
-  span_opt snr, mineral, carb, com, wht, fluor, width;
+  span_opt snr, mineral, carb, com, wht, fluor, width, shift, stretch, lorentz,
+      bwidth;
 } sim_args;
 
 /* Parse options into a; -1 to go on, else the exit code (help, usage). */
@@ -111,6 +120,10 @@ static int parse_args(int argc, char **argv, sim_args *a) {
       {"no-spikes", no_argument, 0, O_NOSPIKES},
       {"core", required_argument, 0, O_CORE},
       {"to", required_argument, 0, O_TO},
+      {"shift", required_argument, 0, O_SHIFT},
+      {"stretch", required_argument, 0, O_STRETCH},
+      {"lorentz", required_argument, 0, O_LORENTZ},
+      {"band-width", required_argument, 0, O_BWIDTH},
       {"help", no_argument, 0, 'h'},
       {0, 0, 0, 0}};
   memset(a, 0, sizeof *a);
@@ -173,6 +186,10 @@ static int parse_args(int argc, char **argv, sim_args *a) {
       SPAN(O_WHT, wht, 0, 1, "whitlockite-frac")
       SPAN(O_FLUOR, fluor, 0, 1e4, "fluorescence")
       SPAN(O_WIDTH, width, 0.5, 50, "width")
+      SPAN(O_SHIFT, shift, -50, 50, "shift")
+      SPAN(O_STRETCH, stretch, -0.05, 0.05, "stretch")
+      SPAN(O_LORENTZ, lorentz, 0, 1, "lorentz")
+      SPAN(O_BWIDTH, bwidth, 0.2, 5, "band-width")
 #undef SPAN
     case O_NOCAL: a->nocal = 1; break;
     case O_NOSPIKES: a->nospikes = 1; break;
@@ -219,6 +236,10 @@ static int sim_opts(const sim_args *a, cs_sim_opts *o) {
     o->stretch.lo = o->stretch.hi = 0;
   }
   if (a->nospikes) o->spike_rate_per_min = 0;
+  if (a->shift.set) o->shift_cm1 = a->shift.r;
+  if (a->stretch.set) o->stretch = a->stretch.r;
+  if (a->lorentz.set) o->lorentz = a->lorentz.r;
+  if (a->bwidth.set) o->width_scale = a->bwidth.r;
   cs_error err;
   if (cs_sim_opts_check(o, &err))
     return cli_usage_error("simulate", "%s", err.msg);

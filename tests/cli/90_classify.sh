@@ -1,6 +1,7 @@
 # 90_classify.sh: train, classify and cv from the command line.
 
-R=$ROOT/spectra/reference
+# the SYNTHETIC reference library the build generates (Makefile)
+R=${CALCSPEC_REFERENCE:-$ROOT/build/gen/reference}
 run classify "$ROOT/spectra/examples/core01"; expect "classify with the embedded model" 0
 expect_out "TSV header names the classes" '^file	index	core_id	technique	class	subtype	best	p_oxalate	p_hydroxyapatite	p_whitlockite	p_calcite	p_tissue	t2	t2_limit	q	q_limit	nnls_oxalate'
 expect_out "core01 (simulated COD) is oxalate, subtype COD" '	core01	raman	oxalate	COD	oxalate	'
@@ -17,7 +18,7 @@ grep -q '^window 700 1700 2$' "$T/m.txt" && ok "model records the window" || not
 grep -q '^crop 700:1700$' "$T/m.txt" && ok "model records the preprocessing chain" || not_ok "pipeline lines"
 run classify -m "$T/m.txt" "$R/raman/calcite_830_high.animl"; expect "classify with a trained model" 0
 n=$(awk -F'\t' 'NR>1 && $5=="calcite"' "$T/out" | wc -l)
-[ "$n" -ge 36 ] && ok "held-out 830 nm calcite: $n of 40 called calcite" || not_ok "calcite recall $n of 40"
+[ "$n" -ge 27 ] && ok "held-out 830 nm calcite: $n of 30 called calcite" || not_ok "calcite recall $n of 30"
 # tamper with the model: refused with the reason
 sed 's/^t2_limit .*/t2_limit 1/' "$T/m.txt" > "$T/bad.txt"
 run classify -m "$T/bad.txt" "$R/raman/calcite_830_high.animl"; expect "edited model refused" 1 "checksum mismatch"
@@ -26,7 +27,7 @@ run classify -m "$T/nope.txt" x; expect "missing model file" 1 "calcspec: $T/nop
 run convert --range 800:1500 "$R/raman/calcite_785_high.animl" -o "$T/short.animl"
 run classify -m "$T/m.txt" "$T/short.animl" "$R/raman/calcite_830_high.animl"
 expect "window not covered: exit 1, batch goes on" 1 "does not cover the model window"
-[ "$(grep -c 'calcite_830_high' "$T/out")" -eq 40 ] && ok "the other file was still classified" || not_ok "batch continued"
+[ "$(grep -c 'calcite_830_high' "$T/out")" -eq 30 ] && ok "the other file was still classified" || not_ok "batch continued"
 # FTIR spectra get the FTIR default model
 run classify "$R/ftir/calcite_high.animl"; expect "FTIR default model" 0
 expect_out "FTIR rows" '	ftir	calcite	'
@@ -43,9 +44,11 @@ expect_out "cv prints accuracy" '^accuracy	0\.9[0-9]*|^accuracy	1\.0000'
 run cv --by core "$R/raman/calcite_785_high.animl" "$R/raman/tissue_785_high.animl"
 expect "cv --by core (spots as groups)" 0
 expect_out "leave-one-core-out header" 'leave one group \(core\) out'
-# at most one of 80 wrong: spot 37 of calcite_785_high (mineral 0.32, the edge
-# of the range, SNR 8.8) is called tissue once it is left out
-expect_out "two classes, at most one wrong" '^accuracy	(1\.0000|0\.9875)'
+# 60 spots (30 per file, SNR 5-100, Gaussian to Lorentzian shapes, offsets
+# +-5 cm^-1): the faintest calcite spots are below the detection threshold
+# learnt from 29 tissue spots; at least 90 % right
+expect_out "two classes, at least 90 % right" '^accuracy	(1\.0000|0\.9[0-9]*)'
+
 # the example cores: calcite (whitlockite) sits in one core only, so leaving
 # that core out leaves none to train on: a data error that names the class
 run cv --by core "$ROOT/spectra/examples"; expect "cv --by core on cores with a unique class" 1 "has 0 training spectra"

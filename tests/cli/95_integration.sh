@@ -8,11 +8,11 @@ have_py() { command -v python3 >/dev/null 2>&1; }
 
 # --- classify: QC columns appended, old positions kept
 run classify "$EX/core01"; expect "classify with QC columns" 0
-expect_out "QC columns at the end of the header" '	nnls_r2	flags	reason	qc_flags	snr	fluor_ratio	spikes	reacquire$'
+expect_out "QC columns at the end of the header" '	nnls_r2	flags	reason	qc_flags	snr	fluor_ratio	spikes	reacquire	mineral_snr	axis_offset	axis_ref	window$'
 awk -F'\t' 'NR==1{for(i=1;i<=NF;i++)c[$i]=i} NR>1 && $1 ~ /tissue_/ {print $c["class"], $c["qc_flags"], $c["reacquire"]}' "$T/out" > "$T/tis"
 grep -qx 'tissue no_mineral 1' "$T/tis" && ok "tissue spot: no_mineral, reacquire" || not_ok "tissue QC" "$(cat "$T/tis")"
 run classify --qc min_snr=1000 "$EX/core01/cod_9100.animl"; expect "--qc raises the SNR bar" 0
-expect_out "low_snr with min_snr=1000" '	low_snr	[0-9.]+	[0-9.]+	0	1$'
+expect_out "low_snr with min_snr=1000" '	low_snr	[0-9.]+	[0-9.]+	0	1	'
 run classify --qc bogus=1 "$EX/core01"; expect "--qc with an unknown key" 2 "unknown QC option 'bogus'"
 
 # --- exported symbols and SONAME of the shared library

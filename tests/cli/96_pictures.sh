@@ -115,8 +115,13 @@ run report --findings "$T/badf.csv" "$EX" -o "$T/r2.pdf"; expect "report: bad fi
 # --- map --------------------------------------------------------------------
 # A SYNTHETIC 3 x 2 map in the LabSpec map layout (x y then the spectrum per
 # row), 5 um steps, classes placed at known positions.
+# (HA without whitlockite: the mineral-feature classifier is unsure of HA
+# spot 12 with 0-0.2 whitlockite, posterior 0.51; this test is about the
+# map, README "Limitations" about HA vs whitlockite)
 for c in cod hydroxyapatite tissue; do
-  "$CALCSPEC" simulate --class $c -n 2 --seed 11 --fluorescence 1:2 -o "$T/sim_$c.csv" 2>/dev/null
+  w=""; [ $c = hydroxyapatite ] && w="--whitlockite-frac 0"
+  # shellcheck disable=SC2086
+  "$CALCSPEC" simulate --class $c -n 2 --seed 11 --fluorescence 1:2 $w -o "$T/sim_$c.csv" 2>/dev/null
 done
 python3 - "$T" > "$T/map.txt" <<'EOF'
 import sys

@@ -1,0 +1,584 @@
+/* detect.c: "is there mineral signal in this spectrum?", measured against
+ * the spectrum's own noise, and the tissue-free mineral features of the
+ * classifier (README "Classifier").
+ *
+ * Everything works on a Raman spectrum on the model axis (lo + step * j,
+ * j < p) before baseline removal or normalisation, so counts keep their
+ * noise scale.  Per spectrum:
+ *
+ *  1. Axis offset: a local least-squares fit of the phenylalanine ring band
+ *     (1003.4 cm^-1, bands.md 1A tissue) over a grid of offsets; when the
+ *     band is significant the row is re-interpolated onto the corrected
+ *     axis.  Without tissue, the best oxalate or calcite template's shift
+ *     (crystals whose bands do not move with composition) is reported.
+ *  2. Nuisance projection: the row minus its least-squares fit by a smooth
+ *     baseline (Legendre polynomials, one degree per ~120 cm^-1, as narrow as
+ *     fluorescence gets) and a tissue basis (each breast-tissue band of
+ *     bands.md 1A at two widths and its first derivative, so band shape,
+ *     width and small position errors are absorbed).  The basis is
+ *     orthonormal (Gram-Schmidt, twice), built once per model axis.
+ *  3. Detection: every mineral template (the class's diagnostic bands at
+ *     their relative heights, several shifts and two widths) is also
+ *     projected off the nuisance basis; its amplitude is <r, e> for unit
+ *     r.  The standard error uses a local robust noise (MAD of the
+ *     residual after the best template, in blocks of 64 points), so tissue
+ *     the basis does not explain inflates the noise there instead of
+ *     looking like mineral.  mineral_snr = amplitude / standard error of
+ *     the best template.
+ *  4. Features: the nuisance residual divided by the best amplitude,
+ *     floored at the detection threshold's amplitude (tissue-only rows stay
+ *     noise-sized).
+ */
+#include "internal.h"
+
+#include <math.h>
+#include <stdlib.h>
+#include <string.h>
+#include <stdio.h>
+
+#define PHE_MAX_OFFSET 7.0
+#define PHE_MIN_T 8.0  /* reference band t needed to trust the offset */
+#define MIN_T_OFFSET 10.0 /* mineral template t needed for a mineral offset */
+#define TISSUE_MODEL_ERR 0.02 /* tissue basis error, share of tissue signal */
+#define TISSUE_REACH 5 /* points either side for the local tissue signal */
+#define BLOCK 64       /* points per local noise block */
+#define LN2 0.69314718055994530942
+
+typedef struct tband {
+  double pos, fwhm, height;
+} tband;
+
+/* Mineral templates: the diagnostic bands of each class (bands.md 1A and
+ * the RRUFF spectra of section 0), FWHM including a typical instrument
+ * width.  Class names are the classifier's. */
+typedef struct tmpl {
+  const char *cls;
+  int absolute; /* band positions fixed by the crystal: usable for offsets */
+  const tband *b;
+  size_t nb;
+} tmpl;
+
+static const tband m_cod[] = {{1476, 10, 1.0}, {910, 9, 0.6}, {505, 11, 0.4},
+                              {597, 12, 0.08}};
+static const tband m_com[] = {{1463, 10, 0.5}, {1490, 10, 0.42},
+                              {896, 9, 0.92},  {503, 10, 1.0},
+                              {865, 12, 0.08}};
+static const tband m_ha[] = {{961, 10, 1.0},  {432, 14, 0.16}, {448, 14, 0.10},
+                             {580, 12, 0.10}, {591, 12, 0.06}, {1046, 16, 0.07},
+                             {1029, 14, 0.04}, {1076, 16, 0.05}};
+static const tband m_wht[] = {{965, 11, 1.0}, {951, 14, 0.10}, {922, 12, 0.08},
+                              {405, 14, 0.18}, {631, 14, 0.09}, {549, 14, 0.05},
+                              {1090, 16, 0.07}};
+static const tband m_cal[] = {{1086, 7, 1.0}, {712, 8, 0.07}, {281, 10, 0.3}};
+
+#define N_(a) (sizeof(a) / sizeof((a)[0]))
+static const tmpl templates[] = {
+    {"oxalate", 1, m_cod, N_(m_cod)},
+    {"oxalate", 1, m_com, N_(m_com)},
+    {"hydroxyapatite", 0, m_ha, N_(m_ha)},
+    {"whitlockite", 0, m_wht, N_(m_wht)},
+    {"calcite", 1, m_cal, N_(m_cal)},
+};
+#define NTMPL N_(templates)
+
+/* Breast-tissue bands (bands.md 1A "Breast tissue background"; Shafer-Peltier
+ * 2002, Frank 1995, Movasaghi 2007): protein/collagen, lipid, carotenoid,
+ * nucleic acid and water, FWHM with instrument. */
+static const tband tissue[] = {
+    {540, 16, 1},  {621, 10, 1},  {643, 12, 1},  {720, 12, 1},  {759, 12, 1},
+    {815, 16, 1},  {828, 12, 1},  {853, 16, 1},  {876, 16, 1},  {920, 16, 1},
+    {939, 22, 1},  {1004, 9, 1},  {1032, 11, 1}, {1063, 16, 1}, {1080, 19, 1},
+    {1127, 16, 1}, {1157, 12, 1}, {1174, 12, 1}, {1207, 13, 1}, {1245, 35, 1},
+    {1270, 35, 1}, {1302, 22, 1}, {1340, 25, 1}, {1440, 30, 1}, {1450, 30, 1},
+    {1525, 12, 1}, {1552, 16, 1}, {1585, 12, 1}, {1605, 12, 1}, {1615, 12, 1},
+    {1640, 90, 1}, {1656, 30, 1}, {1667, 50, 1}, {1745, 25, 1},
+    /* nucleic acids (Movasaghi 2007): O-P-O 785, PO2- 1095, purines
+     * 1485/1578, 670/728 */
+    {670, 16, 1},  {728, 13, 1},  {785, 16, 1},  {1095, 20, 1},
+    {1485, 20, 1}, {1578, 20, 1},
+};
+
+/* Tissue band forms: widths relative to the table's; the last is the
+ * first derivative (position errors). */
+static const double tforms[] = {1.0, 1.0, 1.7, 1.0};
+static const int tform_kind[] = {0, 2, 0, 1}; /* pV, Lorentzian, pV, d/dx */
+static const double shifts[] = {-6, -4, -2, 0, 2, 4, 6};
+static const double widths[] = {1.0, 1.6};
+
+struct csi_detector {
+  double lo, step;
+  size_t p, m, mpoly, nt;
+  double *q;       /* m columns of p: orthonormal nuisance basis */
+  double *r;       /* nt rows of p: unit residualised templates */
+  int *tid;        /* template table index of each row */
+  unsigned char *mask; /* feature points: near a mineral band */
+  double *tshift;  /* shift of each row */
+};
+
+/* Pseudo-Voigt (eta 0.5) of unit height; with deriv, its x-derivative
+ * times fwhm / 2 (unitless scale). */
+static double pv(double x, double pos, double fwhm, int deriv) {
+  double d = 2 * (x - pos) / fwhm, l = 1 / (1 + d * d), g = exp(-LN2 * d * d);
+  if (deriv == 2)
+    return l;
+  if (!deriv)
+    return 0.5 * l + 0.5 * g;
+  return 0.5 * (2 * d * l * l) + 0.5 * (2 * LN2 * d * g);
+}
+#undef LN2
+
+/* Orthonormalise column v (length p) against the first m columns of q and
+ * append it; returns 1 when it was kept (not in their span). */
+static int gs_append(double *q, size_t p, size_t m, double *v) {
+  double n0 = 0;
+  for (size_t j = 0; j < p; j++)
+    n0 += v[j] * v[j];
+  if (!(n0 > 0))
+    return 0;
+  for (int pass = 0; pass < 2; pass++)
+    for (size_t a = 0; a < m; a++) {
+      double dot = 0;
+      const double *qa = q + a * p;
+      for (size_t j = 0; j < p; j++)
+        dot += qa[j] * v[j];
+      for (size_t j = 0; j < p; j++)
+        v[j] -= dot * qa[j];
+    }
+  double n1 = 0;
+  for (size_t j = 0; j < p; j++)
+    n1 += v[j] * v[j];
+  if (!(n1 > 1e-8 * n0))
+    return 0;
+  n1 = sqrt(n1);
+  for (size_t j = 0; j < p; j++)
+    q[m * p + j] = v[j] / n1;
+  return 1;
+}
+
+void csi_detector_free(csi_detector *d) {
+  if (!d)
+    return;
+  free(d->q), free(d->r), free(d->tid), free(d->tshift), free(d->mask);
+  free(d);
+}
+
+/* Is tissue band t within reach of a main (height >= 0.3) mineral band? */
+static int near_mineral(const tband *t) {
+  for (size_t k = 0; k < NTMPL; k++)
+    for (size_t b = 0; b < templates[k].nb; b++) {
+      const tband *m = &templates[k].b[b];
+      if (m->height >= 0.3 && fabs(m->pos - t->pos) < 1.5 * t->fwhm + 10)
+        return 1;
+    }
+  return 0;
+}
+
+/* Does the template have a band inside the window (with margin)? */
+static int tmpl_in(const tmpl *t, double lo, double hi) {
+  for (size_t k = 0; k < t->nb; k++)
+    if (t->b[k].pos - 10 >= lo && t->b[k].pos + 10 <= hi &&
+        t->b[k].height >= 0.3)
+      return 1;
+  return 0;
+}
+
+cs_status csi_detector_new(cs_technique tech, double lo, double step, size_t p,
+                           csi_detector **out, cs_error *err) {
+  *out = NULL;
+  if (tech != CS_TECH_RAMAN)
+    return csi_error(err, CS_ERR_ARG, "mineral detection is for Raman");
+  if (p < 32 || !(step > 0))
+    return csi_error(err, CS_ERR_ARG, "detector window too small");
+  double hi = lo + step * (double)(p - 1), span = hi - lo;
+  size_t deg = (size_t)(span / 120);
+  deg = deg < 2 ? 2 : deg > 14 ? 14 : deg;
+  size_t maxm = deg + 1 + N_(tforms) * N_(tissue);
+  size_t maxt = NTMPL * N_(shifts) * N_(widths);
+  csi_detector *d = calloc(1, sizeof *d);
+  double *v = malloc(p * sizeof *v);
+  if (!d || !v || !(d->q = malloc(maxm * p * sizeof *d->q)) ||
+      !(d->r = malloc(maxt * p * sizeof *d->r)) ||
+      !(d->tid = malloc(maxt * sizeof *d->tid)) ||
+      !(d->tshift = malloc(maxt * sizeof *d->tshift)) ||
+      !(d->mask = calloc(p, 1))) {
+    free(v);
+    csi_detector_free(d);
+    return csi_error(err, CS_ERR_NOMEM, "out of memory");
+  }
+  d->lo = lo, d->step = step, d->p = p;
+  /* Legendre polynomials P0..Pdeg on [-1, 1] */
+  for (size_t k = 0; k <= deg; k++) {
+    for (size_t j = 0; j < p; j++) {
+      double u = 2 * (double)j / (double)(p - 1) - 1, p0 = 1, p1 = u;
+      if (k == 0)
+        v[j] = 1;
+      else {
+        for (size_t n = 2; n <= k; n++) {
+          double p2 = ((2 * (double)n - 1) * u * p1 - ((double)n - 1) * p0) /
+                      (double)n;
+          p0 = p1, p1 = p2;
+        }
+        v[j] = p1;
+      }
+    }
+    d->m += (size_t)gs_append(d->q, p, d->m, v);
+  }
+  d->mpoly = d->m;
+  for (size_t b = 0; b < N_(tissue); b++) {
+    const tband *t = &tissue[b];
+    if (t->pos + t->fwhm < lo || t->pos - t->fwhm > hi)
+      continue;
+    /* a tissue band close to a main mineral band gets one column only:
+     * extra widths and a derivative there would absorb the mineral */
+    size_t nforms = near_mineral(t) ? 1 : N_(tforms);
+    for (size_t form = 0; form < nforms; form++) {
+      double w = tforms[form] * t->fwhm;
+      for (size_t j = 0; j < p; j++)
+        v[j] = pv(lo + step * (double)j, t->pos, w, tform_kind[form]);
+      d->m += (size_t)gs_append(d->q, p, d->m, v);
+    }
+  }
+  for (size_t k = 0; k < NTMPL; k++) {
+    if (!tmpl_in(&templates[k], lo, hi))
+      continue;
+    /* features: windows around every band of the template, wide enough
+     * for the shifts and the broader widths */
+    for (size_t b = 0; b < templates[k].nb; b++)
+      for (size_t j = 0; j < p; j++) {
+        double x = lo + step * (double)j;
+        if (fabs(x - templates[k].b[b].pos) <= 8 + 1.5 * templates[k].b[b].fwhm)
+          d->mask[j] = 1;
+      }
+    for (size_t s = 0; s < N_(shifts); s++)
+      for (size_t w = 0; w < N_(widths); w++) {
+        for (size_t j = 0; j < p; j++) {
+          double x = lo + step * (double)j, y = 0;
+          for (size_t b = 0; b < templates[k].nb; b++) {
+            const tband *t = &templates[k].b[b];
+            y += t->height * pv(x, t->pos + shifts[s], t->fwhm * widths[w], 0);
+          }
+          v[j] = y;
+        }
+        double n0 = 0;
+        for (size_t j = 0; j < p; j++)
+          n0 += v[j] * v[j];
+        /* residualise against the nuisance basis, then normalise */
+        for (size_t a = 0; a < d->m; a++) {
+          double dot = 0;
+          for (size_t j = 0; j < p; j++)
+            dot += d->q[a * p + j] * v[j];
+          for (size_t j = 0; j < p; j++)
+            v[j] -= dot * d->q[a * p + j];
+        }
+        double nn = 0;
+        for (size_t j = 0; j < p; j++)
+          nn += v[j] * v[j];
+        if (!(nn > 1e-12))
+          continue;
+        nn = sqrt(nn);
+        if (getenv("CS_DEBUG_DET") && shifts[s] == 0)
+          fprintf(stderr, "template %zu width %g kept %.3f\n", k, widths[w], nn / sqrt(n0));
+        for (size_t j = 0; j < p; j++)
+          d->r[d->nt * p + j] = v[j] / nn;
+        d->tid[d->nt] = (int)k;
+        d->tshift[d->nt] = shifts[s];
+        d->nt++;
+      }
+  }
+  free(v);
+  if (!d->nt) {
+    csi_detector_free(d);
+    return csi_error(err, CS_ERR_ARG, "window %g-%g cm^-1 holds no diagnostic "
+                     "mineral band", lo, hi);
+  }
+  *out = d;
+  return CS_OK;
+}
+
+/* Axis offset from isolated tissue reference bands: phenylalanine
+ * 1003.4 (bands.md 1A; the brief's internal standard), the carotenoid
+ * 1157/1525 and the lipid ester C=O 1745 cm^-1.  Each band: a local fit
+ * (quadratic + band) at offsets -7..7 in 0.25 steps; the residuals of the
+ * bands that are significant (t >= 5) are summed in units of their own
+ * noise, the least sum wins, refined by a parabola.  Returns the combined
+ * t (root sum of squares; 0 when nothing is covered); *phe_t gets
+ * phenylalanine's own. */
+typedef struct refband {
+  double pos, fwhm, half;
+} refband;
+static const refband refs[] = {
+    {1003.4, 9, 23}, {1157, 12, 26}, {1525, 12, 26}, {1745, 25, 45}};
+#define NOFF 57 /* offsets -7..7 step 0.25 */
+
+/* rss[NOFF] and the band t at each offset for one reference band; returns
+ * 0 when the band is not covered. */
+static int ref_fit(const csi_detector *d, const double *row, const refband *rb,
+                   double *rss, double *tval) {
+  double hi = d->lo + d->step * (double)(d->p - 1);
+  if (rb->pos - rb->half - PHE_MAX_OFFSET < d->lo ||
+      rb->pos + rb->half + PHE_MAX_OFFSET > hi)
+    return 0;
+  size_t j0 = (size_t)ceil((rb->pos - rb->half - d->lo) / d->step);
+  size_t j1 = (size_t)floor((rb->pos + rb->half - d->lo) / d->step);
+  size_t n = j1 - j0 + 1;
+  if (n < 10)
+    return 0;
+  for (int io = 0; io < NOFF; io++) {
+    double off = -PHE_MAX_OFFSET + 0.25 * io;
+    /* normal equations of row on [1, u, u^2, band], 4 x 4 by Gauss-Jordan
+     * with the unit vector e3 alongside for (A^-1)_33 */
+    double a[4][6] = {{0}};
+    for (size_t j = j0; j <= j1; j++) {
+      double x = d->lo + d->step * (double)j, u = (x - rb->pos) / rb->half;
+      double f[4] = {1, u, u * u, pv(x, rb->pos + off, rb->fwhm, 0)};
+      for (int r = 0; r < 4; r++) {
+        for (int c = 0; c < 4; c++)
+          a[r][c] += f[r] * f[c];
+        a[r][4] += f[r] * row[j];
+      }
+    }
+    for (int r = 0; r < 4; r++)
+      a[r][5] = r == 3;
+    int ok = 1;
+    for (int c = 0; c < 4 && ok; c++) {
+      int piv = c;
+      for (int r = c + 1; r < 4; r++)
+        if (fabs(a[r][c]) > fabs(a[piv][c]))
+          piv = r;
+      if (!(fabs(a[piv][c]) > 1e-12)) {
+        ok = 0;
+        break;
+      }
+      for (int k = 0; k < 6; k++) {
+        double tmp = a[c][k];
+        a[c][k] = a[piv][k], a[piv][k] = tmp;
+      }
+      for (int r = 0; r < 4; r++)
+        if (r != c) {
+          double fct = a[r][c] / a[c][c];
+          for (int k = c; k < 6; k++)
+            a[r][k] -= fct * a[c][k];
+        }
+    }
+    if (!ok)
+      return 0;
+    double coef[4];
+    for (int c = 0; c < 4; c++)
+      coef[c] = a[c][4] / a[c][c];
+    double inv33 = a[3][5] / a[3][3], r2 = 0;
+    for (size_t j = j0; j <= j1; j++) {
+      double x = d->lo + d->step * (double)j, u = (x - rb->pos) / rb->half;
+      double fit = coef[0] + coef[1] * u + coef[2] * u * u +
+                   coef[3] * pv(x, rb->pos + off, rb->fwhm, 0);
+      r2 += (row[j] - fit) * (row[j] - fit);
+    }
+    double s2 = r2 / (double)(n - 4);
+    rss[io] = r2;
+    tval[io] = inv33 > 0 && s2 > 0 ? coef[3] / sqrt(s2 * inv33) : 0;
+  }
+  return 1;
+}
+
+static double tissue_offset(const csi_detector *d, const double *row,
+                            double *offset, double *phe_t) {
+  double sum[NOFF] = {0}, rss[NOFF], tv[NOFF], t2 = 0;
+  int used = 0;
+  *offset = 0, *phe_t = 0;
+  for (size_t b = 0; b < sizeof refs / sizeof *refs; b++) {
+    if (!ref_fit(d, row, &refs[b], rss, tv))
+      continue;
+    int ib = 0;
+    for (int io = 1; io < NOFF; io++)
+      if (rss[io] < rss[ib])
+        ib = io;
+    if (b == 0)
+      *phe_t = tv[ib] > 0 ? tv[ib] : 0;
+    if (!(tv[ib] >= 5) || !(rss[ib] > 0))
+      continue;
+    for (int io = 0; io < NOFF; io++) /* in units of the band's noise */
+      sum[io] += rss[io] / rss[ib];
+    t2 += tv[ib] * tv[ib];
+    used++;
+  }
+  if (!used)
+    return 0;
+  int ib = 0;
+  for (int io = 1; io < NOFF; io++)
+    if (sum[io] < sum[ib])
+      ib = io;
+  if (ib == 0 || ib + 1 == NOFF) /* at the edge: not a minimum */
+    return 0;
+  double off = -PHE_MAX_OFFSET + 0.25 * ib;
+  double y0 = sum[ib - 1], y1 = sum[ib], y2 = sum[ib + 1], den = y0 - 2 * y1 + y2;
+  if (den > 0)
+    off += 0.25 * 0.5 * (y0 - y2) / den;
+  *offset = off;
+  return sqrt(t2);
+}
+
+/* Re-interpolate row so that a band at reported x appears at x - off. */
+static void shift_row(double *row, double *tmp, size_t p, double off,
+                      double step) {
+  double s = off / step;
+  for (size_t j = 0; j < p; j++) {
+    double u = (double)j + s;
+    if (u <= 0)
+      tmp[j] = row[0];
+    else if (u >= (double)(p - 1))
+      tmp[j] = row[p - 1];
+    else {
+      size_t i = (size_t)u;
+      double w = u - (double)i;
+      tmp[j] = (1 - w) * row[i] + w * row[i + 1];
+    }
+  }
+  memcpy(row, tmp, p * sizeof *row);
+}
+
+static int cmp_d(const void *a, const void *b) {
+  double x = *(const double *)a, y = *(const double *)b;
+  return (x > y) - (x < y);
+}
+
+/* Local robust noise: 1.4826 MAD of v in blocks of BLOCK points (the last
+ * block takes the remainder), spread to every point. */
+static void local_sigma(const double *v, size_t p, double *sig, double *tmp) {
+  for (size_t b0 = 0; b0 < p; b0 += BLOCK) {
+    size_t b1 = b0 + BLOCK <= p ? b0 + BLOCK : p;
+    if (p - b1 < BLOCK / 2)
+      b1 = p;
+    size_t n = b1 - b0;
+    memcpy(tmp, v + b0, n * sizeof *tmp);
+    qsort(tmp, n, sizeof *tmp, cmp_d);
+    double med = n % 2 ? tmp[n / 2] : 0.5 * (tmp[n / 2 - 1] + tmp[n / 2]);
+    for (size_t j = 0; j < n; j++)
+      tmp[j] = fabs(v[b0 + j] - med);
+    qsort(tmp, n, sizeof *tmp, cmp_d);
+    double mad = n % 2 ? tmp[n / 2] : 0.5 * (tmp[n / 2 - 1] + tmp[n / 2]);
+    for (size_t j = b0; j < b1; j++)
+      sig[j] = 1.4826 * mad;
+    if (b1 == p)
+      break;
+  }
+}
+
+cs_status csi_detect(const csi_detector *d, double *row, double threshold,
+                     csi_detection *out, double *feat, cs_error *err) {
+  size_t p = d->p;
+  memset(out, 0, sizeof *out);
+  double ymin = row[0], ymax = row[0];
+  for (size_t j = 1; j < p; j++)
+    ymin = row[j] < ymin ? row[j] : ymin, ymax = row[j] > ymax ? row[j] : ymax;
+  if (!(ymax > ymin))
+    return csi_error(err, CS_ERR_NUMERIC, "flat spectrum (%g everywhere in "
+                     "the window): no signal to classify", ymin);
+  double *e = malloc(6 * p * sizeof *e);
+  if (!e)
+    return csi_error(err, CS_ERR_NOMEM, "out of memory");
+  double *sig = e + p, *tmp = e + 2 * p, *s2 = e + 3 * p, *scr = e + 4 * p;
+  double off, tref = tissue_offset(d, row, &off, &out->phe_t);
+  out->ref_t = tref;
+  if (tref >= PHE_MIN_T) {
+    shift_row(row, tmp, p, off, d->step);
+    out->offset = off;
+    out->offset_source = CSI_OFFSET_TISSUE;
+  }
+  /* nuisance residual; s2 gets the tissue part of the fit (orthogonal to
+   * the baseline polynomials) */
+  memcpy(e, row, p * sizeof *e);
+  memset(s2, 0, p * sizeof *s2);
+  for (size_t a = 0; a < d->m; a++) {
+    const double *qa = d->q + a * p;
+    double dot = 0;
+    for (size_t j = 0; j < p; j++)
+      dot += qa[j] * e[j];
+    for (size_t j = 0; j < p; j++)
+      e[j] -= dot * qa[j];
+    if (a >= d->mpoly)
+      for (size_t j = 0; j < p; j++)
+        s2[j] += dot * qa[j];
+  }
+  /* model error: a fixed share of the local tissue signal (its largest
+   * magnitude within +-TISSUE_REACH points) */
+  for (size_t j = 0; j < p; j++) {
+    size_t a = j > TISSUE_REACH ? j - TISSUE_REACH : 0;
+    size_t b = j + TISSUE_REACH < p ? j + TISSUE_REACH : p - 1;
+    double mx = 0;
+    for (size_t k = a; k <= b; k++)
+      mx = fabs(s2[k]) > mx ? fabs(s2[k]) : mx;
+    scr[j] = TISSUE_MODEL_ERR * mx;
+  }
+  memcpy(s2, scr, p * sizeof *s2); /* s2: model error per point */
+  /* pass 1: noise from first differences (bands barely move it), best
+   * template by amplitude over its standard error */
+  for (size_t j = 0; j + 1 < p; j++)
+    tmp[j] = (e[j + 1] - e[j]) / sqrt(2.0);
+  tmp[p - 1] = tmp[p - 2];
+  local_sigma(tmp, p, sig, scr);
+  for (size_t j = 0; j < p; j++)
+    sig[j] = sqrt(sig[j] * sig[j] + s2[j] * s2[j]);
+  double *merr = s2;
+  size_t best = 0;
+  double bt = -INFINITY, ba = 0;
+  /* after a phenylalanine correction only the residual calibration error
+   * and the carbonate shift of apatite remain: fewer shifts to look at */
+  double maxshift = out->offset_source == CSI_OFFSET_TISSUE ? 4 : 6;
+  for (size_t k = 0; k < d->nt; k++) {
+    const double *r = d->r + k * p;
+    if (fabs(d->tshift[k]) > maxshift)
+      continue;
+    double a = 0, v = 0;
+    for (size_t j = 0; j < p; j++)
+      a += r[j] * e[j], v += r[j] * r[j] * sig[j] * sig[j];
+    double t = v > 0 ? a / sqrt(v) : 0;
+    if (d->tid[k] < CSI_NTEMPLATES && t > out->tmpl_t[d->tid[k]])
+      out->tmpl_t[d->tid[k]] = t;
+    if (t > bt)
+      bt = t, best = k, ba = a;
+  }
+  /* pass 2: the residual after the best template, whose local spread
+   * includes what the nuisance basis failed to explain */
+  const double *r = d->r + best * p;
+  for (size_t j = 0; j < p; j++)
+    tmp[j] = e[j] - (ba > 0 ? ba : 0) * r[j];
+  for (size_t j = 0; j < p; j++) /* reuse tmp's slot after local_sigma */
+    scr[j] = merr[j];
+  double *loc = merr;
+  local_sigma(tmp, p, loc, e + 5 * p);
+  for (size_t j = 0; j < p; j++) {
+    double s = sqrt(loc[j] * loc[j] + scr[j] * scr[j]);
+    if (s > sig[j])
+      sig[j] = s;
+  }
+  double v = 0;
+  for (size_t j = 0; j < p; j++)
+    v += r[j] * r[j] * sig[j] * sig[j];
+  double se = v > 0 ? sqrt(v) : 0;
+  out->snr = se > 0 ? ba / se : 0;
+  if (!isfinite(out->snr))
+    out->snr = 0;
+  out->amplitude = ba;
+  out->cls = templates[d->tid[best]].cls;
+  out->shift = d->tshift[best];
+  if (out->offset_source == CSI_OFFSET_NONE &&
+      templates[d->tid[best]].absolute && out->snr >= MIN_T_OFFSET) {
+    out->offset = out->shift;
+    out->offset_source = CSI_OFFSET_MINERAL;
+  }
+  if (feat) {
+    /* unit norm over the feature windows: tissue-only rows become noise
+     * spread thinly over every direction instead of dominating the PCA */
+    double scale = 0;
+    (void)threshold;
+    for (size_t j = 0; j < p; j++)
+      if (d->mask[j])
+        scale += e[j] * e[j];
+    scale = sqrt(scale);
+    if (!(scale > 0))
+      scale = 1;
+    for (size_t j = 0; j < p; j++)
+      feat[j] = d->mask[j] ? e[j] / scale : 0;
+  }
+  free(e);
+  return CS_OK;
+}
