@@ -25,21 +25,35 @@ static const char *base(const char *p) {
   return s ? s + 1 : p;
 }
 
+static void rows_free(label_row *rows, size_t n) {
+  for (size_t i = 0; i < n; i++) {
+    free(rows[i].file);
+    free(rows[i].cls);
+  }
+  free(rows);
+}
+
 /* Read "file,index,class" rows (comma, tab or semicolon; a header row and
- * '#' comments are skipped; index empty or '*' = all spectra). */
+ * '#' comments are skipped; index empty or '*' = all spectra).  On error
+ * nothing is kept (*rows NULL). */
 static int read_labels(const char *path, label_row **rows, size_t *n) {
   const char *why;
   FILE *f = cli_fopen_regular(path, &why);
+  *rows = NULL;
+  *n = 0;
   if (!f) {
     cli_error("%s: cannot open labels file: %s", path, why);
     return -1;
   }
   char line[4096];
   size_t cap = 0, lineno = 0;
-  *rows = NULL;
-  *n = 0;
   while (fgets(line, sizeof line, f)) {
     lineno++;
+    if (!strchr(line, '\n') && !feof(f)) {
+      cli_error("%s: line %zu: longer than %zu bytes", path, lineno,
+                sizeof line - 2);
+      goto fail;
+    }
     char *s = trim(line);
     if (!*s || *s == '#')
       continue;
@@ -54,37 +68,42 @@ static int read_labels(const char *path, label_row **rows, size_t *n) {
       p += k + 1;
     }
     if (nf != 3) {
-      cli_error("%s: line %zu: want file,index,class", path,
-              lineno);
-      fclose(f);
-      return -1;
+      cli_error("%s: line %zu: want file,index,class", path, lineno);
+      goto fail;
     }
     char *idx = trim(fields[1]);
     long index = -1;
     if (*idx && strcmp(idx, "*") && cli_parse_int(idx, 0, 1L << 30, &index)) {
       if (lineno == 1)
         continue; /* a header row */
-      cli_error("%s: line %zu: bad index '%s'", path, lineno,
-              idx);
-      fclose(f);
-      return -1;
+      cli_error("%s: line %zu: bad index '%s'", path, lineno, idx);
+      goto fail;
     }
     if (*n == cap) {
       cap = cap ? cap * 2 : 64;
       label_row *r = realloc(*rows, cap * sizeof *r);
-      if (!r) {
-        fclose(f);
-        return -1;
-      }
+      if (!r)
+        goto nomem;
       *rows = r;
     }
-    (*rows)[*n].file = strdup(trim(fields[0]));
-    (*rows)[*n].cls = strdup(trim(fields[2]));
-    (*rows)[*n].index = index;
+    label_row *r = &(*rows)[*n];
+    r->file = strdup(trim(fields[0]));
+    r->cls = strdup(trim(fields[2]));
+    r->index = index;
     (*n)++;
+    if (!r->file || !r->cls)
+      goto nomem;
   }
   fclose(f);
   return 0;
+nomem:
+  cli_error("%s: out of memory", path);
+fail:
+  fclose(f);
+  rows_free(*rows, *n);
+  *rows = NULL;
+  *n = 0;
+  return -1;
 }
 
 /* Class of spectrum k of file path: the labels file (matched by path, then
@@ -180,11 +199,7 @@ int cli_load_labelled(char **args, int nargs, const char *labels_path,
     cs_dataset_free(one);
   }
   cli_files_free(&files);
-  for (size_t i = 0; i < nrows; i++) {
-    free(rows[i].file);
-    free(rows[i].cls);
-  }
-  free(rows);
+  rows_free(rows, nrows);
   if (rc) {
     cli_labels_free(labels, ds ? cs_dataset_count(ds) : 0);
     cs_dataset_free(ds);
