@@ -79,6 +79,12 @@ static int read_labels(const char *path, label_row **rows, size_t *n) {
       cli_error("%s: line %zu: bad index '%s'", path, lineno, idx);
       goto fail;
     }
+    char *file = trim(fields[0]), *cls = trim(fields[2]);
+    if (!*file || !*cls) {
+      cli_error("%s: line %zu: empty %s", path, lineno,
+                *file ? "class" : "file name");
+      goto fail;
+    }
     if (*n == cap) {
       cap = cap ? cap * 2 : 64;
       label_row *r = realloc(*rows, cap * sizeof *r);
@@ -87,8 +93,8 @@ static int read_labels(const char *path, label_row **rows, size_t *n) {
       *rows = r;
     }
     label_row *r = &(*rows)[*n];
-    r->file = strdup(trim(fields[0]));
-    r->cls = strdup(trim(fields[2]));
+    r->file = strdup(file);
+    r->cls = strdup(cls);
     r->index = index;
     (*n)++;
     if (!r->file || !r->cls)
