@@ -16,9 +16,11 @@ SHARED    ?= $(abspath ../shared)
 # Debian packages needed to build and test (checked by `make deps`).
 DEB_PKGS := gcc make pkg-config libfftw3-dev liblapacke-dev libopenblas-dev \
             libxml2-dev libjansson-dev libcmocka-dev \
-            libzip-dev nettle-dev libgsl-dev libyajl-dev python3
+            libzip-dev nettle-dev libgsl-dev libyajl-dev libcairo2-dev \
+            poppler-utils python3
 PKGS     := fftw3 lapacke openblas libxml-2.0 jansson libzip nettle gsl
-CLI_PKGS := yajl  # the command-line tool only (stream's request parser)
+CLI_PKGS := yajl cairo  # the command-line tool only (stream's request parser;
+                        # plot, report and map draw with cairo)
 
 PKG_CFLAGS = $(shell pkg-config --cflags $(PKGS) $(CLI_PKGS))
 PKG_LIBS   = $(shell pkg-config --libs $(PKGS))

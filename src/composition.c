@@ -9,7 +9,9 @@
 #include "internal.h"
 
 #include <gsl/gsl_blas.h>
+#include <gsl/gsl_cdf.h>
 #include <gsl/gsl_errno.h>
+#include <gsl/gsl_linalg.h>
 #include <gsl/gsl_matrix.h>
 #include <gsl/gsl_multifit.h>
 #include <gsl/gsl_multifit_nlinear.h>
@@ -37,7 +39,7 @@ static void gsl_quiet(void) { gsl_set_error_handler_off(); }
  * baseline are linear (solved by linear least squares for the start). */
 
 #define MAXP 32
-#define MAXB 10
+#define MAXB 24
 #define MAXBASE 3
 
 typedef struct fpar {
@@ -719,108 +721,183 @@ cs_status cs_calibration_default(cs_technique t, cs_calibration *out,
 
 /* ---- measurements ---- */
 
-/* Raman 900-1110 cm^-1 model (bands.md 1A HA and carbonated-HA tables; 2.1;
- * 2.4).  Every band is its intrinsic (Lorentzian) band convolved with one
- * instrument line (Gaussian, FWHM fitted, shared), and the parameters are
- * tied so that overlapping bands cannot trade area:
- * - nu1 PO4 ~960 (HA 958-964): own position and intrinsic width;
- * - whitlockite nu1 965-975 and 922 (bands.md 1A whitlockite table);
- * - phenylalanine 1004 (tissue, bands.md 1A breast background);
- * - nu3 PO4 1028-1030, 1040-1048, 1075-1077 (Penel 1998, Awonusi 2007):
- *   one shared intrinsic width; 1029 and 1076 at their nominal positions
- *   moved by one axis shift (which also moves 922 and 1004), 1046 free in
- *   its 1040-1048 range; the 1076 height tied to the 1046 one, since 1076
- *   sits under nu1 CO3 and a free height would trade area with it;
- * - nu1 CO3 (B type) at 1070-1072 (held to 1071 +- 3) with the intrinsic
- *   FWHM fixed at 20, the middle of the 15-25 of bands.md 1A: a free width
- *   trades with the height of this weak, broad band.
- * R is the nu1 CO3 component alone over nu1 PO4 (bands.md 2.1 "A(~1070 CO3
- * component) / A(~960 nu1 PO4)"). */
-enum {
-  P_NU1_POS, P_NU1_FW, P_INSTR, P_NU1_H, P_WH_POS, P_WH_FW, P_WH_H,
-  P_SHIFT, P_922_FW, P_922_H, P_PHE_FW, P_PHE_H, P_V3_FW,
-  P_1029_H, P_1046_POS, P_1046_H, P_CO3_POS, P_CO3_H, NP_RAMAN
-};
-/* Intrinsic widths: bands.md 1A (nu1 5-20, whitlockite nu1 10-15, nu3
- * 8-15) with margins; instrument 4-10 (bands.md 4) with margins. */
-static const fpar raman_par[NP_RAMAN] = {
-    [P_NU1_POS] = {945, 968, 960},  [P_NU1_FW] = {1, 30, 8},
-    [P_INSTR] = {1, 16, 6},         [P_WH_POS] = {964, 976, 970},
-    [P_WH_FW] = {4, 20, 10},        [P_SHIFT] = {-5, 5, 0},
-    [P_922_FW] = {4, 20, 10},       [P_PHE_FW] = {2, 15, 6},
-    [P_V3_FW] = {5, 20, 12},        [P_1046_POS] = {1040, 1048, 1044},
-    [P_CO3_POS] = {1068, 1074, 1071},
-};
-#define CO3_FWHM 20.0
-/* Height of nu3 1076 per unit nu3 1046 height.  bands.md 1A gives both as
- * "w-m (5-15)"; the RRUFF hydroxylapatite (bands.md 0) shows 1042 as a
- * peak and 1076 below it, so less than 1 [D].  An error here mostly moves
- * the calibration intercept b: the composite 1071 area is well determined
- * and its split follows this tie. */
-#define V3_1076_PER_1046 0.5
-enum { B_NU1, B_WH, B_922, B_PHE, B_1029, B_1046, B_1076, B_CO3, NB_RAMAN };
-static const fband raman_bands[NB_RAMAN] = {
-    [B_NU1] = {P_NU1_POS, P_NU1_FW, -1, P_INSTR, P_NU1_H, 0, 1, 0, 0},
-    [B_WH] = {P_WH_POS, P_WH_FW, -1, P_INSTR, P_WH_H, 0, 1, 0, 0},
-    [B_922] = {P_SHIFT, P_922_FW, -1, P_INSTR, P_922_H, 922, 1, 0, 0},
-    [B_PHE] = {P_SHIFT, P_PHE_FW, -1, P_INSTR, P_PHE_H, 1004, 1, 0, 0},
-    [B_1029] = {P_SHIFT, P_V3_FW, -1, P_INSTR, P_1029_H, 1029, 1, 0, 0},
-    [B_1046] = {P_1046_POS, P_V3_FW, -1, P_INSTR, P_1046_H, 0, 1, 0, 0},
-    [B_1076] = {P_SHIFT, P_V3_FW, -1, P_INSTR, P_1046_H, 1076,
-                V3_1076_PER_1046, 0, 0},
-    [B_CO3] = {P_CO3_POS, -1, -1, P_INSTR, P_CO3_H, 0, 1, 0, CO3_FWHM},
-};
-
 /* Kontoyannis 1997 (bands.md 2.3): 1462 COM, 1477 COD, a broad tissue CH2
  * band at ~1445 fitted alongside since its overlap must be removed. */
-static const fpar oxalate_par[9] = {
-    {1455, 1468, 1462}, {3, 25, 9},  {0, 0, 0}, /* COM 1462 */
-    {1470, 1484, 1477}, {3, 25, 9},  {0, 0, 0}, /* COD 1477 */
-    {1430, 1455, 1445}, {15, 60, 30}, {0, 0, 0}, /* tissue CH2 */
+enum {
+  X_COM_POS, X_COM_FW, X_COM_H, X_COD_POS, X_COD_FW, X_COD_H, X_CH2_POS,
+  X_CH2_FW, X_CH2_H, NP_OXALATE
 };
-static const fband oxalate_bands[3] = {
-    {0, 1, -1, -1, 2, 0, 1, 0.6, 0},
-    {3, 4, -1, -1, 5, 0, 1, 0.6, 0},
-    {6, 7, -1, -1, 8, 0, 1, 0.7, 0}};
+static const fpar oxalate_par[NP_OXALATE] = {
+    [X_COM_POS] = {1455, 1468, 1462}, [X_COM_FW] = {3, 25, 9},
+    [X_COM_H] = {0, 0, 0},
+    [X_COD_POS] = {1470, 1484, 1477}, [X_COD_FW] = {3, 25, 9},
+    [X_COD_H] = {0, 0, 0},
+    [X_CH2_POS] = {1430, 1455, 1445}, [X_CH2_FW] = {15, 60, 30},
+    [X_CH2_H] = {0, 0, 0},
+};
+enum { XB_COM, XB_COD, XB_CH2, NB_OXALATE };
+static const fband oxalate_bands[NB_OXALATE] = {
+    [XB_COM] = {.ip = X_COM_POS, .iw = X_COM_FW, .ie = -1, .ig = -1,
+                .ih = X_COM_H, .hscale = 1, .eta0 = 0.6},
+    [XB_COD] = {.ip = X_COD_POS, .iw = X_COD_FW, .ie = -1, .ig = -1,
+                .ih = X_COD_H, .hscale = 1, .eta0 = 0.6},
+    [XB_CH2] = {.ip = X_CH2_POS, .iw = X_CH2_FW, .ie = -1, .ig = -1,
+                .ih = X_CH2_H, .hscale = 1, .eta0 = 0.7},
+};
 
 static int is_apatite(const char *cls) {
   return cls && (!strcmp(cls, "hydroxyapatite") || !strcmp(cls, "whitlockite") ||
                  !strcmp(cls, "apatite"));
 }
 
-/* Carbonate wt% and its 95 % interval from ratio R (variance var_r). */
-static void apply_cal(const cs_calibration *cal, double r, double var_r,
-                      cs_composition *o) {
-  /* a slope within two standard errors of zero cannot turn R into wt% */
-  if (cal->m < 2 * cal->se_m) {
-    csi_snprintf(o->carbonate_reason, sizeof o->carbonate_reason,
-             "calibration slope not significant (m %.3g, se %.3g): "
-             "recalibrate with standards",
-             cal->m, cal->se_m);
-    return;
-  }
-  double wt = (r - cal->b) / cal->m;
-  /* delta method on wt = (R - b)/m: the spectrum's fit variance, the
-   * calibration line (var b + wt^2 var m + 2 wt cov) and the standards'
-   * scatter about it (s_resid^2), all over m^2 */
-  double v = var_r + cal->se_b * cal->se_b + wt * wt * cal->se_m * cal->se_m +
-             2 * wt * cal->cov_mb + cal->s_resid * cal->s_resid;
-  double sd = sqrt(v > 0 ? v : 0) / cal->m;
-  o->carbonate_wt = wt;
-  o->carbonate_lo = wt - Z95 * sd;
-  o->carbonate_hi = wt + Z95 * sd;
-  o->valid |= CS_COMP_CARBONATE;
-  if (wt < cal->wt_lo - 1 || wt > cal->wt_hi + 1)
-    csi_snprintf(o->carbonate_reason, sizeof o->carbonate_reason,
-             "outside the calibrated range %g-%g wt%%", cal->wt_lo, cal->wt_hi);
+/* ---- Raman apatite: the band model ----
+ * One list of bands serves both stages of the measurement (README
+ * "Composition of one spectrum"):
+ * 1. shapes: a nonlinear fit (band_fit) of 900-1110 cm^-1 after an IModPoly
+ *    baseline, on one spectrum or on the mean of a batch, gives the nu1
+ *    position and width, the instrument width, the nu3 width and the axis
+ *    offset of the tissue and nu3/CO3 bands;
+ * 2. areas: with those shapes fixed, every spectrum's band heights (and a
+ *    polynomial baseline per segment) are linear least squares over 860-1340
+ *    (and 380-470 where covered), with their covariance; the spectrum's own
+ *    axis offset is estimated first (a Gauss-Newton step on the derivative of
+ *    the fitted model) and the spectrum resampled onto it.
+ * Bands are grouped into components whose bands share one height with fixed
+ * relative heights, so overlapping bands cannot trade area:
+ * - HA nu1 PO4 ~960 (bands.md 1A, 958-964): own position p1 and width;
+ * - whitlockite (RRUFF R070675, bands.md 0: 964-965 = 1.00, 921-922 = 0.08,
+ *   405 = 0.14-0.24, 1089-1091 = 0.05-0.08; lower nu1 component ~950, 1A
+ *   table): positions at FIXED SEPARATIONS from p1, so its nu1 sits WH_SEP
+ *   above the HA nu1 whatever the axis offset.  WH_SEP = 4.0 is the
+ *   separation of the two RRUFF maxima (R050512 960.7, R070675 964.7; the
+ *   "3-6 cm^-1" of bands.md 0);
+ * - HA nu3 1029, 1046 (free 1040-1048) and 1076 (height 0.5 x 1046, see
+ *   Limitations) with one width; nu2 432/448 where 380-470 is covered;
+ * - nu1 CO3 (B type) at 1071 (1070-1072), intrinsic FWHM fixed at 20;
+ * - tissue (bands.md 1A "Breast tissue background"): phenylalanine
+ *   1004 + 1032; collagen backbone 939/920/876/856; fat C-C 1063/1080 tied to
+ *   its CH2 twist 1302 and 1266; beta-carotene 1157 (+1005); amide III
+ *   1245/1270.  The fat component is what keeps lipid out of nu1 CO3: its
+ *   height is set by 1302, outside the carbonate band, so it needs a spectrum
+ *   that reaches 1320 cm^-1.
+ * Tissue, nu3 and CO3 bands move with one axis offset; relative heights
+ * inside a component are bands.md's (their error moves the calibration). */
+#define WH_SEP 4.0
+/* HA nu1 the other apatite bands are placed from (RRUFF R050512 960.7) */
+#define HA_NU1 961.0
+#define CO3_FWHM 20.0
+/* Height of nu3 1076 per unit nu3 1046 height.  bands.md 1A gives both as
+ * "w-m (5-15)"; the RRUFF hydroxylapatite (bands.md 0) shows 1042 as a
+ * peak and 1076 below it, so less than 1 [D].  An error here mostly moves
+ * the calibration intercept b. */
+#define V3_1076_PER_1046 0.5
+
+enum { /* components: one height each */
+  C_NU1, C_WH, C_1029, C_1046, C_CO3, C_PHE, C_COL, C_FAT, C_CAR, C_AM3,
+  C_NU2, NCOMP
+};
+enum { A_NU1, A_SHIFT, A_1046 }; /* what a band position follows */
+/* Shape parameters of stage 1 (physical), then one height per component
+ * that stage 1 fits. */
+enum {
+  P_NU1_POS, P_NU1_FW, P_INSTR, P_SHIFT, P_V3_FW, P_1046_POS, P_H0
+};
+#define P_WIDTH_FIXED (-1)
+typedef struct apband {
+  int comp, anchor;
+  double off;  /* position = anchor + off (A_SHIFT: nominal + offset) */
+  int wpar;    /* width parameter, or P_WIDTH_FIXED with w0 */
+  double w0, rel;
+} apband;
+/* The first band of a component is its anchor: a component is used only
+ * where its anchor band is covered. */
+static const apband ap_bands[] = {
+    {C_NU1, A_NU1, 0, P_NU1_FW, 0, 1},
+    {C_WH, A_NU1, 951 - 965, P_WIDTH_FIXED, 12, 0.10},
+    {C_WH, A_NU1, 922 - 965, P_WIDTH_FIXED, 10, 0.08},
+    {C_WH, A_NU1, 1090 - 965, P_WIDTH_FIXED, 14, 0.07},
+    {C_WH, A_NU1, 405 - 965, P_WIDTH_FIXED, 12, 0.18},
+    {C_1029, A_NU1, 1029 - HA_NU1, P_V3_FW, 0, 1},
+    {C_1046, A_1046, 0, P_V3_FW, 0, 1},
+    {C_1046, A_NU1, 1076 - HA_NU1, P_V3_FW, 0, V3_1076_PER_1046},
+    {C_CO3, A_NU1, 1071 - HA_NU1, P_WIDTH_FIXED, CO3_FWHM, 1},
+    {C_PHE, A_SHIFT, 1004, P_WIDTH_FIXED, 8, 1},
+    {C_PHE, A_SHIFT, 1032, P_WIDTH_FIXED, 10, 0.30},
+    {C_COL, A_SHIFT, 939, P_WIDTH_FIXED, 20, 1},
+    {C_COL, A_SHIFT, 920, P_WIDTH_FIXED, 15, 0.71},
+    {C_COL, A_SHIFT, 876, P_WIDTH_FIXED, 15, 0.86},
+    {C_COL, A_SHIFT, 856, P_WIDTH_FIXED, 15, 1.14},
+    {C_FAT, A_SHIFT, 1302, P_WIDTH_FIXED, 22, 1},
+    {C_FAT, A_SHIFT, 1266, P_WIDTH_FIXED, 20, 0.50},
+    {C_FAT, A_SHIFT, 1063, P_WIDTH_FIXED, 15, 0.36},
+    {C_FAT, A_SHIFT, 1080, P_WIDTH_FIXED, 18, 0.29},
+    {C_CAR, A_SHIFT, 1157, P_WIDTH_FIXED, 12, 1},
+    {C_CAR, A_SHIFT, 1005, P_WIDTH_FIXED, 10, 0.29},
+    {C_AM3, A_SHIFT, 1245, P_WIDTH_FIXED, 35, 1},
+    {C_AM3, A_SHIFT, 1270, P_WIDTH_FIXED, 35, 0.89},
+    {C_NU2, A_NU1, 432 - HA_NU1, P_WIDTH_FIXED, 12, 1},
+    {C_NU2, A_NU1, 448 - HA_NU1, P_WIDTH_FIXED, 12, 0.6},
+};
+#define NAPB (sizeof ap_bands / sizeof ap_bands[0])
+/* The whitlockite nu1 itself (964.7, RRUFF R070675), which the heights
+ * of the other whitlockite bands are relative to.  It is NOT a column: the
+ * nu1 envelope (HA + whitlockite) is one band, and the whitlockite amount
+ * comes from its own bands beside it (see ap_measure). */
+static const apband wh_nu1 = {C_WH, A_NU1, 0, P_WIDTH_FIXED, 9, 1};
+/* Components of stage 1 (their anchors lie in 900-1110; carotene, amide
+ * III and nu2 do not, fat's 1302 neither but its 1063/1080 must be there
+ * for the shapes). */
+static const int stage1_comp[] = {C_NU1, C_WH, C_1029, C_1046, C_CO3,
+                                  C_PHE, C_COL, C_FAT};
+#define NS1 (sizeof stage1_comp / sizeof stage1_comp[0])
+/* Intrinsic widths: bands.md 1A (nu1 5-20, nu3 8-15) with margins;
+ * instrument 4-10 (bands.md 4) with margins; axis offset +-8 (real
+ * instruments drift 1-5, bands.md 4a); the nu1 envelope 944-980: HA
+ * 958-964 to whitlockite 965-975 (bands.md 1A), plus that drift. */
+static const fpar ap_shape_par[P_H0] = {
+    [P_NU1_POS] = {944, 980, 960}, [P_NU1_FW] = {1, 30, 8},
+    [P_INSTR] = {1, 16, 6},        [P_SHIFT] = {-8, 8, 0},
+    [P_V3_FW] = {5, 20, 12},       [P_1046_POS] = {1040, 1048, 1044},
+};
+
+static fband ap_fband(const apband *a, int ih) {
+  fband f;
+  memset(&f, 0, sizeof f);
+  f.ip = a->anchor == A_NU1 ? P_NU1_POS : a->anchor == A_1046 ? P_1046_POS
+                                                               : P_SHIFT;
+  f.off = a->off;
+  f.iw = a->wpar;
+  f.w0 = a->w0;
+  f.ie = -1;
+  f.ig = P_INSTR;
+  f.ih = ih;
+  f.hscale = a->rel;
+  return f;
 }
 
-/* dst = fmt with one %s (a), truncated to cap. */
-static void reason(char *dst, size_t cap, const char *fmt, const char *a) {
-  csi_snprintf(dst, cap, fmt, a);
+/* Height-1 pseudo-Voigt of band b at x given shape parameters P. */
+static double ap_profile(const apband *a, const double *P, double dx,
+                         double x) {
+  fband f = ap_fband(a, 0);
+  double PP[P_H0 + 1];
+  memcpy(PP, P, P_H0 * sizeof *PP);
+  PP[P_H0] = 1;
+  f.ih = P_H0;
+  bandval b = band_of(&f, PP);
+  double d = (x - b.pos - dx) / b.fw, d2 = d * d;
+  return b.h * (b.eta / (1 + 4 * d2) + (1 - b.eta) * exp(-4 * LN2_ * d2));
+}
+static double ap_area(const apband *a, const double *P) {
+  fband f = ap_fband(a, 0);
+  double PP[P_H0 + 1];
+  memcpy(PP, P, P_H0 * sizeof *PP);
+  PP[P_H0] = 1;
+  f.ih = P_H0;
+  bandval b = band_of(&f, PP);
+  return pv_area(b.h, b.fw, b.eta);
 }
 
-/* nu1 start from the data: the highest point of 945-968 cm^-1 and its
+/* nu1 start from the data: the highest point of the nu1 range and its
  * width at half height (clamped into the bounds). */
 static void nu1_start(const window *w, fpar *par) {
   size_t k = w->n;
@@ -843,82 +920,480 @@ static void nu1_start(const window *w, fpar *par) {
   par[P_NU1_FW].start = fw < 3 ? 3 : fw > 28 ? 28 : fw;
 }
 
-static cs_status raman_apatite(const cs_spectrum *s, const cs_calibration *cal,
-                               cs_composition *o, cs_error *err) {
+/* Stage 1 on spectrum s (ascending shift): shape parameters into P. */
+static cs_status ap_shapes(const cs_spectrum *s, double *P, double *r2,
+                           size_t *iters, cs_error *err) {
   window w;
-  cs_error e2;
-  cs_status st = debaseline(s, 800, 1250, 900, 1110, &w, &e2);
-  if (st) {
-    reason(o->carbonate_reason, sizeof o->carbonate_reason, "%.100s", e2.msg);
-    reason(o->whitlockite_reason, sizeof o->whitlockite_reason, "%.100s", e2.msg);
-    reason(o->protein_reason, sizeof o->protein_reason, "%.100s", e2.msg);
-    return st == CS_ERR_NOMEM ? csi_error(err, st, "%s", e2.msg) : CS_OK;
-  }
-  fpar par[NP_RAMAN];
-  memcpy(par, raman_par, sizeof par);
+  cs_status st = debaseline(s, 800, 1250, 900, 1110, &w, err);
+  if (st)
+    return st;
+  fpar par[P_H0 + NS1];
+  memcpy(par, ap_shape_par, sizeof ap_shape_par);
+  for (size_t k = 0; k < NS1; k++)
+    par[P_H0 + k] = (fpar){0, 0, 0};
   nu1_start(&w, par);
-  fitprob p = {w.x, w.y, w.n, par, NP_RAMAN, raman_bands, NB_RAMAN, 1, 0, 1};
+  fband fb[MAXB];
+  size_t nb = 0;
+  for (size_t i = 0; i < NAPB; i++)
+    for (size_t k = 0; k < NS1; k++)
+      if (ap_bands[i].comp == stage1_comp[k]) {
+        double pos = ap_bands[i].anchor == A_NU1 ? 960 + ap_bands[i].off
+                     : ap_bands[i].anchor == A_1046 ? 1044
+                                                    : ap_bands[i].off;
+        if (pos > 890 && pos < 1120 && nb < MAXB)
+          fb[nb++] = ap_fband(&ap_bands[i], P_H0 + (int)k);
+      }
+  fitprob p = {w.x, w.y, w.n, par, P_H0 + NS1, fb, nb, 1, 0, 1};
   fitout f;
-  st = band_fit(&p, &f, &e2);
+  st = band_fit(&p, &f, err);
   window_free(&w);
-  if (st) {
-    reason(o->carbonate_reason, sizeof o->carbonate_reason, "%.100s", e2.msg);
-    reason(o->whitlockite_reason, sizeof o->whitlockite_reason, "%.100s", e2.msg);
-    reason(o->protein_reason, sizeof o->protein_reason, "%.100s", e2.msg);
-    return st == CS_ERR_NOMEM ? csi_error(err, st, "%s", e2.msg) : CS_OK;
+  if (st)
+    return st;
+  /* the nu1 envelope (HA + whitlockite) must be there */
+  if (!(f.P[P_H0 + 0] > 0))
+    return csi_error(err, CS_ERR_NUMERIC, "no nu1 PO4 band at 960 cm^-1");
+  memcpy(P, f.P, P_H0 * sizeof *P);
+  *r2 = f.r2;
+  *iters = f.iterations;
+  return CS_OK;
+}
+
+/* ---- stage 2: the linear design on one axis ---- */
+#define NSEG 2
+#define BASE_ORDER_MAX 6
+typedef struct apdesign {
+  double P[P_H0];
+  size_t n;         /* points used */
+  size_t *idx;      /* their indices */
+  int col[NCOMP];   /* column of each component, -1 when not used */
+  size_t nbands_cols, m, mw; /* band columns, all columns, + nu1 width */
+  double *X;        /* n x m (row major); then the nu1-width column */
+  double *G, *Ci;   /* m x n pseudo-inverse, m x m (X'X)^-1 */
+  double *Gw, *Ciw; /* the same with the nu1-width column (mw = m + 1) */
+  double *Gs;       /* m+1 x n pseudo-inverse with the d/dx column */
+  double *deriv;    /* n: d model / d x of the fitted mean (bands only) */
+  double unit_area[NCOMP]; /* area of the component's reported band at
+                              height 1 (nu1, whitlockite nu1, CO3, ...) */
+  double wh922_per_unit;   /* whitlockite 922 area per unit height */
+  int lipid;               /* fat component used (1302 covered) */
+} apdesign;
+
+static void ap_design_free(apdesign *d) {
+  free(d->idx);
+  free(d->X);
+  free(d->G);
+  free(d->Ci);
+  free(d->Gw);
+  free(d->Ciw);
+  free(d->Gs);
+  free(d->deriv);
+  memset(d, 0, sizeof *d);
+}
+
+/* Pseudo-inverse (m x n) and (X'X)^-1 of the n x m matrix X by SVD. */
+static cs_status pinv_of(const double *X, size_t n, size_t m, double *G,
+                         double *Ci, cs_error *err) {
+  gsl_matrix *U = gsl_matrix_alloc(n, m), *V = gsl_matrix_alloc(m, m);
+  gsl_vector *S = gsl_vector_alloc(m), *wk = gsl_vector_alloc(m);
+  cs_status st = CS_OK;
+  if (!U || !V || !S || !wk) {
+    st = csi_error(err, CS_ERR_NOMEM, "out of memory");
+    goto done;
   }
-  size_t nb = NB_RAMAN;
-  double a1 = f.area[B_NU1], ac = f.area[B_CO3], aw = f.area[B_WH];
-  o->fit_r2 = f.r2;
-  o->fit_iterations = f.iterations;
-  if (!(a1 > 0) || f.height[B_NU1] <= 0) {
-    const char *m = "no nu1 PO4 band at 960 cm^-1";
-    reason(o->carbonate_reason, sizeof o->carbonate_reason, "%s", m);
-    reason(o->whitlockite_reason, sizeof o->whitlockite_reason, "%s", m);
-    reason(o->protein_reason, sizeof o->protein_reason, "%s", m);
+  for (size_t i = 0; i < n; i++)
+    for (size_t j = 0; j < m; j++)
+      gsl_matrix_set(U, i, j, X[i * m + j]);
+  if (gsl_linalg_SV_decomp(U, V, S, wk) != GSL_SUCCESS) {
+    st = csi_error(err, CS_ERR_NUMERIC, "band areas: SVD failed");
+    goto done;
+  }
+  double smax = gsl_vector_get(S, 0), inv[64];
+  for (size_t j = 0; j < m; j++) {
+    double sj = gsl_vector_get(S, j);
+    inv[j] = sj > 1e-10 * smax ? 1 / sj : 0;
+  }
+  const double *u = U->data, *v = V->data;
+  size_t tu = U->tda, tv = V->tda;
+  for (size_t a = 0; a < m; a++) {
+    double va[64];
+    for (size_t j = 0; j < m; j++)
+      va[j] = v[a * tv + j] * inv[j];
+    for (size_t i = 0; i < n; i++) {
+      double g = 0;
+      for (size_t j = 0; j < m; j++)
+        g += va[j] * u[i * tu + j];
+      G[a * n + i] = g;
+    }
+    for (size_t b = 0; b < m; b++) {
+      double c = 0;
+      for (size_t j = 0; j < m; j++)
+        c += va[j] * inv[j] * v[b * tv + j];
+      Ci[a * m + b] = c;
+    }
+  }
+done:
+  gsl_matrix_free(U);
+  gsl_matrix_free(V);
+  gsl_vector_free(S);
+  gsl_vector_free(wk);
+  return st;
+}
+
+/* Segments of s's axis the design uses: 860..(1340 or the end, >= 1112)
+ * and 380..470 when covered.  Baseline: Legendre polynomials per segment
+ * (order 5 on the long one, 2 on the short one): fluorescence is smooth. */
+static cs_status ap_design_build(const cs_spectrum *s, const double *P,
+                                 const double *hmean, apdesign *d,
+                                 cs_error *err) {
+  memset(d, 0, sizeof *d);
+  memcpy(d->P, P, sizeof d->P);
+  double seg[NSEG][2] = {{860, 1340}, {380, 470}};
+  int order[NSEG] = {5, 2}, use[NSEG] = {1, 1};
+  size_t n = s->n;
+  const double *x = s->x;
+  if (x[0] > seg[0][0] + 2 || x[n - 1] < 1112)
+    return csi_error(err, CS_ERR_RANGE, "spectrum does not cover 860-1112 cm^-1");
+  if (x[n - 1] < seg[0][1])
+    seg[0][1] = x[n - 1];
+  if (x[0] > seg[1][0] + 2)
+    use[1] = 0;
+  d->idx = malloc(n * sizeof *d->idx);
+  if (!d->idx)
+    return csi_error(err, CS_ERR_NOMEM, "out of memory");
+  for (size_t i = 0; i < n; i++)
+    for (int g = 0; g < NSEG; g++)
+      if (use[g] && x[i] >= seg[g][0] && x[i] <= seg[g][1]) {
+        d->idx[d->n++] = i;
+        break;
+      }
+  /* components whose anchor band is inside a segment (5 cm^-1 margin) */
+  size_t m = 0;
+  for (int c = 0; c < NCOMP; c++) {
+    d->col[c] = -1;
+    for (size_t b = 0; b < NAPB; b++)
+      if (ap_bands[b].comp == c) {
+        double pos = ap_bands[b].anchor == A_NU1 ? P[P_NU1_POS] + ap_bands[b].off
+                     : ap_bands[b].anchor == A_1046 ? P[P_1046_POS]
+                                                    : ap_bands[b].off + P[P_SHIFT];
+        for (int g = 0; g < NSEG; g++)
+          if (use[g] && pos >= seg[g][0] + 5 && pos <= seg[g][1] - 5)
+            d->col[c] = (int)m;
+        if (d->col[c] >= 0)
+          m++;
+        break;
+      }
+  }
+  d->lipid = d->col[C_FAT] >= 0;
+  d->nbands_cols = m;
+  for (int g = 0; g < NSEG; g++)
+    if (use[g])
+      m += (size_t)order[g] + 1;
+  d->m = m;
+  d->mw = m + 1;
+  if (d->n < d->mw + 10)
+    return csi_error(err, CS_ERR_RANGE, "band areas: %zu points, need %zu",
+                     d->n, d->mw + 10);
+  size_t nn = d->n, mw = d->mw;
+  d->X = calloc(nn * mw, sizeof *d->X);
+  d->G = malloc(m * nn * sizeof *d->G);
+  d->Ci = malloc(m * m * sizeof *d->Ci);
+  d->Gw = malloc(mw * nn * sizeof *d->Gw);
+  d->Ciw = malloc(mw * mw * sizeof *d->Ciw);
+  d->Gs = malloc(mw * nn * sizeof *d->Gs);
+  d->deriv = calloc(nn, sizeof *d->deriv);
+  double *Xm = calloc(nn * mw, sizeof *Xm), *Cs = malloc(mw * mw * sizeof *Cs);
+  if (!d->X || !d->G || !d->Ci || !d->Gw || !d->Ciw || !d->Gs || !d->deriv ||
+      !Xm || !Cs) {
+    free(Xm);
+    free(Cs);
+    return csi_error(err, CS_ERR_NOMEM, "out of memory");
+  }
+  /* d(shape)/d(intrinsic nu1 width) by central difference */
+  double Pp[P_H0], Pm[P_H0];
+  memcpy(Pp, P, sizeof Pp);
+  memcpy(Pm, P, sizeof Pm);
+  Pp[P_NU1_FW] += 0.05;
+  Pm[P_NU1_FW] -= 0.05;
+  for (size_t r = 0; r < nn; r++) {
+    double xi = x[d->idx[r]];
+    double *row = d->X + r * mw;
+    for (size_t b = 0; b < NAPB; b++) {
+      int c = d->col[ap_bands[b].comp];
+      if (c < 0)
+        continue;
+      double v = ap_profile(&ap_bands[b], P, 0, xi);
+      row[c] += v;
+      /* derivative in x of the fitted mean model (bands only) */
+      double h = hmean ? hmean[ap_bands[b].comp] : 0;
+      if (h != 0)
+        d->deriv[r] += h * (ap_profile(&ap_bands[b], P, -0.05, xi) -
+                            ap_profile(&ap_bands[b], P, 0.05, xi)) / 0.1;
+      if (ap_bands[b].comp == C_NU1)
+        row[m] = (ap_profile(&ap_bands[b], Pp, 0, xi) -
+                  ap_profile(&ap_bands[b], Pm, 0, xi)) / 0.1;
+    }
+    size_t j = d->nbands_cols;
+    for (int g = 0; g < NSEG; g++) {
+      if (!use[g])
+        continue;
+      int in = xi >= seg[g][0] && xi <= seg[g][1];
+      double u = (2 * xi - seg[g][0] - seg[g][1]) / (seg[g][1] - seg[g][0]);
+      double p0 = 1, p1 = u;
+      for (int k = 0; k <= order[g]; k++, j++) {
+        double pk = k == 0 ? p0 : p1;
+        row[j] = in ? pk : 0;
+        if (k >= 1) { /* Legendre recurrence */
+          double p2 = ((2 * k + 1) * u * p1 - k * p0) / (k + 1);
+          p0 = p1;
+          p1 = p2;
+        }
+      }
+    }
+    memcpy(Xm + r * m, row, m * sizeof *Xm);
+  }
+  cs_status st = pinv_of(Xm, nn, m, d->G, d->Ci, err);
+  if (!hmean) { /* only the mean's heights are wanted from this design */
+    free(Xm);
+    free(Cs);
+    return st;
+  }
+  if (!st)
+    st = pinv_of(d->X, nn, mw, d->Gw, d->Ciw, err);
+  /* the main columns and d/dx of the mean model: the axis offset step */
+  for (size_t r = 0; !st && r < nn; r++) {
+    memcpy(Xm + r * mw, d->X + r * mw, m * sizeof *Xm);
+    Xm[r * mw + m] = d->deriv[r];
+  }
+  if (!st)
+    st = pinv_of(Xm, nn, mw, d->Gs, Cs, err);
+  free(Xm);
+  free(Cs);
+  if (st)
+    return st;
+  for (int c = 0; c < NCOMP; c++)
+    for (size_t b = 0; b < NAPB; b++)
+      if (ap_bands[b].comp == c) {
+        d->unit_area[c] = ap_area(&ap_bands[b], P);
+        break;
+      }
+  d->unit_area[C_WH] = ap_area(&wh_nu1, P);
+  d->wh922_per_unit = ap_area(&ap_bands[2], P) * ap_bands[2].rel;
+  return CS_OK;
+}
+
+/* Coefficients c (m) of y on the design (G m x n) and the residual variance. */
+static double ap_solve(const apdesign *d, const double *G, size_t m,
+                       const double *y, double *c) {
+  size_t n = d->n, mw = d->mw;
+  for (size_t a = 0; a < m; a++) {
+    const double *g = G + a * n;
+    double v = 0;
+    for (size_t i = 0; i < n; i++)
+      v += g[i] * y[i];
+    c[a] = v;
+  }
+  double rss = 0;
+  for (size_t i = 0; i < n; i++) {
+    const double *row = d->X + i * mw;
+    double v = y[i];
+    for (size_t a = 0; a < m; a++)
+      v -= row[a] * c[a];
+    rss += v * v;
+  }
+  return rss / (double)(n - m);
+}
+
+/* y on the design's points of spectrum s, shifted by dx (y(x + dx), linear
+ * interpolation; ends held). */
+static void ap_sample(const apdesign *d, const cs_spectrum *s, double dx,
+                      double *y) {
+  size_t nx = s->n;
+  for (size_t r = 0; r < d->n; r++) {
+    size_t i = d->idx[r];
+    double xt = s->x[i] + dx;
+    if (dx == 0) {
+      y[r] = s->y[i];
+      continue;
+    }
+    size_t j = i;
+    while (j + 1 < nx && s->x[j + 1] < xt)
+      j++;
+    while (j > 0 && s->x[j] > xt)
+      j--;
+    if (j + 1 >= nx) {
+      y[r] = s->y[nx - 1];
+      continue;
+    }
+    double t = (xt - s->x[j]) / (s->x[j + 1] - s->x[j]);
+    t = t < 0 ? 0 : t > 1 ? 1 : t;
+    y[r] = s->y[j] + t * (s->y[j + 1] - s->y[j]);
+  }
+}
+
+static void ap_coef(const apdesign *d, const double *G, size_t m,
+                    const double *y, double *c) {
+  for (size_t a = 0; a < m; a++) {
+    const double *g = G + a * d->n;
+    double v = 0;
+    for (size_t i = 0; i < d->n; i++)
+      v += g[i] * y[i];
+    c[a] = v;
+  }
+}
+
+/* Carbonate wt% with its interval and detection limit from ratio R
+ * (variance var_r).  LOD = 3.29 sd of the wt% of a carbonate-free
+ * spectrum (Currie 1968, alpha = beta = 0.05; the ICH Q2 "3.3 sigma / S"):
+ * this spectrum's fit variance, the standards' scatter about the line and
+ * the intercept's error, over m. */
+static void apply_cal(const cs_calibration *cal, double r, double var_r,
+                      cs_composition *o) {
+  /* a slope within two standard errors of zero cannot turn R into wt% */
+  if (cal->m < 2 * cal->se_m) {
+    csi_snprintf(o->carbonate_reason, sizeof o->carbonate_reason,
+             "calibration slope not significant (m %.3g, se %.3g): "
+             "recalibrate with standards",
+             cal->m, cal->se_m);
+    return;
+  }
+  double wt = (r - cal->b) / cal->m;
+  /* delta method on wt = (R - b)/m: the spectrum's fit variance, the
+   * calibration line (var b + wt^2 var m + 2 wt cov) and the standards'
+   * scatter about it (s_resid^2), all over m^2; a t quantile on the
+   * standards' n - 2 degrees of freedom (the prediction interval of the
+   * calibration line) */
+  double vline = cal->se_b * cal->se_b + wt * wt * cal->se_m * cal->se_m +
+                 2 * wt * cal->cov_mb;
+  double v = var_r + vline + cal->s_resid * cal->s_resid;
+  double sd = sqrt(v > 0 ? v : 0) / cal->m;
+  double q = cal->n > 2 ? gsl_cdf_tdist_Pinv(0.975, (double)(cal->n - 2)) : Z95;
+  double v0 = var_r + cal->se_b * cal->se_b + cal->s_resid * cal->s_resid;
+  o->carbonate_raw = wt;
+  o->carbonate_sd = sd;
+  o->carbonate_lod = 3.29 * sqrt(v0) / cal->m;
+  o->carbonate_lod_cal = 3.29 * cal->se_b / cal->m;
+  o->valid |= CS_COMP_CARBONATE;
+  if (wt < o->carbonate_lod) {
+    /* censored: never a negative or sub-LOD number */
+    o->carbonate_censored = 1;
+    o->carbonate_wt = 0;
+    o->carbonate_lo = 0;
+    o->carbonate_hi = wt + q * sd > o->carbonate_lod ? wt + q * sd
+                                                     : o->carbonate_lod;
+  } else {
+    o->carbonate_wt = wt;
+    o->carbonate_lo = wt - q * sd > 0 ? wt - q * sd : 0;
+    o->carbonate_hi = wt + q * sd;
+  }
+  if (wt > cal->wt_hi + 1)
+    csi_snprintf(o->carbonate_reason, sizeof o->carbonate_reason,
+             "outside the calibrated range %g-%g wt%%", cal->wt_lo, cal->wt_hi);
+}
+
+/* dst = fmt with one %s (a), truncated to cap. */
+static void reason(char *dst, size_t cap, const char *fmt, const char *a) {
+  csi_snprintf(dst, cap, fmt, a);
+}
+
+static void apatite_fail(cs_composition *o, const char *msg) {
+  reason(o->carbonate_reason, sizeof o->carbonate_reason, "%.100s", msg);
+  reason(o->whitlockite_reason, sizeof o->whitlockite_reason, "%.100s", msg);
+  reason(o->protein_reason, sizeof o->protein_reason, "%.100s", msg);
+}
+
+/* Stage 2 for one (prepared) spectrum on design d: axis offset, areas,
+ * ratios.  y is scratch of d->n values. */
+static cs_status ap_measure(const apdesign *d, const double *hmean,
+                            const cs_spectrum *s, const cs_calibration *cal,
+                            double *y, cs_composition *o, cs_error *err) {
+  double c[64], dx = 0;
+  size_t m = d->m, i1 = (size_t)d->col[C_NU1], iw = (size_t)d->col[C_WH];
+  double hm = hmean[C_NU1] + hmean[C_WH];
+  /* the spectrum's axis offset against the fitted mean model: two
+   * Gauss-Newton steps of y(x) = k M(x - dx) */
+  for (int it = 0; it < 2; it++) {
+    ap_sample(d, s, dx, y);
+    ap_coef(d, d->Gs, m + 1, y, c);
+    double k = (c[i1] + c[iw]) / hm;
+    if (!(k > 0) || !(hm > 0))
+      break;
+    double step = -c[m] / k;
+    step = step > 3 ? 3 : step < -3 ? -3 : step;
+    dx += step;
+  }
+  if (dx > 8 || dx < -8)
+    dx = 0;
+  ap_sample(d, s, dx, y);
+  double s2 = ap_solve(d, d->G, m, y, c);
+  double a1 = c[i1] * d->unit_area[C_NU1], aw = c[iw] * d->unit_area[C_WH];
+  int ic = d->col[C_CO3];
+  double ac = ic >= 0 ? c[ic] * d->unit_area[C_CO3] : 0;
+  o->axis_offset = d->P[P_SHIFT] + dx;
+  if (!(a1 > 0)) {
+    apatite_fail(o, "no nu1 PO4 band at 960 cm^-1");
     return CS_OK;
   }
-  o->nu1_pos = f.pos[B_NU1];
-  o->nu1_fwhm = f.fwhm[B_NU1];
-  o->valid |= CS_COMP_NU1;
-  /* R = Ac / Ap with Ap the whole nu1 PO4 envelope (HA + whitlockite
-   * components): the envelope's area is well determined where its split is
-   * not.  Delta method: var R = (vc - 2 R cov(c, p) + R^2 vp) / Ap^2. */
-  double ap = a1 + aw;
-  double vp = f.cov_area[B_NU1 * nb + B_NU1] + f.cov_area[B_WH * nb + B_WH] +
-              2 * f.cov_area[B_NU1 * nb + B_WH];
-  double vc = f.cov_area[B_CO3 * nb + B_CO3];
-  double ccp = f.cov_area[B_NU1 * nb + B_CO3] + f.cov_area[B_WH * nb + B_CO3];
-  double r = ac / ap;
-  double var_r = (vc - 2 * r * ccp + r * r * vp) / (ap * ap);
-  o->carbonate_ratio = r;
-  o->carbonate_ratio_se = sqrt(var_r > 0 ? var_r : 0);
-  if (cal)
-    apply_cal(cal, r, var_r, o);
-  else
-    reason(o->carbonate_reason, sizeof o->carbonate_reason, "%s",
-           "no calibration");
-  /* whitlockite index A970/(A960+A970) (bands.md 2.4: relative cross
-   * sections unknown, taken as 1); delta method for its error */
-  double sum = a1 + aw;
-  if (sum > 0) {
-    double wi = aw / sum, d1 = -aw / (sum * sum), dw = a1 / (sum * sum);
-    double vw = f.cov_area[B_WH * nb + B_WH], c1w = f.cov_area[B_NU1 * nb + B_WH];
-    double v1 = f.cov_area[B_NU1 * nb + B_NU1];
-    double vi = d1 * d1 * v1 + dw * dw * vw + 2 * d1 * dw * c1w;
-    o->whitlockite_index = wi < 0 ? 0 : wi > 1 ? 1 : wi;
-    o->whitlockite_se = sqrt(vi > 0 ? vi : 0);
-    o->band922_ratio = f.area[B_922] / a1;
-    o->valid |= CS_COMP_WHITLOCKITE;
+  /* covariance of areas: s^2 (X'X)^-1 scaled by the unit areas */
+#define CA(a, b, ua, ub) (s2 * d->Ci[(a) * m + (b)] * (ua) * (ub))
+  double u1 = d->unit_area[C_NU1], uw = d->unit_area[C_WH],
+         uc = d->unit_area[C_CO3];
+  double v11 = CA(i1, i1, u1, u1), vww = CA(iw, iw, uw, uw),
+         v1w = CA(i1, iw, u1, uw);
+  /* nu1 position and FWHM of this spectrum: the fitted position moved by
+   * its axis offset; the width by one Gauss-Newton step on the intrinsic
+   * width */
+  double cw[64];
+  ap_coef(d, d->Gw, d->mw, y, cw);
+  double Pw[P_H0];
+  memcpy(Pw, d->P, sizeof Pw);
+  if (cw[i1] > 0) {
+    double step = cw[m] / cw[i1];
+    step = step > 5 ? 5 : step < -5 ? -5 : step;
+    Pw[P_NU1_FW] += step;
+    if (Pw[P_NU1_FW] < 0.5)
+      Pw[P_NU1_FW] = 0.5;
   }
-  /* protein/mineral: the CH2 deformation band (1450) over nu1 PO4; both
-   * areas in the same scaled units */
+  fband f = ap_fband(&ap_bands[0], P_NU1_POS);
+  f.hscale = 1;
+  bandval bv = band_of(&f, Pw);
+  o->nu1_pos = d->P[P_NU1_POS] + dx;
+  o->nu1_fwhm = bv.fw;
+  o->valid |= CS_COMP_NU1;
+  /* R = Ac / Ap with Ap the whole nu1 PO4 envelope (HA + whitlockite):
+   * one band, well determined whatever its split.  Delta method: var R =
+   * (vc - 2 R cov(c, p) + R^2 vp) / Ap^2. */
+  double ap = a1;
+  if (ic >= 0) {
+    double vp = v11;
+    double vc = CA(ic, ic, uc, uc);
+    double ccp = CA(i1, ic, u1, uc);
+    double r = ac / ap;
+    double var_r = (vc - 2 * r * ccp + r * r * vp) / (ap * ap);
+    o->carbonate_ratio = r;
+    o->carbonate_ratio_se = sqrt(var_r > 0 ? var_r : 0);
+    if (cal)
+      apply_cal(cal, r, var_r, o);
+    else
+      reason(o->carbonate_reason, sizeof o->carbonate_reason, "%s",
+             "no calibration");
+    if (!d->lipid && !o->carbonate_reason[0])
+      reason(o->carbonate_reason, sizeof o->carbonate_reason, "%s",
+             "spectrum ends before 1320 cm^-1: lipid 1063/1080 not separated");
+  }
+  /* whitlockite index: the whitlockite nu1 area implied by whitlockite's
+   * own bands (922, 951, 1090, 405) over the nu1 envelope, with equal
+   * cross sections per PO4 assumed (bands.md 2.4); delta method */
+  double wi = aw / ap, d1 = -aw / (ap * ap), dw = 1 / ap;
+  double vi = d1 * d1 * v11 + dw * dw * vww + 2 * d1 * dw * v1w;
+  o->whitlockite_index = wi < 0 ? 0 : wi > 1 ? 1 : wi;
+  o->whitlockite_se = sqrt(vi > 0 ? vi : 0);
+  o->band922_ratio = (c[iw] > 0 ? c[iw] : 0) * d->wh922_per_unit / ap;
+  o->valid |= CS_COMP_WHITLOCKITE;
+#undef CA
+  /* protein/mineral: the CH2 deformation band (1450) over nu1 PO4 */
   window w2;
-  double scale_nu1 = 0;
-  for (size_t i = 0; i < s->n; i++)
-    if (s->x[i] >= 900 && s->x[i] <= 1110 && fabs(s->y[i]) > scale_nu1)
-      scale_nu1 = fabs(s->y[i]);
-  st = take_window(s, 1400, 1500, &w2, &e2);
+  cs_error e2;
+  cs_status st = take_window(s, 1400, 1500, &w2, &e2);
   if (st == CS_ERR_NOMEM)
     return csi_error(err, st, "%.100s", e2.msg);
   if (st) {
@@ -931,9 +1406,66 @@ static cs_status raman_apatite(const cs_spectrum *s, const cs_calibration *cal,
       m2 = fabs(s->y[i]);
   double aprot = line_area(&w2) * m2;
   window_free(&w2);
-  o->protein_mineral = (aprot > 0 ? aprot : 0) / (a1 * scale_nu1);
+  o->protein_mineral = (aprot > 0 ? aprot : 0) / ap;
   o->valid |= CS_COMP_PROTEIN;
   return CS_OK;
+}
+
+/* Stage 1 on the mean of the k spectra s[] (same axis), then stage 2 on
+ * each into o[]. */
+static cs_status raman_apatite_group(cs_spectrum *const *s, size_t k,
+                                     const cs_calibration *cal,
+                                     cs_composition *const *o, cs_error *err) {
+  cs_spectrum *mean;
+  cs_error e2;
+  cs_status st = cs_spectrum_copy(s[0], &mean, err);
+  if (st)
+    return st;
+  for (size_t i = 1; i < k; i++)
+    for (size_t j = 0; j < mean->n; j++)
+      mean->y[j] += s[i]->y[j];
+  for (size_t j = 0; j < mean->n; j++)
+    mean->y[j] /= (double)k;
+  double P[P_H0], r2 = 0;
+  size_t iters = 0;
+  st = ap_shapes(mean, P, &r2, &iters, &e2);
+  apdesign d;
+  memset(&d, 0, sizeof d);
+  double hmean[NCOMP] = {0}, *y = NULL;
+  if (!st)
+    st = ap_design_build(mean, P, NULL, &d, &e2);
+  if (!st) {
+    /* the mean spectrum's heights give the model whose derivative is the
+     * axis-offset column */
+    double c[64];
+    y = malloc(d.n * sizeof *y);
+    if (!y)
+      st = csi_error(&e2, CS_ERR_NOMEM, "out of memory");
+    else {
+      ap_sample(&d, mean, 0, y);
+      ap_coef(&d, d.G, d.m, y, c);
+      for (int q = 0; q < NCOMP; q++)
+        hmean[q] = d.col[q] >= 0 ? c[d.col[q]] : 0;
+      ap_design_free(&d);
+      st = ap_design_build(mean, P, hmean, &d, &e2);
+    }
+  }
+  cs_spectrum_free(mean);
+  if (st) {
+    for (size_t i = 0; i < k; i++)
+      apatite_fail(o[i], e2.msg);
+    ap_design_free(&d);
+    free(y);
+    return st == CS_ERR_NOMEM ? csi_error(err, st, "%s", e2.msg) : CS_OK;
+  }
+  for (size_t i = 0; i < k && !st; i++) {
+    o[i]->fit_r2 = r2;
+    o[i]->fit_iterations = k == 1 ? iters : 0;
+    st = ap_measure(&d, hmean, s[i], cal, y, o[i], err);
+  }
+  ap_design_free(&d);
+  free(y);
+  return st;
 }
 
 static cs_status ftir_apatite(const cs_spectrum *s, const cs_calibration *cal,
@@ -1015,7 +1547,8 @@ static cs_status raman_oxalate(const cs_spectrum *s, cs_composition *o,
     reason(o->com_reason, sizeof o->com_reason, "%.100s", e2.msg);
     return CS_OK;
   }
-  fitprob p = {w.x, w.y, w.n, oxalate_par, 9, oxalate_bands, 3, 1, 0, 1};
+  fitprob p = {w.x, w.y, w.n, oxalate_par, NP_OXALATE, oxalate_bands,
+               NB_OXALATE, 1, 0, 1};
   fitout f;
   st = band_fit(&p, &f, &e2);
   window_free(&w);
@@ -1027,7 +1560,8 @@ static cs_status raman_oxalate(const cs_spectrum *s, cs_composition *o,
   }
   o->fit_r2 = f.r2;
   o->fit_iterations = f.iterations;
-  double i1462 = f.height[0] > 0 ? f.height[0] : 0, i1477 = f.height[1];
+  double i1462 = f.height[XB_COM] > 0 ? f.height[XB_COM] : 0,
+         i1477 = f.height[XB_COD];
   if (!(i1477 > 0)) {
     reason(o->com_reason, sizeof o->com_reason, "%s",
            "no COD 1477 cm^-1 band: I1462/I1477 undefined");
@@ -1046,23 +1580,12 @@ static cs_status raman_oxalate(const cs_spectrum *s, cs_composition *o,
   return CS_OK;
 }
 
-cs_status cs_composition_measure(const cs_spectrum *in, const char *cls,
-                                 const cs_calibration *cal, cs_composition *o,
-                                 cs_error *err) {
-  memset(o, 0, sizeof *o);
-  if (!in || !cls)
-    return csi_error(err, CS_ERR_ARG, "composition: no spectrum or class");
-  csi_snprintf(o->cls, sizeof o->cls, "%s", cls);
-  cs_technique t = in->technique;
-  if (t == CS_TECH_UNKNOWN)
-    t = in->axis == CS_AXIS_WAVENUMBER ? CS_TECH_FTIR : CS_TECH_RAMAN;
-  o->technique = t;
-  if (cal && cal->technique != t)
-    return csi_error(err, CS_ERR_ARG,
-                     "composition: %s calibration for a %s spectrum",
-                     cs_technique_name(cal->technique), cs_technique_name(t));
-  /* work on an ascending Raman-shift (or wavenumber) copy */
+/* An ascending Raman-shift (or wavenumber) copy of in, spikes removed
+ * (Raman: they would be fitted as bands), into *out. */
+static cs_status prepare(const cs_spectrum *in, cs_technique t,
+                         cs_spectrum **out, cs_error *err) {
   cs_spectrum *s;
+  *out = NULL;
   cs_status st = cs_spectrum_copy(in, &s, err);
   if (st)
     return st;
@@ -1075,39 +1598,129 @@ cs_status cs_composition_measure(const cs_spectrum *in, const char *cls,
     st = csi_error(err, CS_ERR_UNSUPPORTED,
                    "composition: needs a Raman shift or wavenumber axis");
   if (!st && t == CS_TECH_RAMAN) {
-    /* cosmic spikes would be fitted as bands */
     cs_spike_opts so = cs_spike_opts_default();
     size_t nrem;
     st = cs_spectrum_remove_spikes(s, &so, &nrem, err);
   }
+  if (st)
+    cs_spectrum_free(s);
+  else
+    *out = s;
+  return st;
+}
+
+static cs_technique tech_of(const cs_spectrum *s) {
+  cs_technique t = s->technique;
+  if (t == CS_TECH_UNKNOWN)
+    t = s->axis == CS_AXIS_WAVENUMBER ? CS_TECH_FTIR : CS_TECH_RAMAN;
+  return t;
+}
+
+/* Everything but Raman apatite (measured in groups). */
+static cs_status measure_other(const cs_spectrum *s, const char *cls,
+                               const cs_calibration *cal, cs_composition *o,
+                               cs_error *err) {
+  cs_technique t = o->technique;
   const char *na = "class %s: not measured";
-  if (!st) {
-    if (is_apatite(cls)) {
-      st = t == CS_TECH_FTIR ? ftir_apatite(s, cal, o, err)
-                             : raman_apatite(s, cal, o, err);
+  cs_status st = CS_OK;
+  if (is_apatite(cls)) {
+    st = ftir_apatite(s, cal, o, err);
+    reason(o->com_reason, sizeof o->com_reason, "%s",
+           "COM/COD applies to oxalate only");
+  } else if (!strcmp(cls, "oxalate")) {
+    if (t == CS_TECH_RAMAN)
+      st = raman_oxalate(s, o, err);
+    else
       reason(o->com_reason, sizeof o->com_reason, "%s",
-             "COM/COD applies to oxalate only");
-    } else if (!strcmp(cls, "oxalate")) {
-      if (t == CS_TECH_RAMAN)
-        st = raman_oxalate(s, o, err);
-      else
-        reason(o->com_reason, sizeof o->com_reason, "%s",
-               "COM/COD (Kontoyannis 1997) is a Raman measure");
-      reason(o->carbonate_reason, sizeof o->carbonate_reason, "%s",
-             "carbonate applies to apatite only");
-      reason(o->whitlockite_reason, sizeof o->whitlockite_reason, "%s",
-             "whitlockite index applies to apatite only");
-      reason(o->protein_reason, sizeof o->protein_reason, "%s",
-             "protein/mineral is defined against nu1 PO4 (apatite only)");
-    } else {
-      reason(o->carbonate_reason, sizeof o->carbonate_reason, na, cls);
-      reason(o->whitlockite_reason, sizeof o->whitlockite_reason, na, cls);
-      reason(o->com_reason, sizeof o->com_reason, na, cls);
-      reason(o->protein_reason, sizeof o->protein_reason, na, cls);
+             "COM/COD (Kontoyannis 1997) is a Raman measure");
+    reason(o->carbonate_reason, sizeof o->carbonate_reason, "%s",
+           "carbonate applies to apatite only");
+    reason(o->whitlockite_reason, sizeof o->whitlockite_reason, "%s",
+           "whitlockite index applies to apatite only");
+    reason(o->protein_reason, sizeof o->protein_reason, "%s",
+           "protein/mineral is defined against nu1 PO4 (apatite only)");
+  } else {
+    reason(o->carbonate_reason, sizeof o->carbonate_reason, na, cls);
+    reason(o->whitlockite_reason, sizeof o->whitlockite_reason, na, cls);
+    reason(o->com_reason, sizeof o->com_reason, na, cls);
+    reason(o->protein_reason, sizeof o->protein_reason, na, cls);
+  }
+  return st;
+}
+
+static int same_axis(const cs_spectrum *a, const cs_spectrum *b) {
+  return a->n == b->n && !memcmp(a->x, b->x, a->n * sizeof *a->x);
+}
+
+cs_status cs_composition_measure_batch(const cs_spectrum *const *in,
+                                       const char *const *cls, size_t n,
+                                       const cs_calibration *cal,
+                                       cs_composition *out, cs_error *err) {
+  pthread_once(&gsl_once, gsl_quiet);
+  if (n && out)
+    memset(out, 0, n * sizeof *out);
+  if (n && (!in || !cls || !out))
+    return csi_error(err, CS_ERR_ARG, "composition: no spectra or classes");
+  for (size_t i = 0; i < n; i++) {
+    if (!in[i] || !cls[i])
+      return csi_error(err, CS_ERR_ARG, "composition: no spectrum or class");
+    cs_technique t = tech_of(in[i]);
+    if (cal && cal->technique != t)
+      return csi_error(err, CS_ERR_ARG,
+                       "composition: %s calibration for a %s spectrum",
+                       cs_technique_name(cal->technique), cs_technique_name(t));
+  }
+  cs_spectrum **s = calloc(n ? n : 1, sizeof *s);
+  cs_composition **grp = malloc((n ? n : 1) * sizeof *grp);
+  cs_spectrum **gs = malloc((n ? n : 1) * sizeof *gs);
+  unsigned char *done = calloc(n ? n : 1, 1);
+  cs_status st = CS_OK;
+  if (!s || !grp || !gs || !done)
+    st = csi_error(err, CS_ERR_NOMEM, "out of memory");
+  for (size_t i = 0; i < n && !st; i++) {
+    cs_composition *o = &out[i];
+    csi_snprintf(o->cls, sizeof o->cls, "%s", cls[i]);
+    o->technique = tech_of(in[i]);
+    st = prepare(in[i], o->technique, &s[i], err);
+    if (!st && !(o->technique == CS_TECH_RAMAN && is_apatite(cls[i]))) {
+      st = measure_other(s[i], cls[i], cal, o, err);
+      done[i] = 1;
     }
   }
-  cs_spectrum_free(s);
-  if (st)
-    memset(o, 0, sizeof *o);
+  /* Raman apatite: one group per axis */
+  for (size_t i = 0; i < n && !st; i++) {
+    if (done[i])
+      continue;
+    size_t k = 0;
+    for (size_t j = i; j < n; j++)
+      if (!done[j] && same_axis(s[i], s[j])) {
+        gs[k] = s[j];
+        grp[k++] = &out[j];
+        done[j] = 1;
+        reason(out[j].com_reason, sizeof out[j].com_reason, "%s",
+               "COM/COD applies to oxalate only");
+      }
+    st = raman_apatite_group(gs, k, cal, grp, err);
+  }
+  for (size_t i = 0; s && i < n; i++)
+    cs_spectrum_free(s[i]);
+  free(s);
+  free(grp);
+  free(gs);
+  free(done);
+  if (st && out)
+    memset(out, 0, n * sizeof *out);
   return st;
+}
+
+cs_status cs_composition_measure(const cs_spectrum *in, const char *cls,
+                                 const cs_calibration *cal, cs_composition *o,
+                                 cs_error *err) {
+  if (!o)
+    return csi_error(err, CS_ERR_ARG, "composition: no output");
+  if (!in || !cls) {
+    memset(o, 0, sizeof *o);
+    return csi_error(err, CS_ERR_ARG, "composition: no spectrum or class");
+  }
+  return cs_composition_measure_batch(&in, &cls, 1, cal, o, err);
 }

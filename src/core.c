@@ -32,7 +32,7 @@ cs_status cs_core_summarize(const char *id, const cs_result *r,
   out->nclass = nclass;
   for (size_t g = 0; g < nclass; g++)
     csi_snprintf(out->classes[g], CS_CLASS_NAME_MAX, "%s", classes[g]);
-  double csum = 0, csum2 = 0, wsum = 0;
+  double wsum = 0;
   const cs_composition *one = NULL;
   for (size_t i = 0; i < n; i++) {
     for (size_t g = 0; g < nclass && g < r[i].nclass; g++)
@@ -53,8 +53,6 @@ cs_status cs_core_summarize(const char *id, const cs_result *r,
     }
     if (comp && (comp[i].valid & CS_COMP_CARBONATE)) {
       out->n_carbonate++;
-      csum += comp[i].carbonate_wt;
-      csum2 += comp[i].carbonate_wt * comp[i].carbonate_wt;
       one = &comp[i];
     }
     if (comp && (comp[i].valid & CS_COMP_WHITLOCKITE)) {
@@ -74,19 +72,49 @@ cs_status cs_core_summarize(const char *id, const cs_result *r,
     csi_snprintf(out->call, sizeof out->call, "%s", base);
   if (out->calcite && strcmp(base, "none"))
     csi_snprintf(out->call, sizeof out->call, "%s+calcite", base);
+  /* Carbonate: the mean of the spectra's UNCENSORED estimates
+   * (carbonate_raw), which is unbiased where a mean of censored values (or
+   * of values with "< LOD" replaced by LOD/2) is not; censoring is then
+   * applied once, to the mean, against the mean's own LOD.  The interval
+   * combines the spread over spectra (Student t, k - 1 df) with the
+   * calibration intercept's error, which every spectrum shares and averaging
+   * does not reduce (its sd is carbonate_lod_cal / 3.29). */
   size_t k = out->n_carbonate;
   if (k == 1) {
     out->carbonate_mean = one->carbonate_wt;
     out->carbonate_lo = one->carbonate_lo;
     out->carbonate_hi = one->carbonate_hi;
+    out->carbonate_lod = one->carbonate_lod;
+    out->carbonate_censored = one->carbonate_censored;
   } else if (k > 1) {
-    double m = csum / (double)k;
-    double var = (csum2 - (double)k * m * m) / (double)(k - 1);
-    double half = gsl_cdf_tdist_Pinv(0.975, (double)(k - 1)) *
-                  sqrt(var > 0 ? var : 0) / sqrt((double)k);
-    out->carbonate_mean = m;
-    out->carbonate_lo = m - half;
-    out->carbonate_hi = m + half;
+    double sum = 0, sum2 = 0, lod2 = 0, cal = 0;
+    for (size_t i = 0; i < n; i++)
+      if (comp[i].valid & CS_COMP_CARBONATE) {
+        double v = comp[i].carbonate_raw, c = comp[i].carbonate_lod_cal / 3.29;
+        sum += v;
+        sum2 += v * v;
+        lod2 += comp[i].carbonate_lod * comp[i].carbonate_lod / (3.29 * 3.29) -
+                c * c;
+        cal += c * c;
+      }
+    double m = sum / (double)k, cal2 = cal / (double)k;
+    double var = (sum2 - (double)k * m * m) / (double)(k - 1);
+    double tq = gsl_cdf_tdist_Pinv(0.975, (double)(k - 1));
+    double half = sqrt(tq * tq * (var > 0 ? var : 0) / (double)k +
+                       1.959963984540054 * 1.959963984540054 * cal2);
+    double l2 = lod2 / (double)k / (double)k + cal2;
+    out->carbonate_lod = 3.29 * sqrt(l2 > 0 ? l2 : 0);
+    if (m < out->carbonate_lod) {
+      out->carbonate_censored = 1;
+      out->carbonate_mean = 0;
+      out->carbonate_lo = 0;
+      out->carbonate_hi = m + half > out->carbonate_lod ? m + half
+                                                        : out->carbonate_lod;
+    } else {
+      out->carbonate_mean = m;
+      out->carbonate_lo = m - half > 0 ? m - half : 0;
+      out->carbonate_hi = m + half;
+    }
   }
   if (out->n_whitlockite)
     out->whitlockite_mean = wsum / (double)out->n_whitlockite;

@@ -515,6 +515,24 @@ static cs_status make_spectrum(reader *r, const step_ctx *c,
   return cs_dataset_push(r->ds, s, err);
 }
 
+/* Is a dependent series a spectral signal?  Instruments store per-point
+ * bookkeeping beside it: a Varioskan plate read (pyAnIML real_life) has
+ * "Measurement Delay" in s next to the absorbance "Value".  A series with
+ * a time unit, or named for a time, delay or temperature, is such an
+ * annotation, not a second spectrum. */
+static int is_spectral(const xmlNode *s) {
+  static const char *const not_signal[] = {"delay", "time", "duration",
+                                           "temperature", "elapsed", NULL};
+  char *name = csi_xml_attr(s, "name");
+  unit_info u = unit_of(s);
+  int spectral = !(u.label || u.base) || to_s(&u) == 0;
+  for (size_t i = 0; spectral && not_signal[i]; i++)
+    spectral = !contains_ci(name, not_signal[i]);
+  unit_free(&u);
+  free(name);
+  return spectral;
+}
+
 static cs_status read_series_set(reader *r, const step_ctx *c,
                                  const xmlNode *set, const xmlNode *result,
                                  cs_error *err) {
@@ -552,6 +570,13 @@ static cs_status read_series_set(reader *r, const step_ctx *c,
     free(t);
     if (!numeric)
       continue; /* String/Boolean/PNG series are annotations, not spectra */
+    if (!is_spectral(s)) {
+      char *dn = csi_xml_attr(s, "name");
+      csi_log(1, "animl: series '%s' of set '%s' is a per-point annotation, "
+              "not a spectrum", dn ? dn : "", set_name ? set_name : "");
+      free(dn);
+      continue;
+    }
     st = make_spectrum(r, c, indep, s, length, set_name, err);
     if (st)
       csi_error_prefix(err, "series set '%s'", set_name ? set_name : "");
@@ -683,7 +708,7 @@ static cs_status animl_read(const char *path, cs_dataset **out, cs_error *err) {
     st = csi_error(err, CS_ERR_UNSUPPORTED, "AnIML namespace '%s' (expected %s)",
                    (const char *)root->ns->href, ANIML_NS);
   }
-  reader r = {doc, cs_dataset_new(), 0};
+  reader r = {doc, csi_dataset_alloc(), 0};
   if (!st && !r.ds)
     st = csi_error(err, CS_ERR_NOMEM, "out of memory");
   step_ctx top = {NULL, NULL, CS_TECH_UNKNOWN, NAN, NAN, 0,

@@ -38,12 +38,12 @@ static int starts(span s, const char *lit) {
   return s.n >= k && memcmp(s.p, lit, k) == 0;
 }
 
-static const char *find(span s, const char *lit) {
-  size_t k = strlen(lit);
-  for (size_t i = 0; i + k <= s.n; i++)
-    if (memcmp(s.p + i, lit, k) == 0)
-      return s.p + i;
-  return NULL;
+/* An Ocean section marker, ">>>>>Begin Spectral Data<<<<<": recognised by
+ * its shape, not its words, since OceanView and SpectraSuite translate them
+ * (">>>>>Beginn Spektraldaten<<<<<", ">>>>>Fin des données<<<<<"). */
+static int ocean_marker(span t) {
+  size_t k = 5;
+  return t.n > 2 * k && starts(t, ">>>>>") && !memcmp(t.p + t.n - k, "<<<<<", k);
 }
 
 /* Split text into lines at \n, \r\n or a lone \r (old Mac exports). */
@@ -481,6 +481,7 @@ typedef struct ctx {
   size_t first;      /* first data row */
   size_t stop;       /* one past the table */
   size_t hdr;        /* column-title line or NONE */
+  size_t units;      /* AvaSoft-style unit row under the titles, or NONE */
   enum sep sep;
   int comma;
   size_t ncols;
@@ -538,9 +539,74 @@ static int is_title_row(ctx *c, size_t i) {
   return words > 0;
 }
 
+static cs_status bad_cell(ctx *c, size_t line, size_t col, span f,
+                          cs_error *err);
+
+/* What row i says: its field count matches the table, how many fields are
+ * numbers, whether every field is bracketed ("[nm]", AvaSoft's unit row),
+ * and whether its first field names an axis through the unit map. */
+typedef struct {
+  int fits, numbers, bracketed, x_axis;
+} row_look;
+
+static row_look look_at(ctx *c, size_t i) {
+  row_look r = {0, 0, 1, 0};
+  size_t n;
+  double v;
+  if (i == NONE || row_fields(c, c->lines[i], &n) || n != c->ncols)
+    return r;
+  r.fits = 1;
+  for (size_t j = 0; j < n; j++) {
+    span f = trim(c->f[j]);
+    r.numbers += parse_num(c->f[j], c->comma, &v) == 0;
+    r.bracketed &= f.n >= 2 && ((f.p[0] == '[' && f.p[f.n - 1] == ']') ||
+                                (f.p[0] == '(' && f.p[f.n - 1] == ')'));
+  }
+  char *x = csi_strndup(c->f[0].p, c->f[0].n);
+  r.x_axis = x && csi_axis_from_unit(x, CS_TECH_UNKNOWN).axis != CS_AXIS_UNKNOWN;
+  free(x);
+  return r;
+}
+
+/* Column titles: the title-shaped row right before the data (prev).  With
+ * a row of words above it (prev2), prev is a unit row when bracketed
+ * (AvaSoft "Wave;Sample" over "[nm];[counts]") or when both name an axis
+ * ("Wavelength" over "nm").  A row before the data that starts with a
+ * number, or holds numbers under a row of titles, or fails to name the
+ * axis its titles name, is a malformed first data row: refused by line
+ * rather than dropped (issue 12). */
+static cs_status choose_titles(ctx *c, size_t prev, size_t prev2,
+                               cs_error *err) {
+  if (prev == NONE || !is_title_row(c, prev))
+    return CS_OK;
+  row_look p = look_at(c, prev);
+  row_look p2 = prev2 != NONE && prev2 + 1 == prev ? look_at(c, prev2)
+                                                   : (row_look){0, 0, 0, 0};
+  int titled2 = p2.fits && !p2.numbers && is_title_row(c, prev2);
+  if (titled2 && (p.bracketed || (p.x_axis && p2.x_axis))) {
+    c->hdr = prev2;
+    c->units = prev;
+    return CS_OK;
+  }
+  if (prev + 1 != c->first)
+    return CS_OK;
+  double v;
+  size_t n;
+  if (row_fields(c, c->lines[prev], &n))
+    return csi_error(err, CS_ERR_NOMEM, "out of memory");
+  int lead_num = parse_num(c->f[0], c->comma, &v) == 0;
+  if (lead_num || (titled2 && (p.numbers || (p2.x_axis && !p.x_axis)))) {
+    for (size_t j = 0; j < n; j++)
+      if (parse_num(c->f[j], c->comma, &v))
+        return bad_cell(c, prev + 1, j, c->f[j], err);
+  }
+  c->hdr = prev;
+  return CS_OK;
+}
+
 static cs_status find_table(ctx *c, cs_error *err) {
-  size_t prev = NONE;
-  c->hdr = NONE;
+  size_t prev = NONE, prev2 = NONE;
+  c->hdr = c->units = NONE;
   for (size_t i = 0; i < c->nlines; i++) {
     span t = trim(c->lines[i]);
     if (!t.n)
@@ -550,10 +616,9 @@ static cs_status find_table(ctx *c, cs_error *err) {
         break;
       continue;
     }
-    if (starts(t, ">>>>>")) {
-      if (!find(t, "Begin"))
-        continue;
-      /* Ocean: ">>>>>Begin Processed Spectral Data<<<<<" (FORMATS.md §12) */
+    if (ocean_marker(t)) {
+      /* Ocean: ">>>>>Begin Processed Spectral Data<<<<<" (FORMATS.md §12):
+       * the first marker opens the data, the next one closes it. */
       c->ocean = 1;
       c->header_end = i;
       size_t j = next_nonblank(c, i + 1);
@@ -575,6 +640,7 @@ static cs_status find_table(ctx *c, cs_error *err) {
       c->first = c->header_end = i;
       break;
     }
+    prev2 = prev;
     prev = i;
   }
   if (c->header_end == NONE)
@@ -583,7 +649,7 @@ static cs_status find_table(ctx *c, cs_error *err) {
   c->stop = c->nlines;
   for (size_t i = c->first + 1; i < c->nlines; i++) {
     span t = trim(c->lines[i]);
-    if (starts(t, "##END") || (starts(t, ">>>>>") && find(t, "End"))) {
+    if (starts(t, "##END") || (c->ocean && ocean_marker(t))) {
       c->stop = i;
       break;
     }
@@ -601,8 +667,8 @@ static cs_status find_table(ctx *c, cs_error *err) {
                        "line %zu: %zu column titles for %zu data columns",
                        c->hdr + 1, count_fields(c->lines[c->hdr], c->sep),
                        c->ncols);
-  } else if (prev != NONE && prev + 1 == c->first && is_title_row(c, prev)) {
-    c->hdr = prev;
+  } else {
+    return choose_titles(c, prev, prev2, err);
   }
   return CS_OK;
 }
@@ -610,7 +676,7 @@ static cs_status find_table(ctx *c, cs_error *err) {
 static cs_status header_pairs(ctx *c, cs_error *err) {
   for (size_t i = 0; i < c->header_end; i++) {
     span t = trim(c->lines[i]), k, v;
-    if (!t.n || i == c->hdr)
+    if (!t.n || i == c->hdr || i == c->units)
       continue;
     /* keep a trailing separator: "Tags<TAB>" is a key with an empty value */
     t.n = (size_t)(c->lines[i].p + c->lines[i].n - t.p);
@@ -1021,166 +1087,196 @@ static int x_rank(const csi_axis_unit *u) {
   }
 }
 
-/* Columns: one x column, one spectrum per chosen y column. */
-static cs_status read_columns(ctx *c, const cs_spectrum *proto,
-                              cs_dataset *ds, cs_error *err) {
-  size_t nc = c->ncols, xcol = 0, ny = 0;
-  size_t *ycol = calloc(nc, sizeof *ycol);
-  char **name = calloc(nc, sizeof *name);
-  csi_axis_unit *ax = calloc(nc, sizeof *ax);
-  csi_dvec xs = {0}, *ys = calloc(nc, sizeof *ys);
-  cs_status st = CS_OK;
-  if (!ycol || !name || !ax || !ys) {
-    st = csi_error(err, CS_ERR_NOMEM, "out of memory");
-    goto done;
-  }
-  if (c->hdr != NONE && !c->own) {
-    size_t n;
-    if (row_fields(c, c->lines[c->hdr], &n) || n != nc) {
-      st = csi_error(err, CS_ERR_NOMEM, "out of memory");
-      goto done;
-    }
-    for (size_t j = 0; j < nc; j++) {
+/* The table's columns as read_columns sees them. */
+typedef struct {
+  size_t nc, xcol, ny;
+  size_t *ycol;       /* [ny] columns that become spectra */
+  char **name;        /* [nc] lower-case ASCII titles (+ units), or NULLs */
+  csi_axis_unit *ax;  /* [nc] what each title says about the x axis */
+  csi_dvec xs, *ys;   /* x values, [ny] y values */
+} columns;
+
+static void columns_free(columns *k) {
+  for (size_t j = 0; k->name && j < k->nc; j++)
+    free(k->name[j]);
+  for (size_t j = 0; k->ys && j < k->nc; j++)
+    csi_dvec_free(&k->ys[j]);
+  free(k->name);
+  free(k->ys);
+  free(k->ax);
+  free(k->ycol);
+  csi_dvec_free(&k->xs);
+}
+
+/* Lower-case titles of the header row, each followed by its field of the
+ * unit row when there is one ("wave [nm]"), and what they say about x. */
+static cs_status title_names(ctx *c, columns *k, cs_error *err) {
+  size_t n;
+  for (int pass = 0; pass < 2; pass++) {
+    size_t line = pass ? c->units : c->hdr;
+    if (line == NONE)
+      continue;
+    if (row_fields(c, c->lines[line], &n) || n != k->nc)
+      return csi_error(err, CS_ERR_NOMEM, "out of memory");
+    for (size_t j = 0; j < k->nc; j++) {
       char *a = ascii_key(c->f[j], c->latin1);
-      name[j] = a ? lower_dup(a) : NULL;
-      free(a);
-      if (!name[j]) {
-        st = csi_error(err, CS_ERR_NOMEM, "out of memory");
-        goto done;
+      char *l = a ? lower_dup(a) : NULL;
+      char *joined = pass && l ? csi_strfmt("%s %s", k->name[j], l) : l;
+      if (pass && joined) {
+        free(l);
+        free(k->name[j]);
       }
-      ax[j] = csi_axis_from_unit(name[j], c->raman ? CS_TECH_RAMAN
-                                                   : CS_TECH_UNKNOWN);
+      k->name[j] = joined;
+      free(a);
+      if (!joined)
+        return csi_error(err, CS_ERR_NOMEM, "out of memory");
     }
-    /* x: Raman shift before wavenumber, wavelength, pixel (BWSpec has all
-     * four, its "Wavenumber" absolute beside "Raman Shift": a title that
-     * says shift beats a cm^-1 the technique made one); else the first
-     * column. */
-    int best = 5;
-    for (size_t j = 0; j < nc; j++) {
-      int rank = x_rank(&ax[j]);
-      if (rank < best)
-        best = rank, xcol = j;
-    }
-    /* BWSpec: the dark-subtracted signal(s) only (FORMATS.md §12). */
-    for (size_t j = 0; j < nc; j++)
-      if (!strncmp(name[j], "dark subtracted", 15))
-        ycol[ny++] = j;
-    for (size_t j = 0, bw = ny > 0; j < nc && !bw; j++)
-      if (j != xcol && ax[j].axis == CS_AXIS_UNKNOWN)
-        ycol[ny++] = j;
-    if (!ny && nc == 2)
-      ycol[ny++] = 1 - xcol;
-  } else {
-    for (size_t j = 1; j < nc; j++)
-      ycol[ny++] = j;
   }
-  if (c->own && ny != c->nproto) {
-    st = csi_error(err, CS_ERR_MALFORMED,
-                   "calcspec header describes %zu spectra but the table has "
-                   "%zu y columns",
-                   c->nproto, ny);
-    goto done;
+  for (size_t j = 0; j < k->nc; j++)
+    k->ax[j] = csi_axis_from_unit(k->name[j], c->raman ? CS_TECH_RAMAN
+                                                       : CS_TECH_UNKNOWN);
+  return CS_OK;
+}
+
+/* x and y columns from the titles: x is a Raman shift before wavenumber,
+ * wavelength, pixel (BWSpec has all four, its "Wavenumber" absolute beside
+ * "Raman Shift": a title that says shift beats a cm^-1 the technique made
+ * one), else the first column; y is every non-axis column, BWSpec's
+ * dark-subtracted signal(s) only (FORMATS.md §12). */
+static void choose_columns(columns *k) {
+  int best = 5;
+  for (size_t j = 0; j < k->nc; j++) {
+    int rank = x_rank(&k->ax[j]);
+    if (rank < best)
+      best = rank, k->xcol = j;
   }
-  if (!ny) {
-    st = csi_error(err, CS_ERR_UNSUPPORTED,
-                   nc == 1 ? "one column of numbers: no x axis"
-                           : "no intensity column among the column titles");
-    goto done;
-  }
+  for (size_t j = 0; j < k->nc; j++)
+    if (!strncmp(k->name[j], "dark subtracted", 15))
+      k->ycol[k->ny++] = j;
+  for (size_t j = 0, bw = k->ny > 0; j < k->nc && !bw; j++)
+    if (j != k->xcol && k->ax[j].axis == CS_AXIS_UNKNOWN)
+      k->ycol[k->ny++] = j;
+  if (!k->ny && k->nc == 2)
+    k->ycol[k->ny++] = 1 - k->xcol;
+}
+
+/* The numbers of the chosen columns, row by row; a bad cell names its line
+ * and column. */
+static cs_status read_rows(ctx *c, columns *k, cs_error *err) {
   for (size_t i = c->first; i < c->stop; i++) {
     span t = trim(c->lines[i]);
     size_t n;
     if (!t.n || t.p[0] == '#')
       continue;
-    if (row_fields(c, c->lines[i], &n)) {
-      st = csi_error(err, CS_ERR_NOMEM, "out of memory");
-      goto done;
-    }
-    if (n != nc) {
-      st = csi_error(err, CS_ERR_MALFORMED,
-                     "line %zu: %zu columns, expected %zu", i + 1, n, nc);
-      goto done;
-    }
+    if (row_fields(c, c->lines[i], &n))
+      return csi_error(err, CS_ERR_NOMEM, "out of memory");
+    if (n != k->nc)
+      return csi_error(err, CS_ERR_MALFORMED,
+                       "line %zu: %zu columns, expected %zu", i + 1, n, k->nc);
     double v;
-    if (!c->f[xcol].n && !c->own)
+    if (!c->f[k->xcol].n && !c->own)
       continue; /* BWSpec pixels outside the calibrated range */
-    if (parse_num(c->f[xcol], c->comma, &v)) {
-      st = bad_cell(c, i + 1, xcol, c->f[xcol], err);
-      goto done;
-    }
-    if (csi_dvec_push(&xs, v)) {
-      st = csi_error(err, CS_ERR_UNSUPPORTED, "too many points");
-      goto done;
-    }
-    for (size_t j = 0; j < ny; j++) {
-      if (parse_num(c->f[ycol[j]], c->comma, &v)) {
-        st = bad_cell(c, i + 1, ycol[j], c->f[ycol[j]], err);
-        goto done;
-      }
-      if (csi_dvec_push(&ys[j], v)) {
-        st = csi_error(err, CS_ERR_UNSUPPORTED, "too many points");
-        goto done;
-      }
+    if (parse_num(c->f[k->xcol], c->comma, &v))
+      return bad_cell(c, i + 1, k->xcol, c->f[k->xcol], err);
+    if (csi_dvec_push(&k->xs, v))
+      return csi_error(err, CS_ERR_UNSUPPORTED, "too many points");
+    for (size_t j = 0; j < k->ny; j++) {
+      size_t col = k->ycol[j];
+      if (parse_num(c->f[col], c->comma, &v))
+        return bad_cell(c, i + 1, col, c->f[col], err);
+      if (csi_dvec_push(&k->ys[j], v))
+        return csi_error(err, CS_ERR_UNSUPPORTED, "too many points");
     }
   }
-  if (!xs.n) {
-    st = csi_error(err, CS_ERR_MALFORMED, "the x column holds no values");
-    goto done;
+  if (!k->xs.n)
+    return csi_error(err, CS_ERR_MALFORMED, "the x column holds no values");
+  return CS_OK;
+}
+
+/* Spectrum j of the table: the prototype's metadata, then what the column
+ * titles say (axis, quantity, technique, the column's own title). */
+static cs_status column_spectrum(ctx *c, const columns *k, size_t j,
+                                 const cs_spectrum *proto, cs_axis axis,
+                                 cs_spectrum **out, cs_error *err) {
+  size_t np = k->xs.n;
+  cs_spectrum *s = csi_spectrum_alloc(np);
+  if (!s)
+    return csi_error(err, CS_ERR_NOMEM, "out of memory");
+  memcpy(s->x, k->xs.v, np * sizeof *s->x);
+  memcpy(s->y, k->ys[j].v, np * sizeof *s->y);
+  cs_status st = csi_spectrum_copy_meta(s, c->own ? c->proto[j] : proto, err);
+  if (!st && !c->own) {
+    s->axis = axis;
+    cs_quantity q = k->name[0] ? quantity_from_name(k->name[k->ycol[j]]) : 0;
+    if (q != CS_Q_ARBITRARY)
+      s->quantity = q;
+    if (c->raman || axis == CS_AXIS_RAMAN_SHIFT)
+      s->technique = CS_TECH_RAMAN;
+    else if (axis == CS_AXIS_WAVENUMBER &&
+             (s->quantity == CS_Q_ABSORBANCE ||
+              s->quantity == CS_Q_TRANSMITTANCE_PCT))
+      s->technique = CS_TECH_FTIR;
   }
-  cs_axis axis = proto->axis;
-  if (!c->own && name[0] && ax[xcol].axis != CS_AXIS_UNKNOWN) {
-    axis = ax[xcol].axis; /* "Wavelength (µm)" -> nm */
-    if ((st = csi_axis_unit_apply(&ax[xcol], xs.v, xs.n, name[xcol], err)))
-      goto done;
-  }
-  for (size_t j = 0; j < ny && !st; j++) {
-    cs_spectrum *s = csi_spectrum_alloc(xs.n);
-    if (!s) {
+  if (!st && k->name[0]) {
+    size_t n;
+    if (row_fields(c, c->lines[c->hdr], &n))
       st = csi_error(err, CS_ERR_NOMEM, "out of memory");
-      break;
-    }
-    memcpy(s->x, xs.v, xs.n * sizeof *s->x);
-    memcpy(s->y, ys[j].v, xs.n * sizeof *s->y);
-    st = csi_spectrum_copy_meta(s, c->own ? c->proto[j] : proto, err);
-    if (!st && !c->own) {
-      s->axis = axis;
-      cs_quantity q = name[0] ? quantity_from_name(name[ycol[j]]) : 0;
-      if (q != CS_Q_ARBITRARY)
-        s->quantity = q;
-      if (c->raman || axis == CS_AXIS_RAMAN_SHIFT)
-        s->technique = CS_TECH_RAMAN;
-      else if (axis == CS_AXIS_WAVENUMBER &&
-               (s->quantity == CS_Q_ABSORBANCE ||
-                s->quantity == CS_Q_TRANSMITTANCE_PCT))
-        s->technique = CS_TECH_FTIR;
-    }
-    if (!st && name[0]) {
-      size_t n;
-      if (row_fields(c, c->lines[c->hdr], &n))
-        st = csi_error(err, CS_ERR_NOMEM, "out of memory");
-      char *col = st ? NULL : utf8_value(c->f[ycol[j]], c->latin1, 0);
-      if (!st && !col)
-        st = csi_error(err, CS_ERR_NOMEM, "out of memory");
-      if (!st)
-        st = cs_spectrum_set_meta(s, "text.column", col, err);
-      free(col);
-    }
-    if (st) {
-      cs_spectrum_free(s);
-      break;
-    }
-    st = cs_dataset_push(ds, s, err);
+    char *col = st ? NULL : utf8_value(c->f[k->ycol[j]], c->latin1, 0);
+    if (!st && !col)
+      st = csi_error(err, CS_ERR_NOMEM, "out of memory");
+    if (!st)
+      st = cs_spectrum_set_meta(s, "text.column", col, err);
+    free(col);
   }
-done:
-  for (size_t j = 0; name && j < nc; j++)
-    free(name[j]);
-  for (size_t j = 0; ys && j < nc; j++)
-    csi_dvec_free(&ys[j]);
-  free(name);
-  free(ys);
-  free(ax);
-  free(ycol);
-  csi_dvec_free(&xs);
+  if (st) {
+    cs_spectrum_free(s);
+    return st;
+  }
+  *out = s;
+  return CS_OK;
+}
+
+/* Columns: one x column, one spectrum per chosen y column. */
+static cs_status read_columns(ctx *c, const cs_spectrum *proto,
+                              cs_dataset *ds, cs_error *err) {
+  columns k = {.nc = c->ncols};
+  k.ycol = calloc(k.nc, sizeof *k.ycol);
+  k.name = calloc(k.nc, sizeof *k.name);
+  k.ax = calloc(k.nc, sizeof *k.ax);
+  k.ys = calloc(k.nc, sizeof *k.ys);
+  cs_status st = CS_OK;
+  if (!k.ycol || !k.name || !k.ax || !k.ys)
+    st = csi_error(err, CS_ERR_NOMEM, "out of memory");
+  else if (c->hdr != NONE && !c->own) {
+    if (!(st = title_names(c, &k, err)))
+      choose_columns(&k);
+  } else {
+    for (size_t j = 1; j < k.nc; j++)
+      k.ycol[k.ny++] = j;
+  }
+  if (!st && c->own && k.ny != c->nproto)
+    st = csi_error(err, CS_ERR_MALFORMED,
+                   "calcspec header describes %zu spectra but the table has "
+                   "%zu y columns",
+                   c->nproto, k.ny);
+  if (!st && !k.ny)
+    st = csi_error(err, CS_ERR_UNSUPPORTED,
+                   k.nc == 1 ? "one column of numbers: no x axis"
+                             : "no intensity column among the column titles");
+  if (!st)
+    st = read_rows(c, &k, err);
+  cs_axis axis = proto->axis;
+  if (!st && !c->own && k.name[0] && k.ax[k.xcol].axis != CS_AXIS_UNKNOWN) {
+    axis = k.ax[k.xcol].axis; /* "Wavelength (µm)" -> nm */
+    st = csi_axis_unit_apply(&k.ax[k.xcol], k.xs.v, k.xs.n, k.name[k.xcol],
+                             err);
+  }
+  for (size_t j = 0; j < k.ny && !st; j++) {
+    cs_spectrum *s = NULL;
+    if (!(st = column_spectrum(c, &k, j, proto, axis, &s, err)))
+      st = cs_dataset_push(ds, s, err);
+  }
+  columns_free(&k);
   return st;
 }
 
@@ -1224,7 +1320,7 @@ static cs_status parse(ctx *c, cs_dataset **out, cs_error *err) {
     if (c->raman || proto->axis == CS_AXIS_RAMAN_SHIFT)
       proto->technique = CS_TECH_RAMAN;
   }
-  cs_dataset *ds = st ? NULL : cs_dataset_new();
+  cs_dataset *ds = st ? NULL : csi_dataset_alloc();
   if (!st && !ds)
     st = csi_error(err, CS_ERR_NOMEM, "out of memory");
   size_t k = 0;
@@ -1284,6 +1380,21 @@ static int line_starts(const unsigned char *p, size_t n, const char *lit) {
   return 0;
 }
 
+/* A whole line of the head is an Ocean section marker. */
+static int ocean_marked(const unsigned char *p, size_t n) {
+  for (size_t i = 0; i < n; i++) {
+    if (i && p[i - 1] != '\n' && p[i - 1] != '\r')
+      continue;
+    size_t e = i;
+    while (e < n && p[e] != '\n' && p[e] != '\r')
+      e++;
+    if (e < n && ocean_marker(trim((span){(const char *)p + i, e - i})))
+      return 1;
+    i = e;
+  }
+  return 0;
+}
+
 /* Content only: recognised headers score 50-60; otherwise at most 20 for
  * lines of numbers with one consistent separator.  Never XML or JCAMP. */
 static int csv_sniff(const unsigned char *head, size_t n) {
@@ -1299,7 +1410,7 @@ static int csv_sniff(const unsigned char *head, size_t n) {
     return 60;
   if (line_starts(p, n, "##NAMES=") || line_starts(p, n, "##RRUFFID=") ||
       line_starts(p, n, "#Acq. time") || starts(all, "File Version;BW") ||
-      (find(all, ">>>>>Begin") && find(all, "Spectral Data<<<<<")))
+      ocean_marked(p, n))
     return 50;
   /* Complete lines only, unless the whole file fits in the head. */
   size_t usable = n;

@@ -316,6 +316,31 @@ static cs_status build(xmlNodePtr *levels, const double *x, size_t nx,
   return CS_OK;
 }
 
+/* Why a trace/Xdata is not an optical spectrum, like the JCAMP reader's
+ * refusals (data type NMR or MASS, x units outside the unit map): NMR,
+ * mass spectra and chromatograms by technique, or an x axis in time, m/z,
+ * ppm or frequency.  Fills why and returns 1, else 0. */
+static int not_optical(const xmlNode *trace, const xmlNode *xd, char *why,
+                       size_t cap) {
+  static const char *const techs[] = {"NMR", "MS", "CHROM", NULL};
+  static const char *const xunits[] = {
+      "SECONDS", "MINUTES",  "HOURS",     "DAYS",      "MASSCHARGERATIO",
+      "PPM",     "HERTZ",    "KILOHERTZ", "MEGAHERTZ", NULL};
+  char *tech = csi_xml_attr(trace, "technique");
+  char *xu = csi_xml_attr(xd, "units");
+  why[0] = '\0';
+  for (size_t i = 0; tech && techs[i] && !why[0]; i++)
+    if (!csi_strcasecmp(tech, techs[i]))
+      csi_snprintf(why, cap, "technique '%.20s' is not an optical spectrum",
+                   tech);
+  for (size_t i = 0; xu && xunits[i] && !why[0]; i++)
+    if (!csi_strcasecmp(xu, xunits[i]))
+      csi_snprintf(why, cap, "x units '%.20s' are not supported", xu);
+  free(tech);
+  free(xu);
+  return why[0] != '\0';
+}
+
 static cs_status read_gaml(const char *path, cs_dataset **out, cs_error *err) {
   *out = NULL;
   cs_error e2;
@@ -330,11 +355,12 @@ static cs_status read_gaml(const char *path, cs_dataset **out, cs_error *err) {
                    (const char *)root->name);
     goto done;
   }
-  if (!(ds = cs_dataset_new())) {
+  if (!(ds = csi_dataset_alloc())) {
     st = csi_error(err, CS_ERR_NOMEM, "out of memory");
     goto done;
   }
   size_t ie = 0;
+  char reason[96] = ""; /* first trace refused as not optical */
   for (xmlNodePtr e = csi_xml_child(root, "experiment"); e && !st;
        e = csi_xml_next(e, "experiment"), ie++) {
     size_t it = 0;
@@ -343,9 +369,15 @@ static cs_status read_gaml(const char *path, cs_dataset **out, cs_error *err) {
       size_t ix = 0;
       for (xmlNodePtr xd = csi_xml_child(t, "Xdata"); xd && !st;
            xd = csi_xml_next(xd, "Xdata"), ix++) {
-        char where[96];
+        char where[96], why[96];
         csi_snprintf(where, sizeof where, "experiment %zu trace %zu Xdata %zu",
                  ie + 1, it + 1, ix + 1);
+        if (not_optical(t, xd, why, sizeof why)) {
+          csi_log(1, "gaml: %s skipped: %s", where, why);
+          if (!reason[0])
+            csi_snprintf(reason, sizeof reason, "%s", why);
+          continue;
+        }
         double *x = NULL;
         size_t nx = 0;
         st = decode_values(csi_xml_child(xd, "values"), where, &x, &nx, err);
@@ -369,7 +401,9 @@ static cs_status read_gaml(const char *path, cs_dataset **out, cs_error *err) {
       }
     }
   }
-  if (!st && ds->n == 0)
+  if (!st && ds->n == 0 && reason[0])
+    st = csi_error(err, CS_ERR_UNSUPPORTED, "no optical spectrum: %s", reason);
+  else if (!st && ds->n == 0)
     st = csi_error(err, CS_ERR_MALFORMED,
                    "GAML file has no experiment/trace/Xdata/Ydata spectrum");
 done:

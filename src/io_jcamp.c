@@ -829,12 +829,13 @@ static int sniff(const unsigned char *head, size_t n) {
   free(norm);
   if (!title)
     return 0;
-  /* ##JCAMP-DX= (or ##JCAMPDX=) somewhere in the head */
+  /* ##JCAMP-DX= somewhere in the head, also spelled "## JCAMP-DX =" (HP
+   * ChemStation LINK files): each "##" label is normalised. */
   for (const unsigned char *q = p;
-       (q = csi_memcasemem(q, n - (size_t)(q - p), "##JCAMP")); q += 7) {
+       (q = csi_memcasemem(q, n - (size_t)(q - p), "##")); q += 2) {
     size_t rest = n - (size_t)(q - p);
     const unsigned char *e = memchr(q, '=', rest < 24 ? rest : 24);
-    if (!e)
+    if (!e || memchr(q, '\n', (size_t)(e - q)))
       continue;
     char *nm = normalize((const char *)q + 2, (size_t)(e - q - 2));
     int ok = nm && !strcmp(nm, "JCAMPDX");
@@ -1012,6 +1013,18 @@ static cs_status parse(char **lines, size_t nl, cs_dataset *ds, tally *t,
   return st;
 }
 
+/* Length without a trailing DOS end-of-file byte (0x1A, written by old
+ * DOS/Windows programs after ##END=) and what follows it, when only blanks
+ * and more 0x1A follow; a 0x1A inside the text stays and is refused as text
+ * outside a record. */
+static size_t strip_dos_eof(const char *buf, size_t len) {
+  size_t k = len;
+  while (k && (buf[k - 1] == 0x1A || isspace((unsigned char)buf[k - 1])))
+    k--;
+  const char *sub = memchr(buf + k, 0x1A, len - k);
+  return sub ? k : len;
+}
+
 static cs_status read_jcamp(const char *path, cs_dataset **out, cs_error *err) {
   char *buf;
   size_t len, nl;
@@ -1023,8 +1036,9 @@ static cs_status read_jcamp(const char *path, cs_dataset **out, cs_error *err) {
     free(buf);
     return csi_error(err, CS_ERR_MALFORMED, "NUL byte in a text format");
   }
+  len = strip_dos_eof(buf, len);
   char **lines = split_lines(buf, len, &nl);
-  cs_dataset *ds = cs_dataset_new();
+  cs_dataset *ds = csi_dataset_alloc();
   if (!lines || !ds) {
     free(lines);
     free(buf);

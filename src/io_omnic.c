@@ -39,14 +39,16 @@ static int sniff(const unsigned char *h, size_t n) {
   return n >= 18 && !memcmp(h, MAGIC, 18) ? 90 : 0;
 }
 
-/* OMNIC unit codes (kept local until a shared unit map exists). */
-static cs_axis x_axis(uint32_t code, const char **name) {
+/* OMNIC x unit code -> a unit spelling for the shared unit map
+ * (csi_axis_from_unit) and a name for omnic.x_unit; NULL: no axis. */
+static const char *x_unit(uint32_t code, const char **name) {
   switch (code) {
-  case 1: *name = "cm-1"; return CS_AXIS_WAVENUMBER;
-  case 2: *name = "data_points"; return CS_AXIS_PIXEL;
-  case 3: *name = "nm"; return CS_AXIS_WAVELENGTH_NM;
-  case 32: *name = "raman_shift_cm-1"; return CS_AXIS_RAMAN_SHIFT;
-  default: *name = NULL; return CS_AXIS_UNKNOWN;
+  case 1: *name = "cm-1"; return "absolute wavenumber";
+  case 2: *name = "data_points"; return "pixel";
+  case 3: *name = "nm"; return "nm";
+  case 4: *name = "um"; return "um";
+  case 32: *name = "raman_shift_cm-1"; return "Raman shift";
+  default: *name = NULL; return NULL;
   }
 }
 
@@ -151,7 +153,9 @@ static cs_status omnic_parse(const omnic *o, cs_dataset *ds, cs_error *err) {
       uint32_t xu = csi_le_u32(hdr + 8), yu = csi_le_u32(hdr + 12);
       double fx = csi_le_f32(hdr + 16), lx = csi_le_f32(hdr + 20);
       const char *xn, *yn;
-      cs_axis axis = x_axis(xu, &xn);
+      const char *spelling = x_unit(xu, &xn);
+      csi_axis_unit u = csi_axis_from_unit(spelling, CS_TECH_UNKNOWN);
+      cs_axis axis = u.axis;
       cs_quantity q = y_quantity(yu, &yn);
       hdr = NULL;
       if (xu == 2 || yu == 22) {
@@ -176,6 +180,10 @@ static cs_status omnic_parse(const omnic *o, cs_dataset *ds, cs_error *err) {
       for (size_t j = 0; j < n; j++) {
         s->x[j] = even_x(fx, lx, j, n);
         s->y[j] = csi_le_f32(o->b + off + 4 * j);
+      }
+      if ((st = csi_axis_unit_apply(&u, s->x, n, spelling, err))) {
+        cs_spectrum_free(s);
+        break;
       }
       s->axis = axis;
       s->quantity = q;
@@ -223,7 +231,7 @@ static cs_status omnic_read(const char *path, cs_dataset **out,
   cs_status st = csi_read_file(path, CSI_MAX_FILE_BYTES, &buf, &len, err);
   if (st)
     return st;
-  cs_dataset *ds = cs_dataset_new();
+  cs_dataset *ds = csi_dataset_alloc();
   omnic o = {(const unsigned char *)buf, len};
   st = ds ? omnic_parse(&o, ds, err)
           : csi_error(err, CS_ERR_NOMEM, "out of memory");

@@ -112,22 +112,20 @@ static char *param_str(const opus *o, const entry *e, const char *name) {
   return s;
 }
 
-/* OPUS x unit (DXU) -> axis; kept local until a shared unit map exists. */
-static cs_axis axis_from_dxu(const char *u, int raman, double *scale) {
-  *scale = 1;
+/* OPUS x unit (DXU) -> a unit spelling for the shared unit map
+ * (csi_axis_from_unit); NULL: no axis (e.g. LGW, MIN). */
+static const char *dxu_unit(const char *u) {
   if (!u)
-    return CS_AXIS_UNKNOWN;
+    return NULL;
   if (!strcmp(u, "WN"))
-    return raman ? CS_AXIS_RAMAN_SHIFT : CS_AXIS_WAVENUMBER;
-  if (!strcmp(u, "MI")) {
-    *scale = 1000; /* micrometres */
-    return CS_AXIS_WAVELENGTH_NM;
-  }
+    return "1/cm"; /* shift or absolute by technique */
+  if (!strcmp(u, "MI"))
+    return "um";
   if (!strcmp(u, "NM"))
-    return CS_AXIS_WAVELENGTH_NM;
+    return "nm";
   if (!strcmp(u, "PNT"))
-    return CS_AXIS_PIXEL;
-  return CS_AXIS_UNKNOWN;
+    return "pixel";
+  return NULL;
 }
 
 static const char *kind_name(unsigned kind, unsigned chan) {
@@ -196,8 +194,9 @@ static cs_status one_block(const opus *o, const entry *ents, size_t ne,
   const entry *acq = find_type(ents, ne, 0x30);
   char *plf = param_str(o, acq, "PLF");
   int raman = kind == 0x28 || (plf && !strcmp(plf, "RAM"));
-  double scale;
-  cs_axis axis = axis_from_dxu(dxu, raman, &scale);
+  const char *spelling = dxu_unit(dxu);
+  csi_axis_unit u =
+      csi_axis_from_unit(spelling, raman ? CS_TECH_RAMAN : CS_TECH_FTIR);
   cs_spectrum *s = csi_spectrum_alloc(n);
   if (!s) {
     free(dxu);
@@ -205,10 +204,17 @@ static cs_status one_block(const opus *o, const entry *ents, size_t ne,
     return csi_error(err, CS_ERR_NOMEM, "out of memory");
   }
   for (size_t i = 0; i < n; i++) {
-    s->x[i] = even_x(fxv, lxv, i, n) * scale;
+    s->x[i] = even_x(fxv, lxv, i, n);
     s->y[i] = csi_le_f32(o->b + d->off + 4 * i) * csf;
   }
-  s->axis = axis;
+  cs_status st = csi_axis_unit_apply(&u, s->x, n, spelling, err);
+  if (st) {
+    cs_spectrum_free(s);
+    free(dxu);
+    free(plf);
+    return st;
+  }
+  s->axis = u.axis;
   s->technique = raman ? CS_TECH_RAMAN : CS_TECH_FTIR;
   s->quantity = kind == 0x10 ? CS_Q_ABSORBANCE
                 : kind == 0x30 ? CS_Q_REFLECTANCE
@@ -220,7 +226,7 @@ static cs_status one_block(const opus *o, const entry *ents, size_t ne,
   }
   char code[16];
   csi_snprintf(code, sizeof code, "0x%04x", (unsigned)(d->type & 0xffff));
-  cs_status st = cs_spectrum_set_meta(s, "opus.block", name ? name : code, err);
+  st = cs_spectrum_set_meta(s, "opus.block", name ? name : code, err);
   if (!st && name)
     st = cs_spectrum_set_meta(
         s, "opus.spectrum_type",
@@ -335,7 +341,7 @@ static cs_status opus_read(const char *path, cs_dataset **out, cs_error *err) {
   cs_status st = csi_read_file(path, CSI_MAX_FILE_BYTES, &buf, &len, err);
   if (st)
     return st;
-  cs_dataset *ds = cs_dataset_new();
+  cs_dataset *ds = csi_dataset_alloc();
   opus o = {(const unsigned char *)buf, len};
   st = ds ? opus_parse(&o, ds, err)
           : csi_error(err, CS_ERR_NOMEM, "out of memory");

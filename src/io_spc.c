@@ -77,20 +77,20 @@ static double f64(const spc *s, size_t off) {
   return d;
 }
 
-/* Galactic x-type code -> axis, and a factor to reach the axis unit
- * (micrometres to nm).  Kept local until a shared unit map exists. */
-static cs_axis axis_from_xtype(int code, double *scale, const char **name) {
-  *scale = 1;
+/* Galactic x-type code -> a unit spelling for the shared unit map
+ * (csi_axis_from_unit) and a name for spc.x_type; NULL unit: no axis. */
+static const char *xtype_unit(int code, const char **name) {
   switch (code) {
-  case 1: *name = "wavenumber_cm-1"; return CS_AXIS_WAVENUMBER;
-  case 2: *name = "micrometers"; *scale = 1000; return CS_AXIS_WAVELENGTH_NM;
-  case 3: *name = "nanometers"; return CS_AXIS_WAVELENGTH_NM;
-  case 13: *name = "raman_shift_cm-1"; return CS_AXIS_RAMAN_SHIFT;
-  case 16: *name = "diode_number"; return CS_AXIS_PIXEL;
-  case 17: *name = "channel"; return CS_AXIS_PIXEL;
-  case 22: *name = "data_points"; return CS_AXIS_PIXEL;
-  case 0: *name = "arbitrary"; return CS_AXIS_UNKNOWN;
-  default: *name = NULL; return CS_AXIS_UNKNOWN;
+  case 1: *name = "wavenumber_cm-1"; return "1/cm";
+  case 2: *name = "micrometers"; return "um";
+  case 3: *name = "nanometers"; return "nm";
+  case 13: *name = "raman_shift_cm-1"; return "Raman shift";
+  case 14: *name = "eV"; return "eV";
+  case 16: *name = "diode_number"; return "pixel";
+  case 17: *name = "channel"; return "pixel";
+  case 22: *name = "data_points"; return "pixel";
+  case 0: *name = "arbitrary"; return NULL;
+  default: *name = NULL; return NULL;
   }
 }
 
@@ -271,9 +271,9 @@ typedef struct hdr {
 } hdr;
 
 static cs_status make_template(const spc *s, const hdr *h, cs_spectrum *t,
-                               double *xscale, cs_error *err) {
+                               csi_axis_unit *u, cs_error *err) {
   const char *xname, *yname;
-  cs_axis axis = axis_from_xtype(h->xtype, xscale, &xname);
+  const char *unit = xtype_unit(h->xtype, &xname);
   t->quantity = quantity_from_ytype(h->ytype, &yname);
   int exper = h->old ? 0 : s->b[2];
   /* fexper 11 = Raman; 4 = FT-IR/FT-NIR/FT-Raman, 5 = NIR. */
@@ -281,9 +281,9 @@ static cs_status make_template(const spc *s, const hdr *h, cs_spectrum *t,
     t->technique = CS_TECH_RAMAN;
   else if ((exper == 4 || exper == 5) && h->xtype == 1)
     t->technique = CS_TECH_FTIR;
-  if (axis == CS_AXIS_WAVENUMBER && t->technique == CS_TECH_RAMAN)
-    axis = CS_AXIS_RAMAN_SHIFT;
-  t->axis = axis;
+  /* cm^-1 is a Raman shift in a Raman file, else absolute */
+  *u = csi_axis_from_unit(unit, t->technique);
+  t->axis = u->axis;
   cs_status st = CS_OK;
   char code[16];
   csi_snprintf(code, sizeof code, "%d", h->xtype);
@@ -407,8 +407,8 @@ static cs_status spc_parse(const spc *s, cs_dataset *ds, cs_error *err) {
   cs_spectrum *t = csi_spectrum_alloc(0);
   if (!t)
     return csi_error(err, CS_ERR_NOMEM, "out of memory");
-  double xscale;
-  cs_status st = make_template(s, &h, t, &xscale, err);
+  csi_axis_unit u;
+  cs_status st = make_template(s, &h, t, &u, err);
 
   /* Common x: explicit array or even spacing. */
   double *xc = NULL;
@@ -423,14 +423,16 @@ static cs_status spc_parse(const spc *s, cs_dataset *ds, cs_error *err) {
                        "file ends inside the SPC x array (%zu points)",
                        h.npts);
       for (size_t i = 0; !st && i < h.npts; i++)
-        xc[i] = f32(s, pos + 4 * i) * xscale;
+        xc[i] = f32(s, pos + 4 * i);
       pos += 4 * h.npts;
     } else {
       if (!isfinite(h.first) || !isfinite(h.last))
         st = csi_error(err, CS_ERR_MALFORMED, "non-finite SPC x range");
       for (size_t i = 0; !st && i < h.npts; i++)
-        xc[i] = even_x(h.first, h.last, i, h.npts) * xscale;
+        xc[i] = even_x(h.first, h.last, i, h.npts);
     }
+    if (!st)
+      st = csi_axis_unit_apply(&u, xc, h.npts, "eV", err);
   }
   if (!st && !h.old && !(h.flags & TXYXYS))
     st = put_num(t, "spc.points", (double)h.npts, err);
@@ -478,9 +480,13 @@ static cs_status spc_parse(const spc *s, cs_dataset *ds, cs_error *err) {
         break;
       }
       for (size_t i = 0; i < np; i++)
-        xo[i] = f32(s, pos + 4 * i) * xscale;
+        xo[i] = f32(s, pos + 4 * i);
       pos += 4 * np;
       x = xo;
+      if ((st = csi_axis_unit_apply(&u, xo, np, "eV", err))) {
+        free(xo);
+        break;
+      }
     }
     size_t bpp = (e != -128 && (h.flags & TSPREC)) ? 2 : 4;
     if (np > (s->n - pos) / bpp) {
@@ -533,7 +539,7 @@ static cs_status spc_read(const char *path, cs_dataset **out, cs_error *err) {
   cs_status st = csi_read_file(path, CSI_MAX_FILE_BYTES, &buf, &len, err);
   if (st)
     return st;
-  cs_dataset *ds = cs_dataset_new();
+  cs_dataset *ds = csi_dataset_alloc();
   if (!ds) {
     free(buf);
     return csi_error(err, CS_ERR_NOMEM, "out of memory");

@@ -47,17 +47,18 @@ typedef struct blk {
 /* List type and unit codes (WiRE's WdfDataType / WdfDataUnits). */
 enum { LT_SPATIAL_X = 3, LT_SPATIAL_Y = 4, LT_SPATIAL_Z = 5, LT_TIME = 11 };
 
-/* WiRE unit code -> axis (kept local until a shared unit map exists). */
-static cs_axis axis_from_unit(uint32_t unit, const char **name) {
+/* WiRE unit code -> a unit spelling for the shared unit map
+ * (csi_axis_from_unit) and a name for wdf.x_unit; NULL: no axis. */
+static const char *wire_unit(uint32_t unit, const char **name) {
   switch (unit) {
-  case 1: *name = "raman_shift_cm-1"; return CS_AXIS_RAMAN_SHIFT;
-  case 2: *name = "wavenumber_cm-1"; return CS_AXIS_WAVENUMBER;
-  case 3: *name = "nm"; return CS_AXIS_WAVELENGTH_NM;
-  case 16: *name = "pixels"; return CS_AXIS_PIXEL;
-  case 0: *name = "arbitrary"; return CS_AXIS_UNKNOWN;
-  case 4: *name = "eV"; return CS_AXIS_UNKNOWN;
-  case 5: *name = "um"; return CS_AXIS_UNKNOWN;
-  default: *name = NULL; return CS_AXIS_UNKNOWN;
+  case 1: *name = "raman_shift_cm-1"; return "Raman shift";
+  case 2: *name = "wavenumber_cm-1"; return "absolute wavenumber";
+  case 3: *name = "nm"; return "nm";
+  case 4: *name = "eV"; return "eV";
+  case 5: *name = "um"; return "um";
+  case 16: *name = "pixels"; return "pixel";
+  case 0: *name = "arbitrary"; return NULL;
+  default: *name = NULL; return NULL;
   }
 }
 
@@ -285,7 +286,11 @@ static cs_status read_xlist(wdf *w, double *x, cs_spectrum *t, cs_error *err) {
     return st;
   const char *uname;
   uint32_t unit = csi_le_u32(tu + 4);
-  t->axis = axis_from_unit(unit, &uname);
+  const char *spelling = wire_unit(unit, &uname);
+  csi_axis_unit u = csi_axis_from_unit(spelling, t->technique);
+  if ((st = csi_axis_unit_apply(&u, x, w->npts, spelling, err)))
+    return st;
+  t->axis = u.axis;
   char code[16];
   csi_snprintf(code, sizeof code, "%u", (unsigned)unit);
   return cs_spectrum_set_meta(t, "wdf.x_unit", uname ? uname : code, err);
@@ -574,7 +579,7 @@ static cs_status wdf_read(const char *path, cs_dataset **out, cs_error *err) {
                    (long long)end);
   w.fsize = (uint64_t)end;
   cs_dataset *ds = NULL;
-  if (!st && !(ds = cs_dataset_new()))
+  if (!st && !(ds = csi_dataset_alloc()))
     st = csi_error(err, CS_ERR_NOMEM, "out of memory");
   if (!st)
     st = wdf_parse(&w, ds, err);

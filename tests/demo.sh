@@ -24,4 +24,13 @@ echo
 echo "== calcspec validate --findings spectra/examples/findings.csv spectra/examples"
 echo "   (core05 and core06 are deliberately discordant)"
 "$bin" validate --findings "$ex/findings.csv" "$ex" || status=1
+echo
+out=$root/build/demo
+mkdir -p "$out"
+echo "== calcspec report --findings spectra/examples/findings.csv spectra/examples -o build/demo/report.pdf"
+echo "   (a summary page with the birefringence comparison, then one page per core)"
+"$bin" report --findings "$ex/findings.csv" "$ex" -o "$out/report.pdf" || status=1
+echo "== calcspec plot spectra/examples/core02/hydroxyapatite_9200.animl -o build/demo/hydroxyapatite.png"
+"$bin" plot "$ex/core02/hydroxyapatite_9200.animl" -o "$out/hydroxyapatite.png" || status=1
+echo "   wrote build/demo/report.pdf and build/demo/hydroxyapatite.png"
 exit $status

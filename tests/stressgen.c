@@ -26,7 +26,10 @@
  *    reported axis at 1000 cm^-1 is off by exactly `offset`;
  *  - SNR: the height of the MINERAL's main band (not of the mixture), in
  *    photo-electrons, over the noise sd at that pixel (shot noise of
- *    everything there, mineral + tissue + fluorescence, plus read noise).
+ *    everything there, mineral + tissue + fluorescence, plus read noise);
+ *  - FTIR (--ftir, --atr): bone-like carbonated apatite in a protein
+ *    matrix, transmission or diamond-ATR band distortions, atmospheric
+ *    residuals, Gaussian noise (SNR = main band absorbance / noise sd).
  *
  * Deterministic: spectrum k of a run depends only on (seed, k) and the
  * options, through two PCG32 streams (O'Neill 2014) per spectrum.
@@ -205,7 +208,7 @@ static const char *const cls_names[] = {"tissue", "cod", "com", "oxalate",
 typedef struct {
   int cls, n, laser, core_size;
   uint64_t seed;
-  range snr, share, fluor, offset, stretch, carb, wht, com, instr, eta;
+  range snr, share, fluor, offset, stretch, carb, wht, com, instr, eta, crop;
   double spikes, xs, read_e, gain;
   int noiseless, fixed, ftir, atr;
   const char *out, *truth, *id;
@@ -378,6 +381,8 @@ static void usage(FILE *f) {
           "  --core-size K    spectra per core_id (5)\n"
           "  --truth FILE     append truth rows (header when the file is new)\n"
           "  --fixed-params   all spectra share spectrum 0's sample; only noise differs\n"
+          "  --crop A:B       write only A..B cm-1 (e.g. a processed RRUFF-like file\n"
+          "                   ending at 1250); spectra are made on the whole detector\n"
           "  --ftir | --atr   FTIR absorbance, transmission (400-4000) or diamond ATR\n"
           "                   (650-4000), 1.93 cm-1 steps; --snr = main band / noise sd\n");
 }
@@ -393,9 +398,9 @@ typedef struct {
 static int apatite_cls(int c) { return c == C_HA || c == C_WHT || c == C_HAWH; }
 static int oxalate_cls(int c) { return c == C_COD || c == C_COM || c == C_OXALATE; }
 
-/* Fills y (ADU) for spectrum k on the nominal axis x / wavelength lam. */
-static void make_one(const opts *o, const laser_cfg *L, const double *x,
-                     const double *lam, int k, double *y, truth *tr) {
+/* Fills y (ADU) for Raman spectrum k on the nominal wavelength grid lam. */
+static void make_one(const opts *o, const laser_cfg *L, const double *lam,
+                     int k, double *y, truth *tr) {
   int n = L->n;
   pcg pr, nr;
   /* --fixed-params: every spectrum gets spectrum 0's sample and axis, only
@@ -544,7 +549,6 @@ static void make_one(const opts *o, const laser_cfg *L, const double *x,
         y[at + j] += nearbyint(amp * pow(0.4, j));
     }
   }
-  (void)x;
 }
 
 /* --------------------------------------------------------------- FTIR
@@ -743,7 +747,7 @@ int main(int argc, char **argv) {
   o.snr = (range){20, 20}, o.share = (range){1, 1}, o.fluor = (range){1, 1};
   o.offset = (range){0, 0}, o.stretch = (range){0, 0}, o.carb = (range){0, 10};
   o.wht = (range){-1, -1}, o.com = (range){-1, -1}, o.instr = (range){4, 10};
-  o.eta = (range){0, 1};
+  o.eta = (range){0, 1}, o.crop = (range){-1e9, 1e9};
   o.spikes = 0.05, o.xs = XS_DEFAULT, o.read_e = 6, o.gain = 1.8;
   for (int i = 1; i < argc; i++) {
     const char *a = argv[i], *v = i + 1 < argc ? argv[i + 1] : NULL;
@@ -823,6 +827,7 @@ int main(int argc, char **argv) {
     else if (!strcmp(a, "--com")) rg = &o.com;
     else if (!strcmp(a, "--instr")) rg = &o.instr;
     else if (!strcmp(a, "--gauss")) rg = &o.eta;
+    else if (!strcmp(a, "--crop")) rg = &o.crop;
     else {
       fprintf(stderr, "stressgen: unknown option %s\n", a);
       usage(stderr);
@@ -895,7 +900,7 @@ int main(int argc, char **argv) {
     if (o.ftir)
       make_ftir(&o, x, n, k, y + (size_t)k * n, &tr[k]);
     else
-      make_one(&o, L, x, lam, k, y + (size_t)k * n, &tr[k]);
+      make_one(&o, L, lam, k, y + (size_t)k * n, &tr[k]);
 
   FILE *f = fopen(o.out, "w");
   if (!f) {
@@ -929,7 +934,18 @@ int main(int argc, char **argv) {
   for (int k = 0; k < o.n; k++)
     fprintf(f, ",y%d", k + 1);
   fputc('\n', f);
+  int kept = 0;
+  for (int i = 0; i < n; i++)
+    kept += x[i] >= o.crop.lo && x[i] <= o.crop.hi;
+  if (kept < 2) {
+    fprintf(stderr, "stressgen: --crop leaves fewer than 2 points\n");
+    fclose(f);
+    remove(o.out);
+    return 2;
+  }
   for (int i = 0; i < n; i++) {
+    if (x[i] < o.crop.lo || x[i] > o.crop.hi)
+      continue; /* after generation: SNR and fluor refer to the whole detector */
     fprintf(f, "%.4f", x[i]);
     for (int k = 0; k < o.n; k++)
       fprintf(f, ",%.10g", y[(size_t)k * n + i]);

@@ -51,17 +51,19 @@ static void real_life_plate_reader(void **state) {
   (void)state;
   SHARED_OR_SKIP(p, "formats/animl/pyAnIML_real_life.animl");
   cs_dataset *ds = test_read_ok(p, NULL);
-  /* 2 steps x 2 numeric dependent series (Value, Measurement Delay); the
-   * Boolean and String series are annotations */
-  assert_int_equal(cs_dataset_count(ds), 4);
-  const double first[] = {0.0996, 0.26, 0.0957, 0.26};
-  const double last[] = {0.0489, 55.39, 0.0441, 55.39};
-  for (size_t i = 0; i < 4; i++) {
+  /* 2 steps x 1 spectral series (Value): "Measurement Delay" is a
+   * per-well time, not a second spectrum (issue 16); the Boolean and String
+   * series are annotations */
+  assert_int_equal(cs_dataset_count(ds), 2);
+  const double first[] = {0.0996, 0.0957};
+  const double last[] = {0.0489, 0.0441};
+  for (size_t i = 0; i < 2; i++) {
     const cs_spectrum *s = cs_dataset_get(ds, i);
     assert_int_equal(cs_spectrum_n(s), 96);
     DBL_NEAR(cs_spectrum_x(s)[95], 95, 0);
     DBL_NEAR(cs_spectrum_y(s)[0], first[i], 1e-12);
     DBL_NEAR(cs_spectrum_y(s)[95], last[i], 1e-12);
+    assert_string_equal(cs_spectrum_meta(s, "animl.series"), "Value");
     assert_string_equal(cs_spectrum_meta(s, CS_META_INSTRUMENT), "Varioskan LUX");
     assert_string_equal(cs_spectrum_meta(s, CS_META_ACQUIRED), "2020-06-22T11:38:00");
     assert_int_equal(cs_spectrum_source_index(s), i);
@@ -128,6 +130,45 @@ static void encoded_and_units(void **state) {
   DBL_NEAR(cs_spectrum_y(s)[2], 100000, 0);
   DBL_NEAR(cs_spectrum_laser_nm(s), 785, 1e-9);
   DBL_NEAR(cs_spectrum_exposure_s(s), 0.25, 1e-15);
+  cs_dataset_free(ds);
+}
+
+/* Only the dependent spectral series become spectra: a delay, a time (by
+ * name or by unit) or a temperature series beside the signal does not. */
+static void only_spectral_series(void **state) {
+  (void)state;
+  const char *body =
+      "<ExperimentStep name=\"uv\" experimentStepID=\"a\">"
+      "<Technique name=\"UV-Vis\" uri=\"x\"/>"
+      "<Result><SeriesSet name=\"S\" length=\"3\">"
+      "<Series name=\"Wavelength\" seriesID=\"x\" seriesType=\"Float64\" "
+      "dependency=\"independent\"><IndividualValueSet><D>400</D><D>410</D>"
+      "<D>420</D></IndividualValueSet><Unit label=\"nm\"/></Series>"
+      "<Series name=\"Absorbance\" seriesID=\"y\" seriesType=\"Float64\" "
+      "dependency=\"dependent\"><IndividualValueSet><D>0.1</D><D>0.2</D>"
+      "<D>0.3</D></IndividualValueSet></Series>"
+      "<Series name=\"Measurement Delay\" seriesID=\"d\" seriesType=\"Float32\" "
+      "dependency=\"dependent\"><IndividualValueSet><F>0.26</F><F>0.92</F>"
+      "<F>1.58</F></IndividualValueSet></Series>"
+      "<Series name=\"Read\" seriesID=\"t\" seriesType=\"Float32\" "
+      "dependency=\"dependent\"><IndividualValueSet><F>1</F><F>2</F>"
+      "<F>3</F></IndividualValueSet><Unit label=\"ms\"/></Series>"
+      "<Series name=\"Well Temperature\" seriesID=\"k\" seriesType=\"Float32\" "
+      "dependency=\"dependent\"><IndividualValueSet><F>37</F><F>37</F>"
+      "<F>37</F></IndividualValueSet></Series>"
+      "<Series name=\"Reference\" seriesID=\"r\" seriesType=\"Float64\" "
+      "dependency=\"dependent\"><IndividualValueSet><D>1</D><D>1.5</D>"
+      "<D>2</D></IndividualValueSet></Series>"
+      "</SeriesSet></Result></ExperimentStep>";
+  cs_dataset *ds;
+  cs_error err;
+  STATUS_EQ(read_doc(body, &ds, &err), CS_OK, &err);
+  assert_int_equal(cs_dataset_count(ds), 2);
+  const cs_spectrum *a = cs_dataset_get(ds, 0), *r = cs_dataset_get(ds, 1);
+  assert_string_equal(cs_spectrum_meta(a, "animl.series"), "Absorbance");
+  assert_int_equal(cs_spectrum_quantity(a), CS_Q_ABSORBANCE);
+  test_expect_ends(a, 3, 400, 420, 0.1, 0.3);
+  assert_string_equal(cs_spectrum_meta(r, "animl.series"), "Reference");
   cs_dataset_free(ds);
 }
 
@@ -227,7 +268,8 @@ static void xml_attacks_refused(void **state) {
 /* ---- writer ---- */
 
 static cs_dataset *sample_dataset(void) {
-  cs_dataset *ds = cs_dataset_new();
+  cs_dataset *ds = NULL;
+  STATUS_EQ(cs_dataset_new(&ds, NULL), CS_OK, NULL);
   cs_error err;
   for (int k = 0; k < 3; k++) {
     double x[50], y[50];
@@ -410,6 +452,7 @@ int main(void) {
       cmocka_unit_test(strict_plate_reader),
       cmocka_unit_test(sloppy_no_namespace),
       cmocka_unit_test(real_life_plate_reader),
+      cmocka_unit_test(only_spectral_series),
       cmocka_unit_test(mass_spectra_refused),
       cmocka_unit_test(encoded_and_units),
       cmocka_unit_test(auto_increment_and_transmittance),

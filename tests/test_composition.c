@@ -140,8 +140,8 @@ static void test_core_rule(void **st) {
   cs_composition c[2];
   memset(c, 0, sizeof c);
   c[0].valid = c[1].valid = CS_COMP_CARBONATE;
-  c[0].carbonate_wt = 4;
-  c[1].carbonate_wt = 6;
+  c[0].carbonate_wt = c[0].carbonate_raw = 4;
+  c[1].carbonate_wt = c[1].carbonate_raw = 6;
   STATUS_EQ(cs_core_summarize("c4", r + 1, c, 2, cls, 3, NULL, &k, &e), CS_OK, &e);
   DBL_NEAR(k.carbonate_mean, 5, 1e-12);
   DBL_NEAR(k.carbonate_hi - 5, 12.706204736 * sqrt(2) / sqrt(2), 1e-6);
@@ -190,8 +190,10 @@ static cs_dataset *raman_apatite(double wt, double snr, double jitter,
 }
 
 /* Raman carbonate (issue 7): noiseless simulated apatite over 0-10 wt%,
- * shipped (synthetic) calibration: within 0.5 wt% of the simulator's truth,
- * the interval holds the estimate, and R grows with wt%. */
+ * shipped (synthetic) calibration: the uncensored estimate within 0.5 wt%
+ * of the simulator's truth and R growing with wt%; a value is censored
+ * exactly when it is below its LOD, and the reported value and interval
+ * are never negative and hold the truth. */
 static void test_raman_carbonate(void **st) {
   (void)st;
   cs_calibration cal;
@@ -204,20 +206,25 @@ static void test_raman_carbonate(void **st) {
     cs_composition c;
     STATUS_EQ(cs_composition_measure(cs_dataset_get(ds, 0), "hydroxyapatite", &cal, &c, &e), CS_OK, &e);
     assert_true(c.valid & CS_COMP_CARBONATE);
-    DBL_NEAR(c.carbonate_wt, w, 0.5);
-    assert_true(c.carbonate_lo <= c.carbonate_wt && c.carbonate_wt <= c.carbonate_hi);
+    DBL_NEAR(c.carbonate_raw, w, 0.5);
+    assert_true(c.carbonate_lod > 0);
+    assert_int_equal(c.carbonate_censored, c.carbonate_raw < c.carbonate_lod);
+    assert_true(c.carbonate_wt >= 0 && c.carbonate_lo >= 0);
+    assert_true(c.carbonate_lo <= w && w <= c.carbonate_hi);
+    if (!c.carbonate_censored)
+      assert_true(c.carbonate_lo <= c.carbonate_wt && c.carbonate_wt <= c.carbonate_hi);
     assert_true(c.carbonate_ratio > prev);
     prev = c.carbonate_ratio;
     cs_dataset_free(ds);
   }
 }
 
-/* At SNR 20 the nu1 CO3 band of 1 wt% is about 1/4 of the noise sd, so one
- * spectrum cannot give 1 wt% (measured per-spectrum sd ~2 wt%, README).
- * What the issue's 1 wt% is tested on: the mean over NSPOT spectra of one
- * material, as `calcspec cores` reports it, with the simulator's band
- * jitter on.  The per-spectrum spread is bounded too, and the 95 %
- * intervals must hold the truth for most spectra. */
+/* At SNR 20 one spectrum cannot give 1 wt% (measured per-spectrum sd ~2
+ * wt%, README).  What the issue's 1 wt% is tested on: the mean over NSPOT
+ * spectra of one material, with the simulator's band jitter on; the
+ * per-spectrum spread is bounded too, and the reported 95 % intervals
+ * (censored ones are [0, upper bound]) must hold the truth 85-99 % of the
+ * time over the three levels. */
 #define NSPOT 32
 static void test_raman_carbonate_snr20(void **st) {
   (void)st;
@@ -225,6 +232,7 @@ static void test_raman_carbonate_snr20(void **st) {
   cs_error e;
   STATUS_EQ(cs_calibration_default(CS_TECH_RAMAN, &cal, &e), CS_OK, &e);
   const double levels[3] = {2, 5, 8};
+  int cover_all = 0;
   for (int l = 0; l < 3; l++) {
     double sum = 0, sum2 = 0;
     int cover = 0;
@@ -233,8 +241,9 @@ static void test_raman_carbonate_snr20(void **st) {
       cs_composition c;
       STATUS_EQ(cs_composition_measure(cs_dataset_get(ds, 0), "hydroxyapatite", &cal, &c, &e), CS_OK, &e);
       assert_true(c.valid & CS_COMP_CARBONATE);
-      sum += c.carbonate_wt;
-      sum2 += c.carbonate_wt * c.carbonate_wt;
+      assert_true(c.carbonate_wt >= 0 && c.carbonate_lo >= 0);
+      sum += c.carbonate_raw;
+      sum2 += c.carbonate_raw * c.carbonate_raw;
       cover += c.carbonate_lo <= levels[l] && levels[l] <= c.carbonate_hi;
       cs_dataset_free(ds);
     }
@@ -244,7 +253,165 @@ static void test_raman_carbonate_snr20(void **st) {
                   levels[l], NSPOT, mean, sd, cover, NSPOT);
     DBL_NEAR(mean, levels[l], 1.0);
     assert_true(sd < 3.0);
-    assert_true(cover >= NSPOT * 8 / 10);
+    cover_all += cover;
+  }
+  assert_true(cover_all >= 3 * NSPOT * 85 / 100 && cover_all <= 3 * NSPOT * 99 / 100 + 1);
+}
+
+/* Calibrated on pure-HA standards, the bias in tissue mixtures (30 % and
+ * 60 % mineral) matches pure mineral within 0.5 wt% (means of 40 cores of
+ * 5, SNR 50, measured as batches); the means also use the batch path. */
+static double mean_bias(const cs_calibration *cal, double share, unsigned seed) {
+  double sum = 0;
+  int n = 0;
+  for (int k = 0; k < 40; k++) {
+    double w = 10.0 * (k + 0.5) / 40;
+    cs_sim_opts o = cs_sim_opts_default(CS_SIM_HYDROXYAPATITE, CS_TECH_RAMAN);
+    o.carbonate_wt.lo = o.carbonate_wt.hi = w;
+    o.whitlockite_frac.lo = o.whitlockite_frac.hi = 0;
+    o.mineral_frac.lo = o.mineral_frac.hi = share;
+    o.snr.lo = o.snr.hi = 50;
+    cs_dataset *ds[5];
+    const cs_spectrum *sp[5];
+    const char *cls[5];
+    cs_error e;
+    for (int j = 0; j < 5; j++) {
+      o.seed = seed + 10 * (unsigned)k + (unsigned)j;
+      STATUS_EQ(cs_simulate(&o, &ds[j], &e), CS_OK, &e);
+      sp[j] = cs_dataset_get(ds[j], 0);
+      cls[j] = "hydroxyapatite";
+    }
+    cs_composition c[5];
+    STATUS_EQ(cs_composition_measure_batch(sp, cls, 5, cal, c, &e), CS_OK, &e);
+    for (int j = 0; j < 5; j++) {
+      assert_true(c[j].valid & CS_COMP_CARBONATE);
+      sum += c[j].carbonate_raw - w;
+      n++;
+      cs_dataset_free(ds[j]);
+    }
+  }
+  return sum / n;
+}
+static void test_tissue_bias(void **st) {
+  (void)st;
+  cs_error e;
+  double wt[24], r[24];
+  for (int i = 0; i < 24; i++) {
+    cs_sim_opts o = cs_sim_opts_default(CS_SIM_HYDROXYAPATITE, CS_TECH_RAMAN);
+    o.carbonate_wt.lo = o.carbonate_wt.hi = 10.0 * i / 23;
+    o.whitlockite_frac.lo = o.whitlockite_frac.hi = 0;
+    o.snr.lo = o.snr.hi = 50;
+    o.seed = 41000 + (unsigned)i;
+    cs_dataset *ds;
+    STATUS_EQ(cs_simulate(&o, &ds, &e), CS_OK, &e);
+    cs_composition c;
+    STATUS_EQ(cs_composition_measure(cs_dataset_get(ds, 0), "hydroxyapatite", NULL, &c, &e), CS_OK, &e);
+    wt[i] = 10.0 * i / 23;
+    r[i] = c.carbonate_ratio;
+    cs_dataset_free(ds);
+  }
+  cs_calibration cal;
+  STATUS_EQ(cs_calibration_fit(CS_TECH_RAMAN, wt, r, 24, "test", &cal, &e), CS_OK, &e);
+  double b10 = mean_bias(&cal, 1.0, 42000), b6 = mean_bias(&cal, 0.6, 43000),
+         b3 = mean_bias(&cal, 0.3, 44000);
+  print_message("carbonate bias after pure-HA calibration: mineral 1.0 %+.3f, "
+                "0.6 %+.3f, 0.3 %+.3f wt%%\n", b10, b6, b3);
+  DBL_NEAR(b6, b10, 0.5);
+  DBL_NEAR(b3, b10, 0.5);
+}
+
+/* Carbonate-free apatite at SNR 20: never a negative wt%; below the LOD
+ * the value is censored with lo 0 and hi at least the LOD. */
+static void test_lod(void **st) {
+  (void)st;
+  cs_calibration cal;
+  cs_error e;
+  STATUS_EQ(cs_calibration_default(CS_TECH_RAMAN, &cal, &e), CS_OK, &e);
+  int censored = 0;
+  for (int k = 0; k < 20; k++) {
+    cs_dataset *ds = raman_apatite(0, 20, 0.1, 8800u + (unsigned)k);
+    cs_composition c;
+    STATUS_EQ(cs_composition_measure(cs_dataset_get(ds, 0), "hydroxyapatite", &cal, &c, &e), CS_OK, &e);
+    assert_true(c.carbonate_wt >= 0 && c.carbonate_lo >= 0);
+    if (c.carbonate_censored) {
+      censored++;
+      assert_true(c.carbonate_wt == 0 && c.carbonate_lo == 0);
+      assert_true(c.carbonate_hi >= c.carbonate_lod);
+    }
+    cs_dataset_free(ds);
+  }
+  /* LOD = 3.29 sd of a blank: nearly every blank is below it */
+  assert_true(censored >= 17);
+}
+
+/* The whitlockite index follows the whitlockite share (SNR 50, no tissue,
+ * axis offsets 0 and -4/+4 cm^-1): pure HA below 0.2 on average, pure
+ * whitlockite above 0.75. */
+static void test_whitlockite_index(void **st) {
+  (void)st;
+  cs_error e;
+  const double shift[3] = {-4, 0, 4};
+  for (int d = 0; d < 3; d++)
+    for (int f = 0; f <= 1; f++) {
+      double sum = 0;
+      for (int k = 0; k < 8; k++) {
+        cs_sim_opts o = cs_sim_opts_default(CS_SIM_WHITLOCKITE, CS_TECH_RAMAN);
+        o.whitlockite_frac.lo = o.whitlockite_frac.hi = f;
+        o.snr.lo = o.snr.hi = 50;
+        o.shift_cm1.lo = o.shift_cm1.hi = shift[d];
+        o.seed = 47000 + 100 * (unsigned)(2 * d + f) + (unsigned)k;
+        cs_dataset *ds;
+        STATUS_EQ(cs_simulate(&o, &ds, &e), CS_OK, &e);
+        cs_composition c;
+        STATUS_EQ(cs_composition_measure(cs_dataset_get(ds, 0), "whitlockite", NULL, &c, &e), CS_OK, &e);
+        if (!(c.valid & CS_COMP_WHITLOCKITE))
+          fail_msg("seed %llu: %s", o.seed, c.whitlockite_reason);
+        sum += c.whitlockite_index;
+        cs_dataset_free(ds);
+      }
+      print_message("whitlockite share %d shift %+g: mean index %.3f\n", f, shift[d], sum / 8);
+      if (f)
+        assert_true(sum / 8 > 0.75);
+      else
+        assert_true(sum / 8 < 0.2);
+    }
+}
+
+/* Real RRUFF spectra (../shared/minerals; skipped when absent): the
+ * hydroxylapatite's carbonate is not negative (censored or positive) and
+ * its whitlockite index at most 0.1; the whitlockite's index is at least
+ * 0.8. */
+static void test_rruff(void **st) {
+  (void)st;
+  const char *dir = getenv("CALCSPEC_SHARED") ? getenv("CALCSPEC_SHARED") : "../shared";
+  const char *files[3] = {
+      "minerals/hydroxylapatite/Hydroxylapatite__R050512__Raman__780__0__unoriented__Raman_Data_Processed__32092.txt",
+      "minerals/whitlockite/Whitlockite__R070675__Raman__532__0__unoriented__Raman_Data_Processed__24426.txt",
+      "minerals/whitlockite/Whitlockite__R070675__Raman__780__0__unoriented__Raman_Data_Processed__24424.txt"};
+  cs_calibration cal;
+  cs_error e;
+  STATUS_EQ(cs_calibration_default(CS_TECH_RAMAN, &cal, &e), CS_OK, &e);
+  for (int i = 0; i < 3; i++) {
+    char path[1024];
+    snprintf(path, sizeof path, "%s/%s", dir, files[i]);
+    cs_dataset *ds;
+    if (cs_dataset_read(path, NULL, &ds, &e)) {
+      print_message("skip: %s not readable (%s)\n", path, e.msg);
+      skip();
+    }
+    cs_composition c;
+    STATUS_EQ(cs_composition_measure(cs_dataset_get(ds, 0), "hydroxyapatite", &cal, &c, &e), CS_OK, &e);
+    print_message("%s: carbonate %s%.2f (raw %.2f, LOD %.2f), whitlockite index %.3f\n",
+                  files[i], c.carbonate_censored ? "<" : "",
+                  c.carbonate_censored ? c.carbonate_lod : c.carbonate_wt,
+                  c.carbonate_raw, c.carbonate_lod, c.whitlockite_index);
+    assert_true(c.valid & CS_COMP_CARBONATE);
+    assert_true(c.carbonate_wt >= 0 && c.carbonate_lo >= 0);
+    if (i > 0)
+      assert_true(c.whitlockite_index >= 0.8);
+    else
+      assert_true(c.whitlockite_index <= 0.1);
+    cs_dataset_free(ds);
   }
 }
 
@@ -272,6 +439,8 @@ int main(void) {
       cmocka_unit_test(test_ftir_carbonate), cmocka_unit_test(test_reasons),
       cmocka_unit_test(test_raman_carbonate),
       cmocka_unit_test(test_raman_carbonate_snr20),
+      cmocka_unit_test(test_tissue_bias),  cmocka_unit_test(test_lod),
+      cmocka_unit_test(test_whitlockite_index), cmocka_unit_test(test_rruff),
   };
   return cmocka_run_group_tests_name("composition", t, NULL, NULL);
 }

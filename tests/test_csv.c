@@ -570,7 +570,8 @@ static void round_trip(void **state) {
   double x[N];
   for (size_t i = 0; i < N; i++)
     x[i] = 100 + 0.1 * (double)i + 1e-13 * (double)(i % 7);
-  cs_dataset *ds = cs_dataset_new();
+  cs_dataset *ds = NULL;
+  STATUS_EQ(cs_dataset_new(&ds, NULL), CS_OK, NULL);
   cs_error err;
   cs_spectrum *s = random_spectrum(x, N);
   cs_spectrum_set_laser_nm(s, 532.02);
@@ -734,6 +735,113 @@ static void robustness(void **state) {
   }
 }
 
+/* ---- issue 16/12: text edge cases met in real files ---- */
+
+/* OceanView and SpectraSuite translate their section markers; the marker's
+ * shape, not its words, opens and closes the data. */
+static void ocean_translated_markers(void **state) {
+  (void)state;
+  const char *de =
+      "Daten aus probe.txt Knoten\nIntegrationszeit (sec): 1.0E-1\n"
+      ">>>>>Beginn der verarbeiteten Spektraldaten<<<<<\n"
+      "500.0\t10\n500.5\t11\n501.0\t12\n"
+      ">>>>>Ende der verarbeiteten Spektraldaten<<<<<\n"
+      "Nachtrag: 1\t2\n";
+  cs_dataset *ds = read_text("de.txt", de);
+  assert_int_equal(cs_dataset_count(ds), 1);
+  const cs_spectrum *s = cs_dataset_get(ds, 0);
+  test_expect_ends(s, 3, 500, 501, 10, 12);
+  assert_int_equal(cs_spectrum_axis(s), CS_AXIS_WAVELENGTH_NM);
+  cs_dataset_free(ds);
+  /* detected as a text spectrum by content, without the reader forced */
+  const char *p = test_write_text("de_noext", de);
+  ds = test_read_ok(p, NULL);
+  assert_int_equal(cs_spectrum_n(cs_dataset_get(ds, 0)), 3);
+  cs_dataset_free(ds);
+
+  /* the real OceanView export with its marker translated reads the same */
+  const char *real = shared_path("formats/ocean_txt/OOusb4000.txt");
+  if (!real)
+    return;
+  FILE *f = fopen(real, "rb");
+  assert_non_null(f);
+  static char buf[1 << 20], out[(1 << 20) + 256];
+  size_t n = fread(buf, 1, sizeof buf - 1, f);
+  fclose(f);
+  buf[n] = '\0';
+  const char *b = strstr(buf, ">>>>>Begin Processed Spectral Data<<<<<");
+  const char *e = strstr(buf, ">>>>>End Processed Spectral Data<<<<<");
+  assert_true(b && e && b < e);
+  snprintf(out, sizeof out, "%.*s>>>>>Début des données spectrales<<<<<%.*s"
+           ">>>>>Fin des données spectrales<<<<<%s",
+           (int)(b - buf), buf, (int)(e - b - 39), b + 39, e + 37);
+  cs_dataset *fr = test_read_ok(test_write_text("fr.txt", out), NULL);
+  cs_dataset *en = test_read_ok(real, NULL);
+  test_same_read(en, fr);
+  cs_dataset_free(fr);
+  cs_dataset_free(en);
+}
+
+/* AvaSoft: "Wave" titles over a "[nm]" unit row (blank line before the
+ * data), or "Wave [nm]" in one title: the axis is nm, the unit row no
+ * key/value header and no spectrum. */
+static void avasoft_wave_nm(void **state) {
+  (void)state;
+  cs_dataset *ds = read_text(
+      "ava.txt",
+      "Integration time: 100,00 ms\nAverage: 1 scans\n"
+      "Data measured with spectrometer name: 0912015U1\n"
+      "Wave   ;Sample   ;Dark     \n[nm]   ;[counts] ;[counts] \n\n"
+      " 200,095;   1283,333;   1218,667\n"
+      " 200,691;   1281,000;   1219,000\n");
+  assert_int_equal(cs_dataset_count(ds), 2);
+  const cs_spectrum *s = cs_dataset_get(ds, 0);
+  test_expect_ends(s, 2, 200.095, 200.691, 1283.333, 1281);
+  assert_int_equal(cs_spectrum_axis(s), CS_AXIS_WAVELENGTH_NM);
+  assert_int_equal(cs_spectrum_quantity(s), CS_Q_COUNTS);
+  META_EQ(s, "text.column", "Sample");
+  META_EQ(cs_dataset_get(ds, 1), "text.column", "Dark");
+  assert_null(cs_spectrum_meta(s, "text.[nm]"));
+  cs_dataset_free(ds);
+
+  ds = read_text("ava1.csv", "Wave [nm];Sample [counts]\n400,5;10\n401,0;11\n");
+  s = cs_dataset_get(ds, 0);
+  assert_int_equal(cs_spectrum_axis(s), CS_AXIS_WAVELENGTH_NM);
+  test_expect_ends(s, 2, 400.5, 401, 10, 11);
+  cs_dataset_free(ds);
+
+  /* units without brackets under titles that name the axis */
+  ds = read_text("u.csv", "Wavelength,Intensity\nnm,counts\n2,3\n3,4\n");
+  s = cs_dataset_get(ds, 0);
+  assert_int_equal(cs_spectrum_axis(s), CS_AXIS_WAVELENGTH_NM);
+  test_expect_ends(s, 2, 2, 3, 3, 4);
+  cs_dataset_free(ds);
+}
+
+/* Issue 12: a malformed first data row is an error naming its line, not a
+ * title row that turns the file into fewer points; one title row above
+ * numbers stays a title row. */
+static void malformed_first_row(void **state) {
+  (void)state;
+  cs_error err;
+  STATUS_EQ(read_status("x,y\n1,abc\n2,3\n", &err), CS_ERR_MALFORMED, &err);
+  assert_non_null(strstr(err.msg, "line 2: column 2: 'abc'"));
+  STATUS_EQ(read_status("Wavelength,Intensity\nfoo,bar\n2,3\n", &err),
+            CS_ERR_MALFORMED, &err);
+  assert_non_null(strstr(err.msg, "line 2: column 1: 'foo'"));
+  STATUS_EQ(read_status("100,abc\n200,2\n300,3\n", &err), CS_ERR_MALFORMED,
+            &err);
+  assert_non_null(strstr(err.msg, "line 1: column 2: 'abc'"));
+  STATUS_EQ(read_status("Raman shift;Counts\n100;n/a\n200;2\n", &err),
+            CS_ERR_MALFORMED, &err);
+  assert_non_null(strstr(err.msg, "line 2:"));
+  /* a header line and one title row are fine */
+  cs_dataset *ds = read_text("t.csv", "Title,My sample\nx,y\n1,2\n3,4\n");
+  test_expect_ends(cs_dataset_get(ds, 0), 2, 1, 3, 2, 4);
+  META_EQ(cs_dataset_get(ds, 0), "text.column", "y");
+  cs_dataset_free(ds);
+}
+
 int main(void) {
   const struct CMUnitTest tests[] = {
       cmocka_unit_test(conformance),     cmocka_unit_test(rruff_minerals),
@@ -746,6 +854,9 @@ int main(void) {
       cmocka_unit_test(round_trip),      cmocka_unit_test(round_trip_real),
       cmocka_unit_test(sniffing),        cmocka_unit_test(name_independent),
       cmocka_unit_test(robustness),
+      cmocka_unit_test(ocean_translated_markers),
+      cmocka_unit_test(avasoft_wave_nm),
+      cmocka_unit_test(malformed_first_row),
   };
   return cmocka_run_group_tests_name("csv", tests, NULL, NULL);
 }

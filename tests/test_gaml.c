@@ -81,20 +81,15 @@ static void test_fluor_coordinates(void **state) {
 static void test_sciformats(void **state) {
   (void)state;
   SHARED_OR_SKIP(path, DIR "sciformats_sample_file.gaml");
-  cs_dataset *ds = read_ok(path, 4); /* Ydata: 1 + 2 + 1 */
-  for (size_t i = 0; i < 4; i++) {
-    const cs_spectrum *s = cs_dataset_get(ds, i);
-    test_expect_ends(s, 2, 1.0, 2.0, 1.0, 2.0);
-    assert_int_equal(cs_spectrum_axis(s), CS_AXIS_UNKNOWN);
-    assert_meta(s, "gaml.GAML parameter name 1", "GAML parameter value 1");
-    assert_meta(s, CS_META_ACQUIRED,
-                i == 0 ? "2024-05-31T09:17:00Z" : "2024-05-31T09:18:00Z");
-  }
-  assert_meta(cs_dataset_get(ds, 0), "gaml.xunits", "MINUTES");
-  assert_meta(cs_dataset_get(ds, 0), "gaml.Ydata 0/0/0/0 parameter name 0",
-              "Ydata 0/0/0/0 parameter value 0");
-  assert_meta(cs_dataset_get(ds, 3), "gaml.trace", "Trace 1/1 name");
-  cs_dataset_free(ds);
+  /* Its traces are a chromatogram (Xdata in MINUTES) and mass spectra
+   * (MASSCHARGERATIO): refused like JCAMP's x units and data types
+   * (issue 16), with the first reason named. */
+  cs_error err;
+  cs_dataset *ds = (cs_dataset *)1;
+  STATUS_EQ(cs_dataset_read(path, NULL, &ds, &err), CS_ERR_UNSUPPORTED, &err);
+  assert_null(ds);
+  assert_string_equal(err.msg,
+                      "no optical spectrum: x units 'MINUTES' are not supported");
 }
 
 /* ---- synthetic documents ---- */
@@ -195,6 +190,48 @@ static void test_errors(void **state) {
               "XML");
 }
 
+/* NMR, mass spectra and chromatograms are refused like their JCAMP
+ * equivalents, by technique or by x units; an optical trace beside them is
+ * still read. */
+static void test_not_optical(void **state) {
+  (void)state;
+  expect_fail(DOC("NMR", "PPM", "FLOAT32", "4", RX, "UNKNOWN", "FLOAT64", "4",
+                  RY, ""),
+              CS_ERR_UNSUPPORTED,
+              "no optical spectrum: technique 'NMR' is not an optical spectrum");
+  expect_fail(DOC("CHROM", "UNKNOWN", "FLOAT32", "4", RX, "UNKNOWN", "FLOAT64",
+                  "4", RY, ""),
+              CS_ERR_UNSUPPORTED, "technique 'CHROM' is not an optical");
+  expect_fail(DOC("MS", "MASSCHARGERATIO", "FLOAT32", "4", RX, "UNKNOWN",
+                  "FLOAT64", "4", RY, ""),
+              CS_ERR_UNSUPPORTED, "technique 'MS'");
+  expect_fail(DOC("UNKNOWN", "SECONDS", "FLOAT32", "4", RX, "UNKNOWN",
+                  "FLOAT64", "4", RY, ""),
+              CS_ERR_UNSUPPORTED, "x units 'SECONDS' are not supported");
+  expect_fail(DOC("UNKNOWN", "HERTZ", "FLOAT32", "4", RX, "UNKNOWN",
+                  "FLOAT64", "4", RY, ""),
+              CS_ERR_UNSUPPORTED, "x units 'HERTZ'");
+  /* an IR trace and a chromatogram in one file: the IR trace is read */
+  const char *two =
+      "<?xml version=\"1.0\"?>\n<GAML version=\"1.20\" name=\"t\">\n"
+      "<experiment name=\"e\"><trace name=\"gc\" technique=\"CHROM\">"
+      "<Xdata units=\"MINUTES\"><values byteorder=\"INTEL\" format=\"FLOAT32\""
+      " numvalues=\"4\">" RX "</values><Ydata units=\"UNKNOWN\"><values "
+      "byteorder=\"INTEL\" format=\"FLOAT64\" numvalues=\"4\">" RY
+      "</values></Ydata></Xdata></trace>"
+      "<trace name=\"ir\" technique=\"IR\"><Xdata units=\"WAVENUMBER\">"
+      "<values byteorder=\"INTEL\" format=\"FLOAT32\" numvalues=\"4\">" RX
+      "</values><Ydata units=\"ABSORBANCE\"><values byteorder=\"INTEL\" "
+      "format=\"FLOAT64\" numvalues=\"4\">" RY "</values></Ydata></Xdata>"
+      "</trace></experiment></GAML>\n";
+  cs_dataset *ds = read_ok(test_write_text("two.gaml", two), 1);
+  const cs_spectrum *s = cs_dataset_get(ds, 0);
+  test_expect_ends(s, 4, 3000.0, 200.0, 1.5, 4.5);
+  assert_int_equal(cs_spectrum_axis(s), CS_AXIS_WAVENUMBER);
+  assert_int_equal(cs_spectrum_technique(s), CS_TECH_FTIR);
+  cs_dataset_free(ds);
+}
+
 static void test_truncation_and_flips(void **state) {
   (void)state;
   SHARED_OR_SKIP(src, DIR "TS_Helios.gaml");
@@ -254,6 +291,7 @@ int main(void) {
       cmocka_unit_test(test_raman_omnic),
       cmocka_unit_test(test_microns),
       cmocka_unit_test(test_errors),
+      cmocka_unit_test(test_not_optical),
       cmocka_unit_test(test_truncation_and_flips),
       cmocka_unit_test(test_sniff),
   };

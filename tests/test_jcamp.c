@@ -340,7 +340,8 @@ static void same_spectrum(const cs_spectrum *a, const cs_spectrum *b) {
 static void round_trip(void **state) {
   (void)state;
   cs_error err;
-  cs_dataset *ds = cs_dataset_new();
+  cs_dataset *ds = NULL;
+  STATUS_EQ(cs_dataset_new(&ds, NULL), CS_OK, NULL);
   enum { N = 257 };
   double x[N], y[N];
   /* awkward doubles: thirds, tiny and huge magnitudes, negative zero */
@@ -410,7 +411,8 @@ static void round_trip(void **state) {
   cs_dataset_free(back2);
 
   /* a single spectrum is one plain block, no LINK */
-  cs_dataset *one = cs_dataset_new();
+  cs_dataset *one = NULL;
+  STATUS_EQ(cs_dataset_new(&one, NULL), CS_OK, NULL);
   STATUS_EQ(cs_dataset_push(one, cs_dataset_take(back, 1), &err), CS_OK, &err);
   STATUS_EQ(cs_dataset_write(one, path, NULL, &err), CS_OK, &err);
   char *text;
@@ -816,6 +818,87 @@ static void damaged(void **state) {
   }
 }
 
+/* Issue 16: text-reader edge cases met in real files. */
+
+/* Old DOS programs end the file with 0x1A after ##END=; a 0x1A before the
+ * end is still not JCAMP text. */
+static void dos_eof_byte(void **state) {
+  (void)state;
+  const char *body = "##TITLE= dos\n##JCAMP-DX= 4.24\n"
+                     "##DATA TYPE= INFRARED SPECTRUM\n##XUNITS= 1/CM\n"
+                     "##YUNITS= ABSORBANCE\n##XYPOINTS= (XY..XY)\n"
+                     "100, 1\n200, 2\n300, 3\n##END=\r\n";
+  char buf[512];
+  snprintf(buf, sizeof buf, "%s\x1a", body);
+  cs_dataset *ds = test_read_ok(test_write_text("dos.dx", buf), NULL);
+  assert_int_equal(cs_dataset_count(ds), 1);
+  test_expect_ends(cs_dataset_get(ds, 0), 3, 100, 300, 1, 3);
+  cs_dataset_free(ds);
+  snprintf(buf, sizeof buf, "%s\x1a\x1a\r\n", body); /* padded record */
+  ds = test_read_ok(test_write_text("dos2.dx", buf), NULL);
+  assert_int_equal(cs_dataset_count(ds), 1);
+  cs_dataset_free(ds);
+  snprintf(buf, sizeof buf, "%s\x1a trailing text\n", body);
+  cs_error err;
+  STATUS_EQ(cs_dataset_read(test_write_text("dos3.dx", buf), "jcamp", &ds,
+                            &err),
+            CS_ERR_MALFORMED, &err);
+}
+
+/* HP ChemStation LINK files write labels with blanks: "## END = $$ ..."
+ * (JCAMP-DX 4.24 §4.1 lets label names carry blanks). The blocks still
+ * split, and the file is still recognised as JCAMP without a name. */
+static void spaced_labels_link(void **state) {
+  (void)state;
+  const char *text =
+      "## TITLE = ChemStation link\n## JCAMP-DX = 4.24\n"
+      "## DATA TYPE = LINK\n## BLOCKS = 2\n"
+      "## TITLE = ir part\n## JCAMP-DX = 4.24\n"
+      "## DATA TYPE = INFRARED SPECTRUM\n## XUNITS = 1/CM\n"
+      "## YUNITS = ABSORBANCE\n## XY POINTS = (XY..XY)\n"
+      "100, 1\n200, 2\n300, 3\n## END = $$ ir part\n"
+      "## TITLE = uv part\n## JCAMP-DX = 4.24\n"
+      "## DATA TYPE = UV/VIS SPECTRUM\n## XUNITS = WAVELENGTH (NM)\n"
+      "## YUNITS = ABSORBANCE\n## XY POINTS = (XY..XY)\n"
+      "400, 0.5\n500, 0.25\n## END = $$ uv part\n"
+      "## END = $$ ChemStation link\n";
+  cs_dataset *ds = test_read_ok(test_write_text("chemstation", text), NULL);
+  assert_int_equal(cs_dataset_count(ds), 2);
+  const cs_spectrum *ir = cs_dataset_get(ds, 0), *uv = cs_dataset_get(ds, 1);
+  assert_string_equal(cs_spectrum_meta(ir, CS_META_FORMAT), "jcamp");
+  test_expect_ends(ir, 3, 100, 300, 1, 3);
+  assert_int_equal(cs_spectrum_axis(ir), CS_AXIS_WAVENUMBER);
+  test_expect_ends(uv, 2, 400, 500, 0.5, 0.25);
+  assert_int_equal(cs_spectrum_axis(uv), CS_AXIS_WAVELENGTH_NM);
+  cs_dataset_free(ds);
+}
+
+/* NIST UV/VIS JCAMP files: ##XUNITS=WAVELENGTH (NM), also in micrometres. */
+static void nist_wavelength_units(void **state) {
+  (void)state;
+  const char *fmt = "##TITLE= nist uv\n##JCAMP-DX= 4.24\n"
+                    "##DATA TYPE= UV/VIS SPECTRUM\n##XUNITS= %s\n"
+                    "##YUNITS= ABSORBANCE\n##XYPOINTS= (XY..XY)\n"
+                    "%s\n##END=\n";
+  char buf[512];
+  snprintf(buf, sizeof buf, fmt, "WAVELENGTH (NM)", "250, 0.1\n260, 0.2");
+  cs_dataset *ds = test_read_ok(test_write_text("nist.jdx", buf), NULL);
+  assert_int_equal(cs_spectrum_axis(cs_dataset_get(ds, 0)),
+                   CS_AXIS_WAVELENGTH_NM);
+  test_expect_ends(cs_dataset_get(ds, 0), 2, 250, 260, 0.1, 0.2);
+  cs_dataset_free(ds);
+  snprintf(buf, sizeof buf, fmt, "WAVELENGTH (UM)", "0.25, 0.1\n0.5, 0.2");
+  ds = test_read_ok(test_write_text("nist_um.jdx", buf), NULL);
+  test_expect_ends(cs_dataset_get(ds, 0), 2, 250, 500, 0.1, 0.2);
+  cs_dataset_free(ds);
+  /* a unit outside the map is still refused by name */
+  snprintf(buf, sizeof buf, fmt, "SECONDS", "1, 0.1\n2, 0.2");
+  cs_error err;
+  STATUS_EQ(cs_dataset_read(test_write_text("t.jdx", buf), NULL, &ds, &err),
+            CS_ERR_UNSUPPORTED, &err);
+  assert_non_null(strstr(err.msg, "x units 'SECONDS' are not supported"));
+}
+
 int main(void) {
   const struct CMUnitTest tests[] = {
       cmocka_unit_test(asdf_affn),
@@ -835,6 +918,9 @@ int main(void) {
       cmocka_unit_test(comma_equals_period),
       cmocka_unit_test(testspec_relabelled),
       cmocka_unit_test(damaged),
+      cmocka_unit_test(dos_eof_byte),
+      cmocka_unit_test(spaced_labels_link),
+      cmocka_unit_test(nist_wavelength_units),
   };
   return cmocka_run_group_tests_name("jcamp", tests, NULL, NULL);
 }

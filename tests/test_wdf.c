@@ -191,6 +191,20 @@ static void synthetic_map(void **state) {
   assert_true(isnan(cs_spectrum_exposure_s(cs_dataset_get(ds, 0))));
   cs_dataset_free(ds);
   pset[9] = 0x80;
+  /* x in eV (WiRE unit 4) goes through the shared unit map: nm = hc/e/E */
+  unsigned char *xl = NULL;
+  for (size_t i = 0; i + 4 <= w.n && !xl; i++)
+    if (!memcmp(w.b + i, "XLST", 4))
+      xl = w.b + i;
+  assert_non_null(xl);
+  xl[20] = 4;
+  ds = test_read_ok(test_write_tmp("ev.wdf", w.b, w.n), NULL);
+  assert_int_equal(cs_spectrum_axis(cs_dataset_get(ds, 0)),
+                   CS_AXIS_WAVELENGTH_NM);
+  DBL_NEAR(cs_spectrum_x(cs_dataset_get(ds, 0))[0], 1239.84198 / 1800.0,
+           1e-12);
+  cs_dataset_free(ds);
+  xl[20] = 1;
   /* an interrupted map (ncollected 4 of 6) gives the 4 collected spectra */
   put64(&w, 72, 4);
   ds = test_read_ok(test_write_tmp("part.wdf", w.b, w.n), NULL);

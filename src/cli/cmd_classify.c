@@ -1,5 +1,6 @@
 /* cmd_classify.c: `calcspec classify`: one row per spectrum. */
 #include "integ.h"
+#include "progress.h"
 
 #include <getopt.h>
 #include <jansson.h>
@@ -179,7 +180,9 @@ int cmd_classify(int argc, char **argv) {
   int nbad = 0;
   cli_files files = {0};
   cli_files_expand(&files, argv + optind, argc - optind, &nbad);
-  for (size_t i = 0; i < files.n; i++) {
+  cli_progress prog;
+  cli_progress_start(&prog, "classify", "files", files.n);
+  for (size_t i = 0; i < files.n; i++, cli_progress_step(&prog)) {
     cs_dataset *ds;
     if (cs_dataset_read(files.path[i], format, &ds, &err)) {
       cli_file_error(files.path[i], &err);
@@ -210,6 +213,7 @@ int cmd_classify(int argc, char **argv) {
     fflush(stdout);
     cs_dataset_free(ds);
   }
+  cli_progress_end(&prog);
   cli_files_free(&files);
   cli_models_free(&mm);
   return nbad ? CLI_DATA_ERROR : CLI_OK;

@@ -1,5 +1,6 @@
 /* main.c: calcspec command table, global options and exit codes. */
 #include "cli.h"
+#include "progress.h"
 
 #include <locale.h>
 #include <stdio.h>
@@ -20,13 +21,16 @@ static const command commands[] = {
 
 static void usage(FILE *out) {
   fprintf(out,
-          "usage: calcspec [-q|-v] COMMAND [OPTIONS] [ARGS]\n"
+          "usage: calcspec [-q|-v] [--progress] COMMAND [OPTIONS] [ARGS]\n"
           "       calcspec --help | --version\n\n"
           "Reads Raman and FTIR spectra of breast microcalcifications.\n\n"
           "commands:\n");
   for (size_t i = 0; i < NCOMMANDS; i++)
     fprintf(out, "  %-10s %s\n", commands[i].name, commands[i].summary);
   fprintf(out, "\n'calcspec COMMAND --help' describes one command.\n"
+               "--progress: files done, rate and ETA on stderr for classify,\n"
+               "report and map (shown by default when stderr is a terminal; -q\n"
+               "hides it).\n"
                "exit status: 0 ok, 1 data error, 2 usage error, 3 validate --min-kappa\n"
                "not met\n");
 }
@@ -55,6 +59,8 @@ int main(int argc, char **argv) {
       cli_verbosity = -1;
     } else if (!strcmp(a, "-v") || !strcmp(a, "--verbose")) {
       cli_verbosity = 1;
+    } else if (!strcmp(a, "--progress")) {
+      cli_progress_forced = 1;
     } else {
       cli_error("unknown option '%s'", a);
       cli_error_hint("");

@@ -48,3 +48,14 @@ head -n 1 "$T/cal.txt" | grep -qx 'calcspec-calibration 1' && ok "calibration fi
 grep -q '^technique ftir$' "$T/cal.txt" && ok "calibration records the technique" || not_ok "technique line"
 run calibrate carbonate "$EX/core01"; expect "standards without known carbonate" 1 "no known carbonate"
 run calibrate oxalate x; expect "unknown calibration kind" 2
+# carbonate-free apatite: the core's carbonate is "<LOD", never a negative
+# number; a 10 wt% core is a number (issue 14)
+mkdir -p "$T/cf" "$T/c10"
+run simulate --class hydroxyapatite -n 4 --seed 5150 --carbonate 0 --whitlockite-frac 0:0 --snr 30 --core cf -o "$T/cf"; expect "simulate carbonate-free core" 0
+run cores "$T/cf"; expect "cores on a carbonate-free core" 0
+awk -F'\t' 'NR==1{for(i=1;i<=NF;i++)h[$i]=i; next} {print $h["carbonate_wt"], $h["carbonate_lo"], $h["carbonate_censored"]}' "$T/out" > "$T/cf.txt"
+grep -q '^<[0-9.]* 0.00 yes$' "$T/cf.txt" && ok "carbonate-free core: <LOD, lo 0, censored" || not_ok "carbonate-free core" "$(cat "$T/cf.txt")"
+run simulate --class hydroxyapatite -n 4 --seed 5160 --carbonate 10 --whitlockite-frac 0:0 --snr 30 --core c10 -o "$T/c10"; expect "simulate 10 wt% core" 0
+run cores "$T/c10"; expect "cores on a 10 wt% core" 0
+awk -F'\t' 'NR==1{for(i=1;i<=NF;i++)h[$i]=i; next} {print $h["carbonate_wt"], $h["carbonate_censored"]}' "$T/out" > "$T/c10.txt"
+awk '$2 == "no" && $1 + 0 > 6 && $1 + 0 < 14 {f=1} END {exit !f}' "$T/c10.txt" && ok "10 wt% core: a number near 10" || not_ok "10 wt% core" "$(cat "$T/c10.txt")"

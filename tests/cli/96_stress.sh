@@ -61,6 +61,13 @@ PY
   then ok "stress FTIR file: ftir, wavenumber 650-4000, absorbance; truth says ATR"
   else not_ok "stress FTIR file" "$(cat "$T/out")"; fi
 
+  # --crop writes a partial window (a processed-RRUFF-like file)
+  "$SG" --class ha -n 2 --seed 4 --crop 150:1250 -o "$T/crop.csv"
+  run info "$T/crop.csv"
+  if [ "$rc" -eq 0 ] && awk -F'\t' 'NR > 1 && !($7 + 0 == 200 && $8 + 0 > 1245 && $8 + 0 <= 1250) { bad = 1 } END { exit bad }' "$T/out"
+  then ok "stressgen --crop 150:1250 writes 200-1250 (the 830 nm detector starts at 200)"
+  else not_ok "stressgen --crop" "$(cat "$T/out" "$T/err")"; fi
+
   # SNR definition: replicates of one sample (only the noise differs); the
   # sd at the main band's pixel over its height is 1/SNR.  Noiseless run
   # without fluorescence finds the pixel; with fluorescence 3 the mean

@@ -1,0 +1,732 @@
+/* cmd_report.c: `calcspec report`: a PDF with a summary page (cores and the
+ * birefringence comparison) and one page per biopsy core. */
+#include "figure.h"
+#include "progress.h"
+
+#include <cairo-pdf.h>
+#include <getopt.h>
+#include <libgen.h>
+#include <math.h>
+#include <stdlib.h>
+#include <string.h>
+
+static int help(void) {
+  printf(
+      "usage: calcspec report [--findings F] [-m model] [-c cal] DIR|FILE... -o report.pdf\n\n"
+      "Classifies every spectrum, measures composition and writes a PDF:\n"
+      "a summary page (one row per biopsy core and, with --findings, the\n"
+      "birefringence comparison: 2x2 table, Cohen's kappa with its 95 %%\n"
+      "interval, discordant cores with their evidence), then one page per\n"
+      "core (call, posteriors, carbonate with interval or '< LOD', whitlockite\n"
+      "index, QC flags, a thumbnail of each spectrum with its class).  Core of\n"
+      "a spectrum: its core_id metadata, else its folder (as 'calcspec cores').\n"
+      "Carbonate '< LOD': the 95 %% interval reaches 0 wt%%.  Text in the PDF is\n"
+      "real text.\n\n"
+      "  -o, --output FILE       PDF to write (required)\n"
+      "  -F, --findings FILE     birefringence findings (core_id,birefringent[,notes])\n"
+      "  -m, --model FILE        model (default: built-in for each technique)\n"
+      "  -c, --calibration FILE  carbonate calibration (default: built-in)\n"
+      "      --title TEXT        title of the summary page\n");
+  return CLI_OK;
+}
+
+typedef struct {
+  char *file;
+  size_t index;
+  fig_spec f;
+} rspec;
+
+typedef struct {
+  char id[CS_CORE_ID_MAX];
+  rspec *s;
+  size_t n, cap;
+  int have_sum;
+  cs_core sum;
+  const cs_finding *finding; /* NULL when the findings do not list it */
+} rcore;
+
+typedef struct {
+  dr_doc doc;
+  double y; /* cursor */
+  int page;
+  const char *title;
+} pager;
+
+static const double PW = 595.28, PH = 841.89, M = 42; /* A4, points */
+
+static void footer(pager *p) {
+  cairo_t *cr = p->doc.cr;
+  dr_font(cr, 8.5, 0);
+  dr_set(cr, dr_hex(0x555555));
+  cairo_set_line_width(cr, 0.5);
+  cairo_move_to(cr, M, PH - M + 4);
+  cairo_line_to(cr, PW - M, PH - M + 4);
+  cairo_stroke(cr);
+  dr_text(cr, M, PH - M + 16, 0, DR_DISCLAIMER);
+  dr_textf(cr, PW - M, PH - M + 16, 2, "page %d", p->page);
+}
+
+static void new_page(pager *p) {
+  footer(p);
+  dr_next_page(&p->doc);
+  p->page++;
+  p->y = M;
+}
+
+/* Room for h more points on this page, else a new page. */
+static void need(pager *p, double h) {
+  if (p->y + h > PH - M - 8)
+    new_page(p);
+}
+
+static void section(pager *p, const char *s) {
+  need(p, 40);
+  cairo_t *cr = p->doc.cr;
+  p->y += 10;
+  dr_font(cr, 12.5, 1);
+  dr_set(cr, dr_hex(DR_OI_BLACK));
+  dr_text(cr, M, p->y + 12, 0, s);
+  p->y += 20;
+}
+
+static void text_line(pager *p, double fs, int bold, dr_rgb c, const char *s) {
+  need(p, fs * 1.5);
+  dr_font(p->doc.cr, fs, bold);
+  dr_set(p->doc.cr, c);
+  dr_text_fit(p->doc.cr, M, p->y + fs, PW - 2 * M, s);
+  p->y += fs * 1.45;
+}
+
+static void para(pager *p, double fs, const char *s) {
+  need(p, fs * 3);
+  dr_font(p->doc.cr, fs, 0);
+  dr_set(p->doc.cr, dr_hex(DR_OI_BLACK));
+  fig_wrap(p->doc.cr, M, &p->y, PW - 2 * M, fs * 1.35, fs, s, 6);
+}
+
+static const char *biref_name(cs_biref b) {
+  return b == CS_BIREF_YES ? "birefringent" : b == CS_BIREF_NO ? "not birefringent" : "unknown";
+}
+
+static void carbonate_core_text(const cs_core *k, char *buf, size_t cap) {
+  if (!k->n_carbonate)
+    snprintf(buf, cap, "\u2013");
+  else if (k->carbonate_lo <= 0)
+    snprintf(buf, cap, "< LOD (\u2264 %.1f)", k->carbonate_hi);
+  else
+    snprintf(buf, cap, "%.1f (%.1f\u2013%.1f)", k->carbonate_mean, k->carbonate_lo,
+             k->carbonate_hi);
+}
+
+static void core_flags_text(unsigned f, char *buf, size_t cap) {
+  snprintf(buf, cap, "%s%s%s", f & CS_CORE_TOO_FEW ? "too few spectra" : "",
+           (f & CS_CORE_TOO_FEW) && (f & CS_CORE_MANY_UNKNOWN) ? ", " : "",
+           f & CS_CORE_MANY_UNKNOWN ? "many unknown" : "");
+}
+
+/* "call oxalate; 4 oxalate, 1 tissue" */
+static void evidence_text(const cs_core *k, char *buf, size_t cap) {
+  size_t u = (size_t)snprintf(buf, cap, "call %s;", k->call);
+  int any = 0;
+  for (size_t g = 0; g < k->nclass && u < cap; g++)
+    if (k->count[g]) {
+      u += (size_t)snprintf(buf + u, cap - u, "%s %zu %s", any ? "," : "", k->count[g],
+                            k->classes[g]);
+      any = 1;
+    }
+  if (k->unknown && u < cap)
+    u += (size_t)snprintf(buf + u, cap - u, "%s %zu unknown", any ? "," : "", k->unknown);
+}
+
+/* One table row: cells at column x positions (text cut to the column). */
+static void row(pager *p, const double *cx, int nc, double fs, int bold,
+                const char *const *cell, const dr_rgb *colour) {
+  need(p, fs * 1.6);
+  cairo_t *cr = p->doc.cr;
+  dr_font(cr, fs, bold);
+  for (int i = 0; i < nc; i++) {
+    dr_set(cr, colour ? colour[i] : dr_hex(DR_OI_BLACK));
+    double right = i + 1 < nc ? cx[i + 1] - 4 : PW - M;
+    dr_text_fit(cr, cx[i], p->y + fs, right - cx[i], cell[i]);
+  }
+  p->y += fs * 1.55;
+  cairo_set_source_rgb(cr, 0.85, 0.85, 0.85);
+  cairo_set_line_width(cr, 0.4);
+  cairo_move_to(cr, M, p->y - fs * 0.35);
+  cairo_line_to(cr, PW - M, p->y - fs * 0.35);
+  cairo_stroke(cr);
+}
+
+static void summary_pages(pager *p, rcore *cores, size_t nc, size_t nspec,
+                          const cs_finding *fr, size_t nf, const char *model_path,
+                          const char *cal_path) {
+  cairo_t *cr = p->doc.cr;
+  dr_font(cr, 18, 1);
+  dr_set(cr, dr_hex(DR_OI_BLACK));
+  dr_text(cr, M, p->y + 18, 0, p->title);
+  p->y += 30;
+  char buf[1024];
+  snprintf(buf, sizeof buf, "%zu spectra in %zu biopsy cores.  Model: %s.  Carbonate calibration: %s.",
+           nspec, nc,
+           model_path ? model_path : "built-in for each technique, trained on SYNTHETIC spectra",
+           cal_path ? cal_path : "built-in, fitted on SYNTHETIC spectra (calibrate with standards)");
+  para(p, 9.5, buf);
+  p->y += 4;
+  text_line(p, 10, 1, dr_hex(DR_OI_VERMILLION), DR_DISCLAIMER);
+
+  section(p, "Cores");
+  static const double cxr[8] = {0, 55, 100, 172, 247, 332, 422, 462};
+  double cx[8];
+  for (int i = 0; i < 8; i++)
+    cx[i] = M + cxr[i];
+  const char *hdr[8] = {"core", "spectra", "call", "expected", "finding", "carbonate wt%",
+                        "whitl.", "flags"};
+  row(p, cx, 8, 8.5, 1, hdr, NULL);
+  for (size_t i = 0; i < nc; i++) {
+    const rcore *k = &cores[i];
+    char n[16], carb[64], wi[16], fl[64], fin[32];
+    snprintf(n, sizeof n, "%zu", k->n);
+    if (k->have_sum) {
+      carbonate_core_text(&k->sum, carb, sizeof carb);
+      if (k->sum.n_whitlockite)
+        snprintf(wi, sizeof wi, "%.3f", k->sum.whitlockite_mean);
+      else
+        snprintf(wi, sizeof wi, "\u2013");
+      core_flags_text(k->sum.flags, fl, sizeof fl);
+    } else {
+      snprintf(carb, sizeof carb, "\u2013");
+      snprintf(wi, sizeof wi, "\u2013");
+      snprintf(fl, sizeof fl, "no spectrum classified");
+    }
+    snprintf(fin, sizeof fin, "%s", k->finding ? biref_name(k->finding->birefringent) : "\u2013");
+    const char *cell[8] = {k->id, n, k->have_sum ? k->sum.call : "\u2013",
+                           k->have_sum ? (k->sum.expected_birefringent ? "birefringent" : "not biref.") : "\u2013",
+                           fin, carb, wi, fl};
+    dr_rgb col[8];
+    for (int j = 0; j < 8; j++)
+      col[j] = dr_hex(DR_OI_BLACK);
+    if (k->finding && k->have_sum && k->finding->birefringent != CS_BIREF_UNKNOWN &&
+        k->sum.expected_birefringent != (k->finding->birefringent == CS_BIREF_YES))
+      col[4] = dr_hex(DR_OI_VERMILLION);
+    row(p, cx, 8, 8.5, 0, cell, col);
+  }
+  para(p, 8, "call: oxalate / phosphate / mixed / none (+calcite); expected = expected "
+             "birefringent (oxalate or calcite present); finding = the pathologist's "
+             "polarised-light finding; carbonate: core mean with its 95 % interval, "
+             "'< LOD' when the interval reaches 0 wt%; whitl. = mean whitlockite index.");
+
+  section(p, "Birefringence comparison");
+  if (!fr) {
+    para(p, 9.5, "No findings given (--findings FILE): no comparison.");
+    return;
+  }
+  size_t a = 0, b = 0, c = 0, d = 0;
+  for (size_t i = 0; i < nc; i++) {
+    const rcore *k = &cores[i];
+    if (!k->finding || !k->have_sum || k->finding->birefringent == CS_BIREF_UNKNOWN)
+      continue;
+    int pos = k->finding->birefringent == CS_BIREF_YES, exp = k->sum.expected_birefringent;
+    if (exp && pos) a++;
+    else if (exp) b++;
+    else if (pos) c++;
+    else d++;
+  }
+  para(p, 9, "Expected birefringent = oxalate present or calcite present (calcite is "
+             "strongly birefringent and counts as expected-birefringent).");
+  p->y += 4;
+  /* the 2x2 table as a grid */
+  need(p, 80);
+  double x0 = M + 150, cw = 120, rh = 18, y0 = p->y;
+  dr_font(cr, 9, 1);
+  dr_set(cr, dr_hex(DR_OI_BLACK));
+  dr_text(cr, x0 + cw, y0 + 10, 1, "pathologist's finding");
+  dr_font(cr, 9, 0);
+  dr_text(cr, x0 + cw / 2, y0 + 10 + rh, 1, "birefringent");
+  dr_text(cr, x0 + 1.5 * cw, y0 + 10 + rh, 1, "not birefringent");
+  dr_font(cr, 9, 1);
+  dr_text(cr, x0 - 6, y0 + 2 * rh + 12, 2, "spectroscopy: expected");
+  dr_text(cr, x0 - 6, y0 + 3 * rh + 12, 2, "spectroscopy: not expected");
+  y0 += rh;
+  size_t cell[4] = {a, b, c, d};
+  dr_font(cr, 10, 0);
+  for (int i = 0; i < 4; i++) {
+    double cxx = x0 + (i % 2) * cw, cyy = y0 + rh + (i / 2) * rh;
+    if (i == 1 || i == 2) {
+      cairo_set_source_rgb(cr, 0.99, 0.93, 0.88);
+      cairo_rectangle(cr, cxx, cyy, cw, rh);
+      cairo_fill(cr);
+    }
+    dr_set(cr, dr_hex(DR_OI_BLACK));
+    dr_textf(cr, cxx + cw / 2, cyy + 12.5, 1, "%zu", cell[i]);
+  }
+  cairo_set_line_width(cr, 0.6);
+  for (int i = 0; i <= 2; i++) {
+    cairo_move_to(cr, x0 + i * cw, y0 + rh);
+    cairo_line_to(cr, x0 + i * cw, y0 + 3 * rh);
+    cairo_move_to(cr, x0, y0 + rh + i * rh);
+    cairo_line_to(cr, x0 + 2 * cw, y0 + rh + i * rh);
+  }
+  cairo_stroke(cr);
+  p->y = y0 + 3 * rh + 10;
+  dr_font(cr, 8, 0);
+  dr_set(cr, dr_hex(0x555555));
+  dr_text(cr, x0 + 2 * cw + 8, y0 + 2.2 * rh, 0, "shaded: discordant");
+  dr_set(cr, dr_hex(DR_OI_BLACK));
+  cs_agreement ag;
+  cs_error err;
+  if (cs_agreement_2x2(a, b, c, d, &ag, &err)) {
+    snprintf(buf, sizeof buf, "No core has both spectra and a yes/no finding: %s.", err.msg);
+    para(p, 9.5, buf);
+  } else {
+    snprintf(buf, sizeof buf, "Cohen's \u03ba = %.3f (95 %% CI %.3f to %.3f)", ag.kappa,
+             ag.kappa_lo, ag.kappa_hi);
+    text_line(p, 11, 1, dr_hex(DR_OI_BLACK), buf);
+    snprintf(buf, sizeof buf, "Interval \u03ba \u2213 1.96 SE, SE %.3f (large-sample, Fleiss, Cohen "
+             "& Everitt 1969).  %zu cores compared; agreement %zu/%zu = %.3f (chance %.3f); "
+             "sensitivity %.3f (%zu/%zu), specificity %.3f (%zu/%zu), finding as reference.",
+             ag.kappa_se, ag.n, a + d, ag.n, ag.observed, ag.expected, ag.sensitivity, a, a + c,
+             ag.specificity, d, b + d);
+    para(p, 9.5, buf);
+  }
+  section(p, "Discordant cores");
+  int any = 0;
+  for (size_t i = 0; i < nc; i++) {
+    const rcore *k = &cores[i];
+    if (!k->finding || !k->have_sum || k->finding->birefringent == CS_BIREF_UNKNOWN ||
+        k->sum.expected_birefringent == (k->finding->birefringent == CS_BIREF_YES))
+      continue;
+    char ev[512];
+    evidence_text(&k->sum, ev, sizeof ev);
+    snprintf(buf, sizeof buf, "%s: finding %s, spectroscopy expects %s", k->id,
+             biref_name(k->finding->birefringent),
+             k->sum.expected_birefringent ? "birefringent" : "not birefringent");
+    text_line(p, 10, 1, dr_hex(DR_OI_VERMILLION), buf);
+    snprintf(buf, sizeof buf, "Evidence: %s.%s%s", ev, k->finding->notes[0] ? "  Finding notes: " : "",
+             k->finding->notes);
+    para(p, 9, buf);
+    p->y += 3;
+    any = 1;
+  }
+  if (!any)
+    para(p, 9.5, "None.");
+  /* cores on one side only */
+  for (size_t j = 0; j < nf; j++) {
+    size_t i = 0;
+    while (i < nc && strcmp(cores[i].id, fr[j].core_id))
+      i++;
+    if (i == nc) {
+      snprintf(buf, sizeof buf, "Finding without spectra: core %s (findings line %d).",
+               fr[j].core_id, fr[j].line);
+      para(p, 9, buf);
+    }
+  }
+  for (size_t i = 0; i < nc; i++)
+    if (!cores[i].finding) {
+      snprintf(buf, sizeof buf, "Spectra without a finding: core %s.", cores[i].id);
+      para(p, 9, buf);
+    }
+}
+
+/* One thumbnail: corrected spectrum in the class colour, caption lines. */
+static void thumbnail(cairo_t *cr, const rspec *r, double x, double y, double w,
+                      double h) {
+  const fig_spec *f = &r->f;
+  char buf[600], cls[80];
+  const char *base = strrchr(r->file, '/');
+  base = base ? base + 1 : r->file;
+  dr_font(cr, 8.5, 1);
+  dr_set(cr, dr_hex(DR_OI_BLACK));
+  snprintf(buf, sizeof buf, "%s [%zu]", base, r->index);
+  dr_text_fit(cr, x, y + 9, w, buf);
+  fig_class_text(f, cls, sizeof cls);
+  dr_font(cr, 8.5, 1);
+  dr_set(cr, f->classified ? dr_class_colour(f->rep.result.label) : dr_hex(DR_GREY));
+  double cw = dr_text(cr, x, y + 21, 0, cls);
+  dr_font(cr, 8, 0);
+  dr_set(cr, dr_hex(DR_OI_BLACK));
+  if (f->classified) {
+    const cs_result *res = &f->rep.result;
+    double pmax = 0;
+    for (size_t g = 0; g < res->nclass; g++)
+      pmax = fmax(pmax, res->posterior[g]);
+    char q[200];
+    fig_qc_text(f->rep.qc.flags, q, sizeof q);
+    snprintf(buf, sizeof buf, "  p %.2f  \u00b7  QC: %s", pmax, q);
+    dr_text_fit(cr, x + cw, y + 21, w - cw, buf);
+  }
+  double cap = 26;
+  if (f->classified && f->have_comp) {
+    const cs_composition *c = &f->comp;
+    buf[0] = '\0';
+    if (c->valid & CS_COMP_CARBONATE) {
+      char t[128];
+      fig_carbonate_text(c, t, sizeof t);
+      snprintf(buf, sizeof buf, "carbonate %s", t);
+    }
+    if (c->valid & CS_COMP_WHITLOCKITE) {
+      size_t u = strlen(buf);
+      snprintf(buf + u, sizeof buf - u, "%swhitlockite index %.3f", u ? "; " : "",
+               c->whitlockite_index);
+    }
+    if (c->valid & CS_COMP_COM) {
+      size_t u = strlen(buf);
+      snprintf(buf + u, sizeof buf - u, "%sCOM fraction %.2f", u ? "; " : "", c->com_frac);
+    }
+    if (buf[0]) {
+      dr_text_fit(cr, x, y + 32, w, buf);
+      cap = 37;
+    }
+  } else if (!f->classified) {
+    dr_set(cr, dr_hex(DR_OI_VERMILLION));
+    dr_text_fit(cr, x, y + 32, w, f->class_note);
+    cap = 37;
+  }
+  const cs_spectrum *s = f->corr ? f->corr : f->raw;
+  if (!s)
+    return;
+  int ftir = cs_spectrum_axis(s) == CS_AXIS_WAVENUMBER;
+  dr_axes a = {x + 4, y + cap, w - 8, h - cap - 16, ftir ? f->hi : f->lo,
+               ftir ? f->lo : f->hi, 0, 1};
+  dr_auto_y(cs_spectrum_y(s), cs_spectrum_n(s), cs_spectrum_x(s), f->lo, f->hi, &a.y0, &a.y1);
+  cairo_set_line_width(cr, 0.5);
+  cairo_set_source_rgb(cr, 0.6, 0.6, 0.6);
+  cairo_rectangle(cr, a.px, a.py, a.pw, a.ph);
+  cairo_stroke(cr);
+  /* x ticks only: the shape matters here, not the counts */
+  double first, step;
+  int dec, n = dr_ticks(fmin(a.x0, a.x1), fmax(a.x0, a.x1), 4, &first, &step, &dec);
+  dr_font(cr, 7, 0);
+  dr_set(cr, dr_hex(0x555555));
+  for (int i = 0; i < n; i++) {
+    double t = first + i * step, px = dr_ax_x(&a, t);
+    cairo_move_to(cr, px, a.py + a.ph);
+    cairo_line_to(cr, px, a.py + a.ph + 3);
+    cairo_stroke(cr);
+    dr_textf(cr, px, a.py + a.ph + 10, 1, "%.*f", dec, t);
+  }
+  dr_text(cr, a.px + a.pw, a.py + a.ph + 10, 2, "cm\u207b\u00b9");
+  dr_curve(cr, &a, cs_spectrum_x(s), cs_spectrum_y(s), cs_spectrum_n(s),
+           f->classified ? dr_class_colour(f->rep.result.label) : dr_hex(DR_GREY), 0.8, 0);
+}
+
+static void core_pages(pager *p, const rcore *k) {
+  new_page(p);
+  cairo_t *cr = p->doc.cr;
+  char buf[1024];
+  dr_font(cr, 16, 1);
+  dr_set(cr, dr_hex(DR_OI_BLACK));
+  dr_textf(cr, M, p->y + 16, 0, "Biopsy core %s", k->id);
+  p->y += 26;
+  if (k->have_sum) {
+    const cs_core *s = &k->sum;
+    snprintf(buf, sizeof buf, "Call: %s  \u00b7  expected birefringent: %s", s->call,
+             s->expected_birefringent ? "yes" : "no");
+    text_line(p, 11, 1, dr_hex(DR_OI_BLACK), buf);
+  } else
+    text_line(p, 11, 1, dr_hex(DR_OI_VERMILLION), "No spectrum of this core could be classified.");
+  if (k->finding) {
+    int disc = k->have_sum && k->finding->birefringent != CS_BIREF_UNKNOWN &&
+               k->sum.expected_birefringent != (k->finding->birefringent == CS_BIREF_YES);
+    snprintf(buf, sizeof buf, "Pathologist (polarised light): %s%s",
+             biref_name(k->finding->birefringent),
+             k->finding->birefringent == CS_BIREF_UNKNOWN ? "" : disc ? "  \u2014  DISCORDANT" : "  \u2014  concordant");
+    text_line(p, 10, 0, disc ? dr_hex(DR_OI_VERMILLION) : dr_hex(DR_OI_BLACK), buf);
+    if (k->finding->notes[0]) {
+      snprintf(buf, sizeof buf, "Finding notes: %s", k->finding->notes);
+      para(p, 9, buf);
+    }
+  }
+  if (k->have_sum) {
+    const cs_core *s = &k->sum;
+    double ytop = p->y + 6;
+    /* left: counts; right: mean posteriors */
+    double yy = ytop;
+    dr_font(cr, 10, 1);
+    dr_set(cr, dr_hex(DR_OI_BLACK));
+    dr_textf(cr, M, yy + 10, 0, "Spectra: %zu", s->n);
+    yy += 15;
+    dr_font(cr, 9, 0);
+    for (size_t g = 0; g <= s->nclass; g++) {
+      const char *name = g < s->nclass ? s->classes[g] : "unknown";
+      size_t cnt = g < s->nclass ? s->count[g] : s->unknown;
+      dr_set(cr, dr_class_colour(name));
+      cairo_rectangle(cr, M, yy + 2, 8, 8);
+      cairo_fill(cr);
+      dr_set(cr, dr_hex(DR_OI_BLACK));
+      dr_textf(cr, M + 13, yy + 9.5, 0, "%s: %zu", name, cnt);
+      yy += 12.5;
+    }
+    char carb[128];
+    carbonate_core_text(s, carb, sizeof carb);
+    yy += 3;
+    if (s->n_carbonate)
+      dr_textf(cr, M, yy + 9, 0, "Carbonate: %s wt%% (%zu spectra)", carb, s->n_carbonate);
+    else
+      dr_text(cr, M, yy + 9, 0, "Carbonate: no apatite spectrum");
+    yy += 12.5;
+    if (s->n_whitlockite)
+      dr_textf(cr, M, yy + 9, 0, "Whitlockite index: %.3f (mean of %zu)", s->whitlockite_mean,
+               s->n_whitlockite);
+    else
+      dr_text(cr, M, yy + 9, 0, "Whitlockite index: \u2013");
+    yy += 12.5;
+    char fl[64];
+    core_flags_text(s->flags, fl, sizeof fl);
+    dr_textf(cr, M, yy + 9, 0, "Core flags: %s", fl[0] ? fl : "none");
+    yy += 12.5;
+    double xr = M + 250, yr = ytop;
+    dr_font(cr, 10, 1);
+    dr_text(cr, xr, yr + 10, 0, "Mean posterior probability");
+    yr += 15;
+    yr += fig_draw_posteriors(cr, (const char(*)[CS_CLASS_NAME_MAX])s->classes,
+                              s->mean_posterior, s->nclass, xr, yr, PW - M - xr, 9);
+    p->y = fmax(yy, yr) + 6;
+  }
+  section(p, "Spectra");
+  const double tw = (PW - 2 * M - 16) / 2, th = 118;
+  for (size_t i = 0; i < k->n; i++) {
+    if (i % 2 == 0) {
+      if (p->y + th > PH - M - 8) {
+        new_page(p);
+        dr_font(cr, 11, 1);
+        dr_set(cr, dr_hex(DR_OI_BLACK));
+        dr_textf(cr, M, p->y + 11, 0, "Biopsy core %s (continued)", k->id);
+        p->y += 20;
+      }
+    }
+    thumbnail(cr, &k->s[i], M + (i % 2) * (tw + 16), p->y, tw, th);
+    if (i % 2 == 1 || i + 1 == k->n)
+      p->y += th + 6;
+  }
+}
+
+/* Core of spectrum s from file path: core_id, else the folder name. */
+static void core_of(const cs_spectrum *s, const char *path, char *out, size_t cap) {
+  const char *c = cs_spectrum_meta(s, CS_META_CORE_ID);
+  if (c && *c) {
+    snprintf(out, cap, "%s", c);
+    return;
+  }
+  char buf[4096];
+  snprintf(buf, sizeof buf, "%s", path);
+  char *d = dirname(buf);
+  char *b = strrchr(d, '/');
+  snprintf(out, cap, "%s", b ? b + 1 : d);
+}
+
+/* Posteriors of r (model m) in the order of classes[nclass]. */
+static void remap(cs_result *r, const cs_model *m, const char (*classes)[CS_CLASS_NAME_MAX],
+                  size_t nclass) {
+  double p[CS_MAX_CLASSES] = {0};
+  for (size_t g = 0; g < nclass; g++)
+    for (size_t h = 0; h < cs_model_class_count(m); h++)
+      if (!strcmp(cs_model_class_name(m, h), classes[g]))
+        p[g] = r->posterior[h];
+  memcpy(r->posterior, p, sizeof p);
+  r->nclass = nclass;
+}
+
+int cmd_report(int argc, char **argv) {
+  static const struct option opts[] = {{"output", required_argument, 0, 'o'},
+                                       {"findings", required_argument, 0, 'F'},
+                                       {"model", required_argument, 0, 'm'},
+                                       {"calibration", required_argument, 0, 'c'},
+                                       {"title", required_argument, 0, 'T'},
+                                       {"help", no_argument, 0, 'h'},
+                                       {0, 0, 0, 0}};
+  const char *out = NULL, *findings = NULL, *model = NULL, *cal = NULL;
+  const char *title = "calcspec biopsy report";
+  int c;
+  while ((c = getopt_long(argc, argv, "o:F:m:c:h", opts, NULL)) != -1) {
+    switch (c) {
+    case 'o': out = optarg; break;
+    case 'F': findings = optarg; break;
+    case 'm': model = optarg; break;
+    case 'c': cal = optarg; break;
+    case 'T': title = optarg; break;
+    case 'h': return help();
+    default: return cli_usage_error("report", "unknown option");
+    }
+  }
+  if (!out)
+    return cli_usage_error("report", "-o report.pdf is required");
+  dr_kind kind;
+  if (dr_kind_of(out, NULL, &kind) || kind != DR_PDF)
+    return cli_usage_error("report", "the report is a PDF: OUT must end in .pdf");
+  if (optind >= argc)
+    return cli_usage_error("report", "no input files");
+  cs_finding *fr = NULL;
+  size_t nf = 0;
+  cs_error err;
+  if (findings) {
+    char *text = cli_slurp(findings);
+    if (!text) {
+      fprintf(stderr, "calcspec: %s: cannot read findings file\n", findings);
+      return CLI_DATA_ERROR;
+    }
+    cs_status st = cs_findings_parse(text, strlen(text), &fr, &nf, &err);
+    free(text);
+    if (st) {
+      cli_file_error(findings, &err);
+      return CLI_DATA_ERROR;
+    }
+  }
+  fig_ctx ctx;
+  if (fig_ctx_open(&ctx, model, cal)) {
+    free(fr);
+    return CLI_DATA_ERROR;
+  }
+  int nbad = 0;
+  cli_files files = {0};
+  cli_files_expand(&files, argv + optind, argc - optind, &nbad);
+  rcore *cores = NULL;
+  size_t nc = 0, capc = 0, nspec = 0;
+  int oom = 0;
+  cli_progress prog;
+  cli_progress_start(&prog, "report", "files", files.n);
+  for (size_t i = 0; i < files.n && !oom; i++, cli_progress_step(&prog)) {
+    cs_dataset *ds;
+    if (cs_dataset_read(files.path[i], NULL, &ds, &err)) {
+      cli_file_error(files.path[i], &err);
+      nbad++;
+      continue;
+    }
+    for (size_t j = 0; j < cs_dataset_count(ds) && !oom; j++) {
+      const cs_spectrum *s = cs_dataset_get(ds, j);
+      char id[CS_CORE_ID_MAX + 1];
+      core_of(s, files.path[i], id, sizeof id);
+      if (strlen(id) >= CS_CORE_ID_MAX) {
+        fprintf(stderr, "calcspec: %s: core id too long\n", files.path[i]);
+        nbad++;
+        continue;
+      }
+      size_t g = 0;
+      while (g < nc && strcmp(cores[g].id, id))
+        g++;
+      if (g == nc) {
+        if (nc == capc) {
+          size_t nn = capc ? 2 * capc : 8;
+          rcore *t = realloc(cores, nn * sizeof *t);
+          if (!t) {
+            oom = 1;
+            break;
+          }
+          cores = t;
+          capc = nn;
+        }
+        memset(&cores[nc], 0, sizeof cores[nc]);
+        snprintf(cores[nc].id, CS_CORE_ID_MAX, "%s", id);
+        nc++;
+      }
+      rcore *k = &cores[g];
+      if (k->n == k->cap) {
+        size_t nn = k->cap ? 2 * k->cap : 8;
+        rspec *t = realloc(k->s, nn * sizeof *t);
+        if (!t) {
+          oom = 1;
+          break;
+        }
+        k->s = t;
+        k->cap = nn;
+      }
+      rspec *r = &k->s[k->n];
+      r->file = strdup(files.path[i]);
+      r->index = j;
+      if (!r->file || fig_analyse(&ctx, s, 0, 0, &r->f)) {
+        free(r->file);
+        oom = 1;
+        break;
+      }
+      /* thumbnails need only the corrected spectrum (or the raw one) */
+      if (r->f.corr) {
+        cs_spectrum_free(r->f.raw);
+        r->f.raw = NULL;
+      }
+      free(r->f.base);
+      r->f.base = NULL;
+      if (!r->f.classified) {
+        fprintf(stderr, "calcspec: %s: spectrum %zu: %s\n", files.path[i], j, r->f.class_note);
+        nbad++;
+      }
+      k->n++;
+      nspec++;
+    }
+    cs_dataset_free(ds);
+  }
+  cli_progress_end(&prog);
+  cli_files_free(&files);
+  int rc = nbad ? CLI_DATA_ERROR : CLI_OK;
+  if (oom) {
+    fprintf(stderr, "calcspec: report: out of memory\n");
+    rc = CLI_DATA_ERROR;
+  }
+  /* core summaries (classified spectra only) */
+  for (size_t g = 0; g < nc && !oom; g++) {
+    rcore *k = &cores[g];
+    for (size_t j = 0; j < nf; j++)
+      if (!strcmp(fr[j].core_id, k->id))
+        k->finding = &fr[j];
+    cs_result *res = calloc(k->n, sizeof *res);
+    cs_composition *comp = calloc(k->n, sizeof *comp);
+    char classes[CS_MAX_CLASSES][CS_CLASS_NAME_MAX];
+    size_t ncl = 0, m = 0;
+    for (size_t i = 0; res && comp && i < k->n; i++) {
+      fig_spec *f = &k->s[i].f;
+      if (!f->classified)
+        continue;
+      if (!ncl) {
+        ncl = cs_model_class_count(f->model);
+        for (size_t h = 0; h < ncl; h++)
+          snprintf(classes[h], CS_CLASS_NAME_MAX, "%s", cs_model_class_name(f->model, h));
+      }
+      res[m] = f->rep.result;
+      remap(&res[m], f->model, (const char(*)[CS_CLASS_NAME_MAX])classes, ncl);
+      if (f->have_comp)
+        comp[m] = f->comp;
+      m++;
+    }
+    if (m && cs_core_summarize(k->id, res, comp, m, (const char(*)[CS_CLASS_NAME_MAX])classes,
+                               ncl, NULL, &k->sum, &err) == CS_OK)
+      k->have_sum = 1;
+    else if (m) {
+      fprintf(stderr, "calcspec: core %s: %s\n", k->id, err.msg);
+      rc = CLI_DATA_ERROR;
+    }
+    free(res);
+    free(comp);
+  }
+  if (!nc && !oom) {
+    fprintf(stderr, "calcspec: report: no spectra\n");
+    rc = CLI_DATA_ERROR;
+  }
+  if (nc && !oom) {
+    pager p = {.page = 1, .y = M, .title = title};
+    char msg[256];
+    if (dr_open(&p.doc, out, DR_PDF, PW, PH, msg, sizeof msg)) {
+      fprintf(stderr, "calcspec: %s: %s\n", out, msg);
+      rc = CLI_DATA_ERROR;
+    } else {
+      cairo_pdf_surface_set_metadata(p.doc.surf, CAIRO_PDF_METADATA_TITLE, title);
+      summary_pages(&p, cores, nc, nspec, fr, nf, model, cal);
+      for (size_t g = 0; g < nc; g++)
+        core_pages(&p, &cores[g]);
+      footer(&p);
+      if (dr_close(&p.doc, msg, sizeof msg)) {
+        fprintf(stderr, "calcspec: %s: %s\n", out, msg);
+        rc = CLI_DATA_ERROR;
+      } else
+        cli_note("%s: %d pages, %zu cores, %zu spectra", out, p.page, nc, nspec);
+    }
+  }
+  for (size_t g = 0; g < nc; g++) {
+    for (size_t i = 0; i < cores[g].n; i++) {
+      free(cores[g].s[i].file);
+      fig_spec_free(&cores[g].s[i].f);
+    }
+    free(cores[g].s);
+  }
+  free(cores);
+  free(fr);
+  fig_ctx_free(&ctx);
+  return rc;
+}

@@ -1,0 +1,28 @@
+/* progress.h: "N/M files, R files/s, ETA" on stderr for long batches. */
+#ifndef CALCSPEC_CLI_PROGRESS_H
+#define CALCSPEC_CLI_PROGRESS_H
+
+#include <stddef.h>
+
+/* Set by main.c: 1 = --progress (always), 0 = when stderr is a terminal
+ * and not -q. */
+extern int cli_progress_forced;
+
+typedef struct cli_progress {
+  const char *what; /* "classify" */
+  const char *unit; /* "files", "spectra" */
+  size_t total, done;
+  double t0, last;
+  int on, tty, shown;
+} cli_progress;
+
+/* Start counting `total` units ("files", "spectra") for command `what`
+ * (static strings). */
+void cli_progress_start(cli_progress *p, const char *what, const char *unit,
+                        size_t total);
+/* One more unit done; prints at most a few times a second. */
+void cli_progress_step(cli_progress *p);
+/* Final line (forced, not a terminal) or clear the terminal line. */
+void cli_progress_end(cli_progress *p);
+
+#endif

@@ -1,0 +1,177 @@
+# 96_pictures.sh: plot, report and map, checked as pictures: PNGs decoded
+# (tests/pngprobe.py), SVG parsed, PDF text extracted with pdftotext.
+EX=$ROOT/spectra/examples
+PROBE="python3 $ROOT/tests/pngprobe.py"
+HA=$EX/core02/hydroxyapatite_9200.animl
+COD=$EX/core01/cod_9100.animl
+
+# --- plot -------------------------------------------------------------------
+run plot "$HA" -o "$T/ha.png"; expect "plot apatite to PNG" 0
+size=$($PROBE size "$T/ha.png")
+[ "$size" = "1080 900" ] && ok "plot PNG is 1080 x 900 px (720 x 600 pt at 1.5 px/pt)" \
+  || not_ok "plot PNG size" "got '$size'"
+ink=$($PROBE ink "$T/ha.png")
+awk -v i="$ink" 'BEGIN { exit !(i > 0.03 && i < 0.6) }' && ok "plot PNG is not blank ($ink ink)" \
+  || not_ok "plot PNG ink" "share of non-white pixels $ink"
+# Okabe-Ito: raw black, baseline orange, corrected and the apatite class blue,
+# the fitted nu1 marker vermillion, the carbonate marker green
+$PROBE count "$T/ha.png" E69F00 0072B2 D55E00 009E73 > "$T/counts"
+if awk '$2 < 50 { bad = 1 } END { exit bad }' "$T/counts"; then ok "curve, legend and marker colours present"
+else not_ok "curve, legend and marker colours present" "$(tr '\n' ' ' < "$T/counts")"; fi
+
+# The corrected curve alone over 400..1800: its highest point is the
+# nu1 PO4 band the composition fit puts at ~962 cm^-1 (composition: 961.7).
+run plot "$HA" --no-raw --no-baseline --no-fit --no-class --range 400:1800 -o "$T/corr.png"
+expect "plot --no-raw --no-baseline --no-fit --no-class" 0
+set -- $($PROBE frame "$T/corr.png")
+L=$1 Tp=$2 R=$3 B=$4
+set -- $($PROBE top "$T/corr.png" 0072B2 $((L + 2)) $((R - 2)) $((Tp + 2)) $((B - 2)))
+peak=$(awk -v x="$1" -v l="$L" -v r="$R" 'BEGIN { printf "%.1f", 400 + (x - l) / (r - l) * 1400 }')
+awk -v p="$peak" 'BEGIN { exit !(p > 955 && p < 968) }' && ok "highest corrected pixel at $peak cm^-1 (nu1 PO4)" \
+  || not_ok "highest corrected pixel at nu1 PO4" "at $peak cm^-1 (frame $L..$R, top pixel $*)"
+ink=$($PROBE count "$T/corr.png" E69F00 | cut -d' ' -f2)
+[ "$ink" -eq 0 ] && ok "--no-baseline leaves the orange baseline out" || not_ok "--no-baseline" "$ink orange pixels"
+
+run plot "$COD" -o "$T/cod.png"; expect "plot oxalate" 0
+n=$($PROBE count "$T/cod.png" D55E00 | cut -d' ' -f2)
+[ "$n" -gt 300 ] && ok "oxalate class label and posterior bar in vermillion ($n px)" \
+  || not_ok "oxalate colour" "$n vermillion pixels"
+
+run plot "$HA" -o "$T/ha.svg"; expect "plot to SVG" 0
+python3 - "$T/ha.svg" > "$T/svg.txt" 2>&1 <<'EOF'
+import sys, xml.etree.ElementTree as ET
+r = ET.parse(sys.argv[1]).getroot()
+assert r.tag.endswith("svg"), r.tag
+assert r.get("width") == "720pt" and r.get("height") == "600pt", (r.get("width"), r.get("height"))
+paths = [e for e in r.iter() if e.tag.endswith("path")]
+assert len(paths) > 50, len(paths)
+print(len(paths))
+EOF
+[ $? -eq 0 ] && ok "SVG parses: 720 x 600 pt, $(cat "$T/svg.txt") paths" || not_ok "SVG parses" "$(tail -n 2 "$T/svg.txt")"
+
+run plot "$HA" -o "$T/ha.pdf"; expect "plot to PDF" 0
+if command -v pdftotext >/dev/null 2>&1; then
+  pdftotext "$T/ha.pdf" "$T/ha.txt"
+  miss=""
+  for w in "Raman shift / cm" "hydroxyapatite" "Posterior probability" "Quality control" \
+           "does not diagnose" "400" "1800" "carbonate"; do
+    grep -q -- "$w" "$T/ha.txt" || miss="$miss '$w'"
+  done
+  [ -z "$miss" ] && ok "plot PDF text: axis label, class, ticks, disclaimer" || not_ok "plot PDF text" "missing$miss"
+else
+  skip "plot PDF text" "pdftotext not installed (Debian poppler-utils)"
+fi
+run plot "$HA" -o "$T/x.gif"; expect "plot: unknown picture extension is a usage error" 2 "extension"
+run plot "$HA" --format tiff -o "$T/x.png"; expect "plot: bad --format" 2
+run plot --index 3 "$HA" -o "$T/x.png"; expect "plot: --index beyond the file" 1 "no spectrum 3 (the file holds 1)"
+[ ! -e "$T/x.png" ] && ok "no picture left behind on error" || not_ok "no picture left behind on error"
+run plot "$HA" --baseline bogus -o "$T/x.png"; expect "plot: bad --baseline" 2 "baseline"
+
+# --- report -----------------------------------------------------------------
+run report --findings "$EX/findings.csv" "$EX" -o "$T/report.pdf"; expect "report on the example cores" 0
+if command -v pdftotext >/dev/null 2>&1 && command -v pdfinfo >/dev/null 2>&1; then
+  pages=$(pdfinfo "$T/report.pdf" | sed -n 's/^Pages: *//p')
+  [ "$pages" = 7 ] && ok "report: summary page + 6 core pages" || not_ok "report pages" "got $pages"
+  pdftotext -layout "$T/report.pdf" "$T/report.txt"
+  miss=""
+  for w in core01 core02 core03 core04 core05 core06 "Cohen's κ = 0.333" "95 % CI" \
+           oxalate hydroxyapatite whitlockite calcite tissue "Discordant cores" \
+           "core05: finding birefringent, spectroscopy expects not birefringent" \
+           "core06: finding not birefringent, spectroscopy expects birefringent" "< LOD"; do
+    grep -q -- "$w" "$T/report.txt" || miss="$miss '$w'"
+  done
+  [ -z "$miss" ] && ok "report text: cores, kappa, classes, discordant cores, < LOD" || not_ok "report text" "missing$miss"
+  n=$(grep -c "calcspec reports composition; it does not diagnose" "$T/report.txt")
+  # the summary page says it twice (heading and footer)
+  [ "$n" -ge "$pages" ] && ok "disclaimer on every page ($n times on $pages pages)" || not_ok "disclaimer on every page" "$n times on $pages pages"
+  for p in $(seq 1 "$pages"); do
+    pdftotext -f "$p" -l "$p" "$T/report.pdf" - | grep -q "does not diagnose" || echo "$p"
+  done > "$T/nodisc"
+  [ ! -s "$T/nodisc" ] && ok "each page carries the disclaimer" || not_ok "each page carries the disclaimer" "pages $(cat "$T/nodisc")"
+  pdftotext -f 3 -l 3 "$T/report.pdf" - > "$T/p3.txt"
+  grep -q "Biopsy core core02" "$T/p3.txt" && grep -q "Call: phosphate" "$T/p3.txt" \
+    && grep -q "hydroxyapatite_9200.animl" "$T/p3.txt" \
+    && ok "core02 page: call and spectrum thumbnails" || not_ok "core02 page" "$(head -c 300 "$T/p3.txt")"
+else
+  skip "report PDF text" "pdftotext/pdfinfo not installed (Debian poppler-utils)"
+fi
+run report "$EX/core01" -o "$T/r1.pdf"; expect "report without findings" 0
+if command -v pdftotext >/dev/null 2>&1; then
+  pdftotext "$T/r1.pdf" - | grep -q "No findings given" && ok "report says there is no comparison" \
+    || not_ok "report without findings says so"
+fi
+run report "$EX" -o "$T/r.png"; expect "report must be a PDF" 2 "PDF"
+printf 'core_id,birefringent\ncore01,perhaps\n' > "$T/badf.csv"
+run report --findings "$T/badf.csv" "$EX" -o "$T/r2.pdf"; expect "report: bad findings names the line" 1 "line 2"
+
+# --- map --------------------------------------------------------------------
+# A SYNTHETIC 3 x 2 map in the LabSpec map layout (x y then the spectrum per
+# row), 5 um steps, classes placed at known positions.
+for c in cod hydroxyapatite tissue; do
+  "$CALCSPEC" simulate --class $c -n 2 --seed 11 --fluorescence 1:2 -o "$T/sim_$c.csv" 2>/dev/null
+done
+python3 - "$T" > "$T/map.txt" <<'EOF'
+import sys
+t = sys.argv[1]
+def load(c):
+    rows = [l.strip().split(",") for l in open(f"{t}/sim_{c}.csv") if not l.startswith("#")][1:]
+    return [r[0] for r in rows], [[r[1] for r in rows], [r[2] for r in rows]]
+grid = [((0, 0), "cod", 0), ((5, 0), "hydroxyapatite", 0), ((10, 0), "tissue", 0),
+        ((0, 5), "hydroxyapatite", 1), ((5, 5), "tissue", 1), ((10, 5), "cod", 1)]
+print("#Acq. time (s)=1\n#Laser=785")
+print("\t\t" + "\t".join(load("cod")[0]))
+for (x, y), c, k in grid:
+    print(f"{x}\t{y}\t" + "\t".join(load(c)[1][k]))
+EOF
+run map "$T/map.txt" -t "$T/map.tsv" -o "$T/map.png"; expect "map of a synthetic 3 x 2 map" 0
+cut -f2-6 "$T/map.tsv" | tail -n +2 > "$T/cells"
+printf '0\t0\t0\t0\toxalate\n5\t0\t1\t0\thydroxyapatite\n10\t0\t2\t0\ttissue\n0\t5\t0\t1\thydroxyapatite\n5\t5\t1\t1\ttissue\n10\t5\t2\t1\toxalate\n' > "$T/cells.want"
+cmp -s "$T/cells" "$T/cells.want" && ok "map table: positions, grid cells and classes" \
+  || not_ok "map table" "$(cat "$T/cells")"
+# each cell's centre in the image has its class colour (y runs up)
+set -- $($PROBE bbox "$T/map.png" 780 D55E00 0072B2 009E73)
+L=$1 Tp=$2 R=$3 B=$4
+bad=""
+while IFS='	' read -r x y col row cls; do
+  case $cls in oxalate) want=D55E00 ;; hydroxyapatite) want=0072B2 ;; *) want=009E73 ;; esac
+  px=$(( L + (2 * col + 1) * (R - L + 1) / 6 ))
+  py=$(( B - (2 * row + 1) * (B - Tp + 1) / 4 ))
+  got=$($PROBE pixel "$T/map.png" $px $py)
+  [ "$got" = "$want" ] || bad="$bad ($x,$y)=$got want $want"
+done < "$T/cells"
+[ -z "$bad" ] && ok "map pixels at known positions have their class colours" || not_ok "map pixel colours" "$bad"
+legend=$($PROBE count "$T/map.png" CC79A7 E69F00 | awk '$2 > 100 { n++ } END { print n + 0 }')
+[ "$legend" = 2 ] && ok "legend lists the absent classes too (whitlockite, calcite swatches)" \
+  || not_ok "map legend swatches" "$legend of 2"
+run map --value p_hydroxyapatite "$T/map.txt" -o "$T/mapv.png"; expect "map --value p_hydroxyapatite" 0
+n=$($PROBE count "$T/mapv.png" FDE725 440154)
+echo "$n" | awk '$2 < 1000 { bad = 1 } END { exit bad }' && ok "value map: viridis ends present (p 1 yellow, p 0 purple)" \
+  || not_ok "value map viridis" "$(echo $n)"
+run map --value bogus "$T/map.txt" -o "$T/x.png"; expect "map: unknown --value" 2 "unknown --value"
+run map "$HA" -o "$T/x.png"; expect "map: a single spectrum without positions" 1 "not a map"
+
+if have_shared; then
+  LS=$SHARED/formats/horiba_labspec_xml/jobinyvon_test_map_x3-y2.xml
+  run map --value intensity -t "$T/ls.tsv" "$LS" -o "$T/ls.png"; expect "map: LabSpec XML map (real file)" 0
+  n=$(tail -n +2 "$T/ls.tsv" | wc -l)
+  grid=$(tail -n +2 "$T/ls.tsv" | cut -f2-5 | tr '\t\n' ',,')
+  [ "$n" = 6 ] && [ "$grid" = "-2,-1,0,0,0,-1,1,0,2,-1,2,0,-2,1,0,1,0,1,1,1,2,1,2,1," ] \
+    && ok "LabSpec map: 6 pixels on a 3 x 2 grid from position_um" || not_ok "LabSpec map grid" "$grid"
+  run map "$LS" -o "$T/ls2.png"; expect "map: LabSpec class map when no spectrum covers the model window" 0
+  TV=$SHARED/formats/trivista_tvf/linescan.tvf
+  run map --value intensity -t "$T/tv.tsv" "$TV" -o "$T/tv.svg"; expect "map: TriVista line scan to SVG" 0
+  first=$(sed -n 2p "$T/tv.tsv" | cut -f2,3) last=$(tail -n 1 "$T/tv.tsv" | cut -f2,3)
+  [ "$first" = "-10	0" ] && [ "$last" = "10	0" ] && ok "TriVista line scan: 21 positions -10..10 um" \
+    || not_ok "TriVista positions" "first '$first' last '$last'"
+else
+  skip "map on the LabSpec and TriVista maps" "../shared not found (set CALCSPEC_SHARED)"
+fi
+
+# --- progress ---------------------------------------------------------------
+run classify "$EX"; cp "$T/out" "$T/plain.tsv"
+grep -q "files/s\|/s, ETA\|/s, done" "$T/err" && not_ok "no progress when stderr is not a terminal" "$(head -c 200 "$T/err")" \
+  || ok "no progress when stderr is not a terminal"
+run --progress classify "$EX"; expect "--progress classify" 0 '^calcspec: classify: 30/30 files, [0-9.]*/s, done$'
+cmp -s "$T/out" "$T/plain.tsv" && ok "--progress leaves stdout unchanged" || not_ok "--progress leaves stdout unchanged"
+run -q --progress report "$EX" -o "$T/rp.pdf"; expect "--progress forces it past -q (report)" 0 '^calcspec: report: 30/30 files'
+run --progress map "$T/map.txt" -o "$T/m.png"; expect "--progress map counts spectra" 0 '^calcspec: map: 6/6 spectra'
