@@ -44,7 +44,8 @@ expect_prefixed_errors() {
   else ok "$1"; fi
 }
 
-for f in "$here"/cli/*.sh; do
+# CLI_TESTS: a list of files to run instead of every tests/cli/*.sh
+for f in ${CLI_TESTS:-"$here"/cli/*.sh}; do
   [ -f "$f" ] && . "$f"
 done
 

@@ -73,6 +73,12 @@ static int read_labels(const char *path, label_row **out, size_t *nout) {
   int rc = 0;
   while (!rc && fgets(line, sizeof line, f)) {
     lineno++;
+    if (!strchr(line, '\n') && !feof(f)) { /* never split into rows */
+      cli_error("%s: line %zu: longer than %zu bytes", path, lineno,
+                sizeof line - 2);
+      rc = -1;
+      break;
+    }
     char *s = trim(line);
     if (!*s || *s == '#')
       continue;
@@ -102,7 +108,14 @@ static int read_labels(const char *path, label_row **out, size_t *nout) {
       rc = -1;
       break;
     }
-    if (rows_push(&rows, &n, &cap, trim(fields[0]), trim(fields[2]), index)) {
+    char *file = trim(fields[0]), *cls = trim(fields[2]);
+    if (!*file || !*cls) { /* found by the labels fuzz target */
+      cli_error("%s: line %zu: empty %s", path, lineno,
+                *file ? "class" : "file name");
+      rc = -1;
+      break;
+    }
+    if (rows_push(&rows, &n, &cap, file, cls, index)) {
       cli_error("%s: out of memory", path);
       rc = -1;
     }

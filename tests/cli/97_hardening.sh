@@ -98,3 +98,13 @@ if [ "$rc" -eq 2 ] && ! grep -q "$esc" "$T/err"; then
 else
   not_ok "escaped option value" "rc $rc" "stderr: $(od -c "$T/err" | head -n 3)"
 fi
+
+# labels files (found by the labels fuzz target): an empty class is refused;
+# a bad row after good ones is refused without leaking them (make asan
+# fails a leak with exit 23)
+printf 'cod_9100.animl,0,\n' >"$T/labels.csv"
+run train --labels "$T/labels.csv" "$ROOT/spectra/examples/core01" -o "$T/m.txt"
+expect "train --labels: an empty class is refused naming the line" 1 "labels.csv: line 1: empty class"
+printf 'cod_9100.animl,0,oxalate\nx.animl,y,calcite\n' >"$T/labels.csv"
+run train --labels "$T/labels.csv" "$ROOT/spectra/examples/core01" -o "$T/m.txt"
+expect "train --labels: a bad row after a good one is refused" 1 "labels.csv: line 2: bad index 'y'"

@@ -12,9 +12,10 @@ printf '%-22s %10s %8s %8s %8s %7s %s\n' target execs exec/s cov ft corpus resul
 for t in "$@"; do
   mkdir -p "$dir/work/$t" "$dir/corpus/$t"
   log=$dir/logs/$t.log
-  # -timeout: one input may not take 20 s; -rss_limit_mb: nor 2.5 GB;
+  # -timeout: one input may not take 60 s (wall clock: generous, as a busy
+  # machine slows everything); -rss_limit_mb: nor 2.5 GB;
   # -close_fd_mask=3: the CLI parsers' messages would only slow the run
-  TMPDIR=${TMPDIR:-/tmp} nice "$dir/bin/$t" -max_total_time="$secs" -timeout=20 \
+  TMPDIR=${TMPDIR:-/tmp} nice "$dir/bin/$t" -max_total_time="$secs" -timeout=60 \
     -rss_limit_mb=2560 -close_fd_mask=3 -print_final_stats=1 \
     -artifact_prefix="$dir/findings/$t-" "$dir/work/$t" "$dir/corpus/$t" \
     >"$log" 2>&1
