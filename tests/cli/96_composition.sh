@@ -2,7 +2,7 @@
 # (issue 14).  SYNTHETIC spectra from the simulator.
 run -q simulate --class hydroxyapatite -n 3 --seed 5200 --carbonate 8 --whitlockite-frac 0:0 --snr 40 -o "$T/ha8.csv"; expect "simulate apatite" 0
 run classify --composition "$T/ha8.csv"; expect "classify --composition" 0
-expect_out "composition columns after reacquire" '	reacquire	carbonate_wt	carbonate_lo	carbonate_hi	carbonate_lod	carbonate_censored	nu1_pos	nu1_fwhm	whitlockite_index	com_frac	protein_mineral$'
+expect_out "composition columns after the detection columns" '	mineral_snr	axis_offset	axis_ref	window	carbonate_wt	carbonate_lo	carbonate_hi	carbonate_lod	carbonate_censored	nu1_pos	nu1_fwhm	whitlockite_index	com_frac	protein_mineral$'
 awk -F'\t' 'NR==1{for(i=1;i<=NF;i++)h[$i]=i; next} $h["class"]=="hydroxyapatite" && $h["carbonate_censored"]=="no" && $h["carbonate_wt"]+0>2 && $h["carbonate_wt"]+0<14 && $h["nu1_pos"]+0>955 {n++} END{exit n<2}' "$T/out" \
   && ok "classify --composition: 8 wt% apatite reads 2-14 wt%, nu1 set" || not_ok "classify --composition values" "$(cut -f5,28- "$T/out")"
 run classify "$T/ha8.csv"; expect "classify without --composition" 0
