@@ -27,7 +27,12 @@ static int help(void) {
       "  -m, --model FILE        model file (default: built-in)\n"
       "  -c, --calibration FILE  carbonate calibration (default: built-in)\n"
       "      --core-from HOW     meta, dir or manifest FILE\n"
-      "  -j, --json              JSON Lines instead of TSV\n");
+      "  -j, --json              JSON Lines instead of TSV\n"
+      "      --technique T       raman | ftir, when the file does not say (ftir:\n"
+      "                          the FTIR model without -m)\n"
+      "      --axis A            raman_shift | wavelength_nm | wavenumber, when\n"
+      "                          the file does not say\n"
+      "  FILE '-' is standard input.\n");
   return CLI_OK;
 }
 
@@ -98,6 +103,9 @@ typedef struct {
   size_t n, cap;
 } group;
 
+/* --technique / --axis of `calcspec cores` (validate passes none) */
+static cli_override cores_ov;
+
 int cli_cores_compute(char **args, int nargs, const char *model_path,
                       const char *how, const char *manifest_path,
                       const char *cal_path, cs_core **cores_out,
@@ -107,7 +115,10 @@ int cli_cores_compute(char **args, int nargs, const char *model_path,
   cs_error err;
   cs_model *m = NULL;
   if (model_path ? cs_model_load(model_path, &m, &err)
-                 : cs_model_default(CS_TECH_RAMAN, &m, &err)) {
+                 : cs_model_default(cores_ov.technique == CS_TECH_FTIR
+                                        ? CS_TECH_FTIR
+                                        : CS_TECH_RAMAN,
+                                    &m, &err)) {
     cli_file_error(model_path ? model_path : "model", &err);
     return -1;
   }
@@ -139,7 +150,7 @@ int cli_cores_compute(char **args, int nargs, const char *model_path,
   cli_files_expand(&files, args, nargs, nbad);
   for (size_t i = 0; i < files.n; i++) {
     cs_dataset *ds;
-    if (cs_dataset_read(files.path[i], NULL, &ds, &err)) {
+    if (cli_dataset_read(files.path[i], NULL, &cores_ov, &ds, &err)) {
       cli_file_error(files.path[i], &err);
       (*nbad)++;
       continue;
@@ -260,6 +271,8 @@ int cmd_cores(int argc, char **argv) {
                                        {"calibration", required_argument, 0, 'c'},
                                        {"core-from", required_argument, 0, 'F'},
                                        {"json", no_argument, 0, 'j'},
+                                       {"technique", required_argument, 0, 256},
+                                       {"axis", required_argument, 0, 257},
                                        {"help", no_argument, 0, 'h'},
                                        {0, 0, 0, 0}};
   const char *model = NULL, *cal = NULL, *how = "meta", *manifest = NULL;
@@ -270,6 +283,12 @@ int cmd_cores(int argc, char **argv) {
     case 'c': cal = optarg; break;
     case 'j': json = 1; break;
     case 'F': how = optarg; break;
+    case 256:
+    case 257:
+      if (cli_override_option("cores", c == 256 ? "technique" : "axis",
+                              optarg, &cores_ov))
+        return CLI_USAGE;
+      break;
     case 'h': return help();
     default: return cli_usage_error("cores", "unknown option");
     }

@@ -142,9 +142,20 @@ int cmd_validate(int argc, char **argv) {
   size_t nr = 0;
   int nbad = 0;
   struct stat st;
-  if (argc - optind == 1 && stat(argv[optind], &st) == 0 && S_ISREG(st.st_mode) &&
+  /* "-" or a FIFO is read once: it can only be a cores table */
+  int stream = argc - optind == 1 &&
+               (cli_is_stdio(argv[optind]) ||
+                (stat(argv[optind], &st) == 0 && !S_ISREG(st.st_mode) &&
+                 !S_ISDIR(st.st_mode)));
+  if (argc - optind == 1 && (stream || (stat(argv[optind], &st) == 0 &&
+                                        S_ISREG(st.st_mode))) &&
       read_cores_tsv(argv[optind], &rows, &nr) == 0) {
     /* a cores table */
+  } else if (stream) {
+    cli_error("%s: not a cores table (the TSV of 'calcspec cores')",
+              argv[optind]);
+    free(fr);
+    return CLI_DATA_ERROR;
   } else {
     cs_core *cores;
     size_t n;
