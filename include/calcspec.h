@@ -10,14 +10,24 @@
  *  - Every fallible function returns a cs_status; results leave through
  *    pointer arguments.  The last argument `cs_error *err` may be NULL; when
  *    given, it receives the code and a one-line, lowercase message.
- *  - `*_new`, `*_read`, `*_copy` return objects the caller owns; free them
- *    with the matching `*_free`, which accepts NULL.  On failure `*out` is
- *    set to NULL and there is nothing to free.
+ *  - `*_new`, `*_read`, `*_copy`, `*_load`, `*_train` return objects the
+ *    caller owns through `*out`; free them with the matching `*_free`
+ *    (cs_spectrum_free, cs_dataset_free, cs_pipeline_free, cs_smoother_free,
+ *    cs_model_free), which accepts NULL.  On failure `*out` is set to NULL
+ *    and there is nothing to free.
+ *  - Plain memory the library allocates for the caller (strings and arrays:
+ *    cs_pipeline_format, cs_report_json, cs_calibration_format,
+ *    cs_findings_parse) is released with cs_free(), which accepts NULL.
+ *    This is the one way: a binding or a program linked against another C
+ *    runtime must not pass it to its own free().
  *  - Getters returning `const T *` borrow: the pointer stays valid until the
  *    owner is freed or changed.
  *  - The library never prints, exits or aborts, and keeps no pointer to a
  *    caller's input.
  *  - Unknown numeric metadata is NaN; results never contain NaN or Inf.
+ *  - "bands.md §N" cites src/bands.md in the source tree: the band
+ *    positions, widths, calibrations and instrument facts the library
+ *    assumes, with their literature references.
  */
 #ifndef CALCSPEC_H
 #define CALCSPEC_H
@@ -157,6 +167,9 @@ CS_EXPORT const double *cs_spectrum_y(const cs_spectrum *s);
 CS_EXPORT cs_status cs_spectrum_set_y(cs_spectrum *s, const double *y, size_t n,
                                       cs_error *err);
 
+/** What the axis, the values and the technique are.  The setters only
+ * relabel: no value is converted (cs_spectrum_to_raman_shift and
+ * cs_spectrum_to_absorbance convert). */
 CS_EXPORT cs_axis cs_spectrum_axis(const cs_spectrum *s);
 CS_EXPORT cs_quantity cs_spectrum_quantity(const cs_spectrum *s);
 CS_EXPORT cs_technique cs_spectrum_technique(const cs_spectrum *s);
@@ -164,7 +177,9 @@ CS_EXPORT void cs_spectrum_set_axis(cs_spectrum *s, cs_axis a);
 CS_EXPORT void cs_spectrum_set_quantity(cs_spectrum *s, cs_quantity q);
 CS_EXPORT void cs_spectrum_set_technique(cs_spectrum *s, cs_technique t);
 
-/** Numeric metadata; NaN (or 0 for accumulations) when unknown. */
+/** Numeric metadata: excitation wavelength (nm), exposure per accumulation
+ * (s), number of accumulations; NaN (or 0 for accumulations) when unknown.
+ * The setters store the value as given (NaN or 0 marks it unknown). */
 CS_EXPORT double cs_spectrum_laser_nm(const cs_spectrum *s);
 CS_EXPORT double cs_spectrum_exposure_s(const cs_spectrum *s);
 CS_EXPORT int cs_spectrum_accumulations(const cs_spectrum *s);
@@ -204,10 +219,12 @@ CS_EXPORT void cs_spectrum_meta_at(const cs_spectrum *s, size_t i,
  */
 typedef struct cs_dataset cs_dataset;
 
-/** Empty dataset.  Returns NULL when out of memory.  Caller owns it. */
-CS_EXPORT cs_dataset *cs_dataset_new(void);
+/** An empty dataset into *out; CS_ERR_NOMEM when out of memory.  The caller
+ * owns *out (cs_dataset_free). */
+CS_EXPORT cs_status cs_dataset_new(cs_dataset **out, cs_error *err);
 /** Free the dataset and every spectrum in it.  NULL is fine. */
 CS_EXPORT void cs_dataset_free(cs_dataset *ds);
+/** Number of spectra in the dataset. */
 CS_EXPORT size_t cs_dataset_count(const cs_dataset *ds);
 /** The i-th spectrum, borrowed (NULL when i is out of range).  The mutable
  * variant lets callers change it in place; the dataset still owns it. */
@@ -615,8 +632,8 @@ CS_EXPORT void cs_pipeline_clear(cs_pipeline *p);
 CS_EXPORT cs_status cs_pipeline_set_step(cs_pipeline *p, const char *name,
                                          const char *spec, cs_error *err);
 
-/** Canonical text (lines ending in '\n'; "" for an empty pipeline) into a
- * malloc'd string the caller releases with free(). */
+/** Canonical text (lines ending in '\n'; "" for an empty pipeline) into
+ * *text, which the caller releases with cs_free(). */
 CS_EXPORT cs_status cs_pipeline_format(const cs_pipeline *p, char **text,
                                        cs_error *err);
 /** Parse canonical text (steps in the order above, each at most once;
@@ -644,7 +661,7 @@ CS_EXPORT cs_status cs_pipeline_apply(cs_pipeline *p, const cs_spectrum *in,
 /** ## Simulation
  *
  * A documented, seeded simulator of Raman and FTIR spectra of breast
- * calcifications and tissue (band tables from ../shared/domain/bands.md).
+ * calcifications and tissue (band tables from src/bands.md).
  * Output is identical on every machine for a given seed: the generator is
  * self-contained (splitmix64 + xoshiro256**), Raman counts are integers and
  * FTIR absorbances are rounded to 1e-6.  Every spectrum records its ground
@@ -783,6 +800,8 @@ CS_EXPORT cs_status cs_model_train(const cs_dataset *ds,
                                    const char *const *labels,
                                    const cs_train_opts *opts, cs_model **out,
                                    cs_error *err);
+/** Free a model and its pool of pipelines.  NULL is fine.  No other thread
+ * may still be classifying with it. */
 CS_EXPORT void cs_model_free(cs_model *m);
 
 /** Save as plain text (version line "calcspec-model 1", %.17g numbers in the
@@ -804,7 +823,10 @@ CS_EXPORT cs_status cs_model_load_text(const char *text, size_t len,
 CS_EXPORT cs_status cs_model_default(cs_technique t, cs_model **out,
                                      cs_error *err);
 
-/** Facts about a model (borrowed strings, valid while m lives). */
+/** Facts about a model (borrowed strings, valid while m lives): its
+ * technique; the number of classes and the name of class i (NULL when i is
+ * out of range), in the order of cs_result's arrays; the model window
+ * lo..hi in cm^-1; the number of PCA components kept. */
 CS_EXPORT cs_technique cs_model_technique(const cs_model *m);
 CS_EXPORT size_t cs_model_class_count(const cs_model *m);
 CS_EXPORT const char *cs_model_class_name(const cs_model *m, size_t i);
@@ -862,7 +884,7 @@ CS_EXPORT cs_status cs_model_classify(const cs_model *m, const cs_spectrum *s,
  *    cubic) of the despiked spectrum, 1.4826 MAD / sqrt(1 - c0) with c0 =
  *    89/429 the filter's centre weight (so white noise gives its own sd);
  *  - baseline: IModPoly, 5th order (the fluorescence model of
- *    ../shared/domain/bands.md section 4, Lieber & Mahadevan-Jansen 2003);
+ *    src/bands.md section 4, Lieber & Mahadevan-Jansen 2003);
  *  - main band: the largest value of smooth - baseline in the window; SNR =
  *    its height / sigma; fluorescence ratio = mean baseline / band height.
  *
@@ -982,12 +1004,14 @@ CS_EXPORT cs_status cs_classify_arrays(const cs_model *m, const double *x,
  * "nnls" {class: f}, "nnls_r2", "flags" [..], "reason", "qc" {"flags" [..],
  * "snr", "noise", "band_x", "band_height", "fluor_ratio", "max_y",
  * "n_saturated", "spikes", "x_lo", "x_hi"}, "reacquire"; numbers %.17g.
- * m is the model that produced r (class names).  *json is malloc'd; release
- * it with cs_free(). */
+ * m is the model that produced r (class names).  Release *json with
+ * cs_free(). */
 CS_EXPORT cs_status cs_report_json(const cs_report *r, const cs_model *m,
                                    char **json, cs_error *err);
 
-/** free() for memory the library hands out (for bindings). */
+/** Release plain memory the library allocated for the caller (see the
+ * conventions at the top: strings and arrays, not objects with their own
+ * *_free).  NULL is fine. */
 CS_EXPORT void cs_free(void *p);
 
 /** ## Composition, cores and validation
@@ -1024,7 +1048,7 @@ CS_EXPORT cs_status cs_calibration_fit(cs_technique t, const double *wt,
                                        const char *note, cs_calibration *out,
                                        cs_error *err);
 /** Text form ("calcspec-calibration 1", one "key value" per line, %.17g in
- * the C locale) into a malloc'd string the caller frees. */
+ * the C locale) into *text, which the caller releases with cs_free(). */
 CS_EXPORT cs_status cs_calibration_format(const cs_calibration *c,
                                           char **text, cs_error *err);
 /** Write the text form atomically. */
@@ -1034,6 +1058,8 @@ CS_EXPORT cs_status cs_calibration_save(const cs_calibration *c,
  * error (unknown key, bad number, missing key, m <= 0). */
 CS_EXPORT cs_status cs_calibration_parse(const char *text, size_t len,
                                          cs_calibration *out, cs_error *err);
+/** Read a file written by cs_calibration_save (at most 1 MB) and parse it
+ * as above; an unreadable file gives CS_ERR_IO. */
 CS_EXPORT cs_status cs_calibration_load(const char *path, cs_calibration *out,
                                         cs_error *err);
 /** The calibration compiled into the library for a technique: fitted on
@@ -1141,6 +1167,7 @@ typedef struct cs_core_opts {
   size_t min_spectra; /* default 3 */
   double max_unknown; /* default 0.5 */
 } cs_core_opts;
+/** The defaults noted above. */
 CS_EXPORT cs_core_opts cs_core_opts_default(void);
 
 typedef struct cs_core {
@@ -1193,7 +1220,8 @@ typedef struct cs_finding {
  * starting "core_id", '#' comments and blank lines ignored.  yes/no/unknown
  * (also y/n/true/false/1/0, any case).  CS_ERR_MALFORMED naming the line
  * for a missing column, an empty or over-long core id, a bad value or a
- * core listed twice.  *rows is malloc'd (free()); *n rows. */
+ * core listed twice.  *n rows in *rows, which the caller releases with
+ * cs_free(). */
 CS_EXPORT cs_status cs_findings_parse(const char *text, size_t len,
                                       cs_finding **rows, size_t *n,
                                       cs_error *err);

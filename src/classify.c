@@ -36,9 +36,8 @@ cs_status cs_classify_spectrum(const cs_model *m, const cs_spectrum *s,
       memset(out, 0, sizeof *out);
       return st;
     }
-    if (st)
+    if (st) /* CS_ERR_RANGE: reported as out of window, not as an error */
       out->qc.flags |= CS_QC_OUT_OF_WINDOW;
-    st = CS_OK;
   }
   if (out->qc.flags & CS_QC_OUT_OF_WINDOW) {
     memset(r, 0, sizeof *r);

@@ -64,6 +64,9 @@ cs_spectrum *csi_spectrum_alloc(size_t n);
 /* Copy all metadata (not data) from src to dst. */
 cs_status csi_spectrum_copy_meta(cs_spectrum *dst, const cs_spectrum *src,
                                  cs_error *err);
+/* An empty dataset, NULL on OOM: for readers and the simulator, which
+ * report the error themselves (cs_dataset_new is the public form). */
+cs_dataset *csi_dataset_alloc(void);
 /* Check x strictly monotonic and x/y finite; CS_ERR_MALFORMED otherwise. */
 cs_status csi_spectrum_check(const cs_spectrum *s, cs_error *err);
 

@@ -708,7 +708,7 @@ static cs_status animl_read(const char *path, cs_dataset **out, cs_error *err) {
     st = csi_error(err, CS_ERR_UNSUPPORTED, "AnIML namespace '%s' (expected %s)",
                    (const char *)root->ns->href, ANIML_NS);
   }
-  reader r = {doc, cs_dataset_new(), 0};
+  reader r = {doc, csi_dataset_alloc(), 0};
   if (!st && !r.ds)
     st = csi_error(err, CS_ERR_NOMEM, "out of memory");
   step_ctx top = {NULL, NULL, CS_TECH_UNKNOWN, NAN, NAN, 0,

@@ -1320,7 +1320,7 @@ static cs_status parse(ctx *c, cs_dataset **out, cs_error *err) {
     if (c->raman || proto->axis == CS_AXIS_RAMAN_SHIFT)
       proto->technique = CS_TECH_RAMAN;
   }
-  cs_dataset *ds = st ? NULL : cs_dataset_new();
+  cs_dataset *ds = st ? NULL : csi_dataset_alloc();
   if (!st && !ds)
     st = csi_error(err, CS_ERR_NOMEM, "out of memory");
   size_t k = 0;

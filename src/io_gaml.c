@@ -355,7 +355,7 @@ static cs_status read_gaml(const char *path, cs_dataset **out, cs_error *err) {
                    (const char *)root->name);
     goto done;
   }
-  if (!(ds = cs_dataset_new())) {
+  if (!(ds = csi_dataset_alloc())) {
     st = csi_error(err, CS_ERR_NOMEM, "out of memory");
     goto done;
   }

@@ -1038,7 +1038,7 @@ static cs_status read_jcamp(const char *path, cs_dataset **out, cs_error *err) {
   }
   len = strip_dos_eof(buf, len);
   char **lines = split_lines(buf, len, &nl);
-  cs_dataset *ds = cs_dataset_new();
+  cs_dataset *ds = csi_dataset_alloc();
   if (!lines || !ds) {
     free(lines);
     free(buf);

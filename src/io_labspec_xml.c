@@ -461,7 +461,7 @@ static cs_status read_lsx(const char *path, cs_dataset **out, cs_error *err) {
     return err ? err->code : local.code;
   ctx c = {0};
   c.tmpl = csi_spectrum_alloc(0);
-  c.ds = cs_dataset_new();
+  c.ds = csi_dataset_alloc();
   cs_status st = c.tmpl && c.ds ? read_doc(doc, &c, err)
                                 : csi_error(err, CS_ERR_NOMEM, "out of memory");
   for (int i = 0; i < 4; i++)

@@ -231,7 +231,7 @@ static cs_status omnic_read(const char *path, cs_dataset **out,
   cs_status st = csi_read_file(path, CSI_MAX_FILE_BYTES, &buf, &len, err);
   if (st)
     return st;
-  cs_dataset *ds = cs_dataset_new();
+  cs_dataset *ds = csi_dataset_alloc();
   omnic o = {(const unsigned char *)buf, len};
   st = ds ? omnic_parse(&o, ds, err)
           : csi_error(err, CS_ERR_NOMEM, "out of memory");

@@ -341,7 +341,7 @@ static cs_status opus_read(const char *path, cs_dataset **out, cs_error *err) {
   cs_status st = csi_read_file(path, CSI_MAX_FILE_BYTES, &buf, &len, err);
   if (st)
     return st;
-  cs_dataset *ds = cs_dataset_new();
+  cs_dataset *ds = csi_dataset_alloc();
   opus o = {(const unsigned char *)buf, len};
   st = ds ? opus_parse(&o, ds, err)
           : csi_error(err, CS_ERR_NOMEM, "out of memory");

@@ -709,7 +709,7 @@ static cs_status read_any(const char *path, int check, cs_dataset **out,
       (st = read_entry(za, (zip_uint64_t)sig, &budget, &sigxml, &siglen, err)))
     goto done;
   original_name(za, orig, sizeof orig);
-  if (!(ds = cs_dataset_new())) {
+  if (!(ds = csi_dataset_alloc())) {
     st = csi_error(err, CS_ERR_NOMEM, "out of memory");
     goto done;
   }

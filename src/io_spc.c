@@ -539,7 +539,7 @@ static cs_status spc_read(const char *path, cs_dataset **out, cs_error *err) {
   cs_status st = csi_read_file(path, CSI_MAX_FILE_BYTES, &buf, &len, err);
   if (st)
     return st;
-  cs_dataset *ds = cs_dataset_new();
+  cs_dataset *ds = csi_dataset_alloc();
   if (!ds) {
     free(buf);
     return csi_error(err, CS_ERR_NOMEM, "out of memory");

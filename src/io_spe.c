@@ -927,7 +927,7 @@ static cs_status spe_read(const char *path, cs_dataset **out, cs_error *err) {
   if (!st)
     st = read_at(f, 0, hdr, HDR_BYTES, "the SPE header", err);
   cs_dataset *ds = NULL;
-  if (!st && !(ds = cs_dataset_new()))
+  if (!st && !(ds = csi_dataset_alloc()))
     st = csi_error(err, CS_ERR_NOMEM, "out of memory");
   if (!st) {
     double ver = csi_le_f32(hdr + OFF_VERSION);

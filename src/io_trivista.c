@@ -460,7 +460,7 @@ static cs_status read_tvf(const char *path, cs_dataset **out, cs_error *err) {
   xmlDocPtr doc = csi_xml_read_file(path, 0, err ? err : &local);
   if (!doc)
     return err ? err->code : local.code;
-  ctx c = {{0}, {0}, cs_dataset_new(), NULL};
+  ctx c = {{0}, {0}, csi_dataset_alloc(), NULL};
   char *title = NULL;
   cs_status st = CS_OK;
   xmlNodePtr root = xmlDocGetRootElement(doc);

@@ -579,7 +579,7 @@ static cs_status wdf_read(const char *path, cs_dataset **out, cs_error *err) {
                    (long long)end);
   w.fsize = (uint64_t)end;
   cs_dataset *ds = NULL;
-  if (!st && !(ds = cs_dataset_new()))
+  if (!st && !(ds = csi_dataset_alloc()))
     st = csi_error(err, CS_ERR_NOMEM, "out of memory");
   if (!st)
     st = wdf_parse(&w, ds, err);

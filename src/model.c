@@ -93,7 +93,7 @@ static cs_status preprocess(const cs_model *m, cs_pipeline *pl,
 }
 
 /* COD vs COM from the oxalate nu(C-C) band: whewellite 895-896, weddellite
- * 910-912 cm^-1 (../shared/domain/bands.md 1A).  The two overlap once
+ * 910-912 cm^-1 (src/bands.md 1A).  The two overlap once
  * broadened, so the intensity-weighted centre of 886-921 cm^-1 above its
  * minimum decides, split halfway at 903.5. */
 static const char *oxalate_subtype(const cs_model *m, const double *row) {

@@ -665,7 +665,8 @@ static cs_status check_complete(loader *ld) {
   if (ld->seen[K_SUBCLASSES] != ld->seen[K_SUBCLASS_LOG_WEIGHTS])
     return BAD(ld, "incomplete model (subclasses and subclass_log_weights go "
                "together)");
-  if (ld->seen[K_LOADING] != m->pca.k || ld->seen[K_LDA_DIRECTION] != m->lda.d ||
+  if (ld->seen[K_LOADING] != m->pca.k ||
+      ld->seen[K_LDA_DIRECTION] != m->lda.d ||
       ld->seen[K_CENTROID] != m->ns || ld->seen[K_REFERENCE] != m->c)
     return BAD(ld, "incomplete model (%zu/%zu loadings, %zu/%zu directions, "
                "%zu/%zu centroids, %zu/%zu references)", ld->seen[K_LOADING],

@@ -11,7 +11,7 @@ static const char *const names[] = {"none", "vector", "area", "max", "snv",
 
 cs_norm_opts cs_norm_opts_default(cs_norm_method m) {
   /* 960 cm-1: HA nu1 PO4, the strongest calcification band
-   * (../shared/domain/bands.md §2); +-20 covers its 10-20 cm-1 FWHM */
+   * (src/bands.md 1A); +-20 covers its 10-20 cm-1 FWHM */
   cs_norm_opts o = {m, 960.0, 20.0, 0};
   return o;
 }

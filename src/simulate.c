@@ -1,5 +1,5 @@
 /* simulate.c: the seeded spectrum simulator behind `calcspec simulate` and
- * spectra/.  Band tables come from ../shared/domain/bands.md (section named
+ * spectra/.  Band tables come from src/bands.md (section named
  * per table); intensities of the minerals follow the real RRUFF spectra of
  * bands.md section 0 where it has them, so the simulated relative heights
  * can be checked against ../shared/minerals.
@@ -782,7 +782,7 @@ cs_status cs_simulate(const cs_sim_opts *o, cs_dataset **out, cs_error *err) {
   double *nm = malloc(n * sizeof *nm), *mix = malloc(n * sizeof *mix);
   double *work = malloc(n * sizeof *work), *bg = malloc(n * sizeof *bg);
   double *y = malloc(n * sizeof *y);
-  cs_dataset *ds = cs_dataset_new();
+  cs_dataset *ds = csi_dataset_alloc();
   if (!x || !t || !nm || !mix || !work || !bg || !y || !ds) {
     st = csi_error(err, CS_ERR_NOMEM, "out of memory");
     goto done;

@@ -291,7 +291,15 @@ void cs_spectrum_meta_at(const cs_spectrum *s, size_t i, const char **key,
 
 /* ---- dataset ---- */
 
-cs_dataset *cs_dataset_new(void) { return calloc(1, sizeof(cs_dataset)); }
+cs_dataset *csi_dataset_alloc(void) { return calloc(1, sizeof(cs_dataset)); }
+
+cs_status cs_dataset_new(cs_dataset **out, cs_error *err) {
+  if (!out)
+    return csi_error(err, CS_ERR_ARG, "no output dataset");
+  if (!(*out = csi_dataset_alloc()))
+    return csi_error(err, CS_ERR_NOMEM, "out of memory");
+  return CS_OK;
+}
 
 void cs_dataset_free(cs_dataset *ds) {
   if (!ds)

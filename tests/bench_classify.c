@@ -15,7 +15,11 @@ static double now(void) {
 }
 
 static cs_dataset *simulate(size_t per_class, unsigned long long seed) {
-  cs_dataset *all = cs_dataset_new();
+  cs_dataset *all = NULL;
+  if (cs_dataset_new(&all, NULL)) {
+    fprintf(stderr, "out of memory\n");
+    exit(1);
+  }
   cs_error err;
   for (int c = 0; c < CS_SIM__COUNT; c++)
     for (size_t i = 0; i < per_class; i++) {

@@ -22,7 +22,11 @@ int main(void) {
     cs_technique t = tech ? CS_TECH_FTIR : CS_TECH_RAMAN;
     cs_sim_opts o = cs_sim_opts_default(CS_SIM_HYDROXYAPATITE, t);
     o.seed = 55;
-    cs_dataset *all = cs_dataset_new();
+    cs_dataset *all = NULL;
+    if (cs_dataset_new(&all, NULL)) {
+      fprintf(stderr, "out of memory\n");
+      exit(1);
+    }
     cs_error e;
     for (int i = 0; i < 200; i++) {
       cs_dataset *ds;

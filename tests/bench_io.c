@@ -40,7 +40,11 @@ int main(void) {
   printf("bench_io: file reading/writing (median of repeated runs is not "
          "taken; mean over reps)\n");
   /* 100 spectra of 1340 points: a modest map */
-  cs_dataset *ds = cs_dataset_new();
+  cs_dataset *ds = NULL;
+  if (cs_dataset_new(&ds, NULL)) {
+    fprintf(stderr, "out of memory\n");
+    exit(1);
+  }
   cs_error err;
   for (int k = 0; k < 100; k++) {
     double x[1340], y[1340];

@@ -268,7 +268,8 @@ static void xml_attacks_refused(void **state) {
 /* ---- writer ---- */
 
 static cs_dataset *sample_dataset(void) {
-  cs_dataset *ds = cs_dataset_new();
+  cs_dataset *ds = NULL;
+  STATUS_EQ(cs_dataset_new(&ds, NULL), CS_OK, NULL);
   cs_error err;
   for (int k = 0; k < 3; k++) {
     double x[50], y[50];

@@ -570,7 +570,8 @@ static void round_trip(void **state) {
   double x[N];
   for (size_t i = 0; i < N; i++)
     x[i] = 100 + 0.1 * (double)i + 1e-13 * (double)(i % 7);
-  cs_dataset *ds = cs_dataset_new();
+  cs_dataset *ds = NULL;
+  STATUS_EQ(cs_dataset_new(&ds, NULL), CS_OK, NULL);
   cs_error err;
   cs_spectrum *s = random_spectrum(x, N);
   cs_spectrum_set_laser_nm(s, 532.02);

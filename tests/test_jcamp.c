@@ -340,7 +340,8 @@ static void same_spectrum(const cs_spectrum *a, const cs_spectrum *b) {
 static void round_trip(void **state) {
   (void)state;
   cs_error err;
-  cs_dataset *ds = cs_dataset_new();
+  cs_dataset *ds = NULL;
+  STATUS_EQ(cs_dataset_new(&ds, NULL), CS_OK, NULL);
   enum { N = 257 };
   double x[N], y[N];
   /* awkward doubles: thirds, tiny and huge magnitudes, negative zero */
@@ -410,7 +411,8 @@ static void round_trip(void **state) {
   cs_dataset_free(back2);
 
   /* a single spectrum is one plain block, no LINK */
-  cs_dataset *one = cs_dataset_new();
+  cs_dataset *one = NULL;
+  STATUS_EQ(cs_dataset_new(&one, NULL), CS_OK, NULL);
   STATUS_EQ(cs_dataset_push(one, cs_dataset_take(back, 1), &err), CS_OK, &err);
   STATUS_EQ(cs_dataset_write(one, path, NULL, &err), CS_OK, &err);
   char *text;

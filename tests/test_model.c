@@ -17,7 +17,8 @@
 /* n spots of each generator class, Raman 785 nm, seeds from base. */
 static cs_dataset *simulate_set(int n, unsigned long long base, double snr,
                                 double mf_lo, double mf_hi) {
-  cs_dataset *all = cs_dataset_new();
+  cs_dataset *all = NULL;
+  STATUS_EQ(cs_dataset_new(&all, NULL), CS_OK, NULL);
   cs_error err;
   for (int c = 0; c < CS_SIM__COUNT; c++)
     for (int i = 0; i < n; i++) {
@@ -482,7 +483,8 @@ static double lcg(unsigned long long *st) { /* uniform in [-1, 1] */
 
 static cs_dataset *bimodal_set(int per_mode, unsigned long long seed,
                                const char ***labels) {
-  cs_dataset *ds = cs_dataset_new();
+  cs_dataset *ds = NULL;
+  STATUS_EQ(cs_dataset_new(&ds, NULL), CS_OK, NULL);
   cs_error err;
   static double x[1101], y[1101];
   *labels = malloc(4 * (size_t)per_mode * sizeof **labels);

@@ -1,5 +1,5 @@
 /* test_simulate.c: the seeded simulator.  Expected values come from
- * ../shared/domain/bands.md (band positions, section 0 RRUFF heights), the
+ * src/bands.md (band positions, section 0 RRUFF heights), the
  * real RRUFF files in ../shared/minerals, a pure-python reference of the
  * PRNG, and the SNR definition in calcspec.h. */
 #include "testutil.h"

@@ -71,8 +71,12 @@ static void metadata(void **state) {
 static void dataset(void **state) {
   (void)state;
   double x[] = {1}, y[] = {1};
-  cs_dataset *ds = cs_dataset_new();
   cs_error err;
+  STATUS_EQ(cs_dataset_new(NULL, &err), CS_ERR_ARG, &err);
+  cs_dataset *ds = NULL;
+  STATUS_EQ(cs_dataset_new(&ds, &err), CS_OK, &err);
+  assert_non_null(ds);
+  assert_int_equal(cs_dataset_count(ds), 0);
   for (int i = 0; i < 10; i++) {
     cs_spectrum *s = make(x, y, 1, CS_AXIS_PIXEL);
     cs_spectrum_set_source_index(s, (size_t)i);

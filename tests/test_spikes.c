@@ -1,6 +1,6 @@
 /* test_spikes.c: cosmic-spike removal.  Spikes are injected into synthetic
  * spectra (so their positions and the clean values are known); narrow real
- * bands (calcite 1086 cm-1, ../shared/domain/bands.md §2.5: FWHM ~1-3
+ * bands (calcite 1086 cm-1, src/bands.md 1A: FWHM ~1-3
  * cm-1 intrinsic) must survive, synthetic and in the RRUFF calcite files. */
 #include "testutil.h"
 

@@ -138,22 +138,32 @@ static void walk(cli_files *f, const char *dir, int *nbad, int depth) {
   }
   char **names = NULL;
   size_t n = 0, cap = 0;
+  int oom = 0;
   struct dirent *e;
-  while ((e = readdir(d))) {
+  while (!oom && (e = readdir(d))) {
     if (e->d_name[0] == '.')
       continue;
     if (n == cap) {
-      cap = cap ? cap * 2 : 32;
-      char **p = realloc(names, cap * sizeof *p);
-      if (!p)
+      size_t ncap = cap ? cap * 2 : 32;
+      char **p = realloc(names, ncap * sizeof *p);
+      if (!p) {
+        oom = 1;
         break;
+      }
       names = p;
+      cap = ncap;
     }
-    if (!(names[n] = strdup(e->d_name)))
-      break;
-    n++;
+    char *name = strdup(e->d_name);
+    if (name)
+      names[n++] = name;
+    else
+      oom = 1;
   }
   closedir(d);
+  if (oom) { /* the entries read so far are still walked */
+    cli_error("%s: out of memory listing the folder", dir);
+    (*nbad)++;
+  }
   if (n)
     qsort(names, n, sizeof *names, cmp_str);
   for (size_t i = 0; i < n; i++) {
@@ -177,6 +187,9 @@ static void walk(cli_files *f, const char *dir, int *nbad, int depth) {
           cli_note("%s: skipped (not a spectrum file)", p);
       }
       free(p);
+    } else {
+      cli_error("%s: out of memory", dir);
+      (*nbad)++;
     }
     free(names[i]);
   }

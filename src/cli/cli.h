@@ -55,15 +55,16 @@ int cli_format_known(const char *name, int write);
 /* Print a double for TSV: %.10g, empty when NaN. */
 void cli_print_num(FILE *out, double v);
 
-/* Read FILE|DIR args into one dataset with a class label per spectrum
- * (labels file, else "class"/"truth.class" metadata, else a class-named
- * folder).  Unreadable files are reported and counted in *nbad.  0 ok. */
+/* labels.c: read FILE|DIR args into one dataset with a class label per
+ * spectrum (labels file, else "class"/"truth.class" metadata, else a
+ * class-named folder).  Unreadable files are reported and counted in
+ * *nbad.  0 ok. */
 int cli_load_labelled(char **args, int nargs, const char *labels_path,
                       cs_dataset **ds, char ***labels, int *nbad);
 void cli_labels_free(char **labels, size_t n);
-/* Shared training options of train and cv: -r/--range, -k/--components,
- * -S/--step, -P/--preprocess FILE, -L/--shrinkage, -M/--min-posterior,
- * -u/--subclasses.
+/* train_opts.c: the training options of train and cv: -r/--range,
+ * -k/--components, -S/--step, -P/--preprocess FILE, -L/--shrinkage,
+ * -M/--min-posterior, -u/--subclasses.
  * 0 ok, -1 bad value. */
 int cli_train_option(int c, const char *arg, cs_train_opts *o,
                      const char **pipeline_file, int *have_range);
@@ -116,7 +117,10 @@ cs_status cli_dataset_read(const char *path, const char *format,
 cs_status cli_dataset_write(const cs_dataset *ds, const char *path,
                             const char *format, cs_error *err);
 
-/* cmd_cores.c: classify and measure every spectrum of args, group by core
+/* --technique / --axis of `calcspec cores` for cli_cores_compute (zero:
+ * none, as for validate). */
+extern cli_override cli_cores_override;
+/* cores_run.c: classify and measure every spectrum of args, group by core
  * (how: "meta", "dir" or "manifest" with manifest_path) and summarise.
  * *cores is malloc'd (free()).  Unreadable files count in *nbad.  0 ok. */
 int cli_cores_compute(char **args, int nargs, const char *model_path,

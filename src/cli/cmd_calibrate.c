@@ -42,6 +42,28 @@ static int label_wt(const char *labels, const char *path, double *wt) {
   return rc;
 }
 
+/* Append (w, r) to the growing arrays wt and ratio; -1 when out of memory
+ * (both arrays stay valid for the caller to free). */
+static int push_pair(double **wt, double **ratio, size_t *n, size_t *cap,
+                     double w, double r) {
+  if (*n == *cap) {
+    size_t ncap = *cap ? 2 * *cap : 64;
+    double *a = realloc(*wt, ncap * sizeof *a);
+    if (!a)
+      return -1;
+    *wt = a;
+    double *b = realloc(*ratio, ncap * sizeof *b);
+    if (!b)
+      return -1;
+    *ratio = b;
+    *cap = ncap;
+  }
+  (*wt)[*n] = w;
+  (*ratio)[*n] = r;
+  (*n)++;
+  return 0;
+}
+
 int cmd_calibrate(int argc, char **argv) {
   static const struct option opts[] = {{"output", required_argument, 0, 'o'},
                                        {"labels", required_argument, 0, 'l'},
@@ -111,22 +133,14 @@ int cmd_calibrate(int argc, char **argv) {
         nbad++;
         continue;
       }
-      if (n == cap) {
-        cap = cap ? 2 * cap : 64;
-        double *a = realloc(wt, cap * sizeof *a);
-        if (a)
-          wt = a;
-        double *b = realloc(ratio, cap * sizeof *b);
-        if (b)
-          ratio = b;
-        if (!a || !b) {
-          cli_error("calibrate: out of memory");
-          return CLI_DATA_ERROR;
-        }
+      if (push_pair(&wt, &ratio, &n, &cap, w, comp.carbonate_ratio)) {
+        cli_error("calibrate: out of memory");
+        cs_dataset_free(ds);
+        cli_files_free(&files);
+        free(wt);
+        free(ratio);
+        return CLI_DATA_ERROR;
       }
-      wt[n] = w;
-      ratio[n] = comp.carbonate_ratio;
-      n++;
     }
     cs_dataset_free(ds);
   }
@@ -145,7 +159,7 @@ int cmd_calibrate(int argc, char **argv) {
     char *t;
     if (!cs_calibration_format(&cal, &t, &err)) {
       fputs(t, stdout);
-      free(t);
+      cs_free(t);
     }
   }
   free(wt);

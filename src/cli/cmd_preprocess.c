@@ -189,7 +189,7 @@ int cmd_preprocess(int argc, char **argv) {
       return CLI_DATA_ERROR;
     }
     fputs(text, stdout);
-    free(text);
+    cs_free(text);
     cs_pipeline_free(p);
     return CLI_OK;
   }
@@ -211,9 +211,9 @@ int cmd_preprocess(int argc, char **argv) {
   cli_files files = {0};
   int nbad = 0;
   cli_files_expand(&files, argv + optind, argc - optind, &nbad);
-  cs_dataset *ds = cs_dataset_new();
-  if (!ds) {
-    cli_error("preprocess: out of memory");
+  cs_dataset *ds = NULL;
+  if (cs_dataset_new(&ds, &err)) {
+    cli_error("preprocess: %s", err.msg);
     nbad++;
   }
   for (size_t i = 0; ds && i < files.n; i++)

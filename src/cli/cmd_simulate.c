@@ -76,7 +76,19 @@ typedef struct span_opt {
   cs_sim_range r;
 } span_opt;
 
-int cmd_simulate(int argc, char **argv) {
+/* The command line, parsed. */
+typedef struct sim_args {
+  const char *cls_name, *out, *to, *core;
+  cs_technique tech;
+  cs_sim_class cls;
+  long count, pixels, frames;
+  double seed, laser, rlo, rhi;
+  int wavelength, nocal, nospikes;
+  span_opt snr, mineral, carb, com, wht, fluor, width;
+} sim_args;
+
+/* Parse options into a; -1 to go on, else the exit code (help, usage). */
+static int parse_args(int argc, char **argv, sim_args *a) {
   static const struct option opts[] = {
       {"class", required_argument, 0, 'c'},
       {"count", required_argument, 0, 'n'},
@@ -101,59 +113,59 @@ int cmd_simulate(int argc, char **argv) {
       {"to", required_argument, 0, O_TO},
       {"help", no_argument, 0, 'h'},
       {0, 0, 0, 0}};
-  const char *cls_name = NULL, *out = NULL, *to = NULL, *core = NULL;
-  cs_technique tech = CS_TECH_RAMAN;
-  long count = 1, pixels = -1, frames = 1;
-  double seed = 1, laser = NAN, rlo = NAN, rhi = NAN;
-  int wavelength = 0, nocal = 0, nospikes = 0, c;
-  span_opt snr = {0}, mineral = {0}, carb = {0}, com = {0}, wht = {0},
-           fluor = {0}, width = {0};
+  memset(a, 0, sizeof *a);
+  a->tech = CS_TECH_RAMAN;
+  a->count = 1, a->pixels = -1, a->frames = 1;
+  a->seed = 1, a->laser = NAN, a->rlo = NAN, a->rhi = NAN;
+  int c;
   optind = 1;
   while ((c = getopt_long(argc, argv, "c:n:s:t:o:h", opts, NULL)) != -1) {
     switch (c) {
-    case 'c': cls_name = optarg; break;
+    case 'c': a->cls_name = optarg; break;
     case 'n':
-      if (cli_parse_int(optarg, 1, 1000000, &count))
+      if (cli_parse_int(optarg, 1, 1000000, &a->count))
         return cli_usage_error("simulate", "--count wants 1..1000000, got '%s'", optarg);
       break;
     case 's':
       /* Integers up to 2^53 survive the double round trip exactly. */
-      if (cli_parse_double(optarg, 0, 9007199254740992.0, &seed) || seed != floor(seed))
+      if (cli_parse_double(optarg, 0, 9007199254740992.0, &a->seed) ||
+          a->seed != floor(a->seed))
         return cli_usage_error("simulate", "--seed wants an integer 0..2^53, got '%s'", optarg);
       break;
     case 't':
-      if (cs_technique_from_name(optarg, &tech) || tech == CS_TECH_UNKNOWN)
+      if (cs_technique_from_name(optarg, &a->tech) || a->tech == CS_TECH_UNKNOWN)
         return cli_usage_error("simulate", "--technique wants raman or ftir, got '%s'", optarg);
       break;
-    case 'o': out = optarg; break;
+    case 'o': a->out = optarg; break;
     case O_SNR:
-      if (parse_span(optarg, 0, 1e6, &snr.r) || (snr.r.lo == 0 && snr.r.hi != 0))
+      if (parse_span(optarg, 0, 1e6, &a->snr.r) ||
+          (a->snr.r.lo == 0 && a->snr.r.hi != 0))
         return cli_usage_error("simulate", "--snr wants A[:B] > 0 or 0 (noiseless), got '%s'", optarg);
-      snr.set = 1;
+      a->snr.set = 1;
       break;
     case O_LASER:
-      if (cli_parse_double(optarg, 200, 1500, &laser))
+      if (cli_parse_double(optarg, 200, 1500, &a->laser))
         return cli_usage_error("simulate", "--laser wants nm in 200..1500, got '%s'", optarg);
       break;
     case O_PIXELS:
-      if (cli_parse_int(optarg, 16, 8192, &pixels))
+      if (cli_parse_int(optarg, 16, 8192, &a->pixels))
         return cli_usage_error("simulate", "--pixels wants 16..8192, got '%s'", optarg);
       break;
     case O_RANGE:
-      if (cli_parse_range(optarg, &rlo, &rhi))
+      if (cli_parse_range(optarg, &a->rlo, &a->rhi))
         return cli_usage_error("simulate", "--range wants A:B with A < B, got '%s'", optarg);
       break;
-    case O_WAVELENGTH: wavelength = 1; break;
+    case O_WAVELENGTH: a->wavelength = 1; break;
     case O_FRAMES:
-      if (cli_parse_int(optarg, 1, 100000, &frames))
+      if (cli_parse_int(optarg, 1, 100000, &a->frames))
         return cli_usage_error("simulate", "--frames wants 1..100000, got '%s'", optarg);
       break;
 #define SPAN(opt, var, lo, hi, name)                                           \
   case opt:                                                                    \
-    if (parse_span(optarg, lo, hi, &var.r))                                    \
+    if (parse_span(optarg, lo, hi, &a->var.r))                                 \
       return cli_usage_error("simulate", "--" name " wants A[:B] in %g..%g, got '%s'", \
                              (double)(lo), (double)(hi), optarg);              \
-    var.set = 1;                                                               \
+    a->var.set = 1;                                                            \
     break;
       SPAN(O_MINERAL, mineral, 0, 1, "mineral-frac")
       SPAN(O_CARBONATE, carb, 0, 15, "carbonate")
@@ -162,82 +174,94 @@ int cmd_simulate(int argc, char **argv) {
       SPAN(O_FLUOR, fluor, 0, 1e4, "fluorescence")
       SPAN(O_WIDTH, width, 0.5, 50, "width")
 #undef SPAN
-    case O_NOCAL: nocal = 1; break;
-    case O_NOSPIKES: nospikes = 1; break;
-    case O_CORE: core = optarg; break;
-    case O_TO: to = optarg; break;
+    case O_NOCAL: a->nocal = 1; break;
+    case O_NOSPIKES: a->nospikes = 1; break;
+    case O_CORE: a->core = optarg; break;
+    case O_TO: a->to = optarg; break;
     case 'h': return help();
     default: return cli_usage_error("simulate", "unknown option");
     }
   }
   if (optind != argc)
     return cli_usage_error("simulate", "unexpected argument '%s'", argv[optind]);
-  if (!cls_name)
+  if (!a->cls_name)
     return cli_usage_error("simulate", "no class (--class C)");
-  cs_sim_class cls;
-  if (cs_sim_class_from_name(cls_name, &cls))
-    return cli_usage_error("simulate", "unknown class '%s'", cls_name);
-  if (!out)
+  if (cs_sim_class_from_name(a->cls_name, &a->cls))
+    return cli_usage_error("simulate", "unknown class '%s'", a->cls_name);
+  if (!a->out)
     return cli_usage_error("simulate", "no output (-o OUT)");
-  if (core && !*core)
+  if (a->core && !*a->core)
     return cli_usage_error("simulate", "--core wants a non-empty id");
+  return -1;
+}
 
-  cs_sim_opts o = cs_sim_opts_default(cls, tech);
-  if (snr.set) o.snr = snr.r;
-  if (mineral.set) o.mineral_frac = mineral.r;
-  if (carb.set) o.carbonate_wt = carb.r;
-  if (com.set) o.com_frac = com.r;
-  if (wht.set) o.whitlockite_frac = wht.r;
-  if (fluor.set) o.fluor_ratio = fluor.r;
-  if (width.set) o.instr_fwhm_cm1 = width.r;
-  if (!isnan(laser)) o.laser_nm = laser;
-  if (pixels > 0) o.pixels = (int)pixels;
-  if (!isnan(rlo)) {
-    o.lo_cm1 = rlo;
-    o.hi_cm1 = rhi;
+/* The simulator options of a (defaults of its class and technique, then
+ * what the command line set); -1 to go on, else the usage exit code. */
+static int sim_opts(const sim_args *a, cs_sim_opts *o) {
+  *o = cs_sim_opts_default(a->cls, a->tech);
+  if (a->snr.set) o->snr = a->snr.r;
+  if (a->mineral.set) o->mineral_frac = a->mineral.r;
+  if (a->carb.set) o->carbonate_wt = a->carb.r;
+  if (a->com.set) o->com_frac = a->com.r;
+  if (a->wht.set) o->whitlockite_frac = a->wht.r;
+  if (a->fluor.set) o->fluor_ratio = a->fluor.r;
+  if (a->width.set) o->instr_fwhm_cm1 = a->width.r;
+  if (!isnan(a->laser)) o->laser_nm = a->laser;
+  if (a->pixels > 0) o->pixels = (int)a->pixels;
+  if (!isnan(a->rlo)) {
+    o->lo_cm1 = a->rlo;
+    o->hi_cm1 = a->rhi;
   }
-  o.wavelength_axis = wavelength;
-  o.frames = (int)frames;
-  if (nocal) {
-    o.shift_cm1.lo = o.shift_cm1.hi = 0;
-    o.stretch.lo = o.stretch.hi = 0;
+  o->wavelength_axis = a->wavelength;
+  o->frames = (int)a->frames;
+  if (a->nocal) {
+    o->shift_cm1.lo = o->shift_cm1.hi = 0;
+    o->stretch.lo = o->stretch.hi = 0;
   }
-  if (nospikes) o.spike_rate_per_min = 0;
+  if (a->nospikes) o->spike_rate_per_min = 0;
   cs_error err;
-  if (cs_sim_opts_check(&o, &err))
+  if (cs_sim_opts_check(o, &err))
     return cli_usage_error("simulate", "%s", err.msg);
+  return -1;
+}
 
+/* Simulate a->count spots from seed a->seed on and write them: one file
+ * per spot into the directory a->out, or all into the file a->out. */
+static int write_spots(const sim_args *a, cs_sim_opts *o) {
   struct stat st;
-  int to_dir = stat(out, &st) == 0 && S_ISDIR(st.st_mode);
-  const char *fmt = to ? to : "animl";
-  if (!to_dir && !to) {
+  int to_dir = stat(a->out, &st) == 0 && S_ISDIR(st.st_mode);
+  const char *fmt = a->to ? a->to : "animl";
+  if (!to_dir && !a->to) {
     /* Let the extension choose when it names a writable format. */
-    const char *dot = strrchr(out, '.');
+    const char *dot = strrchr(a->out, '.');
     fmt = dot && dot[1] ? NULL : "animl";
   }
-  cs_dataset *all = to_dir ? NULL : cs_dataset_new();
-  if (!to_dir && !all) {
-    cli_error("simulate: out of memory");
+  cs_error err;
+  cs_dataset *all = NULL;
+  if (!to_dir && cs_dataset_new(&all, &err)) {
+    cli_error("simulate: %s", err.msg);
     return CLI_DATA_ERROR;
   }
   int rc = CLI_OK;
-  for (long i = 0; i < count && rc == CLI_OK; i++) {
-    o.seed = (unsigned long long)seed + (unsigned long long)i;
+  for (long i = 0; i < a->count && rc == CLI_OK; i++) {
+    o->seed = (unsigned long long)a->seed + (unsigned long long)i;
     cs_dataset *ds;
-    if (cs_simulate(&o, &ds, &err)) {
-      cli_error("simulate: seed %llu: %s", o.seed, err.msg);
+    if (cs_simulate(o, &ds, &err)) {
+      cli_error("simulate: seed %llu: %s", o->seed, err.msg);
       rc = CLI_DATA_ERROR;
       break;
     }
-    for (size_t k = 0; core && k < cs_dataset_count(ds); k++)
-      if (cs_spectrum_set_meta(cs_dataset_get_mut(ds, k), CS_META_CORE_ID, core, &err)) {
+    for (size_t k = 0; a->core && k < cs_dataset_count(ds); k++)
+      if (cs_spectrum_set_meta(cs_dataset_get_mut(ds, k), CS_META_CORE_ID,
+                               a->core, &err)) {
         cli_error("simulate: %s", err.msg);
         rc = CLI_DATA_ERROR;
       }
     if (rc == CLI_OK && to_dir) {
       char path[4096];
-      snprintf(path, sizeof path, "%s/%s_%llu.%s", out, cs_sim_class_name(cls),
-               o.seed, !strcmp(fmt, "jcamp") ? "jdx" : fmt);
+      snprintf(path, sizeof path, "%s/%s_%llu.%s", a->out,
+               cs_sim_class_name(a->cls), o->seed,
+               !strcmp(fmt, "jcamp") ? "jdx" : fmt);
       if (cs_dataset_write(ds, path, fmt, &err)) {
         cli_file_error(path, &err);
         rc = err.code == CS_ERR_ARG ? CLI_USAGE : CLI_DATA_ERROR;
@@ -251,10 +275,21 @@ int cmd_simulate(int argc, char **argv) {
     }
     cs_dataset_free(ds);
   }
-  if (rc == CLI_OK && all && cs_dataset_write(all, out, fmt, &err)) {
-    cli_file_error(out, &err);
+  if (rc == CLI_OK && all && cs_dataset_write(all, a->out, fmt, &err)) {
+    cli_file_error(a->out, &err);
     rc = err.code == CS_ERR_ARG ? CLI_USAGE : CLI_DATA_ERROR;
   }
   cs_dataset_free(all);
   return rc;
+}
+
+int cmd_simulate(int argc, char **argv) {
+  sim_args a;
+  int rc = parse_args(argc, argv, &a);
+  if (rc >= 0)
+    return rc;
+  cs_sim_opts o;
+  if ((rc = sim_opts(&a, &o)) >= 0)
+    return rc;
+  return write_spots(&a, &o);
 }

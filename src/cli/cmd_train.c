@@ -28,44 +28,6 @@ static int help(void) {
   return CLI_OK;
 }
 
-const struct option cli_train_long[] = {
-    {"output", required_argument, 0, 'o'},
-    {"labels", required_argument, 0, 'l'},
-    {"range", required_argument, 0, 'r'},
-    {"step", required_argument, 0, 'S'},
-    {"components", required_argument, 0, 'k'},
-    {"preprocess", required_argument, 0, 'P'},
-    {"shrinkage", required_argument, 0, 'L'},
-    {"min-posterior", required_argument, 0, 'M'},
-    {"subclasses", required_argument, 0, 'u'},
-    {"folds", required_argument, 0, 'f'},
-    {"by", required_argument, 0, 'b'},
-    {"seed", required_argument, 0, 's'},
-    {"help", no_argument, 0, 'h'},
-    {0, 0, 0, 0}};
-
-int cli_train_setup(const char *cmd, const cs_dataset *ds, int nopt,
-                    const int *optc, char **optv, cs_train_opts *o,
-                    char **steps) {
-  *steps = NULL;
-  *o = cs_train_opts_default(
-      cs_spectrum_technique(cs_dataset_get(ds, 0)));
-  const char *pipeline_file = NULL;
-  int have_range = 0;
-  for (int i = 0; i < nopt; i++)
-    if (cli_train_option(optc[i], optv[i], o, &pipeline_file, &have_range))
-      return cli_usage_error(cmd, "bad value '%s' for -%c", optv[i], optc[i]);
-  if (pipeline_file) {
-    const char *why;
-    if (!(*steps = cli_slurp_why(pipeline_file, &why))) {
-      cli_error("%s: cannot read: %s", pipeline_file, why);
-      return CLI_DATA_ERROR;
-    }
-    o->preprocess = *steps;
-  }
-  return CLI_OK;
-}
-
 int cmd_train(int argc, char **argv) {
   const char *out = "model.txt", *labels_path = NULL;
   int optc[CLI_MAX_TRAIN_OPTS], nopt = 0, c;

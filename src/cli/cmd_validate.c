@@ -49,7 +49,8 @@ typedef struct {
 } crow;
 
 /* Rows from a cores TSV: core_id, expected_birefringent, evidence from the
- * call, n_* and p_* columns.  -1 when path is not such a table. */
+ * call, n_* and p_* columns.  -1 when path is not such a table, -2 when
+ * out of memory (reported). */
 static int read_cores_tsv(const char *path, crow **out, size_t *n) {
   char *text = cli_slurp(path);
   *out = NULL;
@@ -69,8 +70,14 @@ static int read_cores_tsv(const char *path, crow **out, size_t *n) {
     if (*n == cap) {
       cap = cap ? 2 * cap : 16;
       crow *t = realloc(*out, cap * sizeof *t);
-      if (!t)
-        break;
+      if (!t) {
+        cli_error("%s: out of memory", path);
+        free(*out);
+        *out = NULL;
+        *n = 0;
+        free(text);
+        return -2;
+      }
       *out = t;
     }
     crow *r = &(*out)[*n];
@@ -93,6 +100,163 @@ static int read_cores_tsv(const char *path, crow **out, size_t *n) {
   }
   free(text);
   return 0;
+}
+
+/* Read and parse the findings file; CLI_OK or CLI_DATA_ERROR (reported). */
+static int read_findings(const char *path, cs_finding **fr, size_t *nf) {
+  const char *why;
+  char *text = cli_slurp_why(path, &why);
+  if (!text) {
+    cli_error("%s: cannot read findings file: %s", path, why);
+    return CLI_DATA_ERROR;
+  }
+  cs_error err;
+  cs_status st = cs_findings_parse(text, strlen(text), fr, nf, &err);
+  free(text);
+  if (st) {
+    cli_file_error(path, &err);
+    return CLI_DATA_ERROR;
+  }
+  return CLI_OK;
+}
+
+/* The evidence column of a core computed from spectra: its call, the count
+ * per class and the mean posteriors. */
+static void core_evidence(const cs_core *k, char *ev, size_t cap) {
+  size_t u = (size_t)snprintf(ev, cap, "call=%s", k->call);
+  for (size_t g = 0; g < k->nclass && u < cap; g++)
+    u += (size_t)snprintf(ev + u, cap - u, " n_%s=%zu", k->classes[g],
+                          k->count[g]);
+  if (u < cap)
+    u += (size_t)snprintf(ev + u, cap - u, " n_unknown=%zu", k->unknown);
+  for (size_t g = 0; g < k->nclass && u < cap; g++)
+    u += (size_t)snprintf(ev + u, cap - u, " p_%s=%.3f", k->classes[g],
+                          k->mean_posterior[g]);
+}
+
+/* The spectroscopy side: one cores table (the output of `cores`), or
+ * spectra classified here.  -1 when the spectra cannot be processed. */
+static int spectroscopy_rows(char **args, int nargs, const char *model,
+                             crow **rows_out, size_t *nr, int *nbad) {
+  crow *rows = NULL;
+  struct stat st;
+  *nr = 0;
+  *rows_out = NULL;
+  /* "-" or a FIFO is read once: it can only be a cores table */
+  int stream = nargs == 1 && (cli_is_stdio(args[0]) ||
+                              (stat(args[0], &st) == 0 &&
+                               !S_ISREG(st.st_mode) && !S_ISDIR(st.st_mode)));
+  if (nargs == 1 && (stream || (stat(args[0], &st) == 0 &&
+                                S_ISREG(st.st_mode)))) {
+    int r = read_cores_tsv(args[0], &rows, nr);
+    if (r == -2)
+      return -1;
+    if (r == 0) {
+      *rows_out = rows;
+      return 0;
+    }
+  }
+  if (stream) {
+    cli_error("%s: not a cores table (the TSV of 'calcspec cores')", args[0]);
+    return -1;
+  }
+  cs_core *cores;
+  size_t n;
+  if (cli_cores_compute(args, nargs, model, "meta", NULL, NULL, &cores, &n,
+                        nbad))
+    return -1;
+  rows = n ? calloc(n, sizeof *rows) : NULL;
+  for (size_t i = 0; rows && i < n; i++) {
+    snprintf(rows[i].id, sizeof rows[i].id, "%s", cores[i].id);
+    rows[i].expected = cores[i].expected_birefringent;
+    core_evidence(&cores[i], rows[i].evidence, sizeof rows[i].evidence);
+  }
+  *nr = rows ? n : 0;
+  free(cores);
+  *rows_out = rows;
+  return 0;
+}
+
+/* Index of the row of core id, or nr. */
+static size_t row_of(const crow *rows, size_t nr, const char *id) {
+  size_t i = 0;
+  while (i < nr && strcmp(rows[i].id, id))
+    i++;
+  return i;
+}
+
+/* The 2x2 table: t[0] expected and birefringent, t[1] expected and not,
+ * t[2] not expected but birefringent, t[3] neither. */
+static void count_2x2(const crow *rows, size_t nr, const cs_finding *fr,
+                      size_t nf, size_t t[4]) {
+  t[0] = t[1] = t[2] = t[3] = 0;
+  for (size_t i = 0; i < nr; i++)
+    for (size_t j = 0; j < nf; j++)
+      if (!strcmp(rows[i].id, fr[j].core_id) &&
+          fr[j].birefringent != CS_BIREF_UNKNOWN) {
+        int pos = fr[j].birefringent == CS_BIREF_YES;
+        t[rows[i].expected ? (pos ? 0 : 1) : (pos ? 2 : 3)]++;
+      }
+}
+
+/* The table and the agreement statistics; rc, or the threshold or data
+ * error exit code. */
+static int print_agreement(const size_t t[4], double min_kappa, int rc) {
+  size_t a = t[0], b = t[1], cc = t[2], d = t[3];
+  printf("expected birefringent = oxalate present or calcite present "
+         "(calcite is strongly birefringent and counts as expected-birefringent)\n\n");
+  printf("spectroscopy/finding\tbirefringent\tnot_birefringent\n");
+  printf("expected_birefringent\t%zu\t%zu\n", a, b);
+  printf("not_expected\t%zu\t%zu\n\n", cc, d);
+  cs_agreement ag;
+  cs_error err;
+  if (cs_agreement_2x2(a, b, cc, d, &ag, &err)) {
+    cli_error("validate: %s", err.msg);
+    return CLI_DATA_ERROR;
+  }
+  printf("cores_compared\t%zu\n", ag.n);
+  printf("agreement\t%.4f\n", ag.observed);
+  printf("chance_agreement\t%.4f\n", ag.expected);
+  printf("kappa\t%.4f\n", ag.kappa);
+  printf("kappa_95ci\t%.4f\t%.4f\t(kappa -+ 1.96 SE; SE %.4f, Fleiss, Cohen & Everitt 1969)\n",
+         ag.kappa_lo, ag.kappa_hi, ag.kappa_se);
+  printf("sensitivity\t%.4f\t(%zu/%zu birefringent cores expected birefringent)\n",
+         ag.sensitivity, a, a + cc);
+  printf("specificity\t%.4f\t(%zu/%zu non-birefringent cores not expected)\n",
+         ag.specificity, d, b + d);
+  if (ag.kappa < min_kappa) {
+    cli_error("validate: kappa %.4f below --min-kappa %g",
+            ag.kappa, min_kappa);
+    return CLI_BELOW_THRESHOLD;
+  }
+  return rc;
+}
+
+/* Discordant cores, then cores found on one side only. */
+static void print_lists(const crow *rows, size_t nr, const cs_finding *fr,
+                        size_t nf) {
+  printf("\ndiscordant\tcore_id\tfinding\texpected\tevidence\tnotes\n");
+  for (size_t i = 0; i < nr; i++)
+    for (size_t j = 0; j < nf; j++)
+      if (!strcmp(rows[i].id, fr[j].core_id) && fr[j].birefringent != CS_BIREF_UNKNOWN &&
+          rows[i].expected != (fr[j].birefringent == CS_BIREF_YES))
+        printf("discordant\t%s\t%s\t%s\t%s\t%s\n", rows[i].id,
+               fr[j].birefringent == CS_BIREF_YES ? "birefringent" : "not_birefringent",
+               rows[i].expected ? "birefringent" : "not_birefringent",
+               rows[i].evidence, fr[j].notes);
+  for (size_t j = 0; j < nf; j++) {
+    if (row_of(rows, nr, fr[j].core_id) == nr)
+      printf("missing_spectra\t%s\t(findings line %d)\n", fr[j].core_id, fr[j].line);
+    else if (fr[j].birefringent == CS_BIREF_UNKNOWN)
+      printf("finding_unknown\t%s\t(findings line %d)\n", fr[j].core_id, fr[j].line);
+  }
+  for (size_t i = 0; i < nr; i++) {
+    size_t j = 0;
+    while (j < nf && strcmp(rows[i].id, fr[j].core_id))
+      j++;
+    if (j == nf)
+      printf("missing_finding\t%s\n", rows[i].id);
+  }
 }
 
 int cmd_validate(int argc, char **argv) {
@@ -122,149 +286,37 @@ int cmd_validate(int argc, char **argv) {
     return cli_usage_error("validate", "--findings FILE is required");
   if (optind >= argc)
     return cli_usage_error("validate", "no cores table or spectra");
-  const char *why;
-  char *text = cli_slurp_why(findings, &why);
-  if (!text) {
-    cli_error("%s: cannot read findings file: %s", findings, why);
-    return CLI_DATA_ERROR;
-  }
   cs_finding *fr;
   size_t nf;
-  cs_error err;
-  if (cs_findings_parse(text, strlen(text), &fr, &nf, &err)) {
-    free(text);
-    cli_file_error(findings, &err);
+  if (read_findings(findings, &fr, &nf))
     return CLI_DATA_ERROR;
-  }
-  free(text);
-  /* spectroscopy side */
-  crow *rows = NULL;
-  size_t nr = 0;
+  crow *rows;
+  size_t nr;
   int nbad = 0;
-  struct stat st;
-  /* "-" or a FIFO is read once: it can only be a cores table */
-  int stream = argc - optind == 1 &&
-               (cli_is_stdio(argv[optind]) ||
-                (stat(argv[optind], &st) == 0 && !S_ISREG(st.st_mode) &&
-                 !S_ISDIR(st.st_mode)));
-  if (argc - optind == 1 && (stream || (stat(argv[optind], &st) == 0 &&
-                                        S_ISREG(st.st_mode))) &&
-      read_cores_tsv(argv[optind], &rows, &nr) == 0) {
-    /* a cores table */
-  } else if (stream) {
-    cli_error("%s: not a cores table (the TSV of 'calcspec cores')",
-              argv[optind]);
-    free(fr);
+  if (spectroscopy_rows(argv + optind, argc - optind, model, &rows, &nr,
+                        &nbad)) {
+    cs_free(fr);
     return CLI_DATA_ERROR;
-  } else {
-    cs_core *cores;
-    size_t n;
-    if (cli_cores_compute(argv + optind, argc - optind, model, "meta", NULL,
-                          NULL, &cores, &n, &nbad)) {
-      free(fr);
-      return CLI_DATA_ERROR;
-    }
-    rows = n ? calloc(n, sizeof *rows) : NULL;
-    for (size_t i = 0; rows && i < n; i++) {
-      const cs_core *k = &cores[i];
-      snprintf(rows[i].id, sizeof rows[i].id, "%s", k->id);
-      rows[i].expected = k->expected_birefringent;
-      size_t u = 0;
-      u += (size_t)snprintf(rows[i].evidence, sizeof rows[i].evidence, "call=%s", k->call);
-      for (size_t g = 0; g < k->nclass && u < sizeof rows[i].evidence; g++)
-        u += (size_t)snprintf(rows[i].evidence + u, sizeof rows[i].evidence - u,
-                              " n_%s=%zu", k->classes[g], k->count[g]);
-      if (u < sizeof rows[i].evidence)
-        u += (size_t)snprintf(rows[i].evidence + u, sizeof rows[i].evidence - u,
-                              " n_unknown=%zu", k->unknown);
-      for (size_t g = 0; g < k->nclass && u < sizeof rows[i].evidence; g++)
-        u += (size_t)snprintf(rows[i].evidence + u, sizeof rows[i].evidence - u,
-                              " p_%s=%.3f", k->classes[g], k->mean_posterior[g]);
-    }
-    nr = rows ? n : 0;
-    free(cores);
   }
   /* findings cores without spectra */
   int missing_err = 0;
-  for (size_t j = 0; j < nf; j++) {
-    size_t i = 0;
-    while (i < nr && strcmp(rows[i].id, fr[j].core_id))
-      i++;
-    if (i == nr && !allow_missing) {
+  for (size_t j = 0; j < nf; j++)
+    if (row_of(rows, nr, fr[j].core_id) == nr && !allow_missing) {
       cli_error("%s: findings line %d: core '%s' is not among "
               "the spectra (use --allow-missing to list it instead)",
               findings, fr[j].line, fr[j].core_id);
       missing_err = 1;
     }
-  }
   if (missing_err) {
-    free(fr);
+    cs_free(fr);
     free(rows);
     return CLI_DATA_ERROR;
   }
-  size_t a = 0, b = 0, cc = 0, d = 0;
-  for (size_t i = 0; i < nr; i++)
-    for (size_t j = 0; j < nf; j++)
-      if (!strcmp(rows[i].id, fr[j].core_id) && fr[j].birefringent != CS_BIREF_UNKNOWN) {
-        int pos = fr[j].birefringent == CS_BIREF_YES;
-        if (rows[i].expected && pos) a++;
-        else if (rows[i].expected) b++;
-        else if (pos) cc++;
-        else d++;
-      }
-  printf("expected birefringent = oxalate present or calcite present "
-         "(calcite is strongly birefringent and counts as expected-birefringent)\n\n");
-  printf("spectroscopy/finding\tbirefringent\tnot_birefringent\n");
-  printf("expected_birefringent\t%zu\t%zu\n", a, b);
-  printf("not_expected\t%zu\t%zu\n\n", cc, d);
-  cs_agreement ag;
-  int rc = nbad ? CLI_DATA_ERROR : CLI_OK;
-  if (cs_agreement_2x2(a, b, cc, d, &ag, &err)) {
-    cli_error("validate: %s", err.msg);
-    rc = CLI_DATA_ERROR;
-  } else {
-    printf("cores_compared\t%zu\n", ag.n);
-    printf("agreement\t%.4f\n", ag.observed);
-    printf("chance_agreement\t%.4f\n", ag.expected);
-    printf("kappa\t%.4f\n", ag.kappa);
-    printf("kappa_95ci\t%.4f\t%.4f\t(kappa -+ 1.96 SE; SE %.4f, Fleiss, Cohen & Everitt 1969)\n",
-           ag.kappa_lo, ag.kappa_hi, ag.kappa_se);
-    printf("sensitivity\t%.4f\t(%zu/%zu birefringent cores expected birefringent)\n",
-           ag.sensitivity, a, a + cc);
-    printf("specificity\t%.4f\t(%zu/%zu non-birefringent cores not expected)\n",
-           ag.specificity, d, b + d);
-    if (ag.kappa < min_kappa) {
-      cli_error("validate: kappa %.4f below --min-kappa %g",
-              ag.kappa, min_kappa);
-      rc = CLI_BELOW_THRESHOLD;
-    }
-  }
-  printf("\ndiscordant\tcore_id\tfinding\texpected\tevidence\tnotes\n");
-  for (size_t i = 0; i < nr; i++)
-    for (size_t j = 0; j < nf; j++)
-      if (!strcmp(rows[i].id, fr[j].core_id) && fr[j].birefringent != CS_BIREF_UNKNOWN &&
-          rows[i].expected != (fr[j].birefringent == CS_BIREF_YES))
-        printf("discordant\t%s\t%s\t%s\t%s\t%s\n", rows[i].id,
-               fr[j].birefringent == CS_BIREF_YES ? "birefringent" : "not_birefringent",
-               rows[i].expected ? "birefringent" : "not_birefringent",
-               rows[i].evidence, fr[j].notes);
-  for (size_t j = 0; j < nf; j++) {
-    size_t i = 0;
-    while (i < nr && strcmp(rows[i].id, fr[j].core_id))
-      i++;
-    if (i == nr)
-      printf("missing_spectra\t%s\t(findings line %d)\n", fr[j].core_id, fr[j].line);
-    else if (fr[j].birefringent == CS_BIREF_UNKNOWN)
-      printf("finding_unknown\t%s\t(findings line %d)\n", fr[j].core_id, fr[j].line);
-  }
-  for (size_t i = 0; i < nr; i++) {
-    size_t j = 0;
-    while (j < nf && strcmp(rows[i].id, fr[j].core_id))
-      j++;
-    if (j == nf)
-      printf("missing_finding\t%s\n", rows[i].id);
-  }
-  free(fr);
+  size_t t[4];
+  count_2x2(rows, nr, fr, nf, t);
+  int rc = print_agreement(t, min_kappa, nbad ? CLI_DATA_ERROR : CLI_OK);
+  print_lists(rows, nr, fr, nf);
+  cs_free(fr);
   free(rows);
   return rc;
 }

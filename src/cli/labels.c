@@ -1,5 +1,4 @@
-/* labels.c: loading labelled training spectra for `train` and `cv`, and the
- * training options both share. */
+/* labels.c: loading labelled training spectra for `train` and `cv`. */
 #include "cli.h"
 
 #include <stdlib.h>
@@ -27,7 +26,41 @@ static const char *base(const char *p) {
 
 /* Read "file,index,class" rows (comma, tab or semicolon; a header row and
  * '#' comments are skipped; index empty or '*' = all spectra). */
-static int read_labels(const char *path, label_row **rows, size_t *n) {
+static void rows_free(label_row *rows, size_t n) {
+  for (size_t i = 0; i < n; i++) {
+    free(rows[i].file);
+    free(rows[i].cls);
+  }
+  free(rows);
+}
+
+/* Append one row (copying file and cls); -1 when out of memory. */
+static int rows_push(label_row **rows, size_t *n, size_t *cap,
+                     const char *file, const char *cls, long index) {
+  if (*n == *cap) {
+    size_t ncap = *cap ? *cap * 2 : 64;
+    label_row *r = realloc(*rows, ncap * sizeof *r);
+    if (!r)
+      return -1;
+    *rows = r;
+    *cap = ncap;
+  }
+  char *f = strdup(file), *c = strdup(cls);
+  if (!f || !c) {
+    free(f);
+    free(c);
+    return -1;
+  }
+  label_row *row = &(*rows)[(*n)++];
+  row->file = f;
+  row->cls = c;
+  row->index = index;
+  return 0;
+}
+
+static int read_labels(const char *path, label_row **out, size_t *nout) {
+  *out = NULL;
+  *nout = 0;
   const char *why;
   FILE *f = cli_fopen_regular(path, &why);
   if (!f) {
@@ -35,10 +68,10 @@ static int read_labels(const char *path, label_row **rows, size_t *n) {
     return -1;
   }
   char line[4096];
-  size_t cap = 0, lineno = 0;
-  *rows = NULL;
-  *n = 0;
-  while (fgets(line, sizeof line, f)) {
+  label_row *rows = NULL;
+  size_t n = 0, cap = 0, lineno = 0;
+  int rc = 0;
+  while (!rc && fgets(line, sizeof line, f)) {
     lineno++;
     char *s = trim(line);
     if (!*s || *s == '#')
@@ -56,8 +89,8 @@ static int read_labels(const char *path, label_row **rows, size_t *n) {
     if (nf != 3) {
       cli_error("%s: line %zu: want file,index,class", path,
               lineno);
-      fclose(f);
-      return -1;
+      rc = -1;
+      break;
     }
     char *idx = trim(fields[1]);
     long index = -1;
@@ -66,24 +99,21 @@ static int read_labels(const char *path, label_row **rows, size_t *n) {
         continue; /* a header row */
       cli_error("%s: line %zu: bad index '%s'", path, lineno,
               idx);
-      fclose(f);
-      return -1;
+      rc = -1;
+      break;
     }
-    if (*n == cap) {
-      cap = cap ? cap * 2 : 64;
-      label_row *r = realloc(*rows, cap * sizeof *r);
-      if (!r) {
-        fclose(f);
-        return -1;
-      }
-      *rows = r;
+    if (rows_push(&rows, &n, &cap, trim(fields[0]), trim(fields[2]), index)) {
+      cli_error("%s: out of memory", path);
+      rc = -1;
     }
-    (*rows)[*n].file = strdup(trim(fields[0]));
-    (*rows)[*n].cls = strdup(trim(fields[2]));
-    (*rows)[*n].index = index;
-    (*n)++;
   }
   fclose(f);
+  if (rc) {
+    rows_free(rows, n);
+    return -1;
+  }
+  *out = rows;
+  *nout = n;
   return 0;
 }
 
@@ -130,10 +160,10 @@ int cli_load_labelled(char **args, int nargs, const char *labels_path,
     return -1;
   cli_files files = {0};
   cli_files_expand(&files, args, nargs, nbad);
-  cs_dataset *ds = cs_dataset_new();
+  cs_dataset *ds = NULL;
   char **labels = NULL;
   size_t cap = 0;
-  int rc = ds ? 0 : -1;
+  int rc = cs_dataset_new(&ds, NULL) ? -1 : 0;
   for (size_t i = 0; i < files.n && !rc; i++) {
     cs_error err;
     cs_dataset *one;
@@ -180,11 +210,7 @@ int cli_load_labelled(char **args, int nargs, const char *labels_path,
     cs_dataset_free(one);
   }
   cli_files_free(&files);
-  for (size_t i = 0; i < nrows; i++) {
-    free(rows[i].file);
-    free(rows[i].cls);
-  }
-  free(rows);
+  rows_free(rows, nrows);
   if (rc) {
     cli_labels_free(labels, ds ? cs_dataset_count(ds) : 0);
     cs_dataset_free(ds);
@@ -199,54 +225,4 @@ void cli_labels_free(char **labels, size_t n) {
   for (size_t i = 0; labels && i < n; i++)
     free(labels[i]);
   free(labels);
-}
-
-int cli_train_option(int c, const char *arg, cs_train_opts *o,
-                     const char **pipeline_file, int *have_range) {
-  double lo, hi;
-  long k;
-  switch (c) {
-  case 'r':
-    if (cli_parse_range(arg, &lo, &hi))
-      return -1;
-    o->lo = lo, o->hi = hi;
-    *have_range = 1;
-    return 0;
-  case 'k':
-    if (cli_parse_int(arg, 1, 64, &k))
-      return -1;
-    o->components = (size_t)k;
-    return 0;
-  case 'S':
-    return cli_parse_double(arg, 0.01, 100, &o->step);
-  case 'P':
-    *pipeline_file = arg;
-    return 0;
-  case 'L':
-    return strcmp(arg, "lw") == 0 ? (o->shrinkage = -1, 0)
-                                  : cli_parse_double(arg, 0, 1, &o->shrinkage);
-  case 'M':
-    return cli_parse_double(arg, 0, 1, &o->min_posterior);
-  case 'u':
-    if (cli_parse_int(arg, 1, 8, &k))
-      return -1;
-    o->subclasses = (size_t)k;
-    return 0;
-  default:
-    return -1;
-  }
-}
-
-int cli_collect_train_option(const char *cmd, int c, char *arg, int *nopt,
-                             int *optc, char **optv) {
-  cs_train_opts probe = cs_train_opts_default(CS_TECH_RAMAN);
-  const char *pf = NULL;
-  int hr = 0;
-  if (cli_train_option(c, arg, &probe, &pf, &hr))
-    return cli_usage_error(cmd, "bad value '%s' for -%c", arg, c);
-  if (*nopt == CLI_MAX_TRAIN_OPTS)
-    return cli_usage_error(cmd, "too many options");
-  optc[*nopt] = c;
-  optv[(*nopt)++] = arg;
-  return CLI_OK;
 }

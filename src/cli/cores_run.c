@@ -1,0 +1,293 @@
+/* cores_run.c: classify and measure every spectrum of some files and
+ * summarise them per biopsy core (cs_core_summarize) for `cores` and
+ * `validate`; the core of a spectrum comes from its metadata, its folder or
+ * a manifest file. */
+#include "cli.h"
+
+#include <libgen.h>
+#include <stdlib.h>
+#include <string.h>
+
+typedef struct {
+  char *path;
+  char *core;
+} mrow;
+
+static const char *manifest_core(const mrow *m, size_t n, const char *path) {
+  for (size_t i = 0; i < n; i++)
+    if (!strcmp(m[i].path, path))
+      return m[i].core;
+  const char *b = strrchr(path, '/');
+  b = b ? b + 1 : path;
+  for (size_t i = 0; i < n; i++) {
+    const char *mb = strrchr(m[i].path, '/');
+    if (!strcmp(mb ? mb + 1 : m[i].path, b))
+      return m[i].core;
+  }
+  return NULL;
+}
+
+static void manifest_free(mrow *m, size_t n) {
+  for (size_t i = 0; i < n; i++) {
+    free(m[i].path);
+    free(m[i].core);
+  }
+  free(m);
+}
+
+/* Rows "file,core_id" (or tab-separated); '#' comments, blank lines and a
+ * header starting "file" skipped.  -1 after printing why. */
+static int read_manifest(const char *path, mrow **out, size_t *n) {
+  const char *why;
+  char *text = cli_slurp_why(path, &why);
+  *out = NULL;
+  *n = 0;
+  if (!text) {
+    cli_error("%s: cannot read manifest: %s", path, why);
+    return -1;
+  }
+  mrow *rows = NULL;
+  size_t nrows = 0, cap = 0;
+  int line = 0, rc = 0, oom = 0;
+  char *save = NULL;
+  for (char *l = strtok_r(text, "\n", &save); l && !rc;
+       l = strtok_r(NULL, "\n", &save)) {
+    line++;
+    size_t len = strlen(l);
+    while (len && (l[len - 1] == '\r' || l[len - 1] == ' '))
+      l[--len] = '\0';
+    if (!len || l[0] == '#' || !strncmp(l, "file", 4))
+      continue;
+    char *sep = strchr(l, '\t') ? strchr(l, '\t') : strchr(l, ',');
+    if (!sep || sep == l || !sep[1]) {
+      cli_error("%s: line %d: expected file,core_id", path,
+              line);
+      rc = -1;
+      break;
+    }
+    *sep = '\0';
+    if (nrows == cap) {
+      size_t ncap = cap ? 2 * cap : 16;
+      mrow *t = realloc(rows, ncap * sizeof *t);
+      if (!t) {
+        rc = oom = -1;
+        break;
+      }
+      rows = t;
+      cap = ncap;
+    }
+    rows[nrows].path = strdup(l);
+    rows[nrows].core = strdup(sep + 1);
+    nrows++; /* counted before the check so manifest_free frees both */
+    if (!rows[nrows - 1].path || !rows[nrows - 1].core)
+      rc = oom = -1;
+  }
+  free(text);
+  if (rc) {
+    if (oom)
+      cli_error("%s: out of memory", path);
+    manifest_free(rows, nrows);
+    return -1;
+  }
+  *out = rows;
+  *n = nrows;
+  return 0;
+}
+
+typedef struct {
+  char id[CS_CORE_ID_MAX];
+  cs_result *r;
+  cs_composition *c;
+  size_t n, cap;
+} group;
+
+typedef struct {
+  group *g;
+  size_t n, cap;
+} groups;
+
+/* The core of spectrum s of file path, by `how`; NULL when a manifest does
+ * not list the file.  buf (cap bytes) may hold the result. */
+static const char *core_of(const char *how, const mrow *man, size_t nman,
+                           const char *path, const cs_spectrum *s, char *buf,
+                           size_t cap) {
+  const char *core = NULL;
+  if (!strcmp(how, "manifest"))
+    return manifest_core(man, nman, path);
+  if (!strcmp(how, "meta"))
+    core = cs_spectrum_meta(s, CS_META_CORE_ID);
+  if (!core) { /* dir, or meta without core_id: the file's folder name */
+    snprintf(buf, cap, "%s", path);
+    char *d = dirname(buf);
+    char *b = strrchr(d, '/');
+    core = b ? b + 1 : d;
+  }
+  return core;
+}
+
+/* Append one result and composition to the group of core (created when
+ * new).  -1 when out of memory. */
+static int group_add(groups *gs, const char *core, const cs_result *r,
+                     const cs_composition *c) {
+  size_t g = 0;
+  while (g < gs->n && strcmp(gs->g[g].id, core))
+    g++;
+  if (g == gs->n) {
+    if (gs->n == gs->cap) {
+      size_t ncap = gs->cap ? 2 * gs->cap : 8;
+      group *t = realloc(gs->g, ncap * sizeof *t);
+      if (!t)
+        return -1;
+      gs->g = t;
+      gs->cap = ncap;
+    }
+    memset(&gs->g[g], 0, sizeof gs->g[g]);
+    snprintf(gs->g[g].id, CS_CORE_ID_MAX, "%s", core);
+    gs->n++;
+  }
+  group *G = &gs->g[g];
+  if (G->n == G->cap) {
+    size_t ncap = G->cap ? 2 * G->cap : 8;
+    cs_result *tr = realloc(G->r, ncap * sizeof *tr);
+    if (!tr)
+      return -1;
+    G->r = tr;
+    cs_composition *tc = realloc(G->c, ncap * sizeof *tc);
+    if (!tc)
+      return -1;
+    G->c = tc;
+    G->cap = ncap;
+  }
+  G->r[G->n] = *r;
+  G->c[G->n] = *c;
+  G->n++;
+  return 0;
+}
+
+typedef struct {
+  const cs_model *m;
+  const cs_calibration *cal; /* NULL: none */
+  const char *how;
+  const mrow *man;
+  size_t nman;
+} run_ctx;
+
+/* Classify and measure every spectrum of one file into gs; failures are
+ * reported and counted in *nbad. */
+static void run_file(const run_ctx *rc, const char *path, groups *gs,
+                     int *nbad) {
+  cs_error err;
+  cs_dataset *ds;
+  if (cli_dataset_read(path, NULL, &cli_cores_override, &ds, &err)) {
+    cli_file_error(path, &err);
+    (*nbad)++;
+    return;
+  }
+  for (size_t k = 0; k < cs_dataset_count(ds); k++) {
+    const cs_spectrum *s = cs_dataset_get(ds, k);
+    char dirbuf[4096];
+    const char *core = core_of(rc->how, rc->man, rc->nman, path, s, dirbuf,
+                               sizeof dirbuf);
+    if (!core) {
+      cli_error("%s: not in the manifest", path);
+      (*nbad)++;
+      break;
+    }
+    if (strlen(core) >= CS_CORE_ID_MAX) {
+      cli_error("%s: core id too long", path);
+      (*nbad)++;
+      continue;
+    }
+    cs_result r;
+    cs_composition c;
+    if (cs_model_classify(rc->m, s, &r, &err) ||
+        cs_composition_measure(s, r.label, rc->cal, &c, &err)) {
+      cli_error("%s: spectrum %zu: %s", path, k, err.msg);
+      (*nbad)++;
+      continue;
+    }
+    if (group_add(gs, core, &r, &c)) {
+      cli_error("%s: out of memory", path);
+      (*nbad)++;
+    }
+  }
+  cs_dataset_free(ds);
+}
+
+/* One cs_core per group (malloc'd into *cores); frees the groups. */
+static void summarise(const cs_model *m, groups *gs, cs_core **cores_out,
+                      size_t *ncores, int *nbad) {
+  char classes[CS_MAX_CLASSES][CS_CLASS_NAME_MAX];
+  size_t nclass = cs_model_class_count(m);
+  for (size_t g = 0; g < nclass; g++)
+    snprintf(classes[g], CS_CLASS_NAME_MAX, "%s", cs_model_class_name(m, g));
+  cs_core *cores = gs->n ? calloc(gs->n, sizeof *cores) : NULL;
+  size_t nc = 0;
+  cs_error err;
+  for (size_t g = 0; g < gs->n; g++) {
+    group *G = &gs->g[g];
+    if (cores && cs_core_summarize(G->id, G->r, G->c, G->n,
+                                   (const char(*)[CS_CLASS_NAME_MAX])classes,
+                                   nclass, NULL, &cores[nc], &err) == CS_OK)
+      nc++;
+    else {
+      cli_error("core %s: %s", G->id,
+              cores ? err.msg : "out of memory");
+      (*nbad)++;
+    }
+    free(G->r);
+    free(G->c);
+  }
+  free(gs->g);
+  *cores_out = cores;
+  *ncores = nc;
+}
+
+cli_override cli_cores_override;
+
+int cli_cores_compute(char **args, int nargs, const char *model_path,
+                      const char *how, const char *manifest_path,
+                      const char *cal_path, cs_core **cores_out,
+                      size_t *ncores, int *nbad) {
+  *cores_out = NULL;
+  *ncores = 0;
+  cs_error err;
+  cs_model *m = NULL;
+  if (model_path ? cs_model_load(model_path, &m, &err)
+                 : cs_model_default(cli_cores_override.technique ==
+                                            CS_TECH_FTIR
+                                        ? CS_TECH_FTIR
+                                        : CS_TECH_RAMAN,
+                                    &m, &err)) {
+    cli_file_error(model_path ? model_path : "model", &err);
+    return -1;
+  }
+  cs_calibration cal;
+  int have_cal = 1;
+  if (cal_path ? cs_calibration_load(cal_path, &cal, &err)
+               : cs_calibration_default(cs_model_technique(m), &cal, &err)) {
+    if (cal_path) {
+      cli_file_error(cal_path, &err);
+      cs_model_free(m);
+      return -1;
+    }
+    have_cal = 0;
+  }
+  mrow *man = NULL;
+  size_t nman = 0;
+  if (!strcmp(how, "manifest") && read_manifest(manifest_path, &man, &nman)) {
+    cs_model_free(m);
+    return -1;
+  }
+  run_ctx rc = {m, have_cal ? &cal : NULL, how, man, nman};
+  groups gs = {0};
+  cli_files files = {0};
+  cli_files_expand(&files, args, nargs, nbad);
+  for (size_t i = 0; i < files.n; i++)
+    run_file(&rc, files.path[i], &gs, nbad);
+  cli_files_free(&files);
+  summarise(m, &gs, cores_out, ncores, nbad);
+  manifest_free(man, nman);
+  cs_model_free(m);
+  return 0;
+}
