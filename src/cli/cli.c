@@ -5,7 +5,9 @@
 #include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
+#include <limits.h>
 #include <math.h>
+#include <poll.h>
 #include <stdarg.h>
 #include <stdlib.h>
 #include <string.h>
@@ -197,7 +199,12 @@ static void walk(cli_files *f, const char *dir, int *nbad, int depth) {
 void cli_files_expand(cli_files *f, char **args, int nargs, int *nbad) {
   for (int i = 0; i < nargs; i++) {
     struct stat st;
-    if (stat(args[i], &st) != 0) {
+    if (cli_is_stdio(args[i])) { /* standard input, read when its turn comes */
+      if (push(f, args[i], 0)) {
+        cli_error("%s: out of memory", args[i]);
+        (*nbad)++;
+      }
+    } else if (stat(args[i], &st) != 0) {
       cli_error("%s: %s", args[i], strerror(errno));
       (*nbad)++;
     } else if (S_ISDIR(st.st_mode)) {
@@ -250,7 +257,41 @@ FILE *cli_fopen_regular(const char *path, const char **why) {
   return f;
 }
 
+static int open_stream(const char *path, int *fd, int *timeout_ms,
+                       const char **why);
+static int drain(int fd, int timeout_ms, size_t max,
+                 int (*sink)(void *, const char *, size_t), void *ctx,
+                 const char **why);
+typedef struct {
+  char *p;
+  size_t n, cap;
+} membuf;
+static int sink_mem(void *ctx, const char *p, size_t n);
+
 char *cli_slurp_why(const char *path, const char **why) {
+  int sfd, tmo;
+  const char *w = NULL;
+  int k = open_stream(path, &sfd, &tmo, &w);
+  if (why)
+    *why = w;
+  if (k < 0)
+    return NULL;
+  if (k > 0) { /* "-" or a FIFO: read once, to its end */
+    membuf m = {0};
+    int rc = drain(sfd, tmo, (size_t)1 << 20, sink_mem, &m, &w);
+    if (sfd != 0)
+      close(sfd);
+    if (!rc && !m.p)
+      m.p = malloc(1);
+    if (rc || !m.p) {
+      free(m.p);
+      if (why)
+        *why = rc ? w : "out of memory";
+      return NULL;
+    }
+    m.p[m.n] = '\0';
+    return m.p;
+  }
   FILE *f = cli_fopen_regular(path, why);
   if (!f)
     return NULL;
@@ -290,4 +331,345 @@ int cli_format_known(const char *name, int write) {
       return 1;
   }
   return 0;
+}
+
+/* ---- "-", pipes, FIFOs and character devices as input or output ----
+ * The readers take a path and may open it twice (sniff, then read), which
+ * loses data from a stream.  So a stream is read once, whole, into a private
+ * temporary file (unlinked at once; read back through /proc/self/fd/N), and
+ * the readers get that regular file.  Messages keep the user's name. */
+
+#define CLI_STREAM_MAX ((size_t)512 << 20) /* the library's file limit */
+
+int cli_is_stdio(const char *path) { return path && !strcmp(path, "-"); }
+
+/* Seconds a named FIFO or device may stay silent (CALCSPEC_INPUT_TIMEOUT,
+ * default 10; 0 waits for ever).  Standard input is never timed out: its
+ * writer exists by construction and may be slow (cores | validate -). */
+static int stream_timeout_ms(void) {
+  const char *e = getenv("CALCSPEC_INPUT_TIMEOUT");
+  long v;
+  if (e && *e && !cli_parse_int(e, 0, 86400, &v))
+    return v ? (int)(v * 1000) : -1;
+  return 10000;
+}
+
+/* Open path as a stream: 1 and *fd when it is "-" or a FIFO; 0 when it is something else (a regular file: the
+ * normal path reads it); -1 with *why on failure. */
+static int open_stream(const char *path, int *fd, int *timeout_ms,
+                       const char **why) {
+  struct stat st, in;
+  *timeout_ms = -1;
+  if (cli_is_stdio(path)) {
+    if (isatty(0)) {
+      *why = "standard input is a terminal (pipe or redirect a file into it)";
+      return -1;
+    }
+    *fd = 0;
+    return 1;
+  }
+  /* only a FIFO (or pipe, as /dev/stdin) is a stream: a character device
+   * such as /dev/zero never ends and is left to the readers' refusal */
+  if (stat(path, &st) != 0 || !S_ISFIFO(st.st_mode))
+    return 0;
+  /* O_NONBLOCK: a FIFO without a writer must not hang the open */
+  int f = open(path, O_RDONLY | O_NONBLOCK | O_NOCTTY | O_CLOEXEC);
+  if (f < 0 || fstat(f, &st) != 0) {
+    *why = strerror(errno);
+    if (f >= 0)
+      close(f);
+    return -1;
+  }
+  /* /dev/stdin and /dev/fd/0 are standard input: no timeout either */
+  if (!(fstat(0, &in) == 0 && in.st_dev == st.st_dev && in.st_ino == st.st_ino))
+    *timeout_ms = stream_timeout_ms();
+  *fd = f;
+  return 1;
+}
+
+/* Read fd to its end, at most max bytes, handing each chunk to sink (which
+ * returns 0 ok).  0 ok, -1 with *why. */
+static int drain(int fd, int timeout_ms, size_t max,
+                 int (*sink)(void *, const char *, size_t), void *ctx,
+                 const char **why) {
+  char buf[65536];
+  size_t total = 0;
+  for (;;) {
+    struct pollfd p = {fd, POLLIN, 0};
+    int r = poll(&p, 1, timeout_ms);
+    if (r < 0 && errno == EINTR)
+      continue;
+    if (r < 0) {
+      *why = strerror(errno);
+      return -1;
+    }
+    if (r == 0) {
+      *why = total ? "input stalled (no data within the timeout, "
+                     "CALCSPEC_INPUT_TIMEOUT)"
+                   : "no data within the timeout (no writer? "
+                     "CALCSPEC_INPUT_TIMEOUT)";
+      return -1;
+    }
+    ssize_t n = read(fd, buf, sizeof buf);
+    if (n < 0 && (errno == EINTR || errno == EAGAIN))
+      continue;
+    if (n < 0) {
+      *why = strerror(errno);
+      return -1;
+    }
+    if (n == 0)
+      return 0;
+    if ((total += (size_t)n) > max) {
+      *why = max >= CLI_STREAM_MAX ? "stream larger than 512 MiB"
+                                   : "larger than 1 MiB";
+      return -1;
+    }
+    if (sink(ctx, buf, (size_t)n)) {
+      *why = strerror(errno);
+      return -1;
+    }
+  }
+}
+
+static int sink_fd(void *ctx, const char *p, size_t n) {
+  int fd = *(int *)ctx;
+  while (n) {
+    ssize_t w = write(fd, p, n);
+    if (w < 0 && errno == EINTR)
+      continue;
+    if (w < 0)
+      return -1;
+    p += w;
+    n -= (size_t)w;
+  }
+  return 0;
+}
+
+static int sink_mem(void *ctx, const char *p, size_t n) {
+  membuf *m = ctx;
+  if (m->n + n + 1 > m->cap) {
+    size_t cap = m->cap ? m->cap : 4096;
+    while (cap < m->n + n + 1)
+      cap *= 2;
+    char *q = realloc(m->p, cap);
+    if (!q) {
+      errno = ENOMEM;
+      return -1;
+    }
+    m->p = q;
+    m->cap = cap;
+  }
+  memcpy(m->p + m->n, p, n);
+  m->n += n;
+  return 0;
+}
+
+static const char *tmpdir(void) {
+  const char *t = getenv("TMPDIR");
+  return t && *t ? t : "/tmp";
+}
+
+/* Spooled streams by user name: a second read of "-" or of a FIFO in the
+ * same run gets the same content, not an empty or hanging stream. */
+static struct spool {
+  char *name;
+  char path[PATH_MAX];
+} spools[64];
+static size_t nspools;
+
+/* A regular file holding the content of path (itself when it is not a
+ * stream).  0 ok; -1 with *why. */
+static int input_path(const char *path, const char **real, const char **why) {
+  *real = path;
+  for (size_t i = 0; i < nspools; i++)
+    if (!strcmp(spools[i].name, path)) {
+      *real = spools[i].path;
+      return 0;
+    }
+  int in, tmo;
+  int k = open_stream(path, &in, &tmo, why);
+  if (k <= 0)
+    return k;
+  if (nspools == sizeof spools / sizeof spools[0]) {
+    *why = "too many streams in one run";
+    goto fail_in;
+  }
+  struct spool *s = &spools[nspools];
+  char tmpl[PATH_MAX];
+  snprintf(tmpl, sizeof tmpl, "%s/calcspec-in-XXXXXX", tmpdir());
+  int fd = mkstemp(tmpl);
+  if (fd < 0) {
+    *why = "cannot create a temporary file (TMPDIR)";
+    goto fail_in;
+  }
+  int rc = drain(in, tmo, CLI_STREAM_MAX, sink_fd, &fd, why);
+  if (in != 0)
+    close(in);
+  /* unlinked at once: nothing is left behind whatever happens next; the
+   * readers reopen it through /proc/self/fd/N */
+  snprintf(s->path, sizeof s->path, "/proc/self/fd/%d", fd);
+  if (rc == 0 && access(s->path, R_OK) == 0) {
+    unlink(tmpl);
+  } else if (rc == 0) { /* no /proc: keep the name (removed at exit) */
+    snprintf(s->path, sizeof s->path, "%s", tmpl);
+    close(fd);
+  } else {
+    unlink(tmpl);
+    close(fd);
+    return -1;
+  }
+  if (!(s->name = strdup(path))) {
+    *why = "out of memory";
+    return -1;
+  }
+  nspools++;
+  *real = s->path;
+  return 0;
+fail_in:
+  if (in != 0)
+    close(in);
+  return -1;
+}
+
+static void remove_named_spools(void) {
+  for (size_t i = 0; i < nspools; i++)
+    if (strncmp(spools[i].path, "/proc/", 6))
+      unlink(spools[i].path);
+}
+
+cs_status cli_dataset_read(const char *path, const char *format,
+                           const cli_override *ov, cs_dataset **out,
+                           cs_error *err) {
+  const char *real, *why = NULL;
+  static int registered;
+  *out = NULL;
+  if (!registered && atexit(remove_named_spools) == 0)
+    registered = 1;
+  if (input_path(path, &real, &why)) {
+    snprintf(err->msg, sizeof err->msg, "%s", why);
+    err->code = CS_ERR_IO;
+    return CS_ERR_IO;
+  }
+  cs_status st = cs_dataset_read(real, format, out, err);
+  for (size_t i = 0; !st && i < cs_dataset_count(*out); i++) {
+    cs_spectrum *s = cs_dataset_get_mut(*out, i);
+    if (real != path)
+      st = cs_spectrum_set_meta(s, CS_META_SOURCE_FILE, path, err);
+    if (!st && ov)
+      st = cli_override_apply(ov, s, err);
+    if (st && cs_dataset_count(*out) > 1) {
+      char m[sizeof err->msg];
+      snprintf(m, sizeof m, "spectrum %zu: %.400s", i, err->msg);
+      memcpy(err->msg, m, sizeof m);
+    }
+  }
+  if (st) {
+    cs_dataset_free(*out);
+    *out = NULL;
+  }
+  return st;
+}
+
+cs_status cli_dataset_write(const cs_dataset *ds, const char *path,
+                            const char *format, cs_error *err) {
+  if (!cli_is_stdio(path))
+    return cs_dataset_write(ds, path, format, err);
+  if (!format) {
+    snprintf(err->msg, sizeof err->msg,
+             "writing to standard output needs the format (--to)");
+    return err->code = CS_ERR_ARG;
+  }
+  char dir[PATH_MAX], file[PATH_MAX + 16];
+  snprintf(dir, sizeof dir, "%s/calcspec-out-XXXXXX", tmpdir());
+  if (!mkdtemp(dir)) {
+    snprintf(err->msg, sizeof err->msg,
+             "cannot create a temporary directory (TMPDIR): %s",
+             strerror(errno));
+    return err->code = CS_ERR_IO;
+  }
+  snprintf(file, sizeof file, "%s/out", dir);
+  cs_status st = cs_dataset_write(ds, file, format, err);
+  if (!st) {
+    FILE *f = fopen(file, "rb");
+    char buf[65536];
+    size_t n;
+    if (!f)
+      st = CS_ERR_IO;
+    while (f && (n = fread(buf, 1, sizeof buf, f)) > 0)
+      if (fwrite(buf, 1, n, stdout) != n) {
+        st = CS_ERR_IO;
+        break;
+      }
+    if (f)
+      fclose(f);
+    if (fflush(stdout))
+      st = CS_ERR_IO;
+    if (st) {
+      snprintf(err->msg, sizeof err->msg, "writing standard output: %s",
+               strerror(errno));
+      err->code = st;
+    }
+  }
+  unlink(file);
+  rmdir(dir);
+  return st;
+}
+
+int cli_override_option(const char *cmd, const char *name, const char *arg,
+                        cli_override *ov) {
+  if (!strcmp(name, "technique")) {
+    cs_technique t;
+    if (cs_technique_from_name(arg, &t) || t == CS_TECH_UNKNOWN ||
+        (t != CS_TECH_RAMAN && t != CS_TECH_FTIR))
+      return cli_usage_error(cmd, "--technique wants raman or ftir, got '%s'",
+                             arg);
+    ov->technique = t;
+    return 0;
+  }
+  cs_axis a;
+  if (cs_axis_from_name(arg, &a) ||
+      (a != CS_AXIS_RAMAN_SHIFT && a != CS_AXIS_WAVELENGTH_NM &&
+       a != CS_AXIS_WAVENUMBER))
+    return cli_usage_error(
+        cmd, "--axis wants raman_shift, wavelength_nm or wavenumber, got '%s'",
+        arg);
+  ov->axis = a;
+  return 0;
+}
+
+cs_status cli_override_apply(const cli_override *ov, cs_spectrum *s,
+                             cs_error *err) {
+  cs_axis a = cs_spectrum_axis(s);
+  if (ov->axis != CS_AXIS_UNKNOWN) {
+    if (a == CS_AXIS_UNKNOWN)
+      cs_spectrum_set_axis(s, ov->axis);
+    else if (a != ov->axis) {
+      snprintf(err->msg, sizeof err->msg,
+               "the file says axis %s, --axis says %s", cs_axis_name(a),
+               cs_axis_name(ov->axis));
+      return err->code = CS_ERR_ARG;
+    }
+  }
+  cs_technique t = cs_spectrum_technique(s);
+  if (ov->technique != CS_TECH_UNKNOWN) {
+    if (t == CS_TECH_UNKNOWN)
+      cs_spectrum_set_technique(s, ov->technique);
+    else if (t != ov->technique) {
+      snprintf(err->msg, sizeof err->msg,
+               "the file says technique %s, --technique says %s",
+               cs_technique_name(t), cs_technique_name(ov->technique));
+      return err->code = CS_ERR_ARG;
+    }
+    /* a file with neither: the technique's usual axis */
+    if (a == CS_AXIS_UNKNOWN && ov->axis == CS_AXIS_UNKNOWN)
+      cs_spectrum_set_axis(s, ov->technique == CS_TECH_FTIR
+                                  ? CS_AXIS_WAVENUMBER
+                                  : CS_AXIS_RAMAN_SHIFT);
+  } else if (t == CS_TECH_UNKNOWN && ov->axis != CS_AXIS_UNKNOWN) {
+    /* an axis in cm^-1 shift or nm is Raman; absolute wavenumber is FTIR */
+    cs_spectrum_set_technique(s, ov->axis == CS_AXIS_WAVENUMBER
+                                     ? CS_TECH_FTIR
+                                     : CS_TECH_RAMAN);
+  }
+  return CS_OK;
 }

@@ -81,8 +81,8 @@ int cli_train_setup(const char *cmd, const cs_dataset *ds, int nopt,
                     const int *optc, char **optv, cs_train_opts *o,
                     char **steps);
 /* Read a whole small text file (pipeline steps, findings, manifests; at
- * most 1 MiB); malloc'd or NULL.  Only a regular file is read: a FIFO or
- * device is refused at once.  cli_slurp_why also says why it failed
+ * most 1 MiB); malloc'd or NULL.  "-", a pipe or a FIFO is read to its end
+ * (with cli_dataset_read's timeout); other non-regular files are refused.  cli_slurp_why also says why it failed
  * (*why: a static string). */
 char *cli_slurp(const char *path);
 char *cli_slurp_why(const char *path, const char **why);
@@ -90,6 +90,36 @@ char *cli_slurp_why(const char *path, const char **why);
  * NULL with *why (may be NULL) saying why. */
 FILE *cli_fopen_regular(const char *path, const char **why);
 
+/* "-" names standard input (or output, for -o). */
+int cli_is_stdio(const char *path);
+/* --technique / --axis (classify, cores, info, stream): applied to a
+ * spectrum whose file does not say; a file that says otherwise is an error.
+ * Zero-initialise (CS_TECH_UNKNOWN / CS_AXIS_UNKNOWN: not given). */
+typedef struct cli_override {
+  cs_technique technique;
+  cs_axis axis;
+} cli_override;
+/* Parse --technique (name "technique") or --axis (name "axis"): 0, or a
+ * usage error printed and CLI_USAGE. */
+int cli_override_option(const char *cmd, const char *name, const char *arg,
+                        cli_override *ov);
+cs_status cli_override_apply(const cli_override *ov, cs_spectrum *s,
+                             cs_error *err);
+/* cs_dataset_read for the CLI: "-" is standard input, and a pipe or FIFO is
+ * read once, whole (at most 512 MiB; a named FIFO
+ * silent for CALCSPEC_INPUT_TIMEOUT seconds, default 10, is an
+ * error), into an unlinked temporary file under $TMPDIR that the readers
+ * read; the spectra's source_file stays the user's name.  ov may be NULL. */
+cs_status cli_dataset_read(const char *path, const char *format,
+                           const cli_override *ov, cs_dataset **out,
+                           cs_error *err);
+/* cs_dataset_write, with "-" meaning standard output (format required). */
+cs_status cli_dataset_write(const cs_dataset *ds, const char *path,
+                            const char *format, cs_error *err);
+
+/* --technique / --axis of `calcspec cores` for cli_cores_compute (zero:
+ * none, as for validate). */
+extern cli_override cli_cores_override;
 /* cores_run.c: classify and measure every spectrum of args, group by core
  * (how: "meta", "dir" or "manifest" with manifest_path) and summarise.
  * *cores is malloc'd (free()).  Unreadable files count in *nbad.  0 ok. */

@@ -96,7 +96,7 @@ int cmd_calibrate(int argc, char **argv) {
   cs_error err;
   for (size_t i = 0; i < files.n; i++) {
     cs_dataset *ds;
-    if (cs_dataset_read(files.path[i], NULL, &ds, &err)) {
+    if (cli_dataset_read(files.path[i], NULL, NULL, &ds, &err)) {
       cli_file_error(files.path[i], &err);
       nbad++;
       continue;

@@ -31,6 +31,10 @@ static int help(void) {
       "  -m, --model FILE   model file from 'calcspec train'\n"
       "  -j, --json         JSON Lines instead of TSV\n"
       "  -f, --format NAME  input reader\n"
+      "      --technique T  raman | ftir, when the file does not say\n"
+      "      --axis A       raman_shift | wavelength_nm | wavenumber, when\n"
+      "                     the file does not say\n"
+      "  FILE '-' is standard input.\n"
       "      --qc SPEC      QC thresholds, e.g. min_snr=20,detector_max=65535\n"
       "      --composition  also measure each spectrum's composition as its\n"
       "                     class (README \"Composition of one spectrum\"): TSV\n"
@@ -206,11 +210,14 @@ int cmd_classify(int argc, char **argv) {
                                        {"qc", required_argument, 0, 'Q'},
                                        {"composition", no_argument, 0, 'C'},
                                        {"calibration", required_argument, 0, 'c'},
+                                       {"technique", required_argument, 0, 256},
+                                       {"axis", required_argument, 0, 257},
                                        {"help", no_argument, 0, 'h'},
                                        {0, 0, 0, 0}};
   const char *model_path = NULL, *format = NULL, *cal_path = NULL;
   int json = 0, c, comp = 0;
   cs_qc_opts qc = cs_qc_opts_default();
+  cli_override ov = {0};
   while ((c = getopt_long(argc, argv, "m:jf:c:h", opts, NULL)) != -1) {
     switch (c) {
     case 'm': model_path = optarg; break;
@@ -220,6 +227,12 @@ int cmd_classify(int argc, char **argv) {
     case 'f': format = optarg; break;
     case 'Q':
       if (cli_qc_option("classify", optarg, &qc))
+        return CLI_USAGE;
+      break;
+    case 256:
+    case 257:
+      if (cli_override_option("classify", c == 256 ? "technique" : "axis", optarg,
+                              &ov))
         return CLI_USAGE;
       break;
     case 'h': return help();
@@ -257,7 +270,7 @@ int cmd_classify(int argc, char **argv) {
   cli_progress_start(&prog, "classify", "files", files.n);
   for (size_t i = 0; i < files.n; i++, cli_progress_step(&prog)) {
     cs_dataset *ds;
-    if (cs_dataset_read(files.path[i], format, &ds, &err)) {
+    if (cli_dataset_read(files.path[i], format, &ov, &ds, &err)) {
       cli_file_error(files.path[i], &err);
       nbad++;
       continue;

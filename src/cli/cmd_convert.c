@@ -11,7 +11,8 @@ static int help(void) {
       "usage: calcspec convert [OPTIONS] FILE -o OUT\n\n"
       "Writes every spectrum of FILE to OUT.  The output format comes from\n"
       "--to or OUT's extension (.animl, .jdx/.dx, .csv/.tsv/.txt).\n\n"
-      "  -o, --output OUT     output file (required)\n"
+      "  -o, --output OUT     output file (required; - with --to: standard\n"
+      "                       output).  FILE - is standard input.\n"
       "  -t, --to FMT         animl | jcamp | csv\n"
       "  -f, --format NAME    input reader (default: detect)\n"
       "  -s, --raman-shift    convert a wavelength axis (nm) to Raman shift\n"
@@ -57,6 +58,8 @@ int cmd_convert(int argc, char **argv) {
     return cli_usage_error("convert", "no output file (-o OUT)");
   if (optind + 1 != argc)
     return cli_usage_error("convert", "exactly one input FILE is needed");
+  if (cli_is_stdio(out) && !to)
+    return cli_usage_error("convert", "-o - (standard output) needs --to FMT");
   if (to && !cli_format_known(to, 1))
     return cli_usage_error("convert", "cannot write format '%s'", to);
   if (format && !cli_format_known(format, 0))
@@ -64,7 +67,7 @@ int cmd_convert(int argc, char **argv) {
   const char *in = argv[optind];
   cs_error err;
   cs_dataset *ds;
-  if (cs_dataset_read(in, format, &ds, &err)) {
+  if (cli_dataset_read(in, format, NULL, &ds, &err)) {
     cli_file_error(in, &err);
     return CLI_DATA_ERROR;
   }
@@ -86,7 +89,7 @@ int cmd_convert(int argc, char **argv) {
     }
   }
   int rc = CLI_OK;
-  if (cs_dataset_write(ds, out, to, &err)) {
+  if (cli_dataset_write(ds, out, to, &err)) {
     cli_file_error(out, &err);
     rc = err.code == CS_ERR_ARG ? CLI_USAGE : CLI_DATA_ERROR;
   }

@@ -26,7 +26,12 @@ static int help(void) {
       "  -m, --model FILE        model file (default: built-in)\n"
       "  -c, --calibration FILE  carbonate calibration (default: built-in)\n"
       "      --core-from HOW     meta, dir or manifest FILE\n"
-      "  -j, --json              JSON Lines instead of TSV\n");
+      "  -j, --json              JSON Lines instead of TSV\n"
+      "      --technique T       raman | ftir, when the file does not say (ftir:\n"
+      "                          the FTIR model without -m)\n"
+      "      --axis A            raman_shift | wavelength_nm | wavenumber, when\n"
+      "                          the file does not say\n"
+      "  FILE '-' is standard input.\n");
   return CLI_OK;
 }
 
@@ -41,6 +46,8 @@ int cmd_cores(int argc, char **argv) {
                                        {"calibration", required_argument, 0, 'c'},
                                        {"core-from", required_argument, 0, 'F'},
                                        {"json", no_argument, 0, 'j'},
+                                       {"technique", required_argument, 0, 256},
+                                       {"axis", required_argument, 0, 257},
                                        {"help", no_argument, 0, 'h'},
                                        {0, 0, 0, 0}};
   const char *model = NULL, *cal = NULL, *how = "meta", *manifest = NULL;
@@ -51,6 +58,12 @@ int cmd_cores(int argc, char **argv) {
     case 'c': cal = optarg; break;
     case 'j': json = 1; break;
     case 'F': how = optarg; break;
+    case 256:
+    case 257:
+      if (cli_override_option("cores", c == 256 ? "technique" : "axis",
+                              optarg, &cli_cores_override))
+        return CLI_USAGE;
+      break;
     case 'h': return help();
     default: return cli_usage_error("cores", "unknown option");
     }

@@ -97,6 +97,10 @@ static int help(void) {
          "metadata).\nDirectories are walked; files there that no reader "
          "recognises are skipped.\n\n"
          "  -j, --json         JSON Lines instead of TSV\n"
+         "      --technique T  raman | ftir, when the file does not say\n"
+         "      --axis A       raman_shift | wavelength_nm | wavenumber, when\n"
+         "                     the file does not say\n"
+         "  FILE '-' is standard input.\n"
          "  -f, --format NAME  read with this reader (see 'calcspec "
          "formats')\n",
          tsv_header);
@@ -106,14 +110,23 @@ static int help(void) {
 int cmd_info(int argc, char **argv) {
   static const struct option opts[] = {{"json", no_argument, 0, 'j'},
                                        {"format", required_argument, 0, 'f'},
+                                       {"technique", required_argument, 0, 256},
+                                       {"axis", required_argument, 0, 257},
                                        {"help", no_argument, 0, 'h'},
                                        {0, 0, 0, 0}};
   int json = 0, c;
   const char *format = NULL;
+  cli_override ov = {0};
   while ((c = getopt_long(argc, argv, "jf:h", opts, NULL)) != -1) {
     switch (c) {
     case 'j': json = 1; break;
     case 'f': format = optarg; break;
+    case 256:
+    case 257:
+      if (cli_override_option("info", c == 256 ? "technique" : "axis", optarg,
+                              &ov))
+        return CLI_USAGE;
+      break;
     case 'h': return help();
     default: return cli_usage_error("info", "unknown option");
     }
@@ -130,7 +143,7 @@ int cmd_info(int argc, char **argv) {
   for (size_t i = 0; i < files.n; i++) {
     cs_error err;
     cs_dataset *ds;
-    if (cs_dataset_read(files.path[i], format, &ds, &err)) {
+    if (cli_dataset_read(files.path[i], format, &ov, &ds, &err)) {
       cli_file_error(files.path[i], &err);
       nbad++;
       continue;

@@ -218,7 +218,7 @@ int cmd_map(int argc, char **argv) {
   const char *path = argv[optind];
   cs_dataset *ds;
   cs_error err;
-  if (cs_dataset_read(path, NULL, &ds, &err)) {
+  if (cli_dataset_read(path, NULL, NULL, &ds, &err)) {
     cli_file_error(path, &err);
     return CLI_DATA_ERROR;
   }

@@ -27,7 +27,8 @@ static int help(void) {
       "  -p, --pipeline FILE    read the steps from a pipeline file (one\n"
       "                         'STEP SPEC' per line); options above override\n"
       "  -P, --print-pipeline   print the canonical pipeline text and exit\n\n"
-      "  -o, --output OUT       output file (required)\n"
+      "  -o, --output OUT       output file (required; - with --to: standard\n"
+      "                         output).  FILE - is standard input.\n"
       "  -t, --to FMT           animl | jcamp | csv\n"
       "  -f, --format NAME      input reader (default: detect)\n"
       "  -l, --laser NM         excitation wavelength for spectra on a\n"
@@ -51,7 +52,7 @@ static int process_file(const char *path, const char *format, double laser,
                         cs_pipeline *p, int keep, cs_dataset *ds) {
   cs_error err;
   cs_dataset *in;
-  if (cs_dataset_read(path, format, &in, &err)) {
+  if (cli_dataset_read(path, format, NULL, &in, &err)) {
     cli_file_error(path, &err);
     return 1;
   }
@@ -197,6 +198,8 @@ int cmd_preprocess(int argc, char **argv) {
     rc = cli_usage_error("preprocess", "no output file (-o OUT)");
   else if (optind >= argc)
     rc = cli_usage_error("preprocess", "no input files");
+  if (rc == CLI_OK && cli_is_stdio(out) && !to)
+    rc = cli_usage_error("preprocess", "-o - (standard output) needs --to FMT");
   if (rc == CLI_OK && to && !cli_format_known(to, 1))
     rc = cli_usage_error("preprocess", "cannot write format '%s'", to);
   if (rc == CLI_OK && format && !cli_format_known(format, 0))
@@ -219,7 +222,7 @@ int cmd_preprocess(int argc, char **argv) {
     cli_error("%s: nothing to write (no spectrum was "
                     "processed)", out);
     nbad++;
-  } else if (ds && cs_dataset_write(ds, out, to, &err)) {
+  } else if (ds && cli_dataset_write(ds, out, to, &err)) {
     cli_file_error(out, &err);
     rc = err.code == CS_ERR_ARG ? CLI_USAGE : CLI_DATA_ERROR;
   }

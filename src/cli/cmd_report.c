@@ -586,7 +586,7 @@ int cmd_report(int argc, char **argv) {
   cli_progress_start(&prog, "report", "files", files.n);
   for (size_t i = 0; i < files.n && !oom; i++, cli_progress_step(&prog)) {
     cs_dataset *ds;
-    if (cs_dataset_read(files.path[i], NULL, &ds, &err)) {
+    if (cli_dataset_read(files.path[i], NULL, NULL, &ds, &err)) {
       cli_file_error(files.path[i], &err);
       nbad++;
       continue;

@@ -142,7 +142,12 @@ static int spectroscopy_rows(char **args, int nargs, const char *model,
   struct stat st;
   *nr = 0;
   *rows_out = NULL;
-  if (nargs == 1 && stat(args[0], &st) == 0 && S_ISREG(st.st_mode)) {
+  /* "-" or a FIFO is read once: it can only be a cores table */
+  int stream = nargs == 1 && (cli_is_stdio(args[0]) ||
+                              (stat(args[0], &st) == 0 &&
+                               !S_ISREG(st.st_mode) && !S_ISDIR(st.st_mode)));
+  if (nargs == 1 && (stream || (stat(args[0], &st) == 0 &&
+                                S_ISREG(st.st_mode)))) {
     int r = read_cores_tsv(args[0], &rows, nr);
     if (r == -2)
       return -1;
@@ -150,6 +155,10 @@ static int spectroscopy_rows(char **args, int nargs, const char *model,
       *rows_out = rows;
       return 0;
     }
+  }
+  if (stream) {
+    cli_error("%s: not a cores table (the TSV of 'calcspec cores')", args[0]);
+    return -1;
   }
   cs_core *cores;
   size_t n;

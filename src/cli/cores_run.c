@@ -187,7 +187,7 @@ static void run_file(const run_ctx *rc, const char *path, groups *gs,
                      int *nbad) {
   cs_error err;
   cs_dataset *ds;
-  if (cs_dataset_read(path, NULL, &ds, &err)) {
+  if (cli_dataset_read(path, NULL, &cli_cores_override, &ds, &err)) {
     cli_file_error(path, &err);
     (*nbad)++;
     return;
@@ -269,6 +269,8 @@ static void summarise(const cs_model *m, const cs_calibration *cal,
   *ncores = nc;
 }
 
+cli_override cli_cores_override;
+
 int cli_cores_compute(char **args, int nargs, const char *model_path,
                       const char *how, const char *manifest_path,
                       const char *cal_path, cs_core **cores_out,
@@ -278,7 +280,11 @@ int cli_cores_compute(char **args, int nargs, const char *model_path,
   cs_error err;
   cs_model *m = NULL;
   if (model_path ? cs_model_load(model_path, &m, &err)
-                 : cs_model_default(CS_TECH_RAMAN, &m, &err)) {
+                 : cs_model_default(cli_cores_override.technique ==
+                                            CS_TECH_FTIR
+                                        ? CS_TECH_FTIR
+                                        : CS_TECH_RAMAN,
+                                    &m, &err)) {
     cli_file_error(model_path ? model_path : "model", &err);
     return -1;
   }

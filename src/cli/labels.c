@@ -180,7 +180,7 @@ int cli_load_labelled(char **args, int nargs, const char *labels_path,
   for (size_t i = 0; i < files.n && !rc; i++) {
     cs_error err;
     cs_dataset *one;
-    if (cs_dataset_read(files.path[i], NULL, &one, &err)) {
+    if (cli_dataset_read(files.path[i], NULL, NULL, &one, &err)) {
       cli_file_error(files.path[i], &err);
       (*nbad)++;
       continue;
