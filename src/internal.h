@@ -120,6 +120,16 @@ int csi_fmt_double(char *buf, size_t cap, double v);
 /* Copy of s as valid UTF-8 without XML-forbidden control characters: bytes
  * that are not UTF-8 are taken as Latin-1.  malloc'd, caller frees. */
 char *csi_utf8_sanitize(const char *s);
+/* Helpers of the binary readers (SPC, WDF, OPUS, OMNIC).  A fixed-size text
+ * field of a binary header, up to its NUL, control bytes blanked, trimmed,
+ * as valid UTF-8: malloc'd, caller frees; NULL when empty or out of
+ * memory. */
+char *csi_field_text(const unsigned char *p, size_t cap);
+/* Point i of n evenly spaced from a to b, exact at both ends. */
+double csi_even_x(double a, double b, size_t i, size_t n);
+/* Numeric metadata value written as %.17g in the C locale. */
+cs_status csi_meta_num(cs_spectrum *s, const char *key, double v,
+                       cs_error *err);
 /* Base64 decode (whitespace ignored).  *out malloc'd, caller frees. */
 cs_status csi_base64_decode(const char *in, size_t len, unsigned char **out,
                             size_t *outlen, cs_error *err);

@@ -22,13 +22,6 @@
 #define DIR_OFF 304
 #define MAX_HISTORY 8192
 
-/* Point i of n evenly spaced from a to b, exact at both ends. */
-static double even_x(double a, double b, size_t i, size_t n) {
-  if (n < 2)
-    return a;
-  double t = (double)i / (double)(n - 1);
-  return a * (1 - t) + b * t;
-}
 
 typedef struct omnic {
   const unsigned char *b;
@@ -65,23 +58,6 @@ static cs_quantity y_quantity(uint32_t code, const char **name) {
   }
 }
 
-/* Text field up to NUL (at most cap bytes), control characters blanked,
- * Latin-1 made UTF-8; NULL when empty. */
-static char *text(const unsigned char *p, size_t cap) {
-  size_t len = 0;
-  while (len < cap && p[len])
-    len++;
-  char *raw = csi_strndup((const char *)p, len);
-  if (!raw)
-    return NULL;
-  for (char *q = raw; *q; q++)
-    if ((unsigned char)*q < 0x20)
-      *q = ' ';
-  csi_trim(raw);
-  char *s = *raw ? csi_utf8_sanitize(raw) : NULL;
-  free(raw);
-  return s;
-}
 
 static cs_status set_owned(cs_spectrum *s, const char *key, char *v,
                            cs_error *err) {
@@ -120,7 +96,7 @@ static cs_status omnic_parse(const omnic *o, cs_dataset *ds, cs_error *err) {
                  (long long)m, (long long)d, (long long)(rem / 3600),
                  (long long)(rem / 60 % 60), (long long)(rem % 60));
   }
-  char *title = text(o->b + 30, 256);
+  char *title = csi_field_text(o->b + 30, 256);
   const unsigned char *hdr = NULL; /* pending key-2 header */
   char *history = NULL;
   int interferogram = 0;
@@ -142,7 +118,7 @@ static cs_status omnic_parse(const omnic *o, cs_dataset *ds, cs_error *err) {
       }
       hdr = o->b + off;
     } else if (key == 27 && !history) {
-      history = text(o->b + off, size < MAX_HISTORY ? size : MAX_HISTORY);
+      history = csi_field_text(o->b + off, size < MAX_HISTORY ? size : MAX_HISTORY);
     } else if (key == 3) {
       if (!hdr) {
         st = csi_error(err, CS_ERR_MALFORMED,
@@ -178,7 +154,7 @@ static cs_status omnic_parse(const omnic *o, cs_dataset *ds, cs_error *err) {
         break;
       }
       for (size_t j = 0; j < n; j++) {
-        s->x[j] = even_x(fx, lx, j, n);
+        s->x[j] = csi_even_x(fx, lx, j, n);
         s->y[j] = csi_le_f32(o->b + off + 4 * j);
       }
       if ((st = csi_axis_unit_apply(&u, s->x, n, spelling, err))) {

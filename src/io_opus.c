@@ -27,13 +27,6 @@
 
 #define MAX_ENTRIES 4096
 
-/* Point i of n evenly spaced from a to b, exact at both ends. */
-static double even_x(double a, double b, size_t i, size_t n) {
-  if (n < 2)
-    return a;
-  double t = (double)i / (double)(n - 1);
-  return a * (1 - t) + b * t;
-}
 
 typedef struct opus {
   const unsigned char *b;
@@ -163,12 +156,6 @@ static cs_status set_str(cs_spectrum *s, const char *key, char *v,
   return st;
 }
 
-static cs_status put_num(cs_spectrum *s, const char *key, double v,
-                         cs_error *err) {
-  char buf[40];
-  csi_snprintf(buf, sizeof buf, "%.17g", v);
-  return cs_spectrum_set_meta(s, key, buf, err);
-}
 
 static cs_status one_block(const opus *o, const entry *ents, size_t ne,
                            const entry *d, const entry *ps, cs_dataset *ds,
@@ -204,7 +191,7 @@ static cs_status one_block(const opus *o, const entry *ents, size_t ne,
     return csi_error(err, CS_ERR_NOMEM, "out of memory");
   }
   for (size_t i = 0; i < n; i++) {
-    s->x[i] = even_x(fxv, lxv, i, n);
+    s->x[i] = csi_even_x(fxv, lxv, i, n);
     s->y[i] = csi_le_f32(o->b + d->off + 4 * i) * csf;
   }
   cs_status st = csi_axis_unit_apply(&u, s->x, n, spelling, err);
@@ -246,10 +233,10 @@ static cs_status one_block(const opus *o, const entry *ents, size_t ne,
   double v;
   if (!st && ins && param_num(o, ins, "RLW", &v) == 0 && v > 1000 && v < 1e5) {
     s->laser_nm = 1e7 / v; /* Raman laser wavenumber */
-    st = put_num(s, "opus.rlw", v, err);
+    st = csi_meta_num(s, "opus.rlw", v, err);
   }
   if (!st && ins && param_num(o, ins, "LWN", &v) == 0)
-    st = put_num(s, "opus.lwn", v, err); /* HeNe reference laser */
+    st = csi_meta_num(s, "opus.lwn", v, err); /* HeNe reference laser */
   /* scans: NSR for a reference channel, NSS for the sample */
   if (!st && acq &&
       (chan == 2 ? param_num(o, acq, "NSR", &v) : param_num(o, acq, "NSS", &v)) == 0 &&

@@ -34,13 +34,6 @@
 #define TXYXYS 0x40
 #define TXVALS 0x80
 
-/* Point i of n evenly spaced from a to b, exact at both ends. */
-static double even_x(double a, double b, size_t i, size_t n) {
-  if (n < 2)
-    return a;
-  double t = (double)i / (double)(n - 1);
-  return a * (1 - t) + b * t;
-}
 
 typedef struct spc {
   const unsigned char *b;
@@ -109,30 +102,7 @@ static cs_quantity quantity_from_ytype(int code, const char **name) {
   }
 }
 
-static cs_status put_num(cs_spectrum *t, const char *key, double v,
-                         cs_error *err) {
-  char buf[40];
-  csi_snprintf(buf, sizeof buf, "%.17g", v);
-  return cs_spectrum_set_meta(t, key, buf, err);
-}
 
-/* Copy of a fixed-size text field up to its NUL, trimmed and made valid
- * UTF-8 (vendors write Latin-1); NULL when empty or out of memory. */
-static char *field_text(const unsigned char *p, size_t cap) {
-  size_t len = 0;
-  while (len < cap && p[len])
-    len++;
-  char *raw = csi_strndup((const char *)p, len);
-  if (!raw)
-    return NULL;
-  for (char *q = raw; *q; q++)
-    if ((unsigned char)*q < 0x20)
-      *q = ' ';
-  csi_trim(raw);
-  char *s = *raw ? csi_utf8_sanitize(raw) : NULL;
-  free(raw);
-  return s;
-}
 
 /* First number in s, with the unit word right after it (or "") in unit. */
 static int number_unit(const char *s, double *v, char *unit, size_t cap) {
@@ -301,12 +271,12 @@ static cs_status make_template(const spc *s, const hdr *h, cs_spectrum *t,
     csi_snprintf(code, sizeof code, "%d", exper);
     st = cs_spectrum_set_meta(t, "spc.experiment", code, err);
   }
-  char *cm = field_text(s->b + (h->old ? 64 : 88), 130);
+  char *cm = csi_field_text(s->b + (h->old ? 64 : 88), 130);
   if (!st && cm)
     st = cs_spectrum_set_meta(t, CS_META_TITLE, cm, err);
   free(cm);
   if (!st && !h->old) {
-    char *src = field_text(s->b + 45, 9);
+    char *src = csi_field_text(s->b + 45, 9);
     if (src)
       st = cs_spectrum_set_meta(t, CS_META_INSTRUMENT, src, err);
     free(src);
@@ -429,13 +399,13 @@ static cs_status spc_parse(const spc *s, cs_dataset *ds, cs_error *err) {
       if (!isfinite(h.first) || !isfinite(h.last))
         st = csi_error(err, CS_ERR_MALFORMED, "non-finite SPC x range");
       for (size_t i = 0; !st && i < h.npts; i++)
-        xc[i] = even_x(h.first, h.last, i, h.npts);
+        xc[i] = csi_even_x(h.first, h.last, i, h.npts);
     }
     if (!st)
       st = csi_axis_unit_apply(&u, xc, h.npts, "eV", err);
   }
   if (!st && !h.old && !(h.flags & TXYXYS))
-    st = put_num(t, "spc.points", (double)h.npts, err);
+    st = csi_meta_num(t, "spc.points", (double)h.npts, err);
 
   for (size_t k = 0;
        !st && (h.old ? pos < s->n && (k == 0 || h.flags & TMULTI)
@@ -517,9 +487,9 @@ static cs_status spc_parse(const spc *s, cs_dataset *ds, cs_error *err) {
     if (!st && (h.flags & TMULTI || h.old)) {
       double z = f32(s, sh + 4);
       if (isfinite(z))
-        st = put_num(sp, "spc.z", z, err);
+        st = csi_meta_num(sp, "spc.z", z, err);
       if (!st)
-        st = put_num(sp, "spc.subfile", (double)k, err);
+        st = csi_meta_num(sp, "spc.subfile", (double)k, err);
     }
     if (st) {
       cs_spectrum_free(sp);

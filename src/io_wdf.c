@@ -89,29 +89,7 @@ static cs_status read_at(FILE *f, uint64_t off, void *buf, size_t n,
   return CS_OK;
 }
 
-static cs_status put_num(cs_spectrum *s, const char *key, double v,
-                         cs_error *err) {
-  char buf[40];
-  csi_snprintf(buf, sizeof buf, "%.17g", v);
-  return cs_spectrum_set_meta(s, key, buf, err);
-}
 
-/* Fixed-size text field up to its NUL as sanitised UTF-8; NULL if empty. */
-static char *field_text(const unsigned char *p, size_t cap) {
-  size_t len = 0;
-  while (len < cap && p[len])
-    len++;
-  char *raw = csi_strndup((const char *)p, len);
-  if (!raw)
-    return NULL;
-  for (char *q = raw; *q; q++)
-    if ((unsigned char)*q < 0x20)
-      *q = ' ';
-  csi_trim(raw);
-  char *s = *raw ? csi_utf8_sanitize(raw) : NULL;
-  free(raw);
-  return s;
-}
 
 /* FILETIME (100 ns ticks since 1601-01-01 UTC) -> ISO 8601 UTC; 0 ok. */
 static int filetime_iso(uint64_t ft, char *out, size_t cap) {
@@ -352,16 +330,16 @@ static cs_status header_meta(wdf *w, cs_spectrum *t, cs_error *err) {
   if (!st)
     st = cs_spectrum_set_meta(t, "wdf.scan_type", buf, err);
   if (!st && isfinite(lwn) && lwn > 0)
-    st = put_num(t, "wdf.laser_wavenumber", lwn, err);
-  char *title = field_text(h + 240, 160);
+    st = csi_meta_num(t, "wdf.laser_wavenumber", lwn, err);
+  char *title = csi_field_text(h + 240, 160);
   if (!st && title)
     st = cs_spectrum_set_meta(t, CS_META_TITLE, title, err);
   free(title);
-  char *user = field_text(h + 208, 32);
+  char *user = csi_field_text(h + 208, 32);
   if (!st && user)
     st = cs_spectrum_set_meta(t, "wdf.user", user, err);
   free(user);
-  char *app = field_text(h + 96, 24);
+  char *app = csi_field_text(h + 96, 24);
   if (!st && app)
     st = cs_spectrum_set_meta(t, "wdf.application", app, err);
   free(app);
@@ -434,7 +412,7 @@ static cs_status origin_meta(wdf *w, const origin *o, size_t no, size_t i,
       if (filetime_iso(ft, iso, sizeof iso) == 0)
         st = cs_spectrum_set_meta(s, CS_META_ACQUIRED, iso, err);
       if (!st && ft >= t0 && t0)
-        st = put_num(s, "wdf.time_s", (double)(ft - t0) / 1e7, err);
+        st = csi_meta_num(s, "wdf.time_s", (double)(ft - t0) / 1e7, err);
       continue;
     }
     double d = csi_le_f64(v), f = to_um(o[k].unit);
@@ -445,12 +423,12 @@ static cs_status origin_meta(wdf *w, const origin *o, size_t no, size_t i,
     else if (o[k].type == LT_SPATIAL_Y && f > 0)
       y = d * f;
     else if (o[k].type == LT_SPATIAL_Z && f > 0)
-      st = put_num(s, "wdf.z_um", d * f, err);
+      st = csi_meta_num(s, "wdf.z_um", d * f, err);
     else if (o[k].type != 16 && o[k].type != 17 && o[k].label[0]) {
       /* other origins (checksum 16 and flags 17 skipped) by their label */
       char key[40];
       csi_snprintf(key, sizeof key, "wdf.origin.%s", o[k].label);
-      st = put_num(s, key, d, err);
+      st = csi_meta_num(s, key, d, err);
     }
   }
   if (!st && isfinite(x) && isfinite(y)) {
@@ -458,9 +436,9 @@ static cs_status origin_meta(wdf *w, const origin *o, size_t no, size_t i,
     csi_snprintf(buf, sizeof buf, "%.9g %.9g", x, y);
     st = cs_spectrum_set_meta(s, CS_META_POSITION, buf, err);
   } else if (!st && isfinite(x)) {
-    st = put_num(s, "wdf.x_um", x, err);
+    st = csi_meta_num(s, "wdf.x_um", x, err);
   } else if (!st && isfinite(y)) {
-    st = put_num(s, "wdf.y_um", y, err);
+    st = csi_meta_num(s, "wdf.y_um", y, err);
   }
   return st;
 }

@@ -635,3 +635,33 @@ int csi_split(char *s, char sep, char **f, int max) {
     s = p + 1;
   }
 }
+
+char *csi_field_text(const unsigned char *p, size_t cap) {
+  size_t len = 0;
+  while (len < cap && p[len])
+    len++;
+  char *raw = csi_strndup((const char *)p, len);
+  if (!raw)
+    return NULL;
+  for (char *q = raw; *q; q++)
+    if ((unsigned char)*q < 0x20)
+      *q = ' ';
+  csi_trim(raw);
+  char *s = *raw ? csi_utf8_sanitize(raw) : NULL;
+  free(raw);
+  return s;
+}
+
+double csi_even_x(double a, double b, size_t i, size_t n) {
+  if (n < 2)
+    return a;
+  double t = (double)i / (double)(n - 1);
+  return a * (1 - t) + b * t;
+}
+
+cs_status csi_meta_num(cs_spectrum *s, const char *key, double v,
+                       cs_error *err) {
+  char buf[40];
+  csi_snprintf(buf, sizeof buf, "%.17g", v);
+  return cs_spectrum_set_meta(s, key, buf, err);
+}
