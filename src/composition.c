@@ -656,7 +656,8 @@ cs_status cs_calibration_parse(const char *text, size_t len,
       st = cal_num(val, &d, line, err);
       if (!st && (d < 3 || d != floor(d) || d > 1e9))
         st = csi_error(err, CS_ERR_MODEL, "calibration line %d: bad n", line);
-      out->n = (size_t)d;
+      if (!st) /* a negative or NaN n must not reach the cast */
+        out->n = (size_t)d;
       seen |= N;
     } else if (!strcmp(l, "range_wt")) {
       char *sp = strchr(val, ' ');

@@ -92,6 +92,14 @@ static void test_calibration(void **st) {
   const char *bad = "calcspec-calibration 1\nkind carbonate\nm x\n";
   STATUS_EQ(cs_calibration_parse(bad, strlen(bad), &d, &e), CS_ERR_MODEL, &e);
   assert_non_null(strstr(e.msg, "line 3"));
+  /* found by the calibration fuzz target: a negative or NaN n was cast to
+   * size_t before being refused (UBSan: make asan / make fuzz) */
+  const char *negn[] = {"calcspec-calibration 1\nkind carbonate\nn -5\n",
+                        "calcspec-calibration 1\nkind carbonate\nn nan\n"};
+  for (int i = 0; i < 2; i++) {
+    STATUS_EQ(cs_calibration_parse(negn[i], strlen(negn[i]), &d, &e), CS_ERR_MODEL, &e);
+    assert_non_null(strstr(e.msg, "line 3"));
+  }
   double same[3] = {1, 1, 1};
   STATUS_EQ(cs_calibration_fit(CS_TECH_RAMAN, same, r3, 3, NULL, &c, &e), CS_ERR_ARG, &e);
   /* the shipped defaults exist and say they are synthetic */
