@@ -14,8 +14,10 @@ for t in "$@"; do
   log=$dir/logs/$t.log
   # -timeout: one input may not take 60 s (wall clock: generous, as a busy
   # machine slows everything); -rss_limit_mb: nor 2.5 GB;
-  # -close_fd_mask=3: the CLI parsers' messages would only slow the run
+  # -close_fd_mask=3: the CLI parsers' messages would only slow the run;
+  # -seed: FUZZ_SEED (0 = random; CI fixes it so a smoke run can be repeated)
   TMPDIR=${TMPDIR:-/tmp} nice "$dir/bin/$t" -max_total_time="$secs" -timeout=60 \
+    -seed="${FUZZ_SEED:-0}" \
     -rss_limit_mb=2560 -close_fd_mask=3 -print_final_stats=1 \
     -artifact_prefix="$dir/findings/$t-" "$dir/work/$t" "$dir/corpus/$t" \
     >"$log" 2>&1
