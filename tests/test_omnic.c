@@ -162,20 +162,6 @@ static void real_files(void **state) {
   assert_non_null(strstr(err.msg, "interferogram"));
 }
 
-static unsigned char *slurp(const char *path, size_t *n) {
-  FILE *f = fopen(path, "rb");
-  assert_non_null(f);
-  fseek(f, 0, SEEK_END);
-  long len = ftell(f);
-  fseek(f, 0, SEEK_SET);
-  unsigned char *b = malloc((size_t)len + 1);
-  assert_non_null(b);
-  assert_int_equal(fread(b, 1, (size_t)len, f), (size_t)len);
-  fclose(f);
-  *n = (size_t)len;
-  return b;
-}
-
 static void fuzz(const unsigned char *orig, size_t n, const char *label) {
   char cut[600];
   snprintf(cut, sizeof cut, "%s/cut", test_tmpdir());
@@ -194,29 +180,7 @@ static void fuzz(const unsigned char *orig, size_t n, const char *label) {
     else if (st != CS_ERR_MALFORMED && st != CS_ERR_UNSUPPORTED)
       fail_msg("%s cut at %zu: %s (%s)", label, len, cs_strerror(st), err.msg);
   }
-  unsigned char *b = malloc(n);
-  assert_non_null(b);
-  uint32_t rng = 31337;
-  for (int t = 0; t < 300; t++) {
-    memcpy(b, orig, n);
-    rng = rng * 1103515245u + 12345u;
-    size_t pos = (rng >> 8) % n;
-    if (t % 2)
-      pos %= n < 700 ? n : 700; /* header, directory, spectrum header */
-    rng = rng * 1103515245u + 12345u;
-    b[pos] ^= (unsigned char)(1 + (rng >> 16) % 255);
-    FILE *f = fopen(cut, "wb");
-    fwrite(b, 1, n, f);
-    fclose(f);
-    cs_dataset *ds = NULL;
-    cs_error err;
-    cs_status st = cs_dataset_read(cut, "omnic", &ds, &err);
-    if (st != CS_OK && st != CS_ERR_MALFORMED && st != CS_ERR_UNSUPPORTED)
-      fail_msg("%s flip at %zu: %s (%s)", label, pos, cs_strerror(st),
-               err.msg);
-    cs_dataset_free(ds);
-  }
-  free(b);
+  test_read_flips(orig, n, cut, "omnic", label, 31337, 700, 1);
 }
 
 static void truncation_and_flips(void **state) {
@@ -231,7 +195,7 @@ static void truncation_and_flips(void **state) {
     if (!p)
       continue;
     size_t n;
-    unsigned char *b = slurp(p, &n);
+    unsigned char *b = test_slurp(p, &n);
     fuzz(b, n, rel[i]);
     free(b);
   }

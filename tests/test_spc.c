@@ -465,26 +465,10 @@ static void real_refusals(void **state) {
 
 /* ---- robustness ---- */
 
-static unsigned char *slurp(const char *path, size_t *n) {
-  FILE *f = fopen(path, "rb");
-  assert_non_null(f);
-  fseek(f, 0, SEEK_END);
-  long len = ftell(f);
-  fseek(f, 0, SEEK_SET);
-  unsigned char *b = malloc((size_t)len + 1);
-  assert_non_null(b);
-  assert_int_equal(fread(b, 1, (size_t)len, f), (size_t)len);
-  fclose(f);
-  *n = (size_t)len;
-  return b;
-}
-
 static void fuzz_file(const unsigned char *orig, size_t n, const char *dir,
                       const char *label) {
   char cut[600];
   snprintf(cut, sizeof cut, "%s/cut.spc", dir);
-  unsigned char *b = malloc(n);
-  assert_non_null(b);
   for (size_t k = 0; k < 24; k++) {
     size_t len = k < 12 ? k * n / 12 : n - 1 - (k - 12) * 7 % (n - 1);
     if (len >= n)
@@ -501,27 +485,7 @@ static void fuzz_file(const unsigned char *orig, size_t n, const char *dir,
     else if (st != CS_ERR_MALFORMED && st != CS_ERR_UNSUPPORTED)
       fail_msg("%s cut at %zu: %s (%s)", label, len, cs_strerror(st), err.msg);
   }
-  uint32_t rng = 777;
-  for (int t = 0; t < 300; t++) {
-    memcpy(b, orig, n);
-    rng = rng * 1103515245u + 12345u;
-    size_t pos = (rng >> 8) % n;
-    if (t % 2 == 0)
-      pos %= n < 600 ? n : 600; /* header and first subheader */
-    rng = rng * 1103515245u + 12345u;
-    b[pos] ^= (unsigned char)(1 + (rng >> 16) % 255);
-    FILE *f = fopen(cut, "wb");
-    fwrite(b, 1, n, f);
-    fclose(f);
-    cs_dataset *ds = NULL;
-    cs_error err;
-    cs_status st = cs_dataset_read(cut, "spc", &ds, &err);
-    if (st != CS_OK && st != CS_ERR_MALFORMED && st != CS_ERR_UNSUPPORTED)
-      fail_msg("%s flip at %zu: %s (%s)", label, pos, cs_strerror(st),
-               err.msg);
-    cs_dataset_free(ds);
-  }
-  free(b);
+  test_read_flips(orig, n, cut, "spc", label, 777, 600, 0);
 }
 
 static void truncation_and_flips(void **state) {
@@ -551,7 +515,7 @@ static void truncation_and_flips(void **state) {
     if (!path)
       continue;
     size_t n;
-    unsigned char *b = slurp(path, &n);
+    unsigned char *b = test_slurp(path, &n);
     fuzz_file(b, n, dir, rel[i]);
     free(b);
   }

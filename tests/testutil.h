@@ -113,6 +113,56 @@ static inline int test_copy_file(const char *from, const char *to, size_t len) {
   return rc;
 }
 
+/* The whole of path in a malloc'd buffer (one spare byte), failing the test
+ * otherwise; *n is its length. */
+static inline unsigned char *test_slurp(const char *path, size_t *n) {
+  FILE *f = fopen(path, "rb");
+  assert_non_null(f);
+  fseek(f, 0, SEEK_END);
+  long len = ftell(f);
+  fseek(f, 0, SEEK_SET);
+  unsigned char *b = malloc((size_t)len + 1);
+  assert_non_null(b);
+  assert_int_equal(fread(b, 1, (size_t)len, f), (size_t)len);
+  fclose(f);
+  *n = (size_t)len;
+  return b;
+}
+
+/* 300 single-byte flips of orig[0..n), each written to cut and read with
+ * reader: a read may succeed or be refused as malformed/unsupported, never
+ * anything else.  On the flips with t % 2 == head_parity the position is
+ * kept inside the first head bytes (the binary headers).  seed fixes the
+ * sequence (an LCG, so every run flips the same bytes). */
+static inline void test_read_flips(const unsigned char *orig, size_t n,
+                                   const char *cut, const char *reader,
+                                   const char *label, uint32_t seed,
+                                   size_t head, int head_parity) {
+  unsigned char *b = malloc(n);
+  assert_non_null(b);
+  uint32_t rng = seed;
+  for (int t = 0; t < 300; t++) {
+    memcpy(b, orig, n);
+    rng = rng * 1103515245u + 12345u;
+    size_t pos = (rng >> 8) % n;
+    if (t % 2 == head_parity)
+      pos %= n < head ? n : head;
+    rng = rng * 1103515245u + 12345u;
+    b[pos] ^= (unsigned char)(1 + (rng >> 16) % 255);
+    FILE *f = fopen(cut, "wb");
+    fwrite(b, 1, n, f);
+    fclose(f);
+    cs_dataset *ds = NULL;
+    cs_error err;
+    cs_status st = cs_dataset_read(cut, reader, &ds, &err);
+    if (st != CS_OK && st != CS_ERR_MALFORMED && st != CS_ERR_UNSUPPORTED)
+      fail_msg("%s flip at %zu: %s (%s)", label, pos, cs_strerror(st),
+               err.msg);
+    cs_dataset_free(ds);
+  }
+  free(b);
+}
+
 /* Read path (with reader fmt, NULL = detect), failing the test otherwise. */
 static inline cs_dataset *test_read_ok(const char *path, const char *fmt) {
   cs_error err;
