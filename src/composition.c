@@ -494,6 +494,17 @@ static double line_area(const window *w) {
 
 /* ---- calibration ---- */
 
+/* The note as the file keeps it: one line, no control characters, no
+ * leading or trailing blanks, truncated to fit -- so a note written and
+ * read back is the same note. */
+static void set_note(cs_calibration *c, const char *note) {
+  csi_snprintf(c->note, sizeof c->note, "%s", note ? note : "");
+  for (char *p = c->note; *p; p++)
+    if ((unsigned char)*p < 0x20 || *p == 0x7f)
+      *p = ' ';
+  csi_trim(c->note);
+}
+
 cs_status cs_calibration_fit(cs_technique t, const double *wt,
                              const double *ratio, size_t n, const char *note,
                              cs_calibration *out, cs_error *err) {
@@ -541,10 +552,7 @@ cs_status cs_calibration_fit(cs_technique t, const double *wt,
   out->n = n;
   out->wt_lo = lo;
   out->wt_hi = hi;
-  csi_snprintf(out->note, sizeof out->note, "%s", note ? note : "");
-  for (char *c = out->note; *c; c++)
-    if (*c == '\n' || *c == '\r')
-      *c = ' ';
+  set_note(out, note);
   return CS_OK;
 }
 
@@ -672,7 +680,7 @@ cs_status cs_calibration_parse(const char *text, size_t len,
       }
       seen |= R;
     } else if (!strcmp(l, "note")) {
-      csi_snprintf(out->note, sizeof out->note, "%s", val);
+      set_note(out, val);
     } else {
       st = csi_error(err, CS_ERR_MODEL, "calibration line %d: unknown key '%s'",
                      line, l);

@@ -1,10 +1,10 @@
 #!/bin/sh
 # seeds.sh BUILD FUZZDIR SHARED TARGET...: write the seed corpora of the
 # fuzz targets into FUZZDIR/corpus/TARGET (generated at build time, never
-# committed).  Seeds come from spectra/, from files calcspec itself writes
-# (conversions, a small model, pipeline texts), from the files the reader
-# unit tests write (run again with TMPDIR pointing into FUZZDIR), and from
-# SHARED/formats when present.  Reader targets share one pool of files;
+# committed).  Seeds come from the generated training library, spectra/,
+# from files calcspec itself writes (conversions, a small model, pipeline
+# texts), from the files the reader unit tests write (run again with TMPDIR
+# pointing into FUZZDIR), and from SHARED/formats when present.  Reader targets share one pool of files;
 # libFuzzer keeps what adds coverage.
 set -eu
 build=$1 dir=$2 shared=$3
@@ -29,9 +29,9 @@ text() { # text DEST NAME CONTENT: one seed from a string
   printf '%s' "$3" >"$c/$1/$2"
 }
 
-# spectra/: two of each reference class and the example findings
-add files $(ls spectra/reference/raman/*.animl | awk 'NR % 5 == 1') \
-  $(ls spectra/reference/ftir/*.animl | awk 'NR % 5 == 1') \
+# the generated training library (two of each class) and the example findings
+add files $(ls "$build"/gen/reference/raman/*.animl | awk 'NR % 5 == 1') \
+  $(ls "$build"/gen/reference/ftir/*.animl | awk 'NR % 5 == 1') \
   spectra/examples/findings.csv
 # calcspec's own writers: JCAMP-DX and CSV of a Raman and an FTIR spectrum
 s=$dir/seeds
