@@ -55,6 +55,10 @@ cs_status cs_core_summarize(const char *id, const cs_result *r,
       out->n_carbonate++;
       one = &comp[i];
     }
+    if (comp && (comp[i].valid & CS_COMP_WH_SHARE)) {
+      out->n_wh_share++;
+      out->whitlockite_share_mean += comp[i].whitlockite_share;
+    }
     if (comp && (comp[i].valid & CS_COMP_WHITLOCKITE)) {
       out->n_whitlockite++;
       wsum += comp[i].whitlockite_index;
@@ -118,6 +122,8 @@ cs_status cs_core_summarize(const char *id, const cs_result *r,
   }
   if (out->n_whitlockite)
     out->whitlockite_mean = wsum / (double)out->n_whitlockite;
+  if (out->n_wh_share)
+    out->whitlockite_share_mean /= (double)out->n_wh_share;
   if (n < o->min_spectra)
     out->flags |= CS_CORE_TOO_FEW;
   if ((double)out->unknown > o->max_unknown * (double)n)
