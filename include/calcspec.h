@@ -1264,11 +1264,11 @@ typedef struct cs_core {
   size_t n_carbonate;                /* spectra with a carbonate value */
   double carbonate_mean, carbonate_lo, carbonate_hi; /* 95 % CI of the mean
                                         of the spectra's uncensored values
-                                        (Student t over spectra combined
-                                        with the calibration intercept's
-                                        error; one spectrum: its own
-                                        interval).  Censored: mean 0, lo 0,
-                                        hi the upper bound */
+                                        (their own errors averaged, the
+                                        calibration line's shared; one
+                                        spectrum: its own interval).
+                                        Censored: mean 0, lo 0, hi the
+                                        upper bound */
   double carbonate_lod;              /* LOD of the mean (README) */
   int carbonate_censored;            /* mean below carbonate_lod */
   size_t n_whitlockite;
@@ -1278,6 +1278,9 @@ typedef struct cs_core {
    * (CS_COMP_WH_SHARE), 0 when n_wh_share is 0 */
   size_t n_wh_share;
   double whitlockite_share_mean;
+  /* appended: sd of the spectra's uncensored carbonate over the core (the
+   * spots' heterogeneity plus their measurement error), wt%; 0 for one */
+  double carbonate_spread;
 } cs_core;
 
 /** Summarise the n spectra of one core: r[i] their classifications

@@ -172,16 +172,23 @@ static void test_core_rule(void **st) {
   assert_string_equal(k.call, "calcite");
   assert_int_equal(k.expected_birefringent, 1);
   assert_int_equal(k.flags, CS_CORE_MANY_UNKNOWN);
-  /* carbonate mean and Student-t CI: values 4, 6 -> mean 5, sd sqrt(2),
-   * t(0.975, 1) = 12.706204736 */
+  /* carbonate mean and its interval: values 4, 6 (sd 0.6 and 0.8 each,
+   * of which 0.3 from the calibration line, lod_cal = 3.29 x 0.3) -> mean
+   * 5; own errors averaged sqrt(0.6^2 - 0.09 + 0.8^2 - 0.09) / 2, the
+   * line's 0.3 shared; spread sd sqrt(2) */
   cs_composition c[2];
   memset(c, 0, sizeof c);
   c[0].valid = c[1].valid = CS_COMP_CARBONATE;
   c[0].carbonate_wt = c[0].carbonate_raw = 4;
   c[1].carbonate_wt = c[1].carbonate_raw = 6;
+  c[0].carbonate_sd = 0.6;
+  c[1].carbonate_sd = 0.8;
+  c[0].carbonate_lod_cal = c[1].carbonate_lod_cal = 3.29 * 0.3;
   STATUS_EQ(cs_core_summarize("c4", r + 1, c, 2, cls, 3, NULL, &k, &e), CS_OK, &e);
   DBL_NEAR(k.carbonate_mean, 5, 1e-12);
-  DBL_NEAR(k.carbonate_hi - 5, 12.706204736 * sqrt(2) / sqrt(2), 1e-6);
+  DBL_NEAR(k.carbonate_hi - 5,
+           1.959963984540054 * sqrt((0.36 - 0.09 + 0.64 - 0.09) / 4 + 0.09), 1e-9);
+  DBL_NEAR(k.carbonate_spread, sqrt(2), 1e-12);
 }
 
 /* FTIR carbonate (areas, not a fit) on noiseless simulated apatite over

@@ -22,7 +22,7 @@ static int help(void) {
       "calcite is present; a spectrum counts when its class is not unknown.\n"
       "expected_birefringent = oxalate or calcite present.  flags: too_few\n"
       "(< 3 spectra), many_unknown (> half unknown).  carbonate: mean over\n"
-      "the core's apatite spectra with a Student-t 95 %% interval; default\n"
+      "the core's apatite spectra with a 95 %% interval for that mean; default\n"
       "calibration fitted on SYNTHETIC spectra: calibrate with standards.\n\n"
       "  -m, --model FILE        model file (default: built-in)\n"
       "  -c, --calibration FILE  carbonate calibration (default: built-in)\n"
