@@ -2,6 +2,7 @@
  * preprocessing pipeline over every spectrum and write the results (and,
  * with --keep-baseline, the estimated baselines) to one file. */
 #include "cli.h"
+#include "progress.h"
 
 #include <getopt.h>
 #include <math.h>
@@ -216,8 +217,11 @@ int cmd_preprocess(int argc, char **argv) {
     cli_error("preprocess: %s", err.msg);
     nbad++;
   }
-  for (size_t i = 0; ds && i < files.n; i++)
+  cli_progress prog;
+  cli_progress_start(&prog, "preprocess", "files", files.n);
+  for (size_t i = 0; ds && i < files.n; i++, cli_progress_step(&prog))
     nbad += process_file(files.path[i], format, laser, p, keep, ds);
+  cli_progress_end(&prog);
   if (ds && cs_dataset_count(ds) == 0) {
     cli_error("%s: nothing to write (no spectrum was "
                     "processed)", out);
