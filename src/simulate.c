@@ -68,7 +68,7 @@ static const band r_ha_rest[] = {
 /* nu1 PO4 of stoichiometric HA at 962-964 (Penel 2003), biological 958-961;
  * "~1-4 cm^-1 total shift over the physiological CO3 range" [U] and FWHM
  * "~5-7 for pure HA, +0.5-1 per wt% CO3" [U] (bands.md 2.1): */
-#define HA_NU1_POS0 962.0
+#define HA_NU1_POS0 962.0 /* default of cs_sim_opts.ha_nu1_cm1 */
 #define HA_NU1_SHIFT_PER_WT 0.3
 #define HA_NU1_FWHM0 6.0
 #define HA_NU1_FWHM_PER_WT 0.8
@@ -211,6 +211,7 @@ typedef struct ctx {
   csi_rng *rng;  /* parameter stream */
   double eta;    /* forced Lorentzian fraction, or < 0: TCH */
   double wscale; /* band width scale (1 = table widths) */
+  double ha_nu1, wht_nu1, wht_lower; /* phosphate nu1 of this spot */
 } ctx;
 
 static void add_band(const ctx *c, double *y, double pos, double fwhm,
@@ -258,7 +259,7 @@ static void normalise(double *y, size_t n) {
 /* Apatite with carbonate cwt (wt%), not normalised. */
 static void hydroxyapatite(const ctx *c, double *y, int ftir, double cwt) {
   if (!ftir) {
-    double pos = HA_NU1_POS0 - HA_NU1_SHIFT_PER_WT * cwt;
+    double pos = c->ha_nu1 - HA_NU1_SHIFT_PER_WT * cwt;
     double fw = HA_NU1_FWHM0 + HA_NU1_FWHM_PER_WT * cwt;
     add_band(c, y, pos, fw, 1.0);
     double a1 = pv_area(tch(fw, c->instr));
@@ -332,6 +333,9 @@ cs_sim_opts cs_sim_opts_default(cs_sim_class cls, cs_technique tech) {
   o.band_jitter = 0.1;
   o.lorentz = rng_of(-1, -1); /* physical TCH shapes */
   o.width_scale = rng_of(1, 1);
+  o.ha_nu1_cm1 = rng_of(HA_NU1_POS0, HA_NU1_POS0);
+  o.wht_nu1_cm1 = rng_of(965, 965);
+  o.wht_lower = rng_of(0.10, 0.10);
   o.laser_nm = 785;
   o.pixels = 1024;
   if (o.technique == CS_TECH_RAMAN) {
@@ -399,7 +403,10 @@ cs_status cs_sim_opts_check(const cs_sim_opts *o, cs_error *err) {
       (st = check_range(err, "shift", o->shift_cm1, -50, 50)) ||
       (st = check_range(err, "stretch", o->stretch, -0.05, 0.05)) ||
       (st = check_num(err, "band jitter", o->band_jitter, 0, 1)) ||
-      (st = check_range(err, "band width scale", o->width_scale, 0.2, 5)))
+      (st = check_range(err, "band width scale", o->width_scale, 0.2, 5)) ||
+      (st = check_range(err, "HA nu1", o->ha_nu1_cm1, 950, 970)) ||
+      (st = check_range(err, "whitlockite nu1", o->wht_nu1_cm1, 955, 985)) ||
+      (st = check_range(err, "whitlockite lower nu1", o->wht_lower, 0, 1)))
     return st;
   if (!(o->lorentz.lo == -1 && o->lorentz.hi == -1) &&
       (st = check_range(err, "lorentzian fraction", o->lorentz, 0, 1)))
@@ -536,8 +543,16 @@ static void compose(const ctx *c, const cs_sim_opts *o, truth *tr, double *mix,
         memset(ha, 0, n * sizeof *ha);
         if (ftir)
           add_table(c, ha, f_wht, N_(f_wht), 1.0);
-        else
-          add_table(c, ha, r_wht, N_(r_wht), 1.0);
+        else {
+          /* main nu1 and its lower component from the options (bands.md
+           * 1A: main ~965-975, lower ~950-960 "m"; RRUFF 964-965 with a
+           * weak lower one) */
+          band w[N_(r_wht)];
+          memcpy(w, r_wht, sizeof w);
+          w[0].pos = c->wht_nu1;
+          w[1].height = c->wht_lower;
+          add_table(c, ha, w, N_(w), 1.0);
+        }
         normalise(ha, n);
         for (size_t i = 0; i < n; i++)
           work[i] += tr->wht * ha[i];
@@ -812,7 +827,9 @@ cs_status cs_simulate(const cs_sim_opts *o, cs_dataset **out, cs_error *err) {
   csi_rng_seed(&xrng, o->seed ^ 0xbb67ae8584caa73bULL);
   double eta = o->lorentz.lo < 0 ? -1 : draw(&xrng, o->lorentz);
   double wscale = draw(&xrng, o->width_scale);
-  ctx c = {t, n, tr.instr, o->band_jitter, &prng, eta, wscale > 0 ? wscale : 1};
+  ctx c = {t, n, tr.instr, o->band_jitter, &prng, eta, wscale > 0 ? wscale : 1,
+           draw(&xrng, o->ha_nu1_cm1), draw(&xrng, o->wht_nu1_cm1),
+           draw(&xrng, o->wht_lower)};
   compose(&c, o, &tr, mix, work);
   st = ftir ? ftir_frames(o, &tr, &e, x, mix, n, y, &prng, &nrng, ds, err)
             : raman_frames(o, &tr, &e, x, nm, mix, n, bg, y, &nrng, ds, err);
