@@ -719,6 +719,9 @@ typedef struct cs_sim_opts {
   cs_sim_range wht_nu1_cm1;      /* Raman main nu1 of whitlockite (965) */
   cs_sim_range wht_lower;        /* height of whitlockite's lower nu1
                                     component (951), share of the main (0.1) */
+  cs_sim_range bio_apatite;      /* FTIR: share of the apatite PO4 bands from
+                                    poorly crystalline bone-like apatite
+                                    (sub-bands 1020-1145 cm^-1), 0..1 (0) */
   /* Raman only */
   double laser_nm;               /* excitation, e.g. 785 or 830 */
   int pixels;                    /* detector pixels, 16..8192 */

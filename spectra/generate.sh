@@ -24,7 +24,8 @@ mkdir -p "$out/reference/raman" "$out/reference/ftir"
 # 962-964, whitlockite 965-975 with a weak-to-medium lower component).
 # FTIR: per class 30 + 30 spots (mineral 0.03-0.3 / 0.3-1, SNR 20-300),
 # plus bone-like carbonated apatite in protein (4-9 wt% CO3, mineral
-# 0.3-0.7, band widths x1-1.5).
+# 0.3-0.7, band widths x1-1.5) and poorly crystalline bone apatite (PO4
+# sub-bands 1000-1145 cm^-1, --bio-apatite; mineral 0.5-0.95).
 i=0
 for c in tissue cod com hydroxyapatite whitlockite calcite; do
   i=$((i + 1))
@@ -55,6 +56,9 @@ for c in tissue cod com hydroxyapatite whitlockite calcite; do
 done
 sim --class hydroxyapatite -n 30 --seed 4700 -t ftir --snr 20:300 --carbonate 4:9 \
   --mineral-frac 0.3:0.7 --band-width 1:1.5 -o "$out/reference/ftir/hydroxyapatite_bone.animl"
+sim --class hydroxyapatite -n 30 --seed 4800 -t ftir --snr 20:300 --carbonate 4:9 \
+  --mineral-frac 0.5:0.95 --bio-apatite 0.5:1 --band-width 0.8:1.5 \
+  -o "$out/reference/ftir/hydroxyapatite_bone_bio.animl"
 fi
 
 [ "$what" = examples ] || [ "$what" = all ] || exit 0
