@@ -723,6 +723,14 @@ typedef struct cs_sim_opts {
                                     0 (Gaussian)..1; {-1, -1} (default) =
                                     Thompson-Cox-Hastings from the widths */
   cs_sim_range width_scale;      /* factor on every band's own width (1) */
+  cs_sim_range ha_nu1_cm1;       /* Raman nu1 PO4 of carbonate-free HA
+                                    (962; carbonate lowers it) */
+  cs_sim_range wht_nu1_cm1;      /* Raman main nu1 of whitlockite (965) */
+  cs_sim_range wht_lower;        /* height of whitlockite's lower nu1
+                                    component (951), share of the main (0.1) */
+  cs_sim_range bio_apatite;      /* FTIR: share of the apatite PO4 bands from
+                                    poorly crystalline bone-like apatite
+                                    (sub-bands 1020-1145 cm^-1), 0..1 (0) */
   /* Raman only */
   double laser_nm;               /* excitation, e.g. 785 or 830 */
   int pixels;                    /* detector pixels, 16..8192 */
