@@ -1135,7 +1135,8 @@ typedef struct cs_report_source {
  * "carbonate_wt" (null when censored), "carbonate_lo", "carbonate_hi",
  * "carbonate_lod", "carbonate_censored" (bool), "carbonate_ratio",
  * "nu1_pos", "nu1_fwhm", "axis_offset", "whitlockite_index",
- * "whitlockite_se", "band922_ratio", "com_frac", "oxalate_ir",
+ * "whitlockite_se", "band922_ratio", "whitlockite_share", "whitlockite_share_lo",
+ * "whitlockite_share_hi" (null unless CS_COMP_WH_SHARE), "com_frac", "oxalate_ir",
  * "protein_mineral", "reasons" {"carbonate", "whitlockite", "com",
  * "protein"}}.  A value that was not computed is null, never 0: a report
  * with classified = 0 has null posteriors, nnls, t2, q, limits, window
