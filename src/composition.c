@@ -1689,8 +1689,30 @@ static cs_status prepare(const cs_spectrum *in, cs_technique t,
                          cs_spectrum **out, cs_error *err) {
   cs_spectrum *s;
   *out = NULL;
-  cs_status st = cs_spectrum_copy(in, &s, err);
-  if (st)
+  cs_status st = CS_OK;
+  size_t n = in->n, a = 0, b = n;
+  if (t == CS_TECH_RAMAN && in->axis == CS_AXIS_RAMAN_SHIFT && n > 1 &&
+      in->x[0] < in->x[n - 1]) {
+    /* the usual case: only the points of 350-1520 cm^-1 (as the crop
+     * below) and no metadata, which nothing here reads; a batch keeps every
+     * prepared spectrum until its group is measured */
+    if (in->x[0] < 350 && in->x[n - 1] > 1520) {
+      while (a < n && in->x[a] < 350)
+        a++;
+      while (b > a && in->x[b - 1] > 1520)
+        b--;
+    }
+    if (!(s = csi_spectrum_alloc(b - a)))
+      return csi_error(err, CS_ERR_NOMEM, "out of memory");
+    memcpy(s->x, in->x + a, (b - a) * sizeof *s->x);
+    memcpy(s->y, in->y + a, (b - a) * sizeof *s->y);
+    s->axis = in->axis;
+    s->quantity = in->quantity;
+    s->technique = in->technique;
+    s->laser_nm = in->laser_nm;
+    s->exposure_s = in->exposure_s;
+    s->accumulations = in->accumulations;
+  } else if ((st = cs_spectrum_copy(in, &s, err)))
     return st;
   if (s->axis == CS_AXIS_WAVELENGTH_NM)
     st = cs_spectrum_to_raman_shift(s, NAN, err);
