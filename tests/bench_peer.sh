@@ -59,9 +59,9 @@ per=$(( (N + 5) / 6 ))
 seed=1
 for c in $classes; do
   # a common axis (no per-spot calibration error) so one matrix holds them all
-  "$CS" -q simulate -c "$c" -n "$per" -s $((100000 + seed * 10000)) \
+  "$CS" -q simulate --class "$c" -n "$per" -s $((100000 + seed * 10000)) \
     --no-calib-error -o "$T/test_$c.csv" || exit 1
-  "$CS" -q simulate -c "$c" -n "$NTRAIN" -s $((500000 + seed * 10000)) \
+  "$CS" -q simulate --class "$c" -n "$NTRAIN" -s $((500000 + seed * 10000)) \
     --no-calib-error -o "$T/train_$c.csv" || exit 1
   "$CS" -q convert "$T/test_$c.csv" -o "$T/test_$c.animl" || exit 1
   seed=$((seed + 1))

@@ -190,7 +190,7 @@ int cmd_classify(int argc, char **argv) {
         return CLI_USAGE;
       break;
     case 'h': return help();
-    default: return cli_usage_error("classify", "unknown option");
+    default: return cli_bad_option("classify", "m:jf:c:h", opts, argc, argv);
     }
   }
   if (optind >= argc)
@@ -233,8 +233,8 @@ int cmd_classify(int argc, char **argv) {
       const cs_spectrum *s = cs_dataset_get(ds, k);
       const cs_model *m = cli_models_for(&mm, s, &err);
       if (!m) {
-        cli_error("%s: spectrum %zu: %s", files.path[i], k,
-                err.msg);
+        cli_error("%s: spectrum %zu: %s%s", files.path[i], k, err.msg,
+                  cli_fix_hint(err.msg));
         nbad++;
         continue;
       }
@@ -246,8 +246,9 @@ int cmd_classify(int argc, char **argv) {
         /* out of window stays a per-spectrum error here; on failure the
          * report is zeroed, so the reason is in err.  JSON gets the
          * record too (classified false, or the error). */
-        cli_error("%s: spectrum %zu: %s", files.path[i], k,
-                cst ? err.msg : rep.result.reason);
+        const char *why = cst ? err.msg : rep.result.reason;
+        cli_error("%s: spectrum %zu: %s%s", files.path[i], k, why,
+                  cli_fix_hint(why));
         nbad++;
         if (json) {
           char *line = cst ? NULL

@@ -23,10 +23,10 @@ static int help(void) {
       "class, e.g. p_hydroxyapatite).  Pixels without a value are grey.\n\n"
       "  -o, --output OUT       picture to write (required)\n"
       "  -V, --value NAME       colour by this value instead of the class\n"
-      "  -t, --table FILE       also write one TSV row per pixel\n"
+      "      --table FILE       also write one TSV row per pixel\n"
       "  -m, --model FILE       model (default: built-in for the technique)\n"
       "  -c, --calibration FILE carbonate calibration (default: built-in)\n"
-      "  -f, --format FMT       png, svg or pdf (default: OUT's extension)\n");
+      "      --format FMT       png, svg or pdf (default: OUT's extension)\n");
   return CLI_OK;
 }
 
@@ -192,7 +192,7 @@ int cmd_map(int argc, char **argv) {
   const char *out = NULL, *value = NULL, *table = NULL, *model = NULL, *cal = NULL,
              *fmt = NULL;
   int c;
-  while ((c = getopt_long(argc, argv, "o:V:t:m:c:f:h", opts, NULL)) != -1) {
+  while ((c = getopt_long(argc, argv, "o:V:m:c:h", opts, NULL)) != -1) {
     switch (c) {
     case 'o': out = optarg; break;
     case 'V': value = optarg; break;
@@ -201,7 +201,7 @@ int cmd_map(int argc, char **argv) {
     case 'c': cal = optarg; break;
     case 'f': fmt = optarg; break;
     case 'h': return help();
-    default: return cli_usage_error("map", "unknown option");
+    default: return cli_bad_option("map", "o:V:m:c:h", opts, argc, argv);
     }
   }
   if (!out)

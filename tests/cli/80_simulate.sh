@@ -11,7 +11,7 @@ run simulate --class ha --snr 0:5 -o "$T/s.animl"; expect "simulate --snr 0:5 is
 run simulate --class ha --carbonate 20 -o "$T/s.animl"; expect "simulate --carbonate bound" 2 "--carbonate"
 run simulate --class ha --seed 1.5 -o "$T/s.animl"; expect "simulate --seed must be an integer" 2 "--seed"
 run simulate --class ha --range 300:99999 -o "$T/s.animl"; expect "simulate window beyond the laser line" 2 "does not fit"
-run simulate --class ha -t uv -o "$T/s.animl"; expect "simulate --technique strict" 2 "--technique"
+run simulate --class ha --technique uv -o "$T/s.animl"; expect "simulate --technique strict" 2 "--technique"
 run simulate --class ha extra -o "$T/s.animl"; expect "simulate rejects stray arguments" 2 "unexpected argument"
 
 # Three spots into one file; truth read back through info --json.
@@ -35,7 +35,7 @@ if cmp -s "$T/a.animl" "$T/c.animl"; then not_ok "another seed gives another fil
 else ok "another seed gives another file"; fi
 
 # FTIR: 800..1800 cm^-1 in 2 cm^-1 steps = 501 points of absorbance.
-run simulate --class calcite -t ftir -o "$T/f.animl"; expect "simulate ftir" 0
+run simulate --class calcite --technique ftir -o "$T/f.animl"; expect "simulate ftir" 0
 run info "$T/f.animl"
 expect_out "ftir grid" "f.animl	0	animl	ftir	501	wavenumber	800	1800	absorbance"
 # Wavelength axis at 830 nm: 300 and 1900 cm^-1 are 1e7/(1e7/830 - s) nm
