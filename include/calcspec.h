@@ -106,6 +106,15 @@ CS_EXPORT size_t cs_escape_message(const char *in, char *out, size_t cap);
 typedef void (*cs_log_fn)(int level, const char *msg, void *user);
 CS_EXPORT void cs_set_log_fn(cs_log_fn fn, void *user);
 
+/** Progress hook for long library work: cs_model_train and
+ * cs_model_crossval call it after each spectrum they preprocess (`what` =
+ * "spectra") and cs_model_crossval after each fold ("folds"): `done` of
+ * `total` units finished.  `what` is a static string.  Process-wide like
+ * the log hook: set it once before starting threads; NULL silences. */
+typedef void (*cs_progress_fn)(const char *what, size_t done, size_t total,
+                               void *user);
+CS_EXPORT void cs_set_progress_fn(cs_progress_fn fn, void *user);
+
 /** ## Spectra
  *
  * A cs_spectrum holds n points (x strictly monotonic after reading), what
@@ -714,6 +723,14 @@ typedef struct cs_sim_opts {
                                     0 (Gaussian)..1; {-1, -1} (default) =
                                     Thompson-Cox-Hastings from the widths */
   cs_sim_range width_scale;      /* factor on every band's own width (1) */
+  cs_sim_range ha_nu1_cm1;       /* Raman nu1 PO4 of carbonate-free HA
+                                    (962; carbonate lowers it) */
+  cs_sim_range wht_nu1_cm1;      /* Raman main nu1 of whitlockite (965) */
+  cs_sim_range wht_lower;        /* height of whitlockite's lower nu1
+                                    component (951), share of the main (0.1) */
+  cs_sim_range bio_apatite;      /* FTIR: share of the apatite PO4 bands from
+                                    poorly crystalline bone-like apatite
+                                    (sub-bands 1020-1145 cm^-1), 0..1 (0) */
   /* Raman only */
   double laser_nm;               /* excitation, e.g. 785 or 830 */
   int pixels;                    /* detector pixels, 16..8192 */
@@ -1224,6 +1241,37 @@ CS_EXPORT cs_status cs_composition_measure_batch(const cs_spectrum *const *s,
 CS_EXPORT cs_status cs_report_composition(cs_report *r, const cs_spectrum *s,
                                           const cs_calibration *cal,
                                           cs_error *err);
+
+/** The band fit behind a composition, as curves to draw (README "plot").
+ * One block: release it with cs_free(); its arrays live inside it.  All
+ * arrays have n points on the Raman shift axis (cm^-1, ascending). */
+#define CS_FIT_NAME_MAX 32
+typedef struct cs_fit_curves {
+  size_t n;          /* points of the fit window */
+  size_t ncomp;      /* components (bands with tied heights) */
+  double *x;         /* n: Raman shift, cm^-1 */
+  double *y;         /* n: the spectrum as fitted (spikes removed) */
+  double *baseline;  /* n: the fitted baseline */
+  double *comp;      /* ncomp x n: component k at point i is
+                        comp[k * n + i], above the baseline */
+  double *sum;       /* n: baseline + every component */
+  double *resid;     /* n: y - sum */
+  char (*names)[CS_FIT_NAME_MAX]; /* ncomp names ("nu1 PO4", "COM 1462") */
+} cs_fit_curves;
+
+/** The fit that cs_composition_measure makes for s as class `cls`, as
+ * curves: Raman "hydroxyapatite"/"whitlockite" (the stage-2 band areas
+ * over 860-1340 cm^-1, and 380-470 where covered: their points come
+ * first in x order, so a plot of 860+ only may start at the first x >=
+ * 860) or Raman "oxalate" (1420-1500 cm^-1, COM, COD and the CH2 band).
+ * The fit is the same one, computed again; nothing is measured twice
+ * differently.  CS_ERR_UNSUPPORTED for other classes or FTIR; the errors
+ * of the fit (CS_ERR_RANGE when s does not cover the window).  *out is
+ * NULL on failure. */
+CS_EXPORT cs_status cs_composition_fit_curves(const cs_spectrum *s,
+                                              const char *cls,
+                                              cs_fit_curves **out,
+                                              cs_error *err);
 
 
 /** Per-core summary of classified spectra.  Rule (README "calcspec cores"):

@@ -1,5 +1,6 @@
 /* labels.c: loading labelled training spectra for `train` and `cv`. */
 #include "cli.h"
+#include "progress.h"
 
 #include <stdlib.h>
 #include <string.h>
@@ -177,7 +178,9 @@ int cli_load_labelled(char **args, int nargs, const char *labels_path,
   char **labels = NULL;
   size_t cap = 0, unlabelled = 0;
   int rc = cs_dataset_new(&ds, NULL) ? -1 : 0;
-  for (size_t i = 0; i < files.n && !rc; i++) {
+  cli_progress prog;
+  cli_progress_start(&prog, cli_progress_cmd, "files", files.n);
+  for (size_t i = 0; i < files.n && !rc; i++, cli_progress_step(&prog)) {
     cs_error err;
     cs_dataset *one;
     if (cli_dataset_read(files.path[i], NULL, NULL, &one, &err)) {
@@ -224,6 +227,7 @@ int cli_load_labelled(char **args, int nargs, const char *labels_path,
     }
     cs_dataset_free(one);
   }
+  cli_progress_end(&prog);
   if (unlabelled > 3)
     cli_error("%zu more spectra have no class (%zu in all)", unlabelled - 3,
               unlabelled);
