@@ -106,6 +106,15 @@ CS_EXPORT size_t cs_escape_message(const char *in, char *out, size_t cap);
 typedef void (*cs_log_fn)(int level, const char *msg, void *user);
 CS_EXPORT void cs_set_log_fn(cs_log_fn fn, void *user);
 
+/** Progress hook for long library work: cs_model_train and
+ * cs_model_crossval call it after each spectrum they preprocess (`what` =
+ * "spectra") and cs_model_crossval after each fold ("folds"): `done` of
+ * `total` units finished.  `what` is a static string.  Process-wide like
+ * the log hook: set it once before starting threads; NULL silences. */
+typedef void (*cs_progress_fn)(const char *what, size_t done, size_t total,
+                               void *user);
+CS_EXPORT void cs_set_progress_fn(cs_progress_fn fn, void *user);
+
 /** ## Spectra
  *
  * A cs_spectrum holds n points (x strictly monotonic after reading), what
@@ -1198,6 +1207,37 @@ CS_EXPORT cs_status cs_composition_measure_batch(const cs_spectrum *const *s,
 CS_EXPORT cs_status cs_report_composition(cs_report *r, const cs_spectrum *s,
                                           const cs_calibration *cal,
                                           cs_error *err);
+
+/** The band fit behind a composition, as curves to draw (README "plot").
+ * One block: release it with cs_free(); its arrays live inside it.  All
+ * arrays have n points on the Raman shift axis (cm^-1, ascending). */
+#define CS_FIT_NAME_MAX 32
+typedef struct cs_fit_curves {
+  size_t n;          /* points of the fit window */
+  size_t ncomp;      /* components (bands with tied heights) */
+  double *x;         /* n: Raman shift, cm^-1 */
+  double *y;         /* n: the spectrum as fitted (spikes removed) */
+  double *baseline;  /* n: the fitted baseline */
+  double *comp;      /* ncomp x n: component k at point i is
+                        comp[k * n + i], above the baseline */
+  double *sum;       /* n: baseline + every component */
+  double *resid;     /* n: y - sum */
+  char (*names)[CS_FIT_NAME_MAX]; /* ncomp names ("nu1 PO4", "COM 1462") */
+} cs_fit_curves;
+
+/** The fit that cs_composition_measure makes for s as class `cls`, as
+ * curves: Raman "hydroxyapatite"/"whitlockite" (the stage-2 band areas
+ * over 860-1340 cm^-1, and 380-470 where covered: their points come
+ * first in x order, so a plot of 860+ only may start at the first x >=
+ * 860) or Raman "oxalate" (1420-1500 cm^-1, COM, COD and the CH2 band).
+ * The fit is the same one, computed again; nothing is measured twice
+ * differently.  CS_ERR_UNSUPPORTED for other classes or FTIR; the errors
+ * of the fit (CS_ERR_RANGE when s does not cover the window).  *out is
+ * NULL on failure. */
+CS_EXPORT cs_status cs_composition_fit_curves(const cs_spectrum *s,
+                                              const char *cls,
+                                              cs_fit_curves **out,
+                                              cs_error *err);
 
 
 /** Per-core summary of classified spectra.  Rule (README "calcspec cores"):

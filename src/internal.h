@@ -55,6 +55,8 @@ cs_status csi_error(cs_error *err, cs_status code, const char *fmt, ...)
     CSI_PRINTF(3, 4);
 /* Prefix an existing message: "prefix: old message". */
 void csi_error_prefix(cs_error *err, const char *fmt, ...) CSI_PRINTF(2, 3);
+/* Report progress through the application's hook (cs_set_progress_fn). */
+void csi_progress(const char *what, size_t done, size_t total);
 void csi_log(int level, const char *fmt, ...) CSI_PRINTF(2, 3);
 
 /* ---- spectrum.c ---- */

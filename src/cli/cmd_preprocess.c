@@ -3,6 +3,7 @@
  * with --keep-baseline, the estimated baselines) to one file. */
 #include "cli.h"
 #include "jobs.h"
+#include "progress.h"
 
 #include <pthread.h>
 
@@ -311,8 +312,11 @@ int cmd_preprocess(int argc, char **argv) {
       pool.nfree++;
   cs_free(ptext);
   jobs = (int)pool.nfree; /* fewer when a copy failed */
-  for (size_t i = 0; ds && i < files.n; i++)
+  cli_progress prog;
+  cli_progress_start(&prog, "preprocess", "files", files.n);
+  for (size_t i = 0; ds && i < files.n; i++, cli_progress_step(&prog))
     nbad += process_file(files.path[i], format, laser, &pool, jobs, keep, ds);
+  cli_progress_end(&prog);
   for (size_t i = 0; i < pool.nfree; i++) /* p is freed below */
     if (pool.free_pl[i] != p)
       cs_pipeline_free(pool.free_pl[i]);

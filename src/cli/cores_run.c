@@ -4,6 +4,7 @@
  * a manifest file. */
 #include "cli.h"
 #include "jobs.h"
+#include "progress.h"
 
 #include <libgen.h>
 #include <stdlib.h>
@@ -352,8 +353,12 @@ int cli_cores_compute(char **args, int nargs, const char *model_path,
   groups gs = {0};
   cli_files files = {0};
   cli_files_expand(&files, args, nargs, nbad);
-  for (size_t i = 0; i < files.n; i++)
+  cli_progress prog;
+  /* the command's name: `cores`, or `validate` reading spectra */
+  cli_progress_start(&prog, cli_progress_cmd, "files", files.n);
+  for (size_t i = 0; i < files.n; i++, cli_progress_step(&prog))
     run_file(&rc, files.path[i], &gs, nbad);
+  cli_progress_end(&prog);
   cli_files_free(&files);
   summarise(m, rc.cal, &gs, cores_out, ncores, nbad);
   manifest_free(man, nman);

@@ -257,11 +257,13 @@ def _run(args):
 
 
 def plot(path, out, index=0, model=None, calibration=None, baseline=None,
-         range=None, raw=True, corrected=True, fit=True, classes=True):
+         range=None, raw=True, corrected=True, fit=True, classes=True,
+         fit_table=None):
     """Draw spectrum `index` of the file `path` to `out` (.png, .svg or .pdf):
-    raw, baseline, corrected, composition window, class and posteriors (as
-    `calcspec plot`).  range = (lo, hi) in cm^-1; baseline = a spec such as
-    "arpls:lam=1e5" or "off".  Raises Error (status = exit code)."""
+    raw, baseline, corrected, the band fit of the composition, class and
+    posteriors (as `calcspec plot`).  range = (lo, hi) in cm^-1; baseline = a
+    spec such as "arpls:lam=1e5" or "off"; fit_table = a path for the band
+    fit's curves as TSV.  Raises Error (status = exit code)."""
     args = ["plot", path, "--index", int(index), "-o", out]
     if model:
         args += ["-m", model]
@@ -273,6 +275,8 @@ def plot(path, out, index=0, model=None, calibration=None, baseline=None,
         args += ["--range", "%r:%r" % (float(range[0]), float(range[1]))]
     args += [f for f, keep in (("--no-raw", raw), ("--no-corrected", corrected),
                                ("--no-fit", fit), ("--no-class", classes)) if not keep]
+    if fit_table:
+        args += ["--fit-table", fit_table]
     _run(args)
 
 
