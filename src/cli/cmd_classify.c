@@ -96,6 +96,7 @@ static void print_tsv_header(const printer *p) {
 static void print_row(const printer *p, const char *file,
                       const cs_spectrum *s, const cs_model *m,
                       const cs_report *rep) {
+  /* TSV; --json goes through cli_result_line */
   const cs_result *r = &rep->result;
   char qcf[96] = "";
   for (unsigned b = 1; b < 1u << CS_QC_NFLAGS; b <<= 1)
@@ -107,53 +108,6 @@ static void print_row(const printer *p, const char *file,
   const char *core = cs_spectrum_meta(s, CS_META_CORE_ID);
   char flags[64];
   flag_text(r->flags, flags, sizeof flags);
-  if (p->json) {
-    json_t *o = json_object(), *post = json_object(), *nn = json_object();
-    json_object_set_new(o, "file", json_string(file));
-    json_object_set_new(o, "index", json_integer((json_int_t)cs_spectrum_source_index(s)));
-    json_object_set_new(o, "core_id", core ? json_string(core) : json_null());
-    json_object_set_new(o, "technique", json_string(cs_technique_name(cs_model_technique(m))));
-    json_object_set_new(o, "class", json_string(r->label));
-    json_object_set_new(o, "subtype", json_string(r->subtype));
-    json_object_set_new(o, "best", json_string(r->best));
-    for (size_t g = 0; g < r->nclass; g++) {
-      json_object_set_new(post, cs_model_class_name(m, g), json_real(r->posterior[g]));
-      json_object_set_new(nn, cs_model_class_name(m, g), json_real(r->nnls[g]));
-    }
-    json_object_set_new(o, "posterior", post);
-    json_object_set_new(o, "t2", json_real(r->t2));
-    json_object_set_new(o, "t2_limit", json_real(r->t2_limit));
-    json_object_set_new(o, "q", json_real(r->q));
-    json_object_set_new(o, "q_limit", json_real(r->q_limit));
-    json_object_set_new(o, "nnls", nn);
-    json_object_set_new(o, "nnls_r2", json_real(r->nnls_r2));
-    json_object_set_new(o, "flags", json_string(flags));
-    json_object_set_new(o, "reason", json_string(r->reason));
-    json_object_set_new(o, "mineral_snr", r->detected ? json_real(r->mineral_snr) : json_null());
-    json_object_set_new(o, "axis_offset", r->detected ? json_real(r->axis_offset) : json_null());
-    json_object_set_new(o, "axis_ref", json_string(r->axis_ref));
-    {
-      char w[64];
-      snprintf(w, sizeof w, "%g:%g", r->window_lo, r->window_hi);
-      json_object_set_new(o, "window", json_string(w));
-    }
-    /* QC keys as in `calcspec stream` */
-    json_t *full = json_object();
-    cs_error err;
-    if (full && !cli_report_merge(full, rep, m, &err)) {
-      json_object_set(o, "qc", json_object_get(full, "qc"));
-      json_object_set(o, "reacquire", json_object_get(full, "reacquire"));
-      if (json_object_get(full, "composition"))
-        json_object_set(o, "composition", json_object_get(full, "composition"));
-    }
-    json_decref(full);
-    char *line = json_dumps(o, JSON_COMPACT | JSON_REAL_PRECISION(6));
-    if (line)
-      puts(line);
-    free(line);
-    json_decref(o);
-    return;
-  }
   const cs_model *h = p->header;
   printf("%s\t%zu\t%s\t%s\t%s\t%s\t%s", file, cs_spectrum_source_index(s),
          core ? core : "", cs_technique_name(cs_model_technique(m)), r->label,
@@ -214,6 +168,8 @@ typedef struct {
   cs_report rep;
   cs_error err;
   const char *why;     /* NULL: ok; else the per-spectrum error text */
+  cs_status cst;       /* cs_classify_spectrum's status */
+  int unclassified;    /* classification failed or was refused */
 } slot;
 
 typedef struct {
@@ -232,7 +188,9 @@ static void classify_slot(void *arg, size_t i) {
     return;
   const cs_spectrum *s = cs_dataset_get(b->ds, b->k0 + i);
   cs_status cst = cs_classify_spectrum(sl->m, s, b->qc, &sl->rep, &sl->err);
+  sl->cst = cst;
   if (cst || !sl->rep.classified) {
+    sl->unclassified = 1;
     /* out of window stays a per-spectrum error here; on failure the
      * report is zeroed, so the reason is in err */
     sl->why = cst ? sl->err.msg : sl->rep.result.reason;
@@ -342,19 +300,47 @@ int cmd_classify(int argc, char **argv) {
        * workers */
       for (size_t k = 0; k < nb; k++) {
         sl[k].why = NULL;
+        sl[k].unclassified = 0;
         sl[k].m = cli_models_for(&mm, cs_dataset_get(ds, k0 + k), &sl[k].err);
         if (!sl[k].m)
           sl[k].why = sl[k].err.msg;
       }
       cli_parallel_for(jobs, nb, classify_slot, &b);
+      long long nk = (long long)count;
       for (size_t k = 0; k < nb; k++) {
+        const cs_spectrum *s = cs_dataset_get(ds, k0 + k);
+        const char *core = cs_spectrum_meta(s, CS_META_CORE_ID);
+        long long idx = (long long)(k0 + k);
         if (sl[k].why) {
-          cli_error("%s: spectrum %zu: %s", files.path[i], k0 + k, sl[k].why);
+          cli_error("%s: spectrum %lld: %s", files.path[i], idx, sl[k].why);
           nbad++;
+          /* JSON gets the record of a spectrum that was not classified too
+           * (classified false, or the error) */
+          if (json && sl[k].unclassified) {
+            char *line = sl[k].cst ? NULL
+                                   : cli_result_line(NULL, files.path[i], idx, nk,
+                                                     core, &sl[k].rep, sl[k].m, &err);
+            if (!line)
+              line = cli_error_line(NULL, files.path[i], idx, nk, core, sl[k].why);
+            if (line)
+              fputs(line, stdout);
+            free(line);
+          }
           continue;
         }
-        print_row(&pr, files.path[i], cs_dataset_get(ds, k0 + k), sl[k].m,
-                  &sl[k].rep);
+        if (json) {
+          char *line = cli_result_line(NULL, files.path[i], idx, nk, core,
+                                       &sl[k].rep, sl[k].m, &err);
+          if (!line) {
+            cli_error("%s: spectrum %lld: %s", files.path[i], idx, err.msg);
+            nbad++;
+            continue;
+          }
+          fputs(line, stdout);
+          free(line);
+        } else {
+          print_row(&pr, files.path[i], s, sl[k].m, &sl[k].rep);
+        }
       }
     }
     fflush(stdout);

@@ -44,6 +44,12 @@ static int help(void) {
       "      --lorentz A[:B]      Lorentzian fraction of every band, 0\n"
       "                           Gaussian..1 (default: from the widths)\n"
       "      --band-width A[:B]   factor on every band's own width (1)\n"
+      "      --ha-nu1 A[:B]       Raman nu1 of carbonate-free HA, cm^-1 (962)\n"
+      "      --wht-nu1 A[:B]      Raman main nu1 of whitlockite, cm^-1 (965)\n"
+      "      --wht-lower A[:B]    whitlockite lower nu1 (951) height, share\n"
+      "                           of the main band (0.1)\n"
+      "      --bio-apatite A[:B]  FTIR: share of the apatite bands from poorly\n"
+      "                           crystalline bone-like apatite (0)\n"
       "      --no-spikes          no cosmic-ray spikes\n"
       "      --core ID            set core_id metadata on every spectrum\n"
       "  -o, --output OUT         output file (all spots), or an existing\n"
@@ -76,7 +82,7 @@ static int parse_span(const char *s, double lo, double hi, cs_sim_range *r) {
 enum {
   O_SNR = 256, O_LASER, O_PIXELS, O_RANGE, O_WAVELENGTH, O_FRAMES, O_MINERAL,
   O_CARBONATE, O_COM, O_WHT, O_FLUOR, O_WIDTH, O_NOCAL, O_NOSPIKES, O_CORE, O_TO,
-  O_SHIFT, O_STRETCH, O_LORENTZ, O_BWIDTH
+  O_SHIFT, O_STRETCH, O_LORENTZ, O_BWIDTH, O_HANU1, O_WHTNU1, O_WHTLOW, O_BIO
 };
 
 typedef struct span_opt {
@@ -93,7 +99,7 @@ typedef struct sim_args {
   double seed, laser, rlo, rhi;
   int wavelength, nocal, nospikes;
   span_opt snr, mineral, carb, com, wht, fluor, width, shift, stretch, lorentz,
-      bwidth;
+      bwidth, hanu1, whtnu1, whtlow, bio;
 } sim_args;
 
 /* Parse options into a; -1 to go on, else the exit code (help, usage). */
@@ -124,6 +130,10 @@ static int parse_args(int argc, char **argv, sim_args *a) {
       {"stretch", required_argument, 0, O_STRETCH},
       {"lorentz", required_argument, 0, O_LORENTZ},
       {"band-width", required_argument, 0, O_BWIDTH},
+      {"ha-nu1", required_argument, 0, O_HANU1},
+      {"wht-nu1", required_argument, 0, O_WHTNU1},
+      {"wht-lower", required_argument, 0, O_WHTLOW},
+      {"bio-apatite", required_argument, 0, O_BIO},
       {"help", no_argument, 0, 'h'},
       {0, 0, 0, 0}};
   memset(a, 0, sizeof *a);
@@ -190,6 +200,10 @@ static int parse_args(int argc, char **argv, sim_args *a) {
       SPAN(O_STRETCH, stretch, -0.05, 0.05, "stretch")
       SPAN(O_LORENTZ, lorentz, 0, 1, "lorentz")
       SPAN(O_BWIDTH, bwidth, 0.2, 5, "band-width")
+      SPAN(O_HANU1, hanu1, 950, 970, "ha-nu1")
+      SPAN(O_WHTNU1, whtnu1, 955, 985, "wht-nu1")
+      SPAN(O_WHTLOW, whtlow, 0, 1, "wht-lower")
+      SPAN(O_BIO, bio, 0, 1, "bio-apatite")
 #undef SPAN
     case O_NOCAL: a->nocal = 1; break;
     case O_NOSPIKES: a->nospikes = 1; break;
@@ -240,6 +254,10 @@ static int sim_opts(const sim_args *a, cs_sim_opts *o) {
   if (a->stretch.set) o->stretch = a->stretch.r;
   if (a->lorentz.set) o->lorentz = a->lorentz.r;
   if (a->bwidth.set) o->width_scale = a->bwidth.r;
+  if (a->hanu1.set) o->ha_nu1_cm1 = a->hanu1.r;
+  if (a->whtnu1.set) o->wht_nu1_cm1 = a->whtnu1.r;
+  if (a->whtlow.set) o->wht_lower = a->whtlow.r;
+  if (a->bio.set) o->bio_apatite = a->bio.r;
   cs_error err;
   if (cs_sim_opts_check(o, &err))
     return cli_usage_error("simulate", "%s", err.msg);
