@@ -6,8 +6,11 @@ SOVERSION := 0
 PREFIX    ?= /usr/local
 DESTDIR   ?=
 LIBDIR    ?= $(PREFIX)/lib
-# Python wrapper (src/python): not on sys.path by default; see README.
-PYDIR     ?= $(PREFIX)/share/calcspec/python
+# Python package (src/python/calcspec): PREFIX/lib/python3.X/dist-packages,
+# which Debian's /usr/bin/python3 searches for PREFIX /usr and /usr/local.
+PYVER     := $(shell /usr/bin/python3 -c 'import sys; print("%d.%d" % sys.version_info[:2])' 2>/dev/null || echo 3)
+PYDIR     ?= $(PREFIX)/lib/python$(PYVER)/dist-packages
+DATADIR   ?= $(PREFIX)/share/calcspec
 BUILD     ?= build
 CC        ?= cc
 CFLAGS    ?= -O2 -g
@@ -250,6 +253,9 @@ bench: deps
 	@$(MAKE) --no-print-directory all $(BENCHES)
 	@for b in $(BENCHES); do CALCSPEC_SHARED="$(SHARED)" CALCSPEC="$(abspath $(BIN))" $$b || exit 1; done
 	@CALCSPEC_SHARED="$(SHARED)" CALCSPEC="$(abspath $(BIN))" sh tests/bench_peer.sh
+	@if [ -x /usr/bin/python3 ]; then CALCSPEC="$(abspath $(BIN))" \
+	  CALCSPEC_LIB="$(abspath $(SHLIB))" PYTHONPATH=src/python /usr/bin/python3 tests/bench_python.py; \
+	else echo "bench_python: skipped (/usr/bin/python3 absent)"; fi
 
 $(BUILD)/bench/%: tests/%.c $(STATIC)
 	@mkdir -p $(@D)
@@ -277,18 +283,29 @@ install: all $(BUILD)/calcspec.pc
 	ln -sf $(SONAME) $(DESTDIR)$(LIBDIR)/libcalcspec.so
 	install -m 644 $(BUILD)/calcspec.pc $(DESTDIR)$(LIBDIR)/pkgconfig/calcspec.pc
 	install -m 644 src/cli/calcspec.1 $(DESTDIR)$(PREFIX)/share/man/man1/calcspec.1
-	install -d $(DESTDIR)$(PYDIR)
+	install -d $(DESTDIR)$(PYDIR)/calcspec
 	sed -e "s|^_LIBDIR = None.*|_LIBDIR = \"$(LIBDIR)\"|" \
-	  -e "s|^_BINDIR = None.*|_BINDIR = \"$(PREFIX)/bin\"|" src/python/calcspec.py > $(DESTDIR)$(PYDIR)/calcspec.py
-	install -m 755 src/python/acquire_example.py $(DESTDIR)$(PYDIR)/acquire_example.py
+	  -e "s|^_BINDIR = None.*|_BINDIR = \"$(PREFIX)/bin\"|" src/python/calcspec/__init__.py \
+	  > $(DESTDIR)$(PYDIR)/calcspec/__init__.py
+	@# data as plain files: README, the SYNTHETIC example cores, the default
+	@# models (the texts embedded in the library) and calibrations
+	install -d $(DESTDIR)$(DATADIR)/models $(DESTDIR)$(DATADIR)/calibration
+	install -m 644 README.md $(DESTDIR)$(DATADIR)/README.md
+	install -m 644 $(RAMAN_MODELS) $(GEN)/model_ftir.txt $(DESTDIR)$(DATADIR)/models/
+	install -m 644 spectra/calibration/carbonate_raman.txt spectra/calibration/carbonate_ftir.txt \
+	  spectra/calibration/README.md $(DESTDIR)$(DATADIR)/calibration/
+	cd spectra && find examples -type f | while read f; do \
+	  install -D -m 644 "$$f" "$(DESTDIR)$(DATADIR)/$$f" || exit 1; done
+	install -m 755 src/python/acquire_example.py $(DESTDIR)$(DATADIR)/examples/acquire_example.py
 
 uninstall:
 	rm -f $(DESTDIR)$(PREFIX)/bin/calcspec $(DESTDIR)$(PREFIX)/include/calcspec.h \
 	  $(DESTDIR)$(LIBDIR)/libcalcspec.a $(DESTDIR)$(LIBDIR)/libcalcspec.so.$(VERSION) \
 	  $(DESTDIR)$(LIBDIR)/$(SONAME) $(DESTDIR)$(LIBDIR)/libcalcspec.so \
 	  $(DESTDIR)$(LIBDIR)/pkgconfig/calcspec.pc $(DESTDIR)$(PREFIX)/share/man/man1/calcspec.1 \
-	  $(DESTDIR)$(PYDIR)/calcspec.py $(DESTDIR)$(PYDIR)/acquire_example.py
-	-rmdir $(DESTDIR)$(PYDIR) $(DESTDIR)$(PREFIX)/share/calcspec 2>/dev/null
+	  $(DESTDIR)$(PYDIR)/calcspec/__init__.py
+	rm -rf $(DESTDIR)$(PYDIR)/calcspec/__pycache__ $(DESTDIR)$(DATADIR)
+	-rmdir $(DESTDIR)$(PYDIR)/calcspec 2>/dev/null
 
 clean:
 	rm -rf $(BUILD) build

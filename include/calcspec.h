@@ -106,6 +106,15 @@ CS_EXPORT size_t cs_escape_message(const char *in, char *out, size_t cap);
 typedef void (*cs_log_fn)(int level, const char *msg, void *user);
 CS_EXPORT void cs_set_log_fn(cs_log_fn fn, void *user);
 
+/** Progress hook for long library work: cs_model_train and
+ * cs_model_crossval call it after each spectrum they preprocess (`what` =
+ * "spectra") and cs_model_crossval after each fold ("folds"): `done` of
+ * `total` units finished.  `what` is a static string.  Process-wide like
+ * the log hook: set it once before starting threads; NULL silences. */
+typedef void (*cs_progress_fn)(const char *what, size_t done, size_t total,
+                               void *user);
+CS_EXPORT void cs_set_progress_fn(cs_progress_fn fn, void *user);
+
 /** ## Spectra
  *
  * A cs_spectrum holds n points (x strictly monotonic after reading), what
@@ -1096,18 +1105,44 @@ CS_EXPORT cs_status cs_classify_arrays(const cs_model *m, const double *x,
                                        double laser_nm, const cs_qc_opts *qo,
                                        cs_report *out, cs_error *err);
 
-/** The report as one JSON object (no newline): "class", "subtype", "best",
- * "technique", "posterior" {class: p}, "t2", "t2_limit", "q", "q_limit",
- * "nnls" {class: f}, "nnls_r2", "flags" [..], "reason", "qc" {"flags" [..],
+/** Where a report's spectrum came from, for cs_report_json_source: the
+ * file name as given, the spectrum's 0-based index in it and the number of
+ * spectra in the file, and its core id.  NULL strings are written as null. */
+typedef struct cs_report_source {
+  const char *file;
+  long long index, count; /* negative: null */
+  const char *core_id;
+} cs_report_source;
+
+/** The report as one JSON object (no newline).  This is the one JSON form
+ * of a result: `calcspec classify --json`, `stream`, `watch` and the Python
+ * package all write it (README "JSON results").  Keys, in this order:
+ * "file", "index", "count", "core_id" (from src; null without it),
+ * "technique", "classified" (bool), "class", "subtype", "best",
+ * "posterior" {class: p}, "t2", "t2_limit", "q", "q_limit",
+ * "nnls" {class: f}, "nnls_r2", "flags" [array of "t2", "q",
+ * "low_posterior", "disagree"], "reason", "mineral_snr", "axis_offset",
+ * "axis_ref", "window_lo", "window_hi", "qc" {"flags" [QC flag names],
  * "snr", "noise", "band_x", "band_height", "fluor_ratio", "max_y",
- * "n_saturated", "spikes", "x_lo", "x_hi"}, "reacquire"; with
- * composition_measured also "composition" {"class", "carbonate_wt" (null
- * when censored or not measured), "carbonate_lo", "carbonate_hi",
- * "carbonate_lod", "carbonate_censored", "carbonate_ratio", "nu1_pos",
- * "nu1_fwhm", "whitlockite_index", "whitlockite_se", "com_frac",
- * "protein_mineral", "axis_offset", "reasons" {..}}; numbers %.17g.
- * m is the model that produced r (class names).  Release *json with
- * cs_free(). */
+ * "n_saturated", "spikes", "x_lo", "x_hi"}, "reacquire" (bool),
+ * "composition": null unless composition_measured, else {"class",
+ * "carbonate_wt" (null when censored), "carbonate_lo", "carbonate_hi",
+ * "carbonate_lod", "carbonate_censored" (bool), "carbonate_ratio",
+ * "nu1_pos", "nu1_fwhm", "axis_offset", "whitlockite_index",
+ * "whitlockite_se", "band922_ratio", "com_frac", "oxalate_ir",
+ * "protein_mineral", "reasons" {"carbonate", "whitlockite", "com",
+ * "protein"}}.  A value that was not computed is null, never 0: a report
+ * with classified = 0 has null posteriors, nnls, t2, q, limits, window
+ * and best, and its QC only the range; mineral_snr, axis_offset and
+ * axis_ref are null without detection.  Numbers are in their shortest
+ * round-trip form (the shortest of %.15g, %.16g, %.17g that reads back as
+ * the same double; C locale).  m is the model that produced r (class
+ * names); src may be NULL.  Release *json with cs_free(). */
+CS_EXPORT cs_status cs_report_json_source(const cs_report *r,
+                                          const cs_model *m,
+                                          const cs_report_source *src,
+                                          char **json, cs_error *err);
+/** cs_report_json_source(r, m, NULL, json, err). */
 CS_EXPORT cs_status cs_report_json(const cs_report *r, const cs_model *m,
                                    char **json, cs_error *err);
 
@@ -1206,6 +1241,37 @@ CS_EXPORT cs_status cs_composition_measure_batch(const cs_spectrum *const *s,
 CS_EXPORT cs_status cs_report_composition(cs_report *r, const cs_spectrum *s,
                                           const cs_calibration *cal,
                                           cs_error *err);
+
+/** The band fit behind a composition, as curves to draw (README "plot").
+ * One block: release it with cs_free(); its arrays live inside it.  All
+ * arrays have n points on the Raman shift axis (cm^-1, ascending). */
+#define CS_FIT_NAME_MAX 32
+typedef struct cs_fit_curves {
+  size_t n;          /* points of the fit window */
+  size_t ncomp;      /* components (bands with tied heights) */
+  double *x;         /* n: Raman shift, cm^-1 */
+  double *y;         /* n: the spectrum as fitted (spikes removed) */
+  double *baseline;  /* n: the fitted baseline */
+  double *comp;      /* ncomp x n: component k at point i is
+                        comp[k * n + i], above the baseline */
+  double *sum;       /* n: baseline + every component */
+  double *resid;     /* n: y - sum */
+  char (*names)[CS_FIT_NAME_MAX]; /* ncomp names ("nu1 PO4", "COM 1462") */
+} cs_fit_curves;
+
+/** The fit that cs_composition_measure makes for s as class `cls`, as
+ * curves: Raman "hydroxyapatite"/"whitlockite" (the stage-2 band areas
+ * over 860-1340 cm^-1, and 380-470 where covered: their points come
+ * first in x order, so a plot of 860+ only may start at the first x >=
+ * 860) or Raman "oxalate" (1420-1500 cm^-1, COM, COD and the CH2 band).
+ * The fit is the same one, computed again; nothing is measured twice
+ * differently.  CS_ERR_UNSUPPORTED for other classes or FTIR; the errors
+ * of the fit (CS_ERR_RANGE when s does not cover the window).  *out is
+ * NULL on failure. */
+CS_EXPORT cs_status cs_composition_fit_curves(const cs_spectrum *s,
+                                              const char *cls,
+                                              cs_fit_curves **out,
+                                              cs_error *err);
 
 
 /** Per-core summary of classified spectra.  Rule (README "calcspec cores"):

@@ -1,9 +1,8 @@
 /* classify.c: classification of a spectrum or of plain arrays with QC
- * (cs_classify_spectrum, cs_classify_arrays), the JSON form of the report,
- * and cs_free (include/calcspec.h "Integration: arrays, QC flags"). */
+ * (cs_classify_spectrum, cs_classify_arrays) and cs_free (include/calcspec.h
+ * "Integration: arrays, QC flags"); the report's JSON is in report_json.c. */
 #include "model.h"
 
-#include <jansson.h>
 #include <math.h>
 #include <stdlib.h>
 #include <string.h>
@@ -102,141 +101,6 @@ cs_status cs_classify_arrays(const cs_model *m, const double *x,
     st = cs_classify_spectrum(m, s, qo, out, err);
   cs_spectrum_free(s);
   return st;
-}
-
-/* Comma-separated names of the set bits of f: names[i] when names is
- * given, else the QC flag name of bit i. */
-static void flag_text(unsigned f, const char *const *names, int count,
-                      char *buf, size_t cap) {
-  buf[0] = '\0';
-  for (int i = 0; i < count; i++)
-    if (f & (1u << i)) {
-      size_t k = strlen(buf);
-      csi_snprintf(buf + k, cap - k, "%s%s", k ? "," : "",
-                   names ? names[i] : cs_qc_flag_name(1u << i));
-    }
-}
-
-/* A number, or null if it is not finite: results never hold NaN, and if
- * one ever did it must not pass for a measured 0. */
-static json_t *real(double v) { return isfinite(v) ? json_real(v) : json_null(); }
-
-/* The composition of one spectrum (cs_report_composition); an empty
- * value is null, and its reason says why. */
-static json_t *composition_json(const cs_composition *c) {
-  json_t *o = json_object(), *why = json_object();
-  if (!o || !why) {
-    json_decref(o);
-    json_decref(why);
-    return NULL;
-  }
-  int carb = (c->valid & CS_COMP_CARBONATE) != 0, nu1 = (c->valid & CS_COMP_NU1) != 0,
-      wh = (c->valid & CS_COMP_WHITLOCKITE) != 0;
-  json_object_set_new(o, "class", json_string(c->cls));
-  json_object_set_new(o, "carbonate_wt",
-                      carb && !c->carbonate_censored ? real(c->carbonate_wt) : json_null());
-  json_object_set_new(o, "carbonate_lo", carb ? real(c->carbonate_lo) : json_null());
-  json_object_set_new(o, "carbonate_hi", carb ? real(c->carbonate_hi) : json_null());
-  json_object_set_new(o, "carbonate_lod", carb ? real(c->carbonate_lod) : json_null());
-  json_object_set_new(o, "carbonate_censored", json_boolean(carb && c->carbonate_censored));
-  json_object_set_new(o, "carbonate_ratio",
-                      carb || c->carbonate_ratio != 0 ? real(c->carbonate_ratio) : json_null());
-  json_object_set_new(o, "nu1_pos", nu1 ? real(c->nu1_pos) : json_null());
-  json_object_set_new(o, "nu1_fwhm", nu1 ? real(c->nu1_fwhm) : json_null());
-  json_object_set_new(o, "axis_offset",
-                      c->valid & CS_COMP_AXIS ? real(c->axis_offset) : json_null());
-  json_object_set_new(o, "whitlockite_index", wh ? real(c->whitlockite_index) : json_null());
-  json_object_set_new(o, "whitlockite_se", wh ? real(c->whitlockite_se) : json_null());
-  json_object_set_new(o, "com_frac",
-                      c->valid & CS_COMP_COM ? real(c->com_frac) : json_null());
-  json_object_set_new(o, "protein_mineral",
-                      c->valid & CS_COMP_PROTEIN ? real(c->protein_mineral) : json_null());
-  json_object_set_new(why, "carbonate", json_string(c->carbonate_reason));
-  json_object_set_new(why, "whitlockite", json_string(c->whitlockite_reason));
-  json_object_set_new(why, "com", json_string(c->com_reason));
-  json_object_set_new(why, "protein", json_string(c->protein_reason));
-  json_object_set_new(o, "reasons", why);
-  return o;
-}
-
-cs_status cs_report_json(const cs_report *r, const cs_model *m, char **json,
-                         cs_error *err) {
-  static const char *const result_flags[] = {"t2", "q", "low_posterior",
-                                             "disagree"};
-  *json = NULL;
-  if (!r || !m)
-    return csi_error(err, CS_ERR_ARG, "report JSON needs a report and a model");
-  const cs_result *res = &r->result;
-  if (res->nclass > cs_model_class_count(m))
-    return csi_error(err, CS_ERR_MODEL, "report has %zu classes, model %zu",
-                     res->nclass, cs_model_class_count(m));
-  json_t *o = json_object(), *post = json_object(), *nn = json_object(),
-         *qc = json_object();
-  char flags[96];
-  if (!o || !post || !nn || !qc)
-    goto nomem;
-  json_object_set_new(o, "class", json_string(res->label));
-  json_object_set_new(o, "subtype", json_string(res->subtype));
-  json_object_set_new(o, "best", json_string(res->best));
-  json_object_set_new(o, "technique", json_string(cs_technique_name(r->technique)));
-  json_object_set_new(o, "classified", json_boolean(r->classified));
-  for (size_t g = 0; g < res->nclass; g++) {
-    json_object_set_new(post, cs_model_class_name(m, g), real(res->posterior[g]));
-    json_object_set_new(nn, cs_model_class_name(m, g), real(res->nnls[g]));
-  }
-  json_object_set_new(o, "posterior", post);
-  post = NULL;
-  json_object_set_new(o, "t2", real(res->t2));
-  json_object_set_new(o, "t2_limit", real(res->t2_limit));
-  json_object_set_new(o, "q", real(res->q));
-  json_object_set_new(o, "q_limit", real(res->q_limit));
-  json_object_set_new(o, "nnls", nn);
-  nn = NULL;
-  json_object_set_new(o, "nnls_r2", real(res->nnls_r2));
-  flag_text(res->flags, result_flags, 4, flags, sizeof flags);
-  json_object_set_new(o, "flags", json_string(flags));
-  json_object_set_new(o, "reason", json_string(res->reason));
-  json_object_set_new(o, "mineral_snr", res->detected ? real(res->mineral_snr) : json_null());
-  json_object_set_new(o, "axis_offset", res->detected ? real(res->axis_offset) : json_null());
-  json_object_set_new(o, "axis_ref", json_string(res->axis_ref));
-  {
-    char w[64];
-    csi_snprintf(w, sizeof w, "%g:%g", res->window_lo, res->window_hi);
-    json_object_set_new(o, "window", json_string(w));
-  }
-  const cs_qc *q = &r->qc;
-  flag_text(q->flags, NULL, CS_QC_NFLAGS, flags, sizeof flags);
-  json_object_set_new(qc, "flags", json_string(flags));
-  json_object_set_new(qc, "snr", real(q->snr));
-  json_object_set_new(qc, "noise", real(q->noise));
-  json_object_set_new(qc, "band_x", real(q->band_x));
-  json_object_set_new(qc, "band_height", real(q->band_height));
-  json_object_set_new(qc, "fluor_ratio", real(q->fluor_ratio));
-  json_object_set_new(qc, "max_y", real(q->max_y));
-  json_object_set_new(qc, "n_saturated", json_integer((json_int_t)q->n_saturated));
-  json_object_set_new(qc, "spikes", json_integer((json_int_t)q->spikes));
-  json_object_set_new(qc, "x_lo", real(q->x_lo));
-  json_object_set_new(qc, "x_hi", real(q->x_hi));
-  json_object_set_new(o, "qc", qc);
-  qc = NULL;
-  json_object_set_new(o, "reacquire", json_boolean(q->reacquire));
-  if (r->composition_measured) {
-    json_t *c = composition_json(&r->composition);
-    if (!c)
-      goto nomem;
-    json_object_set_new(o, "composition", c);
-  }
-  *json = json_dumps(o, JSON_COMPACT | JSON_REAL_PRECISION(17));
-  json_decref(o);
-  if (!*json)
-    return csi_error(err, CS_ERR_NOMEM, "out of memory");
-  return CS_OK;
-nomem:
-  json_decref(o);
-  json_decref(post);
-  json_decref(nn);
-  json_decref(qc);
-  return csi_error(err, CS_ERR_NOMEM, "out of memory");
 }
 
 void cs_free(void *p) { free(p); }

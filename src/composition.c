@@ -1796,3 +1796,203 @@ cs_status cs_report_composition(cs_report *r, const cs_spectrum *s,
     r->composition_measured = 1;
   return st;
 }
+
+/* ---- the fit as curves (cs_composition_fit_curves) ----
+ * Kept apart from the measurement: it calls the same steps in the same
+ * order (prepare, stage 1, stage 2 of a one-spectrum group; or the
+ * oxalate fit) and only evaluates the fitted model on the window. */
+
+static cs_fit_curves *curves_alloc(size_t n, size_t ncomp) {
+  size_t narr = 5 + ncomp; /* x y baseline sum resid + components */
+  size_t head = (sizeof(cs_fit_curves) + 15) / 16 * 16;
+  size_t names = ncomp * CS_FIT_NAME_MAX;
+  cs_fit_curves *c = calloc(1, head + narr * n * sizeof(double) + names + 1);
+  if (!c)
+    return NULL;
+  double *a = (double *)((char *)c + head);
+  c->n = n;
+  c->ncomp = ncomp;
+  c->x = a;
+  c->y = a + n;
+  c->baseline = a + 2 * n;
+  c->sum = a + 3 * n;
+  c->resid = a + 4 * n;
+  c->comp = a + 5 * n;
+  c->names = (char(*)[CS_FIT_NAME_MAX])(a + narr * n);
+  return c;
+}
+
+static const char *const ap_comp_name[NCOMP] = {
+    [C_NU1] = "nu1 PO4", [C_WH] = "whitlockite", [C_1029] = "nu3 PO4 1029",
+    [C_1046] = "nu3 PO4 1046/1076", [C_CO3] = "nu1 CO3 (B type)",
+    [C_PHE] = "phenylalanine", [C_COL] = "collagen", [C_FAT] = "lipid",
+    [C_CAR] = "carotene", [C_AM3] = "amide III", [C_NU2] = "nu2 PO4"};
+
+static cs_status apatite_curves(const cs_spectrum *s, cs_fit_curves **out,
+                                cs_error *err) {
+  double P[P_H0], r2 = 0, hmean[NCOMP] = {0}, c[64], v[64];
+  size_t iters = 0;
+  apdesign d;
+  memset(&d, 0, sizeof d);
+  double *y = NULL;
+  /* as raman_apatite_group with k = 1 */
+  cs_status st = ap_shapes(s, P, &r2, &iters, err);
+  if (!st)
+    st = ap_design_build(s, P, NULL, &d, err);
+  if (!st && !(y = malloc(d.n * sizeof *y)))
+    st = csi_error(err, CS_ERR_NOMEM, "out of memory");
+  if (!st) {
+    ap_sample(&d, s, 0, y);
+    ap_coef(&d, d.G, d.m, y, c);
+    for (int q = 0; q < NCOMP; q++)
+      hmean[q] = d.col[q] >= 0 ? c[d.col[q]] : 0;
+    ap_design_free(&d);
+    st = ap_design_build(s, P, hmean, &d, err);
+  }
+  cs_composition o;
+  memset(&o, 0, sizeof o);
+  if (!st)
+    st = ap_measure(&d, hmean, s, NULL, y, &o, err);
+  if (!st && !(o.valid & CS_COMP_NU1))
+    st = csi_error(err, CS_ERR_NUMERIC, "%s", o.carbonate_reason);
+  if (st) {
+    ap_design_free(&d);
+    free(y);
+    return st;
+  }
+  /* the spectrum's axis offset as ap_measure found it, then its areas */
+  double dx = o.nu1_pos - d.P[P_NU1_POS];
+  ap_sample(&d, s, dx, y);
+  ap_xty(&d, y, v, 0);
+  ap_mul(d.Ci, d.m, v, c);
+  size_t ncomp = 0;
+  for (int q = 0; q < NCOMP; q++)
+    ncomp += d.col[q] >= 0;
+  cs_fit_curves *fc = curves_alloc(d.n, ncomp);
+  if (!fc) {
+    ap_design_free(&d);
+    free(y);
+    return csi_error(err, CS_ERR_NOMEM, "out of memory");
+  }
+  size_t k = 0;
+  for (int q = 0; q < NCOMP; q++) {
+    if (d.col[q] < 0)
+      continue;
+    csi_snprintf(fc->names[k], CS_FIT_NAME_MAX, "%s", ap_comp_name[q]);
+    for (size_t r = 0; r < d.n; r++)
+      fc->comp[k * d.n + r] = c[d.col[q]] * d.X[r * d.mw + (size_t)d.col[q]];
+    k++;
+  }
+  for (size_t r = 0; r < d.n; r++) {
+    const double *row = d.X + r * d.mw;
+    double b = 0, t = 0;
+    for (size_t j = d.nbands_cols; j < d.m; j++)
+      b += c[j] * row[j];
+    for (size_t j = 0; j < d.nbands_cols; j++)
+      t += c[j] * row[j];
+    /* y(x + dx) was fitted on the design point x: on the spectrum's own
+     * axis that is the point x + dx */
+    fc->x[r] = s->x[d.idx[r]] + dx;
+    fc->y[r] = y[r];
+    fc->baseline[r] = b;
+    fc->sum[r] = b + t;
+    fc->resid[r] = y[r] - b - t;
+  }
+  ap_design_free(&d);
+  free(y);
+  *out = fc;
+  return CS_OK;
+}
+
+static cs_status oxalate_curves(const cs_spectrum *s, cs_fit_curves **out,
+                                cs_error *err) {
+  window w;
+  cs_status st = take_window(s, 1420, 1500, &w, err);
+  if (st)
+    return st;
+  fitprob p = {w.x, w.y, w.n, oxalate_par, NP_OXALATE, oxalate_bands,
+               NB_OXALATE, 1, 0, 1};
+  fitout f;
+  st = band_fit(&p, &f, err);
+  /* take_window scaled y by the window's largest |y|: undo it */
+  double scale = 0;
+  for (size_t i = 0; i < s->n; i++)
+    if (s->x[i] >= 1420 && s->x[i] <= 1500 && fabs(s->y[i]) > scale)
+      scale = fabs(s->y[i]);
+  if (!(scale > 0))
+    scale = 1;
+  cs_fit_curves *fc = st ? NULL : curves_alloc(w.n, NB_OXALATE);
+  if (!st && !fc)
+    st = csi_error(err, CS_ERR_NOMEM, "out of memory");
+  if (st) {
+    window_free(&w);
+    return st;
+  }
+  static const char *const nm[NB_OXALATE] = {
+      [XB_COM] = "COM 1462", [XB_COD] = "COD 1477", [XB_CH2] = "CH2 1445"};
+  size_t n = w.n, nbc = (size_t)p.base_order + 1;
+  for (size_t k = 0; k < NB_OXALATE; k++) {
+    bandval b = band_of(&oxalate_bands[k], f.P);
+    csi_snprintf(fc->names[k], CS_FIT_NAME_MAX, "%s", nm[k]);
+    for (size_t i = 0; i < n; i++)
+      fc->comp[k * n + i] = pv_at(&b, 0, w.x[i]);
+  }
+  /* the baseline coefficients are not kept by band_fit; at its optimum
+   * they are the least-squares polynomial of y minus the bands (the
+   * model is linear in them) */
+  double ata[MAXBASE * MAXBASE] = {0}, atb[MAXBASE] = {0}, cb[MAXBASE] = {0};
+  for (size_t i = 0; i < n; i++) {
+    double t = w.y[i], u = (w.x[i] - p.xc) / p.xh, pw[MAXBASE], up = 1;
+    for (size_t k = 0; k < NB_OXALATE; k++)
+      t -= fc->comp[k * n + i];
+    for (size_t j = 0; j < nbc; j++, up *= u)
+      pw[j] = up;
+    for (size_t a = 0; a < nbc; a++) {
+      atb[a] += pw[a] * t;
+      for (size_t b = 0; b < nbc; b++)
+        ata[a * nbc + b] += pw[a] * pw[b];
+    }
+  }
+  gsl_matrix_view A = gsl_matrix_view_array(ata, nbc, nbc);
+  gsl_vector_view B = gsl_vector_view_array(atb, nbc),
+                  X = gsl_vector_view_array(cb, nbc);
+  if (gsl_linalg_HH_solve(&A.matrix, &B.vector, &X.vector) != GSL_SUCCESS)
+    memset(cb, 0, sizeof cb);
+  for (size_t i = 0; i < n; i++) {
+    double u = (w.x[i] - p.xc) / p.xh, up = 1, b = 0, t = 0;
+    for (size_t j = 0; j < nbc; j++, up *= u)
+      b += cb[j] * up;
+    for (size_t k = 0; k < NB_OXALATE; k++)
+      t += (fc->comp[k * n + i] *= scale);
+    fc->x[i] = w.x[i];
+    fc->y[i] = w.y[i] * scale;
+    fc->baseline[i] = b * scale;
+    fc->sum[i] = fc->baseline[i] + t;
+    fc->resid[i] = fc->y[i] - fc->sum[i];
+  }
+  window_free(&w);
+  *out = fc;
+  return CS_OK;
+}
+
+cs_status cs_composition_fit_curves(const cs_spectrum *in, const char *cls,
+                                    cs_fit_curves **out, cs_error *err) {
+  if (out)
+    *out = NULL;
+  if (!in || !cls || !out)
+    return csi_error(err, CS_ERR_ARG, "fit curves: no spectrum, class or output");
+  pthread_once(&gsl_once, gsl_quiet);
+  cs_technique t = tech_of(in);
+  int ap = is_apatite(cls), ox = !strcmp(cls, "oxalate");
+  if (t != CS_TECH_RAMAN || (!ap && !ox))
+    return csi_error(err, CS_ERR_UNSUPPORTED,
+                     "fit curves: no band fit for %s %s spectra",
+                     cs_technique_name(t), cls);
+  cs_spectrum *s;
+  cs_status st = prepare(in, t, &s, err);
+  if (st)
+    return st;
+  st = ap ? apatite_curves(s, out, err) : oxalate_curves(s, out, err);
+  cs_spectrum_free(s);
+  return st;
+}

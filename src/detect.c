@@ -50,6 +50,8 @@
 #define TISSUE_REACH 5 /* points either side for the local tissue signal */
 #define BLOCK 64       /* points per local noise block */
 #define LN2 0.69314718055994530942
+#define NOFF 57 /* axis offsets -7..7 step 0.25 (tissue_offset) */
+#define NREF 4  /* reference bands of tissue_offset */
 
 typedef struct tband {
   double pos, fwhm, height;
@@ -120,6 +122,15 @@ struct csi_detector {
   int *tid;        /* template table index of each row */
   unsigned char *mask; /* feature points: near a mineral band */
   double *tshift;  /* shift of each row */
+  /* reference bands of tissue_offset, which depend only on the axis:
+   * per band its span j0..j1, the band profile at every offset and the
+   * row-independent part of the normal equations (same sums, same order,
+   * as computing them per spectrum: results are bit-identical) */
+  struct reftab {
+    size_t j0, n; /* n == 0: band not covered */
+    double *prof; /* NOFF rows of n: pv at each offset */
+    double ata[NOFF][4][4];
+  } ref[NREF];
 };
 
 /* Pseudo-Voigt (eta 0.5) of unit height; with deriv, its x-derivative
@@ -166,6 +177,8 @@ void csi_detector_free(csi_detector *d) {
   if (!d)
     return;
   free(d->q), free(d->r), free(d->tid), free(d->tshift), free(d->mask);
+  for (size_t b = 0; b < NREF; b++)
+    free(d->ref[b].prof);
   free(d);
 }
 
@@ -188,6 +201,8 @@ static int tmpl_in(const tmpl *t, double lo, double hi) {
       return 1;
   return 0;
 }
+
+static cs_status ref_tables(csi_detector *d, cs_error *err);
 
 cs_status csi_detector_new(cs_technique tech, double lo, double step, size_t p,
                            csi_detector **out, cs_error *err) {
@@ -298,6 +313,11 @@ cs_status csi_detector_new(cs_technique tech, double lo, double step, size_t p,
     return csi_error(err, CS_ERR_ARG, "window %g-%g cm^-1 holds no diagnostic "
                      "mineral band", lo, hi);
   }
+  cs_status st = ref_tables(d, err);
+  if (st) {
+    csi_detector_free(d);
+    return st;
+  }
   *out = d;
   return CS_OK;
 }
@@ -315,37 +335,73 @@ typedef struct refband {
 } refband;
 static const refband refs[] = {
     {1003.4, 9, 23}, {1157, 12, 26}, {1525, 12, 26}, {1745, 25, 45}};
-#define NOFF 57 /* offsets -7..7 step 0.25 */
 
-/* rss[NOFF] and the band t at each offset for one reference band; returns
- * 0 when the band is not covered. */
-static int ref_fit(const csi_detector *d, const double *row, const refband *rb,
-                   double *rss, double *tval) {
+/* The axis-only part of ref_fit for every reference band: span, band
+ * profiles and normal matrices (d->ref; CS_ERR_NOMEM when out of memory). */
+static cs_status ref_tables(csi_detector *d, cs_error *err) {
   double hi = d->lo + d->step * (double)(d->p - 1);
-  if (rb->pos - rb->half - PHE_MAX_OFFSET < d->lo ||
-      rb->pos + rb->half + PHE_MAX_OFFSET > hi)
-    return 0;
-  size_t j0 = (size_t)ceil((rb->pos - rb->half - d->lo) / d->step);
-  size_t j1 = (size_t)floor((rb->pos + rb->half - d->lo) / d->step);
-  size_t n = j1 - j0 + 1;
-  if (n < 10)
-    return 0;
-  for (int io = 0; io < NOFF; io++) {
-    double off = -PHE_MAX_OFFSET + 0.25 * io;
-    /* normal equations of row on [1, u, u^2, band], 4 x 4 by Gauss-Jordan
-     * with the unit vector e3 alongside for (A^-1)_33 */
-    double a[4][6] = {{0}};
-    for (size_t j = j0; j <= j1; j++) {
-      double x = d->lo + d->step * (double)j, u = (x - rb->pos) / rb->half;
-      double f[4] = {1, u, u * u, pv(x, rb->pos + off, rb->fwhm, 0)};
-      for (int r = 0; r < 4; r++) {
-        for (int c = 0; c < 4; c++)
-          a[r][c] += f[r] * f[c];
-        a[r][4] += f[r] * row[j];
+  for (size_t b = 0; b < NREF; b++) {
+    const refband *rb = &refs[b];
+    struct reftab *t = &d->ref[b];
+    t->n = 0;
+    if (rb->pos - rb->half - PHE_MAX_OFFSET < d->lo ||
+        rb->pos + rb->half + PHE_MAX_OFFSET > hi)
+      continue;
+    size_t j0 = (size_t)ceil((rb->pos - rb->half - d->lo) / d->step);
+    size_t j1 = (size_t)floor((rb->pos + rb->half - d->lo) / d->step);
+    size_t n = j1 - j0 + 1;
+    if (n < 10)
+      continue;
+    if (!(t->prof = malloc(NOFF * n * sizeof *t->prof)))
+      return csi_error(err, CS_ERR_NOMEM, "out of memory");
+    t->j0 = j0, t->n = n;
+    for (int io = 0; io < NOFF; io++) {
+      double off = -PHE_MAX_OFFSET + 0.25 * io, *pr = t->prof + (size_t)io * n;
+      double (*a)[4] = t->ata[io];
+      memset(a, 0, sizeof t->ata[io]);
+      for (size_t j = j0; j <= j1; j++) {
+        double x = d->lo + d->step * (double)j, u = (x - rb->pos) / rb->half;
+        double f[4] = {1, u, u * u, pv(x, rb->pos + off, rb->fwhm, 0)};
+        pr[j - j0] = f[3];
+        for (int r = 0; r < 4; r++)
+          for (int c = 0; c < 4; c++)
+            a[r][c] += f[r] * f[c];
       }
     }
-    for (int r = 0; r < 4; r++)
+  }
+  return CS_OK;
+}
+
+/* rss[NOFF] and the band t at each offset for reference band b; returns
+ * 0 when the band is not covered. */
+static int ref_fit(const csi_detector *d, const double *row, size_t b,
+                   double *rss, double *tval) {
+  const refband *rb = &refs[b];
+  const struct reftab *t = &d->ref[b];
+  if (!t->n)
+    return 0;
+  size_t j0 = t->j0, j1 = t->j0 + t->n - 1, n = t->n;
+  /* the row's part of the normal equations does not depend on the offset
+   * but for its band column */
+  double aty[3] = {0, 0, 0};
+  for (size_t j = j0; j <= j1; j++) {
+    double x = d->lo + d->step * (double)j, u = (x - rb->pos) / rb->half;
+    aty[0] += 1 * row[j], aty[1] += u * row[j], aty[2] += u * u * row[j];
+  }
+  for (int io = 0; io < NOFF; io++) {
+    const double *pr = t->prof + (size_t)io * n;
+    /* normal equations of row on [1, u, u^2, band], 4 x 4 by Gauss-Jordan
+     * with the unit vector e3 alongside for (A^-1)_33 */
+    double a[4][6];
+    double a3y = 0;
+    for (size_t j = j0; j <= j1; j++)
+      a3y += pr[j - j0] * row[j];
+    for (int r = 0; r < 4; r++) {
+      for (int c = 0; c < 4; c++)
+        a[r][c] = t->ata[io][r][c];
+      a[r][4] = r < 3 ? aty[r] : a3y;
       a[r][5] = r == 3;
+    }
     int ok = 1;
     for (int c = 0; c < 4 && ok; c++) {
       int piv = c;
@@ -376,7 +432,7 @@ static int ref_fit(const csi_detector *d, const double *row, const refband *rb,
     for (size_t j = j0; j <= j1; j++) {
       double x = d->lo + d->step * (double)j, u = (x - rb->pos) / rb->half;
       double fit = coef[0] + coef[1] * u + coef[2] * u * u +
-                   coef[3] * pv(x, rb->pos + off, rb->fwhm, 0);
+                   coef[3] * pr[j - j0];
       r2 += (row[j] - fit) * (row[j] - fit);
     }
     double s2 = r2 / (double)(n - 4);
@@ -391,8 +447,8 @@ static double tissue_offset(const csi_detector *d, const double *row,
   double sum[NOFF] = {0}, rss[NOFF], tv[NOFF], t2 = 0;
   int used = 0;
   *offset = 0, *phe_t = 0;
-  for (size_t b = 0; b < sizeof refs / sizeof *refs; b++) {
-    if (!ref_fit(d, row, &refs[b], rss, tv))
+  for (size_t b = 0; b < NREF; b++) {
+    if (!ref_fit(d, row, b, rss, tv))
       continue;
     int ib = 0;
     for (int io = 1; io < NOFF; io++)
@@ -442,11 +498,6 @@ static void shift_row(double *row, double *tmp, size_t p, double off,
   memcpy(row, tmp, p * sizeof *row);
 }
 
-static int cmp_d(const void *a, const void *b) {
-  double x = *(const double *)a, y = *(const double *)b;
-  return (x > y) - (x < y);
-}
-
 /* Local robust noise: 1.4826 MAD of v in blocks of BLOCK points (the last
  * block takes the remainder), spread to every point. */
 static void local_sigma(const double *v, size_t p, double *sig, double *tmp) {
@@ -456,12 +507,11 @@ static void local_sigma(const double *v, size_t p, double *sig, double *tmp) {
       b1 = p;
     size_t n = b1 - b0;
     memcpy(tmp, v + b0, n * sizeof *tmp);
-    qsort(tmp, n, sizeof *tmp, cmp_d);
-    double med = n % 2 ? tmp[n / 2] : 0.5 * (tmp[n / 2 - 1] + tmp[n / 2]);
+    /* csi_median selects the same middle values a full sort would */
+    double med = csi_median(tmp, n);
     for (size_t j = 0; j < n; j++)
       tmp[j] = fabs(v[b0 + j] - med);
-    qsort(tmp, n, sizeof *tmp, cmp_d);
-    double mad = n % 2 ? tmp[n / 2] : 0.5 * (tmp[n / 2 - 1] + tmp[n / 2]);
+    double mad = csi_median(tmp, n);
     for (size_t j = b0; j < b1; j++)
       sig[j] = 1.4826 * mad;
     if (b1 == p)

@@ -165,6 +165,19 @@ void cs_set_log_fn(cs_log_fn fn, void *user) {
   log_user = user;
 }
 
+static cs_progress_fn progress_fn;
+static void *progress_user;
+
+void cs_set_progress_fn(cs_progress_fn fn, void *user) {
+  progress_fn = fn;
+  progress_user = user;
+}
+
+void csi_progress(const char *what, size_t done, size_t total) {
+  if (progress_fn)
+    progress_fn(what, done, total, progress_user);
+}
+
 void csi_log(int level, const char *fmt, ...) {
   if (!log_fn)
     return;

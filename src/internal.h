@@ -55,6 +55,8 @@ cs_status csi_error(cs_error *err, cs_status code, const char *fmt, ...)
     CSI_PRINTF(3, 4);
 /* Prefix an existing message: "prefix: old message". */
 void csi_error_prefix(cs_error *err, const char *fmt, ...) CSI_PRINTF(2, 3);
+/* Report progress through the application's hook (cs_set_progress_fn). */
+void csi_progress(const char *what, size_t done, size_t total);
 void csi_log(int level, const char *fmt, ...) CSI_PRINTF(2, 3);
 
 /* ---- spectrum.c ---- */
@@ -117,6 +119,9 @@ int csi_vsnprintf(char *buf, size_t cap, const char *fmt, va_list ap);
 /* %.17g in the C locale whatever the process locale; returns snprintf's
  * result. */
 int csi_fmt_double(char *buf, size_t cap, double v);
+/* The shortest of %.15g, %.16g, %.17g (C locale) that strtod reads back
+ * as the same double: JSON output.  Model files keep %.17g. */
+int csi_fmt_shortest(char *buf, size_t cap, double v);
 /* Copy of s as valid UTF-8 without XML-forbidden control characters: bytes
  * that are not UTF-8 are taken as Latin-1.  malloc'd, caller frees. */
 char *csi_utf8_sanitize(const char *s);

@@ -16,7 +16,11 @@
  *  - WXDM: a property set ("PSET", u32 size, then items: type char, flag
  *    byte, u16 key, value; 'k' items name a key, 'p' items nest a set).
  *    Only the int32 "Exposure Time" (ms) is taken from it.  Items flagged
- *    0x40 (zlib-compressed, older WiRE) end the walk: no exposure then.
+ *    0x40 are zlib-compressed: u32 length, then that many bytes (u32
+ *    uncompressed size and a zlib stream).  In the files seen (sp.wdf,
+ *    depth.wdf) such an item is the measurement's VBScript, and "Exposure
+ *    Time" follows it, so compressed items are skipped by their length,
+ *    not inflated.
  *
  * Spectra are read from the DATA block one at a time (a large map never sits
  * in memory as raw bytes); every size and offset is checked against the
@@ -154,8 +158,18 @@ static int pset_walk(const unsigned char *p, size_t n, int depth,
     unsigned k = csi_le_u16(p + i + 2);
     i += 4;
     size_t fx = pset_fixed(t);
+    if (fl == 0x40) { /* compressed: skip by its length */
+      if (n - i < 4)
+        return -1;
+      size_t len = csi_le_u32(p + i);
+      i += 4;
+      if (len > n - i)
+        return -1;
+      i += len;
+      continue;
+    }
     if (fl != 0 && fl != 0x80)
-      return -1; /* compressed or unknown */
+      return -1; /* unknown */
     if (fl == 0x80) { /* array: u32 count, then values */
       if (!fx || n - i < 4)
         return -1;

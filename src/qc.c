@@ -266,10 +266,13 @@ static cs_status measure(const cs_spectrum *c, int ftir, const cs_qc_opts *o,
     if (run > best_run)
       best_run = run;
   }
-  memcpy(s, d, n * sizeof *s);
-  double med = csi_median(s, n);
-  int flat = o->flat_run >= 2 && best_run >= (size_t)o->flat_run &&
-             dm - med > 5 * sigma && dm > med;
+  /* the median only when there is a run to judge */
+  int flat = o->flat_run >= 2 && best_run >= (size_t)o->flat_run;
+  if (flat) {
+    memcpy(s, d, n * sizeof *s);
+    double med = csi_median(s, n);
+    flat = dm - med > 5 * sigma && dm > med;
+  }
   free(d);
   if (q->n_saturated || flat)
     q->flags |= CS_QC_SATURATED;

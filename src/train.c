@@ -188,6 +188,8 @@ static cs_status prep_matrix(const cs_dataset *ds, const char *text,
     for (size_t j = 0; !st && j < p; j++)
       x[j * n + i] = pre->y[j];
     cs_spectrum_free(pre);
+    if (!st)
+      csi_progress("spectra", i + 1, n);
   }
   if (!st && p < 2)
     st = csi_error(err, CS_ERR_DIM, "the model window holds %zu points", p);
@@ -677,6 +679,8 @@ cs_status cs_model_crossval(const cs_dataset *ds, const char *const *labels,
     }
     if (st)
       csi_error_prefix(err, "fold %zu of %zu", f + 1, nf);
+    else
+      csi_progress("folds", f + 1, nf);
     cs_model_free(m);
   }
   if (!row && !st)

@@ -536,6 +536,20 @@ int csi_fmt_double(char *buf, size_t cap, double v) {
   return n;
 }
 
+int csi_fmt_shortest(char *buf, size_t cap, double v) {
+  locale_t old = c_numeric();
+  int n = 0;
+  /* %.17g always reads back exactly; the first shorter form that does is
+   * kept (strtod is correctly rounded in glibc). */
+  for (int p = 15; p <= 17; p++) {
+    n = snprintf(buf, cap, "%.*g", p, v);
+    if (p == 17 || n < 0 || (size_t)n >= cap || strtod(buf, NULL) == v)
+      break;
+  }
+  restore_locale(old);
+  return n;
+}
+
 /* Length of a valid UTF-8 sequence at p (1..4), or 0 if invalid. */
 static size_t utf8_len(const unsigned char *p, size_t n) {
   if (p[0] < 0x80)
@@ -581,33 +595,43 @@ char *csi_utf8_sanitize(const char *s) {
   return o;
 }
 
-/* k-th smallest of v[0..n) by Hoare's selection (expected O(n)); reorders
- * v. */
+/* k-th smallest of v[0..n); reorders v so that v[0..k) <= v[k] <= v[k+1..n).
+ * Quickselect with a branchless Lomuto partition (no mispredicted branch per
+ * element, which dominated the time of the old Hoare loop on noise) and a
+ * second pass that splits off the elements equal to the pivot, so runs of
+ * equal values (flat or quantised data) cannot make it quadratic.  The
+ * value returned is the order statistic itself: the same as any correct
+ * selection or a full sort would give. */
 static double select_k(double *v, size_t n, size_t k) {
-  size_t lo = 0, hi = n - 1;
-  while (lo < hi) {
-    double pivot = v[lo + (hi - lo) / 2];
-    size_t i = lo, j = hi;
-    while (i <= j) {
-      while (v[i] < pivot)
-        i++;
-      while (v[j] > pivot)
-        j--;
-      if (i <= j) {
-        double t = v[i];
-        v[i] = v[j], v[j] = t;
-        i++;
-        if (j == 0)
-          break;
-        j--;
-      }
-    }
-    if (k <= j)
-      hi = j;
-    else if (k >= i)
-      lo = i;
+  size_t lo = 0, hi = n; /* the k-th is in v[lo..hi) */
+  while (hi - lo > 1) {
+    /* median of three as pivot */
+    double a = v[lo], b = v[lo + (hi - lo) / 2], c = v[hi - 1], pivot;
+    if (a < b)
+      pivot = b < c ? b : (a < c ? c : a);
     else
-      return v[k];
+      pivot = a < c ? a : (b < c ? c : b);
+    size_t s = lo; /* v[lo..s) < pivot */
+    for (size_t i = lo; i < hi; i++) {
+      double t = v[i];
+      v[i] = v[s];
+      v[s] = t;
+      s += t < pivot;
+    }
+    if (k < s) {
+      hi = s;
+      continue;
+    }
+    size_t e = s; /* v[s..e) == pivot */
+    for (size_t i = s; i < hi; i++) {
+      double t = v[i];
+      v[i] = v[e];
+      v[e] = t;
+      e += !(pivot < t);
+    }
+    if (k < e)
+      return pivot;
+    lo = e;
   }
   return v[k];
 }
@@ -618,7 +642,7 @@ double csi_median(double *v, size_t n) {
     return hi;
   double lo = v[0]; /* largest of the lower half */
   for (size_t i = 1; i < n / 2; i++)
-    lo = fmax(lo, v[i]);
+    lo = v[i] > lo ? v[i] : lo;
   return 0.5 * (lo + hi);
 }
 

@@ -1,5 +1,5 @@
 /* bench_pictures.c: wall time of `calcspec report` on the six example cores
- * (30 spectra, 7 PDF pages), `calcspec plot` of one spectrum, and `calcspec
+ * (30 spectra, 7 PDF pages; and as HTML), `calcspec plot` of one spectrum, and `calcspec
  * map` on the LabSpec XML map of ../shared (skipped when absent).  Each is
  * run 5 times as a child process; the best and the median are printed.  A
  * benchmark, not a test. */
@@ -61,14 +61,18 @@ int main(void) {
   char tmp[] = "/tmp/calcspec-bench-pictures.XXXXXX";
   if (!mkdtemp(tmp))
     return 1;
-  char pdf[128], png[128], mpng[128], findings[] = "spectra/examples/findings.csv";
+  char pdf[128], html[128], png[128], mpng[128], findings[] = "spectra/examples/findings.csv";
   snprintf(pdf, sizeof pdf, "%s/report.pdf", tmp);
+  snprintf(html, sizeof html, "%s/report.html", tmp);
   snprintf(png, sizeof png, "%s/plot.png", tmp);
   snprintf(mpng, sizeof mpng, "%s/map.png", tmp);
   printf("bench_pictures: wall time per command (child process, %d runs)\n", REPS);
   char *rep[] = {(char *)bin, "-q", "report", "--findings", findings,
                  "spectra/examples", "-o", pdf, NULL};
   int rc = timed("report, 6 example cores (30 spectra, PDF)", rep);
+  char *reph[] = {(char *)bin, "-q", "report", "--findings", findings,
+                  "spectra/examples", "-o", html, NULL};
+  rc |= timed("report, same cores as HTML", reph);
   char *plot[] = {(char *)bin, "plot", "spectra/examples/core02/hydroxyapatite_9200.animl",
                   "-o", png, NULL};
   rc |= timed("plot, one apatite spectrum (PNG)", plot);
@@ -84,6 +88,7 @@ int main(void) {
   } else
     printf("  map: skipped, %s not found\n", map);
   remove(pdf);
+  remove(html);
   remove(png);
   remove(mpng);
   rmdir(tmp);

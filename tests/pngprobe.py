@@ -9,6 +9,9 @@ picture tests in tests/cli/96_pictures.sh.
   pngprobe.py pixel FILE X Y [X Y...]  -> colour hex at each (X, Y)
   pngprobe.py frame FILE                -> "L T R B" of the largest black
                                            rectangle outline (plot frame)
+  pngprobe.py hlines FILE               -> rows of the long dark horizontal
+                                           lines (panel tops and bottoms),
+                                           one per run of adjacent rows
   pngprobe.py top FILE HEX L R [T B]    -> "X Y" of the topmost pixel of the
                                            colour in columns L..R (rows T..B)
   pngprobe.py bbox FILE XMAX HEX...     -> "L T R B" of pixels of these
@@ -101,6 +104,12 @@ def main():
         cols = [x for x in range(w) if sum(dark[y][x] for y in range(h)) > h * 0.2]
         rows = [y for y in range(h) if sum(dark[y]) > w * 0.3]
         print(min(cols), min(rows), max(cols), max(rows))
+    elif cmd == "hlines":
+        def dark_grey(p):
+            c = (int(p[0:2], 16), int(p[2:4], 16), int(p[4:6], 16))
+            return max(c) < 0xA0 and max(c) - min(c) < 0x20
+        rows = [y for y in range(h) if sum(dark_grey(p) for p in px[y]) > w * 0.3]
+        print(" ".join(str(y) for i, y in enumerate(rows) if i == 0 or rows[i - 1] != y - 1))
     elif cmd == "top":
         c, lo, hi = args[0].upper(), int(args[1]), int(args[2])
         y0, y1 = (int(args[3]), int(args[4])) if len(args) > 4 else (0, h - 1)

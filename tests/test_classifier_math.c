@@ -1,6 +1,7 @@
 /* test_classifier_math.c: NNLS against scipy.optimize.nnls (scipy 1.10.1,
  * values pasted from its output), PCA on data of known rank and variance,
- * LDA posteriors on separated classes. */
+ * LDA posteriors on separated classes; csi_median (the robust noise of
+ * QC, spikes and detection) against a full sort. */
 #include "testutil.h"
 
 #include "internal.h"
@@ -114,9 +115,47 @@ static void lda_separated_classes(void **state) {
   STATUS_EQ(csi_lda_fit(t, N, K, label, C, 0.0, &lda, &err), CS_ERR_ARG, &err);
 }
 
+static int cmp_dbl(const void *a, const void *b) {
+  double x = *(const double *)a, y = *(const double *)b;
+  return (x > y) - (x < y);
+}
+
+/* csi_median equals the middle of a sorted copy (mean of the two middle
+ * values for even n) on noise, on quantised data full of ties, on sorted,
+ * reversed and constant input, for every n from 1 to 300. */
+static void median_equals_sort(void **state) {
+  (void)state;
+  double v[300], w[300], u[300];
+  unsigned long long r = 12345;
+  for (size_t n = 1; n <= 300; n++)
+    for (int kind = 0; kind < 5; kind++) {
+      for (size_t i = 0; i < n; i++) {
+        r = r * 6364136223846793005ULL + 1442695040888963407ULL;
+        double x = (double)(r >> 11) / 9007199254740992.0 - 0.5;
+        v[i] = kind == 0   ? x
+               : kind == 1 ? floor(x * 6) /* a handful of distinct values */
+               : kind == 2 ? (double)i
+               : kind == 3 ? -(double)i
+                           : 7.0;
+      }
+      memcpy(w, v, n * sizeof *w);
+      memcpy(u, v, n * sizeof *u);
+      qsort(w, n, sizeof *w, cmp_dbl);
+      double want = n % 2 ? w[n / 2] : 0.5 * (w[n / 2 - 1] + w[n / 2]);
+      double got = csi_median(u, n);
+      if (got != want)
+        fail_msg("n %zu kind %d: median %.17g, sorted %.17g", n, kind, got,
+                 want);
+      /* a permutation: same multiset */
+      qsort(u, n, sizeof *u, cmp_dbl);
+      assert_memory_equal(u, w, n * sizeof *u);
+    }
+}
+
 int main(void) {
   const struct CMUnitTest tests[] = {
       cmocka_unit_test(nnls_matches_scipy),
+      cmocka_unit_test(median_equals_sort),
       cmocka_unit_test(pca_known_structure),
       cmocka_unit_test(lda_separated_classes),
   };

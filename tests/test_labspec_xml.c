@@ -182,6 +182,33 @@ static void test_units_agree(void **state) {
   cs_dataset_free(ref);
 }
 
+/* jobinyvon_test_spec.xml reads as -3334..-2807 cm-1: not an axis bug.
+ * The file's x is 522.574..537.361 nm with "Laser (nm)" 632.817, and its
+ * own "Spectro (nm)" (the spectrometer's centre wavelength) is 530.0006:
+ * the mid-point of that axis.  So the acquisition itself sat on the
+ * anti-Stokes side of the laser (the _3s_ files, centred at 746.37 nm,
+ * are Stokes and agree with the vendor's own cm-1 export: see
+ * test_units_agree).  1e7/632.817 - 1e7/522.574 = -3333.7 cm-1 and
+ * 1e7/632.817 - 1e7/537.361 = -2807.2 cm-1 by hand. */
+static void test_anti_stokes_spec(void **state) {
+  (void)state;
+  SHARED_OR_SKIP(path, DIR "jobinyvon_test_spec.xml");
+  cs_dataset *ds = test_read_ok(path, NULL);
+  cs_spectrum *s = cs_dataset_get_mut(ds, 0);
+  const char *centre = cs_spectrum_meta(s, "labspec.Spectro (nm)");
+  assert_non_null(centre);
+  const double *x = cs_spectrum_x(s);
+  size_t n = cs_spectrum_n(s);
+  DBL_NEAR(0.5 * (x[0] + x[n - 1]), atof(centre), 0.05);
+  cs_error err, *e = &err;
+  STATUS_EQ(cs_spectrum_to_raman_shift(s, NAN, e), CS_OK, e);
+  STATUS_EQ(cs_spectrum_sort(s, e), CS_OK, e);
+  x = cs_spectrum_x(s);
+  DBL_NEAR(x[0], 1e7 / 632.817 - 1e7 / 522.574, 0.01);
+  DBL_NEAR(x[n - 1], 1e7 / 632.817 - 1e7 / 537.361, 0.01);
+  cs_dataset_free(ds);
+}
+
 /* Same data and metadata whatever the file is called. */
 static void test_name_independent(void **state) {
   (void)state;
@@ -366,6 +393,7 @@ int main(void) {
       cmocka_unit_test(test_linescan_positions),
       cmocka_unit_test(test_single_position),
       cmocka_unit_test(test_units_agree),
+      cmocka_unit_test(test_anti_stokes_spec),
       cmocka_unit_test(test_name_independent),
       cmocka_unit_test(test_truncated_and_flipped),
       cmocka_unit_test(test_handmade),

@@ -6,7 +6,9 @@
 
 #include "internal.h"
 
+#include <jansson.h>
 #include <pthread.h>
+#include <string.h>
 
 #define N 1101 /* 700..1800 cm^-1 in 1 cm^-1 steps */
 
@@ -210,7 +212,7 @@ static void classifies_arrays_like_the_model(void **state) {
   STATUS_EQ(cs_report_json(&rep, m, &json, &err), CS_OK, &err);
   assert_non_null(strstr(json, "\"class\":\"hydroxyapatite\""));
   assert_non_null(strstr(json, "\"reacquire\":false"));
-  assert_non_null(strstr(json, "\"qc\":{\"flags\":\"\""));
+  assert_non_null(strstr(json, "\"qc\":{\"flags\":[]"));
   cs_free(json);
   cs_spectrum_free(s);
   /* tissue: no mineral, so re-acquire elsewhere */
@@ -306,6 +308,71 @@ static void shared_model_threads(void **state) {
   cs_model_free(m);
 }
 
+/* cs_report_json: flags as arrays, null for what was not computed, numbers
+ * in their shortest round-trip form (a hand-made report, so the values are
+ * known). */
+static void report_json_form(void **state) {
+  (void)state;
+  cs_model *m;
+  cs_error err;
+  STATUS_EQ(cs_model_default(CS_TECH_RAMAN, &m, &err), CS_OK, &err);
+  cs_report rep;
+  memset(&rep, 0, sizeof rep);
+  rep.classified = 1;
+  rep.technique = CS_TECH_RAMAN;
+  cs_result *r = &rep.result;
+  r->nclass = cs_model_class_count(m);
+  snprintf(r->label, sizeof r->label, "calcite");
+  snprintf(r->best, sizeof r->best, "calcite");
+  r->posterior[0] = 0.1;
+  r->posterior[1] = 1.0 / 3;
+  r->t2 = 1e-300;
+  r->q = 123456789.0;
+  r->flags = 1u | 8u; /* t2, disagree */
+  rep.qc.flags = CS_QC_LOW_SNR;
+  cs_report_source src = {"a \"b\".txt", 2, 5, NULL};
+  char *json;
+  STATUS_EQ(cs_report_json_source(&rep, m, &src, &json, &err), CS_OK, &err);
+  json_error_t je;
+  json_t *o = json_loads(json, 0, &je);
+  assert_non_null(o);
+  assert_string_equal(json_string_value(json_object_get(o, "file")), "a \"b\".txt");
+  assert_int_equal(json_integer_value(json_object_get(o, "index")), 2);
+  assert_true(json_is_null(json_object_get(o, "core_id")));
+  assert_true(json_is_null(json_object_get(o, "composition")));
+  assert_non_null(strstr(json, "\"flags\":[\"t2\",\"disagree\"]"));
+  assert_non_null(strstr(json, "\"qc\":{\"flags\":[\"low_snr\"]"));
+  /* 0.1 needs 1 digit, 1/3 needs 16 and reads back exactly */
+  assert_non_null(strstr(json, ":0.1,"));
+  assert_non_null(strstr(json, ":123456789,"));
+  json_t *post = json_object_get(o, "posterior");
+  assert_true(json_real_value(json_object_get(post, cs_model_class_name(m, 1))) == 1.0 / 3);
+  assert_true(json_real_value(json_object_get(o, "t2")) == 1e-300);
+  json_decref(o);
+  cs_free(json);
+  /* not classified: nulls, not zeros */
+  rep.classified = 0;
+  rep.qc.flags = CS_QC_OUT_OF_WINDOW;
+  rep.qc.x_lo = 100;
+  STATUS_EQ(cs_report_json(&rep, m, &json, &err), CS_OK, &err);
+  o = json_loads(json, 0, &je);
+  assert_non_null(o);
+  assert_true(json_is_false(json_object_get(o, "classified")));
+  assert_true(json_is_null(json_object_get(o, "file")));
+  const char *nulls[] = {"t2", "q", "t2_limit", "nnls_r2", "best", "window_lo"};
+  for (size_t i = 0; i < sizeof nulls / sizeof *nulls; i++)
+    assert_true(json_is_null(json_object_get(o, nulls[i])));
+  post = json_object_get(o, "posterior");
+  assert_int_equal(json_object_size(post), cs_model_class_count(m));
+  assert_true(json_is_null(json_object_get(post, cs_model_class_name(m, 0))));
+  json_t *qc = json_object_get(o, "qc");
+  assert_true(json_is_null(json_object_get(qc, "snr")));
+  assert_true(json_number_value(json_object_get(qc, "x_lo")) == 100);
+  json_decref(o);
+  cs_free(json);
+  cs_model_free(m);
+}
+
 int main(void) {
   const struct CMUnitTest tests[] = {
       cmocka_unit_test(measures_snr_band_and_fluorescence),
@@ -316,6 +383,7 @@ int main(void) {
       cmocka_unit_test(classifies_arrays_like_the_model),
       cmocka_unit_test(wavelength_axis_and_errors),
       cmocka_unit_test(shared_model_threads),
+      cmocka_unit_test(report_json_form),
   };
   return cmocka_run_group_tests_name("qc", tests, NULL, NULL);
 }

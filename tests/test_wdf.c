@@ -180,17 +180,29 @@ static void synthetic_map(void **state) {
   test_same_read(ds, ds2);
   cs_dataset_free(ds2);
   cs_dataset_free(ds);
-  /* a compressed (flag 0x40) item ends the property walk: no exposure */
+  /* a compressed (flag 0x40) item in place of the array item (same 16
+   * bytes: header, u32 length 8, u32 uncompressed size, 4 bytes of zlib
+   * stream) is skipped by its length: the exposure after it is read (as
+   * in sp.wdf, where the compressed item is WiRE's measurement script) */
   unsigned char *pset = NULL;
   for (size_t i = 0; i + 4 <= w.n && !pset; i++)
     if (!memcmp(w.b + i, "PSET", 4))
       pset = w.b + i;
   assert_non_null(pset);
-  pset[9] = 0x40;
+  unsigned char keep[16];
+  memcpy(keep, pset + 8, 16);
+  static const unsigned char z[16] = {'u', 0x40, 0xec, 0x03, 8, 0, 0, 0,
+                                      100, 0, 0, 0, 0x78, 0x9c, 0x63, 0x60};
+  memcpy(pset + 8, z, 16);
   ds = test_read_ok(test_write_tmp("z.wdf", w.b, w.n), NULL);
+  DBL_NEAR(cs_spectrum_exposure_s(cs_dataset_get(ds, 0)), 2.5, 0);
+  cs_dataset_free(ds);
+  /* its length beyond the set: the walk stops, no exposure, no error */
+  pset[12] = 0xff;
+  ds = test_read_ok(test_write_tmp("z2.wdf", w.b, w.n), NULL);
   assert_true(isnan(cs_spectrum_exposure_s(cs_dataset_get(ds, 0))));
   cs_dataset_free(ds);
-  pset[9] = 0x80;
+  memcpy(pset + 8, keep, 16);
   /* x in eV (WiRE unit 4) goes through the shared unit map: nm = hc/e/E */
   unsigned char *xl = NULL;
   for (size_t i = 0; i + 4 <= w.n && !xl; i++)
@@ -312,6 +324,9 @@ static void real_files_hand_decoded(void **state) {
   DBL_NEAR(cs_spectrum_x(s)[1014], 1226.6053466796875, 0);
   DBL_NEAR(cs_spectrum_laser_nm(s), 532.25, 0.01);
   assert_string_equal(meta(s, "wdf.measurement"), "series");
+  /* WXDM: "Exposure Time" 100 ms after a zlib-compressed item (the
+   * measurement VBScript), decoded by hand */
+  DBL_NEAR(cs_spectrum_exposure_s(s), 0.1, 0);
   cs_dataset_free(ds);
 
   struct {
@@ -332,6 +347,16 @@ static void real_files_hand_decoded(void **state) {
     assert_int_equal(cs_spectrum_n(s), c[i].n);
     DBL_NEAR(cs_spectrum_x(s)[0], c[i].x0, 0);
     DBL_NEAR(cs_spectrum_x(s)[c[i].n - 1], c[i].xn, 0);
+    /* sp.wdf: "Exposure Time" 10000 ms after the compressed item, and
+     * 532.25 nm (WDF1 @156, 18788.16 cm^-1), decoded by hand;
+     * undefined.wdf has no WXDM block and laser 0 in its header */
+    if (i == 0) {
+      DBL_NEAR(cs_spectrum_exposure_s(s), 10.0, 0);
+      DBL_NEAR(cs_spectrum_laser_nm(s), 532.25, 0.01);
+    } else if (i == 2) {
+      assert_true(isnan(cs_spectrum_exposure_s(s)));
+      assert_true(isnan(cs_spectrum_laser_nm(s)));
+    }
     cs_dataset_free(ds);
   }
 }

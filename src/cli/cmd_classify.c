@@ -1,5 +1,6 @@
 /* cmd_classify.c: `calcspec classify`: one row per spectrum. */
 #include "integ.h"
+#include "jobs.h"
 #include "progress.h"
 
 #include <getopt.h>
@@ -44,7 +45,10 @@ static int help(void) {
       "                     whitlockite_index com_frac protein_mineral after\n"
       "                     the others; JSON key \"composition\"\n"
       "  -c, --calibration FILE  carbonate calibration for --composition\n"
-      "                     (default: built-in, fitted on SYNTHETIC spectra)\n");
+      "                     (default: built-in, fitted on SYNTHETIC spectra)\n"
+      "      --jobs N       threads (default: every core this process may\n"
+      "                     use, or CALCSPEC_JOBS); the output is the same\n"
+      "                     for every N\n");
   return CLI_OK;
 }
 
@@ -92,6 +96,7 @@ static void print_tsv_header(const printer *p) {
 static void print_row(const printer *p, const char *file,
                       const cs_spectrum *s, const cs_model *m,
                       const cs_report *rep) {
+  /* TSV; --json goes through cli_result_line */
   const cs_result *r = &rep->result;
   char qcf[96] = "";
   for (unsigned b = 1; b < 1u << CS_QC_NFLAGS; b <<= 1)
@@ -103,53 +108,6 @@ static void print_row(const printer *p, const char *file,
   const char *core = cs_spectrum_meta(s, CS_META_CORE_ID);
   char flags[64];
   flag_text(r->flags, flags, sizeof flags);
-  if (p->json) {
-    json_t *o = json_object(), *post = json_object(), *nn = json_object();
-    json_object_set_new(o, "file", json_string(file));
-    json_object_set_new(o, "index", json_integer((json_int_t)cs_spectrum_source_index(s)));
-    json_object_set_new(o, "core_id", core ? json_string(core) : json_null());
-    json_object_set_new(o, "technique", json_string(cs_technique_name(cs_model_technique(m))));
-    json_object_set_new(o, "class", json_string(r->label));
-    json_object_set_new(o, "subtype", json_string(r->subtype));
-    json_object_set_new(o, "best", json_string(r->best));
-    for (size_t g = 0; g < r->nclass; g++) {
-      json_object_set_new(post, cs_model_class_name(m, g), json_real(r->posterior[g]));
-      json_object_set_new(nn, cs_model_class_name(m, g), json_real(r->nnls[g]));
-    }
-    json_object_set_new(o, "posterior", post);
-    json_object_set_new(o, "t2", json_real(r->t2));
-    json_object_set_new(o, "t2_limit", json_real(r->t2_limit));
-    json_object_set_new(o, "q", json_real(r->q));
-    json_object_set_new(o, "q_limit", json_real(r->q_limit));
-    json_object_set_new(o, "nnls", nn);
-    json_object_set_new(o, "nnls_r2", json_real(r->nnls_r2));
-    json_object_set_new(o, "flags", json_string(flags));
-    json_object_set_new(o, "reason", json_string(r->reason));
-    json_object_set_new(o, "mineral_snr", r->detected ? json_real(r->mineral_snr) : json_null());
-    json_object_set_new(o, "axis_offset", r->detected ? json_real(r->axis_offset) : json_null());
-    json_object_set_new(o, "axis_ref", json_string(r->axis_ref));
-    {
-      char w[64];
-      snprintf(w, sizeof w, "%g:%g", r->window_lo, r->window_hi);
-      json_object_set_new(o, "window", json_string(w));
-    }
-    /* QC keys as in `calcspec stream` */
-    json_t *full = json_object();
-    cs_error err;
-    if (full && !cli_report_merge(full, rep, m, &err)) {
-      json_object_set(o, "qc", json_object_get(full, "qc"));
-      json_object_set(o, "reacquire", json_object_get(full, "reacquire"));
-      if (json_object_get(full, "composition"))
-        json_object_set(o, "composition", json_object_get(full, "composition"));
-    }
-    json_decref(full);
-    char *line = json_dumps(o, JSON_COMPACT | JSON_REAL_PRECISION(6));
-    if (line)
-      puts(line);
-    free(line);
-    json_decref(o);
-    return;
-  }
   const cs_model *h = p->header;
   printf("%s\t%zu\t%s\t%s\t%s\t%s\t%s", file, cs_spectrum_source_index(s),
          core ? core : "", cs_technique_name(cs_model_technique(m)), r->label,
@@ -203,6 +161,51 @@ static void print_row(const printer *p, const char *file,
   putchar('\n');
 }
 
+/* One spectrum's work, done on a worker thread (--jobs); printed later in
+ * input order by the main thread. */
+typedef struct {
+  const cs_model *m;   /* NULL: no model (err says why, set by the caller) */
+  cs_report rep;
+  cs_error err;
+  const char *why;     /* NULL: ok; else the per-spectrum error text */
+  cs_status cst;       /* cs_classify_spectrum's status */
+  int unclassified;    /* classification failed or was refused */
+} slot;
+
+typedef struct {
+  const cs_dataset *ds;
+  size_t k0;           /* first spectrum of the block */
+  slot *sl;
+  const cs_qc_opts *qc;
+  int comp;
+  const cs_calibration *cal;
+} block;
+
+static void classify_slot(void *arg, size_t i) {
+  block *b = arg;
+  slot *sl = &b->sl[i];
+  if (!sl->m)
+    return;
+  const cs_spectrum *s = cs_dataset_get(b->ds, b->k0 + i);
+  cs_status cst = cs_classify_spectrum(sl->m, s, b->qc, &sl->rep, &sl->err);
+  sl->cst = cst;
+  if (cst || !sl->rep.classified) {
+    sl->unclassified = 1;
+    /* out of window stays a per-spectrum error here; on failure the
+     * report is zeroed, so the reason is in err */
+    sl->why = cst ? sl->err.msg : sl->rep.result.reason;
+    return;
+  }
+  /* a calibration of another technique than the spectrum's is a
+   * per-spectrum error (CS_ERR_ARG) */
+  if (b->comp && cs_report_composition(&sl->rep, s, b->cal, &sl->err))
+    sl->why = sl->err.msg;
+}
+
+/* spectra per block: enough to keep the threads busy, few enough that the
+ * reports stay small */
+#define BLOCK 256
+
 int cmd_classify(int argc, char **argv) {
   static const struct option opts[] = {{"model", required_argument, 0, 'm'},
                                        {"json", no_argument, 0, 'j'},
@@ -212,6 +215,7 @@ int cmd_classify(int argc, char **argv) {
                                        {"calibration", required_argument, 0, 'c'},
                                        {"technique", required_argument, 0, 256},
                                        {"axis", required_argument, 0, 257},
+                                       {"jobs", required_argument, 0, 258},
                                        {"help", no_argument, 0, 'h'},
                                        {0, 0, 0, 0}};
   const char *model_path = NULL, *format = NULL, *cal_path = NULL;
@@ -233,6 +237,10 @@ int cmd_classify(int argc, char **argv) {
     case 257:
       if (cli_override_option("classify", c == 256 ? "technique" : "axis", optarg,
                               &ov))
+        return CLI_USAGE;
+      break;
+    case 258:
+      if (cli_jobs_option("classify", optarg))
         return CLI_USAGE;
       break;
     case 'h': return help();
@@ -266,6 +274,14 @@ int cmd_classify(int argc, char **argv) {
   int nbad = 0;
   cli_files files = {0};
   cli_files_expand(&files, argv + optind, argc - optind, &nbad);
+  int jobs = cli_jobs();
+  slot *sl = malloc(BLOCK * sizeof *sl);
+  if (!sl) {
+    cli_error("classify: out of memory");
+    cli_files_free(&files);
+    cli_models_free(&mm);
+    return CLI_DATA_ERROR;
+  }
   cli_progress prog;
   cli_progress_start(&prog, "classify", "files", files.n);
   for (size_t i = 0; i < files.n; i++, cli_progress_step(&prog)) {
@@ -275,38 +291,63 @@ int cmd_classify(int argc, char **argv) {
       nbad++;
       continue;
     }
-    for (size_t k = 0; k < cs_dataset_count(ds); k++) {
-      const cs_spectrum *s = cs_dataset_get(ds, k);
-      const cs_model *m = cli_models_for(&mm, s, &err);
-      if (!m) {
-        cli_error("%s: spectrum %zu: %s", files.path[i], k,
-                err.msg);
-        nbad++;
-        continue;
+    size_t count = cs_dataset_count(ds);
+    block b = {ds, 0, sl, &qc, comp, cal_path ? &cal : NULL};
+    for (size_t k0 = 0; k0 < count; k0 += BLOCK) {
+      size_t nb = count - k0 < BLOCK ? count - k0 : BLOCK;
+      b.k0 = k0;
+      /* models are looked up (and the defaults loaded) here, not on the
+       * workers */
+      for (size_t k = 0; k < nb; k++) {
+        sl[k].why = NULL;
+        sl[k].unclassified = 0;
+        sl[k].m = cli_models_for(&mm, cs_dataset_get(ds, k0 + k), &sl[k].err);
+        if (!sl[k].m)
+          sl[k].why = sl[k].err.msg;
       }
-      cs_report rep;
-      cs_status cst = cs_classify_spectrum(m, s, &qc, &rep, &err);
-      if (cst || !rep.classified) {
-        /* out of window stays a per-spectrum error here; on failure the
-         * report is zeroed, so the reason is in err */
-        cli_error("%s: spectrum %zu: %s", files.path[i], k,
-                cst ? err.msg : rep.result.reason);
-        nbad++;
-        continue;
+      cli_parallel_for(jobs, nb, classify_slot, &b);
+      long long nk = (long long)count;
+      for (size_t k = 0; k < nb; k++) {
+        const cs_spectrum *s = cs_dataset_get(ds, k0 + k);
+        const char *core = cs_spectrum_meta(s, CS_META_CORE_ID);
+        long long idx = (long long)(k0 + k);
+        if (sl[k].why) {
+          cli_error("%s: spectrum %lld: %s", files.path[i], idx, sl[k].why);
+          nbad++;
+          /* JSON gets the record of a spectrum that was not classified too
+           * (classified false, or the error) */
+          if (json && sl[k].unclassified) {
+            char *line = sl[k].cst ? NULL
+                                   : cli_result_line(NULL, files.path[i], idx, nk,
+                                                     core, &sl[k].rep, sl[k].m, &err);
+            if (!line)
+              line = cli_error_line(NULL, files.path[i], idx, nk, core, sl[k].why);
+            if (line)
+              fputs(line, stdout);
+            free(line);
+          }
+          continue;
+        }
+        if (json) {
+          char *line = cli_result_line(NULL, files.path[i], idx, nk, core,
+                                       &sl[k].rep, sl[k].m, &err);
+          if (!line) {
+            cli_error("%s: spectrum %lld: %s", files.path[i], idx, err.msg);
+            nbad++;
+            continue;
+          }
+          fputs(line, stdout);
+          free(line);
+        } else {
+          print_row(&pr, files.path[i], s, sl[k].m, &sl[k].rep);
+        }
       }
-      /* a calibration of another technique than the spectrum's is a
-       * per-spectrum error (CS_ERR_ARG) */
-      if (comp && cs_report_composition(&rep, s, cal_path ? &cal : NULL, &err)) {
-        cli_error("%s: spectrum %zu: %s", files.path[i], k, err.msg);
-        nbad++;
-        continue;
-      }
-      print_row(&pr, files.path[i], s, m, &rep);
     }
     fflush(stdout);
     cs_dataset_free(ds);
   }
   cli_progress_end(&prog);
+  free(sl);
   cli_files_free(&files);
   cli_models_free(&mm);
   return nbad ? CLI_DATA_ERROR : CLI_OK;

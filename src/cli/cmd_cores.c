@@ -1,5 +1,6 @@
 /* cmd_cores.c: `calcspec cores`: one row per biopsy core. */
 #include "cli.h"
+#include "jobs.h"
 
 #include <jansson.h>
 #include <stdlib.h>
@@ -31,6 +32,9 @@ static int help(void) {
       "                          the FTIR model without -m)\n"
       "      --axis A            raman_shift | wavelength_nm | wavenumber, when\n"
       "                          the file does not say\n"
+      "      --jobs N            threads (default: every core this process\n"
+      "                          may use, or CALCSPEC_JOBS); the output is\n"
+      "                          the same for every N\n"
       "  FILE '-' is standard input.\n");
   return CLI_OK;
 }
@@ -48,6 +52,7 @@ int cmd_cores(int argc, char **argv) {
                                        {"json", no_argument, 0, 'j'},
                                        {"technique", required_argument, 0, 256},
                                        {"axis", required_argument, 0, 257},
+                                       {"jobs", required_argument, 0, 258},
                                        {"help", no_argument, 0, 'h'},
                                        {0, 0, 0, 0}};
   const char *model = NULL, *cal = NULL, *how = "meta", *manifest = NULL;
@@ -62,6 +67,10 @@ int cmd_cores(int argc, char **argv) {
     case 257:
       if (cli_override_option("cores", c == 256 ? "technique" : "axis",
                               optarg, &cli_cores_override))
+        return CLI_USAGE;
+      break;
+    case 258:
+      if (cli_jobs_option("cores", optarg))
         return CLI_USAGE;
       break;
     case 'h': return help();

@@ -1,5 +1,6 @@
 /* cmd_cv.c: `calcspec cv`: cross-validated confusion matrix. */
 #include "cli.h"
+#include "progress.h"
 
 #include <getopt.h>
 #include <stdlib.h>
@@ -85,8 +86,11 @@ int cmd_cv(int argc, char **argv) {
     groups[i] = group_of(cs_dataset_get(ds, i));
   if ((rc = cli_train_setup("cv", ds, nopt, optc, optv, &o, &steps)))
     goto done;
-  if (cs_model_crossval(ds, (const char *const *)labels, groups,
-                        (size_t)folds, &o, res, classes, &nc, &err)) {
+  cli_progress_lib_begin();
+  cs_status cst = cs_model_crossval(ds, (const char *const *)labels, groups,
+                                    (size_t)folds, &o, res, classes, &nc, &err);
+  cli_progress_lib_end();
+  if (cst) {
     cli_error("cv: %s", err.msg);
     rc = CLI_DATA_ERROR;
     goto done;

@@ -10,9 +10,9 @@ static int help(void) {
       "usage: calcspec plot FILE [--index I] [-m model] [-c cal] [OPTIONS] -o OUT\n\n"
       "Draws one spectrum of FILE: the raw spectrum, the estimated baseline\n"
       "(the model's baseline step unless --baseline) and the corrected\n"
-      "spectrum; for apatite the composition window with the fitted nu1 PO4\n"
-      "band; the class with its posterior probabilities as bars; QC flags and\n"
-      "composition.  OUT is PNG, SVG or PDF, from its extension or --format.\n"
+      "spectrum; for Raman apatite and oxalate the band fit of the composition\n"
+      "(components, their sum and the residual); the class with its posterior\n"
+      "probabilities as bars; QC flags and composition.  OUT is PNG, SVG or PDF, from its extension or --format.\n"
       "The plotted range is the model window when the spectrum covers it.\n\n"
       "  -o, --output OUT       picture to write (required)\n"
       "  -i, --index I          spectrum of FILE to draw (0-based, default 0)\n"
@@ -24,7 +24,9 @@ static int help(void) {
       "      --no-raw           leave out the raw spectrum\n"
       "      --no-baseline      leave out the baseline\n"
       "      --no-corrected     leave out the corrected spectrum\n"
-      "      --no-fit           leave out the composition window\n"
+      "      --no-fit           leave out the band fit\n"
+      "      --fit-table FILE   also write the band fit's curves as TSV (x, y,\n"
+      "                         baseline, sum, residual, one column per component)\n"
       "      --no-class         leave out class, posteriors, QC, composition\n");
   return CLI_OK;
 }
@@ -57,7 +59,7 @@ static void draw_page(cairo_t *cr, const fig_spec *f, const char *file,
   unsigned upper = what & (FIG_RAW | FIG_BASELINE), lower = what & FIG_CORRECTED;
   if (!f->corr)
     lower = 0;
-  double wts[3] = {upper ? 1.0 : 0, lower ? (upper ? 0.85 : 1.0) : 0, fit ? 0.9 : 0};
+  double wts[3] = {upper ? 1.0 : 0, lower ? (upper ? 0.85 : 1.0) : 0, fit ? 1.45 : 0};
   double sum = wts[0] + wts[1] + wts[2], yy = top;
   if (upper) {
     double ph = (bottom - top) * wts[0] / sum;
@@ -80,7 +82,7 @@ static void draw_page(cairo_t *cr, const fig_spec *f, const char *file,
 }
 
 int cmd_plot(int argc, char **argv) {
-  enum { O_BASE = 256, O_NORAW, O_NOBASE, O_NOCORR, O_NOFIT, O_NOCLASS };
+  enum { O_BASE = 256, O_NORAW, O_NOBASE, O_NOCORR, O_NOFIT, O_NOCLASS, O_FITTAB };
   static const struct option opts[] = {
       {"output", required_argument, 0, 'o'}, {"index", required_argument, 0, 'i'},
       {"model", required_argument, 0, 'm'},  {"calibration", required_argument, 0, 'c'},
@@ -88,8 +90,10 @@ int cmd_plot(int argc, char **argv) {
       {"baseline", required_argument, 0, O_BASE}, {"no-raw", no_argument, 0, O_NORAW},
       {"no-baseline", no_argument, 0, O_NOBASE}, {"no-corrected", no_argument, 0, O_NOCORR},
       {"no-fit", no_argument, 0, O_NOFIT},   {"no-class", no_argument, 0, O_NOCLASS},
+      {"fit-table", required_argument, 0, O_FITTAB},
       {"help", no_argument, 0, 'h'},         {0, 0, 0, 0}};
-  const char *out = NULL, *model = NULL, *cal = NULL, *fmt = NULL, *bl = NULL;
+  const char *out = NULL, *model = NULL, *cal = NULL, *fmt = NULL, *bl = NULL,
+             *fittab = NULL;
   long index = 0;
   double lo = 0, hi = 0;
   unsigned what = FIG_RAW | FIG_BASELINE | FIG_CORRECTED;
@@ -114,6 +118,7 @@ int cmd_plot(int argc, char **argv) {
     case O_NOCORR: what &= ~(unsigned)FIG_CORRECTED; break;
     case O_NOFIT: fit = 0; break;
     case O_NOCLASS: facts = 0; break;
+    case O_FITTAB: fittab = optarg; break;
     case 'h': return help();
     default: return cli_usage_error("plot", "unknown option");
     }
@@ -127,8 +132,10 @@ int cmd_plot(int argc, char **argv) {
     return cli_usage_error("plot", fmt ? "--format must be png, svg or pdf"
                                        : "cannot tell the picture format from OUT's "
                                          "extension (.png, .svg, .pdf; or --format)");
-  if (!what)
+  if (!what && !fit)
     return cli_usage_error("plot", "nothing left to draw");
+  if (fittab && !fit)
+    return cli_usage_error("plot", "--fit-table needs the band fit (not --no-fit)");
   if (bl && strcmp(bl, "off") && strcmp(bl, "none")) {
     cs_baseline_opts bo;
     cs_error e;
@@ -154,6 +161,8 @@ int cmd_plot(int argc, char **argv) {
     return CLI_DATA_ERROR;
   }
   ctx.baseline = bl;
+  ctx.want_fit = fit;
+  ctx.want_corrected = what != 0;
   const cs_spectrum *s = cs_dataset_get(ds, (size_t)index);
   fig_spec f;
   int rc = CLI_OK;
@@ -161,16 +170,36 @@ int cmd_plot(int argc, char **argv) {
     fprintf(stderr, "calcspec: %s: out of memory\n", path);
     rc = CLI_DATA_ERROR;
   } else {
-    if (lo < hi && !(f.hi > f.lo && f.lo < hi && f.hi > lo)) {
+    if (what && lo < hi && !(f.hi > f.lo && f.lo < hi && f.hi > lo)) {
       fprintf(stderr, "calcspec: %s: spectrum %ld does not reach --range %g:%g\n",
               path, index, lo, hi);
       rc = CLI_DATA_ERROR;
     }
+    if (!rc && fit && !f.fit && (!what || fittab)) {
+      /* only the fit was asked for, and there is none */
+      fprintf(stderr, "calcspec: %s: spectrum %ld: %s\n", path, index,
+              f.fit_note[0] ? f.fit_note
+                            : f.classified ? "no band fit for this class"
+                                           : f.class_note);
+      rc = CLI_DATA_ERROR;
+    }
+    if (!rc && fittab) {
+      FILE *tf = fopen(fittab, "w");
+      int bad = !tf || fig_fit_table(&f, tf);
+      if (tf && fclose(tf))
+        bad = 1;
+      if (bad) {
+        fprintf(stderr, "calcspec: %s: cannot write\n", fittab);
+        rc = CLI_DATA_ERROR;
+      }
+    }
     dr_doc doc;
     char msg[256];
-    if (!rc && dr_open(&doc, out, kind, 720, 600, msg, sizeof msg) == 0) {
-      draw_page(doc.cr, &f, path, (size_t)index, s, what,
-                fit && (what & FIG_CORRECTED) && fig_can_draw_fit(&f), facts, doc.w, doc.h);
+    int drawfit = fit && fig_can_draw_fit(&f);
+    /* the band fit's panel and residual strip need their own room */
+    double H = drawfit && what ? 800 : 600;
+    if (!rc && dr_open(&doc, out, kind, 720, H, msg, sizeof msg) == 0) {
+      draw_page(doc.cr, &f, path, (size_t)index, s, what, drawfit, facts, doc.w, doc.h);
       if (dr_close(&doc, msg, sizeof msg)) {
         fprintf(stderr, "calcspec: %s: %s\n", out, msg);
         rc = CLI_DATA_ERROR;
@@ -181,6 +210,8 @@ int cmd_plot(int argc, char **argv) {
     }
     if (!rc && !f.classified)
       cli_note("%s: spectrum %ld %s", path, index, f.class_note);
+    else if (!rc && fit && f.fit_note[0])
+      cli_note("%s: spectrum %ld %s", path, index, f.fit_note);
     fig_spec_free(&f);
   }
   fig_ctx_free(&ctx);

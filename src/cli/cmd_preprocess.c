@@ -2,6 +2,10 @@
  * preprocessing pipeline over every spectrum and write the results (and,
  * with --keep-baseline, the estimated baselines) to one file. */
 #include "cli.h"
+#include "jobs.h"
+#include "progress.h"
+
+#include <pthread.h>
 
 #include <getopt.h>
 #include <math.h>
@@ -34,7 +38,10 @@ static int help(void) {
       "  -l, --laser NM         excitation wavelength for spectra on a\n"
       "                         wavelength axis that do not record one\n"
       "  -k, --keep-baseline    also write each estimated baseline, as an\n"
-      "                         extra spectrum with metadata role=baseline\n\n"
+      "                         extra spectrum with metadata role=baseline\n"
+      "      --jobs N           threads (default: every core this process may\n"
+      "                         use, or CALCSPEC_JOBS); the output is the\n"
+      "                         same for every N\n\n"
       "Wavelength axes become Raman shift and %% transmittance becomes\n"
       "absorbance before the first step.  A file or spectrum that fails is\n"
       "reported as 'calcspec: FILE: reason' and skipped; the exit status is\n"
@@ -47,9 +54,73 @@ typedef struct {
   const char *spec;
 } step_opt;
 
-/* Process one input file into ds; returns the number of failures. */
+/* The pipelines of the worker threads: one per job (a pipeline owns a
+ * smoother and serves one thread at a time), handed out under a lock. */
+typedef struct {
+  pthread_mutex_t mu;
+  cs_pipeline **free_pl;
+  size_t nfree;
+} pl_pool;
+
+/* One spectrum's result (--jobs): computed on a worker, pushed in input
+ * order by the main thread. */
+typedef struct {
+  cs_spectrum *out, *bs;
+  cs_status st;
+  cs_error err;
+} pslot;
+
+typedef struct {
+  cs_dataset *in;
+  size_t k0;
+  pslot *sl;
+  pl_pool *pool;
+  int keep;
+} pblock;
+
+static void process_slot(void *arg, size_t i) {
+  pblock *b = arg;
+  pslot *o = &b->sl[i];
+  const cs_spectrum *s = cs_dataset_get(b->in, b->k0 + i);
+  cs_error err;
+  o->out = o->bs = NULL;
+  err.msg[0] = '\0';
+  pthread_mutex_lock(&b->pool->mu);
+  cs_pipeline *p = b->pool->free_pl[--b->pool->nfree];
+  pthread_mutex_unlock(&b->pool->mu);
+  int keep = b->keep;
+  size_t cap = cs_pipeline_max_points(p, s);
+  double *base = keep ? malloc((cap ? cap : 1) * sizeof *base) : NULL;
+  cs_status st = keep && !base ? CS_ERR_NOMEM : CS_OK;
+  if (st)
+    snprintf(err.msg, sizeof err.msg, "out of memory");
+  if (!st)
+    st = cs_pipeline_apply(p, s, &o->out, base, &err);
+  pthread_mutex_lock(&b->pool->mu);
+  b->pool->free_pl[b->pool->nfree++] = p;
+  pthread_mutex_unlock(&b->pool->mu);
+  if (!st && keep) {
+    st = cs_spectrum_copy(o->out, &o->bs, &err);
+    if (!st)
+      st = cs_spectrum_set_y(o->bs, base, cs_spectrum_n(o->out), &err);
+    if (!st)
+      st = cs_spectrum_set_meta(o->bs, "role", "baseline", &err);
+    if (!st) /* the spike record belongs to the corrected spectrum */
+      st = cs_spectrum_set_meta(o->bs, "spikes_removed", NULL, &err);
+    if (!st)
+      st = cs_spectrum_set_meta(o->bs, "spike_x", NULL, &err);
+  }
+  free(base);
+  o->st = st;
+  o->err = err;
+}
+
+#define PBLOCK 256 /* spectra processed in parallel at a time */
+
+/* Process one input file into ds, cli_jobs() spectra at a time; returns the
+ * number of failures. */
 static int process_file(const char *path, const char *format, double laser,
-                        cs_pipeline *p, int keep, cs_dataset *ds) {
+                        pl_pool *pool, int jobs, int keep, cs_dataset *ds) {
   cs_error err;
   cs_dataset *in;
   if (cli_dataset_read(path, format, NULL, &in, &err)) {
@@ -57,45 +128,45 @@ static int process_file(const char *path, const char *format, double laser,
     return 1;
   }
   int nbad = 0;
-  for (size_t i = 0; i < cs_dataset_count(in); i++) {
-    cs_spectrum *s = cs_dataset_get_mut(in, i), *out = NULL, *bs = NULL;
-    if (isfinite(laser) && !isfinite(cs_spectrum_laser_nm(s)))
-      cs_spectrum_set_laser_nm(s, laser);
-    size_t cap = cs_pipeline_max_points(p, s);
-    double *base = keep ? malloc((cap ? cap : 1) * sizeof *base) : NULL;
-    cs_status st = keep && !base ? CS_ERR_NOMEM : CS_OK;
-    if (st)
-      snprintf(err.msg, sizeof err.msg, "out of memory");
-    if (!st)
-      st = cs_pipeline_apply(p, s, &out, base, &err);
-    if (!st && keep) {
-      st = cs_spectrum_copy(out, &bs, &err);
-      if (!st)
-        st = cs_spectrum_set_y(bs, base, cs_spectrum_n(out), &err);
-      if (!st)
-        st = cs_spectrum_set_meta(bs, "role", "baseline", &err);
-      if (!st) /* the spike record belongs to the corrected spectrum */
-        st = cs_spectrum_set_meta(bs, "spikes_removed", NULL, &err);
-      if (!st)
-        st = cs_spectrum_set_meta(bs, "spike_x", NULL, &err);
-    }
-    free(base);
-    if (!st) {
-      st = cs_dataset_push(ds, out, &err);
-      out = NULL;
-    }
-    if (!st && bs) {
-      st = cs_dataset_push(ds, bs, &err);
-      bs = NULL;
-    }
-    if (st) {
-      cli_error("%s: spectrum %zu: %s", path, i,
-              err.msg[0] ? err.msg : cs_strerror(st));
-      nbad++;
-    }
-    cs_spectrum_free(out);
-    cs_spectrum_free(bs);
+  size_t count = cs_dataset_count(in);
+  pslot *sl = malloc(PBLOCK * sizeof *sl);
+  if (!sl) {
+    cli_error("%s: out of memory", path);
+    cs_dataset_free(in);
+    return 1;
   }
+  pblock b = {in, 0, sl, pool, keep};
+  for (size_t k0 = 0; k0 < count; k0 += PBLOCK) {
+    size_t nb = count - k0 < PBLOCK ? count - k0 : PBLOCK;
+    for (size_t i = k0; i < k0 + nb; i++) {
+      cs_spectrum *s = cs_dataset_get_mut(in, i);
+      if (isfinite(laser) && !isfinite(cs_spectrum_laser_nm(s)))
+        cs_spectrum_set_laser_nm(s, laser);
+    }
+    b.k0 = k0;
+    cli_parallel_for(jobs, nb, process_slot, &b);
+    for (size_t i = 0; i < nb; i++) {
+      pslot *o = &sl[i];
+      cs_status st = o->st;
+      err = o->err;
+      if (!st) {
+        st = cs_dataset_push(ds, o->out, &err);
+        o->out = NULL;
+      }
+      if (!st && o->bs) {
+        st = cs_dataset_push(ds, o->bs, &err);
+        o->bs = NULL;
+      }
+      if (st) {
+        cli_error("%s: spectrum %zu: %s", path, k0 + i,
+                  err.msg[0] ? err.msg : cs_strerror(st));
+        nbad++;
+      }
+      cs_spectrum_free(o->out);
+      cs_spectrum_free(o->bs);
+    }
+  }
+  free(sl);
   cs_dataset_free(in);
   return nbad;
 }
@@ -115,6 +186,7 @@ int cmd_preprocess(int argc, char **argv) {
       {"pipeline", required_argument, 0, 'p'},
       {"print-pipeline", no_argument, 0, 'P'},
       {"keep-baseline", no_argument, 0, 'k'},
+      {"jobs", required_argument, 0, 'J'},
       {"help", no_argument, 0, 'h'},
       {0, 0, 0, 0}};
   const char *out = NULL, *to = NULL, *format = NULL, *pfile = NULL;
@@ -131,6 +203,10 @@ int cmd_preprocess(int argc, char **argv) {
     case 'p': pfile = optarg; break;
     case 'P': print = 1; break;
     case 'k': keep = 1; break;
+    case 'J':
+      if (cli_jobs_option("preprocess", optarg))
+        return CLI_USAGE;
+      break;
     case 'l':
       if (cli_parse_double(optarg, 100, 5000, &laser))
         return cli_usage_error("preprocess",
@@ -216,8 +292,36 @@ int cmd_preprocess(int argc, char **argv) {
     cli_error("preprocess: %s", err.msg);
     nbad++;
   }
-  for (size_t i = 0; ds && i < files.n; i++)
-    nbad += process_file(files.path[i], format, laser, p, keep, ds);
+  /* one pipeline per job, copies of p through its text form (which
+   * cs_pipeline_parse turns back into an identical pipeline) */
+  int jobs = cli_jobs();
+  pl_pool pool = {.free_pl = calloc((size_t)jobs, sizeof(cs_pipeline *))};
+  if (!pool.free_pl || pthread_mutex_init(&pool.mu, NULL)) {
+    cli_error("preprocess: out of memory");
+    free(pool.free_pl);
+    cs_dataset_free(ds);
+    cli_files_free(&files);
+    cs_pipeline_free(p);
+    return CLI_DATA_ERROR;
+  }
+  pool.free_pl[pool.nfree++] = p;
+  char *ptext = NULL;
+  if (jobs > 1 && !cs_pipeline_format(p, &ptext, &err))
+    while (pool.nfree < (size_t)jobs &&
+           !cs_pipeline_parse(ptext, &pool.free_pl[pool.nfree], NULL))
+      pool.nfree++;
+  cs_free(ptext);
+  jobs = (int)pool.nfree; /* fewer when a copy failed */
+  cli_progress prog;
+  cli_progress_start(&prog, "preprocess", "files", files.n);
+  for (size_t i = 0; ds && i < files.n; i++, cli_progress_step(&prog))
+    nbad += process_file(files.path[i], format, laser, &pool, jobs, keep, ds);
+  cli_progress_end(&prog);
+  for (size_t i = 0; i < pool.nfree; i++) /* p is freed below */
+    if (pool.free_pl[i] != p)
+      cs_pipeline_free(pool.free_pl[i]);
+  free(pool.free_pl);
+  pthread_mutex_destroy(&pool.mu);
   if (ds && cs_dataset_count(ds) == 0) {
     cli_error("%s: nothing to write (no spectrum was "
                     "processed)", out);

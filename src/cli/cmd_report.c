@@ -4,16 +4,21 @@
 #include "progress.h"
 
 #include <cairo-pdf.h>
+#include <cairo-svg.h>
 #include <getopt.h>
 #include <libgen.h>
 #include <math.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
+#include <unistd.h>
 
 static int help(void) {
   printf(
-      "usage: calcspec report [--findings F] [-m model] [-c cal] DIR|FILE... -o report.pdf\n\n"
-      "Classifies every spectrum, measures composition and writes a PDF:\n"
+      "usage: calcspec report [--findings F] [-m model] [-c cal] DIR|FILE... -o report.pdf|.html\n\n"
+      "Classifies every spectrum, measures composition and writes a PDF (or,\n"
+      "for OUT ending in .html, one self-contained HTML file with the same\n"
+      "content, thumbnails inline as SVG):\n"
       "a summary page (one row per biopsy core and, with --findings, the\n"
       "birefringence comparison: 2x2 table, Cohen's kappa with its 95 %%\n"
       "interval, discordant cores with their evidence), then one page per\n"
@@ -22,7 +27,7 @@ static int help(void) {
       "a spectrum: its core_id metadata, else its folder (as 'calcspec cores').\n"
       "Carbonate '< LOD (L)': below the limit of detection L wt%% (see\n"
       "'calcspec cores').  Text in the PDF is real text.\n\n"
-      "  -o, --output FILE       PDF to write (required)\n"
+      "  -o, --output FILE       report.pdf or report.html to write (required)\n"
       "  -F, --findings FILE     birefringence findings (core_id,birefringent[,notes])\n"
       "  -m, --model FILE        model (default: built-in for each technique)\n"
       "  -c, --calibration FILE  carbonate calibration (default: built-in)\n"
@@ -500,6 +505,356 @@ static void core_pages(pager *p, const rcore *k) {
   }
 }
 
+/* ---- the same report as one HTML file ----
+ * Self-contained: styles inline, each thumbnail an SVG data URI (an <img>
+ * is its own document, so the glyph ids cairo writes into every SVG cannot
+ * collide as they would inline). */
+
+static void h_esc(FILE *o, const char *s) {
+  for (; *s; s++)
+    switch (*s) {
+    case '&': fputs("&amp;", o); break;
+    case '<': fputs("&lt;", o); break;
+    case '>': fputs("&gt;", o); break;
+    case '"': fputs("&quot;", o); break;
+    default: fputc(*s, o);
+    }
+}
+
+static void h_colour(FILE *o, dr_rgb c) {
+  fprintf(o, "#%02x%02x%02x", (int)lround(c.r * 255), (int)lround(c.g * 255),
+          (int)lround(c.b * 255));
+}
+
+typedef struct {
+  unsigned char *p;
+  size_t n, cap;
+} membuf;
+
+static cairo_status_t mem_write(void *cl, const unsigned char *d, unsigned len) {
+  membuf *m = cl;
+  if (m->n + len > m->cap) {
+    size_t nc = (m->n + len) * 2;
+    unsigned char *t = realloc(m->p, nc);
+    if (!t)
+      return CAIRO_STATUS_NO_MEMORY;
+    m->p = t;
+    m->cap = nc;
+  }
+  memcpy(m->p + m->n, d, len);
+  m->n += len;
+  return CAIRO_STATUS_SUCCESS;
+}
+
+static void base64(FILE *o, const unsigned char *p, size_t n) {
+  static const char t[] =
+      "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
+  for (size_t i = 0; i < n; i += 3) {
+    unsigned v = (unsigned)p[i] << 16 | (i + 1 < n ? (unsigned)p[i + 1] << 8 : 0) |
+                 (i + 2 < n ? p[i + 2] : 0);
+    fputc(t[v >> 18 & 63], o);
+    fputc(t[v >> 12 & 63], o);
+    fputc(i + 1 < n ? t[v >> 6 & 63] : '=', o);
+    fputc(i + 2 < n ? t[v & 63] : '=', o);
+  }
+}
+
+/* The PDF's thumbnail of r as an <img> with an SVG data URI; 0 ok. */
+static int h_thumbnail(FILE *o, const rspec *r, double w, double h) {
+  membuf m = {0};
+  cairo_surface_t *s = cairo_svg_surface_create_for_stream(mem_write, &m, w, h);
+  cairo_t *cr = cairo_create(s);
+  thumbnail(cr, r, 0, 0, w, h);
+  cairo_destroy(cr);
+  cairo_surface_finish(s);
+  int bad = cairo_surface_status(s) != CAIRO_STATUS_SUCCESS;
+  cairo_surface_destroy(s);
+  if (!bad) {
+    fprintf(o, "<img width=\"%.0f\" height=\"%.0f\" alt=\"spectrum\" src=\"data:image/svg+xml;base64,", w, h);
+    base64(o, m.p, m.n);
+    fputs("\">", o);
+  }
+  free(m.p);
+  return bad ? -1 : 0;
+}
+
+static void h_posteriors(FILE *o, const char (*names)[CS_CLASS_NAME_MAX], const double *p,
+                         size_t n) {
+  fputs("<table class=\"post\">\n", o);
+  for (size_t g = 0; g < n; g++) {
+    fputs("<tr><td>", o);
+    h_esc(o, names[g]);
+    fprintf(o, "</td><td class=\"bar\"><span style=\"width:%.1f%%;background:", 100 * p[g]);
+    h_colour(o, dr_class_colour(names[g]));
+    fprintf(o, "\"></span></td><td>%.2f</td></tr>\n", p[g]);
+  }
+  fputs("</table>\n", o);
+}
+
+static int is_discordant(const rcore *k) {
+  return k->finding && k->have_sum && k->finding->birefringent != CS_BIREF_UNKNOWN &&
+         k->sum.expected_birefringent != (k->finding->birefringent == CS_BIREF_YES);
+}
+
+static void h_summary(FILE *o, const rcore *cores, size_t nc, size_t nspec,
+                      const cs_finding *fr, size_t nf, const char *model_path,
+                      const char *cal_path) {
+  fprintf(o, "<section class=\"page\">\n<p>%zu spectra in %zu biopsy cores.  Model: ", nspec, nc);
+  h_esc(o, model_path ? model_path : "built-in for each technique, trained on SYNTHETIC spectra");
+  fputs(".  Carbonate calibration: ", o);
+  h_esc(o, cal_path ? cal_path : "built-in, fitted on SYNTHETIC spectra (calibrate with standards)");
+  fputs(".</p>\n<h2>Cores</h2>\n<table class=\"cores\">\n<tr><th>core</th><th>spectra</th>"
+        "<th>call</th><th>expected</th><th>finding</th><th>carbonate wt%</th>"
+        "<th>whitl.</th><th>flags</th></tr>\n", o);
+  for (size_t i = 0; i < nc; i++) {
+    const rcore *k = &cores[i];
+    char carb[64] = "\u2013", wi[16] = "\u2013", fl[64] = "no spectrum classified";
+    if (k->have_sum) {
+      carbonate_core_text(&k->sum, carb, sizeof carb);
+      if (k->sum.n_whitlockite)
+        snprintf(wi, sizeof wi, "%.3f", k->sum.whitlockite_mean);
+      core_flags_text(k->sum.flags, fl, sizeof fl);
+    }
+    fputs("<tr><td><a href=\"#core-", o);
+    h_esc(o, k->id);
+    fputs("\">", o);
+    h_esc(o, k->id);
+    fprintf(o, "</a></td><td>%zu</td><td>", k->n);
+    h_esc(o, k->have_sum ? k->sum.call : "\u2013");
+    fprintf(o, "</td><td>%s</td><td%s>%s</td><td>",
+            k->have_sum ? (k->sum.expected_birefringent ? "birefringent" : "not biref.") : "\u2013",
+            is_discordant(k) ? " class=\"disc\"" : "",
+            k->finding ? biref_name(k->finding->birefringent) : "\u2013");
+    h_esc(o, carb);
+    fprintf(o, "</td><td>%s</td><td>", wi);
+    h_esc(o, fl);
+    fputs("</td></tr>\n", o);
+  }
+  fputs("</table>\n<p class=\"note\">call: oxalate / phosphate / mixed / none (+calcite); "
+        "expected = expected birefringent (oxalate or calcite present); finding = the "
+        "pathologist's polarised-light finding; carbonate: core mean with its 95 % interval, "
+        "'&lt; LOD (L)' when below the limit of detection L wt%; whitl. = mean whitlockite "
+        "index.</p>\n<h2>Birefringence comparison</h2>\n", o);
+  if (!fr) {
+    fputs("<p>No findings given (--findings FILE): no comparison.</p>\n</section>\n", o);
+    return;
+  }
+  size_t a = 0, b = 0, c = 0, d = 0;
+  for (size_t i = 0; i < nc; i++) {
+    const rcore *k = &cores[i];
+    if (!k->finding || !k->have_sum || k->finding->birefringent == CS_BIREF_UNKNOWN)
+      continue;
+    int pos = k->finding->birefringent == CS_BIREF_YES, exp = k->sum.expected_birefringent;
+    if (exp && pos) a++;
+    else if (exp) b++;
+    else if (pos) c++;
+    else d++;
+  }
+  fprintf(o, "<p>Expected birefringent = oxalate present or calcite present (calcite is "
+             "strongly birefringent and counts as expected-birefringent).</p>\n"
+             "<table class=\"two\">\n<tr><th></th><th colspan=\"2\">pathologist's finding</th></tr>\n"
+             "<tr><th></th><th>birefringent</th><th>not birefringent</th></tr>\n"
+             "<tr><th>spectroscopy: expected</th><td>%zu</td><td class=\"disc\">%zu</td></tr>\n"
+             "<tr><th>spectroscopy: not expected</th><td class=\"disc\">%zu</td><td>%zu</td></tr>\n"
+             "</table>\n<p class=\"note\">shaded: discordant</p>\n", a, b, c, d);
+  cs_agreement ag;
+  cs_error err;
+  if (cs_agreement_2x2(a, b, c, d, &ag, &err)) {
+    fputs("<p>No core has both spectra and a yes/no finding: ", o);
+    h_esc(o, err.msg);
+    fputs(".</p>\n", o);
+  } else {
+    fprintf(o, "<p class=\"kappa\">Cohen's \u03ba = %.3f (95 %% CI %.3f to %.3f)</p>\n",
+            ag.kappa, ag.kappa_lo, ag.kappa_hi);
+    fprintf(o, "<p>Interval \u03ba \u2213 1.96 SE, SE %.3f (large-sample, Fleiss, Cohen "
+               "&amp; Everitt 1969).  %zu cores compared; agreement %zu/%zu = %.3f (chance %.3f); "
+               "sensitivity %.3f (%zu/%zu), specificity %.3f (%zu/%zu), finding as reference.</p>\n",
+            ag.kappa_se, ag.n, a + d, ag.n, ag.observed, ag.expected, ag.sensitivity, a, a + c,
+            ag.specificity, d, b + d);
+  }
+  fputs("<h2>Discordant cores</h2>\n", o);
+  int any = 0;
+  for (size_t i = 0; i < nc; i++) {
+    const rcore *k = &cores[i];
+    if (!is_discordant(k))
+      continue;
+    char ev[512];
+    evidence_text(&k->sum, ev, sizeof ev);
+    fputs("<p class=\"disc-core\">", o);
+    h_esc(o, k->id);
+    fprintf(o, ": finding %s, spectroscopy expects %s</p>\n<p>Evidence: ",
+            biref_name(k->finding->birefringent),
+            k->sum.expected_birefringent ? "birefringent" : "not birefringent");
+    h_esc(o, ev);
+    fputs(".", o);
+    if (k->finding->notes[0]) {
+      fputs("  Finding notes: ", o);
+      h_esc(o, k->finding->notes);
+    }
+    fputs("</p>\n", o);
+    any = 1;
+  }
+  if (!any)
+    fputs("<p>None.</p>\n", o);
+  for (size_t j = 0; j < nf; j++) {
+    size_t i = 0;
+    while (i < nc && strcmp(cores[i].id, fr[j].core_id))
+      i++;
+    if (i == nc) {
+      fputs("<p>Finding without spectra: core ", o);
+      h_esc(o, fr[j].core_id);
+      fprintf(o, " (findings line %d).</p>\n", fr[j].line);
+    }
+  }
+  for (size_t i = 0; i < nc; i++)
+    if (!cores[i].finding) {
+      fputs("<p>Spectra without a finding: core ", o);
+      h_esc(o, cores[i].id);
+      fputs(".</p>\n", o);
+    }
+  fputs("</section>\n", o);
+}
+
+static int h_core(FILE *o, const rcore *k) {
+  char buf[1024];
+  fputs("<section class=\"page\" id=\"core-", o);
+  h_esc(o, k->id);
+  fputs("\">\n<h2>Biopsy core ", o);
+  h_esc(o, k->id);
+  fputs("</h2>\n", o);
+  if (k->have_sum) {
+    fputs("<p class=\"call\">Call: ", o);
+    h_esc(o, k->sum.call);
+    fprintf(o, "  \u00b7  expected birefringent: %s</p>\n",
+            k->sum.expected_birefringent ? "yes" : "no");
+  } else
+    fputs("<p class=\"disc\">No spectrum of this core could be classified.</p>\n", o);
+  if (k->finding) {
+    int disc = is_discordant(k);
+    fprintf(o, "<p%s>Pathologist (polarised light): %s%s</p>\n", disc ? " class=\"disc\"" : "",
+            biref_name(k->finding->birefringent),
+            k->finding->birefringent == CS_BIREF_UNKNOWN ? ""
+            : disc                                       ? "  \u2014  DISCORDANT"
+                                                         : "  \u2014  concordant");
+    if (k->finding->notes[0]) {
+      fputs("<p>Finding notes: ", o);
+      h_esc(o, k->finding->notes);
+      fputs("</p>\n", o);
+    }
+  }
+  if (k->have_sum) {
+    const cs_core *s = &k->sum;
+    fprintf(o, "<div class=\"cols\"><div><p><b>Spectra: %zu</b></p>\n<ul class=\"counts\">\n", s->n);
+    for (size_t g = 0; g <= s->nclass; g++) {
+      const char *name = g < s->nclass ? s->classes[g] : "unknown";
+      fputs("<li><span class=\"sw\" style=\"background:", o);
+      h_colour(o, dr_class_colour(name));
+      fputs("\"></span>", o);
+      h_esc(o, name);
+      fprintf(o, ": %zu</li>\n", g < s->nclass ? s->count[g] : s->unknown);
+    }
+    fputs("</ul>\n", o);
+    char carb[128], fl[64];
+    carbonate_core_text(s, carb, sizeof carb);
+    if (s->n_carbonate)
+      snprintf(buf, sizeof buf, "Carbonate: %s wt%% (%zu spectra)", carb, s->n_carbonate);
+    else
+      snprintf(buf, sizeof buf, "Carbonate: no apatite spectrum");
+    fputs("<p>", o);
+    h_esc(o, buf);
+    if (s->n_whitlockite)
+      fprintf(o, "<br>Whitlockite index: %.3f (mean of %zu)", s->whitlockite_mean,
+              s->n_whitlockite);
+    else
+      fputs("<br>Whitlockite index: \u2013", o);
+    core_flags_text(s->flags, fl, sizeof fl);
+    fprintf(o, "<br>Core flags: %s</p></div>\n<div><p><b>Mean posterior probability</b></p>\n",
+            fl[0] ? fl : "none");
+    h_posteriors(o, (const char(*)[CS_CLASS_NAME_MAX])s->classes, s->mean_posterior, s->nclass);
+    fputs("</div></div>\n", o);
+  }
+  fputs("<h3>Spectra</h3>\n<div class=\"thumbs\">\n", o);
+  for (size_t i = 0; i < k->n; i++) {
+    const rspec *r = &k->s[i];
+    const char *base = strrchr(r->file, '/');
+    char cls[80];
+    fig_class_text(&r->f, cls, sizeof cls);
+    fputs("<figure>", o);
+    if (h_thumbnail(o, r, 250, 118))
+      return -1;
+    fputs("<figcaption>", o);
+    h_esc(o, base ? base + 1 : r->file);
+    fprintf(o, " [%zu]: <span style=\"color:", r->index);
+    h_colour(o, r->f.classified ? dr_class_colour(r->f.rep.result.label) : dr_hex(DR_GREY));
+    fputs("\">", o);
+    h_esc(o, cls);
+    fputs("</span></figcaption></figure>\n", o);
+  }
+  fprintf(o, "</div>\n<p class=\"disclaimer\">%s</p>\n</section>\n", DR_DISCLAIMER);
+  return 0;
+}
+
+/* The HTML report into out (temporary name, renamed when complete); 0 ok,
+ * -1 after a message. */
+static int write_html(const char *out, const char *title, const rcore *cores, size_t nc,
+                      size_t nspec, const cs_finding *fr, size_t nf, const char *model_path,
+                      const char *cal_path) {
+  size_t L = strlen(out) + 32;
+  char *tmp = malloc(L);
+  if (!tmp) {
+    fprintf(stderr, "calcspec: %s: out of memory\n", out);
+    return -1;
+  }
+  snprintf(tmp, L, "%s.tmp%ld", out, (long)getpid());
+  FILE *o = fopen(tmp, "w");
+  if (!o) {
+    fprintf(stderr, "calcspec: %s: cannot write\n", out);
+    free(tmp);
+    return -1;
+  }
+  fputs("<!DOCTYPE html>\n<html lang=\"en\">\n<head>\n<meta charset=\"utf-8\">\n<title>", o);
+  h_esc(o, title);
+  fputs("</title>\n<style>\n"
+        "body{font-family:\"DejaVu Sans\",sans-serif;max-width:52em;margin:1em auto 4em;"
+        "padding:0 1em;color:#000;font-size:11pt}\n"
+        "h1{font-size:18pt}h2{font-size:14pt;margin-top:1.4em}\n"
+        ".page{border-top:1px solid #ccc;padding-top:.5em}\n"
+        "table{border-collapse:collapse}td,th{padding:2px 8px;text-align:left;"
+        "border-bottom:1px solid #ddd;font-size:10pt}\n"
+        ".disc{color:#D55E00}.two td.disc{background:#fdede0;color:#000}"
+        ".disc-core{color:#D55E00;font-weight:bold}\n"
+        ".kappa{font-weight:bold;font-size:12pt}.note{font-size:9pt;color:#555}\n"
+        ".post td.bar{width:14em}.post td.bar span{display:inline-block;height:.8em}\n"
+        ".cols{display:flex;gap:3em}.counts{list-style:none;padding:0}\n"
+        ".sw{display:inline-block;width:.7em;height:.7em;margin-right:.4em}\n"
+        ".thumbs{display:flex;flex-wrap:wrap;gap:.5em 1em}figure{margin:0}"
+        "figcaption{font-size:9pt}\n"
+        ".disclaimer{color:#D55E00;font-weight:bold}\n"
+        "footer{position:fixed;bottom:0;left:0;right:0;background:#fff;"
+        "border-top:1px solid #ccc;padding:.3em 1em;font-size:9pt;color:#555}\n"
+        "</style>\n</head>\n<body>\n<h1>", o);
+  h_esc(o, title);
+  fprintf(o, "</h1>\n<p class=\"disclaimer\">%s</p>\n", DR_DISCLAIMER);
+  h_summary(o, cores, nc, nspec, fr, nf, model_path, cal_path);
+  int bad = 0;
+  for (size_t g = 0; g < nc && !bad; g++)
+    bad = h_core(o, &cores[g]);
+  fprintf(o, "<footer>%s  \u00b7  calcspec %s</footer>\n</body>\n</html>\n", DR_DISCLAIMER,
+          cs_version());
+  if (ferror(o))
+    bad = 1;
+  if (fclose(o))
+    bad = 1;
+  if (!bad && rename(tmp, out))
+    bad = 1;
+  if (bad) {
+    remove(tmp);
+    fprintf(stderr, "calcspec: %s: cannot write\n", out);
+  }
+  free(tmp);
+  return bad ? -1 : 0;
+}
+
 /* Core of spectrum s from file path: core_id, else the folder name. */
 static void core_of(const cs_spectrum *s, const char *path, char *out, size_t cap) {
   const char *c = cs_spectrum_meta(s, CS_META_CORE_ID);
@@ -551,8 +906,10 @@ int cmd_report(int argc, char **argv) {
   if (!out)
     return cli_usage_error("report", "-o report.pdf is required");
   dr_kind kind;
-  if (dr_kind_of(out, NULL, &kind) || kind != DR_PDF)
-    return cli_usage_error("report", "the report is a PDF: OUT must end in .pdf");
+  size_t ol = strlen(out);
+  int html = ol > 5 && (!strcasecmp(out + ol - 5, ".html") || !strcasecmp(out + ol - 4, ".htm"));
+  if (!html && (dr_kind_of(out, NULL, &kind) || kind != DR_PDF))
+    return cli_usage_error("report", "the report is a PDF or HTML: OUT must end in .pdf or .html");
   if (optind >= argc)
     return cli_usage_error("report", "no input files");
   cs_finding *fr = NULL;
@@ -699,7 +1056,12 @@ int cmd_report(int argc, char **argv) {
     fprintf(stderr, "calcspec: report: no spectra\n");
     rc = CLI_DATA_ERROR;
   }
-  if (nc && !oom) {
+  if (nc && !oom && html) {
+    if (write_html(out, title, cores, nc, nspec, fr, nf, model, cal))
+      rc = CLI_DATA_ERROR;
+    else
+      cli_note("%s: %zu cores, %zu spectra", out, nc, nspec);
+  } else if (nc && !oom) {
     pager p = {.page = 1, .y = M, .title = title};
     char msg[256];
     if (dr_open(&p.doc, out, DR_PDF, PW, PH, msg, sizeof msg)) {

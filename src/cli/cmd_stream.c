@@ -55,21 +55,32 @@ static int answer(stream_ctx *c, const char *text, size_t len, char **line) {
   cli_request rq;
   int parsed = cli_request_parse(&rq, text, len, err.msg, sizeof err.msg) == 0;
   const json_t *req = rq.obj;
-  json_t *out = json_object();
   cs_dataset *ds = NULL;
   cs_spectrum *own = NULL;
   const cs_spectrum *s = NULL;
+  const char *fname = NULL, *core = NULL;
+  long long index = -1, count = -1;
   int rc = -1;
   *line = NULL;
-  if (!out)
-    goto done;
   const json_t *id = req ? json_object_get(req, "id") : NULL;
-  json_object_set_new(out, "id", id ? json_incref((json_t *)id) : json_null());
+  if (!id)
+    id = json_null();
   if (!parsed)
     goto done;
-  const json_t *core = json_object_get(req, "core");
-  if (core)
-    json_object_set(out, "core", (json_t *)core);
+  /* "core_id" (or the older "core"): the spectrum's core */
+  const json_t *jc = json_object_get(req, "core_id");
+  const json_t *jc_old = json_object_get(req, "core");
+  if (jc && jc_old) {
+    snprintf(err.msg, sizeof err.msg, "give \"core_id\" or \"core\", not both");
+    goto done;
+  }
+  if (!jc)
+    jc = jc_old;
+  if (jc && !json_is_string(jc)) {
+    snprintf(err.msg, sizeof err.msg, "\"core_id\" must be a string");
+    goto done;
+  }
+  core = jc ? json_string_value(jc) : NULL;
   const json_t *file = json_object_get(req, "file");
   if (file) {
     const json_t *jf = json_object_get(req, "format");
@@ -79,21 +90,20 @@ static int answer(stream_ctx *c, const char *text, size_t len, char **line) {
                "strings");
       goto done;
     }
-    json_int_t index = ji ? (json_is_integer(ji) ? json_integer_value(ji) : -1)
-                          : 0;
-    json_object_set(out, "file", (json_t *)file);
-    if (cs_dataset_read(json_string_value(file),
-                        jf ? json_string_value(jf) : NULL, &ds, &err))
+    fname = json_string_value(file);
+    json_int_t ix = ji ? (json_is_integer(ji) ? json_integer_value(ji) : -1) : 0;
+    if (cs_dataset_read(fname, jf ? json_string_value(jf) : NULL, &ds, &err))
       goto done;
-    size_t count = cs_dataset_count(ds);
-    json_object_set_new(out, "count", json_integer((json_int_t)count));
-    if (index < 0 || (size_t)index >= count) {
+    count = (long long)cs_dataset_count(ds);
+    if (ix < 0 || ix >= count) {
       snprintf(err.msg, sizeof err.msg, "\"index\" must be an integer "
-               "0..%zu", count - 1);
+               "0..%lld", count - 1);
       goto done;
     }
-    json_object_set_new(out, "index", json_integer(index));
+    index = ix;
     s = cs_dataset_get(ds, (size_t)index);
+    if (!core)
+      core = cs_spectrum_meta(s, CS_META_CORE_ID);
   } else {
     if (cli_request_spectrum(&rq, &own, &err))
       goto done;
@@ -103,29 +113,13 @@ static int answer(stream_ctx *c, const char *text, size_t len, char **line) {
   cs_report rep;
   if (!m || cs_classify_spectrum(m, s, &c->qc, &rep, &err) ||
       (c->composition && rep.classified &&
-       cs_report_composition(&rep, s, NULL, &err)) ||
-      cli_report_merge(out, &rep, m, &err))
+       cs_report_composition(&rep, s, NULL, &err)))
     goto done;
-  rc = 0;
+  if ((*line = cli_result_line(id, fname, index, count, core, &rep, m, &err)))
+    rc = 0;
 done:
-  if (rc && out) {
-    /* keep id (and core/file) and say what went wrong */
-    json_t *e = json_object();
-    if (e) {
-      json_object_set(e, "id", json_object_get(out, "id"));
-      if (json_object_get(out, "core"))
-        json_object_set(e, "core", json_object_get(out, "core"));
-      if (json_object_get(out, "file"))
-        json_object_set(e, "file", json_object_get(out, "file"));
-      json_object_set_new(e, "error", json_string(err.msg[0] ? err.msg
-                                                  : "out of memory"));
-    }
-    json_decref(out);
-    out = e;
-  }
-  if (out)
-    *line = cli_json_line(out);
-  json_decref(out);
+  if (rc) /* keep id (and file/core) and say what went wrong */
+    *line = cli_error_line(id, fname, index, count, core, err.msg);
   cli_request_free(&rq);
   cs_dataset_free(ds);
   cs_spectrum_free(own);
@@ -248,9 +242,7 @@ int cmd_stream(int argc, char **argv) {
       char why[96];
       snprintf(why, sizeof why, "request line longer than %ld bytes "
                "(--max-line); skipped", max_line);
-      json_t *e = json_pack("{s:n, s:s}", "id", "error", why);
-      line = e ? cli_json_line(e) : NULL;
-      json_decref(e);
+      line = cli_error_line(json_null(), NULL, -1, -1, NULL, why);
     } else {
       while (n && buf[n - 1] == '\r')
         n--;

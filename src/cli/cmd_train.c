@@ -1,5 +1,6 @@
 /* cmd_train.c: `calcspec train`: fit a PCA/LDA model to labelled spectra. */
 #include "cli.h"
+#include "progress.h"
 
 #include <getopt.h>
 #include <stdlib.h>
@@ -65,11 +66,14 @@ int cmd_train(int argc, char **argv) {
   int rc = cli_train_setup("train", ds, nopt, optc, optv, &o, &steps);
   cs_model *m = NULL;
   cs_error err;
+  cli_progress_lib_begin();
   if (rc == CLI_OK &&
       cs_model_train(ds, (const char *const *)labels, &o, &m, &err)) {
+    cli_progress_lib_end();
     cli_error("train: %s", err.msg);
     rc = CLI_DATA_ERROR; /* options were checked above: the data are wrong */
   }
+  cli_progress_lib_end();
   if (m && cs_model_save(m, out, &err)) {
     cli_file_error(out, &err);
     rc = CLI_DATA_ERROR;

@@ -20,13 +20,13 @@
 static int help(void) {
   printf(
       "usage: calcspec watch [-o results.jsonl] [--state FILE] [-m model.txt]\n"
-      "                      [--qc SPEC] [-f FORMAT] DIR\n\n"
+      "                      [--qc SPEC] [--composition] [-f FORMAT] DIR\n\n"
       "Classifies every spectrum file that appears in DIR (not its\n"
       "subdirectories) once the writer closes it or renames it into DIR,\n"
       "and files already there that were not done before.  Each spectrum\n"
-      "gives one JSON line (file, index, count, core, then the keys of\n"
-      "`calcspec stream`); a file that cannot be read gives {\"file\":...,\n"
-      "\"error\":...}.  Lines are appended with one write each (O_APPEND).\n"
+      "gives one JSON line, the same keys as `calcspec classify --json`\n"
+      "(README \"JSON results\"); a file that cannot be read gives\n"
+      "{\"file\":..., ..., \"error\":...}.  Lines are appended with one write each (O_APPEND).\n"
       "Hidden files (.name) are ignored, so writers can rename temporary\n"
       "files into place.  SIGINT or SIGTERM stop it (exit 0).\n\n"
       "  -o, --output FILE  append results here (default: stdout)\n"
@@ -35,7 +35,10 @@ static int help(void) {
       "                     a file is done again only when it changes\n"
       "  -m, --model FILE   model file (default: built-in per technique)\n"
       "      --qc SPEC      QC thresholds (see calcspec stream)\n"
-      "  -f, --format NAME  input reader\n");
+      "  -f, --format NAME  input reader\n"
+      "      --composition  add each spectrum's \"composition\" (as classify\n"
+      "                     --json --composition; built-in SYNTHETIC\n"
+      "                     calibration)\n");
   return CLI_OK;
 }
 
@@ -59,6 +62,7 @@ typedef struct {
   int out_is_file;
   cli_models models;
   cs_qc_opts qc;
+  int composition; /* --composition */
   char **done; /* "size mtime_ns name" keys */
   size_t ndone, capdone;
   unsigned long nfiles, nbad;
@@ -110,9 +114,8 @@ static int put_line(int fd, const char *line) {
   return 0;
 }
 
-static int emit(watcher *w, json_t *obj) {
-  char *line = cli_json_line(obj);
-  json_decref(obj);
+/* Write one result line (taken over; NULL: out of memory). */
+static int emit(watcher *w, char *line) {
   int rc = line ? put_line(w->out_fd, line) : -1;
   free(line);
   if (rc)
@@ -176,10 +179,7 @@ static void process(watcher *w, const char *name) {
   cs_dataset *ds = NULL;
   w->nfiles++;
   if (cs_dataset_read(path, w->format, &ds, &err)) {
-    json_t *o = json_object();
-    json_object_set_new(o, "file", json_string(name));
-    json_object_set_new(o, "error", json_string(err.msg));
-    emit(w, o);
+    emit(w, cli_error_line(NULL, name, -1, -1, NULL, err.msg));
     w->nbad++;
     if (cli_verbosity >= 0)
       cli_file_error(path, &err);
@@ -188,19 +188,19 @@ static void process(watcher *w, const char *name) {
     for (size_t i = 0; i < count; i++) {
       const cs_spectrum *s = cs_dataset_get(ds, i);
       const char *core = cs_spectrum_meta(s, CS_META_CORE_ID);
-      json_t *o = json_object();
-      json_object_set_new(o, "file", json_string(name));
-      json_object_set_new(o, "index", json_integer((json_int_t)i));
-      json_object_set_new(o, "count", json_integer((json_int_t)count));
-      json_object_set_new(o, "core", core ? json_string(core) : json_null());
       const cs_model *m = cli_models_for(&w->models, s, &err);
       cs_report rep;
+      char *line = NULL;
       if (!m || cs_classify_spectrum(m, s, &w->qc, &rep, &err) ||
-          cli_report_merge(o, &rep, m, &err)) {
-        json_object_set_new(o, "error", json_string(err.msg));
+          (w->composition && rep.classified &&
+           cs_report_composition(&rep, s, NULL, &err)) ||
+          !(line = cli_result_line(NULL, name, (long long)i, (long long)count,
+                                   core, &rep, m, &err))) {
+        line = cli_error_line(NULL, name, (long long)i, (long long)count, core,
+                              err.msg);
         w->nbad++;
       }
-      emit(w, o);
+      emit(w, line);
     }
     cs_dataset_free(ds);
   }
@@ -298,6 +298,7 @@ int cmd_watch(int argc, char **argv) {
                                        {"model", required_argument, 0, 'm'},
                                        {"qc", required_argument, 0, 'Q'},
                                        {"format", required_argument, 0, 'f'},
+                                       {"composition", no_argument, 0, 'C'},
                                        {"help", no_argument, 0, 'h'},
                                        {0, 0, 0, 0}};
   watcher w;
@@ -313,6 +314,7 @@ int cmd_watch(int argc, char **argv) {
     case 'S': state = optarg; break;
     case 'm': model = optarg; break;
     case 'f': w.format = optarg; break;
+    case 'C': w.composition = 1; break;
     case 'Q':
       if (cli_qc_option("watch", optarg, &w.qc))
         return CLI_USAGE;

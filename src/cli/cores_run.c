@@ -3,6 +3,8 @@
  * `validate`; the core of a spectrum comes from its metadata, its folder or
  * a manifest file. */
 #include "cli.h"
+#include "jobs.h"
+#include "progress.h"
 
 #include <libgen.h>
 #include <stdlib.h>
@@ -181,8 +183,33 @@ typedef struct {
   size_t nman;
 } run_ctx;
 
+/* One spectrum's classification, on a worker thread (--jobs). */
+typedef struct {
+  cs_result r;
+  cs_error err;
+  cs_status st;
+} cslot;
+
+typedef struct {
+  const cs_model *m;
+  const cs_dataset *ds;
+  size_t k0;
+  cslot *sl;
+} cblock;
+
+static void classify_slot(void *arg, size_t i) {
+  cblock *b = arg;
+  cslot *c = &b->sl[i];
+  c->st = cs_model_classify(b->m, cs_dataset_get(b->ds, b->k0 + i), &c->r,
+                            &c->err);
+}
+
+#define CBLOCK 256 /* spectra classified in parallel at a time */
+
 /* Classify and measure every spectrum of one file into gs; failures are
- * reported and counted in *nbad. */
+ * reported and counted in *nbad.  The spectra are classified in blocks on
+ * cli_jobs() threads, then taken in input order, so the result does not
+ * depend on the number of jobs. */
 static void run_file(const run_ctx *rc, const char *path, groups *gs,
                      int *nbad) {
   cs_error err;
@@ -192,36 +219,53 @@ static void run_file(const run_ctx *rc, const char *path, groups *gs,
     (*nbad)++;
     return;
   }
-  for (size_t k = 0; k < cs_dataset_count(ds); k++) {
-    const cs_spectrum *s = cs_dataset_get(ds, k);
-    char dirbuf[4096];
-    const char *core = core_of(rc->how, rc->man, rc->nman, path, s, dirbuf,
-                               sizeof dirbuf);
-    if (!core) {
-      cli_error("%s: not in the manifest", path);
-      (*nbad)++;
-      break;
-    }
-    if (strlen(core) >= CS_CORE_ID_MAX) {
-      cli_error("%s: core id too long", path);
-      (*nbad)++;
-      continue;
-    }
-    cs_result r;
-    cs_spectrum *copy;
-    /* composition is measured per core in summarise(), as one batch: the
-     * core's apatite spectra share one band-shape fit (README) */
-    if (cs_model_classify(rc->m, s, &r, &err) ||
-        cs_spectrum_copy(s, &copy, &err)) {
-      cli_error("%s: spectrum %zu: %s", path, k, err.msg);
-      (*nbad)++;
-      continue;
-    }
-    if (group_add(gs, core, &r, copy)) {
-      cli_error("%s: out of memory", path);
-      (*nbad)++;
+  size_t count = cs_dataset_count(ds);
+  cslot *sl = malloc(CBLOCK * sizeof *sl);
+  if (!sl) {
+    cli_error("%s: out of memory", path);
+    (*nbad)++;
+    cs_dataset_free(ds);
+    return;
+  }
+  cblock b = {rc->m, ds, 0, sl};
+  int jobs = cli_jobs(), stop = 0;
+  for (size_t k0 = 0; k0 < count && !stop; k0 += CBLOCK) {
+    size_t nb = count - k0 < CBLOCK ? count - k0 : CBLOCK;
+    b.k0 = k0;
+    cli_parallel_for(jobs, nb, classify_slot, &b);
+    for (size_t i = 0; i < nb; i++) {
+      size_t k = k0 + i;
+      const cs_spectrum *s = cs_dataset_get(ds, k);
+      char dirbuf[4096];
+      const char *core = core_of(rc->how, rc->man, rc->nman, path, s, dirbuf,
+                                 sizeof dirbuf);
+      if (!core) {
+        cli_error("%s: not in the manifest", path);
+        (*nbad)++;
+        stop = 1;
+        break;
+      }
+      if (strlen(core) >= CS_CORE_ID_MAX) {
+        cli_error("%s: core id too long", path);
+        (*nbad)++;
+        continue;
+      }
+      cs_spectrum *copy;
+      /* composition is measured per core in summarise(), as one batch: the
+       * core's apatite spectra share one band-shape fit (README) */
+      if (sl[i].st || cs_spectrum_copy(s, &copy, &err)) {
+        cli_error("%s: spectrum %zu: %s", path, k,
+                  sl[i].st ? sl[i].err.msg : err.msg);
+        (*nbad)++;
+        continue;
+      }
+      if (group_add(gs, core, &sl[i].r, copy)) {
+        cli_error("%s: out of memory", path);
+        (*nbad)++;
+      }
     }
   }
+  free(sl);
   cs_dataset_free(ds);
 }
 
@@ -309,8 +353,12 @@ int cli_cores_compute(char **args, int nargs, const char *model_path,
   groups gs = {0};
   cli_files files = {0};
   cli_files_expand(&files, args, nargs, nbad);
-  for (size_t i = 0; i < files.n; i++)
+  cli_progress prog;
+  /* the command's name: `cores`, or `validate` reading spectra */
+  cli_progress_start(&prog, cli_progress_cmd, "files", files.n);
+  for (size_t i = 0; i < files.n; i++, cli_progress_step(&prog))
     run_file(&rc, files.path[i], &gs, nbad);
+  cli_progress_end(&prog);
   cli_files_free(&files);
   summarise(m, rc.cal, &gs, cores_out, ncores, nbad);
   manifest_free(man, nman);

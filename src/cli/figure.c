@@ -41,6 +41,7 @@ void fig_spec_free(fig_spec *f) {
   cs_spectrum_free(f->raw);
   cs_spectrum_free(f->corr);
   free(f->base);
+  cs_free(f->fit);
   memset(f, 0, sizeof *f);
 }
 
@@ -163,6 +164,11 @@ int fig_analyse(fig_ctx *c, const cs_spectrum *s, double range_lo,
     const cs_calibration *cal = calibration_for(c, cs_model_technique(f->model));
     if (cs_composition_measure(s, f->rep.result.label, cal, &f->comp, &err) == CS_OK)
       f->have_comp = 1;
+    /* classes without a band fit (tissue, calcite, FTIR) say nothing */
+    if (c->want_fit &&
+        cs_composition_fit_curves(s, f->rep.result.label, &f->fit, &err) &&
+        err.code != CS_ERR_UNSUPPORTED)
+      snprintf(f->fit_note, sizeof f->fit_note, "no band fit: %.180s", err.msg);
   }
   if (c->want_corrected)
     make_arrays(c, s, range_lo, range_hi, f);
@@ -297,25 +303,7 @@ void fig_draw_spectrum(cairo_t *cr, const fig_spec *f, unsigned what,
   }
 }
 
-static int apatite(const fig_spec *f) {
-  return f->classified && (!strcmp(f->rep.result.label, "hydroxyapatite") ||
-                           !strcmp(f->rep.result.label, "whitlockite"));
-}
-
-int fig_can_draw_fit(const fig_spec *f) {
-  return apatite(f) && f->have_comp && f->corr &&
-         cs_spectrum_axis(f->corr) == CS_AXIS_RAMAN_SHIFT;
-}
-
-/* y of the spectrum at x by linear interpolation (NaN outside). */
-static double y_at(const cs_spectrum *s, double x) {
-  const double *xs = cs_spectrum_x(s), *ys = cs_spectrum_y(s);
-  size_t n = cs_spectrum_n(s);
-  for (size_t i = 1; i < n; i++)
-    if (xs[i - 1] <= x && x <= xs[i])
-      return ys[i - 1] + (ys[i] - ys[i - 1]) * (x - xs[i - 1]) / (xs[i] - xs[i - 1]);
-  return NAN;
-}
+int fig_can_draw_fit(const fig_spec *f) { return f->fit != NULL; }
 
 /* Text on a white box so that a curve under it does not hide it; the
  * colour in effect is kept for the text. */
@@ -330,63 +318,153 @@ static void boxed_text(cairo_t *cr, double x, double y, double fs, const char *s
   dr_text(cr, x, y, 0, s);
 }
 
+static int is_oxalate_fit(const cs_fit_curves *c) {
+  return c->ncomp && !strncmp(c->names[0], "COM", 3);
+}
+
+/* Colour of a fit component: the minerals by their class colours where
+ * they have one, tissue bands all orange (one legend entry). */
+static dr_rgb comp_colour(const char *name, int *group) {
+  static const struct {
+    const char *prefix;
+    unsigned rgb;
+    int group;
+  } t[] = {{"nu1 PO4", DR_OI_BLUE, 0},      {"whitlockite", DR_OI_PURPLE, 1},
+           {"nu3 PO4", DR_OI_SKY, 2},       {"nu2 PO4", DR_OI_SKY, 2},
+           {"nu1 CO3", DR_OI_GREEN, 3},     {"COM", DR_OI_VERMILLION, 5},
+           {"COD", DR_OI_BLUE, 6}};
+  for (size_t i = 0; i < sizeof t / sizeof t[0]; i++)
+    if (!strncmp(name, t[i].prefix, strlen(t[i].prefix))) {
+      *group = t[i].group;
+      return dr_hex(t[i].rgb);
+    }
+  *group = 4; /* tissue: phenylalanine, collagen, lipid, carotene, amide III, CH2 */
+  return dr_hex(DR_OI_ORANGE);
+}
+
+static const char *group_label(int g) {
+  static const char *const l[] = {"\u03bd\u2081 PO\u2084", "whitlockite",
+                                  "\u03bd\u2083/\u03bd\u2082 PO\u2084",
+                                  "\u03bd\u2081 CO\u2083 (B type)", "tissue bands",
+                                  "COM 1462", "COD 1477"};
+  return g >= 0 && g < 7 ? l[g] : "";
+}
+
+/* Legend entry drawn at (*x, y), wrapping to the next row (row height rh)
+ * when it would pass xmax; advances *x. */
+static void legend_flow(cairo_t *cr, double *x, double *y, double x0,
+                        double xmax, double rh, dr_rgb c, double dash,
+                        const char *label, double fs) {
+  double w = 28 + dr_text_width(cr, label) + fs;
+  if (*x + w > xmax && *x > x0) {
+    *x = x0;
+    *y += rh;
+  }
+  legend_entry(cr, *x, *y, c, dash, label, fs);
+  *x += w;
+}
+
 void fig_draw_fit(cairo_t *cr, const fig_spec *f, double x, double y, double w,
                   double h, double fs) {
-  const cs_composition *c = &f->comp;
-  double lo = 900, hi = 1120;
+  const cs_fit_curves *c = f->fit;
+  const cs_composition *comp = &f->comp;
+  int ox = is_oxalate_fit(c);
+  double lo = ox ? 1420 : 900, hi = ox ? 1500 : 1120;
+  size_t n = c->n;
   dr_font(cr, fs, 0);
   double lab_w = dr_text_width(cr, "-00000.0") + 2.2 * fs;
-  dr_axes a = {x + lab_w, y + 1.6 * fs, w - lab_w - 6, h - 4.2 * fs - 14, lo, hi, 0, 1};
-  dr_auto_y(cs_spectrum_y(f->corr), cs_spectrum_n(f->corr), cs_spectrum_x(f->corr),
-            lo, hi, &a.y0, &a.y1);
+  double px = x + lab_w, pw = w - lab_w - 6;
+  /* title, then a legend that wraps, then the fit panel and the residual
+   * strip under it */
   dr_font(cr, fs, 1);
   dr_set(cr, dr_hex(DR_OI_BLACK));
-  dr_text(cr, x + lab_w, y + fs, 0,
-          "Composition window: \u03bd\u2081 PO\u2084 and carbonate bands");
-  dr_axes_draw(cr, &a, dr_axis_label(CS_AXIS_RAMAN_SHIFT), corr_label(f->raw), fs);
-  dr_curve(cr, &a, cs_spectrum_x(f->corr), cs_spectrum_y(f->corr),
-           cs_spectrum_n(f->corr), dr_hex(DR_OI_BLUE), 1.2, 0);
-  cairo_save(cr);
-  cairo_rectangle(cr, a.px, a.py, a.pw, a.ph);
-  cairo_clip(cr);
+  dr_text(cr, px, y + fs,
+          0, ox ? "Band fit: COM 1462 / COD 1477 cm\u207b\u00b9 (Kontoyannis)"
+                : "Band fit: \u03bd\u2081 PO\u2084 and carbonate (composition window)");
   dr_font(cr, fs * 0.9, 0);
-  if (c->valid & CS_COMP_NU1) {
-    /* fitted nu1 position, and its width at half the corrected height */
-    double px = dr_ax_x(&a, c->nu1_pos), top = y_at(f->corr, c->nu1_pos);
-    dr_set(cr, dr_hex(DR_OI_VERMILLION));
-    cairo_set_line_width(cr, 1.2);
-    double d[2] = {4, 3};
-    cairo_set_dash(cr, d, 2, 0);
-    cairo_move_to(cr, px, a.py);
-    cairo_line_to(cr, px, a.py + a.ph);
-    cairo_stroke(cr);
-    cairo_set_dash(cr, NULL, 0, 0);
-    if (isfinite(top)) {
-      double hy = dr_ax_y(&a, top / 2);
-      cairo_set_line_width(cr, 2);
-      cairo_move_to(cr, dr_ax_x(&a, c->nu1_pos - c->nu1_fwhm / 2), hy);
-      cairo_line_to(cr, dr_ax_x(&a, c->nu1_pos + c->nu1_fwhm / 2), hy);
-      cairo_stroke(cr);
-    }
-    /* label clear of the band: one FWHM to its right */
-    char lab[96];
-    snprintf(lab, sizeof lab, "\u03bd\u2081 %.1f cm\u207b\u00b9, FWHM %.1f", c->nu1_pos,
-             c->nu1_fwhm);
-    boxed_text(cr, dr_ax_x(&a, c->nu1_pos + c->nu1_fwhm) + 4, a.py + 1.2 * fs, fs * 0.9, lab);
+  double lx = px, ly = y + 2.4 * fs, rh = 1.35 * fs;
+  legend_flow(cr, &lx, &ly, px, px + pw, rh, dr_hex(DR_GREY), 0,
+              "spectrum − fit baseline", fs * 0.9);
+  legend_flow(cr, &lx, &ly, px, px + pw, rh, dr_hex(DR_OI_BLACK), 0, "fit (sum)", fs * 0.9);
+  int shown[8] = {0};
+  for (size_t k = 0; k < c->ncomp; k++) {
+    int g;
+    dr_rgb col = comp_colour(c->names[k], &g);
+    if (shown[g])
+      continue;
+    shown[g] = 1;
+    legend_flow(cr, &lx, &ly, px, px + pw, rh, col, 0, group_label(g), fs * 0.9);
   }
-  /* nominal carbonate band (B-type CO3 nu1, bands.md) */
-  double cx = dr_ax_x(&a, 1070);
-  dr_set(cr, dr_hex(DR_OI_GREEN));
-  cairo_set_line_width(cr, 1.2);
-  double d2[2] = {2, 2};
-  cairo_set_dash(cr, d2, 2, 0);
-  cairo_move_to(cr, cx, a.py);
-  cairo_line_to(cr, cx, a.py + a.ph);
-  cairo_stroke(cr);
-  cairo_set_dash(cr, NULL, 0, 0);
-  /* at the foot of its line, clear of the nu1 label at the top */
-  boxed_text(cr, cx + 5, a.py + a.ph - 6, fs * 0.9, "CO\u2083 ~1070");
-  cairo_restore(cr);
+  double top = ly + 0.8 * fs, avail = y + h - top - 2.6 * fs - 10;
+  double mh = avail * 0.7, gap = fs + 12, rhs = avail - mh - gap;
+  dr_axes a = {px, top, pw, mh, lo, hi, 0, 1};
+  /* everything above the fit's own baseline, so the bands are what the
+   * panel shows (the fluorescence under them can be 100 times larger) */
+  double *t = malloc(2 * (n ? n : 1) * sizeof *t), *d = t ? t + n : NULL;
+  if (!t)
+    return;
+  for (size_t i = 0; i < n; i++)
+    d[i] = c->y[i] - c->baseline[i];
+  dr_auto_y(d, n, c->x, lo, hi, &a.y0, &a.y1);
+  dr_axes_draw(cr, &a, NULL, "Counts above the fit baseline", fs);
+  double zx[2] = {lo, hi}, zy[2] = {0, 0};
+  dr_curve(cr, &a, zx, zy, 2, dr_hex(DR_LIGHT), 1.0, 0);
+  dr_curve(cr, &a, c->x, d, n, dr_hex(DR_GREY), 1.0, 0);
+  for (size_t k = 0; k < c->ncomp; k++) {
+    int g;
+    dr_rgb col = comp_colour(c->names[k], &g);
+    dr_curve(cr, &a, c->x, c->comp + k * n, n, col, g == 4 ? 1.0 : 1.6, 0);
+  }
+  for (size_t i = 0; i < n; i++)
+    t[i] = c->sum[i] - c->baseline[i];
+  dr_curve(cr, &a, c->x, t, n, dr_hex(DR_OI_BLACK), 1.0, 0);
+  if (!ox && (comp->valid & CS_COMP_NU1)) {
+    char lab[96];
+    snprintf(lab, sizeof lab, "\u03bd\u2081 %.1f cm\u207b\u00b9, FWHM %.1f", comp->nu1_pos,
+             comp->nu1_fwhm);
+    cairo_save(cr);
+    cairo_rectangle(cr, a.px, a.py, a.pw, a.ph);
+    cairo_clip(cr);
+    dr_font(cr, fs * 0.9, 0);
+    dr_set(cr, dr_hex(DR_OI_BLUE));
+    boxed_text(cr, dr_ax_x(&a, comp->nu1_pos + comp->nu1_fwhm) + 4, a.py + 1.2 * fs,
+               fs * 0.9, lab);
+    cairo_restore(cr);
+  }
+  /* residual strip: its own scale, symmetric about 0 */
+  dr_axes r = {px, top + mh + gap, pw, rhs, lo, hi, -1, 1};
+  double m = 0;
+  for (size_t i = 0; i < n; i++)
+    if (c->x[i] >= lo && c->x[i] <= hi && isfinite(c->resid[i]))
+      m = fmax(m, fabs(c->resid[i]));
+  if (m > 0) {
+    r.y0 = -1.1 * m;
+    r.y1 = 1.1 * m;
+  }
+  if (rhs > 2 * fs) {
+    dr_axes_draw(cr, &r, dr_axis_label(CS_AXIS_RAMAN_SHIFT), "Residual", fs);
+    dr_curve(cr, &r, zx, zy, 2, dr_hex(DR_LIGHT), 1.0, 0);
+    dr_curve(cr, &r, c->x, c->resid, n, dr_hex(DR_OI_BLACK), 0.8, 0);
+  }
+  free(t);
+}
+
+int fig_fit_table(const fig_spec *f, FILE *out) {
+  const cs_fit_curves *c = f->fit;
+  if (!c)
+    return -1;
+  fprintf(out, "x\ty\tbaseline\tsum\tresidual");
+  for (size_t k = 0; k < c->ncomp; k++)
+    fprintf(out, "\t%s", c->names[k]);
+  fputc('\n', out);
+  for (size_t i = 0; i < c->n; i++) {
+    fprintf(out, "%.10g\t%.10g\t%.10g\t%.10g\t%.10g", c->x[i], c->y[i], c->baseline[i],
+            c->sum[i], c->resid[i]);
+    for (size_t k = 0; k < c->ncomp; k++)
+      fprintf(out, "\t%.10g", c->comp[k * c->n + i]);
+    fputc('\n', out);
+  }
+  return ferror(out) ? -1 : 0;
 }
 
 double fig_draw_posteriors(cairo_t *cr, const char (*names)[CS_CLASS_NAME_MAX],

@@ -6,6 +6,8 @@
 #include "draw.h"
 #include "integ.h"
 
+#include <stdio.h>
+
 /* Models (given or per-technique default) and carbonate calibrations (given
  * with -c for its technique, else the built-in one). */
 typedef struct fig_ctx {
@@ -14,6 +16,7 @@ typedef struct fig_ctx {
   int have_cal[3];       /* 0 not tried, 1 loaded, -1 none */
   const char *baseline;  /* --baseline SPEC override, or NULL */
   int want_corrected;    /* compute raw/baseline/corrected arrays */
+  int want_fit;          /* compute the band fit's curves (plot) */
 } fig_ctx;
 /* 0 ok; -1 after printing "calcspec: PATH: reason". */
 int fig_ctx_open(fig_ctx *c, const char *model_path, const char *cal_path);
@@ -33,6 +36,9 @@ typedef struct fig_spec {
   char class_note[CS_ERROR_MSG_MAX];
   int have_comp;
   cs_composition comp;
+  cs_fit_curves *fit;  /* band fit curves (want_fit, Raman apatite or
+                          oxalate); NULL with fit_note saying why */
+  char fit_note[200];
   int synthetic;
 } fig_spec;
 
@@ -51,9 +57,10 @@ enum { FIG_RAW = 1, FIG_BASELINE = 2, FIG_CORRECTED = 4 };
  * legend (fs = font size). */
 void fig_draw_spectrum(cairo_t *cr, const fig_spec *f, unsigned what,
                        double x, double y, double w, double h, double fs);
-/* Composition window (apatite): corrected spectrum around nu1 PO4 with the
- * fitted band position and width marked.  Returns 0 when there is nothing
- * to show (not apatite or no fit). */
+/* Composition window (Raman apatite 900-1120, oxalate 1420-1500 cm^-1):
+ * the spectrum as fitted, the band fit's components above its baseline,
+ * their sum, and the residual in a strip below.  fig_can_draw_fit returns 0
+ * when there is nothing to show (no fit curves). */
 int fig_can_draw_fit(const fig_spec *f);
 void fig_draw_fit(cairo_t *cr, const fig_spec *f, double x, double y,
                   double w, double h, double fs);
@@ -69,6 +76,10 @@ double fig_draw_posteriors(cairo_t *cr, const char (*names)[CS_CLASS_NAME_MAX],
  * advances *y by lh per line. */
 void fig_wrap(cairo_t *cr, double x, double *y, double w, double lh, double fs,
               const char *s, int max_lines);
+
+/* The fit curves as TSV (x, y, baseline, sum, residual, one column per
+ * component) into out; 0 ok. */
+int fig_fit_table(const fig_spec *f, FILE *out);
 
 /* Short texts for tables and captions. */
 void fig_qc_text(unsigned flags, char *buf, size_t cap);  /* "none" if 0 */

@@ -47,23 +47,52 @@ void cli_models_free(cli_models *mm) {
   memset(mm, 0, sizeof *mm);
 }
 
-int cli_report_merge(json_t *obj, const cs_report *r, const cs_model *m,
-                     cs_error *err) {
-  char *text;
-  if (cs_report_json(r, m, &text, err))
-    return -1;
-  json_t *rep = json_loads(text, 0, NULL);
-  cs_free(text);
-  if (!rep || json_object_update(obj, rep)) {
-    json_decref(rep);
-    if (err) {
-      err->code = CS_ERR_NOMEM;
-      snprintf(err->msg, sizeof err->msg, "out of memory");
-    }
-    return -1;
+char *cli_result_line(const json_t *id, const char *file, long long index,
+                      long long count, const char *core_id,
+                      const cs_report *r, const cs_model *m, cs_error *err) {
+  cs_report_source src = {file, index, count, core_id};
+  char *rep, *idtext = NULL, *line = NULL;
+  if (cs_report_json_source(r, m, &src, &rep, err))
+    return NULL;
+  /* the request's id goes first; the report object follows its "{" */
+  if (id && !(idtext = json_dumps(id, JSON_COMPACT | JSON_ENCODE_ANY |
+                                           JSON_REAL_PRECISION(17))))
+    goto done;
+  size_t n = strlen(rep), k = idtext ? strlen(idtext) + 7 : 0;
+  line = malloc(n + k + 2);
+  if (!line)
+    goto done;
+  if (idtext)
+    snprintf(line, k + 2, "{\"id\":%s,", idtext);
+  else
+    line[0] = '{';
+  memcpy(line + (idtext ? k : 1), rep + 1, n); /* with rep's NUL */
+  strcat(line, "\n");
+done:
+  if (!line && err) {
+    err->code = CS_ERR_NOMEM;
+    snprintf(err->msg, sizeof err->msg, "out of memory");
   }
-  json_decref(rep);
-  return 0;
+  free(idtext);
+  cs_free(rep);
+  return line;
+}
+
+char *cli_error_line(const json_t *id, const char *file, long long index,
+                     long long count, const char *core_id, const char *msg) {
+  json_t *o = json_object();
+  if (!o)
+    return NULL;
+  if (id)
+    json_object_set(o, "id", (json_t *)id);
+  json_object_set_new(o, "file", file ? json_string(file) : json_null());
+  json_object_set_new(o, "index", index >= 0 ? json_integer(index) : json_null());
+  json_object_set_new(o, "count", count >= 0 ? json_integer(count) : json_null());
+  json_object_set_new(o, "core_id", core_id ? json_string(core_id) : json_null());
+  json_object_set_new(o, "error", json_string(msg && *msg ? msg : "out of memory"));
+  char *line = cli_json_line(o);
+  json_decref(o);
+  return line;
 }
 
 char *cli_json_line(const json_t *obj) {

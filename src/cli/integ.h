@@ -23,10 +23,18 @@ const cs_model *cli_models_for(cli_models *mm, const cs_spectrum *s,
                                cs_error *err);
 void cli_models_free(cli_models *mm);
 
-/* Add the keys of cs_report_json(r, m) to obj (which keeps its own keys
- * first).  0 ok, -1 with err set. */
-int cli_report_merge(json_t *obj, const cs_report *r, const cs_model *m,
-                     cs_error *err);
+/* One JSON result line ending in '\n' (malloc'd): "id" first when id is
+ * given (stream echoes the request's), then the keys of
+ * cs_report_json_source with file/index/count/core_id (NULL or negative:
+ * null).  NULL with err set on failure.  Every result of classify --json,
+ * stream and watch is written here, so their keys are the same. */
+char *cli_result_line(const json_t *id, const char *file, long long index,
+                      long long count, const char *core_id,
+                      const cs_report *r, const cs_model *m, cs_error *err);
+/* The error record with the same leading keys: {"id"?, "file", "index",
+ * "count", "core_id", "error"}.  NULL when out of memory. */
+char *cli_error_line(const json_t *id, const char *file, long long index,
+                     long long count, const char *core_id, const char *msg);
 
 /* obj as one compact line ending in '\n' (malloc'd; NULL when out of
  * memory).  Numbers keep 17 significant digits. */

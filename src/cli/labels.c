@@ -1,5 +1,6 @@
 /* labels.c: loading labelled training spectra for `train` and `cv`. */
 #include "cli.h"
+#include "progress.h"
 
 #include <stdlib.h>
 #include <string.h>
@@ -177,7 +178,9 @@ int cli_load_labelled(char **args, int nargs, const char *labels_path,
   char **labels = NULL;
   size_t cap = 0;
   int rc = cs_dataset_new(&ds, NULL) ? -1 : 0;
-  for (size_t i = 0; i < files.n && !rc; i++) {
+  cli_progress prog;
+  cli_progress_start(&prog, cli_progress_cmd, "files", files.n);
+  for (size_t i = 0; i < files.n && !rc; i++, cli_progress_step(&prog)) {
     cs_error err;
     cs_dataset *one;
     if (cli_dataset_read(files.path[i], NULL, NULL, &one, &err)) {
@@ -222,6 +225,7 @@ int cli_load_labelled(char **args, int nargs, const char *labels_path,
     }
     cs_dataset_free(one);
   }
+  cli_progress_end(&prog);
   cli_files_free(&files);
   rows_free(rows, nrows);
   if (rc) {

@@ -28,9 +28,9 @@ static void usage(FILE *out) {
   for (size_t i = 0; i < NCOMMANDS; i++)
     fprintf(out, "  %-10s %s\n", commands[i].name, commands[i].summary);
   fprintf(out, "\n'calcspec COMMAND --help' describes one command.\n"
-               "--progress: files done, rate and ETA on stderr for classify,\n"
-               "report and map (shown by default when stderr is a terminal; -q\n"
-               "hides it).\n"
+               "--progress: count, rate and ETA on stderr for classify, cores,\n"
+               "validate, train, cv, preprocess, report and map (shown by default\n"
+               "when stderr is a terminal; -q hides it there).\n"
                "exit status: 0 ok, 1 data error, 2 usage error, 3 validate --min-kappa\n"
                "not met\n");
 }
@@ -73,8 +73,10 @@ int main(int argc, char **argv) {
   }
   cs_set_log_fn(log_to_stderr, NULL);
   for (size_t c = 0; c < NCOMMANDS; c++)
-    if (!strcmp(argv[i], commands[c].name))
+    if (!strcmp(argv[i], commands[c].name)) {
+      cli_progress_cmd = commands[c].name;
       return commands[c].fn(argc - i, argv + i);
+    }
   cli_error("unknown command '%s'", argv[i]);
   cli_error_hint("");
   return CLI_USAGE;

@@ -5,6 +5,7 @@
 #include "cli.h"
 
 #include <stdio.h>
+#include <string.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -65,4 +66,35 @@ void cli_progress_end(cli_progress *p) {
   } else
     show(p, now(), 1);
   fflush(stderr);
+}
+
+const char *cli_progress_cmd = "calcspec";
+
+/* one counter per unit the library reports ("spectra", then "folds") */
+static cli_progress lib_p;
+static const char *lib_unit;
+
+static void lib_hook(const char *what, size_t done, size_t total, void *user) {
+  (void)user;
+  if (!lib_unit || strcmp(lib_unit, what)) {
+    if (lib_unit)
+      cli_progress_end(&lib_p);
+    cli_progress_start(&lib_p, cli_progress_cmd, what, total);
+    lib_unit = what;
+  }
+  lib_p.total = total;
+  lib_p.done = done ? done - 1 : 0;
+  cli_progress_step(&lib_p);
+}
+
+void cli_progress_lib_begin(void) {
+  lib_unit = NULL;
+  cs_set_progress_fn(lib_hook, NULL);
+}
+
+void cli_progress_lib_end(void) {
+  cs_set_progress_fn(NULL, NULL);
+  if (lib_unit)
+    cli_progress_end(&lib_p);
+  lib_unit = NULL;
 }

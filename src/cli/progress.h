@@ -25,4 +25,12 @@ void cli_progress_step(cli_progress *p);
 /* Final line (forced, not a terminal) or clear the terminal line. */
 void cli_progress_end(cli_progress *p);
 
+/* The command name main.c ran ("train"), for the pieces below. */
+extern const char *cli_progress_cmd;
+/* Show the library's progress (cs_set_progress_fn: spectra preprocessed,
+ * folds) as the command's, one counter per unit, until
+ * cli_progress_lib_end. */
+void cli_progress_lib_begin(void);
+void cli_progress_lib_end(void);
+
 #endif

@@ -54,7 +54,7 @@ def measure_spot(spec, axis, laser_nm):
         x, y = spec.acquire(used)
         attempts += 1
         r = calcspec.classify(x, y, axis=axis, laser_nm=laser_nm)
-        flags = r["qc"]["flags"].split(",") if r["qc"]["flags"] else []
+        flags = r["qc"]["flags"]
         if not r["reacquire"]:
             return r, attempts, used, "ok"
         if "no_mineral" in flags or "out_of_window" in flags:
@@ -67,18 +67,17 @@ def measure_spot(spec, axis, laser_nm):
 
 
 def main(argv):
-    axis, laser, spots = "raman_shift", None, []
-    i = 1
-    while i < len(argv):
-        if argv[i] == "--laser":
-            axis, laser = "wavelength_nm", float(argv[i + 1])
-            i += 2
-        else:
-            spots.append(argv[i])
-            i += 1
-    if not spots:
-        print(__doc__.strip(), file=sys.stderr)
-        return 2
+    import argparse
+    ap = argparse.ArgumentParser(
+        prog="acquire_example.py", description=__doc__.split("\n\n", 2)[2],
+        formatter_class=argparse.RawDescriptionHelpFormatter)
+    ap.add_argument("--laser", type=float, metavar="NM",
+                    help="x is wavelength in nm, with this excitation")
+    ap.add_argument("spots", nargs="+", metavar="SPOT",
+                    help="comma-separated files, one per acquisition")
+    a = ap.parse_args(argv[1:])
+    axis = "wavelength_nm" if a.laser is not None else "raman_shift"
+    laser, spots = a.laser, a.spots
     for n, spot in enumerate(spots, 1):
         spec = FakeSpectrometer(spot.split(","))
         try:
@@ -90,7 +89,7 @@ def main(argv):
                           "exposure_s": exposure, "class": r["class"],
                           "subtype": r["subtype"],
                           "snr": round(r["qc"]["snr"], 1),
-                          "qc_flags": r["qc"]["flags"], "verdict": verdict}),
+                          "qc_flags": ",".join(r["qc"]["flags"]), "verdict": verdict}),
               flush=True)
     return 0
 

@@ -8,14 +8,15 @@ COD=$EX/core01/cod_9100.animl
 # --- plot -------------------------------------------------------------------
 run plot "$HA" -o "$T/ha.png"; expect "plot apatite to PNG" 0
 size=$($PROBE size "$T/ha.png")
-[ "$size" = "1080 900" ] && ok "plot PNG is 1080 x 900 px (720 x 600 pt at 1.5 px/pt)" \
+[ "$size" = "1080 1200" ] && ok "plot PNG is 1080 x 1200 px (720 x 800 pt at 1.5 px/pt, with the band fit)" \
   || not_ok "plot PNG size" "got '$size'"
 ink=$($PROBE ink "$T/ha.png")
 awk -v i="$ink" 'BEGIN { exit !(i > 0.03 && i < 0.6) }' && ok "plot PNG is not blank ($ink ink)" \
   || not_ok "plot PNG ink" "share of non-white pixels $ink"
-# Okabe-Ito: raw black, baseline orange, corrected and the apatite class blue,
-# the fitted nu1 marker vermillion, the carbonate marker green
-$PROBE count "$T/ha.png" E69F00 0072B2 D55E00 009E73 > "$T/counts"
+# Okabe-Ito: raw black, baseline orange, corrected, the apatite class and the
+# nu1 PO4 component blue, the nu3 PO4 components sky blue, the carbonate
+# component green
+$PROBE count "$T/ha.png" E69F00 0072B2 56B4E9 009E73 > "$T/counts"
 if awk '$2 < 50 { bad = 1 } END { exit bad }' "$T/counts"; then ok "curve, legend and marker colours present"
 else not_ok "curve, legend and marker colours present" "$(tr '\n' ' ' < "$T/counts")"; fi
 
@@ -37,17 +38,67 @@ n=$($PROBE count "$T/cod.png" D55E00 | cut -d' ' -f2)
 [ "$n" -gt 300 ] && ok "oxalate class label and posterior bar in vermillion ($n px)" \
   || not_ok "oxalate colour" "$n vermillion pixels"
 
+# The band fit alone.  Oxalate: the COD 1477 component's highest pixel is
+# where the fit table (--fit-table) puts its maximum, on the panel's x range
+# 1420..1500 and y range (spectrum minus the fit baseline, padded 5 %).
+run plot "$COD" --no-raw --no-baseline --no-corrected --no-class \
+  --fit-table "$T/codfit.tsv" -o "$T/codfit.png"
+expect "plot: the band fit alone, with --fit-table" 0
+set -- $($PROBE frame "$T/codfit.png"); L=$1 R=$3
+set -- $($PROBE hlines "$T/codfit.png"); Tp=$1 B=$2
+want=$(awk -F'\t' -v L="$L" -v R="$R" -v T="$Tp" -v B="$B" '
+  NR == 1 { for (i = 1; i <= NF; i++) if ($i == "COD 1477") c = i; next }
+  $1 >= 1420 && $1 <= 1500 { d = $2 - $3; if (!n || d < lo) lo = d; if (!n || d > hi) hi = d; n++
+                             if ($c > m) { m = $c; mx = $1 } }
+  END { pad = 0.05 * (hi - lo); y0 = lo - pad; y1 = hi + pad
+        printf "%.1f %.1f %.2f", L + (mx - 1420) / 80 * (R - L), B - (m - y0) / (y1 - y0) * (B - T), mx }' "$T/codfit.tsv")
+set -- $want; wx=$1 wy=$2 wpos=$3
+set -- $($PROBE top "$T/codfit.png" 0072B2 $((L + 2)) $((R - 2)) $((Tp + 2)) $((B - 2)))
+awk -v x="$1" -v y="$2" -v wx="$wx" -v wy="$wy" -v p="$wpos" 'BEGIN {
+  exit !(x != "none" && (x - wx) ^ 2 < 25 && (y - wy) ^ 2 < 25 && p > 1470 && p < 1484) }' \
+  && ok "COD 1477 component drawn at ($1, $2) px, table says ($wx, $wy) (peak $wpos cm^-1)" \
+  || not_ok "COD 1477 component pixels" "top blue pixel '$*', table says ($wx, $wy), peak $wpos, frame $L $Tp $R $B"
+# The curves are the fit behind the composition: COM/COD height ratio of the
+# table's components gives the COM fraction classify --composition reports
+# (Kontoyannis 1997), and y - sum is the residual.
+run classify --composition --json "$COD"
+frac=$(python3 -c 'import json,sys; print(json.loads(open(sys.argv[1]).readline())["composition"]["com_frac"])' "$T/out")
+awk -F'\t' -v f="$frac" '
+  NR == 1 { for (i = 1; i <= NF; i++) { if ($i == "COM 1462") a = i; if ($i == "COD 1477") b = i }; next }
+  { if ($a > ma) ma = $a; if ($b > mb) mb = $b; e = $2 - $4 - $5; if (e * e > 1e-6 * ($2 * $2 + 1)) bad = 1 }
+  END { ir = ma / mb; x = (ir - 0.134) / (0.8 * ir + 1.52); ir_f = (f * 1.52 + 0.134) / (1 - 0.8 * f)
+        printf "%.4f %.4f\n", ir, ir_f; exit !(!bad && (ir / ir_f - 1) ^ 2 < 0.05 ^ 2) }' "$T/codfit.tsv" > "$T/ir" \
+  && ok "fit table COM/COD heights $(cat "$T/ir" | cut -d' ' -f1) match com_frac $frac (I_R $(cut -d' ' -f2 "$T/ir"))" \
+  || not_ok "fit table matches com_frac" "table I_R, classify's I_R: $(cat "$T/ir")"
+# Apatite: the CO3 / nu1 PO4 component areas give classify's carbonate
+# ratio (the window 860-1340 cuts the Lorentzian tails: a few per cent),
+# and the nu1 component peaks at its nu1 position.
+run plot "$HA" --no-raw --no-baseline --no-corrected --no-class --fit-table "$T/hafit.tsv" -o "$T/hafit.svg"
+expect "plot: apatite band fit to SVG" 0
+run classify --composition --json "$HA"
+set -- $(python3 -c 'import json,sys; c=json.loads(open(sys.argv[1]).readline())["composition"]; print(c["carbonate_ratio"], c["nu1_pos"])' "$T/out")
+awk -F'\t' -v r="$1" -v p="$2" '
+  NR == 1 { for (i = 1; i <= NF; i++) { if ($i == "nu1 PO4") a = i; if ($i == "nu1 CO3 (B type)") b = i }; next }
+  $1 >= 860 { if (px) { aa += ($a + pa) / 2 * ($1 - px); ab += ($b + pb) / 2 * ($1 - px) }
+              px = $1; pa = $a; pb = $b; if ($a > m) { m = $a; mx = $1 } }
+  END { printf "%.4f %.1f\n", ab / aa, mx; exit !((ab / aa / r - 1) ^ 2 < 0.1 ^ 2 && (mx - p) ^ 2 < 4) }' \
+  "$T/hafit.tsv" > "$T/cr" \
+  && ok "apatite fit table: CO3/nu1 area $(cut -d' ' -f1 "$T/cr") vs carbonate_ratio $1; nu1 peak $(cut -d' ' -f2 "$T/cr") vs $2" \
+  || not_ok "apatite fit table vs composition" "table $(cat "$T/cr"), classify $*"
+run plot "$EX/core04/calcite_9400.animl" --no-raw --no-baseline --no-corrected -o "$T/x.png"
+expect "plot: the band fit alone for a class without one is a data error" 1 "band fit"
+
 run plot "$HA" -o "$T/ha.svg"; expect "plot to SVG" 0
 python3 - "$T/ha.svg" > "$T/svg.txt" 2>&1 <<'EOF'
 import sys, xml.etree.ElementTree as ET
 r = ET.parse(sys.argv[1]).getroot()
 assert r.tag.endswith("svg"), r.tag
-assert r.get("width") == "720pt" and r.get("height") == "600pt", (r.get("width"), r.get("height"))
+assert r.get("width") == "720pt" and r.get("height") == "800pt", (r.get("width"), r.get("height"))
 paths = [e for e in r.iter() if e.tag.endswith("path")]
 assert len(paths) > 50, len(paths)
 print(len(paths))
 EOF
-[ $? -eq 0 ] && ok "SVG parses: 720 x 600 pt, $(cat "$T/svg.txt") paths" || not_ok "SVG parses" "$(tail -n 2 "$T/svg.txt")"
+[ $? -eq 0 ] && ok "SVG parses: 720 x 800 pt, $(cat "$T/svg.txt") paths" || not_ok "SVG parses" "$(tail -n 2 "$T/svg.txt")"
 
 run plot "$HA" -o "$T/ha.pdf"; expect "plot to PDF" 0
 if command -v pdftotext >/dev/null 2>&1; then
@@ -103,6 +154,47 @@ if command -v pdftotext >/dev/null 2>&1 && command -v pdfinfo >/dev/null 2>&1; t
 else
   skip "report PDF text" "pdftotext/pdfinfo not installed (Debian poppler-utils)"
 fi
+# The same report as one self-contained HTML file, parsed with Python's
+# html.parser: text, tables, and 30 thumbnails as SVG data URIs that parse.
+run report --findings "$EX/findings.csv" "$EX" -o "$T/report.html"; expect "report to HTML" 0
+python3 - "$T/report.html" > "$T/html.txt" 2>&1 <<'PYEOF'
+import base64, sys, xml.etree.ElementTree as ET
+from html.parser import HTMLParser
+class P(HTMLParser):
+    def __init__(self):
+        super().__init__(); self.text = []; self.imgs = []; self.ext = []; self.sections = 0
+    def handle_starttag(self, tag, attrs):
+        a = dict(attrs)
+        if tag == "img": self.imgs.append(a.get("src", ""))
+        if tag == "section": self.sections += 1
+        for k in ("src", "href"):
+            v = a.get(k)
+            if v and not (v.startswith("data:") or v.startswith("#")): self.ext.append(v)
+        if tag in ("link", "script"): self.ext.append(tag)
+    def handle_data(self, d): self.text.append(d)
+p = P(); p.feed(open(sys.argv[1], encoding="utf-8").read())
+t = " ".join(p.text)
+miss = [w for w in ["core01", "core02", "core03", "core04", "core05", "core06",
+                    "Cohen's \u03ba = 0.333", "95 % CI", "oxalate", "hydroxyapatite", "whitlockite",
+                    "calcite", "tissue", "Discordant cores",
+                    "core05: finding birefringent, spectroscopy expects not birefringent",
+                    "core06: finding not birefringent, spectroscopy expects birefringent",
+                    "< LOD", "cod_9100.animl"] if w not in t]
+assert not miss, "missing %r" % miss
+assert not p.ext, "external references %r" % p.ext[:3]
+assert p.sections == 7, "sections %d" % p.sections
+n = t.count("calcspec reports composition; it does not diagnose")
+assert n >= 8, "disclaimer %d times" % n  # top, each core, footer
+assert len(p.imgs) == 30, len(p.imgs)
+for src in p.imgs:
+    head, b = src.split(",", 1)
+    assert head == "data:image/svg+xml;base64", head
+    r = ET.fromstring(base64.b64decode(b))
+    assert r.tag.endswith("svg") and len([e for e in r.iter() if e.tag.endswith("path")]) > 3
+print(len(p.imgs), n)
+PYEOF
+[ $? -eq 0 ] && ok "HTML report: cores, kappa, classes, discordant cores, 7 sections, $(cut -d' ' -f1 "$T/html.txt") inline SVG thumbnails, no external references" \
+  || not_ok "HTML report" "$(tail -n 3 "$T/html.txt")"
 run report "$EX/core01" -o "$T/r1.pdf"; expect "report without findings" 0
 if command -v pdftotext >/dev/null 2>&1; then
   pdftotext "$T/r1.pdf" - | grep -q "No findings given" && ok "report says there is no comparison" \

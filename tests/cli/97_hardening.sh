@@ -60,9 +60,9 @@ printf '%s\n' '{"id":1,"x":[1,2,3' '{"id":2,"x":[1,2],"y":[1,2]} junk' \
   "$CALCSPEC" stream >"$T/out" 2>"$T/err"
 rc=$?
 if [ $rc -eq 0 ] &&
-  grep -q '"id":1,"error":"invalid JSON at byte 18: the line ends inside the request (truncated?)"' "$T/out" &&
-  grep -q '"id":2,"error":"invalid JSON at byte [0-9]*: trailing garbage' "$T/out" &&
-  grep -q '"id":3,"error":"invalid JSON at byte [0-9]*: ' "$T/out" &&
+  grep -q '"id":1,.*"error":"invalid JSON at byte 18: the line ends inside the request (truncated?)"' "$T/out" &&
+  grep -q '"id":2,.*"error":"invalid JSON at byte [0-9]*: trailing garbage' "$T/out" &&
+  grep -q '"id":3,.*"error":"invalid JSON at byte [0-9]*: ' "$T/out" &&
   grep -q '"id":4,.*"class":' "$T/out"; then
   ok "stream: truncated and invalid JSON lines say so, with the byte offset; the stream goes on"
 else
@@ -77,7 +77,7 @@ fi
 } | "$CALCSPEC" stream --max-line 4096 >"$T/out" 2>"$T/err"
 rc=$?
 if [ $rc -eq 0 ] &&
-  grep -q '^{"id":null,"error":"request line longer than 4096 bytes (--max-line); skipped"}$' "$T/out" &&
+  grep -q '^{"id":null,"file":null,"index":null,"count":null,"core_id":null,"error":"request line longer than 4096 bytes (--max-line); skipped"}$' "$T/out" &&
   grep -q '"id":2,.*"class":' "$T/out"; then
   ok "stream --max-line: a longer line gets an error reply and the stream goes on"
 else
