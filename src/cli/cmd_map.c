@@ -414,11 +414,17 @@ int cmd_map(int argc, char **argv) {
       for (size_t i = 0; i < n; i++)
         nnone += !isfinite(px[i].value);
       if (vmin <= vmax) {
-        for (int k = 0; k < 256; k++) {
-          dr_set(cr, dr_viridis(k / 255.0));
-          cairo_rectangle(cr, lx, ly + bh - (k + 1) * bh / 256, bw, bh / 256 + 0.3);
-          cairo_fill(cr);
+        /* one gradient, not 256 thin boxes: their anti-aliased edges
+         * showed as stripes */
+        cairo_pattern_t *g = cairo_pattern_create_linear(0, ly + bh, 0, ly);
+        for (int k = 0; k <= 32; k++) {
+          dr_rgb vc = dr_viridis(k / 32.0);
+          cairo_pattern_add_color_stop_rgb(g, k / 32.0, vc.r, vc.g, vc.b);
         }
+        cairo_set_source(cr, g);
+        cairo_rectangle(cr, lx, ly, bw, bh);
+        cairo_fill(cr);
+        cairo_pattern_destroy(g);
         double lo = vmin, hi = vmax;
         if (!(hi > lo)) {
           lo -= 0.5;
