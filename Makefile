@@ -282,7 +282,8 @@ install: all $(BUILD)/calcspec.pc
 	ln -sf libcalcspec.so.$(VERSION) $(DESTDIR)$(LIBDIR)/$(SONAME)
 	ln -sf $(SONAME) $(DESTDIR)$(LIBDIR)/libcalcspec.so
 	install -m 644 $(BUILD)/calcspec.pc $(DESTDIR)$(LIBDIR)/pkgconfig/calcspec.pc
-	install -m 644 src/cli/calcspec.1 $(DESTDIR)$(PREFIX)/share/man/man1/calcspec.1
+	sed -e "s|/usr/local/share/calcspec|$(DATADIR)|g" -e "s|PREFIX/share/calcspec|$(DATADIR)|g" \
+	  src/cli/calcspec.1 > $(DESTDIR)$(PREFIX)/share/man/man1/calcspec.1
 	install -d $(DESTDIR)$(PYDIR)/calcspec
 	sed -e "s|^_LIBDIR = None.*|_LIBDIR = \"$(LIBDIR)\"|" \
 	  -e "s|^_BINDIR = None.*|_BINDIR = \"$(PREFIX)/bin\"|" src/python/calcspec/__init__.py \

@@ -1291,14 +1291,17 @@ typedef struct cs_fit_curves {
 } cs_fit_curves;
 
 /** The fit that cs_composition_measure makes for s as class `cls`, as
- * curves: Raman "hydroxyapatite"/"whitlockite" (the stage-2 band areas
- * over 860-1340 cm^-1, and 380-470 where covered: their points come
- * first in x order, so a plot of 860+ only may start at the first x >=
- * 860) or Raman "oxalate" (1420-1500 cm^-1, COM, COD and the CH2 band).
- * The fit is the same one, computed again; nothing is measured twice
- * differently.  CS_ERR_UNSUPPORTED for other classes or FTIR; the errors
- * of the fit (CS_ERR_RANGE when s does not cover the window).  *out is
- * NULL on failure. */
+ * curves.  Raman "hydroxyapatite"/"whitlockite": the band-area fit (README
+ * "Composition of one spectrum") on 860-1340 cm^-1, plus 380-470 cm^-1
+ * when s covers it (x ascends with a gap between the two); components
+ * "nu1 PO4", "whitlockite", "nu3 PO4 1029", "nu3 PO4 1046/1076", "nu1 CO3
+ * (B type)", the tissue bands and "nu2 PO4", each only when its band lies
+ * in the window.  Raman "oxalate": 1420-1500 cm^-1, "COM 1462", "COD
+ * 1477" and "CH2 1445".  The same fit is computed again (same steps, same
+ * data), not a different one.  CS_ERR_UNSUPPORTED for other classes and
+ * for FTIR (band areas, no band fit); the fit's errors otherwise
+ * (CS_ERR_RANGE when s does not cover the window).  *out is NULL on
+ * failure. */
 CS_EXPORT cs_status cs_composition_fit_curves(const cs_spectrum *s,
                                               const char *cls,
                                               cs_fit_curves **out,

@@ -48,15 +48,15 @@ for c in tissue cod com hydroxyapatite whitlockite calcite; do
   [ "$c" = tissue ] && lo=""
   # shellcheck disable=SC2086
   {
-    sim --class "$c" -n 30 --seed $((i * 1000 + 500)) -t ftir --snr 20:300 \
+    sim --class "$c" -n 30 --seed $((i * 1000 + 500)) --technique ftir --snr 20:300 \
       $lo -o "$out/reference/ftir/${c}_low.animl"
-    sim --class "$c" -n 30 --seed $((i * 1000 + 600)) -t ftir --snr 20:300 \
+    sim --class "$c" -n 30 --seed $((i * 1000 + 600)) --technique ftir --snr 20:300 \
       $hi -o "$out/reference/ftir/${c}_high.animl"
   }
 done
-sim --class hydroxyapatite -n 30 --seed 4700 -t ftir --snr 20:300 --carbonate 4:9 \
+sim --class hydroxyapatite -n 30 --seed 4700 --technique ftir --snr 20:300 --carbonate 4:9 \
   --mineral-frac 0.3:0.7 --band-width 1:1.5 -o "$out/reference/ftir/hydroxyapatite_bone.animl"
-sim --class hydroxyapatite -n 30 --seed 4800 -t ftir --snr 20:300 --carbonate 4:9 \
+sim --class hydroxyapatite -n 30 --seed 4800 --technique ftir --snr 20:300 --carbonate 4:9 \
   --mineral-frac 0.5:0.95 --bio-apatite 0.5:1 --band-width 0.8:1.5 \
   -o "$out/reference/ftir/hydroxyapatite_bone_bio.animl"
 fi

@@ -119,6 +119,7 @@ struct csi_detector {
   size_t p, m, mpoly, nt;
   double *q;       /* m columns of p: orthonormal nuisance basis */
   double *r;       /* nt rows of p: unit residualised templates */
+  double *r2;      /* nt rows of p: r squared (the templates' variances) */
   int *tid;        /* template table index of each row */
   unsigned char *mask; /* feature points: near a mineral band */
   double *tshift;  /* shift of each row */
@@ -176,7 +177,7 @@ static int gs_append(double *q, size_t p, size_t m, double *v) {
 void csi_detector_free(csi_detector *d) {
   if (!d)
     return;
-  free(d->q), free(d->r), free(d->tid), free(d->tshift), free(d->mask);
+  free(d->q), free(d->r), free(d->r2), free(d->tid), free(d->tshift), free(d->mask);
   for (size_t b = 0; b < NREF; b++)
     free(d->ref[b].prof);
   free(d);
@@ -308,6 +309,12 @@ cs_status csi_detector_new(cs_technique tech, double lo, double step, size_t p,
       }
   }
   free(v);
+  if (d->nt && !(d->r2 = malloc(d->nt * p * sizeof *d->r2))) {
+    csi_detector_free(d);
+    return csi_error(err, CS_ERR_NOMEM, "out of memory");
+  }
+  for (size_t k = 0; k < d->nt * p; k++)
+    d->r2[k] = d->r[k] * d->r[k];
   if (!d->nt) {
     csi_detector_free(d);
     return csi_error(err, CS_ERR_ARG, "window %g-%g cm^-1 holds no diagnostic "
@@ -519,8 +526,42 @@ static void local_sigma(const double *v, size_t p, double *sig, double *tmp) {
   }
 }
 
+/* Dot products of the per-spectrum projections, in eight independent
+ * partial sums (two 4-lane GCC vectors; plain SSE2 on x86-64, no FMA since
+ * C11 mode does not contract): several times the speed of one serial sum,
+ * and the same bits on every machine.  The sum order differs from a
+ * serial loop by rounding only (relative 1e-16 per product). */
+typedef double v4d __attribute__((vector_size(32)));
+static double dot8(const double *a, const double *b, size_t n) {
+  v4d s0 = {0, 0, 0, 0}, s1 = {0, 0, 0, 0};
+  size_t j = 0;
+  for (; j + 8 <= n; j += 8) {
+    v4d a0, a1, b0, b1;
+    memcpy(&a0, a + j, sizeof a0), memcpy(&a1, a + j + 4, sizeof a1);
+    memcpy(&b0, b + j, sizeof b0), memcpy(&b1, b + j + 4, sizeof b1);
+    s0 += a0 * b0, s1 += a1 * b1;
+  }
+  double s = ((s0[0] + s1[0]) + (s0[1] + s1[1])) +
+             ((s0[2] + s1[2]) + (s0[3] + s1[3]));
+  for (; j < n; j++)
+    s += a[j] * b[j];
+  return s;
+}
+
+int csi_detect_serial_sums = 0;
+
+/* One serial sum in point order, for the tests (see internal.h). */
+static double dot_serial(const double *a, const double *b, size_t n) {
+  double s = 0;
+  for (size_t j = 0; j < n; j++)
+    s += a[j] * b[j];
+  return s;
+}
+
 cs_status csi_detect(const csi_detector *d, double *row, double threshold,
                      csi_detection *out, double *feat, cs_error *err) {
+  double (*dotf)(const double *, const double *, size_t) =
+      csi_detect_serial_sums ? dot_serial : dot8;
   size_t p = d->p;
   memset(out, 0, sizeof *out);
   double ymin = row[0], ymax = row[0];
@@ -546,9 +587,7 @@ cs_status csi_detect(const csi_detector *d, double *row, double threshold,
   memset(s2, 0, p * sizeof *s2);
   for (size_t a = 0; a < d->m; a++) {
     const double *qa = d->q + a * p;
-    double dot = 0;
-    for (size_t j = 0; j < p; j++)
-      dot += qa[j] * e[j];
+    double dot = dotf(qa, e, p);
     for (size_t j = 0; j < p; j++)
       e[j] -= dot * qa[j];
     if (a >= d->mpoly)
@@ -572,8 +611,11 @@ cs_status csi_detect(const csi_detector *d, double *row, double threshold,
     tmp[j] = (e[j + 1] - e[j]) / sqrt(2.0);
   tmp[p - 1] = tmp[p - 2];
   local_sigma(tmp, p, sig, scr);
-  for (size_t j = 0; j < p; j++)
+  double *sig2 = e + 5 * p; /* free until pass 2 */
+  for (size_t j = 0; j < p; j++) {
     sig[j] = sqrt(sig[j] * sig[j] + s2[j] * s2[j]);
+    sig2[j] = sig[j] * sig[j];
+  }
   double *merr = s2;
   size_t best = 0;
   double bt = -INFINITY, ba = 0;
@@ -584,9 +626,7 @@ cs_status csi_detect(const csi_detector *d, double *row, double threshold,
     const double *r = d->r + k * p;
     if (fabs(d->tshift[k]) > maxshift)
       continue;
-    double a = 0, v = 0;
-    for (size_t j = 0; j < p; j++)
-      a += r[j] * e[j], v += r[j] * r[j] * sig[j] * sig[j];
+    double a = dotf(r, e, p), v = dotf(d->r2 + k * p, sig2, p);
     double t = v > 0 ? a / sqrt(v) : 0;
     if (d->tid[k] < CSI_NTEMPLATES && t > out->tmpl_t[d->tid[k]])
       out->tmpl_t[d->tid[k]] = t;

@@ -360,3 +360,7 @@ void csi_detector_free(csi_detector *d);
  * nuisance residual divided by max(amplitude, threshold x its SE). */
 cs_status csi_detect(const csi_detector *d, double *row, double threshold,
                      csi_detection *out, double *feat, cs_error *err);
+/* Nonzero: csi_detect sums its dot products serially, in point order,
+ * instead of in eight vector partial sums.  For the tests, which check
+ * that both agree to 1e-9; not thread-safe to change while detecting. */
+extern int csi_detect_serial_sums;

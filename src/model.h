@@ -52,6 +52,10 @@ void csi_model_release(const cs_model *cm, cs_pipeline *p);
 int csi_model_class_name_ok(const char *s);
 /* Noise variance of a preprocessed row (see model.c). */
 double csi_model_noise_var(const double *row, size_t p);
+/* Relative shape error the Q statistic tolerates, and its variance term
+ * for a preprocessed row (model.c q_stat). */
+#define CSI_Q_SHAPE_ERR 0.05
+double csi_model_shape_var(const double *row, size_t p);
 /* Score a preprocessed row[p] (posteriors, NNLS, reject options). */
 cs_status csi_model_score(const cs_model *m, const double *row, cs_result *r,
                           cs_error *err);

@@ -4,7 +4,12 @@
 # synthetic spectra, in one run, one core.  A benchmark, not a test.
 #
 #   CALCSPEC=build/calcspec [CALCSPEC_SHARED=../shared] [CALCSPEC_BENCH_N=2000] \
-#     sh tests/bench_peer.sh
+#     [CALCSPEC_BEFORE=/path/to/older/calcspec] sh tests/bench_peer.sh
+#
+# CALCSPEC_BEFORE: an older build run on the same files in the same run, so
+# before/after ratios are not spoilt by the machine's load changing between
+# runs.  The one-core runs set CALCSPEC_JOBS=1 (one thread; older builds
+# ignore it); with two or more cores a --jobs 2 run follows, not pinned.
 #
 # The spectra (SYNTHETIC, `calcspec simulate`, 1024 points, the six classes in
 # equal shares) are written once as calcspec CSV matrices (x + one column per
@@ -44,6 +49,11 @@ if [ ! -x /usr/bin/time ]; then
 fi
 case $N in '' | *[!0-9]*) echo "  CALCSPEC_BENCH_N must be a number" >&2; exit 2 ;; esac
 CS=$(cd "$(dirname "$CS")" && pwd)/$(basename "$CS")
+BEFORE=${CALCSPEC_BEFORE:-}
+if [ -n "$BEFORE" ]; then
+  [ -x "$BEFORE" ] || { echo "  CALCSPEC_BEFORE=$BEFORE is not executable" >&2; exit 2; }
+  BEFORE=$(cd "$(dirname "$BEFORE")" && pwd)/$(basename "$BEFORE")
+fi
 PEER=$(cd "$PEER" && pwd)
 PIN=""
 if command -v taskset >/dev/null 2>&1 && taskset -c 1 true 2>/dev/null; then
@@ -59,9 +69,9 @@ per=$(( (N + 5) / 6 ))
 seed=1
 for c in $classes; do
   # a common axis (no per-spot calibration error) so one matrix holds them all
-  "$CS" -q simulate -c "$c" -n "$per" -s $((100000 + seed * 10000)) \
+  "$CS" -q simulate --class "$c" -n "$per" -s $((100000 + seed * 10000)) \
     --no-calib-error -o "$T/test_$c.csv" || exit 1
-  "$CS" -q simulate -c "$c" -n "$NTRAIN" -s $((500000 + seed * 10000)) \
+  "$CS" -q simulate --class "$c" -n "$NTRAIN" -s $((500000 + seed * 10000)) \
     --no-calib-error -o "$T/train_$c.csv" || exit 1
   "$CS" -q convert "$T/test_$c.csv" -o "$T/test_$c.animl" || exit 1
   seed=$((seed + 1))
@@ -119,14 +129,41 @@ py_wall=$R_wall py_cpu=$R_cpu py_rss=$R_rss
 got=$(grep -c . out)
 [ "$got" -gt 0 ] || { echo "  peer printed nothing" >&2; exit 1; }
 
-for fmt in csv animl; do
-  run "calcspec classify ($fmt)" env OPENBLAS_NUM_THREADS=1 "$CS" classify test_*."$fmt"
-  rows=$(($(wc -l <out) - 1))
+# check LABEL: the last run printed one row per spectrum
+check() {
+  rows=$(($(wc -l <"$T/out") - 1))
   if [ "$rows" -ne "$total" ]; then
-    echo "  calcspec classify ($fmt) printed $rows rows, expected $total" >&2
+    echo "  $1 printed $rows rows, expected $total" >&2
     exit 1
   fi
+}
+ncores=$(getconf _NPROCESSORS_ONLN 2>/dev/null || echo 1)
+for fmt in csv animl; do
+  if [ -n "$BEFORE" ]; then
+    run "calcspec classify ($fmt), CALCSPEC_BEFORE" env OPENBLAS_NUM_THREADS=1 CALCSPEC_JOBS=1 \
+      "$BEFORE" classify test_*."$fmt"
+    check "CALCSPEC_BEFORE ($fmt)"
+    cp "$T/out" "$T/out_before"
+    b_cpu=$R_cpu b_wall=$R_wall b_rss=$R_rss
+    echo "    ratio Python/before: wall $(ratio "$py_wall" "$R_wall")x  cpu $(ratio "$py_cpu" "$R_cpu")x" \
+      " peak RSS $(ratio "$py_rss" "$R_rss")x"
+  fi
+  run "calcspec classify ($fmt)" env OPENBLAS_NUM_THREADS=1 CALCSPEC_JOBS=1 "$CS" classify test_*."$fmt"
+  check "calcspec classify ($fmt)"
   echo "    ratio Python/calcspec: wall $(ratio "$py_wall" "$R_wall")x  cpu $(ratio "$py_cpu" "$R_cpu")x" \
     " peak RSS $(ratio "$py_rss" "$R_rss")x"
+  if [ -n "$BEFORE" ]; then
+    echo "    ratio before/now: wall $(ratio "$b_wall" "$R_wall")x  cpu $(ratio "$b_cpu" "$R_cpu")x" \
+      " peak RSS $(ratio "$b_rss" "$R_rss")x;" \
+      "output $(cmp -s "$T/out" "$T/out_before" && echo identical || echo DIFFERS)"
+  fi
+  if [ "$ncores" -ge 2 ]; then
+    PIN_SAVE=$PIN PIN=""
+    run "calcspec classify ($fmt) --jobs 2, not pinned" env OPENBLAS_NUM_THREADS=1 \
+      "$CS" classify --jobs 2 test_*."$fmt"
+    PIN=$PIN_SAVE
+    check "calcspec classify --jobs 2 ($fmt)"
+    echo "    ratio Python (one core)/calcspec --jobs 2: wall $(ratio "$py_wall" "$R_wall")x"
+  fi
 done
 exit 0

@@ -38,7 +38,7 @@ def main():
     exe = os.environ.get("CALCSPEC", "build/calcspec")
     with tempfile.TemporaryDirectory() as d:
         f = os.path.join(d, "ha.csv")
-        subprocess.run([exe, "-q", "simulate", "-c", "ha", "-s", "31", "--snr", "40",
+        subprocess.run([exe, "-q", "simulate", "--class", "ha", "-s", "31", "--snr", "40",
                         "--whitlockite-frac", "0:0", "-o", f], check=True)
         s = calcspec.read(f)[0]
     x, y = s.x, s.y

@@ -12,8 +12,16 @@ echo "== calcspec info spectra/examples/core01   (SYNTHETIC spectra made by calc
 echo
 echo "== calcspec classify spectra/examples   (embedded default model, trained on the SYNTHETIC"
 echo "   library generated at build time (build/gen/reference); columns: see 'calcspec classify --help')"
-"$bin" classify "$ex" | cut -f2-7,13-16,23-
+# file (its name, without the folder), core, class, subtype, best, t2, q,
+# flags, qc_flags, reacquire: the columns by name, so that new ones do not
+# shift them
+"$bin" classify "$ex" > "${TMPDIR:-/tmp}/calcspec-demo.$$"
 status=$?
+awk -F'\t' -v OFS='\t' 'NR == 1 { for (i = 1; i <= NF; i++) c[$i] = i }
+  { f = $c["file"]; if (NR > 1) sub(/.*\//, "", f)
+    print f, $c["core_id"], $c["class"], $c["subtype"], $c["best"], $c["t2"], $c["q"],
+          $c["flags"], $c["qc_flags"], $c["reacquire"] }' "${TMPDIR:-/tmp}/calcspec-demo.$$"
+rm -f "${TMPDIR:-/tmp}/calcspec-demo.$$"
 echo
 echo "== pathologists' birefringence findings for these cores (spectra/examples/findings.csv)"
 cat "$ex/findings.csv"

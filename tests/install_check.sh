@@ -8,6 +8,8 @@ trap 'rm -rf "$stage"' EXIT
 make -C "$here/.." --no-print-directory install PREFIX="$stage/usr" >/dev/null
 PKG_CONFIG_PATH="$stage/usr/lib/pkgconfig" pkg-config --exists calcspec
 test -f "$stage/usr/share/man/man1/calcspec.1"
+# the man page's EXAMPLES and FILES point into this install
+grep -q "$stage/usr/share/calcspec/examples/core01" "$stage/usr/share/man/man1/calcspec.1"
 # data as plain files (README "Install")
 for f in README.md models/model_ftir.txt models/model_raman_400-1800.txt \
   calibration/carbonate_raman.txt examples/findings.csv examples/acquire_example.py; do
@@ -23,7 +25,7 @@ grep -q '^calcspec 0\.' "$stage/out"
 "$stage/usr/bin/calcspec" --version >/dev/null
 # classify with the embedded model through the installed library: a
 # simulated hydroxyapatite spot (its ground truth) as x/counts arrays
-"$stage/usr/bin/calcspec" -q simulate -c ha -s 11 --snr 40 --fluorescence 10 \
+"$stage/usr/bin/calcspec" -q simulate --class ha -s 11 --snr 40 --fluorescence 10 \
   --no-spikes -o "$stage/ha.csv"
 LD_LIBRARY_PATH="$stage/usr/lib" "$stage/example" <"$stage/ha.csv" >"$stage/out"
 grep -q '^class hydroxyapatite snr [0-9.]* reacquire 0$' "$stage/out"

@@ -12,7 +12,7 @@ note="user calibration fitted on SYNTHETIC spectra: calibrate with standards"
   --whitlockite-frac 0:0 --snr 100:100 -o "$t/raman.animl"
 "$bin" -q calibrate carbonate --note "$note (spectra/calibration/make.sh, Raman seeds 7000-7199)" \
   -o "$out/carbonate_raman.txt" "$t/raman.animl"
-"$bin" -q simulate --class hydroxyapatite -t ftir -n 60 --seed 7100 --carbonate 0:10 \
+"$bin" -q simulate --class hydroxyapatite --technique ftir -n 60 --seed 7100 --carbonate 0:10 \
   --whitlockite-frac 0:0 --snr 100:100 -o "$t/ftir.animl"
 "$bin" -q calibrate carbonate --note "$note (spectra/calibration/make.sh, FTIR seeds 7100-7159)" \
   -o "$out/carbonate_ftir.txt" "$t/ftir.animl"

@@ -617,12 +617,13 @@ cs_status cli_dataset_write(const cs_dataset *ds, const char *path,
 
 int cli_override_option(const char *cmd, const char *name, const char *arg,
                         cli_override *ov) {
+  char hint[96];
   if (!strcmp(name, "technique")) {
     cs_technique t;
     if (cs_technique_from_name(arg, &t) || t == CS_TECH_UNKNOWN ||
         (t != CS_TECH_RAMAN && t != CS_TECH_FTIR))
-      return cli_usage_error(cmd, "--technique wants raman or ftir, got '%s'",
-                             arg);
+      return cli_usage_error(cmd, "--technique wants raman or ftir, got '%s'%s",
+                             arg, cli_word_hint(arg, hint, sizeof hint));
     ov->technique = t;
     return 0;
   }
@@ -631,8 +632,8 @@ int cli_override_option(const char *cmd, const char *name, const char *arg,
       (a != CS_AXIS_RAMAN_SHIFT && a != CS_AXIS_WAVELENGTH_NM &&
        a != CS_AXIS_WAVENUMBER))
     return cli_usage_error(
-        cmd, "--axis wants raman_shift, wavelength_nm or wavenumber, got '%s'",
-        arg);
+        cmd, "--axis wants raman_shift, wavelength_nm or wavenumber, got '%s'%s",
+        arg, cli_word_hint(arg, hint, sizeof hint));
   ov->axis = a;
   return 0;
 }
@@ -672,4 +673,127 @@ cs_status cli_override_apply(const cli_override *ov, cs_spectrum *s,
                                      : CS_TECH_RAMAN);
   }
   return CS_OK;
+}
+
+/* Edit distance (Levenshtein) of two short words, capped at 99. */
+static size_t edit_distance(const char *a, const char *b) {
+  size_t la = strlen(a), lb = strlen(b);
+  if (la > 63 || lb > 63)
+    return 99;
+  size_t row[64];
+  for (size_t j = 0; j <= lb; j++)
+    row[j] = j;
+  for (size_t i = 1; i <= la; i++) {
+    size_t diag = row[0];
+    row[0] = i;
+    for (size_t j = 1; j <= lb; j++) {
+      size_t up = row[j];
+      size_t best = diag + (a[i - 1] != b[j - 1]);
+      if (row[j - 1] + 1 < best)
+        best = row[j - 1] + 1;
+      if (up + 1 < best)
+        best = up + 1;
+      diag = up;
+      row[j] = best;
+    }
+  }
+  return row[lb];
+}
+
+const char *cli_did_you_mean(const char *word, const char *const *cands,
+                             size_t n) {
+  const char *best = NULL;
+  size_t bd = 99, wl = strlen(word);
+  /* a typo: one edit in a short word, two (a swap) from five letters,
+   * a third of the letters in long ones */
+  size_t limit = wl < 5 ? 1 : wl / 3 > 2 ? wl / 3 : 2;
+  for (size_t i = 0; i < n; i++) {
+    if (!cands[i] || !*cands[i])
+      continue;
+    size_t d = edit_distance(word, cands[i]);
+    if (d < bd) {
+      bd = d;
+      best = cands[i];
+    }
+  }
+  if (best && bd <= limit)
+    return best;
+  /* or the start of exactly one candidate */
+  const char *pre = NULL;
+  for (size_t i = 0; wl && i < n; i++)
+    if (cands[i] && !strncmp(cands[i], word, wl)) {
+      if (pre)
+        return NULL;
+      pre = cands[i];
+    }
+  return pre;
+}
+
+int cli_bad_option(const char *cmd, const char *optstring,
+                   const struct option *opts, int argc, char **argv) {
+  const char *arg = optind > 0 && optind <= argc ? argv[optind - 1] : "";
+  if (!strncmp(arg, "--", 2)) {
+    char name[64];
+    size_t k = strcspn(arg + 2, "=");
+    snprintf(name, sizeof name, "%.*s", (int)(k < 63 ? k : 63), arg + 2);
+    if (optopt) /* a known long option without its argument */
+      return cli_usage_error(cmd, "option '--%s' needs an argument", name);
+    const char *names[128];
+    size_t n = 0;
+    for (size_t i = 0; opts[i].name && n < 128; i++)
+      names[n++] = opts[i].name;
+    size_t matches = 0;
+    for (size_t i = 0; i < n; i++)
+      matches += !strncmp(names[i], name, strlen(name));
+    if (matches > 1)
+      return cli_usage_error(cmd, "option '--%s' is ambiguous", name);
+    const char *s = cli_did_you_mean(name, names, n);
+    if (s)
+      return cli_usage_error(cmd, "unknown option '--%s' (did you mean "
+                             "'--%s'?)", name, s);
+    return cli_usage_error(cmd, "unknown option '--%s'", name);
+  }
+  const char *p = optopt ? strchr(optstring, optopt) : NULL;
+  if (p && p[1] == ':')
+    return cli_usage_error(cmd, "option '-%c' needs an argument", optopt);
+  if (optopt > 32 && optopt < 127)
+    return cli_usage_error(cmd, "unknown option '-%c'", optopt);
+  return cli_usage_error(cmd, "unknown option '%s'", arg);
+}
+
+/* The words a value may be, for cli_value_hint: baseline methods and keys
+ * (cs_baseline_opts field names, README "Baselines"), smoothing and
+ * normalisation names, simulator classes, techniques and axes. */
+static const char *const known_values[] = {
+    "none", "asls", "arpls", "airpls", "modpoly", "imodpoly", "snip", "lam",
+    "p", "diff_order", "max_iter", "tol", "poly_order", "max_half_window",
+    "num_std", "use_original", "mask_initial_peaks", "decreasing",
+    "smooth_half_window", "filter_order", "sg", "gauss", "vector", "area",
+    "max", "snv", "band", "auto", "off", "tissue", "cod", "com",
+    "hydroxyapatite", "ha", "whitlockite", "calcite", "oxalate", "raman",
+    "ftir", "raman_shift", "wavelength_nm", "wavenumber"};
+
+const char *cli_value_hint(const char *msg, char *buf, size_t cap) {
+  buf[0] = '\0';
+  /* the last 'quoted' word of the message is the one that was refused */
+  const char *end = strrchr(msg, '\''), *start = NULL;
+  for (const char *p = end ? end - 1 : NULL; p && p >= msg; p--)
+    if (*p == '\'') {
+      start = p + 1;
+      break;
+    }
+  if (!start || end - start <= 0 || end - start >= 64)
+    return buf;
+  char word[64];
+  snprintf(word, sizeof word, "%.*s", (int)(end - start), start);
+  return cli_word_hint(word, buf, cap);
+}
+
+const char *cli_word_hint(const char *word, char *buf, size_t cap) {
+  buf[0] = '\0';
+  const char *s = cli_did_you_mean(word, known_values,
+                                   sizeof known_values / sizeof *known_values);
+  if (s && strcmp(s, word))
+    snprintf(buf, cap, " (did you mean '%s'?)", s);
+  return buf;
 }

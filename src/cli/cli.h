@@ -21,6 +21,22 @@ int cli_usage_error(const char *cmd, const char *fmt, ...)
 /* Print "calcspec: message" on stderr as one line with control characters
  * escaped (cs_escape_message): every message of the tool goes through it. */
 void cli_error(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
+/* The candidate closest to word (a typo: edit distance at most a third
+ * of its length), or the one candidate it is a prefix of; NULL if none. */
+const char *cli_did_you_mean(const char *word, const char *const *cands,
+                             size_t n);
+/* " (did you mean 'arpls'?)" for the last 'quoted' word of an error
+ * message when it is a typo of a known option value (baseline methods and
+ * keys, smoothing/normalisation names, classes, techniques, axes); else "".
+ * Written into buf, which is returned. */
+const char *cli_value_hint(const char *msg, char *buf, size_t cap);
+/* The same for a bare word. */
+const char *cli_word_hint(const char *word, char *buf, size_t cap);
+/* After getopt_long returned '?' (opterr is 0, main.c): one usage line,
+ * "unknown option '--jsn' (did you mean '--json'?)" or "option '-m' needs
+ * an argument", and the --help pointer.  Returns CLI_USAGE. */
+int cli_bad_option(const char *cmd, const char *optstring,
+                   const struct option *opts, int argc, char **argv);
 /* Print "see 'calcspec CMD --help'" (CMD "" for the global help). */
 void cli_error_hint(const char *cmd);
 /* Print "calcspec: FILE: message" for a failed file. */

@@ -87,7 +87,7 @@ int cmd_calibrate(int argc, char **argv) {
     case 'l': labels = optarg; break;
     case 'N': note = optarg; break;
     case 'h': return help();
-    default: return cli_usage_error("calibrate", "unknown option");
+    default: return cli_bad_option("calibrate", "o:l:h", opts, argc, argv);
     }
   }
   if (optind >= argc ||

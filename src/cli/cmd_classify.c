@@ -244,7 +244,7 @@ int cmd_classify(int argc, char **argv) {
         return CLI_USAGE;
       break;
     case 'h': return help();
-    default: return cli_usage_error("classify", "unknown option");
+    default: return cli_bad_option("classify", "m:jf:c:h", opts, argc, argv);
     }
   }
   if (optind >= argc)
@@ -312,7 +312,8 @@ int cmd_classify(int argc, char **argv) {
         const char *core = cs_spectrum_meta(s, CS_META_CORE_ID);
         long long idx = (long long)(k0 + k);
         if (sl[k].why) {
-          cli_error("%s: spectrum %lld: %s", files.path[i], idx, sl[k].why);
+          cli_error("%s: spectrum %lld: %s%s", files.path[i], idx, sl[k].why,
+                    cli_fix_hint(sl[k].why));
           nbad++;
           /* JSON gets the record of a spectrum that was not classified too
            * (classified false, or the error) */

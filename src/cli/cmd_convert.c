@@ -15,8 +15,8 @@ static int help(void) {
       "                       output).  FILE - is standard input.\n"
       "  -t, --to FMT         animl | jcamp | csv\n"
       "  -f, --format NAME    input reader (default: detect)\n"
-      "  -s, --raman-shift    convert a wavelength axis (nm) to Raman shift\n"
-      "  -l, --laser NM       excitation wavelength for --raman-shift (implies\n"
+      "      --raman-shift    convert a wavelength axis (nm) to Raman shift\n"
+      "      --laser NM       excitation wavelength for --raman-shift (implies\n"
       "                       it); overrides the laser the file records\n"
       "  -a, --absorbance     convert %% transmittance to absorbance\n"
       "  -r, --range A:B      crop to A..B (after conversion)\n");
@@ -33,7 +33,7 @@ int cmd_convert(int argc, char **argv) {
   const char *out = NULL, *to = NULL, *format = NULL;
   int shift = 0, absorb = 0, crop = 0, c;
   double laser = NAN, lo = 0, hi = 0;
-  while ((c = getopt_long(argc, argv, "o:t:f:sl:ar:h", opts, NULL)) != -1) {
+  while ((c = getopt_long(argc, argv, "o:t:f:ar:h", opts, NULL)) != -1) {
     switch (c) {
     case 'o': out = optarg; break;
     case 't': to = optarg; break;
@@ -51,7 +51,7 @@ int cmd_convert(int argc, char **argv) {
       crop = 1;
       break;
     case 'h': return help();
-    default: return cli_usage_error("convert", "unknown option");
+    default: return cli_bad_option("convert", "o:t:f:ar:h", opts, argc, argv);
     }
   }
   if (!out)

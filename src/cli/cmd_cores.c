@@ -5,12 +5,13 @@
 #include <jansson.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 
 static int help(void) {
   printf(
       "usage: calcspec cores [-m model.txt] [-c calibration.txt] [--json]\n"
       "                      [-w whitlockite-calibration.txt]\n"
-      "                      [--core-from meta|dir|manifest FILE] FILE|DIR...\n\n"
+      "                      [--core-from meta|dir|manifest:FILE] FILE|DIR...\n\n"
       "Classifies every spectrum, measures composition (carbonate etc.) of\n"
       "the apatite spectra and summarises per biopsy core.  Core of a\n"
       "spectrum: its core_id metadata (meta, default; falls back to the\n"
@@ -30,7 +31,7 @@ static int help(void) {
       "  -w, --whitlockite-cal FILE  whitlockite calibration from\n"
       "                          'calcspec calibrate whitlockite': adds the\n"
       "                          column whitlockite_share (core mean)\n"
-      "      --core-from HOW     meta, dir or manifest FILE\n"
+      "      --core-from HOW     meta, dir or manifest:FILE\n"
       "  -j, --json              JSON Lines instead of TSV\n"
       "      --technique T       raman | ftir, when the file does not say (ftir:\n"
       "                          the FTIR model without -m)\n"
@@ -81,15 +82,30 @@ int cmd_cores(int argc, char **argv) {
         return CLI_USAGE;
       break;
     case 'h': return help();
-    default: return cli_usage_error("cores", "unknown option");
+    default: return cli_bad_option("cores", "m:c:w:jh", opts, argc, argv);
     }
   }
-  if (!strcmp(how, "manifest")) {
-    if (optind >= argc)
-      return cli_usage_error("cores", "--core-from manifest needs a FILE");
+  if (!strncmp(how, "manifest:", 9) || !strncmp(how, "manifest=", 9)) {
+    manifest = how + 9;
+    how = "manifest";
+    if (!*manifest)
+      return cli_usage_error("cores", "--core-from manifest:FILE needs a FILE");
+  } else if (!strcmp(how, "manifest")) {
+    /* the older form takes the next argument; a directory or the last
+     * argument there is the input, not the manifest */
+    struct stat st;
+    if (optind + 1 >= argc || (!stat(argv[optind], &st) && S_ISDIR(st.st_mode)))
+      return cli_usage_error("cores", "--core-from manifest needs the manifest "
+                             "FILE before the inputs; write --core-from "
+                             "manifest:FILE");
     manifest = argv[optind++];
-  } else if (strcmp(how, "meta") && strcmp(how, "dir"))
-    return cli_usage_error("cores", "--core-from must be meta, dir or manifest FILE");
+  } else if (strcmp(how, "meta") && strcmp(how, "dir")) {
+    static const char *const hows[] = {"meta", "dir", "manifest"};
+    const char *s = cli_did_you_mean(how, hows, 3);
+    return cli_usage_error("cores", "--core-from must be meta, dir or "
+                           "manifest:FILE, not '%s'%s%s%s", how,
+                           s ? " (did you mean '" : "", s ? s : "", s ? "'?)" : "");
+  }
   if (optind >= argc)
     return cli_usage_error("cores", "no input files");
   cs_calibration wcal;

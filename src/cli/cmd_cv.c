@@ -17,7 +17,7 @@ static int help(void) {
       "deals the groups into K folds.  Prints the confusion matrix (rows =\n"
       "true class, columns = prediction incl. unknown), then per class\n"
       "sensitivity and specificity, accuracy and the unknown rate.\n"
-      "Training options as for 'calcspec train' (-r -S -k -P -L -M -u).\n");
+      "Training options as for 'calcspec train' (-r --step -k -p -L -M -u).\n");
   return CLI_OK;
 }
 
@@ -30,12 +30,70 @@ static const char *group_of(const cs_spectrum *s) {
   return g ? g : "";
 }
 
+static int cmp_str(const void *a, const void *b) {
+  return strcmp(*(const char *const *)a, *(const char *const *)b);
+}
+
+/* --by core: say when there are no core ids (spots or files are the
+ * groups then), and refuse a class that sits in one group only (leaving
+ * it out trains without it), naming the class and the group, before the
+ * minutes of cross-validation. */
+static int check_by_core(const cs_dataset *ds, char **labels,
+                         const char **groups, size_t n) {
+  size_t with_core = 0;
+  for (size_t i = 0; i < n; i++)
+    with_core += cs_spectrum_meta(cs_dataset_get(ds, i), CS_META_CORE_ID) != NULL;
+  if (!with_core) {
+    /* spots (sample_id) or files stand in for cores: say so, and how many
+     * folds that makes, before the minutes it may take */
+    const char **g = malloc(n * sizeof *g);
+    size_t ng = 0;
+    if (g) {
+      memcpy(g, groups, n * sizeof *g);
+      qsort(g, n, sizeof *g, cmp_str);
+      for (size_t i = 0; i < n; i++)
+        ng += i == 0 || strcmp(g[i], g[i - 1]);
+      free(g);
+    }
+    cli_note("cv: --by core: none of the %zu spectra has a core id (core_id "
+             "metadata); leaving out one spot (sample_id) or file at a time: "
+             "%zu folds (--folds K for fewer)", n, ng);
+  } else if (with_core < n)
+    cli_note("cv: --by core: %zu of %zu spectra have no core id; they are "
+             "grouped by sample id or file", n - with_core, n);
+  /* per class: its first group, and whether another group has it */
+  enum { MAXC = 64 };
+  const char *cls[MAXC], *first[MAXC];
+  int multi[MAXC];
+  size_t nc = 0;
+  for (size_t i = 0; i < n; i++) {
+    size_t c = 0;
+    while (c < nc && strcmp(cls[c], labels[i]))
+      c++;
+    if (c == nc) {
+      if (nc == MAXC)
+        return CLI_OK; /* too many classes: training will say so */
+      cls[nc] = labels[i], first[nc] = groups[i], multi[nc++] = 0;
+    } else if (!multi[c] && strcmp(first[c], groups[i])) {
+      multi[c] = 1;
+    }
+  }
+  for (size_t c = 0; c < nc; c++)
+    if (!multi[c]) {
+      cli_error("cv: --by core: class '%s' occurs in one core only ('%s'): "
+                "leaving that core out leaves no '%s' to train on; add cores "
+                "or use --folds K", cls[c], first[c], cls[c]);
+      return CLI_DATA_ERROR;
+    }
+  return CLI_OK;
+}
+
 int cmd_cv(int argc, char **argv) {
   const char *labels_path = NULL;
   long folds = 5;
   int optc[CLI_MAX_TRAIN_OPTS], nopt = 0, c;
   char *optv[CLI_MAX_TRAIN_OPTS];
-  while ((c = getopt_long(argc, argv, "l:r:S:k:P:L:M:u:f:b:h", cli_train_long,
+  while ((c = getopt_long(argc, argv, "l:r:k:p:L:M:u:h", cli_train_long,
                           NULL)) != -1) {
     switch (c) {
     case 'l': labels_path = optarg; break;
@@ -49,11 +107,11 @@ int cmd_cv(int argc, char **argv) {
       folds = 0;
       break;
     case 'h': return help();
-    case 'r': case 'S': case 'k': case 'P': case 'L': case 'M': case 'u':
+    case 'r': case 'S': case 'k': case 'p': case 'L': case 'M': case 'u':
       if (cli_collect_train_option("cv", c, optarg, &nopt, optc, optv))
         return CLI_USAGE;
       break;
-    default: return cli_usage_error("cv", "unknown option");
+    default: return cli_bad_option("cv", "l:r:k:p:L:M:u:h", cli_train_long, argc, argv);
     }
   }
   if (optind >= argc)
@@ -84,6 +142,8 @@ int cmd_cv(int argc, char **argv) {
   }
   for (size_t i = 0; i < n; i++)
     groups[i] = group_of(cs_dataset_get(ds, i));
+  if (!folds && (rc = check_by_core(ds, labels, groups, n)))
+    goto done;
   if ((rc = cli_train_setup("cv", ds, nopt, optc, optv, &o, &steps)))
     goto done;
   cli_progress_lib_begin();

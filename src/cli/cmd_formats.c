@@ -15,7 +15,7 @@ int cmd_formats(int argc, char **argv) {
              "and a description.\n");
       return CLI_OK;
     }
-    return cli_usage_error("formats", "unknown option");
+    return cli_bad_option("formats", "h", opts, argc, argv);
   }
   if (optind < argc)
     return cli_usage_error("formats", "takes no arguments");

@@ -128,7 +128,7 @@ int cmd_info(int argc, char **argv) {
         return CLI_USAGE;
       break;
     case 'h': return help();
-    default: return cli_usage_error("info", "unknown option");
+    default: return cli_bad_option("info", "jf:h", opts, argc, argv);
     }
   }
   if (optind >= argc)

@@ -23,10 +23,10 @@ static int help(void) {
       "class, e.g. p_hydroxyapatite).  Pixels without a value are grey.\n\n"
       "  -o, --output OUT       picture to write (required)\n"
       "  -V, --value NAME       colour by this value instead of the class\n"
-      "  -t, --table FILE       also write one TSV row per pixel\n"
+      "      --table FILE       also write one TSV row per pixel\n"
       "  -m, --model FILE       model (default: built-in for the technique)\n"
       "  -c, --calibration FILE carbonate calibration (default: built-in)\n"
-      "  -f, --format FMT       png, svg or pdf (default: OUT's extension)\n");
+      "      --format FMT       png, svg or pdf (default: OUT's extension)\n");
   return CLI_OK;
 }
 
@@ -192,7 +192,7 @@ int cmd_map(int argc, char **argv) {
   const char *out = NULL, *value = NULL, *table = NULL, *model = NULL, *cal = NULL,
              *fmt = NULL;
   int c;
-  while ((c = getopt_long(argc, argv, "o:V:t:m:c:f:h", opts, NULL)) != -1) {
+  while ((c = getopt_long(argc, argv, "o:V:m:c:h", opts, NULL)) != -1) {
     switch (c) {
     case 'o': out = optarg; break;
     case 'V': value = optarg; break;
@@ -201,7 +201,7 @@ int cmd_map(int argc, char **argv) {
     case 'c': cal = optarg; break;
     case 'f': fmt = optarg; break;
     case 'h': return help();
-    default: return cli_usage_error("map", "unknown option");
+    default: return cli_bad_option("map", "o:V:m:c:h", opts, argc, argv);
     }
   }
   if (!out)
@@ -414,11 +414,17 @@ int cmd_map(int argc, char **argv) {
       for (size_t i = 0; i < n; i++)
         nnone += !isfinite(px[i].value);
       if (vmin <= vmax) {
-        for (int k = 0; k < 256; k++) {
-          dr_set(cr, dr_viridis(k / 255.0));
-          cairo_rectangle(cr, lx, ly + bh - (k + 1) * bh / 256, bw, bh / 256 + 0.3);
-          cairo_fill(cr);
+        /* one gradient, not 256 thin boxes: their anti-aliased edges
+         * showed as stripes */
+        cairo_pattern_t *g = cairo_pattern_create_linear(0, ly + bh, 0, ly);
+        for (int k = 0; k <= 32; k++) {
+          dr_rgb vc = dr_viridis(k / 32.0);
+          cairo_pattern_add_color_stop_rgb(g, k / 32.0, vc.r, vc.g, vc.b);
         }
+        cairo_set_source(cr, g);
+        cairo_rectangle(cr, lx, ly, bw, bh);
+        cairo_fill(cr);
+        cairo_pattern_destroy(g);
         double lo = vmin, hi = vmax;
         if (!(hi > lo)) {
           lo -= 0.5;

@@ -18,7 +18,7 @@ static int help(void) {
       "  -i, --index I          spectrum of FILE to draw (0-based, default 0)\n"
       "  -m, --model FILE       model (default: built-in for the technique)\n"
       "  -c, --calibration FILE carbonate calibration (default: built-in)\n"
-      "  -f, --format FMT       png, svg or pdf (default: OUT's extension)\n"
+      "      --format FMT       png, svg or pdf (default: OUT's extension)\n"
       "  -r, --range A:B        plot A..B (cm^-1)\n"
       "      --baseline SPEC    baseline to show, e.g. arpls:lam=1e5, or off\n"
       "      --no-raw           leave out the raw spectrum\n"
@@ -98,7 +98,7 @@ int cmd_plot(int argc, char **argv) {
   double lo = 0, hi = 0;
   unsigned what = FIG_RAW | FIG_BASELINE | FIG_CORRECTED;
   int fit = 1, facts = 1, c;
-  while ((c = getopt_long(argc, argv, "o:i:m:c:f:r:h", opts, NULL)) != -1) {
+  while ((c = getopt_long(argc, argv, "o:i:m:c:r:h", opts, NULL)) != -1) {
     switch (c) {
     case 'o': out = optarg; break;
     case 'i':
@@ -120,7 +120,7 @@ int cmd_plot(int argc, char **argv) {
     case O_NOCLASS: facts = 0; break;
     case O_FITTAB: fittab = optarg; break;
     case 'h': return help();
-    default: return cli_usage_error("plot", "unknown option");
+    default: return cli_bad_option("plot", "o:i:m:c:r:h", opts, argc, argv);
     }
   }
   if (!out)
@@ -140,7 +140,8 @@ int cmd_plot(int argc, char **argv) {
     cs_baseline_opts bo;
     cs_error e;
     if (cs_baseline_opts_parse(bl, &bo, &e))
-      return cli_usage_error("plot", "--baseline: %s", e.msg);
+      return cli_usage_error("plot", "--baseline: %s%s", e.msg,
+                             cli_value_hint(e.msg, (char[96]){0}, 96));
   }
   const char *path = argv[optind];
   cs_dataset *ds;

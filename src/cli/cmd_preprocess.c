@@ -24,8 +24,8 @@ static int help(void) {
       "                         (modified z-score threshold, default 6:3)\n"
       "  -b, --baseline SPEC    baseline subtraction, e.g. arpls:lam=1e5,\n"
       "                         asls, airpls, modpoly:poly_order=5, snip\n"
-      "  -s, --smooth SPEC      sg:WINDOW:ORDER[:DERIV] | gauss:SIGMA\n"
-      "  -n, --norm SPEC        vector | area | max | snv |\n"
+      "      --smooth SPEC      sg:WINDOW:ORDER[:DERIV] | gauss:SIGMA\n"
+      "      --norm SPEC        vector | area | max | snv |\n"
       "                         band:CENTRE:HALFWIDTH[:area|:height]\n"
       "  -R, --resample SPEC    A:B:STEP[:cubic] onto an even axis\n"
       "  -p, --pipeline FILE    read the steps from a pipeline file (one\n"
@@ -35,9 +35,9 @@ static int help(void) {
       "                         output).  FILE - is standard input.\n"
       "  -t, --to FMT           animl | jcamp | csv\n"
       "  -f, --format NAME      input reader (default: detect)\n"
-      "  -l, --laser NM         excitation wavelength for spectra on a\n"
+      "      --laser NM         excitation wavelength for spectra on a\n"
       "                         wavelength axis that do not record one\n"
-      "  -k, --keep-baseline    also write each estimated baseline, as an\n"
+      "      --keep-baseline    also write each estimated baseline, as an\n"
       "                         extra spectrum with metadata role=baseline\n"
       "      --jobs N           threads (default: every core this process may\n"
       "                         use, or CALCSPEC_JOBS); the output is the\n"
@@ -193,7 +193,7 @@ int cmd_preprocess(int argc, char **argv) {
   double laser = NAN;
   int keep = 0, print = 0, c, nsteps = 0;
   step_opt steps[8];
-  while ((c = getopt_long(argc, argv, "o:t:f:l:r:S:b:s:n:R:p:Pkh", opts,
+  while ((c = getopt_long(argc, argv, "o:t:f:r:S:b:R:p:Ph", opts,
                           NULL)) != -1) {
     const char *name = NULL;
     switch (c) {
@@ -220,7 +220,7 @@ int cmd_preprocess(int argc, char **argv) {
     case 'n': name = "normalise"; break;
     case 'R': name = "resample"; break;
     case 'h': return help();
-    default: return cli_usage_error("preprocess", "unknown option");
+    default: return cli_bad_option("preprocess", "o:t:f:r:S:b:R:p:Ph", opts, argc, argv);
     }
     if (name && nsteps < 8)
       steps[nsteps++] = (step_opt){name, optarg};
@@ -255,7 +255,9 @@ int cmd_preprocess(int argc, char **argv) {
         if (!strcmp(optname[k], steps[i].name))
           o = optname[k + 1];
       cs_pipeline_free(p);
-      return cli_usage_error("preprocess", "%s: %s", o, err.msg);
+      char hint[96];
+      return cli_usage_error("preprocess", "%s: %s%s", o, err.msg,
+                             cli_value_hint(err.msg, hint, sizeof hint));
     }
   if (print) {
     char *text;

@@ -900,7 +900,7 @@ int cmd_report(int argc, char **argv) {
     case 'c': cal = optarg; break;
     case 'T': title = optarg; break;
     case 'h': return help();
-    default: return cli_usage_error("report", "unknown option");
+    default: return cli_bad_option("report", "o:F:m:c:h", opts, argc, argv);
     }
   }
   if (!out)

@@ -16,11 +16,11 @@ static int help(void) {
       "metadata (truth.class, truth.carbonate_wt, truth.snr, truth.seed, ...).\n"
       "Spot i uses seed S+i, so any spot can be regenerated alone.  Options\n"
       "marked A[:B] take one value or a range drawn uniformly per spot.\n\n"
-      "  -c, --class C            tissue | cod | com | hydroxyapatite (ha) |\n"
+      "      --class C            tissue | cod | com | hydroxyapatite (ha) |\n"
       "                           whitlockite | calcite\n"
       "  -n, --count N            spots to simulate (default 1)\n"
       "  -s, --seed S             first seed (default 1)\n"
-      "  -t, --technique T        raman (default) | ftir\n"
+      "      --technique T        raman (default) | ftir\n"
       "      --snr A[:B]          strongest band height / noise sd (default 30;\n"
       "                           0 = noiseless)\n"
       "      --laser NM           excitation wavelength (default 785)\n"
@@ -142,7 +142,7 @@ static int parse_args(int argc, char **argv, sim_args *a) {
   a->seed = 1, a->laser = NAN, a->rlo = NAN, a->rhi = NAN;
   int c;
   optind = 1;
-  while ((c = getopt_long(argc, argv, "c:n:s:t:o:h", opts, NULL)) != -1) {
+  while ((c = getopt_long(argc, argv, "n:s:o:h", opts, NULL)) != -1) {
     switch (c) {
     case 'c': a->cls_name = optarg; break;
     case 'n':
@@ -210,7 +210,7 @@ static int parse_args(int argc, char **argv, sim_args *a) {
     case O_CORE: a->core = optarg; break;
     case O_TO: a->to = optarg; break;
     case 'h': return help();
-    default: return cli_usage_error("simulate", "unknown option");
+    default: return cli_bad_option("simulate", "n:s:o:h", opts, argc, argv);
     }
   }
   if (optind != argc)
@@ -218,7 +218,10 @@ static int parse_args(int argc, char **argv, sim_args *a) {
   if (!a->cls_name)
     return cli_usage_error("simulate", "no class (--class C)");
   if (cs_sim_class_from_name(a->cls_name, &a->cls))
-    return cli_usage_error("simulate", "unknown class '%s'", a->cls_name);
+    return cli_usage_error("simulate", "unknown class '%s'%s (known: tissue, "
+                           "cod, com, hydroxyapatite (ha), whitlockite, "
+                           "calcite)", a->cls_name,
+                           cli_word_hint(a->cls_name, (char[96]){0}, 96));
   if (!a->out)
     return cli_usage_error("simulate", "no output (-o OUT)");
   if (a->core && !*a->core)

@@ -17,18 +17,19 @@
 static int help(void) {
   printf(
       "usage: calcspec stream [-m model.txt] [--qc SPEC] [--composition]\n"
-      "       [--max-line BYTES]\n\n"
+      "       [--technique T] [--axis A] [--max-line BYTES]\n\n"
       "Reads one JSON request per line on stdin and writes one JSON result\n"
       "line per request on stdout, flushed at once:\n"
       "  {\"id\":1, \"x\":[...], \"y\":[...], \"axis\":\"raman_shift\", "
-      "\"laser_nm\":785, \"core\":\"C1\"}\n"
+      "\"laser_nm\":785, \"core_id\":\"C1\"}\n"
       "  {\"id\":2, \"file\":\"path\", \"index\":0, \"format\":\"animl\"}\n"
       "axis: raman_shift (default), wavelength_nm (needs laser_nm) or\n"
-      "wavenumber (FTIR).  The result has the request's id, core, file,\n"
-      "index and count (spectra in the file), then the keys of\n"
-      "`calcspec classify --json` with \"qc\" and \"reacquire\".  A bad\n"
-      "request gets {\"id\":..., \"error\":\"message\"} and the stream goes\n"
-      "on.  Exit status 0 at the end of input.\n\n"
+      "wavenumber (FTIR); \"core_id\" (or \"core\") names the core.  The\n"
+      "result is the request's id, then the keys of `calcspec classify\n"
+      "--json` (README \"JSON results\"): file, index, count, core_id, class,\n"
+      "posterior, ..., qc, reacquire, composition.  A bad request gets\n"
+      "{\"id\":..., \"file\", \"index\", \"count\", \"core_id\", \"error\"} and\n"
+      "the stream goes on.  Exit status 0 at the end of input.\n\n"
       "  -m, --model FILE  model file (default: the built-in model of the\n"
       "                    spectrum's technique)\n"
       "      --qc SPEC     QC thresholds, e.g. min_snr=20,detector_max=262143\n"
@@ -36,6 +37,12 @@ static int help(void) {
       "                    interval and LOD, nu1, whitlockite index, COM\n"
       "                    fraction, protein/mineral; built-in SYNTHETIC\n"
       "                    calibration) as in classify --json --composition\n"
+      "      --technique T raman | ftir: a file request's technique when the\n"
+      "                    file does not say (an error when it says\n"
+      "                    otherwise); an arrays request without \"axis\"\n"
+      "                    gets the technique's axis\n"
+      "      --axis A      raman_shift | wavelength_nm | wavenumber, the same\n"
+      "                    way\n"
       "      --max-line BYTES  longest request line (default 64 MiB, 1 KiB..\n"
       "                    1 GiB); a longer line gets an error reply and is\n"
       "                    skipped without being stored\n");
@@ -46,6 +53,7 @@ typedef struct {
   cli_models models;
   cs_qc_opts qc;
   int composition; /* --composition */
+  cli_override ov; /* --technique / --axis */
 } stream_ctx;
 
 /* Answer one request line into *line (malloc'd).  Returns 0, or -1 for a
@@ -104,8 +112,21 @@ static int answer(stream_ctx *c, const char *text, size_t len, char **line) {
     s = cs_dataset_get(ds, (size_t)index);
     if (!core)
       core = cs_spectrum_meta(s, CS_META_CORE_ID);
+    if (c->ov.technique || c->ov.axis) {
+      if (cs_spectrum_copy(s, &own, &err) || cli_override_apply(&c->ov, own, &err))
+        goto done;
+      s = own;
+    }
   } else {
-    if (cli_request_spectrum(&rq, &own, &err))
+    /* an arrays request without "axis": --axis, or --technique's axis */
+    if (!json_object_get(req, "axis") && (c->ov.axis || c->ov.technique)) {
+      cs_axis a = c->ov.axis ? c->ov.axis
+                  : c->ov.technique == CS_TECH_FTIR ? CS_AXIS_WAVENUMBER
+                                                    : CS_AXIS_RAMAN_SHIFT;
+      json_object_set_new(rq.obj, "axis", json_string(cs_axis_name(a)));
+    }
+    if (cli_request_spectrum(&rq, &own, &err) ||
+        cli_override_apply(&c->ov, own, &err))
       goto done;
     s = own;
   }
@@ -195,6 +216,8 @@ int cmd_stream(int argc, char **argv) {
                                        {"qc", required_argument, 0, 'Q'},
                                        {"max-line", required_argument, 0, 'L'},
                                        {"composition", no_argument, 0, 'C'},
+                                       {"technique", required_argument, 0, 256},
+                                       {"axis", required_argument, 0, 257},
                                        {"help", no_argument, 0, 'h'},
                                        {0, 0, 0, 0}};
   const char *model_path = NULL;
@@ -202,11 +225,18 @@ int cmd_stream(int argc, char **argv) {
   stream_ctx c;
   c.qc = cs_qc_opts_default();
   c.composition = 0;
+  memset(&c.ov, 0, sizeof c.ov);
   int opt;
   while ((opt = getopt_long(argc, argv, "m:h", opts, NULL)) != -1) {
     switch (opt) {
     case 'm': model_path = optarg; break;
     case 'C': c.composition = 1; break;
+    case 256:
+    case 257:
+      if (cli_override_option("stream", opt == 256 ? "technique" : "axis",
+                              optarg, &c.ov))
+        return CLI_USAGE;
+      break;
     case 'Q':
       if (cli_qc_option("stream", optarg, &c.qc))
         return CLI_USAGE;
@@ -217,7 +247,7 @@ int cmd_stream(int argc, char **argv) {
                                "bytes, got '%s'", optarg);
       break;
     case 'h': return help();
-    default: return cli_usage_error("stream", "unknown option");
+    default: return cli_bad_option("stream", "m:h", opts, argc, argv);
     }
   }
   if (optind < argc)

@@ -23,7 +23,7 @@ static int help(void) {
       "naming its line unless --allow-missing.\n\n"
       "  -F, --findings FILE   findings table (required)\n"
       "  -m, --model FILE      model for spectra input\n"
-      "  -k, --min-kappa K     exit 3 when kappa < K\n"
+      "      --min-kappa K     exit 3 when kappa < K\n"
       "      --allow-missing   list findings cores without spectra, no error\n");
   return CLI_OK;
 }
@@ -269,7 +269,7 @@ int cmd_validate(int argc, char **argv) {
   const char *findings = NULL, *model = NULL;
   double min_kappa = -2;
   int allow_missing = 0, c;
-  while ((c = getopt_long(argc, argv, "F:m:k:h", opts, NULL)) != -1) {
+  while ((c = getopt_long(argc, argv, "F:m:h", opts, NULL)) != -1) {
     switch (c) {
     case 'F': findings = optarg; break;
     case 'm': model = optarg; break;
@@ -279,7 +279,7 @@ int cmd_validate(int argc, char **argv) {
       break;
     case 'A': allow_missing = 1; break;
     case 'h': return help();
-    default: return cli_usage_error("validate", "unknown option");
+    default: return cli_bad_option("validate", "F:m:h", opts, argc, argv);
     }
   }
   if (!findings)

@@ -320,7 +320,7 @@ int cmd_watch(int argc, char **argv) {
         return CLI_USAGE;
       break;
     case 'h': return help();
-    default: return cli_usage_error("watch", "unknown option");
+    default: return cli_bad_option("watch", "o:m:f:h", opts, argc, argv);
     }
   }
   if (argc - optind != 1)

@@ -176,12 +176,41 @@ static int group_add(groups *gs, const char *core, const cs_result *r,
 }
 
 typedef struct {
-  const cs_model *m;
+  cs_model *m;               /* NULL until the first spectrum without -m */
   const cs_calibration *cal; /* NULL: none */
+  cs_calibration own_cal;    /* the default of the model's technique */
+  int cal_given;             /* -c */
   const char *how;
   const mrow *man;
   size_t nman;
 } run_ctx;
+
+/* Without -m: the built-in model of the first spectrum's technique (from
+ * its axis when the file does not say; --technique first), and the
+ * default calibration of that technique unless -c gave one.  A later
+ * spectrum of the other technique is then an error naming both. */
+static cs_status first_model(run_ctx *rc, const cs_spectrum *s,
+                             cs_error *err) {
+  cs_technique t = cli_cores_override.technique;
+  if (t == CS_TECH_UNKNOWN)
+    t = cs_spectrum_technique(s);
+  if (t == CS_TECH_UNKNOWN) {
+    cs_axis a = cs_spectrum_axis(s);
+    t = a == CS_AXIS_WAVENUMBER ? CS_TECH_FTIR
+        : a == CS_AXIS_RAMAN_SHIFT || a == CS_AXIS_WAVELENGTH_NM ? CS_TECH_RAMAN
+                                                                 : CS_TECH_UNKNOWN;
+  }
+  if (t == CS_TECH_UNKNOWN) {
+    err->code = CS_ERR_ARG;
+    snprintf(err->msg, sizeof err->msg, "technique unknown (give --technique "
+             "or -m MODEL)");
+    return CS_ERR_ARG;
+  }
+  cs_status st = cs_model_default(t, &rc->m, err);
+  if (!st && !rc->cal_given)
+    rc->cal = cs_calibration_default(t, &rc->own_cal, NULL) ? NULL : &rc->own_cal;
+  return st;
+}
 
 /* One spectrum's classification, on a worker thread (--jobs). */
 typedef struct {
@@ -210,7 +239,7 @@ static void classify_slot(void *arg, size_t i) {
  * reported and counted in *nbad.  The spectra are classified in blocks on
  * cli_jobs() threads, then taken in input order, so the result does not
  * depend on the number of jobs. */
-static void run_file(const run_ctx *rc, const char *path, groups *gs,
+static void run_file(run_ctx *rc, const char *path, groups *gs,
                      int *nbad) {
   cs_error err;
   cs_dataset *ds;
@@ -224,6 +253,14 @@ static void run_file(const run_ctx *rc, const char *path, groups *gs,
   if (!sl) {
     cli_error("%s: out of memory", path);
     (*nbad)++;
+    cs_dataset_free(ds);
+    return;
+  }
+  /* without -m: the model of the first spectrum's technique */
+  if (!rc->m && count && first_model(rc, cs_dataset_get(ds, 0), &err)) {
+    cli_error("%s: %s", path, err.msg);
+    (*nbad)++;
+    free(sl);
     cs_dataset_free(ds);
     return;
   }
@@ -326,19 +363,15 @@ int cli_cores_compute(char **args, int nargs, const char *model_path,
   *ncores = 0;
   cs_error err;
   cs_model *m = NULL;
-  if (model_path ? cs_model_load(model_path, &m, &err)
-                 : cs_model_default(cli_cores_override.technique ==
-                                            CS_TECH_FTIR
-                                        ? CS_TECH_FTIR
-                                        : CS_TECH_RAMAN,
-                                    &m, &err)) {
-    cli_file_error(model_path ? model_path : "model", &err);
+  /* without -m the model is chosen by the first spectrum (first_model) */
+  if (model_path && cs_model_load(model_path, &m, &err)) {
+    cli_file_error(model_path, &err);
     return -1;
   }
   cs_calibration cal;
   int have_cal = 1;
   if (cal_path ? cs_calibration_load(cal_path, &cal, &err)
-               : cs_calibration_default(cs_model_technique(m), &cal, &err)) {
+               : !m || cs_calibration_default(cs_model_technique(m), &cal, &err)) {
     if (cal_path) {
       cli_file_error(cal_path, &err);
       cs_model_free(m);
@@ -357,7 +390,7 @@ int cli_cores_compute(char **args, int nargs, const char *model_path,
     cs_model_free(m);
     return -1;
   }
-  run_ctx rc = {m, have_cal ? &cal : NULL, how, man, nman};
+  run_ctx rc = {m, have_cal ? &cal : NULL, {0}, cal_path != NULL, how, man, nman};
   groups gs = {0};
   cli_files files = {0};
   cli_files_expand(&files, args, nargs, nbad);
@@ -368,8 +401,9 @@ int cli_cores_compute(char **args, int nargs, const char *model_path,
     run_file(&rc, files.path[i], &gs, nbad);
   cli_progress_end(&prog);
   cli_files_free(&files);
-  summarise(m, rc.cal, &gs, cores_out, ncores, nbad);
+  if (rc.m)
+    summarise(rc.m, rc.cal, &gs, cores_out, ncores, nbad);
   manifest_free(man, nman);
-  cs_model_free(m);
+  cs_model_free(rc.m);
   return 0;
 }

@@ -31,13 +31,25 @@ const cs_model *cli_models_for(cli_models *mm, const cs_spectrum *s,
     if (err) {
       err->code = CS_ERR_ARG;
       snprintf(err->msg, sizeof err->msg,
-               "technique unknown (give -m MODEL)");
+               "technique unknown (give --technique raman|ftir, --axis or -m "
+               "MODEL)");
     }
     return NULL;
   }
   if (!mm->def[t] && cs_model_default(t, &mm->def[t], err))
     return NULL;
   return mm->def[t];
+}
+
+const char *cli_fix_hint(const char *msg) {
+  if (strstr(msg, "does not cover the model window"))
+    return " (for a spectrum of another range: calcspec train --range A:B, "
+           "README \"Classifier\")";
+  if (strstr(msg, "cm^-1 or nm axis") || strstr(msg, "axis unknown"))
+    return " (give --axis raman_shift, wavelength_nm or wavenumber)";
+  if (strstr(msg, "laser"))
+    return " (a wavelength axis needs the laser: calcspec convert --laser NM)";
+  return "";
 }
 
 void cli_models_free(cli_models *mm) {

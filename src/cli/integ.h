@@ -22,6 +22,9 @@ int cli_models_open(cli_models *mm, const char *path);
 const cs_model *cli_models_for(cli_models *mm, const cs_spectrum *s,
                                cs_error *err);
 void cli_models_free(cli_models *mm);
+/* What to do about a per-spectrum error message, as " (...)" to append
+ * (window: train --range; axis: --axis; laser: convert --laser), or "". */
+const char *cli_fix_hint(const char *msg);
 
 /* One JSON result line ending in '\n' (malloc'd): "id" first when id is
  * given (stream echoes the request's), then the keys of

@@ -176,7 +176,7 @@ int cli_load_labelled(char **args, int nargs, const char *labels_path,
   cli_files_expand(&files, args, nargs, nbad);
   cs_dataset *ds = NULL;
   char **labels = NULL;
-  size_t cap = 0;
+  size_t cap = 0, unlabelled = 0;
   int rc = cs_dataset_new(&ds, NULL) ? -1 : 0;
   cli_progress prog;
   cli_progress_start(&prog, cli_progress_cmd, "files", files.n);
@@ -196,12 +196,14 @@ int cli_load_labelled(char **args, int nargs, const char *labels_path,
                                   sizeof folder);
       k++;
       if (!cls) {
-        if (!nrows) {
+        /* the first few by name, then one count: an unlabelled folder
+         * of hundreds of files is one mistake, not hundreds */
+        if (!nrows && ++unlabelled <= 3)
           cli_error("%s: spectrum %zu has no class (use "
                   "--labels, class metadata or a class-named folder)",
                   files.path[i], k - 1);
+        if (!nrows)
           (*nbad)++;
-        }
         cs_spectrum_free(s);
         continue;
       }
@@ -226,6 +228,9 @@ int cli_load_labelled(char **args, int nargs, const char *labels_path,
     cs_dataset_free(one);
   }
   cli_progress_end(&prog);
+  if (unlabelled > 3)
+    cli_error("%zu more spectra have no class (%zu in all)", unlabelled - 3,
+              unlabelled);
   cli_files_free(&files);
   rows_free(rows, nrows);
   if (rc) {

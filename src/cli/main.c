@@ -62,7 +62,8 @@ int main(int argc, char **argv) {
     } else if (!strcmp(a, "--progress")) {
       cli_progress_forced = 1;
     } else {
-      cli_error("unknown option '%s'", a);
+      cli_error("unknown option '%s' (options before COMMAND: -q, -v, "
+                "--progress, --help, --version)", a);
       cli_error_hint("");
       return CLI_USAGE;
     }
@@ -72,12 +73,21 @@ int main(int argc, char **argv) {
     return CLI_USAGE;
   }
   cs_set_log_fn(log_to_stderr, NULL);
+  /* getopt's own messages off: cli_bad_option says it in one line */
+  opterr = 0;
   for (size_t c = 0; c < NCOMMANDS; c++)
     if (!strcmp(argv[i], commands[c].name)) {
       cli_progress_cmd = commands[c].name;
       return commands[c].fn(argc - i, argv + i);
     }
-  cli_error("unknown command '%s'", argv[i]);
+  const char *names[NCOMMANDS];
+  for (size_t c = 0; c < NCOMMANDS; c++)
+    names[c] = commands[c].name;
+  const char *s = cli_did_you_mean(argv[i], names, NCOMMANDS);
+  if (s)
+    cli_error("unknown command '%s' (did you mean '%s'?)", argv[i], s);
+  else
+    cli_error("unknown command '%s'", argv[i]);
   cli_error_hint("");
   return CLI_USAGE;
 }

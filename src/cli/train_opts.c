@@ -13,7 +13,8 @@ const struct option cli_train_long[] = {
     {"range", required_argument, 0, 'r'},
     {"step", required_argument, 0, 'S'},
     {"components", required_argument, 0, 'k'},
-    {"preprocess", required_argument, 0, 'P'},
+    {"preprocess", required_argument, 0, 'p'},
+    {"pipeline", required_argument, 0, 'p'}, /* preprocess's name for it */
     {"shrinkage", required_argument, 0, 'L'},
     {"min-posterior", required_argument, 0, 'M'},
     {"subclasses", required_argument, 0, 'u'},
@@ -63,7 +64,7 @@ int cli_train_option(int c, const char *arg, cs_train_opts *o,
     return 0;
   case 'S':
     return cli_parse_double(arg, 0.01, 100, &o->step);
-  case 'P':
+  case 'p':
     *pipeline_file = arg;
     return 0;
   case 'L':

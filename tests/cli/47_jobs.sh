@@ -2,9 +2,9 @@
 # threads and still write exactly what one thread writes, in input order,
 # errors included.  The blocks are 256 spectra, so 300 spectra in a file
 # cross a block boundary.
-"$CALCSPEC" -q simulate -c hydroxyapatite -n 300 -s 4100 -o "$T/j_ha.csv" \
-  && "$CALCSPEC" -q simulate -c cod -n 40 -s 4200 -o "$T/j_cod.animl" \
-  && "$CALCSPEC" -q simulate -c tissue -n 20 -s 4300 -t ftir -o "$T/j_ftir.csv" \
+"$CALCSPEC" -q simulate --class hydroxyapatite -n 300 -s 4100 -o "$T/j_ha.csv" \
+  && "$CALCSPEC" -q simulate --class cod -n 40 -s 4200 -o "$T/j_cod.animl" \
+  && "$CALCSPEC" -q simulate --class tissue -n 20 -s 4300 --technique ftir -o "$T/j_ftir.csv" \
   || not_ok "jobs: make inputs"
 # a spectrum no default model window covers: a per-spectrum error line
 "$CALCSPEC" convert --range 300:700 "$ROOT/spectra/examples/core01/cod_9100.animl" \

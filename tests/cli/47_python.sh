@@ -17,8 +17,8 @@ else
   PYV=$(/usr/bin/python3 -c 'import sys; print("%d.%d" % sys.version_info[:2])')
   PP=$T/inst/lib/python$PYV/dist-packages
   [ -f "$PP/calcspec/__init__.py" ] && ok "package installed under lib/python$PYV/dist-packages" || not_ok "package location" "$(ls -R "$T/inst/lib" | head)"
-  run -q simulate -c ha -s 21 -n 3 --snr 40 --fluorescence 10 --whitlockite-frac 0:0 --no-spikes -o "$T/py_ha.csv"
-  run -q simulate -c calcite -s 22 --snr 40 --fluorescence 10 --no-spikes -o "$T/py_cc.csv"
+  run -q simulate --class ha -s 21 -n 3 --snr 40 --fluorescence 10 --whitlockite-frac 0:0 --no-spikes -o "$T/py_ha.csv"
+  run -q simulate --class calcite -s 22 --snr 40 --fluorescence 10 --no-spikes -o "$T/py_cc.csv"
   printf '1000 1\n1001 2\n' > "$T/py_short.txt"
   # run from / so that the source tree is not on the path
   (cd / && env -u CALCSPEC_LIB PYTHONPATH="$PP" /usr/bin/python3 - "$EX" "$T" > "$T/py.out" 2>&1) <<'PY'

@@ -11,7 +11,7 @@ run simulate --class ha --snr 0:5 -o "$T/s.animl"; expect "simulate --snr 0:5 is
 run simulate --class ha --carbonate 20 -o "$T/s.animl"; expect "simulate --carbonate bound" 2 "--carbonate"
 run simulate --class ha --seed 1.5 -o "$T/s.animl"; expect "simulate --seed must be an integer" 2 "--seed"
 run simulate --class ha --range 300:99999 -o "$T/s.animl"; expect "simulate window beyond the laser line" 2 "does not fit"
-run simulate --class ha -t uv -o "$T/s.animl"; expect "simulate --technique strict" 2 "--technique"
+run simulate --class ha --technique uv -o "$T/s.animl"; expect "simulate --technique strict" 2 "--technique"
 run simulate --class ha extra -o "$T/s.animl"; expect "simulate rejects stray arguments" 2 "unexpected argument"
 
 # Three spots into one file; truth read back through info --json.
@@ -35,7 +35,7 @@ if cmp -s "$T/a.animl" "$T/c.animl"; then not_ok "another seed gives another fil
 else ok "another seed gives another file"; fi
 
 # FTIR: 800..1800 cm^-1 in 2 cm^-1 steps = 501 points of absorbance.
-run simulate --class calcite -t ftir -o "$T/f.animl"; expect "simulate ftir" 0
+run simulate --class calcite --technique ftir -o "$T/f.animl"; expect "simulate ftir" 0
 run info "$T/f.animl"
 expect_out "ftir grid" "f.animl	0	animl	ftir	501	wavenumber	800	1800	absorbance"
 # Wavelength axis at 830 nm: 300 and 1900 cm^-1 are 1e7/(1e7/830 - s) nm
@@ -78,3 +78,32 @@ else
   not_ok "reference library generation is repeatable" "$(head -c 300 "$T/regen.log")"
 fi
 rm -rf "$T/ref1" "$T/ref2" "$T/regen"
+
+# Phosphate nu1 options: noiseless, no axis error, no carbonate; the
+# highest point between 940 and 990 cm^-1 sits at the asked position
+# (pixels ~1.6 cm^-1 apart at 785 nm / 1024 px).
+nu1_peak() { # FILE: x of the largest y in 940..990
+  grep -v '^#' "$1" | awk -F, 'NR > 1 && $1 >= 940 && $1 <= 990 && (m == "" || $2 > m) { m = $2; x = $1 } END { print x }'
+}
+for spec in "962 hydroxyapatite --ha-nu1 962" "964 hydroxyapatite --ha-nu1 964" \
+            "971 whitlockite --whitlockite-frac 1 --wht-nu1 971"; do
+  # shellcheck disable=SC2086
+  set -- $spec
+  want=$1 cls=$2
+  shift 2
+  run simulate --class "$cls" --snr 0 --carbonate 0 --no-calib-error --no-spikes "$@" --to csv -o "$T/nu1.csv"
+  got=$(nu1_peak "$T/nu1.csv")
+  awk -v g="$got" -v w="$want" 'BEGIN { exit !(g != "" && g - w < 1 && w - g < 1) }' \
+    && ok "simulate $cls $*: nu1 at $got" || not_ok "simulate $cls $*" "nu1 at '$got'"
+done
+run simulate --class ha --ha-nu1 990 -o "$T/s.animl"; expect "simulate --ha-nu1 bound" 2 "--ha-nu1"
+run simulate --class ha --wht-lower 2 -o "$T/s.animl"; expect "simulate --wht-lower bound" 2 "--wht-lower"
+# Bone apatite (FTIR): the PO4 envelope gains its high-wavenumber shoulder
+run simulate --class ha --technique ftir --snr 0 --carbonate 5 --bio-apatite 1 --to csv -o "$T/bio.csv"
+expect "simulate --bio-apatite" 0
+run simulate --class ha --technique ftir --snr 0 --carbonate 5 --to csv -o "$T/ha.csv"
+a=$(grep -v '^#' "$T/bio.csv" | awk -F, '$1 == 1130 { print $2 }')
+b=$(grep -v '^#' "$T/ha.csv" | awk -F, '$1 == 1130 { print $2 }')
+awk -v a="$a" -v b="$b" 'BEGIN { exit !(a > 2 * b) }' && ok "bone apatite absorbs at 1130 cm^-1 ($a vs $b)" \
+  || not_ok "bone apatite absorbs at 1130 cm^-1" "bio $a, plain $b"
+run simulate --class ha --technique ftir --bio-apatite 1.5 -o "$T/s.animl"; expect "simulate --bio-apatite bound" 2 "--bio-apatite"

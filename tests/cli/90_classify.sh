@@ -51,8 +51,10 @@ expect_out "two classes, at least 90 % right" '^accuracy	(1\.0000|0\.9[0-9]*)'
 
 # the example cores: calcite (whitlockite) sits in one core only, so leaving
 # that core out leaves none to train on: a data error that names the class
-run cv --by core "$ROOT/spectra/examples"; expect "cv --by core on cores with a unique class" 1 "has 0 training spectra"
-run train; expect "train without files" 2 "no training files"
+run cv --by core "$ROOT/spectra/examples"; expect "cv --by core on cores with a unique class" 1 "occurs in one core only"
+run train -o "$T/never.txt"; expect "train without files" 2 "no training files"
+run train "$T/x"; expect "train without -o: usage error, nothing written" 2 "give -o model.txt"
+[ -e model.txt ] && not_ok "train without -o wrote ./model.txt" || ok "train without -o writes no ./model.txt"
 run train -k 0 x; expect "train -k 0 is a usage error" 2
 run cv --folds 1 x; expect "cv --folds 1 is a usage error" 2 "--folds"
 run classify; expect "classify without files" 2

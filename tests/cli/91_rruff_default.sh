@@ -25,3 +25,15 @@ else
   n=$(awk -F'\t' 'NR > 1 && $5 == "tissue"' "$T/out" | wc -l)
   [ "$n" -eq 0 ] && ok "no RRUFF mineral called tissue" || not_ok "RRUFF minerals called tissue: $n"
 fi
+
+# real bone FTIR (carbonated biological apatite in collagen) with the
+# default FTIR model: hydroxyapatite, not rejected by Q
+B=$SHARED/minerals/bone_tissue_ftir
+if [ ! -d "$B" ]; then
+  skip "bone FTIR with the default model" "no $B (../shared absent)"
+else
+  run classify "$B"; expect "default model classifies bone FTIR" 0
+  got=$(awk -F'\t' 'NR > 1 { print $5 }' "$T/out" | sort -u | tr '\n' ' ')
+  [ "$got" = "hydroxyapatite " ] && ok "bone FTIR -> hydroxyapatite ($(awk -F'\t' 'NR > 1' "$T/out" | wc -l) files)" \
+    || not_ok "bone FTIR -> hydroxyapatite" "got: $got"
+fi

@@ -42,7 +42,7 @@ expect_out "cores without findings listed" '^missing_finding	core03'
 run validate "$T/cores.tsv"; expect "validate without --findings" 2
 
 # calibrate: FTIR standards with known truth.carbonate_wt
-run simulate --class hydroxyapatite -t ftir -n 12 --seed 4242 --carbonate 0:10 --whitlockite-frac 0:0 --snr 200:200 -o "$T/std.animl"
+run simulate --class hydroxyapatite --technique ftir -n 12 --seed 4242 --carbonate 0:10 --whitlockite-frac 0:0 --snr 200:200 -o "$T/std.animl"
 run calibrate carbonate -o "$T/cal.txt" "$T/std.animl"; expect "calibrate carbonate (FTIR)" 0
 head -n 1 "$T/cal.txt" | grep -qx 'calcspec-calibration 1' && ok "calibration file version line" || not_ok "calibration version"
 grep -q '^technique ftir$' "$T/cal.txt" && ok "calibration records the technique" || not_ok "technique line"

@@ -32,7 +32,7 @@ fi
 # --- stream
 if have_py; then
   run -q convert "$EX/core02/hydroxyapatite_9200.animl" -o "$T/ha.csv"
-  run -q simulate -c calcite -s 31 --snr 40 --fluorescence 10 --no-spikes -o "$T/cc.csv"
+  run -q simulate --class calcite -s 31 --snr 40 --fluorescence 10 --no-spikes -o "$T/cc.csv"
   python3 - "$T/ha.csv" "$T/cc.csv" "$EX/core01/cod_9100.animl" > "$T/req.jsonl" <<'PY'
 import json, sys
 def load(p):
@@ -167,9 +167,9 @@ if [ ! -x /usr/bin/python3 ]; then
 elif ldd "$so" 2>/dev/null | grep -q libasan; then
   skip "python wrapper" "sanitizer build (ASan cannot be loaded into python3)"
 else
-  run -q simulate -c ha -s 5 --snr 3 --fluorescence 10 --no-spikes -o "$T/low.csv"
-  run -q simulate -c ha -s 6 --snr 40 --fluorescence 10 --no-spikes -o "$T/good.csv"
-  run -q simulate -c tissue -s 7 --snr 40 --fluorescence 10 --no-spikes -o "$T/tis.csv"
+  run -q simulate --class ha -s 5 --snr 3 --fluorescence 10 --no-spikes -o "$T/low.csv"
+  run -q simulate --class ha -s 6 --snr 40 --fluorescence 10 --no-spikes -o "$T/good.csv"
+  run -q simulate --class tissue -s 7 --snr 40 --fluorescence 10 --no-spikes -o "$T/tis.csv"
   CALCSPEC_LIB="$so" PYTHONPATH="$ROOT/src/python" /usr/bin/python3 - "$T/ha.csv" "$EX/core04" > "$T/out" 2> "$T/err" <<'PY'
 import os, sys, calcspec
 import re

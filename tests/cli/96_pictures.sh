@@ -228,7 +228,7 @@ print("\t\t" + "\t".join(load("cod")[0]))
 for (x, y), c, k in grid:
     print(f"{x}\t{y}\t" + "\t".join(load(c)[1][k]))
 EOF
-run map "$T/map.txt" -t "$T/map.tsv" -o "$T/map.png"; expect "map of a synthetic 3 x 2 map" 0
+run map "$T/map.txt" --table "$T/map.tsv" -o "$T/map.png"; expect "map of a synthetic 3 x 2 map" 0
 cut -f2-6 "$T/map.tsv" | tail -n +2 > "$T/cells"
 printf '0\t0\t0\t0\toxalate\n5\t0\t1\t0\thydroxyapatite\n10\t0\t2\t0\ttissue\n0\t5\t0\t1\thydroxyapatite\n5\t5\t1\t1\ttissue\n10\t5\t2\t1\toxalate\n' > "$T/cells.want"
 cmp -s "$T/cells" "$T/cells.want" && ok "map table: positions, grid cells and classes" \
@@ -257,19 +257,19 @@ run map "$HA" -o "$T/x.png"; expect "map: a single spectrum without positions" 1
 
 if have_shared; then
   LS=$SHARED/formats/horiba_labspec_xml/jobinyvon_test_map_x3-y2.xml
-  run map --value intensity -t "$T/ls.tsv" "$LS" -o "$T/ls.png"; expect "map: LabSpec XML map (real file)" 0
+  run map --value intensity --table "$T/ls.tsv" "$LS" -o "$T/ls.png"; expect "map: LabSpec XML map (real file)" 0
   n=$(tail -n +2 "$T/ls.tsv" | wc -l)
   grid=$(tail -n +2 "$T/ls.tsv" | cut -f2-5 | tr '\t\n' ',,')
   [ "$n" = 6 ] && [ "$grid" = "-2,-1,0,0,0,-1,1,0,2,-1,2,0,-2,1,0,1,0,1,1,1,2,1,2,1," ] \
     && ok "LabSpec map: 6 pixels on a 3 x 2 grid from position_um" || not_ok "LabSpec map grid" "$grid"
   run map "$LS" -o "$T/ls2.png"; expect "map: LabSpec class map when no spectrum covers the model window" 0
   TV=$SHARED/formats/trivista_tvf/linescan.tvf
-  run map --value intensity -t "$T/tv.tsv" "$TV" -o "$T/tv.svg"; expect "map: TriVista line scan to SVG" 0
+  run map --value intensity --table "$T/tv.tsv" "$TV" -o "$T/tv.svg"; expect "map: TriVista line scan to SVG" 0
   first=$(sed -n 2p "$T/tv.tsv" | cut -f2,3) last=$(tail -n 1 "$T/tv.tsv" | cut -f2,3)
   [ "$first" = "-10	0" ] && [ "$last" = "10	0" ] && ok "TriVista line scan: 21 positions -10..10 um" \
     || not_ok "TriVista positions" "first '$first' last '$last'"
   WD=$SHARED/formats/renishaw_wdf/renishaw_test_map.wdf
-  run map --value intensity -t "$T/wdf.tsv" "$WD" -o "$T/wdf.pdf"; expect "map: Renishaw WDF map to PDF" 0
+  run map --value intensity --table "$T/wdf.tsv" "$WD" -o "$T/wdf.pdf"; expect "map: Renishaw WDF map to PDF" 0
   grid=$(tail -n +2 "$T/wdf.tsv" | cut -f2,3 | tr '\t\n' ',;')
   [ "$grid" = "-100,-100;0,-100;100,-100;-100,0;0,0;100,0;-100,100;0,100;100,100;" ] \
     && ok "WDF map: 3 x 3 pixels 100 um apart" || not_ok "WDF map grid" "$grid"

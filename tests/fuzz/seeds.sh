@@ -36,7 +36,7 @@ add files $(ls "$build"/gen/reference/raman/*.animl | awk 'NR % 5 == 1') \
 # calcspec's own writers: JCAMP-DX and CSV of a Raman and an FTIR spectrum
 s=$dir/seeds
 "$cs" simulate --class cod -n 1 --seed 7 --range 400:1800 -o "$s/cod.animl" >/dev/null
-"$cs" simulate --class calcite -t ftir -n 1 --seed 8 -o "$s/ir.animl" >/dev/null
+"$cs" simulate --class calcite --technique ftir -n 1 --seed 8 -o "$s/ir.animl" >/dev/null
 for f in cod ir; do
   "$cs" convert "$s/$f.animl" -o "$s/$f.jdx" >/dev/null
   "$cs" convert "$s/$f.animl" -o "$s/$f.csv" >/dev/null

@@ -815,9 +815,10 @@ def plot(path, out, index=0, model=None, calibration=None, baseline=None,
 
 
 def report(paths, out, findings=None, model=None, calibration=None, title=None):
-    """Write the biopsy report PDF for files or folders `paths` (a path or a
-    list), as `calcspec report`.  Raises Error when a spectrum fails (the
-    PDF is still written for the rest, as the command does)."""
+    """Write the biopsy report for files or folders `paths` (a path or a
+    list), as `calcspec report`: a PDF, or one self-contained HTML file when
+    `out` ends in .html.  Raises Error when a spectrum fails (the report is
+    still written for the rest, as the command does)."""
     if isinstance(paths, (str, bytes, os.PathLike)):
         paths = [paths]
     args = ["report", "--output", out]
