@@ -1018,7 +1018,9 @@ enum {
   CS_COMP_WHITLOCKITE = 1 << 2, /* whitlockite_index, band922_ratio */
   CS_COMP_COM = 1 << 3,         /* com_frac, oxalate_ir */
   CS_COMP_PROTEIN = 1 << 4,     /* protein_mineral */
-  CS_COMP_AXIS = 1 << 5         /* axis_offset (phenylalanine present) */
+  CS_COMP_AXIS = 1 << 5,        /* axis_offset (phenylalanine present) */
+  CS_COMP_WH_SHARE = 1 << 6     /* whitlockite_share (powder-mixture
+                                   calibration applied) */
 };
 
 /** Composition of one spectrum.  A value is meaningful only when its bit is
@@ -1065,6 +1067,10 @@ typedef struct cs_composition {
    * the tissue bands (phenylalanine 1004 the strongest); set
    * (CS_COMP_AXIS) only when the phenylalanine band is above 3 sd. */
   double axis_offset;
+  /* Whitlockite share of the phosphate from the index through a user
+   * powder-mixture calibration (cs_composition_whitlockite_share; set with
+   * CS_COMP_WH_SHARE), clamped to 0..1, with its 95 % prediction interval. */
+  double whitlockite_share, whitlockite_share_lo, whitlockite_share_hi;
 } cs_composition;
 
 /** A classification with QC.  Caller-allocated plain data; fields are only
@@ -1129,7 +1135,8 @@ typedef struct cs_report_source {
  * "carbonate_wt" (null when censored), "carbonate_lo", "carbonate_hi",
  * "carbonate_lod", "carbonate_censored" (bool), "carbonate_ratio",
  * "nu1_pos", "nu1_fwhm", "axis_offset", "whitlockite_index",
- * "whitlockite_se", "band922_ratio", "com_frac", "oxalate_ir",
+ * "whitlockite_se", "band922_ratio", "whitlockite_share", "whitlockite_share_lo",
+ * "whitlockite_share_hi" (null unless CS_COMP_WH_SHARE), "com_frac", "oxalate_ir",
  * "protein_mineral", "reasons" {"carbonate", "whitlockite", "com",
  * "protein"}}.  A value that was not computed is null, never 0: a report
  * with classified = 0 has null posteriors, nnls, t2, q, limits, window
@@ -1174,7 +1181,13 @@ typedef struct cs_calibration {
   size_t n;             /* standards used */
   double wt_lo, wt_hi;  /* carbonate range of the standards, wt% */
   char note[256];       /* provenance, one line */
+  /* appended: what the line calibrates.  CS_CAL_CARBONATE: R = m wt% + b
+   * (wt_lo/hi the standards' wt%).  CS_CAL_WHITLOCKITE: whitlockite index
+   * = m share + b on HA/whitlockite powder mixtures of known whitlockite
+   * share of the phosphate (wt_lo/hi the standards' shares, 0..1). */
+  int kind;
 } cs_calibration;
+enum { CS_CAL_CARBONATE = 0, CS_CAL_WHITLOCKITE = 1 };
 
 /** Fit R = m wt + b to n >= 3 standards (wt[i] known carbonate, ratio[i]
  * its measured R, see cs_composition.carbonate_ratio).  `note` (may be NULL)
@@ -1184,6 +1197,14 @@ CS_EXPORT cs_status cs_calibration_fit(cs_technique t, const double *wt,
                                        const double *ratio, size_t n,
                                        const char *note, cs_calibration *out,
                                        cs_error *err);
+/** The same for the whitlockite index (kind CS_CAL_WHITLOCKITE, Raman):
+ * index[i] = m share[i] + b on n >= 3 powder mixtures of known whitlockite
+ * share of the phosphate (0..1; bands.md 2.4).  Errors as above. */
+CS_EXPORT cs_status cs_calibration_fit_whitlockite(const double *share,
+                                                   const double *index,
+                                                   size_t n, const char *note,
+                                                   cs_calibration *out,
+                                                   cs_error *err);
 /** Text form ("calcspec-calibration 1", one "key value" per line, %.17g in
  * the C locale) into *text, which the caller releases with cs_free(). */
 CS_EXPORT cs_status cs_calibration_format(const cs_calibration *c,
@@ -1205,6 +1226,16 @@ CS_EXPORT cs_status cs_calibration_load(const char *path, cs_calibration *out,
 CS_EXPORT cs_status cs_calibration_default(cs_technique t, cs_calibration *out,
                                            cs_error *err);
 
+
+/** Whitlockite share from c's whitlockite index through a whitlockite
+ * calibration wcal (kind CS_CAL_WHITLOCKITE): share = (index - b) / m
+ * clamped to 0..1, with a 95 % prediction interval (the spectrum's index
+ * error, the line's and the mixtures' scatter about it, t quantile on
+ * n - 2 df).  Sets CS_COMP_WH_SHARE; nothing when c has no whitlockite
+ * index.  CS_ERR_ARG when wcal is not a whitlockite calibration. */
+CS_EXPORT cs_status cs_composition_whitlockite_share(const cs_calibration *wcal,
+                                                     cs_composition *c,
+                                                     cs_error *err);
 
 /** Measure s as class `cls` (normally cs_result.label of the classifier):
  * "hydroxyapatite"/"whitlockite" get carbonate (with cal, which may be NULL:
@@ -1311,16 +1342,23 @@ typedef struct cs_core {
   size_t n_carbonate;                /* spectra with a carbonate value */
   double carbonate_mean, carbonate_lo, carbonate_hi; /* 95 % CI of the mean
                                         of the spectra's uncensored values
-                                        (Student t over spectra combined
-                                        with the calibration intercept's
-                                        error; one spectrum: its own
-                                        interval).  Censored: mean 0, lo 0,
-                                        hi the upper bound */
+                                        (their own errors averaged, the
+                                        calibration line's shared; one
+                                        spectrum: its own interval).
+                                        Censored: mean 0, lo 0, hi the
+                                        upper bound */
   double carbonate_lod;              /* LOD of the mean (README) */
   int carbonate_censored;            /* mean below carbonate_lod */
   size_t n_whitlockite;
   double whitlockite_mean;           /* mean whitlockite index */
   unsigned flags;                    /* CS_CORE_* */
+  /* appended: mean whitlockite share over the spectra that have one
+   * (CS_COMP_WH_SHARE), 0 when n_wh_share is 0 */
+  size_t n_wh_share;
+  double whitlockite_share_mean;
+  /* appended: sd of the spectra's uncensored carbonate over the core (the
+   * spots' heterogeneity plus their measurement error), wt%; 0 for one */
+  double carbonate_spread;
 } cs_core;
 
 /** Summarise the n spectra of one core: r[i] their classifications

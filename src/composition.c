@@ -505,9 +505,13 @@ static void set_note(cs_calibration *c, const char *note) {
   csi_trim(c->note);
 }
 
-cs_status cs_calibration_fit(cs_technique t, const double *wt,
-                             const double *ratio, size_t n, const char *note,
-                             cs_calibration *out, cs_error *err) {
+/* Ordinary least squares y = m x + b for either kind (x wt% and y the
+ * carbonate ratio, or x the whitlockite share and y the index). */
+static cs_status line_fit(int kind, cs_technique t, const double *wt,
+                          const double *ratio, size_t n, const char *note,
+                          cs_calibration *out, cs_error *err) {
+  const char *what = kind == CS_CAL_WHITLOCKITE ? "whitlockite share" : "carbonate content";
+  const char *y = kind == CS_CAL_WHITLOCKITE ? "index" : "ratio";
   memset(out, 0, sizeof *out);
   if (t != CS_TECH_RAMAN && t != CS_TECH_FTIR)
     return csi_error(err, CS_ERR_ARG, "calibration: technique must be raman or ftir");
@@ -530,7 +534,7 @@ cs_status cs_calibration_fit(cs_technique t, const double *wt,
   }
   if (!(sxx > 0))
     return csi_error(err, CS_ERR_ARG,
-                     "calibration: the standards all have the same carbonate content");
+                     "calibration: the standards all have the same %s", what);
   double m = sxy / sxx, b = ym - m * xm, sse = 0;
   for (size_t i = 0; i < n; i++) {
     double r = ratio[i] - (b + m * wt[i]);
@@ -541,7 +545,7 @@ cs_status cs_calibration_fit(cs_technique t, const double *wt,
   double s2 = sse / (double)(n - 2);
   if (!(m > 0))
     return csi_error(err, CS_ERR_NUMERIC,
-                     "calibration: ratio does not increase with carbonate (slope %g)", m);
+                     "calibration: %s does not increase with %s (slope %g)", y, what, m);
   out->technique = t;
   out->m = m;
   out->b = b;
@@ -552,7 +556,53 @@ cs_status cs_calibration_fit(cs_technique t, const double *wt,
   out->n = n;
   out->wt_lo = lo;
   out->wt_hi = hi;
+  out->kind = kind;
   set_note(out, note);
+  return CS_OK;
+}
+
+cs_status cs_calibration_fit(cs_technique t, const double *wt,
+                             const double *ratio, size_t n, const char *note,
+                             cs_calibration *out, cs_error *err) {
+  return line_fit(CS_CAL_CARBONATE, t, wt, ratio, n, note, out, err);
+}
+
+cs_status cs_calibration_fit_whitlockite(const double *share,
+                                         const double *index, size_t n,
+                                         const char *note, cs_calibration *out,
+                                         cs_error *err) {
+  for (size_t i = 0; share && i < n; i++)
+    if (!(share[i] >= 0 && share[i] <= 1)) {
+      memset(out, 0, sizeof *out);
+      return csi_error(err, CS_ERR_ARG,
+                       "calibration: mixture %zu: whitlockite share %g is not in 0..1",
+                       i, share[i]);
+    }
+  return line_fit(CS_CAL_WHITLOCKITE, CS_TECH_RAMAN, share, index, n, note,
+                  out, err);
+}
+
+/* Whitlockite share = (index - b) / m; the interval by the delta method as
+ * for carbonate (apply_cal): the spectrum's index variance, the line's
+ * (var b + s^2 var m + 2 s cov) and the mixtures' scatter, over m, with a
+ * t quantile on n - 2 df. */
+cs_status cs_composition_whitlockite_share(const cs_calibration *wcal,
+                                           cs_composition *c, cs_error *err) {
+  if (!wcal || wcal->kind != CS_CAL_WHITLOCKITE || !(wcal->m > 0))
+    return csi_error(err, CS_ERR_ARG, "whitlockite share: not a whitlockite calibration");
+  if (!c || !(c->valid & CS_COMP_WHITLOCKITE))
+    return CS_OK;
+  double sh = (c->whitlockite_index - wcal->b) / wcal->m;
+  double v = c->whitlockite_se * c->whitlockite_se + wcal->se_b * wcal->se_b +
+             sh * sh * wcal->se_m * wcal->se_m + 2 * sh * wcal->cov_mb +
+             wcal->s_resid * wcal->s_resid;
+  double sd = sqrt(v > 0 ? v : 0) / wcal->m;
+  double q = wcal->n > 2 ? gsl_cdf_tdist_Pinv(0.975, (double)(wcal->n - 2)) : Z95;
+  double lo = sh - q * sd, hi = sh + q * sd;
+  c->whitlockite_share = sh < 0 ? 0 : sh > 1 ? 1 : sh;
+  c->whitlockite_share_lo = lo < 0 ? 0 : lo > 1 ? 1 : lo;
+  c->whitlockite_share_hi = hi < 0 ? 0 : hi > 1 ? 1 : hi;
+  c->valid |= CS_COMP_WH_SHARE;
   return CS_OK;
 }
 
@@ -564,15 +614,17 @@ cs_status cs_calibration_format(const cs_calibration *c, char **text,
                     c->wt_lo, c->wt_hi};
   for (int i = 0; i < 8; i++)
     csi_fmt_double(v[i], sizeof v[i], vals[i]);
-  csi_buf_printf(&b, "calcspec-calibration 1\nkind carbonate\ntechnique %s\n",
-                 cs_technique_name(c->technique));
-  csi_buf_printf(&b, "ratio %s\n", c->technique == CS_TECH_RAMAN
-                                       ? "A1070/A960"
-                                       : "A(nu3 CO3 1415+1455)/A(nu1nu3 PO4)");
+  int wh = c->kind == CS_CAL_WHITLOCKITE;
+  csi_buf_printf(&b, "calcspec-calibration 1\nkind %s\ntechnique %s\n",
+                 wh ? "whitlockite" : "carbonate", cs_technique_name(c->technique));
+  csi_buf_printf(&b, "ratio %s\n", wh ? "whitlockite_index"
+                                    : c->technique == CS_TECH_RAMAN
+                                        ? "A1070/A960"
+                                        : "A(nu3 CO3 1415+1455)/A(nu1nu3 PO4)");
   csi_buf_printf(&b, "m %s\nb %s\nse_m %s\nse_b %s\ncov_mb %s\ns_resid %s\n",
                  v[0], v[1], v[2], v[3], v[4], v[5]);
-  csi_buf_printf(&b, "n %zu\nrange_wt %s %s\nnote %s\n", c->n, v[6], v[7],
-                 c->note);
+  csi_buf_printf(&b, "n %zu\n%s %s %s\nnote %s\n", c->n,
+                 wh ? "range_share" : "range_wt", v[6], v[7], c->note);
   if (b.oom) {
     csi_buf_free(&b);
     *text = NULL;
@@ -630,7 +682,9 @@ cs_status cs_calibration_parse(const char *text, size_t len,
       val = l + strlen(l);
     val = csi_trim(val);
     if (!strcmp(l, "kind")) {
-      if (strcmp(val, "carbonate"))
+      if (!strcmp(val, "whitlockite"))
+        out->kind = CS_CAL_WHITLOCKITE;
+      else if (strcmp(val, "carbonate"))
         st = csi_error(err, CS_ERR_MODEL, "calibration line %d: unknown kind '%s'",
                        line, val);
     } else if (!strcmp(l, "technique")) {
@@ -667,11 +721,11 @@ cs_status cs_calibration_parse(const char *text, size_t len,
       if (!st) /* a negative or NaN n must not reach the cast */
         out->n = (size_t)d;
       seen |= N;
-    } else if (!strcmp(l, "range_wt")) {
+    } else if (!strcmp(l, "range_wt") || !strcmp(l, "range_share")) {
       char *sp = strchr(val, ' ');
       if (!sp)
         st = csi_error(err, CS_ERR_MODEL,
-                       "calibration line %d: range_wt needs two numbers", line);
+                       "calibration line %d: %s needs two numbers", line, l);
       else {
         *sp++ = '\0';
         st = cal_num(val, &out->wt_lo, line, err);
@@ -1635,8 +1689,30 @@ static cs_status prepare(const cs_spectrum *in, cs_technique t,
                          cs_spectrum **out, cs_error *err) {
   cs_spectrum *s;
   *out = NULL;
-  cs_status st = cs_spectrum_copy(in, &s, err);
-  if (st)
+  cs_status st = CS_OK;
+  size_t n = in->n, a = 0, b = n;
+  if (t == CS_TECH_RAMAN && in->axis == CS_AXIS_RAMAN_SHIFT && n > 1 &&
+      in->x[0] < in->x[n - 1]) {
+    /* the usual case: only the points of 350-1520 cm^-1 (as the crop
+     * below) and no metadata, which nothing here reads; a batch keeps every
+     * prepared spectrum until its group is measured */
+    if (in->x[0] < 350 && in->x[n - 1] > 1520) {
+      while (a < n && in->x[a] < 350)
+        a++;
+      while (b > a && in->x[b - 1] > 1520)
+        b--;
+    }
+    if (!(s = csi_spectrum_alloc(b - a)))
+      return csi_error(err, CS_ERR_NOMEM, "out of memory");
+    memcpy(s->x, in->x + a, (b - a) * sizeof *s->x);
+    memcpy(s->y, in->y + a, (b - a) * sizeof *s->y);
+    s->axis = in->axis;
+    s->quantity = in->quantity;
+    s->technique = in->technique;
+    s->laser_nm = in->laser_nm;
+    s->exposure_s = in->exposure_s;
+    s->accumulations = in->accumulations;
+  } else if ((st = cs_spectrum_copy(in, &s, err)))
     return st;
   if (s->axis == CS_AXIS_WAVELENGTH_NM)
     st = cs_spectrum_to_raman_shift(s, NAN, err);
@@ -1720,6 +1796,9 @@ cs_status cs_composition_measure_batch(const cs_spectrum *const *in,
     if (!in[i] || !cls[i])
       return csi_error(err, CS_ERR_ARG, "composition: no spectrum or class");
     cs_technique t = tech_of(in[i]);
+    if (cal && cal->kind != CS_CAL_CARBONATE)
+      return csi_error(err, CS_ERR_ARG,
+                       "composition: a whitlockite calibration is not a carbonate calibration");
     if (cal && cal->technique != t)
       return csi_error(err, CS_ERR_ARG,
                        "composition: %s calibration for a %s spectrum",

@@ -2,7 +2,6 @@
  * calcspec.h, cs_core_summarize). */
 #include "internal.h"
 
-#include <gsl/gsl_cdf.h>
 #include <math.h>
 #include <string.h>
 
@@ -55,6 +54,10 @@ cs_status cs_core_summarize(const char *id, const cs_result *r,
       out->n_carbonate++;
       one = &comp[i];
     }
+    if (comp && (comp[i].valid & CS_COMP_WH_SHARE)) {
+      out->n_wh_share++;
+      out->whitlockite_share_mean += comp[i].whitlockite_share;
+    }
     if (comp && (comp[i].valid & CS_COMP_WHITLOCKITE)) {
       out->n_whitlockite++;
       wsum += comp[i].whitlockite_index;
@@ -75,10 +78,15 @@ cs_status cs_core_summarize(const char *id, const cs_result *r,
   /* Carbonate: the mean of the spectra's UNCENSORED estimates
    * (carbonate_raw), which is unbiased where a mean of censored values (or
    * of values with "< LOD" replaced by LOD/2) is not; censoring is then
-   * applied once, to the mean, against the mean's own LOD.  The interval
-   * combines the spread over spectra (Student t, k - 1 df) with the
-   * calibration intercept's error, which every spectrum shares and averaging
-   * does not reduce (its sd is carbonate_lod_cal / 3.29). */
+   * applied once, to the mean, against the mean's own LOD.  The interval is
+   * that of the mean carbonate of the measured spectra: each spectrum's
+   * error (its fit, the standards' scatter about the line) is independent
+   * and averages down, the calibration line's (intercept and slope) is
+   * shared and does not (its sd is carbonate_lod_cal / 3.29 at 0 wt%).
+   * Real differences between the spots (heterogeneity) are not error of
+   * that mean; they are in carbonate_spread.  (The earlier Student-t
+   * interval over the spread of the spots covered the spots' mean 100 % of
+   * the time on the stress generator, whose spots differ.) */
   size_t k = out->n_carbonate;
   if (k == 1) {
     out->carbonate_mean = one->carbonate_wt;
@@ -87,21 +95,22 @@ cs_status cs_core_summarize(const char *id, const cs_result *r,
     out->carbonate_lod = one->carbonate_lod;
     out->carbonate_censored = one->carbonate_censored;
   } else if (k > 1) {
-    double sum = 0, sum2 = 0, lod2 = 0, cal = 0;
+    double sum = 0, sum2 = 0, lod2 = 0, cal = 0, own = 0;
     for (size_t i = 0; i < n; i++)
       if (comp[i].valid & CS_COMP_CARBONATE) {
         double v = comp[i].carbonate_raw, c = comp[i].carbonate_lod_cal / 3.29;
+        double sd = comp[i].carbonate_sd;
         sum += v;
         sum2 += v * v;
         lod2 += comp[i].carbonate_lod * comp[i].carbonate_lod / (3.29 * 3.29) -
                 c * c;
         cal += c * c;
+        own += sd * sd - c * c > 0 ? sd * sd - c * c : 0;
       }
     double m = sum / (double)k, cal2 = cal / (double)k;
     double var = (sum2 - (double)k * m * m) / (double)(k - 1);
-    double tq = gsl_cdf_tdist_Pinv(0.975, (double)(k - 1));
-    double half = sqrt(tq * tq * (var > 0 ? var : 0) / (double)k +
-                       1.959963984540054 * 1.959963984540054 * cal2);
+    out->carbonate_spread = sqrt(var > 0 ? var : 0);
+    double half = 1.959963984540054 * sqrt(own / ((double)k * (double)k) + cal2);
     double l2 = lod2 / (double)k / (double)k + cal2;
     out->carbonate_lod = 3.29 * sqrt(l2 > 0 ? l2 : 0);
     if (m < out->carbonate_lod) {
@@ -118,6 +127,8 @@ cs_status cs_core_summarize(const char *id, const cs_result *r,
   }
   if (out->n_whitlockite)
     out->whitlockite_mean = wsum / (double)out->n_whitlockite;
+  if (out->n_wh_share)
+    out->whitlockite_share_mean /= (double)out->n_wh_share;
   if (n < o->min_spectra)
     out->flags |= CS_CORE_TOO_FEW;
   if ((double)out->unknown > o->max_unknown * (double)n)

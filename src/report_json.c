@@ -133,6 +133,12 @@ static void composition(jw *w, const cs_composition *c) {
   num(w, "whitlockite_index", wh, c->whitlockite_index);
   num(w, "whitlockite_se", wh, c->whitlockite_se);
   num(w, "band922_ratio", wh, c->band922_ratio);
+  /* set only where a whitlockite powder-mixture calibration was applied
+   * (cs_composition_whitlockite_share) */
+  int wsh = (v & CS_COMP_WH_SHARE) != 0;
+  num(w, "whitlockite_share", wsh, c->whitlockite_share);
+  num(w, "whitlockite_share_lo", wsh, c->whitlockite_share_lo);
+  num(w, "whitlockite_share_hi", wsh, c->whitlockite_share_hi);
   num(w, "com_frac", com, c->com_frac);
   num(w, "oxalate_ir", com, c->oxalate_ir);
   num(w, "protein_mineral", (v & CS_COMP_PROTEIN) != 0, c->protein_mineral);

@@ -359,6 +359,40 @@ static void stress(const char *std_csv, const char *std_truth,
     snprintf(lab, sizeof lab, "share %.1f SNR %2.0f core", keys[g][0], keys[g][1]);
     acc_print(lab, &co[g]);
   }
+  /* COM fraction (Kontoyannis) where the truth has it: oxalate spectra,
+   * tissue under 1440-1500 at mineral share < 1; by share */
+  {
+    double shs[8];
+    acc ca[8];
+    int nsh = 0, nfail = 0;
+    memset(ca, 0, sizeof ca);
+    for (size_t i = 0; i < n; i++) {
+      if (isnan(te[i].com))
+        continue;
+      cs_composition cx;
+      if (cs_composition_measure(cs_dataset_get(ed, i), "oxalate", NULL, &cx, &e))
+        exit(1);
+      int g = 0;
+      while (g < nsh && shs[g] != te[i].share)
+        g++;
+      if (g == nsh && nsh < 8)
+        shs[nsh++] = te[i].share;
+      if (g == 8)
+        continue;
+      if (!(cx.valid & CS_COMP_COM)) {
+        nfail++;
+        continue;
+      }
+      acc_add(&ca[g], te[i].com, cx.com_frac, 0);
+    }
+    for (int g = 0; g < nsh; g++) {
+      char lab[64];
+      snprintf(lab, sizeof lab, "COM fraction share %.2f", shs[g]);
+      acc_print(lab, &ca[g]);
+    }
+    if (nfail)
+      printf("COM fraction not measured on %d spectra\n", nfail);
+  }
   /* whitlockite index and COM fraction where the truth has them */
   double sx = 0, sy = 0, sxx = 0, syy = 0, sxy = 0, mae = 0, nw = 0;
   for (size_t i = 0; i < n; i++)
@@ -367,6 +401,9 @@ static void stress(const char *std_csv, const char *std_truth,
       sx += f; sy += wi; sxx += f * f; syy += wi * wi; sxy += f * wi;
       mae += fabs(wi - f);
       nw++;
+      if (getenv("EVAL_DUMP"))
+        printf("W\t%g\t%g\t%g\t%g\t%g\t%g\t%g\n", f, wi, c[i].whitlockite_se,
+               c[i].nu1_pos, c[i].nu1_fwhm, c[i].band922_ratio, te[i].carb);
     }
   if (nw > 2) {
     double cxy = sxy / nw - sx * sy / (nw * nw), vx = sxx / nw - sx * sx / (nw * nw),
@@ -374,6 +411,94 @@ static void stress(const char *std_csv, const char *std_truth,
     printf("whitlockite index vs share: n %.0f r %.3f MAE %.3f\n", nw,
            cxy / sqrt(vx * vy), mae / nw);
   }
+}
+
+/* Whitlockite: calibrate the index on powder-mixture standards (STD, HA +
+ * whitlockite of known share) with cs_calibration_fit_whitlockite, then
+ * the share of other mixtures (EV): raw index and calibrated share, per
+ * spectrum and per core of 5 (consecutive core_id). */
+static void stress_wh(const char *std_csv, const char *std_truth,
+                      const char *ev_csv, const char *ev_truth) {
+  cs_error e;
+  cs_dataset *sd, *ed;
+  size_t ns, ne;
+  if (cs_dataset_read(std_csv, NULL, &sd, &e) || cs_dataset_read(ev_csv, NULL, &ed, &e)) {
+    fprintf(stderr, "eval: %s\n", e.msg);
+    exit(1);
+  }
+  trow *ts = read_truth(std_truth, &ns), *te = read_truth(ev_truth, &ne);
+  double *sh = malloc(ns * sizeof *sh), *ix = malloc(ns * sizeof *ix);
+  size_t k = 0;
+  for (size_t i = 0; i < ns && i < cs_dataset_count(sd); i++) {
+    cs_composition c;
+    if (cs_composition_measure(cs_dataset_get(sd, i), "hydroxyapatite", NULL, &c, &e))
+      exit(1);
+    if (!(c.valid & CS_COMP_WHITLOCKITE))
+      continue;
+    sh[k] = ts[i].wht;
+    ix[k++] = c.whitlockite_index;
+  }
+  cs_calibration wc;
+  if (cs_calibration_fit_whitlockite(sh, ix, k, "stress", &wc, &e)) {
+    fprintf(stderr, "eval: %s\n", e.msg);
+    exit(1);
+  }
+  printf("whitlockite calibration on %zu mixtures: index = %.3f share %+.3f, s_resid %.3f\n",
+         k, wc.m, wc.b, wc.s_resid);
+  size_t n = cs_dataset_count(ed) < ne ? cs_dataset_count(ed) : ne;
+  acc raw, cal, core_raw, core_cal;
+  memset(&raw, 0, sizeof raw);
+  memset(&cal, 0, sizeof cal);
+  memset(&core_raw, 0, sizeof core_raw);
+  memset(&core_cal, 0, sizeof core_cal);
+  double r_ix[3] = {0, 0, 0}, r_sh[3] = {0, 0, 0}, sxx = 0, sx = 0, nn = 0;
+  for (size_t i = 0; i < n;) {
+    size_t j = i;
+    while (j < n && !strcmp(te[j].core, te[i].core))
+      j++;
+    double tw = 0, mi = 0, ms = 0;
+    size_t m = 0;
+    for (size_t q = i; q < j; q++) {
+      cs_composition c;
+      if (cs_composition_measure(cs_dataset_get(ed, q), "hydroxyapatite", NULL, &c, &e))
+        exit(1);
+      if (!(c.valid & CS_COMP_WHITLOCKITE) || isnan(te[q].wht))
+        continue;
+      cs_composition_whitlockite_share(&wc, &c, &e);
+      double f = te[q].wht;
+      acc_add(&raw, f, c.whitlockite_index, 0);
+      acc_add(&cal, f, c.whitlockite_share,
+              c.whitlockite_share_lo <= f && f <= c.whitlockite_share_hi);
+      r_ix[0] += f * c.whitlockite_index;
+      r_ix[1] += c.whitlockite_index;
+      r_ix[2] += c.whitlockite_index * c.whitlockite_index;
+      r_sh[0] += f * c.whitlockite_share;
+      r_sh[1] += c.whitlockite_share;
+      r_sh[2] += c.whitlockite_share * c.whitlockite_share;
+      sx += f;
+      sxx += f * f;
+      nn++;
+      tw += f;
+      mi += c.whitlockite_index;
+      ms += c.whitlockite_share;
+      m++;
+    }
+    if (m) {
+      acc_add(&core_raw, tw / (double)m, mi / (double)m, 0);
+      acc_add(&core_cal, tw / (double)m, ms / (double)m, 0);
+    }
+    i = j;
+  }
+  double vx = sxx / nn - sx * sx / (nn * nn);
+  double ri = (r_ix[0] / nn - sx * r_ix[1] / (nn * nn)) /
+              sqrt(vx * (r_ix[2] / nn - r_ix[1] * r_ix[1] / (nn * nn)));
+  double rs = (r_sh[0] / nn - sx * r_sh[1] / (nn * nn)) /
+              sqrt(vx * (r_sh[2] / nn - r_sh[1] * r_sh[1] / (nn * nn)));
+  printf("r index %.3f, r share %.3f\n", ri, rs);
+  acc_print("index, spectrum", &raw);
+  acc_print("share (calibrated), spectrum", &cal);
+  acc_print("index, core of 5", &core_raw);
+  acc_print("share, core of 5", &core_cal);
 }
 
 int main(int argc, char **argv) {
@@ -384,6 +509,11 @@ int main(int argc, char **argv) {
   if (!strcmp(what, "stress") && argc == 6) {
     printf("SYNTHETIC: tests/stressgen.c (independent generator)\n");
     stress(argv[2], argv[3], argv[4], argv[5]);
+    return 0;
+  }
+  if (!strcmp(what, "stresswh") && argc == 6) {
+    printf("SYNTHETIC: tests/stressgen.c (independent generator)\n");
+    stress_wh(argv[2], argv[3], argv[4], argv[5]);
     return 0;
   }
   printf("SYNTHETIC: project simulator (calcspec simulate), not real spectra\n");

@@ -172,16 +172,23 @@ static void test_core_rule(void **st) {
   assert_string_equal(k.call, "calcite");
   assert_int_equal(k.expected_birefringent, 1);
   assert_int_equal(k.flags, CS_CORE_MANY_UNKNOWN);
-  /* carbonate mean and Student-t CI: values 4, 6 -> mean 5, sd sqrt(2),
-   * t(0.975, 1) = 12.706204736 */
+  /* carbonate mean and its interval: values 4, 6 (sd 0.6 and 0.8 each,
+   * of which 0.3 from the calibration line, lod_cal = 3.29 x 0.3) -> mean
+   * 5; own errors averaged sqrt(0.6^2 - 0.09 + 0.8^2 - 0.09) / 2, the
+   * line's 0.3 shared; spread sd sqrt(2) */
   cs_composition c[2];
   memset(c, 0, sizeof c);
   c[0].valid = c[1].valid = CS_COMP_CARBONATE;
   c[0].carbonate_wt = c[0].carbonate_raw = 4;
   c[1].carbonate_wt = c[1].carbonate_raw = 6;
+  c[0].carbonate_sd = 0.6;
+  c[1].carbonate_sd = 0.8;
+  c[0].carbonate_lod_cal = c[1].carbonate_lod_cal = 3.29 * 0.3;
   STATUS_EQ(cs_core_summarize("c4", r + 1, c, 2, cls, 3, NULL, &k, &e), CS_OK, &e);
   DBL_NEAR(k.carbonate_mean, 5, 1e-12);
-  DBL_NEAR(k.carbonate_hi - 5, 12.706204736 * sqrt(2) / sqrt(2), 1e-6);
+  DBL_NEAR(k.carbonate_hi - 5,
+           1.959963984540054 * sqrt((0.36 - 0.09 + 0.64 - 0.09) / 4 + 0.09), 1e-9);
+  DBL_NEAR(k.carbonate_spread, sqrt(2), 1e-12);
 }
 
 /* FTIR carbonate (areas, not a fit) on noiseless simulated apatite over
@@ -414,6 +421,80 @@ static void test_whitlockite_index(void **st) {
     }
 }
 
+/* Whitlockite powder-mixture calibration (bands.md 2.4): fitted on 16
+ * simulated mixtures, written and read back as kind whitlockite, then
+ * applied to 16 other mixtures: the calibrated share is no worse than the
+ * raw index, within 0..1, its 95 % interval holds the truth for most, and
+ * the calibration is refused as a carbonate calibration. */
+static void test_whitlockite_calibration(void **st) {
+  (void)st;
+  cs_error e;
+  double sh[16], ix[16];
+  cs_composition c;
+  for (int pass = 0; pass < 2; pass++) {
+    static cs_calibration wc;
+    double mae_i = 0, mae_s = 0;
+    int cover = 0;
+    for (int k = 0; k < 16; k++) {
+      cs_sim_opts o = cs_sim_opts_default(CS_SIM_WHITLOCKITE, CS_TECH_RAMAN);
+      double f = (k + (pass ? 0.25 : 0.75)) / 16;
+      o.whitlockite_frac.lo = o.whitlockite_frac.hi = f;
+      o.snr.lo = o.snr.hi = 50;
+      o.seed = 61000 + 100 * (unsigned)pass + (unsigned)k;
+      cs_dataset *ds;
+      STATUS_EQ(cs_simulate(&o, &ds, &e), CS_OK, &e);
+      STATUS_EQ(cs_composition_measure(cs_dataset_get(ds, 0), "whitlockite", NULL, &c, &e), CS_OK, &e);
+      assert_true(c.valid & CS_COMP_WHITLOCKITE);
+      cs_dataset_free(ds);
+      if (!pass) {
+        sh[k] = f;
+        ix[k] = c.whitlockite_index;
+        continue;
+      }
+      STATUS_EQ(cs_composition_whitlockite_share(&wc, &c, &e), CS_OK, &e);
+      assert_true(c.valid & CS_COMP_WH_SHARE);
+      assert_true(c.whitlockite_share >= 0 && c.whitlockite_share <= 1);
+      assert_true(c.whitlockite_share_lo <= c.whitlockite_share &&
+                  c.whitlockite_share <= c.whitlockite_share_hi);
+      mae_i += fabs(c.whitlockite_index - f) / 16;
+      mae_s += fabs(c.whitlockite_share - f) / 16;
+      cover += c.whitlockite_share_lo <= f && f <= c.whitlockite_share_hi;
+    }
+    if (!pass) {
+      cs_calibration fit, back;
+      STATUS_EQ(cs_calibration_fit_whitlockite(sh, ix, 16, "mixtures", &fit, &e), CS_OK, &e);
+      assert_int_equal(fit.kind, CS_CAL_WHITLOCKITE);
+      char *t;
+      STATUS_EQ(cs_calibration_format(&fit, &t, &e), CS_OK, &e);
+      assert_non_null(strstr(t, "kind whitlockite\n"));
+      STATUS_EQ(cs_calibration_parse(t, strlen(t), &back, &e), CS_OK, &e);
+      cs_free(t);
+      assert_int_equal(back.kind, CS_CAL_WHITLOCKITE);
+      assert_true(back.m == fit.m && back.b == fit.b && back.wt_hi == fit.wt_hi);
+      wc = back;
+      continue;
+    }
+    print_message("whitlockite calibration m %.3f b %+.3f: index MAE %.3f, share MAE %.3f, "
+                  "cover %d/16\n", wc.m, wc.b, mae_i, mae_s, cover);
+    assert_true(mae_s <= mae_i + 0.02 && mae_s < 0.15);
+    assert_true(cover >= 12);
+    /* not a carbonate calibration */
+    cs_dataset *ds;
+    cs_sim_opts o = cs_sim_opts_default(CS_SIM_HYDROXYAPATITE, CS_TECH_RAMAN);
+    STATUS_EQ(cs_simulate(&o, &ds, &e), CS_OK, &e);
+    STATUS_EQ(cs_composition_measure(cs_dataset_get(ds, 0), "hydroxyapatite", &wc, &c, &e),
+              CS_ERR_ARG, &e);
+    cs_dataset_free(ds);
+    cs_calibration carb;
+    STATUS_EQ(cs_calibration_default(CS_TECH_RAMAN, &carb, &e), CS_OK, &e);
+    STATUS_EQ(cs_composition_whitlockite_share(&carb, &c, &e), CS_ERR_ARG, &e);
+  }
+  /* shares outside 0..1 are refused */
+  sh[0] = 1.5;
+  cs_calibration bad;
+  STATUS_EQ(cs_calibration_fit_whitlockite(sh, ix, 16, NULL, &bad, &e), CS_ERR_ARG, &e);
+}
+
 /* COM fraction (Kontoyannis) with tissue under 1440-1500: over COM
  * fractions 0..1 at SNR 30 the mean absolute error stays below 0.2 and
  * the bias with 30 % mineral matches pure oxalate within 0.1; pure COM
@@ -515,6 +596,7 @@ int main(void) {
       cmocka_unit_test(test_raman_carbonate_snr20),
       cmocka_unit_test(test_tissue_bias),  cmocka_unit_test(test_lod),
       cmocka_unit_test(test_whitlockite_index), cmocka_unit_test(test_rruff),
+      cmocka_unit_test(test_whitlockite_calibration),
       cmocka_unit_test(test_com_tissue),
   };
   return cmocka_run_group_tests_name("composition", t, NULL, NULL);

@@ -136,6 +136,9 @@ cs_status cli_dataset_write(const cs_dataset *ds, const char *path,
 /* --technique / --axis of `calcspec cores` for cli_cores_compute (zero:
  * none, as for validate). */
 extern cli_override cli_cores_override;
+/* `calcspec cores -w`: whitlockite calibration applied to every apatite
+ * spectrum (NULL: none). */
+extern const cs_calibration *cli_cores_wcal;
 /* cores_run.c: classify and measure every spectrum of args, group by core
  * (how: "meta", "dir" or "manifest" with manifest_path) and summarise.
  * *cores is malloc'd (free()).  Unreadable files count in *nbad.  0 ok. */

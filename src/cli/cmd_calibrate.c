@@ -1,4 +1,4 @@
-/* cmd_calibrate.c: `calcspec calibrate carbonate STANDARDS...`. */
+/* cmd_calibrate.c: `calcspec calibrate carbonate|whitlockite STANDARDS...`. */
 #include "cli.h"
 
 #include <stdlib.h>
@@ -16,7 +16,15 @@ static int help(void) {
       "without -o); use it with 'calcspec cores -c'.\n\n"
       "  -o, --output FILE   calibration file to write\n"
       "  -l, --labels FILE   file,wt lines (instead of metadata)\n"
-      "      --note TEXT     provenance recorded in the file\n");
+      "      --note TEXT     provenance recorded in the file\n\n"
+      "usage: calcspec calibrate whitlockite [-o cal.txt] [-l labels.csv]\n"
+      "                                      [--note TEXT] MIXTURE...\n\n"
+      "Fits index = m * share + b to Raman spectra of HA/whitlockite powder\n"
+      "mixtures of known whitlockite share of the phosphate (0..1): from\n"
+      "metadata truth.whitlockite_share, whitlockite_share or\n"
+      "truth.whitlockite_frac (calcspec simulate), or 'file,share'\n"
+      "lines in the labels file.  Use it with 'calcspec cores -w' (column\n"
+      "whitlockite_share).\n");
   return CLI_OK;
 }
 
@@ -82,8 +90,12 @@ int cmd_calibrate(int argc, char **argv) {
     default: return cli_bad_option("calibrate", "o:l:h", opts, argc, argv);
     }
   }
-  if (optind >= argc || strcmp(argv[optind], "carbonate"))
-    return cli_usage_error("calibrate", "the only calibration is 'carbonate'");
+  if (optind >= argc ||
+      (strcmp(argv[optind], "carbonate") && strcmp(argv[optind], "whitlockite")))
+    return cli_usage_error("calibrate", "calibrate 'carbonate' or 'whitlockite'");
+  int wh = !strcmp(argv[optind], "whitlockite");
+  if (wh && !strcmp(note, "user calibration: standards of known carbonate"))
+    note = "user calibration: HA/whitlockite mixtures of known share";
   optind++;
   if (optind >= argc)
     return cli_usage_error("calibrate", "no standards");
@@ -104,13 +116,25 @@ int cmd_calibrate(int argc, char **argv) {
     for (size_t k = 0; k < cs_dataset_count(ds); k++) {
       const cs_spectrum *s = cs_dataset_get(ds, k);
       double w;
-      const char *m = cs_spectrum_meta(s, "truth.carbonate_wt");
+      const char *key = wh ? "whitlockite_share" : "carbonate_wt";
+      char tkey[40];
+      snprintf(tkey, sizeof tkey, "truth.%s", key);
+      const char *m = cs_spectrum_meta(s, tkey);
       if (!m)
-        m = cs_spectrum_meta(s, "carbonate_wt");
+        m = cs_spectrum_meta(s, key);
+      if (!m && wh) /* the name calcspec simulate writes */
+        m = cs_spectrum_meta(s, "truth.whitlockite_frac");
       if (label_wt(labels, files.path[i], &w) &&
-          (!m || cli_parse_double(m, 0, 100, &w))) {
-        cli_error("%s: spectrum %zu: no known carbonate "
-                "(truth.carbonate_wt, carbonate_wt or --labels)", files.path[i], k);
+          (!m || cli_parse_double(m, 0, wh ? 1 : 100, &w))) {
+        cli_error("%s: spectrum %zu: no known %s "
+                "(%s, %s or --labels)", files.path[i], k,
+                wh ? "whitlockite share" : "carbonate", tkey, key);
+        nbad++;
+        continue;
+      }
+      if (wh && w > 1) {
+        cli_error("%s: spectrum %zu: whitlockite share %g is not in 0..1",
+                  files.path[i], k, w);
         nbad++;
         continue;
       }
@@ -126,14 +150,21 @@ int cmd_calibrate(int argc, char **argv) {
         continue;
       }
       cs_composition comp;
-      if (cs_composition_measure(s, "hydroxyapatite", NULL, &comp, &err) ||
-          comp.carbonate_ratio == 0) {
-        cli_error("%s: spectrum %zu: %s", files.path[i], k,
-                comp.carbonate_reason[0] ? comp.carbonate_reason : err.msg);
+      int fail = cs_composition_measure(s, "hydroxyapatite", NULL, &comp, &err) != CS_OK;
+      const char *why = fail ? err.msg : NULL;
+      if (!fail && (wh ? !(comp.valid & CS_COMP_WHITLOCKITE) : comp.carbonate_ratio == 0)) {
+        fail = 1;
+        why = wh ? comp.whitlockite_reason : comp.carbonate_reason;
+        if (!why[0])
+          why = wh ? "no whitlockite index" : "no carbonate ratio";
+      }
+      if (fail) {
+        cli_error("%s: spectrum %zu: %s", files.path[i], k, why);
         nbad++;
         continue;
       }
-      if (push_pair(&wt, &ratio, &n, &cap, w, comp.carbonate_ratio)) {
+      if (push_pair(&wt, &ratio, &n, &cap, w,
+                    wh ? comp.whitlockite_index : comp.carbonate_ratio)) {
         cli_error("calibrate: out of memory");
         cs_dataset_free(ds);
         cli_files_free(&files);
@@ -147,7 +178,11 @@ int cmd_calibrate(int argc, char **argv) {
   cli_files_free(&files);
   cs_calibration cal;
   int rc = nbad ? CLI_DATA_ERROR : CLI_OK;
-  if (cs_calibration_fit(tech, wt, ratio, n, note, &cal, &err)) {
+  if (wh && tech != CS_TECH_RAMAN && tech != CS_TECH_UNKNOWN) {
+    cli_error("calibrate: the whitlockite index is a Raman measure");
+    rc = CLI_DATA_ERROR;
+  } else if (wh ? cs_calibration_fit_whitlockite(wt, ratio, n, note, &cal, &err)
+                : cs_calibration_fit(tech, wt, ratio, n, note, &cal, &err)) {
     cli_error("calibrate: %s", err.msg);
     rc = CLI_DATA_ERROR;
   } else if (out) {

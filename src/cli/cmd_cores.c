@@ -10,6 +10,7 @@
 static int help(void) {
   printf(
       "usage: calcspec cores [-m model.txt] [-c calibration.txt] [--json]\n"
+      "                      [-w whitlockite-calibration.txt]\n"
       "                      [--core-from meta|dir|manifest:FILE] FILE|DIR...\n\n"
       "Classifies every spectrum, measures composition (carbonate etc.) of\n"
       "the apatite spectra and summarises per biopsy core.  Core of a\n"
@@ -23,10 +24,13 @@ static int help(void) {
       "calcite is present; a spectrum counts when its class is not unknown.\n"
       "expected_birefringent = oxalate or calcite present.  flags: too_few\n"
       "(< 3 spectra), many_unknown (> half unknown).  carbonate: mean over\n"
-      "the core's apatite spectra with a Student-t 95 %% interval; default\n"
+      "the core's apatite spectra with a 95 %% interval for that mean; default\n"
       "calibration fitted on SYNTHETIC spectra: calibrate with standards.\n\n"
       "  -m, --model FILE        model file (default: built-in)\n"
       "  -c, --calibration FILE  carbonate calibration (default: built-in)\n"
+      "  -w, --whitlockite-cal FILE  whitlockite calibration from\n"
+      "                          'calcspec calibrate whitlockite': adds the\n"
+      "                          column whitlockite_share (core mean)\n"
       "      --core-from HOW     meta, dir or manifest:FILE\n"
       "  -j, --json              JSON Lines instead of TSV\n"
       "      --technique T       raman | ftir, when the file does not say (ftir:\n"
@@ -50,18 +54,21 @@ int cmd_cores(int argc, char **argv) {
   static const struct option opts[] = {{"model", required_argument, 0, 'm'},
                                        {"calibration", required_argument, 0, 'c'},
                                        {"core-from", required_argument, 0, 'F'},
+                                       {"whitlockite-cal", required_argument, 0, 'w'},
                                        {"json", no_argument, 0, 'j'},
                                        {"technique", required_argument, 0, 256},
                                        {"axis", required_argument, 0, 257},
                                        {"jobs", required_argument, 0, 258},
                                        {"help", no_argument, 0, 'h'},
                                        {0, 0, 0, 0}};
-  const char *model = NULL, *cal = NULL, *how = "meta", *manifest = NULL;
+  const char *model = NULL, *cal = NULL, *how = "meta", *manifest = NULL,
+             *wcal_path = NULL;
   int json = 0, c;
-  while ((c = getopt_long(argc, argv, "m:c:jh", opts, NULL)) != -1) {
+  while ((c = getopt_long(argc, argv, "m:c:w:jh", opts, NULL)) != -1) {
     switch (c) {
     case 'm': model = optarg; break;
     case 'c': cal = optarg; break;
+    case 'w': wcal_path = optarg; break;
     case 'j': json = 1; break;
     case 'F': how = optarg; break;
     case 256:
@@ -75,7 +82,7 @@ int cmd_cores(int argc, char **argv) {
         return CLI_USAGE;
       break;
     case 'h': return help();
-    default: return cli_bad_option("cores", "m:c:jh", opts, argc, argv);
+    default: return cli_bad_option("cores", "m:c:w:jh", opts, argc, argv);
     }
   }
   if (!strncmp(how, "manifest:", 9) || !strncmp(how, "manifest=", 9)) {
@@ -101,6 +108,20 @@ int cmd_cores(int argc, char **argv) {
   }
   if (optind >= argc)
     return cli_usage_error("cores", "no input files");
+  cs_calibration wcal;
+  if (wcal_path) {
+    cs_error werr;
+    if (cs_calibration_load(wcal_path, &wcal, &werr)) {
+      cli_file_error(wcal_path, &werr);
+      return CLI_DATA_ERROR;
+    }
+    if (wcal.kind != CS_CAL_WHITLOCKITE) {
+      cli_error("%s: not a whitlockite calibration (calcspec calibrate whitlockite)",
+                wcal_path);
+      return CLI_DATA_ERROR;
+    }
+    cli_cores_wcal = &wcal;
+  }
   int nbad = 0;
   cs_core *cores;
   size_t n;
@@ -132,6 +153,8 @@ int cmd_cores(int argc, char **argv) {
       json_object_set_new(o, "carbonate_hi", k->n_carbonate ? json_real(k->carbonate_hi) : json_null());
       json_object_set_new(o, "whitlockite_index", k->n_whitlockite ? json_real(k->whitlockite_mean) : json_null());
       json_object_set_new(o, "flags", json_string(flags));
+      if (wcal_path)
+        json_object_set_new(o, "whitlockite_share", k->n_wh_share ? json_real(k->whitlockite_share_mean) : json_null());
       char *line = json_dumps(o, JSON_COMPACT | JSON_REAL_PRECISION(6));
       if (line)
         puts(line);
@@ -147,7 +170,8 @@ int cmd_cores(int argc, char **argv) {
       for (size_t g = 0; g < k->nclass; g++)
         printf("\tp_%s", k->classes[g]);
       printf("\tcarbonate_n\tcarbonate_wt\tcarbonate_lo\tcarbonate_hi\twhitlockite_index\tflags"
-             "\tcarbonate_lod\tcarbonate_censored\n");
+             "\tcarbonate_lod\tcarbonate_censored%s\n",
+             wcal_path ? "\twhitlockite_share" : "");
     }
     printf("%s\t%zu\t%s\t%s", k->id, k->n, k->call,
            k->expected_birefringent ? "yes" : "no");
@@ -171,6 +195,10 @@ int cmd_cores(int argc, char **argv) {
     if (k->n_carbonate)
       printf("%.2f\t%s", k->carbonate_lod, k->carbonate_censored ? "yes" : "no");
     else
+      putchar('\t');
+    if (wcal_path && k->n_wh_share)
+      printf("\t%.3f", k->whitlockite_share_mean);
+    else if (wcal_path)
       putchar('\t');
     putchar('\n');
   }

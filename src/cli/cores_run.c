@@ -330,6 +330,8 @@ static void summarise(const cs_model *m, const cs_calibration *cal,
       memset(G->c, 0, G->n * sizeof *G->c);
     }
     free(lab);
+    for (size_t q = 0; cli_cores_wcal && q < G->n; q++)
+      cs_composition_whitlockite_share(cli_cores_wcal, &G->c[q], &err);
     for (size_t q = 0; q < G->n; q++)
       cs_spectrum_free(G->s[q]);
     free(G->s);
@@ -351,6 +353,7 @@ static void summarise(const cs_model *m, const cs_calibration *cal,
 }
 
 cli_override cli_cores_override;
+const cs_calibration *cli_cores_wcal;
 
 int cli_cores_compute(char **args, int nargs, const char *model_path,
                       const char *how, const char *manifest_path,
@@ -375,6 +378,11 @@ int cli_cores_compute(char **args, int nargs, const char *model_path,
       return -1;
     }
     have_cal = 0;
+  }
+  if (have_cal && cal.kind != CS_CAL_CARBONATE) {
+    cli_error("%s: a whitlockite calibration: give it with -w", cal_path);
+    cs_model_free(m);
+    return -1;
   }
   mrow *man = NULL;
   size_t nman = 0;

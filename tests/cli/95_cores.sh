@@ -48,6 +48,20 @@ head -n 1 "$T/cal.txt" | grep -qx 'calcspec-calibration 1' && ok "calibration fi
 grep -q '^technique ftir$' "$T/cal.txt" && ok "calibration records the technique" || not_ok "technique line"
 run calibrate carbonate "$EX/core01"; expect "standards without known carbonate" 1 "no known carbonate"
 run calibrate oxalate x; expect "unknown calibration kind" 2
+# calibrate whitlockite: simulated HA/whitlockite mixtures (truth.whitlockite_frac),
+# applied with cores -w; refused as a carbonate calibration (-c)
+run simulate --class whitlockite -n 12 --seed 7770 --whitlockite-frac 0:1 --snr 60 -o "$T/mix.animl"
+run calibrate whitlockite -o "$T/wcal.txt" "$T/mix.animl"; expect "calibrate whitlockite" 0
+grep -q '^kind whitlockite$' "$T/wcal.txt" && ok "whitlockite calibration kind line" || not_ok "kind line"
+mkdir -p "$T/w5"
+run simulate --class whitlockite -n 5 --seed 9000 --whitlockite-frac 0.5 --snr 40 --core w5 -o "$T/w5"
+run cores -w "$T/wcal.txt" "$T/w5"; expect "cores -w" 0
+awk -F'\t' 'NR==1{for(i=1;i<=NF;i++)h[$i]=i; next} {print $h["whitlockite_share"]}' "$T/out" > "$T/ws.txt"
+awk '{exit !($1 >= 0.25 && $1 <= 0.75)}' "$T/ws.txt" && ok "core whitlockite share near 0.5" || not_ok "whitlockite share" "$(cat "$T/ws.txt")"
+run cores -c "$T/wcal.txt" "$T/w5"; expect "whitlockite calibration given as -c" 1 "give it with -w"
+run cores -w "$T/cal.txt" "$T/w5"; expect "carbonate calibration given as -w" 1 "not a whitlockite calibration"
+run calibrate whitlockite "$EX/core01"; expect "mixtures without known share" 1 "no known whitlockite share"
+run calibrate whitlockite "$T/std.animl"; expect "FTIR mixtures refused" 1 "Raman measure"
 # carbonate-free apatite: the core's carbonate is "<LOD", never a negative
 # number; a 10 wt% core is a number (issue 14)
 mkdir -p "$T/cf" "$T/c10"
