@@ -99,11 +99,11 @@ done
 run simulate --class ha --ha-nu1 990 -o "$T/s.animl"; expect "simulate --ha-nu1 bound" 2 "--ha-nu1"
 run simulate --class ha --wht-lower 2 -o "$T/s.animl"; expect "simulate --wht-lower bound" 2 "--wht-lower"
 # Bone apatite (FTIR): the PO4 envelope gains its high-wavenumber shoulder
-run simulate --class ha -t ftir --snr 0 --carbonate 5 --bio-apatite 1 --to csv -o "$T/bio.csv"
+run simulate --class ha --technique ftir --snr 0 --carbonate 5 --bio-apatite 1 --to csv -o "$T/bio.csv"
 expect "simulate --bio-apatite" 0
-run simulate --class ha -t ftir --snr 0 --carbonate 5 --to csv -o "$T/ha.csv"
+run simulate --class ha --technique ftir --snr 0 --carbonate 5 --to csv -o "$T/ha.csv"
 a=$(grep -v '^#' "$T/bio.csv" | awk -F, '$1 == 1130 { print $2 }')
 b=$(grep -v '^#' "$T/ha.csv" | awk -F, '$1 == 1130 { print $2 }')
 awk -v a="$a" -v b="$b" 'BEGIN { exit !(a > 2 * b) }' && ok "bone apatite absorbs at 1130 cm^-1 ($a vs $b)" \
   || not_ok "bone apatite absorbs at 1130 cm^-1" "bio $a, plain $b"
-run simulate --class ha -t ftir --bio-apatite 1.5 -o "$T/s.animl"; expect "simulate --bio-apatite bound" 2 "--bio-apatite"
+run simulate --class ha --technique ftir --bio-apatite 1.5 -o "$T/s.animl"; expect "simulate --bio-apatite bound" 2 "--bio-apatite"
