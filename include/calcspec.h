@@ -1153,6 +1153,13 @@ CS_EXPORT cs_status cs_report_json_source(const cs_report *r,
 CS_EXPORT cs_status cs_report_json(const cs_report *r, const cs_model *m,
                                    char **json, cs_error *err);
 
+/** v as the shortest decimal text that reads back as the same double (the
+ * shortest of %.15g, %.16g, %.17g that does; C locale whatever the
+ * process locale), the form of every number in the JSON records.  Writes
+ * at most cap bytes into buf (32 always suffice); returns the length, as
+ * snprintf. */
+CS_EXPORT int cs_format_double(char *buf, size_t cap, double v);
+
 /** Release plain memory the library allocated for the caller (see the
  * conventions at the top: strings and arrays, not objects with their own
  * *_free).  NULL is fine. */

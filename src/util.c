@@ -550,6 +550,10 @@ int csi_fmt_shortest(char *buf, size_t cap, double v) {
   return n;
 }
 
+int cs_format_double(char *buf, size_t cap, double v) {
+  return csi_fmt_shortest(buf, cap, v);
+}
+
 /* Length of a valid UTF-8 sequence at p (1..4), or 0 if invalid. */
 static size_t utf8_len(const unsigned char *p, size_t n) {
   if (p[0] < 0x80)

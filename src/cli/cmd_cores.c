@@ -1,5 +1,5 @@
 /* cmd_cores.c: `calcspec cores`: one row per biopsy core. */
-#include "cli.h"
+#include "integ.h"
 #include "jobs.h"
 
 #include <jansson.h>
@@ -155,9 +155,9 @@ int cmd_cores(int argc, char **argv) {
       json_object_set_new(o, "flags", json_string(flags));
       if (wcal_path)
         json_object_set_new(o, "whitlockite_share", k->n_wh_share ? json_real(k->whitlockite_share_mean) : json_null());
-      char *line = json_dumps(o, JSON_COMPACT | JSON_REAL_PRECISION(6));
+      char *line = cli_json_line(o);
       if (line)
-        puts(line);
+        fputs(line, stdout);
       free(line);
       json_decref(o);
       continue;

@@ -1,5 +1,5 @@
 /* cmd_info.c: `calcspec info FILE...`: one row per spectrum. */
-#include "cli.h"
+#include "integ.h"
 
 #include <getopt.h>
 #include <jansson.h>
@@ -82,9 +82,9 @@ static void print_json(const char *path, const cs_spectrum *s) {
     json_object_set_new(meta, k, js ? js : json_null());
   }
   json_object_set_new(o, "meta", meta);
-  char *line = json_dumps(o, JSON_COMPACT | JSON_REAL_PRECISION(10));
+  char *line = cli_json_line(o);
   if (line) {
-    puts(line);
+    fputs(line, stdout);
     free(line);
   }
   json_decref(o);

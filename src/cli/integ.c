@@ -107,18 +107,53 @@ char *cli_error_line(const json_t *id, const char *file, long long index,
   return line;
 }
 
+/* jansson writes reals at a fixed precision; the line's real numbers are
+ * rewritten in their shortest round-trip form (cs_format_double), so every
+ * JSON record calcspec writes has its numbers in one form.  main keeps
+ * LC_NUMERIC "C", so strtod reads what jansson wrote. */
 char *cli_json_line(const json_t *obj) {
   char *s = json_dumps(obj, JSON_COMPACT | JSON_REAL_PRECISION(17));
   if (!s)
     return NULL;
-  size_t n = strlen(s);
-  char *line = realloc(s, n + 2);
+  size_t n = strlen(s), o = 0;
+  char *line = malloc(n + 2); /* the shortest form is never longer */
   if (!line) {
     free(s);
     return NULL;
   }
-  line[n] = '\n';
-  line[n + 1] = '\0';
+  for (size_t i = 0; i < n;) {
+    if (s[i] == '"') { /* a string, escapes included, as it is */
+      size_t j = i + 1;
+      while (j < n && s[j] != '"')
+        j += s[j] == '\\' ? 2 : 1;
+      j = j < n ? j + 1 : n;
+      memcpy(line + o, s + i, j - i);
+      o += j - i;
+      i = j;
+    } else if (s[i] == '-' || (s[i] >= '0' && s[i] <= '9')) {
+      size_t j = i + strspn(s + i, "+-0123456789.eE");
+      char tok[64];
+      if (j - i < sizeof tok && strcspn(s + i, ".eE") < j - i) {
+        memcpy(tok, s + i, j - i);
+        tok[j - i] = '\0';
+        int k = cs_format_double(tok, sizeof tok, strtod(tok, NULL));
+        if (k > 0 && (size_t)k <= j - i) {
+          memcpy(line + o, tok, (size_t)k);
+          o += (size_t)k;
+          i = j;
+          continue;
+        }
+      }
+      memcpy(line + o, s + i, j - i);
+      o += j - i;
+      i = j;
+    } else {
+      line[o++] = s[i++];
+    }
+  }
+  free(s);
+  line[o++] = '\n';
+  line[o] = '\0';
   return line;
 }
 

@@ -57,4 +57,32 @@ PY
     not_ok "numbers in shortest form" "$(grep -Eo '[0-9.]*(0000000000|9999999999)[0-9]*' "$T/j_classify" | head -3)"
   else ok "numbers in shortest round-trip form"; fi
   grep -q '"window_lo":400,' "$T/j_classify" && ok "integral values print as integers" || not_ok "window_lo" "$(head -c 300 "$T/j_classify")"
+  # cores --json and info --json write their numbers in the same form: each
+  # real has as many significant digits as the shortest text that reads
+  # back (Python's repr is that shortest form), and none is cut to a fixed
+  # precision (as jansson's JSON_REAL_PRECISION(6) did)
+  run cores --json "$EX"; cp "$T/out" "$T/j_cores"
+  run info --json "$EX"; cp "$T/out" "$T/j_info"
+  if python3 - "$T/j_cores" "$T/j_info" "$T/j_classify" > "$T/pyshort" 2>&1 <<'PY'
+import json, re, sys
+def sig(t):
+    m = re.match(r"-?([0-9.]+)", t).group(1).replace(".", "")
+    return m.strip("0") or "0"
+n, longest = 0, {}
+for p in sys.argv[1:]:
+    for line in open(p):
+        def chk(t):
+            global n
+            n += 1
+            assert sig(t) == sig(repr(float(t))), (p, t, repr(float(t)))
+            longest[p] = max(longest.get(p, 0), len(sig(t)))
+            return float(t)
+        json.loads(line, parse_float=chk)
+assert n > 50, n
+# not cut to a fixed precision: the core means carry their full digits
+assert longest[sys.argv[1]] > 10, longest
+print("ok", n)
+PY
+  then ok "cores/info --json: numbers in shortest round-trip form ($(cat "$T/pyshort"))"
+  else not_ok "cores/info --json numbers" "$(tail -n 2 "$T/pyshort")"; fi
 fi
