@@ -20,7 +20,7 @@ SHARED    ?= $(abspath ../shared)
 DEB_PKGS := gcc make pkg-config libfftw3-dev liblapacke-dev libopenblas-dev \
             libxml2-dev libjansson-dev libcmocka-dev \
             libzip-dev nettle-dev libgsl-dev libyajl-dev libcairo2-dev \
-            poppler-utils python3
+            poppler-utils python3 python3-numpy parallel
 PKGS     := fftw3 lapacke openblas libxml-2.0 jansson libzip nettle gsl
 CLI_PKGS := yajl cairo fontconfig  # the command-line tool only (stream's request
                         # parser; plot, report and map draw with cairo)
