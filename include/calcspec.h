@@ -49,7 +49,7 @@ extern "C" {
 #define CS_VERSION_MAJOR 0
 #define CS_VERSION_MINOR 1
 #define CS_VERSION_PATCH 0
-#define CS_VERSION "0.1.0"
+#define CS_VERSION "0.2.0"
 
 /** The library's version string ("MAJOR.MINOR.PATCH"); static, never NULL.
  * Compare with CS_VERSION to detect a header/library mismatch. */
