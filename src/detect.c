@@ -205,13 +205,26 @@ static int tmpl_in(const tmpl *t, double lo, double hi) {
 
 static cs_status ref_tables(csi_detector *d, cs_error *err);
 
-cs_status csi_detector_new(cs_technique tech, double lo, double step, size_t p,
-                           csi_detector **out, cs_error *err) {
-  *out = NULL;
+cs_status csi_detector_check(cs_technique tech, double lo, double step,
+                             size_t p, cs_error *err) {
   if (tech != CS_TECH_RAMAN)
     return csi_error(err, CS_ERR_ARG, "mineral detection is for Raman");
   if (p < 32 || !(step > 0))
     return csi_error(err, CS_ERR_ARG, "detector window too small");
+  double hi = lo + step * (double)(p - 1);
+  for (size_t k = 0; k < NTMPL; k++)
+    if (tmpl_in(&templates[k], lo, hi))
+      return CS_OK;
+  return csi_error(err, CS_ERR_ARG, "window %g-%g cm^-1 holds no diagnostic "
+                   "mineral band", lo, hi);
+}
+
+cs_status csi_detector_new(cs_technique tech, double lo, double step, size_t p,
+                           csi_detector **out, cs_error *err) {
+  *out = NULL;
+  cs_status st0 = csi_detector_check(tech, lo, step, p, err);
+  if (st0)
+    return st0;
   double hi = lo + step * (double)(p - 1), span = hi - lo;
   size_t deg = (size_t)(span / 120);
   deg = deg < 2 ? 2 : deg > 14 ? 14 : deg;

@@ -355,6 +355,11 @@ typedef struct csi_detection {
 cs_status csi_detector_new(cs_technique tech, double lo, double step, size_t p,
                            csi_detector **out, cs_error *err);
 void csi_detector_free(csi_detector *d);
+/* The argument and window checks of csi_detector_new without building the
+ * basis (same errors; a window that passes them can still fail to build
+ * when every template lies in the nuisance span). */
+cs_status csi_detector_check(cs_technique tech, double lo, double step,
+                             size_t p, cs_error *err);
 /* Detect mineral in row (raw counts on the axis; corrected in place for a
  * phenylalanine axis offset).  feat (p, may be NULL) receives the
  * nuisance residual divided by max(amplitude, threshold x its SE). */
