@@ -366,6 +366,9 @@ cs_status csi_detector_check(cs_technique tech, double lo, double step,
 cs_status csi_detect(const csi_detector *d, double *row, double threshold,
                      csi_detection *out, double *feat, cs_error *err);
 /* Nonzero: csi_detect sums its dot products serially, in point order,
- * instead of in eight vector partial sums.  For the tests, which check
- * that both agree to 1e-9; not thread-safe to change while detecting. */
+ * instead of in eight vector partial sums, and projects the nuisance basis
+ * off one column at a time (modified Gram-Schmidt) instead of from the
+ * row's coefficients (classical, four columns per pass).  For the tests,
+ * which check that both agree to 1e-9; not thread-safe to change while
+ * detecting. */
 extern int csi_detect_serial_sums;
