@@ -113,6 +113,7 @@ static const double tforms[] = {1.0, 1.0, 1.7, 1.0};
 static const int tform_kind[] = {0, 2, 0, 1}; /* pV, Lorentzian, pV, d/dx */
 static const double shifts[] = {-6, -4, -2, 0, 2, 4, 6};
 static const double widths[] = {1.0, 1.6};
+#define MAXT (NTMPL * N_(shifts) * N_(widths)) /* template rows, at most */
 
 struct csi_detector {
   double lo, step;
@@ -205,18 +206,31 @@ static int tmpl_in(const tmpl *t, double lo, double hi) {
 
 static cs_status ref_tables(csi_detector *d, cs_error *err);
 
-cs_status csi_detector_new(cs_technique tech, double lo, double step, size_t p,
-                           csi_detector **out, cs_error *err) {
-  *out = NULL;
+cs_status csi_detector_check(cs_technique tech, double lo, double step,
+                             size_t p, cs_error *err) {
   if (tech != CS_TECH_RAMAN)
     return csi_error(err, CS_ERR_ARG, "mineral detection is for Raman");
   if (p < 32 || !(step > 0))
     return csi_error(err, CS_ERR_ARG, "detector window too small");
+  double hi = lo + step * (double)(p - 1);
+  for (size_t k = 0; k < NTMPL; k++)
+    if (tmpl_in(&templates[k], lo, hi))
+      return CS_OK;
+  return csi_error(err, CS_ERR_ARG, "window %g-%g cm^-1 holds no diagnostic "
+                   "mineral band", lo, hi);
+}
+
+cs_status csi_detector_new(cs_technique tech, double lo, double step, size_t p,
+                           csi_detector **out, cs_error *err) {
+  *out = NULL;
+  cs_status st0 = csi_detector_check(tech, lo, step, p, err);
+  if (st0)
+    return st0;
   double hi = lo + step * (double)(p - 1), span = hi - lo;
   size_t deg = (size_t)(span / 120);
   deg = deg < 2 ? 2 : deg > 14 ? 14 : deg;
   size_t maxm = deg + 1 + N_(tforms) * N_(tissue);
-  size_t maxt = NTMPL * N_(shifts) * N_(widths);
+  size_t maxt = MAXT;
   csi_detector *d = calloc(1, sizeof *d);
   double *v = malloc(p * sizeof *v);
   if (!d || !v || !(d->q = malloc(maxm * p * sizeof *d->q)) ||
@@ -548,6 +562,111 @@ static double dot8(const double *a, const double *b, size_t n) {
   return s;
 }
 
+/* dot8(a[i], b, n) for four vectors a[i], two per pass over b (more would
+ * spill the sixteen SSE registers); each sum keeps dot8's partial-sum
+ * order (the same bits). */
+static void dot8x4(const double *const a[4], const double *b, size_t n,
+                   double out[4]) {
+  for (int h = 0; h < 4; h += 2) {
+    const double *x = a[h], *y = a[h + 1];
+    v4d s0 = {0, 0, 0, 0}, s1 = s0, t0 = s0, t1 = s0;
+    size_t j = 0;
+    for (; j + 8 <= n; j += 8) {
+      v4d b0, b1, x0, x1, y0, y1;
+      memcpy(&b0, b + j, sizeof b0), memcpy(&b1, b + j + 4, sizeof b1);
+      memcpy(&x0, x + j, sizeof x0), memcpy(&x1, x + j + 4, sizeof x1);
+      memcpy(&y0, y + j, sizeof y0), memcpy(&y1, y + j + 4, sizeof y1);
+      s0 += x0 * b0, s1 += x1 * b1, t0 += y0 * b0, t1 += y1 * b1;
+    }
+    double sx = ((s0[0] + s1[0]) + (s0[1] + s1[1])) +
+                ((s0[2] + s1[2]) + (s0[3] + s1[3]));
+    double sy = ((t0[0] + t1[0]) + (t0[1] + t1[1])) +
+                ((t0[2] + t1[2]) + (t0[3] + t1[3]));
+    for (size_t k = j; k < n; k++)
+      sx += x[k] * b[k], sy += y[k] * b[k];
+    out[h] = sx, out[h + 1] = sy;
+  }
+}
+
+/* e -= c[i] q_i, and with S2 s2 += c[i] q_i, for the four columns
+ * q_i = q + i p, in column order per point: the same operations as one
+ * column at a time, two points per SSE2 vector with e and s2 in registers
+ * (e and s2 may alias as far as the compiler knows, so it would not
+ * vectorise the plain loop). */
+typedef double v2d __attribute__((vector_size(16)));
+#define UPDATE4(NAME, S2)                                                      \
+  static void NAME(double *e, double *s2, const double *q, size_t p,           \
+                   const double *c) {                                          \
+    const double *q0 = q, *q1 = q + p, *q2 = q + 2 * p, *q3 = q + 3 * p;       \
+    v2d c0 = {c[0], c[0]}, c1 = {c[1], c[1]}, c2 = {c[2], c[2]},              \
+        c3 = {c[3], c[3]};                                                     \
+    size_t j = 0;                                                              \
+    for (; j + 2 <= p; j += 2) {                                               \
+      v2d ev, sv = {0, 0}, a0, a1, a2, a3;                                     \
+      memcpy(&ev, e + j, sizeof ev);                                           \
+      memcpy(&a0, q0 + j, sizeof a0), memcpy(&a1, q1 + j, sizeof a1);          \
+      memcpy(&a2, q2 + j, sizeof a2), memcpy(&a3, q3 + j, sizeof a3);          \
+      a0 *= c0, a1 *= c1, a2 *= c2, a3 *= c3;                                  \
+      ev -= a0, ev -= a1, ev -= a2, ev -= a3;                                  \
+      memcpy(e + j, &ev, sizeof ev);                                           \
+      if (S2) {                                                                \
+        memcpy(&sv, s2 + j, sizeof sv);                                        \
+        sv += a0, sv += a1, sv += a2, sv += a3;                                \
+        memcpy(s2 + j, &sv, sizeof sv);                                        \
+      }                                                                        \
+    }                                                                          \
+    for (; j < p; j++)                                                         \
+      for (int i = 0; i < 4; i++) {                                            \
+        double t = c[i] * q[(size_t)i * p + j];                                \
+        e[j] -= t;                                                             \
+        if (S2)                                                                \
+          s2[j] += t;                                                          \
+      }                                                                        \
+  }
+UPDATE4(update4_e, 0)
+UPDATE4(update4_es, 1)
+#undef UPDATE4
+
+/* The nuisance projection, vector path: every coefficient is the dot of
+ * its column with the row itself (classical Gram-Schmidt; the basis is
+ * orthonormal, so this equals the sequential projection up to rounding),
+ * which lets four columns share one pass over the row and the updates of e
+ * and s2 share one pass over each column.  e = row - Q c, s2 += tissue
+ * columns' part, both accumulated in column order. */
+static void project_vec(const csi_detector *d, const double *row, double *e,
+                        double *s2, double *c) {
+  size_t p = d->p, m = d->m, a = 0;
+  for (; a + 4 <= m; a += 4) {
+    const double *qa[4] = {d->q + a * p, d->q + (a + 1) * p,
+                           d->q + (a + 2) * p, d->q + (a + 3) * p};
+    dot8x4(qa, row, p, c + a);
+  }
+  for (; a < m; a++)
+    c[a] = dot8(d->q + a * p, row, p);
+  memcpy(e, row, p * sizeof *e);
+  memset(s2, 0, p * sizeof *s2);
+  for (a = 0; a < m;) {
+    /* four columns on the same side of mpoly per pass, else one */
+    size_t end = a < d->mpoly ? d->mpoly : m;
+    const double *qa = d->q + a * p;
+    if (end - a >= 4) {
+      if (a < d->mpoly)
+        update4_e(e, s2, qa, p, c + a);
+      else
+        update4_es(e, s2, qa, p, c + a);
+      a += 4;
+      continue;
+    }
+    for (size_t j = 0; j < p; j++) {
+      double t = c[a] * qa[j];
+      e[j] -= t;
+      if (a >= d->mpoly)
+        s2[j] += t;
+    }
+    a++;
+  }
+}
+
 int csi_detect_serial_sums = 0;
 
 /* One serial sum in point order, for the tests (see internal.h). */
@@ -570,10 +689,11 @@ cs_status csi_detect(const csi_detector *d, double *row, double threshold,
   if (!(ymax > ymin))
     return csi_error(err, CS_ERR_NUMERIC, "flat spectrum (%g everywhere in "
                      "the window): no signal to classify", ymin);
-  double *e = malloc(6 * p * sizeof *e);
+  double *e = malloc((6 * p + d->m) * sizeof *e);
   if (!e)
     return csi_error(err, CS_ERR_NOMEM, "out of memory");
   double *sig = e + p, *tmp = e + 2 * p, *s2 = e + 3 * p, *scr = e + 4 * p;
+  double *coef = e + 6 * p; /* nuisance coefficients (vector path) */
   double off, tref = tissue_offset(d, row, &off, &out->phe_t);
   out->ref_t = tref;
   if (tref >= PHE_MIN_T) {
@@ -583,17 +703,20 @@ cs_status csi_detect(const csi_detector *d, double *row, double threshold,
   }
   /* nuisance residual; s2 gets the tissue part of the fit (orthogonal to
    * the baseline polynomials) */
-  memcpy(e, row, p * sizeof *e);
-  memset(s2, 0, p * sizeof *s2);
-  for (size_t a = 0; a < d->m; a++) {
-    const double *qa = d->q + a * p;
-    double dot = dotf(qa, e, p);
-    for (size_t j = 0; j < p; j++)
-      e[j] -= dot * qa[j];
-    if (a >= d->mpoly)
+  if (csi_detect_serial_sums) { /* the reference: sequential projection */
+    memcpy(e, row, p * sizeof *e);
+    memset(s2, 0, p * sizeof *s2);
+    for (size_t a = 0; a < d->m; a++) {
+      const double *qa = d->q + a * p;
+      double dot = dotf(qa, e, p);
       for (size_t j = 0; j < p; j++)
-        s2[j] += dot * qa[j];
-  }
+        e[j] -= dot * qa[j];
+      if (a >= d->mpoly)
+        for (size_t j = 0; j < p; j++)
+          s2[j] += dot * qa[j];
+    }
+  } else
+    project_vec(d, row, e, s2, coef);
   /* model error: a fixed share of the local tissue signal (its largest
    * magnitude within +-TISSUE_REACH points) */
   for (size_t j = 0; j < p; j++) {
@@ -622,11 +745,31 @@ cs_status csi_detect(const csi_detector *d, double *row, double threshold,
   /* after a phenylalanine correction only the residual calibration error
    * and the carbonate shift of apatite remain: fewer shifts to look at */
   double maxshift = out->offset_source == CSI_OFFSET_TISSUE ? 4 : 6;
-  for (size_t k = 0; k < d->nt; k++) {
-    const double *r = d->r + k * p;
-    if (fabs(d->tshift[k]) > maxshift)
-      continue;
-    double a = dotf(r, e, p), v = dotf(d->r2 + k * p, sig2, p);
+  /* the templates' amplitudes and variances, four templates per pass over
+   * e and sig2 on the vector path (the same bits as one at a time) */
+  double amp[MAXT], var[MAXT];
+  size_t act[MAXT], nact = 0;
+  for (size_t k = 0; k < d->nt; k++)
+    if (!(fabs(d->tshift[k]) > maxshift))
+      act[nact++] = k;
+  size_t i4 = 0;
+  if (!csi_detect_serial_sums)
+    for (; i4 + 4 <= nact; i4 += 4) {
+      const double *ra[4], *r2a[4];
+      double a4[4], v4[4];
+      for (int i = 0; i < 4; i++)
+        ra[i] = d->r + act[i4 + i] * p, r2a[i] = d->r2 + act[i4 + i] * p;
+      dot8x4(ra, e, p, a4);
+      dot8x4(r2a, sig2, p, v4);
+      for (int i = 0; i < 4; i++)
+        amp[i4 + i] = a4[i], var[i4 + i] = v4[i];
+    }
+  for (; i4 < nact; i4++)
+    amp[i4] = dotf(d->r + act[i4] * p, e, p),
+    var[i4] = dotf(d->r2 + act[i4] * p, sig2, p);
+  for (size_t i = 0; i < nact; i++) {
+    size_t k = act[i];
+    double a = amp[i], v = var[i];
     double t = v > 0 ? a / sqrt(v) : 0;
     if (d->tid[k] < CSI_NTEMPLATES && t > out->tmpl_t[d->tid[k]])
       out->tmpl_t[d->tid[k]] = t;

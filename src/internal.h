@@ -355,12 +355,20 @@ typedef struct csi_detection {
 cs_status csi_detector_new(cs_technique tech, double lo, double step, size_t p,
                            csi_detector **out, cs_error *err);
 void csi_detector_free(csi_detector *d);
+/* The argument and window checks of csi_detector_new without building the
+ * basis (same errors; a window that passes them can still fail to build
+ * when every template lies in the nuisance span). */
+cs_status csi_detector_check(cs_technique tech, double lo, double step,
+                             size_t p, cs_error *err);
 /* Detect mineral in row (raw counts on the axis; corrected in place for a
  * phenylalanine axis offset).  feat (p, may be NULL) receives the
  * nuisance residual divided by max(amplitude, threshold x its SE). */
 cs_status csi_detect(const csi_detector *d, double *row, double threshold,
                      csi_detection *out, double *feat, cs_error *err);
 /* Nonzero: csi_detect sums its dot products serially, in point order,
- * instead of in eight vector partial sums.  For the tests, which check
- * that both agree to 1e-9; not thread-safe to change while detecting. */
+ * instead of in eight vector partial sums, and projects the nuisance basis
+ * off one column at a time (modified Gram-Schmidt) instead of from the
+ * row's coefficients (classical, four columns per pass).  For the tests,
+ * which check that both agree to 1e-9; not thread-safe to change while
+ * detecting. */
 extern int csi_detect_serial_sums;

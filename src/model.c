@@ -52,6 +52,13 @@ cs_model *csi_model_alloc(void) {
     free(m);
     return NULL;
   }
+  if (m && pthread_mutex_init(&m->det_lock, NULL)) {
+    pthread_mutex_destroy(&m->lock);
+    free(m);
+    return NULL;
+  }
+  if (m)
+    atomic_init(&m->det, NULL);
   return m;
 }
 
@@ -61,6 +68,7 @@ void cs_model_free(cs_model *m) {
   for (size_t i = 0; i < m->npool; i++)
     cs_pipeline_free(m->pool[i]);
   pthread_mutex_destroy(&m->lock);
+  pthread_mutex_destroy(&m->det_lock);
   free(m->pipeline_text);
   csi_pca_free(&m->pca);
   csi_lda_free(&m->lda);
@@ -74,13 +82,32 @@ cs_status csi_model_detector(cs_model *m, cs_error *err) {
   if (m->features != CS_FEATURES_MINERAL)
     return CS_OK;
   size_t p = (size_t)floor((m->hi - m->lo) / m->step + 1e-9) + 1;
-  csi_detector_free(m->det);
-  m->det = NULL;
+  csi_detector_free(atomic_exchange(&m->det, NULL));
   if (m->p && m->p != p)
     return csi_error(err, CS_ERR_MODEL, "model axis has %zu points, window "
                      "%g-%g step %g gives %zu", m->p, m->lo, m->hi, m->step, p);
   m->p = p;
-  return csi_detector_new(m->technique, m->lo, m->step, p, &m->det, err);
+  /* the cheap checks now, so a bad window still fails at load time */
+  return csi_detector_check(m->technique, m->lo, m->step, p, err);
+}
+
+cs_status csi_model_get_detector(const cs_model *cm, const csi_detector **out,
+                                 cs_error *err) {
+  cs_model *m = (cs_model *)cm; /* det is built once, then immutable */
+  csi_detector *d = atomic_load_explicit(&m->det, memory_order_acquire);
+  cs_status st = CS_OK;
+  if (!d) {
+    pthread_mutex_lock(&m->det_lock);
+    d = atomic_load_explicit(&m->det, memory_order_relaxed);
+    if (!d) {
+      st = csi_detector_new(m->technique, m->lo, m->step, m->p, &d, err);
+      if (!st)
+        atomic_store_explicit(&m->det, d, memory_order_release);
+    }
+    pthread_mutex_unlock(&m->det_lock);
+  }
+  *out = d;
+  return st;
 }
 
 cs_status csi_model_features(const cs_model *m, double *row,
@@ -88,12 +115,14 @@ cs_status csi_model_features(const cs_model *m, double *row,
   memset(det, 0, sizeof *det);
   if (m->features != CS_FEATURES_MINERAL)
     return CS_OK;
-  if (!m->det)
-    return csi_error(err, CS_ERR_MODEL, "model has no mineral detector");
+  const csi_detector *d;
+  cs_status st = csi_model_get_detector(m, &d, err);
+  if (st)
+    return st;
   double *feat = malloc(m->p * sizeof *feat);
   if (!feat)
     return csi_error(err, CS_ERR_NOMEM, "out of memory");
-  cs_status st = csi_detect(m->det, row, m->detect_sigma, det, feat, err);
+  st = csi_detect(d, row, m->detect_sigma, det, feat, err);
   if (!st)
     memcpy(row, feat, m->p * sizeof *row);
   free(feat);

@@ -7,6 +7,7 @@
 #include "internal.h"
 
 #include <pthread.h>
+#include <stdatomic.h>
 
 #define POOL_MAX 8
 #define MAX_SUB 128      /* LDA groups: sub-classes of all classes */
@@ -32,7 +33,10 @@ struct cs_model {
   double *refs; /* c x p pure-component references (class means) */
   int features;          /* CS_FEATURES_* */
   double detect_sigma;   /* mineral detection threshold (MINERAL) */
-  csi_detector *det;     /* built from the window (MINERAL) */
+  /* built from the window on first use (MINERAL): a model chain holds one
+   * per window, and most runs need only the first; csi_model_get_detector */
+  csi_detector *_Atomic det;
+  pthread_mutex_t det_lock; /* serialises building det */
   cs_model *alt;         /* next model of a chain (narrower window), owned */
   /* training summary, kept for the record */
   size_t n_spectra;
@@ -69,7 +73,12 @@ cs_status csi_model_features(const cs_model *m, double *row,
  * spectrum is tissue, at or above it never tissue. */
 void csi_model_decide(const cs_model *m, const csi_detection *det,
                       const double *row, cs_result *r);
-/* Build m->det for a MINERAL model (window and step set). */
+/* Check a MINERAL model's window for a detector and set m->p (window and
+ * step set); the detector itself is built on first use. */
 cs_status csi_model_detector(cs_model *m, cs_error *err);
+/* *out = the model's detector (owned by the model), built by the first
+ * caller (thread-safe; a failed build is retried by the next caller). */
+cs_status csi_model_get_detector(const cs_model *m, const csi_detector **out,
+                                 cs_error *err);
 
 #endif /* CALCSPEC_MODEL_H */

@@ -634,14 +634,57 @@ typedef struct {
   size_t from, to;
   cs_result *out;
   int failed;
+  const cs_model *m; /* NULL: trained */
 } job;
 
 static void *worker(void *arg) {
   job *j = arg;
+  const cs_model *m = j->m ? j->m : trained;
   for (size_t i = j->from; i < j->to; i++)
-    if (cs_model_classify(trained, cs_dataset_get(test_set, i), &j->out[i], NULL))
+    if (cs_model_classify(m, cs_dataset_get(test_set, i), &j->out[i], NULL))
       j->failed = 1;
   return NULL;
+}
+
+/* The mineral detectors of a model chain are built on first use: four
+ * threads racing to build them on a freshly loaded model give the results
+ * of a serial run on another fresh one. */
+static void lazy_detectors_concurrent(void **state) {
+  (void)state;
+  cs_error err;
+  cs_model *ms, *mp;
+  STATUS_EQ(cs_model_default(CS_TECH_RAMAN, &ms, &err), CS_OK, &err);
+  STATUS_EQ(cs_model_default(CS_TECH_RAMAN, &mp, &err), CS_OK, &err);
+  size_t n = cs_dataset_count(test_set);
+  cs_result *serial = calloc(n, sizeof *serial), *par = calloc(n, sizeof *par);
+  for (size_t i = 0; i < n; i++)
+    STATUS_EQ(cs_model_classify(ms, cs_dataset_get(test_set, i), &serial[i],
+                                &err), CS_OK, &err);
+  pthread_t th[4];
+  job jobs[4];
+  for (int k = 0; k < 4; k++) /* every thread starts at spectrum 0 */
+    jobs[k] = (job){0, n, calloc(n, sizeof *par), 0, mp};
+  for (int k = 0; k < 4; k++)
+    pthread_create(&th[k], NULL, worker, &jobs[k]);
+  int detected = 0;
+  for (int k = 0; k < 4; k++) {
+    pthread_join(th[k], NULL);
+    assert_false(jobs[k].failed);
+    for (size_t i = 0; i < n; i++) {
+      assert_string_equal(serial[i].label, jobs[k].out[i].label);
+      assert_memory_equal(serial[i].posterior, jobs[k].out[i].posterior,
+                          sizeof serial[i].posterior);
+      assert_memory_equal(&serial[i].mineral_snr, &jobs[k].out[i].mineral_snr,
+                          sizeof serial[i].mineral_snr);
+      detected += jobs[k].out[i].detected;
+    }
+    free(jobs[k].out);
+  }
+  assert_true(detected > 0); /* the detectors did run */
+  free(serial);
+  free(par);
+  cs_model_free(ms);
+  cs_model_free(mp);
 }
 
 static void concurrent_classification(void **state) {
@@ -654,7 +697,7 @@ static void concurrent_classification(void **state) {
   pthread_t th[4];
   job jobs[4];
   for (int k = 0; k < 4; k++) {
-    jobs[k] = (job){n * (size_t)k / 4, n * (size_t)(k + 1) / 4, par, 0};
+    jobs[k] = (job){n * (size_t)k / 4, n * (size_t)(k + 1) / 4, par, 0, NULL};
     pthread_create(&th[k], NULL, worker, &jobs[k]);
   }
   for (int k = 0; k < 4; k++) {
@@ -685,6 +728,7 @@ int main(void) {
       cmocka_unit_test(crossval_runs),
       cmocka_unit_test(bad_training_input),
       cmocka_unit_test(concurrent_classification),
+      cmocka_unit_test(lazy_detectors_concurrent),
   };
   return cmocka_run_group_tests_name("model", tests, setup, teardown);
 }
