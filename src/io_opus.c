@@ -93,16 +93,7 @@ static char *param_str(const opus *o, const entry *e, const char *name) {
   param p = find_param(o, e, name);
   if (!p.found || !p.is_str)
     return NULL;
-  char *raw = csi_strndup(p.str, p.slen);
-  if (!raw)
-    return NULL;
-  for (char *q = raw; *q; q++)
-    if ((unsigned char)*q < 0x20)
-      *q = ' ';
-  csi_trim(raw);
-  char *s = *raw ? csi_utf8_sanitize(raw) : NULL;
-  free(raw);
-  return s;
+  return csi_field_text((const unsigned char *)p.str, p.slen);
 }
 
 /* OPUS x unit (DXU) -> a unit spelling for the shared unit map
