@@ -162,6 +162,24 @@ static void row(pager *p, const double *cx, int nc, double fs, int bold,
   cairo_stroke(cr);
 }
 
+
+/* The birefringence 2x2 table of the cores that have a finding and a
+ * summary: a expected & birefringent, b expected & not, c not expected &
+ * birefringent, d neither (as cs_agreement_2x2 takes them). */
+static void tally_2x2(const rcore *cores, size_t nc, size_t *a, size_t *b,
+                      size_t *c, size_t *d) {
+  *a = *b = *c = *d = 0;
+  for (size_t i = 0; i < nc; i++) {
+    const rcore *k = &cores[i];
+    if (!k->finding || !k->have_sum || k->finding->birefringent == CS_BIREF_UNKNOWN)
+      continue;
+    int pos = k->finding->birefringent == CS_BIREF_YES, exp = k->sum.expected_birefringent;
+    if (exp && pos) ++*a;
+    else if (exp) ++*b;
+    else if (pos) ++*c;
+    else ++*d;
+  }
+}
 static void summary_pages(pager *p, rcore *cores, size_t nc, size_t nspec,
                           const cs_finding *fr, size_t nf, const char *model_path,
                           const char *cal_path) {
@@ -225,17 +243,8 @@ static void summary_pages(pager *p, rcore *cores, size_t nc, size_t nspec,
     para(p, 9.5, "No findings given (--findings FILE): no comparison.");
     return;
   }
-  size_t a = 0, b = 0, c = 0, d = 0;
-  for (size_t i = 0; i < nc; i++) {
-    const rcore *k = &cores[i];
-    if (!k->finding || !k->have_sum || k->finding->birefringent == CS_BIREF_UNKNOWN)
-      continue;
-    int pos = k->finding->birefringent == CS_BIREF_YES, exp = k->sum.expected_birefringent;
-    if (exp && pos) a++;
-    else if (exp) b++;
-    else if (pos) c++;
-    else d++;
-  }
+  size_t a, b, c, d;
+  tally_2x2(cores, nc, &a, &b, &c, &d);
   para(p, 9, "Expected birefringent = oxalate present or calcite present (calcite is "
              "strongly birefringent and counts as expected-birefringent).");
   p->y += 4;
@@ -639,17 +648,8 @@ static void h_summary(FILE *o, const rcore *cores, size_t nc, size_t nspec,
     fputs("<p>No findings given (--findings FILE): no comparison.</p>\n</section>\n", o);
     return;
   }
-  size_t a = 0, b = 0, c = 0, d = 0;
-  for (size_t i = 0; i < nc; i++) {
-    const rcore *k = &cores[i];
-    if (!k->finding || !k->have_sum || k->finding->birefringent == CS_BIREF_UNKNOWN)
-      continue;
-    int pos = k->finding->birefringent == CS_BIREF_YES, exp = k->sum.expected_birefringent;
-    if (exp && pos) a++;
-    else if (exp) b++;
-    else if (pos) c++;
-    else d++;
-  }
+  size_t a, b, c, d;
+  tally_2x2(cores, nc, &a, &b, &c, &d);
   fprintf(o, "<p>Expected birefringent = oxalate present or calcite present (calcite is "
              "strongly birefringent and counts as expected-birefringent).</p>\n"
              "<table class=\"two\">\n<tr><th></th><th colspan=\"2\">pathologist's finding</th></tr>\n"
