@@ -9,21 +9,6 @@
 
 /* ---- small helpers (independent of the reader) ---- */
 
-static unsigned char *slurp(const char *path, size_t *n) {
-  FILE *f = fopen(path, "rb");
-  assert_non_null(f);
-  fseek(f, 0, SEEK_END);
-  long len = ftell(f);
-  fseek(f, 0, SEEK_SET);
-  unsigned char *b = malloc((size_t)len + 1);
-  assert_non_null(b);
-  assert_int_equal(fread(b, 1, (size_t)len, f), (size_t)len);
-  fclose(f);
-  b[len] = 0;
-  *n = (size_t)len;
-  return b;
-}
-
 static void spit(const char *path, const void *p, size_t n) {
   FILE *f = fopen(path, "wb");
   assert_non_null(f);
@@ -65,7 +50,7 @@ static void put64(unsigned char *p, uint64_t v) {
 }
 
 /* The XML footer of a whole SPE 3.0 file in memory (offset u64 @678,
- * FORMATS.md §1); NUL-terminated by slurp(). */
+ * FORMATS.md §1); NUL-terminated by test_slurp(). */
 static char *footer_of(unsigned char *file) {
   return (char *)file + u64(file + 678);
 }
@@ -105,7 +90,7 @@ static void single_spe3_matches_result_txt(void **state) {
   snprintf(spe, sizeof spe, "%s", spe_path);
   SHARED_OR_SKIP(txt_path, "formats/spe/Result_Single_SPE3.txt");
   size_t n;
-  char *txt = (char *)slurp(txt_path, &n);
+  char *txt = (char *)test_slurp(txt_path, &n);
   cs_dataset *ds = test_read_ok(spe, NULL);
 
   int width = -1, frames = -1;
@@ -193,9 +178,9 @@ static void spe_format_30_footer(void **state) {
   (void)state;
   SHARED_OR_SKIP(xml_path, "formats/spe/spe_format_3.0.SPE_metadata.xml");
   size_t nx, nf;
-  unsigned char *xml = slurp(xml_path, &nx);
+  unsigned char *xml = test_slurp(xml_path, &nx);
   SHARED_OR_SKIP(path, "formats/spe/spe_format_3.0.SPE");
-  unsigned char *file = slurp(path, &nf);
+  unsigned char *file = test_slurp(path, &nf);
   /* the companion is exactly the file's footer */
   assert_int_equal(u64(file + 678) + nx, nf);
   assert_memory_equal(file + u64(file + 678), xml, nx);
@@ -226,7 +211,7 @@ static void multiple_rois(void **state) {
   (void)state;
   SHARED_OR_SKIP(path, "formats/spe/test_multiple_rois.spe");
   size_t nf;
-  unsigned char *file = slurp(path, &nf);
+  unsigned char *file = test_slurp(path, &nf);
   cs_dataset *ds = test_read_ok(path, NULL);
   const size_t per_frame = 1 + 66 + 90, stride = 178424, size = 178408;
   assert_int_equal(cs_dataset_count(ds), 5 * per_frame);
@@ -274,7 +259,7 @@ static void legacy_v2(void **state) {
   (void)state;
   SHARED_OR_SKIP(path, "formats/spe/file_v2.spe");
   size_t nf;
-  unsigned char *file = slurp(path, &nf);
+  unsigned char *file = test_slurp(path, &nf);
   assert_true(f64(file + 3103) == 1.0 && f64(file + 3103 + 16) == 1340.0);
   cs_dataset *ds = test_read_ok(path, NULL);
   assert_int_equal(cs_dataset_count(ds), 1);
@@ -295,7 +280,7 @@ static void legacy_v2(void **state) {
   free(file);
 
   SHARED_OR_SKIP(p2, "formats/spe/Testfile_Single_SPE2.SPE");
-  file = slurp(p2, &nf);
+  file = test_slurp(p2, &nf);
   ds = test_read_ok(p2, NULL);
   assert_int_equal(cs_dataset_count(ds), 35); /* FORMATS.md: 35 frames */
   s = cs_dataset_get(ds, 34);
@@ -450,7 +435,7 @@ static void sniff_ignores_name(void **state) {
   snprintf(c, sizeof c, "%s/noext", dir);
   make_spe3(a, 2, 0, 0);
   size_t n;
-  unsigned char *bytes = slurp(a, &n);
+  unsigned char *bytes = test_slurp(a, &n);
   spit(b, bytes, n);
   spit(c, bytes, n);
   free(bytes);
@@ -483,7 +468,7 @@ static void inconsistent_headers(void **state) {
   char path[512];
   snprintf(path, sizeof path, "%s/bad.spe", test_tmpdir());
   size_t n = make_spe3(path, 3, 0, 0);
-  unsigned char *good = slurp(path, &n), *b = malloc(n + 1);
+  unsigned char *good = test_slurp(path, &n), *b = malloc(n + 1);
   assert_non_null(b);
   b[n] = 0;
   cs_dataset *ds;
@@ -531,7 +516,7 @@ static void nan_pixel_rejected(void **state) {
   (void)state;
   SHARED_OR_SKIP(src, "formats/spe/spe_format_3.0.SPE");
   size_t n;
-  unsigned char *b = slurp(src, &n);
+  unsigned char *b = test_slurp(src, &n);
   put32(b + 4100 + 4 * 17, 0x7fc00000u); /* quiet NaN at pixel 17 */
   char path[512];
   snprintf(path, sizeof path, "%s/nan.spe", test_tmpdir());
@@ -568,7 +553,7 @@ static void truncation_and_flips(void **state) {
   uint32_t rng = 12345;
   for (size_t fi = 0; fi < np; fi++) {
     size_t n;
-    unsigned char *orig = slurp(paths[fi], &n), *b = malloc(n);
+    unsigned char *orig = test_slurp(paths[fi], &n), *b = malloc(n);
     assert_non_null(b);
     size_t foot = u64(orig + 678);
     size_t cuts[] = {0, 1, 100, 678, 1992, 2999, 4099, 4100, 4101,

@@ -113,7 +113,7 @@ static inline int test_copy_file(const char *from, const char *to, size_t len) {
   return rc;
 }
 
-/* The whole of path in a malloc'd buffer (one spare byte), failing the test
+/* The whole of path in a malloc'd buffer, NUL-terminated, failing the test
  * otherwise; *n is its length. */
 static inline unsigned char *test_slurp(const char *path, size_t *n) {
   FILE *f = fopen(path, "rb");
@@ -125,6 +125,7 @@ static inline unsigned char *test_slurp(const char *path, size_t *n) {
   assert_non_null(b);
   assert_int_equal(fread(b, 1, (size_t)len, f), (size_t)len);
   fclose(f);
+  b[len] = 0; /* text files can be parsed in place */
   *n = (size_t)len;
   return b;
 }
