@@ -24,6 +24,7 @@ $CALCSPEC_LIB, the LIBDIR recorded by `make install`, then the system
 loader ("libcalcspec.so.0").  Models are safe to share between threads.
 """
 import builtins
+import contextlib
 import ctypes
 import errno as _errno
 import json
@@ -315,14 +316,10 @@ def _override(sp, technique, axis, path):
             sp.axis = "wavenumber" if technique == "ftir" else "raman_shift"
 
 
-def read(path, format=None, technique=None, axis=None):
-    """Every spectrum of a file (any format `calcspec formats` lists; "-"
-    is not supported here, pass a path) as a list of Spectrum.  technique
-    ("raman"/"ftir") and axis ("raman_shift"/"wavelength_nm"/"wavenumber")
-    apply where the file does not say (a headerless x y text file), as
-    the command line's --technique/--axis; a file that says otherwise
-    raises Error.  A missing file raises calcspec.FileNotFoundError."""
-    _need_numpy("calcspec.read")
+@contextlib.contextmanager
+def _open_dataset(path, format=None):
+    """The cs_dataset handle of a file, freed on leaving the block; a missing
+    file raises calcspec.FileNotFoundError, a bad one Error."""
     p = os.fsencode(path)
     if not os.path.exists(p):
         raise FileNotFoundError(path)
@@ -331,10 +328,22 @@ def read(path, format=None, technique=None, axis=None):
     _check(_lib.cs_dataset_read(p, format.encode() if format else None,
                                 ctypes.byref(ds), ctypes.byref(err)), err, path)
     try:
-        out = [_from_handle(_lib.cs_dataset_get(ds, i), os.fsdecode(path))
-               for i in range(_lib.cs_dataset_count(ds))]
+        yield ds
     finally:
         _lib.cs_dataset_free(ds)
+
+
+def read(path, format=None, technique=None, axis=None):
+    """Every spectrum of a file (any format `calcspec formats` lists; "-"
+    is not supported here, pass a path) as a list of Spectrum.  technique
+    ("raman"/"ftir") and axis ("raman_shift"/"wavelength_nm"/"wavenumber")
+    apply where the file does not say (a headerless x y text file), as
+    the command line's --technique/--axis; a file that says otherwise
+    raises Error.  A missing file raises calcspec.FileNotFoundError."""
+    _need_numpy("calcspec.read")
+    with _open_dataset(path, format) as ds:
+        out = [_from_handle(_lib.cs_dataset_get(ds, i), os.fsdecode(path))
+               for i in range(_lib.cs_dataset_count(ds))]
     for sp in out:
         _override(sp, technique, axis, os.fsdecode(path))
     return out
@@ -738,13 +747,8 @@ def classify_file(path, model=None, format=None, composition=False):
     """Classify every spectrum in a file: a list of dicts as classify(),
     with "file", "index", "count" and "core_id" filled in."""
     p = os.fsencode(path)
-    if not os.path.exists(p):
-        raise FileNotFoundError(path)
-    ds = _P()
     err = _CsError()
-    _check(_lib.cs_dataset_read(p, format.encode() if format else None,
-                                ctypes.byref(ds), ctypes.byref(err)), err, path)
-    try:
+    with _open_dataset(path, format) as ds:
         out = []
         count = _lib.cs_dataset_count(ds)
         for i in range(count):
@@ -761,8 +765,6 @@ def classify_file(path, model=None, format=None, composition=False):
             src = _ReportSource(p, i, count, _lib.cs_spectrum_meta(s, b"core_id"))
             out.append(_report(rep, h, src))
         return out
-    finally:
-        _lib.cs_dataset_free(ds)
 
 
 # --- pictures (README "Pictures: plot, report, map") ---------------------
