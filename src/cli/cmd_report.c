@@ -341,59 +341,82 @@ static void summary_pages(pager *p, rcore *cores, size_t nc, size_t nspec,
     }
 }
 
-/* One thumbnail: corrected spectrum in the class colour, caption lines. */
-static void thumbnail(cairo_t *cr, const rspec *r, double x, double y, double w,
-                      double h) {
-  const fig_spec *f = &r->f;
-  char buf[600], cls[80];
-  const char *base = strrchr(r->file, '/');
-  base = base ? base + 1 : r->file;
-  dr_font(cr, 8.5, 1);
-  dr_set(cr, dr_hex(DR_OI_BLACK));
-  snprintf(buf, sizeof buf, "%s [%zu]", base, r->index);
-  dr_text_fit(cr, x, y + 9, w, buf);
-  fig_class_text(f, cls, sizeof cls);
-  dr_font(cr, 8.5, 1);
-  dr_set(cr, f->classified ? dr_class_colour(f->rep.result.label) : dr_hex(DR_GREY));
-  double cw = dr_text(cr, x, y + 21, 0, cls);
-  dr_font(cr, 8, 0);
-  dr_set(cr, dr_hex(DR_OI_BLACK));
-  if (f->classified) {
-    const cs_result *res = &f->rep.result;
-    double pmax = 0;
-    for (size_t g = 0; g < res->nclass; g++)
-      pmax = fmax(pmax, res->posterior[g]);
-    char q[200];
-    fig_qc_text(f->rep.qc.flags, q, sizeof q);
-    snprintf(buf, sizeof buf, "  p %.2f  \u00b7  QC: %s", pmax, q);
-    dr_text_fit(cr, x + cw, y + 21, w - cw, buf);
+/* A thumbnail's caption: the class, "p 0.97 · QC: none" after it, and a
+ * composition or refusal line (empty when there is none).  One text for the
+ * PDF, which draws it, and the HTML, which writes it as text. */
+typedef struct {
+  char cls[80], post[240], comp[600];
+  int comp_warn; /* comp is the refusal note (drawn in vermillion) */
+} caption;
+
+static void caption_text(const fig_spec *f, caption *c) {
+  fig_class_text(f, c->cls, sizeof c->cls);
+  c->post[0] = c->comp[0] = '\0';
+  c->comp_warn = 0;
+  if (!f->classified) {
+    snprintf(c->comp, sizeof c->comp, "%s", f->class_note);
+    c->comp_warn = 1;
+    return;
   }
-  double cap = 26;
-  if (f->classified && f->have_comp) {
-    const cs_composition *c = &f->comp;
-    buf[0] = '\0';
-    if (c->valid & CS_COMP_CARBONATE) {
-      char t[128];
-      fig_carbonate_text(c, t, sizeof t);
-      snprintf(buf, sizeof buf, "carbonate %s", t);
+  const cs_result *res = &f->rep.result;
+  double pmax = 0;
+  for (size_t g = 0; g < res->nclass; g++)
+    pmax = fmax(pmax, res->posterior[g]);
+  char q[200];
+  fig_qc_text(f->rep.qc.flags, q, sizeof q);
+  snprintf(c->post, sizeof c->post, "p %.2f  \u00b7  QC: %s", pmax, q);
+  if (!f->have_comp)
+    return;
+  const cs_composition *k = &f->comp;
+  char *b = c->comp;
+  size_t cap = sizeof c->comp;
+  if (k->valid & CS_COMP_CARBONATE) {
+    char t[128];
+    fig_carbonate_text(k, t, sizeof t);
+    snprintf(b, cap, "carbonate %s", t);
+  }
+  if (k->valid & CS_COMP_WHITLOCKITE) {
+    size_t u = strlen(b);
+    snprintf(b + u, cap - u, "%swhitlockite index %.3f", u ? "; " : "", k->whitlockite_index);
+  }
+  if (k->valid & CS_COMP_COM) {
+    size_t u = strlen(b);
+    snprintf(b + u, cap - u, "%sCOM fraction %.2f", u ? "; " : "", k->com_frac);
+  }
+}
+
+/* One thumbnail: corrected spectrum in the class colour; with captions, the
+ * file, class and caption lines above it (the HTML report writes those as
+ * text instead, which keeps its SVGs free of glyph outlines). */
+static void thumbnail(cairo_t *cr, const rspec *r, double x, double y, double w,
+                      double h, int captions) {
+  const fig_spec *f = &r->f;
+  double cap = 0;
+  if (captions) {
+    char buf[600];
+    caption c;
+    caption_text(f, &c);
+    const char *base = strrchr(r->file, '/');
+    base = base ? base + 1 : r->file;
+    dr_font(cr, 8.5, 1);
+    dr_set(cr, dr_hex(DR_OI_BLACK));
+    snprintf(buf, sizeof buf, "%s [%zu]", base, r->index);
+    dr_text_fit(cr, x, y + 9, w, buf);
+    dr_font(cr, 8.5, 1);
+    dr_set(cr, f->classified ? dr_class_colour(f->rep.result.label) : dr_hex(DR_GREY));
+    double cw = dr_text(cr, x, y + 21, 0, c.cls);
+    dr_font(cr, 8, 0);
+    dr_set(cr, dr_hex(DR_OI_BLACK));
+    if (c.post[0]) {
+      snprintf(buf, sizeof buf, "  %s", c.post);
+      dr_text_fit(cr, x + cw, y + 21, w - cw, buf);
     }
-    if (c->valid & CS_COMP_WHITLOCKITE) {
-      size_t u = strlen(buf);
-      snprintf(buf + u, sizeof buf - u, "%swhitlockite index %.3f", u ? "; " : "",
-               c->whitlockite_index);
-    }
-    if (c->valid & CS_COMP_COM) {
-      size_t u = strlen(buf);
-      snprintf(buf + u, sizeof buf - u, "%sCOM fraction %.2f", u ? "; " : "", c->com_frac);
-    }
-    if (buf[0]) {
-      dr_text_fit(cr, x, y + 32, w, buf);
+    cap = 26;
+    if (c.comp[0]) {
+      dr_set(cr, c.comp_warn ? dr_hex(DR_OI_VERMILLION) : dr_hex(DR_OI_BLACK));
+      dr_text_fit(cr, x, y + 32, w, c.comp);
       cap = 37;
     }
-  } else if (!f->classified) {
-    dr_set(cr, dr_hex(DR_OI_VERMILLION));
-    dr_text_fit(cr, x, y + 32, w, f->class_note);
-    cap = 37;
   }
   const cs_spectrum *s = f->corr ? f->corr : f->raw;
   if (!s)
@@ -508,7 +531,7 @@ static void core_pages(pager *p, const rcore *k) {
         p->y += 20;
       }
     }
-    thumbnail(cr, &k->s[i], M + (i % 2) * (tw + 16), p->y, tw, th);
+    thumbnail(cr, &k->s[i], M + (i % 2) * (tw + 16), p->y, tw, th, 1);
     if (i % 2 == 1 || i + 1 == k->n)
       p->y += th + 6;
   }
@@ -573,7 +596,7 @@ static int h_thumbnail(FILE *o, const rspec *r, double w, double h) {
   membuf m = {0};
   cairo_surface_t *s = cairo_svg_surface_create_for_stream(mem_write, &m, w, h);
   cairo_t *cr = cairo_create(s);
-  thumbnail(cr, r, 0, 0, w, h);
+  thumbnail(cr, r, 0, 0, w, h, 0);
   cairo_destroy(cr);
   cairo_surface_finish(s);
   int bad = cairo_surface_status(s) != CAIRO_STATUS_SUCCESS;
@@ -777,18 +800,25 @@ static int h_core(FILE *o, const rcore *k) {
   for (size_t i = 0; i < k->n; i++) {
     const rspec *r = &k->s[i];
     const char *base = strrchr(r->file, '/');
-    char cls[80];
-    fig_class_text(&r->f, cls, sizeof cls);
-    fputs("<figure>", o);
-    if (h_thumbnail(o, r, 250, 118))
-      return -1;
-    fputs("<figcaption>", o);
+    caption c;
+    caption_text(&r->f, &c);
+    fputs("<figure><figcaption>", o);
     h_esc(o, base ? base + 1 : r->file);
-    fprintf(o, " [%zu]: <span style=\"color:", r->index);
+    fprintf(o, " [%zu]<br><b style=\"color:", r->index);
     h_colour(o, r->f.classified ? dr_class_colour(r->f.rep.result.label) : dr_hex(DR_GREY));
     fputs("\">", o);
-    h_esc(o, cls);
-    fputs("</span></figcaption></figure>\n", o);
+    h_esc(o, c.cls);
+    fputs("</b> ", o);
+    h_esc(o, c.post);
+    if (c.comp[0]) {
+      fputs(c.comp_warn ? "<br><span class=\"disc\">" : "<br><span>", o);
+      h_esc(o, c.comp);
+      fputs("</span>", o);
+    }
+    fputs("</figcaption>", o);
+    if (h_thumbnail(o, r, 250, 90))
+      return -1;
+    fputs("</figure>\n", o);
   }
   fprintf(o, "</div>\n<p class=\"disclaimer\">%s</p>\n</section>\n", DR_DISCLAIMER);
   return 0;
