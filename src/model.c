@@ -387,6 +387,23 @@ cs_status csi_model_score(const cs_model *m, const double *row,
   return CS_OK;
 }
 
+/* COD vs COM, where the spectrum covers 1420-1500 cm^-1: the side of 0.5
+ * of the Kontoyannis COM fraction (composition.c, bands.md 2.3), so the
+ * subtype always agrees with the com_frac that --composition reports.  Its
+ * fit carries the tissue CH2 band at ~1445, which the template t values
+ * (and the nu(C-C) centroid) do not: tissue there pulled COD towards COM.
+ * The template subtype stays where the fit cannot be made. */
+static void oxalate_subtype_kontoyannis(const cs_model *m, const cs_spectrum *s,
+                                        cs_result *r) {
+  if (m->technique != CS_TECH_RAMAN || strcmp(r->best, "oxalate"))
+    return;
+  cs_composition c;
+  cs_error e2;
+  if (cs_composition_measure(s, "oxalate", NULL, &c, &e2) == CS_OK &&
+      (c.valid & CS_COMP_COM) && isfinite(c.com_frac))
+    csi_snprintf(r->subtype, sizeof r->subtype, "%s", c.com_frac >= 0.5 ? "COM" : "COD");
+}
+
 static cs_status classify_one(const cs_model *m, const cs_spectrum *s,
                               cs_result *r, cs_error *err) {
   memset(r, 0, sizeof *r);
@@ -405,6 +422,8 @@ static cs_status classify_one(const cs_model *m, const cs_spectrum *s,
   if (!st)
     csi_model_decide(m, &det, row, r);
   free(row);
+  if (!st)
+    oxalate_subtype_kontoyannis(m, s, r);
   return st;
 }
 

@@ -58,3 +58,18 @@ run train "$T/x"; expect "train without -o: usage error, nothing written" 2 "giv
 run train -k 0 x; expect "train -k 0 is a usage error" 2
 run cv --folds 1 x; expect "cv --folds 1 is a usage error" 2 "--folds"
 run classify; expect "classify without files" 2
+
+# COD/COM subtype = the side of 0.5 of the Kontoyannis COM fraction (its fit
+# carries the tissue CH2 band at 1445): SYNTHETIC COD (COM 0-0.3) in 20-40 %
+# of the volume and COM, 30 spots each.  The template subtype called 14 of the
+# COD spots COM; every oxalate spot's subtype must agree with its com_frac.
+for c in cod com; do
+  "$CALCSPEC" simulate --class $c -n 30 -s 500 --snr 10:50 --mineral-frac 0.2:0.4 \
+    -o "$T/sub_$c.csv" 2>/dev/null
+  run classify --composition "$T/sub_$c.csv"
+  want=$(echo $c | tr a-z A-Z)
+  bad=$(awk -F'\t' -v w=$want 'NR==1{for(i=1;i<=NF;i++)h[$i]=i;next}
+    $h["class"]!="oxalate" || $h["subtype"]!=w || (($h["com_frac"]>=0.5)!=(w=="COM")){n++} END{print n+0}' "$T/out")
+  [ "$rc" -eq 0 ] && [ "$bad" -eq 0 ] && ok "subtype $want on 30 $c spots in tissue, agreeing with com_frac" ||
+    not_ok "subtype $want on $c spots in tissue" "exit $rc, $bad of 30 wrong"
+done
