@@ -1407,7 +1407,7 @@ typedef struct cs_agreement {
   double expected;        /* chance agreement */
   double kappa;           /* Cohen's kappa; 0 when expected = 1 */
   double kappa_se;        /* large-sample SE (Fleiss, Cohen & Everitt 1969) */
-  double kappa_lo, kappa_hi; /* kappa -+ 1.96 SE */
+  double kappa_lo, kappa_hi; /* kappa -+ 1.96 SE, clipped to [-1, 1] */
   double sensitivity;     /* a / (a + c): finding as reference; 0 if none */
   double specificity;     /* d / (b + d) */
 } cs_agreement;

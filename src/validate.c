@@ -46,8 +46,9 @@ cs_status cs_agreement_2x2(size_t a, size_t b, size_t c, size_t d,
     double v = s / (N * pow(1 - pe, 4));
     o->kappa_se = sqrt(v > 0 ? v : 0);
   }
-  o->kappa_lo = o->kappa - Z95 * o->kappa_se;
-  o->kappa_hi = o->kappa + Z95 * o->kappa_se;
+  /* kappa lies in [-1, 1]; with few cores the normal interval does not */
+  o->kappa_lo = fmax(-1, o->kappa - Z95 * o->kappa_se);
+  o->kappa_hi = fmin(1, o->kappa + Z95 * o->kappa_se);
   o->sensitivity = a + c ? (double)a / (double)(a + c) : 0;
   o->specificity = b + d ? (double)d / (double)(b + d) : 0;
   return CS_OK;

@@ -23,6 +23,12 @@ static void test_kappa_hand(void **st) {
   STATUS_EQ(cs_agreement_2x2(3, 0, 0, 3, &a, &e), CS_OK, &e);
   DBL_NEAR(a.kappa, 1, 1e-12);
   DBL_NEAR(a.kappa_se, 0, 1e-12);
+  /* the example cores' table (2 1 / 1 2, n = 6): kappa 1/3, SE 0.385; the
+   * normal interval -0.421..1.088 is clipped to kappa's range */
+  STATUS_EQ(cs_agreement_2x2(2, 1, 1, 2, &a, &e), CS_OK, &e);
+  DBL_NEAR(a.kappa, 1.0 / 3, 1e-12);
+  DBL_NEAR(a.kappa_lo, 1.0 / 3 - 1.959963984540054 * a.kappa_se, 1e-12);
+  DBL_NEAR(a.kappa_hi, 1, 0);
   STATUS_EQ(cs_agreement_2x2(0, 0, 0, 0, &a, &e), CS_ERR_ARG, &e);
 }
 

@@ -218,7 +218,7 @@ static int print_agreement(const size_t t[4], double min_kappa, int rc) {
   printf("agreement\t%.4f\n", ag.observed);
   printf("chance_agreement\t%.4f\n", ag.expected);
   printf("kappa\t%.4f\n", ag.kappa);
-  printf("kappa_95ci\t%.4f\t%.4f\t(kappa -+ 1.96 SE; SE %.4f, Fleiss, Cohen & Everitt 1969)\n",
+  printf("kappa_95ci\t%.4f\t%.4f\t(kappa -+ 1.96 SE clipped to [-1, 1]; SE %.4f, Fleiss, Cohen & Everitt 1969)\n",
          ag.kappa_lo, ag.kappa_hi, ag.kappa_se);
   printf("sensitivity\t%.4f\t(%zu/%zu birefringent cores expected birefringent)\n",
          ag.sensitivity, a, a + cc);
