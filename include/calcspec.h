@@ -810,6 +810,9 @@ typedef struct cs_train_opts {
                            Raman: CS_FEATURES_MINERAL; FTIR: SPECTRUM) */
   double detect_sigma;  /* mineral detection threshold in sigma (default
                            see README "Classifier") */
+  size_t threads;       /* threads for preprocessing, features and cv folds
+                           (default 1: the calling thread); the model and
+                           the cv results are the same for every value */
 } cs_train_opts;
 
 /** What the classifier's PCA/LDA sees.  SPECTRUM: the preprocessed

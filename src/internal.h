@@ -73,6 +73,18 @@ cs_dataset *csi_dataset_alloc(void);
 cs_status csi_spectrum_check(const cs_spectrum *s, cs_error *err);
 
 /* ---- util.c ---- */
+/* One task of csi_parallel_for: item i on worker w (< the thread count, for
+ * per-worker scratch); a nonzero status sets err. */
+typedef cs_status (*csi_task)(void *ctx, size_t w, size_t i, cs_error *err);
+#define CSI_MAX_THREADS 256
+/* task(ctx, w, i) for every i < n on up to `threads` threads, the calling
+ * thread one of them (threads <= 1: in order, on the caller).  Returns the
+ * status and message of the lowest i that failed -- what a serial loop
+ * would return -- once every started task has finished; items after a
+ * failure may not run.  progress_what (may be NULL): csi_progress after
+ * each finished item, never from two threads at once. */
+cs_status csi_parallel_for(size_t n, size_t threads, csi_task task, void *ctx,
+                           const char *progress_what, cs_error *err);
 /* Locale-independent strtod (C locale regardless of the process locale). */
 double csi_strtod(const char *s, char **end);
 /* Parse a whole string as a finite double (leading/trailing blanks allowed);

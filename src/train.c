@@ -36,6 +36,7 @@ cs_train_opts cs_train_opts_default(cs_technique t) {
   o.subclasses = 4;
   o.features = t == CS_TECH_RAMAN ? CS_FEATURES_MINERAL : CS_FEATURES_SPECTRUM;
   o.detect_sigma = CSI_DETECT_SIGMA;
+  o.threads = 1;
   return o;
 }
 
@@ -163,71 +164,120 @@ static cs_status check_training(const cs_dataset *ds, const cs_train_opts *o,
 }
 
 /* Preprocess every spectrum of ds with the pipeline text into x (n x p,
- * column-major, malloc'd). */
-static cs_status prep_matrix(const cs_dataset *ds, const char *text,
-                             double **xout, size_t *pout, cs_error *err) {
-  cs_pipeline *pl;
-  size_t n = ds->n, p = 0;
-  double *x = NULL;
-  *xout = NULL;
-  cs_status st = cs_pipeline_parse(text, &pl, err);
-  for (size_t i = 0; i < n && !st; i++) {
-    cs_spectrum *pre;
-    if ((st = cs_pipeline_apply(pl, ds->items[i], &pre, NULL, err))) {
-      csi_error_prefix(err, "training spectrum %zu", i);
-      break;
-    }
-    if (i == 0) {
-      p = pre->n;
-      if (!(x = malloc(n * p * sizeof *x)))
-        st = csi_error(err, CS_ERR_NOMEM, "out of memory (%zu x %zu)", n, p);
-    } else if (pre->n != p) {
-      st = csi_error(err, CS_ERR_DIM, "training spectrum %zu: %zu points, "
-                     "expected %zu", i, pre->n, p);
-    }
-    for (size_t j = 0; !st && j < p; j++)
-      x[j * n + i] = pre->y[j];
-    cs_spectrum_free(pre);
-    if (!st)
-      csi_progress("spectra", i + 1, n);
-  }
-  if (!st && p < 2)
-    st = csi_error(err, CS_ERR_DIM, "the model window holds %zu points", p);
-  cs_pipeline_free(pl);
-  if (st) {
-    free(x);
+ * column-major, malloc'd) on `threads` threads, each with its own pipeline
+ * (a pipeline owns FFTW plans and scratch).  Spectrum 0, done first, fixes
+ * p; csi_parallel_for makes the error the one a serial loop would stop at. */
+typedef struct {
+  const cs_dataset *ds;
+  cs_pipeline **pl; /* one per worker */
+  cs_spectrum *first; /* spectrum 0 preprocessed */
+  double *x;
+  size_t n, p;
+} prep_ctx;
+
+static cs_status prep_one(void *ctx, size_t w, size_t i, cs_error *err) {
+  prep_ctx *c = ctx;
+  cs_spectrum *pre = c->first;
+  cs_status st = CS_OK;
+  if (i && (st = cs_pipeline_apply(c->pl[w], c->ds->items[i], &pre, NULL, err))) {
+    csi_error_prefix(err, "training spectrum %zu", i);
     return st;
   }
-  *xout = x;
-  *pout = p;
+  if (pre->n != c->p)
+    st = csi_error(err, CS_ERR_DIM, "training spectrum %zu: %zu points, "
+                   "expected %zu", i, pre->n, c->p);
+  for (size_t j = 0; !st && j < c->p; j++)
+    c->x[j * c->n + i] = pre->y[j];
+  if (i)
+    cs_spectrum_free(pre);
+  return st;
+}
+
+static cs_status prep_matrix(const cs_dataset *ds, const char *text,
+                             size_t threads, double **xout, size_t *pout,
+                             cs_error *err) {
+  size_t n = ds->n, nw = threads < 1 ? 1 : threads > n ? n : threads;
+  prep_ctx c = {ds, calloc(nw ? nw : 1, sizeof(cs_pipeline *)), NULL, NULL, n, 0};
+  *xout = NULL;
+  cs_status st = c.pl ? CS_OK : csi_error(err, CS_ERR_NOMEM, "out of memory");
+  for (size_t w = 0; w < nw && !st; w++)
+    st = cs_pipeline_parse(text, &c.pl[w], err);
+  if (!st && n) {
+    if ((st = cs_pipeline_apply(c.pl[0], ds->items[0], &c.first, NULL, err)))
+      csi_error_prefix(err, "training spectrum 0");
+    else if (!(c.x = malloc(n * c.first->n * sizeof *c.x)))
+      st = csi_error(err, CS_ERR_NOMEM, "out of memory (%zu x %zu)", n, c.first->n);
+    else
+      c.p = c.first->n;
+  }
+  if (!st)
+    st = csi_parallel_for(n, nw, prep_one, &c, "spectra", err);
+  if (!st && c.p < 2)
+    st = csi_error(err, CS_ERR_DIM, "the model window holds %zu points", c.p);
+  cs_spectrum_free(c.first);
+  for (size_t w = 0; c.pl && w < nw; w++)
+    cs_pipeline_free(c.pl[w]);
+  free(c.pl);
+  if (st) {
+    free(c.x);
+    return st;
+  }
+  *xout = c.x;
+  *pout = c.p;
   return CS_OK;
 }
 
 /* Replace each row of x (n x p, column-major) by the model's features;
- * det[i] (may be NULL) gets each detection. */
+ * det[i] (may be NULL) gets each detection.  On `threads` threads: the
+ * rows are independent and the model's detector is shared read-only. */
+typedef struct {
+  const cs_model *m;
+  double *x, **row; /* row: p scratch per worker */
+  size_t n, p;
+  csi_detection *det;
+} feat_ctx;
+
+static cs_status feat_one(void *ctx, size_t w, size_t i, cs_error *err) {
+  feat_ctx *c = ctx;
+  double *row = c->row[w];
+  csi_detection d;
+  for (size_t j = 0; j < c->p; j++)
+    row[j] = c->x[j * c->n + i];
+  cs_status st = csi_model_features(c->m, row, &d, err);
+  if (st) {
+    csi_error_prefix(err, "training spectrum %zu", i);
+    return st;
+  }
+  for (size_t j = 0; j < c->p; j++)
+    c->x[j * c->n + i] = row[j];
+  if (c->det)
+    c->det[i] = d;
+  return CS_OK;
+}
+
 static cs_status prep_features(const cs_model *m, double *x, size_t n,
-                               size_t p, csi_detection *det, cs_error *err) {
+                               size_t p, size_t threads, csi_detection *det,
+                               cs_error *err) {
   if (m->features == CS_FEATURES_SPECTRUM) {
     if (det)
       memset(det, 0, n * sizeof *det);
     return CS_OK;
   }
-  double *row = malloc(p * sizeof *row);
-  if (!row)
-    return csi_error(err, CS_ERR_NOMEM, "out of memory");
-  cs_status st = CS_OK;
-  for (size_t i = 0; i < n && !st; i++) {
-    csi_detection d;
-    for (size_t j = 0; j < p; j++)
-      row[j] = x[j * n + i];
-    if ((st = csi_model_features(m, row, &d, err)))
-      csi_error_prefix(err, "training spectrum %zu", i);
-    for (size_t j = 0; j < p; j++)
-      x[j * n + i] = row[j];
-    if (det)
-      det[i] = d;
-  }
-  free(row);
+  size_t nw = threads < 1 ? 1 : threads > n ? n : threads;
+  if (!nw)
+    return CS_OK;
+  feat_ctx c = {m, x, calloc(nw, sizeof(double *)), n, p, det};
+  cs_status st = c.row ? CS_OK : CS_ERR_NOMEM;
+  for (size_t w = 0; w < nw && !st; w++)
+    if (!(c.row[w] = malloc(p * sizeof(double))))
+      st = CS_ERR_NOMEM;
+  if (st)
+    st = csi_error(err, st, "out of memory");
+  else
+    st = csi_parallel_for(n, nw, feat_one, &c, NULL, err);
+  for (size_t w = 0; c.row && w < nw; w++)
+    free(c.row[w]);
+  free(c.row);
   return st;
 }
 
@@ -574,12 +624,12 @@ cs_status cs_model_train(const cs_dataset *ds, const char *const *labels,
     return csi_error(err, CS_ERR_NOMEM, "out of memory");
   cs_status st = model_shell(ds, labels, o, &m, label, err);
   if (!st)
-    st = prep_matrix(ds, m->pipeline_text, &x, &p, err);
+    st = prep_matrix(ds, m->pipeline_text, o->threads, &x, &p, err);
   csi_detection *det = malloc((ds && ds->n ? ds->n : 1) * sizeof *det);
   if (!st && !det)
     st = csi_error(err, CS_ERR_NOMEM, "out of memory");
   if (!st)
-    st = prep_features(m, x, ds->n, p, det, err);
+    st = prep_features(m, x, ds->n, p, o->threads, det, err);
   if (!st)
     st = fit(m, x, ds->n, p, label, NULL, det, o, err);
   free(det);
@@ -593,6 +643,60 @@ cs_status cs_model_train(const cs_dataset *ds, const char *const *labels,
   return CS_OK;
 }
 
+/* One cross-validation fold: fit on the other folds, score the held-out
+ * spectra into their own results[i] (so folds can run on any thread). */
+typedef struct {
+  const cs_model *shell;
+  const double *x;
+  size_t n, p;
+  const int *label;
+  const size_t *gid, *fold;
+  size_t nf;
+  const csi_detection *det;
+  const cs_train_opts *o;
+  cs_result *results;
+  double **row;        /* p scratch per worker */
+  unsigned char **use; /* n flags per worker */
+} fold_ctx;
+
+static cs_status fold_one(void *ctx, size_t w, size_t f, cs_error *err) {
+  fold_ctx *c = ctx;
+  const cs_model *shell = c->shell;
+  size_t n = c->n, p = c->p;
+  double *row = c->row[w];
+  unsigned char *use = c->use[w];
+  cs_model *m = csi_model_alloc();
+  if (!m)
+    return csi_error(err, CS_ERR_NOMEM, "out of memory");
+  m->technique = shell->technique;
+  m->lo = shell->lo, m->hi = shell->hi, m->step = shell->step;
+  m->c = shell->c;
+  m->features = shell->features;
+  m->detect_sigma = shell->detect_sigma;
+  memcpy(m->names, shell->names, sizeof m->names);
+  size_t held = 0;
+  for (size_t i = 0; i < n; i++) {
+    use[i] = c->fold[c->gid[i]] != f;
+    held += !use[i];
+  }
+  cs_status st = CS_OK;
+  if (held && !(st = fit(m, c->x, n, p, c->label, use, c->det, c->o, err))) {
+    for (size_t i = 0; i < n && !st; i++) {
+      if (use[i])
+        continue;
+      for (size_t j = 0; j < p; j++)
+        row[j] = c->x[j * n + i];
+      st = csi_model_score(m, row, &c->results[i], err);
+      if (!st)
+        csi_model_decide(m, &c->det[i], row, &c->results[i]);
+    }
+  }
+  if (st)
+    csi_error_prefix(err, "fold %zu of %zu", f + 1, c->nf);
+  cs_model_free(m);
+  return st;
+}
+
 cs_status cs_model_crossval(const cs_dataset *ds, const char *const *labels,
                             const char *const *groups, size_t folds,
                             const cs_train_opts *o, cs_result *results,
@@ -602,18 +706,17 @@ cs_status cs_model_crossval(const cs_dataset *ds, const char *const *labels,
   cs_model *shell = NULL;
   int *label = malloc((n ? n : 1) * sizeof *label);
   size_t *gid = malloc((n ? n : 1) * sizeof *gid), ngroups = 0;
-  unsigned char *use = malloc(n ? n : 1);
-  double *x = NULL, *row = NULL;
+  double *x = NULL;
   csi_detection *det = malloc((n ? n : 1) * sizeof *det);
   size_t p = 0;
   cs_status st = CS_OK;
-  if (!label || !gid || !use || !det) {
+  if (!label || !gid || !det) {
     st = csi_error(err, CS_ERR_NOMEM, "out of memory");
     goto done;
   }
   if ((st = model_shell(ds, labels, o, &shell, label, err)) ||
-      (st = prep_matrix(ds, shell->pipeline_text, &x, &p, err)) ||
-      (st = prep_features(shell, x, n, p, det, err)))
+      (st = prep_matrix(ds, shell->pipeline_text, o->threads, &x, &p, err)) ||
+      (st = prep_features(shell, x, n, p, o->threads, det, err)))
     goto done;
   /* groups: each distinct name is one unit that never straddles folds */
   for (size_t i = 0; i < n; i++) {
@@ -630,6 +733,7 @@ cs_status cs_model_crossval(const cs_dataset *ds, const char *const *labels,
     st = csi_error(err, CS_ERR_ARG, "%zu folds for %zu groups", nf, ngroups);
     goto done;
   }
+  size_t nw = o->threads < 1 ? 1 : o->threads > nf ? nf : o->threads;
   /* fold of each group: a seeded shuffle, so folds mix the classes */
   size_t *fold = malloc(ngroups * sizeof *fold);
   if (!fold) {
@@ -648,43 +752,25 @@ cs_status cs_model_crossval(const cs_dataset *ds, const char *const *labels,
   }
   for (size_t g = 0; g < ngroups; g++)
     fold[g] %= nf;
-  row = malloc(p * sizeof *row);
-  for (size_t f = 0; f < nf && !st && row; f++) {
-    cs_model *m = csi_model_alloc();
-    if (!m) {
-      st = csi_error(err, CS_ERR_NOMEM, "out of memory");
-      break;
-    }
-    m->technique = shell->technique;
-    m->lo = shell->lo, m->hi = shell->hi, m->step = shell->step;
-    m->c = shell->c;
-    m->features = shell->features;
-    m->detect_sigma = shell->detect_sigma;
-    memcpy(m->names, shell->names, sizeof m->names);
-    size_t held = 0;
-    for (size_t i = 0; i < n; i++) {
-      use[i] = fold[gid[i]] != f;
-      held += !use[i];
-    }
-    if (held && !(st = fit(m, x, n, p, label, use, det, o, err))) {
-      for (size_t i = 0; i < n && !st; i++) {
-        if (use[i])
-          continue;
-        for (size_t j = 0; j < p; j++)
-          row[j] = x[j * n + i];
-        st = csi_model_score(m, row, &results[i], err);
-        if (!st)
-          csi_model_decide(m, &det[i], row, &results[i]);
-      }
-    }
-    if (st)
-      csi_error_prefix(err, "fold %zu of %zu", f + 1, nf);
-    else
-      csi_progress("folds", f + 1, nf);
-    cs_model_free(m);
+  fold_ctx fc = {shell, x, n, p, label, gid, fold, nf, det, o, results,
+                 calloc(nw ? nw : 1, sizeof(double *)),
+                 calloc(nw ? nw : 1, sizeof(unsigned char *))};
+  st = fc.row && fc.use ? CS_OK : CS_ERR_NOMEM;
+  for (size_t w = 0; w < nw && !st; w++)
+    if (!(fc.row[w] = malloc(p * sizeof(double))) || !(fc.use[w] = malloc(n)))
+      st = CS_ERR_NOMEM;
+  if (st)
+    st = csi_error(err, st, "out of memory");
+  else
+    st = csi_parallel_for(nf, nw, fold_one, &fc, "folds", err);
+  for (size_t w = 0; w < nw; w++) {
+    if (fc.row)
+      free(fc.row[w]);
+    if (fc.use)
+      free(fc.use[w]);
   }
-  if (!row && !st)
-    st = csi_error(err, CS_ERR_NOMEM, "out of memory");
+  free(fc.row);
+  free(fc.use);
   free(fold);
   if (!st) {
     memcpy(classes, shell->names, shell->c * sizeof shell->names[0]);
@@ -692,6 +778,6 @@ cs_status cs_model_crossval(const cs_dataset *ds, const char *const *labels,
   }
 done:
   cs_model_free(shell);
-  free(label), free(gid), free(use), free(x), free(row), free(det);
+  free(label), free(gid), free(x), free(det);
   return st;
 }

@@ -9,6 +9,7 @@
 #include <locale.h>
 #include <math.h>
 #include <pthread.h>
+#include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
@@ -692,4 +693,82 @@ cs_status csi_meta_num(cs_spectrum *s, const char *key, double v,
   char buf[40];
   csi_snprintf(buf, sizeof buf, "%.17g", v);
   return cs_spectrum_set_meta(s, key, buf, err);
+}
+
+/* ---- a parallel loop for the library's long batch work (training) ---- */
+
+typedef struct {
+  pthread_mutex_t mu;
+  size_t n, next, done, fail_i;
+  cs_status fail_st;
+  cs_error fail_err;
+  csi_task task;
+  void *ctx;
+  const char *what;
+} par_loop;
+
+static void par_run(par_loop *p, size_t w) {
+  for (;;) {
+    pthread_mutex_lock(&p->mu);
+    /* nothing after a known failure starts: its result would be dropped */
+    size_t i = p->next < p->n && p->next < p->fail_i ? p->next++ : p->n;
+    pthread_mutex_unlock(&p->mu);
+    if (i == p->n)
+      return;
+    cs_error e = {CS_OK, ""};
+    cs_status st = p->task(p->ctx, w, i, &e);
+    pthread_mutex_lock(&p->mu);
+    if (st && i < p->fail_i) {
+      p->fail_i = i;
+      p->fail_st = st;
+      p->fail_err = e;
+    } else if (!st && p->what) {
+      csi_progress(p->what, ++p->done, p->n); /* serialised by the lock */
+    }
+    pthread_mutex_unlock(&p->mu);
+  }
+}
+
+typedef struct {
+  par_loop *p;
+  size_t w;
+} par_arg;
+
+static void *par_worker(void *arg) {
+  par_arg *a = arg;
+  par_run(a->p, a->w);
+  return NULL;
+}
+
+cs_status csi_parallel_for(size_t n, size_t threads, csi_task task, void *ctx,
+                           const char *progress_what, cs_error *err) {
+  par_loop p = {.n = n, .fail_i = SIZE_MAX, .task = task, .ctx = ctx,
+                .what = progress_what};
+  if (threads > n)
+    threads = n;
+  if (threads > CSI_MAX_THREADS)
+    threads = CSI_MAX_THREADS;
+  if (pthread_mutex_init(&p.mu, NULL))
+    return csi_error(err, CS_ERR_NOMEM, "cannot create a mutex");
+  pthread_t th[CSI_MAX_THREADS];
+  par_arg args[CSI_MAX_THREADS];
+  size_t started = 0;
+  /* worker 0 is the calling thread; a thread that cannot be created only
+   * means fewer workers, never another result */
+  for (size_t t = 1; t < threads; t++) {
+    args[started] = (par_arg){&p, t};
+    if (pthread_create(&th[started], NULL, par_worker, &args[started]))
+      break;
+    started++;
+  }
+  par_run(&p, 0);
+  for (size_t t = 0; t < started; t++)
+    pthread_join(th[t], NULL);
+  pthread_mutex_destroy(&p.mu);
+  if (p.fail_i < n) {
+    if (err)
+      *err = p.fail_err;
+    return p.fail_st;
+  }
+  return CS_OK;
 }

@@ -1,5 +1,6 @@
 /* cmd_cv.c: `calcspec cv`: cross-validated confusion matrix. */
 #include "cli.h"
+#include "jobs.h"
 #include "progress.h"
 
 #include <getopt.h>
@@ -17,7 +18,8 @@ static int help(void) {
       "deals the groups into K folds.  Prints the confusion matrix (rows =\n"
       "true class, columns = prediction incl. unknown), then per class\n"
       "sensitivity and specificity, accuracy and the unknown rate.\n"
-      "Training options as for 'calcspec train' (-r --step -k -p -L -M -u).\n");
+      "Training options as for 'calcspec train' (-r --step -k -p -L -M -u\n"
+      "--jobs; folds run in parallel, the result is the same for every N).\n");
   return CLI_OK;
 }
 
@@ -107,6 +109,10 @@ int cmd_cv(int argc, char **argv) {
       folds = 0;
       break;
     case 'h': return help();
+    case 'J':
+      if (cli_jobs_option("cv", optarg))
+        return CLI_USAGE;
+      break;
     case 'r': case 'S': case 'k': case 'p': case 'L': case 'M': case 'u':
       if (cli_collect_train_option("cv", c, optarg, &nopt, optc, optv))
         return CLI_USAGE;

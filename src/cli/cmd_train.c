@@ -1,5 +1,6 @@
 /* cmd_train.c: `calcspec train`: fit a PCA/LDA model to labelled spectra. */
 #include "cli.h"
+#include "jobs.h"
 #include "progress.h"
 
 #include <errno.h>
@@ -29,7 +30,10 @@ static int help(void) {
       "  -L, --shrinkage X|lw     LDA shrinkage in [0,1] or Ledoit-Wolf (lw)\n"
       "  -M, --min-posterior X    below it a spectrum is 'unknown' (0.6)\n"
       "  -u, --subclasses N       mixture sub-classes per class, 1..8 (4;\n"
-      "                           1 = plain LDA)\n");
+      "                           1 = plain LDA)\n"
+      "      --jobs N             threads (default: every core this process may\n"
+      "                           use, or CALCSPEC_JOBS); the model file is the\n"
+      "                           same for every N\n");
   return CLI_OK;
 }
 
@@ -81,6 +85,10 @@ int cmd_train(int argc, char **argv) {
     case 'o': out = optarg; break;
     case 'l': labels_path = optarg; break;
     case 'h': return help();
+    case 'J':
+      if (cli_jobs_option("train", optarg))
+        return CLI_USAGE;
+      break;
     case 'r': case 'S': case 'k': case 'p': case 'L': case 'M': case 'u':
       if (cli_collect_train_option("train", c, optarg, &nopt, optc, optv))
         return CLI_USAGE;

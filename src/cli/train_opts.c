@@ -2,6 +2,7 @@
  * options, parsing and checking one option, collecting them before the
  * technique is known, and turning them into cs_train_opts. */
 #include "cli.h"
+#include "jobs.h"
 
 #include <getopt.h>
 #include <stdlib.h>
@@ -21,6 +22,7 @@ const struct option cli_train_long[] = {
     {"folds", required_argument, 0, 'f'},
     {"by", required_argument, 0, 'b'},
     {"seed", required_argument, 0, 's'},
+    {"jobs", required_argument, 0, 'J'},
     {"help", no_argument, 0, 'h'},
     {0, 0, 0, 0}};
 
@@ -30,6 +32,7 @@ int cli_train_setup(const char *cmd, const cs_dataset *ds, int nopt,
   *steps = NULL;
   *o = cs_train_opts_default(
       cs_spectrum_technique(cs_dataset_get(ds, 0)));
+  o->threads = (size_t)cli_jobs(); /* same model for any count */
   const char *pipeline_file = NULL;
   int have_range = 0;
   for (int i = 0; i < nopt; i++)

@@ -52,3 +52,29 @@ cmp -s "$T/j1.out" "$T/jn.out" && ok "jobs: CALCSPEC_JOBS=3 output equals --jobs
 expect "jobs: --jobs x is a usage error" 2 '--jobs wants a number'
 "$CALCSPEC" cores --jobs 999 "$T/j_cod.animl" >"$T/out" 2>"$T/err"; rc=$?
 expect "jobs: --jobs 999 is a usage error" 2 '--jobs wants a number'
+# train and cv: preprocessing, features and folds on N threads give the same
+# model file and the same cross-validation as one thread
+for c in ha cod tissue; do
+  "$CALCSPEC" simulate --class $c -n 24 -s 40 --snr 10:50 -o "$T/jt_$c.csv" 2>/dev/null
+done
+"$CALCSPEC" train --jobs 1 -o "$T/jt1.txt" "$T"/jt_*.csv 2>"$T/jt1.err"; rc1=$?
+"$CALCSPEC" train --jobs 3 -o "$T/jt3.txt" "$T"/jt_*.csv 2>"$T/jt3.err"; rc3=$?
+[ $rc1 = 0 ] && [ $rc3 = 0 ] && [ -s "$T/jt1.txt" ] && cmp -s "$T/jt1.txt" "$T/jt3.txt" \
+  && ok "jobs: train --jobs 3 writes the model --jobs 1 writes" \
+  || not_ok "jobs: train --jobs 3" "exit $rc1 $rc3" "$(cat "$T/jt3.err")"
+"$CALCSPEC" cv --jobs 1 --folds 4 "$T"/jt_*.csv >"$T/jc1.out" 2>"$T/jc1.err"; rc1=$?
+"$CALCSPEC" cv --jobs 3 --folds 4 "$T"/jt_*.csv >"$T/jc3.out" 2>"$T/jc3.err"; rc3=$?
+[ $rc1 = 0 ] && [ $rc3 = 0 ] && grep -q '^accuracy' "$T/jc1.out" && cmp -s "$T/jc1.out" "$T/jc3.out" \
+  && ok "jobs: cv --jobs 3 prints what --jobs 1 prints" \
+  || not_ok "jobs: cv --jobs 3" "exit $rc1 $rc3" "$(cat "$T/jc3.err")"
+# two training spectra that do not cover the window (24th and 50th): the
+# error names the first, whatever the thread count
+"$CALCSPEC" simulate --class ha -n 1 -s 90 --range 300:700 -o "$T/jt_d.csv" 2>/dev/null
+"$CALCSPEC" simulate --class ha -n 1 -s 91 --range 300:700 -o "$T/jt_i.csv" 2>/dev/null
+for j in 1 3; do
+  "$CALCSPEC" train --jobs $j -o "$T/jtb$j.txt" "$T"/jt_*.csv >"$T/out" 2>"$T/jtb$j.err"; rc=$?
+  [ $rc = 1 ] && [ ! -e "$T/jtb$j.txt" ] && grep -q 'training spectrum 24: crop' "$T/jtb$j.err" \
+    && ok "jobs: train --jobs $j names the first bad training spectrum, writes no model" \
+    || not_ok "jobs: train --jobs $j with bad spectra" "exit $rc" "$(cat "$T/jtb$j.err")"
+done
+rm -f "$T/jt_d.csv" "$T/jt_i.csv"
