@@ -390,6 +390,10 @@ CS_EXPORT cs_status cs_baseline_opts_parse(const char *spec,
                                            cs_baseline_opts *out,
                                            cs_error *err);
 
+/** The i-th option key cs_baseline_opts_parse accepts ("lam", "p", ...;
+ * static), NULL past the last: for listing them and for suggestions. */
+CS_EXPORT const char *cs_baseline_key_name(size_t i);
+
 /** Canonical text form of o that cs_baseline_opts_parse reads back to
  * identical opts: "method:key=value,..." with every field the method uses,
  * numbers as %.17g in the C locale.  Writes at most cap bytes including the

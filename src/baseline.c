@@ -91,6 +91,10 @@ static const field fields[] = {
 };
 #define NFIELDS (sizeof fields / sizeof fields[0])
 
+const char *cs_baseline_key_name(size_t i) {
+  return i < NFIELDS ? fields[i].name : NULL;
+}
+
 static int uses(const cs_baseline_opts *o, const char *name) {
   for (size_t i = 0; i < NFIELDS; i++)
     if (strcmp(fields[i].name, name) == 0)

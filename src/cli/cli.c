@@ -761,17 +761,14 @@ int cli_bad_option(const char *cmd, const char *optstring,
   return cli_usage_error(cmd, "unknown option '%s'", arg);
 }
 
-/* The words a value may be, for cli_value_hint: baseline methods and keys
- * (cs_baseline_opts field names, README "Baselines"), smoothing and
- * normalisation names, simulator classes, techniques and axes. */
+/* The words a value may be, for cli_value_hint, besides the baseline
+ * methods and keys (the library's own lists): smoothing and normalisation
+ * names, simulator classes, techniques and axes. */
 static const char *const known_values[] = {
-    "none", "asls", "arpls", "airpls", "modpoly", "imodpoly", "snip", "lam",
-    "p", "diff_order", "max_iter", "tol", "poly_order", "max_half_window",
-    "num_std", "use_original", "mask_initial_peaks", "decreasing",
-    "smooth_half_window", "filter_order", "sg", "gauss", "vector", "area",
-    "max", "snv", "band", "auto", "off", "tissue", "cod", "com",
-    "hydroxyapatite", "ha", "whitlockite", "calcite", "oxalate", "raman",
-    "ftir", "raman_shift", "wavelength_nm", "wavenumber"};
+    "sg", "gauss", "vector", "area", "max", "snv", "band", "auto", "off",
+    "tissue", "cod", "com", "hydroxyapatite", "ha", "whitlockite", "calcite",
+    "oxalate", "raman", "ftir", "raman_shift", "wavelength_nm", "wavenumber"};
+#define NKNOWN (sizeof known_values / sizeof *known_values)
 
 const char *cli_value_hint(const char *msg, char *buf, size_t cap) {
   buf[0] = '\0';
@@ -791,8 +788,15 @@ const char *cli_value_hint(const char *msg, char *buf, size_t cap) {
 
 const char *cli_word_hint(const char *word, char *buf, size_t cap) {
   buf[0] = '\0';
-  const char *s = cli_did_you_mean(word, known_values,
-                                   sizeof known_values / sizeof *known_values);
+  const char *words[NKNOWN + 64];
+  size_t n = 0;
+  for (int m = 0; cs_baseline_method_name((cs_baseline_method)m) && n < 32; m++)
+    words[n++] = cs_baseline_method_name((cs_baseline_method)m);
+  for (size_t k = 0; cs_baseline_key_name(k) && n < 64; k++)
+    words[n++] = cs_baseline_key_name(k);
+  for (size_t k = 0; k < NKNOWN; k++)
+    words[n++] = known_values[k];
+  const char *s = cli_did_you_mean(word, words, n);
   if (s && strcmp(s, word))
     snprintf(buf, cap, " (did you mean '%s'?)", s);
   return buf;
