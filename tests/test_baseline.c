@@ -394,6 +394,31 @@ static void opts_round_trip(void **state) {
   assert_null(cs_baseline_method_name((cs_baseline_method)99));
 }
 
+/* Every listed key is accepted by some method and a misspelt one is not:
+ * the list the CLI's suggestions come from is the parser's own. */
+static void key_names(void **state) {
+  (void)state;
+  size_t n = 0, lam = 0;
+  for (; cs_baseline_key_name(n); n++) {
+    const char *k = cs_baseline_key_name(n);
+    lam += strcmp(k, "lam") == 0;
+    int accepted = 0;
+    for (int m = 0; cs_baseline_method_name((cs_baseline_method)m); m++) {
+      char spec[96];
+      cs_baseline_opts o;
+      cs_error e;
+      /* 1 is a valid value for every numeric and boolean key of its method */
+      snprintf(spec, sizeof spec, "%s:%s=1", cs_baseline_method_name((cs_baseline_method)m), k);
+      accepted += cs_baseline_opts_parse(spec, &o, &e) == CS_OK ||
+                  !strstr(e.msg, "unknown option");
+    }
+    assert_true(accepted > 0);
+  }
+  assert_true(n >= 10);
+  assert_int_equal(lam, 1);
+  assert_null(cs_baseline_key_name(n + 1));
+}
+
 static void opts_bad(void **state) {
   (void)state;
   static const struct {
@@ -560,6 +585,7 @@ int main(void) {
       cmocka_unit_test(exact_models),   cmocka_unit_test(band_solvers),
       cmocka_unit_test(split_solver),
       cmocka_unit_test(opts_round_trip), cmocka_unit_test(opts_bad),
+      cmocka_unit_test(key_names),
       cmocka_unit_test(bad_input),      cmocka_unit_test(x_handling),
       cmocka_unit_test(threads),
   };
