@@ -1,10 +1,12 @@
 /* cmd_stream.c: `calcspec stream`: JSON Lines requests on stdin, one JSON
  * result line per request on stdout, flushed at once. */
 #include "integ.h"
+#include "jobs.h"
 #include "request.h"
 
 #include <getopt.h>
 #include <math.h>
+#include <pthread.h>
 #include <stdlib.h>
 #include <errno.h>
 #include <string.h>
@@ -17,7 +19,7 @@
 static int help(void) {
   printf(
       "usage: calcspec stream [-m model.txt] [--qc SPEC] [--composition]\n"
-      "       [--technique T] [--axis A] [--max-line BYTES]\n\n"
+      "       [--technique T] [--axis A] [--max-line BYTES] [--jobs N]\n\n"
       "Reads one JSON request per line on stdin and writes one JSON result\n"
       "line per request on stdout, flushed at once:\n"
       "  {\"id\":1, \"x\":[...], \"y\":[...], \"axis\":\"raman_shift\", "
@@ -45,7 +47,11 @@ static int help(void) {
       "                    way\n"
       "      --max-line BYTES  longest request line (default 64 MiB, 1 KiB..\n"
       "                    1 GiB); a longer line gets an error reply and is\n"
-      "                    skipped without being stored\n");
+      "                    skipped without being stored\n"
+      "      --jobs N      threads answering requests (default: every core\n"
+      "                    this process may use, or CALCSPEC_JOBS); replies\n"
+      "                    keep the order of the requests, each written as\n"
+      "                    soon as it and every earlier one are ready\n");
   return CLI_OK;
 }
 
@@ -211,6 +217,223 @@ static int read_line(line_reader *lr, size_t max, int *too_long) {
   return 1;
 }
 
+/* The reply to one line: 0 a reply in *line (malloc'd; NULL when out of
+ * memory), 1 a blank line (no reply).  *bad is set for an error reply. */
+static int reply(stream_ctx *c, char *buf, size_t n, int too_long, size_t max,
+                 char **line, int *bad) {
+  *line = NULL;
+  *bad = 0;
+  if (too_long) {
+    char why[96];
+    snprintf(why, sizeof why, "request line longer than %zu bytes "
+             "(--max-line); skipped", max);
+    *bad = 1;
+    *line = cli_error_line(json_null(), NULL, -1, -1, NULL, why);
+    return 0;
+  }
+  while (n && buf[n - 1] == '\r')
+    n--;
+  size_t k = 0;
+  while (k < n && (buf[k] == ' ' || buf[k] == '\t'))
+    k++;
+  if (k == n)
+    return 1;
+  *bad = answer(c, buf, n, line) != 0;
+  return 0;
+}
+
+/* Write a reply and flush it; -1 when the reader went away. */
+static int put(char *line) {
+  int bad = fputs(line, stdout) < 0;
+  free(line);
+  return bad || fflush(stdout) ? -1 : 0;
+}
+
+/* One thread: read, answer, write, one request at a time.  Returns
+ * read_line's last result; *rc is set on a write or memory failure. */
+static int serial(stream_ctx *c, line_reader *lr, size_t max,
+                  unsigned long *nreq, unsigned long *nbad, int *rc) {
+  int got, too_long, bad;
+  char *line;
+  while ((got = read_line(lr, max, &too_long)) > 0) {
+    if (reply(c, lr->buf, lr->len, too_long, max, &line, &bad))
+      continue;
+    ++*nreq;
+    *nbad += (unsigned long)bad;
+    if (!line) {
+      cli_error("stream: out of memory");
+      *rc = CLI_DATA_ERROR;
+      break;
+    }
+    if (put(line)) {
+      *rc = CLI_DATA_ERROR; /* the reader went away */
+      break;
+    }
+  }
+  return got;
+}
+
+/* --jobs N: the main thread reads requests into a ring of slots, N workers
+ * answer them, and a writer thread writes the replies in request order,
+ * each as soon as it and all before it are done.  The ring bounds memory
+ * (4 N requests in flight). */
+enum { SLOT_FREE, SLOT_WAITING, SLOT_BUSY, SLOT_DONE };
+typedef struct {
+  int state, too_long, bad;
+  char *req, *line;
+  size_t len;
+} slot;
+
+typedef struct {
+  stream_ctx *c;
+  size_t max, nslot;
+  slot *ring;
+  unsigned long next_read, next_take, next_write, nbad_written;
+  int reading, failed; /* failed: stdout gone or out of memory */
+  pthread_mutex_t mu;
+  pthread_cond_t work, done, freed;
+} pipe_ctx;
+
+static void *pipe_worker(void *arg) {
+  pipe_ctx *p = arg;
+  pthread_mutex_lock(&p->mu);
+  for (;;) {
+    while (p->next_take == p->next_read && p->reading && !p->failed)
+      pthread_cond_wait(&p->work, &p->mu);
+    if (p->next_take == p->next_read || p->failed)
+      break;
+    slot *s = &p->ring[p->next_take++ % p->nslot];
+    s->state = SLOT_BUSY;
+    pthread_mutex_unlock(&p->mu);
+    /* blank lines never reach the ring, so this always replies */
+    reply(p->c, s->req, s->len, s->too_long, p->max, &s->line, &s->bad);
+    pthread_mutex_lock(&p->mu);
+    s->state = SLOT_DONE;
+    pthread_cond_broadcast(&p->done);
+  }
+  pthread_mutex_unlock(&p->mu);
+  return NULL;
+}
+
+static void *pipe_writer(void *arg) {
+  pipe_ctx *p = arg;
+  pthread_mutex_lock(&p->mu);
+  for (;;) {
+    slot *s = &p->ring[p->next_write % p->nslot];
+    while (!p->failed && (p->next_write < p->next_read ? s->state != SLOT_DONE
+                                                       : p->reading))
+      pthread_cond_wait(&p->done, &p->mu);
+    if (p->next_write == p->next_read || p->failed)
+      break;
+    char *line = s->line;
+    s->line = NULL;
+    p->nbad_written += (unsigned long)s->bad;
+    pthread_mutex_unlock(&p->mu);
+    int bad = !line || put(line);
+    if (!line)
+      cli_error("stream: out of memory");
+    pthread_mutex_lock(&p->mu);
+    free(s->req);
+    s->req = NULL;
+    s->state = SLOT_FREE;
+    p->next_write++;
+    if (bad)
+      p->failed = 1;
+    pthread_cond_broadcast(&p->freed);
+    if (bad)
+      pthread_cond_broadcast(&p->work);
+  }
+  pthread_mutex_unlock(&p->mu);
+  return NULL;
+}
+
+static int pipelined(stream_ctx *c, line_reader *lr, size_t max, int jobs,
+                     unsigned long *nreq, unsigned long *nbad, int *rc) {
+  pipe_ctx p = {.c = c, .max = max, .nslot = 4 * (size_t)jobs, .reading = 1};
+  p.ring = calloc(p.nslot, sizeof *p.ring);
+  pthread_t th[256], wr;
+  int nth = 0, have_writer = 0, got = 1;
+  if (!p.ring || pthread_mutex_init(&p.mu, NULL)) {
+    free(p.ring);
+    return serial(c, lr, max, nreq, nbad, rc);
+  }
+  pthread_cond_init(&p.work, NULL);
+  pthread_cond_init(&p.done, NULL);
+  pthread_cond_init(&p.freed, NULL);
+  json_object_seed(0); /* jansson: seed its hash once, before threads */
+  have_writer = pthread_create(&wr, NULL, pipe_writer, &p) == 0;
+  for (int t = 0; have_writer && t < jobs && t < 256; t++)
+    if (pthread_create(&th[nth], NULL, pipe_worker, &p) == 0)
+      nth++;
+  if (!have_writer || !nth) { /* no threads: answer here instead */
+    pthread_mutex_lock(&p.mu);
+    p.reading = 0;
+    pthread_cond_broadcast(&p.work);
+    pthread_cond_broadcast(&p.done);
+    pthread_mutex_unlock(&p.mu);
+    for (int t = 0; t < nth; t++)
+      pthread_join(th[t], NULL);
+    if (have_writer)
+      pthread_join(wr, NULL);
+    got = serial(c, lr, max, nreq, nbad, rc);
+    goto out;
+  }
+  int too_long;
+  while ((got = read_line(lr, max, &too_long)) > 0) {
+    if (!too_long) { /* blank lines get no reply and take no slot */
+      size_t n = lr->len, k = 0;
+      while (n && lr->buf[n - 1] == '\r')
+        n--;
+      while (k < n && (lr->buf[k] == ' ' || lr->buf[k] == '\t'))
+        k++;
+      if (k == n)
+        continue;
+    }
+    char *req = too_long ? NULL : malloc(lr->len + 1);
+    pthread_mutex_lock(&p.mu);
+    if (!too_long && !req)
+      p.failed = 1, cli_error("stream: out of memory");
+    slot *s = &p.ring[p.next_read % p.nslot];
+    while (s->state != SLOT_FREE && !p.failed)
+      pthread_cond_wait(&p.freed, &p.mu);
+    if (p.failed) {
+      pthread_mutex_unlock(&p.mu);
+      free(req);
+      *rc = CLI_DATA_ERROR;
+      break;
+    }
+    if (req)
+      memcpy(req, lr->buf, lr->len + 1);
+    *s = (slot){SLOT_WAITING, too_long, 0, req, NULL, too_long ? 0 : lr->len};
+    p.next_read++;
+    pthread_cond_signal(&p.work);
+    pthread_mutex_unlock(&p.mu);
+  }
+  pthread_mutex_lock(&p.mu);
+  p.reading = 0;
+  pthread_cond_broadcast(&p.work);
+  pthread_cond_broadcast(&p.done);
+  pthread_mutex_unlock(&p.mu);
+  for (int t = 0; t < nth; t++)
+    pthread_join(th[t], NULL);
+  pthread_join(wr, NULL);
+  if (p.failed)
+    *rc = CLI_DATA_ERROR;
+  *nreq += p.next_write; /* the requests answered */
+  *nbad += p.nbad_written;
+out:
+  for (size_t i = 0; i < p.nslot; i++) {
+    free(p.ring[i].req);
+    free(p.ring[i].line);
+  }
+  free(p.ring);
+  pthread_cond_destroy(&p.work);
+  pthread_cond_destroy(&p.done);
+  pthread_cond_destroy(&p.freed);
+  pthread_mutex_destroy(&p.mu);
+  return got;
+}
+
 int cmd_stream(int argc, char **argv) {
   static const struct option opts[] = {{"model", required_argument, 0, 'm'},
                                        {"qc", required_argument, 0, 'Q'},
@@ -218,6 +441,7 @@ int cmd_stream(int argc, char **argv) {
                                        {"composition", no_argument, 0, 'C'},
                                        {"technique", required_argument, 0, 256},
                                        {"axis", required_argument, 0, 257},
+                                       {"jobs", required_argument, 0, 258},
                                        {"help", no_argument, 0, 'h'},
                                        {0, 0, 0, 0}};
   const char *model_path = NULL;
@@ -246,6 +470,10 @@ int cmd_stream(int argc, char **argv) {
         return cli_usage_error("stream", "--max-line wants 1024..1073741824 "
                                "bytes, got '%s'", optarg);
       break;
+    case 258:
+      if (cli_jobs_option("stream", optarg))
+        return CLI_USAGE;
+      break;
     case 'h': return help();
     default: return cli_bad_option("stream", "m:h", opts, argc, argv);
     }
@@ -262,41 +490,12 @@ int cmd_stream(int argc, char **argv) {
     return CLI_DATA_ERROR;
   }
   unsigned long nreq = 0, nbad = 0;
-  int rc = CLI_OK, got, too_long;
-  while ((got = read_line(lr, (size_t)max_line, &too_long)) > 0) {
-    char *buf = lr->buf, *line = NULL;
-    size_t n = lr->len;
-    if (too_long) {
-      nreq++;
-      nbad++;
-      char why[96];
-      snprintf(why, sizeof why, "request line longer than %ld bytes "
-               "(--max-line); skipped", max_line);
-      line = cli_error_line(json_null(), NULL, -1, -1, NULL, why);
-    } else {
-      while (n && buf[n - 1] == '\r')
-        n--;
-      size_t k = 0;
-      while (k < n && (buf[k] == ' ' || buf[k] == '\t'))
-        k++;
-      if (k == n)
-        continue; /* blank line */
-      nreq++;
-      if (answer(&c, buf, n, &line))
-        nbad++;
-    }
-    if (!line) {
-      cli_error("stream: out of memory");
-      rc = CLI_DATA_ERROR;
-      break;
-    }
-    fputs(line, stdout);
-    free(line);
-    if (fflush(stdout)) {
-      rc = CLI_DATA_ERROR; /* the reader went away */
-      break;
-    }
-  }
+  int rc = CLI_OK, got;
+  int jobs = cli_jobs();
+  if (jobs > 1)
+    got = pipelined(&c, lr, (size_t)max_line, jobs, &nreq, &nbad, &rc);
+  else
+    got = serial(&c, lr, (size_t)max_line, &nreq, &nbad, &rc);
   if (got < 0) {
     cli_error("stream: cannot read the input: %s",
               errno ? strerror(errno) : "out of memory");

@@ -2,8 +2,13 @@
  * classify. */
 #include "integ.h"
 
+#include <pthread.h>
 #include <stdlib.h>
 #include <string.h>
+
+/* The default models load on first use, which stream --jobs may reach from
+ * several threads at once. */
+static pthread_mutex_t models_lock = PTHREAD_MUTEX_INITIALIZER;
 
 int cli_models_open(cli_models *mm, const char *path) {
   memset(mm, 0, sizeof *mm);
@@ -36,9 +41,10 @@ const cs_model *cli_models_for(cli_models *mm, const cs_spectrum *s,
     }
     return NULL;
   }
-  if (!mm->def[t] && cs_model_default(t, &mm->def[t], err))
-    return NULL;
-  return mm->def[t];
+  pthread_mutex_lock(&models_lock);
+  const cs_model *m = mm->def[t] || !cs_model_default(t, &mm->def[t], err) ? mm->def[t] : NULL;
+  pthread_mutex_unlock(&models_lock);
+  return m;
 }
 
 const char *cli_fix_hint(const char *msg) {

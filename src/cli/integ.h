@@ -18,7 +18,8 @@ typedef struct cli_models {
  * "calcspec: PATH: message". */
 int cli_models_open(cli_models *mm, const char *path);
 /* The model for s: the given one, else the default for s's technique
- * (from its axis when unknown).  NULL with err set when there is none. */
+ * (from its axis when unknown).  NULL with err set when there is none.
+ * Thread-safe. */
 const cs_model *cli_models_for(cli_models *mm, const cs_spectrum *s,
                                cs_error *err);
 void cli_models_free(cli_models *mm);

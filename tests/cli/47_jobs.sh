@@ -78,3 +78,30 @@ for j in 1 3; do
     || not_ok "jobs: train --jobs $j with bad spectra" "exit $rc" "$(cat "$T/jtb$j.err")"
 done
 rm -f "$T/jt_d.csv" "$T/jt_i.csv"
+# stream --jobs N: replies in request order, byte for byte those of one
+# thread; bad requests, blank lines and an over-long line among 160 requests
+for c in ha cod tissue; do
+  [ -f "$T/jt_$c.csv" ] || "$CALCSPEC" simulate --class $c -n 24 -s 40 --snr 10:50 -o "$T/jt_$c.csv" 2>/dev/null
+done
+i=0
+while [ $i -lt 160 ]; do
+  case $((i % 8)) in
+  0) printf '{"id":%d,"file":"%s","index":%d}\n' $i "$T/jt_ha.csv" $((i % 24)) ;;
+  1) printf '{"id":%d,"file":"%s","index":%d}\n' $i "$T/jt_cod.csv" $((i % 24)) ;;
+  2) printf '{"id":%d,"file":"%s","index":%d,"core_id":"C%d"}\n' $i "$T/jt_tissue.csv" $((i % 24)) $i ;;
+  3) printf '{"id":%d,"file":"%s","index":99}\n' $i "$T/jt_ha.csv" ;;
+  4) printf '{"id":%d,"x":[1,2,3],"y":[1,2]}\n' $i ;;
+  5) printf '\n   \n' ;;
+  6) printf '{"id":%d,"file":"%s"}\n' $i "$ROOT/spectra/examples/core02/hydroxyapatite_9200.animl" ;;
+  7) printf '{"id":%d, not json\n' $i ;;
+  esac
+  i=$((i + 1))
+done > "$T/js.jsonl"
+awk 'BEGIN{printf "{\"id\":\"long\",\"pad\":\""; for(i=0;i<3000;i++) printf "x"; print "\"}"}' >> "$T/js.jsonl"
+"$CALCSPEC" stream --jobs 1 --max-line 2048 --composition < "$T/js.jsonl" > "$T/js1.out" 2>"$T/js1.err"; rc1=$?
+"$CALCSPEC" stream --jobs 4 --max-line 2048 --composition < "$T/js.jsonl" > "$T/js4.out" 2>"$T/js4.err"; rc4=$?
+nl=$(wc -l < "$T/js1.out")
+[ $rc1 = 0 ] && [ $rc4 = 0 ] && [ "$nl" -eq 141 ] && cmp -s "$T/js1.out" "$T/js4.out" \
+  && cmp -s "$T/js1.err" "$T/js4.err" \
+  && ok "jobs: stream --jobs 4 answers 141 requests as --jobs 1 does, in order" \
+  || not_ok "jobs: stream --jobs 4" "exit $rc1 $rc4, $nl lines" "$(head -c 300 "$T/js4.err")"

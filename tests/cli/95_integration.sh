@@ -104,7 +104,7 @@ PY
   then ok "stream: malformed members give precise error lines"; else not_ok "stream malformed" "$(head -c 900 "$T/out")"; fi
 
   # flushed at once: the answer arrives while stdin is still open
-  mkfifo "$T/fifo"
+  rm -f "$T/fifo"; mkfifo "$T/fifo"
   timeout 20 "$CALCSPEC" stream < "$T/fifo" > "$T/sout" 2>/dev/null &
   spid=$!
   exec 3>"$T/fifo"
