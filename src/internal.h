@@ -273,6 +273,11 @@ cs_status csi_nnls(const double *a, size_t m, size_t n, const double *b,
 
 
 /* ---- linalg.c (the only file that calls LAPACK) ---- */
+/* Once per process, before the first LAPACK/BLAS call (every linalg.c
+ * entry calls it): OpenBLAS to one thread unless OPENBLAS_NUM_THREADS is
+ * set (calcspec's matrices are small; its own threads do the parallel
+ * work). */
+void csi_blas_init(void);
 /* Solve A x = b in place for a symmetric positive-definite band matrix of
  * order n with kd sub-diagonals in LAPACK lower band storage,
  * ab[(i - j) + j * (kd + 1)] = A(i, j) for j <= i <= j + kd (column major).
