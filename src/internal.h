@@ -377,3 +377,6 @@ cs_status csi_detect(const csi_detector *d, double *row, double threshold,
  * which check that both agree to 1e-9; not thread-safe to change while
  * detecting. */
 extern int csi_detect_serial_sums;
+/* Tests: 1 forces the portable (SSE2) kernels of csi_detect instead of the
+ * AVX2 ones the CPU may offer (both give the same bits). */
+extern int csi_detect_portable;
