@@ -132,6 +132,12 @@ struct csi_detector {
     double *prof; /* NOFF rows of n: pv at each offset */
     double *u;    /* n: (x - pos) / half, the quadratic's variable */
     double ata[NOFF][4][4];
+    /* the Gauss-Jordan elimination of ata, which does not depend on the
+     * row: pivot rows, multipliers [c][r], final pivots, (A^-1)_33; the
+     * row's right-hand side then goes through the same operations */
+    int singular; /* some offset's system is singular: band unusable */
+    int piv[NOFF][4];
+    double fct[NOFF][4][4], diag[NOFF][4], inv33[NOFF];
   } ref[NREF];
 };
 
@@ -351,8 +357,46 @@ typedef struct refband {
 static const refband refs[] = {
     {1003.4, 9, 23}, {1157, 12, 26}, {1525, 12, 26}, {1745, 25, 45}};
 
+/* Normal equations of [1, u, u^2, band] at offset io, 4 x 4 by
+ * Gauss-Jordan with partial pivoting, the unit vector e3 alongside for
+ * (A^-1)_33: everything but the right-hand side, recorded in t. */
+static void ref_elim(struct reftab *t, int io) {
+  double a[4][5];
+  for (int r = 0; r < 4; r++) {
+    for (int c = 0; c < 4; c++)
+      a[r][c] = t->ata[io][r][c];
+    a[r][4] = r == 3;
+  }
+  for (int c = 0; c < 4; c++) {
+    int piv = c;
+    for (int r = c + 1; r < 4; r++)
+      if (fabs(a[r][c]) > fabs(a[piv][c]))
+        piv = r;
+    if (!(fabs(a[piv][c]) > 1e-12)) {
+      t->singular = 1;
+      return;
+    }
+    for (int k = 0; k < 5; k++) {
+      double tmp = a[c][k];
+      a[c][k] = a[piv][k], a[piv][k] = tmp;
+    }
+    t->piv[io][c] = piv;
+    for (int r = 0; r < 4; r++)
+      if (r != c) {
+        double fct = a[r][c] / a[c][c];
+        t->fct[io][c][r] = fct;
+        for (int k = c; k < 5; k++)
+          a[r][k] -= fct * a[c][k];
+      }
+  }
+  for (int c = 0; c < 4; c++)
+    t->diag[io][c] = a[c][c];
+  t->inv33[io] = a[3][4] / a[3][3];
+}
+
 /* The axis-only part of ref_fit for every reference band: span, band
- * profiles and normal matrices (d->ref; CS_ERR_NOMEM when out of memory). */
+ * profiles, normal matrices and their elimination (d->ref; CS_ERR_NOMEM
+ * when out of memory). */
 static cs_status ref_tables(csi_detector *d, cs_error *err) {
   double hi = d->lo + d->step * (double)(d->p - 1);
   for (size_t b = 0; b < NREF; b++) {
@@ -385,6 +429,7 @@ static cs_status ref_tables(csi_detector *d, cs_error *err) {
           for (int c = 0; c < 4; c++)
             a[r][c] += f[r] * f[c];
       }
+      ref_elim(t, io);
     }
   }
   return CS_OK;
@@ -406,56 +451,47 @@ static int ref_fit(const csi_detector *d, const double *row, size_t b,
     double u = uu[j - j0];
     aty[0] += 1 * row[j], aty[1] += u * row[j], aty[2] += u * u * row[j];
   }
+  if (t->singular)
+    return 0;
+  /* Per offset, every sum in point order as a direct loop would take it;
+   * the offsets side by side (point outer, offset inner), so the NOFF
+   * dependency chains overlap instead of waiting for each other. */
+  double a3y[NOFF], r2[NOFF], coef[NOFF][4];
+  for (int io = 0; io < NOFF; io++)
+    a3y[io] = 0, r2[io] = 0;
+  for (size_t j = j0; j <= j1; j++) {
+    const double *pj = t->prof + (j - j0);
+    double y = row[j];
+    for (int io = 0; io < NOFF; io++)
+      a3y[io] += pj[(size_t)io * n] * y;
+  }
   for (int io = 0; io < NOFF; io++) {
-    const double *pr = t->prof + (size_t)io * n;
-    /* normal equations of row on [1, u, u^2, band], 4 x 4 by Gauss-Jordan
-     * with the unit vector e3 alongside for (A^-1)_33 */
-    double a[4][6];
-    double a3y = 0;
-    for (size_t j = j0; j <= j1; j++)
-      a3y += pr[j - j0] * row[j];
-    for (int r = 0; r < 4; r++) {
-      for (int c = 0; c < 4; c++)
-        a[r][c] = t->ata[io][r][c];
-      a[r][4] = r < 3 ? aty[r] : a3y;
-      a[r][5] = r == 3;
-    }
-    int ok = 1;
-    for (int c = 0; c < 4 && ok; c++) {
-      int piv = c;
-      for (int r = c + 1; r < 4; r++)
-        if (fabs(a[r][c]) > fabs(a[piv][c]))
-          piv = r;
-      if (!(fabs(a[piv][c]) > 1e-12)) {
-        ok = 0;
-        break;
-      }
-      for (int k = 0; k < 6; k++) {
-        double tmp = a[c][k];
-        a[c][k] = a[piv][k], a[piv][k] = tmp;
-      }
+    /* the right-hand side through the recorded elimination */
+    double b4[4] = {aty[0], aty[1], aty[2], a3y[io]};
+    for (int c = 0; c < 4; c++) {
+      int piv = t->piv[io][c];
+      double tmp = b4[c];
+      b4[c] = b4[piv], b4[piv] = tmp;
       for (int r = 0; r < 4; r++)
-        if (r != c) {
-          double fct = a[r][c] / a[c][c];
-          for (int k = c; k < 6; k++)
-            a[r][k] -= fct * a[c][k];
-        }
+        if (r != c)
+          b4[r] -= t->fct[io][c][r] * b4[c];
     }
-    if (!ok)
-      return 0;
-    double coef[4];
     for (int c = 0; c < 4; c++)
-      coef[c] = a[c][4] / a[c][c];
-    double inv33 = a[3][5] / a[3][3], r2 = 0;
-    for (size_t j = j0; j <= j1; j++) {
-      double u = uu[j - j0];
-      double fit = coef[0] + coef[1] * u + coef[2] * u * u +
-                   coef[3] * pr[j - j0];
-      r2 += (row[j] - fit) * (row[j] - fit);
+      coef[io][c] = b4[c] / t->diag[io][c];
+  }
+  for (size_t j = j0; j <= j1; j++) {
+    const double *pj = t->prof + (j - j0);
+    double u = uu[j - j0], y = row[j];
+    for (int io = 0; io < NOFF; io++) {
+      const double *cf = coef[io];
+      double fit = cf[0] + cf[1] * u + cf[2] * u * u + cf[3] * pj[(size_t)io * n];
+      r2[io] += (y - fit) * (y - fit);
     }
-    double s2 = r2 / (double)(n - 4);
-    rss[io] = r2;
-    tval[io] = inv33 > 0 && s2 > 0 ? coef[3] / sqrt(s2 * inv33) : 0;
+  }
+  for (int io = 0; io < NOFF; io++) {
+    double s2 = r2[io] / (double)(n - 4), inv33 = t->inv33[io];
+    rss[io] = r2[io];
+    tval[io] = inv33 > 0 && s2 > 0 ? coef[io][3] / sqrt(s2 * inv33) : 0;
   }
   return 1;
 }
@@ -622,6 +658,37 @@ static void project_vec(const detect_kern *k, const csi_detector *d,
   }
 }
 
+/* out[j] = max |v[k]| over k within TISSUE_REACH of j (0 for none larger):
+ * van Herk / Gil-Werman, block prefix and suffix maxima g and h over
+ * blocks of the window's width, two comparisons a point instead of one
+ * per window point.  A maximum is exact, so this is the plain loop's
+ * value. */
+static void window_absmax(const double *v, size_t p, double *out, double *g,
+                          double *h) {
+  const size_t w = 2 * TISSUE_REACH + 1;
+  for (size_t b0 = 0; b0 < p; b0 += w) {
+    size_t b1 = b0 + w < p ? b0 + w : p;
+    double m = 0;
+    for (size_t k = b0; k < b1; k++)
+      g[k] = m = fabs(v[k]) > m ? fabs(v[k]) : m;
+    m = 0;
+    for (size_t k = b1; k-- > b0;)
+      h[k] = m = fabs(v[k]) > m ? fabs(v[k]) : m;
+  }
+  for (size_t j = 0; j < p; j++) {
+    size_t a = j > TISSUE_REACH ? j - TISSUE_REACH : 0;
+    size_t b = j + TISSUE_REACH < p ? j + TISSUE_REACH : p - 1;
+    double mx = 0;
+    if (a / w == b / w && b - a + 1 < w) { /* part of one block: an edge */
+      for (size_t k = a; k <= b; k++)
+        mx = fabs(v[k]) > mx ? fabs(v[k]) : mx;
+    } else {
+      mx = h[a] > g[b] ? h[a] : g[b];
+    }
+    out[j] = mx;
+  }
+}
+
 int csi_detect_serial_sums = 0;
 
 /* One serial sum in point order, for the tests (see internal.h). */
@@ -683,14 +750,9 @@ cs_status csi_detect(const csi_detector *d, double *row, double threshold,
     project_vec(kern, d, row, e, s2, coef);
   /* model error: a fixed share of the local tissue signal (its largest
    * magnitude within +-TISSUE_REACH points) */
-  for (size_t j = 0; j < p; j++) {
-    size_t a = j > TISSUE_REACH ? j - TISSUE_REACH : 0;
-    size_t b = j + TISSUE_REACH < p ? j + TISSUE_REACH : p - 1;
-    double mx = 0;
-    for (size_t k = a; k <= b; k++)
-      mx = fabs(s2[k]) > mx ? fabs(s2[k]) : mx;
-    scr[j] = TISSUE_MODEL_ERR * mx;
-  }
+  window_absmax(s2, p, scr, tmp, e + 5 * p);
+  for (size_t j = 0; j < p; j++)
+    scr[j] *= TISSUE_MODEL_ERR;
   memcpy(s2, scr, p * sizeof *s2); /* s2: model error per point */
   /* pass 1: noise from first differences (bands barely move it), best
    * template by amplitude over its standard error */
