@@ -446,14 +446,71 @@ cs_status csi_sygv(size_t n, double *a, double *b, double *w, cs_error *err) {
   return CS_OK;
 }
 
+/* dgels for m >= n and one right-hand side is: the max-abs norms of A and
+ * b (dlange, which calls a NaN test per element), a rescaling only when a
+ * norm lies outside [2^-970, 2^970] (or A is zero), then dgeqrf, dormqr
+ * (Q^T b) and dtrtrs.  When both norms are well inside that range, the
+ * three calls below are what dgels would make; with n <= 16 columns both
+ * factorisations take their unblocked paths (LAPACK's block size is 32), so
+ * the workspace size does not matter either: the same bits without the
+ * norm scans.  Anything else goes to dgels itself. */
+#define LSTSQ_DIRECT_MAX 16
+static int in_plain_range(const double *v, size_t n, int zero_ok) {
+  double mx = 0;
+  for (size_t i = 0; i < n; i++) {
+    double t = fabs(v[i]);
+    if (!(t <= 1e200)) /* also NaN */
+      return 0;
+    mx = t > mx ? t : mx;
+  }
+  return mx >= 1e-200 || (zero_ok && mx == 0);
+}
+
+static cs_status lstsq_qr(lapack_int M, lapack_int N, double *a, double *b,
+                          cs_error *err) {
+  double tau[LSTSQ_DIRECT_MAX], wstack[WORK_STACK], wq = 0, *work;
+  lapack_int lwork;
+  lapack_int info = LAPACKE_dgeqrf_work(LAPACK_COL_MAJOR, M, N, a, M, tau,
+                                        &wq, -1);
+  if (info == 0) {
+    if (!(work = work_get(wq, wstack, &lwork)))
+      return csi_error(err, CS_ERR_NOMEM, "lstsq: out of memory");
+    info = LAPACKE_dgeqrf_work(LAPACK_COL_MAJOR, M, N, a, M, tau, work, lwork);
+    work_put(work, wstack);
+  }
+  if (info == 0)
+    info = LAPACKE_dormqr_work(LAPACK_COL_MAJOR, 'L', 'T', M, 1, N, a, M, tau,
+                               b, M, &wq, -1);
+  if (info == 0) {
+    if (!(work = work_get(wq, wstack, &lwork)))
+      return csi_error(err, CS_ERR_NOMEM, "lstsq: out of memory");
+    info = LAPACKE_dormqr_work(LAPACK_COL_MAJOR, 'L', 'T', M, 1, N, a, M, tau,
+                               b, M, work, lwork);
+    work_put(work, wstack);
+  }
+  if (info == 0)
+    info = LAPACKE_dtrtrs_work(LAPACK_COL_MAJOR, 'U', 'N', 'N', N, 1, a, M, b,
+                               M);
+  if (info < 0)
+    return csi_error(err, CS_ERR_NOMEM, "dgels: info=%d", (int)info);
+  if (info > 0)
+    return csi_error(err, CS_ERR_NUMERIC, "dgels: info=%d (rank deficient)",
+                     (int)info);
+  return CS_OK;
+}
+
 cs_status csi_lstsq(size_t m, size_t n, double *a, double *b, cs_error *err) {
   if (m == 0 || n == 0 || m < n || m > INT_MAX)
     return csi_error(err, CS_ERR_DIM, "lstsq: bad size %zu x %zu", m, n);
   csi_blas_init();
   lapack_int M = (lapack_int)m, N = (lapack_int)n, lwork;
   double wq = 0, wstack[WORK_STACK], *work;
-  lapack_int info = LAPACKE_dgels_work(LAPACK_COL_MAJOR, 'N', M, N, 1, a, M,
-                                       b, M, &wq, -1);
+  lapack_int info;
+  if (n <= LSTSQ_DIRECT_MAX && in_plain_range(a, m * n, 0) &&
+      in_plain_range(b, m, 1))
+    return lstsq_qr(M, N, a, b, err);
+  info = LAPACKE_dgels_work(LAPACK_COL_MAJOR, 'N', M, N, 1, a, M, b, M, &wq,
+                            -1);
   if (info == 0) {
     if (!(work = work_get(wq, wstack, &lwork)))
       return csi_error(err, CS_ERR_NOMEM, "lstsq: out of memory");
