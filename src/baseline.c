@@ -551,6 +551,28 @@ static void poly_fit(const double *pinv, const double *v, const double *sw,
   /* One pass over the points for all coefficients (pinv's column i is
    * contiguous), then one pass per power: both walk memory in order. */
   double coef[MAX_POLY_ORDER + 1] = {0};
+  if (k == 6) { /* order 5 (QC's fluorescence baseline): in registers */
+    double c0 = 0, c1 = 0, c2 = 0, c3 = 0, c4 = 0, c5 = 0;
+    for (size_t i = 0; i < n; i++) {
+      double t = sw[i] * y[i];
+      const double *pc = pinv + i * 6;
+      c0 += pc[0] * t, c1 += pc[1] * t, c2 += pc[2] * t;
+      c3 += pc[3] * t, c4 += pc[4] * t, c5 += pc[5] * t;
+    }
+    /* z = V coef, the powers added in order as the loop below does */
+    const double *v1 = v + n, *v2 = v + 2 * n, *v3 = v + 3 * n,
+                 *v4 = v + 4 * n, *v5 = v + 5 * n;
+    for (size_t i = 0; i < n; i++) {
+      double a = v[i] * c0;
+      a += v1[i] * c1;
+      a += v2[i] * c2;
+      a += v3[i] * c3;
+      a += v4[i] * c4;
+      a += v5[i] * c5;
+      z[i] = a;
+    }
+    return;
+  }
   for (size_t i = 0; i < n; i++) {
     double t = sw[i] * y[i];
     const double *pc = pinv + i * k;
@@ -565,6 +587,13 @@ static void poly_fit(const double *pinv, const double *v, const double *sw,
     for (size_t i = 0; i < n; i++)
       z[i] += vc[i] * c;
   }
+}
+
+/* fmin(x, y) as glibc computes it on x86-64 (minsd: x < y ? x : y, so y
+ * for equal values and zeros of either sign; a NaN loses), inline instead
+ * of a libm call per point. */
+static inline double min_x86(double x, double y) {
+  return x < y || isnan(y) ? x : y;
 }
 
 /* pybaselines 1.2.1 polynomial.modpoly/imodpoly.  x is mapped onto [-1, 1]
@@ -624,7 +653,7 @@ static cs_status fit_poly(const double *x, const double *y0, size_t n,
       /* Zhao 2007: clip at baseline + num_std * std of the residual; stop
        * when that std settles (relative to the new one). */
       for (size_t i = 0; i < n; i++)
-        yy[i] = fmin(src[i], z[i] + o->num_std * dev);
+        yy[i] = min_x86(src[i], z[i] + o->num_std * dev);
       poly_fit(pinv, v, sw, yy, n, k, z);
       double nd = std_pop(yy, z, n);
       calc = fabs(dev - nd) / fmax(fabs(nd), MIN_FLOAT);
@@ -635,7 +664,7 @@ static cs_status fit_poly(const double *x, const double *y0, size_t n,
       /* Lieber 2003: clip at the baseline; stop when it settles. */
       memcpy(zold, z, n * sizeof *z);
       for (size_t i = 0; i < n; i++)
-        yy[i] = fmin(src[i], z[i]);
+        yy[i] = min_x86(src[i], z[i]);
       poly_fit(pinv, v, sw, yy, n, k, z);
       calc = rel_diff(zold, z, n);
       if (calc < o->tol)

@@ -120,7 +120,6 @@ struct csi_detector {
   size_t p, m, mpoly, nt;
   double *q;       /* m columns of p: orthonormal nuisance basis */
   double *r;       /* nt rows of p: unit residualised templates */
-  double *r2;      /* nt rows of p: r squared (the templates' variances) */
   int *tid;        /* template table index of each row */
   unsigned char *mask; /* feature points: near a mineral band */
   double *tshift;  /* shift of each row */
@@ -131,7 +130,14 @@ struct csi_detector {
   struct reftab {
     size_t j0, n; /* n == 0: band not covered */
     double *prof; /* NOFF rows of n: pv at each offset */
+    double *u;    /* n: (x - pos) / half, the quadratic's variable */
     double ata[NOFF][4][4];
+    /* the Gauss-Jordan elimination of ata, which does not depend on the
+     * row: pivot rows, multipliers [c][r], final pivots, (A^-1)_33; the
+     * row's right-hand side then goes through the same operations */
+    int singular; /* some offset's system is singular: band unusable */
+    int piv[NOFF][4];
+    double fct[NOFF][4][4], diag[NOFF][4], inv33[NOFF];
   } ref[NREF];
 };
 
@@ -178,9 +184,9 @@ static int gs_append(double *q, size_t p, size_t m, double *v) {
 void csi_detector_free(csi_detector *d) {
   if (!d)
     return;
-  free(d->q), free(d->r), free(d->r2), free(d->tid), free(d->tshift), free(d->mask);
+  free(d->q), free(d->r), free(d->tid), free(d->tshift), free(d->mask);
   for (size_t b = 0; b < NREF; b++)
-    free(d->ref[b].prof);
+    free(d->ref[b].prof), free(d->ref[b].u);
   free(d);
 }
 
@@ -323,12 +329,6 @@ cs_status csi_detector_new(cs_technique tech, double lo, double step, size_t p,
       }
   }
   free(v);
-  if (d->nt && !(d->r2 = malloc(d->nt * p * sizeof *d->r2))) {
-    csi_detector_free(d);
-    return csi_error(err, CS_ERR_NOMEM, "out of memory");
-  }
-  for (size_t k = 0; k < d->nt * p; k++)
-    d->r2[k] = d->r[k] * d->r[k];
   if (!d->nt) {
     csi_detector_free(d);
     return csi_error(err, CS_ERR_ARG, "window %g-%g cm^-1 holds no diagnostic "
@@ -357,8 +357,46 @@ typedef struct refband {
 static const refband refs[] = {
     {1003.4, 9, 23}, {1157, 12, 26}, {1525, 12, 26}, {1745, 25, 45}};
 
+/* Normal equations of [1, u, u^2, band] at offset io, 4 x 4 by
+ * Gauss-Jordan with partial pivoting, the unit vector e3 alongside for
+ * (A^-1)_33: everything but the right-hand side, recorded in t. */
+static void ref_elim(struct reftab *t, int io) {
+  double a[4][5];
+  for (int r = 0; r < 4; r++) {
+    for (int c = 0; c < 4; c++)
+      a[r][c] = t->ata[io][r][c];
+    a[r][4] = r == 3;
+  }
+  for (int c = 0; c < 4; c++) {
+    int piv = c;
+    for (int r = c + 1; r < 4; r++)
+      if (fabs(a[r][c]) > fabs(a[piv][c]))
+        piv = r;
+    if (!(fabs(a[piv][c]) > 1e-12)) {
+      t->singular = 1;
+      return;
+    }
+    for (int k = 0; k < 5; k++) {
+      double tmp = a[c][k];
+      a[c][k] = a[piv][k], a[piv][k] = tmp;
+    }
+    t->piv[io][c] = piv;
+    for (int r = 0; r < 4; r++)
+      if (r != c) {
+        double fct = a[r][c] / a[c][c];
+        t->fct[io][c][r] = fct;
+        for (int k = c; k < 5; k++)
+          a[r][k] -= fct * a[c][k];
+      }
+  }
+  for (int c = 0; c < 4; c++)
+    t->diag[io][c] = a[c][c];
+  t->inv33[io] = a[3][4] / a[3][3];
+}
+
 /* The axis-only part of ref_fit for every reference band: span, band
- * profiles and normal matrices (d->ref; CS_ERR_NOMEM when out of memory). */
+ * profiles, normal matrices and their elimination (d->ref; CS_ERR_NOMEM
+ * when out of memory). */
 static cs_status ref_tables(csi_detector *d, cs_error *err) {
   double hi = d->lo + d->step * (double)(d->p - 1);
   for (size_t b = 0; b < NREF; b++) {
@@ -373,9 +411,12 @@ static cs_status ref_tables(csi_detector *d, cs_error *err) {
     size_t n = j1 - j0 + 1;
     if (n < 10)
       continue;
-    if (!(t->prof = malloc(NOFF * n * sizeof *t->prof)))
+    if (!(t->prof = malloc(NOFF * n * sizeof *t->prof)) ||
+        !(t->u = malloc(n * sizeof *t->u)))
       return csi_error(err, CS_ERR_NOMEM, "out of memory");
     t->j0 = j0, t->n = n;
+    for (size_t j = j0; j <= j1; j++)
+      t->u[j - j0] = (d->lo + d->step * (double)j - rb->pos) / rb->half;
     for (int io = 0; io < NOFF; io++) {
       double off = -PHE_MAX_OFFSET + 0.25 * io, *pr = t->prof + (size_t)io * n;
       double (*a)[4] = t->ata[io];
@@ -388,6 +429,7 @@ static cs_status ref_tables(csi_detector *d, cs_error *err) {
           for (int c = 0; c < 4; c++)
             a[r][c] += f[r] * f[c];
       }
+      ref_elim(t, io);
     }
   }
   return CS_OK;
@@ -397,7 +439,6 @@ static cs_status ref_tables(csi_detector *d, cs_error *err) {
  * 0 when the band is not covered. */
 static int ref_fit(const csi_detector *d, const double *row, size_t b,
                    double *rss, double *tval) {
-  const refband *rb = &refs[b];
   const struct reftab *t = &d->ref[b];
   if (!t->n)
     return 0;
@@ -405,60 +446,52 @@ static int ref_fit(const csi_detector *d, const double *row, size_t b,
   /* the row's part of the normal equations does not depend on the offset
    * but for its band column */
   double aty[3] = {0, 0, 0};
+  const double *uu = t->u; /* the same values as (x - pos) / half here */
   for (size_t j = j0; j <= j1; j++) {
-    double x = d->lo + d->step * (double)j, u = (x - rb->pos) / rb->half;
+    double u = uu[j - j0];
     aty[0] += 1 * row[j], aty[1] += u * row[j], aty[2] += u * u * row[j];
   }
+  if (t->singular)
+    return 0;
+  /* Per offset, every sum in point order as a direct loop would take it;
+   * the offsets side by side (point outer, offset inner), so the NOFF
+   * dependency chains overlap instead of waiting for each other. */
+  double a3y[NOFF], r2[NOFF], coef[NOFF][4];
+  for (int io = 0; io < NOFF; io++)
+    a3y[io] = 0, r2[io] = 0;
+  for (size_t j = j0; j <= j1; j++) {
+    const double *pj = t->prof + (j - j0);
+    double y = row[j];
+    for (int io = 0; io < NOFF; io++)
+      a3y[io] += pj[(size_t)io * n] * y;
+  }
   for (int io = 0; io < NOFF; io++) {
-    const double *pr = t->prof + (size_t)io * n;
-    /* normal equations of row on [1, u, u^2, band], 4 x 4 by Gauss-Jordan
-     * with the unit vector e3 alongside for (A^-1)_33 */
-    double a[4][6];
-    double a3y = 0;
-    for (size_t j = j0; j <= j1; j++)
-      a3y += pr[j - j0] * row[j];
-    for (int r = 0; r < 4; r++) {
-      for (int c = 0; c < 4; c++)
-        a[r][c] = t->ata[io][r][c];
-      a[r][4] = r < 3 ? aty[r] : a3y;
-      a[r][5] = r == 3;
-    }
-    int ok = 1;
-    for (int c = 0; c < 4 && ok; c++) {
-      int piv = c;
-      for (int r = c + 1; r < 4; r++)
-        if (fabs(a[r][c]) > fabs(a[piv][c]))
-          piv = r;
-      if (!(fabs(a[piv][c]) > 1e-12)) {
-        ok = 0;
-        break;
-      }
-      for (int k = 0; k < 6; k++) {
-        double tmp = a[c][k];
-        a[c][k] = a[piv][k], a[piv][k] = tmp;
-      }
+    /* the right-hand side through the recorded elimination */
+    double b4[4] = {aty[0], aty[1], aty[2], a3y[io]};
+    for (int c = 0; c < 4; c++) {
+      int piv = t->piv[io][c];
+      double tmp = b4[c];
+      b4[c] = b4[piv], b4[piv] = tmp;
       for (int r = 0; r < 4; r++)
-        if (r != c) {
-          double fct = a[r][c] / a[c][c];
-          for (int k = c; k < 6; k++)
-            a[r][k] -= fct * a[c][k];
-        }
+        if (r != c)
+          b4[r] -= t->fct[io][c][r] * b4[c];
     }
-    if (!ok)
-      return 0;
-    double coef[4];
     for (int c = 0; c < 4; c++)
-      coef[c] = a[c][4] / a[c][c];
-    double inv33 = a[3][5] / a[3][3], r2 = 0;
-    for (size_t j = j0; j <= j1; j++) {
-      double x = d->lo + d->step * (double)j, u = (x - rb->pos) / rb->half;
-      double fit = coef[0] + coef[1] * u + coef[2] * u * u +
-                   coef[3] * pr[j - j0];
-      r2 += (row[j] - fit) * (row[j] - fit);
+      coef[io][c] = b4[c] / t->diag[io][c];
+  }
+  for (size_t j = j0; j <= j1; j++) {
+    const double *pj = t->prof + (j - j0);
+    double u = uu[j - j0], y = row[j];
+    for (int io = 0; io < NOFF; io++) {
+      const double *cf = coef[io];
+      double fit = cf[0] + cf[1] * u + cf[2] * u * u + cf[3] * pj[(size_t)io * n];
+      r2[io] += (y - fit) * (y - fit);
     }
-    double s2 = r2 / (double)(n - 4);
-    rss[io] = r2;
-    tval[io] = inv33 > 0 && s2 > 0 ? coef[3] / sqrt(s2 * inv33) : 0;
+  }
+  for (int io = 0; io < NOFF; io++) {
+    double s2 = r2[io] / (double)(n - 4), inv33 = t->inv33[io];
+    rss[io] = r2[io];
+    tval[io] = inv33 > 0 && s2 > 0 ? coef[io][3] / sqrt(s2 * inv33) : 0;
   }
   return 1;
 }
@@ -540,92 +573,50 @@ static void local_sigma(const double *v, size_t p, double *sig, double *tmp) {
   }
 }
 
-/* Dot products of the per-spectrum projections, in eight independent
- * partial sums (two 4-lane GCC vectors; plain SSE2 on x86-64, no FMA since
- * C11 mode does not contract): several times the speed of one serial sum,
- * and the same bits on every machine.  The sum order differs from a
- * serial loop by rounding only (relative 1e-16 per product). */
+/* The inner loops (dot products, template scan, projection updates) are
+ * in detect_kern.h, compiled twice: portable (SSE2 on x86-64) and for
+ * AVX2, chosen at run time.  Both give the same bits (see there). */
 typedef double v4d __attribute__((vector_size(32)));
-static double dot8(const double *a, const double *b, size_t n) {
-  v4d s0 = {0, 0, 0, 0}, s1 = {0, 0, 0, 0};
-  size_t j = 0;
-  for (; j + 8 <= n; j += 8) {
-    v4d a0, a1, b0, b1;
-    memcpy(&a0, a + j, sizeof a0), memcpy(&a1, a + j + 4, sizeof a1);
-    memcpy(&b0, b + j, sizeof b0), memcpy(&b1, b + j + 4, sizeof b1);
-    s0 += a0 * b0, s1 += a1 * b1;
-  }
-  double s = ((s0[0] + s1[0]) + (s0[1] + s1[1])) +
-             ((s0[2] + s1[2]) + (s0[3] + s1[3]));
-  for (; j < n; j++)
-    s += a[j] * b[j];
-  return s;
-}
+typedef struct detect_kern {
+  double (*dot8)(const double *, const double *, size_t);
+  void (*dot8x4)(const double *const[4], const double *, size_t, double[4]);
+  void (*tmpl_amp_var)(const double *, const double *, const double *, size_t,
+                       double *, double *);
+  void (*update4_e)(double *, double *, const double *, size_t,
+                    const double *);
+  void (*update4_es)(double *, double *, const double *, size_t,
+                     const double *);
+} detect_kern;
 
-/* dot8(a[i], b, n) for four vectors a[i], two per pass over b (more would
- * spill the sixteen SSE registers); each sum keeps dot8's partial-sum
- * order (the same bits). */
-static void dot8x4(const double *const a[4], const double *b, size_t n,
-                   double out[4]) {
-  for (int h = 0; h < 4; h += 2) {
-    const double *x = a[h], *y = a[h + 1];
-    v4d s0 = {0, 0, 0, 0}, s1 = s0, t0 = s0, t1 = s0;
-    size_t j = 0;
-    for (; j + 8 <= n; j += 8) {
-      v4d b0, b1, x0, x1, y0, y1;
-      memcpy(&b0, b + j, sizeof b0), memcpy(&b1, b + j + 4, sizeof b1);
-      memcpy(&x0, x + j, sizeof x0), memcpy(&x1, x + j + 4, sizeof x1);
-      memcpy(&y0, y + j, sizeof y0), memcpy(&y1, y + j + 4, sizeof y1);
-      s0 += x0 * b0, s1 += x1 * b1, t0 += y0 * b0, t1 += y1 * b1;
-    }
-    double sx = ((s0[0] + s1[0]) + (s0[1] + s1[1])) +
-                ((s0[2] + s1[2]) + (s0[3] + s1[3]));
-    double sy = ((t0[0] + t1[0]) + (t0[1] + t1[1])) +
-                ((t0[2] + t1[2]) + (t0[3] + t1[3]));
-    for (size_t k = j; k < n; k++)
-      sx += x[k] * b[k], sy += y[k] * b[k];
-    out[h] = sx, out[h + 1] = sy;
-  }
-}
+#define KSFX _base
+#define KVW 2
+#include "detect_kern.h"
+#undef KSFX
+#undef KVW
+#if defined(__GNUC__) && defined(__x86_64__)
+#define HAVE_KERN_AVX2 1
+#pragma GCC push_options
+#pragma GCC target("avx2")
+#define KSFX _avx2
+#define KVW 4
+#include "detect_kern.h"
+#undef KSFX
+#undef KVW
+#pragma GCC pop_options
+#endif
 
-/* e -= c[i] q_i, and with S2 s2 += c[i] q_i, for the four columns
- * q_i = q + i p, in column order per point: the same operations as one
- * column at a time, two points per SSE2 vector with e and s2 in registers
- * (e and s2 may alias as far as the compiler knows, so it would not
- * vectorise the plain loop). */
-typedef double v2d __attribute__((vector_size(16)));
-#define UPDATE4(NAME, S2)                                                      \
-  static void NAME(double *e, double *s2, const double *q, size_t p,           \
-                   const double *c) {                                          \
-    const double *q0 = q, *q1 = q + p, *q2 = q + 2 * p, *q3 = q + 3 * p;       \
-    v2d c0 = {c[0], c[0]}, c1 = {c[1], c[1]}, c2 = {c[2], c[2]},              \
-        c3 = {c[3], c[3]};                                                     \
-    size_t j = 0;                                                              \
-    for (; j + 2 <= p; j += 2) {                                               \
-      v2d ev, sv = {0, 0}, a0, a1, a2, a3;                                     \
-      memcpy(&ev, e + j, sizeof ev);                                           \
-      memcpy(&a0, q0 + j, sizeof a0), memcpy(&a1, q1 + j, sizeof a1);          \
-      memcpy(&a2, q2 + j, sizeof a2), memcpy(&a3, q3 + j, sizeof a3);          \
-      a0 *= c0, a1 *= c1, a2 *= c2, a3 *= c3;                                  \
-      ev -= a0, ev -= a1, ev -= a2, ev -= a3;                                  \
-      memcpy(e + j, &ev, sizeof ev);                                           \
-      if (S2) {                                                                \
-        memcpy(&sv, s2 + j, sizeof sv);                                        \
-        sv += a0, sv += a1, sv += a2, sv += a3;                                \
-        memcpy(s2 + j, &sv, sizeof sv);                                        \
-      }                                                                        \
-    }                                                                          \
-    for (; j < p; j++)                                                         \
-      for (int i = 0; i < 4; i++) {                                            \
-        double t = c[i] * q[(size_t)i * p + j];                                \
-        e[j] -= t;                                                             \
-        if (S2)                                                                \
-          s2[j] += t;                                                          \
-      }                                                                        \
+int csi_detect_portable = 0;
+
+static const detect_kern *kernels(void) {
+#ifdef HAVE_KERN_AVX2
+  if (!csi_detect_portable) {
+    __builtin_cpu_init(); /* cheap once done; safe from any thread */
+    if (__builtin_cpu_supports("avx2"))
+      return &kern_avx2;
   }
-UPDATE4(update4_e, 0)
-UPDATE4(update4_es, 1)
-#undef UPDATE4
+#endif
+  return &kern_base;
+}
 
 /* The nuisance projection, vector path: every coefficient is the dot of
  * its column with the row itself (classical Gram-Schmidt; the basis is
@@ -633,16 +624,16 @@ UPDATE4(update4_es, 1)
  * which lets four columns share one pass over the row and the updates of e
  * and s2 share one pass over each column.  e = row - Q c, s2 += tissue
  * columns' part, both accumulated in column order. */
-static void project_vec(const csi_detector *d, const double *row, double *e,
-                        double *s2, double *c) {
+static void project_vec(const detect_kern *k, const csi_detector *d,
+                        const double *row, double *e, double *s2, double *c) {
   size_t p = d->p, m = d->m, a = 0;
   for (; a + 4 <= m; a += 4) {
     const double *qa[4] = {d->q + a * p, d->q + (a + 1) * p,
                            d->q + (a + 2) * p, d->q + (a + 3) * p};
-    dot8x4(qa, row, p, c + a);
+    k->dot8x4(qa, row, p, c + a);
   }
   for (; a < m; a++)
-    c[a] = dot8(d->q + a * p, row, p);
+    c[a] = k->dot8(d->q + a * p, row, p);
   memcpy(e, row, p * sizeof *e);
   memset(s2, 0, p * sizeof *s2);
   for (a = 0; a < m;) {
@@ -651,9 +642,9 @@ static void project_vec(const csi_detector *d, const double *row, double *e,
     const double *qa = d->q + a * p;
     if (end - a >= 4) {
       if (a < d->mpoly)
-        update4_e(e, s2, qa, p, c + a);
+        k->update4_e(e, s2, qa, p, c + a);
       else
-        update4_es(e, s2, qa, p, c + a);
+        k->update4_es(e, s2, qa, p, c + a);
       a += 4;
       continue;
     }
@@ -667,6 +658,37 @@ static void project_vec(const csi_detector *d, const double *row, double *e,
   }
 }
 
+/* out[j] = max |v[k]| over k within TISSUE_REACH of j (0 for none larger):
+ * van Herk / Gil-Werman, block prefix and suffix maxima g and h over
+ * blocks of the window's width, two comparisons a point instead of one
+ * per window point.  A maximum is exact, so this is the plain loop's
+ * value. */
+static void window_absmax(const double *v, size_t p, double *out, double *g,
+                          double *h) {
+  const size_t w = 2 * TISSUE_REACH + 1;
+  for (size_t b0 = 0; b0 < p; b0 += w) {
+    size_t b1 = b0 + w < p ? b0 + w : p;
+    double m = 0;
+    for (size_t k = b0; k < b1; k++)
+      g[k] = m = fabs(v[k]) > m ? fabs(v[k]) : m;
+    m = 0;
+    for (size_t k = b1; k-- > b0;)
+      h[k] = m = fabs(v[k]) > m ? fabs(v[k]) : m;
+  }
+  for (size_t j = 0; j < p; j++) {
+    size_t a = j > TISSUE_REACH ? j - TISSUE_REACH : 0;
+    size_t b = j + TISSUE_REACH < p ? j + TISSUE_REACH : p - 1;
+    double mx = 0;
+    if (a / w == b / w && b - a + 1 < w) { /* part of one block: an edge */
+      for (size_t k = a; k <= b; k++)
+        mx = fabs(v[k]) > mx ? fabs(v[k]) : mx;
+    } else {
+      mx = h[a] > g[b] ? h[a] : g[b];
+    }
+    out[j] = mx;
+  }
+}
+
 int csi_detect_serial_sums = 0;
 
 /* One serial sum in point order, for the tests (see internal.h). */
@@ -677,10 +699,19 @@ static double dot_serial(const double *a, const double *b, size_t n) {
   return s;
 }
 
+/* sum (r[j] r[j]) w[j] in point order */
+static double dot_sq_serial(const double *r, const double *w, size_t n) {
+  double s = 0;
+  for (size_t j = 0; j < n; j++)
+    s += (r[j] * r[j]) * w[j];
+  return s;
+}
+
 cs_status csi_detect(const csi_detector *d, double *row, double threshold,
                      csi_detection *out, double *feat, cs_error *err) {
+  const detect_kern *kern = kernels();
   double (*dotf)(const double *, const double *, size_t) =
-      csi_detect_serial_sums ? dot_serial : dot8;
+      csi_detect_serial_sums ? dot_serial : kern->dot8;
   size_t p = d->p;
   memset(out, 0, sizeof *out);
   double ymin = row[0], ymax = row[0];
@@ -716,17 +747,12 @@ cs_status csi_detect(const csi_detector *d, double *row, double threshold,
           s2[j] += dot * qa[j];
     }
   } else
-    project_vec(d, row, e, s2, coef);
+    project_vec(kern, d, row, e, s2, coef);
   /* model error: a fixed share of the local tissue signal (its largest
    * magnitude within +-TISSUE_REACH points) */
-  for (size_t j = 0; j < p; j++) {
-    size_t a = j > TISSUE_REACH ? j - TISSUE_REACH : 0;
-    size_t b = j + TISSUE_REACH < p ? j + TISSUE_REACH : p - 1;
-    double mx = 0;
-    for (size_t k = a; k <= b; k++)
-      mx = fabs(s2[k]) > mx ? fabs(s2[k]) : mx;
-    scr[j] = TISSUE_MODEL_ERR * mx;
-  }
+  window_absmax(s2, p, scr, tmp, e + 5 * p);
+  for (size_t j = 0; j < p; j++)
+    scr[j] *= TISSUE_MODEL_ERR;
   memcpy(s2, scr, p * sizeof *s2); /* s2: model error per point */
   /* pass 1: noise from first differences (bands barely move it), best
    * template by amplitude over its standard error */
@@ -745,28 +771,20 @@ cs_status csi_detect(const csi_detector *d, double *row, double threshold,
   /* after a phenylalanine correction only the residual calibration error
    * and the carbonate shift of apatite remain: fewer shifts to look at */
   double maxshift = out->offset_source == CSI_OFFSET_TISSUE ? 4 : 6;
-  /* the templates' amplitudes and variances, four templates per pass over
-   * e and sig2 on the vector path (the same bits as one at a time) */
+  /* the templates' amplitudes and variances, one pass over each template
+   * row on the vector path (the same bits as two dot products) */
   double amp[MAXT], var[MAXT];
   size_t act[MAXT], nact = 0;
   for (size_t k = 0; k < d->nt; k++)
     if (!(fabs(d->tshift[k]) > maxshift))
       act[nact++] = k;
-  size_t i4 = 0;
-  if (!csi_detect_serial_sums)
-    for (; i4 + 4 <= nact; i4 += 4) {
-      const double *ra[4], *r2a[4];
-      double a4[4], v4[4];
-      for (int i = 0; i < 4; i++)
-        ra[i] = d->r + act[i4 + i] * p, r2a[i] = d->r2 + act[i4 + i] * p;
-      dot8x4(ra, e, p, a4);
-      dot8x4(r2a, sig2, p, v4);
-      for (int i = 0; i < 4; i++)
-        amp[i4 + i] = a4[i], var[i4 + i] = v4[i];
-    }
-  for (; i4 < nact; i4++)
-    amp[i4] = dotf(d->r + act[i4] * p, e, p),
-    var[i4] = dotf(d->r2 + act[i4] * p, sig2, p);
+  for (size_t i = 0; i < nact; i++) {
+    const double *rk = d->r + act[i] * p;
+    if (csi_detect_serial_sums)
+      amp[i] = dot_serial(rk, e, p), var[i] = dot_sq_serial(rk, sig2, p);
+    else
+      kern->tmpl_amp_var(rk, e, sig2, p, &amp[i], &var[i]);
+  }
   for (size_t i = 0; i < nact; i++) {
     size_t k = act[i];
     double a = amp[i], v = var[i];

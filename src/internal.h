@@ -285,6 +285,11 @@ cs_status csi_nnls(const double *a, size_t m, size_t n, const double *b,
 
 
 /* ---- linalg.c (the only file that calls LAPACK) ---- */
+/* Once per process, before the first LAPACK/BLAS call (every linalg.c
+ * entry calls it): OpenBLAS to one thread unless OPENBLAS_NUM_THREADS is
+ * set (calcspec's matrices are small; its own threads do the parallel
+ * work). */
+void csi_blas_init(void);
 /* Solve A x = b in place for a symmetric positive-definite band matrix of
  * order n with kd sub-diagonals in LAPACK lower band storage,
  * ab[(i - j) + j * (kd + 1)] = A(i, j) for j <= i <= j + kd (column major).
@@ -384,3 +389,6 @@ cs_status csi_detect(const csi_detector *d, double *row, double threshold,
  * which check that both agree to 1e-9; not thread-safe to change while
  * detecting. */
 extern int csi_detect_serial_sums;
+/* Tests: 1 forces the portable (SSE2) kernels of csi_detect instead of the
+ * AVX2 ones the CPU may offer (both give the same bits). */
+extern int csi_detect_portable;

@@ -1,22 +1,72 @@
 /* linalg.c: the only file that calls LAPACK (via LAPACKE).  Small wrappers
  * that turn LAPACK's info codes into cs_status and keep workspaces local, so
- * every function is reentrant. */
+ * every function is reentrant.
+ *
+ * BLAS threads: calcspec's matrices are small (at most a few hundred
+ * columns), and its own threads (--jobs) do the parallel work; OpenBLAS's
+ * worker threads only spin and yield on them (on the 2-core VM classify
+ * took twice the CPU time of OPENBLAS_NUM_THREADS=1, a third of it in the
+ * kernel).  So the first LAPACK call sets OpenBLAS to one thread, unless
+ * the user chose a number in OPENBLAS_NUM_THREADS (README "Performance").
+ *
+ * NaN checks: the hot paths (least squares of NNLS, the pseudo-inverse of
+ * the polynomial baselines) go through the LAPACKE_*_work interface, which
+ * skips LAPACKE's NaN scan of every input matrix; their inputs are finite
+ * (readers and pipeline reject NaN/Inf, CS_ERR_NUMERIC is returned for
+ * non-finite results) and LAPACK propagates a NaN rather than failing on
+ * it.  Same routines, same workspace sizes: the same bits as LAPACKE's
+ * high-level calls. */
 #include "internal.h"
 
 #include <float.h>
 #include <limits.h>
 #include <math.h>
+#include <pthread.h>
 #include <stddef.h>
 #include <stdlib.h>
 #include <string.h>
 
 #include <lapacke.h>
 
+/* OpenBLAS's own call; weak so that another BLAS links too (then nothing
+ * is set). */
+extern void openblas_set_num_threads(int) __attribute__((weak));
+
+static pthread_once_t blas_once = PTHREAD_ONCE_INIT;
+
+static void blas_single_thread(void) {
+  const char *v = getenv("OPENBLAS_NUM_THREADS");
+  if (v && *v)
+    return; /* the user's choice */
+  if (openblas_set_num_threads)
+    openblas_set_num_threads(1);
+}
+
+void csi_blas_init(void) { pthread_once(&blas_once, blas_single_thread); }
+
+/* Workspace of a LAPACK call: the optimal size from its query, on the
+ * stack when small (no malloc per NNLS step), else on the heap. */
+#define WORK_STACK 1024
+static double *work_get(double query, double *stack, lapack_int *lwork) {
+  double q = query < 1 ? 1 : query;
+  if (!(q <= (double)INT_MAX))
+    return NULL;
+  *lwork = (lapack_int)q;
+  if ((size_t)*lwork <= WORK_STACK)
+    return stack;
+  return malloc((size_t)*lwork * sizeof(double));
+}
+static void work_put(double *w, double *stack) {
+  if (w != stack)
+    free(w);
+}
+
 cs_status csi_pb_solve(size_t n, int kd, double *ab, double *b,
                        cs_error *err) {
   if (n == 0 || n > INT_MAX || kd < 0 || (size_t)kd >= n)
     return csi_error(err, CS_ERR_DIM, "banded solve: bad size n=%zu kd=%d", n,
                      kd);
+  csi_blas_init();
   lapack_int N = (lapack_int)n, KD = kd, info;
   info = LAPACKE_dpbtrf_work(LAPACK_COL_MAJOR, 'L', N, KD, ab, KD + 1);
   if (info != 0)
@@ -281,8 +331,20 @@ cs_status csi_pinv_full_rank(const double *a, size_t m, size_t k,
     goto done;
   }
   memcpy(qr, a, m * k * sizeof *qr);
-  lapack_int M = (lapack_int)m, K = (lapack_int)k, info;
-  info = LAPACKE_dgeqrf(LAPACK_COL_MAJOR, M, K, qr, M, tau);
+  csi_blas_init();
+  lapack_int M = (lapack_int)m, K = (lapack_int)k, info, lwork;
+  double wq = 0, wstack[WORK_STACK], *work;
+  info = LAPACKE_dgeqrf_work(LAPACK_COL_MAJOR, M, K, qr, M, tau, &wq, -1);
+  if (info == 0) {
+    if (!(work = work_get(wq, wstack, &lwork))) {
+      st = csi_error(err, CS_ERR_NOMEM, "out of memory for a %zu x %zu QR", m,
+                     k);
+      goto done;
+    }
+    info = LAPACKE_dgeqrf_work(LAPACK_COL_MAJOR, M, K, qr, M, tau, work,
+                               lwork);
+    work_put(work, wstack);
+  }
   if (info != 0) {
     st = csi_error(err, info < 0 ? CS_ERR_ARG : CS_ERR_NUMERIC,
                    "dgeqrf: info=%d", (int)info);
@@ -309,7 +371,18 @@ cs_status csi_pinv_full_rank(const double *a, size_t m, size_t k,
   for (size_t j = 0; j < k; j++)
     for (size_t i = 0; i <= j; i++)
       r[i + j * k] = qr[i + j * m];
-  info = LAPACKE_dorgqr(LAPACK_COL_MAJOR, M, K, K, qr, M, tau);
+  info = LAPACKE_dorgqr_work(LAPACK_COL_MAJOR, M, K, K, qr, M, tau, &wq, -1);
+  if (info == 0) {
+    if (!(work = work_get(wq, wstack, &lwork))) {
+      free(r);
+      st = csi_error(err, CS_ERR_NOMEM, "out of memory for a %zu x %zu QR", m,
+                     k);
+      goto done;
+    }
+    info = LAPACKE_dorgqr_work(LAPACK_COL_MAJOR, M, K, K, qr, M, tau, work,
+                               lwork);
+    work_put(work, wstack);
+  }
   if (info != 0) {
     free(r);
     st = csi_error(err, CS_ERR_NUMERIC, "dorgqr: info=%d", (int)info);
@@ -319,7 +392,8 @@ cs_status csi_pinv_full_rank(const double *a, size_t m, size_t k,
   for (size_t i = 0; i < m; i++)
     for (size_t j = 0; j < k; j++)
       qt[j + i * k] = qr[i + j * m];
-  info = LAPACKE_dtrtrs(LAPACK_COL_MAJOR, 'U', 'N', 'N', K, M, r, K, qt, K);
+  info = LAPACKE_dtrtrs_work(LAPACK_COL_MAJOR, 'U', 'N', 'N', K, M, r, K, qt,
+                             K);
   free(r);
   if (info != 0) {
     st = csi_error(err, CS_ERR_NUMERIC, "dtrtrs: info=%d", (int)info);
@@ -340,6 +414,7 @@ cs_status csi_svd_thin(size_t m, size_t n, double *a, double *s, double *vt,
                        cs_error *err) {
   if (m == 0 || n == 0 || m > INT_MAX || n > INT_MAX)
     return csi_error(err, CS_ERR_DIM, "svd: bad size %zu x %zu", m, n);
+  csi_blas_init();
   size_t k = m < n ? m : n;
   double *u = malloc(m * k * sizeof *u);
   if (!u)
@@ -359,6 +434,7 @@ cs_status csi_svd_thin(size_t m, size_t n, double *a, double *s, double *vt,
 cs_status csi_sygv(size_t n, double *a, double *b, double *w, cs_error *err) {
   if (n == 0 || n > INT_MAX)
     return csi_error(err, CS_ERR_DIM, "sygv: bad size %zu", n);
+  csi_blas_init();
   lapack_int info = LAPACKE_dsygvd(LAPACK_COL_MAJOR, 1, 'V', 'L', (lapack_int)n,
                                    a, (lapack_int)n, b, (lapack_int)n, w);
   if (info < 0)
@@ -370,12 +446,78 @@ cs_status csi_sygv(size_t n, double *a, double *b, double *w, cs_error *err) {
   return CS_OK;
 }
 
+/* dgels for m >= n and one right-hand side is: the max-abs norms of A and
+ * b (dlange, which calls a NaN test per element), a rescaling only when a
+ * norm lies outside [2^-970, 2^970] (or A is zero), then dgeqrf, dormqr
+ * (Q^T b) and dtrtrs.  When both norms are well inside that range, the
+ * three calls below are what dgels would make; with n <= 16 columns both
+ * factorisations take their unblocked paths (LAPACK's block size is 32), so
+ * the workspace size does not matter either: the same bits without the
+ * norm scans.  Anything else goes to dgels itself. */
+#define LSTSQ_DIRECT_MAX 16
+static int in_plain_range(const double *v, size_t n, int zero_ok) {
+  double mx = 0;
+  for (size_t i = 0; i < n; i++) {
+    double t = fabs(v[i]);
+    if (!(t <= 1e200)) /* also NaN */
+      return 0;
+    mx = t > mx ? t : mx;
+  }
+  return mx >= 1e-200 || (zero_ok && mx == 0);
+}
+
+static cs_status lstsq_qr(lapack_int M, lapack_int N, double *a, double *b,
+                          cs_error *err) {
+  double tau[LSTSQ_DIRECT_MAX], wstack[WORK_STACK], wq = 0, *work;
+  lapack_int lwork;
+  lapack_int info = LAPACKE_dgeqrf_work(LAPACK_COL_MAJOR, M, N, a, M, tau,
+                                        &wq, -1);
+  if (info == 0) {
+    if (!(work = work_get(wq, wstack, &lwork)))
+      return csi_error(err, CS_ERR_NOMEM, "lstsq: out of memory");
+    info = LAPACKE_dgeqrf_work(LAPACK_COL_MAJOR, M, N, a, M, tau, work, lwork);
+    work_put(work, wstack);
+  }
+  if (info == 0)
+    info = LAPACKE_dormqr_work(LAPACK_COL_MAJOR, 'L', 'T', M, 1, N, a, M, tau,
+                               b, M, &wq, -1);
+  if (info == 0) {
+    if (!(work = work_get(wq, wstack, &lwork)))
+      return csi_error(err, CS_ERR_NOMEM, "lstsq: out of memory");
+    info = LAPACKE_dormqr_work(LAPACK_COL_MAJOR, 'L', 'T', M, 1, N, a, M, tau,
+                               b, M, work, lwork);
+    work_put(work, wstack);
+  }
+  if (info == 0)
+    info = LAPACKE_dtrtrs_work(LAPACK_COL_MAJOR, 'U', 'N', 'N', N, 1, a, M, b,
+                               M);
+  if (info < 0)
+    return csi_error(err, CS_ERR_NOMEM, "dgels: info=%d", (int)info);
+  if (info > 0)
+    return csi_error(err, CS_ERR_NUMERIC, "dgels: info=%d (rank deficient)",
+                     (int)info);
+  return CS_OK;
+}
+
 cs_status csi_lstsq(size_t m, size_t n, double *a, double *b, cs_error *err) {
   if (m == 0 || n == 0 || m < n || m > INT_MAX)
     return csi_error(err, CS_ERR_DIM, "lstsq: bad size %zu x %zu", m, n);
-  lapack_int info = LAPACKE_dgels(LAPACK_COL_MAJOR, 'N', (lapack_int)m,
-                                  (lapack_int)n, 1, a, (lapack_int)m, b,
-                                  (lapack_int)m);
+  csi_blas_init();
+  lapack_int M = (lapack_int)m, N = (lapack_int)n, lwork;
+  double wq = 0, wstack[WORK_STACK], *work;
+  lapack_int info;
+  if (n <= LSTSQ_DIRECT_MAX && in_plain_range(a, m * n, 0) &&
+      in_plain_range(b, m, 1))
+    return lstsq_qr(M, N, a, b, err);
+  info = LAPACKE_dgels_work(LAPACK_COL_MAJOR, 'N', M, N, 1, a, M, b, M, &wq,
+                            -1);
+  if (info == 0) {
+    if (!(work = work_get(wq, wstack, &lwork)))
+      return csi_error(err, CS_ERR_NOMEM, "lstsq: out of memory");
+    info = LAPACKE_dgels_work(LAPACK_COL_MAJOR, 'N', M, N, 1, a, M, b, M, work,
+                              lwork);
+    work_put(work, wstack);
+  }
   if (info < 0)
     return csi_error(err, CS_ERR_NOMEM, "dgels: info=%d", (int)info);
   if (info > 0)

@@ -42,8 +42,10 @@ cs_status csi_nnls(const double *a, size_t m, size_t n, const double *b,
   }
   memset(x, 0, n * sizeof *x);
   double anorm = 0;
-  for (size_t i = 0; i < m * n; i++)
-    anorm = fmax(anorm, fabs(a[i]));
+  for (size_t i = 0; i < m * n; i++) { /* fmax(anorm, |a|), inline */
+    double t = fabs(a[i]);
+    anorm = anorm > t || isnan(t) ? anorm : t; /* a NaN loses, as in fmax */
+  }
   double tol = 10 * 2.2e-16 * anorm * (double)(m > n ? m : n);
   for (size_t outer = 0; outer < 3 * n + 10; outer++) {
     for (size_t i = 0; i < m; i++) { /* r = b - A x */

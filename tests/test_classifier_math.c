@@ -1,10 +1,35 @@
 /* test_classifier_math.c: NNLS against scipy.optimize.nnls (scipy 1.10.1,
  * values pasted from its output), PCA on data of known rank and variance,
  * LDA posteriors on separated classes; csi_median (the robust noise of
- * QC, spikes and detection) against a full sort. */
+ * QC, spikes and detection) against a full sort; OpenBLAS left at one
+ * thread by the first LAPACK call (linalg.c). */
 #include "testutil.h"
 
 #include "internal.h"
+
+#include <stdlib.h>
+
+/* OpenBLAS's own calls, weak: another BLAS has none (then skipped). */
+extern int openblas_get_num_threads(void) __attribute__((weak));
+extern void openblas_set_num_threads(int) __attribute__((weak));
+
+static void blas_single_thread(void **state) {
+  (void)state;
+  const char *v = getenv("OPENBLAS_NUM_THREADS");
+  if (!openblas_get_num_threads || (v && *v)) {
+    print_message("skipped: not OpenBLAS, or OPENBLAS_NUM_THREADS is set\n");
+    skip();
+  }
+  /* what OpenBLAS would use on a multi-core machine; the first linalg.c
+   * call must bring it back to one */
+  openblas_set_num_threads(4);
+  assert_int_equal(openblas_get_num_threads(), 4);
+  const double a[4] = {1, 2, 3, 4};
+  double b[2] = {1, 1}, x[2], r;
+  cs_error err;
+  STATUS_EQ(csi_nnls(a, 2, 2, b, x, &r, &err), CS_OK, &err);
+  assert_int_equal(openblas_get_num_threads(), 1);
+}
 
 static void nnls_matches_scipy(void **state) {
   (void)state;
@@ -154,6 +179,7 @@ static void median_equals_sort(void **state) {
 
 int main(void) {
   const struct CMUnitTest tests[] = {
+      cmocka_unit_test(blas_single_thread), /* first: before any LAPACK */
       cmocka_unit_test(nnls_matches_scipy),
       cmocka_unit_test(median_equals_sort),
       cmocka_unit_test(pca_known_structure),

@@ -1,0 +1,130 @@
+/* detect_kern.h: the inner loops of csi_detect (detect.c), included once
+ * per instruction set: detect.c defines KSFX (the name suffix) and KVW (the
+ * doubles per vector of the element-wise updates) and compiles the second
+ * copy under `#pragma GCC target("avx2")`.
+ *
+ * Every sum keeps the same order of operations in both copies: the dot
+ * products in eight partial sums (two 4-lane GCC vectors: two SSE2
+ * registers each on plain x86-64, one AVX2 register each), combined in
+ * one fixed order; the updates element by element.  There is no FMA: C11
+ * mode does not contract a * b + c, and "avx2" does not enable FMA
+ * instructions.  So both copies give the same bits (test_detect compares
+ * them), and the AVX2 one only does the work in fewer instructions. */
+
+#define KCAT2(a, b) a##b
+#define KCAT(a, b) KCAT2(a, b)
+#define KN(name) KCAT(name, KSFX)
+
+/* sum a[j] b[j] in eight partial sums */
+static double KN(dot8)(const double *a, const double *b, size_t n) {
+  v4d s0 = {0, 0, 0, 0}, s1 = {0, 0, 0, 0};
+  size_t j = 0;
+  for (; j + 8 <= n; j += 8) {
+    v4d a0, a1, b0, b1;
+    memcpy(&a0, a + j, sizeof a0), memcpy(&a1, a + j + 4, sizeof a1);
+    memcpy(&b0, b + j, sizeof b0), memcpy(&b1, b + j + 4, sizeof b1);
+    s0 += a0 * b0, s1 += a1 * b1;
+  }
+  double s = ((s0[0] + s1[0]) + (s0[1] + s1[1])) +
+             ((s0[2] + s1[2]) + (s0[3] + s1[3]));
+  for (; j < n; j++)
+    s += a[j] * b[j];
+  return s;
+}
+
+/* dot8(a[i], b, n) for four vectors a[i], two per pass over b (more would
+ * spill the sixteen SSE registers); each sum keeps dot8's order. */
+static void KN(dot8x4)(const double *const a[4], const double *b, size_t n,
+                       double out[4]) {
+  for (int h = 0; h < 4; h += 2) {
+    const double *x = a[h], *y = a[h + 1];
+    v4d s0 = {0, 0, 0, 0}, s1 = s0, t0 = s0, t1 = s0;
+    size_t j = 0;
+    for (; j + 8 <= n; j += 8) {
+      v4d b0, b1, x0, x1, y0, y1;
+      memcpy(&b0, b + j, sizeof b0), memcpy(&b1, b + j + 4, sizeof b1);
+      memcpy(&x0, x + j, sizeof x0), memcpy(&x1, x + j + 4, sizeof x1);
+      memcpy(&y0, y + j, sizeof y0), memcpy(&y1, y + j + 4, sizeof y1);
+      s0 += x0 * b0, s1 += x1 * b1, t0 += y0 * b0, t1 += y1 * b1;
+    }
+    double sx = ((s0[0] + s1[0]) + (s0[1] + s1[1])) +
+                ((s0[2] + s1[2]) + (s0[3] + s1[3]));
+    double sy = ((t0[0] + t1[0]) + (t0[1] + t1[1])) +
+                ((t0[2] + t1[2]) + (t0[3] + t1[3]));
+    for (size_t k = j; k < n; k++)
+      sx += x[k] * b[k], sy += y[k] * b[k];
+    out[h] = sx, out[h + 1] = sy;
+  }
+}
+
+/* A template's amplitude and variance in one pass over its row r:
+ * amp = dot8(r, e), var = dot8(r .* r, sig2), r .* r formed on the fly
+ * (the same product, rounded once, that a stored r^2 would hold). */
+static void KN(tmpl_amp_var)(const double *r, const double *e,
+                             const double *sig2, size_t n, double *amp,
+                             double *var) {
+  v4d s0 = {0, 0, 0, 0}, s1 = s0, t0 = s0, t1 = s0;
+  size_t j = 0;
+  for (; j + 8 <= n; j += 8) {
+    v4d r0, r1, e0, e1, g0, g1;
+    memcpy(&r0, r + j, sizeof r0), memcpy(&r1, r + j + 4, sizeof r1);
+    memcpy(&e0, e + j, sizeof e0), memcpy(&e1, e + j + 4, sizeof e1);
+    memcpy(&g0, sig2 + j, sizeof g0), memcpy(&g1, sig2 + j + 4, sizeof g1);
+    s0 += r0 * e0, s1 += r1 * e1;
+    t0 += (r0 * r0) * g0, t1 += (r1 * r1) * g1;
+  }
+  double sa = ((s0[0] + s1[0]) + (s0[1] + s1[1])) +
+              ((s0[2] + s1[2]) + (s0[3] + s1[3]));
+  double sv = ((t0[0] + t1[0]) + (t0[1] + t1[1])) +
+              ((t0[2] + t1[2]) + (t0[3] + t1[3]));
+  for (; j < n; j++)
+    sa += r[j] * e[j], sv += (r[j] * r[j]) * sig2[j];
+  *amp = sa, *var = sv;
+}
+
+/* e -= c[i] q_i, and with S2 s2 += c[i] q_i, for the four columns
+ * q_i = q + i p, in column order per point: the same operations as one
+ * column at a time, KVW points per vector with e and s2 in registers (e
+ * and s2 may alias as far as the compiler knows, so it would not vectorise
+ * the plain loop). */
+typedef double KN(vu) __attribute__((vector_size(8 * KVW)));
+#define UPDATE4(NAME, S2)                                                      \
+  static void NAME(double *e, double *s2, const double *q, size_t p,           \
+                   const double *c) {                                          \
+    const double *q0 = q, *q1 = q + p, *q2 = q + 2 * p, *q3 = q + 3 * p;       \
+    KN(vu) c0, c1, c2, c3;                                                     \
+    for (int l = 0; l < KVW; l++)                                              \
+      c0[l] = c[0], c1[l] = c[1], c2[l] = c[2], c3[l] = c[3];                  \
+    size_t j = 0;                                                              \
+    for (; j + KVW <= p; j += KVW) {                                           \
+      KN(vu) ev, sv, a0, a1, a2, a3;                                           \
+      memcpy(&ev, e + j, sizeof ev);                                           \
+      memcpy(&a0, q0 + j, sizeof a0), memcpy(&a1, q1 + j, sizeof a1);          \
+      memcpy(&a2, q2 + j, sizeof a2), memcpy(&a3, q3 + j, sizeof a3);          \
+      a0 *= c0, a1 *= c1, a2 *= c2, a3 *= c3;                                  \
+      ev -= a0, ev -= a1, ev -= a2, ev -= a3;                                  \
+      memcpy(e + j, &ev, sizeof ev);                                           \
+      if (S2) {                                                                \
+        memcpy(&sv, s2 + j, sizeof sv);                                        \
+        sv += a0, sv += a1, sv += a2, sv += a3;                                \
+        memcpy(s2 + j, &sv, sizeof sv);                                        \
+      }                                                                        \
+    }                                                                          \
+    for (; j < p; j++)                                                         \
+      for (int i = 0; i < 4; i++) {                                            \
+        double t = c[i] * q[(size_t)i * p + j];                                \
+        e[j] -= t;                                                             \
+        if (S2)                                                                \
+          s2[j] += t;                                                          \
+      }                                                                        \
+  }
+UPDATE4(KN(update4_e), 0)
+UPDATE4(KN(update4_es), 1)
+#undef UPDATE4
+
+static const detect_kern KN(kern) = {KN(dot8), KN(dot8x4), KN(tmpl_amp_var),
+                                     KN(update4_e), KN(update4_es)};
+
+#undef KN
+#undef KCAT
+#undef KCAT2
