@@ -135,12 +135,13 @@ static const tband tissue[] = {
 /* Breast tissue, FTIR (bands.md 1B tissue table): protein amide I with
  * its beta-sheet and turn components, amide II, CH2/CH3 bending, COO-,
  * amide III, collagen and glycogen C-O, phospholipid PO2-, lipid ester
- * C=O and C-O. */
+ * C=O and C-O, water. */
 static const tband ftissue[] = {
     {1655, 50, 1}, {1630, 30, 1}, {1685, 25, 1}, {1545, 45, 1}, {1515, 20, 1},
     {1455, 25, 1}, {1400, 30, 1}, {1338, 15, 1}, {1310, 25, 1}, {1280, 20, 1},
     {1240, 30, 1}, {1204, 15, 1}, {1170, 25, 1}, {1082, 30, 1}, {1030, 25, 1},
     {1742, 20, 1}, {1465, 20, 1}, {1120, 25, 1}, {925, 30, 1},  {855, 30, 1},
+    {1640, 75, 1}, /* water bending: ATR of wet tissue */
 };
 
 /* Tissue band forms: widths relative to the table's; the last is the
@@ -316,13 +317,13 @@ cs_status csi_detector_new(cs_technique tech, double lo, double step, size_t p,
     /* a tissue band close to a main mineral band gets one column only:
      * extra widths and a derivative there would absorb the mineral */
     size_t nforms = near_mineral(t, tp, ntp) ? 1 : N_(tforms);
-    /* FTIR amide I and II keep their derivative there too: ATR sampling
-     * shifts and skews these strong broad bands (amide I under COD 1643),
-     * and the sharp 1316-1326 and phosphate bands still tell the mineral */
-    if (ftir && nforms == 1 && t->pos > 1500)
-      nforms = 2;
-    for (size_t f = 0; f < nforms; f++) {
-      size_t form = nforms == 2 ? 3 * f : f; /* pV, then d/dx */
+    /* FTIR amide I/II and water keep every form there too: ATR sampling
+     * shifts and skews these strong broad bands (amide I under COD 1643
+     * and COM 1620), so a fixed shape passes for oxalate; the sharp
+     * 1316-1326 band and the phosphate envelope still tell the mineral */
+    if (ftir && t->pos > 1500)
+      nforms = N_(tforms);
+    for (size_t form = 0; form < nforms; form++) {
       double w = tforms[form] * t->fwhm;
       for (size_t j = 0; j < p; j++)
         v[j] = pv(lo + step * (double)j, t->pos, w, tform_kind[form]);
@@ -342,6 +343,11 @@ cs_status csi_detector_new(cs_technique tech, double lo, double step, size_t p,
       }
     for (size_t s = 0; s < N_(shifts); s++)
       for (size_t w = 0; w < N_(widths); w++) {
+        /* FTIR axes are laser-referenced (a fraction of a cm^-1) and ATR
+         * sampling only pulls bands lower: no templates shifted upwards
+         * (each one a chance for tissue misfit to pass for mineral) */
+        if (ftir && shifts[s] > 0)
+          continue;
         for (size_t j = 0; j < p; j++) {
           double x = lo + step * (double)j, y = 0;
           for (size_t b = 0; b < tp[k].nb; b++) {
