@@ -749,6 +749,11 @@ typedef struct cs_sim_opts {
   /* FTIR only: x runs lo_cm1..hi_cm1 (wavenumber) in steps of step_cm1 */
   double step_cm1;
   cs_sim_range peak_absorbance;  /* height of the strongest band */
+  /* FTIR sampling: {0, 0} (default) transmission; > 0 diamond ATR, each
+   * band pulled lower by up to this many cm^-1 in proportion to its
+   * strength (anomalous dispersion, which also skews it) and the
+   * absorbance weighted by the penetration depth, x 1000/nu */
+  cs_sim_range atr_shift_cm1;
 } cs_sim_opts;
 
 /** Defaults for one class and technique (documented in README "Simulator"):

@@ -22,7 +22,10 @@ mkdir -p "$out/reference/raman" "$out/reference/ftir"
 # instrument width 2-10 cm^-1, axis offset +-5 cm^-1 and stretch +-0.3 %,
 # phosphate nu1 across its literature range (bands.md 1A: carbonate-free HA
 # 962-964, whitlockite 965-975 with a weak-to-medium lower component).
-# FTIR: per class 30 + 30 spots (mineral 0.03-0.3 / 0.3-1, SNR 20-300),
+# FTIR: per class 30 + 30 spots (mineral 0.03-0.3 / 0.3-1, SNR 20-300)
+# and 30 sampled by diamond ATR (bands pulled 2-8 cm^-1 lower, x 1000/nu;
+# Gaussian to Lorentzian, widths x0.8-1.4), 60 more tissue spectra with
+# varied protein band shapes (they set the FTIR detection threshold),
 # plus bone-like carbonated apatite in protein (4-9 wt% CO3, mineral
 # 0.3-0.7, band widths x1-1.5) and poorly crystalline bone apatite (PO4
 # sub-bands 1000-1145 cm^-1, --bio-apatite; mineral 0.5-0.95).
@@ -44,16 +47,20 @@ for c in tissue cod com hydroxyapatite whitlockite calcite; do
         -o "$out/reference/raman/${c}_${laser}_${half}.animl"
     done
   done
-  lo="--mineral-frac 0.03:0.3"
-  [ "$c" = tissue ] && lo=""
+  lo="--mineral-frac 0.03:0.3" atr="--mineral-frac 0.1:1"
+  [ "$c" = tissue ] && lo="" atr=""
   # shellcheck disable=SC2086
   {
     sim --class "$c" -n 30 --seed $((i * 1000 + 500)) --technique ftir --snr 20:300 \
       $lo -o "$out/reference/ftir/${c}_low.animl"
     sim --class "$c" -n 30 --seed $((i * 1000 + 600)) --technique ftir --snr 20:300 \
       $hi -o "$out/reference/ftir/${c}_high.animl"
+    sim --class "$c" -n 30 --seed $((i * 1000 + 700)) --technique ftir --snr 20:300 \
+      --atr 2:8 --band-width 0.8:1.4 --lorentz 0:1 $atr -o "$out/reference/ftir/${c}_atr.animl"
   }
 done
+sim --class tissue -n 60 --seed 4600 --technique ftir --snr 20:300 --band-width 0.7:1.4 \
+  --lorentz 0:1 --atr 0:8 -o "$out/reference/ftir/tissue_varied.animl"
 sim --class hydroxyapatite -n 30 --seed 4700 --technique ftir --snr 20:300 --carbonate 4:9 \
   --mineral-frac 0.3:0.7 --band-width 1:1.5 -o "$out/reference/ftir/hydroxyapatite_bone.animl"
 sim --class hydroxyapatite -n 30 --seed 4800 --technique ftir --snr 20:300 --carbonate 4:9 \

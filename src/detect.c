@@ -90,6 +90,31 @@ static const tmpl templates[] = {
 };
 #define NTMPL N_(templates)
 
+/* FTIR (absorbance) templates, bands.md 1B: COD 1643/1326/913, COM
+ * 1620/1316/948/885, HA nu3 1035 + 1090 shoulder + nu1 961, the broad
+ * bone-apatite nu1nu3 envelope (Gadaleta 1996, Paschalis 1996),
+ * whitlockite nu3 1015-1120 + 970/945, calcite nu3 1420 + nu2 873.
+ * The strong oxalate C=O bands sit on amide I, so the sharp 1316-1326
+ * band and the phosphate envelope carry most of the detection. */
+static const tband f_cod[] = {{1643, 50, 1.0}, {1326, 20, 0.85}, {913, 10, 0.10}};
+static const tband f_com[] = {{1620, 50, 1.0}, {1316, 20, 0.80},
+                              {948, 10, 0.08}, {885, 10, 0.08}};
+static const tband f_ha[] = {{1035, 60, 1.0}, {1090, 30, 0.55}, {961, 10, 0.15}};
+static const tband f_bio[] = {{1020, 40, 0.85}, {1032, 35, 1.0}, {1060, 35, 0.75},
+                              {1096, 35, 0.60}, {1120, 30, 0.45}, {961, 20, 0.15}};
+static const tband f_wht[] = {{1043, 35, 1.0}, {1085, 35, 0.80}, {1015, 30, 0.70},
+                              {1120, 25, 0.35}, {970, 12, 0.35}, {945, 12, 0.25}};
+static const tband f_cal[] = {{1420, 90, 1.0}, {873, 8, 0.45}, {1797, 10, 0.04}};
+static const tmpl ftemplates[] = {
+    {"oxalate", 0, f_cod, N_(f_cod)},
+    {"oxalate", 0, f_com, N_(f_com)},
+    {"hydroxyapatite", 0, f_ha, N_(f_ha)},
+    {"whitlockite", 0, f_wht, N_(f_wht)},
+    {"calcite", 0, f_cal, N_(f_cal)},
+    {"hydroxyapatite", 0, f_bio, N_(f_bio)},
+};
+#define NFTMPL N_(ftemplates)
+
 /* Breast-tissue bands (bands.md 1A "Breast tissue background"; Shafer-Peltier
  * 2002, Frank 1995, Movasaghi 2007): protein/collagen, lipid, carotenoid,
  * nucleic acid and water, FWHM with instrument. */
@@ -107,15 +132,30 @@ static const tband tissue[] = {
     {1485, 20, 1}, {1578, 20, 1},
 };
 
+/* Breast tissue, FTIR (bands.md 1B tissue table): protein amide I with
+ * its beta-sheet and turn components, amide II, CH2/CH3 bending, COO-,
+ * amide III, collagen and glycogen C-O, phospholipid PO2-, lipid ester
+ * C=O and C-O, water. */
+static const tband ftissue[] = {
+    {1655, 50, 1}, {1630, 30, 1}, {1685, 25, 1}, {1545, 45, 1}, {1515, 20, 1},
+    {1455, 25, 1}, {1400, 30, 1}, {1338, 15, 1}, {1310, 25, 1}, {1280, 20, 1},
+    {1240, 30, 1}, {1204, 15, 1}, {1170, 25, 1}, {1082, 30, 1}, {1030, 25, 1},
+    {1742, 20, 1}, {1465, 20, 1}, {1120, 25, 1}, {925, 30, 1},  {855, 30, 1},
+    {1640, 75, 1}, /* water bending: ATR of wet tissue */
+};
+
 /* Tissue band forms: widths relative to the table's; the last is the
  * first derivative (position errors). */
 static const double tforms[] = {1.0, 1.0, 1.7, 1.0};
 static const int tform_kind[] = {0, 2, 0, 1}; /* pV, Lorentzian, pV, d/dx */
 static const double shifts[] = {-6, -4, -2, 0, 2, 4, 6};
 static const double widths[] = {1.0, 1.6};
-#define MAXT (NTMPL * N_(shifts) * N_(widths)) /* template rows, at most */
+#define MAXT (NFTMPL * N_(shifts) * N_(widths)) /* template rows, at most */
 
 struct csi_detector {
+  int ftir;             /* FTIR tables, weighted statistic, no axis refs */
+  const tmpl *tp;       /* mineral templates of the technique */
+  size_t ntp;
   double lo, step;
   size_t p, m, mpoly, nt;
   double *q;       /* m columns of p: orthonormal nuisance basis */
@@ -190,11 +230,12 @@ void csi_detector_free(csi_detector *d) {
   free(d);
 }
 
-/* Is tissue band t within reach of a main (height >= 0.3) mineral band? */
-static int near_mineral(const tband *t) {
-  for (size_t k = 0; k < NTMPL; k++)
-    for (size_t b = 0; b < templates[k].nb; b++) {
-      const tband *m = &templates[k].b[b];
+/* Is tissue band t within reach of a main (height >= 0.3) mineral band of
+ * the templates tp[ntp]? */
+static int near_mineral(const tband *t, const tmpl *tp, size_t ntp) {
+  for (size_t k = 0; k < ntp; k++)
+    for (size_t b = 0; b < tp[k].nb; b++) {
+      const tband *m = &tp[k].b[b];
       if (m->height >= 0.3 && fabs(m->pos - t->pos) < 1.5 * t->fwhm + 10)
         return 1;
     }
@@ -214,13 +255,15 @@ static cs_status ref_tables(csi_detector *d, cs_error *err);
 
 cs_status csi_detector_check(cs_technique tech, double lo, double step,
                              size_t p, cs_error *err) {
-  if (tech != CS_TECH_RAMAN)
-    return csi_error(err, CS_ERR_ARG, "mineral detection is for Raman");
+  if (tech != CS_TECH_RAMAN && tech != CS_TECH_FTIR)
+    return csi_error(err, CS_ERR_ARG, "mineral detection is for Raman or FTIR");
   if (p < 32 || !(step > 0))
     return csi_error(err, CS_ERR_ARG, "detector window too small");
   double hi = lo + step * (double)(p - 1);
-  for (size_t k = 0; k < NTMPL; k++)
-    if (tmpl_in(&templates[k], lo, hi))
+  const tmpl *tp = tech == CS_TECH_FTIR ? ftemplates : templates;
+  size_t ntp = tech == CS_TECH_FTIR ? NFTMPL : NTMPL;
+  for (size_t k = 0; k < ntp; k++)
+    if (tmpl_in(&tp[k], lo, hi))
       return CS_OK;
   return csi_error(err, CS_ERR_ARG, "window %g-%g cm^-1 holds no diagnostic "
                    "mineral band", lo, hi);
@@ -235,7 +278,12 @@ cs_status csi_detector_new(cs_technique tech, double lo, double step, size_t p,
   double hi = lo + step * (double)(p - 1), span = hi - lo;
   size_t deg = (size_t)(span / 120);
   deg = deg < 2 ? 2 : deg > 14 ? 14 : deg;
-  size_t maxm = deg + 1 + N_(tforms) * N_(tissue);
+  int ftir = tech == CS_TECH_FTIR;
+  const tmpl *tp = ftir ? ftemplates : templates;
+  size_t ntp = ftir ? NFTMPL : NTMPL;
+  const tband *tis = ftir ? ftissue : tissue;
+  size_t ntis = ftir ? N_(ftissue) : N_(tissue);
+  size_t maxm = deg + 1 + N_(tforms) * ntis;
   size_t maxt = MAXT;
   csi_detector *d = calloc(1, sizeof *d);
   double *v = malloc(p * sizeof *v);
@@ -249,6 +297,7 @@ cs_status csi_detector_new(cs_technique tech, double lo, double step, size_t p,
     return csi_error(err, CS_ERR_NOMEM, "out of memory");
   }
   d->lo = lo, d->step = step, d->p = p;
+  d->ftir = ftir, d->tp = tp, d->ntp = ntp;
   /* Legendre polynomials P0..Pdeg on [-1, 1] */
   for (size_t k = 0; k <= deg; k++) {
     for (size_t j = 0; j < p; j++) {
@@ -267,13 +316,19 @@ cs_status csi_detector_new(cs_technique tech, double lo, double step, size_t p,
     d->m += (size_t)gs_append(d->q, p, d->m, v);
   }
   d->mpoly = d->m;
-  for (size_t b = 0; b < N_(tissue); b++) {
-    const tband *t = &tissue[b];
+  for (size_t b = 0; b < ntis; b++) {
+    const tband *t = &tis[b];
     if (t->pos + t->fwhm < lo || t->pos - t->fwhm > hi)
       continue;
     /* a tissue band close to a main mineral band gets one column only:
      * extra widths and a derivative there would absorb the mineral */
-    size_t nforms = near_mineral(t) ? 1 : N_(tforms);
+    size_t nforms = near_mineral(t, tp, ntp) ? 1 : N_(tforms);
+    /* FTIR amide I/II and water keep every form there too: ATR sampling
+     * shifts and skews these strong broad bands (amide I under COD 1643
+     * and COM 1620), so a fixed shape passes for oxalate; the sharp
+     * 1316-1326 band and the phosphate envelope still tell the mineral */
+    if (ftir && t->pos > 1500)
+      nforms = N_(tforms);
     for (size_t form = 0; form < nforms; form++) {
       double w = tforms[form] * t->fwhm;
       for (size_t j = 0; j < p; j++)
@@ -281,23 +336,28 @@ cs_status csi_detector_new(cs_technique tech, double lo, double step, size_t p,
       d->m += (size_t)gs_append(d->q, p, d->m, v);
     }
   }
-  for (size_t k = 0; k < NTMPL; k++) {
-    if (!tmpl_in(&templates[k], lo, hi))
+  for (size_t k = 0; k < ntp; k++) {
+    if (!tmpl_in(&tp[k], lo, hi))
       continue;
     /* features: windows around every band of the template, wide enough
      * for the shifts and the broader widths */
-    for (size_t b = 0; b < templates[k].nb; b++)
+    for (size_t b = 0; b < tp[k].nb; b++)
       for (size_t j = 0; j < p; j++) {
         double x = lo + step * (double)j;
-        if (fabs(x - templates[k].b[b].pos) <= 8 + 1.5 * templates[k].b[b].fwhm)
+        if (fabs(x - tp[k].b[b].pos) <= 8 + 1.5 * tp[k].b[b].fwhm)
           d->mask[j] = 1;
       }
     for (size_t s = 0; s < N_(shifts); s++)
       for (size_t w = 0; w < N_(widths); w++) {
+        /* FTIR axes are laser-referenced (a fraction of a cm^-1) and ATR
+         * sampling only pulls bands lower: no templates shifted upwards
+         * (each one a chance for tissue misfit to pass for mineral) */
+        if (ftir && shifts[s] > 0)
+          continue;
         for (size_t j = 0; j < p; j++) {
           double x = lo + step * (double)j, y = 0;
-          for (size_t b = 0; b < templates[k].nb; b++) {
-            const tband *t = &templates[k].b[b];
+          for (size_t b = 0; b < tp[k].nb; b++) {
+            const tband *t = &tp[k].b[b];
             y += t->height * pv(x, t->pos + shifts[s], t->fwhm * widths[w], 0);
           }
           v[j] = y;
@@ -403,7 +463,8 @@ static cs_status ref_tables(csi_detector *d, cs_error *err) {
     const refband *rb = &refs[b];
     struct reftab *t = &d->ref[b];
     t->n = 0;
-    if (rb->pos - rb->half - PHE_MAX_OFFSET < d->lo ||
+    if (d->ftir || /* Raman reference bands */
+        rb->pos - rb->half - PHE_MAX_OFFSET < d->lo ||
         rb->pos + rb->half + PHE_MAX_OFFSET > hi)
       continue;
     size_t j0 = (size_t)ceil((rb->pos - rb->half - d->lo) / d->step);
@@ -720,7 +781,7 @@ cs_status csi_detect(const csi_detector *d, double *row, double threshold,
   if (!(ymax > ymin))
     return csi_error(err, CS_ERR_NUMERIC, "flat spectrum (%g everywhere in "
                      "the window): no signal to classify", ymin);
-  double *e = malloc((6 * p + d->m) * sizeof *e);
+  double *e = malloc((7 * p + d->m) * sizeof *e);
   if (!e)
     return csi_error(err, CS_ERR_NOMEM, "out of memory");
   double *sig = e + p, *tmp = e + 2 * p, *s2 = e + 3 * p, *scr = e + 4 * p;
@@ -761,10 +822,20 @@ cs_status csi_detect(const csi_detector *d, double *row, double threshold,
   tmp[p - 1] = tmp[p - 2];
   local_sigma(tmp, p, sig, scr);
   double *sig2 = e + 5 * p; /* free until pass 2 */
+  /* FTIR: inverse-variance weights (sig2 holds 1 / sigma^2, ew the
+   * weighted residual), so that the amide I region, where the tissue model
+   * error dominates, does not drown the sharp oxalate and phosphate bands
+   * beside it; Raman keeps the plain matched filter */
+  double *ew = e + 6 * p + d->m;
   for (size_t j = 0; j < p; j++) {
     sig[j] = sqrt(sig[j] * sig[j] + s2[j] * s2[j]);
     sig2[j] = sig[j] * sig[j];
+    if (d->ftir) {
+      sig2[j] = sig2[j] > 0 ? 1 / sig2[j] : 0;
+      ew[j] = e[j] * sig2[j];
+    }
   }
+  const double *eu = d->ftir ? ew : e;
   double *merr = s2;
   size_t best = 0;
   double bt = -INFINITY, ba = 0;
@@ -781,14 +852,16 @@ cs_status csi_detect(const csi_detector *d, double *row, double threshold,
   for (size_t i = 0; i < nact; i++) {
     const double *rk = d->r + act[i] * p;
     if (csi_detect_serial_sums)
-      amp[i] = dot_serial(rk, e, p), var[i] = dot_sq_serial(rk, sig2, p);
+      amp[i] = dot_serial(rk, eu, p), var[i] = dot_sq_serial(rk, sig2, p);
     else
-      kern->tmpl_amp_var(rk, e, sig2, p, &amp[i], &var[i]);
+      kern->tmpl_amp_var(rk, eu, sig2, p, &amp[i], &var[i]);
   }
   for (size_t i = 0; i < nact; i++) {
     size_t k = act[i];
     double a = amp[i], v = var[i];
     double t = v > 0 ? a / sqrt(v) : 0;
+    if (d->ftir) /* weighted: a / v is the amplitude */
+      a = v > 0 ? a / v : 0;
     if (d->tid[k] < CSI_NTEMPLATES && t > out->tmpl_t[d->tid[k]])
       out->tmpl_t[d->tid[k]] = t;
     if (t > bt)
@@ -809,17 +882,28 @@ cs_status csi_detect(const csi_detector *d, double *row, double threshold,
       sig[j] = s;
   }
   double v = 0;
-  for (size_t j = 0; j < p; j++)
-    v += r[j] * r[j] * sig[j] * sig[j];
-  double se = v > 0 ? sqrt(v) : 0;
-  out->snr = se > 0 ? ba / se : 0;
+  if (d->ftir) { /* weighted: t = sum(w r e) / sqrt(sum(w r^2)) */
+    double num = 0;
+    for (size_t j = 0; j < p; j++)
+      if (sig[j] > 0) {
+        double w = 1 / (sig[j] * sig[j]);
+        num += w * r[j] * e[j], v += w * r[j] * r[j];
+      }
+    ba = v > 0 ? num / v : 0;
+    out->snr = v > 0 ? num / sqrt(v) : 0;
+  } else {
+    for (size_t j = 0; j < p; j++)
+      v += r[j] * r[j] * sig[j] * sig[j];
+    double se = v > 0 ? sqrt(v) : 0;
+    out->snr = se > 0 ? ba / se : 0;
+  }
   if (!isfinite(out->snr))
     out->snr = 0;
   out->amplitude = ba;
-  out->cls = templates[d->tid[best]].cls;
+  out->cls = d->tp[d->tid[best]].cls;
   out->shift = d->tshift[best];
   if (out->offset_source == CSI_OFFSET_NONE &&
-      templates[d->tid[best]].absolute && out->snr >= MIN_T_OFFSET) {
+      d->tp[d->tid[best]].absolute && out->snr >= MIN_T_OFFSET) {
     out->offset = out->shift;
     out->offset_source = CSI_OFFSET_MINERAL;
   }

@@ -79,7 +79,7 @@ void cs_model_free(cs_model *m) {
 }
 
 cs_status csi_model_detector(cs_model *m, cs_error *err) {
-  if (m->features != CS_FEATURES_MINERAL)
+  if (!csi_model_detects(m))
     return CS_OK;
   size_t p = (size_t)floor((m->hi - m->lo) / m->step + 1e-9) + 1;
   csi_detector_free(atomic_exchange(&m->det, NULL));
@@ -113,7 +113,7 @@ cs_status csi_model_get_detector(const cs_model *cm, const csi_detector **out,
 cs_status csi_model_features(const cs_model *m, double *row,
                              csi_detection *det, cs_error *err) {
   memset(det, 0, sizeof *det);
-  if (m->features != CS_FEATURES_MINERAL)
+  if (!csi_model_detects(m))
     return CS_OK;
   const csi_detector *d;
   cs_status st = csi_model_get_detector(m, &d, err);
@@ -122,12 +122,19 @@ cs_status csi_model_features(const cs_model *m, double *row,
   double *feat = malloc(m->p * sizeof *feat);
   if (!feat)
     return csi_error(err, CS_ERR_NOMEM, "out of memory");
-  st = csi_detect(d, row, m->detect_sigma, det, feat, err);
-  if (!st)
-    memcpy(row, feat, m->p * sizeof *row);
+  if (m->features == CS_FEATURES_MINERAL) {
+    st = csi_detect(d, row, m->detect_sigma, det, feat, err);
+    if (!st)
+      memcpy(row, feat, m->p * sizeof *row);
+  } else { /* FTIR: detection on a copy, the features stay the spectrum */
+    memcpy(feat, row, m->p * sizeof *feat);
+    st = csi_detect(d, feat, m->detect_sigma, det, NULL, err);
+  }
   free(feat);
   return st;
 }
+
+static const char *oxalate_subtype(const cs_model *m, const double *row);
 
 /* The detection rule (README "Classifier"): a spectrum whose mineral
  * signal is below detect_sigma is tissue; one at or above it is never
@@ -136,7 +143,7 @@ cs_status csi_model_features(const cs_model *m, double *row,
 void csi_model_decide(const cs_model *m, const csi_detection *det,
                       const double *row, cs_result *r) {
   r->window_lo = m->lo, r->window_hi = m->hi;
-  if (m->features != CS_FEATURES_MINERAL)
+  if (!csi_model_detects(m))
     return;
   r->detected = 1;
   r->mineral_snr = det->snr;
@@ -198,11 +205,14 @@ void csi_model_decide(const cs_model *m, const csi_detection *det,
     csi_snprintf(r->label, sizeof r->label, "%s", m->names[best]);
   /* subtype: the better of the COD and COM templates (whole band sets,
    * 1476 vs 1463/1490 and 910 vs 896), which tissue bands do not bias */
-  (void)row;
-  csi_snprintf(r->subtype, sizeof r->subtype, "%s",
-               strcmp(r->best, "oxalate")           ? ""
-               : det->tmpl_t[1] > det->tmpl_t[0]    ? "COM"
-                                                    : "COD");
+  if (m->features != CS_FEATURES_MINERAL) /* FTIR: as csi_model_score */
+    csi_snprintf(r->subtype, sizeof r->subtype, "%s",
+                 strcmp(r->best, "oxalate") ? "" : oxalate_subtype(m, row));
+  else
+    csi_snprintf(r->subtype, sizeof r->subtype, "%s",
+                 strcmp(r->best, "oxalate")           ? ""
+                 : det->tmpl_t[1] > det->tmpl_t[0]    ? "COM"
+                                                      : "COD");
 }
 
 /* Preprocess one spectrum onto the model axis: row[p]. */

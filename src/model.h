@@ -64,6 +64,13 @@ double csi_model_shape_var(const double *row, size_t p);
 cs_status csi_model_score(const cs_model *m, const double *row, cs_result *r,
                           cs_error *err);
 
+/* Does the model run mineral detection?  Raman mineral-feature models
+ * always; FTIR spectrum-feature models when they carry a detect_sigma
+ * (models trained before FTIR detection do not, and classify as before). */
+static inline int csi_model_detects(const cs_model *m) {
+  return m->features == CS_FEATURES_MINERAL ||
+         (m->technique == CS_TECH_FTIR && m->detect_sigma > 0);
+}
 /* Turn a preprocessed row into the model's features in place (MINERAL:
  * detection + tissue-free residual; SPECTRUM: unchanged); det gets the
  * detection (zeroed for SPECTRUM). */

@@ -482,9 +482,11 @@ static cs_status parse_features(loader *ld, const mkey *k, const char *v) {
 static void write_features(const cs_model *m, const mkey *k, csi_buf *b) {
   if (m->features == CS_FEATURES_MINERAL)
     csi_buf_printf(b, "%s mineral\n", k->name);
+  else if (csi_model_detects(m)) /* FTIR with detection: detect_sigma follows */
+    csi_buf_printf(b, "%s spectrum\n", k->name);
 }
 static void write_detect_sigma(const cs_model *m, const mkey *k, csi_buf *b) {
-  if (m->features == CS_FEATURES_MINERAL)
+  if (csi_model_detects(m))
     csi_buf_printf(b, "%s %.17g\n", k->name, m->detect_sigma);
 }
 
@@ -713,6 +715,10 @@ static cs_status check_complete(loader *ld) {
       return BAD(ld, "mineral features need a Raman model");
     if (!ld->seen[K_DETECT_SIGMA])
       m->detect_sigma = CSI_DETECT_SIGMA;
+  }
+  if (m->features == CS_FEATURES_SPECTRUM && m->technique != CS_TECH_FTIR)
+    m->detect_sigma = 0; /* Raman spectrum features: no detection */
+  if (csi_model_detects(m)) {
     cs_status st = csi_model_detector(m, ld->err);
     if (st) {
       csi_error_prefix(ld->err, "model detector");

@@ -179,6 +179,7 @@ static const band f_protein[] = {
     {1338, 15, 0.10}, {1280, 20, 0.10}, {1240, 30, 0.20}, {1204, 15, 0.08},
     {1082, 30, 0.12}, {3300, 250, 0.60},
 };
+static const band f_water[] = {{1640, 75, 0.8}};
 static const band f_lipid[] = {
     {1742, 20, 1.00}, {2850, 15, 0.70}, {2920, 25, 1.00},
     {2955, 15, 0.50}, {1465, 20, 0.30},
@@ -230,6 +231,7 @@ typedef struct ctx {
   double wscale; /* band width scale (1 = table widths) */
   double ha_nu1, wht_nu1, wht_lower; /* phosphate nu1 of this spot */
   double bio;    /* FTIR: bone-like share of the apatite bands */
+  double atr;    /* FTIR: ATR band pull, cm^-1 (0: transmission) */
 } ctx;
 
 static void add_band(const ctx *c, double *y, double pos, double fwhm,
@@ -359,6 +361,7 @@ cs_sim_opts cs_sim_opts_default(cs_sim_class cls, cs_technique tech) {
   o.wht_nu1_cm1 = rng_of(965, 965);
   o.wht_lower = rng_of(0.10, 0.10);
   o.bio_apatite = rng_of(0, 0);
+  o.atr_shift_cm1 = rng_of(0, 0);
   o.laser_nm = 785;
   o.pixels = 1024;
   if (o.technique == CS_TECH_RAMAN) {
@@ -430,7 +433,8 @@ cs_status cs_sim_opts_check(const cs_sim_opts *o, cs_error *err) {
       (st = check_range(err, "HA nu1", o->ha_nu1_cm1, 950, 970)) ||
       (st = check_range(err, "whitlockite nu1", o->wht_nu1_cm1, 955, 985)) ||
       (st = check_range(err, "whitlockite lower nu1", o->wht_lower, 0, 1)) ||
-      (st = check_range(err, "bone-like apatite share", o->bio_apatite, 0, 1)))
+      (st = check_range(err, "bone-like apatite share", o->bio_apatite, 0, 1)) ||
+      (st = check_range(err, "ATR shift", o->atr_shift_cm1, 0, 20)))
     return st;
   if (!(o->lorentz.lo == -1 && o->lorentz.hi == -1) &&
       (st = check_range(err, "lorentzian fraction", o->lorentz, 0, 1)))
@@ -604,6 +608,8 @@ static void compose(const ctx *c, const cs_sim_opts *o, truth *tr, double *mix,
   if (ftir) {
     add_table(c, work, f_protein, N_(f_protein), 1 - fat);
     add_table(c, work, f_lipid, N_(f_lipid), fat);
+    if (c->atr > 0) /* ATR probes wet tissue: water bending 1640 */
+      add_table(c, work, f_water, N_(f_water), 2 * water);
   } else {
     add_table(c, work, r_collagen, N_(r_collagen), 1 - fat);
     add_table(c, work, r_fat, N_(r_fat), fat);
@@ -785,6 +791,29 @@ static cs_status raman_frames(const cs_sim_opts *o, const truth *tr,
   return CS_OK;
 }
 
+/* Diamond ATR sampling of a composed FTIR absorbance mix (max 1) on the
+ * true wavenumbers t: every point takes the value from shift * mix higher
+ * up, so strong bands move lower by up to `shift` cm^-1 and lean towards
+ * their low side as anomalous dispersion makes them (bands.md 1B: shapes
+ * depend on sampling mode), then the penetration depth, proportional to
+ * the wavelength, weights it by 1000/nu; normalised to max 1 again. */
+static void atr_sampling(const double *t, double *mix, double *work, size_t n,
+                         double shift) {
+  size_t k = 0;
+  for (size_t i = 0; i < n; i++) {
+    double u = t[i] + shift * mix[i];
+    while (k + 2 < n && t[k + 1] < u)
+      k++;
+    while (k > 0 && t[k] > u)
+      k--;
+    double w = t[k + 1] > t[k] ? (u - t[k]) / (t[k + 1] - t[k]) : 0;
+    w = w < 0 ? 0 : w > 1 ? 1 : w;
+    work[i] = ((1 - w) * mix[k] + w * mix[k + 1]) * 1000 / t[i];
+  }
+  memcpy(mix, work, n * sizeof *mix);
+  normalise(mix, n);
+}
+
 /* FTIR frames: absorbance plus a new baseline drift per frame (parameter
  * stream) and Gaussian noise (noise stream). */
 static cs_status ftir_frames(const cs_sim_opts *o, const truth *tr,
@@ -853,8 +882,11 @@ cs_status cs_simulate(const cs_sim_opts *o, cs_dataset **out, cs_error *err) {
   double wscale = draw(&xrng, o->width_scale);
   ctx c = {t, n, tr.instr, o->band_jitter, &prng, eta, wscale > 0 ? wscale : 1,
            draw(&xrng, o->ha_nu1_cm1), draw(&xrng, o->wht_nu1_cm1),
-           draw(&xrng, o->wht_lower), draw(&xrng, o->bio_apatite)};
+           draw(&xrng, o->wht_lower), draw(&xrng, o->bio_apatite), 0};
+  c.atr = ftir ? draw(&xrng, o->atr_shift_cm1) : 0; /* last: streams stay */
   compose(&c, o, &tr, mix, work);
+  if (c.atr > 0)
+    atr_sampling(t, mix, work, n, c.atr);
   st = ftir ? ftir_frames(o, &tr, &e, x, mix, n, y, &prng, &nrng, ds, err)
             : raman_frames(o, &tr, &e, x, nm, mix, n, bg, y, &nrng, ds, err);
   if (!st) {

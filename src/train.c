@@ -258,7 +258,7 @@ static cs_status feat_one(void *ctx, size_t w, size_t i, cs_error *err) {
 static cs_status prep_features(const cs_model *m, double *x, size_t n,
                                size_t p, size_t threads, csi_detection *det,
                                cs_error *err) {
-  if (m->features == CS_FEATURES_SPECTRUM) {
+  if (!csi_model_detects(m)) {
     if (det)
       memset(det, 0, n * sizeof *det);
     return CS_OK;
@@ -453,8 +453,10 @@ done:
 static void learn_threshold(cs_model *m, const csi_detection *det,
                             const int *label, const unsigned char *use,
                             size_t n, const cs_train_opts *o) {
+  if (!csi_model_detects(m)) /* no detection (an FTIR window without a band) */
+    return;
   m->detect_sigma = o->detect_sigma > 0 ? o->detect_sigma : CSI_DETECT_SIGMA;
-  if (m->features != CS_FEATURES_MINERAL || !det)
+  if (!csi_model_detects(m) || !det)
     return;
   size_t tg = m->c, k = 0;
   for (size_t g = 0; g < m->c; g++)
@@ -600,6 +602,14 @@ static cs_status model_shell(const cs_dataset *ds, const char *const *labels,
   /* mineral features are for Raman; FTIR keeps the spectrum */
   m->features = tech == CS_TECH_RAMAN ? o->features : CS_FEATURES_SPECTRUM;
   m->detect_sigma = o->detect_sigma > 0 ? o->detect_sigma : CSI_DETECT_SIGMA;
+  /* FTIR: detection against the protein matrix when the window holds a
+   * diagnostic band (README "Classifier"); Raman spectrum features: none */
+  if (m->features == CS_FEATURES_SPECTRUM &&
+      (tech != CS_TECH_FTIR ||
+       csi_detector_check(tech, m->lo, m->step,
+                          (size_t)floor((m->hi - m->lo) / m->step + 1e-9) + 1,
+                          NULL)))
+    m->detect_sigma = 0;
   if (!st)
     st = build_pipeline(tech, o, m->features, &m->pipeline_text, err);
   if (!st)

@@ -304,6 +304,35 @@ static void band_positions(void **state) {
   cs_dataset_free(ds);
 }
 
+/* ATR sampling: the strongest band (COD 1643, FTIR) moves lower by the
+ * requested pull, a weak one (913) hardly, and 1000/nu weights the
+ * 1326 band up against 1643; transmission is unchanged by the option. */
+static void ftir_atr(void **state) {
+  (void)state;
+  double pk[2][2], h[2][2];
+  for (int atr = 0; atr < 2; atr++) {
+    cs_sim_opts o = clean(CS_SIM_COD, CS_TECH_FTIR);
+    o.atr_shift_cm1.lo = o.atr_shift_cm1.hi = atr ? 5 : 0;
+    cs_dataset *ds = sim(&o);
+    const cs_spectrum *s = cs_dataset_get(ds, 0);
+    const double *x = cs_spectrum_x(s), *y = cs_spectrum_y(s);
+    size_t n = cs_spectrum_n(s);
+    pk[atr][0] = peak_in(x, y, n, 1630, 1655);
+    pk[atr][1] = peak_in(x, y, n, 905, 920);
+    for (int b = 0; b < 2; b++) {
+      double at = b ? 1326 : 1643;
+      h[atr][b] = 0;
+      for (size_t i = 0; i < n; i++)
+        if (fabs(x[i] - at) < 12 && y[i] > h[atr][b])
+          h[atr][b] = y[i];
+    }
+    cs_dataset_free(ds);
+  }
+  DBL_NEAR(pk[1][0] - pk[0][0], -5, 1.0);
+  assert_true(fabs(pk[1][1] - pk[0][1]) < 1.0);
+  assert_true(h[1][1] / h[1][0] > 1.1 * (h[0][1] / h[0][0]));
+}
+
 /* ---- carbonate truth vs the 1070/960 area ratio ---- */
 
 static void carbonate_ratio_monotonic(void **state) {
@@ -533,6 +562,7 @@ int main(void) {
       cmocka_unit_test(carbonate_ratio_monotonic),
       cmocka_unit_test(snr_raman),
       cmocka_unit_test(snr_ftir),
+      cmocka_unit_test(ftir_atr),
       cmocka_unit_test(spikes),
       cmocka_unit_test(realism_rruff),
   };

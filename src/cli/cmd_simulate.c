@@ -50,6 +50,8 @@ static int help(void) {
       "                           of the main band (0.1)\n"
       "      --bio-apatite A[:B]  FTIR: share of the apatite bands from poorly\n"
       "                           crystalline bone-like apatite (0)\n"
+      "      --atr A[:B]          FTIR: diamond ATR sampling, strongest band\n"
+      "                           pulled lower by A..B cm^-1 (0: transmission)\n"
       "      --no-spikes          no cosmic-ray spikes\n"
       "      --core ID            set core_id metadata on every spectrum\n"
       "  -o, --output OUT         output file (all spots), or an existing\n"
@@ -82,7 +84,7 @@ static int parse_span(const char *s, double lo, double hi, cs_sim_range *r) {
 enum {
   O_SNR = 256, O_LASER, O_PIXELS, O_RANGE, O_WAVELENGTH, O_FRAMES, O_MINERAL,
   O_CARBONATE, O_COM, O_WHT, O_FLUOR, O_WIDTH, O_NOCAL, O_NOSPIKES, O_CORE, O_TO,
-  O_SHIFT, O_STRETCH, O_LORENTZ, O_BWIDTH, O_HANU1, O_WHTNU1, O_WHTLOW, O_BIO
+  O_SHIFT, O_STRETCH, O_LORENTZ, O_BWIDTH, O_HANU1, O_WHTNU1, O_WHTLOW, O_BIO, O_ATR
 };
 
 typedef struct span_opt {
@@ -99,7 +101,7 @@ typedef struct sim_args {
   double seed, laser, rlo, rhi;
   int wavelength, nocal, nospikes;
   span_opt snr, mineral, carb, com, wht, fluor, width, shift, stretch, lorentz,
-      bwidth, hanu1, whtnu1, whtlow, bio;
+      bwidth, hanu1, whtnu1, whtlow, bio, atr;
 } sim_args;
 
 /* Parse options into a; -1 to go on, else the exit code (help, usage). */
@@ -134,6 +136,7 @@ static int parse_args(int argc, char **argv, sim_args *a) {
       {"wht-nu1", required_argument, 0, O_WHTNU1},
       {"wht-lower", required_argument, 0, O_WHTLOW},
       {"bio-apatite", required_argument, 0, O_BIO},
+      {"atr", required_argument, 0, O_ATR},
       {"help", no_argument, 0, 'h'},
       {0, 0, 0, 0}};
   memset(a, 0, sizeof *a);
@@ -204,6 +207,7 @@ static int parse_args(int argc, char **argv, sim_args *a) {
       SPAN(O_WHTNU1, whtnu1, 955, 985, "wht-nu1")
       SPAN(O_WHTLOW, whtlow, 0, 1, "wht-lower")
       SPAN(O_BIO, bio, 0, 1, "bio-apatite")
+      SPAN(O_ATR, atr, 0, 20, "atr")
 #undef SPAN
     case O_NOCAL: a->nocal = 1; break;
     case O_NOSPIKES: a->nospikes = 1; break;
@@ -261,6 +265,7 @@ static int sim_opts(const sim_args *a, cs_sim_opts *o) {
   if (a->whtnu1.set) o->wht_nu1_cm1 = a->whtnu1.r;
   if (a->whtlow.set) o->wht_lower = a->whtlow.r;
   if (a->bio.set) o->bio_apatite = a->bio.r;
+  if (a->atr.set) o->atr_shift_cm1 = a->atr.r;
   cs_error err;
   if (cs_sim_opts_check(o, &err))
     return cli_usage_error("simulate", "%s", err.msg);
