@@ -830,10 +830,13 @@ static int is_apatite(const char *cls) {
  * - HA nu1 PO4 ~960 (bands.md 1A, 958-964): own position p1 and width;
  * - whitlockite (RRUFF R070675, bands.md 0: 964-965 = 1.00, 921-922 = 0.08,
  *   405 = 0.14-0.24, 1089-1091 = 0.05-0.08; lower nu1 component ~950, 1A
- *   table): positions at FIXED SEPARATIONS from p1, so its nu1 sits WH_SEP
- *   above the HA nu1 whatever the axis offset.  WH_SEP = 4.0 is the
- *   separation of the two RRUFF maxima (R050512 960.7, R070675 964.7; the
- *   "3-6 cm^-1" of bands.md 0);
+ *   table): placed at their RRUFF separations from whitlockite's nu1
+ *   (964.7) counted from the fitted nu1 ENVELOPE position p1, so they move
+ *   with an axis offset.  p1 itself moves with composition (HA 958-964,
+ *   whitlockite 964-975): the bands sit up to ~4 cm^-1 low in HA-rich and
+ *   up to ~6 high in whitlockite-rich spectra, which the templates' widths
+ *   (10-14 + instrument) mostly absorb (README "Whitlockite index", what
+ *   limits it);
  * - HA nu3 1029, 1046 (free 1040-1048) and 1076 (height 0.5 x 1046, see
  *   Limitations) with one width; nu2 432/448 where 380-470 is covered;
  * - nu1 CO3 (B type) at 1071 (1070-1072), intrinsic FWHM fixed at 20;
@@ -845,7 +848,6 @@ static int is_apatite(const char *cls) {
  *   that reaches 1320 cm^-1.
  * Tissue, nu3 and CO3 bands move with one axis offset; relative heights
  * inside a component are bands.md's (their error moves the calibration). */
-#define WH_SEP 4.0
 /* HA nu1 the other apatite bands are placed from (RRUFF R050512 960.7) */
 #define HA_NU1 961.0
 #define CO3_FWHM 20.0
@@ -1248,7 +1250,8 @@ static cs_status ap_design_build(const cs_spectrum *s, const double *P,
         break;
       }
   d->unit_area[C_WH] = ap_area(&wh_nu1, P);
-  d->wh922_per_unit = ap_area(&ap_bands[2], P) * ap_bands[2].rel;
+  /* ap_area counts the band's relative height already */
+  d->wh922_per_unit = ap_area(&ap_bands[2], P);
   return CS_OK;
 }
 

@@ -452,6 +452,9 @@ static void stress_wh(const char *std_csv, const char *std_truth,
   memset(&core_raw, 0, sizeof core_raw);
   memset(&core_cal, 0, sizeof core_cal);
   double r_ix[3] = {0, 0, 0}, r_sh[3] = {0, 0, 0}, sxx = 0, sx = 0, nn = 0;
+  /* index by true share, 10 bins of 0.1: is the relation linear, and how
+   * wide is it (the diagnosis of README "Whitlockite index") */
+  double bn[10] = {0}, bs[10] = {0}, bss[10] = {0};
   for (size_t i = 0; i < n;) {
     size_t j = i;
     while (j < n && !strcmp(te[j].core, te[i].core))
@@ -466,6 +469,11 @@ static void stress_wh(const char *std_csv, const char *std_truth,
         continue;
       cs_composition_whitlockite_share(&wc, &c, &e);
       double f = te[q].wht;
+      int bi = (int)(f * 10);
+      bi = bi < 0 ? 0 : bi > 9 ? 9 : bi;
+      bn[bi]++;
+      bs[bi] += c.whitlockite_index;
+      bss[bi] += c.whitlockite_index * c.whitlockite_index;
       acc_add(&raw, f, c.whitlockite_index, 0);
       acc_add(&cal, f, c.whitlockite_share,
               c.whitlockite_share_lo <= f && f <= c.whitlockite_share_hi);
@@ -495,6 +503,13 @@ static void stress_wh(const char *std_csv, const char *std_truth,
   double rs = (r_sh[0] / nn - sx * r_sh[1] / (nn * nn)) /
               sqrt(vx * (r_sh[2] / nn - r_sh[1] * r_sh[1] / (nn * nn)));
   printf("r index %.3f, r share %.3f\n", ri, rs);
+  printf("index by share bin (mean sd n):");
+  for (int b = 0; b < 10; b++) {
+    double mb = bn[b] > 0 ? bs[b] / bn[b] : NAN;
+    double vb = bn[b] > 1 ? (bss[b] - bn[b] * mb * mb) / (bn[b] - 1) : 0;
+    printf(" %.2f: %.2f %.2f %.0f;", 0.1 * b + 0.05, mb, sqrt(vb > 0 ? vb : 0), bn[b]);
+  }
+  printf("\n");
   acc_print("index, spectrum", &raw);
   acc_print("share (calibrated), spectrum", &cal);
   acc_print("index, core of 5", &core_raw);

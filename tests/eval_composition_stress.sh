@@ -5,6 +5,8 @@
 #   share 0.3/0.6/1.0 x SNR 5/20/50, per spectrum and per core of 5;
 # - whitlockite: index on HA+whitlockite mixtures with -4/0/+4 cm^-1 axis
 #   offsets, raw and after a powder-mixture calibration on 40 other mixtures;
+#   then at SNR 400 (noise nearly gone: what is left is model error), each
+#   with the index's mean and sd per 0.1 bin of the true share;
 # - COM fraction (Kontoyannis) on oxalate at mineral share 0.3/0.6/1 (tissue
 #   under 1440-1500).
 # N spectra per carbonate cell (default 200 = 40 cores).  Data go to a
@@ -28,7 +30,7 @@ for share in 0.3 0.6 1; do
   done
 done
 $g --class hawh -n 40 --seed 901 --snr 50 --share 1 -o "$t/whs.csv" --truth "$t/whs.tsv" >/dev/null
-for snr in 20 50; do
+for snr in 20 50 400; do
   for off in -4 0 4; do
     rm -f "$t/wh.tsv"
     $g --class hawh -n 100 --seed $((300 + snr + off)) --snr $snr --share 1 --offset $off \

@@ -541,7 +541,12 @@ static void test_com_tissue(void **st) {
 /* Real RRUFF spectra (../shared/minerals; skipped when absent): the
  * hydroxylapatite's carbonate is not negative (censored or positive) and
  * its whitlockite index at most 0.1; the whitlockite's index is at least
- * 0.8. */
+ * 0.8.  band922_ratio (the 922 area the fit implies, over the nu1
+ * envelope) is near 0 on the hydroxylapatite and of the order of the
+ * whitlockite's own A922 / A(nu1 envelope), 0.046 (532 nm) and 0.050
+ * (780 nm) above straight lines (905-934 and 932-995 cm^-1): between 0.02
+ * and 0.2.  (It read 0.008-0.010 while the 922 relative height was counted
+ * twice.) */
 static void test_rruff(void **st) {
   (void)st;
   const char *dir = getenv("CALCSPEC_SHARED") ? getenv("CALCSPEC_SHARED") : "../shared";
@@ -562,16 +567,20 @@ static void test_rruff(void **st) {
     }
     cs_composition c;
     STATUS_EQ(cs_composition_measure(cs_dataset_get(ds, 0), "hydroxyapatite", &cal, &c, &e), CS_OK, &e);
-    print_message("%s: carbonate %s%.2f (raw %.2f, LOD %.2f), whitlockite index %.3f\n",
+    print_message("%s: carbonate %s%.2f (raw %.2f, LOD %.2f), whitlockite index %.3f, "
+                  "band922_ratio %.4f\n",
                   files[i], c.carbonate_censored ? "<" : "",
                   c.carbonate_censored ? c.carbonate_lod : c.carbonate_wt,
-                  c.carbonate_raw, c.carbonate_lod, c.whitlockite_index);
+                  c.carbonate_raw, c.carbonate_lod, c.whitlockite_index, c.band922_ratio);
     assert_true(c.valid & CS_COMP_CARBONATE);
     assert_true(c.carbonate_wt >= 0 && c.carbonate_lo >= 0);
-    if (i > 0)
+    if (i > 0) {
       assert_true(c.whitlockite_index >= 0.8);
-    else
+      assert_true(c.band922_ratio >= 0.02 && c.band922_ratio <= 0.2);
+    } else {
       assert_true(c.whitlockite_index <= 0.1);
+      assert_true(c.band922_ratio <= 0.01);
+    }
     cs_dataset_free(ds);
   }
 }
