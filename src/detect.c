@@ -51,6 +51,9 @@
 #define BLOCK 64       /* points per local noise block */
 #define LN2 0.69314718055994530942
 #define NOFF 57 /* axis offsets -7..7 step 0.25 (tissue_offset) */
+#define NOFFV 15 /* NOFF in 4-vectors, rounded up */
+/* four offsets side by side (element-wise only: the same bits as scalars) */
+typedef double v4o __attribute__((vector_size(32)));
 #define NREF 4  /* reference bands of tissue_offset */
 
 typedef struct tband {
@@ -171,6 +174,7 @@ struct csi_detector {
     size_t j0, n; /* n == 0: band not covered */
     double *prof; /* NOFF rows of n: pv at each offset */
     double *u;    /* n: (x - pos) / half, the quadratic's variable */
+    double *proft; /* n rows of 4 NOFFV: prof transposed, zero padded */
     double ata[NOFF][4][4];
     /* the Gauss-Jordan elimination of ata, which does not depend on the
      * row: pivot rows, multipliers [c][r], final pivots, (A^-1)_33; the
@@ -226,7 +230,7 @@ void csi_detector_free(csi_detector *d) {
     return;
   free(d->q), free(d->r), free(d->tid), free(d->tshift), free(d->mask);
   for (size_t b = 0; b < NREF; b++)
-    free(d->ref[b].prof), free(d->ref[b].u);
+    free(d->ref[b].prof), free(d->ref[b].u), free(d->ref[b].proft);
   free(d);
 }
 
@@ -473,7 +477,8 @@ static cs_status ref_tables(csi_detector *d, cs_error *err) {
     if (n < 10)
       continue;
     if (!(t->prof = malloc(NOFF * n * sizeof *t->prof)) ||
-        !(t->u = malloc(n * sizeof *t->u)))
+        !(t->u = malloc(n * sizeof *t->u)) ||
+        !(t->proft = calloc(4 * NOFFV * n, sizeof *t->proft)))
       return csi_error(err, CS_ERR_NOMEM, "out of memory");
     t->j0 = j0, t->n = n;
     for (size_t j = j0; j <= j1; j++)
@@ -491,6 +496,8 @@ static cs_status ref_tables(csi_detector *d, cs_error *err) {
             a[r][c] += f[r] * f[c];
       }
       ref_elim(t, io);
+      for (size_t j = 0; j < n; j++)
+        t->proft[j * 4 * NOFFV + (size_t)io] = pr[j];
     }
   }
   return CS_OK;
@@ -515,17 +522,24 @@ static int ref_fit(const csi_detector *d, const double *row, size_t b,
   if (t->singular)
     return 0;
   /* Per offset, every sum in point order as a direct loop would take it;
-   * the offsets side by side (point outer, offset inner), so the NOFF
-   * dependency chains overlap instead of waiting for each other. */
-  double a3y[NOFF], r2[NOFF], coef[NOFF][4];
-  for (int io = 0; io < NOFF; io++)
-    a3y[io] = 0, r2[io] = 0;
+   * the offsets side by side (point outer, offset inner, four per vector,
+   * element-wise), so the NOFF dependency chains overlap instead of
+   * waiting for each other. */
+  v4o a3v[NOFFV], r2v[NOFFV], cv[4][NOFFV];
+  double a3y[4 * NOFFV], r2[4 * NOFFV], coef[4][4 * NOFFV];
+  memset(a3v, 0, sizeof a3v);
+  memset(r2v, 0, sizeof r2v);
   for (size_t j = j0; j <= j1; j++) {
-    const double *pj = t->prof + (j - j0);
-    double y = row[j];
-    for (int io = 0; io < NOFF; io++)
-      a3y[io] += pj[(size_t)io * n] * y;
+    const double *pj = t->proft + (j - j0) * 4 * NOFFV;
+    v4o y = {row[j], row[j], row[j], row[j]};
+    for (int g = 0; g < NOFFV; g++) {
+      v4o pv4;
+      memcpy(&pv4, pj + 4 * g, sizeof pv4);
+      a3v[g] += pv4 * y;
+    }
   }
+  memcpy(a3y, a3v, sizeof a3y);
+  memset(coef, 0, sizeof coef);
   for (int io = 0; io < NOFF; io++) {
     /* the right-hand side through the recorded elimination */
     double b4[4] = {aty[0], aty[1], aty[2], a3y[io]};
@@ -538,21 +552,25 @@ static int ref_fit(const csi_detector *d, const double *row, size_t b,
           b4[r] -= t->fct[io][c][r] * b4[c];
     }
     for (int c = 0; c < 4; c++)
-      coef[io][c] = b4[c] / t->diag[io][c];
+      coef[c][io] = b4[c] / t->diag[io][c];
   }
+  memcpy(cv, coef, sizeof cv);
   for (size_t j = j0; j <= j1; j++) {
-    const double *pj = t->prof + (j - j0);
-    double u = uu[j - j0], y = row[j];
-    for (int io = 0; io < NOFF; io++) {
-      const double *cf = coef[io];
-      double fit = cf[0] + cf[1] * u + cf[2] * u * u + cf[3] * pj[(size_t)io * n];
-      r2[io] += (y - fit) * (y - fit);
+    const double *pj = t->proft + (j - j0) * 4 * NOFFV;
+    double uj = uu[j - j0];
+    v4o u = {uj, uj, uj, uj}, y = {row[j], row[j], row[j], row[j]};
+    for (int g = 0; g < NOFFV; g++) {
+      v4o pv4;
+      memcpy(&pv4, pj + 4 * g, sizeof pv4);
+      v4o fit = cv[0][g] + cv[1][g] * u + cv[2][g] * u * u + cv[3][g] * pv4;
+      r2v[g] += (y - fit) * (y - fit);
     }
   }
+  memcpy(r2, r2v, sizeof r2);
   for (int io = 0; io < NOFF; io++) {
     double s2 = r2[io] / (double)(n - 4), inv33 = t->inv33[io];
     rss[io] = r2[io];
-    tval[io] = inv33 > 0 && s2 > 0 ? coef[io][3] / sqrt(s2 * inv33) : 0;
+    tval[io] = inv33 > 0 && s2 > 0 ? coef[3][io] / sqrt(s2 * inv33) : 0;
   }
   return 1;
 }

@@ -56,14 +56,18 @@ cs_status csi_nnls(const double *a, size_t m, size_t n, const double *b,
     }
     size_t jmax = n;
     double wmax = tol;
-    for (size_t j = 0; j < n; j++) { /* gradient w = A' r */
-      double v = 0;
-      for (size_t i = 0; i < m; i++)
-        v += a[j * m + i] * r[i];
-      w[j] = v;
-      if (!passive[j] && v > wmax)
-        wmax = v, jmax = j;
+    /* gradient w = A' r: each w[j] summed over i in order, the columns
+     * side by side so that their dependency chains overlap */
+    for (size_t j = 0; j < n; j++)
+      w[j] = 0;
+    for (size_t i = 0; i < m; i++) {
+      double ri = r[i];
+      for (size_t j = 0; j < n; j++)
+        w[j] += a[j * m + i] * ri;
     }
+    for (size_t j = 0; j < n; j++)
+      if (!passive[j] && w[j] > wmax)
+        wmax = w[j], jmax = j;
     if (jmax == n)
       break; /* Kuhn-Tucker conditions hold */
     passive[jmax] = 1;

@@ -151,12 +151,32 @@ static cs_status smooth_noise(const double *d, size_t n, double *s,
   if (!r)
     return csi_error(err, CS_ERR_NOMEM, "out of memory");
   memcpy(s, d, n * sizeof *s);
-  for (size_t i = SG_HALF; i + SG_HALF < n; i++) {
+  double wk[2 * SG_HALF + 1];
+  for (int k = -SG_HALF; k <= SG_HALF; k++)
+    wk[k + SG_HALF] = sg_weight(k);
+  /* four points per vector, each summed from 0 in k order as the scalar
+   * loop below does (the same bits) */
+  typedef double v4q __attribute__((vector_size(32)));
+  size_t c = SG_HALF;
+  for (; c + 3 + SG_HALF < n; c += 4) {
+    v4q acc = {0, 0, 0, 0};
+    for (int k = 0; k <= 2 * SG_HALF; k++) {
+      v4q dv, w = {wk[k], wk[k], wk[k], wk[k]};
+      memcpy(&dv, d + c - SG_HALF + (size_t)k, sizeof dv);
+      acc += w * dv;
+    }
+    v4q dc;
+    memcpy(&dc, d + c, sizeof dc);
+    memcpy(s + c, &acc, sizeof acc);
+    dc -= acc;
+    memcpy(r + c - SG_HALF, &dc, sizeof dc);
+  }
+  for (; c + SG_HALF < n; c++) {
     double acc = 0;
-    for (int k = -SG_HALF; k <= SG_HALF; k++)
-      acc += sg_weight(k) * d[(size_t)((ptrdiff_t)i + k)];
-    s[i] = acc;
-    r[i - SG_HALF] = d[i] - acc;
+    for (int k = 0; k <= 2 * SG_HALF; k++)
+      acc += wk[k] * d[c - SG_HALF + (size_t)k];
+    s[c] = acc;
+    r[c - SG_HALF] = d[c] - acc;
   }
   double med = csi_median(r, m);
   for (size_t i = 0; i < m; i++)
