@@ -818,7 +818,8 @@ typedef struct cs_train_opts {
   int features;         /* CS_FEATURES_*: what the PCA/LDA sees (default
                            Raman: CS_FEATURES_MINERAL; FTIR: SPECTRUM) */
   double detect_sigma;  /* mineral detection threshold in sigma (default
-                           see README "Classifier") */
+                           see README "Classifier"); Raman mineral
+                           features and FTIR models detect */
   size_t threads;       /* threads for preprocessing, features and cv folds
                            (default 1: the calling thread); the model and
                            the cv results are the same for every value */
@@ -898,7 +899,8 @@ typedef struct cs_result {
   double q, q_limit;             /* residual beyond noise, see README */
   unsigned flags;                /* CS_FLAG_* */
   char reason[160];              /* why "unknown", or "" */
-  /* Mineral detection (models with CS_FEATURES_MINERAL; else detected = 0):
+  /* Mineral detection (Raman models with CS_FEATURES_MINERAL and FTIR
+   * models that carry a detect_sigma; else detected = 0):
    * mineral_snr is the best mineral template's amplitude over its standard
    * error against the spectrum's own noise; axis_offset the wavenumber
    * offset estimated from internal references (cm^-1, reported minus

@@ -185,6 +185,48 @@ static char *resign_as(const char *text, int fnv) {
 }
 static char *resign(const char *text) { return resign_as(text, 0); }
 
+/* FTIR models carry their detection threshold (features spectrum +
+ * detect_sigma); a file without those lines, as written before FTIR
+ * detection, loads and classifies without detection. */
+static void ftir_detection_in_model_file(void **state) {
+  (void)state;
+  cs_model *m;
+  cs_error err;
+  STATUS_EQ(cs_model_default(CS_TECH_FTIR, &m, &err), CS_OK, &err);
+  char path[512];
+  snprintf(path, sizeof path, "%s/ftir.txt", test_tmpdir());
+  STATUS_EQ(cs_model_save(m, path, &err), CS_OK, &err);
+  char *text;
+  size_t len;
+  STATUS_EQ(csi_read_file(path, 1 << 26, &text, &len, &err), CS_OK, &err);
+  char *f = strstr(text, "\nfeatures spectrum\n");
+  char *d = strstr(text, "\ndetect_sigma ");
+  assert_non_null(f);
+  assert_non_null(d);
+  /* drop both lines (features comes first, detect_sigma right after) */
+  char *end = strchr(d + 1, '\n');
+  char *old = csi_strfmt("%.*s%s", (int)(f - text), text, end);
+  char *old_signed = resign(old);
+  cs_model *m2;
+  STATUS_EQ(cs_model_load_text(old_signed, strlen(old_signed), &m2, &err),
+            CS_OK, &err);
+  cs_sim_opts o = cs_sim_opts_default(CS_SIM_TISSUE, CS_TECH_FTIR);
+  o.seed = 77;
+  cs_dataset *ds;
+  STATUS_EQ(cs_simulate(&o, &ds, &err), CS_OK, &err);
+  cs_result a, b;
+  STATUS_EQ(cs_model_classify(m, cs_dataset_get(ds, 0), &a, &err), CS_OK, &err);
+  STATUS_EQ(cs_model_classify(m2, cs_dataset_get(ds, 0), &b, &err), CS_OK, &err);
+  assert_true(a.detected);
+  assert_true(a.detect_sigma >= CSI_DETECT_SIGMA);
+  assert_string_equal(a.label, "tissue");
+  assert_false(b.detected);
+  cs_dataset_free(ds);
+  cs_model_free(m2);
+  free(old), free(old_signed), free(text);
+  cs_model_free(m);
+}
+
 /* 1-based line number of the line holding p. */
 static size_t line_at(const char *text, const char *p) {
   size_t n = 1;
@@ -718,6 +760,7 @@ int main(void) {
       cmocka_unit_test(window_and_technique_errors),
       cmocka_unit_test(save_load_identical),
       cmocka_unit_test(model_file_refusals),
+      cmocka_unit_test(ftir_detection_in_model_file),
       cmocka_unit_test(repeated_keys_refused),
       cmocka_unit_test(unterminated_text),
       cmocka_unit_test(text_after_checksum),
