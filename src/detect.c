@@ -65,7 +65,9 @@
  * nu1 itself at three widths and as a derivative (its shape, and what the
  * nuisance projection leaks of it into its neighbourhood) */
 #define APA_COLS 7
-#define APA_NEAR 12.0 /* points this close to nu1 are left out of the fit */
+/* points this close to nu1 are left out of the fit: its core, whose width
+ * and asymmetry change with carbonate */
+#define APA_NEAR 6.0
 #define APA_MIN_T 5.0 /* HA or whitlockite template t needed */
 
 typedef struct tband {
@@ -228,8 +230,8 @@ static cs_status ref_tables(csi_detector *d, cs_error *err);
 
 /* The apatite spacing columns for every nu1 grid position: the weak bands
  * of m_ha and m_wht at their spacings from the template's nu1 (its first
- * band; whitlockite's lower nu1 component, 14 cm^-1 below, counts as nu1
- * shape and is left out), B-type carbonate nu1 CO3 (1070, FWHM 20, Awonusi
+ * band, left out; whitlockite's lower nu1 component 14 cm^-1 below, a
+ * doublet HA does not have, stays in), B-type carbonate nu1 CO3 (1070, FWHM 20, Awonusi
  * 2007) at its spacing from HA nu1, which overlaps HA nu3 and whitlockite's
  * 1090, and nu1 itself (FWHM 7, 12, 18 and the derivative).  Each column is
  * residualised against the nuisance basis like the spectrum. */
@@ -251,12 +253,12 @@ static cs_status apa_tables(csi_detector *d, double *v, cs_error *err) {
   for (size_t g = 0; g < APA_N; g++) {
     double nu1 = APA_LO + APA_STEP * (double)g;
     for (size_t c = 0; c < APA_COLS; c++) {
-      int weak = c < 2; /* the phases' own weak bands, without nu1 */
+      int weak = c < 2; /* the phases' own bands, without nu1 */
       for (size_t j = 0; j < p; j++) {
         double x = d->lo + d->step * (double)j, y = 0;
         for (size_t b = 0; b < nb[c]; b++) {
           double pos = tb[c][b].pos - ref[c];
-          if (weak && fabs(pos) < APA_NEAR + 8)
+          if (weak && pos == 0)
             continue;
           y += tb[c][b].height * pv(x, nu1 + pos, tb[c][b].fwhm, c == 6);
         }
