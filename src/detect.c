@@ -55,6 +55,23 @@
 /* four offsets side by side (element-wise only: the same bits as scalars) */
 typedef double v4o __attribute__((vector_size(32)));
 #define NREF 4  /* reference bands of tissue_offset */
+/* Apatite spacing statistic (apatite_split): HA and whitlockite nu1 differ
+ * by 3-6 cm^-1, less than an uncorrected axis drift (bands.md 0, 4a), but
+ * the spacings from nu1 to each phase's own weak bands do not depend on the
+ * axis.  nu1 is searched over APA_LO..APA_HI; the columns are built on a
+ * grid of nu1 positions APA_STEP apart. */
+#define APA_LO 944.0
+#define APA_HI 986.0
+#define APA_STEP 1.0
+#define APA_N 43 /* (APA_HI - APA_LO) / APA_STEP + 1 */
+/* columns: HA weak bands, whitlockite weak bands, carbonate nu1 CO3, and
+ * nu1 itself at three widths and as a derivative (its shape, and what the
+ * nuisance projection leaks of it into its neighbourhood) */
+#define APA_COLS 7
+/* points this close to nu1 are left out of the fit: its core, whose width
+ * and asymmetry change with carbonate */
+#define APA_NEAR 6.0
+#define APA_MIN_T 5.0 /* HA or whitlockite template t needed */
 
 typedef struct tband {
   double pos, fwhm, height;
@@ -166,6 +183,10 @@ struct csi_detector {
   int *tid;        /* template table index of each row */
   unsigned char *mask; /* feature points: near a mineral band */
   double *tshift;  /* shift of each row */
+  /* apatite spacing columns (apatite_split): APA_COLS rows of p per nu1
+   * grid position, residualised against q; NULL when the window does not
+   * hold the nu1 range */
+  double *apa;
   /* reference bands of tissue_offset, which depend only on the axis:
    * per band its span j0..j1, the band profile at every offset and the
    * row-independent part of the normal equations (same sums, same order,
@@ -229,6 +250,7 @@ void csi_detector_free(csi_detector *d) {
   if (!d)
     return;
   free(d->q), free(d->r), free(d->tid), free(d->tshift), free(d->mask);
+  free(d->apa);
   for (size_t b = 0; b < NREF; b++)
     free(d->ref[b].prof), free(d->ref[b].u), free(d->ref[b].proft);
   free(d);
@@ -256,6 +278,55 @@ static int tmpl_in(const tmpl *t, double lo, double hi) {
 }
 
 static cs_status ref_tables(csi_detector *d, cs_error *err);
+
+/* The apatite spacing columns for every nu1 grid position: the weak bands
+ * of m_ha and m_wht at their spacings from the template's nu1 (its first
+ * band, left out; whitlockite's lower nu1 component 14 cm^-1 below, a
+ * doublet HA does not have, stays in), B-type carbonate nu1 CO3 (1070, FWHM 20, Awonusi
+ * 2007) at its spacing from HA nu1, which overlaps HA nu3 and whitlockite's
+ * 1090, and nu1 itself (FWHM 7, 12, 18 and the derivative).  Each column is
+ * residualised against the nuisance basis like the spectrum. */
+static cs_status apa_tables(csi_detector *d, double *v, cs_error *err) {
+  size_t p = d->p;
+  double hi = d->lo + d->step * (double)(p - 1);
+  if (d->lo > APA_LO - 25 || hi < APA_HI + 25)
+    return CS_OK;
+  if (!(d->apa = malloc((size_t)APA_N * APA_COLS * p * sizeof *d->apa)))
+    return csi_error(err, CS_ERR_NOMEM, "out of memory");
+  static const tband co3[] = {{1070, 20, 1.0}};
+  static const tband nu1w[] = {{961, 7, 1}, {961, 12, 1}, {961, 18, 1}};
+  const tband *tb[APA_COLS] = {m_ha, m_wht, co3, nu1w, nu1w + 1, nu1w + 2,
+                               nu1w + 1};
+  const size_t nb[APA_COLS] = {N_(m_ha), N_(m_wht), 1, 1, 1, 1, 1};
+  /* spacings from nu1: whitlockite's from m_wht's nu1, the rest from HA's */
+  const double ref[APA_COLS] = {m_ha[0].pos, m_wht[0].pos, m_ha[0].pos,
+                                961, 961, 961, 961};
+  for (size_t g = 0; g < APA_N; g++) {
+    double nu1 = APA_LO + APA_STEP * (double)g;
+    for (size_t c = 0; c < APA_COLS; c++) {
+      int weak = c < 2; /* the phases' own bands, without nu1 */
+      for (size_t j = 0; j < p; j++) {
+        double x = d->lo + d->step * (double)j, y = 0;
+        for (size_t b = 0; b < nb[c]; b++) {
+          double pos = tb[c][b].pos - ref[c];
+          if (weak && pos == 0)
+            continue;
+          y += tb[c][b].height * pv(x, nu1 + pos, tb[c][b].fwhm, c == 6);
+        }
+        v[j] = y;
+      }
+      for (size_t a = 0; a < d->m; a++) {
+        double dot = 0;
+        for (size_t j = 0; j < p; j++)
+          dot += d->q[a * p + j] * v[j];
+        for (size_t j = 0; j < p; j++)
+          v[j] -= dot * d->q[a * p + j];
+      }
+      memcpy(d->apa + (g * APA_COLS + c) * p, v, p * sizeof *v);
+    }
+  }
+  return CS_OK;
+}
 
 cs_status csi_detector_check(cs_technique tech, double lo, double step,
                              size_t p, cs_error *err) {
@@ -392,7 +463,12 @@ cs_status csi_detector_new(cs_technique tech, double lo, double step, size_t p,
         d->nt++;
       }
   }
+  cs_status sta = d->ftir ? CS_OK : apa_tables(d, v, err); /* Raman apatite bands */
   free(v);
+  if (sta) {
+    csi_detector_free(d);
+    return sta;
+  }
   if (!d->nt) {
     csi_detector_free(d);
     return csi_error(err, CS_ERR_ARG, "window %g-%g cm^-1 holds no diagnostic "
@@ -629,6 +705,97 @@ static void shift_row(double *row, double *tmp, size_t p, double off,
     }
   }
   memcpy(row, tmp, p * sizeof *row);
+}
+
+
+/* Position of the phosphate nu1 band in the nuisance residual e: the
+ * centre, on a 0.25 cm^-1 grid over APA_LO..APA_HI, of the Gaussian (FWHM
+ * 10, a typical nu1 width with instrument) that correlates best with e,
+ * refined by a parabola through the best three.  0 when nothing
+ * correlates positively. */
+static int nu1_position(const csi_detector *d, const double *e, double *pos) {
+  enum { NX = (int)((APA_HI - APA_LO) / 0.25) + 1 };
+  size_t bi = 0;
+  double c[NX], bc = -INFINITY;
+  double s = 10 / (2 * sqrt(2 * 0.69314718055994530942)); /* FWHM -> sd */
+  size_t j0 = (size_t)((APA_LO - 15 - d->lo) / d->step);
+  size_t j1 = (size_t)((APA_HI + 15 - d->lo) / d->step);
+  for (size_t i = 0; i < NX; i++) {
+    double x0 = APA_LO + 0.25 * (double)i, a = 0;
+    for (size_t j = j0; j <= j1 && j < d->p; j++) {
+      double u = (d->lo + d->step * (double)j - x0) / s;
+      a += exp(-0.5 * u * u) * e[j];
+    }
+    c[i] = a;
+    if (a > bc)
+      bc = a, bi = i;
+  }
+  double x = APA_LO + 0.25 * (double)bi;
+  if (bi > 0 && bi + 1 < NX) {
+    double den = c[bi - 1] - 2 * c[bi] + c[bi + 1];
+    if (den < 0)
+      x += 0.25 * 0.5 * (c[bi - 1] - c[bi + 1]) / den;
+  }
+  *pos = x;
+  return bc > 0;
+}
+
+/* The apatite spacing statistic: weighted least squares (weights 1/sig^2,
+ * points within APA_NEAR of nu1 left out) of e on the apatite columns at
+ * the measured nu1; z = (a_wht - a_ha) / its standard error.  Positive:
+ * whitlockite's weak bands, negative: HA's.  0 when the window or the fit
+ * does not allow it. */
+static int apatite_split(const csi_detector *d, const double *e,
+                         const double *sig, double *nu1, double *z) {
+  *z = 0, *nu1 = 0;
+  if (!d->apa || !nu1_position(d, e, nu1))
+    return 0;
+  double gi = (*nu1 - APA_LO) / APA_STEP;
+  size_t g = gi <= 0 ? 0 : gi >= APA_N - 1 ? APA_N - 1 : (size_t)(gi + 0.5);
+  const double *col = d->apa + g * APA_COLS * d->p;
+  double a[APA_COLS][APA_COLS] = {{0}}, b[APA_COLS] = {0};
+  for (size_t j = 0; j < d->p; j++) {
+    double x = d->lo + d->step * (double)j;
+    if (fabs(x - *nu1) < APA_NEAR || !(sig[j] > 0))
+      continue;
+    double w = 1 / (sig[j] * sig[j]);
+    for (int r = 0; r < APA_COLS; r++) {
+      double cr = col[(size_t)r * d->p + j] * w;
+      for (int c = 0; c <= r; c++)
+        a[r][c] += cr * col[(size_t)c * d->p + j];
+      b[r] += cr * e[j];
+    }
+  }
+  /* Cholesky of the normal matrix A = L L'; for the contrast
+   * c = (-1, 1, 0, ...), c'A^-1 b = (L^-1 c).(L^-1 b) and its variance
+   * c'A^-1 c = |L^-1 c|^2 */
+  double l[APA_COLS][APA_COLS] = {{0}};
+  for (int r = 0; r < APA_COLS; r++)
+    for (int c = 0; c <= r; c++) {
+      double sum = a[r][c];
+      for (int k = 0; k < c; k++)
+        sum -= l[r][k] * l[c][k];
+      if (r == c) {
+        if (!(sum > 1e-12 * a[r][r]))
+          return 0;
+        l[r][r] = sqrt(sum);
+      } else
+        l[r][c] = sum / l[c][c];
+    }
+  double yb[APA_COLS], yc[APA_COLS], con[APA_COLS] = {-1, 1};
+  for (int r = 0; r < APA_COLS; r++) {
+    double sb = b[r], sc = con[r];
+    for (int k = 0; k < r; k++)
+      sb -= l[r][k] * yb[k], sc -= l[r][k] * yc[k];
+    yb[r] = sb / l[r][r], yc[r] = sc / l[r][r];
+  }
+  double num = 0, var = 0;
+  for (int r = 0; r < APA_COLS; r++)
+    num += yc[r] * yb[r], var += yc[r] * yc[r];
+  if (!(var > 0))
+    return 0;
+  *z = num / sqrt(var);
+  return isfinite(*z);
 }
 
 /* Local robust noise: 1.4826 MAD of v in blocks of BLOCK points (the last
@@ -919,6 +1086,8 @@ cs_status csi_detect(const csi_detector *d, double *row, double threshold,
     out->snr = 0;
   out->amplitude = ba;
   out->cls = d->tp[d->tid[best]].cls;
+  if (!d->ftir && (out->tmpl_t[2] >= APA_MIN_T || out->tmpl_t[3] >= APA_MIN_T))
+    out->apa_ok = apatite_split(d, e, sig, &out->nu1, &out->apa_z);
   out->shift = d->tshift[best];
   if (out->offset_source == CSI_OFFSET_NONE &&
       d->tp[d->tid[best]].absolute && out->snr >= MIN_T_OFFSET) {

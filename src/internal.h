@@ -367,6 +367,12 @@ typedef struct csi_detection {
    * whitlockite, calcite) */
 #define CSI_NTEMPLATES 5
   double tmpl_t[CSI_NTEMPLATES];
+  /* apatite spacing statistic (detect.c apatite_split): nonzero apa_ok
+   * when computed; nu1 the measured PO4 nu1 position (cm^-1, on the row's
+   * axis); apa_z > 0 whitlockite's weak bands, < 0 HA's, in standard
+   * errors */
+  int apa_ok;
+  double nu1, apa_z;
 } csi_detection;
 /* A detector for a Raman model axis lo + step * j, j < p. */
 cs_status csi_detector_new(cs_technique tech, double lo, double step, size_t p,

@@ -136,6 +136,43 @@ cs_status csi_model_features(const cs_model *m, double *row,
 
 static const char *oxalate_subtype(const cs_model *m, const double *row);
 
+/* HA vs whitlockite without an axis reference (README "Classifier", step
+ * 7).  Their nu1 bands are 3-6 cm^-1 apart (bands.md 0), less than an
+ * uncorrected axis drift, so without a tissue reference band the LDA's
+ * HA/whitlockite odds, which rest mostly on the absolute nu1 position,
+ * are capped at APA_LDA_CAP (log-odds; 95 %) and the spacing statistic of
+ * detect.c (z, in standard errors of whitlockite's minus HA's weak-band
+ * amplitude at the measured nu1, which drift does not change) is added at
+ * APA_Z_WEIGHT log-odds per standard error.  2 is the Gaussian
+ * log-likelihood ratio slope (mu_wht - mu_ha) / sigma^2 of z measured on
+ * our simulator's HA and whitlockite (share 0.3-1, drift +-5 cm^-1): 1.5,
+ * 2.2, 2.9 and 1.9 at SNR 5, 10, 20 and 50, with the midpoint at z = 0 to
+ * -0.5.  The pair's total posterior is kept.  Returns 1 when it changed
+ * the posteriors. */
+#define APA_LDA_CAP 3.0
+#define APA_Z_WEIGHT 2.0
+static int apatite_split(const cs_model *m, const csi_detection *det,
+                         double *post) {
+  if (!det->apa_ok || det->offset_source == CSI_OFFSET_TISSUE)
+    return 0;
+  size_t h = m->c, w = m->c;
+  for (size_t g = 0; g < m->c; g++) {
+    if (!strcmp(m->names[g], "hydroxyapatite"))
+      h = g;
+    if (!strcmp(m->names[g], "whitlockite"))
+      w = g;
+  }
+  double pair = h < m->c && w < m->c ? post[h] + post[w] : 0;
+  if (!(pair > 0))
+    return 0;
+  double lo = log((post[w] + 1e-300) / (post[h] + 1e-300));
+  lo = lo > APA_LDA_CAP ? APA_LDA_CAP : lo < -APA_LDA_CAP ? -APA_LDA_CAP : lo;
+  lo += APA_Z_WEIGHT * det->apa_z;
+  double pw = 1 / (1 + exp(-lo));
+  post[w] = pair * pw, post[h] = pair * (1 - pw);
+  return 1;
+}
+
 /* The detection rule (README "Classifier"): a spectrum whose mineral
  * signal is below detect_sigma is tissue; one at or above it is never
  * tissue: the LDA posteriors are renormalised over the mineral classes.
@@ -177,6 +214,10 @@ void csi_model_decide(const cs_model *m, const csi_detection *det,
         best = g;
     }
     r->posterior[tg] = 0;
+    if (apatite_split(m, det, r->posterior))
+      for (size_t g = 0; g < m->c; g++)
+        if (g != tg && r->posterior[g] > r->posterior[best])
+          best = g;
     r->flags &= ~(unsigned)CS_FLAG_LOW_POSTERIOR;
     if (r->posterior[best] < m->min_posterior)
       r->flags |= CS_FLAG_LOW_POSTERIOR;
