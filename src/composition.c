@@ -70,6 +70,13 @@ typedef struct fitprob {
   size_t nb;
   int base_order; /* polynomial baseline order, 0..MAXBASE-1 */
   double xc, xh;  /* baseline variable u = (x - xc) / xh */
+  /* Gaussian factors exp(-4 ln2 d^2) (nb x n, band-major) at theta gth,
+   * kept by resid_f for resid_df: the trust-region driver asks for the
+   * Jacobian at the point whose residual it has just computed, and exp()
+   * is most of a fit's time.  Owned by band_fit; NULL: not kept. */
+  double *gauss;
+  double gth[MAXP + MAXBASE];
+  int gauss_ok;
 } fitprob;
 
 typedef struct fitout {
@@ -153,8 +160,18 @@ static double pv_area(double h, double f, double eta) {
   return h * f * (eta * PI_ / 2 + (1 - eta) * GAUSS_AREA);
 }
 
+/* exp(-4 ln2 d2), exactly: below -746 exp() underflows to +0 anyway, but
+ * only after glibc's slow underflow path (far band tails are common). */
+static double gauss_of(double d2) {
+  double a = -4 * LN2_ * d2;
+  return a < -746 ? 0 : exp(a);
+}
+
 static int resid_f(const gsl_vector *th, void *params, gsl_vector *f) {
-  const fitprob *p = params;
+  fitprob *p = params;
+  size_t nt = p->np + (size_t)p->base_order + 1;
+  double *gk = p->gauss;
+  p->gauss_ok = 0;
   double P[MAXP], dP[MAXP];
   phys(p, th->data, P, dP);
   const double *base = th->data + p->np;
@@ -167,10 +184,16 @@ static int resid_f(const gsl_vector *th, void *params, gsl_vector *f) {
       v += base[j] * up;
     for (size_t k = 0; k < p->nb; k++) {
       bandval b = bv[k];
-      double d = (x - b.pos) / b.fw, d2 = d * d;
-      v += b.h * (b.eta / (1 + 4 * d2) + (1 - b.eta) * exp(-4 * LN2_ * d2));
+      double d = (x - b.pos) / b.fw, d2 = d * d, G = gauss_of(d2);
+      if (gk)
+        gk[k * p->n + i] = G;
+      v += b.h * (b.eta / (1 + 4 * d2) + (1 - b.eta) * G);
     }
-    gsl_vector_set(f, i, v - p->y[i]);
+    f->data[i * f->stride] = v - p->y[i];
+  }
+  if (gk) {
+    memcpy(p->gth, th->data, nt * sizeof *th->data);
+    p->gauss_ok = th->stride == 1;
   }
   return GSL_SUCCESS;
 }
@@ -179,18 +202,25 @@ static int resid_f(const gsl_vector *th, void *params, gsl_vector *f) {
 static int resid_df(const gsl_vector *th, void *params, gsl_matrix *J) {
   const fitprob *p = params;
   double P[MAXP], dP[MAXP], g[MAXP];
+  size_t nt = p->np + (size_t)p->base_order + 1;
+  /* the Gaussian factors of resid_f when they are for this very theta */
+  const double *gk = p->gauss_ok && th->stride == 1 &&
+                             !memcmp(p->gth, th->data, nt * sizeof *th->data)
+                         ? p->gauss
+                         : NULL;
   phys(p, th->data, P, dP);
   bandval bv[MAXB];
   for (size_t k = 0; k < p->nb; k++)
     bv[k] = band_of(&p->b[k], P);
   for (size_t i = 0; i < p->n; i++) {
     double x = p->x[i], u = (x - p->xc) / p->xh, up = 1;
+    double *Ji = J->data + i * J->tda;
     memset(g, 0, p->np * sizeof *g);
     for (size_t k = 0; k < p->nb; k++) {
       const fband *fb = &p->b[k];
       bandval b = bv[k];
       double d = (x - b.pos) / b.fw, d2 = d * d;
-      double L = 1 / (1 + 4 * d2), G = exp(-4 * LN2_ * d2);
+      double L = 1 / (1 + 4 * d2), G = gk ? gk[k * p->n + i] : gauss_of(d2);
       /* d shape / d d */
       double gd = -8 * d * (b.eta * L * L + (1 - b.eta) * LN2_ * G);
       double m_f = b.h * gd * (-d / b.fw), m_e = b.h * (L - G);
@@ -204,9 +234,9 @@ static int resid_df(const gsl_vector *th, void *params, gsl_matrix *J) {
       g[fb->ih] += fb->hscale * (b.eta * L + (1 - b.eta) * G);
     }
     for (size_t k = 0; k < p->np; k++)
-      gsl_matrix_set(J, i, k, g[k] * dP[k]);
+      Ji[k] = g[k] * dP[k];
     for (int j = 0; j <= p->base_order; j++, up *= u)
-      gsl_matrix_set(J, i, p->np + (size_t)j, up);
+      Ji[p->np + (size_t)j] = up;
   }
   return GSL_SUCCESS;
 }
@@ -239,16 +269,16 @@ static cs_status fit_start(const fitprob *p, double *th0, cs_error *err) {
     bv[k] = band_of(&p->b[k], P);
   for (size_t i = 0; i < p->n; i++) {
     double x = p->x[i], u = (x - p->xc) / p->xh, up = 1;
+    double *Xi = X->data + i * X->tda;
     for (size_t k = 0; k < p->nb; k++) {
       const fband *fb = &p->b[k];
       bandval b = bv[k];
       double d = (x - b.pos) / b.fw, d2 = d * d;
-      double v = b.eta / (1 + 4 * d2) + (1 - b.eta) * exp(-4 * LN2_ * d2);
-      size_t j = col[fb->ih];
-      gsl_matrix_set(X, i, j, gsl_matrix_get(X, i, j) + fb->hscale * v);
+      double v = b.eta / (1 + 4 * d2) + (1 - b.eta) * gauss_of(d2);
+      Xi[col[fb->ih]] += fb->hscale * v;
     }
     for (int j = 0; j <= p->base_order; j++, up *= u)
-      gsl_matrix_set(X, i, nl + (size_t)j, up);
+      Xi[nl + (size_t)j] = up;
   }
   gsl_vector_const_view yv = gsl_vector_const_view_array(p->y, p->n);
   double chi2;
@@ -307,7 +337,9 @@ static cs_status band_fit(fitprob *p, fitout *o, cs_error *err) {
   gsl_multifit_nlinear_workspace *w =
       gsl_multifit_nlinear_alloc(gsl_multifit_nlinear_trust, &fp, n, np);
   gsl_matrix *cov = gsl_matrix_alloc(np, np);
-  if (!w || !cov) {
+  p->gauss = malloc(nb * n * sizeof *p->gauss);
+  p->gauss_ok = 0;
+  if (!w || !cov || !p->gauss) {
     st = csi_error(err, CS_ERR_NOMEM, "band fit: out of memory");
     goto done;
   }
@@ -377,6 +409,9 @@ static cs_status band_fit(fitprob *p, fitout *o, cs_error *err) {
       goto done;
     }
 done:
+  free(p->gauss);
+  p->gauss = NULL;
+  p->gauss_ok = 0;
   gsl_matrix_free(cov);
   if (w)
     gsl_multifit_nlinear_free(w);
@@ -1012,7 +1047,7 @@ static cs_status ap_shapes(const cs_spectrum *s, double *P, double *r2,
         if (pos > 890 && pos < 1120 && nb < MAXB)
           fb[nb++] = ap_fband(&ap_bands[i], P_H0 + (int)k);
       }
-  fitprob p = {w.x, w.y, w.n, par, P_H0 + NS1, fb, nb, 1, 0, 1};
+  fitprob p = {w.x, w.y, w.n, par, P_H0 + NS1, fb, nb, 1, 0, 1, NULL, {0}, 0};
   fitout f;
   st = band_fit(&p, &f, err);
   window_free(&w);
@@ -1644,7 +1679,7 @@ static cs_status raman_oxalate(const cs_spectrum *s, cs_composition *o,
     return CS_OK;
   }
   fitprob p = {w.x, w.y, w.n, oxalate_par, NP_OXALATE, oxalate_bands,
-               NB_OXALATE, 1, 0, 1};
+               NB_OXALATE, 1, 0, 1, NULL, {0}, 0};
   fitout f;
   st = band_fit(&p, &f, &e2);
   window_free(&w);
@@ -1993,7 +2028,7 @@ static cs_status oxalate_curves(const cs_spectrum *s, cs_fit_curves **out,
   if (st)
     return st;
   fitprob p = {w.x, w.y, w.n, oxalate_par, NP_OXALATE, oxalate_bands,
-               NB_OXALATE, 1, 0, 1};
+               NB_OXALATE, 1, 0, 1, NULL, {0}, 0};
   fitout f;
   st = band_fit(&p, &f, err);
   /* take_window scaled y by the window's largest |y|: undo it */
