@@ -989,7 +989,7 @@ static double pv_at(const bandval *b, double dx, double x) {
   double d = (x - b->pos - dx) / b->fw, d2 = d * d;
   if (d2 > 400) /* beyond 20 FWHM: the Gaussian part is 0 */
     return b->h * b->eta / (1 + 4 * d2);
-  return b->h * (b->eta / (1 + 4 * d2) + (1 - b->eta) * exp(-4 * LN2_ * d2));
+  return b->h * (b->eta / (1 + 4 * d2) + (1 - b->eta) * gauss_of(d2));
 }
 static double ap_area(const apband *a, const double *P) {
   fband f = ap_fband(a, 0);
@@ -1107,8 +1107,7 @@ static cs_status pinv_of(const double *X, size_t n, size_t m, double *G,
     goto done;
   }
   for (size_t i = 0; i < n; i++)
-    for (size_t j = 0; j < m; j++)
-      gsl_matrix_set(U, i, j, X[i * m + j]);
+    memcpy(U->data + i * U->tda, X + i * m, m * sizeof *X);
   if (gsl_linalg_SV_decomp(U, V, S, wk) != GSL_SUCCESS) {
     st = csi_error(err, CS_ERR_NUMERIC, "band areas: SVD failed");
     goto done;
@@ -1149,8 +1148,8 @@ done:
  * and 380..470 when covered.  Baseline: Legendre polynomials per segment
  * (order 5 on the long one, 2 on the short one): fluorescence is smooth. */
 static cs_status ap_design_build(const cs_spectrum *s, const double *P,
-                                 const double *hmean, apdesign *d,
-                                 cs_error *err) {
+                                 const double *hmean, apdesign *prev,
+                                 apdesign *d, cs_error *err) {
   memset(d, 0, sizeof *d);
   memcpy(d->P, P, sizeof d->P);
   double seg[NSEG][2] = {{860, 1340}, {380, 470}};
@@ -1201,8 +1200,19 @@ static cs_status ap_design_build(const cs_spectrum *s, const double *P,
                      d->n, d->mw + 10);
   size_t nn = d->n, mw = d->mw;
   d->X = calloc(nn * mw, sizeof *d->X);
-  d->G = malloc(m * nn * sizeof *d->G);
-  d->Ci = malloc(m * m * sizeof *d->Ci);
+  /* prev: the design of the same s and P without hmean, whose main columns
+   * are these, so its pseudo-inverse is too (an SVD saved; bit for bit) */
+  int reuse = prev && prev->G && prev->Ci && prev->n == nn && prev->m == m &&
+              !memcmp(prev->idx, d->idx, nn * sizeof *d->idx) &&
+              !memcmp(prev->P, d->P, sizeof d->P);
+  if (reuse) {
+    d->G = prev->G;
+    d->Ci = prev->Ci;
+    prev->G = prev->Ci = NULL;
+  } else {
+    d->G = malloc(m * nn * sizeof *d->G);
+    d->Ci = malloc(m * m * sizeof *d->Ci);
+  }
   d->Gw = malloc(mw * nn * sizeof *d->Gw);
   d->Ciw = malloc(mw * mw * sizeof *d->Ciw);
   d->Gs = malloc(mw * nn * sizeof *d->Gs);
@@ -1259,7 +1269,7 @@ static cs_status ap_design_build(const cs_spectrum *s, const double *P,
     }
     memcpy(Xm + r * m, row, m * sizeof *Xm);
   }
-  cs_status st = pinv_of(Xm, nn, m, d->G, d->Ci, err);
+  cs_status st = reuse ? CS_OK : pinv_of(Xm, nn, m, d->G, d->Ci, err);
   if (!hmean) { /* only the mean's heights are wanted from this design */
     free(Xm);
     free(Cs);
@@ -1564,7 +1574,7 @@ static cs_status raman_apatite_group(cs_spectrum *const *s, size_t k,
   memset(&d, 0, sizeof d);
   double hmean[NCOMP] = {0}, *y = NULL;
   if (!st)
-    st = ap_design_build(mean, P, NULL, &d, &e2);
+    st = ap_design_build(mean, P, NULL, NULL, &d, &e2);
   if (!st) {
     /* the mean spectrum's heights give the model whose derivative is the
      * axis-offset column */
@@ -1577,8 +1587,9 @@ static cs_status raman_apatite_group(cs_spectrum *const *s, size_t k,
       ap_coef(&d, d.G, d.m, y, c);
       for (int q = 0; q < NCOMP; q++)
         hmean[q] = d.col[q] >= 0 ? c[d.col[q]] : 0;
-      ap_design_free(&d);
-      st = ap_design_build(mean, P, hmean, &d, &e2);
+      apdesign d0 = d;
+      st = ap_design_build(mean, P, hmean, &d0, &d, &e2);
+      ap_design_free(&d0);
     }
   }
   cs_spectrum_free(mean);
@@ -1955,7 +1966,7 @@ static cs_status apatite_curves(const cs_spectrum *s, cs_fit_curves **out,
   /* as raman_apatite_group with k = 1 */
   cs_status st = ap_shapes(s, P, &r2, &iters, err);
   if (!st)
-    st = ap_design_build(s, P, NULL, &d, err);
+    st = ap_design_build(s, P, NULL, NULL, &d, err);
   if (!st && !(y = malloc(d.n * sizeof *y)))
     st = csi_error(err, CS_ERR_NOMEM, "out of memory");
   if (!st) {
@@ -1963,8 +1974,9 @@ static cs_status apatite_curves(const cs_spectrum *s, cs_fit_curves **out,
     ap_coef(&d, d.G, d.m, y, c);
     for (int q = 0; q < NCOMP; q++)
       hmean[q] = d.col[q] >= 0 ? c[d.col[q]] : 0;
-    ap_design_free(&d);
-    st = ap_design_build(s, P, hmean, &d, err);
+    apdesign d0 = d;
+    st = ap_design_build(s, P, hmean, &d0, &d, err);
+    ap_design_free(&d0);
   }
   cs_composition o;
   memset(&o, 0, sizeof o);
