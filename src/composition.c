@@ -70,6 +70,13 @@ typedef struct fitprob {
   size_t nb;
   int base_order; /* polynomial baseline order, 0..MAXBASE-1 */
   double xc, xh;  /* baseline variable u = (x - xc) / xh */
+  /* Gaussian factors exp(-4 ln2 d^2) (nb x n, band-major) at theta gth,
+   * kept by resid_f for resid_df: the trust-region driver asks for the
+   * Jacobian at the point whose residual it has just computed, and exp()
+   * is most of a fit's time.  Owned by band_fit; NULL: not kept. */
+  double *gauss;
+  double gth[MAXP + MAXBASE];
+  int gauss_ok;
 } fitprob;
 
 typedef struct fitout {
@@ -153,8 +160,18 @@ static double pv_area(double h, double f, double eta) {
   return h * f * (eta * PI_ / 2 + (1 - eta) * GAUSS_AREA);
 }
 
+/* exp(-4 ln2 d2), exactly: below -746 exp() underflows to +0 anyway, but
+ * only after glibc's slow underflow path (far band tails are common). */
+static double gauss_of(double d2) {
+  double a = -4 * LN2_ * d2;
+  return a < -746 ? 0 : exp(a);
+}
+
 static int resid_f(const gsl_vector *th, void *params, gsl_vector *f) {
-  const fitprob *p = params;
+  fitprob *p = params;
+  size_t nt = p->np + (size_t)p->base_order + 1;
+  double *gk = p->gauss;
+  p->gauss_ok = 0;
   double P[MAXP], dP[MAXP];
   phys(p, th->data, P, dP);
   const double *base = th->data + p->np;
@@ -167,10 +184,16 @@ static int resid_f(const gsl_vector *th, void *params, gsl_vector *f) {
       v += base[j] * up;
     for (size_t k = 0; k < p->nb; k++) {
       bandval b = bv[k];
-      double d = (x - b.pos) / b.fw, d2 = d * d;
-      v += b.h * (b.eta / (1 + 4 * d2) + (1 - b.eta) * exp(-4 * LN2_ * d2));
+      double d = (x - b.pos) / b.fw, d2 = d * d, G = gauss_of(d2);
+      if (gk)
+        gk[k * p->n + i] = G;
+      v += b.h * (b.eta / (1 + 4 * d2) + (1 - b.eta) * G);
     }
-    gsl_vector_set(f, i, v - p->y[i]);
+    f->data[i * f->stride] = v - p->y[i];
+  }
+  if (gk) {
+    memcpy(p->gth, th->data, nt * sizeof *th->data);
+    p->gauss_ok = th->stride == 1;
   }
   return GSL_SUCCESS;
 }
@@ -179,18 +202,25 @@ static int resid_f(const gsl_vector *th, void *params, gsl_vector *f) {
 static int resid_df(const gsl_vector *th, void *params, gsl_matrix *J) {
   const fitprob *p = params;
   double P[MAXP], dP[MAXP], g[MAXP];
+  size_t nt = p->np + (size_t)p->base_order + 1;
+  /* the Gaussian factors of resid_f when they are for this very theta */
+  const double *gk = p->gauss_ok && th->stride == 1 &&
+                             !memcmp(p->gth, th->data, nt * sizeof *th->data)
+                         ? p->gauss
+                         : NULL;
   phys(p, th->data, P, dP);
   bandval bv[MAXB];
   for (size_t k = 0; k < p->nb; k++)
     bv[k] = band_of(&p->b[k], P);
   for (size_t i = 0; i < p->n; i++) {
     double x = p->x[i], u = (x - p->xc) / p->xh, up = 1;
+    double *Ji = J->data + i * J->tda;
     memset(g, 0, p->np * sizeof *g);
     for (size_t k = 0; k < p->nb; k++) {
       const fband *fb = &p->b[k];
       bandval b = bv[k];
       double d = (x - b.pos) / b.fw, d2 = d * d;
-      double L = 1 / (1 + 4 * d2), G = exp(-4 * LN2_ * d2);
+      double L = 1 / (1 + 4 * d2), G = gk ? gk[k * p->n + i] : gauss_of(d2);
       /* d shape / d d */
       double gd = -8 * d * (b.eta * L * L + (1 - b.eta) * LN2_ * G);
       double m_f = b.h * gd * (-d / b.fw), m_e = b.h * (L - G);
@@ -204,9 +234,9 @@ static int resid_df(const gsl_vector *th, void *params, gsl_matrix *J) {
       g[fb->ih] += fb->hscale * (b.eta * L + (1 - b.eta) * G);
     }
     for (size_t k = 0; k < p->np; k++)
-      gsl_matrix_set(J, i, k, g[k] * dP[k]);
+      Ji[k] = g[k] * dP[k];
     for (int j = 0; j <= p->base_order; j++, up *= u)
-      gsl_matrix_set(J, i, p->np + (size_t)j, up);
+      Ji[p->np + (size_t)j] = up;
   }
   return GSL_SUCCESS;
 }
@@ -239,16 +269,16 @@ static cs_status fit_start(const fitprob *p, double *th0, cs_error *err) {
     bv[k] = band_of(&p->b[k], P);
   for (size_t i = 0; i < p->n; i++) {
     double x = p->x[i], u = (x - p->xc) / p->xh, up = 1;
+    double *Xi = X->data + i * X->tda;
     for (size_t k = 0; k < p->nb; k++) {
       const fband *fb = &p->b[k];
       bandval b = bv[k];
       double d = (x - b.pos) / b.fw, d2 = d * d;
-      double v = b.eta / (1 + 4 * d2) + (1 - b.eta) * exp(-4 * LN2_ * d2);
-      size_t j = col[fb->ih];
-      gsl_matrix_set(X, i, j, gsl_matrix_get(X, i, j) + fb->hscale * v);
+      double v = b.eta / (1 + 4 * d2) + (1 - b.eta) * gauss_of(d2);
+      Xi[col[fb->ih]] += fb->hscale * v;
     }
     for (int j = 0; j <= p->base_order; j++, up *= u)
-      gsl_matrix_set(X, i, nl + (size_t)j, up);
+      Xi[nl + (size_t)j] = up;
   }
   gsl_vector_const_view yv = gsl_vector_const_view_array(p->y, p->n);
   double chi2;
@@ -307,7 +337,9 @@ static cs_status band_fit(fitprob *p, fitout *o, cs_error *err) {
   gsl_multifit_nlinear_workspace *w =
       gsl_multifit_nlinear_alloc(gsl_multifit_nlinear_trust, &fp, n, np);
   gsl_matrix *cov = gsl_matrix_alloc(np, np);
-  if (!w || !cov) {
+  p->gauss = malloc(nb * n * sizeof *p->gauss);
+  p->gauss_ok = 0;
+  if (!w || !cov || !p->gauss) {
     st = csi_error(err, CS_ERR_NOMEM, "band fit: out of memory");
     goto done;
   }
@@ -377,6 +409,9 @@ static cs_status band_fit(fitprob *p, fitout *o, cs_error *err) {
       goto done;
     }
 done:
+  free(p->gauss);
+  p->gauss = NULL;
+  p->gauss_ok = 0;
   gsl_matrix_free(cov);
   if (w)
     gsl_multifit_nlinear_free(w);
@@ -954,7 +989,7 @@ static double pv_at(const bandval *b, double dx, double x) {
   double d = (x - b->pos - dx) / b->fw, d2 = d * d;
   if (d2 > 400) /* beyond 20 FWHM: the Gaussian part is 0 */
     return b->h * b->eta / (1 + 4 * d2);
-  return b->h * (b->eta / (1 + 4 * d2) + (1 - b->eta) * exp(-4 * LN2_ * d2));
+  return b->h * (b->eta / (1 + 4 * d2) + (1 - b->eta) * gauss_of(d2));
 }
 static double ap_area(const apband *a, const double *P) {
   fband f = ap_fband(a, 0);
@@ -1012,7 +1047,7 @@ static cs_status ap_shapes(const cs_spectrum *s, double *P, double *r2,
         if (pos > 890 && pos < 1120 && nb < MAXB)
           fb[nb++] = ap_fband(&ap_bands[i], P_H0 + (int)k);
       }
-  fitprob p = {w.x, w.y, w.n, par, P_H0 + NS1, fb, nb, 1, 0, 1};
+  fitprob p = {w.x, w.y, w.n, par, P_H0 + NS1, fb, nb, 1, 0, 1, NULL, {0}, 0};
   fitout f;
   st = band_fit(&p, &f, err);
   window_free(&w);
@@ -1072,8 +1107,7 @@ static cs_status pinv_of(const double *X, size_t n, size_t m, double *G,
     goto done;
   }
   for (size_t i = 0; i < n; i++)
-    for (size_t j = 0; j < m; j++)
-      gsl_matrix_set(U, i, j, X[i * m + j]);
+    memcpy(U->data + i * U->tda, X + i * m, m * sizeof *X);
   if (gsl_linalg_SV_decomp(U, V, S, wk) != GSL_SUCCESS) {
     st = csi_error(err, CS_ERR_NUMERIC, "band areas: SVD failed");
     goto done;
@@ -1114,8 +1148,8 @@ done:
  * and 380..470 when covered.  Baseline: Legendre polynomials per segment
  * (order 5 on the long one, 2 on the short one): fluorescence is smooth. */
 static cs_status ap_design_build(const cs_spectrum *s, const double *P,
-                                 const double *hmean, apdesign *d,
-                                 cs_error *err) {
+                                 const double *hmean, apdesign *prev,
+                                 apdesign *d, cs_error *err) {
   memset(d, 0, sizeof *d);
   memcpy(d->P, P, sizeof d->P);
   double seg[NSEG][2] = {{860, 1340}, {380, 470}};
@@ -1166,8 +1200,19 @@ static cs_status ap_design_build(const cs_spectrum *s, const double *P,
                      d->n, d->mw + 10);
   size_t nn = d->n, mw = d->mw;
   d->X = calloc(nn * mw, sizeof *d->X);
-  d->G = malloc(m * nn * sizeof *d->G);
-  d->Ci = malloc(m * m * sizeof *d->Ci);
+  /* prev: the design of the same s and P without hmean, whose main columns
+   * are these, so its pseudo-inverse is too (an SVD saved; bit for bit) */
+  int reuse = prev && prev->G && prev->Ci && prev->n == nn && prev->m == m &&
+              !memcmp(prev->idx, d->idx, nn * sizeof *d->idx) &&
+              !memcmp(prev->P, d->P, sizeof d->P);
+  if (reuse) {
+    d->G = prev->G;
+    d->Ci = prev->Ci;
+    prev->G = prev->Ci = NULL;
+  } else {
+    d->G = malloc(m * nn * sizeof *d->G);
+    d->Ci = malloc(m * m * sizeof *d->Ci);
+  }
   d->Gw = malloc(mw * nn * sizeof *d->Gw);
   d->Ciw = malloc(mw * mw * sizeof *d->Ciw);
   d->Gs = malloc(mw * nn * sizeof *d->Gs);
@@ -1224,7 +1269,7 @@ static cs_status ap_design_build(const cs_spectrum *s, const double *P,
     }
     memcpy(Xm + r * m, row, m * sizeof *Xm);
   }
-  cs_status st = pinv_of(Xm, nn, m, d->G, d->Ci, err);
+  cs_status st = reuse ? CS_OK : pinv_of(Xm, nn, m, d->G, d->Ci, err);
   if (!hmean) { /* only the mean's heights are wanted from this design */
     free(Xm);
     free(Cs);
@@ -1529,7 +1574,7 @@ static cs_status raman_apatite_group(cs_spectrum *const *s, size_t k,
   memset(&d, 0, sizeof d);
   double hmean[NCOMP] = {0}, *y = NULL;
   if (!st)
-    st = ap_design_build(mean, P, NULL, &d, &e2);
+    st = ap_design_build(mean, P, NULL, NULL, &d, &e2);
   if (!st) {
     /* the mean spectrum's heights give the model whose derivative is the
      * axis-offset column */
@@ -1542,8 +1587,9 @@ static cs_status raman_apatite_group(cs_spectrum *const *s, size_t k,
       ap_coef(&d, d.G, d.m, y, c);
       for (int q = 0; q < NCOMP; q++)
         hmean[q] = d.col[q] >= 0 ? c[d.col[q]] : 0;
-      ap_design_free(&d);
-      st = ap_design_build(mean, P, hmean, &d, &e2);
+      apdesign d0 = d;
+      st = ap_design_build(mean, P, hmean, &d0, &d, &e2);
+      ap_design_free(&d0);
     }
   }
   cs_spectrum_free(mean);
@@ -1644,7 +1690,7 @@ static cs_status raman_oxalate(const cs_spectrum *s, cs_composition *o,
     return CS_OK;
   }
   fitprob p = {w.x, w.y, w.n, oxalate_par, NP_OXALATE, oxalate_bands,
-               NB_OXALATE, 1, 0, 1};
+               NB_OXALATE, 1, 0, 1, NULL, {0}, 0};
   fitout f;
   st = band_fit(&p, &f, &e2);
   window_free(&w);
@@ -1920,7 +1966,7 @@ static cs_status apatite_curves(const cs_spectrum *s, cs_fit_curves **out,
   /* as raman_apatite_group with k = 1 */
   cs_status st = ap_shapes(s, P, &r2, &iters, err);
   if (!st)
-    st = ap_design_build(s, P, NULL, &d, err);
+    st = ap_design_build(s, P, NULL, NULL, &d, err);
   if (!st && !(y = malloc(d.n * sizeof *y)))
     st = csi_error(err, CS_ERR_NOMEM, "out of memory");
   if (!st) {
@@ -1928,8 +1974,9 @@ static cs_status apatite_curves(const cs_spectrum *s, cs_fit_curves **out,
     ap_coef(&d, d.G, d.m, y, c);
     for (int q = 0; q < NCOMP; q++)
       hmean[q] = d.col[q] >= 0 ? c[d.col[q]] : 0;
-    ap_design_free(&d);
-    st = ap_design_build(s, P, hmean, &d, err);
+    apdesign d0 = d;
+    st = ap_design_build(s, P, hmean, &d0, &d, err);
+    ap_design_free(&d0);
   }
   cs_composition o;
   memset(&o, 0, sizeof o);
@@ -1993,7 +2040,7 @@ static cs_status oxalate_curves(const cs_spectrum *s, cs_fit_curves **out,
   if (st)
     return st;
   fitprob p = {w.x, w.y, w.n, oxalate_par, NP_OXALATE, oxalate_bands,
-               NB_OXALATE, 1, 0, 1};
+               NB_OXALATE, 1, 0, 1, NULL, {0}, 0};
   fitout f;
   st = band_fit(&p, &f, err);
   /* take_window scaled y by the window's largest |y|: undo it */
