@@ -47,9 +47,9 @@ extern "C" {
 /** ## Version */
 
 #define CS_VERSION_MAJOR 0
-#define CS_VERSION_MINOR 1
+#define CS_VERSION_MINOR 3
 #define CS_VERSION_PATCH 0
-#define CS_VERSION "0.2.0"
+#define CS_VERSION "0.3.0"
 
 /** The library's version string ("MAJOR.MINOR.PATCH"); static, never NULL.
  * Compare with CS_VERSION to detect a header/library mismatch. */
@@ -110,7 +110,9 @@ CS_EXPORT void cs_set_log_fn(cs_log_fn fn, void *user);
  * cs_model_crossval call it after each spectrum they preprocess (`what` =
  * "spectra") and cs_model_crossval after each fold ("folds"): `done` of
  * `total` units finished.  `what` is a static string.  Process-wide like
- * the log hook: set it once before starting threads; NULL silences. */
+ * the log hook: set it once before starting threads; NULL silences.  With
+ * cs_train_opts.threads > 1 it may be called from a library worker thread,
+ * one call at a time (never two at once). */
 typedef void (*cs_progress_fn)(const char *what, size_t done, size_t total,
                                void *user);
 CS_EXPORT void cs_set_progress_fn(cs_progress_fn fn, void *user);
@@ -821,8 +823,10 @@ typedef struct cs_train_opts {
                            see README "Classifier"); Raman mineral
                            features and FTIR models detect */
   size_t threads;       /* threads for preprocessing, features and cv folds
-                           (default 1: the calling thread); the model and
-                           the cv results are the same for every value */
+                           (default 1: the calling thread; at most 256); the
+                           model and the cv results are the same for every
+                           value.  Each concurrent cv fold holds its own copy
+                           of the training matrix: memory grows with it */
 } cs_train_opts;
 
 /** What the classifier's PCA/LDA sees.  SPECTRUM: the preprocessed

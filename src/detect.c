@@ -32,9 +32,9 @@
 #include "internal.h"
 
 #include <math.h>
+#include <pthread.h>
 #include <stdlib.h>
 #include <string.h>
-#include <stdio.h>
 
 #define PHE_MAX_OFFSET 7.0
 #define PHE_MIN_T 8.0  /* reference band t needed to trust the offset */
@@ -454,8 +454,6 @@ cs_status csi_detector_new(cs_technique tech, double lo, double step, size_t p,
         if (!(nn > 1e-12))
           continue;
         nn = sqrt(nn);
-        if (getenv("CS_DEBUG_DET") && shifts[s] == 0)
-          fprintf(stderr, "template %zu width %g kept %.3f\n", k, widths[w], nn / sqrt(n0));
         for (size_t j = 0; j < p; j++)
           d->r[d->nt * p + j] = v[j] / nn;
         d->tid[d->nt] = (int)k;
@@ -853,11 +851,22 @@ typedef struct detect_kern {
 
 int csi_detect_portable = 0;
 
+#ifdef HAVE_KERN_AVX2
+/* The CPU's features are read once: __builtin_cpu_init writes libgcc's
+ * global record, which must not happen from several threads at once. */
+static pthread_once_t cpu_once = PTHREAD_ONCE_INIT;
+static int have_avx2;
+static void probe_cpu(void) {
+  __builtin_cpu_init();
+  have_avx2 = __builtin_cpu_supports("avx2") != 0;
+}
+#endif
+
 static const detect_kern *kernels(void) {
 #ifdef HAVE_KERN_AVX2
   if (!csi_detect_portable) {
-    __builtin_cpu_init(); /* cheap once done; safe from any thread */
-    if (__builtin_cpu_supports("avx2"))
+    pthread_once(&cpu_once, probe_cpu);
+    if (have_avx2)
       return &kern_avx2;
   }
 #endif

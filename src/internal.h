@@ -85,6 +85,15 @@ typedef cs_status (*csi_task)(void *ctx, size_t w, size_t i, cs_error *err);
  * each finished item, never from two threads at once. */
 cs_status csi_parallel_for(size_t n, size_t threads, csi_task task, void *ctx,
                            const char *progress_what, cs_error *err);
+/* Workers for n items on `threads` threads: 1..min(threads, n,
+ * CSI_MAX_THREADS) (1 when n is 0), the count of per-worker scratch to
+ * allocate for csi_parallel_for. */
+static inline size_t csi_workers(size_t threads, size_t n) {
+  size_t w = threads < 1 ? 1 : threads;
+  w = w > n ? n : w;
+  w = w > CSI_MAX_THREADS ? CSI_MAX_THREADS : w;
+  return w < 1 ? 1 : w;
+}
 /* Locale-independent strtod (C locale regardless of the process locale). */
 double csi_strtod(const char *s, char **end);
 /* Parse a whole string as a finite double (leading/trailing blanks allowed);

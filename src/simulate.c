@@ -799,6 +799,8 @@ static cs_status raman_frames(const cs_sim_opts *o, const truth *tr,
  * the wavelength, weights it by 1000/nu; normalised to max 1 again. */
 static void atr_sampling(const double *t, double *mix, double *work, size_t n,
                          double shift) {
+  if (n < 2) /* nothing to pull bands across */
+    return;
   size_t k = 0;
   for (size_t i = 0; i < n; i++) {
     double u = t[i] + shift * mix[i];

@@ -196,7 +196,7 @@ static cs_status prep_one(void *ctx, size_t w, size_t i, cs_error *err) {
 static cs_status prep_matrix(const cs_dataset *ds, const char *text,
                              size_t threads, double **xout, size_t *pout,
                              cs_error *err) {
-  size_t n = ds->n, nw = threads < 1 ? 1 : threads > n ? n : threads;
+  size_t n = ds->n, nw = csi_workers(threads, n);
   prep_ctx c = {ds, calloc(nw ? nw : 1, sizeof(cs_pipeline *)), NULL, NULL, n, 0};
   *xout = NULL;
   cs_status st = c.pl ? CS_OK : csi_error(err, CS_ERR_NOMEM, "out of memory");
@@ -263,7 +263,7 @@ static cs_status prep_features(const cs_model *m, double *x, size_t n,
       memset(det, 0, n * sizeof *det);
     return CS_OK;
   }
-  size_t nw = threads < 1 ? 1 : threads > n ? n : threads;
+  size_t nw = csi_workers(threads, n);
   if (!nw)
     return CS_OK;
   feat_ctx c = {m, x, calloc(nw, sizeof(double *)), n, p, det};
@@ -743,7 +743,7 @@ cs_status cs_model_crossval(const cs_dataset *ds, const char *const *labels,
     st = csi_error(err, CS_ERR_ARG, "%zu folds for %zu groups", nf, ngroups);
     goto done;
   }
-  size_t nw = o->threads < 1 ? 1 : o->threads > nf ? nf : o->threads;
+  size_t nw = csi_workers(o->threads, nf);
   /* fold of each group: a seeded shuffle, so folds mix the classes */
   size_t *fold = malloc(ngroups * sizeof *fold);
   if (!fold) {

@@ -275,8 +275,9 @@ static int serial(stream_ctx *c, line_reader *lr, size_t max,
 
 /* --jobs N: the main thread reads requests into a ring of slots, N workers
  * answer them, and a writer thread writes the replies in request order,
- * each as soon as it and all before it are done.  The ring bounds memory
- * (4 N requests in flight). */
+ * each as soon as it and all before it are done.  Memory is bounded: at
+ * most 4 N requests and 2 x --max-line bytes of them in flight (a request
+ * is always admitted when none is). */
 enum { SLOT_FREE, SLOT_WAITING, SLOT_BUSY, SLOT_DONE };
 typedef struct {
   int state, too_long, bad;
@@ -289,6 +290,7 @@ typedef struct {
   size_t max, nslot;
   slot *ring;
   unsigned long next_read, next_take, next_write, nbad_written;
+  size_t inflight, budget; /* request bytes held; at most budget (but one) */
   int reading, failed; /* failed: stdout gone or out of memory */
   pthread_mutex_t mu;
   pthread_cond_t work, done, freed;
@@ -335,6 +337,7 @@ static void *pipe_writer(void *arg) {
     pthread_mutex_lock(&p->mu);
     free(s->req);
     s->req = NULL;
+    p->inflight -= s->len;
     s->state = SLOT_FREE;
     p->next_write++;
     if (bad)
@@ -349,7 +352,8 @@ static void *pipe_writer(void *arg) {
 
 static int pipelined(stream_ctx *c, line_reader *lr, size_t max, int jobs,
                      unsigned long *nreq, unsigned long *nbad, int *rc) {
-  pipe_ctx p = {.c = c, .max = max, .nslot = 4 * (size_t)jobs, .reading = 1};
+  pipe_ctx p = {.c = c, .max = max, .nslot = 4 * (size_t)jobs, .reading = 1,
+                .budget = 2 * max};
   p.ring = calloc(p.nslot, sizeof *p.ring);
   pthread_t th[256], wr;
   int nth = 0, have_writer = 0, got = 1;
@@ -394,7 +398,8 @@ static int pipelined(stream_ctx *c, line_reader *lr, size_t max, int jobs,
     if (!too_long && !req)
       p.failed = 1, cli_error("stream: out of memory");
     slot *s = &p.ring[p.next_read % p.nslot];
-    while (s->state != SLOT_FREE && !p.failed)
+    size_t len = too_long ? 0 : lr->len;
+    while ((s->state != SLOT_FREE || (p.inflight && p.inflight + len > p.budget)) && !p.failed)
       pthread_cond_wait(&p.freed, &p.mu);
     if (p.failed) {
       pthread_mutex_unlock(&p.mu);
@@ -404,7 +409,8 @@ static int pipelined(stream_ctx *c, line_reader *lr, size_t max, int jobs,
     }
     if (req)
       memcpy(req, lr->buf, lr->len + 1);
-    *s = (slot){SLOT_WAITING, too_long, 0, req, NULL, too_long ? 0 : lr->len};
+    *s = (slot){SLOT_WAITING, too_long, 0, req, NULL, len};
+    p.inflight += len;
     p.next_read++;
     pthread_cond_signal(&p.work);
     pthread_mutex_unlock(&p.mu);

@@ -98,10 +98,12 @@ while [ $i -lt 160 ]; do
   i=$((i + 1))
 done > "$T/js.jsonl"
 awk 'BEGIN{printf "{\"id\":\"long\",\"pad\":\""; for(i=0;i<3000;i++) printf "x"; print "\"}"}' >> "$T/js.jsonl"
+# requests of ~1.5 KB under --max-line 2048: at most 2 x 2048 bytes in flight
+awk -v f="$T/jt_cod.csv" 'BEGIN{for(k=0;k<20;k++){printf "{\"id\":\"p%d\",\"file\":\"%s\",\"index\":%d,\"note\":\"", k, f, k; for(i=0;i<1500;i++) printf "y"; print "\"}"}}' >> "$T/js.jsonl"
 "$CALCSPEC" stream --jobs 1 --max-line 2048 --composition < "$T/js.jsonl" > "$T/js1.out" 2>"$T/js1.err"; rc1=$?
 "$CALCSPEC" stream --jobs 4 --max-line 2048 --composition < "$T/js.jsonl" > "$T/js4.out" 2>"$T/js4.err"; rc4=$?
 nl=$(wc -l < "$T/js1.out")
-[ $rc1 = 0 ] && [ $rc4 = 0 ] && [ "$nl" -eq 141 ] && cmp -s "$T/js1.out" "$T/js4.out" \
+[ $rc1 = 0 ] && [ $rc4 = 0 ] && [ "$nl" -eq 161 ] && cmp -s "$T/js1.out" "$T/js4.out" \
   && cmp -s "$T/js1.err" "$T/js4.err" \
-  && ok "jobs: stream --jobs 4 answers 141 requests as --jobs 1 does, in order" \
+  && ok "jobs: stream --jobs 4 answers 161 requests as --jobs 1 does, in order" \
   || not_ok "jobs: stream --jobs 4" "exit $rc1 $rc4, $nl lines" "$(head -c 300 "$T/js4.err")"
