@@ -512,9 +512,10 @@ def eval_composition(args, gen_exe, work):
                               ("offset", lambda t: t["offset"])])
     issue14_targets(carb_user)
     # per-spectrum carbonate from classify, when it has the columns
-    rows, rc, _ = classify(args.calcspec, args.model, sets[5], ["-c", cal] if cal else [])
+    rows, rc, _ = classify(args.calcspec, args.model, sets[5],
+                           ["--composition"] + (["-c", cal] if cal else []))
     if rc == 2 or not rows:
-        rows, rc, _ = classify(args.calcspec, args.model, sets[5])
+        rows, rc, _ = classify(args.calcspec, args.model, sets[5], ["--composition"])
     tr = truth_of(sets[5])
     pairs = joined(rows, tr)
     if pairs and "carbonate_wt" in pairs[0][1]:
@@ -542,7 +543,7 @@ def eval_composition(args, gen_exe, work):
                         core_size=1)
     tr = truth_of(d)
     res, rc = cores(args, d, cal)
-    rows, rc2, _ = classify(args.calcspec, args.model, d)
+    rows, rc2, _ = classify(args.calcspec, args.model, d, ["--composition"])
     pairs = {(os.path.basename(r["file"]), int(r["index"])): r for r in rows}
     print("\nWhitlockite index vs true whitlockite share (HA + whitlockite mixtures, share 0-1)")
     print("  %-22s %5s %7s %7s %7s" % ("", "n", "r", "MAE", "bias"))
@@ -589,7 +590,7 @@ def eval_composition(args, gen_exe, work):
         for sh in [0.3, 1]:
             gg.make("ox_snr%d_sh%g" % (snr, sh), "oxalate", n, snr=snr, share=sh, core_size=1)
     tr = truth_of(d)
-    rows, rc, _ = classify(args.calcspec, args.model, d)
+    rows, rc, _ = classify(args.calcspec, args.model, d, ["--composition"])
     xy = collections.defaultdict(list)
     name = None
     for t, r in joined(rows, tr):
