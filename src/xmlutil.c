@@ -233,6 +233,8 @@ struct csi_xml_stream {
   FILE *f;
   int checked;    /* the prolog was checked for entity declarations */
   int refused;    /* ... and declares some */
+  xmlDocPtr doc;  /* asked for to check the prolog: then the reader leaves
+                   * the document (what is left of it) to us to free */
   int line;       /* of the first error libxml2 reported */
   char msg[200];  /* empty: none */
 };
@@ -306,8 +308,8 @@ cs_status csi_xml_stream_open(const char *path, csi_xml_stream **out,
 
 /* An internal subset with entity declarations, as csi_xml_parse refuses it
  * (checked once the prolog is parsed, before any content is). */
-static int declares_entities(xmlTextReaderPtr tr) {
-  xmlDocPtr doc = xmlTextReaderCurrentDoc(tr);
+static int declares_entities(csi_xml_stream *xs) {
+  xmlDocPtr doc = xs->doc = xmlTextReaderCurrentDoc(xs->tr);
   xmlDtdPtr dtd = doc ? doc->intSubset : NULL;
   if (!dtd)
     return 0;
@@ -338,7 +340,7 @@ static int stream_step(csi_xml_stream *xs, int next) {
   if (rc == 1 && !xs->checked &&
       xmlTextReaderNodeType(xs->tr) == XML_READER_TYPE_ELEMENT) {
     xs->checked = 1;
-    if (declares_entities(xs->tr)) {
+    if (declares_entities(xs)) {
       xs->refused = 1;
       return -1;
     }
@@ -386,6 +388,8 @@ void csi_xml_stream_close(csi_xml_stream *xs) {
   if (!xs)
     return;
   xmlFreeTextReader(xs->tr);
+  if (xs->doc)
+    xmlFreeDoc(xs->doc);
   fclose(xs->f);
   free(xs);
 }
