@@ -305,6 +305,63 @@ CS_EXPORT cs_status cs_spectrum_resample(const cs_spectrum *s,
 CS_EXPORT cs_status cs_dataset_read(const char *path, const char *format,
                                     cs_dataset **out, cs_error *err);
 
+/** ## Reading a file one spectrum at a time
+ *
+ * A cs_reader hands out the spectra of one file in file order, each with the
+ * same data and metadata cs_dataset_read would give it.  Formats whose
+ * reader streams (cs_reader_streaming: AnIML, text tables and maps, Renishaw
+ * WDF) hold a bounded part of the file at a time (one experiment step, one
+ * block of 256 columns or one map row, one spectrum), so memory stays flat
+ * however large the file; every other format is read whole on open and
+ * handed out one by one.
+ *
+ * A file that breaks its format part-way is reported by the cs_reader_next
+ * call that reaches the break, after the spectra before it were handed out
+ * (cs_dataset_read, built on this, still fails as a whole). */
+typedef struct cs_reader cs_reader;
+
+/** Options of cs_reader_open; NULL means all zero. */
+typedef struct cs_reader_opts {
+  int whole; /* nonzero: read the whole file on open even when the format
+              * streams (the reference the streaming readers are tested
+              * against) */
+} cs_reader_opts;
+
+/** Open `path` for reading spectrum by spectrum.  `format` is a reader name
+ * or NULL to detect, as for cs_dataset_read.  Errors of detection, of the
+ * file's header and, for formats read whole, of the whole file are reported
+ * here.  The caller owns *rd (cs_reader_close). */
+CS_EXPORT cs_status cs_reader_open(const char *path, const char *format,
+                                   const cs_reader_opts *opts, cs_reader **rd,
+                                   cs_error *err);
+
+/** The next spectrum into *out, which the caller owns (cs_spectrum_free);
+ * at the end of the file CS_OK with *out NULL.  A file without any spectrum
+ * gives CS_ERR_MALFORMED on the first call.  After an error the reader is
+ * spent: further calls repeat the error's code. */
+CS_EXPORT cs_status cs_reader_next(cs_reader *rd, cs_spectrum **out,
+                                   cs_error *err);
+
+/** Name of the reader in use (static string, e.g. "animl"). */
+CS_EXPORT const char *cs_reader_format(const cs_reader *rd);
+
+/** 1 when rd streams (holds a bounded part of the file), 0 when the file
+ * was read whole on open. */
+CS_EXPORT int cs_reader_streaming(const cs_reader *rd);
+
+/** The most spectra rd has held in memory at once so far (decoded and not
+ * yet handed out): the whole file for a reader that does not stream, a
+ * bound independent of the file's length for one that does. */
+CS_EXPORT size_t cs_reader_peak_held(const cs_reader *rd);
+
+/** The number of spectra in the file when it is known before the end (a
+ * format read whole, a streaming format whose header says it), else 0. */
+CS_EXPORT size_t cs_reader_count(const cs_reader *rd);
+
+/** Close rd and free everything it holds; NULL is allowed.  Spectra already
+ * handed out stay the caller's. */
+CS_EXPORT void cs_reader_close(cs_reader *rd);
+
 /** Write all spectra of ds to `path` in `format` ("animl", "jcamp", "csv"),
  * or, with format NULL, the format implied by the extension (.animl,
  * .jdx/.dx, .csv/.tsv/.txt).  The file is written to a temporary name and

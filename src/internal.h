@@ -232,9 +232,27 @@ typedef struct csi_reader {
   cs_status (*write)(const cs_dataset *ds, const char *path, cs_error *err);
 } csi_reader;
 
+/* Streaming, for the rows readers.def also names with CS_STREAM (the others
+ * are read whole by cs_reader_open and handed out one by one).  open()
+ * prepares *state for path; next() gives the next spectrum (the caller owns
+ * it) or, at the end, CS_OK with *out NULL; close() frees the state (NULL
+ * allowed); held() counts the spectra decoded and not yet handed out.  A
+ * streaming reader holds a bounded part of the file (one experiment step,
+ * block of columns or spectrum) at a time. */
+typedef struct csi_stream {
+  cs_status (*open)(const char *path, void **state, cs_error *err);
+  cs_status (*next)(void *state, cs_spectrum **out, cs_error *err);
+  void (*close)(void *state);
+  size_t (*held)(const void *state);
+  size_t (*count)(const void *state); /* spectra in the file, 0 unknown;
+                                       * may be NULL */
+} csi_stream;
+
 #define CS_READER(n) extern const csi_reader csi_reader_##n;
+#define CS_STREAM(n) extern const csi_stream csi_stream_##n;
 #include "readers.def"
 #undef CS_READER
+#undef CS_STREAM
 
 /* ---- classifier: linalg.c, pca.c, lda.c, nnls.c (model.h: the model) ---- */
 /* Thin SVD of the m x n column-major a (destroyed): s[min(m,n)] singular

@@ -2,15 +2,36 @@
  * content sniffing, else extension (libsndfile's order). */
 #include "internal.h"
 
+#include <stdlib.h>
 #include <string.h>
 
 /* NULL-terminated so the table may be empty while readers are added. */
 static const csi_reader *const readers[] = {
 #define CS_READER(n) &csi_reader_##n,
+#define CS_STREAM(n)
 #include "readers.def"
 #undef CS_READER
+#undef CS_STREAM
     NULL};
 static const size_t NREADERS = sizeof readers / sizeof readers[0] - 1;
+
+static const struct {
+  const csi_reader *r;
+  const csi_stream *s;
+} streams[] = {
+#define CS_READER(n)
+#define CS_STREAM(n) {&csi_reader_##n, &csi_stream_##n},
+#include "readers.def"
+#undef CS_READER
+#undef CS_STREAM
+    {NULL, NULL}};
+
+static const csi_stream *stream_of(const csi_reader *r) {
+  for (size_t i = 0; streams[i].r; i++)
+    if (streams[i].r == r)
+      return streams[i].s;
+  return NULL;
+}
 
 #define SNIFF_BYTES 4096
 
@@ -101,8 +122,10 @@ cs_status cs_format_sniff(const char *path, const char **name, cs_error *err) {
   return st;
 }
 
-cs_status cs_dataset_read(const char *path, const char *format,
-                          cs_dataset **out, cs_error *err) {
+/* The reader for path: by name, else detected.  Rows without read() name a
+ * format only to refuse it ("WITec WIP is not supported"). */
+static cs_status pick(const char *path, const char *format,
+                      const csi_reader **out, cs_error *err) {
   const csi_reader *r;
   *out = NULL;
   if (!path)
@@ -114,53 +137,190 @@ cs_status cs_dataset_read(const char *path, const char *format,
   if (format) {
     if (!(r = by_name(format)) || (!r->read && !r->sniff))
       return csi_error(err, CS_ERR_ARG, "unknown input format '%s'", format);
-    if (!r->read)
-      return csi_error(err, CS_ERR_UNSUPPORTED, "%s is not supported",
-                       r->description);
   } else {
     cs_status st = detect(path, &r, 1, err);
     if (st)
       return st;
-    /* A row without read() recognises a format only to name it in the
-     * refusal ("WITec WIP is not supported") instead of "no reader
-     * recognises this file". */
-    if (!r->read)
-      return csi_error(err, CS_ERR_UNSUPPORTED, "%s is not supported",
-                       r->description);
   }
-  cs_dataset *ds = NULL;
-  cs_status st = r->read(path, &ds, err);
+  if (!r->read)
+    return csi_error(err, CS_ERR_UNSUPPORTED, "%s is not supported",
+                     r->description);
+  *out = r;
+  return CS_OK;
+}
+
+/* A reader's private trouble is the file's fault unless it says otherwise:
+ * keep the detail, normalise the code. */
+static cs_status normalise(cs_status st, cs_error *err) {
+  if (st != CS_ERR_IO && st != CS_ERR_NOMEM && st != CS_ERR_UNSUPPORTED &&
+      st != CS_ERR_MALFORMED && st != CS_ERR_ARG)
+    st = CS_ERR_MALFORMED;
+  if (err)
+    err->code = st;
+  return st;
+}
+
+struct cs_reader {
+  const csi_reader *r;
+  const csi_stream *s; /* NULL: read whole */
+  char *path;
+  void *state;      /* streaming: the row's state */
+  cs_dataset *ds;   /* whole: the file's spectra, handed out from pos */
+  size_t pos;
+  size_t index;     /* spectra handed out so far */
+  size_t peak;
+  cs_status failed; /* sticky error */
+};
+
+/* Backstop for every reader: finite values, monotonic axis; then the
+ * source file, format and index every spectrum carries. */
+static cs_status finish(cs_reader *rd, cs_spectrum *s, int prefix,
+                        cs_error *err) {
+  cs_status st = csi_spectrum_check(s, err);
+  if (!st)
+    st = cs_spectrum_set_meta(s, CS_META_SOURCE_FILE, rd->path, err);
+  if (!st)
+    st = cs_spectrum_set_meta(s, CS_META_FORMAT, rd->r->name, err);
   if (st) {
-    cs_dataset_free(ds);
-    /* A reader's private trouble is the file's fault unless it says
-     * otherwise: keep the detail, normalise the code. */
-    if (st != CS_ERR_IO && st != CS_ERR_NOMEM && st != CS_ERR_UNSUPPORTED &&
-        st != CS_ERR_MALFORMED && st != CS_ERR_ARG)
-      st = CS_ERR_MALFORMED;
-    if (err)
-      err->code = st;
+    if (prefix)
+      csi_error_prefix(err, "spectrum %zu", rd->index);
     return st;
   }
-  if (!ds || ds->n == 0) {
-    cs_dataset_free(ds);
-    return csi_error(err, CS_ERR_MALFORMED, "%s file holds no spectrum",
-                     r->name);
+  s->source_index = rd->index;
+  return CS_OK;
+}
+
+void cs_reader_close(cs_reader *rd) {
+  if (!rd)
+    return;
+  if (rd->state && rd->s)
+    rd->s->close(rd->state);
+  cs_dataset_free(rd->ds);
+  free(rd->path);
+  free(rd);
+}
+
+cs_status cs_reader_open(const char *path, const char *format,
+                         const cs_reader_opts *opts, cs_reader **out,
+                         cs_error *err) {
+  const csi_reader *r;
+  *out = NULL;
+  cs_status st = pick(path, format, &r, err);
+  if (st)
+    return st;
+  cs_reader *rd = calloc(1, sizeof *rd);
+  if (!rd || !(rd->path = csi_strdup(path))) {
+    free(rd);
+    return csi_error(err, CS_ERR_NOMEM, "out of memory");
   }
-  /* Backstop for every reader: finite values, monotonic axis. */
-  for (size_t i = 0; i < ds->n; i++) {
-    cs_spectrum *s = ds->items[i];
-    st = csi_spectrum_check(s, err);
+  rd->r = r;
+  if (!(opts && opts->whole))
+    rd->s = stream_of(r);
+  if (rd->s) {
+    st = rd->s->open(path, &rd->state, err);
+  } else {
+    st = r->read(path, &rd->ds, err);
+    if (!st && (!rd->ds || rd->ds->n == 0))
+      st = csi_error(err, CS_ERR_MALFORMED, "%s file holds no spectrum",
+                     r->name);
     if (!st)
-      st = cs_spectrum_set_meta(s, CS_META_SOURCE_FILE, path, err);
-    if (!st)
-      st = cs_spectrum_set_meta(s, CS_META_FORMAT, r->name, err);
-    if (st) {
-      if (ds->n > 1)
-        csi_error_prefix(err, "spectrum %zu", i);
-      cs_dataset_free(ds);
-      return st;
+      rd->peak = rd->ds->n;
+  }
+  if (st) {
+    cs_reader_close(rd);
+    return normalise(st, err);
+  }
+  *out = rd;
+  return CS_OK;
+}
+
+cs_status cs_reader_next(cs_reader *rd, cs_spectrum **out, cs_error *err) {
+  *out = NULL;
+  if (!rd)
+    return csi_error(err, CS_ERR_ARG, "no reader");
+  if (rd->failed)
+    return csi_error(err, rd->failed, "the file could not be read further");
+  cs_spectrum *s = NULL;
+  cs_status st;
+  int prefix;
+  if (rd->ds) {
+    if (rd->pos == rd->ds->n)
+      return CS_OK;
+    s = rd->ds->items[rd->pos];
+    rd->ds->items[rd->pos++] = NULL; /* handed out */
+    prefix = rd->ds->n > 1;
+    st = CS_OK;
+  } else {
+    st = rd->s->next(rd->state, &s, err);
+    {
+      size_t h = rd->s->held(rd->state) + (s != NULL);
+      if (h > rd->peak)
+        rd->peak = h;
     }
-    s->source_index = i;
+    if (st) {
+      cs_spectrum_free(s);
+      rd->failed = normalise(st, err);
+      return rd->failed;
+    }
+    if (!s) {
+      if (rd->index == 0)
+        return rd->failed = csi_error(err, CS_ERR_MALFORMED,
+                                      "%s file holds no spectrum", rd->r->name);
+      return CS_OK;
+    }
+    prefix = 1;
+  }
+  st = finish(rd, s, prefix, err);
+  if (st) {
+    cs_spectrum_free(s);
+    rd->failed = st;
+    return st;
+  }
+  rd->index++;
+  *out = s;
+  return CS_OK;
+}
+
+const char *cs_reader_format(const cs_reader *rd) {
+  return rd ? rd->r->name : NULL;
+}
+
+int cs_reader_streaming(const cs_reader *rd) { return rd && rd->s; }
+
+size_t cs_reader_peak_held(const cs_reader *rd) { return rd ? rd->peak : 0; }
+
+size_t cs_reader_count(const cs_reader *rd) {
+  if (!rd)
+    return 0;
+  if (rd->ds)
+    return rd->ds->n;
+  return rd->s->count ? rd->s->count(rd->state) : 0;
+}
+
+cs_status cs_dataset_read(const char *path, const char *format,
+                          cs_dataset **out, cs_error *err) {
+  cs_reader *rd;
+  *out = NULL;
+  cs_status st = cs_reader_open(path, format, NULL, &rd, err);
+  if (st)
+    return st;
+  cs_dataset *ds = csi_dataset_alloc();
+  if (!ds) {
+    cs_reader_close(rd);
+    return csi_error(err, CS_ERR_NOMEM, "out of memory");
+  }
+  for (;;) {
+    cs_spectrum *s;
+    st = cs_reader_next(rd, &s, err);
+    if (st || !s)
+      break;
+    if ((st = cs_dataset_push(ds, s, err))) /* push frees s on failure */
+      break;
+  }
+  cs_reader_close(rd);
+  if (st) {
+    cs_dataset_free(ds);
+    return st;
   }
   *out = ds;
   return CS_OK;

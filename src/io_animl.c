@@ -40,9 +40,15 @@ typedef struct {
 } step_ctx;
 
 typedef struct {
-  xmlDocPtr doc;
+  char *id, *name;
+} sample_ref;
+
+typedef struct {
   cs_dataset *ds;
-  size_t total_points; /* bound on memory across the file */
+  size_t total_points; /* bound on memory across the file (the DOM reader)
+                        * or one experiment step (the streaming one) */
+  sample_ref *samples; /* the first SampleSet's sampleID -> name */
+  size_t nsamples;
 } reader;
 
 static int contains_ci(const char *hay, const char *needle) {
@@ -600,19 +606,46 @@ static char *join_device(const xmlNode *dev) {
   return r;
 }
 
-static const char *sample_name_of(xmlDocPtr doc, const char *id) {
-  xmlNodePtr root = xmlDocGetRootElement(doc);
-  xmlNodePtr ss = csi_xml_child(root, "SampleSet");
-  for (xmlNodePtr s = csi_xml_child(ss, "Sample"); s && id;
+/* Copy the sample names of a SampleSet (the document's first). */
+static cs_status load_samples(reader *r, const xmlNode *ss, cs_error *err) {
+  for (xmlNodePtr s = csi_xml_child(ss, "Sample"); s;
        s = csi_xml_next(s, "Sample")) {
     xmlChar *sid = xmlGetProp(s, (const xmlChar *)"sampleID");
-    int match = sid && !strcmp((const char *)sid, id);
+    if (!sid)
+      continue;
+    xmlAttrPtr a = xmlHasProp(s, (const xmlChar *)"name");
+    const char *name = a && a->children ? (const char *)a->children->content
+                                        : NULL;
+    sample_ref *ns = realloc(r->samples, (r->nsamples + 1) * sizeof *ns);
+    if (ns)
+      r->samples = ns;
+    char *id = ns ? csi_strdup((const char *)sid) : NULL;
+    char *nm = name ? csi_strdup(name) : NULL;
     xmlFree(sid);
-    if (match) {
-      xmlAttrPtr a = xmlHasProp(s, (const xmlChar *)"name");
-      return a && a->children ? (const char *)a->children->content : NULL;
+    if (!id || (name && !nm)) {
+      free(id);
+      free(nm);
+      return csi_error(err, CS_ERR_NOMEM, "out of memory");
     }
+    r->samples[r->nsamples++] = (sample_ref){id, nm};
   }
+  return CS_OK;
+}
+
+static void free_samples(reader *r) {
+  for (size_t i = 0; i < r->nsamples; i++) {
+    free(r->samples[i].id);
+    free(r->samples[i].name);
+  }
+  free(r->samples);
+  r->samples = NULL;
+  r->nsamples = 0;
+}
+
+static const char *sample_name_of(const reader *r, const char *id) {
+  for (size_t i = 0; i < r->nsamples && id; i++)
+    if (!strcmp(r->samples[i].id, id))
+      return r->samples[i].name;
   return NULL;
 }
 
@@ -639,7 +672,7 @@ static cs_status read_step(reader *r, const xmlNode *step,
     xmlAttrPtr a = xmlHasProp(ref, (const xmlChar *)"sampleID");
     if (a && a->children)
       c.sample_id = (const char *)a->children->content;
-    c.sample_name = sample_name_of(r->doc, c.sample_id);
+    c.sample_name = sample_name_of(r, c.sample_id);
   }
   xmlNodePtr ts = csi_xml_child(infra, "Timestamp");
   if (ts) {
@@ -708,9 +741,11 @@ static cs_status animl_read(const char *path, cs_dataset **out, cs_error *err) {
     st = csi_error(err, CS_ERR_UNSUPPORTED, "AnIML namespace '%s' (expected %s)",
                    (const char *)root->ns->href, ANIML_NS);
   }
-  reader r = {doc, csi_dataset_alloc(), 0};
+  reader r = {csi_dataset_alloc(), 0, NULL, 0};
   if (!st && !r.ds)
     st = csi_error(err, CS_ERR_NOMEM, "out of memory");
+  if (!st)
+    st = load_samples(&r, csi_xml_child(root, "SampleSet"), err);
   step_ctx top = {NULL, NULL, CS_TECH_UNKNOWN, NAN, NAN, 0,
                   NULL, NULL, NULL, NULL};
   if (!st)
@@ -721,11 +756,139 @@ static cs_status animl_read(const char *path, cs_dataset **out, cs_error *err) {
     st = csi_error(err, CS_ERR_MALFORMED,
                    "no numeric series in any experiment step result");
   xmlFreeDoc(doc);
+  free_samples(&r);
   if (st) {
     cs_dataset_free(r.ds);
     return st;
   }
   *out = r.ds;
+  return CS_OK;
+}
+
+/* ---- streaming: one top-level ExperimentStep at a time ----
+ * The pull parser walks the document; the SampleSet and each ExperimentStep
+ * of a top-level ExperimentStepSet are expanded into a small tree, read with
+ * the same code as the DOM reader above, and freed as the parser moves on,
+ * so the spectra of one step are what is held.  The SampleSet must come
+ * before the steps, as the schema orders it (a later one is not seen). */
+
+typedef struct {
+  csi_xml_stream *xs;
+  reader r;
+  size_t pos;      /* next of r.ds to hand out */
+  size_t given;    /* spectra handed out */
+  int skip;        /* move past the current subtree, not into it */
+  int root_seen, in_steps, have_samples, done;
+} animl_stream;
+
+static void stream_close(void *state) {
+  animl_stream *as = state;
+  if (!as)
+    return;
+  csi_xml_stream_close(as->xs);
+  cs_dataset_free(as->r.ds);
+  free_samples(&as->r);
+  free(as);
+}
+
+static cs_status stream_open(const char *path, void **state, cs_error *err) {
+  *state = NULL;
+  animl_stream *as = calloc(1, sizeof *as);
+  if (!as || !(as->r.ds = csi_dataset_alloc())) {
+    free(as);
+    return csi_error(err, CS_ERR_NOMEM, "out of memory");
+  }
+  cs_status st = csi_xml_stream_open(path, &as->xs, err);
+  if (st) {
+    stream_close(as);
+    return st;
+  }
+  *state = as;
+  return CS_OK;
+}
+
+static size_t stream_held(const void *state) {
+  const animl_stream *as = state;
+  return as->r.ds->n - as->pos;
+}
+
+/* Parse on to the next ExperimentStep and read it into r.ds (it may hold no
+ * spectrum); CS_OK with as->done set at the end of the document. */
+static cs_status stream_step(animl_stream *as, cs_error *err) {
+  static const step_ctx top = {NULL, NULL, CS_TECH_UNKNOWN, NAN, NAN, 0,
+                               NULL, NULL, NULL, NULL};
+  csi_xml_stream *xs = as->xs;
+  for (;;) {
+    int rc = as->skip ? csi_xml_stream_next(xs) : csi_xml_stream_read(xs);
+    as->skip = 0;
+    if (rc < 0)
+      return csi_xml_stream_error(xs, err);
+    if (rc == 0) {
+      as->done = 1;
+      return as->root_seen ? CS_OK
+                           : csi_error(err, CS_ERR_MALFORMED,
+                                       "XML document has no root element");
+    }
+    if (!csi_xml_stream_is_element(xs))
+      continue;
+    int depth = csi_xml_stream_depth(xs);
+    const char *name = csi_xml_stream_name(xs);
+    if (depth == 0) {
+      const char *ns = csi_xml_stream_ns(xs);
+      as->root_seen = 1;
+      if (strcmp(name, "AnIML"))
+        return csi_error(err, CS_ERR_MALFORMED,
+                         "root element is <%s>, not <AnIML>", name);
+      if (ns && strcmp(ns, ANIML_NS))
+        return csi_error(err, CS_ERR_UNSUPPORTED,
+                         "AnIML namespace '%s' (expected %s)", ns, ANIML_NS);
+      continue;
+    }
+    if (depth == 1) {
+      as->in_steps = !strcmp(name, "ExperimentStepSet");
+      if (as->in_steps)
+        continue; /* into it */
+      as->skip = 1;
+      if (!strcmp(name, "SampleSet") && !as->have_samples) {
+        xmlNodePtr ss = csi_xml_stream_expand(xs);
+        if (!ss)
+          return csi_xml_stream_error(xs, err);
+        as->have_samples = 1;
+        cs_status st = load_samples(&as->r, ss, err);
+        if (st)
+          return st;
+      }
+      continue;
+    }
+    as->skip = 1; /* every deeper element is read or passed over whole */
+    if (depth == 2 && as->in_steps && !strcmp(name, "ExperimentStep")) {
+      xmlNodePtr step = csi_xml_stream_expand(xs);
+      if (!step)
+        return csi_xml_stream_error(xs, err);
+      as->r.total_points = 0;
+      return read_step(&as->r, step, &top, 0, err);
+    }
+  }
+}
+
+static cs_status stream_next(void *state, cs_spectrum **out, cs_error *err) {
+  animl_stream *as = state;
+  *out = NULL;
+  while (as->pos == as->r.ds->n) {
+    for (size_t i = 0; i < as->r.ds->n; i++)
+      cs_spectrum_free(as->r.ds->items[i]); /* NULL: handed out */
+    as->r.ds->n = as->pos = 0;
+    if (as->done)
+      return as->given ? CS_OK
+                       : csi_error(err, CS_ERR_MALFORMED, "no numeric series "
+                                   "in any experiment step result");
+    cs_status st = stream_step(as, err);
+    if (st)
+      return st;
+  }
+  *out = as->r.ds->items[as->pos];
+  as->r.ds->items[as->pos++] = NULL;
+  as->given++;
   return CS_OK;
 }
 
@@ -983,3 +1146,6 @@ const csi_reader csi_reader_animl = {
     "animl", "animl,xml",
     "ASTM AnIML 0.90 XML (calcspec's own spectra are written in it)", sniff,
     animl_read, animl_write};
+
+const csi_stream csi_stream_animl = {stream_open, stream_next, stream_close,
+                                     stream_held, NULL};

@@ -3,12 +3,17 @@
  * SpectraSuite/OceanView/Jaz and RRUFF text (FORMATS.md §12, §13), and
  * calcspec's own CSV, which it also writes (`# calcspec key=value` header
  * lines, then x,y1,...; %.17g so every double round-trips exactly). */
+#define _DEFAULT_SOURCE /* madvise, MAP_ANONYMOUS (the streaming reader) */
 #include "internal.h"
 
 #include <ctype.h>
+#include <errno.h>
 #include <math.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/mman.h>
+#include <sys/stat.h>
+#include <unistd.h>
 
 #define OWN_MAGIC "# calcspec csv"
 #define OWN_VERSION 1
@@ -498,7 +503,21 @@ typedef struct ctx {
   size_t nproto;
   span *f; /* fields of the current row */
   size_t fcap;
+  /* the streaming reader's mapping: pages passed are released every few
+   * lines of a whole-table scan (NULL: the file is in memory) */
+  void *mapped;
+  size_t mapped_len;
 } ctx;
+
+/* Release the mapped pages after each line of a whole-table scan (see
+ * csv_stream): touching one byte maps the page cache's whole folio, which
+ * may be megabytes, so waiting many lines would let the file pile up in the
+ * process's RSS; every 4th line bounds it at a few MB for a few percent of
+ * CPU time. */
+static void passed(const ctx *c, size_t i) {
+  if (c->mapped && (i & 3) == 3)
+    madvise(c->mapped, c->mapped_len, MADV_DONTNEED);
+}
 
 static size_t next_nonblank(const ctx *c, size_t i) {
   for (; i < c->nlines; i++)
@@ -651,6 +670,7 @@ static cs_status find_table(ctx *c, cs_error *err) {
                      "no table of numbers found (not a text spectrum)");
   c->stop = c->nlines;
   for (size_t i = c->first + 1; i < c->nlines; i++) {
+    passed(c, i);
     span t = trim(c->lines[i]);
     if (starts(t, "##END") || (c->ocean && ocean_marker(t))) {
       c->stop = i;
@@ -659,9 +679,11 @@ static cs_status find_table(ctx *c, cs_error *err) {
   }
   /* A comma anywhere in a tab/';'/blank table is a decimal comma. */
   if (c->sep != SEP_COMMA) {
-    const char *a = c->lines[c->first].p;
-    const char *b = c->lines[c->stop - 1].p + c->lines[c->stop - 1].n;
-    c->comma = memchr(a, ',', (size_t)(b - a)) != NULL;
+    c->comma = 0;
+    for (size_t i = c->first; i < c->stop && !c->comma; i++) {
+      passed(c, i);
+      c->comma = memchr(c->lines[i].p, ',', c->lines[i].n) != NULL;
+    }
   }
   c->ncols = count_fields(c->lines[c->first], c->sep);
   if (c->hdr != NONE) {
@@ -1283,12 +1305,16 @@ static cs_status read_columns(ctx *c, const cs_spectrum *proto,
   return st;
 }
 
-static cs_status parse(ctx *c, cs_dataset **out, cs_error *err) {
+/* Header, table and the prototype spectrum (the metadata every spectrum
+ * gets): everything before the spectra.  *protop is the caller's, also on
+ * failure.  c->lines may have been split already (the streaming reader). */
+static cs_status prepare(ctx *c, cs_spectrum **protop, cs_error *err) {
   cs_status st;
-  if (memchr(c->buf, '\0', c->len))
+  *protop = NULL;
+  if (!c->lines && memchr(c->buf, '\0', c->len))
     return csi_error(err, CS_ERR_MALFORMED,
                      "binary data (NUL bytes) in a text spectrum");
-  if (!(c->lines = split_lines(c->buf, c->len, &c->nlines)))
+  if (!c->lines && !(c->lines = split_lines(c->buf, c->len, &c->nlines)))
     return csi_error(err, CS_ERR_NOMEM, "out of memory");
   c->own = c->nlines && starts(trim(c->lines[0]), OWN_MAGIC);
   for (size_t i = 0; i < c->nlines && i < 400; i++) {
@@ -1302,7 +1328,7 @@ static cs_status parse(ctx *c, cs_dataset **out, cs_error *err) {
   /* Vendor header bytes are UTF-8 or else Latin-1 (LabSpec). */
   c->latin1 = !valid_utf8((const unsigned char *)c->buf,
                           (size_t)(c->lines[c->first].p - c->buf));
-  cs_spectrum *proto = csi_spectrum_alloc(0);
+  cs_spectrum *proto = *protop = csi_spectrum_alloc(0);
   if (!proto)
     return csi_error(err, CS_ERR_NOMEM, "out of memory");
   if (c->own)
@@ -1323,7 +1349,17 @@ static cs_status parse(ctx *c, cs_dataset **out, cs_error *err) {
     if (c->raman || proto->axis == CS_AXIS_RAMAN_SHIFT)
       proto->technique = CS_TECH_RAMAN;
   }
-  cs_dataset *ds = st ? NULL : csi_dataset_alloc();
+  return st;
+}
+
+static cs_status parse(ctx *c, cs_dataset **out, cs_error *err) {
+  cs_spectrum *proto;
+  cs_status st = prepare(c, &proto, err);
+  if (st) {
+    cs_spectrum_free(proto);
+    return st;
+  }
+  cs_dataset *ds = csi_dataset_alloc();
   if (!st && !ds)
     st = csi_error(err, CS_ERR_NOMEM, "out of memory");
   size_t k = 0;
@@ -1542,6 +1578,406 @@ static cs_status csv_write(const cs_dataset *ds, const char *path,
   csi_buf_free(&b);
   return st;
 }
+
+/* ---- streaming ----
+ * The file is mapped, not read into memory; the header and table are found
+ * as above.  A map (one spectrum per row) is handed out row by row.  A table
+ * of spectra in columns is handed out a block of BLOCK_COLS columns at a
+ * time: a first pass checks every row's column count and reads the x
+ * column (so those errors come before any spectrum, as in csv_read); then
+ * each block continues every row's field cursor from where the previous
+ * block stopped, so the file is scanned once in all.  Pages of the mapping
+ * already used are released (MADV_DONTNEED), so memory holds one block of
+ * spectra and the pages of one block of cells, however large the file.
+ * Cells that are not numbers in a y column are reported when their block
+ * is reached, after the spectra before it. */
+
+#define BLOCK_COLS 256
+
+typedef struct csv_stream {
+  ctx c;
+  char *map;           /* the file, plus a zero page after it */
+  size_t maplen;
+  cs_spectrum *proto;
+  size_t k;            /* map: coordinate columns (0: a column table) */
+  double *x;           /* map: the x axis row */
+  size_t npts;
+  size_t line;         /* map: next line to read */
+  size_t nmap;         /* map: its rows of spectra */
+  columns cols;        /* table: titles, chosen columns, x values */
+  cs_axis axis;
+  size_t *rows;        /* table: data lines whose x was read */
+  fit *it;             /* ... and their field cursors */
+  size_t *at;          /* ... fields already passed */
+  size_t nrows;
+  size_t j0;           /* next y column (index into cols.ycol) */
+  cs_dataset *block;   /* spectra decoded, handed out from pos */
+  size_t pos, given;
+} csv_stream;
+
+static void release_pages(csv_stream *z) {
+  if (z->map)
+    madvise(z->map, z->maplen, MADV_DONTNEED);
+}
+
+static void csv_stream_close(void *state) {
+  csv_stream *z = state;
+  if (!z)
+    return;
+  for (size_t i = 0; i < z->c.nproto; i++)
+    cs_spectrum_free(z->c.proto[i]);
+  free(z->c.proto);
+  pairs_free(&z->c.kv);
+  free(z->c.f);
+  free(z->c.lines);
+  cs_spectrum_free(z->proto);
+  free(z->x);
+  columns_free(&z->cols);
+  free(z->rows);
+  free(z->it);
+  free(z->at);
+  cs_dataset_free(z->block);
+  if (z->map)
+    munmap(z->map, z->maplen);
+  free(z);
+}
+
+/* Map path read-only with a zero page after its bytes (the parser may look
+ * one byte past the end, as it may with csi_read_file's NUL). */
+static cs_status map_file(const char *path, csv_stream *z, cs_error *err) {
+  FILE *f;
+  cs_status st = csi_open_regular(path, &f, err);
+  if (st)
+    return st;
+  struct stat sb;
+  if (fstat(fileno(f), &sb)) {
+    fclose(f);
+    return csi_error(err, CS_ERR_IO, "cannot stat: %s", strerror(errno));
+  }
+  size_t len = (size_t)sb.st_size;
+  long pg = sysconf(_SC_PAGESIZE);
+  size_t page = pg > 0 ? (size_t)pg : 4096;
+  z->maplen = (len / page + 1) * page;
+  void *m = mmap(NULL, z->maplen, PROT_READ, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+  if (m != MAP_FAILED && len &&
+      mmap(m, len, PROT_READ, MAP_PRIVATE | MAP_FIXED, fileno(f), 0) == MAP_FAILED) {
+    munmap(m, z->maplen);
+    m = MAP_FAILED;
+  }
+  fclose(f);
+  if (m == MAP_FAILED)
+    return csi_error(err, CS_ERR_IO, "cannot map the file: %s", strerror(errno));
+  z->map = z->c.mapped = m;
+  z->c.mapped_len = z->maplen;
+  z->c.buf = m;
+  z->c.len = len;
+  return CS_OK;
+}
+
+/* The first pass over a column table: csv_read's read_rows, but keeping
+ * each row's cursor instead of its y values. */
+static cs_status scan_rows(csv_stream *z, cs_error *err) {
+  ctx *c = &z->c;
+  columns *k = &z->cols;
+  size_t cap = 0;
+  for (size_t i = c->first; i < c->stop; i++) {
+    span t = trim(c->lines[i]);
+    size_t n;
+    if (!t.n || t.p[0] == '#')
+      continue;
+    if (row_fields(c, c->lines[i], &n))
+      return csi_error(err, CS_ERR_NOMEM, "out of memory");
+    if (n != k->nc)
+      return csi_error(err, CS_ERR_MALFORMED,
+                       "line %zu: %zu columns, expected %zu", i + 1, n, k->nc);
+    double v;
+    if (!c->f[k->xcol].n && !c->own)
+      continue; /* BWSpec pixels outside the calibrated range */
+    if (parse_num(c->f[k->xcol], c->comma, &v))
+      return bad_cell(c, i + 1, k->xcol, c->f[k->xcol], err);
+    if (csi_dvec_push(&k->xs, v))
+      return csi_error(err, CS_ERR_UNSUPPORTED, "too many points");
+    if (z->nrows == cap) {
+      cap = cap ? 2 * cap : 1024;
+      size_t *nr = realloc(z->rows, cap * sizeof *nr);
+      if (nr)
+        z->rows = nr;
+      if (!nr)
+        return csi_error(err, CS_ERR_NOMEM, "out of memory");
+    }
+    z->rows[z->nrows++] = i;
+    passed(c, z->nrows);
+  }
+  if (!k->xs.n)
+    return csi_error(err, CS_ERR_MALFORMED, "the x column holds no values");
+  z->it = malloc(z->nrows * sizeof *z->it);
+  z->at = calloc(z->nrows, sizeof *z->at);
+  if (!z->it || !z->at)
+    return csi_error(err, CS_ERR_NOMEM, "out of memory");
+  for (size_t r = 0; r < z->nrows; r++) {
+    z->it[r] = fit_start(c->lines[z->rows[r]], c->sep);
+    passed(c, r);
+  }
+  return CS_OK;
+}
+
+/* read_columns up to its rows: titles, chosen columns, x. */
+static cs_status columns_begin(csv_stream *z, cs_error *err) {
+  ctx *c = &z->c;
+  columns *k = &z->cols;
+  k->nc = c->ncols;
+  k->ycol = calloc(k->nc, sizeof *k->ycol);
+  k->name = calloc(k->nc, sizeof *k->name);
+  k->ax = calloc(k->nc, sizeof *k->ax);
+  k->ys = calloc(k->nc, sizeof *k->ys);
+  cs_status st = CS_OK;
+  if (!k->ycol || !k->name || !k->ax || !k->ys)
+    st = csi_error(err, CS_ERR_NOMEM, "out of memory");
+  else if (c->hdr != NONE && !c->own) {
+    if (!(st = title_names(c, k, err)))
+      choose_columns(k);
+  } else {
+    for (size_t j = 1; j < k->nc; j++)
+      k->ycol[k->ny++] = j;
+  }
+  if (!st && c->own && k->ny != c->nproto)
+    st = csi_error(err, CS_ERR_MALFORMED,
+                   "calcspec header describes %zu spectra but the table has "
+                   "%zu y columns",
+                   c->nproto, k->ny);
+  if (!st && !k->ny)
+    st = csi_error(err, CS_ERR_UNSUPPORTED,
+                   k->nc == 1 ? "one column of numbers: no x axis"
+                              : "no intensity column among the column titles");
+  if (!st)
+    st = scan_rows(z, err);
+  z->axis = z->proto->axis;
+  if (!st && !c->own && k->name[0] && k->ax[k->xcol].axis != CS_AXIS_UNKNOWN) {
+    z->axis = k->ax[k->xcol].axis;
+    st = csi_axis_unit_apply(&k->ax[k->xcol], k->xs.v, k->xs.n,
+                             k->name[k->xcol], err);
+  }
+  return st;
+}
+
+/* The next block of y columns into z->block. */
+static cs_status columns_block(csv_stream *z, cs_error *err) {
+  ctx *c = &z->c;
+  columns *k = &z->cols;
+  size_t j1 = z->j0 + BLOCK_COLS < k->ny ? z->j0 + BLOCK_COLS : k->ny;
+  cs_status st = CS_OK;
+  for (size_t j = z->j0; j < j1 && !st; j++) {
+    k->ys[j].n = 0;
+    k->ys[j].v = malloc(k->xs.n * sizeof *k->ys[j].v);
+    k->ys[j].cap = k->xs.n;
+    if (!k->ys[j].v)
+      st = csi_error(err, CS_ERR_NOMEM, "out of memory");
+  }
+  for (size_t r = 0; r < z->nrows && !st; r++) {
+    passed(c, r); /* see passed() */
+    for (size_t j = z->j0; j < j1 && !st; j++) {
+      size_t col = k->ycol[j];
+      span f = {0};
+      while (z->at[r] <= col && fit_next(&z->it[r], &f))
+        z->at[r]++;
+      double v;
+      if (parse_num(f, c->comma, &v))
+        st = bad_cell(c, z->rows[r] + 1, col, f, err);
+      else
+        k->ys[j].v[k->ys[j].n++] = v;
+    }
+  }
+  release_pages(z);
+  for (size_t j = z->j0; j < j1 && !st; j++) {
+    cs_spectrum *s = NULL;
+    if (!(st = column_spectrum(c, k, j, z->proto, z->axis, &s, err)))
+      st = cs_dataset_push(z->block, s, err);
+  }
+  for (size_t j = z->j0; j < j1; j++)
+    csi_dvec_free(&k->ys[j]);
+  z->j0 = j1;
+  return st;
+}
+
+/* The next row of a map into z->block; nothing at the end. */
+static cs_status map_block(csv_stream *z, cs_error *err) {
+  ctx *c = &z->c;
+  size_t n, k = z->k;
+  for (; z->line < c->stop; z->line++) {
+    span t = trim(c->lines[z->line]);
+    if (t.n && t.p[0] != '#')
+      break;
+  }
+  if (z->line >= c->stop)
+    return CS_OK;
+  size_t i = z->line++;
+  if (row_fields(c, c->lines[i], &n))
+    return csi_error(err, CS_ERR_NOMEM, "out of memory");
+  if (n != c->ncols)
+    return csi_error(err, CS_ERR_MALFORMED,
+                     "line %zu: %zu columns, expected %zu", i + 1, n, c->ncols);
+  if (z->given >= CSI_MAX_SPECTRA)
+    return csi_error(err, CS_ERR_UNSUPPORTED, "more than %zu spectra",
+                     (size_t)CSI_MAX_SPECTRA);
+  cs_spectrum *s = csi_spectrum_alloc(z->npts);
+  if (!s)
+    return csi_error(err, CS_ERR_NOMEM, "out of memory");
+  memcpy(s->x, z->x, z->npts * sizeof *z->x);
+  cs_status st = CS_OK;
+  double v;
+  for (size_t j = 0; j < c->ncols && !st; j++)
+    if (parse_num(c->f[j], c->comma, j < k ? &v : &s->y[j - k]))
+      st = bad_cell(c, i + 1, j, c->f[j], err);
+  if (!st)
+    st = csi_spectrum_copy_meta(s, z->proto, err);
+  if (!st) {
+    csi_buf b = {0};
+    for (size_t j = 0; j < k; j++) {
+      if (j)
+        csi_buf_put(&b, " ", 1);
+      csi_buf_put(&b, c->f[j].p, c->f[j].n);
+    }
+    csi_buf_put(&b, "", 0);
+    if (b.oom)
+      st = csi_error(err, CS_ERR_NOMEM, "out of memory");
+    else
+      st = cs_spectrum_set_meta(s, k == 2 ? CS_META_POSITION : "text.coordinates",
+                                b.p, err);
+    csi_buf_free(&b);
+  }
+  if (st) {
+    cs_spectrum_free(s);
+    return st;
+  }
+  release_pages(z);
+  return cs_dataset_push(z->block, s, err);
+}
+
+/* parse's NUL check and split_lines, releasing the pages as they are
+ * passed (a first touch of every page must not keep the file resident). */
+static cs_status scan_file(csv_stream *z, cs_error *err) {
+  ctx *c = &z->c;
+  const size_t step = (size_t)1 << 20;
+  const char *b = c->buf;
+  size_t cap = 1;
+  for (size_t o = 0; o < c->len; o += step) {
+    size_t e = c->len - o < step ? c->len : o + step;
+    if (memchr(b + o, '\0', e - o))
+      return csi_error(err, CS_ERR_MALFORMED,
+                       "binary data (NUL bytes) in a text spectrum");
+    for (size_t i = o; i < e; i++)
+      cap += b[i] == '\n' || b[i] == '\r';
+    release_pages(z);
+  }
+  span *v = c->lines = malloc(cap * sizeof *v);
+  if (!v)
+    return csi_error(err, CS_ERR_NOMEM, "out of memory");
+  size_t n = 0, start = 0, mark = 0;
+  for (size_t i = 0; i <= c->len; i++) { /* as split_lines */
+    if (i < c->len && b[i] != '\n' && b[i] != '\r')
+      continue;
+    if (i == c->len && start == c->len)
+      break;
+    v[n++] = (span){b + start, i - start};
+    if (i + 1 < c->len && b[i] == '\r' && b[i + 1] == '\n')
+      i++;
+    start = i + 1;
+    if (i - mark > ((size_t)1 << 20)) {
+      release_pages(z);
+      mark = i;
+    }
+  }
+  c->nlines = n;
+  release_pages(z);
+  return CS_OK;
+}
+
+static cs_status csv_stream_open(const char *path, void **state, cs_error *err) {
+  *state = NULL;
+  csv_stream *z = calloc(1, sizeof *z);
+  if (!z)
+    return csi_error(err, CS_ERR_NOMEM, "out of memory");
+  z->c.header_end = NONE;
+  cs_status st = map_file(path, z, err);
+  ctx *c = &z->c;
+  if (!st && c->len >= 3 && !memcmp(c->buf, "\xEF\xBB\xBF", 3))
+    c->buf += 3, c->len -= 3;
+  if (!st && !(z->block = csi_dataset_alloc()))
+    st = csi_error(err, CS_ERR_NOMEM, "out of memory");
+  if (!st)
+    st = scan_file(z, err);
+  if (!st)
+    st = prepare(c, &z->proto, err);
+  if (!st && !c->own && c->hdr == NONE) {
+    size_t n;
+    if (row_fields(c, c->lines[c->first], &n))
+      st = csi_error(err, CS_ERR_NOMEM, "out of memory");
+    while (!st && z->k < n && !c->f[z->k].n)
+      z->k++;
+  }
+  if (!st && z->k) { /* a map: its x axis row */
+    size_t n;
+    z->npts = c->ncols - z->k;
+    if (row_fields(c, c->lines[c->first], &n))
+      st = csi_error(err, CS_ERR_NOMEM, "out of memory");
+    if (!st && !(z->x = malloc(z->npts * sizeof *z->x)))
+      st = csi_error(err, CS_ERR_NOMEM, "out of memory");
+    for (size_t j = 0; j < z->npts && !st; j++)
+      if (parse_num(c->f[z->k + j], c->comma, &z->x[j]))
+        st = bad_cell(c, c->first + 1, z->k + j, c->f[z->k + j], err);
+    z->line = c->first + 1;
+    for (size_t i = z->line; i < c->stop && !st; i++) { /* the count */
+      span t = trim(c->lines[i]);
+      z->nmap += t.n && t.p[0] != '#';
+      passed(c, i);
+    }
+  } else if (!st) {
+    st = columns_begin(z, err);
+  }
+  release_pages(z);
+  if (st) {
+    csv_stream_close(z);
+    return st;
+  }
+  *state = z;
+  return CS_OK;
+}
+
+static cs_status csv_stream_next(void *state, cs_spectrum **out, cs_error *err) {
+  csv_stream *z = state;
+  *out = NULL;
+  if (z->pos == z->block->n) {
+    for (size_t i = 0; i < z->block->n; i++)
+      cs_spectrum_free(z->block->items[i]); /* NULL: handed out */
+    z->block->n = z->pos = 0;
+    cs_status st = z->k ? map_block(z, err)
+                        : z->j0 < z->cols.ny ? columns_block(z, err) : CS_OK;
+    if (st)
+      return st;
+    if (!z->block->n)
+      return z->given || !z->k ? CS_OK
+                               : csi_error(err, CS_ERR_MALFORMED,
+                                           "map has an x axis row but no spectra");
+  }
+  *out = z->block->items[z->pos];
+  z->block->items[z->pos++] = NULL;
+  z->given++;
+  return CS_OK;
+}
+
+static size_t csv_stream_held(const void *state) {
+  const csv_stream *z = state;
+  return z->block->n - z->pos;
+}
+
+static size_t csv_stream_count(const void *state) {
+  const csv_stream *z = state;
+  return z->k ? z->nmap : z->cols.ny;
+}
+
+const csi_stream csi_stream_csv = {csv_stream_open, csv_stream_next,
+                                   csv_stream_close, csv_stream_held,
+                                   csv_stream_count};
 
 const csi_reader csi_reader_csv = {
     "csv", "csv,tsv,txt,dat,asc,jaz",

@@ -457,7 +457,31 @@ static cs_status origin_meta(wdf *w, const origin *o, size_t no, size_t i,
   return st;
 }
 
-static cs_status wdf_parse(wdf *w, cs_dataset *ds, cs_error *err) {
+/* A WDF file being read: the header's metadata (a template spectrum), the
+ * x axis and the origins, then spectrum after spectrum from DATA. */
+typedef struct wdf_state {
+  wdf w;
+  cs_spectrum *t;      /* template: metadata every spectrum gets */
+  double *x;
+  unsigned char *raw;  /* one spectrum's float32 values */
+  origin o[MAX_ORIGINS];
+  size_t no;
+  uint64_t t0;
+  size_t next;         /* spectra read */
+} wdf_state;
+
+static void wdf_state_free(wdf_state *z) {
+  if (z->w.f)
+    fclose(z->w.f);
+  cs_spectrum_free(z->t);
+  free(z->x);
+  free(z->raw);
+  free(z);
+}
+
+/* Everything before the spectra: headers, sizes, axis, origins. */
+static cs_status wdf_prepare(wdf_state *z, cs_error *err) {
+  wdf *w = &z->w;
   cs_status st = read_at(w->f, 0, w->h, WDF1_BYTES, "the WDF1 header", err);
   if (st)
     return st;
@@ -496,12 +520,12 @@ static cs_status wdf_parse(wdf *w, cs_dataset *ds, cs_error *err) {
                      (unsigned long long)(w->data.size - HDR), w->nspec,
                      w->npts, (unsigned long long)need);
 
-  cs_spectrum *t = csi_spectrum_alloc(0);
-  double *x = malloc(w->npts * sizeof *x);
-  unsigned char *raw = malloc(4 * w->npts);
-  origin o[MAX_ORIGINS];
+  cs_spectrum *t = z->t = csi_spectrum_alloc(0);
+  double *x = z->x = malloc(w->npts * sizeof *x);
+  z->raw = malloc(4 * w->npts);
+  origin *o = z->o;
   size_t no = 0;
-  if (!t || !x || !raw)
+  if (!t || !x || !z->raw)
     st = csi_error(err, CS_ERR_NOMEM, "out of memory");
   if (!st)
     st = header_meta(w, t, err);
@@ -520,62 +544,94 @@ static cs_status wdf_parse(wdf *w, cs_dataset *ds, cs_error *err) {
       if (!(st = read_at(w->f, o[k].data, v, 8, "an ORGN value", err)))
         t0 = csi_le_u64(v);
     }
-  for (size_t i = 0; !st && i < w->nspec; i++) {
-    char what[48];
-    csi_snprintf(what, sizeof what, "spectrum %zu", i);
-    st = read_at(w->f, w->data.off + HDR + (uint64_t)i * 4 * w->npts, raw,
-                 4 * w->npts, what, err);
-    cs_spectrum *s = st ? NULL : csi_spectrum_alloc(w->npts);
-    if (!st && !s)
-      st = csi_error(err, CS_ERR_NOMEM, "out of memory");
-    if (st)
-      break;
-    memcpy(s->x, x, w->npts * sizeof *x);
-    for (size_t j = 0; j < w->npts; j++)
-      s->y[j] = csi_le_f32(raw + 4 * j);
-    s->axis = t->axis;
-    s->quantity = t->quantity;
-    s->technique = t->technique;
-    s->laser_nm = t->laser_nm;
-    s->accumulations = t->accumulations;
-    s->exposure_s = t->exposure_s;
-    st = csi_spectrum_copy_meta(s, t, err);
-    if (!st)
-      st = origin_meta(w, o, no, i, t0, s, err);
-    if (st) {
-      cs_spectrum_free(s);
-      break;
-    }
-    st = cs_dataset_push(ds, s, err);
-  }
-  cs_spectrum_free(t);
-  free(x);
-  free(raw);
+  z->no = no;
+  z->t0 = t0;
   return st;
 }
 
-static cs_status wdf_read(const char *path, cs_dataset **out, cs_error *err) {
+/* Spectrum i of DATA (read by its offset) with its metadata. */
+static cs_status wdf_spectrum(wdf_state *z, size_t i, cs_spectrum **out,
+                              cs_error *err) {
+  wdf *w = &z->w;
+  const cs_spectrum *t = z->t;
+  unsigned char *raw = z->raw;
   *out = NULL;
-  wdf w = {0};
-  w.f = fopen(path, "rb");
-  if (!w.f)
+  char what[48];
+  csi_snprintf(what, sizeof what, "spectrum %zu", i);
+  cs_status st = read_at(w->f, w->data.off + HDR + (uint64_t)i * 4 * w->npts,
+                         raw, 4 * w->npts, what, err);
+  cs_spectrum *s = st ? NULL : csi_spectrum_alloc(w->npts);
+  if (!st && !s)
+    st = csi_error(err, CS_ERR_NOMEM, "out of memory");
+  if (st)
+    return st;
+  memcpy(s->x, z->x, w->npts * sizeof *s->x);
+  for (size_t j = 0; j < w->npts; j++)
+    s->y[j] = csi_le_f32(raw + 4 * j);
+  s->axis = t->axis;
+  s->quantity = t->quantity;
+  s->technique = t->technique;
+  s->laser_nm = t->laser_nm;
+  s->accumulations = t->accumulations;
+  s->exposure_s = t->exposure_s;
+  st = csi_spectrum_copy_meta(s, t, err);
+  if (!st)
+    st = origin_meta(w, z->o, z->no, i, z->t0, s, err);
+  if (st) {
+    cs_spectrum_free(s);
+    return st;
+  }
+  *out = s;
+  return CS_OK;
+}
+
+/* Open path and read its headers into a new state. */
+static cs_status wdf_begin(const char *path, wdf_state **out, cs_error *err) {
+  *out = NULL;
+  wdf_state *z = calloc(1, sizeof *z);
+  if (!z)
+    return csi_error(err, CS_ERR_NOMEM, "out of memory");
+  wdf *w = &z->w;
+  w->f = fopen(path, "rb");
+  if (!w->f) {
+    free(z);
     return csi_error(err, CS_ERR_IO, "cannot open: %s", strerror(errno));
+  }
   cs_status st = CS_OK;
   off_t end = -1;
-  if (fseeko(w.f, 0, SEEK_END) != 0 || (end = ftello(w.f)) < 0)
+  if (fseeko(w->f, 0, SEEK_END) != 0 || (end = ftello(w->f)) < 0)
     st = csi_error(err, CS_ERR_IO, "cannot determine the file size: %s",
                    strerror(errno));
   else if (end < WDF1_BYTES)
     st = csi_error(err, CS_ERR_MALFORMED,
                    "%lld bytes is too short for the 512-byte WDF1 header",
                    (long long)end);
-  w.fsize = (uint64_t)end;
-  cs_dataset *ds = NULL;
-  if (!st && !(ds = csi_dataset_alloc()))
-    st = csi_error(err, CS_ERR_NOMEM, "out of memory");
+  w->fsize = (uint64_t)end;
   if (!st)
-    st = wdf_parse(&w, ds, err);
-  fclose(w.f);
+    st = wdf_prepare(z, err);
+  if (st) {
+    wdf_state_free(z);
+    return st;
+  }
+  *out = z;
+  return CS_OK;
+}
+
+static cs_status wdf_read(const char *path, cs_dataset **out, cs_error *err) {
+  *out = NULL;
+  wdf_state *z;
+  cs_status st = wdf_begin(path, &z, err);
+  if (st)
+    return st;
+  cs_dataset *ds = csi_dataset_alloc();
+  if (!ds)
+    st = csi_error(err, CS_ERR_NOMEM, "out of memory");
+  for (size_t i = 0; !st && i < z->w.nspec; i++) {
+    cs_spectrum *s;
+    if (!(st = wdf_spectrum(z, i, &s, err)))
+      st = cs_dataset_push(ds, s, err);
+  }
+  wdf_state_free(z);
   if (st) {
     cs_dataset_free(ds);
     return st;
@@ -583,6 +639,43 @@ static cs_status wdf_read(const char *path, cs_dataset **out, cs_error *err) {
   *out = ds;
   return CS_OK;
 }
+
+/* Streaming: one spectrum read from DATA per call; a map of any size holds
+ * one spectrum. */
+static cs_status stream_open(const char *path, void **state, cs_error *err) {
+  wdf_state *z;
+  cs_status st = wdf_begin(path, &z, err);
+  *state = st ? NULL : z;
+  return st;
+}
+
+static cs_status stream_next(void *state, cs_spectrum **out, cs_error *err) {
+  wdf_state *z = state;
+  *out = NULL;
+  if (z->next == z->w.nspec)
+    return CS_OK;
+  cs_status st = wdf_spectrum(z, z->next, out, err);
+  if (!st)
+    z->next++;
+  return st;
+}
+
+static void stream_close(void *state) {
+  if (state)
+    wdf_state_free(state);
+}
+
+static size_t stream_held(const void *state) {
+  (void)state;
+  return 0;
+}
+
+static size_t stream_count(const void *state) {
+  return ((const wdf_state *)state)->w.nspec;
+}
+
+const csi_stream csi_stream_wdf = {stream_open, stream_next, stream_close,
+                                   stream_held, stream_count};
 
 const csi_reader csi_reader_wdf = {
     "wdf", "wdf",

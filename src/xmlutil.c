@@ -223,3 +223,173 @@ int csi_xml_sniff_root(const unsigned char *head, size_t n, const char *root) {
   }
   return 0;
 }
+
+/* ---- streaming (xmlTextReader) ---- */
+
+#include <libxml/xmlreader.h>
+
+struct csi_xml_stream {
+  xmlTextReaderPtr tr;
+  FILE *f;
+  int checked;    /* the prolog was checked for entity declarations */
+  int refused;    /* ... and declares some */
+  xmlDocPtr doc;  /* asked for to check the prolog: then the reader leaves
+                   * the document (what is left of it) to us to free */
+  int line;       /* of the first error libxml2 reported */
+  char msg[200];  /* empty: none */
+};
+
+static int stream_input(void *ctx, char *buf, int len) {
+  csi_xml_stream *xs = ctx;
+  size_t n = fread(buf, 1, (size_t)len, xs->f);
+  return n == 0 && ferror(xs->f) ? -1 : (int)n;
+}
+
+static int stream_close_input(void *ctx) {
+  (void)ctx; /* the FILE is closed with the stream */
+  return 0;
+}
+
+#if LIBXML_VERSION >= 21200
+static void stream_error(void *ctx, const xmlError *e) {
+#else
+static void stream_error(void *ctx, xmlErrorPtr e) {
+#endif
+  csi_xml_stream *xs = ctx;
+  if (xs->msg[0] || !e || e->level < XML_ERR_ERROR)
+    return;
+  snprintf(xs->msg, sizeof xs->msg, "%s", e->message ? e->message : "not well-formed");
+  size_t m = strlen(xs->msg);
+  while (m && (xs->msg[m - 1] == '\n' || xs->msg[m - 1] == ' '))
+    xs->msg[--m] = '\0';
+  xs->line = e->line;
+}
+
+cs_status csi_xml_stream_open(const char *path, csi_xml_stream **out,
+                              cs_error *err) {
+  *out = NULL;
+  pthread_once(&init_once, init_libxml);
+  csi_xml_stream *xs = calloc(1, sizeof *xs);
+  if (!xs)
+    return csi_error(err, CS_ERR_NOMEM, "out of memory");
+  cs_status st = csi_open_regular(path, &xs->f, err);
+  if (st) {
+    free(xs);
+    return st;
+  }
+  /* entity declarations in the prolog are refused before libxml2 sees
+   * them (declares_entities checks again when the root element starts) */
+  char head[65536];
+  size_t nh = fread(head, 1, sizeof head, xs->f);
+  const char *dt, *dt_end;
+  find_doctype(head, nh, &dt, &dt_end);
+  int ent = dt && contains(dt, dt_end, "<!ENTITY");
+  if (ent || fseek(xs->f, 0, SEEK_SET)) {
+    fclose(xs->f);
+    free(xs);
+    return ent ? csi_error(err, CS_ERR_MALFORMED,
+                           "XML document declares entities; refused (entity "
+                           "expansion and external entities are not allowed)")
+               : csi_error(err, CS_ERR_IO, "cannot seek");
+  }
+  int flags = XML_PARSE_NONET | XML_PARSE_NOERROR | XML_PARSE_NOWARNING |
+              XML_PARSE_NOCDATA;
+  xs->tr = xmlReaderForIO(stream_input, stream_close_input, xs, NULL, NULL,
+                          flags);
+  if (!xs->tr) {
+    fclose(xs->f);
+    free(xs);
+    return csi_error(err, CS_ERR_NOMEM, "out of memory creating XML parser");
+  }
+  xmlTextReaderSetStructuredErrorHandler(xs->tr, stream_error, xs);
+  *out = xs;
+  return CS_OK;
+}
+
+/* An internal subset with entity declarations, as csi_xml_parse refuses it
+ * (checked once the prolog is parsed, before any content is). */
+static int declares_entities(csi_xml_stream *xs) {
+  xmlDocPtr doc = xs->doc = xmlTextReaderCurrentDoc(xs->tr);
+  xmlDtdPtr dtd = doc ? doc->intSubset : NULL;
+  if (!dtd)
+    return 0;
+  if (dtd->entities || dtd->pentities)
+    return 1;
+  for (xmlNodePtr c = dtd->children; c; c = c->next)
+    if (c->type == XML_ENTITY_DECL)
+      return 1;
+  return 0;
+}
+
+/* libxml2's generic handler prints errors without a parser context: quiet
+ * it around each step, as csi_xml_parse does. */
+#define QUIET(expr)                                                            \
+  do {                                                                         \
+    xmlGenericErrorFunc old_fn = xmlGenericError;                              \
+    void *old_ctx = xmlGenericErrorContext;                                    \
+    xmlSetGenericErrorFunc(NULL, quiet_generic);                               \
+    expr;                                                                      \
+    xmlSetGenericErrorFunc(old_ctx, old_fn);                                   \
+  } while (0)
+
+static int stream_step(csi_xml_stream *xs, int next) {
+  if (xs->refused)
+    return -1;
+  int rc;
+  QUIET(rc = next ? xmlTextReaderNext(xs->tr) : xmlTextReaderRead(xs->tr));
+  if (rc == 1 && !xs->checked &&
+      xmlTextReaderNodeType(xs->tr) == XML_READER_TYPE_ELEMENT) {
+    xs->checked = 1;
+    if (declares_entities(xs)) {
+      xs->refused = 1;
+      return -1;
+    }
+  }
+  if (rc < 0 && !xs->msg[0])
+    snprintf(xs->msg, sizeof xs->msg, "not well-formed");
+  return rc;
+}
+
+int csi_xml_stream_read(csi_xml_stream *xs) { return stream_step(xs, 0); }
+int csi_xml_stream_next(csi_xml_stream *xs) { return stream_step(xs, 1); }
+
+xmlNodePtr csi_xml_stream_expand(csi_xml_stream *xs) {
+  xmlNodePtr n;
+  QUIET(n = xmlTextReaderExpand(xs->tr));
+  if (!n && !xs->msg[0])
+    snprintf(xs->msg, sizeof xs->msg, "not well-formed");
+  return n;
+}
+
+int csi_xml_stream_is_element(csi_xml_stream *xs) {
+  return xmlTextReaderNodeType(xs->tr) == XML_READER_TYPE_ELEMENT;
+}
+int csi_xml_stream_depth(csi_xml_stream *xs) {
+  return xmlTextReaderDepth(xs->tr);
+}
+const char *csi_xml_stream_name(csi_xml_stream *xs) {
+  const xmlChar *n = xmlTextReaderConstLocalName(xs->tr);
+  return n ? (const char *)n : "";
+}
+const char *csi_xml_stream_ns(csi_xml_stream *xs) {
+  return (const char *)xmlTextReaderConstNamespaceUri(xs->tr);
+}
+
+cs_status csi_xml_stream_error(csi_xml_stream *xs, cs_error *err) {
+  if (xs->refused)
+    return csi_error(err, CS_ERR_MALFORMED,
+                     "XML document declares entities; refused (entity "
+                     "expansion and external entities are not allowed)");
+  return csi_error(err, CS_ERR_MALFORMED, "XML error at line %d: %s", xs->line,
+                   xs->msg[0] ? xs->msg : "not well-formed");
+}
+
+void csi_xml_stream_close(csi_xml_stream *xs) {
+  if (!xs)
+    return;
+  xmlFreeTextReader(xs->tr);
+  if (xs->doc)
+    xmlFreeDoc(xs->doc);
+  fclose(xs->f);
+  free(xs);
+}

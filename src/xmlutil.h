@@ -20,6 +20,32 @@ cs_status csi_xml_parse(const char *buf, size_t len, int opts, xmlDocPtr *out,
 cs_status csi_xml_read_file(const char *path, int opts, xmlDocPtr *out,
                             cs_error *err);
 
+/* A pull parser over a file (libxml2's xmlTextReader) with the same safety
+ * as csi_xml_parse: no network, no DTD loading, no entity substitution, a
+ * document declaring entities refused (csi_xml_stream_read fails on it), the
+ * bytes read as they are (no decompression), libxml2's messages kept for
+ * the cs_error instead of printed.  For readers that walk a large document
+ * one subtree at a time (csi_xml_stream_expand, then _next past it). */
+typedef struct csi_xml_stream csi_xml_stream;
+cs_status csi_xml_stream_open(const char *path, csi_xml_stream **out,
+                              cs_error *err);
+/* xmlTextReaderRead / xmlTextReaderNext: 1 on a node, 0 at the end, -1 on
+ * error (csi_xml_stream_error says which). */
+int csi_xml_stream_read(csi_xml_stream *xs);
+int csi_xml_stream_next(csi_xml_stream *xs);
+/* The current element with its whole subtree (valid until the stream moves
+ * on), NULL on error. */
+xmlNodePtr csi_xml_stream_expand(csi_xml_stream *xs);
+/* The current node: element? depth, local name, namespace URI (borrowed). */
+int csi_xml_stream_is_element(csi_xml_stream *xs);
+int csi_xml_stream_depth(csi_xml_stream *xs);
+const char *csi_xml_stream_name(csi_xml_stream *xs);
+const char *csi_xml_stream_ns(csi_xml_stream *xs);
+/* The failure as a cs_error: CS_ERR_MALFORMED "XML error at line N: ...",
+ * as csi_xml_parse says it. */
+cs_status csi_xml_stream_error(csi_xml_stream *xs, cs_error *err);
+void csi_xml_stream_close(csi_xml_stream *xs);
+
 /* Local element name (namespace prefix ignored) equals name? */
 int csi_xml_is(const xmlNode *n, const char *name);
 /* First element child named name (NULL name: any element), or NULL. */

@@ -465,8 +465,38 @@ static void large_file_bounded_memory(void **state) {
     fail_msg("peak RSS grew by %ld kB", grown);
 }
 
+/* The map as a stream: one spectrum read from DATA at a time, the count
+ * known from the header, and exactly the spectra of the whole reading. */
+static void map_streams(void **state) {
+  (void)state;
+  bw w;
+  make_map(&w, 64, 30, 20, 1);
+  const char *p = test_write_tmp("stream.wdf", w.b, w.n);
+  free(w.b);
+  cs_dataset *whole = test_read_ok(p, NULL), *streamed;
+  cs_reader *rd;
+  cs_error e;
+  STATUS_EQ(cs_reader_open(p, NULL, NULL, &rd, &e), CS_OK, &e);
+  assert_true(cs_reader_streaming(rd));
+  assert_string_equal(cs_reader_format(rd), "wdf");
+  assert_int_equal(cs_reader_count(rd), 600);
+  assert_int_equal(cs_dataset_new(&streamed, NULL), CS_OK);
+  cs_spectrum *s;
+  while (!cs_reader_next(rd, &s, &e) && s)
+    assert_int_equal(cs_dataset_push(streamed, s, NULL), CS_OK);
+  assert_int_equal(cs_reader_peak_held(rd), 1);
+  cs_reader_close(rd);
+  assert_int_equal(cs_dataset_count(streamed), 600);
+  test_same_read(whole, streamed);
+  for (size_t i = 0; i < 600; i++)
+    assert_int_equal(cs_spectrum_source_index(cs_dataset_get(streamed, i)), i);
+  cs_dataset_free(whole);
+  cs_dataset_free(streamed);
+}
+
 int main(void) {
   const struct CMUnitTest tests[] = {
+      cmocka_unit_test(map_streams),
       cmocka_unit_test(large_file_bounded_memory),
       cmocka_unit_test(synthetic_map),
       cmocka_unit_test(synthetic_refusals),

@@ -570,6 +570,127 @@ cs_status cli_dataset_read(const char *path, const char *format,
   return st;
 }
 
+/* Read the next spectrum into r->ahead (or the error into ahead_st/err). */
+static void read_ahead(cli_reader *r) {
+  cs_spectrum *s = NULL;
+  cs_status st = cs_reader_next(r->rd, &s, &r->ahead_err);
+  if (!st && s) {
+    if (r->spooled)
+      st = cs_spectrum_set_meta(s, CS_META_SOURCE_FILE, r->path, &r->ahead_err);
+    if (!st)
+      st = cli_override_apply(&r->ov, s, &r->ahead_err);
+    /* cli_dataset_read names the spectrum of these when the file holds
+     * more than one */
+    r->apply_failed = st != CS_OK;
+    r->ahead_index = cs_spectrum_source_index(s);
+  }
+  if (st) {
+    cs_spectrum_free(s);
+    s = NULL;
+  }
+  r->ahead = s;
+  r->ahead_st = st;
+}
+
+cs_status cli_reader_open(const char *path, const char *format,
+                          const cli_override *ov, cli_reader *r,
+                          cs_error *err) {
+  const char *real, *why = NULL;
+  static int registered;
+  memset(r, 0, sizeof *r);
+  if (!registered && atexit(remove_named_spools) == 0)
+    registered = 1;
+  if (input_path(path, &real, &why)) {
+    snprintf(err->msg, sizeof err->msg, "%s", why);
+    err->code = CS_ERR_IO;
+    return CS_ERR_IO;
+  }
+  cs_status st = cs_reader_open(real, format, NULL, &r->rd, err);
+  if (st)
+    return st;
+  r->path = path;
+  r->spooled = real != path;
+  if (ov)
+    r->ov = *ov;
+  read_ahead(r);
+  if (r->ahead_st) { /* the first spectrum: an error of the whole file */
+    cs_spectrum *second = NULL;
+    cs_error e2;
+    if (r->apply_failed && !cs_reader_next(r->rd, &second, &e2) && second) {
+      char m[sizeof err->msg];
+      snprintf(m, sizeof m, "spectrum 0: %.400s", r->ahead_err.msg);
+      memcpy(r->ahead_err.msg, m, sizeof m);
+    }
+    cs_spectrum_free(second);
+    *err = r->ahead_err;
+    cli_reader_close(r);
+    return err->code;
+  }
+  return CS_OK;
+}
+
+cs_status cli_reader_next(cli_reader *r, cs_spectrum **out, cs_error *err) {
+  *out = NULL;
+  if (r->ahead_st) {
+    *err = r->ahead_err;
+    if (r->apply_failed) {
+      char m[sizeof err->msg];
+      snprintf(m, sizeof m, "spectrum %zu: %.400s", r->ahead_index, err->msg);
+      memcpy(err->msg, m, sizeof m);
+    }
+    return err->code;
+  }
+  if (!r->ahead)
+    return CS_OK;
+  cs_spectrum *s = r->ahead;
+  read_ahead(r);
+  *out = s;
+  return CS_OK;
+}
+
+size_t cli_reader_count(const cli_reader *r) { return cs_reader_count(r->rd); }
+
+void cli_reader_close(cli_reader *r) {
+  cs_spectrum_free(r->ahead);
+  cs_reader_close(r->rd);
+  memset(r, 0, sizeof *r);
+}
+
+FILE *cli_spool_open(void) {
+  char tmpl[PATH_MAX];
+  snprintf(tmpl, sizeof tmpl, "%s/calcspec-spool-XXXXXX", tmpdir());
+  int fd = mkstemp(tmpl);
+  if (fd < 0)
+    return NULL;
+  unlink(tmpl);
+  FILE *f = fdopen(fd, "w+");
+  if (!f)
+    close(fd);
+  return f;
+}
+
+int cli_spool_flush(FILE *spool, long long count) {
+  static const char key[] = "\"count\":null";
+  char *line = NULL;
+  size_t cap = 0;
+  ssize_t n;
+  int rc = fflush(spool) || fseek(spool, 0, SEEK_SET) ? -1 : 0;
+  while (!rc && (n = getline(&line, &cap, spool)) > 0) {
+    char *k = strstr(line, key);
+    if (k) {
+      fwrite(line, 1, (size_t)(k - line), stdout);
+      printf("\"count\":%lld", count);
+      fputs(k + sizeof key - 1, stdout);
+    } else {
+      fwrite(line, 1, (size_t)n, stdout);
+    }
+  }
+  free(line);
+  if (ferror(spool) || fseek(spool, 0, SEEK_SET) || ftruncate(fileno(spool), 0))
+    rc = -1;
+  return rc;
+}
+
 cs_status cli_dataset_write(const cs_dataset *ds, const char *path,
                             const char *format, cs_error *err) {
   if (!cli_is_stdio(path))

@@ -129,6 +129,41 @@ cs_status cli_override_apply(const cli_override *ov, cs_spectrum *s,
 cs_status cli_dataset_read(const char *path, const char *format,
                            const cli_override *ov, cs_dataset **out,
                            cs_error *err);
+/* cs_reader for the CLI, with cli_dataset_read's handling of "-", pipes
+ * and FIFOs, source_file and ov (may be NULL): spectra one by one, so a
+ * large file is never held whole when its format streams.  One spectrum is
+ * read ahead, so an error message says "spectrum N: " exactly when
+ * cli_dataset_read would (the file holds more than one).  cli_reader_next
+ * gives CS_OK with *out NULL at the end; the caller owns *out. */
+typedef struct cli_reader {
+  cs_reader *rd;
+  const char *path;      /* the user's name */
+  int spooled;           /* read through a temporary copy */
+  cli_override ov;
+  cs_spectrum *ahead;    /* read ahead; NULL at the end or on error */
+  cs_status ahead_st;    /* the read ahead failed: its status ... */
+  cs_error ahead_err;    /* ... and message */
+  int apply_failed;      /* ... in source_file or ov, for spectrum: */
+  size_t ahead_index;
+} cli_reader;
+cs_status cli_reader_open(const char *path, const char *format,
+                          const cli_override *ov, cli_reader *r,
+                          cs_error *err);
+cs_status cli_reader_next(cli_reader *r, cs_spectrum **out, cs_error *err);
+/* cs_reader_count: spectra in the file when known before its end, else 0. */
+size_t cli_reader_count(const cli_reader *r);
+void cli_reader_close(cli_reader *r);
+
+/* JSON records name the number of spectra in their file ("count"), which a
+ * stream knows only at its end: the records go to a spool file (unlinked
+ * temporary file under $TMPDIR; NULL on failure) written with "count":null,
+ * and cli_spool_flush copies them to stdout with the count filled in (its
+ * first "count":null on each line, which is the record's own key: a string
+ * cannot hold an unescaped quote) and empties the spool.  0 ok, -1 on a
+ * write error. */
+FILE *cli_spool_open(void);
+int cli_spool_flush(FILE *spool, long long count);
+
 /* cs_dataset_write, with "-" meaning standard output (format required). */
 cs_status cli_dataset_write(const cs_dataset *ds, const char *path,
                             const char *format, cs_error *err);

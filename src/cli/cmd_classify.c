@@ -173,8 +173,7 @@ typedef struct {
 } slot;
 
 typedef struct {
-  const cs_dataset *ds;
-  size_t k0;           /* first spectrum of the block */
+  cs_spectrum **sp;    /* the block's spectra */
   slot *sl;
   const cs_qc_opts *qc;
   int comp;
@@ -186,7 +185,7 @@ static void classify_slot(void *arg, size_t i) {
   slot *sl = &b->sl[i];
   if (!sl->m)
     return;
-  const cs_spectrum *s = cs_dataset_get(b->ds, b->k0 + i);
+  const cs_spectrum *s = b->sp[i];
   cs_status cst = cs_classify_spectrum(sl->m, s, b->qc, &sl->rep, &sl->err);
   sl->cst = cst;
   if (cst || !sl->rep.classified) {
@@ -203,7 +202,8 @@ static void classify_slot(void *arg, size_t i) {
 }
 
 /* spectra per block: enough to keep the threads busy, few enough that the
- * reports stay small */
+ * reports stay small; a file is read a block at a time (cli_reader), so a
+ * file whose format streams is never held whole */
 #define BLOCK 256
 
 int cmd_classify(int argc, char **argv) {
@@ -276,39 +276,51 @@ int cmd_classify(int argc, char **argv) {
   cli_files_expand(&files, argv + optind, argc - optind, &nbad);
   int jobs = cli_jobs();
   slot *sl = malloc(BLOCK * sizeof *sl);
-  if (!sl) {
-    cli_error("classify: out of memory");
+  cs_spectrum **sp = calloc(BLOCK, sizeof *sp);
+  /* JSON records carry the file's spectrum count, known at its end */
+  FILE *spool = json ? cli_spool_open() : NULL;
+  if (!sl || !sp || (json && !spool)) {
+    cli_error("classify: %s", json && !spool ? "cannot create a temporary "
+              "file (TMPDIR)" : "out of memory");
+    free(sl);
+    free(sp);
+    if (spool)
+      fclose(spool);
     cli_files_free(&files);
     cli_models_free(&mm);
     return CLI_DATA_ERROR;
   }
+  FILE *out = json ? spool : stdout;
   cli_progress prog;
   cli_progress_start(&prog, "classify", "files", files.n);
   for (size_t i = 0; i < files.n; i++, cli_progress_step(&prog)) {
-    cs_dataset *ds;
-    if (cli_dataset_read(files.path[i], format, &ov, &ds, &err)) {
+    cli_reader cr;
+    if (cli_reader_open(files.path[i], format, &ov, &cr, &err)) {
       cli_file_error(files.path[i], &err);
       nbad++;
       continue;
     }
-    size_t count = cs_dataset_count(ds);
-    block b = {ds, 0, sl, &qc, comp, cal_path ? &cal : NULL};
-    for (size_t k0 = 0; k0 < count; k0 += BLOCK) {
-      size_t nb = count - k0 < BLOCK ? count - k0 : BLOCK;
-      b.k0 = k0;
+    block b = {sp, sl, &qc, comp, cal_path ? &cal : NULL};
+    cs_status rst = CS_OK;
+    size_t k0 = 0, nb = 0;
+    for (int end = 0; !end; k0 += nb) {
+      for (nb = 0; nb < BLOCK; nb++)
+        if ((rst = cli_reader_next(&cr, &sp[nb], &err)) || !sp[nb]) {
+          end = 1;
+          break;
+        }
       /* models are looked up (and the defaults loaded) here, not on the
        * workers */
       for (size_t k = 0; k < nb; k++) {
         sl[k].why = NULL;
         sl[k].unclassified = 0;
-        sl[k].m = cli_models_for(&mm, cs_dataset_get(ds, k0 + k), &sl[k].err);
+        sl[k].m = cli_models_for(&mm, sp[k], &sl[k].err);
         if (!sl[k].m)
           sl[k].why = sl[k].err.msg;
       }
       cli_parallel_for(jobs, nb, classify_slot, &b);
-      long long nk = (long long)count;
       for (size_t k = 0; k < nb; k++) {
-        const cs_spectrum *s = cs_dataset_get(ds, k0 + k);
+        const cs_spectrum *s = sp[k];
         const char *core = cs_spectrum_meta(s, CS_META_CORE_ID);
         long long idx = (long long)(k0 + k);
         if (sl[k].why) {
@@ -319,35 +331,52 @@ int cmd_classify(int argc, char **argv) {
            * (classified false, or the error) */
           if (json && sl[k].unclassified) {
             char *line = sl[k].cst ? NULL
-                                   : cli_result_line(NULL, files.path[i], idx, nk,
+                                   : cli_result_line(NULL, files.path[i], idx, -1,
                                                      core, &sl[k].rep, sl[k].m, &err);
             if (!line)
-              line = cli_error_line(NULL, files.path[i], idx, nk, core, sl[k].why);
+              line = cli_error_line(NULL, files.path[i], idx, -1, core, sl[k].why);
             if (line)
-              fputs(line, stdout);
+              fputs(line, out);
             free(line);
           }
           continue;
         }
         if (json) {
-          char *line = cli_result_line(NULL, files.path[i], idx, nk, core,
+          char *line = cli_result_line(NULL, files.path[i], idx, -1, core,
                                        &sl[k].rep, sl[k].m, &err);
           if (!line) {
             cli_error("%s: spectrum %lld: %s", files.path[i], idx, err.msg);
             nbad++;
             continue;
           }
-          fputs(line, stdout);
+          fputs(line, out);
           free(line);
         } else {
           print_row(&pr, files.path[i], s, sl[k].m, &sl[k].rep);
         }
       }
+      for (size_t k = 0; k < nb; k++) {
+        cs_spectrum_free(sp[k]);
+        sp[k] = NULL;
+      }
+    }
+    cli_reader_close(&cr);
+    /* a file that breaks part-way: its spectra before the break are
+     * reported, then the error */
+    if (rst) {
+      cli_file_error(files.path[i], &err);
+      nbad++;
+    }
+    if (json && cli_spool_flush(spool, (long long)k0)) {
+      cli_error("classify: writing the temporary file (TMPDIR) failed");
+      nbad++;
     }
     fflush(stdout);
-    cs_dataset_free(ds);
   }
   cli_progress_end(&prog);
+  if (spool)
+    fclose(spool);
+  free(sp);
   free(sl);
   cli_files_free(&files);
   cli_models_free(&mm);

@@ -142,20 +142,27 @@ int cmd_info(int argc, char **argv) {
     puts(tsv_header);
   for (size_t i = 0; i < files.n; i++) {
     cs_error err;
-    cs_dataset *ds;
-    if (cli_dataset_read(files.path[i], format, &ov, &ds, &err)) {
+    cli_reader rd; /* spectrum by spectrum: a large file is not held whole */
+    if (cli_reader_open(files.path[i], format, &ov, &rd, &err)) {
       cli_file_error(files.path[i], &err);
       nbad++;
       continue;
     }
-    for (size_t k = 0; k < cs_dataset_count(ds); k++) {
+    cs_spectrum *s;
+    cs_status st;
+    while (!(st = cli_reader_next(&rd, &s, &err)) && s) {
       if (json)
-        print_json(files.path[i], cs_dataset_get(ds, k));
+        print_json(files.path[i], s);
       else
-        print_tsv(files.path[i], cs_dataset_get(ds, k));
+        print_tsv(files.path[i], s);
+      cs_spectrum_free(s);
     }
+    if (st) { /* a file that breaks part-way, after its first spectra */
+      cli_file_error(files.path[i], &err);
+      nbad++;
+    }
+    cli_reader_close(&rd);
     fflush(stdout);
-    cs_dataset_free(ds);
   }
   cli_files_free(&files);
   return nbad ? CLI_DATA_ERROR : CLI_OK;

@@ -30,17 +30,75 @@ static int help(void) {
   return CLI_OK;
 }
 
+/* What is kept of one spectrum: the file is read as a stream, the spectra
+ * are dropped once analysed, so a pixel stays small; its texts (best class,
+ * why not classified) are indices into one table of distinct strings. */
 typedef struct {
   double x, y;  /* um */
   int col, row;
   int cls;      /* index into the class list, -1 not classified */
   double value; /* NaN when none */
-  char label[CS_CLASS_NAME_MAX];
-  char best[CS_CLASS_NAME_MAX];
   double pbest;
   unsigned qc;
-  char note[160];
+  unsigned best, note; /* strtab indices */
 } pixel;
+
+/* Distinct strings, each stored once (hash table over the array). */
+typedef struct {
+  char **s;
+  size_t n, cap;
+  unsigned *slot; /* index + 1, 0 empty */
+  size_t nslot;
+} strtab;
+
+static size_t str_hash(const char *s) {
+  size_t h = 1469598103934665603u;
+  for (; *s; s++)
+    h = (h ^ (unsigned char)*s) * 1099511628211u;
+  return h;
+}
+
+/* The index of s (added when new); -1 when out of memory. */
+static long strtab_add(strtab *t, const char *s) {
+  if (2 * (t->n + 1) > t->nslot) {
+    size_t ns = t->nslot ? 2 * t->nslot : 64;
+    unsigned *sl = calloc(ns, sizeof *sl);
+    if (!sl)
+      return -1;
+    for (size_t i = 0; i < t->n; i++) {
+      size_t h = str_hash(t->s[i]) & (ns - 1);
+      while (sl[h])
+        h = (h + 1) & (ns - 1);
+      sl[h] = (unsigned)i + 1;
+    }
+    free(t->slot);
+    t->slot = sl;
+    t->nslot = ns;
+  }
+  size_t h = str_hash(s) & (t->nslot - 1);
+  for (; t->slot[h]; h = (h + 1) & (t->nslot - 1))
+    if (!strcmp(t->s[t->slot[h] - 1], s))
+      return (long)t->slot[h] - 1;
+  if (t->n == t->cap) {
+    size_t nc = t->cap ? 2 * t->cap : 16;
+    char **ns = realloc(t->s, nc * sizeof *ns);
+    if (!ns)
+      return -1;
+    t->s = ns;
+    t->cap = nc;
+  }
+  if (!(t->s[t->n] = strdup(s)))
+    return -1;
+  t->slot[h] = (unsigned)t->n + 1;
+  return (long)t->n++;
+}
+
+static void strtab_free(strtab *t) {
+  for (size_t i = 0; i < t->n; i++)
+    free(t->s[i]);
+  free(t->s);
+  free(t->slot);
+}
 
 static const char *const value_names[] = {"carbonate",   "whitlockite_index", "com_frac",
                                           "protein_mineral", "mineral_snr", "fluorescence",
@@ -216,53 +274,68 @@ int cmd_map(int argc, char **argv) {
   if (value && !value_known(value))
     return cli_usage_error("map", "unknown --value '%s' (see calcspec map --help)", value);
   const char *path = argv[optind];
-  cs_dataset *ds;
   cs_error err;
-  if (cli_dataset_read(path, NULL, NULL, &ds, &err)) {
+  cli_reader rd;
+  if (cli_reader_open(path, NULL, NULL, &rd, &err)) {
     cli_file_error(path, &err);
     return CLI_DATA_ERROR;
   }
-  size_t n = cs_dataset_count(ds);
-  pixel *px = calloc(n ? n : 1, sizeof *px);
-  double *xs = malloc((n ? n : 1) * sizeof *xs), *ys = malloc((n ? n : 1) * sizeof *ys);
-  double *ux = malloc((n ? n : 1) * sizeof *ux), *uy = malloc((n ? n : 1) * sizeof *uy);
-  if (!px || !xs || !ys || !ux || !uy) {
-    fprintf(stderr, "calcspec: %s: out of memory\n", path);
-    free(px), free(xs), free(ys), free(ux), free(uy);
-    cs_dataset_free(ds);
+  fig_ctx ctx;
+  if (fig_ctx_open(&ctx, model, cal)) {
+    cli_reader_close(&rd);
     return CLI_DATA_ERROR;
   }
-  int rc = CLI_OK;
-  for (size_t i = 0; i < n; i++)
-    if (position(cs_dataset_get(ds, i), i, &px[i].x, &px[i].y)) {
-      fprintf(stderr, "calcspec: %s: spectrum %zu has no stage position "
-              "(position_um): not a map\n", path, i);
-      rc = CLI_DATA_ERROR;
-      break;
-    }
-  fig_ctx ctx;
-  if (!rc && fig_ctx_open(&ctx, model, cal))
-    rc = CLI_DATA_ERROR;
-  if (rc) {
-    free(px), free(xs), free(ys), free(ux), free(uy);
-    cs_dataset_free(ds);
-    return rc;
-  }
   ctx.want_corrected = 0;
+  size_t n = 0, cap = 0;
+  pixel *px = NULL;
+  double *xs = NULL, *ys = NULL, *ux = NULL, *uy = NULL;
+  strtab names = {0};
+  int rc = CLI_OK;
+  if (strtab_add(&names, "") != 0) /* index 0: no text */
+    rc = CLI_DATA_ERROR;
   /* classes in first-seen model order, plus counts */
   char classes[CS_MAX_CLASSES + 1][CS_CLASS_NAME_MAX];
   size_t ncls = 0, count[CS_MAX_CLASSES + 2] = {0}, nclassified = 0;
   const cs_model *first_model = NULL;
   double vmin = INFINITY, vmax = -INFINITY;
   cli_progress prog;
-  cli_progress_start(&prog, "map", "spectra", n);
-  for (size_t i = 0; i < n; i++, cli_progress_step(&prog)) {
-    const cs_spectrum *s = cs_dataset_get(ds, i);
+  cli_progress_start(&prog, "map", "spectra", cli_reader_count(&rd));
+  for (; !rc; cli_progress_step(&prog)) {
+    cs_spectrum *s;
+    if (cli_reader_next(&rd, &s, &err)) {
+      cli_file_error(path, &err);
+      rc = CLI_DATA_ERROR;
+      break;
+    }
+    if (!s)
+      break;
+    if (n == cap) {
+      cap = cap ? 2 * cap : 256;
+      pixel *np = realloc(px, cap * sizeof *np);
+      if (np)
+        px = np;
+      if (!np) {
+        cs_spectrum_free(s);
+        fprintf(stderr, "calcspec: %s: out of memory\n", path);
+        rc = CLI_DATA_ERROR;
+        break;
+      }
+    }
+    size_t i = n++;
+    pixel *p = &px[i];
+    memset(p, 0, sizeof *p);
+    if (position(s, i, &p->x, &p->y)) {
+      cs_spectrum_free(s);
+      fprintf(stderr, "calcspec: %s: spectrum %zu has no stage position "
+              "(position_um): not a map\n", path, i);
+      rc = CLI_DATA_ERROR;
+      break;
+    }
     fig_spec f;
     fig_analyse(&ctx, s, 0, 0, &f);
-    pixel *p = &px[i];
     p->cls = -1;
     p->value = NAN;
+    long best = 0, note = 0;
     if (f.classified) {
       nclassified++;
       if (!first_model) {
@@ -274,13 +347,21 @@ int cmd_map(int argc, char **argv) {
       for (size_t g = 0; g < ncls; g++)
         if (!strcmp(classes[g], f.rep.result.label))
           p->cls = (int)g;
-      snprintf(p->label, sizeof p->label, "%s", f.rep.result.label);
-      snprintf(p->best, sizeof p->best, "%s", f.rep.result.best);
+      best = strtab_add(&names, f.rep.result.best);
       for (size_t g = 0; g < f.rep.result.nclass; g++)
         p->pbest = fmax(p->pbest, f.rep.result.posterior[g]);
       p->qc = f.rep.qc.flags;
-    } else
-      snprintf(p->note, sizeof p->note, "%.150s", f.class_note);
+    } else {
+      char t[151];
+      snprintf(t, sizeof t, "%.150s", f.class_note);
+      note = strtab_add(&names, t);
+    }
+    if (best < 0 || note < 0) {
+      fprintf(stderr, "calcspec: %s: out of memory\n", path);
+      rc = CLI_DATA_ERROR;
+    }
+    p->best = (unsigned)best;
+    p->note = (unsigned)note;
     if (p->cls >= 0)
       count[p->cls]++;
     else
@@ -293,11 +374,28 @@ int cmd_map(int argc, char **argv) {
       }
     }
     fig_spec_free(&f);
+    cs_spectrum_free(s);
+  }
+  cli_reader_close(&rd);
+  if (!rc) {
+    xs = malloc(n * sizeof *xs), ys = malloc(n * sizeof *ys);
+    ux = malloc(n * sizeof *ux), uy = malloc(n * sizeof *uy);
+    if (!xs || !ys || !ux || !uy) {
+      fprintf(stderr, "calcspec: %s: out of memory\n", path);
+      rc = CLI_DATA_ERROR;
+    }
+  }
+  if (rc) {
+    cli_progress_end(&prog);
+    fig_ctx_free(&ctx);
+    free(px), free(xs), free(ys), free(ux), free(uy);
+    strtab_free(&names);
+    return rc;
   }
   cli_progress_end(&prog);
   if (!value && !nclassified)
     cli_note("%s: no spectrum could be classified (%s); try --value intensity", path,
-             px[0].note);
+             names.s[px[0].note]);
   /* the grid */
   double xr = 0, yr = 0;
   for (size_t i = 0; i < n; i++) {
@@ -476,13 +574,13 @@ int cmd_map(int argc, char **argv) {
         char q[200];
         fig_qc_text(p->qc, q, sizeof q);
         fprintf(t, "%zu\t%.10g\t%.10g\t%d\t%d\t%s\t%s\t", i, p->x, p->y, p->col, p->row,
-                p->cls >= 0 ? p->label : "", p->best);
+                p->cls >= 0 ? classes[p->cls] : "", names.s[p->best]);
         if (p->cls >= 0)
           fprintf(t, "%.4f", p->pbest);
         putc('\t', t);
         if (isfinite(p->value))
           fprintf(t, "%.10g", p->value);
-        fprintf(t, "\t%s\t%s\n", p->cls >= 0 ? q : "", p->note);
+        fprintf(t, "\t%s\t%s\n", p->cls >= 0 ? q : "", names.s[p->note]);
       }
       if (fclose(t)) {
         fprintf(stderr, "calcspec: %s: cannot write table\n", table);
@@ -492,7 +590,7 @@ int cmd_map(int argc, char **argv) {
   }
   fig_ctx_free(&ctx);
   free(px), free(xs), free(ys), free(ux), free(uy);
-  cs_dataset_free(ds);
+  strtab_free(&names);
   dr_shutdown();
   return rc;
 }

@@ -38,8 +38,11 @@ static void show(cli_progress *p, double t, int final) {
   }
   /* on a terminal the line is rewritten in place ("\r", erase to end);
    * otherwise one full line per update */
-  fprintf(stderr, "%scalcspec: %s: %zu/%zu %s, %.1f/s%s%s", p->tty ? "\r\033[K" : "",
-          p->what, p->done, p->total, p->unit, rate, final ? ", done" : eta,
+  char total[32] = ""; /* unknown (0) while a stream is read */
+  if (p->total || !p->done)
+    snprintf(total, sizeof total, "/%zu", p->total);
+  fprintf(stderr, "%scalcspec: %s: %zu%s %s, %.1f/s%s%s", p->tty ? "\r\033[K" : "",
+          p->what, p->done, total, p->unit, rate, final ? ", done" : eta,
           p->tty ? "\r" : "\n");
   fflush(stderr);
   p->shown = 1;

@@ -17,7 +17,7 @@ typedef struct cli_progress {
 } cli_progress;
 
 /* Start counting `total` units ("files", "spectra") for command `what`
- * (static strings). */
+ * (static strings); total 0: not known (a file read as a stream). */
 void cli_progress_start(cli_progress *p, const char *what, const char *unit,
                         size_t total);
 /* One more unit done; prints at most a few times a second. */

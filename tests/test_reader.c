@@ -1,0 +1,503 @@
+/* test_reader.c: the spectrum-by-spectrum reader (cs_reader_*): the
+ * streaming AnIML reader gives exactly what the DOM reader gives on every
+ * AnIML file in spectra/ and ../shared/formats/animl and on documents the
+ * test writes itself; formats that do not stream are handed out one by one;
+ * errors part-way; and memory stays flat (peak spectra held, peak RSS) on a
+ * generated file of moderate size, so losing the streaming fails here. */
+#define _XOPEN_SOURCE 700 /* nftw */
+#include "testutil.h"
+
+#include "internal.h"
+
+#include <ftw.h>
+#include <math.h>
+#include <sys/resource.h>
+
+/* Every spectrum of path through a cs_reader (whole or streaming) into a
+ * dataset; the status of the first failure, with what came before it. */
+static cs_status read_all(const char *path, const char *fmt, int whole,
+                          cs_dataset **out, int *streamed, size_t *peak,
+                          cs_error *err) {
+  cs_reader_opts o = {whole};
+  cs_reader *rd;
+  *out = NULL;
+  cs_status st = cs_reader_open(path, fmt, &o, &rd, err);
+  if (st)
+    return st;
+  assert_int_equal(cs_dataset_new(out, NULL), CS_OK);
+  cs_spectrum *s;
+  while (!(st = cs_reader_next(rd, &s, err)) && s)
+    assert_int_equal(cs_dataset_push(*out, s, NULL), CS_OK);
+  if (streamed)
+    *streamed = cs_reader_streaming(rd);
+  if (peak)
+    *peak = cs_reader_peak_held(rd);
+  cs_reader_close(rd);
+  return st;
+}
+
+/* Everything a spectrum carries, compared exactly. */
+static void same_spectra(const cs_dataset *a, const cs_dataset *b) {
+  test_same_read(a, b);
+  for (size_t k = 0; k < cs_dataset_count(a); k++) {
+    const cs_spectrum *sa = cs_dataset_get(a, k), *sb = cs_dataset_get(b, k);
+    assert_int_equal(cs_spectrum_axis(sa), cs_spectrum_axis(sb));
+    assert_int_equal(cs_spectrum_quantity(sa), cs_spectrum_quantity(sb));
+    assert_int_equal(cs_spectrum_technique(sa), cs_spectrum_technique(sb));
+    assert_int_equal(cs_spectrum_accumulations(sa),
+                     cs_spectrum_accumulations(sb));
+    assert_int_equal(cs_spectrum_source_index(sa), k);
+    assert_int_equal(cs_spectrum_source_index(sb), k);
+    double la = cs_spectrum_laser_nm(sa), lb = cs_spectrum_laser_nm(sb);
+    double ea = cs_spectrum_exposure_s(sa), eb = cs_spectrum_exposure_s(sb);
+    assert_true(la == lb || (isnan(la) && isnan(lb)));
+    assert_true(ea == eb || (isnan(ea) && isnan(eb)));
+    assert_string_equal(cs_spectrum_meta(sa, CS_META_SOURCE_FILE),
+                        cs_spectrum_meta(sb, CS_META_SOURCE_FILE));
+  }
+}
+
+/* The streaming and the DOM reading of path agree: same spectra, or the
+ * same refusal (code).  Returns the number of spectra. */
+static size_t agree_as(const char *path, const char *fmt) {
+  cs_dataset *whole = NULL, *streamed = NULL;
+  cs_error e1, e2;
+  int is_stream = 0;
+  cs_status s1 = read_all(path, fmt, 1, &whole, NULL, NULL, &e1);
+  cs_status s2 = read_all(path, fmt, 0, &streamed, &is_stream, NULL, &e2);
+  if (s1 != s2)
+    fail_msg("%s: DOM %s (%s), stream %s (%s)", path, cs_strerror(s1), e1.msg,
+             cs_strerror(s2), e2.msg);
+  size_t n = 0;
+  if (!s1) {
+    assert_true(is_stream);
+    same_spectra(whole, streamed);
+    n = cs_dataset_count(whole);
+  }
+  cs_dataset_free(whole);
+  cs_dataset_free(streamed);
+  return n;
+}
+
+static size_t agree(const char *path) { return agree_as(path, "animl"); }
+
+static size_t nfiles, nspectra;
+
+static int visit(const char *path, const struct stat *sb, int type,
+                 struct FTW *ftw) {
+  (void)sb;
+  (void)ftw;
+  size_t n = strlen(path);
+  if (type == FTW_F && n > 6 && !strcmp(path + n - 6, ".animl")) {
+    nspectra += agree(path);
+    nfiles++;
+  }
+  return 0;
+}
+
+static void project_files_agree(void **state) {
+  (void)state;
+  nfiles = nspectra = 0;
+  assert_int_equal(nftw("spectra", visit, 16, FTW_PHYS), 0);
+  assert_true(nfiles >= 10); /* spectra/reference and spectra/examples */
+  assert_true(nspectra >= nfiles);
+}
+
+static void shared_files_agree(void **state) {
+  (void)state;
+  SHARED_OR_SKIP(dir, "formats/animl");
+  nfiles = nspectra = 0;
+  assert_int_equal(nftw(dir, visit, 16, FTW_PHYS), 0);
+  assert_true(nfiles >= 4);
+}
+
+/* Every text file the csv reader takes (by content or extension) in
+ * ../shared/formats and spectra/. */
+static int visit_csv(const char *path, const struct stat *sb, int type,
+                     struct FTW *ftw) {
+  (void)sb;
+  (void)ftw;
+  const char *fmt;
+  if (type == FTW_F && cs_format_detect(path, &fmt, NULL) == CS_OK &&
+      !strcmp(fmt, "csv")) {
+    nspectra += agree_as(path, "csv");
+    nfiles++;
+  }
+  return 0;
+}
+
+static void csv_files_agree(void **state) {
+  (void)state;
+  nfiles = nspectra = 0;
+  assert_int_equal(nftw("spectra", visit_csv, 16, FTW_PHYS), 0);
+  const char *dir = shared_path("formats");
+  if (dir)
+    assert_int_equal(nftw(dir, visit_csv, 16, FTW_PHYS), 0);
+  print_message("%zu csv files, %zu spectra: stream == whole\n", nfiles,
+                nspectra);
+  assert_true(nfiles >= 1);
+}
+
+/* Tables the test writes: spectra in more columns than one block, a map
+ * (one spectrum per row), BWSpec-style skipped rows, a bad cell in a late
+ * column (reported after the first blocks), a short row (before any). */
+static void csv_tables_agree(void **state) {
+  (void)state;
+  csi_buf b = {0};
+  csi_buf_printf(&b, "shift");
+  for (int j = 0; j < 600; j++)
+    csi_buf_printf(&b, ",s%d", j);
+  csi_buf_printf(&b, "\n");
+  for (int i = 0; i < 50; i++) {
+    csi_buf_printf(&b, "%d", 100 + 3 * i);
+    for (int j = 0; j < 600; j++)
+      csi_buf_printf(&b, ",%d.%d", i * j, j % 10);
+    csi_buf_printf(&b, "\n");
+  }
+  csi_buf_put(&b, "", 0);
+  const char *p = test_write_text("wide.csv", b.p);
+  assert_int_equal(agree_as(p, NULL), 600);
+  cs_reader *rd;
+  cs_error e;
+  STATUS_EQ(cs_reader_open(p, NULL, NULL, &rd, &e), CS_OK, &e);
+  assert_true(cs_reader_streaming(rd));
+  assert_int_equal(cs_reader_count(rd), 600);
+  cs_spectrum *s;
+  size_t n = 0;
+  while (!cs_reader_next(rd, &s, &e) && s) {
+    char title[16];
+    snprintf(title, sizeof title, "s%zu", n);
+    assert_string_equal(cs_spectrum_meta(s, "text.column"), title);
+    assert_int_equal(cs_spectrum_n(s), 50);
+    DBL_NEAR(cs_spectrum_y(s)[49], 49.0 * (double)n + (double)(n % 10) / 10, 1e-9);
+    cs_spectrum_free(s);
+    n++;
+  }
+  assert_int_equal(n, 600);
+  assert_true(cs_reader_peak_held(rd) <= 256);
+  cs_reader_close(rd);
+  /* a bad cell in column 500: blocks before it come out, then the error */
+  char *bad = strdup(b.p);
+  char *row = strstr(bad, "\n103,");
+  char *cell = row;
+  for (int j = 0; j < 500; j++)
+    cell = strchr(cell + 1, ',');
+  cell[1] = 'x';
+  p = test_write_text("bad.csv", bad);
+  STATUS_EQ(cs_reader_open(p, NULL, NULL, &rd, &e), CS_OK, &e);
+  n = 0;
+  cs_status st;
+  while (!(st = cs_reader_next(rd, &s, &e)) && s) {
+    cs_spectrum_free(s);
+    n++;
+  }
+  assert_int_equal(st, CS_ERR_MALFORMED);
+  assert_int_equal(n, 256);
+  assert_non_null(strstr(e.msg, "line 3: column 501"));
+  cs_reader_close(rd);
+  assert_int_equal(agree_as(p, NULL), 0);
+  /* a short row: refused on open, as csv_read refuses it */
+  *strstr(bad, "\n106,") = '\0';
+  strcat(bad, "\n1,2\n");
+  p = test_write_text("short.csv", bad);
+  assert_int_equal(cs_reader_open(p, NULL, NULL, &rd, &e), CS_ERR_MALFORMED);
+  assert_null(rd);
+  free(bad);
+  csi_buf_free(&b);
+  /* a LabSpec-style map: x axis row after two empty cells, then x y and
+   * the spectrum per row */
+  p = test_write_text("map.txt", "\t\t100\t200\t300\n"
+                                 "0\t0\t1\t2\t3\n"
+                                 "\n"
+                                 "5\t0\t4\t5\t6\n"
+                                 "0\t5\t7\t8\t9\n");
+  assert_int_equal(agree_as(p, NULL), 3);
+  cs_dataset *ds = test_read_ok(p, NULL);
+  assert_string_equal(cs_spectrum_meta(cs_dataset_get(ds, 1), CS_META_POSITION),
+                      "5 0");
+  test_expect_ends(cs_dataset_get(ds, 2), 3, 100, 300, 7, 9);
+  cs_dataset_free(ds);
+}
+
+/* A document exercising what the walk must get right: a SampleSet looked up
+ * by the steps, a step with two spectra and an annotation series, nested
+ * steps inheriting Method parameters, pyAnIML's independent series beside
+ * the SeriesSet, a step without spectra, and sets after the steps. */
+static const char *const handmade =
+    "<?xml version=\"1.0\"?>\n"
+    "<AnIML xmlns=\"urn:org:astm:animl:schema:core:draft:0.90\" "
+    "version=\"0.90\">\n"
+    "<SampleSet><Sample sampleID=\"s1\" name=\"first sample\"/>"
+    "<Sample sampleID=\"s2\" name=\"second\"/></SampleSet>\n"
+    "<ExperimentStepSet>\n"
+    " <ExperimentStep name=\"two\" experimentStepID=\"a\">"
+    "  <Technique name=\"Raman Spectrum\" uri=\"x\"/>"
+    "  <Infrastructure><SampleReferenceSet><SampleReference sampleID=\"s2\" "
+    "role=\"r\" samplePurpose=\"p\"/></SampleReferenceSet>"
+    "<Timestamp>2024-01-02</Timestamp></Infrastructure>"
+    "  <Method><Device><Manufacturer>Acme</Manufacturer><Name>R1</Name>"
+    "</Device><Category name=\"p\"><Parameter name=\"Laser wavelength\" "
+    "parameterType=\"Float64\"><D>785</D></Parameter></Category></Method>"
+    "  <Result name=\"r\"><SeriesSet name=\"set\" length=\"3\">"
+    "   <Series name=\"Raman Shift\" seriesID=\"x\" seriesType=\"Float64\" "
+    "dependency=\"independent\"><IndividualValueSet><D>100</D><D>200</D>"
+    "<D>300</D></IndividualValueSet><Unit label=\"1/cm\"/></Series>"
+    "   <Series name=\"Intensity\" seriesID=\"y\" seriesType=\"Float64\" "
+    "dependency=\"dependent\"><IndividualValueSet><D>1</D><D>2</D><D>3</D>"
+    "</IndividualValueSet></Series>"
+    "   <Series name=\"Dark\" seriesID=\"y2\" seriesType=\"Float32\" "
+    "dependency=\"dependent\"><IndividualValueSet><F>4</F><F>5</F><F>6</F>"
+    "</IndividualValueSet></Series>"
+    "   <Series name=\"Measurement Delay\" seriesID=\"t\" seriesType=\"Float64\" "
+    "dependency=\"dependent\"><IndividualValueSet><D>1</D><D>1</D><D>1</D>"
+    "</IndividualValueSet><Unit label=\"s\"/></Series>"
+    "  </SeriesSet></Result>"
+    "  <Result name=\"nested\"><ExperimentStepSet><ExperimentStep name=\"in\" "
+    "experimentStepID=\"b\"><Method><Category name=\"q\"><Parameter "
+    "name=\"Exposure time\" parameterType=\"Float64\"><D>250</D><Unit "
+    "label=\"ms\"/></Parameter></Category></Method><Result name=\"r2\">"
+    "<Series name=\"X\" seriesID=\"x3\" seriesType=\"Int32\" "
+    "dependency=\"independet\"><AutoIncrementedValueSet><StartValue><I>5</I>"
+    "</StartValue><Increment><I>2</I></Increment></AutoIncrementedValueSet>"
+    "</Series><SeriesSet name=\"s\" length=\"2\"><Series name=\"Counts\" "
+    "seriesID=\"y3\" SeriesType=\"Int32\" dependency=\"dependent\">"
+    "<IndividualValueSet><I>7</I><I>8</I></IndividualValueSet></Series>"
+    "</SeriesSet></Result></ExperimentStep></ExperimentStepSet></Result>"
+    " </ExperimentStep>\n"
+    " <ExperimentStep name=\"empty\" experimentStepID=\"c\"><Result "
+    "name=\"none\"/></ExperimentStep>\n"
+    " <ExperimentStep name=\"last\" experimentStepID=\"d\">"
+    "<Infrastructure><SampleReferenceSet><SampleReference sampleID=\"s1\" "
+    "role=\"r\" samplePurpose=\"p\"/></SampleReferenceSet></Infrastructure>"
+    "<Result name=\"r\"><SeriesSet name=\"set\" length=\"2\">"
+    "<Series name=\"Absorbance\" seriesID=\"y4\" seriesType=\"Float64\" "
+    "dependency=\"dependent\"><EncodedValueSet>AAAAAAAA8D8AAAAAAAAAQA=="
+    "</EncodedValueSet></Series></SeriesSet></Result></ExperimentStep>\n"
+    "</ExperimentStepSet>\n"
+    "<AuditTrailEntrySet/>\n"
+    "</AnIML>\n";
+
+static void handmade_agrees(void **state) {
+  (void)state;
+  const char *p = test_write_text("hand.animl", handmade);
+  assert_int_equal(agree(p), 4);
+  cs_dataset *ds = test_read_ok(p, NULL);
+  /* the streaming reading, checked against the document itself */
+  const cs_spectrum *s = cs_dataset_get(ds, 1);
+  test_expect_ends(s, 3, 100, 300, 4, 6);
+  assert_string_equal(cs_spectrum_meta(s, "animl.sample_name"), "second");
+  assert_string_equal(cs_spectrum_meta(s, CS_META_INSTRUMENT), "Acme R1");
+  DBL_NEAR(cs_spectrum_laser_nm(s), 785, 0);
+  s = cs_dataset_get(ds, 2); /* nested: inherits the laser, own exposure */
+  test_expect_ends(s, 2, 5, 7, 7, 8);
+  DBL_NEAR(cs_spectrum_laser_nm(s), 785, 0);
+  DBL_NEAR(cs_spectrum_exposure_s(s), 0.25, 1e-15);
+  s = cs_dataset_get(ds, 3);
+  test_expect_ends(s, 2, 0, 1, 1, 2);
+  assert_string_equal(cs_spectrum_meta(s, "animl.sample_name"), "first sample");
+  assert_int_equal(cs_spectrum_source_index(s), 3);
+  cs_dataset_free(ds);
+}
+
+/* Refusals: the same code either way, and a break part-way reported after
+ * the spectra before it. */
+static void refusals_agree(void **state) {
+  (void)state;
+  static const char *const docs[] = {
+      "<AnIML xmlns=\"urn:other\"><ExperimentStepSet/></AnIML>",
+      "<AnIML><ExperimentStepSet/></AnIML>",
+      "<?xml version=\"1.0\"?><!DOCTYPE AnIML [<!ENTITY a \"b\">]><AnIML/>",
+      "<AnIML><ExperimentStepSet><ExperimentStep><Result><SeriesSet>"
+      "<Series seriesType=\"String\"/></SeriesSet></Result></ExperimentStep>"
+      "</ExperimentStepSet></AnIML>",
+  };
+  for (size_t i = 0; i < sizeof docs / sizeof docs[0]; i++) {
+    const char *p = test_write_text("bad.animl", docs[i]);
+    assert_int_equal(agree(p), 0);
+    cs_dataset *ds = NULL;
+    cs_error e;
+    assert_int_not_equal(cs_dataset_read(p, "animl", &ds, &e), CS_OK);
+    assert_null(ds);
+  }
+}
+
+/* A document cut off part-way: the spectra before the cut come out, then
+ * the error, which sticks; cs_dataset_read fails as a whole. */
+static const char *write_big(size_t nspec, size_t npts);
+
+static void break_part_way(void **state) {
+  (void)state;
+  const char *big = write_big(60, 2048);
+  size_t n;
+  unsigned char *b = test_slurp(big, &n);
+  /* cut inside spectrum 50: 0..49 are whole (the parser reads ahead a
+   * little, so the error may come a few spectra early) */
+  const char *at = strstr((const char *)b, "<ExperimentStep name=\"s50\"");
+  assert_non_null(at);
+  const char *p = test_write_tmp("cut.animl", b, (size_t)(at - (char *)b) + 100);
+  free(b);
+  cs_reader *rd;
+  cs_error e;
+  assert_int_equal(cs_reader_open(p, NULL, NULL, &rd, &e), CS_OK);
+  cs_spectrum *s;
+  size_t k = 0;
+  cs_status st;
+  while (!(st = cs_reader_next(rd, &s, &e)) && s) {
+    cs_spectrum_free(s);
+    k++;
+  }
+  assert_int_equal(st, CS_ERR_MALFORMED);
+  assert_null(s);
+  if (!(k >= 40 && k <= 50))
+    fail_msg("%zu spectra before the error (%s)", k, e.msg);
+  assert_non_null(strstr(e.msg, "XML error"));
+  assert_int_equal(cs_reader_next(rd, &s, &e), CS_ERR_MALFORMED); /* sticky */
+  cs_reader_close(rd);
+  cs_dataset *ds = NULL;
+  assert_int_equal(cs_dataset_read(p, NULL, &ds, &e), CS_ERR_MALFORMED);
+  assert_null(ds);
+}
+
+/* A format that does not stream is read whole and handed out one by one,
+ * the same as cs_dataset_read. */
+static void whole_fallback(void **state) {
+  (void)state;
+  const char *p = test_write_text(
+      "m.csv", "shift,a,b,c\n100,1,2,3\n200,4,5,6\n300,7,8,9\n");
+  cs_dataset *a = test_read_ok(p, NULL), *b;
+  int streamed = -1;
+  size_t peak;
+  cs_error e;
+  STATUS_EQ(read_all(p, NULL, 0, &b, &streamed, &peak, &e), CS_OK, &e);
+  same_spectra(a, b);
+  assert_int_equal(cs_dataset_count(b), 3);
+  cs_dataset_free(a);
+  cs_dataset_free(b);
+  assert_int_equal(streamed, 1); /* csv streams: "whole" forced below */
+  cs_reader_opts whole = {1};
+  cs_reader *rd;
+  assert_int_equal(cs_reader_open(p, NULL, &whole, &rd, &e), CS_OK);
+  assert_string_equal(cs_reader_format(rd), "csv");
+  assert_false(cs_reader_streaming(rd));
+  assert_int_equal(cs_reader_count(rd), 3);
+  cs_reader_close(rd);
+  /* JCAMP-DX does not stream: read whole on open */
+  p = test_write_text("one.jdx", "##TITLE=t\n##JCAMP-DX=4.24\n"
+                                 "##DATA TYPE=RAMAN SPECTRUM\n##XUNITS=1/CM\n"
+                                 "##YUNITS=ARBITRARY UNITS\n##FIRSTX=100\n"
+                                 "##LASTX=300\n##NPOINTS=3\n##XFACTOR=1\n"
+                                 "##YFACTOR=1\n##XYDATA=(X++(Y..Y))\n"
+                                 "100 1 2 3\n##END=\n");
+  STATUS_EQ(read_all(p, NULL, 0, &b, &streamed, &peak, &e), CS_OK, &e);
+  assert_int_equal(streamed, 0);
+  assert_int_equal(peak, 1);
+  assert_int_equal(cs_dataset_count(b), 1);
+  test_expect_ends(cs_dataset_get(b, 0), 3, 100, 300, 1, 3);
+  cs_dataset_free(b);
+  assert_int_equal(cs_reader_open("/nonexistent/x.csv", NULL, NULL, &rd, &e),
+                   CS_ERR_IO);
+  assert_null(rd);
+  cs_reader_close(NULL);
+}
+
+/* Write an AnIML document of nspec spectra of npts Float64 points the way
+ * calcspec writes them, piece by piece (the test itself stays small). */
+static const char *write_big(size_t nspec, size_t npts) {
+  static char path[4096];
+  snprintf(path, sizeof path, "%s/big.animl", test_tmpdir());
+  FILE *f = fopen(path, "wb");
+  assert_non_null(f);
+  double *x = malloc(npts * sizeof *x), *y = malloc(npts * sizeof *y);
+  assert_non_null(x);
+  assert_non_null(y);
+  for (size_t i = 0; i < npts; i++)
+    x[i] = 200.0 + 0.7 * (double)i;
+  char *bx = csi_base64_encode((const unsigned char *)x, npts * sizeof *x);
+  assert_non_null(bx);
+  fprintf(f, "<?xml version=\"1.0\"?>\n<AnIML xmlns=\"" 
+             "urn:org:astm:animl:schema:core:draft:0.90\" version=\"0.90\">\n"
+             "<ExperimentStepSet>\n");
+  for (size_t k = 0; k < nspec; k++) {
+    for (size_t i = 0; i < npts; i++)
+      y[i] = sin(0.01 * (double)(i * (k + 1))) + (double)k;
+    char *by = csi_base64_encode((const unsigned char *)y, npts * sizeof *y);
+    assert_non_null(by);
+    fprintf(f, "<ExperimentStep name=\"s%zu\" experimentStepID=\"e%zu\">"
+               "<Technique name=\"Raman Spectrum\" uri=\"u\"/><Result "
+               "name=\"Spectrum\"><SeriesSet name=\"Spectrum\" length=\"%zu\">"
+               "<Series name=\"Raman Shift\" seriesID=\"x%zu\" seriesType="
+               "\"Float64\" dependency=\"independent\"><EncodedValueSet>%s"
+               "</EncodedValueSet><Unit label=\"1/cm\"/></Series><Series "
+               "name=\"Intensity\" seriesID=\"y%zu\" seriesType=\"Float64\" "
+               "dependency=\"dependent\"><EncodedValueSet>%s</EncodedValueSet>"
+               "</Series></SeriesSet></Result></ExperimentStep>\n",
+            k, k, npts, k, bx, k, by);
+    free(by);
+  }
+  fprintf(f, "</ExperimentStepSet>\n</AnIML>\n");
+  assert_int_equal(fclose(f), 0);
+  free(bx);
+  free(x);
+  free(y);
+  return path;
+}
+
+static long peak_rss_kb(void) {
+  struct rusage ru;
+  getrusage(RUSAGE_SELF, &ru);
+  return ru.ru_maxrss;
+}
+
+/* ~40 MB of AnIML (1200 spectra of 2048 points): the stream holds one
+ * spectrum at a time and the process's peak RSS grows by far less than the
+ * file (the DOM reader holds the file, its tree and every spectrum: some
+ * 200 MB).  Either check fails if cs_dataset_read-style whole reading comes
+ * back. */
+static void memory_stays_flat(void **state) {
+  (void)state;
+  const size_t nspec = 1200, npts = 2048;
+  const char *p = write_big(nspec, npts);
+  long before = peak_rss_kb();
+  cs_reader *rd;
+  cs_error e;
+  STATUS_EQ(cs_reader_open(p, NULL, NULL, &rd, &e), CS_OK, &e);
+  assert_true(cs_reader_streaming(rd));
+  cs_spectrum *s;
+  size_t n = 0;
+  double sum = 0;
+  while (!cs_reader_next(rd, &s, &e) && s) {
+    assert_int_equal(cs_spectrum_n(s), npts);
+    assert_int_equal(cs_spectrum_source_index(s), n);
+    sum += cs_spectrum_y(s)[0];
+    cs_spectrum_free(s);
+    n++;
+  }
+  assert_int_equal(n, nspec);
+  DBL_NEAR(sum, (double)nspec * (double)(nspec - 1) / 2, 1e-6);
+  assert_int_equal(cs_reader_peak_held(rd), 1);
+  cs_reader_close(rd);
+  long grew = peak_rss_kb() - before;
+#if defined(__SANITIZE_ADDRESS__)
+  (void)grew; /* the sanitizer's shadow memory makes RSS meaningless */
+#else
+  if (!getenv("CALCSPEC_NO_RSS_CHECK")) /* e.g. under valgrind */
+    assert_true(grew < 24 * 1024);
+#endif
+  /* the whole reading holds every spectrum */
+  cs_reader_opts whole = {1};
+  STATUS_EQ(cs_reader_open(p, NULL, &whole, &rd, &e), CS_OK, &e);
+  assert_false(cs_reader_streaming(rd));
+  assert_int_equal(cs_reader_peak_held(rd), nspec);
+  cs_reader_close(rd);
+}
+
+int main(void) {
+  const struct CMUnitTest tests[] = {
+      cmocka_unit_test(project_files_agree), cmocka_unit_test(shared_files_agree),
+      cmocka_unit_test(handmade_agrees),     cmocka_unit_test(refusals_agree),
+      cmocka_unit_test(break_part_way),
+      cmocka_unit_test(whole_fallback),      cmocka_unit_test(csv_files_agree),
+      cmocka_unit_test(csv_tables_agree),      cmocka_unit_test(memory_stays_flat),
+  };
+  return cmocka_run_group_tests(tests, NULL, NULL);
+}
