@@ -89,7 +89,10 @@ static void detects_band_on_tissue(void **state) {
   print_message("apatite on 10x tissue: SNR 10 detected %d/20, SNR 5 >= 5 "
                 "sigma %d/20; tissue alone max mineral_snr %.1f\n", found10,
                 found5, tmax);
-  assert_int_equal(found10, 20);
+  /* 20/20 at SNR 10 with a tissue model error of 8 %; at 10 % (detect.c
+   * TISSUE_MODEL_ERR: fewer false alarms on other tissue at SNR 50) the
+   * tissue 10x the band takes 3 of them below 6.5 sigma */
+  assert_true(found10 >= 16);
   assert_true(found5 >= 12);
   assert_int_equal(false_alarms, 0);
   csi_detector_free(d);
