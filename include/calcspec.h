@@ -55,6 +55,17 @@ extern "C" {
  * Compare with CS_VERSION to detect a header/library mismatch. */
 CS_EXPORT const char *cs_version(void);
 
+/** ## Numbers in text */
+
+/** Read p[0..n) (not NUL-terminated; no leading or trailing blanks) as one
+ * decimal number, C locale whatever the process locale, giving exactly the
+ * double that strtod gives (bit for bit, sign of zero included), mostly
+ * without calling it.  0 and *out set on success; -1 (*out untouched) when
+ * the text is not entirely a number or its value is not finite (overflow,
+ * inf, nan).  Underflow to a subnormal or zero is a value, as with strtod.
+ * Thread-safe; allocates only for text over 127 bytes (-1 if that fails). */
+CS_EXPORT int cs_parse_number(const char *p, size_t n, double *out);
+
 /** ## Errors
  *
  * Codes are stable across the 0.x/1.x series: new codes are only appended.

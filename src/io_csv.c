@@ -1117,6 +1117,7 @@ typedef struct {
   size_t nc, xcol, ny;
   size_t *ycol;       /* [ny] columns that become spectra */
   char **name;        /* [nc] lower-case ASCII titles (+ units), or NULLs */
+  span *title;        /* [nc] the title fields as written, or NULL */
   csi_axis_unit *ax;  /* [nc] what each title says about the x axis */
   csi_dvec xs, *ys;   /* x values, [ny] y values */
 } columns;
@@ -1127,6 +1128,7 @@ static void columns_free(columns *k) {
   for (size_t j = 0; k->ys && j < k->nc; j++)
     csi_dvec_free(&k->ys[j]);
   free(k->name);
+  free(k->title);
   free(k->ys);
   free(k->ax);
   free(k->ycol);
@@ -1143,6 +1145,12 @@ static cs_status title_names(ctx *c, columns *k, cs_error *err) {
       continue;
     if (row_fields(c, c->lines[line], &n) || n != k->nc)
       return csi_error(err, CS_ERR_NOMEM, "out of memory");
+    /* kept for text.column: splitting the row again per spectrum was
+     * quadratic in the number of columns */
+    if (!pass && !(k->title = malloc(n * sizeof *k->title)))
+      return csi_error(err, CS_ERR_NOMEM, "out of memory");
+    if (!pass)
+      memcpy(k->title, c->f, n * sizeof *k->title);
     for (size_t j = 0; j < k->nc; j++) {
       char *a = ascii_key(c->f[j], c->latin1);
       char *l = a ? lower_dup(a) : NULL;
@@ -1243,11 +1251,8 @@ static cs_status column_spectrum(ctx *c, const columns *k, size_t j,
       s->technique = CS_TECH_FTIR;
   }
   if (!st && k->name[0]) {
-    size_t n;
-    if (row_fields(c, c->lines[c->hdr], &n))
-      st = csi_error(err, CS_ERR_NOMEM, "out of memory");
-    char *col = st ? NULL : utf8_value(c->f[k->ycol[j]], c->latin1, 0);
-    if (!st && !col)
+    char *col = utf8_value(k->title[k->ycol[j]], c->latin1, 0);
+    if (!col)
       st = csi_error(err, CS_ERR_NOMEM, "out of memory");
     if (!st)
       st = cs_spectrum_set_meta(s, "text.column", col, err);

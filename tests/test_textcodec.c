@@ -7,6 +7,15 @@
 #include "internal.h"
 
 #include <ctype.h>
+#include <float.h>
+
+/* Mirrors the condition for numparse.c's x87 path. */
+#if LDBL_MANT_DIG == 64 && LDBL_MAX_EXP == 16384 && \
+    (defined(__x86_64__) || defined(__i386__))
+#define X87_PATH 1
+#else
+#define X87_PATH 0
+#endif
 
 /* ---- base64 ---- */
 
@@ -201,16 +210,34 @@ static void test_decimal_edges(void **state) {
     if (!dec_agree(fast[i], 0))
       fail_msg("'%s' should take the fast path", fast[i]);
   /* left to strtod (declined), whatever strtod then makes of them */
-  const char *slow[] = {"", "+", "-", ".", "e5", "1e", "1e+", "1e23",
-                        "1e-23", "9007199254740993e1", "12345678901234567890",
+  const char *slow[] = {"", "+", "-", ".", "e5", "1e", "1e+", "1e28",
+                        "1e-28", "12345678901234567890",
                         "1.0000000000000000000", "inf", "-inf", "nan",
                         "0x1p3", " 1", "1 ", "1,5", "1.5.2", "--1", "1e5x",
                         "1e1000000000", "1.5e-400", "1.7976931348623157e308",
-                        "4.9e-324", "0.0000000000000000000000001",
-                        "1.7976931348623157", "2.2250738585072014e-8"};
+                        "4.9e-324", "0.0000000000000000000000000001",
+                        /* x87 path: exactly halfway (1e23 = 5^23 2^23 and
+                         * 5^23 has 54 bits), 2^53 + 1 */
+                        "1e23", "9007199254740993000e-3", "900719925474099300e-2"};
   for (size_t i = 0; i < sizeof slow / sizeof *slow; i++)
     if (dec_agree(slow[i], 0))
       fail_msg("'%s' should be declined", slow[i]);
+  /* beyond Clinger (> 2^53 or |e| > 22): the x87 path where there is one */
+  const char *x87[] = {"3e23", "1e-23", "9007199254740993e1",
+                       "1.7976931348623157", "2.2250738585072014e-8",
+                       "0.0000000000000000000000001", "1234.5678901234567",
+                       "-0.12345678901234568", "9999999999999999999e27",
+                       "1e-27", "8.5e-26", "9007199254740993001e-3"};
+  for (size_t i = 0; i < sizeof x87 / sizeof *x87; i++) {
+    int taken = dec_agree(x87[i], 0);
+#if X87_PATH
+    /* the last one is 1.02 long double ulps above halfway: declined */
+    if (taken != (i + 1 < sizeof x87 / sizeof *x87))
+      fail_msg("'%s': fast path %s", x87[i], taken ? "taken" : "declined");
+#else
+    (void)taken;
+#endif
+  }
   /* decimal comma: ',' is the point, '.' still is */
   assert_true(dec_agree("532,02", 1));
   assert_true(dec_agree("-0,5e3", 1));
@@ -272,12 +299,126 @@ static void test_decimal_random(void **state) {
   assert_true(taken > total / 2);
 }
 
+/* Random doubles in 1e-3..1e6 printed as %.17g, %.15g and the shortest
+ * text that reads back: what calcspec and instruments write.  All must
+ * agree with strtod; with the x87 path nearly all are taken (it declines
+ * the 3 in 2048 that land next to a rounding boundary). */
+static void test_decimal_printed(void **state) {
+  (void)state;
+  size_t taken = 0, total = 0;
+  char s[64];
+  for (int trial = 0; trial < 400000; trial++) {
+    double v = exp(log(1e-3) + (log(1e6) - log(1e-3)) *
+                                   ((double)(rnd() >> 11) / 9007199254740992.0));
+    if (trial & 1)
+      v = -v;
+    snprintf(s, sizeof s, "%.17g", v);
+    taken += (size_t)dec_agree(s, 0);
+    snprintf(s, sizeof s, "%.15g", v);
+    taken += (size_t)dec_agree(s, 0);
+    for (int prec = 1; prec <= 17; prec++) {
+      snprintf(s, sizeof s, "%.*g", prec, v);
+      if (strtod(s, NULL) == v)
+        break;
+    }
+    taken += (size_t)dec_agree(s, 0);
+    total += 3;
+  }
+  if (X87_PATH)
+    assert_true(taken > total - total / 100);
+}
+
+/* The hard cases for the x87 path: decimals within a few units of the 19th
+ * digit of a halfway point between two doubles (or of a double itself).
+ * The halfway point h is exact in long double; its 19-digit rounding,
+ * nudged by -2..+2 in the last digit, with the point moved by a random
+ * exponent, must still give strtod's double. */
+static void test_decimal_halfway(void **state) {
+  (void)state;
+  size_t taken = 0;
+  char s[96], t[96];
+  for (int trial = 0; trial < 600000; trial++) {
+    uint64_t r = rnd();
+    double mant = 1.0 + (double)(r >> 12) / 4503599627370496.0;
+    int ex = (int)(rnd() % 120) - 60;
+    double d = ldexp(mant, ex);
+    long double h = (long double)d;
+    if (trial % 4 != 3) /* halfway to the next double; else d itself */
+      h += (long double)(nextafter(d, INFINITY) - d) / 2;
+    /* 19 significant digits: d.ddd...e[+-]x */
+    snprintf(s, sizeof s, "%.18Le", h);
+    char *e = strchr(s, 'e');
+    int x = atoi(e + 1) - 18;
+    /* digits only, as an integer significand */
+    size_t k = 0;
+    for (char *c = s; c < e; c++)
+      if (*c >= '0' && *c <= '9')
+        t[k++] = *c;
+    t[k] = '\0';
+    uint64_t m = strtoull(t, NULL, 10);
+    m += (uint64_t)((int)(rnd() % 5) - 2);
+    if (m < 1000000000000000000ULL || m > 9999999999999999999ULL)
+      continue;
+    snprintf(t, sizeof t, "%llu", (unsigned long long)m);
+    /* put the point somewhere inside, keep the value */
+    int pt = (int)(rnd() % 20);
+    k = 0;
+    if (rnd() & 1)
+      s[k++] = '-';
+    for (int i = 0; i < 19; i++) {
+      if (i == pt)
+        s[k++] = '.';
+      s[k++] = t[i];
+    }
+    snprintf(s + k, sizeof s - k, "e%d", x + (19 - pt) * (pt < 19));
+    taken += (size_t)dec_agree(s, 0);
+  }
+  /* not all declined: the exponents within +-27 are mostly taken */
+  assert_true(taken > 0);
+}
+
+static void test_parse_number(void **state) {
+  (void)state;
+  double v = 7;
+  const char *bad[] = {"", " 1", "1 ", "\t1", "inf", "-nan", "1e999",
+                       "-1e400", "1x", "--1", "1,5", ".", "e1", "+"};
+  for (size_t i = 0; i < sizeof bad / sizeof *bad; i++)
+    if (cs_parse_number(bad[i], strlen(bad[i]), &v) != -1 || v != 7)
+      fail_msg("'%s' should not be a number", bad[i]);
+  assert_int_equal(cs_parse_number("12", 1, &v), 0); /* n, not the NUL */
+  assert_true(v == 1.0);
+  assert_int_equal(cs_parse_number("1\0" "2", 3, &v), -1);
+  const char *good[] = {"-0", "0", "4.9e-324", "1e-400", "1.7976931348623157e308",
+                        "0x1p3", "12345678901234567890123", "1e23",
+                        "1234.5678901234567", "-2.5e-7", "1e308"};
+  for (size_t i = 0; i < sizeof good / sizeof *good; i++) {
+    double ref = strtod(good[i], NULL);
+    assert_int_equal(cs_parse_number(good[i], strlen(good[i]), &v), 0);
+    assert_memory_equal(&v, &ref, sizeof v);
+  }
+  /* longer than the stack copy */
+  char big[400];
+  memset(big, '0', sizeof big);
+  big[0] = '0';
+  big[1] = '.';
+  big[sizeof big - 2] = '7';
+  big[sizeof big - 1] = '\0';
+  assert_int_equal(cs_parse_number(big, strlen(big), &v), 0);
+  double ref = strtod(big, NULL);
+  assert_memory_equal(&v, &ref, sizeof v);
+  assert_int_equal(cs_parse_number(big, strlen(big) - 1, &v), 0); /* "0.000" */
+  assert_true(v == 0 && !signbit(v));
+}
+
 int main(void) {
   const struct CMUnitTest tests[] = {
       cmocka_unit_test(test_base64_random),
       cmocka_unit_test(test_base64_edges),
       cmocka_unit_test(test_decimal_edges),
       cmocka_unit_test(test_decimal_random),
+      cmocka_unit_test(test_decimal_printed),
+      cmocka_unit_test(test_decimal_halfway),
+      cmocka_unit_test(test_parse_number),
   };
   return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -67,10 +67,13 @@ static int on_number(void *ctx, const char *s, size_t len) {
   memcpy(tok, s, len);
   tok[len] = '\0';
   char *end;
-  double d = strtod(tok, &end); /* LC_NUMERIC is "C" (main.c) */
+  /* yajl has checked the JSON number syntax; this is strtod's double,
+   * mostly without strtod (~20 % of `stream` before). */
+  double d;
+  int bad = cs_parse_number(s, len, &d);
   if (in_xy(r)) {
     int t = r->target;
-    if (!isfinite(d))
+    if (bad)
       return fail(r, "");
     if (r->n[t] == r->cap[t]) {
       if (r->cap[t] >= CLI_REQUEST_MAX_POINTS)
@@ -91,7 +94,8 @@ static int on_number(void *ctx, const char *s, size_t len) {
     if (!*end)
       return place(r, json_integer((json_int_t)i));
   }
-  return place(r, json_real(d));
+  /* a non-finite value (1e999) is refused by json_real, as before */
+  return place(r, bad ? NULL : json_real(d));
 }
 
 static int on_string(void *ctx, const unsigned char *s, size_t len) {
