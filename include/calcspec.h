@@ -321,8 +321,9 @@ CS_EXPORT cs_status cs_dataset_read(const char *path, const char *format,
  * A cs_reader hands out the spectra of one file in file order, each with the
  * same data and metadata cs_dataset_read would give it.  Formats whose
  * reader streams (cs_reader_streaming: AnIML, text tables and maps, Renishaw
- * WDF) hold a bounded part of the file at a time (one experiment step, one
- * block of 256 columns or one map row, one spectrum), so memory stays flat
+ * WDF, LabSpec 6 XML) hold a bounded part of the file at a time (one
+ * experiment step, one block of 256 columns or one map row, one spectrum,
+ * one matrix row), so memory stays flat
  * however large the file; every other format is read whole on open and
  * handed out one by one.
  *

@@ -318,18 +318,30 @@ typedef struct ctx {
   axis_info ax[4]; /* 0 intensity, 1 spectral, 2 and 3 map axes */
   csi_dvec row;
   cs_spectrum *tmpl;
-  cs_dataset *ds;
+  params pm;
+  /* map geometry, from the tree: rows run through the first map axis
+   * fastest */
+  size_t n2, n3, npts;
+  int mapped, swap;
+  double s2, s3;
 } ctx;
 
-static cs_status read_doc(xmlDocPtr doc, ctx *c, cs_error *err) {
-  xmlNodePtr root = xmlDocGetRootElement(doc);
-  if (!csi_xml_is(root, "LSX_Data"))
-    return csi_error(err, CS_ERR_MALFORMED, "root element is not <LSX_Data>");
-  xmlNodePtr tree = csi_xml_child(root, "LSX_Tree");
-  xmlNodePtr matrix = csi_xml_child(root, "LSX_Matrix");
-  if (!tree || !matrix)
-    return csi_error(err, CS_ERR_MALFORMED, "no <%s> element",
-                     tree ? "LSX_Matrix" : "LSX_Tree");
+static cs_status ctx_init(ctx *c, cs_error *err) {
+  *c = (ctx){0};
+  c->pm = (params){NAN, NAN};
+  c->tmpl = csi_spectrum_alloc(0);
+  return c->tmpl ? CS_OK : csi_error(err, CS_ERR_NOMEM, "out of memory");
+}
+
+static void ctx_free(ctx *c) {
+  for (int i = 0; i < 4; i++)
+    axis_free(&c->ax[i]);
+  csi_dvec_free(&c->row);
+  cs_spectrum_free(c->tmpl);
+}
+
+/* Everything <LSX_Tree> says: axes, parameters, map geometry, into c. */
+static cs_status read_tree(const xmlNode *tree, ctx *c, cs_error *err) {
   xmlNodePtr axes = find_id(tree, ID_AXES, 0);
   if (!axes)
     return csi_error(err, CS_ERR_MALFORMED, "no axis container (ID 0x%lX)",
@@ -361,9 +373,8 @@ static cs_status read_doc(xmlDocPtr doc, ctx *c, cs_error *err) {
       (st = cs_spectrum_set_meta(t, "labspec.y_unit", c->ax[0].unit, err)))
     return st;
 
-  params pm = {NAN, NAN};
   xmlNodePtr pnode = child_by_id(tree, ID_PARAMS);
-  if (pnode && (st = walk_params(pnode, t, &pm, 0, err)))
+  if (pnode && (st = walk_params(pnode, t, &c->pm, 0, err)))
     return st;
   if (!cs_spectrum_meta(t, CS_META_TITLE)) {
     char *title = child_text(tree, ID_TITLE);
@@ -384,70 +395,106 @@ static cs_status read_doc(xmlDocPtr doc, ctx *c, cs_error *err) {
       return st;
   }
 
-  /* Map geometry: rows run through the first map axis fastest. */
-  size_t n2 = c->ax[2].v.n ? c->ax[2].v.n : 1;
-  size_t n3 = c->ax[3].v.n ? c->ax[3].v.n : 1;
-  int mapped = c->ax[2].v.n > 0 || c->ax[3].v.n > 0;
+  c->n2 = c->ax[2].v.n ? c->ax[2].v.n : 1;
+  c->n3 = c->ax[3].v.n ? c->ax[3].v.n : 1;
+  c->mapped = c->ax[2].v.n > 0 || c->ax[3].v.n > 0;
   /* Which map axis is X: by its name ("X", "XA"...), else the first. */
-  int swap = c->ax[2].name && c->ax[2].name[0] == 'Y' &&
-             (!c->ax[3].name || c->ax[3].name[0] != 'Y');
-  double s2 = c->ax[2].v.n ? um_scale(c->ax[2].unit) : 1;
-  double s3 = c->ax[3].v.n ? um_scale(c->ax[3].unit) : 1;
+  c->swap = c->ax[2].name && c->ax[2].name[0] == 'Y' &&
+            (!c->ax[3].name || c->ax[3].name[0] != 'Y');
+  c->s2 = c->ax[2].v.n ? um_scale(c->ax[2].unit) : 1;
+  c->s3 = c->ax[3].v.n ? um_scale(c->ax[3].unit) : 1;
+  c->npts = sp->v.n;
+  return CS_OK;
+}
 
-  size_t nrows = 0, npts = sp->v.n;
-  for (xmlNodePtr r = csi_xml_child(matrix, NULL); r; r = csi_xml_next(r, NULL))
-    nrows++;
+/* The matrix's row count against the map axes and its Size attribute
+ * (has_size: Size was given, as msize). */
+static cs_status check_rows(const ctx *c, size_t nrows, int has_size,
+                            double msize, cs_error *err) {
   if (nrows == 0)
     return csi_error(err, CS_ERR_MALFORMED, "<LSX_Matrix> has no rows");
-  if (mapped && nrows != n2 * n3)
+  if (c->mapped && nrows != c->n2 * c->n3)
     return csi_error(err, CS_ERR_MALFORMED,
                      "<LSX_Matrix> has %zu rows but the map axes give %zu x "
                      "%zu positions",
-                     nrows, n2, n3);
-  double msize;
-  if (csi_xml_attr_double(matrix, "Size", &msize) == 0 &&
-      msize != (double)nrows * (double)npts)
+                     nrows, c->n2, c->n3);
+  if (has_size && msize != (double)nrows * (double)c->npts)
     return csi_error(err, CS_ERR_MALFORMED,
                      "<LSX_Matrix> Size says %.0f values, rows hold %zu x %zu",
-                     msize, nrows, npts);
+                     msize, nrows, c->npts);
+  return CS_OK;
+}
 
+/* Matrix row k (element r) as a spectrum with the template's metadata and
+ * its map position. */
+static cs_status read_row(ctx *c, const xmlNode *r, size_t k,
+                          cs_spectrum **out, cs_error *err) {
+  *out = NULL;
+  char what_row[48];
+  csi_snprintf(what_row, sizeof what_row, "matrix row %zu", k);
+  if (!csi_xml_is(r, "LSX_Row"))
+    return csi_error(err, CS_ERR_MALFORMED, "%s is <%s>, not <LSX_Row>",
+                     what_row, (const char *)r->name);
+  double index;
+  if (csi_xml_attr_double(r, "Index", &index) == 0 && index != (double)k)
+    return csi_error(err, CS_ERR_MALFORMED, "%s has Index %.0f", what_row,
+                     index);
+  c->row.n = 0;
+  cs_status st = read_array(r, &c->row, what_row, err);
+  if (st)
+    return st;
+  size_t npts = c->npts;
+  if (c->row.n != npts)
+    return csi_error(err, CS_ERR_MALFORMED,
+                     "%s has %zu values, the spectral axis %zu", what_row,
+                     c->row.n, npts);
+  cs_spectrum *s = csi_spectrum_alloc(npts);
+  if (!s)
+    return csi_error(err, CS_ERR_NOMEM, "out of memory");
+  memcpy(s->x, c->ax[1].v.v, npts * sizeof *s->x);
+  memcpy(s->y, c->row.v, npts * sizeof *s->y);
+  st = csi_spectrum_copy_meta(s, c->tmpl, err);
+  if (!st && c->mapped && c->s2 > 0 && c->s3 > 0) {
+    double a2 = c->ax[2].v.n ? c->ax[2].v.v[k % c->n2] * c->s2 : 0;
+    double a3 = c->ax[3].v.n ? c->ax[3].v.v[k / c->n2] * c->s3 : 0;
+    st = c->swap ? set_position(s, a3, a2, err) : set_position(s, a2, a3, err);
+  } else if (!st && !c->mapped && isfinite(c->pm.stage_x) &&
+             isfinite(c->pm.stage_y)) {
+    st = set_position(s, c->pm.stage_x, c->pm.stage_y, err);
+  }
+  if (st) {
+    cs_spectrum_free(s);
+    return st;
+  }
+  *out = s;
+  return CS_OK;
+}
+
+static cs_status read_doc(xmlDocPtr doc, ctx *c, cs_dataset *ds,
+                          cs_error *err) {
+  xmlNodePtr root = xmlDocGetRootElement(doc);
+  if (!csi_xml_is(root, "LSX_Data"))
+    return csi_error(err, CS_ERR_MALFORMED, "root element is not <LSX_Data>");
+  xmlNodePtr tree = csi_xml_child(root, "LSX_Tree");
+  xmlNodePtr matrix = csi_xml_child(root, "LSX_Matrix");
+  if (!tree || !matrix)
+    return csi_error(err, CS_ERR_MALFORMED, "no <%s> element",
+                     tree ? "LSX_Matrix" : "LSX_Tree");
+  cs_status st = read_tree(tree, c, err);
+  if (st)
+    return st;
+  size_t nrows = 0;
+  for (xmlNodePtr r = csi_xml_child(matrix, NULL); r; r = csi_xml_next(r, NULL))
+    nrows++;
+  double msize;
+  int has_size = csi_xml_attr_double(matrix, "Size", &msize) == 0;
+  if ((st = check_rows(c, nrows, has_size, msize, err)))
+    return st;
   size_t k = 0;
   for (xmlNodePtr r = csi_xml_child(matrix, NULL); r;
        r = csi_xml_next(r, NULL), k++) {
-    char what_row[48];
-    csi_snprintf(what_row, sizeof what_row, "matrix row %zu", k);
-    if (!csi_xml_is(r, "LSX_Row"))
-      return csi_error(err, CS_ERR_MALFORMED, "%s is <%s>, not <LSX_Row>",
-                       what_row, (const char *)r->name);
-    double index;
-    if (csi_xml_attr_double(r, "Index", &index) == 0 && index != (double)k)
-      return csi_error(err, CS_ERR_MALFORMED, "%s has Index %.0f", what_row,
-                       index);
-    c->row.n = 0;
-    if ((st = read_array(r, &c->row, what_row, err)))
-      return st;
-    if (c->row.n != npts)
-      return csi_error(err, CS_ERR_MALFORMED,
-                       "%s has %zu values, the spectral axis %zu", what_row,
-                       c->row.n, npts);
-    cs_spectrum *s = csi_spectrum_alloc(npts);
-    if (!s)
-      return csi_error(err, CS_ERR_NOMEM, "out of memory");
-    memcpy(s->x, sp->v.v, npts * sizeof *s->x);
-    memcpy(s->y, c->row.v, npts * sizeof *s->y);
-    st = csi_spectrum_copy_meta(s, t, err);
-    if (!st && mapped && s2 > 0 && s3 > 0) {
-      double a2 = c->ax[2].v.n ? c->ax[2].v.v[k % n2] * s2 : 0;
-      double a3 = c->ax[3].v.n ? c->ax[3].v.v[k / n2] * s3 : 0;
-      st = swap ? set_position(s, a3, a2, err) : set_position(s, a2, a3, err);
-    } else if (!st && !mapped && isfinite(pm.stage_x) && isfinite(pm.stage_y)) {
-      st = set_position(s, pm.stage_x, pm.stage_y, err);
-    }
-    if (st) {
-      cs_spectrum_free(s);
-      return st;
-    }
-    if ((st = cs_dataset_push(c->ds, s, err)))
+    cs_spectrum *s;
+    if ((st = read_row(c, r, k, &s, err)) || (st = cs_dataset_push(ds, s, err)))
       return st;
   }
   return CS_OK;
@@ -459,22 +506,173 @@ static cs_status read_lsx(const char *path, cs_dataset **out, cs_error *err) {
   cs_status rs = csi_xml_read_file(path, 0, &doc, err);
   if (rs)
     return rs;
-  ctx c = {0};
-  c.tmpl = csi_spectrum_alloc(0);
-  c.ds = csi_dataset_alloc();
-  cs_status st = c.tmpl && c.ds ? read_doc(doc, &c, err)
-                                : csi_error(err, CS_ERR_NOMEM, "out of memory");
-  for (int i = 0; i < 4; i++)
-    axis_free(&c.ax[i]);
-  csi_dvec_free(&c.row);
-  cs_spectrum_free(c.tmpl);
+  ctx c;
+  cs_dataset *ds = csi_dataset_alloc();
+  cs_status st = ctx_init(&c, err);
+  if (!st)
+    st = ds ? read_doc(doc, &c, ds, err)
+            : csi_error(err, CS_ERR_NOMEM, "out of memory");
+  ctx_free(&c);
   xmlFreeDoc(doc);
   if (st) {
-    cs_dataset_free(c.ds);
+    cs_dataset_free(ds);
     return st;
   }
-  *out = c.ds;
+  *out = ds;
   return CS_OK;
+}
+
+/* ---- streaming: one <LSX_Row> at a time ----
+ * The pull parser expands <LSX_Tree> (axes and parameters: small) and read
+ * with read_tree above, then each row of <LSX_Matrix> in turn, read with
+ * read_row and freed as the parser moves on: one spectrum is held.  The row
+ * count is checked against the map axes and Size as the rows come (too
+ * many: at the first extra one; too few: at the end of the matrix), so a
+ * bad count is reported after the rows before it.  LabSpec writes the tree
+ * first; a matrix before its tree is read whole (read_lsx), as the DOM
+ * reader reads it. */
+
+typedef struct {
+  csi_xml_stream *xs;
+  char *path;
+  ctx c;
+  int skip;      /* move past the current subtree, not into it */
+  int root_seen, tree_seen, matrix_seen, in_matrix;
+  int has_size;  /* the matrix's Size attribute, as msize */
+  double msize;
+  size_t k;      /* rows read */
+  cs_dataset *whole; /* matrix before tree: the DOM reading, handed out */
+  size_t pos;
+} lsx_stream;
+
+static void stream_close(void *state) {
+  lsx_stream *ls = state;
+  if (!ls)
+    return;
+  csi_xml_stream_close(ls->xs);
+  ctx_free(&ls->c);
+  cs_dataset_free(ls->whole);
+  free(ls->path);
+  free(ls);
+}
+
+static cs_status stream_open(const char *path, void **state, cs_error *err) {
+  *state = NULL;
+  lsx_stream *ls = calloc(1, sizeof *ls);
+  if (!ls)
+    return csi_error(err, CS_ERR_NOMEM, "out of memory");
+  cs_status st = ctx_init(&ls->c, err);
+  if (!st && !(ls->path = csi_strdup(path)))
+    st = csi_error(err, CS_ERR_NOMEM, "out of memory");
+  if (!st)
+    st = csi_xml_stream_open(path, &ls->xs, err);
+  if (st) {
+    stream_close(ls);
+    return st;
+  }
+  *state = ls;
+  return CS_OK;
+}
+
+static size_t stream_held(const void *state) {
+  const lsx_stream *ls = state;
+  return ls->whole ? ls->whole->n - ls->pos : 0;
+}
+
+/* Known once the tree is read (a map: its pixels; else the matrix's Size
+ * over the points), which cs_reader's first spectrum has done. */
+static size_t stream_count(const void *state) {
+  const lsx_stream *ls = state;
+  if (ls->whole)
+    return ls->whole->n;
+  if (!ls->tree_seen)
+    return 0;
+  if (ls->c.mapped)
+    return ls->c.n2 * ls->c.n3;
+  double n = ls->has_size ? ls->msize / (double)ls->c.npts : 0;
+  return n >= 1 && n == floor(n) && n < 1e15 ? (size_t)n : 0;
+}
+
+static cs_status stream_next(void *state, cs_spectrum **out, cs_error *err) {
+  lsx_stream *ls = state;
+  *out = NULL;
+  if (ls->whole) {
+    if (ls->pos < ls->whole->n) {
+      *out = ls->whole->items[ls->pos];
+      ls->whole->items[ls->pos++] = NULL; /* handed out */
+    }
+    return CS_OK;
+  }
+  csi_xml_stream *xs = ls->xs;
+  for (;;) {
+    int rc = ls->skip ? csi_xml_stream_next(xs) : csi_xml_stream_read(xs);
+    ls->skip = 0;
+    if (rc < 0)
+      return csi_xml_stream_error(xs, err);
+    int depth = rc ? csi_xml_stream_depth(xs) : 0;
+    if (ls->in_matrix && (rc == 0 || depth <= 1)) { /* the matrix ended */
+      ls->in_matrix = 0;
+      cs_status st = check_rows(&ls->c, ls->k, ls->has_size, ls->msize, err);
+      if (st)
+        return st;
+    }
+    if (rc == 0) {
+      if (!ls->root_seen)
+        return csi_error(err, CS_ERR_MALFORMED,
+                         "XML document has no root element");
+      if (!ls->tree_seen || !ls->matrix_seen)
+        return csi_error(err, CS_ERR_MALFORMED, "no <%s> element",
+                         ls->tree_seen ? "LSX_Matrix" : "LSX_Tree");
+      return CS_OK;
+    }
+    if (!csi_xml_stream_is_element(xs))
+      continue;
+    const char *name = csi_xml_stream_name(xs);
+    if (depth == 0) {
+      ls->root_seen = 1;
+      if (strcmp(name, "LSX_Data"))
+        return csi_error(err, CS_ERR_MALFORMED,
+                         "root element is not <LSX_Data>");
+      continue; /* into it */
+    }
+    ls->skip = 1; /* every element is read or passed over whole ... */
+    if (depth == 1 && !strcmp(name, "LSX_Tree") && !ls->tree_seen) {
+      xmlNodePtr tree = csi_xml_stream_expand(xs);
+      if (!tree)
+        return csi_xml_stream_error(xs, err);
+      ls->tree_seen = 1;
+      cs_status st = read_tree(tree, &ls->c, err);
+      if (st)
+        return st;
+    } else if (depth == 1 && !strcmp(name, "LSX_Matrix") && !ls->matrix_seen) {
+      ls->matrix_seen = 1;
+      if (!ls->tree_seen) { /* not as LabSpec writes it: read whole */
+        cs_status st = read_lsx(ls->path, &ls->whole, err);
+        if (st)
+          return st;
+        return stream_next(ls, out, err);
+      }
+      char *size = csi_xml_stream_attr(xs, "Size");
+      ls->has_size = size && csi_parse_double(size, &ls->msize) == 0;
+      free(size);
+      ls->in_matrix = 1;
+      ls->skip = 0; /* ... except the matrix, read row by row */
+      size_t want = ls->c.n2 * ls->c.n3;
+      if (ls->c.mapped && ls->has_size &&
+          ls->msize != (double)want * (double)ls->c.npts)
+        return check_rows(&ls->c, want, 1, ls->msize, err);
+    } else if (depth == 2 && ls->in_matrix) {
+      size_t k = ls->k++;
+      /* more rows than the map or Size allows: refused at the first extra */
+      if ((ls->c.mapped && k >= ls->c.n2 * ls->c.n3) ||
+          (ls->has_size && (double)(k + 1) * (double)ls->c.npts > ls->msize))
+        return check_rows(&ls->c, k + 1, ls->has_size, ls->msize, err);
+      xmlNodePtr r = csi_xml_stream_expand(xs);
+      if (!r)
+        return csi_xml_stream_error(xs, err);
+      return read_row(&ls->c, r, k, out, err);
+    }
+  }
 }
 
 static int sniff(const unsigned char *head, size_t n) {
@@ -490,3 +688,7 @@ const csi_reader csi_reader_labspec_xml = {
     sniff,
     read_lsx,
     NULL};
+
+const csi_stream csi_stream_labspec_xml = {stream_open, stream_next,
+                                           stream_close, stream_held,
+                                           stream_count};

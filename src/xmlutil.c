@@ -375,6 +375,15 @@ const char *csi_xml_stream_ns(csi_xml_stream *xs) {
   return (const char *)xmlTextReaderConstNamespaceUri(xs->tr);
 }
 
+char *csi_xml_stream_attr(csi_xml_stream *xs, const char *name) {
+  xmlChar *v = xmlTextReaderGetAttribute(xs->tr, (const xmlChar *)name);
+  if (!v)
+    return NULL;
+  char *s = csi_strdup((const char *)v);
+  xmlFree(v);
+  return s;
+}
+
 cs_status csi_xml_stream_error(csi_xml_stream *xs, cs_error *err) {
   if (xs->refused)
     return csi_error(err, CS_ERR_MALFORMED,

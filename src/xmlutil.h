@@ -41,6 +41,9 @@ int csi_xml_stream_is_element(csi_xml_stream *xs);
 int csi_xml_stream_depth(csi_xml_stream *xs);
 const char *csi_xml_stream_name(csi_xml_stream *xs);
 const char *csi_xml_stream_ns(csi_xml_stream *xs);
+/* The current element's attribute (malloc'd copy, caller frees with free)
+ * or NULL, as csi_xml_attr; no need to expand the element. */
+char *csi_xml_stream_attr(csi_xml_stream *xs, const char *name);
 /* The failure as a cs_error: CS_ERR_MALFORMED "XML error at line N: ...",
  * as csi_xml_parse says it. */
 cs_status csi_xml_stream_error(csi_xml_stream *xs, cs_error *err);

@@ -1,7 +1,8 @@
 /* test_reader.c: the spectrum-by-spectrum reader (cs_reader_*): the
  * streaming AnIML reader gives exactly what the DOM reader gives on every
  * AnIML file in spectra/ and ../shared/formats/animl and on documents the
- * test writes itself; formats that do not stream are handed out one by one;
+ * test writes itself (LabSpec XML likewise, on ../shared/formats and a map
+ * the test writes); formats that do not stream are handed out one by one;
  * errors part-way; and memory stays flat (peak spectra held, peak RSS) on a
  * generated file of moderate size, so losing the streaming fails here. */
 #define _XOPEN_SOURCE 700 /* nftw */
@@ -12,6 +13,7 @@
 #include <ftw.h>
 #include <math.h>
 #include <sys/resource.h>
+#include <unistd.h> /* unlink */
 
 /* Every spectrum of path through a cs_reader (whole or streaming) into a
  * dataset; the status of the first failure, with what came before it. */
@@ -491,13 +493,266 @@ static void memory_stays_flat(void **state) {
   cs_reader_close(rd);
 }
 
+
+/* ---- LabSpec 6 XML: streamed row by row ---- */
+
+/* Every file in ../shared/formats that detects as LabSpec XML, whole and
+ * cut off at a third and two thirds: stream == DOM (spectra or code). */
+static int visit_lsx(const char *path, const struct stat *sb, int type,
+                     struct FTW *ftw) {
+  (void)ftw;
+  const char *fmt;
+  if (type != FTW_F || cs_format_detect(path, &fmt, NULL) != CS_OK ||
+      strcmp(fmt, "labspec_xml"))
+    return 0;
+  nspectra += agree_as(path, "labspec_xml");
+  nfiles++;
+  size_t n;
+  unsigned char *b = test_slurp(path, &n);
+  for (int part = 1; part <= 2; part++) {
+    const char *cut = test_write_tmp("cut.xml", b, n * (size_t)part / 3);
+    assert_int_equal(agree_as(cut, "labspec_xml"), 0);
+  }
+  free(b);
+  assert_true((size_t)sb->st_size == n);
+  return 0;
+}
+
+static void labspec_files_agree(void **state) {
+  (void)state;
+  SHARED_OR_SKIP(dir, "formats");
+  nfiles = nspectra = 0;
+  assert_int_equal(nftw(dir, visit_lsx, 16, FTW_PHYS), 0);
+  print_message("%zu LabSpec XML files, %zu spectra: stream == whole\n",
+                nfiles, nspectra);
+  assert_true(nfiles >= 9); /* horiba_labspec_xml: spectra, line, maps */
+  assert_true(nspectra > nfiles);
+}
+
+/* A LabSpec-style map as LabSpec 6 writes it (IDs of FORMATS.md section 5;
+ * synthetic values): nx x ny pixels of npts points, x on map axis 0x2 in
+ * um, y on 0x3, laser and title among the parameters.  tree_first 0 puts
+ * the matrix before the tree; nrows < 0 writes nx*ny rows, else that many;
+ * msize < 0 writes the right Size. */
+static const char *write_lsx(const char *name, size_t nx, size_t ny,
+                             size_t npts, int tree_first, long nrows,
+                             double msize) {
+  static char path[4096];
+  snprintf(path, sizeof path, "%s/%s", test_tmpdir(), name);
+  FILE *f = fopen(path, "wb");
+  assert_non_null(f);
+  size_t rows = nrows < 0 ? nx * ny : (size_t)nrows;
+  if (msize < 0)
+    msize = (double)(nx * ny * npts);
+  char matrix[96];
+  snprintf(matrix, sizeof matrix,
+           "<LSX_Matrix Format=\"6\" ID=\"0x7D6CD4DB\" Size=\"%.0f\">\n",
+           msize);
+  fprintf(f, "<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n<LSX_Data>\n");
+  if (!tree_first) { /* rows come below; only the opening tag here */
+    fputs(matrix, f);
+    for (size_t k = 0; k < rows; k++) {
+      fprintf(f, "<LSX_Row Format=\"6\" Index=\"%zu\" Size=\"%zu\">", k, npts);
+      for (size_t i = 0; i < npts; i++)
+        fprintf(f, "%zu ", (k * 7 + i * 3) % 1000 + k);
+      fprintf(f, "</LSX_Row>\n");
+    }
+    fprintf(f, "</LSX_Matrix>\n");
+  }
+  fprintf(f, "<LSX_Tree Format=\"9\" ID=\"0x69746164\" Size=\"3\">"
+             "<LSX Format=\"8\" ID=\"0x6C7469D9\">synthetic map</LSX>"
+             "<LSX Format=\"9\" ID=\"0x7A74D9D6\" Size=\"1\">"
+             "<LSX Format=\"9\" ID=\"0x7B697861\" Size=\"4\">"
+             "<LSX Format=\"9\" ID=\"0x0\" Size=\"2\">"
+             "<LSX Format=\"7\" ID=\"0x6D707974\">Intens</LSX>"
+             "<LSX Format=\"7\" ID=\"0x7C696E75\">Cnt/sec</LSX></LSX>"
+             "<LSX Format=\"9\" ID=\"0x1\" Size=\"3\">"
+             "<LSX Format=\"6\" ID=\"0x7D6CD4DB\" Size=\"%zu\">",
+          npts);
+  for (size_t i = 0; i < npts; i++)
+    fprintf(f, "%.1f ", 200.0 + 0.5 * (double)i);
+  fprintf(f, "</LSX><LSX Format=\"7\" ID=\"0x6D707974\">Spectr</LSX>"
+             "<LSX Format=\"7\" ID=\"0x7C696E75\">1/cm</LSX></LSX>");
+  static const char *const axn[] = {"X", "Y"};
+  for (int a = 0; a < 2; a++) {
+    size_t na = a ? ny : nx;
+    fprintf(f, "<LSX Format=\"9\" ID=\"0x%d\" Size=\"3\"><LSX Format=\"6\" "
+               "ID=\"0x7D6CD4DB\" Size=\"%zu\">", a + 2, na);
+    for (size_t i = 0; i < na; i++)
+      fprintf(f, "%g ", (a ? -10.0 : 5.0) + (a ? 2.5 : 1.5) * (double)i);
+    fprintf(f, "</LSX><LSX Format=\"7\" ID=\"0x6D707974\">%s</LSX>"
+               "<LSX Format=\"7\" ID=\"0x7C696E75\">\xC2\xB5m</LSX></LSX>",
+            axn[a]);
+  }
+  fprintf(f, "</LSX></LSX>"
+             "<LSX Format=\"9\" ID=\"0x6C62D4D9\" Size=\"2\">"
+             "<LSX Format=\"9\" ID=\"0x1\" Size=\"3\">"
+             "<LSX Format=\"7\" ID=\"0x6D6D616E\">Laser (nm)</LSX>"
+             "<LSX Format=\"7\" ID=\"0x7D6C61DB\">633 </LSX>"
+             "<LSX Format=\"5\" ID=\"0x8736F70\">632.817</LSX></LSX>"
+             "<LSX Format=\"9\" ID=\"0x2\" Size=\"2\">"
+             "<LSX Format=\"7\" ID=\"0x6D6D616E\">Acq. time (s)</LSX>"
+             "<LSX Format=\"7\" ID=\"0x7D6C61DB\">0.5</LSX></LSX>"
+             "</LSX></LSX_Tree>\n");
+  if (tree_first) {
+    fputs(matrix, f);
+    for (size_t k = 0; k < rows; k++) {
+      fprintf(f, "<LSX_Row Format=\"6\" Index=\"%zu\" Size=\"%zu\">", k, npts);
+      for (size_t i = 0; i < npts; i++)
+        fprintf(f, "%zu ", (k * 7 + i * 3) % 1000 + k);
+      fprintf(f, "</LSX_Row>\n");
+    }
+    fprintf(f, "</LSX_Matrix>\n");
+  }
+  fprintf(f, "</LSX_Data>\n");
+  assert_int_equal(fclose(f), 0);
+  return path;
+}
+
+/* The map the test writes: stream == DOM, and both as the document says
+ * (positions x fastest, values, laser, exposure, title); tree after the
+ * matrix reads the same; bad row counts and Size refused either way, the
+ * stream after the rows before the fault. */
+static void labspec_map_agrees(void **state) {
+  (void)state;
+  const char *p = write_lsx("map.xml", 3, 2, 5, 1, -1, -1);
+  assert_int_equal(agree_as(p, NULL), 6);
+  cs_dataset *ds = test_read_ok(p, NULL);
+  for (size_t k = 0; k < 6; k++) {
+    const cs_spectrum *s = cs_dataset_get(ds, k);
+    char pos[64];
+    snprintf(pos, sizeof pos, "%g %g", 5.0 + 1.5 * (double)(k % 3),
+             -10.0 + 2.5 * (double)(k / 3));
+    assert_string_equal(cs_spectrum_meta(s, CS_META_POSITION), pos);
+    test_expect_ends(s, 5, 200, 202, (double)((k * 7) % 1000 + k),
+                     (double)((k * 7 + 12) % 1000 + k));
+    DBL_NEAR(cs_spectrum_laser_nm(s), 632.817, 0);
+    DBL_NEAR(cs_spectrum_exposure_s(s), 0.5, 0);
+    assert_int_equal(cs_spectrum_quantity(s), CS_Q_COUNTS_PER_S);
+    assert_string_equal(cs_spectrum_meta(s, CS_META_TITLE), "synthetic map");
+  }
+  cs_dataset *ds2;
+  cs_error e;
+  int streamed = 0;
+  size_t peak = 0;
+  STATUS_EQ(read_all(p, NULL, 0, &ds2, &streamed, &peak, &e), CS_OK, &e);
+  assert_true(streamed);
+  assert_int_equal(peak, 1);
+  cs_dataset_free(ds2);
+  /* no map axes: two spectra, counted from the matrix's Size once read */
+  const char *q = write_lsx("two.xml", 0, 0, 5, 1, 2, 10);
+  assert_int_equal(agree_as(q, NULL), 2);
+  cs_reader *rd;
+  STATUS_EQ(cs_reader_open(q, NULL, NULL, &rd, &e), CS_OK, &e);
+  cs_spectrum *one;
+  STATUS_EQ(cs_reader_next(rd, &one, &e), CS_OK, &e);
+  assert_null(cs_spectrum_meta(one, CS_META_POSITION));
+  assert_int_equal(cs_reader_count(rd), 2);
+  cs_spectrum_free(one);
+  cs_reader_close(rd);
+  /* the matrix first: read whole behind the stream, same spectra */
+  q = write_lsx("late.xml", 3, 2, 5, 0, -1, -1);
+  assert_int_equal(agree_as(q, NULL), 6);
+  cs_dataset *late = test_read_ok(q, NULL);
+  for (size_t k = 0; k < 6; k++)
+    assert_string_equal(
+        cs_spectrum_meta(cs_dataset_get(late, k), CS_META_POSITION),
+        cs_spectrum_meta(cs_dataset_get(ds, k), CS_META_POSITION));
+  cs_dataset_free(late);
+  cs_dataset_free(ds);
+  /* refusals: 7 rows or 5 rows for 3 x 2 (Size right), Size off, no rows;
+   * the stream hands out the rows before the fault */
+  static const struct {
+    long rows;
+    double msize;
+    size_t before;
+  } bad[] = {{7, 30, 6}, {5, 30, 5}, {6, 31, 0}, {0, 30, 0}, {-1, 40, 0}};
+  for (size_t i = 0; i < sizeof bad / sizeof bad[0]; i++) {
+    for (int tf = 0; tf <= 1; tf++) {
+      q = write_lsx("bad.xml", 3, 2, 5, tf, bad[i].rows, bad[i].msize);
+      assert_int_equal(agree_as(q, NULL), 0);
+      if (!tf)
+        continue;
+      STATUS_EQ(cs_reader_open(q, NULL, NULL, &rd, &e), CS_OK, &e);
+      cs_spectrum *s;
+      size_t n = 0;
+      cs_status st;
+      while (!(st = cs_reader_next(rd, &s, &e)) && s) {
+        cs_spectrum_free(s);
+        n++;
+      }
+      assert_int_equal(st, CS_ERR_MALFORMED);
+      if (n != bad[i].before || !strstr(e.msg, "LSX_Matrix"))
+        fail_msg("case %zu: %zu spectra before '%s'", i, n, e.msg);
+      cs_reader_close(rd);
+    }
+  }
+  /* the XML safety of the DOM reader: entities refused, root checked */
+  static const char *const docs[] = {
+      "<?xml version=\"1.0\"?><!DOCTYPE LSX_Data [<!ENTITY a \"aaaa\">]>"
+      "<LSX_Data>&a;</LSX_Data>",
+      "<?xml version=\"1.0\"?><!DOCTYPE LSX_Data SYSTEM "
+      "\"http://example.invalid/x.dtd\"><LSX_Data><LSX_Tree/></LSX_Data>",
+      "<LSX_Data><LSX_Tree/></LSX_Data>",
+      "<LSX_Data><LSX_Matrix/></LSX_Data>",
+  };
+  for (size_t i = 0; i < sizeof docs / sizeof docs[0]; i++) {
+    q = test_write_text("doc.xml", docs[i]);
+    assert_int_equal(agree_as(q, "labspec_xml"), 0);
+  }
+}
+
+/* A 60 x 50 map of 1024 points (~14 MB of text, synthetic): the stream
+ * holds one spectrum and peak RSS grows by far less than the file (the DOM
+ * reading holds the text, its tree and all 3000 spectra: ~90 MB).  Runs
+ * before memory_stays_flat, whose whole reading raises the peak. */
+static void labspec_memory_flat(void **state) {
+  (void)state;
+  const size_t nx = 60, ny = 50, npts = 1024;
+  const char *p = write_lsx("bigmap.xml", nx, ny, npts, 1, -1, -1);
+  long before = peak_rss_kb();
+  cs_reader *rd;
+  cs_error e;
+  STATUS_EQ(cs_reader_open(p, NULL, NULL, &rd, &e), CS_OK, &e);
+  assert_string_equal(cs_reader_format(rd), "labspec_xml");
+  assert_true(cs_reader_streaming(rd));
+  cs_spectrum *s;
+  size_t n = 0;
+  cs_status st;
+  while (!(st = cs_reader_next(rd, &s, &e)) && s) {
+    assert_int_equal(cs_spectrum_n(s), npts);
+    assert_int_equal(cs_spectrum_source_index(s), n);
+    DBL_NEAR(cs_spectrum_y(s)[0], (double)((n * 7) % 1000 + n), 0);
+    assert_int_equal(cs_reader_count(rd), nx * ny); /* from the map axes */
+    cs_spectrum_free(s);
+    n++;
+  }
+  STATUS_EQ(st, CS_OK, &e);
+  assert_int_equal(n, nx * ny);
+  assert_int_equal(cs_reader_peak_held(rd), 1);
+  cs_reader_close(rd);
+  long grew = peak_rss_kb() - before;
+  print_message("LabSpec map, %zu spectra streamed: peak RSS %ld kB, +%ld kB\n",
+                n, before, grew);
+#if defined(__SANITIZE_ADDRESS__)
+  (void)grew;
+#else
+  if (!getenv("CALCSPEC_NO_RSS_CHECK"))
+    if (grew >= 12 * 1024)
+      fail_msg("peak RSS grew by %ld kB streaming a 14 MB map", grew);
+#endif
+  unlink(p);
+}
+
 int main(void) {
   const struct CMUnitTest tests[] = {
       cmocka_unit_test(project_files_agree), cmocka_unit_test(shared_files_agree),
       cmocka_unit_test(handmade_agrees),     cmocka_unit_test(refusals_agree),
       cmocka_unit_test(break_part_way),
       cmocka_unit_test(whole_fallback),      cmocka_unit_test(csv_files_agree),
-      cmocka_unit_test(csv_tables_agree),      cmocka_unit_test(memory_stays_flat),
+      cmocka_unit_test(csv_tables_agree),    cmocka_unit_test(labspec_files_agree),
+      cmocka_unit_test(labspec_map_agrees),  cmocka_unit_test(labspec_memory_flat),
+      cmocka_unit_test(memory_stays_flat),
   };
   return cmocka_run_group_tests(tests, NULL, NULL);
 }
