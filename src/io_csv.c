@@ -509,13 +509,19 @@ typedef struct ctx {
   size_t mapped_len;
 } ctx;
 
-/* Release the mapped pages after each line of a whole-table scan (see
- * csv_stream): touching one byte maps the page cache's whole folio, which
- * may be megabytes, so waiting many lines would let the file pile up in the
- * process's RSS; every 4th line bounds it at a few MB for a few percent of
- * CPU time. */
+/* Release the mapped pages as a whole-table scan passes them (see
+ * csv_stream): touching one byte maps the page cache's whole folio, so
+ * without it the file piles up in the process's RSS.  Each release walks
+ * the whole mapping and flushes the TLB, so it is done once per
+ * RELEASE_BYTES of file passed (when line i starts in another
+ * RELEASE_BYTES chunk than line i - 1), not per line: RSS stays within a
+ * few chunks, and a file smaller than one chunk is never released. */
+#define RELEASE_BYTES ((size_t)16 << 20)
+static size_t chunk_of(const ctx *c, size_t i) {
+  return (size_t)(c->lines[i].p - (const char *)c->mapped) / RELEASE_BYTES;
+}
 static void passed(const ctx *c, size_t i) {
-  if (c->mapped && (i & 3) == 3)
+  if (c->mapped && i > 0 && i < c->nlines && chunk_of(c, i) != chunk_of(c, i - 1))
     madvise(c->mapped, c->mapped_len, MADV_DONTNEED);
 }
 
@@ -1854,7 +1860,7 @@ static cs_status map_block(csv_stream *z, cs_error *err) {
     cs_spectrum_free(s);
     return st;
   }
-  release_pages(z);
+  passed(c, i); /* rate-limited, unlike release_pages */
   return cs_dataset_push(z->block, s, err);
 }
 
@@ -1872,7 +1878,8 @@ static cs_status scan_file(csv_stream *z, cs_error *err) {
                        "binary data (NUL bytes) in a text spectrum");
     for (size_t i = o; i < e; i++)
       cap += b[i] == '\n' || b[i] == '\r';
-    release_pages(z);
+    if (e % RELEASE_BYTES < step && e >= RELEASE_BYTES)
+      release_pages(z);
   }
   span *v = c->lines = malloc(cap * sizeof *v);
   if (!v)
@@ -1887,7 +1894,7 @@ static cs_status scan_file(csv_stream *z, cs_error *err) {
     if (i + 1 < c->len && b[i] == '\r' && b[i + 1] == '\n')
       i++;
     start = i + 1;
-    if (i - mark > ((size_t)1 << 20)) {
+    if (i - mark > RELEASE_BYTES) {
       release_pages(z);
       mark = i;
     }
