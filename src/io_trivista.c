@@ -540,3 +540,260 @@ const csi_reader csi_reader_trivista = {
     sniff,
     read_tvf,
     NULL};
+
+/* ---- streaming: one <Frame> at a time ----
+ * The pull parser passes over <Hardware> and the rest, reads <XmlMain>'s
+ * Filename and each <Document>'s attributes without expanding it (a shallow
+ * copy, read by document_template above), expands its <xDim> (small: read
+ * with read_x_axis) and then each <Frame> of <Data> in turn, read with
+ * read_frame and freed as the parser moves on: one frame's spectra are
+ * held (yDim of them; 1 for a spectrum, time series or line scan).  Errors
+ * after the first spectrum come after the spectra before them.  TriVista
+ * writes <xDim> before <Data>; a <Data> before its document's <xDim> is
+ * read whole (read_tvf), as the DOM reader reads it, skipping the spectra
+ * already handed out. */
+
+typedef struct {
+  csi_xml_stream *xs;
+  char *path, *title;
+  ctx c;
+  int skip; /* move past the current subtree, not into it */
+  int root_seen, docs_seen, in_docs, in_doc, in_data;
+  /* the current document: index, shallow copy, template, settings */
+  size_t di, fi;
+  int spectra, xdim_seen, data_seen;
+  xmlDocPtr hold; /* owns dnode */
+  xmlNodePtr dnode;
+  cs_spectrum *t;
+  info in;
+  uint64_t t0;
+  size_t pos, handed; /* c.ds items handed out; spectra handed in all */
+  cs_dataset *whole;  /* the DOM reading, after a layout fallback */
+} tvf_stream;
+
+static void doc_end(tvf_stream *ts) {
+  xmlFreeDoc(ts->hold);
+  ts->hold = NULL;
+  ts->dnode = NULL;
+  cs_spectrum_free(ts->t);
+  ts->t = NULL;
+  csi_buf_free(&ts->in.models);
+  ts->in_doc = ts->in_data = 0;
+}
+
+static void tvf_stream_close(void *state) {
+  tvf_stream *ts = state;
+  if (!ts)
+    return;
+  doc_end(ts);
+  csi_xml_stream_close(ts->xs);
+  cs_dataset_free(ts->c.ds);
+  csi_dvec_free(&ts->c.x);
+  csi_dvec_free(&ts->c.y);
+  cs_dataset_free(ts->whole);
+  free(ts->title);
+  free(ts->path);
+  free(ts);
+}
+
+static cs_status tvf_stream_open(const char *path, void **state,
+                                 cs_error *err) {
+  *state = NULL;
+  tvf_stream *ts = calloc(1, sizeof *ts);
+  if (!ts)
+    return csi_error(err, CS_ERR_NOMEM, "out of memory");
+  cs_status st = CS_OK;
+  if (!(ts->path = csi_strdup(path)) || !(ts->c.ds = csi_dataset_alloc()))
+    st = csi_error(err, CS_ERR_NOMEM, "out of memory");
+  if (!st)
+    st = csi_xml_stream_open(path, &ts->xs, err);
+  if (st) {
+    tvf_stream_close(ts);
+    return st;
+  }
+  *state = ts;
+  return CS_OK;
+}
+
+static size_t tvf_stream_held(const void *state) {
+  const tvf_stream *ts = state;
+  return ts->whole ? ts->whole->n - ts->pos : ts->c.ds->n - ts->pos;
+}
+
+/* Known only after a whole reading: frames are counted as they come. */
+static size_t tvf_stream_count(const void *state) {
+  const tvf_stream *ts = state;
+  return ts->whole ? ts->whole->n : 0;
+}
+
+/* The next spectrum queued in ds (NULL when none), handed out. */
+static cs_spectrum *pop(tvf_stream *ts, cs_dataset *ds) {
+  if (ts->pos >= ds->n)
+    return NULL;
+  cs_spectrum *s = ds->items[ts->pos];
+  ds->items[ts->pos++] = NULL;
+  ts->handed++;
+  return s;
+}
+
+/* The document's attributes document_template and the walk read, copied
+ * onto a childless <Document> (its <xDim> is added when it comes). */
+static const char *const doc_attrs[] = {"DocType", "Encoding", "DataLabel",
+                                        "RecordTime", "InfoSerialized"};
+
+static cs_status doc_begin(tvf_stream *ts, cs_error *err) {
+  ts->hold = xmlNewDoc((const xmlChar *)"1.0");
+  ts->dnode = ts->hold ? xmlNewDocNode(ts->hold, NULL,
+                                       (const xmlChar *)"Document", NULL)
+                       : NULL;
+  if (!ts->dnode)
+    return csi_error(err, CS_ERR_NOMEM, "out of memory");
+  xmlDocSetRootElement(ts->hold, ts->dnode);
+  for (size_t i = 0; i < sizeof doc_attrs / sizeof *doc_attrs; i++) {
+    char *v = csi_xml_stream_attr(ts->xs, doc_attrs[i]);
+    int bad = v && !xmlNewProp(ts->dnode, (const xmlChar *)doc_attrs[i],
+                               (const xmlChar *)v);
+    free(v);
+    if (bad)
+      return csi_error(err, CS_ERR_NOMEM, "out of memory");
+  }
+  char *type = csi_xml_attr(ts->dnode, "DocType");
+  ts->spectra = !type || strcmp(type, "Spectra") == 0;
+  free(type);
+  ts->in_doc = 1;
+  ts->xdim_seen = ts->data_seen = 0;
+  ts->fi = 0;
+  ts->t0 = 0;
+  if (!ts->spectra)
+    return CS_OK;
+  ts->in = (info){NAN, NAN, NAN, {0}};
+  if (!(ts->t = csi_spectrum_alloc(0)))
+    return csi_error(err, CS_ERR_NOMEM, "out of memory");
+  return document_template(ts->dnode, ts->di, &ts->c, ts->t, &ts->in, err);
+}
+
+/* A spectra document ended: what read_document says after its frames. */
+static cs_status doc_finish(tvf_stream *ts, cs_error *err) {
+  cs_status st = CS_OK;
+  if (ts->spectra && !ts->xdim_seen) /* its "no <xDim> calibration" */
+    st = read_x_axis(ts->dnode, ts->di, &ts->c, ts->t, &ts->in, err);
+  else if (ts->spectra && !ts->data_seen)
+    st = csi_error(err, CS_ERR_MALFORMED, "document %zu: no <Data>", ts->di);
+  else if (ts->spectra && ts->fi == 0)
+    st = csi_error(err, CS_ERR_MALFORMED,
+                   "document %zu: <Data> has no <Frame>", ts->di);
+  doc_end(ts);
+  ts->di++;
+  return st;
+}
+
+static cs_status tvf_stream_next(void *state, cs_spectrum **out,
+                                 cs_error *err) {
+  tvf_stream *ts = state;
+  *out = NULL;
+  if (ts->whole) {
+    *out = pop(ts, ts->whole);
+    return CS_OK;
+  }
+  if ((*out = pop(ts, ts->c.ds)))
+    return CS_OK;
+  ts->c.ds->n = 0; /* all handed out (NULLed): reuse */
+  ts->pos = 0;
+  csi_xml_stream *xs = ts->xs;
+  for (;;) {
+    int rc = ts->skip ? csi_xml_stream_next(xs) : csi_xml_stream_read(xs);
+    ts->skip = 0;
+    if (rc < 0)
+      return csi_xml_stream_error(xs, err);
+    int depth = rc ? csi_xml_stream_depth(xs) : 0;
+    if (ts->in_data && (rc == 0 || depth <= 3))
+      ts->in_data = 0;
+    if (ts->in_doc && (rc == 0 || depth <= 2)) {
+      cs_status st = doc_finish(ts, err);
+      if (st)
+        return st;
+    }
+    if (ts->in_docs && (rc == 0 || depth <= 1))
+      ts->in_docs = 0;
+    if (rc == 0) {
+      if (!ts->root_seen)
+        return csi_error(err, CS_ERR_MALFORMED,
+                         "XML document has no root element");
+      if (!ts->docs_seen)
+        return csi_error(err, CS_ERR_MALFORMED, "no <Documents> element");
+      return CS_OK;
+    }
+    if (!csi_xml_stream_is_element(xs))
+      continue;
+    const char *name = csi_xml_stream_name(xs);
+    if (depth == 0) {
+      ts->root_seen = 1;
+      if (strcmp(name, "XmlMain"))
+        return csi_error(err, CS_ERR_MALFORMED,
+                         "root element is not <XmlMain>");
+      char *fname = csi_xml_stream_attr(xs, "Filename");
+      if (fname && *fname && !(ts->title = title_from(fname))) {
+        free(fname);
+        return csi_error(err, CS_ERR_NOMEM, "out of memory");
+      }
+      free(fname);
+      ts->c.title = ts->title && *ts->title ? ts->title : NULL;
+      continue; /* into it */
+    }
+    ts->skip = 1; /* every element is read or passed over whole, but ... */
+    if (depth == 1 && !strcmp(name, "Documents") && !ts->docs_seen) {
+      ts->docs_seen = ts->in_docs = 1;
+      ts->skip = 0; /* ... the documents, */
+    } else if (depth == 2 && ts->in_docs && !strcmp(name, "Document")) {
+      cs_status st = doc_begin(ts, err);
+      if (st)
+        return st;
+      ts->skip = !ts->spectra; /* ... a spectra document, */
+    } else if (depth == 3 && ts->in_doc && !strcmp(name, "xDim") &&
+               !ts->xdim_seen) {
+      xmlNodePtr x = csi_xml_stream_expand(xs);
+      xmlNodePtr copy = x ? xmlDocCopyNode(x, ts->hold, 1) : NULL;
+      if (!x)
+        return csi_xml_stream_error(xs, err);
+      if (!copy || !xmlAddChild(ts->dnode, copy)) {
+        xmlFreeNode(copy);
+        return csi_error(err, CS_ERR_NOMEM, "out of memory");
+      }
+      ts->xdim_seen = 1;
+      cs_status st = read_x_axis(ts->dnode, ts->di, &ts->c, ts->t, &ts->in,
+                                 err);
+      if (st)
+        return st;
+    } else if (depth == 3 && ts->in_doc && !strcmp(name, "Data") &&
+               !ts->data_seen) {
+      ts->data_seen = 1;
+      if (!ts->xdim_seen) { /* not as TriVista writes it: read whole */
+        cs_status st = read_tvf(ts->path, &ts->whole, err);
+        if (st)
+          return st;
+        ts->pos = ts->handed;
+        if (ts->pos > ts->whole->n)
+          ts->pos = ts->whole->n;
+        return tvf_stream_next(ts, out, err);
+      }
+      ts->in_data = 1;
+      ts->skip = 0; /* ... and its <Data>, read frame by frame */
+    } else if (depth == 4 && ts->in_data && !strcmp(name, "Frame")) {
+      xmlNodePtr f = csi_xml_stream_expand(xs);
+      if (!f)
+        return csi_xml_stream_error(xs, err);
+      cs_status st = read_frame(f, ts->fi++, &ts->c, ts->t, &ts->t0, err);
+      *out = pop(ts, ts->c.ds);
+      if (st) {
+        cs_spectrum_free(*out);
+        *out = NULL;
+        return st;
+      }
+      return CS_OK;
+    }
+  }
+}
+
+const csi_stream csi_stream_trivista = {tvf_stream_open, tvf_stream_next,
+                                        tvf_stream_close, tvf_stream_held,
+                                        tvf_stream_count};

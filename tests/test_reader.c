@@ -1,8 +1,8 @@
 /* test_reader.c: the spectrum-by-spectrum reader (cs_reader_*): the
  * streaming AnIML reader gives exactly what the DOM reader gives on every
  * AnIML file in spectra/ and ../shared/formats/animl and on documents the
- * test writes itself (LabSpec XML likewise, on ../shared/formats and a map
- * the test writes); formats that do not stream are handed out one by one;
+ * test writes itself (LabSpec XML and TriVista likewise, on ../shared/formats
+ * and a map / line scan the test writes); formats that do not stream are handed out one by one;
  * errors part-way; and memory stays flat (peak spectra held, peak RSS) on a
  * generated file of moderate size, so losing the streaming fails here. */
 #define _XOPEN_SOURCE 700 /* nftw */
@@ -744,6 +744,217 @@ static void labspec_memory_flat(void **state) {
   unlink(p);
 }
 
+/* ---- TriVista .tvf: streamed frame by frame ---- */
+
+static int visit_tvf(const char *path, const struct stat *sb, int type,
+                     struct FTW *ftw) {
+  (void)ftw;
+  const char *fmt;
+  if (type != FTW_F || cs_format_detect(path, &fmt, NULL) != CS_OK ||
+      strcmp(fmt, "trivista"))
+    return 0;
+  nspectra += agree_as(path, "trivista");
+  nfiles++;
+  size_t n;
+  unsigned char *b = test_slurp(path, &n);
+  for (int part = 1; part <= 2; part++) {
+    const char *cut = test_write_tmp("cut.tvf", b, n * (size_t)part / 3);
+    assert_int_equal(agree_as(cut, "trivista"), 0);
+  }
+  free(b);
+  assert_true((size_t)sb->st_size == n);
+  return 0;
+}
+
+/* Every file in ../shared/formats that detects as TriVista, whole and cut
+ * off at a third and two thirds: stream == DOM (spectra or code). */
+static void trivista_files_agree(void **state) {
+  (void)state;
+  SHARED_OR_SKIP(dir, "formats");
+  nfiles = nspectra = 0;
+  assert_int_equal(nftw(dir, visit_tvf, 16, FTW_PHYS), 0);
+  print_message("%zu TriVista files, %zu spectra: stream == whole\n", nfiles,
+                nspectra);
+  assert_true(nfiles >= 6); /* trivista_tvf: spectra, frames, line scan */
+  assert_true(nspectra > nfiles);
+}
+
+/* A TriVista line scan as TriVista writes it (FORMATS.md section 6;
+ * synthetic values): a Hardware block to pass over, a non-spectra document,
+ * then a spectra document of nframes frames of npts points (ydim rows
+ * each), InfoSerialized escaped in its attribute.  data_first puts <Data>
+ * before <xDim>. */
+static const char *write_tvf(const char *name, size_t nframes, size_t npts,
+                             size_t ydim, int data_first) {
+  static char path[4096];
+  snprintf(path, sizeof path, "%s/%s", test_tmpdir(), name);
+  FILE *f = fopen(path, "wb");
+  assert_non_null(f);
+  fprintf(f, "<!--TriVista-File. synthetic -->\n"
+             "<XmlMain Version=\"1.0.1\" Filename=\"C:\\scans\\synthetic "
+             "scan.tvf\">\n<Hardware><Spectrometers Count=\"1\">"
+             "<Spectrometer Model=\"X\"/></Spectrometers></Hardware>\n"
+             "<Documents Count=\"2\">\n"
+             "<Document DocType=\"Image\"><Data><Frame>1;2</Frame></Data>"
+             "</Document>\n"
+             "<Document Version=\"2\" DataLabel=\"Counts\" "
+             "DocType=\"Spectra\" RecordTime=\"09/29/2016 12:51:30.867\" "
+             "Encoding=\"Ascii\" InfoSerialized=\"&lt;?xml version=&quot;1.0"
+             "&quot; encoding=&quot;utf-16&quot;?&gt;&#xD;&#xA;&lt;Info&gt;"
+             "&lt;Groups&gt;&lt;Group&gt;&lt;Name&gt;Detector&lt;/Name&gt;"
+             "&lt;Items&gt;&lt;Item&gt;&lt;Name&gt;Exposure_Time_(ms)&lt;/Name"
+             "&gt;&lt;Value&gt;1500&lt;/Value&gt;&lt;/Item&gt;&lt;Item&gt;"
+             "&lt;Name&gt;No_of_Accumulations&lt;/Name&gt;&lt;Value&gt;3&lt;"
+             "/Value&gt;&lt;/Item&gt;&lt;/Items&gt;&lt;/Group&gt;&lt;/Groups"
+             "&gt;&lt;/Info&gt;\">\n");
+  for (int pass = 0; pass < 2; pass++) {
+    if (pass == data_first) {
+      fprintf(f, "<xDim Length=\"%zu\"><Calibration Unit=\"Nanometer\" "
+                 "Type=\"ValueArray\" LaserWave=\"532.1\" ValueArray=\"%zu",
+              npts, npts);
+      for (size_t i = 0; i < npts; i++)
+        fprintf(f, "|%.3f", 540.0 + 0.25 * (double)i);
+      fprintf(f, "\"/></xDim>\n<yDim Length=\"%zu\"/>\n", ydim);
+    } else {
+      fprintf(f, "<Data>\n");
+      for (size_t k = 0; k < nframes; k++) {
+        fprintf(f, "<Frame xDim=\"%zu\" yDim=\"%zu\" TimeStamp=\"%llu\">",
+                npts, ydim, 636107418908670000ULL + 30000000ULL * k);
+        for (size_t i = 0; i < npts * ydim; i++)
+          fprintf(f, "%s%zu", i ? ";" : "", (k * 7 + i * 3) % 1000 + k);
+        fprintf(f, "</Frame>\n");
+      }
+      fprintf(f, "</Data>\n");
+    }
+  }
+  fprintf(f, "</Document>\n</Documents>\n</XmlMain>\n");
+  assert_int_equal(fclose(f), 0);
+  return path;
+}
+
+/* The scan the test writes: stream == DOM and as the document says (values,
+ * laser, exposure, accumulations, title, frame numbers); image frames
+ * (yDim 2) hold one frame's two spectra; <Data> before <xDim> reads the
+ * same, whole; refusals and the XML safety as the DOM reader. */
+static void trivista_scan_agrees(void **state) {
+  (void)state;
+  const char *p = write_tvf("scan.tvf", 5, 6, 1, 0);
+  assert_int_equal(agree_as(p, NULL), 5);
+  cs_dataset *ds = test_read_ok(p, NULL);
+  for (size_t k = 0; k < 5; k++) {
+    const cs_spectrum *s = cs_dataset_get(ds, k);
+    test_expect_ends(s, 6, 540, 541.25, (double)((k * 7) % 1000 + k),
+                     (double)((k * 7 + 15) % 1000 + k));
+    DBL_NEAR(cs_spectrum_laser_nm(s), 532.1, 0);
+    DBL_NEAR(cs_spectrum_exposure_s(s), 1.5, 0);
+    assert_int_equal(cs_spectrum_accumulations(s), 3);
+    assert_string_equal(cs_spectrum_meta(s, CS_META_TITLE), "synthetic scan");
+    char num[16];
+    snprintf(num, sizeof num, "%zu", k);
+    assert_string_equal(cs_spectrum_meta(s, "trivista.frame"), num);
+    snprintf(num, sizeof num, "%zu.0000000", 3 * k); /* 3 s apart */
+    assert_string_equal(cs_spectrum_meta(s, "trivista.frame_time_s"), num);
+  }
+  cs_dataset *ds2;
+  cs_error e;
+  int streamed = 0;
+  size_t peak = 0;
+  STATUS_EQ(read_all(p, NULL, 0, &ds2, &streamed, &peak, &e), CS_OK, &e);
+  assert_true(streamed);
+  assert_int_equal(peak, 1);
+  cs_dataset_free(ds2);
+  /* image frames: two rows a frame, both held at once */
+  const char *q = write_tvf("image.tvf", 3, 4, 2, 0);
+  assert_int_equal(agree_as(q, NULL), 6);
+  STATUS_EQ(read_all(q, NULL, 0, &ds2, &streamed, &peak, &e), CS_OK, &e);
+  assert_true(streamed);
+  assert_int_equal(peak, 2);
+  assert_string_equal(cs_spectrum_meta(cs_dataset_get(ds2, 5), "trivista.row"),
+                      "1");
+  cs_dataset_free(ds2);
+  /* <Data> before <xDim>: read whole behind the stream, same spectra */
+  q = write_tvf("late.tvf", 5, 6, 1, 1);
+  assert_int_equal(agree_as(q, NULL), 5);
+  cs_dataset *late = test_read_ok(q, NULL);
+  test_same_read(ds, late);
+  cs_dataset_free(late);
+  cs_dataset_free(ds);
+  /* refusals either way: no frames, no xDim, bad values, root, entities */
+  static const char *const docs[] = {
+      "<XmlMain><Documents><Document><xDim><Calibration Unit=\"Nanometer\" "
+      "Type=\"ValueArray\" ValueArray=\"2|1|2\"/></xDim><Data/></Document>"
+      "</Documents></XmlMain>",
+      "<XmlMain><Documents><Document><Data><Frame xDim=\"2\">1;2</Frame>"
+      "</Data></Document></Documents></XmlMain>",
+      "<XmlMain><Documents><Document><xDim><Calibration Unit=\"Nanometer\" "
+      "Type=\"ValueArray\" ValueArray=\"2|1|2\"/></xDim><Data><Frame "
+      "xDim=\"2\">1;2</Frame><Frame xDim=\"2\">1;x</Frame></Data></Document>"
+      "</Documents></XmlMain>",
+      "<XmlMain><Documents><Document/></Documents></XmlMain>",
+      "<XmlMain/>",
+      "<XmlMin><Documents/></XmlMin>",
+      "<?xml version=\"1.0\"?><!DOCTYPE XmlMain [<!ENTITY a \"aaaa\">]>"
+      "<XmlMain>&a;</XmlMain>",
+      "<?xml version=\"1.0\"?><!DOCTYPE XmlMain SYSTEM "
+      "\"http://example.invalid/x.dtd\"><XmlMain><Documents/></XmlMain>",
+  };
+  for (size_t i = 0; i < sizeof docs / sizeof docs[0]; i++) {
+    q = test_write_text("doc.tvf", docs[i]);
+    assert_int_equal(agree_as(q, "trivista"), 0);
+    /* and for the same reason: the stream's refusal is the DOM's */
+    cs_dataset *a, *b;
+    cs_error e1, e2;
+    assert_int_not_equal(read_all(q, "trivista", 1, &a, NULL, NULL, &e1),
+                         CS_OK);
+    assert_int_not_equal(read_all(q, "trivista", 0, &b, NULL, NULL, &e2),
+                         CS_OK);
+    if (strcmp(e1.msg, e2.msg))
+      fail_msg("doc %zu: DOM '%s', stream '%s'", i, e1.msg, e2.msg);
+    cs_dataset_free(a);
+    cs_dataset_free(b);
+  }
+}
+
+/* 3000 frames of 1024 points (~14 MB of text, synthetic): the stream holds
+ * one spectrum and peak RSS grows by far less than the file (the DOM
+ * reading holds the text, its tree and all spectra). */
+static void trivista_memory_flat(void **state) {
+  (void)state;
+  const size_t nframes = 3000, npts = 1024;
+  const char *p = write_tvf("bigscan.tvf", nframes, npts, 1, 0);
+  long before = peak_rss_kb();
+  cs_reader *rd;
+  cs_error e;
+  STATUS_EQ(cs_reader_open(p, NULL, NULL, &rd, &e), CS_OK, &e);
+  assert_string_equal(cs_reader_format(rd), "trivista");
+  assert_true(cs_reader_streaming(rd));
+  cs_spectrum *s;
+  size_t n = 0;
+  cs_status st;
+  while (!(st = cs_reader_next(rd, &s, &e)) && s) {
+    assert_int_equal(cs_spectrum_n(s), npts);
+    assert_int_equal(cs_spectrum_source_index(s), n);
+    DBL_NEAR(cs_spectrum_y(s)[0], (double)((n * 7) % 1000 + n), 0);
+    cs_spectrum_free(s);
+    n++;
+  }
+  STATUS_EQ(st, CS_OK, &e);
+  assert_int_equal(n, nframes);
+  assert_int_equal(cs_reader_peak_held(rd), 1);
+  cs_reader_close(rd);
+  long grew = peak_rss_kb() - before;
+  print_message("TriVista scan, %zu spectra streamed: peak RSS %ld kB, "
+                "+%ld kB\n", n, before, grew);
+#if defined(__SANITIZE_ADDRESS__)
+  (void)grew;
+#else
+  if (!getenv("CALCSPEC_NO_RSS_CHECK"))
+    if (grew >= 12 * 1024)
+      fail_msg("peak RSS grew by %ld kB streaming a 14 MB scan", grew);
+#endif
+  unlink(p);
+}
+
 int main(void) {
   const struct CMUnitTest tests[] = {
       cmocka_unit_test(project_files_agree), cmocka_unit_test(shared_files_agree),
@@ -752,6 +963,8 @@ int main(void) {
       cmocka_unit_test(whole_fallback),      cmocka_unit_test(csv_files_agree),
       cmocka_unit_test(csv_tables_agree),    cmocka_unit_test(labspec_files_agree),
       cmocka_unit_test(labspec_map_agrees),  cmocka_unit_test(labspec_memory_flat),
+      cmocka_unit_test(trivista_files_agree), cmocka_unit_test(trivista_scan_agrees),
+      cmocka_unit_test(trivista_memory_flat),
       cmocka_unit_test(memory_stays_flat),
   };
   return cmocka_run_group_tests(tests, NULL, NULL);
