@@ -217,6 +217,17 @@ static int read_line(line_reader *lr, size_t max, int *too_long) {
   return 1;
 }
 
+/* A request line's length without its trailing CRs; 0 for a blank line
+ * (only blanks, tabs and CRs), which gets no reply. */
+static size_t request_len(const char *buf, size_t n) {
+  while (n && buf[n - 1] == '\r')
+    n--;
+  size_t k = 0;
+  while (k < n && (buf[k] == ' ' || buf[k] == '\t'))
+    k++;
+  return k == n ? 0 : n;
+}
+
 /* The reply to one line: 0 a reply in *line (malloc'd; NULL when out of
  * memory), 1 a blank line (no reply).  *bad is set for an error reply. */
 static int reply(stream_ctx *c, char *buf, size_t n, int too_long, size_t max,
@@ -231,12 +242,7 @@ static int reply(stream_ctx *c, char *buf, size_t n, int too_long, size_t max,
     *line = cli_error_line(json_null(), NULL, -1, -1, NULL, why);
     return 0;
   }
-  while (n && buf[n - 1] == '\r')
-    n--;
-  size_t k = 0;
-  while (k < n && (buf[k] == ' ' || buf[k] == '\t'))
-    k++;
-  if (k == n)
+  if (!(n = request_len(buf, n)))
     return 1;
   *bad = answer(c, buf, n, line) != 0;
   return 0;
@@ -350,6 +356,20 @@ static void *pipe_writer(void *arg) {
   return NULL;
 }
 
+/* No more requests: wake the workers and the writer, let them drain what
+ * is queued, and join them (wr NULL: no writer was started). */
+static void pipe_stop(pipe_ctx *p, pthread_t *th, int nth, pthread_t *wr) {
+  pthread_mutex_lock(&p->mu);
+  p->reading = 0;
+  pthread_cond_broadcast(&p->work);
+  pthread_cond_broadcast(&p->done);
+  pthread_mutex_unlock(&p->mu);
+  for (int t = 0; t < nth; t++)
+    pthread_join(th[t], NULL);
+  if (wr)
+    pthread_join(*wr, NULL);
+}
+
 static int pipelined(stream_ctx *c, line_reader *lr, size_t max, int jobs,
                      unsigned long *nreq, unsigned long *nbad, int *rc) {
   pipe_ctx p = {.c = c, .max = max, .nslot = 4 * (size_t)jobs, .reading = 1,
@@ -370,29 +390,14 @@ static int pipelined(stream_ctx *c, line_reader *lr, size_t max, int jobs,
     if (pthread_create(&th[nth], NULL, pipe_worker, &p) == 0)
       nth++;
   if (!have_writer || !nth) { /* no threads: answer here instead */
-    pthread_mutex_lock(&p.mu);
-    p.reading = 0;
-    pthread_cond_broadcast(&p.work);
-    pthread_cond_broadcast(&p.done);
-    pthread_mutex_unlock(&p.mu);
-    for (int t = 0; t < nth; t++)
-      pthread_join(th[t], NULL);
-    if (have_writer)
-      pthread_join(wr, NULL);
+    pipe_stop(&p, th, nth, have_writer ? &wr : NULL);
     got = serial(c, lr, max, nreq, nbad, rc);
     goto out;
   }
   int too_long;
   while ((got = read_line(lr, max, &too_long)) > 0) {
-    if (!too_long) { /* blank lines get no reply and take no slot */
-      size_t n = lr->len, k = 0;
-      while (n && lr->buf[n - 1] == '\r')
-        n--;
-      while (k < n && (lr->buf[k] == ' ' || lr->buf[k] == '\t'))
-        k++;
-      if (k == n)
-        continue;
-    }
+    if (!too_long && !request_len(lr->buf, lr->len))
+      continue; /* blank lines get no reply and take no slot */
     char *req = too_long ? NULL : malloc(lr->len + 1);
     pthread_mutex_lock(&p.mu);
     if (!too_long && !req)
@@ -415,14 +420,7 @@ static int pipelined(stream_ctx *c, line_reader *lr, size_t max, int jobs,
     pthread_cond_signal(&p.work);
     pthread_mutex_unlock(&p.mu);
   }
-  pthread_mutex_lock(&p.mu);
-  p.reading = 0;
-  pthread_cond_broadcast(&p.work);
-  pthread_cond_broadcast(&p.done);
-  pthread_mutex_unlock(&p.mu);
-  for (int t = 0; t < nth; t++)
-    pthread_join(th[t], NULL);
-  pthread_join(wr, NULL);
+  pipe_stop(&p, th, nth, &wr);
   if (p.failed)
     *rc = CLI_DATA_ERROR;
   *nreq += p.next_write; /* the requests answered */
