@@ -77,6 +77,7 @@ typedef double v4o __attribute__((vector_size(32)));
  * and asymmetry change with carbonate */
 #define APA_NEAR 6.0
 #define APA_MIN_T 5.0 /* HA or whitlockite template t needed */
+#define NU1_NX 169 /* nu1_position's trial positions, APA_LO..APA_HI step 0.25 */
 
 typedef struct tband {
   double pos, fwhm, height;
@@ -192,6 +193,10 @@ struct csi_detector {
    * grid position, residualised against q; NULL when the window does not
    * hold the nu1 range */
   double *apa;
+  /* nu1_position's Gaussian weights, which depend only on the axis: NU1_NX
+   * rows of nu1_n, for j = nu1_j0.. (NULL with apa) */
+  double *nu1g;
+  size_t nu1_j0, nu1_n;
   /* reference bands of tissue_offset, which depend only on the axis:
    * per band its span j0..j1, the band profile at every offset and the
    * row-independent part of the normal equations (same sums, same order,
@@ -214,7 +219,10 @@ struct csi_detector {
 /* Pseudo-Voigt (eta 0.5) of unit height; with deriv, its x-derivative
  * times fwhm / 2 (unitless scale). */
 static double pv(double x, double pos, double fwhm, int deriv) {
-  double d = 2 * (x - pos) / fwhm, l = 1 / (1 + d * d), g = exp(-LN2 * d * d);
+  double d = 2 * (x - pos) / fwhm, l = 1 / (1 + d * d);
+  /* exp underflows to +0 below -745.2 anyway; glibc's slow path for it
+   * cost a tenth of the detector's build */
+  double g = LN2 * d * d < 746 ? exp(-LN2 * d * d) : 0;
   if (deriv == 2)
     return l;
   if (!deriv)
@@ -251,11 +259,46 @@ static int gs_append(double *q, size_t p, size_t m, double *v) {
   return 1;
 }
 
+/* Residualise the nv columns v[i] (length p) against the first m columns of
+ * q, each exactly as a one-column loop would (per basis column: the dot
+ * product summed in j order, then the update), so the same bits; four
+ * columns at a time keep four independent sums in flight instead of one
+ * latency-bound chain (the detector's build, once per model axis). */
+static void resid_cols(const double *q, size_t p, size_t m, double *const *v,
+                       size_t nv) {
+  size_t i = 0;
+  for (; i + 4 <= nv; i += 4) {
+    double *v0 = v[i], *v1 = v[i + 1], *v2 = v[i + 2], *v3 = v[i + 3];
+    for (size_t a = 0; a < m; a++) {
+      const double *qa = q + a * p;
+      double d0 = 0, d1 = 0, d2 = 0, d3 = 0;
+      for (size_t j = 0; j < p; j++) {
+        double t = qa[j];
+        d0 += t * v0[j], d1 += t * v1[j], d2 += t * v2[j], d3 += t * v3[j];
+      }
+      for (size_t j = 0; j < p; j++) {
+        double t = qa[j];
+        v0[j] -= d0 * t, v1[j] -= d1 * t, v2[j] -= d2 * t, v3[j] -= d3 * t;
+      }
+    }
+  }
+  for (; i < nv; i++)
+    for (size_t a = 0; a < m; a++) {
+      const double *qa = q + a * p;
+      double dot = 0;
+      for (size_t j = 0; j < p; j++)
+        dot += qa[j] * v[i][j];
+      for (size_t j = 0; j < p; j++)
+        v[i][j] -= dot * qa[j];
+    }
+}
+
 void csi_detector_free(csi_detector *d) {
   if (!d)
     return;
   free(d->q), free(d->r), free(d->tid), free(d->tshift), free(d->mask);
   free(d->apa);
+  free(d->nu1g);
   for (size_t b = 0; b < NREF; b++)
     free(d->ref[b].prof), free(d->ref[b].u), free(d->ref[b].proft);
   free(d);
@@ -291,7 +334,7 @@ static cs_status ref_tables(csi_detector *d, cs_error *err);
  * 2007) at its spacing from HA nu1, which overlaps HA nu3 and whitlockite's
  * 1090, and nu1 itself (FWHM 7, 12, 18 and the derivative).  Each column is
  * residualised against the nuisance basis like the spectrum. */
-static cs_status apa_tables(csi_detector *d, double *v, cs_error *err) {
+static cs_status apa_tables(csi_detector *d, cs_error *err) {
   size_t p = d->p;
   double hi = d->lo + d->step * (double)(p - 1);
   if (d->lo > APA_LO - 25 || hi < APA_HI + 25)
@@ -306,10 +349,29 @@ static cs_status apa_tables(csi_detector *d, double *v, cs_error *err) {
   /* spacings from nu1: whitlockite's from m_wht's nu1, the rest from HA's */
   const double ref[APA_COLS] = {m_ha[0].pos, m_wht[0].pos, m_ha[0].pos,
                                 961, 961, 961, 961};
+  /* nu1_position's weights: the Gaussian (FWHM 10) at each trial nu1 */
+  double sd = 10 / (2 * sqrt(2 * 0.69314718055994530942)); /* FWHM -> sd */
+  size_t j0 = (size_t)((APA_LO - 15 - d->lo) / d->step);
+  size_t j1 = (size_t)((APA_HI + 15 - d->lo) / d->step);
+  d->nu1_j0 = j0;
+  d->nu1_n = j1 < p ? j1 - j0 + 1 : p - j0;
+  if (!(d->nu1g = malloc(NU1_NX * d->nu1_n * sizeof *d->nu1g)))
+    return csi_error(err, CS_ERR_NOMEM, "out of memory");
+  for (size_t i = 0; i < NU1_NX; i++) {
+    double x0 = APA_LO + 0.25 * (double)i;
+    for (size_t j = j0; j < j0 + d->nu1_n; j++) {
+      double u = (d->lo + d->step * (double)j - x0) / sd;
+      d->nu1g[i * d->nu1_n + (j - j0)] = exp(-0.5 * u * u);
+    }
+  }
+  /* the columns straight into their places, residualised four at a time */
+  double *cols[4];
+  size_t ncol = 0;
   for (size_t g = 0; g < APA_N; g++) {
     double nu1 = APA_LO + APA_STEP * (double)g;
     for (size_t c = 0; c < APA_COLS; c++) {
       int weak = c < 2; /* the phases' own bands, without nu1 */
+      double *col = d->apa + (g * APA_COLS + c) * p;
       for (size_t j = 0; j < p; j++) {
         double x = d->lo + d->step * (double)j, y = 0;
         for (size_t b = 0; b < nb[c]; b++) {
@@ -318,18 +380,16 @@ static cs_status apa_tables(csi_detector *d, double *v, cs_error *err) {
             continue;
           y += tb[c][b].height * pv(x, nu1 + pos, tb[c][b].fwhm, c == 6);
         }
-        v[j] = y;
+        col[j] = y;
       }
-      for (size_t a = 0; a < d->m; a++) {
-        double dot = 0;
-        for (size_t j = 0; j < p; j++)
-          dot += d->q[a * p + j] * v[j];
-        for (size_t j = 0; j < p; j++)
-          v[j] -= dot * d->q[a * p + j];
+      cols[ncol++] = col;
+      if (ncol == 4) {
+        resid_cols(d->q, p, d->m, cols, ncol);
+        ncol = 0;
       }
-      memcpy(d->apa + (g * APA_COLS + c) * p, v, p * sizeof *v);
     }
   }
+  resid_cols(d->q, p, d->m, cols, ncol);
   return CS_OK;
 }
 
@@ -416,6 +476,8 @@ cs_status csi_detector_new(cs_technique tech, double lo, double step, size_t p,
       d->m += (size_t)gs_append(d->q, p, d->m, v);
     }
   }
+  double *cols[MAXT];
+  size_t nc = 0;
   for (size_t k = 0; k < ntp; k++) {
     if (!tmpl_in(&tp[k], lo, hi))
       continue;
@@ -434,39 +496,40 @@ cs_status csi_detector_new(cs_technique tech, double lo, double step, size_t p,
          * (each one a chance for tissue misfit to pass for mineral) */
         if (ftir && shifts[s] > 0)
           continue;
+        /* built in row nc of r, residualised and normalised below */
+        double *col = d->r + nc * p;
         for (size_t j = 0; j < p; j++) {
           double x = lo + step * (double)j, y = 0;
           for (size_t b = 0; b < tp[k].nb; b++) {
             const tband *t = &tp[k].b[b];
             y += t->height * pv(x, t->pos + shifts[s], t->fwhm * widths[w], 0);
           }
-          v[j] = y;
+          col[j] = y;
         }
-        double n0 = 0;
-        for (size_t j = 0; j < p; j++)
-          n0 += v[j] * v[j];
-        /* residualise against the nuisance basis, then normalise */
-        for (size_t a = 0; a < d->m; a++) {
-          double dot = 0;
-          for (size_t j = 0; j < p; j++)
-            dot += d->q[a * p + j] * v[j];
-          for (size_t j = 0; j < p; j++)
-            v[j] -= dot * d->q[a * p + j];
-        }
-        double nn = 0;
-        for (size_t j = 0; j < p; j++)
-          nn += v[j] * v[j];
-        if (!(nn > 1e-12))
-          continue;
-        nn = sqrt(nn);
-        for (size_t j = 0; j < p; j++)
-          d->r[d->nt * p + j] = v[j] / nn;
-        d->tid[d->nt] = (int)k;
-        d->tshift[d->nt] = shifts[s];
-        d->nt++;
+        cols[nc] = col;
+        d->tid[nc] = (int)k;
+        d->tshift[nc] = shifts[s];
+        nc++;
       }
   }
-  cs_status sta = d->ftir ? CS_OK : apa_tables(d, v, err); /* Raman apatite bands */
+  /* residualise against the nuisance basis (four rows at a time, the same
+   * bits as one by one), then normalise; rows of no length are dropped */
+  resid_cols(d->q, p, d->m, cols, nc);
+  for (size_t i = 0; i < nc; i++) {
+    const double *col = cols[i];
+    double nn = 0;
+    for (size_t j = 0; j < p; j++)
+      nn += col[j] * col[j];
+    if (!(nn > 1e-12))
+      continue;
+    nn = sqrt(nn);
+    for (size_t j = 0; j < p; j++) /* row nt <= i: in place */
+      d->r[d->nt * p + j] = col[j] / nn;
+    d->tid[d->nt] = d->tid[i];
+    d->tshift[d->nt] = d->tshift[i];
+    d->nt++;
+  }
+  cs_status sta = d->ftir ? CS_OK : apa_tables(d, err); /* Raman apatite bands */
   free(v);
   if (sta) {
     csi_detector_free(d);
@@ -717,24 +780,19 @@ static void shift_row(double *row, double *tmp, size_t p, double off,
  * refined by a parabola through the best three.  0 when nothing
  * correlates positively. */
 static int nu1_position(const csi_detector *d, const double *e, double *pos) {
-  enum { NX = (int)((APA_HI - APA_LO) / 0.25) + 1 };
   size_t bi = 0;
-  double c[NX], bc = -INFINITY;
-  double s = 10 / (2 * sqrt(2 * 0.69314718055994530942)); /* FWHM -> sd */
-  size_t j0 = (size_t)((APA_LO - 15 - d->lo) / d->step);
-  size_t j1 = (size_t)((APA_HI + 15 - d->lo) / d->step);
-  for (size_t i = 0; i < NX; i++) {
-    double x0 = APA_LO + 0.25 * (double)i, a = 0;
-    for (size_t j = j0; j <= j1 && j < d->p; j++) {
-      double u = (d->lo + d->step * (double)j - x0) / s;
-      a += exp(-0.5 * u * u) * e[j];
-    }
+  double c[NU1_NX], bc = -INFINITY;
+  for (size_t i = 0; i < NU1_NX; i++) {
+    const double *w = d->nu1g + i * d->nu1_n;
+    double a = 0;
+    for (size_t j = 0; j < d->nu1_n; j++)
+      a += w[j] * e[d->nu1_j0 + j];
     c[i] = a;
     if (a > bc)
       bc = a, bi = i;
   }
   double x = APA_LO + 0.25 * (double)bi;
-  if (bi > 0 && bi + 1 < NX) {
+  if (bi > 0 && bi + 1 < NU1_NX) {
     double den = c[bi - 1] - 2 * c[bi] + c[bi + 1];
     if (den < 0)
       x += 0.25 * 0.5 * (c[bi - 1] - c[bi + 1]) / den;

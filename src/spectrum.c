@@ -136,6 +136,32 @@ cs_status csi_spectrum_copy_meta(cs_spectrum *dst, const cs_spectrum *src,
   dst->exposure_s = src->exposure_s;
   dst->accumulations = src->accumulations;
   dst->source_index = src->source_index;
+  if (!dst->nmeta && src->nmeta) {
+    /* into an empty list (every copy): src's keys are already checked and
+     * distinct, so no per-key search; the same entries in the same order */
+    size_t cap = dst->capmeta ? dst->capmeta : 8;
+    while (cap < src->nmeta)
+      cap *= 2;
+    if (cap != dst->capmeta) {
+      csi_kv *m = realloc(dst->meta, cap * sizeof *m);
+      if (!m)
+        return csi_error(err, CS_ERR_NOMEM, "out of memory");
+      dst->meta = m;
+      dst->capmeta = cap;
+    }
+    for (size_t i = 0; i < src->nmeta; i++) {
+      char *k = csi_strdup(src->meta[i].key), *v = csi_strdup(src->meta[i].value);
+      if (!k || !v) {
+        free(k);
+        free(v);
+        return csi_error(err, CS_ERR_NOMEM, "out of memory");
+      }
+      dst->meta[dst->nmeta].key = k;
+      dst->meta[dst->nmeta].value = v;
+      dst->nmeta++;
+    }
+    return CS_OK;
+  }
   for (size_t i = 0; i < src->nmeta; i++) {
     cs_status st =
         cs_spectrum_set_meta(dst, src->meta[i].key, src->meta[i].value, err);
