@@ -1912,12 +1912,28 @@ cs_status cs_report_composition(cs_report *r, const cs_spectrum *s,
                                 const cs_calibration *cal, cs_error *err) {
   if (!r || !s)
     return csi_error(err, CS_ERR_ARG, "composition: no report or spectrum");
+  /* the oxalate measurement cs_classify_spectrum made of this spectrum for
+   * its subtype: the same as measuring again (oxalate reads no
+   * calibration), when the calibration passes the same checks */
+  int reuse = r->oxalate_key && r->classified &&
+              !strcmp(r->result.label, "oxalate") &&
+              r->oxalate_key == csi_spectrum_key(s);
+  cs_composition kept;
+  if (reuse)
+    kept = r->composition;
   memset(&r->composition, 0, sizeof r->composition);
   r->composition_measured = 0;
   cs_calibration def;
   cs_error e2;
   if (!cal && cs_calibration_default(r->technique, &def, &e2) == CS_OK)
     cal = &def;
+  if (reuse && (!cal || (cal->kind == CS_CAL_CARBONATE &&
+                         cal->technique == tech_of(s)))) {
+    r->composition = kept;
+    r->composition_measured = 1;
+    return CS_OK;
+  }
+  r->oxalate_key = 0; /* composition no longer holds it */
   const char *cls = r->classified ? r->result.label : "unknown";
   cs_status st = cs_composition_measure(s, cls, cal, &r->composition, err);
   if (!st)

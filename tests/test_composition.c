@@ -602,6 +602,73 @@ static void test_reasons(void **st) {
   cs_dataset_free(ds);
 }
 
+/* cs_classify_spectrum keeps the measurement its oxalate subtype made
+ * (Kontoyannis), and cs_report_composition of the same spectrum reuses it:
+ * the same result as measuring again; another spectrum or a calibration
+ * of another technique is measured (or refused) as before. */
+static int same_comp(const cs_composition *a, const cs_composition *b) {
+  return a->valid == b->valid && !strcmp(a->cls, b->cls) &&
+         a->technique == b->technique &&
+         (a->com_frac == b->com_frac ||
+          (isnan(a->com_frac) && isnan(b->com_frac))) &&
+         !strcmp(a->com_reason, b->com_reason) &&
+         !strcmp(a->carbonate_reason, b->carbonate_reason) &&
+         !strcmp(a->protein_reason, b->protein_reason);
+}
+static void test_report_reuses_oxalate(void **st) {
+  (void)st;
+  cs_error e;
+  cs_model *m;
+  STATUS_EQ(cs_model_default(CS_TECH_RAMAN, &m, &e), CS_OK, &e);
+  cs_sim_opts o = cs_sim_opts_default(CS_SIM_COD, CS_TECH_RAMAN);
+  o.seed = 61001;
+  o.snr.lo = o.snr.hi = 40;
+  cs_dataset *ds;
+  STATUS_EQ(cs_simulate(&o, &ds, &e), CS_OK, &e);
+  const cs_spectrum *s = cs_dataset_get(ds, 0);
+  cs_report r;
+  STATUS_EQ(cs_classify_spectrum(m, s, NULL, &r, &e), CS_OK, &e);
+  assert_string_equal(r.result.label, "oxalate");
+  assert_true(r.oxalate_key != 0);
+  assert_int_equal(r.composition_measured, 0);
+  cs_composition direct;
+  cs_calibration cal;
+  STATUS_EQ(cs_calibration_default(CS_TECH_RAMAN, &cal, &e), CS_OK, &e);
+  STATUS_EQ(cs_composition_measure(s, "oxalate", &cal, &direct, &e), CS_OK, &e);
+  assert_true(direct.valid & CS_COMP_COM);
+  cs_report r2 = r;
+  STATUS_EQ(cs_report_composition(&r2, s, NULL, &e), CS_OK, &e);
+  assert_int_equal(r2.composition_measured, 1);
+  assert_true(same_comp(&r2.composition, &direct));
+  /* another spectrum with this report: measured, not taken from it */
+  cs_spectrum *s2;
+  STATUS_EQ(cs_spectrum_copy(s, &s2, &e), CS_OK, &e);
+  size_t n = cs_spectrum_n(s2);
+  const double *x = cs_spectrum_x(s2);
+  double *y = (double *)cs_spectrum_y(s2); /* the test's own copy */
+  for (size_t i = 0; i < n; i++) /* more signal at COM's 1463 */
+    if (x[i] > 1455 && x[i] < 1470)
+      y[i] += 0.3 * y[i];
+  cs_composition other;
+  STATUS_EQ(cs_composition_measure(s2, "oxalate", NULL, &other, &e), CS_OK, &e);
+  assert_true(other.com_frac != direct.com_frac);
+  r2 = r;
+  STATUS_EQ(cs_report_composition(&r2, s2, NULL, &e), CS_OK, &e);
+  assert_true(same_comp(&r2.composition, &other));
+  assert_true(r2.oxalate_key == 0);
+  /* a calibration of another technique is still refused */
+  cs_calibration ftir;
+  STATUS_EQ(cs_calibration_default(CS_TECH_FTIR, &ftir, &e), CS_OK, &e);
+  r2 = r;
+  STATUS_EQ(cs_report_composition(&r2, s, &ftir, &e), CS_ERR_ARG, &e);
+  /* then measured afresh: the kept measurement was dropped, not zeros */
+  STATUS_EQ(cs_report_composition(&r2, s, NULL, &e), CS_OK, &e);
+  assert_true(same_comp(&r2.composition, &direct));
+  cs_spectrum_free(s2);
+  cs_dataset_free(ds);
+  cs_model_free(m);
+}
+
 int main(void) {
   const struct CMUnitTest t[] = {
       cmocka_unit_test(test_kappa_hand),   cmocka_unit_test(test_findings),
@@ -613,6 +680,7 @@ int main(void) {
       cmocka_unit_test(test_whitlockite_index), cmocka_unit_test(test_rruff),
       cmocka_unit_test(test_whitlockite_calibration),
       cmocka_unit_test(test_com_tissue),
+      cmocka_unit_test(test_report_reuses_oxalate),
   };
   return cmocka_run_group_tests_name("composition", t, NULL, NULL);
 }
