@@ -1033,19 +1033,29 @@ static void window_absmax(const double *v, size_t p, double *out, double *g,
 
 /* K = U' diag(s2) U + tau2 R R' over the near-band columns U (the last
  * nu of q), Cholesky factor in place (lower); 0 when not positive
- * definite. */
-static int near_cov(const csi_detector *d, const double *s2, double tau2,
-                    double *k) {
+ * definite.  diag: only the diagonal of U' diag(s2) U (pass 1, to choose
+ * the template; where the noise is flat it is the whole of it, U being
+ * orthonormal).  dotf: the dot product of csi_detect; tmp: p scratch. */
+static int near_cov(const csi_detector *d,
+                    double (*dotf)(const double *, const double *, size_t),
+                    const double *s2, double tau2, double *k, double *tmp,
+                    int diag) {
   size_t nu = d->nu, p = d->p;
   for (size_t a = 0; a < nu; a++) {
     const double *qa = d->q + (d->m0 + a) * p;
-    for (size_t b = 0; b <= a; b++) {
-      const double *qb = d->q + (d->m0 + b) * p;
-      double sum = 0;
-      for (size_t j = 0; j < p; j++)
-        sum += qa[j] * qb[j] * s2[j];
-      k[a * nu + b] = sum + tau2 * d->rr[a * nu + b];
+    size_t j = 0;
+    for (; j + 4 <= p; j += 4) { /* element-wise: the scalar loop's bits */
+      v4d x, y;
+      memcpy(&x, qa + j, sizeof x);
+      memcpy(&y, s2 + j, sizeof y);
+      x *= y;
+      memcpy(tmp + j, &x, sizeof x);
     }
+    for (; j < p; j++)
+      tmp[j] = qa[j] * s2[j];
+    for (size_t b = 0; b <= a; b++)
+      k[a * nu + b] = (diag && b < a ? 0 : dotf(tmp, d->q + (d->m0 + b) * p, p)) +
+                      tau2 * d->rr[a * nu + b];
   }
   for (size_t r = 0; r < nu; r++)
     for (size_t c = 0; c <= r; c++) {
@@ -1062,38 +1072,39 @@ static int near_cov(const csi_detector *d, const double *s2, double tau2,
   return 1;
 }
 
-/* The near-prior statistic of template row k (README "Classifier", step
- * 3): the filter w = r + U beta, beta = sb K^-1 rho, is the generalised
- * least-squares one when the noise is sb per point; r's amplitude amp and
- * variance sb; uh the row's near-band coefficients.  t = <w, e0> / its
- * standard error under "tissue only", e0 the residual before the near
- * columns; *num and *var get <w, e0> and its variance.  x (nu) gets
- * K^-1 rho.  The cross term r' diag(s2) U beta is left out (0 where the
- * noise is flat over the band). */
-static double near_t(const csi_detector *d, const double *l, size_t k,
-                     double amp, double sb, const double *uh, double *x,
-                     double *num, double *var) {
-  size_t nu = d->nu;
-  const double *rho = d->rho + k * NUMAX;
-  double y[NUMAX];
+/* y = L^-1 b for the Cholesky factor l (lower, nu x nu). */
+static void near_fwd(const double *l, size_t nu, const double *b, double *y) {
   for (size_t r = 0; r < nu; r++) {
-    double sum = rho[r];
+    double sum = b[r];
     for (size_t i = 0; i < r; i++)
       sum -= l[r * nu + i] * y[i];
     y[r] = sum / l[r * nu + r];
   }
-  double g = 0;
-  for (size_t r = 0; r < nu; r++)
-    g += y[r] * y[r];
-  for (size_t r = nu; r-- > 0;) {
+}
+
+/* The near-prior statistic of template row k (README "Classifier", "What
+ * limits Raman at band SNR 5"): the filter w = r + U beta, beta = sb K^-1
+ * rho, is the generalised least-squares one when the noise is sb per
+ * point; r's amplitude amp and variance sb; z = L^-1 uh, uh the row's
+ * near-band coefficients.  t = <w, e0> / its standard error under "tissue
+ * only", e0 the residual before the near columns; *num and *var get
+ * <w, e0> and its variance.  With x (nu, may be NULL) x gets K^-1 rho.
+ * The cross term r' diag(s2) U beta is left out (0 where the noise is flat
+ * over the band). */
+static double near_t(const csi_detector *d, const double *l, size_t k,
+                     double amp, double sb, const double *z, double *x,
+                     double *num, double *var) {
+  size_t nu = d->nu;
+  double y[NUMAX], g = 0, xu = 0;
+  near_fwd(l, nu, d->rho + k * NUMAX, y);
+  for (size_t r = 0; r < nu; r++) /* rho' K^-1 rho and rho' K^-1 uh */
+    g += y[r] * y[r], xu += y[r] * z[r];
+  for (size_t r = nu; x && r-- > 0;) {
     double sum = y[r];
     for (size_t i = r + 1; i < nu; i++)
       sum -= l[i * nu + r] * x[i];
     x[r] = sum / l[r * nu + r];
   }
-  double xu = 0;
-  for (size_t r = 0; r < nu; r++)
-    xu += x[r] * uh[r];
   *var = sb + sb * sb * g;
   *num = amp + sb * xu;
   return *var > 0 ? *num / sqrt(*var) : 0;
@@ -1164,14 +1175,18 @@ cs_status csi_detect(const csi_detector *d, double *row, double threshold,
   double *nb = e + 7 * p + d->m, tau2 = 0;
   const double *uh = coef + d->m0;
   if (d->nu) {
-    memset(nb, 0, p * sizeof *nb);
-    for (size_t a = 0; a < d->nu; a++) {
+    memcpy(nb, s2, p * sizeof *nb);
+    size_t a = 0;
+    for (; a + 2 <= d->nu; a += 2) { /* two columns per pass over nb */
+      const double *q0 = d->q + (d->m0 + a) * p, *q1 = q0 + p;
+      for (size_t j = 0; j < p; j++)
+        nb[j] -= uh[a] * q0[j] + uh[a + 1] * q1[j];
+    }
+    for (; a < d->nu; a++) {
       const double *qa = d->q + (d->m0 + a) * p;
       for (size_t j = 0; j < p; j++)
-        nb[j] += uh[a] * qa[j];
+        nb[j] -= uh[a] * qa[j];
     }
-    for (size_t j = 0; j < p; j++)
-      nb[j] = s2[j] - nb[j];
   }
   /* model error: a fixed share of the local tissue signal (its largest
    * magnitude within +-TISSUE_REACH points) */
@@ -1230,12 +1245,14 @@ cs_status csi_detect(const csi_detector *d, double *row, double threshold,
     else
       kern->tmpl_amp_var(rk, eu, sig2, p, &amp[i], &var[i]);
   }
-  double kl[NUMAX * NUMAX], kx[NUMAX], nn, nv;
-  int prior = d->nu && near_cov(d, sig2, tau2, kl);
+  double kl[NUMAX * NUMAX], kx[NUMAX], kz[NUMAX], nn, nv;
+  int prior = d->nu && near_cov(d, dotf, sig2, tau2, kl, tmp, 1);
+  if (prior)
+    near_fwd(kl, d->nu, uh, kz);
   for (size_t i = 0; i < nact; i++) {
     size_t k = act[i];
     double a = amp[i], v = var[i];
-    double t = prior ? near_t(d, kl, k, a, v, uh, kx, &nn, &nv)
+    double t = prior ? near_t(d, kl, k, a, v, kz, NULL, &nn, &nv)
                      : v > 0 ? a / sqrt(v) : 0;
     if (d->ftir) /* weighted: a / v is the amplitude */
       a = v > 0 ? a / v : 0;
@@ -1275,11 +1292,12 @@ cs_status csi_detect(const csi_detector *d, double *row, double threshold,
     out->snr = se > 0 ? ba / se : 0;
     for (size_t j = 0; prior && j < p; j++)
       scr[j] = sig[j] * sig[j];
-    if (prior && near_cov(d, scr, tau2, kl)) {
+    if (prior && near_cov(d, dotf, scr, tau2, kl, tmp, 0)) {
       /* the near-prior statistic with the final noise, and the cross
        * term 2 r' diag(sig^2) U beta in its variance */
       double num, vn, cross = 0, *ub = nb;
-      near_t(d, kl, best, ba, v, uh, kx, &num, &vn);
+      near_fwd(kl, d->nu, uh, kz);
+      near_t(d, kl, best, ba, v, kz, kx, &num, &vn);
       memset(ub, 0, p * sizeof *ub);
       for (size_t a = 0; a < d->nu; a++) {
         const double *qa = d->q + (d->m0 + a) * p;
