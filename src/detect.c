@@ -78,6 +78,13 @@ typedef double v4o __attribute__((vector_size(32)));
 #define APA_NEAR 6.0
 #define APA_MIN_T 5.0 /* HA or whitlockite template t needed */
 #define NU1_NX 169 /* nu1_position's trial positions, APA_LO..APA_HI step 0.25 */
+/* Prior on the tissue bands beside a main mineral band (near_prior): each
+ * has height ~ N(0, (NEAR_PRIOR * H)^2), H the largest height of the rest
+ * of the fitted tissue.  Those bands (lipid C-C 1063/1080, nucleic acid
+ * 1095, CH2 1440-1485, collagen 876-939) are no taller than the tallest
+ * tissue band (CH2 1440 or amide I) in breast tissue, bands.md 1A. */
+#define NEAR_PRIOR 0.3
+#define NUMAX 32 /* near-band columns at most (9 in the 400-1800 window) */
 
 typedef struct tband {
   double pos, fwhm, height;
@@ -185,6 +192,13 @@ struct csi_detector {
   double lo, step;
   size_t p, m, mpoly, nt;
   double *q;       /* m columns of p: orthonormal nuisance basis */
+  /* Raman: the last nu columns (from m0) span the tissue bands beside a
+   * main mineral band, which get a prior instead of a free amplitude
+   * (near_prior); rr (nu x nu) is R R' of those bands at unit height in
+   * these columns' coordinates, rho (NUMAX per template row) the
+   * template's part there over its residual norm.  FTIR: nu = 0. */
+  size_t m0, nu;
+  double *rr, *rho, *lev;
   double *r;       /* nt rows of p: unit residualised templates */
   int *tid;        /* template table index of each row */
   unsigned char *mask; /* feature points: near a mineral band */
@@ -297,8 +311,8 @@ void csi_detector_free(csi_detector *d) {
   if (!d)
     return;
   free(d->q), free(d->r), free(d->tid), free(d->tshift), free(d->mask);
-  free(d->apa);
-  free(d->nu1g);
+  free(d->apa), free(d->nu1g);
+  free(d->rho), free(d->rr), free(d->lev);
   for (size_t b = 0; b < NREF; b++)
     free(d->ref[b].prof), free(d->ref[b].u), free(d->ref[b].proft);
   free(d);
@@ -431,6 +445,7 @@ cs_status csi_detector_new(cs_technique tech, double lo, double step, size_t p,
       !(d->r = malloc(maxt * p * sizeof *d->r)) ||
       !(d->tid = malloc(maxt * sizeof *d->tid)) ||
       !(d->tshift = malloc(maxt * sizeof *d->tshift)) ||
+      !(d->rho = calloc(maxt * NUMAX, sizeof *d->rho)) ||
       !(d->mask = calloc(p, 1))) {
     free(v);
     csi_detector_free(d);
@@ -456,25 +471,80 @@ cs_status csi_detector_new(cs_technique tech, double lo, double step, size_t p,
     d->m += (size_t)gs_append(d->q, p, d->m, v);
   }
   d->mpoly = d->m;
-  for (size_t b = 0; b < ntis; b++) {
-    const tband *t = &tis[b];
-    if (t->pos + t->fwhm < lo || t->pos - t->fwhm > hi)
-      continue;
-    /* a tissue band close to a main mineral band gets one column only:
-     * extra widths and a derivative there would absorb the mineral */
-    size_t nforms = near_mineral(t, tp, ntp) ? 1 : N_(tforms);
-    /* FTIR amide I/II and water keep every form there too: ATR sampling
-     * shifts and skews these strong broad bands (amide I under COD 1643
-     * and COM 1620), so a fixed shape passes for oxalate; the sharp
-     * 1316-1326 band and the phosphate envelope still tell the mineral */
-    if (ftir && t->pos > 1500)
-      nforms = N_(tforms);
-    for (size_t form = 0; form < nforms; form++) {
-      double w = tforms[form] * t->fwhm;
-      for (size_t j = 0; j < p; j++)
-        v[j] = pv(lo + step * (double)j, t->pos, w, tform_kind[form]);
-      d->m += (size_t)gs_append(d->q, p, d->m, v);
+  /* Raman: the tissue bands beside a main mineral band go last, so that
+   * they span the last nu columns of q (the prior of near_prior); FTIR
+   * keeps the table order.  pass 0: the others, pass 1: those. */
+  for (int pass = 0; pass < (ftir ? 1 : 2); pass++) {
+    if (pass == 1)
+      d->m0 = d->m;
+    for (size_t b = 0; b < ntis; b++) {
+      const tband *t = &tis[b];
+      if (t->pos + t->fwhm < lo || t->pos - t->fwhm > hi)
+        continue;
+      int near = near_mineral(t, tp, ntp);
+      if (!ftir && near != pass)
+        continue;
+      /* a tissue band close to a main mineral band gets one column only:
+       * extra widths and a derivative there would absorb the mineral */
+      size_t nforms = near ? 1 : N_(tforms);
+      /* FTIR amide I/II and water keep every form there too: ATR sampling
+       * shifts and skews these strong broad bands (amide I under COD 1643
+       * and COM 1620), so a fixed shape passes for oxalate; the sharp
+       * 1316-1326 band and the phosphate envelope still tell the mineral */
+      if (ftir && t->pos > 1500)
+        nforms = N_(tforms);
+      for (size_t form = 0; form < nforms; form++) {
+        double w = tforms[form] * t->fwhm;
+        for (size_t j = 0; j < p; j++)
+          v[j] = pv(lo + step * (double)j, t->pos, w, tform_kind[form]);
+        d->m += (size_t)gs_append(d->q, p, d->m, v);
+      }
     }
+  }
+  if (ftir)
+    d->m0 = d->m;
+  d->nu = d->m - d->m0;
+  if (d->nu > NUMAX) /* no prior: every column free, as before */
+    d->nu = 0, d->m0 = d->m;
+  if (d->nu && !(d->lev = calloc(p, sizeof *d->lev))) {
+    free(v);
+    csi_detector_free(d);
+    return csi_error(err, CS_ERR_NOMEM, "out of memory");
+  }
+  /* sqrt of the leverage of the far tissue columns at each point: the
+   * noise of their fit there is sigma times this */
+  for (size_t j = 0; d->nu && j < p; j++) {
+    double l = 0;
+    for (size_t a = d->mpoly; a < d->m0; a++)
+      l += d->q[a * p + j] * d->q[a * p + j];
+    d->lev[j] = sqrt(l);
+  }
+  if (d->nu && !(d->rr = calloc(d->nu * d->nu, sizeof *d->rr)) ) {
+    free(v);
+    csi_detector_free(d);
+    return csi_error(err, CS_ERR_NOMEM, "out of memory");
+  }
+  /* R R' of the unit-height near bands in the coordinates of the last nu
+   * columns: R[a][b] = <q_(m0+a), band b> (q_(m0+a) is orthogonal to the
+   * first m0 columns, so the band's part there does not count) */
+  for (size_t b = 0; d->nu && b < ntis; b++) {
+    const tband *t = &tis[b];
+    if (t->pos + t->fwhm < lo || t->pos - t->fwhm > hi ||
+        !near_mineral(t, tp, ntp))
+      continue;
+    double rb[NUMAX];
+    for (size_t j = 0; j < p; j++)
+      v[j] = pv(lo + step * (double)j, t->pos, t->fwhm, tform_kind[0]);
+    for (size_t a = 0; a < d->nu; a++) {
+      const double *qa = d->q + (d->m0 + a) * p;
+      double dot = 0;
+      for (size_t j = 0; j < p; j++)
+        dot += qa[j] * v[j];
+      rb[a] = dot;
+    }
+    for (size_t a = 0; a < d->nu; a++)
+      for (size_t c = 0; c < d->nu; c++)
+        d->rr[a * d->nu + c] += rb[a] * rb[c];
   }
   double *cols[MAXT];
   size_t nc = 0;
@@ -509,6 +579,15 @@ cs_status csi_detector_new(cs_technique tech, double lo, double step, size_t p,
         cols[nc] = col;
         d->tid[nc] = (int)k;
         d->tshift[nc] = shifts[s];
+        /* the template's part in the near-band columns (rho, divided by
+         * the residual norm below) */
+        for (size_t a = 0; a < d->nu; a++) {
+          const double *qa = d->q + (d->m0 + a) * p;
+          double dot = 0;
+          for (size_t j = 0; j < p; j++)
+            dot += qa[j] * col[j];
+          d->rho[nc * NUMAX + a] = dot;
+        }
         nc++;
       }
   }
@@ -525,6 +604,8 @@ cs_status csi_detector_new(cs_technique tech, double lo, double step, size_t p,
     nn = sqrt(nn);
     for (size_t j = 0; j < p; j++) /* row nt <= i: in place */
       d->r[d->nt * p + j] = col[j] / nn;
+    for (size_t a = 0; a < d->nu; a++) /* row nt <= i: in place */
+      d->rho[d->nt * NUMAX + a] = d->rho[i * NUMAX + a] / nn;
     d->tid[d->nt] = d->tid[i];
     d->tshift[d->nt] = d->tshift[i];
     d->nt++;
@@ -1007,6 +1088,85 @@ static void window_absmax(const double *v, size_t p, double *out, double *g,
   }
 }
 
+/* K = U' diag(s2) U + tau2 R R' over the near-band columns U (the last
+ * nu of q), Cholesky factor in place (lower); 0 when not positive
+ * definite.  diag: only the diagonal of U' diag(s2) U (pass 1, to choose
+ * the template; where the noise is flat it is the whole of it, U being
+ * orthonormal).  dotf: the dot product of csi_detect; tmp: p scratch. */
+static int near_cov(const csi_detector *d,
+                    double (*dotf)(const double *, const double *, size_t),
+                    const double *s2, double tau2, double *k, double *tmp,
+                    int diag) {
+  size_t nu = d->nu, p = d->p;
+  for (size_t a = 0; a < nu; a++) {
+    const double *qa = d->q + (d->m0 + a) * p;
+    size_t j = 0;
+    for (; j + 4 <= p; j += 4) { /* element-wise: the scalar loop's bits */
+      v4d x, y;
+      memcpy(&x, qa + j, sizeof x);
+      memcpy(&y, s2 + j, sizeof y);
+      x *= y;
+      memcpy(tmp + j, &x, sizeof x);
+    }
+    for (; j < p; j++)
+      tmp[j] = qa[j] * s2[j];
+    for (size_t b = 0; b <= a; b++)
+      k[a * nu + b] = (diag && b < a ? 0 : dotf(tmp, d->q + (d->m0 + b) * p, p)) +
+                      tau2 * d->rr[a * nu + b];
+  }
+  for (size_t r = 0; r < nu; r++)
+    for (size_t c = 0; c <= r; c++) {
+      double sum = k[r * nu + c];
+      for (size_t i = 0; i < c; i++)
+        sum -= k[r * nu + i] * k[c * nu + i];
+      if (r == c) {
+        if (!(sum > 0))
+          return 0;
+        k[r * nu + r] = sqrt(sum);
+      } else
+        k[r * nu + c] = sum / k[c * nu + c];
+    }
+  return 1;
+}
+
+/* y = L^-1 b for the Cholesky factor l (lower, nu x nu). */
+static void near_fwd(const double *l, size_t nu, const double *b, double *y) {
+  for (size_t r = 0; r < nu; r++) {
+    double sum = b[r];
+    for (size_t i = 0; i < r; i++)
+      sum -= l[r * nu + i] * y[i];
+    y[r] = sum / l[r * nu + r];
+  }
+}
+
+/* The near-prior statistic of template row k (README "Classifier", "What
+ * limits Raman at band SNR 5"): the filter w = r + U beta, beta = sb K^-1
+ * rho, is the generalised least-squares one when the noise is sb per
+ * point; r's amplitude amp and variance sb; z = L^-1 uh, uh the row's
+ * near-band coefficients.  t = <w, e0> / its standard error under "tissue
+ * only", e0 the residual before the near columns; *num and *var get
+ * <w, e0> and its variance.  With x (nu, may be NULL) x gets K^-1 rho.
+ * The cross term r' diag(s2) U beta is left out (0 where the noise is flat
+ * over the band). */
+static double near_t(const csi_detector *d, const double *l, size_t k,
+                     double amp, double sb, const double *z, double *x,
+                     double *num, double *var) {
+  size_t nu = d->nu;
+  double y[NUMAX], g = 0, xu = 0;
+  near_fwd(l, nu, d->rho + k * NUMAX, y);
+  for (size_t r = 0; r < nu; r++) /* rho' K^-1 rho and rho' K^-1 uh */
+    g += y[r] * y[r], xu += y[r] * z[r];
+  for (size_t r = nu; x && r-- > 0;) {
+    double sum = y[r];
+    for (size_t i = r + 1; i < nu; i++)
+      sum -= l[i * nu + r] * x[i];
+    x[r] = sum / l[r * nu + r];
+  }
+  *var = sb + sb * sb * g;
+  *num = amp + sb * xu;
+  return *var > 0 ? *num / sqrt(*var) : 0;
+}
+
 int csi_detect_serial_sums = 0;
 
 /* One serial sum in point order, for the tests (see internal.h). */
@@ -1038,7 +1198,7 @@ cs_status csi_detect(const csi_detector *d, double *row, double threshold,
   if (!(ymax > ymin))
     return csi_error(err, CS_ERR_NUMERIC, "flat spectrum (%g everywhere in "
                      "the window): no signal to classify", ymin);
-  double *e = malloc((7 * p + d->m) * sizeof *e);
+  double *e = malloc((8 * p + d->m) * sizeof *e);
   if (!e)
     return csi_error(err, CS_ERR_NOMEM, "out of memory");
   double *sig = e + p, *tmp = e + 2 * p, *s2 = e + 3 * p, *scr = e + 4 * p;
@@ -1058,6 +1218,7 @@ cs_status csi_detect(const csi_detector *d, double *row, double threshold,
     for (size_t a = 0; a < d->m; a++) {
       const double *qa = d->q + a * p;
       double dot = dotf(qa, e, p);
+      coef[a] = dot;
       for (size_t j = 0; j < p; j++)
         e[j] -= dot * qa[j];
       if (a >= d->mpoly)
@@ -1066,6 +1227,24 @@ cs_status csi_detect(const csi_detector *d, double *row, double threshold,
     }
   } else
     project_vec(kern, d, row, e, s2, coef);
+  /* near prior: H, the largest height of the tissue fit without the
+   * near-band columns (nb, their part of the fit) */
+  double *nb = e + 7 * p + d->m, tau2 = 0;
+  const double *uh = coef + d->m0;
+  if (d->nu) {
+    memcpy(nb, s2, p * sizeof *nb);
+    size_t a = 0;
+    for (; a + 2 <= d->nu; a += 2) { /* two columns per pass over nb */
+      const double *q0 = d->q + (d->m0 + a) * p, *q1 = q0 + p;
+      for (size_t j = 0; j < p; j++)
+        nb[j] -= uh[a] * q0[j] + uh[a + 1] * q1[j];
+    }
+    for (; a < d->nu; a++) {
+      const double *qa = d->q + (d->m0 + a) * p;
+      for (size_t j = 0; j < p; j++)
+        nb[j] -= uh[a] * qa[j];
+    }
+  }
   /* model error: a fixed share of the local tissue signal (its largest
    * magnitude within +-TISSUE_REACH points) */
   window_absmax(s2, p, scr, tmp, e + 5 * p);
@@ -1078,6 +1257,16 @@ cs_status csi_detect(const csi_detector *d, double *row, double threshold,
     tmp[j] = (e[j + 1] - e[j]) / sqrt(2.0);
   tmp[p - 1] = tmp[p - 2];
   local_sigma(tmp, p, sig, scr);
+  if (d->nu) {
+    /* H: the largest height of the far tissue fit beyond what noise alone
+     * would give it (3 of its standard errors, sig sqrt(leverage)) */
+    double h = 0;
+    for (size_t j = 0; j < p; j++) {
+      double x = fabs(nb[j]) - 3 * sig[j] * d->lev[j];
+      h = x > h ? x : h;
+    }
+    tau2 = NEAR_PRIOR * NEAR_PRIOR * h * h;
+  }
   double *sig2 = e + 5 * p; /* free until pass 2 */
   /* FTIR: inverse-variance weights (sig2 holds 1 / sigma^2, ew the
    * weighted residual), so that the amide I region, where the tissue model
@@ -1113,10 +1302,15 @@ cs_status csi_detect(const csi_detector *d, double *row, double threshold,
     else
       kern->tmpl_amp_var(rk, eu, sig2, p, &amp[i], &var[i]);
   }
+  double kl[NUMAX * NUMAX], kx[NUMAX], kz[NUMAX], nn, nv;
+  int prior = d->nu && near_cov(d, dotf, sig2, tau2, kl, tmp, 1);
+  if (prior)
+    near_fwd(kl, d->nu, uh, kz);
   for (size_t i = 0; i < nact; i++) {
     size_t k = act[i];
     double a = amp[i], v = var[i];
-    double t = v > 0 ? a / sqrt(v) : 0;
+    double t = prior ? near_t(d, kl, k, a, v, kz, NULL, &nn, &nv)
+                     : v > 0 ? a / sqrt(v) : 0;
     if (d->ftir) /* weighted: a / v is the amplitude */
       a = v > 0 ? a / v : 0;
     if (d->tid[k] < CSI_NTEMPLATES && t > out->tmpl_t[d->tid[k]])
@@ -1153,6 +1347,26 @@ cs_status csi_detect(const csi_detector *d, double *row, double threshold,
       v += r[j] * r[j] * sig[j] * sig[j];
     double se = v > 0 ? sqrt(v) : 0;
     out->snr = se > 0 ? ba / se : 0;
+    for (size_t j = 0; prior && j < p; j++)
+      scr[j] = sig[j] * sig[j];
+    if (prior && near_cov(d, dotf, scr, tau2, kl, tmp, 0)) {
+      /* the near-prior statistic with the final noise, and the cross
+       * term 2 r' diag(sig^2) U beta in its variance */
+      double num, vn, cross = 0, *ub = nb;
+      near_fwd(kl, d->nu, uh, kz);
+      near_t(d, kl, best, ba, v, kz, kx, &num, &vn);
+      memset(ub, 0, p * sizeof *ub);
+      for (size_t a = 0; a < d->nu; a++) {
+        const double *qa = d->q + (d->m0 + a) * p;
+        double beta = v * kx[a];
+        for (size_t j = 0; j < p; j++)
+          ub[j] += beta * qa[j];
+      }
+      for (size_t j = 0; j < p; j++)
+        cross += r[j] * scr[j] * ub[j];
+      vn += 2 * cross;
+      out->snr = vn > 0 ? num / sqrt(vn) : 0;
+    }
   }
   if (!isfinite(out->snr))
     out->snr = 0;
