@@ -2004,6 +2004,8 @@ static int ox_descend(oxws *w, double *al, double *c, double *cost) {
       newton = !pass;
     }
     if (!(pred > 0)) { /* no model decrease: damp more */
+      if (!(lam < 1e30)) /* a zero gradient, or no finite step left */
+        break;
       lam *= nu;
       nu *= 2;
       continue;
