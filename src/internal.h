@@ -377,6 +377,16 @@ double csi_rng_poisson(csi_rng *r, double mean);
 /* The carbonate calibration text compiled in for technique t (generated at
  * build time from spectra/calibration; see the Makefile), or NULL. */
 const char *csi_default_calibration(cs_technique t, size_t *len);
+/* The Kontoyannis COM fraction of s (ascending Raman shift, covering
+ * 1420-1500 cm^-1) into o (zeroed first: com_frac, oxalate_ir, fit_r2,
+ * fit_iterations, com_reason and CS_COMP_COM in valid), as
+ * cs_composition_measure computes it; reference 1: by the general GSL band
+ * fit over all 11 parameters run to 1e-13 instead, from the same start;
+ * reference 2: the same GSL fit started from the fast fit's optimum (it
+ * stays there when that is a minimum).  The yardsticks the tests hold the
+ * fast fit to.  CS_ERR_NOMEM only; fit failures are reasons. */
+cs_status csi_oxalate_com(const cs_spectrum *s, int reference,
+                          cs_composition *o, cs_error *err);
 
 #endif /* CALCSPEC_INTERNAL_H */
 

@@ -1,5 +1,6 @@
 /* test_composition.c: agreement statistics, findings parsing, calibration
  * fit and text form, core rule, FTIR and Raman carbonate recovery. */
+#include "internal.h"
 #include "testutil.h"
 
 /* Hand-computed: a=20 b=5 c=10 d=15 (n=50): po = 0.7, pe = 0.5*0.6 +
@@ -538,6 +539,75 @@ static void test_com_tissue(void **st) {
   DBL_NEAR(b3, b1, 0.1);
 }
 
+/* The oxalate fit (src/composition.c ox_fit: variable projection, Newton
+ * on the 6 positions and widths) ends at a true minimum: GSL's general
+ * band fit over all 11 parameters, run to 1e-13 from ox_fit's optimum
+ * (csi_oxalate_com reference 2), stays there: I1462/I1477 and the COM
+ * fraction within 1e-6, R^2 within 1e-9, on 32 SYNTHETIC spectra (COD/COM
+ * mixtures 0.25-0.75, pure mineral and 60 % in tissue, SNR 30 and 100; and
+ * 8 of the default COD and COM spectra bench_composition uses, among them
+ * seed 126, where GSL from the template start stops at a COM fraction of
+ * 1, clipped, with R^2 0.942 and ox_fit finds 0.50 with R^2 0.974).  From
+ * the same start, GSL run to 1e-13 (reference 1) ends in the same minimum
+ * for most of them; the problem has several minima where a band is weak
+ * (README "Composition of one spectrum", Speed), and where they differ
+ * either may be the lower: counted, not held to. */
+static void test_oxalate_reference(void **st) {
+  (void)st;
+  double worst = 0, evals = 0;
+  int same = 0, lower = 0, higher = 0;
+  for (int k = 0; k < 32; k++) {
+    cs_sim_opts o;
+    if (k < 24) {
+      o = cs_sim_opts_default(k % 2 ? CS_SIM_COM : CS_SIM_COD, CS_TECH_RAMAN);
+      double f = 0.25 + 0.5 * (k / 4) / 5.0;
+      o.com_frac.lo = o.com_frac.hi = f;
+      o.mineral_frac.lo = o.mineral_frac.hi = k % 4 < 2 ? 1.0 : 0.6;
+      o.snr.lo = o.snr.hi = k % 8 < 4 ? 30 : 100;
+      o.seed = 61000 + (unsigned)k;
+    } else { /* bench_composition's seeds 77 + i, COM for odd i */
+      static const unsigned bench_i[8] = {0, 2, 4, 17, 33, 49, 63, 72};
+      unsigned bi = bench_i[k - 24];
+      o = cs_sim_opts_default(bi % 2 ? CS_SIM_COM : CS_SIM_COD, CS_TECH_RAMAN);
+      o.seed = 77 + bi;
+    }
+    cs_dataset *ds;
+    cs_error e;
+    STATUS_EQ(cs_simulate(&o, &ds, &e), CS_OK, &e);
+    const cs_spectrum *s = cs_dataset_get(ds, 0);
+    cs_composition a, p, r;
+    STATUS_EQ(csi_oxalate_com(s, 0, &a, &e), CS_OK, &e);
+    STATUS_EQ(csi_oxalate_com(s, 2, &p, &e), CS_OK, &e);
+    STATUS_EQ(csi_oxalate_com(s, 1, &r, &e), CS_OK, &e);
+    if (!(a.valid & CS_COMP_COM) || !(p.valid & CS_COMP_COM))
+      fail_msg("spectrum %d: %s / %s", k, a.com_reason, p.com_reason);
+    double d = fabs(a.com_frac - p.com_frac);
+    if (d > worst)
+      worst = d;
+    if (d > 1e-6 || fabs(a.oxalate_ir - p.oxalate_ir) > 1e-6 * p.oxalate_ir ||
+        fabs(a.fit_r2 - p.fit_r2) > 1e-9)
+      fail_msg("spectrum %d: ox_fit %.9f (I_R %.9g, R2 %.12f), GSL from there "
+               "%.9f (I_R %.9g, R2 %.12f)",
+               k, a.com_frac, a.oxalate_ir, a.fit_r2, p.com_frac, p.oxalate_ir,
+               p.fit_r2);
+    if (k == 29) /* seed 126 */
+      assert_true(r.com_frac == 1 && a.com_frac < 0.6 && a.fit_r2 > r.fit_r2 + 0.02);
+    if (fabs(a.com_frac - r.com_frac) <= 1e-6 && fabs(a.fit_r2 - r.fit_r2) <= 1e-9)
+      same++;
+    else if (a.fit_r2 > r.fit_r2)
+      lower++;
+    else
+      higher++;
+    evals += (double)a.fit_iterations / 32;
+    cs_dataset_free(ds);
+  }
+  print_message("oxalate fit: GSL at 1e-13 from its optimum moves the COM fraction by "
+                "at most %.2g; %.1f evaluations on average; against GSL at 1e-13 from "
+                "the template start: same minimum %d, lower residual %d, higher %d of 32\n",
+                worst, evals, same, lower, higher);
+  assert_true(evals <= 25);
+}
+
 /* Real RRUFF spectra (../shared/minerals; skipped when absent): the
  * hydroxylapatite's carbonate is not negative (censored or positive) and
  * its whitlockite index at most 0.1; the whitlockite's index is at least
@@ -679,7 +749,7 @@ int main(void) {
       cmocka_unit_test(test_tissue_bias),  cmocka_unit_test(test_lod),
       cmocka_unit_test(test_whitlockite_index), cmocka_unit_test(test_rruff),
       cmocka_unit_test(test_whitlockite_calibration),
-      cmocka_unit_test(test_com_tissue),
+      cmocka_unit_test(test_com_tissue), cmocka_unit_test(test_oxalate_reference),
       cmocka_unit_test(test_report_reuses_oxalate),
   };
   return cmocka_run_group_tests_name("composition", t, NULL, NULL);
