@@ -965,6 +965,10 @@ static const fpar ap_shape_par[P_H0] = {
     [P_V3_FW] = {5, 20, 12},       [P_1046_POS] = {1040, 1048, 1044},
 };
 
+static int is_tissue_comp(int c) {
+  return c == C_PHE || c == C_COL || c == C_FAT || c == C_CAR || c == C_AM3;
+}
+
 static fband ap_fband(const apband *a, int ih) {
   fband f;
   memset(&f, 0, sizeof f);
@@ -1081,6 +1085,13 @@ typedef struct apdesign {
   double *Gw, *Ciw; /* the same with the nu1-width column (mw = m + 1) */
   double *Gs;       /* m+1 x n pseudo-inverse with the d/dx column */
   double *Cs;       /* its (X'X)^-1, m+1 x m+1 */
+  double *Cm;       /* mw x mw (X'X)^-1 of the mineral, baseline and
+                       nu1-width columns alone (tissue rows and columns
+                       0): the whitlockite index where no tissue is
+                       detected */
+  size_t mm;        /* columns in that solve */
+  double dunit_dw;  /* d(nu1 area at height 1) / d(intrinsic width) */
+  double f_crit;    /* the F test's 95 % point for dropping them */
   double *deriv;    /* n: d model / d x of the fitted mean (bands only) */
   double unit_area[NCOMP]; /* area of the component's reported band at
                               height 1 (nu1, whitlockite nu1, CO3, ...) */
@@ -1097,6 +1108,7 @@ static void ap_design_free(apdesign *d) {
   free(d->Ciw);
   free(d->Gs);
   free(d->Cs);
+  free(d->Cm);
   free(d->deriv);
   memset(d, 0, sizeof *d);
 }
@@ -1289,8 +1301,68 @@ static cs_status ap_design_build(const cs_spectrum *s, const double *P,
   }
   if (!st)
     st = pinv_of(Xm, nn, mw, d->Gs, Cs, err);
-  free(Xm);
   d->Cs = Cs;
+  /* the same least squares without the tissue columns, for the
+   * whitlockite index of a spectrum without tissue: there collagen's
+   * 920/939 columns would only add noise to whitlockite's 922/951
+   * (README "What limits the index") */
+  int keep[65];
+  size_t nk = 0;
+  for (size_t a = 0; !st && a < mw; a++) {
+    int tissue = 0;
+    for (int q = 0; q < NCOMP; q++)
+      if (d->col[q] == (int)a && is_tissue_comp(q))
+        tissue = 1;
+    if (!tissue)
+      keep[nk++] = (int)a;
+  }
+  d->mm = nk;
+  if (!st && nk < mw && d->n > mw) {
+    /* from (X'X)^-1 of all columns (Ciw) by the Schur complement: the
+     * inverse of the kept block is C_KK - C_KT C_TT^-1 C_TK (no second
+     * SVD; T, the tissue columns, are at most 5) */
+    size_t nt = mw - nk, it[64], q = 0;
+    for (size_t a = 0, j = 0; a < mw; a++) {
+      if (j < nk && keep[j] == (int)a)
+        j++;
+      else
+        it[q++] = a;
+    }
+    gsl_matrix *T = gsl_matrix_alloc(nt, nt);
+    gsl_permutation *pm = gsl_permutation_alloc(nt);
+    gsl_matrix *Ti = gsl_matrix_alloc(nt, nt);
+    d->Cm = calloc(mw * mw, sizeof *d->Cm);
+    int sg;
+    if (!T || !pm || !Ti || !d->Cm)
+      st = csi_error(err, CS_ERR_NOMEM, "out of memory");
+    for (size_t a = 0; !st && a < nt; a++)
+      for (size_t b = 0; b < nt; b++)
+        gsl_matrix_set(T, a, b, d->Ciw[it[a] * mw + it[b]]);
+    /* a singular tissue block: no tissue-free solve (the index then uses
+     * the full one) */
+    int ok = !st && gsl_linalg_LU_decomp(T, pm, &sg) == GSL_SUCCESS &&
+             gsl_linalg_LU_invert(T, pm, Ti) == GSL_SUCCESS;
+    for (size_t a = 0; ok && a < nk; a++)
+      for (size_t b = 0; b < nk; b++) {
+        size_t ka = (size_t)keep[a], kb = (size_t)keep[b];
+        double v = d->Ciw[ka * mw + kb];
+        for (size_t i = 0; i < nt; i++)
+          for (size_t j = 0; j < nt; j++)
+            v -= d->Ciw[ka * mw + it[i]] * gsl_matrix_get(Ti, i, j) *
+                 d->Ciw[it[j] * mw + kb];
+        d->Cm[ka * mw + kb] = v;
+      }
+    gsl_matrix_free(T);
+    gsl_matrix_free(Ti);
+    gsl_permutation_free(pm);
+    if (ok)
+      d->f_crit = gsl_cdf_fdist_Pinv(0.95, (double)nt, (double)(nn - mw));
+    else {
+      free(d->Cm);
+      d->Cm = NULL;
+    }
+  }
+  free(Xm);
   if (st)
     return st;
   for (int c = 0; c < NCOMP; c++)
@@ -1300,6 +1372,7 @@ static cs_status ap_design_build(const cs_spectrum *s, const double *P,
         break;
       }
   d->unit_area[C_WH] = ap_area(&wh_nu1, P);
+  d->dunit_dw = (pv_area(bvp.h, bvp.fw, bvp.eta) - pv_area(bvm.h, bvm.fw, bvm.eta)) / 0.1;
   /* ap_area counts the band's relative height already */
   d->wh922_per_unit = ap_area(&ap_bands[2], P);
   return CS_OK;
@@ -1528,12 +1601,61 @@ static cs_status ap_measure(const apdesign *d, const double *hmean,
   }
   /* whitlockite index: the whitlockite nu1 area implied by whitlockite's
    * own bands (922, 951, 1090, 405) over the nu1 envelope, with equal
-   * cross sections per PO4 assumed (bands.md 2.4); delta method */
-  double wi = aw / ap, d1 = -aw / (ap * ap), dw = 1 / ap;
-  double vi = d1 * d1 * v11 + dw * dw * vww + 2 * d1 * dw * v1w;
+   * cross sections per PO4 assumed (bands.md 2.4); delta method.  Two
+   * things differ from the carbonate's solve (README "What limits the
+   * index"):
+   * - the envelope's width is free (the nu1-width column, as for nu1_fwhm
+   *   above; its area follows it): a mixture's HA + whitlockite doublet is
+   *   wider than the mean's one band, and that misfit would otherwise land
+   *   on whitlockite's 951 (0.1 of its nu1: ten times the leverage);
+   * - where no tissue is detected the tissue columns are dropped (d->Cm):
+   *   there collagen's 920/939 only add noise to whitlockite's 922/951. */
+  double cmw[65]; /* cw: the solve with the width column, above */
+  const double *Cx = d->Ciw, *cx = cw;
+  double rw = yy;
+  for (size_t a = 0; a < d->mw; a++)
+    rw -= cw[a] * v[a];
+  size_t dfx = d->n - d->mw;
+  if (d->Cm && rw > 0) {
+    /* tissue is absent when dropping its columns does not worsen the fit
+     * beyond chance: the nested-model F test at 5 % */
+    ap_mul(d->Cm, d->mw, v, cmw);
+    double rm = yy;
+    for (size_t a = 0; a < d->mw; a++)
+      rm -= cmw[a] * v[a];
+    double F = ((rm - rw) / (double)(d->mw - d->mm)) / (rw / (double)dfx);
+    if (F < d->f_crit && cmw[i1] > 0) {
+      Cx = d->Cm;
+      cx = cmw;
+      rw = rm;
+      dfx = d->n - d->mm;
+    }
+  }
+  size_t mw = d->mw;
+  double s2x = (rw > 0 ? rw : 0) / (double)dfx, h1 = cx[i1], hw = cx[iw],
+         hwid = cx[m];
+  double ai = h1 * u1 + hwid * d->dunit_dw, awi = hw * uw;
+  if (!(ai > 0)) { /* a width term past the band: the fixed-width areas */
+    ai = c[i1] * u1;
+    awi = c[iw] * uw;
+    hw = c[iw];
+    Cx = NULL;
+  }
+  double wi = awi / ai, vi = 0;
+  if (Cx) {
+    size_t ix[3] = {i1, iw, m};
+    double g[3] = {-awi * u1 / (ai * ai), uw / ai, -awi * d->dunit_dw / (ai * ai)};
+    for (int a = 0; a < 3; a++)
+      for (int b = 0; b < 3; b++)
+        vi += g[a] * g[b] * s2x * Cx[ix[a] * mw + ix[b]];
+  } else {
+    double d1 = -aw / (ap * ap), dw = 1 / ap;
+    vi = d1 * d1 * v11 + dw * dw * vww + 2 * d1 * dw * v1w;
+  }
+  vi = vi > 0 ? vi : 0;
+  o->whitlockite_se = sqrt(vi);
   o->whitlockite_index = wi < 0 ? 0 : wi > 1 ? 1 : wi;
-  o->whitlockite_se = sqrt(vi > 0 ? vi : 0);
-  o->band922_ratio = (c[iw] > 0 ? c[iw] : 0) * d->wh922_per_unit / ap;
+  o->band922_ratio = (hw > 0 ? hw : 0) * d->wh922_per_unit / ai;
   o->valid |= CS_COMP_WHITLOCKITE;
 #undef CA
   /* protein/mineral: the CH2 deformation band (1450) over nu1 PO4 */
