@@ -726,85 +726,73 @@ static cs_status ref_tables(csi_detector *d, cs_error *err) {
   return CS_OK;
 }
 
-/* rss[NOFF] and the band t at each offset for reference band b; returns
- * 0 when the band is not covered. */
-static int ref_fit(const csi_detector *d, const double *row, size_t b,
-                   double *rss, double *tval) {
-  const struct reftab *t = &d->ref[b];
-  if (!t->n)
-    return 0;
-  size_t j0 = t->j0, j1 = t->j0 + t->n - 1, n = t->n;
-  /* the row's part of the normal equations does not depend on the offset
-   * but for its band column */
-  double aty[3] = {0, 0, 0};
-  const double *uu = t->u; /* the same values as (x - pos) / half here */
-  for (size_t j = j0; j <= j1; j++) {
-    double u = uu[j - j0];
-    aty[0] += 1 * row[j], aty[1] += u * row[j], aty[2] += u * u * row[j];
+/* The inner loops (dot products, template scan, projection updates) are
+ * in detect_kern.h, compiled twice: portable (SSE2 on x86-64) and for
+ * AVX2, chosen at run time.  Both give the same bits (see there). */
+typedef double v4d __attribute__((vector_size(32)));
+typedef struct detect_kern {
+  double (*dot8)(const double *, const double *, size_t);
+  void (*dot8x4)(const double *const[4], const double *, size_t, double[4]);
+  void (*tmpl_amp_var)(const double *, const double *, const double *, size_t,
+                       double *, double *);
+  void (*update4_e)(double *, double *, const double *, size_t,
+                    const double *);
+  void (*update4_es)(double *, double *, const double *, size_t,
+                     const double *);
+  int (*ref_fit)(const csi_detector *, const double *, size_t, double *,
+                 double *);
+} detect_kern;
+
+#define KSFX _base
+#define KVW 2
+#include "detect_kern.h"
+#undef KSFX
+#undef KVW
+#if defined(__GNUC__) && defined(__x86_64__)
+#define HAVE_KERN_AVX2 1
+#pragma GCC push_options
+#pragma GCC target("avx2")
+#define KSFX _avx2
+#define KVW 4
+#include "detect_kern.h"
+#undef KSFX
+#undef KVW
+#pragma GCC pop_options
+#endif
+
+int csi_detect_portable = 0;
+
+#ifdef HAVE_KERN_AVX2
+/* The CPU's features are read once: __builtin_cpu_init writes libgcc's
+ * global record, which must not happen from several threads at once. */
+static pthread_once_t cpu_once = PTHREAD_ONCE_INIT;
+static int have_avx2;
+static void probe_cpu(void) {
+  __builtin_cpu_init();
+  have_avx2 = __builtin_cpu_supports("avx2") != 0;
+}
+#endif
+
+static const detect_kern *kernels(void) {
+#ifdef HAVE_KERN_AVX2
+  if (!csi_detect_portable) {
+    pthread_once(&cpu_once, probe_cpu);
+    if (have_avx2)
+      return &kern_avx2;
   }
-  if (t->singular)
-    return 0;
-  /* Per offset, every sum in point order as a direct loop would take it;
-   * the offsets side by side (point outer, offset inner, four per vector,
-   * element-wise), so the NOFF dependency chains overlap instead of
-   * waiting for each other. */
-  v4o a3v[NOFFV], r2v[NOFFV], cv[4][NOFFV];
-  double a3y[4 * NOFFV], r2[4 * NOFFV], coef[4][4 * NOFFV];
-  memset(a3v, 0, sizeof a3v);
-  memset(r2v, 0, sizeof r2v);
-  for (size_t j = j0; j <= j1; j++) {
-    const double *pj = t->proft + (j - j0) * 4 * NOFFV;
-    v4o y = {row[j], row[j], row[j], row[j]};
-    for (int g = 0; g < NOFFV; g++) {
-      v4o pv4;
-      memcpy(&pv4, pj + 4 * g, sizeof pv4);
-      a3v[g] += pv4 * y;
-    }
-  }
-  memcpy(a3y, a3v, sizeof a3y);
-  memset(coef, 0, sizeof coef);
-  for (int io = 0; io < NOFF; io++) {
-    /* the right-hand side through the recorded elimination */
-    double b4[4] = {aty[0], aty[1], aty[2], a3y[io]};
-    for (int c = 0; c < 4; c++) {
-      int piv = t->piv[io][c];
-      double tmp = b4[c];
-      b4[c] = b4[piv], b4[piv] = tmp;
-      for (int r = 0; r < 4; r++)
-        if (r != c)
-          b4[r] -= t->fct[io][c][r] * b4[c];
-    }
-    for (int c = 0; c < 4; c++)
-      coef[c][io] = b4[c] / t->diag[io][c];
-  }
-  memcpy(cv, coef, sizeof cv);
-  for (size_t j = j0; j <= j1; j++) {
-    const double *pj = t->proft + (j - j0) * 4 * NOFFV;
-    double uj = uu[j - j0];
-    v4o u = {uj, uj, uj, uj}, y = {row[j], row[j], row[j], row[j]};
-    for (int g = 0; g < NOFFV; g++) {
-      v4o pv4;
-      memcpy(&pv4, pj + 4 * g, sizeof pv4);
-      v4o fit = cv[0][g] + cv[1][g] * u + cv[2][g] * u * u + cv[3][g] * pv4;
-      r2v[g] += (y - fit) * (y - fit);
-    }
-  }
-  memcpy(r2, r2v, sizeof r2);
-  for (int io = 0; io < NOFF; io++) {
-    double s2 = r2[io] / (double)(n - 4), inv33 = t->inv33[io];
-    rss[io] = r2[io];
-    tval[io] = inv33 > 0 && s2 > 0 ? coef[3][io] / sqrt(s2 * inv33) : 0;
-  }
-  return 1;
+#endif
+  return &kern_base;
 }
 
-static double tissue_offset(const csi_detector *d, const double *row,
-                            double *offset, double *phe_t) {
+
+static double tissue_offset(const detect_kern *k, const csi_detector *d,
+                            const double *row, double *offset,
+                            double *phe_t) {
   double sum[NOFF] = {0}, rss[NOFF], tv[NOFF], t2 = 0;
   int used = 0;
   *offset = 0, *phe_t = 0;
   for (size_t b = 0; b < NREF; b++) {
-    if (!ref_fit(d, row, b, rss, tv))
+    if (!k->ref_fit(d, row, b, rss, tv))
       continue;
     int ib = 0;
     for (int io = 1; io < NOFF; io++)
@@ -961,61 +949,6 @@ static void local_sigma(const double *v, size_t p, double *sig, double *tmp) {
   }
 }
 
-/* The inner loops (dot products, template scan, projection updates) are
- * in detect_kern.h, compiled twice: portable (SSE2 on x86-64) and for
- * AVX2, chosen at run time.  Both give the same bits (see there). */
-typedef double v4d __attribute__((vector_size(32)));
-typedef struct detect_kern {
-  double (*dot8)(const double *, const double *, size_t);
-  void (*dot8x4)(const double *const[4], const double *, size_t, double[4]);
-  void (*tmpl_amp_var)(const double *, const double *, const double *, size_t,
-                       double *, double *);
-  void (*update4_e)(double *, double *, const double *, size_t,
-                    const double *);
-  void (*update4_es)(double *, double *, const double *, size_t,
-                     const double *);
-} detect_kern;
-
-#define KSFX _base
-#define KVW 2
-#include "detect_kern.h"
-#undef KSFX
-#undef KVW
-#if defined(__GNUC__) && defined(__x86_64__)
-#define HAVE_KERN_AVX2 1
-#pragma GCC push_options
-#pragma GCC target("avx2")
-#define KSFX _avx2
-#define KVW 4
-#include "detect_kern.h"
-#undef KSFX
-#undef KVW
-#pragma GCC pop_options
-#endif
-
-int csi_detect_portable = 0;
-
-#ifdef HAVE_KERN_AVX2
-/* The CPU's features are read once: __builtin_cpu_init writes libgcc's
- * global record, which must not happen from several threads at once. */
-static pthread_once_t cpu_once = PTHREAD_ONCE_INIT;
-static int have_avx2;
-static void probe_cpu(void) {
-  __builtin_cpu_init();
-  have_avx2 = __builtin_cpu_supports("avx2") != 0;
-}
-#endif
-
-static const detect_kern *kernels(void) {
-#ifdef HAVE_KERN_AVX2
-  if (!csi_detect_portable) {
-    pthread_once(&cpu_once, probe_cpu);
-    if (have_avx2)
-      return &kern_avx2;
-  }
-#endif
-  return &kern_base;
-}
 
 /* The nuisance projection, vector path: every coefficient is the dot of
  * its column with the row itself (classical Gram-Schmidt; the basis is
@@ -1203,7 +1136,7 @@ cs_status csi_detect(const csi_detector *d, double *row, double threshold,
     return csi_error(err, CS_ERR_NOMEM, "out of memory");
   double *sig = e + p, *tmp = e + 2 * p, *s2 = e + 3 * p, *scr = e + 4 * p;
   double *coef = e + 6 * p; /* nuisance coefficients (vector path) */
-  double off, tref = tissue_offset(d, row, &off, &out->phe_t);
+  double off, tref = tissue_offset(kern, d, row, &off, &out->phe_t);
   out->ref_t = tref;
   if (tref >= PHE_MIN_T) {
     shift_row(row, tmp, p, off, d->step);
