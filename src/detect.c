@@ -245,26 +245,103 @@ static double pv(double x, double pos, double fwhm, int deriv) {
 }
 #undef LN2
 
+/* The inner loops (dot products, template scan, projection updates) are
+ * in detect_kern.h, compiled twice: portable (SSE2 on x86-64) and for
+ * AVX2, chosen at run time.  Both give the same bits (see there). */
+typedef double v4d __attribute__((vector_size(32)));
+typedef struct detect_kern {
+  double (*dot8)(const double *, const double *, size_t);
+  void (*dot8x4)(const double *const[4], const double *, size_t, double[4]);
+  void (*tmpl_amp_var)(const double *, const double *, const double *, size_t,
+                       double *, double *);
+  void (*update4_e)(double *, double *, const double *, size_t,
+                    const double *);
+  void (*update4_es)(double *, double *, const double *, size_t,
+                     const double *);
+  int (*ref_fit)(const csi_detector *, const double *, size_t, double *,
+                 double *);
+  void (*resid16)(const double *, size_t, size_t, double *const *, double *);
+} detect_kern;
+
+#define KSFX _base
+#define KVW 2
+#include "detect_kern.h"
+#undef KSFX
+#undef KVW
+#if defined(__GNUC__) && defined(__x86_64__)
+#define HAVE_KERN_AVX2 1
+#pragma GCC push_options
+#pragma GCC target("avx2")
+#define KSFX _avx2
+#define KVW 4
+#include "detect_kern.h"
+#undef KSFX
+#undef KVW
+#pragma GCC pop_options
+#endif
+
+int csi_detect_portable = 0;
+
+#ifdef HAVE_KERN_AVX2
+/* The CPU's features are read once: __builtin_cpu_init writes libgcc's
+ * global record, which must not happen from several threads at once. */
+static pthread_once_t cpu_once = PTHREAD_ONCE_INIT;
+static int have_avx2;
+static void probe_cpu(void) {
+  __builtin_cpu_init();
+  have_avx2 = __builtin_cpu_supports("avx2") != 0;
+}
+#endif
+
+static const detect_kern *kernels(void) {
+#ifdef HAVE_KERN_AVX2
+  if (!csi_detect_portable) {
+    pthread_once(&cpu_once, probe_cpu);
+    if (have_avx2)
+      return &kern_avx2;
+  }
+#endif
+  return &kern_base;
+}
+
 /* Orthonormalise column v (length p) against the first m columns of q and
- * append it; returns 1 when it was kept (not in their span). */
+ * append it; returns 1 when it was kept (not in their span).  Two passes
+ * of modified Gram-Schmidt: per basis column the dot product in j order,
+ * then the update.  Each update shares its pass over v with the next dot
+ * product (or the final norm), which reads each point just after its
+ * update, as a separate pass would: the same bits, half the passes. */
 static int gs_append(double *q, size_t p, size_t m, double *v) {
   double n0 = 0;
   for (size_t j = 0; j < p; j++)
     n0 += v[j] * v[j];
   if (!(n0 > 0))
     return 0;
-  for (int pass = 0; pass < 2; pass++)
-    for (size_t a = 0; a < m; a++) {
-      double dot = 0;
-      const double *qa = q + a * p;
-      for (size_t j = 0; j < p; j++)
-        dot += qa[j] * v[j];
-      for (size_t j = 0; j < p; j++)
-        v[j] -= dot * qa[j];
+  double dot = 0, n1 = 0;
+  if (m) {
+    for (size_t j = 0; j < p; j++)
+      dot += q[j] * v[j];
+    for (size_t s = 1; s <= 2 * m; s++) { /* q_0..q_m-1 twice, then norm */
+      const double *qu = q + ((s - 1) % m) * p;
+      double next = 0;
+      if (s < 2 * m) {
+        const double *qd = q + (s % m) * p;
+        for (size_t j = 0; j < p; j++) {
+          v[j] -= dot * qu[j];
+          next += qd[j] * v[j];
+        }
+      } else {
+        for (size_t j = 0; j < p; j++) {
+          v[j] -= dot * qu[j];
+          next += v[j] * v[j];
+        }
+      }
+      dot = next;
     }
-  double n1 = 0;
-  for (size_t j = 0; j < p; j++)
-    n1 += v[j] * v[j];
+    n1 = dot;
+  } else {
+    for (size_t j = 0; j < p; j++)
+      n1 += v[j] * v[j];
+  }
   if (!(n1 > 1e-8 * n0))
     return 0;
   n1 = sqrt(n1);
@@ -275,12 +352,22 @@ static int gs_append(double *q, size_t p, size_t m, double *v) {
 
 /* Residualise the nv columns v[i] (length p) against the first m columns of
  * q, each exactly as a one-column loop would (per basis column: the dot
- * product summed in j order, then the update), so the same bits; four
- * columns at a time keep four independent sums in flight instead of one
- * latency-bound chain (the detector's build, once per model axis). */
+ * product summed in j order, then the update), so the same bits (the
+ * detector's build, once per model axis).  Sixteen columns at a time go
+ * through the kernels' resid16 (sixteen independent sums in four vectors);
+ * the rest, or all of them without memory for its scratch, four at a time
+ * in scalars, which keeps four sums in flight instead of one latency-bound
+ * chain. */
 static void resid_cols(const double *q, size_t p, size_t m, double *const *v,
                        size_t nv) {
   size_t i = 0;
+  if (nv >= 16) {
+    const detect_kern *k = kernels();
+    double *scr = malloc(16 * p * sizeof *scr);
+    for (; scr && i + 16 <= nv; i += 16)
+      k->resid16(q, p, m, v + i, scr);
+    free(scr);
+  }
   for (; i + 4 <= nv; i += 4) {
     double *v0 = v[i], *v1 = v[i + 1], *v2 = v[i + 2], *v3 = v[i + 3];
     for (size_t a = 0; a < m; a++) {
@@ -378,8 +465,8 @@ static cs_status apa_tables(csi_detector *d, cs_error *err) {
       d->nu1g[i * d->nu1_n + (j - j0)] = exp(-0.5 * u * u);
     }
   }
-  /* the columns straight into their places, residualised four at a time */
-  double *cols[4];
+  /* the columns straight into their places, residualised sixteen at a time */
+  double *cols[16];
   size_t ncol = 0;
   for (size_t g = 0; g < APA_N; g++) {
     double nu1 = APA_LO + APA_STEP * (double)g;
@@ -397,7 +484,7 @@ static cs_status apa_tables(csi_detector *d, cs_error *err) {
         col[j] = y;
       }
       cols[ncol++] = col;
-      if (ncol == 4) {
+      if (ncol == 16) {
         resid_cols(d->q, p, d->m, cols, ncol);
         ncol = 0;
       }
@@ -726,63 +813,6 @@ static cs_status ref_tables(csi_detector *d, cs_error *err) {
   return CS_OK;
 }
 
-/* The inner loops (dot products, template scan, projection updates) are
- * in detect_kern.h, compiled twice: portable (SSE2 on x86-64) and for
- * AVX2, chosen at run time.  Both give the same bits (see there). */
-typedef double v4d __attribute__((vector_size(32)));
-typedef struct detect_kern {
-  double (*dot8)(const double *, const double *, size_t);
-  void (*dot8x4)(const double *const[4], const double *, size_t, double[4]);
-  void (*tmpl_amp_var)(const double *, const double *, const double *, size_t,
-                       double *, double *);
-  void (*update4_e)(double *, double *, const double *, size_t,
-                    const double *);
-  void (*update4_es)(double *, double *, const double *, size_t,
-                     const double *);
-  int (*ref_fit)(const csi_detector *, const double *, size_t, double *,
-                 double *);
-} detect_kern;
-
-#define KSFX _base
-#define KVW 2
-#include "detect_kern.h"
-#undef KSFX
-#undef KVW
-#if defined(__GNUC__) && defined(__x86_64__)
-#define HAVE_KERN_AVX2 1
-#pragma GCC push_options
-#pragma GCC target("avx2")
-#define KSFX _avx2
-#define KVW 4
-#include "detect_kern.h"
-#undef KSFX
-#undef KVW
-#pragma GCC pop_options
-#endif
-
-int csi_detect_portable = 0;
-
-#ifdef HAVE_KERN_AVX2
-/* The CPU's features are read once: __builtin_cpu_init writes libgcc's
- * global record, which must not happen from several threads at once. */
-static pthread_once_t cpu_once = PTHREAD_ONCE_INIT;
-static int have_avx2;
-static void probe_cpu(void) {
-  __builtin_cpu_init();
-  have_avx2 = __builtin_cpu_supports("avx2") != 0;
-}
-#endif
-
-static const detect_kern *kernels(void) {
-#ifdef HAVE_KERN_AVX2
-  if (!csi_detect_portable) {
-    pthread_once(&cpu_once, probe_cpu);
-    if (have_avx2)
-      return &kern_avx2;
-  }
-#endif
-  return &kern_base;
-}
 
 
 static double tissue_offset(const detect_kern *k, const csi_detector *d,

@@ -196,9 +196,49 @@ static int KN(ref_fit)(const csi_detector *d, const double *row, size_t b,
   return 1;
 }
 
+/* resid_cols (detect.c) for sixteen columns v[0..15]: copied point-major
+ * into scr (16 p), so that lane c of the four vectors is column c; per
+ * basis column a, the dot of each column with q_a summed in j order and
+ * the update v -= dot q_a element by element, as the scalar loop.  The
+ * update for a and the dot for a + 1 share one pass (the dot at point j
+ * reads the point just updated, as the scalar loop's next pass would). */
+static void KN(resid16)(const double *q, size_t p, size_t m,
+                        double *const *v, double *scr) {
+  for (size_t j = 0; j < p; j++)
+    for (int c = 0; c < 16; c++)
+      scr[j * 16 + (size_t)c] = v[c][j];
+  v4d z = {0, 0, 0, 0}, d0 = z, d1 = z, d2 = z, d3 = z;
+  for (size_t a = 0; a <= m; a++) {
+    const double *qu = a ? q + (a - 1) * p : NULL, *qd = a < m ? q + a * p : NULL;
+    v4d u0 = d0, u1 = d1, u2 = d2, u3 = d3;
+    d0 = z, d1 = z, d2 = z, d3 = z;
+    for (size_t j = 0; j < p; j++) {
+      double *sj = scr + j * 16;
+      v4d x0, x1, x2, x3;
+      memcpy(&x0, sj, sizeof x0), memcpy(&x1, sj + 4, sizeof x1);
+      memcpy(&x2, sj + 8, sizeof x2), memcpy(&x3, sj + 12, sizeof x3);
+      if (qu) {
+        double t = qu[j];
+        v4d tv = {t, t, t, t};
+        x0 -= u0 * tv, x1 -= u1 * tv, x2 -= u2 * tv, x3 -= u3 * tv;
+        memcpy(sj, &x0, sizeof x0), memcpy(sj + 4, &x1, sizeof x1);
+        memcpy(sj + 8, &x2, sizeof x2), memcpy(sj + 12, &x3, sizeof x3);
+      }
+      if (qd) {
+        double t = qd[j];
+        v4d tv = {t, t, t, t};
+        d0 += tv * x0, d1 += tv * x1, d2 += tv * x2, d3 += tv * x3;
+      }
+    }
+  }
+  for (size_t j = 0; j < p; j++)
+    for (int c = 0; c < 16; c++)
+      v[c][j] = scr[j * 16 + (size_t)c];
+}
+
 static const detect_kern KN(kern) = {KN(dot8), KN(dot8x4), KN(tmpl_amp_var),
                                      KN(update4_e), KN(update4_es),
-                                     KN(ref_fit)};
+                                     KN(ref_fit), KN(resid16)};
 
 #undef KN
 #undef KCAT
