@@ -7,7 +7,6 @@
 #include <float.h>
 #include <limits.h>
 #include <math.h>
-#include <pthread.h>
 #include <stddef.h>
 #include <stdlib.h>
 #include <string.h>
@@ -597,48 +596,6 @@ static inline double min_x86(double x, double y) {
   return x < y || isnan(y) ? x : y;
 }
 
-/* The unmasked fit's pseudo-inverse depends only on the axis and the
- * order, and spectra of a run mostly share one axis (QC fits every
- * spectrum's window): the last one is kept, keyed by the exact bits of x
- * (or no x), and copied out on a match: the same bits as computing it. */
-static pthread_mutex_t pinv_lock = PTHREAD_MUTEX_INITIALIZER;
-static struct {
-  size_t n, k;
-  int nox;
-  double *x, *pinv;
-} pinv_memo;
-
-static int pinv_recall(const double *x, size_t n, size_t k, double *pinv) {
-  int hit = 0;
-  pthread_mutex_lock(&pinv_lock);
-  if (pinv_memo.pinv && pinv_memo.n == n && pinv_memo.k == k &&
-      pinv_memo.nox == !x &&
-      (!x || !memcmp(pinv_memo.x, x, n * sizeof *x))) {
-    memcpy(pinv, pinv_memo.pinv, n * k * sizeof *pinv);
-    hit = 1;
-  }
-  pthread_mutex_unlock(&pinv_lock);
-  return hit;
-}
-
-static void pinv_keep(const double *x, size_t n, size_t k, const double *pinv) {
-  double *nx = x ? malloc(n * sizeof *nx) : NULL;
-  double *np = malloc(n * k * sizeof *np);
-  if (!np || (x && !nx)) { /* no memory: simply not kept */
-    free(nx), free(np);
-    return;
-  }
-  if (x)
-    memcpy(nx, x, n * sizeof *nx);
-  memcpy(np, pinv, n * k * sizeof *np);
-  pthread_mutex_lock(&pinv_lock);
-  double *ox = pinv_memo.x, *op = pinv_memo.pinv;
-  pinv_memo.n = n, pinv_memo.k = k, pinv_memo.nox = !x;
-  pinv_memo.x = nx, pinv_memo.pinv = np;
-  pthread_mutex_unlock(&pinv_lock);
-  free(ox), free(op);
-}
-
 /* pybaselines 1.2.1 polynomial.modpoly/imodpoly.  x is mapped onto [-1, 1]
  * (numpy mapdomain) before building the Vandermonde matrix; every fit is
  * coef = pinv(sqrt(w) V) (sqrt(w) y), baseline = V coef. */
@@ -667,11 +624,8 @@ static cs_status fit_poly(const double *x, const double *y0, size_t n,
       v[i + j * n] = p;
   }
   memcpy(a, v, n * k * sizeof *a);
-  if (!pinv_recall(x, n, k, pinv)) {
-    if ((st = csi_pinv_full_rank(a, n, k, pinv, err)) != CS_OK)
-      goto done;
-    pinv_keep(x, n, k, pinv);
-  }
+  if ((st = csi_pinv_full_rank(a, n, k, pinv, err)) != CS_OK)
+    goto done;
   memcpy(yy, y0, n * sizeof *yy);
   for (size_t i = 0; i < n; i++)
     sw[i] = 1.0;

@@ -1635,7 +1635,9 @@ static cs_status ap_measure(const apdesign *d, const double *hmean,
   double s2x = (rw > 0 ? rw : 0) / (double)dfx, h1 = cx[i1], hw = cx[iw],
          hwid = cx[m];
   double ai = h1 * u1 + hwid * d->dunit_dw, awi = hw * uw;
-  if (!(ai > 0)) { /* a width term past the band: the fixed-width areas */
+  /* a width term that takes most of the band (or more): the fixed-width
+   * areas, as the gradient below grows as 1/ai^2 */
+  if (!(ai > 0.25 * c[i1] * u1)) {
     ai = c[i1] * u1;
     awi = c[iw] * uw;
     hw = c[iw];
@@ -1653,10 +1655,13 @@ static cs_status ap_measure(const apdesign *d, const double *hmean,
     vi = d1 * d1 * v11 + dw * dw * vww + 2 * d1 * dw * v1w;
   }
   vi = vi > 0 ? vi : 0;
-  o->whitlockite_se = sqrt(vi);
-  o->whitlockite_index = wi < 0 ? 0 : wi > 1 ? 1 : wi;
-  o->band922_ratio = (hw > 0 ? hw : 0) * d->wh922_per_unit / ai;
-  o->valid |= CS_COMP_WHITLOCKITE;
+  double r922 = (hw > 0 ? hw : 0) * d->wh922_per_unit / ai;
+  if (ai > 0 && isfinite(wi) && isfinite(vi) && isfinite(r922)) {
+    o->whitlockite_se = sqrt(vi);
+    o->whitlockite_index = wi < 0 ? 0 : wi > 1 ? 1 : wi;
+    o->band922_ratio = r922;
+    o->valid |= CS_COMP_WHITLOCKITE;
+  }
 #undef CA
   /* protein/mineral: the CH2 deformation band (1450) over nu1 PO4 */
   window w2;
@@ -2272,9 +2277,9 @@ static cs_status raman_oxalate(const cs_spectrum *s, cs_composition *o,
     }
     fitprob p = {w.x, w.y, w.n, par, NP_OXALATE, oxalate_bands,
                  NB_OXALATE, 1, 0, 1, NULL, {0}, 0};
-    fitout f;
+    fitout f = {0};
     if (!st)
-    st = band_fit_tol(&p, &f, 1e-13, &e2);
+      st = band_fit_tol(&p, &f, 1e-13, &e2);
     o->fit_r2 = f.r2;
     o->fit_iterations = f.iterations;
     h_com = f.height[XB_COM];

@@ -63,11 +63,11 @@ void csi_log(int level, const char *fmt, ...) CSI_PRINTF(2, 3);
 /* Allocate a spectrum of n points with uninitialised x/y (n may be 0 only
  * transiently inside readers). NULL on OOM. */
 cs_spectrum *csi_spectrum_alloc(size_t n);
-/* Copy all metadata (not data) from src to dst. */
 /* A 64-bit fingerprint of a spectrum's points and the fields a measurement
  * reads (n, axis, quantity, technique, laser, exposure, accumulations);
  * never 0. */
 unsigned long long csi_spectrum_key(const cs_spectrum *s);
+/* Copy all metadata (not data) from src to dst. */
 cs_status csi_spectrum_copy_meta(cs_spectrum *dst, const cs_spectrum *src,
                                  cs_error *err);
 /* An empty dataset, NULL on OOM: for readers and the simulator, which

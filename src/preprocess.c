@@ -34,6 +34,8 @@ struct cs_pipeline {
 };
 
 static void touch(cs_pipeline *p) {
+  if (!p) /* the setter reports the missing pipeline */
+    return;
   free(p->text);
   p->text = NULL;
 }
