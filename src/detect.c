@@ -85,6 +85,12 @@ typedef double v4o __attribute__((vector_size(32)));
  * tissue band (CH2 1440 or amide I) in breast tissue, bands.md 1A. */
 #define NEAR_PRIOR 0.3
 #define NUMAX 32 /* near-band columns at most (9 in the 400-1800 window) */
+/* spread_t: bands this far from the template's dominant band, cm^-1 */
+#define SPREAD_SEP 60.0
+/* ... whose heights (root sum of squares) are at least this share of the
+ * dominant band's: a check with power (oxalate; not calcite, whose other
+ * bands are 7 % of nu1 here, nor the apatites, about 25 %) */
+#define SPREAD_MIN_SHARE 0.5
 
 typedef struct tband {
   double pos, fwhm, height;
@@ -203,6 +209,7 @@ struct csi_detector {
   int *tid;        /* template table index of each row */
   unsigned char *mask; /* feature points: near a mineral band */
   double *tshift;  /* shift of each row */
+  double *twidth;  /* width factor of each row */
   /* apatite spacing columns (apatite_split): APA_COLS rows of p per nu1
    * grid position, residualised against q; NULL when the window does not
    * hold the nu1 range */
@@ -397,7 +404,8 @@ static void resid_cols(const double *q, size_t p, size_t m, double *const *v,
 void csi_detector_free(csi_detector *d) {
   if (!d)
     return;
-  free(d->q), free(d->r), free(d->tid), free(d->tshift), free(d->mask);
+  free(d->q), free(d->r), free(d->tid), free(d->tshift), free(d->twidth);
+  free(d->mask);
   free(d->apa), free(d->nu1g);
   free(d->rho), free(d->rr), free(d->lev);
   for (size_t b = 0; b < NREF; b++)
@@ -532,6 +540,7 @@ cs_status csi_detector_new(cs_technique tech, double lo, double step, size_t p,
       !(d->r = malloc(maxt * p * sizeof *d->r)) ||
       !(d->tid = malloc(maxt * sizeof *d->tid)) ||
       !(d->tshift = malloc(maxt * sizeof *d->tshift)) ||
+      !(d->twidth = malloc(maxt * sizeof *d->twidth)) ||
       !(d->rho = calloc(maxt * NUMAX, sizeof *d->rho)) ||
       !(d->mask = calloc(p, 1))) {
     free(v);
@@ -666,6 +675,7 @@ cs_status csi_detector_new(cs_technique tech, double lo, double step, size_t p,
         cols[nc] = col;
         d->tid[nc] = (int)k;
         d->tshift[nc] = shifts[s];
+        d->twidth[nc] = widths[w];
         /* the template's part in the near-band columns (rho, divided by
          * the residual norm below) */
         for (size_t a = 0; a < d->nu; a++) {
@@ -695,6 +705,7 @@ cs_status csi_detector_new(cs_technique tech, double lo, double step, size_t p,
       d->rho[d->nt * NUMAX + a] = d->rho[i * NUMAX + a] / nn;
     d->tid[d->nt] = d->tid[i];
     d->tshift[d->nt] = d->tshift[i];
+    d->twidth[d->nt] = d->twidth[i];
     d->nt++;
   }
   cs_status sta = d->ftir ? CS_OK : apa_tables(d, err); /* Raman apatite bands */
@@ -1148,6 +1159,66 @@ static double dot_sq_serial(const double *r, const double *w, size_t n) {
   return s;
 }
 
+/* The grey-zone check (csi_detection.spread_t): the t statistic of the
+ * best template's bands away from the band that carries most of its
+ * amplitude.  Tissue misfit that passes for mineral sits in one place
+ * (mostly the CH2 band under the oxalate 1463-1490 bands), a mineral has
+ * its weaker bands too.  e is the nuisance residual, sig the final noise.
+ * 0 when the template has no such bands of useful height. */
+static double spread_t(const csi_detector *d, size_t best, const double *e,
+                       const double *sig) {
+  const tmpl *tp = &d->tp[d->tid[best]];
+  size_t p = d->p, bd = tp->nb;
+  double sh = d->tshift[best], wf = d->twidth[best], amax = -INFINITY;
+  for (size_t b = 0; b < tp->nb; b++) {
+    const tband *t = &tp->b[b];
+    if (t->pos + sh < d->lo || t->pos + sh > d->lo + d->step * (double)(p - 1))
+      continue;
+    double a = 0;
+    for (size_t j = 0; j < p; j++)
+      a += pv(d->lo + d->step * (double)j, t->pos + sh, t->fwhm * wf, 0) * e[j];
+    a *= t->height;
+    if (a > amax)
+      amax = a, bd = b;
+  }
+  if (bd == tp->nb)
+    return 0;
+  double hh = 0; /* the check bands' heights, relative to the dominant's */
+  for (size_t b = 0; b < tp->nb; b++)
+    if (fabs(tp->b[b].pos - tp->b[bd].pos) > SPREAD_SEP)
+      hh += tp->b[b].height * tp->b[b].height;
+  if (!(sqrt(hh) >= SPREAD_MIN_SHARE * tp->b[bd].height))
+    return 0;
+  double *c = calloc(p, sizeof *c);
+  if (!c)
+    return 0;
+  int any = 0;
+  for (size_t b = 0; b < tp->nb; b++) {
+    const tband *t = &tp->b[b];
+    if (!(fabs(t->pos - tp->b[bd].pos) > SPREAD_SEP))
+      continue;
+    any = 1;
+    for (size_t j = 0; j < p; j++)
+      c[j] += t->height *
+              pv(d->lo + d->step * (double)j, t->pos + sh, t->fwhm * wf, 0);
+  }
+  double num = 0, var = 0;
+  if (any) {
+    for (size_t a = 0; a < d->m; a++) { /* off the nuisance span */
+      const double *qa = d->q + a * p;
+      double dot = 0;
+      for (size_t j = 0; j < p; j++)
+        dot += qa[j] * c[j];
+      for (size_t j = 0; j < p; j++)
+        c[j] -= dot * qa[j];
+    }
+    for (size_t j = 0; j < p; j++)
+      num += c[j] * e[j], var += c[j] * c[j] * sig[j] * sig[j];
+  }
+  free(c);
+  return var > 0 ? num / sqrt(var) : 0;
+}
+
 cs_status csi_detect(const csi_detector *d, double *row, double threshold,
                      csi_detection *out, double *feat, cs_error *err) {
   const detect_kern *kern = kernels();
@@ -1333,6 +1404,8 @@ cs_status csi_detect(const csi_detector *d, double *row, double threshold,
   }
   if (!isfinite(out->snr))
     out->snr = 0;
+  if (!d->ftir && out->snr >= CSI_GREY_SIGMA && out->snr < threshold)
+    out->spread_t = spread_t(d, best, e, sig);
   out->amplitude = ba;
   out->cls = d->tp[d->tid[best]].cls;
   if (!d->ftir && (out->tmpl_t[2] >= APA_MIN_T || out->tmpl_t[3] >= APA_MIN_T))
@@ -1347,7 +1420,6 @@ cs_status csi_detect(const csi_detector *d, double *row, double threshold,
     /* unit norm over the feature windows: tissue-only rows become noise
      * spread thinly over every direction instead of dominating the PCA */
     double scale = 0;
-    (void)threshold;
     for (size_t j = 0; j < p; j++)
       if (d->mask[j])
         scale += e[j] * e[j];

@@ -394,6 +394,10 @@ cs_status csi_oxalate_com(const cs_spectrum *s, int reference,
 typedef struct csi_detector csi_detector;
 /* Default detection threshold in sigma (README "Classifier"). */
 #define CSI_DETECT_SIGMA 6.5
+/* The grey zone below the detection threshold: mineral there only when
+ * spread_t >= CSI_SPREAD_T (model.c csi_model_decide) */
+#define CSI_GREY_SIGMA 4.5
+#define CSI_SPREAD_T 2.0
 enum { CSI_OFFSET_NONE, CSI_OFFSET_TISSUE, CSI_OFFSET_MINERAL };
 typedef struct csi_detection {
   double snr;       /* best mineral template amplitude / its standard error */
@@ -414,6 +418,9 @@ typedef struct csi_detection {
    * errors */
   int apa_ok;
   double nu1, apa_z;
+  /* Raman, snr in [CSI_GREY_SIGMA, threshold): t of the best template's
+   * bands away from its dominant band (detect.c spread_t); else 0 */
+  double spread_t;
 } csi_detection;
 /* A detector for a Raman model axis lo + step * j, j < p. */
 cs_status csi_detector_new(cs_technique tech, double lo, double step, size_t p,
@@ -426,7 +433,8 @@ cs_status csi_detector_check(cs_technique tech, double lo, double step,
                              size_t p, cs_error *err);
 /* Detect mineral in row (raw counts on the axis; corrected in place for a
  * phenylalanine axis offset).  feat (p, may be NULL) receives the
- * nuisance residual divided by max(amplitude, threshold x its SE). */
+ * nuisance residual over its norm in the feature windows.  Raman:
+ * out->spread_t is computed when CSI_GREY_SIGMA <= snr < threshold. */
 cs_status csi_detect(const csi_detector *d, double *row, double threshold,
                      csi_detection *out, double *feat, cs_error *err);
 /* Nonzero: csi_detect sums its dot products serially, in point order,

@@ -173,10 +173,18 @@ static int apatite_split(const cs_model *m, const csi_detection *det,
   return 1;
 }
 
+/* The grey zone (README "Classifier"): below detect_sigma but at least
+ * CSI_GREY_SIGMA, a spectrum is mineral when the best template's bands
+ * away from its dominant band are there too (csi_detection.spread_t). */
+static int grey_mineral(const csi_detection *det) {
+  return det->snr >= CSI_GREY_SIGMA && det->spread_t >= CSI_SPREAD_T;
+}
+
 /* The detection rule (README "Classifier"): a spectrum whose mineral
- * signal is below detect_sigma is tissue; one at or above it is never
- * tissue: the LDA posteriors are renormalised over the mineral classes.
- * T^2/Q rejections stand either way. */
+ * signal is below detect_sigma is tissue unless grey_mineral; one at or
+ * above it, or grey_mineral, is never tissue: the LDA posteriors are
+ * renormalised over the mineral classes.  T^2/Q rejections stand either
+ * way. */
 void csi_model_decide(const cs_model *m, const csi_detection *det,
                       const double *row, cs_result *r) {
   r->window_lo = m->lo, r->window_hi = m->hi;
@@ -198,7 +206,7 @@ void csi_model_decide(const cs_model *m, const csi_detection *det,
     return;
   unsigned rej = r->flags & (CS_FLAG_T2 | CS_FLAG_Q);
   size_t best = tg;
-  if (det->snr < m->detect_sigma) {
+  if (det->snr < m->detect_sigma && !grey_mineral(det)) {
     r->flags &= ~(unsigned)CS_FLAG_LOW_POSTERIOR;
   } else {
     double sum = 0;
