@@ -406,22 +406,30 @@ static const int ub_group[CSI_NTEMPLATES] = {0, 0, 1, 1, 2};
 static void kern_apply(const double *kern, size_t khalf,
                        const double *restrict v, size_t p,
                        double *restrict out) {
+  typedef double v4k __attribute__((vector_size(32)));
   memset(out, 0, p * sizeof *out);
   if (p <= 2 * khalf)
     return;
-  /* the kernel is symmetric (kern[khalf + i] == kern[khalf - i]); tap by
-   * tap along j, so the inner loop is a plain vector loop */
-  size_t n = p - 2 * khalf;
+  /* the kernel is symmetric (kern[khalf + i] == kern[khalf - i]); four
+   * points at a time (element-wise, so the same bits as scalars) */
+  size_t n = p - 2 * khalf, j = 0;
   double *restrict o = out + khalf;
   const double *restrict c = v + khalf;
-  const double k0 = kern[khalf];
-  for (size_t j = 0; j < n; j++)
-    o[j] = k0 * c[j];
-  for (size_t i = 1; i <= khalf; i++) {
-    const double ki = kern[khalf + i];
-    const double *restrict lo = c - i, *restrict hi = c + i;
-    for (size_t j = 0; j < n; j++)
-      o[j] += ki * (lo[j] + hi[j]);
+  for (; j + 4 <= n; j += 4) {
+    v4k acc, x, y;
+    memcpy(&x, c + j, sizeof x);
+    acc = kern[khalf] * x;
+    for (size_t i = 1; i <= khalf; i++) {
+      memcpy(&x, c + j - i, sizeof x), memcpy(&y, c + j + i, sizeof y);
+      acc += kern[khalf + i] * (x + y);
+    }
+    memcpy(o + j, &acc, sizeof acc);
+  }
+  for (; j < n; j++) {
+    double acc = kern[khalf] * c[j];
+    for (size_t i = 1; i <= khalf; i++)
+      acc += kern[khalf + i] * (c[j - i] + c[j + i]);
+    o[j] = acc;
   }
 }
 
@@ -1267,9 +1275,18 @@ static void unexplained(const csi_detector *d, const double *e,
     double fmax = 0, *fr = kf;
     memset(fr, 0, p * sizeof *fr);
     for (size_t i = 0; i < n; i++)
-      if (a[i] > 0)
-        for (size_t j = 0; j < p; j++)
+      if (a[i] > 0) {
+        typedef double v4f __attribute__((vector_size(32)));
+        size_t j = 0;
+        for (; j + 4 <= p; j += 4) { /* element-wise: scalar bits */
+          v4f x, y;
+          memcpy(&x, fr + j, sizeof x), memcpy(&y, kc[i] + j, sizeof y);
+          x += a[i] * y;
+          memcpy(fr + j, &x, sizeof x);
+        }
+        for (; j < p; j++)
           fr[j] += a[i] * kc[i][j];
+      }
     for (size_t j = 0; j < p; j++)
       fmax = fr[j] > fmax ? fr[j] : fmax;
     if (!(fmax > 0))
@@ -1498,7 +1515,9 @@ cs_status csi_detect(const csi_detector *d, double *row, double threshold,
     out->offset = out->shift;
     out->offset_source = CSI_OFFSET_MINERAL;
   }
-  if (d->bcol) /* Raman: scratch tmp, s2 and scr (2 p) are free here */
+  /* Raman, detected (below the threshold the spectrum is tissue and the
+   * statistic unused): scratch tmp, s2 and scr are free here */
+  if (d->bcol && out->snr >= threshold)
     unexplained(d, e, sig, trow, tmp, s2, scr, out);
   const csi_detector *bd = NULL;
   if (d->can_bare && out->snr < threshold && try_bare) {
