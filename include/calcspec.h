@@ -47,9 +47,9 @@ extern "C" {
 /** ## Version */
 
 #define CS_VERSION_MAJOR 0
-#define CS_VERSION_MINOR 3
+#define CS_VERSION_MINOR 4
 #define CS_VERSION_PATCH 0
-#define CS_VERSION "0.3.0"
+#define CS_VERSION "0.4.0"
 
 /** The library's version string ("MAJOR.MINOR.PATCH"); static, never NULL.
  * Compare with CS_VERSION to detect a header/library mismatch. */
@@ -1170,9 +1170,16 @@ typedef struct cs_report {
   cs_technique technique; /* of the model used */
   cs_result result;
   cs_qc qc;
-  /* appended in 0.2: set by cs_report_composition (0 / empty before) */
+  /* appended in 0.2: set by cs_report_composition (composition_measured 0
+   * before; composition may then already hold the oxalate measurement that
+   * cs_classify_spectrum made for a Raman oxalate subtype, see below) */
   int composition_measured;
   cs_composition composition;
+  /* appended in 0.3, internal: a fingerprint of the spectrum whose
+   * measurement as "oxalate" cs_classify_spectrum left in composition (its
+   * subtype's Kontoyannis fit), so that cs_report_composition of the same
+   * spectrum reuses it instead of fitting again; 0: none */
+  unsigned long long oxalate_key;
 } cs_report;
 
 /** sizeof(cs_report) in this library build. */

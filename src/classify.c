@@ -44,8 +44,9 @@ cs_status cs_classify_spectrum(const cs_model *m, const cs_spectrum *s,
     }
   }
   cs_result *r = &out->result;
+  int have_ox = 0;
   if (!(out->qc.flags & CS_QC_OUT_OF_WINDOW)) {
-    st = cs_model_classify(m, s, r, err);
+    st = csi_model_classify(m, s, r, &out->composition, &have_ox, err);
     if (st && st != CS_ERR_RANGE) {
       memset(out, 0, sizeof *out);
       return st;
@@ -71,6 +72,10 @@ cs_status cs_classify_spectrum(const cs_model *m, const cs_spectrum *s,
       out->qc.flags |= CS_QC_NO_MINERAL;
   }
   out->qc.reacquire = (out->qc.flags & qo->reacquire_mask) != 0;
+  if (have_ox && out->classified)
+    out->oxalate_key = csi_spectrum_key(s);
+  else
+    memset(&out->composition, 0, sizeof out->composition);
   return CS_OK;
 }
 

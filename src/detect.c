@@ -94,6 +94,14 @@ typedef double v4o __attribute__((vector_size(32)));
 #define BARE_CHI2 3.0
 #define BARE_PHE 0.1
 #define BARE_PRE 15.0
+#define NU1_NX 169 /* nu1_position's trial positions, APA_LO..APA_HI step 0.25 */
+/* Prior on the tissue bands beside a main mineral band (near_prior): each
+ * has height ~ N(0, (NEAR_PRIOR * H)^2), H the largest height of the rest
+ * of the fitted tissue.  Those bands (lipid C-C 1063/1080, nucleic acid
+ * 1095, CH2 1440-1485, collagen 876-939) are no taller than the tallest
+ * tissue band (CH2 1440 or amide I) in breast tissue, bands.md 1A. */
+#define NEAR_PRIOR 0.3
+#define NUMAX 32 /* near-band columns at most (9 in the 400-1800 window) */
 
 typedef struct tband {
   double pos, fwhm, height;
@@ -201,6 +209,13 @@ struct csi_detector {
   double lo, step;
   size_t p, m, mpoly, nt;
   double *q;       /* m columns of p: orthonormal nuisance basis */
+  /* Raman: the last nu columns (from m0) span the tissue bands beside a
+   * main mineral band, which get a prior instead of a free amplitude
+   * (near_prior); rr (nu x nu) is R R' of those bands at unit height in
+   * these columns' coordinates, rho (NUMAX per template row) the
+   * template's part there over its residual norm.  FTIR: nu = 0. */
+  size_t m0, nu;
+  double *rr, *rho, *lev;
   double *r;       /* nt rows of p: unit residualised templates */
   int *tid;        /* template table index of each row */
   unsigned char *mask; /* feature points: near a mineral band */
@@ -235,6 +250,10 @@ struct csi_detector {
    * grid position, residualised against q; NULL when the window does not
    * hold the nu1 range */
   double *apa;
+  /* nu1_position's Gaussian weights, which depend only on the axis: NU1_NX
+   * rows of nu1_n, for j = nu1_j0.. (NULL with apa) */
+  double *nu1g;
+  size_t nu1_j0, nu1_n;
   /* reference bands of tissue_offset, which depend only on the axis:
    * per band its span j0..j1, the band profile at every offset and the
    * row-independent part of the normal equations (same sums, same order,
@@ -257,7 +276,10 @@ struct csi_detector {
 /* Pseudo-Voigt (eta 0.5) of unit height; with deriv, its x-derivative
  * times fwhm / 2 (unitless scale). */
 static double pv(double x, double pos, double fwhm, int deriv) {
-  double d = 2 * (x - pos) / fwhm, l = 1 / (1 + d * d), g = exp(-LN2 * d * d);
+  double d = 2 * (x - pos) / fwhm, l = 1 / (1 + d * d);
+  /* exp underflows to +0 below -745.2 anyway; glibc's slow path for it
+   * cost a tenth of the detector's build */
+  double g = LN2 * d * d < 746 ? exp(-LN2 * d * d) : 0;
   if (deriv == 2)
     return l;
   if (!deriv)
@@ -266,26 +288,103 @@ static double pv(double x, double pos, double fwhm, int deriv) {
 }
 #undef LN2
 
+/* The inner loops (dot products, template scan, projection updates) are
+ * in detect_kern.h, compiled twice: portable (SSE2 on x86-64) and for
+ * AVX2, chosen at run time.  Both give the same bits (see there). */
+typedef double v4d __attribute__((vector_size(32)));
+typedef struct detect_kern {
+  double (*dot8)(const double *, const double *, size_t);
+  void (*dot8x4)(const double *const[4], const double *, size_t, double[4]);
+  void (*tmpl_amp_var)(const double *, const double *, const double *, size_t,
+                       double *, double *);
+  void (*update4_e)(double *, double *, const double *, size_t,
+                    const double *);
+  void (*update4_es)(double *, double *, const double *, size_t,
+                     const double *);
+  int (*ref_fit)(const csi_detector *, const double *, size_t, double *,
+                 double *, double *, double *);
+  void (*resid16)(const double *, size_t, size_t, double *const *, double *);
+} detect_kern;
+
+#define KSFX _base
+#define KVW 2
+#include "detect_kern.h"
+#undef KSFX
+#undef KVW
+#if defined(__GNUC__) && defined(__x86_64__)
+#define HAVE_KERN_AVX2 1
+#pragma GCC push_options
+#pragma GCC target("avx2")
+#define KSFX _avx2
+#define KVW 4
+#include "detect_kern.h"
+#undef KSFX
+#undef KVW
+#pragma GCC pop_options
+#endif
+
+int csi_detect_portable = 0;
+
+#ifdef HAVE_KERN_AVX2
+/* The CPU's features are read once: __builtin_cpu_init writes libgcc's
+ * global record, which must not happen from several threads at once. */
+static pthread_once_t cpu_once = PTHREAD_ONCE_INIT;
+static int have_avx2;
+static void probe_cpu(void) {
+  __builtin_cpu_init();
+  have_avx2 = __builtin_cpu_supports("avx2") != 0;
+}
+#endif
+
+static const detect_kern *kernels(void) {
+#ifdef HAVE_KERN_AVX2
+  if (!csi_detect_portable) {
+    pthread_once(&cpu_once, probe_cpu);
+    if (have_avx2)
+      return &kern_avx2;
+  }
+#endif
+  return &kern_base;
+}
+
 /* Orthonormalise column v (length p) against the first m columns of q and
- * append it; returns 1 when it was kept (not in their span). */
+ * append it; returns 1 when it was kept (not in their span).  Two passes
+ * of modified Gram-Schmidt: per basis column the dot product in j order,
+ * then the update.  Each update shares its pass over v with the next dot
+ * product (or the final norm), which reads each point just after its
+ * update, as a separate pass would: the same bits, half the passes. */
 static int gs_append(double *q, size_t p, size_t m, double *v) {
   double n0 = 0;
   for (size_t j = 0; j < p; j++)
     n0 += v[j] * v[j];
   if (!(n0 > 0))
     return 0;
-  for (int pass = 0; pass < 2; pass++)
-    for (size_t a = 0; a < m; a++) {
-      double dot = 0;
-      const double *qa = q + a * p;
-      for (size_t j = 0; j < p; j++)
-        dot += qa[j] * v[j];
-      for (size_t j = 0; j < p; j++)
-        v[j] -= dot * qa[j];
+  double dot = 0, n1 = 0;
+  if (m) {
+    for (size_t j = 0; j < p; j++)
+      dot += q[j] * v[j];
+    for (size_t s = 1; s <= 2 * m; s++) { /* q_0..q_m-1 twice, then norm */
+      const double *qu = q + ((s - 1) % m) * p;
+      double next = 0;
+      if (s < 2 * m) {
+        const double *qd = q + (s % m) * p;
+        for (size_t j = 0; j < p; j++) {
+          v[j] -= dot * qu[j];
+          next += qd[j] * v[j];
+        }
+      } else {
+        for (size_t j = 0; j < p; j++) {
+          v[j] -= dot * qu[j];
+          next += v[j] * v[j];
+        }
+      }
+      dot = next;
     }
-  double n1 = 0;
-  for (size_t j = 0; j < p; j++)
-    n1 += v[j] * v[j];
+    n1 = dot;
+  } else {
+    for (size_t j = 0; j < p; j++)
+      n1 += v[j] * v[j];
+  }
   if (!(n1 > 1e-8 * n0))
     return 0;
   n1 = sqrt(n1);
@@ -294,12 +393,57 @@ static int gs_append(double *q, size_t p, size_t m, double *v) {
   return 1;
 }
 
+/* Residualise the nv columns v[i] (length p) against the first m columns of
+ * q, each exactly as a one-column loop would (per basis column: the dot
+ * product summed in j order, then the update), so the same bits (the
+ * detector's build, once per model axis).  Sixteen columns at a time go
+ * through the kernels' resid16 (sixteen independent sums in four vectors);
+ * the rest, or all of them without memory for its scratch, four at a time
+ * in scalars, which keeps four sums in flight instead of one latency-bound
+ * chain. */
+static void resid_cols(const double *q, size_t p, size_t m, double *const *v,
+                       size_t nv) {
+  size_t i = 0;
+  if (nv >= 16) {
+    const detect_kern *k = kernels();
+    double *scr = malloc(16 * p * sizeof *scr);
+    for (; scr && i + 16 <= nv; i += 16)
+      k->resid16(q, p, m, v + i, scr);
+    free(scr);
+  }
+  for (; i + 4 <= nv; i += 4) {
+    double *v0 = v[i], *v1 = v[i + 1], *v2 = v[i + 2], *v3 = v[i + 3];
+    for (size_t a = 0; a < m; a++) {
+      const double *qa = q + a * p;
+      double d0 = 0, d1 = 0, d2 = 0, d3 = 0;
+      for (size_t j = 0; j < p; j++) {
+        double t = qa[j];
+        d0 += t * v0[j], d1 += t * v1[j], d2 += t * v2[j], d3 += t * v3[j];
+      }
+      for (size_t j = 0; j < p; j++) {
+        double t = qa[j];
+        v0[j] -= d0 * t, v1[j] -= d1 * t, v2[j] -= d2 * t, v3[j] -= d3 * t;
+      }
+    }
+  }
+  for (; i < nv; i++)
+    for (size_t a = 0; a < m; a++) {
+      const double *qa = q + a * p;
+      double dot = 0;
+      for (size_t j = 0; j < p; j++)
+        dot += qa[j] * v[i][j];
+      for (size_t j = 0; j < p; j++)
+        v[i][j] -= dot * qa[j];
+    }
+}
+
 void csi_detector_free(csi_detector *d) {
   if (!d)
     return;
   free(d->q), free(d->r), free(d->tid), free(d->tshift), free(d->mask);
+  free(d->apa), free(d->nu1g);
+  free(d->rho), free(d->rr), free(d->lev);
   free(d->twidth), free(d->tleak), free(d->tn0), free(d->atmin);
-  free(d->apa);
   free(d->bcol), free(d->kcol), free(d->boff), free(d->nb), free(d->gram), free(d->goff);
   if (d->can_bare) {
     csi_detector_free(atomic_load(&d->bare));
@@ -340,7 +484,7 @@ static cs_status ref_tables(csi_detector *d, cs_error *err);
  * 2007) at its spacing from HA nu1, which overlaps HA nu3 and whitlockite's
  * 1090, and nu1 itself (FWHM 7, 12, 18 and the derivative).  Each column is
  * residualised against the nuisance basis like the spectrum. */
-static cs_status apa_tables(csi_detector *d, double *v, cs_error *err) {
+static cs_status apa_tables(csi_detector *d, cs_error *err) {
   size_t p = d->p;
   double hi = d->lo + d->step * (double)(p - 1);
   if (d->lo > APA_LO - 25 || hi < APA_HI + 25)
@@ -355,10 +499,29 @@ static cs_status apa_tables(csi_detector *d, double *v, cs_error *err) {
   /* spacings from nu1: whitlockite's from m_wht's nu1, the rest from HA's */
   const double ref[APA_COLS] = {m_ha[0].pos, m_wht[0].pos, m_ha[0].pos,
                                 961, 961, 961, 961};
+  /* nu1_position's weights: the Gaussian (FWHM 10) at each trial nu1 */
+  double sd = 10 / (2 * sqrt(2 * 0.69314718055994530942)); /* FWHM -> sd */
+  size_t j0 = (size_t)((APA_LO - 15 - d->lo) / d->step);
+  size_t j1 = (size_t)((APA_HI + 15 - d->lo) / d->step);
+  d->nu1_j0 = j0;
+  d->nu1_n = j1 < p ? j1 - j0 + 1 : p - j0;
+  if (!(d->nu1g = malloc(NU1_NX * d->nu1_n * sizeof *d->nu1g)))
+    return csi_error(err, CS_ERR_NOMEM, "out of memory");
+  for (size_t i = 0; i < NU1_NX; i++) {
+    double x0 = APA_LO + 0.25 * (double)i;
+    for (size_t j = j0; j < j0 + d->nu1_n; j++) {
+      double u = (d->lo + d->step * (double)j - x0) / sd;
+      d->nu1g[i * d->nu1_n + (j - j0)] = exp(-0.5 * u * u);
+    }
+  }
+  /* the columns straight into their places, residualised sixteen at a time */
+  double *cols[16];
+  size_t ncol = 0;
   for (size_t g = 0; g < APA_N; g++) {
     double nu1 = APA_LO + APA_STEP * (double)g;
     for (size_t c = 0; c < APA_COLS; c++) {
       int weak = c < 2; /* the phases' own bands, without nu1 */
+      double *col = d->apa + (g * APA_COLS + c) * p;
       for (size_t j = 0; j < p; j++) {
         double x = d->lo + d->step * (double)j, y = 0;
         for (size_t b = 0; b < nb[c]; b++) {
@@ -367,18 +530,16 @@ static cs_status apa_tables(csi_detector *d, double *v, cs_error *err) {
             continue;
           y += tb[c][b].height * pv(x, nu1 + pos, tb[c][b].fwhm, c == 6);
         }
-        v[j] = y;
+        col[j] = y;
       }
-      for (size_t a = 0; a < d->m; a++) {
-        double dot = 0;
-        for (size_t j = 0; j < p; j++)
-          dot += d->q[a * p + j] * v[j];
-        for (size_t j = 0; j < p; j++)
-          v[j] -= dot * d->q[a * p + j];
+      cols[ncol++] = col;
+      if (ncol == 16) {
+        resid_cols(d->q, p, d->m, cols, ncol);
+        ncol = 0;
       }
-      memcpy(d->apa + (g * APA_COLS + c) * p, v, p * sizeof *v);
     }
   }
+  resid_cols(d->q, p, d->m, cols, ncol);
   return CS_OK;
 }
 
@@ -497,6 +658,7 @@ static cs_status detector_build(cs_technique tech, double lo, double step,
       !(d->r = malloc(maxt * p * sizeof *d->r)) ||
       !(d->tid = malloc(maxt * sizeof *d->tid)) ||
       !(d->tshift = malloc(maxt * sizeof *d->tshift)) ||
+      !(d->rho = calloc(maxt * NUMAX, sizeof *d->rho)) ||
       !(d->twidth = malloc(maxt * sizeof *d->twidth)) ||
       !(d->tleak = malloc(maxt * sizeof *d->tleak)) ||
       !(d->tn0 = malloc(maxt * sizeof *d->tn0)) ||
@@ -526,30 +688,86 @@ static cs_status detector_build(cs_technique tech, double lo, double step,
     d->m += (size_t)gs_append(d->q, p, d->m, v);
   }
   d->mpoly = d->m;
-  for (size_t b = 0; b < ntis; b++) {
-    const tband *t = &tis[b];
-    if (t->pos + t->fwhm < lo || t->pos - t->fwhm > hi)
-      continue;
-    /* a tissue band close to a main mineral band gets one column only:
-     * extra widths and a derivative there would absorb the mineral */
-    int atmin = near_mineral(t, tp, ntp);
-    if (atmin && bare)
-      continue;
-    size_t nforms = atmin ? 1 : N_(tforms);
-    /* FTIR amide I/II and water keep every form there too: ATR sampling
-     * shifts and skews these strong broad bands (amide I under COD 1643
-     * and COM 1620), so a fixed shape passes for oxalate; the sharp
-     * 1316-1326 band and the phosphate envelope still tell the mineral */
-    if (ftir && t->pos > 1500)
-      nforms = N_(tforms);
-    for (size_t form = 0; form < nforms; form++) {
-      double w = tforms[form] * t->fwhm;
-      for (size_t j = 0; j < p; j++)
-        v[j] = pv(lo + step * (double)j, t->pos, w, tform_kind[form]);
-      d->atmin[d->m] = (unsigned char)atmin;
-      d->m += (size_t)gs_append(d->q, p, d->m, v);
+  /* Raman: the tissue bands beside a main mineral band go last, so that
+   * they span the last nu columns of q (the prior of near_prior); FTIR
+   * keeps the table order.  pass 0: the others, pass 1: those. */
+  for (int pass = 0; pass < (ftir ? 1 : 2); pass++) {
+    if (pass == 1)
+      d->m0 = d->m;
+    for (size_t b = 0; b < ntis; b++) {
+      const tband *t = &tis[b];
+      if (t->pos + t->fwhm < lo || t->pos - t->fwhm > hi)
+        continue;
+      int near = near_mineral(t, tp, ntp);
+      if (!ftir && near != pass)
+        continue;
+      if (near && bare) /* the bare detector: no columns there */
+        continue;
+      /* a tissue band close to a main mineral band gets one column only:
+       * extra widths and a derivative there would absorb the mineral */
+      size_t nforms = near ? 1 : N_(tforms);
+      /* FTIR amide I/II and water keep every form there too: ATR sampling
+       * shifts and skews these strong broad bands (amide I under COD 1643
+       * and COM 1620), so a fixed shape passes for oxalate; the sharp
+       * 1316-1326 band and the phosphate envelope still tell the mineral */
+      if (ftir && t->pos > 1500)
+        nforms = N_(tforms);
+      for (size_t form = 0; form < nforms; form++) {
+        double w = tforms[form] * t->fwhm;
+        for (size_t j = 0; j < p; j++)
+          v[j] = pv(lo + step * (double)j, t->pos, w, tform_kind[form]);
+        d->atmin[d->m] = (unsigned char)near;
+        d->m += (size_t)gs_append(d->q, p, d->m, v);
+      }
     }
   }
+  if (ftir)
+    d->m0 = d->m;
+  d->nu = d->m - d->m0;
+  if (d->nu > NUMAX) /* no prior: every column free, as before */
+    d->nu = 0, d->m0 = d->m;
+  if (d->nu && !(d->lev = calloc(p, sizeof *d->lev))) {
+    free(v);
+    csi_detector_free(d);
+    return csi_error(err, CS_ERR_NOMEM, "out of memory");
+  }
+  /* sqrt of the leverage of the far tissue columns at each point: the
+   * noise of their fit there is sigma times this */
+  for (size_t j = 0; d->nu && j < p; j++) {
+    double l = 0;
+    for (size_t a = d->mpoly; a < d->m0; a++)
+      l += d->q[a * p + j] * d->q[a * p + j];
+    d->lev[j] = sqrt(l);
+  }
+  if (d->nu && !(d->rr = calloc(d->nu * d->nu, sizeof *d->rr)) ) {
+    free(v);
+    csi_detector_free(d);
+    return csi_error(err, CS_ERR_NOMEM, "out of memory");
+  }
+  /* R R' of the unit-height near bands in the coordinates of the last nu
+   * columns: R[a][b] = <q_(m0+a), band b> (q_(m0+a) is orthogonal to the
+   * first m0 columns, so the band's part there does not count) */
+  for (size_t b = 0; d->nu && b < ntis; b++) {
+    const tband *t = &tis[b];
+    if (t->pos + t->fwhm < lo || t->pos - t->fwhm > hi ||
+        !near_mineral(t, tp, ntp))
+      continue;
+    double rb[NUMAX];
+    for (size_t j = 0; j < p; j++)
+      v[j] = pv(lo + step * (double)j, t->pos, t->fwhm, tform_kind[0]);
+    for (size_t a = 0; a < d->nu; a++) {
+      const double *qa = d->q + (d->m0 + a) * p;
+      double dot = 0;
+      for (size_t j = 0; j < p; j++)
+        dot += qa[j] * v[j];
+      rb[a] = dot;
+    }
+    for (size_t a = 0; a < d->nu; a++)
+      for (size_t c = 0; c < d->nu; c++)
+        d->rr[a * d->nu + c] += rb[a] * rb[c];
+  }
+  double *cols[MAXT];
+  size_t nc = 0;
   for (size_t k = 0; k < ntp; k++) {
     if (!tmpl_in(&tp[k], lo, hi))
       continue;
@@ -568,42 +786,60 @@ static cs_status detector_build(cs_technique tech, double lo, double step,
          * (each one a chance for tissue misfit to pass for mineral) */
         if (ftir && shifts[s] > 0)
           continue;
+        /* built in row nc of r, residualised and normalised below */
+        double *col = d->r + nc * p;
         for (size_t j = 0; j < p; j++) {
           double x = lo + step * (double)j, y = 0;
           for (size_t b = 0; b < tp[k].nb; b++) {
             const tband *t = &tp[k].b[b];
             y += t->height * pv(x, t->pos + shifts[s], t->fwhm * widths[w], 0);
           }
-          v[j] = y;
+          col[j] = y;
         }
+        cols[nc] = col;
+        d->tid[nc] = (int)k;
+        d->tshift[nc] = shifts[s];
+        d->twidth[nc] = widths[w];
+        /* |template|^2 before residualisation (for tleak below) */
         double n0 = 0;
         for (size_t j = 0; j < p; j++)
-          n0 += v[j] * v[j];
-        /* residualise against the nuisance basis, then normalise */
-        for (size_t a = 0; a < d->m; a++) {
+          n0 += col[j] * col[j];
+        d->tn0[nc] = n0;
+        /* the template's part in the near-band columns (rho, divided by
+         * the residual norm below) */
+        for (size_t a = 0; a < d->nu; a++) {
+          const double *qa = d->q + (d->m0 + a) * p;
           double dot = 0;
           for (size_t j = 0; j < p; j++)
-            dot += d->q[a * p + j] * v[j];
-          for (size_t j = 0; j < p; j++)
-            v[j] -= dot * d->q[a * p + j];
+            dot += qa[j] * col[j];
+          d->rho[nc * NUMAX + a] = dot;
         }
-        double nn = 0;
-        for (size_t j = 0; j < p; j++)
-          nn += v[j] * v[j];
-        if (!(nn > 1e-12))
-          continue;
-        nn = sqrt(nn);
-        for (size_t j = 0; j < p; j++)
-          d->r[d->nt * p + j] = v[j] / nn;
-        d->tid[d->nt] = (int)k;
-        d->tshift[d->nt] = shifts[s];
-        d->twidth[d->nt] = widths[w];
-        d->tleak[d->nt] = n0 > 0 ? 1 - nn * nn / n0 : 0;
-        d->tn0[d->nt] = n0;
-        d->nt++;
+        nc++;
       }
   }
-  cs_status sta = d->ftir ? CS_OK : apa_tables(d, v, err); /* Raman apatite bands */
+  /* residualise against the nuisance basis (four rows at a time, the same
+   * bits as one by one), then normalise; rows of no length are dropped */
+  resid_cols(d->q, p, d->m, cols, nc);
+  for (size_t i = 0; i < nc; i++) {
+    const double *col = cols[i];
+    double nn = 0;
+    for (size_t j = 0; j < p; j++)
+      nn += col[j] * col[j];
+    if (!(nn > 1e-12))
+      continue;
+    nn = sqrt(nn);
+    for (size_t j = 0; j < p; j++) /* row nt <= i: in place */
+      d->r[d->nt * p + j] = col[j] / nn;
+    for (size_t a = 0; a < d->nu; a++) /* row nt <= i: in place */
+      d->rho[d->nt * NUMAX + a] = d->rho[i * NUMAX + a] / nn;
+    d->tid[d->nt] = d->tid[i];
+    d->tshift[d->nt] = d->tshift[i];
+    d->twidth[d->nt] = d->twidth[i];
+    d->tleak[d->nt] = d->tn0[i] > 0 ? 1 - nn * nn / d->tn0[i] : 0;
+    d->tn0[d->nt] = d->tn0[i];
+    d->nt++;
+  }
+  cs_status sta = d->ftir ? CS_OK : apa_tables(d, err); /* Raman apatite bands */
   /* the unexplained-band kernel (Raman): a Gaussian of FWHM UB_FWHM minus
    * its mean over +-UB_HALF; and every template row's bands one by one */
   size_t kh = (size_t)(UB_HALF / step + 0.5);
@@ -737,88 +973,14 @@ static cs_status ref_tables(csi_detector *d, cs_error *err) {
   return CS_OK;
 }
 
-/* rss[NOFF] and the band t at each offset for reference band b; returns
- * 0 when the band is not covered. */
-static int ref_fit(const csi_detector *d, const double *row, size_t b,
-                   double *rss, double *tval, double *amp, double *se) {
-  const struct reftab *t = &d->ref[b];
-  if (!t->n)
-    return 0;
-  size_t j0 = t->j0, j1 = t->j0 + t->n - 1, n = t->n;
-  /* the row's part of the normal equations does not depend on the offset
-   * but for its band column */
-  double aty[3] = {0, 0, 0};
-  const double *uu = t->u; /* the same values as (x - pos) / half here */
-  for (size_t j = j0; j <= j1; j++) {
-    double u = uu[j - j0];
-    aty[0] += 1 * row[j], aty[1] += u * row[j], aty[2] += u * u * row[j];
-  }
-  if (t->singular)
-    return 0;
-  /* Per offset, every sum in point order as a direct loop would take it;
-   * the offsets side by side (point outer, offset inner, four per vector,
-   * element-wise), so the NOFF dependency chains overlap instead of
-   * waiting for each other. */
-  v4o a3v[NOFFV], r2v[NOFFV], cv[4][NOFFV];
-  double a3y[4 * NOFFV], r2[4 * NOFFV], coef[4][4 * NOFFV];
-  memset(a3v, 0, sizeof a3v);
-  memset(r2v, 0, sizeof r2v);
-  for (size_t j = j0; j <= j1; j++) {
-    const double *pj = t->proft + (j - j0) * 4 * NOFFV;
-    v4o y = {row[j], row[j], row[j], row[j]};
-    for (int g = 0; g < NOFFV; g++) {
-      v4o pv4;
-      memcpy(&pv4, pj + 4 * g, sizeof pv4);
-      a3v[g] += pv4 * y;
-    }
-  }
-  memcpy(a3y, a3v, sizeof a3y);
-  memset(coef, 0, sizeof coef);
-  for (int io = 0; io < NOFF; io++) {
-    /* the right-hand side through the recorded elimination */
-    double b4[4] = {aty[0], aty[1], aty[2], a3y[io]};
-    for (int c = 0; c < 4; c++) {
-      int piv = t->piv[io][c];
-      double tmp = b4[c];
-      b4[c] = b4[piv], b4[piv] = tmp;
-      for (int r = 0; r < 4; r++)
-        if (r != c)
-          b4[r] -= t->fct[io][c][r] * b4[c];
-    }
-    for (int c = 0; c < 4; c++)
-      coef[c][io] = b4[c] / t->diag[io][c];
-  }
-  memcpy(cv, coef, sizeof cv);
-  for (size_t j = j0; j <= j1; j++) {
-    const double *pj = t->proft + (j - j0) * 4 * NOFFV;
-    double uj = uu[j - j0];
-    v4o u = {uj, uj, uj, uj}, y = {row[j], row[j], row[j], row[j]};
-    for (int g = 0; g < NOFFV; g++) {
-      v4o pv4;
-      memcpy(&pv4, pj + 4 * g, sizeof pv4);
-      v4o fit = cv[0][g] + cv[1][g] * u + cv[2][g] * u * u + cv[3][g] * pv4;
-      r2v[g] += (y - fit) * (y - fit);
-    }
-  }
-  memcpy(r2, r2v, sizeof r2);
-  for (int io = 0; io < NOFF; io++) {
-    double s2 = r2[io] / (double)(n - 4), inv33 = t->inv33[io];
-    rss[io] = r2[io];
-    tval[io] = inv33 > 0 && s2 > 0 ? coef[3][io] / sqrt(s2 * inv33) : 0;
-    amp[io] = coef[3][io];
-    se[io] = inv33 > 0 && s2 > 0 ? sqrt(s2 * inv33) : INFINITY;
-  }
-  return 1;
-}
-
-static double tissue_offset(const csi_detector *d, const double *row,
-                            double *offset, double *phe_t, double *phe_amp,
-                            double *phe_se) {
+static double tissue_offset(const detect_kern *k, const csi_detector *d,
+                            const double *row, double *offset, double *phe_t,
+                            double *phe_amp, double *phe_se) {
   double sum[NOFF] = {0}, rss[NOFF], tv[NOFF], amp[NOFF], se[NOFF], t2 = 0;
   int used = 0;
   *offset = 0, *phe_t = 0, *phe_amp = 0, *phe_se = INFINITY;
   for (size_t b = 0; b < NREF; b++) {
-    if (!ref_fit(d, row, b, rss, tv, amp, se))
+    if (!k->ref_fit(d, row, b, rss, tv, amp, se))
       continue;
     int ib = 0;
     for (int io = 1; io < NOFF; io++)
@@ -875,24 +1037,19 @@ static void shift_row(double *row, double *tmp, size_t p, double off,
  * refined by a parabola through the best three.  0 when nothing
  * correlates positively. */
 static int nu1_position(const csi_detector *d, const double *e, double *pos) {
-  enum { NX = (int)((APA_HI - APA_LO) / 0.25) + 1 };
   size_t bi = 0;
-  double c[NX], bc = -INFINITY;
-  double s = 10 / (2 * sqrt(2 * 0.69314718055994530942)); /* FWHM -> sd */
-  size_t j0 = (size_t)((APA_LO - 15 - d->lo) / d->step);
-  size_t j1 = (size_t)((APA_HI + 15 - d->lo) / d->step);
-  for (size_t i = 0; i < NX; i++) {
-    double x0 = APA_LO + 0.25 * (double)i, a = 0;
-    for (size_t j = j0; j <= j1 && j < d->p; j++) {
-      double u = (d->lo + d->step * (double)j - x0) / s;
-      a += exp(-0.5 * u * u) * e[j];
-    }
+  double c[NU1_NX], bc = -INFINITY;
+  for (size_t i = 0; i < NU1_NX; i++) {
+    const double *w = d->nu1g + i * d->nu1_n;
+    double a = 0;
+    for (size_t j = 0; j < d->nu1_n; j++)
+      a += w[j] * e[d->nu1_j0 + j];
     c[i] = a;
     if (a > bc)
       bc = a, bi = i;
   }
   double x = APA_LO + 0.25 * (double)bi;
-  if (bi > 0 && bi + 1 < NX) {
+  if (bi > 0 && bi + 1 < NU1_NX) {
     double den = c[bi - 1] - 2 * c[bi] + c[bi + 1];
     if (den < 0)
       x += 0.25 * 0.5 * (c[bi - 1] - c[bi + 1]) / den;
@@ -980,61 +1137,6 @@ static void local_sigma(const double *v, size_t p, double *sig, double *tmp) {
   }
 }
 
-/* The inner loops (dot products, template scan, projection updates) are
- * in detect_kern.h, compiled twice: portable (SSE2 on x86-64) and for
- * AVX2, chosen at run time.  Both give the same bits (see there). */
-typedef double v4d __attribute__((vector_size(32)));
-typedef struct detect_kern {
-  double (*dot8)(const double *, const double *, size_t);
-  void (*dot8x4)(const double *const[4], const double *, size_t, double[4]);
-  void (*tmpl_amp_var)(const double *, const double *, const double *, size_t,
-                       double *, double *);
-  void (*update4_e)(double *, double *, const double *, size_t,
-                    const double *);
-  void (*update4_es)(double *, double *, const double *, size_t,
-                     const double *);
-} detect_kern;
-
-#define KSFX _base
-#define KVW 2
-#include "detect_kern.h"
-#undef KSFX
-#undef KVW
-#if defined(__GNUC__) && defined(__x86_64__)
-#define HAVE_KERN_AVX2 1
-#pragma GCC push_options
-#pragma GCC target("avx2")
-#define KSFX _avx2
-#define KVW 4
-#include "detect_kern.h"
-#undef KSFX
-#undef KVW
-#pragma GCC pop_options
-#endif
-
-int csi_detect_portable = 0;
-
-#ifdef HAVE_KERN_AVX2
-/* The CPU's features are read once: __builtin_cpu_init writes libgcc's
- * global record, which must not happen from several threads at once. */
-static pthread_once_t cpu_once = PTHREAD_ONCE_INIT;
-static int have_avx2;
-static void probe_cpu(void) {
-  __builtin_cpu_init();
-  have_avx2 = __builtin_cpu_supports("avx2") != 0;
-}
-#endif
-
-static const detect_kern *kernels(void) {
-#ifdef HAVE_KERN_AVX2
-  if (!csi_detect_portable) {
-    pthread_once(&cpu_once, probe_cpu);
-    if (have_avx2)
-      return &kern_avx2;
-  }
-#endif
-  return &kern_base;
-}
 
 /* The unexplained-band tables of detector d (templates tp): every
  * template row's bands one by one, residualised against the nuisance
@@ -1180,6 +1282,85 @@ static void window_absmax(const double *v, size_t p, double *out, double *g,
     }
     out[j] = mx;
   }
+}
+
+/* K = U' diag(s2) U + tau2 R R' over the near-band columns U (the last
+ * nu of q), Cholesky factor in place (lower); 0 when not positive
+ * definite.  diag: only the diagonal of U' diag(s2) U (pass 1, to choose
+ * the template; where the noise is flat it is the whole of it, U being
+ * orthonormal).  dotf: the dot product of csi_detect; tmp: p scratch. */
+static int near_cov(const csi_detector *d,
+                    double (*dotf)(const double *, const double *, size_t),
+                    const double *s2, double tau2, double *k, double *tmp,
+                    int diag) {
+  size_t nu = d->nu, p = d->p;
+  for (size_t a = 0; a < nu; a++) {
+    const double *qa = d->q + (d->m0 + a) * p;
+    size_t j = 0;
+    for (; j + 4 <= p; j += 4) { /* element-wise: the scalar loop's bits */
+      v4d x, y;
+      memcpy(&x, qa + j, sizeof x);
+      memcpy(&y, s2 + j, sizeof y);
+      x *= y;
+      memcpy(tmp + j, &x, sizeof x);
+    }
+    for (; j < p; j++)
+      tmp[j] = qa[j] * s2[j];
+    for (size_t b = 0; b <= a; b++)
+      k[a * nu + b] = (diag && b < a ? 0 : dotf(tmp, d->q + (d->m0 + b) * p, p)) +
+                      tau2 * d->rr[a * nu + b];
+  }
+  for (size_t r = 0; r < nu; r++)
+    for (size_t c = 0; c <= r; c++) {
+      double sum = k[r * nu + c];
+      for (size_t i = 0; i < c; i++)
+        sum -= k[r * nu + i] * k[c * nu + i];
+      if (r == c) {
+        if (!(sum > 0))
+          return 0;
+        k[r * nu + r] = sqrt(sum);
+      } else
+        k[r * nu + c] = sum / k[c * nu + c];
+    }
+  return 1;
+}
+
+/* y = L^-1 b for the Cholesky factor l (lower, nu x nu). */
+static void near_fwd(const double *l, size_t nu, const double *b, double *y) {
+  for (size_t r = 0; r < nu; r++) {
+    double sum = b[r];
+    for (size_t i = 0; i < r; i++)
+      sum -= l[r * nu + i] * y[i];
+    y[r] = sum / l[r * nu + r];
+  }
+}
+
+/* The near-prior statistic of template row k (README "Classifier", "What
+ * limits Raman at band SNR 5"): the filter w = r + U beta, beta = sb K^-1
+ * rho, is the generalised least-squares one when the noise is sb per
+ * point; r's amplitude amp and variance sb; z = L^-1 uh, uh the row's
+ * near-band coefficients.  t = <w, e0> / its standard error under "tissue
+ * only", e0 the residual before the near columns; *num and *var get
+ * <w, e0> and its variance.  With x (nu, may be NULL) x gets K^-1 rho.
+ * The cross term r' diag(s2) U beta is left out (0 where the noise is flat
+ * over the band). */
+static double near_t(const csi_detector *d, const double *l, size_t k,
+                     double amp, double sb, const double *z, double *x,
+                     double *num, double *var) {
+  size_t nu = d->nu;
+  double y[NUMAX], g = 0, xu = 0;
+  near_fwd(l, nu, d->rho + k * NUMAX, y);
+  for (size_t r = 0; r < nu; r++) /* rho' K^-1 rho and rho' K^-1 uh */
+    g += y[r] * y[r], xu += y[r] * z[r];
+  for (size_t r = nu; x && r-- > 0;) {
+    double sum = y[r];
+    for (size_t i = r + 1; i < nu; i++)
+      sum -= l[i * nu + r] * x[i];
+    x[r] = sum / l[r * nu + r];
+  }
+  *var = sb + sb * sb * g;
+  *num = amp + sb * xu;
+  return *var > 0 ? *num / sqrt(*var) : 0;
 }
 
 int csi_detect_serial_sums = 0;
@@ -1344,13 +1525,13 @@ cs_status csi_detect(const csi_detector *d, double *row, double threshold,
   if (!(ymax > ymin))
     return csi_error(err, CS_ERR_NUMERIC, "flat spectrum (%g everywhere in "
                      "the window): no signal to classify", ymin);
-  double *e = malloc((7 * p + d->m) * sizeof *e);
+  double *e = malloc((8 * p + d->m) * sizeof *e);
   if (!e)
     return csi_error(err, CS_ERR_NOMEM, "out of memory");
   double *sig = e + p, *tmp = e + 2 * p, *s2 = e + 3 * p, *scr = e + 4 * p;
   double *coef = e + 6 * p; /* nuisance coefficients (vector path) */
-  double off, tref = tissue_offset(d, row, &off, &out->phe_t, &out->phe_amp,
-                                    &out->phe_se);
+  double off, tref = tissue_offset(kern, d, row, &off, &out->phe_t,
+                                    &out->phe_amp, &out->phe_se);
   out->ref_t = tref;
   if (tref >= PHE_MIN_T) {
     shift_row(row, tmp, p, off, d->step);
@@ -1379,6 +1560,24 @@ cs_status csi_detect(const csi_detector *d, double *row, double threshold,
   double hub = 0;
   for (size_t j = 0; j < p; j++)
     hub = e[j] + s2[j] > hub ? e[j] + s2[j] : hub;
+  /* near prior: H, the largest height of the tissue fit without the
+   * near-band columns (nb, their part of the fit) */
+  double *nb = e + 7 * p + d->m, tau2 = 0;
+  const double *uh = coef + d->m0;
+  if (d->nu) {
+    memcpy(nb, s2, p * sizeof *nb);
+    size_t a = 0;
+    for (; a + 2 <= d->nu; a += 2) { /* two columns per pass over nb */
+      const double *q0 = d->q + (d->m0 + a) * p, *q1 = q0 + p;
+      for (size_t j = 0; j < p; j++)
+        nb[j] -= uh[a] * q0[j] + uh[a + 1] * q1[j];
+    }
+    for (; a < d->nu; a++) {
+      const double *qa = d->q + (d->m0 + a) * p;
+      for (size_t j = 0; j < p; j++)
+        nb[j] -= uh[a] * qa[j];
+    }
+  }
   /* model error: a fixed share of the local tissue signal (its largest
    * magnitude within +-TISSUE_REACH points) */
   window_absmax(s2, p, scr, tmp, e + 5 * p);
@@ -1391,6 +1590,16 @@ cs_status csi_detect(const csi_detector *d, double *row, double threshold,
     tmp[j] = (e[j + 1] - e[j]) / sqrt(2.0);
   tmp[p - 1] = tmp[p - 2];
   local_sigma(tmp, p, sig, scr);
+  if (d->nu) {
+    /* H: the largest height of the far tissue fit beyond what noise alone
+     * would give it (3 of its standard errors, sig sqrt(leverage)) */
+    double h = 0;
+    for (size_t j = 0; j < p; j++) {
+      double x = fabs(nb[j]) - 3 * sig[j] * d->lev[j];
+      h = x > h ? x : h;
+    }
+    tau2 = NEAR_PRIOR * NEAR_PRIOR * h * h;
+  }
   double *sig2 = e + 5 * p; /* free until pass 2 */
   /* the tissue columns' fit energy beyond what noise alone gives them
    * (their coefficients have the noise variance), for no_tissue_signature;
@@ -1455,10 +1664,15 @@ cs_status csi_detect(const csi_detector *d, double *row, double threshold,
   size_t trow[CSI_NTEMPLATES]; /* best row of each template */
   for (size_t k = 0; k < CSI_NTEMPLATES; k++)
     trow[k] = d->nt;
+  double kl[NUMAX * NUMAX], kx[NUMAX], kz[NUMAX], nn, nv;
+  int prior = d->nu && near_cov(d, dotf, sig2, tau2, kl, tmp, 1);
+  if (prior)
+    near_fwd(kl, d->nu, uh, kz);
   for (size_t i = 0; i < nact; i++) {
     size_t k = act[i];
     double a = amp[i], v = var[i];
-    double t = v > 0 ? a / sqrt(v) : 0;
+    double t = prior ? near_t(d, kl, k, a, v, kz, NULL, &nn, &nv)
+                     : v > 0 ? a / sqrt(v) : 0;
     if (d->ftir) /* weighted: a / v is the amplitude */
       a = v > 0 ? a / v : 0;
     if (d->tid[k] < CSI_NTEMPLATES && t > out->tmpl_t[d->tid[k]])
@@ -1495,6 +1709,26 @@ cs_status csi_detect(const csi_detector *d, double *row, double threshold,
       v += r[j] * r[j] * sig[j] * sig[j];
     double se = v > 0 ? sqrt(v) : 0;
     out->snr = se > 0 ? ba / se : 0;
+    for (size_t j = 0; prior && j < p; j++)
+      scr[j] = sig[j] * sig[j];
+    if (prior && near_cov(d, dotf, scr, tau2, kl, tmp, 0)) {
+      /* the near-prior statistic with the final noise, and the cross
+       * term 2 r' diag(sig^2) U beta in its variance */
+      double num, vn, cross = 0, *ub = nb;
+      near_fwd(kl, d->nu, uh, kz);
+      near_t(d, kl, best, ba, v, kz, kx, &num, &vn);
+      memset(ub, 0, p * sizeof *ub);
+      for (size_t a = 0; a < d->nu; a++) {
+        const double *qa = d->q + (d->m0 + a) * p;
+        double beta = v * kx[a];
+        for (size_t j = 0; j < p; j++)
+          ub[j] += beta * qa[j];
+      }
+      for (size_t j = 0; j < p; j++)
+        cross += r[j] * scr[j] * ub[j];
+      vn += 2 * cross;
+      out->snr = vn > 0 ? num / sqrt(vn) : 0;
+    }
   }
   if (!isfinite(out->snr))
     out->snr = 0;

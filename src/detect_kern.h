@@ -122,8 +122,127 @@ UPDATE4(KN(update4_e), 0)
 UPDATE4(KN(update4_es), 1)
 #undef UPDATE4
 
+/* rss[NOFF], the band t, its amplitude amp and standard error se
+ * (INFINITY when undefined) at each offset for reference band b; returns
+ * 0 when the band is not covered.  Its 4-lane vectors are
+ * element-wise, so both copies give the same bits; without AVX they lived
+ * on the stack. */
+static int KN(ref_fit)(const csi_detector *d, const double *row, size_t b,
+                         double *rss, double *tval, double *amp,
+                         double *se) {
+  const struct reftab *t = &d->ref[b];
+  if (!t->n)
+    return 0;
+  size_t j0 = t->j0, j1 = t->j0 + t->n - 1, n = t->n;
+  /* the row's part of the normal equations does not depend on the offset
+   * but for its band column */
+  double aty[3] = {0, 0, 0};
+  const double *uu = t->u; /* the same values as (x - pos) / half here */
+  for (size_t j = j0; j <= j1; j++) {
+    double u = uu[j - j0];
+    aty[0] += 1 * row[j], aty[1] += u * row[j], aty[2] += u * u * row[j];
+  }
+  if (t->singular)
+    return 0;
+  /* Per offset, every sum in point order as a direct loop would take it;
+   * the offsets side by side (point outer, offset inner, four per vector,
+   * element-wise), so the NOFF dependency chains overlap instead of
+   * waiting for each other. */
+  v4o a3v[NOFFV], r2v[NOFFV], cv[4][NOFFV];
+  double a3y[4 * NOFFV], r2[4 * NOFFV], coef[4][4 * NOFFV];
+  memset(a3v, 0, sizeof a3v);
+  memset(r2v, 0, sizeof r2v);
+  for (size_t j = j0; j <= j1; j++) {
+    const double *pj = t->proft + (j - j0) * 4 * NOFFV;
+    v4o y = {row[j], row[j], row[j], row[j]};
+    for (int g = 0; g < NOFFV; g++) {
+      v4o pv4;
+      memcpy(&pv4, pj + 4 * g, sizeof pv4);
+      a3v[g] += pv4 * y;
+    }
+  }
+  memcpy(a3y, a3v, sizeof a3y);
+  memset(coef, 0, sizeof coef);
+  for (int io = 0; io < NOFF; io++) {
+    /* the right-hand side through the recorded elimination */
+    double b4[4] = {aty[0], aty[1], aty[2], a3y[io]};
+    for (int c = 0; c < 4; c++) {
+      int piv = t->piv[io][c];
+      double tmp = b4[c];
+      b4[c] = b4[piv], b4[piv] = tmp;
+      for (int r = 0; r < 4; r++)
+        if (r != c)
+          b4[r] -= t->fct[io][c][r] * b4[c];
+    }
+    for (int c = 0; c < 4; c++)
+      coef[c][io] = b4[c] / t->diag[io][c];
+  }
+  memcpy(cv, coef, sizeof cv);
+  for (size_t j = j0; j <= j1; j++) {
+    const double *pj = t->proft + (j - j0) * 4 * NOFFV;
+    double uj = uu[j - j0];
+    v4o u = {uj, uj, uj, uj}, y = {row[j], row[j], row[j], row[j]};
+    for (int g = 0; g < NOFFV; g++) {
+      v4o pv4;
+      memcpy(&pv4, pj + 4 * g, sizeof pv4);
+      v4o fit = cv[0][g] + cv[1][g] * u + cv[2][g] * u * u + cv[3][g] * pv4;
+      r2v[g] += (y - fit) * (y - fit);
+    }
+  }
+  memcpy(r2, r2v, sizeof r2);
+  for (int io = 0; io < NOFF; io++) {
+    double s2 = r2[io] / (double)(n - 4), inv33 = t->inv33[io];
+    rss[io] = r2[io];
+    tval[io] = inv33 > 0 && s2 > 0 ? coef[3][io] / sqrt(s2 * inv33) : 0;
+    amp[io] = coef[3][io];
+    se[io] = inv33 > 0 && s2 > 0 ? sqrt(s2 * inv33) : INFINITY;
+  }
+  return 1;
+}
+
+/* resid_cols (detect.c) for sixteen columns v[0..15]: copied point-major
+ * into scr (16 p), so that lane c of the four vectors is column c; per
+ * basis column a, the dot of each column with q_a summed in j order and
+ * the update v -= dot q_a element by element, as the scalar loop.  The
+ * update for a and the dot for a + 1 share one pass (the dot at point j
+ * reads the point just updated, as the scalar loop's next pass would). */
+static void KN(resid16)(const double *q, size_t p, size_t m,
+                        double *const *v, double *scr) {
+  for (size_t j = 0; j < p; j++)
+    for (int c = 0; c < 16; c++)
+      scr[j * 16 + (size_t)c] = v[c][j];
+  v4d z = {0, 0, 0, 0}, d0 = z, d1 = z, d2 = z, d3 = z;
+  for (size_t a = 0; a <= m; a++) {
+    const double *qu = a ? q + (a - 1) * p : NULL, *qd = a < m ? q + a * p : NULL;
+    v4d u0 = d0, u1 = d1, u2 = d2, u3 = d3;
+    d0 = z, d1 = z, d2 = z, d3 = z;
+    for (size_t j = 0; j < p; j++) {
+      double *sj = scr + j * 16;
+      v4d x0, x1, x2, x3;
+      memcpy(&x0, sj, sizeof x0), memcpy(&x1, sj + 4, sizeof x1);
+      memcpy(&x2, sj + 8, sizeof x2), memcpy(&x3, sj + 12, sizeof x3);
+      if (qu) {
+        double t = qu[j];
+        v4d tv = {t, t, t, t};
+        x0 -= u0 * tv, x1 -= u1 * tv, x2 -= u2 * tv, x3 -= u3 * tv;
+        memcpy(sj, &x0, sizeof x0), memcpy(sj + 4, &x1, sizeof x1);
+        memcpy(sj + 8, &x2, sizeof x2), memcpy(sj + 12, &x3, sizeof x3);
+      }
+      if (qd) {
+        double t = qd[j];
+        v4d tv = {t, t, t, t};
+        d0 += tv * x0, d1 += tv * x1, d2 += tv * x2, d3 += tv * x3;
+      }
+    }
+  }
+  for (size_t j = 0; j < p; j++)
+    for (int c = 0; c < 16; c++)
+      v[c][j] = scr[j * 16 + (size_t)c];
+}
+
 static const detect_kern KN(kern) = {KN(dot8), KN(dot8x4), KN(tmpl_amp_var),
-                                     KN(update4_e), KN(update4_es)};
+                                     KN(update4_e), KN(update4_es),
+                                     KN(ref_fit), KN(resid16)};
 
 #undef KN
 #undef KCAT

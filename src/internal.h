@@ -63,6 +63,10 @@ void csi_log(int level, const char *fmt, ...) CSI_PRINTF(2, 3);
 /* Allocate a spectrum of n points with uninitialised x/y (n may be 0 only
  * transiently inside readers). NULL on OOM. */
 cs_spectrum *csi_spectrum_alloc(size_t n);
+/* A 64-bit fingerprint of a spectrum's points and the fields a measurement
+ * reads (n, axis, quantity, technique, laser, exposure, accumulations);
+ * never 0. */
+unsigned long long csi_spectrum_key(const cs_spectrum *s);
 /* Copy all metadata (not data) from src to dst. */
 cs_status csi_spectrum_copy_meta(cs_spectrum *dst, const cs_spectrum *src,
                                  cs_error *err);
@@ -373,6 +377,16 @@ double csi_rng_poisson(csi_rng *r, double mean);
 /* The carbonate calibration text compiled in for technique t (generated at
  * build time from spectra/calibration; see the Makefile), or NULL. */
 const char *csi_default_calibration(cs_technique t, size_t *len);
+/* The Kontoyannis COM fraction of s (ascending Raman shift, covering
+ * 1420-1500 cm^-1) into o (zeroed first: com_frac, oxalate_ir, fit_r2,
+ * fit_iterations, com_reason and CS_COMP_COM in valid), as
+ * cs_composition_measure computes it; reference 1: by the general GSL band
+ * fit over all 11 parameters run to 1e-13 instead, from the same start;
+ * reference 2: the same GSL fit started from the fast fit's optimum (it
+ * stays there when that is a minimum).  The yardsticks the tests hold the
+ * fast fit to.  CS_ERR_NOMEM only; fit failures are reasons. */
+cs_status csi_oxalate_com(const cs_spectrum *s, int reference,
+                          cs_composition *o, cs_error *err);
 
 #endif /* CALCSPEC_INTERNAL_H */
 

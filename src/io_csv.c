@@ -1627,7 +1627,9 @@ typedef struct csv_stream {
 } csv_stream;
 
 static void release_pages(csv_stream *z) {
-  if (z->map)
+  /* as passed(): a file within one chunk is never released (each release
+   * made the next block fault every page of it in again) */
+  if (z->map && z->maplen > RELEASE_BYTES)
     madvise(z->map, z->maplen, MADV_DONTNEED);
 }
 
@@ -1871,13 +1873,19 @@ static cs_status scan_file(csv_stream *z, cs_error *err) {
   const size_t step = (size_t)1 << 20;
   const char *b = c->buf;
   size_t cap = 1;
+  int cr = 0; /* any '\r' */
   for (size_t o = 0; o < c->len; o += step) {
     size_t e = c->len - o < step ? c->len : o + step;
     if (memchr(b + o, '\0', e - o))
       return csi_error(err, CS_ERR_MALFORMED,
                        "binary data (NUL bytes) in a text spectrum");
-    for (size_t i = o; i < e; i++)
-      cap += b[i] == '\n' || b[i] == '\r';
+    /* line ends counted by memchr: the byte loop ran at ~400 MB/s */
+    for (const char *q = b + o, *qe = b + e; (q = memchr(q, '\n', (size_t)(qe - q)));
+         q++)
+      cap++;
+    for (const char *q = b + o, *qe = b + e; (q = memchr(q, '\r', (size_t)(qe - q)));
+         q++)
+      cap++, cr = 1;
     if (e % RELEASE_BYTES < step && e >= RELEASE_BYTES)
       release_pages(z);
   }
@@ -1886,8 +1894,13 @@ static cs_status scan_file(csv_stream *z, cs_error *err) {
     return csi_error(err, CS_ERR_NOMEM, "out of memory");
   size_t n = 0, start = 0, mark = 0;
   for (size_t i = 0; i <= c->len; i++) { /* as split_lines */
-    if (i < c->len && b[i] != '\n' && b[i] != '\r')
-      continue;
+    if (i < c->len && b[i] != '\n' && b[i] != '\r') {
+      if (cr)
+        continue;
+      /* without '\r' the next line end is the next '\n' */
+      const char *q = memchr(b + i, '\n', c->len - i);
+      i = q ? (size_t)(q - b) : c->len;
+    }
     if (i == c->len && start == c->len)
       break;
     v[n++] = (span){b + start, i - start};

@@ -476,19 +476,26 @@ cs_status csi_model_score(const cs_model *m, const double *row,
  * (and the nu(C-C) centroid) do not: tissue there pulled COD towards COM.
  * The template subtype stays where the fit cannot be made. */
 static void oxalate_subtype_kontoyannis(const cs_model *m, const cs_spectrum *s,
-                                        cs_result *r) {
+                                        cs_result *r, cs_composition *ox,
+                                        int *have_ox) {
   if (m->technique != CS_TECH_RAMAN || strcmp(r->best, "oxalate"))
     return;
-  cs_composition c;
+  cs_composition c0, *c = ox ? ox : &c0;
   cs_error e2;
-  if (cs_composition_measure(s, "oxalate", NULL, &c, &e2) == CS_OK &&
-      (c.valid & CS_COMP_COM) && isfinite(c.com_frac))
-    csi_snprintf(r->subtype, sizeof r->subtype, "%s", c.com_frac >= 0.5 ? "COM" : "COD");
+  if (cs_composition_measure(s, "oxalate", NULL, c, &e2) != CS_OK)
+    return;
+  if (have_ox) /* kept for cs_report_composition (classify.c) */
+    *have_ox = 1;
+  if ((c->valid & CS_COMP_COM) && isfinite(c->com_frac))
+    csi_snprintf(r->subtype, sizeof r->subtype, "%s", c->com_frac >= 0.5 ? "COM" : "COD");
 }
 
 static cs_status classify_one(const cs_model *m, const cs_spectrum *s,
-                              cs_result *r, cs_error *err) {
+                              cs_result *r, cs_composition *ox, int *have_ox,
+                              cs_error *err) {
   memset(r, 0, sizeof *r);
+  if (have_ox)
+    *have_ox = 0;
   double *row = malloc(m->p * sizeof *row);
   if (!row)
     return csi_error(err, CS_ERR_NOMEM, "out of memory");
@@ -505,24 +512,32 @@ static cs_status classify_one(const cs_model *m, const cs_spectrum *s,
     csi_model_decide(m, &det, row, r);
   free(row);
   if (!st)
-    oxalate_subtype_kontoyannis(m, s, r);
+    oxalate_subtype_kontoyannis(m, s, r, ox, have_ox);
   return st;
 }
 
 /* A chain of models (embedded defaults): the first whose window the
  * spectrum covers; the error of the first model when none does. */
-cs_status cs_model_classify(const cs_model *m, const cs_spectrum *s,
-                            cs_result *r, cs_error *err) {
-  cs_status st = classify_one(m, s, r, err);
+cs_status csi_model_classify(const cs_model *m, const cs_spectrum *s,
+                             cs_result *r, cs_composition *ox, int *have_ox,
+                             cs_error *err) {
+  cs_status st = classify_one(m, s, r, ox, have_ox, err);
   if (st != CS_ERR_RANGE)
     return st;
   for (const cs_model *a = m->alt; a; a = a->alt) {
     cs_error e2;
-    if (!classify_one(a, s, r, &e2))
+    if (!classify_one(a, s, r, ox, have_ox, &e2))
       return CS_OK;
   }
   memset(r, 0, sizeof *r);
+  if (have_ox)
+    *have_ox = 0;
   return st;
+}
+
+cs_status cs_model_classify(const cs_model *m, const cs_spectrum *s,
+                            cs_result *r, cs_error *err) {
+  return csi_model_classify(m, s, r, NULL, NULL, err);
 }
 
 

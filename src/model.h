@@ -83,6 +83,12 @@ void csi_model_decide(const cs_model *m, const csi_detection *det,
 /* Check a MINERAL model's window for a detector and set m->p (window and
  * step set); the detector itself is built on first use. */
 cs_status csi_model_detector(cs_model *m, cs_error *err);
+/* cs_model_classify; with ox, *have_ox = 1 when the Raman oxalate subtype
+ * measured s as "oxalate" (cs_composition_measure, no calibration) into
+ * *ox, which cs_classify_spectrum keeps for cs_report_composition. */
+cs_status csi_model_classify(const cs_model *m, const cs_spectrum *s,
+                             cs_result *r, cs_composition *ox, int *have_ox,
+                             cs_error *err);
 /* *out = the model's detector (owned by the model), built by the first
  * caller (thread-safe; a failed build is retried by the next caller). */
 cs_status csi_model_get_detector(const cs_model *m, const csi_detector **out,

@@ -41,11 +41,23 @@ cs_status csi_nnls(const double *a, size_t m, size_t n, const double *b,
     goto done;
   }
   memset(x, 0, n * sizeof *x);
-  double anorm = 0;
-  for (size_t i = 0; i < m * n; i++) { /* fmax(anorm, |a|), inline */
-    double t = fabs(a[i]);
-    anorm = anorm > t || isnan(t) ? anorm : t; /* a NaN loses, as in fmax */
+  /* the largest |a| (a NaN loses, as in fmax), in four running maxima:
+   * one chain of compares was the slowest loop here; the maximum of a set
+   * does not depend on the order */
+  double an[4] = {0, 0, 0, 0};
+  size_t mn = m * n, i4 = 0;
+  for (; i4 + 4 <= mn; i4 += 4)
+    for (int l = 0; l < 4; l++) {
+      double t = fabs(a[i4 + (size_t)l]);
+      an[l] = an[l] > t || isnan(t) ? an[l] : t;
+    }
+  for (; i4 < mn; i4++) {
+    double t = fabs(a[i4]);
+    an[0] = an[0] > t || isnan(t) ? an[0] : t;
   }
+  double anorm = an[0];
+  for (int l = 1; l < 4; l++)
+    anorm = anorm > an[l] ? anorm : an[l];
   double tol = 10 * 2.2e-16 * anorm * (double)(m > n ? m : n);
   for (size_t outer = 0; outer < 3 * n + 10; outer++) {
     for (size_t i = 0; i < m; i++) { /* r = b - A x */
@@ -56,14 +68,25 @@ cs_status csi_nnls(const double *a, size_t m, size_t n, const double *b,
     }
     size_t jmax = n;
     double wmax = tol;
-    /* gradient w = A' r: each w[j] summed over i in order, the columns
-     * side by side so that their dependency chains overlap */
-    for (size_t j = 0; j < n; j++)
-      w[j] = 0;
-    for (size_t i = 0; i < m; i++) {
-      double ri = r[i];
-      for (size_t j = 0; j < n; j++)
-        w[j] += a[j * m + i] * ri;
+    /* gradient w = A' r: each w[j] summed over i in order, four columns
+     * side by side in registers so that their dependency chains overlap
+     * (w[] in memory chained every add through a store and a load) */
+    size_t j4 = 0;
+    for (; j4 + 4 <= n; j4 += 4) {
+      const double *a0 = a + j4 * m, *a1 = a0 + m, *a2 = a1 + m, *a3 = a2 + m;
+      double s0 = 0, s1 = 0, s2 = 0, s3 = 0;
+      for (size_t i = 0; i < m; i++) {
+        double ri = r[i];
+        s0 += a0[i] * ri, s1 += a1[i] * ri, s2 += a2[i] * ri, s3 += a3[i] * ri;
+      }
+      w[j4] = s0, w[j4 + 1] = s1, w[j4 + 2] = s2, w[j4 + 3] = s3;
+    }
+    for (; j4 < n; j4++) {
+      const double *aj = a + j4 * m;
+      double sj = 0;
+      for (size_t i = 0; i < m; i++)
+        sj += aj[i] * r[i];
+      w[j4] = sj;
     }
     for (size_t j = 0; j < n; j++)
       if (!passive[j] && w[j] > wmax)

@@ -28,7 +28,17 @@ struct cs_pipeline {
   double *axis;
   size_t naxis;
   cs_interp interp;
+  /* the "preprocessing" metadata text cs_pipeline_apply writes, made on
+   * first use; every setter drops it */
+  char *text;
 };
+
+static void touch(cs_pipeline *p) {
+  if (!p) /* the setter reports the missing pipeline */
+    return;
+  free(p->text);
+  p->text = NULL;
+}
 
 cs_status cs_pipeline_new(cs_pipeline **out, cs_error *err) {
   *out = calloc(1, sizeof **out);
@@ -36,6 +46,7 @@ cs_status cs_pipeline_new(cs_pipeline **out, cs_error *err) {
 }
 
 static void drop_resample(cs_pipeline *p) {
+  touch(p);
   free(p->axis);
   p->axis = NULL;
   p->naxis = 0;
@@ -45,6 +56,7 @@ static void drop_resample(cs_pipeline *p) {
 void cs_pipeline_clear(cs_pipeline *p) {
   if (!p)
     return;
+  touch(p);
   cs_smoother_free(p->sm);
   p->sm = NULL;
   drop_resample(p);
@@ -60,6 +72,7 @@ void cs_pipeline_free(cs_pipeline *p) {
 
 cs_status cs_pipeline_set_crop(cs_pipeline *p, double lo, double hi,
                                cs_error *err) {
+  touch(p);
   if (!(isfinite(lo) && isfinite(hi) && lo < hi))
     return csi_error(err, CS_ERR_ARG, "crop wants A:B with A < B, got %g:%g",
                      lo, hi);
@@ -69,6 +82,7 @@ cs_status cs_pipeline_set_crop(cs_pipeline *p, double lo, double hi,
 
 cs_status cs_pipeline_set_spikes(cs_pipeline *p, const cs_spike_opts *o,
                                  cs_error *err) {
+  touch(p);
   char buf[64];
   if (!o) {
     p->has[ST_SPIKES] = 0;
@@ -82,6 +96,7 @@ cs_status cs_pipeline_set_spikes(cs_pipeline *p, const cs_spike_opts *o,
 
 cs_status cs_pipeline_set_baseline(cs_pipeline *p, const cs_baseline_opts *o,
                                    cs_error *err) {
+  touch(p);
   if (!o || o->method == CS_BASELINE_NONE) {
     p->has[ST_BASELINE] = 0;
     return CS_OK;
@@ -94,6 +109,7 @@ cs_status cs_pipeline_set_baseline(cs_pipeline *p, const cs_baseline_opts *o,
 
 cs_status cs_pipeline_set_smooth(cs_pipeline *p, const cs_smooth_opts *o,
                                  cs_error *err) {
+  touch(p);
   cs_smoother *sm = NULL;
   if (o && o->method != CS_SMOOTH_NONE) {
     cs_status st = cs_smoother_new(o, &sm, err);
@@ -110,6 +126,7 @@ cs_status cs_pipeline_set_smooth(cs_pipeline *p, const cs_smooth_opts *o,
 
 cs_status cs_pipeline_set_normalise(cs_pipeline *p, const cs_norm_opts *o,
                                     cs_error *err) {
+  touch(p);
   char buf[128];
   if (!o || o->method == CS_NORM_NONE) {
     p->has[ST_NORM] = 0;
@@ -133,6 +150,7 @@ static size_t grid_len(double lo, double hi, double step) {
 cs_status cs_pipeline_set_resample(cs_pipeline *p, double lo, double hi,
                                    double step, cs_interp method,
                                    cs_error *err) {
+  touch(p);
   if (method != CS_INTERP_LINEAR && method != CS_INTERP_CUBIC)
     return csi_error(err, CS_ERR_ARG, "unknown interpolation %d", (int)method);
   if (grid_len(lo, hi, step) < 2)
@@ -148,6 +166,7 @@ cs_status cs_pipeline_set_resample(cs_pipeline *p, double lo, double hi,
 
 cs_status cs_pipeline_set_axis(cs_pipeline *p, const double *x, size_t m,
                                cs_interp method, cs_error *err) {
+  touch(p);
   if (method != CS_INTERP_LINEAR && method != CS_INTERP_CUBIC)
     return csi_error(err, CS_ERR_ARG, "unknown interpolation %d", (int)method);
   if (!x || m == 0 || m > PIPE_MAX_POINTS)
@@ -229,6 +248,7 @@ static int step_index(const char *name) {
 
 cs_status cs_pipeline_set_step(cs_pipeline *p, const char *name,
                                const char *spec, cs_error *err) {
+  touch(p);
   int k = name ? step_index(name) : -1;
   if (k < 0)
     return csi_error(err, CS_ERR_ARG, "unknown preprocessing step '%s'",
@@ -511,14 +531,16 @@ cs_status cs_pipeline_apply(cs_pipeline *p, const cs_spectrum *in,
   if (!st && p->has[ST_RESAMPLE] &&
       (st = resample(p, &s, baseline_out ? base : NULL, err)))
     csi_error_prefix(err, "resample");
-  if (!st)
-    st = format_with(p, "; ", &text, err);
-  if (!st) { /* drop the trailing separator */
-    size_t len = strlen(text);
+  if (!st && !p->text && !(st = format_with(p, "; ", &text, err))) {
+    size_t len = strlen(text); /* drop the trailing separator */
     if (len >= 2)
       text[len - 2] = '\0';
-    st = cs_spectrum_set_meta(s, "preprocessing", *text ? text : NULL, err);
+    p->text = text;
+    text = NULL;
   }
+  if (!st)
+    st = cs_spectrum_set_meta(s, "preprocessing", *p->text ? p->text : NULL,
+                              err);
   for (size_t i = 0; !st && i < s->n; i++)
     if (!isfinite(s->y[i]) || !isfinite(base[i]))
       st = csi_error(err, CS_ERR_NUMERIC,

@@ -127,6 +127,42 @@ void cs_spectrum_free(cs_spectrum *s) {
   free(s);
 }
 
+/* Four 64-bit lanes (FNV-style multiply, xor-shift), so the chain of
+ * multiplies does not serialise the pass; bytes past the last 32 and the
+ * lanes are folded in at the end. */
+static unsigned long long key_mix(unsigned long long h, const void *p,
+                                  size_t n) {
+  const unsigned char *b = p;
+  const unsigned long long P = 0x100000001b3ULL;
+  unsigned long long l[4] = {h, h ^ 1, h ^ 2, h ^ 3};
+  size_t i = 0;
+  for (; i + 32 <= n; i += 32)
+    for (int k = 0; k < 4; k++) {
+      unsigned long long w;
+      memcpy(&w, b + i + 8 * (size_t)k, 8);
+      l[k] = (l[k] ^ w) * P;
+      l[k] ^= l[k] >> 29;
+    }
+  for (; i < n; i++)
+    l[0] = (l[0] ^ b[i]) * P;
+  for (int k = 1; k < 4; k++)
+    l[0] = ((l[0] ^ l[k]) * P) ^ (l[0] >> 31);
+  return l[0];
+}
+
+unsigned long long csi_spectrum_key(const cs_spectrum *s) {
+  unsigned long long h = 0xcbf29ce484222325ULL;
+  int e[4] = {(int)s->axis, (int)s->quantity, (int)s->technique,
+              s->accumulations};
+  h = key_mix(h, &s->n, sizeof s->n);
+  h = key_mix(h, e, sizeof e);
+  h = key_mix(h, &s->laser_nm, sizeof s->laser_nm);
+  h = key_mix(h, &s->exposure_s, sizeof s->exposure_s);
+  h = key_mix(h, s->x, s->n * sizeof *s->x);
+  h = key_mix(h, s->y, s->n * sizeof *s->y);
+  return h ? h : 1;
+}
+
 cs_status csi_spectrum_copy_meta(cs_spectrum *dst, const cs_spectrum *src,
                                  cs_error *err) {
   dst->axis = src->axis;
@@ -136,6 +172,32 @@ cs_status csi_spectrum_copy_meta(cs_spectrum *dst, const cs_spectrum *src,
   dst->exposure_s = src->exposure_s;
   dst->accumulations = src->accumulations;
   dst->source_index = src->source_index;
+  if (!dst->nmeta && src->nmeta) {
+    /* into an empty list (every copy): src's keys are already checked and
+     * distinct, so no per-key search; the same entries in the same order */
+    size_t cap = dst->capmeta ? dst->capmeta : 8;
+    while (cap < src->nmeta)
+      cap *= 2;
+    if (cap != dst->capmeta) {
+      csi_kv *m = realloc(dst->meta, cap * sizeof *m);
+      if (!m)
+        return csi_error(err, CS_ERR_NOMEM, "out of memory");
+      dst->meta = m;
+      dst->capmeta = cap;
+    }
+    for (size_t i = 0; i < src->nmeta; i++) {
+      char *k = csi_strdup(src->meta[i].key), *v = csi_strdup(src->meta[i].value);
+      if (!k || !v) {
+        free(k);
+        free(v);
+        return csi_error(err, CS_ERR_NOMEM, "out of memory");
+      }
+      dst->meta[dst->nmeta].key = k;
+      dst->meta[dst->nmeta].value = v;
+      dst->nmeta++;
+    }
+    return CS_OK;
+  }
   for (size_t i = 0; i < src->nmeta; i++) {
     cs_status st =
         cs_spectrum_set_meta(dst, src->meta[i].key, src->meta[i].value, err);

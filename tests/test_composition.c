@@ -1,5 +1,6 @@
 /* test_composition.c: agreement statistics, findings parsing, calibration
  * fit and text form, core rule, FTIR and Raman carbonate recovery. */
+#include "internal.h"
 #include "testutil.h"
 
 /* Hand-computed: a=20 b=5 c=10 d=15 (n=50): po = 0.7, pe = 0.5*0.6 +
@@ -427,6 +428,85 @@ static void test_whitlockite_index(void **st) {
     }
 }
 
+/* The index's noise on one sample (SYNTHETIC: fixed sample, only the
+ * noise differs; pure mineral, SNR 20, shares 0.2/0.5/0.8, 40 spectra
+ * each).  Without tissue the index comes from the solve without tissue
+ * columns, which only added noise there (README "What limits the index"):
+ * the pooled sd is 0.122 and the mean reported se 0.111 (0.140 and 0.120
+ * before issue 14's fourth round); the se must account for the sd. */
+static void test_whitlockite_noise(void **st) {
+  (void)st;
+  cs_error e;
+  const double share[3] = {0.2, 0.5, 0.8};
+  double pooled = 0, se_all = 0;
+  for (int a = 0; a < 3; a++) {
+    double s = 0, ss = 0, sse = 0;
+    const int n = 40;
+    for (int k = 0; k < n; k++) {
+      cs_sim_opts o = cs_sim_opts_default(CS_SIM_WHITLOCKITE, CS_TECH_RAMAN);
+      o.whitlockite_frac.lo = o.whitlockite_frac.hi = share[a];
+      o.snr.lo = o.snr.hi = 20;
+      o.mineral_frac.lo = o.mineral_frac.hi = 1;
+      o.carbonate_wt.lo = o.carbonate_wt.hi = 4;
+      o.instr_fwhm_cm1.lo = o.instr_fwhm_cm1.hi = 6;
+      o.fluor_ratio.lo = o.fluor_ratio.hi = 1;
+      o.shift_cm1.lo = o.shift_cm1.hi = 0;
+      o.seed = 4242 + (unsigned)k;
+      cs_dataset *ds;
+      STATUS_EQ(cs_simulate(&o, &ds, &e), CS_OK, &e);
+      cs_composition c;
+      STATUS_EQ(cs_composition_measure(cs_dataset_get(ds, 0), "whitlockite", NULL, &c, &e), CS_OK, &e);
+      if (!(c.valid & CS_COMP_WHITLOCKITE))
+        fail_msg("seed %llu: %s", o.seed, c.whitlockite_reason);
+      s += c.whitlockite_index;
+      ss += c.whitlockite_index * c.whitlockite_index;
+      sse += c.whitlockite_se;
+      cs_dataset_free(ds);
+    }
+    double m = s / n, var = (ss - n * m * m) / (n - 1);
+    print_message("whitlockite share %.1f SNR 20: mean index %.3f, sd %.3f, mean se %.3f\n",
+                  share[a], m, sqrt(var), sse / n);
+    assert_true(fabs(m - share[a]) < 0.1);
+    pooled += var / 3;
+    se_all += sse / n / 3;
+  }
+  print_message("pooled sd %.3f, mean se %.3f\n", sqrt(pooled), se_all);
+  assert_true(sqrt(pooled) < 0.13);
+  assert_true(se_all < 0.116);
+  assert_true(sqrt(pooled) < 1.25 * se_all);
+}
+
+/* With tissue (30 % mineral, SNR 50) the F test keeps the tissue columns:
+ * collagen's 920/939 are not read as whitlockite's 922/951 (HA 0.065 on
+ * average, whitlockite 0.97). */
+static void test_whitlockite_tissue(void **st) {
+  (void)st;
+  cs_error e;
+  for (int f = 0; f <= 1; f++) {
+    double sum = 0;
+    for (int k = 0; k < 24; k++) {
+      cs_sim_opts o = cs_sim_opts_default(CS_SIM_WHITLOCKITE, CS_TECH_RAMAN);
+      o.whitlockite_frac.lo = o.whitlockite_frac.hi = f;
+      o.snr.lo = o.snr.hi = 50;
+      o.mineral_frac.lo = o.mineral_frac.hi = 0.3;
+      o.seed = 5150 + (unsigned)k;
+      cs_dataset *ds;
+      STATUS_EQ(cs_simulate(&o, &ds, &e), CS_OK, &e);
+      cs_composition c;
+      STATUS_EQ(cs_composition_measure(cs_dataset_get(ds, 0), "hydroxyapatite", NULL, &c, &e), CS_OK, &e);
+      if (!(c.valid & CS_COMP_WHITLOCKITE))
+        fail_msg("seed %llu: %s", o.seed, c.whitlockite_reason);
+      sum += c.whitlockite_index;
+      cs_dataset_free(ds);
+    }
+    print_message("whitlockite share %d in tissue: mean index %.3f\n", f, sum / 24);
+    if (f)
+      assert_true(sum / 24 > 0.85);
+    else
+      assert_true(sum / 24 < 0.12);
+  }
+}
+
 /* Whitlockite powder-mixture calibration (bands.md 2.4): fitted on 16
  * simulated mixtures, written and read back as kind whitlockite, then
  * applied to 16 other mixtures: the calibrated share is no worse than the
@@ -538,6 +618,75 @@ static void test_com_tissue(void **st) {
   DBL_NEAR(b3, b1, 0.1);
 }
 
+/* The oxalate fit (src/composition.c ox_fit: variable projection, Newton
+ * on the 6 positions and widths) ends at a true minimum: GSL's general
+ * band fit over all 11 parameters, run to 1e-13 from ox_fit's optimum
+ * (csi_oxalate_com reference 2), stays there: I1462/I1477 and the COM
+ * fraction within 1e-6, R^2 within 1e-9, on 32 SYNTHETIC spectra (COD/COM
+ * mixtures 0.25-0.75, pure mineral and 60 % in tissue, SNR 30 and 100; and
+ * 8 of the default COD and COM spectra bench_composition uses, among them
+ * seed 126, where GSL from the template start stops at a COM fraction of
+ * 1, clipped, with R^2 0.942 and ox_fit finds 0.50 with R^2 0.974).  From
+ * the same start, GSL run to 1e-13 (reference 1) ends in the same minimum
+ * for most of them; the problem has several minima where a band is weak
+ * (README "Composition of one spectrum", Speed), and where they differ
+ * either may be the lower: counted, not held to. */
+static void test_oxalate_reference(void **st) {
+  (void)st;
+  double worst = 0, evals = 0;
+  int same = 0, lower = 0, higher = 0;
+  for (int k = 0; k < 32; k++) {
+    cs_sim_opts o;
+    if (k < 24) {
+      o = cs_sim_opts_default(k % 2 ? CS_SIM_COM : CS_SIM_COD, CS_TECH_RAMAN);
+      double f = 0.25 + 0.5 * (k / 4) / 5.0;
+      o.com_frac.lo = o.com_frac.hi = f;
+      o.mineral_frac.lo = o.mineral_frac.hi = k % 4 < 2 ? 1.0 : 0.6;
+      o.snr.lo = o.snr.hi = k % 8 < 4 ? 30 : 100;
+      o.seed = 61000 + (unsigned)k;
+    } else { /* bench_composition's seeds 77 + i, COM for odd i */
+      static const unsigned bench_i[8] = {0, 2, 4, 17, 33, 49, 63, 72};
+      unsigned bi = bench_i[k - 24];
+      o = cs_sim_opts_default(bi % 2 ? CS_SIM_COM : CS_SIM_COD, CS_TECH_RAMAN);
+      o.seed = 77 + bi;
+    }
+    cs_dataset *ds;
+    cs_error e;
+    STATUS_EQ(cs_simulate(&o, &ds, &e), CS_OK, &e);
+    const cs_spectrum *s = cs_dataset_get(ds, 0);
+    cs_composition a, p, r;
+    STATUS_EQ(csi_oxalate_com(s, 0, &a, &e), CS_OK, &e);
+    STATUS_EQ(csi_oxalate_com(s, 2, &p, &e), CS_OK, &e);
+    STATUS_EQ(csi_oxalate_com(s, 1, &r, &e), CS_OK, &e);
+    if (!(a.valid & CS_COMP_COM) || !(p.valid & CS_COMP_COM))
+      fail_msg("spectrum %d: %s / %s", k, a.com_reason, p.com_reason);
+    double d = fabs(a.com_frac - p.com_frac);
+    if (d > worst)
+      worst = d;
+    if (d > 1e-6 || fabs(a.oxalate_ir - p.oxalate_ir) > 1e-6 * p.oxalate_ir ||
+        fabs(a.fit_r2 - p.fit_r2) > 1e-9)
+      fail_msg("spectrum %d: ox_fit %.9f (I_R %.9g, R2 %.12f), GSL from there "
+               "%.9f (I_R %.9g, R2 %.12f)",
+               k, a.com_frac, a.oxalate_ir, a.fit_r2, p.com_frac, p.oxalate_ir,
+               p.fit_r2);
+    if (k == 29) /* seed 126 */
+      assert_true(r.com_frac == 1 && a.com_frac < 0.6 && a.fit_r2 > r.fit_r2 + 0.02);
+    if (fabs(a.com_frac - r.com_frac) <= 1e-6 && fabs(a.fit_r2 - r.fit_r2) <= 1e-9)
+      same++;
+    else if (a.fit_r2 > r.fit_r2)
+      lower++;
+    else
+      higher++;
+    evals += (double)a.fit_iterations / 32;
+    cs_dataset_free(ds);
+  }
+  print_message("oxalate fit: GSL at 1e-13 from its optimum moves the COM fraction by "
+                "at most %.2g; %.1f evaluations on average; against GSL at 1e-13 from "
+                "the template start: same minimum %d, lower residual %d, higher %d of 32\n",
+                worst, evals, same, lower, higher);
+  assert_true(evals <= 25);
+}
+
 /* Real RRUFF spectra (../shared/minerals; skipped when absent): the
  * hydroxylapatite's carbonate is not negative (censored or positive) and
  * its whitlockite index at most 0.1; the whitlockite's index is at least
@@ -602,6 +751,73 @@ static void test_reasons(void **st) {
   cs_dataset_free(ds);
 }
 
+/* cs_classify_spectrum keeps the measurement its oxalate subtype made
+ * (Kontoyannis), and cs_report_composition of the same spectrum reuses it:
+ * the same result as measuring again; another spectrum or a calibration
+ * of another technique is measured (or refused) as before. */
+static int same_comp(const cs_composition *a, const cs_composition *b) {
+  return a->valid == b->valid && !strcmp(a->cls, b->cls) &&
+         a->technique == b->technique &&
+         (a->com_frac == b->com_frac ||
+          (isnan(a->com_frac) && isnan(b->com_frac))) &&
+         !strcmp(a->com_reason, b->com_reason) &&
+         !strcmp(a->carbonate_reason, b->carbonate_reason) &&
+         !strcmp(a->protein_reason, b->protein_reason);
+}
+static void test_report_reuses_oxalate(void **st) {
+  (void)st;
+  cs_error e;
+  cs_model *m;
+  STATUS_EQ(cs_model_default(CS_TECH_RAMAN, &m, &e), CS_OK, &e);
+  cs_sim_opts o = cs_sim_opts_default(CS_SIM_COD, CS_TECH_RAMAN);
+  o.seed = 61001;
+  o.snr.lo = o.snr.hi = 40;
+  cs_dataset *ds;
+  STATUS_EQ(cs_simulate(&o, &ds, &e), CS_OK, &e);
+  const cs_spectrum *s = cs_dataset_get(ds, 0);
+  cs_report r;
+  STATUS_EQ(cs_classify_spectrum(m, s, NULL, &r, &e), CS_OK, &e);
+  assert_string_equal(r.result.label, "oxalate");
+  assert_true(r.oxalate_key != 0);
+  assert_int_equal(r.composition_measured, 0);
+  cs_composition direct;
+  cs_calibration cal;
+  STATUS_EQ(cs_calibration_default(CS_TECH_RAMAN, &cal, &e), CS_OK, &e);
+  STATUS_EQ(cs_composition_measure(s, "oxalate", &cal, &direct, &e), CS_OK, &e);
+  assert_true(direct.valid & CS_COMP_COM);
+  cs_report r2 = r;
+  STATUS_EQ(cs_report_composition(&r2, s, NULL, &e), CS_OK, &e);
+  assert_int_equal(r2.composition_measured, 1);
+  assert_true(same_comp(&r2.composition, &direct));
+  /* another spectrum with this report: measured, not taken from it */
+  cs_spectrum *s2;
+  STATUS_EQ(cs_spectrum_copy(s, &s2, &e), CS_OK, &e);
+  size_t n = cs_spectrum_n(s2);
+  const double *x = cs_spectrum_x(s2);
+  double *y = (double *)cs_spectrum_y(s2); /* the test's own copy */
+  for (size_t i = 0; i < n; i++) /* more signal at COM's 1463 */
+    if (x[i] > 1455 && x[i] < 1470)
+      y[i] += 0.3 * y[i];
+  cs_composition other;
+  STATUS_EQ(cs_composition_measure(s2, "oxalate", NULL, &other, &e), CS_OK, &e);
+  assert_true(other.com_frac != direct.com_frac);
+  r2 = r;
+  STATUS_EQ(cs_report_composition(&r2, s2, NULL, &e), CS_OK, &e);
+  assert_true(same_comp(&r2.composition, &other));
+  assert_true(r2.oxalate_key == 0);
+  /* a calibration of another technique is still refused */
+  cs_calibration ftir;
+  STATUS_EQ(cs_calibration_default(CS_TECH_FTIR, &ftir, &e), CS_OK, &e);
+  r2 = r;
+  STATUS_EQ(cs_report_composition(&r2, s, &ftir, &e), CS_ERR_ARG, &e);
+  /* then measured afresh: the kept measurement was dropped, not zeros */
+  STATUS_EQ(cs_report_composition(&r2, s, NULL, &e), CS_OK, &e);
+  assert_true(same_comp(&r2.composition, &direct));
+  cs_spectrum_free(s2);
+  cs_dataset_free(ds);
+  cs_model_free(m);
+}
+
 int main(void) {
   const struct CMUnitTest t[] = {
       cmocka_unit_test(test_kappa_hand),   cmocka_unit_test(test_findings),
@@ -611,8 +827,11 @@ int main(void) {
       cmocka_unit_test(test_raman_carbonate_snr20),
       cmocka_unit_test(test_tissue_bias),  cmocka_unit_test(test_lod),
       cmocka_unit_test(test_whitlockite_index), cmocka_unit_test(test_rruff),
+      cmocka_unit_test(test_whitlockite_noise),
+      cmocka_unit_test(test_whitlockite_tissue),
       cmocka_unit_test(test_whitlockite_calibration),
-      cmocka_unit_test(test_com_tissue),
+      cmocka_unit_test(test_com_tissue), cmocka_unit_test(test_oxalate_reference),
+      cmocka_unit_test(test_report_reuses_oxalate),
   };
   return cmocka_run_group_tests_name("composition", t, NULL, NULL);
 }

@@ -59,15 +59,18 @@ awk -v x="$1" -v y="$2" -v wx="$wx" -v wy="$wy" -v p="$wpos" 'BEGIN {
   && ok "COD 1477 component drawn at ($1, $2) px, table says ($wx, $wy) (peak $wpos cm^-1)" \
   || not_ok "COD 1477 component pixels" "top blue pixel '$*', table says ($wx, $wy), peak $wpos, frame $L $Tp $R $B"
 # The curves are the fit behind the composition: COM/COD height ratio of the
-# table's components gives the COM fraction classify --composition reports
-# (Kontoyannis 1997), and y - sum is the residual.
+# table's components is the I1462/I1477 classify --composition reports
+# (oxalate_ir; its COM fraction is that through Kontoyannis 1997, clipped to
+# 0..1, so this COD spectrum's I_R below pure COD's 0.134 reads 0), and
+# y - sum is the residual.
 run classify --composition --json "$COD"
-frac=$(python3 -c 'import json,sys; print(json.loads(open(sys.argv[1]).readline())["composition"]["com_frac"])' "$T/out")
-awk -F'\t' -v f="$frac" '
+frac=$(python3 -c 'import json,sys; c = json.loads(open(sys.argv[1]).readline())["composition"]; print(c["com_frac"], c["oxalate_ir"])' "$T/out")
+set -- $frac; frac=$1 ir_c=$2
+awk -F'\t' -v f="$frac" -v ir_f="$ir_c" '
   NR == 1 { for (i = 1; i <= NF; i++) { if ($i == "COM 1462") a = i; if ($i == "COD 1477") b = i }; next }
   { if ($a > ma) ma = $a; if ($b > mb) mb = $b; e = $2 - $4 - $5; if (e * e > 1e-6 * ($2 * $2 + 1)) bad = 1 }
-  END { ir = ma / mb; x = (ir - 0.134) / (0.8 * ir + 1.52); ir_f = (f * 1.52 + 0.134) / (1 - 0.8 * f)
-        printf "%.4f %.4f\n", ir, ir_f; exit !(!bad && (ir / ir_f - 1) ^ 2 < 0.05 ^ 2) }' "$T/codfit.tsv" > "$T/ir" \
+  END { ir = ma / mb; x = (ir - 0.134) / (0.8 * ir + 1.52); x = x < 0 ? 0 : x > 1 ? 1 : x
+        printf "%.4f %.4f\n", ir, ir_f; exit !(!bad && (ir / ir_f - 1) ^ 2 < 0.05 ^ 2 && (x - f) ^ 2 < 0.02 ^ 2) }' "$T/codfit.tsv" > "$T/ir" \
   && ok "fit table COM/COD heights $(cat "$T/ir" | cut -d' ' -f1) match com_frac $frac (I_R $(cut -d' ' -f2 "$T/ir"))" \
   || not_ok "fit table matches com_frac" "table I_R, classify's I_R: $(cat "$T/ir")"
 # Apatite: the CO3 / nu1 PO4 component areas give classify's carbonate
