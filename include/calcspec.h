@@ -862,7 +862,8 @@ enum {
   CS_FLAG_T2 = 1 << 0,         /* Hotelling T^2 beyond the model's limit */
   CS_FLAG_Q = 1 << 1,          /* residual Q beyond the model's limit */
   CS_FLAG_LOW_POSTERIOR = 1 << 2, /* best posterior below min_posterior */
-  CS_FLAG_DISAGREE = 1 << 3    /* the NNLS winner differs from the LDA class */
+  CS_FLAG_DISAGREE = 1 << 3,   /* the NNLS winner differs from the LDA class */
+  CS_FLAG_UNEXPLAINED = 1 << 4 /* a band the class cannot explain (Raman) */
 };
 
 /** Training options.  Plain data: start from cs_train_opts_default(). */

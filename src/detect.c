@@ -32,7 +32,9 @@
 #include "internal.h"
 
 #include <math.h>
+#include <stdint.h>
 #include <pthread.h>
+#include <stdatomic.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -77,6 +79,21 @@ typedef double v4o __attribute__((vector_size(32)));
  * and asymmetry change with carbonate */
 #define APA_NEAR 6.0
 #define APA_MIN_T 5.0 /* HA or whitlockite template t needed */
+/* Unexplained-band scan (README "Classifier", rejection): a band kernel of
+ * FWHM UB_FWHM (a typical mineral band with instrument, as nu1_position)
+ * made zero-mean over +-UB_HALF cm^-1, so that what is left of a smooth
+ * baseline or of a broad tissue misfit in the residual does not count. */
+#define UB_FWHM 10.0
+#define UB_HALF 20.0
+#define UB_HALF_MAX 64 /* kernel half-width in points, at most */
+/* No tissue signature (no_tissue_signature): chi-square standard
+ * deviations of noise the tissue columns may take; phenylalanine's upper
+ * bound over the mineral band; and the looser chi-square bound on the
+ * full basis's columns away from mineral bands below which the bare
+ * detection is tried at all (it costs a second detection) */
+#define BARE_CHI2 3.0
+#define BARE_PHE 0.1
+#define BARE_PRE 15.0
 #define NU1_NX 169 /* nu1_position's trial positions, APA_LO..APA_HI step 0.25 */
 /* Prior on the tissue bands beside a main mineral band (near_prior): each
  * has height ~ N(0, (NEAR_PRIOR * H)^2), H the largest height of the rest
@@ -210,6 +227,31 @@ struct csi_detector {
   unsigned char *mask; /* feature points: near a mineral band */
   double *tshift;  /* shift of each row */
   double *twidth;  /* width factor of each row */
+  double *tleak;   /* share of each row's template the nuisance basis
+                    * takes: 1 - |residual|^2 / |template|^2 */
+  double *tn0;     /* |template|^2 of each row (main band height 1) */
+  unsigned char *atmin; /* per basis column: a tissue column at a main
+                         * mineral band (near_mineral) */
+  /* unexplained-band scan (unexplained): each template row's bands one
+   * by one, residualised against q and of unit norm (zero when the basis
+   * takes them whole): nb[k] columns of p from bcol + boff[k] * p; and
+   * the scan kernel's taps */
+  double *bcol, *kcol; /* kcol: the scan kernel's response to each */
+  size_t *boff, *nb;
+  /* their Gram matrices: gram + goff[k * nt + l] holds the nb[k] x nb[l]
+   * dot products of row k's band columns with row l's, for rows of the
+   * same unexplained-band group (SIZE_MAX otherwise) */
+  double *gram;
+  size_t *goff;
+  double kern[2 * UB_HALF_MAX + 1];
+  size_t khalf;
+  /* the same axis without the tissue columns at main mineral bands, for
+   * spectra without tissue signature (no_tissue_signature): built on
+   * first need (get_bare), under bare_lock; never for FTIR nor in the
+   * bare detector itself (can_bare 0) */
+  int can_bare;
+  _Atomic(struct csi_detector *) bare;
+  pthread_mutex_t bare_lock;
   /* apatite spacing columns (apatite_split): APA_COLS rows of p per nu1
    * grid position, residualised against q; NULL when the window does not
    * hold the nu1 range */
@@ -266,7 +308,7 @@ typedef struct detect_kern {
   void (*update4_es)(double *, double *, const double *, size_t,
                      const double *);
   int (*ref_fit)(const csi_detector *, const double *, size_t, double *,
-                 double *);
+                 double *, double *, double *);
   void (*resid16)(const double *, size_t, size_t, double *const *, double *);
 } detect_kern;
 
@@ -408,6 +450,12 @@ void csi_detector_free(csi_detector *d) {
   free(d->mask);
   free(d->apa), free(d->nu1g);
   free(d->rho), free(d->rr), free(d->lev);
+  free(d->tleak), free(d->tn0), free(d->atmin);
+  free(d->bcol), free(d->kcol), free(d->boff), free(d->nb), free(d->gram), free(d->goff);
+  if (d->can_bare) {
+    csi_detector_free(atomic_load(&d->bare));
+    pthread_mutex_destroy(&d->bare_lock);
+  }
   for (size_t b = 0; b < NREF; b++)
     free(d->ref[b].prof), free(d->ref[b].u), free(d->ref[b].proft);
   free(d);
@@ -518,8 +566,85 @@ cs_status csi_detector_check(cs_technique tech, double lo, double step,
                    "mineral band", lo, hi);
 }
 
+/* unexplained-band groups of the templates (COD, COM, HA, whitlockite,
+ * calcite): oxalate, the apatites, calcite */
+static const int ub_group[CSI_NTEMPLATES] = {0, 0, 1, 1, 2};
+
+/* out[j] = sum_i kern[i] v[j - khalf + i] where the kernel fits, else 0 */
+static void kern_apply(const double *kern, size_t khalf,
+                       const double *restrict v, size_t p,
+                       double *restrict out) {
+  typedef double v4k __attribute__((vector_size(32)));
+  memset(out, 0, p * sizeof *out);
+  if (p <= 2 * khalf)
+    return;
+  /* the kernel is symmetric (kern[khalf + i] == kern[khalf - i]); four
+   * points at a time (element-wise, so the same bits as scalars) */
+  size_t n = p - 2 * khalf, j = 0;
+  double *restrict o = out + khalf;
+  const double *restrict c = v + khalf;
+  for (; j + 4 <= n; j += 4) {
+    v4k acc, x, y;
+    memcpy(&x, c + j, sizeof x);
+    acc = kern[khalf] * x;
+    for (size_t i = 1; i <= khalf; i++) {
+      memcpy(&x, c + j - i, sizeof x), memcpy(&y, c + j + i, sizeof y);
+      acc += kern[khalf + i] * (x + y);
+    }
+    memcpy(o + j, &acc, sizeof acc);
+  }
+  for (; j < n; j++) {
+    double acc = kern[khalf] * c[j];
+    for (size_t i = 1; i <= khalf; i++)
+      acc += kern[khalf + i] * (c[j - i] + c[j + i]);
+    o[j] = acc;
+  }
+}
+
+static cs_status detector_build(cs_technique tech, double lo, double step,
+                                size_t p, int bare, csi_detector **out,
+                                cs_error *err);
+static cs_status ub_tables(csi_detector *d, const tmpl *tp, cs_error *err);
+
 cs_status csi_detector_new(cs_technique tech, double lo, double step, size_t p,
                            csi_detector **out, cs_error *err) {
+  cs_status st = detector_build(tech, lo, step, p, 0, out, err);
+  if (st || tech == CS_TECH_FTIR)
+    return st;
+  if (pthread_mutex_init(&(*out)->bare_lock, NULL)) {
+    csi_detector_free(*out);
+    *out = NULL;
+    return csi_error(err, CS_ERR_NOMEM, "out of resources for a mutex");
+  }
+  atomic_init(&(*out)->bare, NULL);
+  (*out)->can_bare = 1;
+  return CS_OK;
+}
+
+/* The bare detector of d, built on first need (then immutable, like d). */
+static cs_status get_bare(const csi_detector *cd, const csi_detector **out,
+                          cs_error *err) {
+  csi_detector *d = (csi_detector *)cd; /* bare is its only mutable part */
+  csi_detector *b = atomic_load_explicit(&d->bare, memory_order_acquire);
+  cs_status st = CS_OK;
+  if (!b) {
+    pthread_mutex_lock(&d->bare_lock);
+    b = atomic_load_explicit(&d->bare, memory_order_relaxed);
+    if (!b) {
+      st = detector_build(CS_TECH_RAMAN, d->lo, d->step, d->p, 1, &b, err);
+      if (!st)
+        atomic_store_explicit(&d->bare, b, memory_order_release);
+    }
+    pthread_mutex_unlock(&d->bare_lock);
+  }
+  *out = b;
+  return st;
+}
+
+/* bare: without the tissue columns at main mineral bands */
+static cs_status detector_build(cs_technique tech, double lo, double step,
+                                size_t p, int bare, csi_detector **out,
+                                cs_error *err) {
   *out = NULL;
   cs_status st0 = csi_detector_check(tech, lo, step, p, err);
   if (st0)
@@ -542,6 +667,9 @@ cs_status csi_detector_new(cs_technique tech, double lo, double step, size_t p,
       !(d->tshift = malloc(maxt * sizeof *d->tshift)) ||
       !(d->twidth = malloc(maxt * sizeof *d->twidth)) ||
       !(d->rho = calloc(maxt * NUMAX, sizeof *d->rho)) ||
+      !(d->tleak = malloc(maxt * sizeof *d->tleak)) ||
+      !(d->tn0 = malloc(maxt * sizeof *d->tn0)) ||
+      !(d->atmin = calloc(maxm, 1)) ||
       !(d->mask = calloc(p, 1))) {
     free(v);
     csi_detector_free(d);
@@ -580,6 +708,8 @@ cs_status csi_detector_new(cs_technique tech, double lo, double step, size_t p,
       int near = near_mineral(t, tp, ntp);
       if (!ftir && near != pass)
         continue;
+      if (near && bare) /* the bare detector: no columns there */
+        continue;
       /* a tissue band close to a main mineral band gets one column only:
        * extra widths and a derivative there would absorb the mineral */
       size_t nforms = near ? 1 : N_(tforms);
@@ -593,6 +723,7 @@ cs_status csi_detector_new(cs_technique tech, double lo, double step, size_t p,
         double w = tforms[form] * t->fwhm;
         for (size_t j = 0; j < p; j++)
           v[j] = pv(lo + step * (double)j, t->pos, w, tform_kind[form]);
+        d->atmin[d->m] = (unsigned char)near;
         d->m += (size_t)gs_append(d->q, p, d->m, v);
       }
     }
@@ -676,6 +807,11 @@ cs_status csi_detector_new(cs_technique tech, double lo, double step, size_t p,
         d->tid[nc] = (int)k;
         d->tshift[nc] = shifts[s];
         d->twidth[nc] = widths[w];
+        /* |template|^2 before residualisation (for tleak below) */
+        double n0 = 0;
+        for (size_t j = 0; j < p; j++)
+          n0 += col[j] * col[j];
+        d->tn0[nc] = n0;
         /* the template's part in the near-band columns (rho, divided by
          * the residual norm below) */
         for (size_t a = 0; a < d->nu; a++) {
@@ -706,9 +842,29 @@ cs_status csi_detector_new(cs_technique tech, double lo, double step, size_t p,
     d->tid[d->nt] = d->tid[i];
     d->tshift[d->nt] = d->tshift[i];
     d->twidth[d->nt] = d->twidth[i];
+    d->tleak[d->nt] = d->tn0[i] > 0 ? 1 - nn * nn / d->tn0[i] : 0;
+    d->tn0[d->nt] = d->tn0[i];
     d->nt++;
   }
   cs_status sta = d->ftir ? CS_OK : apa_tables(d, err); /* Raman apatite bands */
+  /* the unexplained-band kernel (Raman): a Gaussian of FWHM UB_FWHM minus
+   * its mean over +-UB_HALF; and every template row's bands one by one */
+  size_t kh = (size_t)(UB_HALF / step + 0.5);
+  if (!sta && !d->ftir && kh >= 2 && kh <= UB_HALF_MAX && 2 * kh + 1 < p) {
+    double sd = UB_FWHM / (2 * sqrt(2 * 0.69314718055994530942)), mean = 0;
+    for (size_t i = 0; i <= 2 * kh; i++) {
+      double u = ((double)i - (double)kh) * step / sd;
+      d->kern[i] = exp(-0.5 * u * u);
+      mean += d->kern[i];
+    }
+    mean /= (double)(2 * kh + 1);
+    for (size_t i = 0; i <= 2 * kh; i++)
+      d->kern[i] -= mean;
+    for (size_t i = 1; i <= kh; i++) /* exactly symmetric */
+      d->kern[kh - i] = d->kern[kh + i];
+    d->khalf = kh;
+    sta = ub_tables(d, tp, err);
+  }
   free(v);
   if (sta) {
     csi_detector_free(d);
@@ -824,23 +980,21 @@ static cs_status ref_tables(csi_detector *d, cs_error *err) {
   return CS_OK;
 }
 
-
-
 static double tissue_offset(const detect_kern *k, const csi_detector *d,
-                            const double *row, double *offset,
-                            double *phe_t) {
-  double sum[NOFF] = {0}, rss[NOFF], tv[NOFF], t2 = 0;
+                            const double *row, double *offset, double *phe_t,
+                            double *phe_amp, double *phe_se) {
+  double sum[NOFF] = {0}, rss[NOFF], tv[NOFF], amp[NOFF], se[NOFF], t2 = 0;
   int used = 0;
-  *offset = 0, *phe_t = 0;
+  *offset = 0, *phe_t = 0, *phe_amp = 0, *phe_se = INFINITY;
   for (size_t b = 0; b < NREF; b++) {
-    if (!k->ref_fit(d, row, b, rss, tv))
+    if (!k->ref_fit(d, row, b, rss, tv, amp, se))
       continue;
     int ib = 0;
     for (int io = 1; io < NOFF; io++)
       if (rss[io] < rss[ib])
         ib = io;
     if (b == 0)
-      *phe_t = tv[ib] > 0 ? tv[ib] : 0;
+      *phe_t = tv[ib] > 0 ? tv[ib] : 0, *phe_amp = amp[ib], *phe_se = se[ib];
     if (!(tv[ib] >= 5) || !(rss[ib] > 0))
       continue;
     for (int io = 0; io < NOFF; io++) /* in units of the band's noise */
@@ -988,6 +1142,81 @@ static void local_sigma(const double *v, size_t p, double *sig, double *tmp) {
     if (b1 == p)
       break;
   }
+}
+
+
+/* The unexplained-band tables of detector d (templates tp): every
+ * template row's bands one by one, residualised against the nuisance
+ * basis and of unit norm, and their Gram matrices within each group. */
+static cs_status ub_tables(csi_detector *d, const tmpl *tp, cs_error *err) {
+  const detect_kern *kn = kernels();
+  size_t p = d->p;
+  cs_status sta = CS_OK;
+  double *dots = malloc((d->m ? d->m : 1) * sizeof *dots);
+  if (!dots)
+    return csi_error(err, CS_ERR_NOMEM, "out of memory");
+  size_t nbt = 0;
+  for (size_t k = 0; k < d->nt; k++)
+    nbt += tp[d->tid[k]].nb;
+  if (!(d->boff = malloc((d->nt ? d->nt : 1) * sizeof *d->boff)) ||
+      !(d->nb = malloc((d->nt ? d->nt : 1) * sizeof *d->nb)) ||
+      !(d->bcol = malloc((nbt ? nbt : 1) * p * sizeof *d->bcol)) ||
+      !(d->kcol = malloc((nbt ? nbt : 1) * p * sizeof *d->kcol)))
+    sta = csi_error(err, CS_ERR_NOMEM, "out of memory");
+  for (size_t k = 0, o = 0; !sta && k < d->nt; k++) {
+    const tmpl *tk = &tp[d->tid[k]];
+    d->boff[k] = o, d->nb[k] = tk->nb;
+    for (size_t b = 0; b < tk->nb; b++, o++) {
+      double *c = d->bcol + o * p, nn = 0;
+      for (size_t j = 0; j < p; j++)
+        c[j] = pv(d->lo + d->step * (double)j, tk->b[b].pos + d->tshift[k],
+                  tk->b[b].fwhm * d->twidth[k], 0);
+      /* c - Q Q'c (Q orthonormal), the dots four columns at a time */
+      size_t a = 0;
+      for (; a + 4 <= d->m; a += 4) {
+        const double *qa[4] = {d->q + a * p, d->q + (a + 1) * p,
+                               d->q + (a + 2) * p, d->q + (a + 3) * p};
+        kn->dot8x4(qa, c, p, dots + a);
+      }
+      for (; a < d->m; a++)
+        dots[a] = kn->dot8(d->q + a * p, c, p);
+      for (a = 0; a < d->m; a++)
+        for (size_t j = 0; j < p; j++)
+          c[j] -= dots[a] * d->q[a * p + j];
+      for (size_t j = 0; j < p; j++)
+        nn += c[j] * c[j];
+      nn = nn > 1e-12 ? 1 / sqrt(nn) : 0;
+      for (size_t j = 0; j < p; j++)
+        c[j] *= nn;
+      kern_apply(d->kern, d->khalf, c, p, d->kcol + o * p);
+    }
+  }
+  size_t ng = 0;
+  if (!sta && !(d->goff = malloc((d->nt ? d->nt * d->nt : 1) * sizeof *d->goff)))
+    sta = csi_error(err, CS_ERR_NOMEM, "out of memory");
+  for (size_t k = 0; !sta && k < d->nt; k++)
+    for (size_t l = 0; l < d->nt; l++) {
+      int same = ub_group[d->tid[k]] == ub_group[d->tid[l]] &&
+                 (k == l || d->tid[k] != d->tid[l]);
+      d->goff[k * d->nt + l] = same ? ng : SIZE_MAX;
+      ng += same ? d->nb[k] * d->nb[l] : 0;
+    }
+  if (!sta && !(d->gram = malloc((ng ? ng : 1) * sizeof *d->gram)))
+    sta = csi_error(err, CS_ERR_NOMEM, "out of memory");
+  for (size_t k = 0; !sta && k < d->nt; k++)
+    for (size_t l = 0; l < d->nt; l++) {
+      size_t o = d->goff[k * d->nt + l];
+      if (o == SIZE_MAX)
+        continue;
+      for (size_t b = 0; b < d->nb[k]; b++)
+        for (size_t c = 0; c < d->nb[l]; c++) {
+          const double *x = d->bcol + (d->boff[k] + b) * p;
+          const double *y = d->bcol + (d->boff[l] + c) * p;
+          d->gram[o + b * d->nb[l] + c] = kn->dot8(x, y, p);
+        }
+    }
+  free(dots);
+  return sta;
 }
 
 
@@ -1219,6 +1448,137 @@ static double spread_t(const csi_detector *d, size_t best, const double *e,
   return var > 0 ? num / sqrt(var) : 0;
 }
 
+/* The unexplained-band statistic (README "Classifier", rejection), per
+ * class group (oxalate: COD + COM; apatite: HA + whitlockite, sister
+ * phases that share bands; calcite).  Every band of the group's best
+ * template rows (at that row's shift and width) is a column of its own,
+ * fitted to the residual e by non-negative least squares: relative band
+ * heights vary with the laser, the instrument response and orientation,
+ * so only a band where the class has none is unexplained.  The band
+ * kernel then scans what is left against the local noise sig:
+ * t(x) = (K u)(x) / sqrt((K^2 sig^2)(x)).  Among the points with t at
+ * least UB_MIN_T, the largest (K u)(x) over the largest kernel response
+ * of the fit (the class's strongest band, in the same units) is ub_ratio:
+ * at 1 a band the class cannot explain is as strong as its own main band.
+ * ke, kv and kf are scratch arrays of p. */
+#define UB_MIN_T 6.5
+#define UB_MAXCOL 16
+static void unexplained(const csi_detector *d, const double *e,
+                        const double *sig, const size_t *trow, double *ke,
+                        double *kv, double *kf, csi_detection *out) {
+  const detect_kern *kn = kernels();
+  size_t p = d->p, kh = d->khalf;
+  kern_apply(d->kern, kh, e, p, ke);
+  double k2[2 * UB_HALF_MAX + 1];
+  for (size_t i = 0; i <= 2 * kh; i++)
+    k2[i] = d->kern[i] * d->kern[i];
+  for (size_t j = 0; j < p; j++)
+    kf[j] = sig[j] * sig[j];
+  kern_apply(k2, kh, kf, p, kv);
+  for (size_t j = 0; j < p; j++) /* kv: 1 / the scan's standard error */
+    kv[j] = kv[j] > 0 ? 1 / sqrt(kv[j]) : 0;
+  for (int g = 0; g < CSI_UB_GROUPS; g++) {
+    const double *col[UB_MAXCOL], *kc[UB_MAXCOL];
+    size_t n = 0, rk[2], nr = 0;
+    for (size_t k = 0; k < CSI_NTEMPLATES; k++)
+      if (ub_group[k] == g && trow[k] < d->nt && nr < 2)
+        rk[nr++] = trow[k];
+    for (size_t i = 0; i < nr; i++)
+      for (size_t b = 0; b < d->nb[rk[i]] && n < UB_MAXCOL; b++)
+        kc[n] = d->kcol + (d->boff[rk[i]] + b) * p,
+        col[n++] = d->bcol + (d->boff[rk[i]] + b) * p;
+    out->ub_ratio[g] = 0, out->ub_pos[g] = 0, out->ub_t[g] = 0;
+    if (!n || n != (nr ? d->nb[rk[0]] : 0) + (nr > 1 ? d->nb[rk[1]] : 0))
+      continue;
+    /* NNLS by projected coordinate descent on the normal equations (the
+     * Gram matrix tabulated per pair of rows) */
+    double gm[UB_MAXCOL][UB_MAXCOL], bv[UB_MAXCOL], a[UB_MAXCOL];
+    for (size_t i = 0; i < n; i++)
+      bv[i] = kn->dot8(col[i], e, p), a[i] = 0;
+    for (size_t x = 0, i0 = 0; x < nr; i0 += d->nb[rk[x]], x++)
+      for (size_t y = 0, l0 = 0; y < nr; l0 += d->nb[rk[y]], y++) {
+        const double *gb = d->gram + d->goff[rk[x] * d->nt + rk[y]];
+        for (size_t b = 0; b < d->nb[rk[x]]; b++)
+          for (size_t c = 0; c < d->nb[rk[y]]; c++)
+            gm[i0 + b][l0 + c] = gb[b * d->nb[rk[y]] + c];
+      }
+    for (int sweep = 0; sweep < 60; sweep++) {
+      double change = 0, size = 0;
+      for (size_t i = 0; i < n; i++) {
+        if (!(gm[i][i] > 1e-12))
+          continue;
+        double r = bv[i];
+        for (size_t l = 0; l < n; l++)
+          if (l != i)
+            r -= gm[i][l] * a[l];
+        double ai = r / gm[i][i];
+        ai = ai > 0 ? ai : 0;
+        change += fabs(ai - a[i]), size += ai;
+        a[i] = ai;
+      }
+      if (!(change > 1e-6 * size)) /* converged (or all zero) */
+        break;
+    }
+    /* the fit's kernel response */
+    double fmax = 0, *fr = kf;
+    memset(fr, 0, p * sizeof *fr);
+    for (size_t i = 0; i < n; i++)
+      if (a[i] > 0) {
+        typedef double v4f __attribute__((vector_size(32)));
+        size_t j = 0;
+        for (; j + 4 <= p; j += 4) { /* element-wise: scalar bits */
+          v4f x, y;
+          memcpy(&x, fr + j, sizeof x), memcpy(&y, kc[i] + j, sizeof y);
+          x += a[i] * y;
+          memcpy(fr + j, &x, sizeof x);
+        }
+        for (; j < p; j++)
+          fr[j] += a[i] * kc[i][j];
+      }
+    for (size_t j = 0; j < p; j++)
+      fmax = fr[j] > fmax ? fr[j] : fmax;
+    if (!(fmax > 0))
+      continue;
+    for (size_t j = kh; j + kh < p; j++) {
+      double u = ke[j] - fr[j], t = u * kv[j];
+      if (t >= UB_MIN_T && u / fmax > out->ub_ratio[g])
+        out->ub_ratio[g] = u / fmax, out->ub_t[g] = t,
+        out->ub_pos[g] = d->lo + d->step * (double)j;
+    }
+  }
+  out->ub_ok = 1;
+}
+
+/* No tissue signature (README "Classifier", detection step 4), judged on
+ * the bare detection o (without the tissue columns at main mineral
+ * bands), with d the bare detector.  Either of:
+ *  - what the remaining tissue columns fit (phenylalanine, collagen, amide,
+ *    CH2 twist, lipid ester, carotenoid: tissue never comes without
+ *    them), less what the detected mineral template itself puts into
+ *    them, is within BARE_CHI2 standard deviations of the chi-square that
+ *    noise alone gives;
+ *  - no reference band of tissue_offset reached t 5, and phenylalanine
+ *    (1003.4 cm^-1, in every protein-bearing tissue), at its upper bound
+ *    (amplitude + 3 standard errors), is under BARE_PHE of the mineral
+ *    band's height: a strong sharp band whose tails and minor bands the
+ *    tissue columns take, as a clean reference spectrum's.
+ * Then a tissue band fitted where a mineral band lies has nothing to back
+ * it. */
+static int no_tissue_signature(const csi_detector *d, const csi_detection *o,
+                               size_t best) {
+  if (o->noise_var > 0 && o->tissue_cols &&
+      o->tissue_excess <= BARE_CHI2 * sqrt(2 * (double)o->tissue_cols))
+    return 1;
+  double nn2 = 1 - d->tleak[best]; /* |residualised template|^2 / |v|^2 */
+  if (!d->ref[0].n || o->ref_t > 0 || !(nn2 > 0) || !isfinite(o->phe_se))
+    return 0;
+  /* the main band's height: amplitude over the residualised template norm
+   * (the template's main band has height 1) */
+  double h = o->amplitude / sqrt(nn2 * d->tn0[best]);
+  double phe = (o->phe_amp > 0 ? o->phe_amp : 0) + 3 * o->phe_se;
+  return phe <= BARE_PHE * h;
+}
+
 cs_status csi_detect(const csi_detector *d, double *row, double threshold,
                      csi_detection *out, double *feat, cs_error *err) {
   const detect_kern *kern = kernels();
@@ -1237,7 +1597,8 @@ cs_status csi_detect(const csi_detector *d, double *row, double threshold,
     return csi_error(err, CS_ERR_NOMEM, "out of memory");
   double *sig = e + p, *tmp = e + 2 * p, *s2 = e + 3 * p, *scr = e + 4 * p;
   double *coef = e + 6 * p; /* nuisance coefficients (vector path) */
-  double off, tref = tissue_offset(kern, d, row, &off, &out->phe_t);
+  double off, tref = tissue_offset(kern, d, row, &off, &out->phe_t,
+                                    &out->phe_amp, &out->phe_se);
   out->ref_t = tref;
   if (tref >= PHE_MIN_T) {
     shift_row(row, tmp, p, off, d->step);
@@ -1261,6 +1622,11 @@ cs_status csi_detect(const csi_detector *d, double *row, double threshold,
     }
   } else
     project_vec(kern, d, row, e, s2, coef);
+  /* the tallest band the row can hold above its smooth baseline (for the
+   * bare detection's precondition) */
+  double hub = 0;
+  for (size_t j = 0; j < p; j++)
+    hub = e[j] + s2[j] > hub ? e[j] + s2[j] : hub;
   /* near prior: H, the largest height of the tissue fit without the
    * near-band columns (nb, their part of the fit) */
   double *nb = e + 7 * p + d->m, tau2 = 0;
@@ -1302,6 +1668,32 @@ cs_status csi_detect(const csi_detector *d, double *row, double threshold,
     tau2 = NEAR_PRIOR * NEAR_PRIOR * h * h;
   }
   double *sig2 = e + 5 * p; /* free until pass 2 */
+  /* the tissue columns' fit energy beyond what noise alone gives them
+   * (their coefficients have the noise variance), for no_tissue_signature;
+   * the noise: the median of the blocks' first-difference noise */
+  size_t nblk = 0;
+  for (size_t b0 = 0; b0 < p; b0 += BLOCK)
+    sig2[nblk++] = sig[b0];
+  double nsd = csi_median(sig2, nblk), et = 0, efar = 0;
+  size_t nfar = 0;
+  for (size_t a = d->mpoly; a < d->m; a++) {
+    et += coef[a] * coef[a];
+    if (!d->atmin[a])
+      efar += coef[a] * coef[a], nfar++;
+  }
+  out->noise_var = nsd * nsd;
+  out->tissue_cols = d->m - d->mpoly;
+  out->tissue_excess = nsd > 0 ? et / out->noise_var - (double)out->tissue_cols : 0;
+  /* may the bare detection find no tissue signature?  The tissue columns
+   * away from mineral bands within BARE_PRE chi-square standard deviations
+   * of noise here, or the phenylalanine test possible with the tallest
+   * band */
+  int try_bare =
+      nsd > 0 && ((efar / out->noise_var - (double)nfar <=
+                   BARE_PRE * sqrt(2 * (double)nfar)) ||
+                  (d->ref[0].n && tref == 0 && isfinite(out->phe_se) &&
+                   (out->phe_amp > 0 ? out->phe_amp : 0) + 3 * out->phe_se <=
+                       BARE_PHE * hub));
   /* FTIR: inverse-variance weights (sig2 holds 1 / sigma^2, ew the
    * weighted residual), so that the amide I region, where the tissue model
    * error dominates, does not drown the sharp oxalate and phosphate bands
@@ -1336,6 +1728,9 @@ cs_status csi_detect(const csi_detector *d, double *row, double threshold,
     else
       kern->tmpl_amp_var(rk, eu, sig2, p, &amp[i], &var[i]);
   }
+  size_t trow[CSI_NTEMPLATES]; /* best row of each template */
+  for (size_t k = 0; k < CSI_NTEMPLATES; k++)
+    trow[k] = d->nt;
   double kl[NUMAX * NUMAX], kx[NUMAX], kz[NUMAX], nn, nv;
   int prior = d->nu && near_cov(d, dotf, sig2, tau2, kl, tmp, 1);
   if (prior)
@@ -1348,7 +1743,7 @@ cs_status csi_detect(const csi_detector *d, double *row, double threshold,
     if (d->ftir) /* weighted: a / v is the amplitude */
       a = v > 0 ? a / v : 0;
     if (d->tid[k] < CSI_NTEMPLATES && t > out->tmpl_t[d->tid[k]])
-      out->tmpl_t[d->tid[k]] = t;
+      out->tmpl_t[d->tid[k]] = t, trow[d->tid[k]] = k;
     if (t > bt)
       bt = t, best = k, ba = a;
   }
@@ -1407,7 +1802,14 @@ cs_status csi_detect(const csi_detector *d, double *row, double threshold,
   if (!d->ftir && out->snr >= CSI_GREY_SIGMA && out->snr < threshold)
     out->spread_t = spread_t(d, best, e, sig);
   out->amplitude = ba;
+  out->row = best;
   out->cls = d->tp[d->tid[best]].cls;
+  /* what the best template itself puts into the nuisance columns, in
+   * units of the noise variance: (ba / |r_res|)^2 |P v|^2 with unit r,
+   * i.e. ba^2 leak / (1 - leak) */
+  if (out->noise_var > 0 && d->tleak[best] < 1)
+    out->tissue_excess -= ba * ba * d->tleak[best] / (1 - d->tleak[best]) /
+                          out->noise_var;
   if (!d->ftir && (out->tmpl_t[2] >= APA_MIN_T || out->tmpl_t[3] >= APA_MIN_T))
     out->apa_ok = apatite_split(d, e, sig, &out->nu1, &out->apa_z);
   out->shift = d->tshift[best];
@@ -1415,6 +1817,37 @@ cs_status csi_detect(const csi_detector *d, double *row, double threshold,
       d->tp[d->tid[best]].absolute && out->snr >= MIN_T_OFFSET) {
     out->offset = out->shift;
     out->offset_source = CSI_OFFSET_MINERAL;
+  }
+  /* Raman, detected (below the threshold the spectrum is tissue and the
+   * statistic unused): scratch tmp, s2 and scr are free here */
+  if (d->bcol && out->snr >= threshold)
+    unexplained(d, e, sig, trow, tmp, s2, scr, out);
+  const csi_detector *bd = NULL;
+  if (d->can_bare && out->snr < threshold && try_bare) {
+    /* no tissue signature but where a mineral band lies: detect again
+     * without the tissue columns there (on a copy of the row), and keep
+     * that detection when it detects.  The features stay those of this
+     * basis, which the LDA was trained on. */
+    csi_detection o2;
+    double *row2 = malloc(p * sizeof *row2);
+    cs_status st2 = CS_OK;
+    if (!row2)
+      st2 = csi_error(err, CS_ERR_NOMEM, "out of memory");
+    else {
+      memcpy(row2, row, p * sizeof *row2);
+      st2 = get_bare(d, &bd, err);
+      if (!st2)
+        st2 = csi_detect(bd, row2, threshold, &o2, NULL, err);
+    }
+    free(row2);
+    if (st2) {
+      free(e);
+      return st2;
+    }
+    if (o2.snr >= threshold && no_tissue_signature(bd, &o2, o2.row)) {
+      *out = o2;
+      out->bare = 1;
+    }
   }
   if (feat) {
     /* unit norm over the feature windows: tissue-only rows become noise

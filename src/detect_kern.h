@@ -122,12 +122,14 @@ UPDATE4(KN(update4_e), 0)
 UPDATE4(KN(update4_es), 1)
 #undef UPDATE4
 
-/* rss[NOFF] and the band t at each offset for reference band b; returns
+/* rss[NOFF], the band t, its amplitude amp and standard error se
+ * (INFINITY when undefined) at each offset for reference band b; returns
  * 0 when the band is not covered.  Its 4-lane vectors are
  * element-wise, so both copies give the same bits; without AVX they lived
  * on the stack. */
 static int KN(ref_fit)(const csi_detector *d, const double *row, size_t b,
-                         double *rss, double *tval) {
+                         double *rss, double *tval, double *amp,
+                         double *se) {
   const struct reftab *t = &d->ref[b];
   if (!t->n)
     return 0;
@@ -192,6 +194,8 @@ static int KN(ref_fit)(const csi_detector *d, const double *row, size_t b,
     double s2 = r2[io] / (double)(n - 4), inv33 = t->inv33[io];
     rss[io] = r2[io];
     tval[io] = inv33 > 0 && s2 > 0 ? coef[3][io] / sqrt(s2 * inv33) : 0;
+    amp[io] = coef[3][io];
+    se[io] = inv33 > 0 && s2 > 0 ? sqrt(s2 * inv33) : INFINITY;
   }
   return 1;
 }

@@ -421,6 +421,24 @@ typedef struct csi_detection {
   /* Raman, snr in [CSI_GREY_SIGMA, threshold): t of the best template's
    * bands away from its dominant band (detect.c spread_t); else 0 */
   double spread_t;
+  /* unexplained-band statistic (detect.c unexplained), per class group
+   * (0 oxalate, 1 hydroxyapatite/whitlockite, 2 calcite): the strongest
+   * significant band of the residual after the group's templates, over
+   * the group's own main band (ub_ratio), where (ub_pos, cm^-1) and its t;
+   * ub_ok when computed (Raman) */
+#define CSI_UB_GROUPS 3
+  int ub_ok;
+  double ub_ratio[CSI_UB_GROUPS], ub_pos[CSI_UB_GROUPS], ub_t[CSI_UB_GROUPS];
+  /* detected without the tissue columns at main mineral bands: the
+   * spectrum has no tissue signature elsewhere (detect.c
+   * no_tissue_signature) */
+  int bare;
+  /* noise variance (median of the local first-difference noise, squared)
+   * and the tissue columns' fit energy beyond noise in units of it */
+  double noise_var, tissue_excess;
+  size_t tissue_cols;
+  size_t row;                /* the best template row (detector's own) */
+  double phe_amp, phe_se;    /* phenylalanine band height and its SE */
 } csi_detection;
 /* A detector for a Raman model axis lo + step * j, j < p. */
 cs_status csi_detector_new(cs_technique tech, double lo, double step, size_t p,

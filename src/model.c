@@ -180,6 +180,23 @@ static int grey_mineral(const csi_detection *det) {
   return det->snr >= CSI_GREY_SIGMA && det->spread_t >= CSI_SPREAD_T;
 }
 
+/* Rejection of the unfamiliar (README "Classifier"): a detected spectrum
+ * is unknown when its residual holds a significant band (detect.c
+ * unexplained) at least UB_RATIO times as strong as the main band of the
+ * chosen class's own templates: its strongest band is not that class's.
+ * Returns the class group (csi_detection ub_*) when that holds, else -1. */
+#define UB_RATIO 2.0
+static int unexplained_group(const char *cls, const csi_detection *det) {
+  int g = !strcmp(cls, "oxalate")          ? 0
+          : !strcmp(cls, "hydroxyapatite") ? 1
+          : !strcmp(cls, "whitlockite")    ? 1
+          : !strcmp(cls, "calcite")        ? 2
+                                           : -1;
+  if (!det->ub_ok || g < 0 || !(det->ub_ratio[g] >= UB_RATIO))
+    return -1;
+  return g;
+}
+
 /* The detection rule (README "Classifier"): a spectrum whose mineral
  * signal is below detect_sigma is tissue unless grey_mineral; one at or
  * above it, or grey_mineral, is never tissue: the LDA posteriors are
@@ -206,6 +223,7 @@ void csi_model_decide(const cs_model *m, const csi_detection *det,
     return;
   unsigned rej = r->flags & (CS_FLAG_T2 | CS_FLAG_Q);
   size_t best = tg;
+  int ub = -1;
   if (det->snr < m->detect_sigma && !grey_mineral(det)) {
     r->flags &= ~(unsigned)CS_FLAG_LOW_POSTERIOR;
   } else {
@@ -229,6 +247,9 @@ void csi_model_decide(const cs_model *m, const csi_detection *det,
     r->flags &= ~(unsigned)CS_FLAG_LOW_POSTERIOR;
     if (r->posterior[best] < m->min_posterior)
       r->flags |= CS_FLAG_LOW_POSTERIOR;
+    ub = unexplained_group(m->names[best], det);
+    if (ub >= 0)
+      r->flags |= CS_FLAG_UNEXPLAINED;
   }
   csi_snprintf(r->best, sizeof r->best, "%s", m->names[best]);
   /* the reason text is rebuilt from the final flags */
@@ -244,11 +265,21 @@ void csi_model_decide(const cs_model *m, const csi_detection *det,
                          why == r->reason ? "" : "; ", r->q, r->q_limit);
     why += k, room -= (size_t)k;
   }
-  if (r->flags & CS_FLAG_LOW_POSTERIOR)
-    csi_snprintf(why, room, "%sposterior %.3f < %.3g",
-                 why == r->reason ? "" : "; ", r->posterior[best],
-                 m->min_posterior);
-  if (r->flags & (CS_FLAG_T2 | CS_FLAG_Q | CS_FLAG_LOW_POSTERIOR))
+  if (r->flags & CS_FLAG_LOW_POSTERIOR) {
+    int k = csi_snprintf(why, room, "%sposterior %.3f < %.3g",
+                         why == r->reason ? "" : "; ", r->posterior[best],
+                         m->min_posterior);
+    if (k > 0 && (size_t)k >= room) /* truncated: stay on the NUL */
+      k = (int)room - 1;
+    why += k, room -= (size_t)k;
+  }
+  if (ub >= 0)
+    csi_snprintf(why, room, "%sband at %.0f cm^-1 unexplained by %s (t %.3g, "
+                 "%.2f x its main band)", why == r->reason ? "" : "; ",
+                 det->ub_pos[ub], m->names[best], det->ub_t[ub],
+                 det->ub_ratio[ub]);
+  if (r->flags & (CS_FLAG_T2 | CS_FLAG_Q | CS_FLAG_LOW_POSTERIOR |
+                  CS_FLAG_UNEXPLAINED))
     csi_snprintf(r->label, sizeof r->label, "unknown");
   else
     csi_snprintf(r->label, sizeof r->label, "%s", m->names[best]);

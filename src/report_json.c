@@ -155,7 +155,7 @@ cs_status cs_report_json_source(const cs_report *r, const cs_model *m,
                                 const cs_report_source *src, char **json,
                                 cs_error *err) {
   static const char *const result_flags[] = {"t2", "q", "low_posterior",
-                                             "disagree"};
+                                             "disagree", "unexplained"};
   *json = NULL;
   if (!r || !m)
     return csi_error(err, CS_ERR_ARG, "report JSON needs a report and a model");
@@ -191,7 +191,7 @@ cs_status cs_report_json_source(const cs_report *r, const cs_model *m,
     num(&w, cs_model_class_name(m, g), cl, res->nnls[g]);
   close_obj(&w);
   num(&w, "nnls_r2", cl, res->nnls_r2);
-  flags(&w, "flags", res->flags, result_flags, 4);
+  flags(&w, "flags", res->flags, result_flags, 5);
   text(&w, "reason", res->reason);
   num(&w, "mineral_snr", det, res->mineral_snr);
   num(&w, "axis_offset", det, res->axis_offset);

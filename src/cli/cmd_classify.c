@@ -25,8 +25,10 @@ static int help(void) {
       "tissue reference bands or the mineral's own bands (axis_ref says\n"
       "which); window: the model window used, lo:hi cm^-1.\n"
       "class is 'unknown' when T2 or Q exceed the model's limits or the best\n"
-      "posterior is too low (reason says which).  flags: t2, q, low_posterior,\n"
-      "disagree (the NNLS fit prefers another class).  qc_flags: saturated,\n"
+      "posterior is too low, or (Raman) when a band as strong as the class's\n"
+      "own main band is one its bands cannot explain (reason says which).\n"
+      "flags: t2, q, low_posterior, unexplained, disagree (the NNLS fit\n"
+      "prefers another class).  qc_flags: saturated,\n"
       "low_snr, fluorescence, no_mineral, spikes; reacquire 1 when one of\n"
       "them (but spikes) calls for a new acquisition (see calcspec stream).\n\n"
       "  -m, --model FILE   model file from 'calcspec train'\n"
@@ -53,9 +55,10 @@ static int help(void) {
 }
 
 static void flag_text(unsigned f, char *buf, size_t cap) {
-  static const char *const names[] = {"t2", "q", "low_posterior", "disagree"};
+  static const char *const names[] = {"t2", "q", "low_posterior", "disagree",
+                                      "unexplained"};
   buf[0] = '\0';
-  for (int i = 0; i < 4; i++)
+  for (int i = 0; i < 5; i++)
     if (f & (1u << i)) {
       size_t n = strlen(buf);
       snprintf(buf + n, cap - n, "%s%s", n ? "," : "", names[i]);
