@@ -2359,12 +2359,7 @@ static cs_status prepare(const cs_spectrum *in, cs_technique t,
       return csi_error(err, CS_ERR_NOMEM, "out of memory");
     memcpy(s->x, in->x + a, (b - a) * sizeof *s->x);
     memcpy(s->y, in->y + a, (b - a) * sizeof *s->y);
-    s->axis = in->axis;
-    s->quantity = in->quantity;
-    s->technique = in->technique;
-    s->laser_nm = in->laser_nm;
-    s->exposure_s = in->exposure_s;
-    s->accumulations = in->accumulations;
+    csi_spectrum_copy_fields(s, in);
   } else if ((st = cs_spectrum_copy(in, &s, err)))
     return st;
   if (s->axis == CS_AXIS_WAVELENGTH_NM)

@@ -67,6 +67,10 @@ cs_spectrum *csi_spectrum_alloc(size_t n);
  * reads (n, axis, quantity, technique, laser, exposure, accumulations);
  * never 0. */
 unsigned long long csi_spectrum_key(const cs_spectrum *s);
+/* Copy the fixed fields (axis, quantity, technique, laser, exposure,
+ * accumulations, source index) from src to dst: no points, no key/value
+ * metadata. */
+void csi_spectrum_copy_fields(cs_spectrum *dst, const cs_spectrum *src);
 /* Copy all metadata (not data) from src to dst. */
 cs_status csi_spectrum_copy_meta(cs_spectrum *dst, const cs_spectrum *src,
                                  cs_error *err);

@@ -333,13 +333,7 @@ cs_status cs_qc_spectrum(const cs_spectrum *s, double lo, double hi,
     return csi_error(err, CS_ERR_NOMEM, "out of memory");
   memcpy(c->x, s->x, s->n * sizeof *c->x);
   memcpy(c->y, s->y, s->n * sizeof *c->y);
-  c->axis = s->axis;
-  c->quantity = s->quantity;
-  c->technique = s->technique;
-  c->laser_nm = s->laser_nm;
-  c->exposure_s = s->exposure_s;
-  c->accumulations = s->accumulations;
-  c->source_index = s->source_index;
+  csi_spectrum_copy_fields(c, s);
   if (c->axis == CS_AXIS_WAVELENGTH_NM)
     st = cs_spectrum_to_raman_shift(c, NAN, err);
   if (!st)

@@ -163,8 +163,22 @@ unsigned long long csi_spectrum_key(const cs_spectrum *s) {
   return h ? h : 1;
 }
 
-cs_status csi_spectrum_copy_meta(cs_spectrum *dst, const cs_spectrum *src,
-                                 cs_error *err) {
+/* Append key = value (copies) where the list has room for one more. */
+static cs_status meta_append(cs_spectrum *s, const char *key,
+                             const char *value, cs_error *err) {
+  char *k = csi_strdup(key), *v = csi_strdup(value);
+  if (!k || !v) {
+    free(k);
+    free(v);
+    return csi_error(err, CS_ERR_NOMEM, "out of memory");
+  }
+  s->meta[s->nmeta].key = k;
+  s->meta[s->nmeta].value = v;
+  s->nmeta++;
+  return CS_OK;
+}
+
+void csi_spectrum_copy_fields(cs_spectrum *dst, const cs_spectrum *src) {
   dst->axis = src->axis;
   dst->quantity = src->quantity;
   dst->technique = src->technique;
@@ -172,6 +186,11 @@ cs_status csi_spectrum_copy_meta(cs_spectrum *dst, const cs_spectrum *src,
   dst->exposure_s = src->exposure_s;
   dst->accumulations = src->accumulations;
   dst->source_index = src->source_index;
+}
+
+cs_status csi_spectrum_copy_meta(cs_spectrum *dst, const cs_spectrum *src,
+                                 cs_error *err) {
+  csi_spectrum_copy_fields(dst, src);
   if (!dst->nmeta && src->nmeta) {
     /* into an empty list (every copy): src's keys are already checked and
      * distinct, so no per-key search; the same entries in the same order */
@@ -186,15 +205,9 @@ cs_status csi_spectrum_copy_meta(cs_spectrum *dst, const cs_spectrum *src,
       dst->capmeta = cap;
     }
     for (size_t i = 0; i < src->nmeta; i++) {
-      char *k = csi_strdup(src->meta[i].key), *v = csi_strdup(src->meta[i].value);
-      if (!k || !v) {
-        free(k);
-        free(v);
-        return csi_error(err, CS_ERR_NOMEM, "out of memory");
-      }
-      dst->meta[dst->nmeta].key = k;
-      dst->meta[dst->nmeta].value = v;
-      dst->nmeta++;
+      cs_status st = meta_append(dst, src->meta[i].key, src->meta[i].value, err);
+      if (st)
+        return st;
     }
     return CS_OK;
   }
@@ -327,16 +340,7 @@ cs_status cs_spectrum_set_meta(cs_spectrum *s, const char *key,
     s->meta = m;
     s->capmeta = ncap;
   }
-  char *k = csi_strdup(key), *v = csi_strdup(value);
-  if (!k || !v) {
-    free(k);
-    free(v);
-    return csi_error(err, CS_ERR_NOMEM, "out of memory");
-  }
-  s->meta[s->nmeta].key = k;
-  s->meta[s->nmeta].value = v;
-  s->nmeta++;
-  return CS_OK;
+  return meta_append(s, key, value, err);
 }
 
 size_t cs_spectrum_meta_count(const cs_spectrum *s) { return s->nmeta; }
