@@ -136,9 +136,10 @@ cs_status csi_model_features(const cs_model *m, double *row,
 
 static const char *oxalate_subtype(const cs_model *m, const double *row);
 
-/* HA vs whitlockite without an axis reference (README "Classifier", step
- * 7).  Their nu1 bands are 3-6 cm^-1 apart (bands.md 0), less than an
- * uncorrected axis drift, so without a tissue reference band the LDA's
+/* HA vs whitlockite (README "Classifier", step 7).  Their nu1 bands are
+ * 3-6 cm^-1 apart (bands.md 0), less than an uncorrected axis drift and
+ * not much more than what a tissue-referenced correction leaves (its
+ * error, and carbonate moving HA's nu1 by up to 4 cm^-1), so the LDA's
  * HA/whitlockite odds, which rest mostly on the absolute nu1 position,
  * are capped at APA_LDA_CAP (log-odds; 95 %) and the spacing statistic of
  * detect.c (z, in standard errors of whitlockite's minus HA's weak-band
@@ -153,7 +154,7 @@ static const char *oxalate_subtype(const cs_model *m, const double *row);
 #define APA_Z_WEIGHT 2.0
 static int apatite_split(const cs_model *m, const csi_detection *det,
                          double *post) {
-  if (!det->apa_ok || det->offset_source == CSI_OFFSET_TISSUE)
+  if (!det->apa_ok)
     return 0;
   size_t h = m->c, w = m->c;
   for (size_t g = 0; g < m->c; g++) {
