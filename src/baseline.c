@@ -593,7 +593,11 @@ static void poly_fit(const double *pinv, const double *v, const double *sw,
  * for equal values and zeros of either sign; a NaN loses), inline instead
  * of a libm call per point. */
 static inline double min_x86(double x, double y) {
-  return x < y || isnan(y) ? x : y;
+  /* written without a branch (minsd, then a NaN y gives x): whether a point
+   * is clipped is a coin toss on noisy data, and the mispredicted branch
+   * was most of this loop's time */
+  double m = x < y ? x : y;
+  return y != y ? x : m;
 }
 
 /* pybaselines 1.2.1 polynomial.modpoly/imodpoly.  x is mapped onto [-1, 1]

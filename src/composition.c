@@ -1862,20 +1862,35 @@ static int ox_par(int j) {
 static void ox_reflect(const double *a, size_t n, size_t j, double tau,
                        double *v) {
   /* four partial sums: the dot product is otherwise one chain of
-   * dependent additions, waiting on each other's latency */
-  double s0 = v[j], s1 = 0, s2 = 0, s3 = 0;
+   * dependent additions, waiting on each other's latency; s0..s3 are
+   * the lanes of two SSE2 vectors (each lane's sum in the order the
+   * scalar loop had: the same bits, in half the instructions) */
+  typedef double v2d __attribute__((vector_size(16)));
+  v2d s01 = {v[j], 0}, s23 = {0, 0};
   size_t i = j + 1;
   for (; i + 4 <= n; i += 4) {
-    s0 += a[i] * v[i];
-    s1 += a[i + 1] * v[i + 1];
-    s2 += a[i + 2] * v[i + 2];
-    s3 += a[i + 3] * v[i + 3];
+    v2d a0, a1, v0, v1;
+    memcpy(&a0, a + i, sizeof a0);
+    memcpy(&a1, a + i + 2, sizeof a1);
+    memcpy(&v0, v + i, sizeof v0);
+    memcpy(&v1, v + i + 2, sizeof v1);
+    s01 += a0 * v0;
+    s23 += a1 * v1;
   }
+  double s0 = s01[0];
   for (; i < n; i++)
     s0 += a[i] * v[i];
-  double s = ((s0 + s1) + (s2 + s3)) * tau;
+  double s = ((s0 + s01[1]) + (s23[0] + s23[1])) * tau;
   v[j] -= s;
-  for (i = j + 1; i < n; i++)
+  v2d sv = {s, s};
+  for (i = j + 1; i + 2 <= n; i += 2) {
+    v2d ai, vi;
+    memcpy(&ai, a + i, sizeof ai);
+    memcpy(&vi, v + i, sizeof vi);
+    vi -= sv * ai;
+    memcpy(v + i, &vi, sizeof vi);
+  }
+  for (; i < n; i++)
     v[i] -= s * a[i];
 }
 

@@ -537,15 +537,160 @@ int csi_fmt_double(char *buf, size_t cap, double v) {
   return n;
 }
 
+/* 1 when t, the %.17g text of a finite double, has at most 15 significant
+ * digits and a decimal exponent other than 15 and 16: then it is also the
+ * %.15g text.  The value rounded to 17 digits is then a 15-digit number
+ * within half a 17-digit unit of the double, so it is the double rounded
+ * to 15 digits too; %g drops trailing zeros either way and picks the same
+ * notation unless the exponent is 15 or 16 (e-notation for %.15g only). */
+static int short_as_15(const char *t) {
+  const char *m = t + (*t == '-'), *e = m, *point = NULL;
+  for (; *e && *e != 'e'; e++)
+    if (*e == '.')
+      point = e;
+    else if (*e < '0' || *e > '9')
+      return 0; /* inf, nan */
+  if (!point)
+    point = e;
+  const char *first = m, *last = NULL; /* first and last non-zero digit */
+  while (first < e && (*first == '0' || *first == '.'))
+    first++;
+  if (first == e)
+    return 1; /* 0 or -0 */
+  for (const char *q = first; q < e; q++)
+    if (*q != '0' && *q != '.')
+      last = q;
+  long sig = last - first + 1 - (first < point && point < last);
+  long x = *e == 'e'       ? strtol(e + 1, NULL, 10)
+           : first < point ? point - first - 1
+                           : -(first - point);
+  return sig <= 15 && x != 15 && x != 16;
+}
+
+/* The %.*g text (precision p < 17) of the double whose %.17g text is t,
+ * into out, from t's digits rounded to p: the double rounded to p digits,
+ * unless t's digits beyond p are exactly 5 then zeros (the double may lie
+ * on either side of that halfway point; then -1).  A halfway point is a
+ * 17-digit number, so were the double on its other side than t, it would
+ * be nearer to the double than t, the nearest 17-digit number.  Written
+ * as %g writes: e-notation when the exponent X is < -4 or >= p, trailing
+ * zeros and a bare point dropped, at least two exponent digits. */
+static int round_g(const char *t, int p, char *out) {
+  const char *m = t + (*t == '-'), *q;
+  char d[20];
+  int nd = 0, x = 0, point = -1;
+  for (q = m; *q && *q != 'e'; q++) {
+    if (*q == '.') {
+      point = nd;
+      continue;
+    }
+    if (*q < '0' || *q > '9')
+      return -1; /* inf, nan */
+    if (nd == 0 && *q == '0') { /* leading zeros: 0.00123 */
+      if (point >= 0)
+        x--;
+      continue;
+    }
+    if (nd == 17)
+      return -1;
+    d[nd++] = *q;
+  }
+  if (nd == 0)
+    return -1; /* zero: the caller's %.15g */
+  if (*q == 'e')
+    x = (int)strtol(q + 1, NULL, 10);
+  else if (point < 0)
+    x = nd - 1; /* an integer: all its digits are in the text */
+  else if (point > 0)
+    x = point - 1;
+  else
+    x -= 1; /* 0.00123: x counted the zeros after the point */
+  while (nd < 17)
+    d[nd++] = '0';
+  /* round to p digits */
+  int up = d[p] > '5';
+  if (d[p] == '5') {
+    int rest = 0;
+    for (int i = p + 1; i < 17; i++)
+      rest |= d[i] != '0';
+    if (!rest)
+      return -1;
+    up = 1;
+  }
+  if (up) {
+    int i = p - 1;
+    while (i >= 0 && d[i] == '9')
+      d[i--] = '0';
+    if (i < 0) {
+      d[0] = '1';
+      x++;
+    } else {
+      d[i]++;
+    }
+  }
+  int n = p;
+  while (n > 1 && d[n - 1] == '0')
+    n--;
+  char *o = out;
+  if (*t == '-')
+    *o++ = '-';
+  if (x < -4 || x >= p) {
+    *o++ = d[0];
+    if (n > 1) {
+      *o++ = '.';
+      memcpy(o, d + 1, (size_t)n - 1);
+      o += n - 1;
+    }
+    o += sprintf(o, "e%c%02d", x < 0 ? '-' : '+', x < 0 ? -x : x);
+  } else if (x < 0) {
+    *o++ = '0';
+    *o++ = '.';
+    for (int i = -1; i > x; i--)
+      *o++ = '0';
+    memcpy(o, d, (size_t)n);
+    o += n;
+  } else {
+    for (int i = 0; i <= x; i++)
+      *o++ = i < n ? d[i] : '0';
+    if (n > x + 1) {
+      *o++ = '.';
+      memcpy(o, d + x + 1, (size_t)(n - x - 1));
+      o += n - x - 1;
+    }
+  }
+  *o = '\0';
+  return (int)(o - out);
+}
+
 int csi_fmt_shortest(char *buf, size_t cap, double v) {
   locale_t old = c_numeric();
-  int n = 0;
+  char t17[40], tp[48];
+  int n = snprintf(t17, sizeof t17, "%.17g", v);
+  /* integers, window bounds, short decimals: %.17g is %.15g, which reads
+   * back (a third of a report's numbers) */
+  if (n > 0 && (size_t)n < sizeof t17 && short_as_15(t17)) {
+    restore_locale(old);
+    return snprintf(buf, cap, "%s", t17);
+  }
   /* %.17g always reads back exactly; the first shorter form that does is
-   * kept (strtod is correctly rounded in glibc). */
+   * kept (strtod is correctly rounded in glibc; csi_parse_decimal gives
+   * strtod's double whenever it takes the text, cheaper).  The shorter
+   * forms come from the %.17g digits (round_g), one snprintf in all. */
   for (int p = 15; p <= 17; p++) {
-    n = snprintf(buf, cap, "%.*g", p, v);
-    if (p == 17 || n < 0 || (size_t)n >= cap || strtod(buf, NULL) == v)
+    if (p == 17) {
+      n = snprintf(buf, cap, "%s", t17);
       break;
+    }
+    int k = n > 0 && (size_t)n < sizeof t17 ? round_g(t17, p, tp) : -1;
+    if (k < 0)
+      k = snprintf(tp, sizeof tp, "%.*g", p, v);
+    double back;
+    if (csi_parse_decimal(tp, (size_t)k, 0, &back))
+      back = strtod(tp, NULL);
+    if (back == v) {
+      n = snprintf(buf, cap, "%s", tp);
+      break;
+    }
   }
   restore_locale(old);
   return n;

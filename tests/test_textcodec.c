@@ -410,6 +410,85 @@ static void test_parse_number(void **state) {
   assert_true(v == 0 && !signbit(v));
 }
 
+/* ---- shortest text of a double ---- */
+
+/* The rule csi_fmt_shortest follows, as it was written before its shortcuts:
+ * the first of %.15g, %.16g, %.17g that strtod reads back. */
+static void ref_shortest(char *buf, size_t cap, double v) {
+  for (int p = 15; p <= 17; p++) {
+    snprintf(buf, cap, "%.*g", p, v);
+    if (p == 17 || strtod(buf, NULL) == v)
+      break;
+  }
+}
+
+static void shortest_agrees(double v) {
+  char got[64], want[64];
+  int n = csi_fmt_shortest(got, sizeof got, v);
+  ref_shortest(want, sizeof want, v);
+  if (strcmp(got, want) || n != (int)strlen(want))
+    fail_msg("%a: '%s' (%d), reference '%s'", v, got, n, want);
+}
+
+/* Byte for byte the reference's text on random bit patterns, integers,
+ * short decimals, powers of ten and their neighbours (the 1e15..1e17 ones
+ * change %g's notation between 15 and 17 digits), zeros and non-finite
+ * values; a too-small buffer truncates as snprintf does. */
+static void test_shortest(void **state) {
+  (void)state;
+  const double special[] = {0.0, -0.0, INFINITY, -INFINITY, NAN, DBL_MIN,
+                            DBL_MAX, 4.9e-324, 0.1, 0.3, 1.0 / 3, 400, 1800,
+                            123456789012345.0, 999999999999999.0,
+                            9999999999999998.0, 1e15, 1e16, 1e17, 1.5e16,
+                            -2.5e15, 1e-4, 1e-5, 0.0001234, 8389275,
+                            /* digits beyond 15 or 16 exactly 5 then 0
+                             * (halfway in the 17-digit text), carries */
+                            1234567890123450.0, 1234567890123455.0,
+                            -12345678901234550.0, 999999999999999.5,
+                            9999999999999995.0, 0.000099999999999999995,
+                            99999999999999990.0};
+  for (size_t i = 0; i < sizeof special / sizeof *special; i++)
+    shortest_agrees(special[i]);
+  for (int e = -320; e <= 308; e++) {
+    double p = pow(10, e);
+    for (int k = -3; k <= 3; k++) {
+      double v = p;
+      for (int j = 0; j < (k < 0 ? -k : k); j++)
+        v = nextafter(v, k < 0 ? 0 : INFINITY);
+      shortest_agrees(v);
+      shortest_agrees(-v * 7);
+    }
+  }
+  for (int trial = 0; trial < 300000; trial++) {
+    uint64_t r = rnd(), bits = rnd();
+    double v;
+    switch (trial % 4) {
+    case 0: /* any finite double */
+      memcpy(&v, &bits, sizeof v);
+      if (!isfinite(v))
+        continue;
+      break;
+    case 1: /* integers, up to 2^62 */
+      v = (double)(int64_t)(bits >> (r % 64 | 2));
+      break;
+    case 2: /* short decimals: k / 10^j */
+      v = (double)(bits % 100000000) / pow(10, (double)(r % 25));
+      break;
+    default: /* a computed value near 10^e, e in -8..20 */
+      v = ((double)(bits >> 11) / 9007199254740992.0 + 0.5) *
+          pow(10, (double)(r % 29) - 8);
+    }
+    shortest_agrees(v);
+  }
+  char small[6];
+  int n = csi_fmt_shortest(small, sizeof small, 1234567.0);
+  assert_int_equal(n, 7);
+  assert_string_equal(small, "12345");
+  n = csi_fmt_shortest(small, sizeof small, 0.1);
+  assert_int_equal(n, 3);
+  assert_string_equal(small, "0.1");
+}
+
 int main(void) {
   const struct CMUnitTest tests[] = {
       cmocka_unit_test(test_base64_random),
@@ -419,6 +498,7 @@ int main(void) {
       cmocka_unit_test(test_decimal_printed),
       cmocka_unit_test(test_decimal_halfway),
       cmocka_unit_test(test_parse_number),
+      cmocka_unit_test(test_shortest),
   };
   return cmocka_run_group_tests(tests, NULL, NULL);
 }

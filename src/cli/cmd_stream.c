@@ -6,6 +6,7 @@
 
 #include <getopt.h>
 #include <math.h>
+#include <poll.h>
 #include <pthread.h>
 #include <stdlib.h>
 #include <errno.h>
@@ -327,8 +328,11 @@ static void *pipe_writer(void *arg) {
   pipe_ctx *p = arg;
   pthread_mutex_lock(&p->mu);
   for (;;) {
-    slot *s = &p->ring[p->next_write % p->nslot];
-    while (!p->failed && (p->next_write < p->next_read ? s->state != SLOT_DONE
+    /* the slot is looked up after each wake-up: the reader may have
+     * answered a request itself meanwhile (answer_idle) */
+    slot *s;
+    while (s = &p->ring[p->next_write % p->nslot],
+           !p->failed && (p->next_write < p->next_read ? s->state != SLOT_DONE
                                                        : p->reading))
       pthread_cond_wait(&p->done, &p->mu);
     if (p->next_write == p->next_read || p->failed)
@@ -370,6 +374,46 @@ static void pipe_stop(pipe_ctx *p, pthread_t *th, int nth, pthread_t *wr) {
     pthread_join(*wr, NULL);
 }
 
+/* Nothing more to read at the moment: no bytes buffered, none waiting on
+ * fd 0 (a regular file always has some, or its end). */
+static int input_idle(const line_reader *lr) {
+  if (lr->ipos != lr->iend || lr->eof)
+    return 0;
+  struct pollfd pf = {0, POLLIN, 0};
+  return poll(&pf, 1, 0) == 0;
+}
+
+/* A client that waits for each reply before it sends the next request
+ * leaves the pipeline empty: the reader answers and writes that request
+ * itself, as --jobs 1 does, instead of handing it to a worker and the
+ * writer (two thread wake-ups, on other cores, per request: median 0.55
+ * and p99 5 ms unpinned in bench_stream, 0.42 / 0.7 ms pinned).  1 when it
+ * did (p->failed set when the reply could not be written), 0 when requests
+ * are in flight or more input is waiting: then the workers take it. */
+static int answer_idle(pipe_ctx *p, line_reader *lr, int too_long) {
+  pthread_mutex_lock(&p->mu);
+  int idle = !p->failed && p->next_write == p->next_read && input_idle(lr);
+  pthread_mutex_unlock(&p->mu);
+  if (!idle)
+    return 0;
+  /* nothing in flight: the writer is waiting, stdout is free */
+  char *line;
+  int bad;
+  reply(p->c, lr->buf, lr->len, too_long, p->max, &line, &bad);
+  int failed = !line || put(line);
+  if (!line)
+    cli_error("stream: out of memory");
+  pthread_mutex_lock(&p->mu);
+  p->next_read++, p->next_take++, p->next_write++;
+  p->nbad_written += (unsigned long)bad;
+  if (failed) {
+    p->failed = 1;
+    pthread_cond_broadcast(&p->work);
+  }
+  pthread_mutex_unlock(&p->mu);
+  return 1;
+}
+
 static int pipelined(stream_ctx *c, line_reader *lr, size_t max, int jobs,
                      unsigned long *nreq, unsigned long *nbad, int *rc) {
   pipe_ctx p = {.c = c, .max = max, .nslot = 4 * (size_t)jobs, .reading = 1,
@@ -398,6 +442,13 @@ static int pipelined(stream_ctx *c, line_reader *lr, size_t max, int jobs,
   while ((got = read_line(lr, max, &too_long)) > 0) {
     if (!too_long && !request_len(lr->buf, lr->len))
       continue; /* blank lines get no reply and take no slot */
+    if (answer_idle(&p, lr, too_long)) {
+      if (p.failed) {
+        *rc = CLI_DATA_ERROR;
+        break;
+      }
+      continue;
+    }
     char *req = too_long ? NULL : malloc(lr->len + 1);
     pthread_mutex_lock(&p.mu);
     if (!too_long && !req)

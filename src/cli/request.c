@@ -64,8 +64,6 @@ static int on_number(void *ctx, const char *s, size_t len) {
   char tok[64];
   if (len >= sizeof tok)
     return fail(r, "number too long");
-  memcpy(tok, s, len);
-  tok[len] = '\0';
   char *end;
   /* yajl has checked the JSON number syntax; this is strtod's double,
    * mostly without strtod (~20 % of `stream` before). */
@@ -88,7 +86,10 @@ static int on_number(void *ctx, const char *s, size_t len) {
     r->v[t][r->n[t]++] = d;
     return 1;
   }
-  /* other members keep JSON's integer/real distinction for jansson */
+  /* other members keep JSON's integer/real distinction for jansson (the
+   * terminated copy only here: x and y are ~all of a request's numbers) */
+  memcpy(tok, s, len);
+  tok[len] = '\0';
   if (!strpbrk(tok, ".eE")) {
     long long i = strtoll(tok, &end, 10);
     if (!*end)
