@@ -13,8 +13,8 @@
  * takes ~0.8 ms on a 1024-point request (one json_t per number; measured
  * with bench_stream), more than classifying it; here the "x" and "y"
  * arrays go straight into double arrays (~0.25 ms), and every other member
- * becomes a jansson value in `obj`, so the rest of the code (and the
- * output, written with jansson) is unchanged. */
+ * becomes a jansson value in `obj`, so the rest of the code is unchanged
+ * (replies come from report_json.c; jansson prints only the echoed id). */
 typedef cli_request request;
 
 static int fail(request *r, const char *msg) {
