@@ -1081,10 +1081,12 @@ typedef struct apdesign {
   int col[NCOMP];   /* column of each component, -1 when not used */
   size_t nbands_cols, m, mw; /* band columns, all columns, + nu1 width */
   double *X;        /* n x m (row major); then the nu1-width column */
-  double *G, *Ci;   /* m x n pseudo-inverse, m x m (X'X)^-1 */
-  double *Gw, *Ciw; /* the same with the nu1-width column (mw = m + 1) */
-  double *Gs;       /* m+1 x n pseudo-inverse with the d/dx column */
-  double *Cs;       /* its (X'X)^-1, m+1 x m+1 */
+  double *Q;        /* n x mw+1 (column major): X, then the d/dx column,
+                       by Householder QR (hh_qr) */
+  double tau[64];
+  double *Ci;       /* m x m (X'X)^-1 */
+  double *Ciw;      /* the same with the nu1-width column (mw = m + 1) */
+  double *Cs;       /* the same with the d/dx column, m+1 x m+1 */
   double *Cm;       /* mw x mw (X'X)^-1 of the mineral, baseline and
                        nu1-width columns alone (tissue rows and columns
                        0): the whitlockite index where no tissue is
@@ -1102,57 +1104,93 @@ typedef struct apdesign {
 static void ap_design_free(apdesign *d) {
   free(d->idx);
   free(d->X);
-  free(d->G);
+  free(d->Q);
   free(d->Ci);
-  free(d->Gw);
   free(d->Ciw);
-  free(d->Gs);
   free(d->Cs);
   free(d->Cm);
   free(d->deriv);
   memset(d, 0, sizeof *d);
 }
 
-/* Pseudo-inverse (m x n) and (X'X)^-1 of the n x m matrix X by SVD. */
-static cs_status pinv_of(const double *X, size_t n, size_t m, double *G,
-                         double *Ci, cs_error *err) {
-  gsl_matrix *U = gsl_matrix_alloc(n, m), *V = gsl_matrix_alloc(m, m);
-  gsl_vector *S = gsl_vector_alloc(m), *wk = gsl_vector_alloc(m);
+/* v -= tau u (u'v), u = (1, a[j+1..n-1]) below row j. */
+static void hh_reflect(const double *a, size_t n, size_t j, double tau,
+                       double *v) {
+  /* four partial sums: the dot product is otherwise one chain of
+   * dependent additions, waiting on each other's latency */
+  double s0 = v[j], s1 = 0, s2 = 0, s3 = 0;
+  size_t i = j + 1;
+  for (; i + 4 <= n; i += 4) {
+    s0 += a[i] * v[i];
+    s1 += a[i + 1] * v[i + 1];
+    s2 += a[i + 2] * v[i + 2];
+    s3 += a[i + 3] * v[i + 3];
+  }
+  for (; i < n; i++)
+    s0 += a[i] * v[i];
+  double s = ((s0 + s1) + (s2 + s3)) * tau;
+  v[j] -= s;
+  for (i = j + 1; i < n; i++)
+    v[i] -= s * a[i];
+}
+
+/* Householder QR of columns j0..j1-1 of the column-major n-column matrix
+ * A (reflections of columns < j0 already applied to them): R above the
+ * diagonal, the reflection vectors below, tau[j].  A zero column gets no
+ * reflection (tau 0; R's diagonal 0: the pseudo-inverse drops it). */
+static void hh_qr(double *A, size_t n, size_t j0, size_t j1, double *tau) {
+  for (size_t j = j0; j < j1; j++) {
+    double *a = A + j * n, nrm = 0;
+    for (size_t i = j; i < n; i++)
+      nrm += a[i] * a[i];
+    nrm = sqrt(nrm);
+    if (!(nrm > 0) || !isfinite(nrm)) {
+      tau[j] = 0;
+      continue;
+    }
+    double al0 = a[j], be = al0 > 0 ? -nrm : nrm;
+    tau[j] = (be - al0) / be;
+    double sc = 1 / (al0 - be);
+    for (size_t i = j + 1; i < n; i++)
+      a[i] *= sc;
+    a[j] = be;
+    for (size_t k = j + 1; k < j1; k++)
+      hh_reflect(a, n, j, tau[j], A + k * n);
+  }
+}
+
+/* (X'X)^-1 (k x k; pseudo-inverse, singular values below 1e-10 of the
+ * largest dropped, as an SVD of X would) from the k x k upper triangular
+ * R of X = QR (row-major): X and R have the same singular values and
+ * right singular vectors, and R is small where X has hundreds of rows. */
+static cs_status pinv_r(const double *R, size_t k, double *Ci, cs_error *err) {
+  gsl_matrix *U = gsl_matrix_alloc(k, k), *V = gsl_matrix_alloc(k, k);
+  gsl_vector *S = gsl_vector_alloc(k), *wk = gsl_vector_alloc(k);
   cs_status st = CS_OK;
   if (!U || !V || !S || !wk) {
     st = csi_error(err, CS_ERR_NOMEM, "out of memory");
     goto done;
   }
-  for (size_t i = 0; i < n; i++)
-    memcpy(U->data + i * U->tda, X + i * m, m * sizeof *X);
+  for (size_t i = 0; i < k; i++)
+    memcpy(U->data + i * U->tda, R + i * k, k * sizeof *R);
   if (gsl_linalg_SV_decomp(U, V, S, wk) != GSL_SUCCESS) {
     st = csi_error(err, CS_ERR_NUMERIC, "band areas: SVD failed");
     goto done;
   }
-  double smax = gsl_vector_get(S, 0), inv[64];
-  for (size_t j = 0; j < m; j++) {
+  double smax = gsl_vector_get(S, 0), inv2[65];
+  for (size_t j = 0; j < k; j++) {
     double sj = gsl_vector_get(S, j);
-    inv[j] = sj > 1e-10 * smax ? 1 / sj : 0;
+    inv2[j] = sj > 1e-10 * smax ? 1 / (sj * sj) : 0;
   }
-  const double *u = U->data, *v = V->data;
-  size_t tu = U->tda, tv = V->tda;
-  for (size_t a = 0; a < m; a++) {
-    double va[64];
-    for (size_t j = 0; j < m; j++)
-      va[j] = v[a * tv + j] * inv[j];
-    for (size_t i = 0; i < n; i++) {
-      double g = 0;
-      for (size_t j = 0; j < m; j++)
-        g += va[j] * u[i * tu + j];
-      G[a * n + i] = g;
-    }
-    for (size_t b = 0; b < m; b++) {
+  const double *v = V->data;
+  size_t tv = V->tda;
+  for (size_t a = 0; a < k; a++)
+    for (size_t b = 0; b <= a; b++) {
       double c = 0;
-      for (size_t j = 0; j < m; j++)
-        c += va[j] * inv[j] * v[b * tv + j];
-      Ci[a * m + b] = c;
+      for (size_t j = 0; j < k; j++)
+        c += v[a * tv + j] * inv2[j] * v[b * tv + j];
+      Ci[a * k + b] = Ci[b * k + a] = c;
     }
-  }
 done:
   gsl_matrix_free(U);
   gsl_matrix_free(V);
@@ -1163,9 +1201,12 @@ done:
 
 /* Segments of s's axis the design uses: 860..(1340 or the end, >= 1112)
  * and 380..470 when covered.  Baseline: Legendre polynomials per segment
- * (order 5 on the long one, 2 on the short one): fluorescence is smooth. */
+ * (order 5 on the long one, 2 on the short one): fluorescence is smooth.
+ * Builds X (band, baseline and nu1-width columns) and Ci; ap_design_deriv
+ * adds what needs the mean spectrum's heights.  The pseudo-inverses come
+ * from one Householder QR of X (then an SVD of its small R), not from
+ * SVDs of X: those were most of a one-spectrum measurement. */
 static cs_status ap_design_build(const cs_spectrum *s, const double *P,
-                                 const double *hmean, apdesign *prev,
                                  apdesign *d, cs_error *err) {
   memset(d, 0, sizeof *d);
   memcpy(d->P, P, sizeof d->P);
@@ -1212,35 +1253,18 @@ static cs_status ap_design_build(const cs_spectrum *s, const double *P,
       m += (size_t)order[g] + 1;
   d->m = m;
   d->mw = m + 1;
+  /* the callers' X'y holds mw + 1 values in 64 */
+  if (d->mw + 1 > 64)
+    return csi_error(err, CS_ERR_ARG, "band areas: too many columns");
   if (d->n < d->mw + 10)
     return csi_error(err, CS_ERR_RANGE, "band areas: %zu points, need %zu",
                      d->n, d->mw + 10);
   size_t nn = d->n, mw = d->mw;
   d->X = calloc(nn * mw, sizeof *d->X);
-  /* prev: the design of the same s and P without hmean, whose main columns
-   * are these, so its pseudo-inverse is too (an SVD saved; bit for bit) */
-  int reuse = prev && prev->G && prev->Ci && prev->n == nn && prev->m == m &&
-              !memcmp(prev->idx, d->idx, nn * sizeof *d->idx) &&
-              !memcmp(prev->P, d->P, sizeof d->P);
-  if (reuse) {
-    d->G = prev->G;
-    d->Ci = prev->Ci;
-    prev->G = prev->Ci = NULL;
-  } else {
-    d->G = malloc(m * nn * sizeof *d->G);
-    d->Ci = malloc(m * m * sizeof *d->Ci);
-  }
-  d->Gw = malloc(mw * nn * sizeof *d->Gw);
-  d->Ciw = malloc(mw * mw * sizeof *d->Ciw);
-  d->Gs = malloc(mw * nn * sizeof *d->Gs);
-  d->deriv = calloc(nn, sizeof *d->deriv);
-  double *Xm = calloc(nn * mw, sizeof *Xm), *Cs = malloc(mw * mw * sizeof *Cs);
-  if (!d->X || !d->G || !d->Ci || !d->Gw || !d->Ciw || !d->Gs || !d->deriv ||
-      !Xm || !Cs) {
-    free(Xm);
-    free(Cs);
+  d->Q = malloc(nn * (mw + 1) * sizeof *d->Q);
+  d->Ci = malloc(m * m * sizeof *d->Ci);
+  if (!d->X || !d->Q || !d->Ci)
     return csi_error(err, CS_ERR_NOMEM, "out of memory");
-  }
   /* d(shape)/d(intrinsic nu1 width) by central difference */
   double Pp[P_H0], Pm[P_H0];
   memcpy(Pp, P, sizeof Pp);
@@ -1260,10 +1284,6 @@ static cs_status ap_design_build(const cs_spectrum *s, const double *P,
       if (c < 0)
         continue;
       row[c] += pv_at(&bv[b], 0, xi);
-      /* derivative in x of the fitted mean model (bands only) */
-      double h = hmean ? hmean[ap_bands[b].comp] : 0;
-      if (h != 0)
-        d->deriv[r] += h * (pv_at(&bv[b], -0.05, xi) - pv_at(&bv[b], 0.05, xi)) / 0.1;
       if (ap_bands[b].comp == C_NU1)
         row[m] = (pv_at(&bvp, 0, xi) - pv_at(&bvm, 0, xi)) / 0.1;
     }
@@ -1284,24 +1304,62 @@ static cs_status ap_design_build(const cs_spectrum *s, const double *P,
         }
       }
     }
-    memcpy(Xm + r * m, row, m * sizeof *Xm);
+    for (size_t a = 0; a < mw; a++)
+      d->Q[a * nn + r] = row[a];
   }
-  cs_status st = reuse ? CS_OK : pinv_of(Xm, nn, m, d->G, d->Ci, err);
-  if (!hmean) { /* only the mean's heights are wanted from this design */
-    free(Xm);
-    free(Cs);
-    return st;
+  d->dunit_dw = (pv_area(bvp.h, bvp.fw, bvp.eta) - pv_area(bvm.h, bvm.fw, bvm.eta)) / 0.1;
+  hh_qr(d->Q, nn, 0, m, d->tau);
+  double R[65 * 65];
+  for (size_t a = 0; a < m; a++)
+    for (size_t b = 0; b < m; b++)
+      R[a * m + b] = b >= a ? d->Q[b * nn + a] : 0;
+  return pinv_r(R, m, d->Ci, err);
+}
+
+/* The rest of the design of the mean spectrum, whose heights are hmean:
+ * its derivative in x (the axis-offset column), Ciw, Cs, Cm, the unit
+ * areas. */
+static cs_status ap_design_deriv(apdesign *d, const double *hmean,
+                                 const cs_spectrum *s, cs_error *err) {
+  size_t nn = d->n, m = d->m, mw = d->mw;
+  const double *x = s->x;
+  const double *P = d->P;
+  d->Ciw = malloc(mw * mw * sizeof *d->Ciw);
+  d->Cs = malloc(mw * mw * sizeof *d->Cs);
+  d->deriv = calloc(nn, sizeof *d->deriv);
+  if (!d->Ciw || !d->Cs || !d->deriv)
+    return csi_error(err, CS_ERR_NOMEM, "out of memory");
+  bandval bv[NAPB];
+  for (size_t b = 0; b < NAPB; b++)
+    bv[b] = ap_bandval(&ap_bands[b], P);
+  double *dq = d->Q + (mw) * nn;
+  for (size_t r = 0; r < nn; r++) {
+    double xi = x[d->idx[r]];
+    /* derivative in x of the fitted mean model (bands only) */
+    for (size_t b = 0; b < NAPB; b++) {
+      double h = d->col[ap_bands[b].comp] >= 0 ? hmean[ap_bands[b].comp] : 0;
+      if (h != 0)
+        d->deriv[r] += h * (pv_at(&bv[b], -0.05, xi) - pv_at(&bv[b], 0.05, xi)) / 0.1;
+    }
+    dq[r] = d->deriv[r];
   }
+  /* the width and d/dx columns: the first m reflections, then their own */
+  for (size_t k = m; k <= mw; k++)
+    for (size_t j = 0; j < m; j++)
+      hh_reflect(d->Q + j * nn, nn, j, d->tau[j], d->Q + k * nn);
+  hh_qr(d->Q, nn, m, mw + 1, d->tau);
+  double R[65 * 65];
+  for (size_t a = 0; a < mw; a++)
+    for (size_t b = 0; b < mw; b++)
+      R[a * mw + b] = b >= a ? d->Q[b * nn + a] : 0;
+  cs_status st = pinv_r(R, mw, d->Ciw, err);
+  /* main columns and d/dx: R's column m+1 with its rows m, m+1 folded
+   * into one (the same X'X) */
+  for (size_t a = 0; a < m; a++)
+    R[a * mw + m] = d->Q[(mw) * nn + a];
+  R[m * mw + m] = hypot(d->Q[(mw) * nn + m], d->Q[(mw) * nn + mw]);
   if (!st)
-    st = pinv_of(d->X, nn, mw, d->Gw, d->Ciw, err);
-  /* the main columns and d/dx of the mean model: the axis offset step */
-  for (size_t r = 0; !st && r < nn; r++) {
-    memcpy(Xm + r * mw, d->X + r * mw, m * sizeof *Xm);
-    Xm[r * mw + m] = d->deriv[r];
-  }
-  if (!st)
-    st = pinv_of(Xm, nn, mw, d->Gs, Cs, err);
-  d->Cs = Cs;
+    st = pinv_r(R, mw, d->Cs, err);
   /* the same least squares without the tissue columns, for the
    * whitlockite index of a spectrum without tissue: there collagen's
    * 920/939 columns would only add noise to whitlockite's 922/951
@@ -1362,7 +1420,6 @@ static cs_status ap_design_build(const cs_spectrum *s, const double *P,
       d->Cm = NULL;
     }
   }
-  free(Xm);
   if (st)
     return st;
   for (int c = 0; c < NCOMP; c++)
@@ -1372,7 +1429,6 @@ static cs_status ap_design_build(const cs_spectrum *s, const double *P,
         break;
       }
   d->unit_area[C_WH] = ap_area(&wh_nu1, P);
-  d->dunit_dw = (pv_area(bvp.h, bvp.fw, bvp.eta) - pv_area(bvm.h, bvm.fw, bvm.eta)) / 0.1;
   /* ap_area counts the band's relative height already */
   d->wh922_per_unit = ap_area(&ap_bands[2], P);
   return CS_OK;
@@ -1431,17 +1487,6 @@ static void ap_mul(const double *C, size_t k, const double *v, double *c) {
     for (size_t b = 0; b < k; b++)
       t += C[a * k + b] * v[b];
     c[a] = t;
-  }
-}
-
-static void ap_coef(const apdesign *d, const double *G, size_t m,
-                    const double *y, double *c) {
-  for (size_t a = 0; a < m; a++) {
-    const double *g = G + a * d->n;
-    double v = 0;
-    for (size_t i = 0; i < d->n; i++)
-      v += g[i] * y[i];
-    c[a] = v;
   }
 }
 
@@ -1706,22 +1751,21 @@ static cs_status raman_apatite_group(cs_spectrum *const *s, size_t k,
   memset(&d, 0, sizeof d);
   double hmean[NCOMP] = {0}, *y = NULL;
   if (!st)
-    st = ap_design_build(mean, P, NULL, NULL, &d, &e2);
+    st = ap_design_build(mean, P, &d, &e2);
   if (!st) {
     /* the mean spectrum's heights give the model whose derivative is the
      * axis-offset column */
-    double c[64];
+    double c[64], v[64];
     y = malloc(d.n * sizeof *y);
     if (!y)
       st = csi_error(&e2, CS_ERR_NOMEM, "out of memory");
     else {
       ap_sample(&d, mean, 0, y);
-      ap_coef(&d, d.G, d.m, y, c);
+      ap_xty(&d, y, v, 0);
+      ap_mul(d.Ci, d.m, v, c);
       for (int q = 0; q < NCOMP; q++)
         hmean[q] = d.col[q] >= 0 ? c[d.col[q]] : 0;
-      apdesign d0 = d;
-      st = ap_design_build(mean, P, hmean, &d0, &d, &e2);
-      ap_design_free(&d0);
+      st = ap_design_deriv(&d, hmean, mean, &e2);
     }
   }
   cs_spectrum_free(mean);
@@ -1858,27 +1902,6 @@ static int ox_par(int j) {
   return j % 2 ? b->iw : b->ip;
 }
 
-/* v -= tau u (u'v), u = (1, a[j+1..n-1]) below row j. */
-static void ox_reflect(const double *a, size_t n, size_t j, double tau,
-                       double *v) {
-  /* four partial sums: the dot product is otherwise one chain of
-   * dependent additions, waiting on each other's latency */
-  double s0 = v[j], s1 = 0, s2 = 0, s3 = 0;
-  size_t i = j + 1;
-  for (; i + 4 <= n; i += 4) {
-    s0 += a[i] * v[i];
-    s1 += a[i + 1] * v[i + 1];
-    s2 += a[i + 2] * v[i + 2];
-    s3 += a[i + 3] * v[i + 3];
-  }
-  for (; i < n; i++)
-    s0 += a[i] * v[i];
-  double s = ((s0 + s1) + (s2 + s3)) * tau;
-  v[j] -= s;
-  for (i = j + 1; i < n; i++)
-    v[i] -= s * a[i];
-}
-
 /* Design, derivatives, QR, linear coefficients and cost at alpha.
  * -1: the design is (numerically) rank deficient. */
 static int ox_eval(oxws *w, const double *al) {
@@ -1925,7 +1948,7 @@ static int ox_eval(oxws *w, const double *al) {
       a[i] *= sc;
     a[j] = be;
     for (size_t k = j + 1; k < OX_NLIN; k++)
-      ox_reflect(a, n, j, w->tau[j], w->A + k * n);
+      hh_reflect(a, n, j, w->tau[j], w->A + k * n);
     if (nrm > rmax)
       rmax = nrm;
   }
@@ -1934,7 +1957,7 @@ static int ox_eval(oxws *w, const double *al) {
       return -1;
   memcpy(w->t, w->y, n * sizeof *w->t);
   for (size_t j = 0; j < OX_NLIN; j++)
-    ox_reflect(w->A + j * n, n, j, w->tau[j], w->t);
+    hh_reflect(w->A + j * n, n, j, w->tau[j], w->t);
   for (size_t j = OX_NLIN; j-- > 0;) {
     double s = w->t[j];
     for (size_t k = j + 1; k < OX_NLIN; k++)
@@ -1978,7 +2001,7 @@ static void ox_hess(oxws *w, double H[OX_NL][OX_NL], double HG[OX_NL][OX_NL],
   for (size_t i = 0; i < n; i++)
     w->r[i] = i < OX_NLIN ? 0 : -w->t[i];
   for (size_t j = OX_NLIN; j-- > 0;)
-    ox_reflect(w->A + j * n, n, j, w->tau[j], w->r);
+    hh_reflect(w->A + j * n, n, j, w->tau[j], w->r);
   for (int b = 0; b < NB_OXALATE; b++)
     for (int q = 0; q < 3; q++) {
       const double *sp = w->S + (size_t)(3 * b + q) * n;
@@ -1989,7 +2012,7 @@ static void ox_hess(oxws *w, double H[OX_NL][OX_NL], double HG[OX_NL][OX_NL],
     }
   for (int k = 0; k < OX_NL; k++)
     for (size_t j = 0; j < OX_NLIN; j++)
-      ox_reflect(w->A + j * n, n, j, w->tau[j], w->D + (size_t)k * n);
+      hh_reflect(w->A + j * n, n, j, w->tau[j], w->D + (size_t)k * n);
   /* the bottom rows' products, all in one pass (independent sums) */
   double G[OX_NL][OX_NL] = {{0}}, st[OX_NL] = {0};
   for (size_t i = OX_NLIN; i < n; i++) {
@@ -2581,17 +2604,16 @@ static cs_status apatite_curves(const cs_spectrum *s, cs_fit_curves **out,
   /* as raman_apatite_group with k = 1 */
   cs_status st = ap_shapes(s, P, &r2, &iters, err);
   if (!st)
-    st = ap_design_build(s, P, NULL, NULL, &d, err);
+    st = ap_design_build(s, P, &d, err);
   if (!st && !(y = malloc(d.n * sizeof *y)))
     st = csi_error(err, CS_ERR_NOMEM, "out of memory");
   if (!st) {
     ap_sample(&d, s, 0, y);
-    ap_coef(&d, d.G, d.m, y, c);
+    ap_xty(&d, y, v, 0);
+    ap_mul(d.Ci, d.m, v, c);
     for (int q = 0; q < NCOMP; q++)
       hmean[q] = d.col[q] >= 0 ? c[d.col[q]] : 0;
-    apdesign d0 = d;
-    st = ap_design_build(s, P, hmean, &d0, &d, err);
-    ap_design_free(&d0);
+    st = ap_design_deriv(&d, hmean, s, err);
   }
   cs_composition o;
   memset(&o, 0, sizeof o);
