@@ -3,8 +3,10 @@
  * content of apatite (band fit + calibration), whitlockite index, COM/COD
  * fraction of oxalate, protein/mineral ratio; and carbonate calibrations.
  *
- * Band fits use GSL's multifit_nlinear (trust region, Levenberg-Marquardt
- * step, analytic Jacobian, Cholesky solver).  Band shapes are pseudo-Voigt.
+ * The Raman apatite shapes and the oxalate bands are fitted by variable
+ * projection (ap_vp_fit, ox_fit); GSL's multifit_nlinear (band_fit_tol:
+ * trust region, analytic Jacobian, Cholesky solver) is their reference and
+ * the apatite fit's fallback.  Band shapes are pseudo-Voigt.
  */
 #include "internal.h"
 
@@ -443,8 +445,8 @@ static void hh_reflect(const double *a, size_t n, size_t j, double tau,
     v[i] -= s * a[i];
 }
 
-/* Householder QR of columns j0..j1-1 of the column-major n-column matrix
- * A (reflections of columns < j0 already applied to them): R above the
+/* Householder QR of columns j0..j1-1 of the column-major matrix A of n
+ * rows (reflections of columns < j0 already applied to them): R above the
  * diagonal, the reflection vectors below, tau[j].  A zero column gets no
  * reflection (tau 0; R's diagonal 0: the pseudo-inverse drops it). */
 static void hh_qr(double *A, size_t n, size_t j0, size_t j1, double *tau) {
@@ -1427,9 +1429,9 @@ static cs_status ap_vp_fit(const double *x, const double *y, size_t n,
    * bench_composition's spectra, not worth its evaluations.)  GSL's
    * logistic maps keep parameters off their bounds. */
   double al2[AP_NL], c2[AP_NLIN], cost2;
-  int parked = 0;
-  for (int j = P_SHIFT; !st && j <= P_1046_POS; j += P_1046_POS - P_SHIFT)
-    parked |= al[j] <= lo[j] || al[j] >= hi[j];
+  int parked = !st && (al[P_SHIFT] <= lo[P_SHIFT] || al[P_SHIFT] >= hi[P_SHIFT] ||
+                        al[P_1046_POS] <= lo[P_1046_POS] ||
+                        al[P_1046_POS] >= hi[P_1046_POS]);
   memcpy(al2, al, sizeof al2);
   for (int j = 0; parked && j < AP_NL; j++)
     if (al[j] <= lo[j] || al[j] >= hi[j])
