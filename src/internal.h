@@ -391,6 +391,17 @@ const char *csi_default_calibration(cs_technique t, size_t *len);
  * fast fit to.  CS_ERR_NOMEM only; fit failures are reasons. */
 cs_status csi_oxalate_com(const cs_spectrum *s, int reference,
                           cs_composition *o, cs_error *err);
+/* Stage 1 of the Raman apatite measurement (README "Composition of one
+ * spectrum") on the Raman spectrum s: the 6 shape parameters (nu1 position
+ * and intrinsic FWHM, instrument FWHM, axis offset, nu3 FWHM, nu3 1046
+ * position) into P[0..5], the window's R^2 and the fit's iterations, as
+ * cs_composition_measure computes them (variable projection); reference 1:
+ * by GSL's band fit over all 16 parameters run to 1e-13 from the same
+ * start, 2: the same from the fast fit's optimum.  The yardsticks the
+ * tests and bench_composition hold the fast fit to. */
+#define CSI_AP_SHAPES 6
+cs_status csi_apatite_shapes(const cs_spectrum *s, int reference, double *P,
+                             double *r2, size_t *iters, cs_error *err);
 
 #endif /* CALCSPEC_INTERNAL_H */
 
