@@ -488,6 +488,18 @@ CS_EXPORT cs_status cs_baseline_fit(const double *x, const double *y, size_t n,
                                     const cs_baseline_opts *o, double *baseline,
                                     cs_error *err);
 
+/** Baselines of count spectra on one axis at once: y is count x n, row
+ * major (spectrum k at y + k n); the caller owns baseline (same shape, may
+ * not overlap y) and x (NULL or n points, shared by all).  Each row gets
+ * what cs_baseline_fit gives for it (AsLS, arPLS and airPLS solve several
+ * spectra per vector lane, equal to it within 1e-9 relative).  Returns
+ * the first failing spectrum's status, its message prefixed "spectrum k: ";
+ * the other rows are still fitted. */
+CS_EXPORT cs_status cs_baseline_fit_batch(const double *x, const double *y,
+                                          size_t n, size_t count,
+                                          const cs_baseline_opts *o,
+                                          double *baseline, cs_error *err);
+
 /** ## Cosmic-spike removal
  *
  * Cosmic rays leave positive spikes 1-3 pixels wide (../shared/domain/
