@@ -754,6 +754,20 @@ CS_EXPORT size_t cs_pipeline_max_points(const cs_pipeline *p,
 CS_EXPORT cs_status cs_pipeline_apply(cs_pipeline *p, const cs_spectrum *in,
                                       cs_spectrum **out, double *baseline_out,
                                       cs_error *err);
+
+/** cs_pipeline_apply over count spectra at once: out[k], st[k] and (if
+ * err is not NULL) err[k] are what cs_pipeline_apply gives for in[k]; the
+ * caller owns each out[k].  baseline_out may be NULL, and so may any
+ * baseline_out[k]; otherwise as in cs_pipeline_apply.  Spectra with the
+ * same number of points after cropping share one cs_baseline_fit_batch
+ * (several per vector lane): within 1e-9 relative of one by one.  Returns
+ * CS_OK when every spectrum succeeded, else the first failure's status
+ * (CS_ERR_ARG without touching anything for a NULL p, in, out or st). */
+CS_EXPORT cs_status cs_pipeline_apply_batch(cs_pipeline *p,
+                                            const cs_spectrum *const *in,
+                                            size_t count, cs_spectrum **out,
+                                            double *const *baseline_out,
+                                            cs_status *st, cs_error *err);
 /** ## Simulation
  *
  * A documented, seeded simulator of Raman and FTIR spectra of breast
