@@ -939,10 +939,14 @@ typedef struct csi_whit_batch {
 #undef KW
 #if defined(__GNUC__) && defined(__x86_64__)
 #define HAVE_WHIT_AVX 1
+#include <immintrin.h>
 #pragma GCC push_options
-#pragma GCC target("avx2")
+#pragma GCC target("avx2,fma")
 #define KSFX _avx2
 #define KW 4
+#define KFMA(a, b, c) ((KVD)_mm256_fmadd_pd((__m256d)(a), (__m256d)(b), (__m256d)(c)))
+#define KMAX(a, b) ((KVD)_mm256_max_pd((__m256d)(a), (__m256d)(b)))
+#define KMIN(a, b) ((KVD)_mm256_min_pd((__m256d)(a), (__m256d)(b)))
 #include "whit_batch_kern.h"
 #undef KSFX
 #undef KW
@@ -951,6 +955,9 @@ typedef struct csi_whit_batch {
 #pragma GCC target("avx512f")
 #define KSFX _avx512
 #define KW 8
+#define KFMA(a, b, c) ((KVD)_mm512_fmadd_pd((__m512d)(a), (__m512d)(b), (__m512d)(c)))
+#define KMAX(a, b) ((KVD)_mm512_max_pd((__m512d)(a), (__m512d)(b)))
+#define KMIN(a, b) ((KVD)_mm512_min_pd((__m512d)(a), (__m512d)(b)))
 #include "whit_batch_kern.h"
 #undef KSFX
 #undef KW
@@ -966,7 +973,7 @@ static pthread_once_t cpu_once = PTHREAD_ONCE_INIT;
 static int have_avx2, have_avx512;
 static void probe_cpu(void) {
   __builtin_cpu_init();
-  have_avx2 = __builtin_cpu_supports("avx2") != 0;
+  have_avx2 = __builtin_cpu_supports("avx2") && __builtin_cpu_supports("fma");
   have_avx512 = __builtin_cpu_supports("avx512f") != 0;
 }
 #endif

@@ -19,6 +19,17 @@
 #define KVD KN(vd_)
 #define KVI KN(vi_)
 
+/* KFMA(a, b, c) = a b + c (one rounding where the path has FMA), KMAX /
+ * KMIN: max/min of two lanes without NaNs; baseline.c may define them per
+ * instruction set, else plain C. */
+#ifndef KFMA
+#define KFMA(a, b, c) ((a) * (b) + (c))
+#endif
+#ifndef KMAX
+#define KMAX(a, b) KN(sel)((a) < (b), (b), (a))
+#define KMIN(a, b) KN(sel)((a) > (b), (b), (a))
+#endif
+
 typedef double KVD __attribute__((vector_size(KW * 8)));
 typedef long long KVI __attribute__((vector_size(KW * 8)));
 
@@ -42,20 +53,15 @@ static inline KVD KN(vexp)(KVD x) {
   KVI k = (KVI)kd - (KVI)KN(bc)(shifter);
   kd -= shifter;
   KVD r = (x - kd * 6.93147180369123816490e-01) - kd * 1.90821492927058770002e-10;
-  KVD p = KN(bc)(1.0 / 6227020800.0);
-  p = p * r + 1.0 / 479001600.0;
-  p = p * r + 1.0 / 39916800.0;
-  p = p * r + 1.0 / 3628800.0;
-  p = p * r + 1.0 / 362880.0;
-  p = p * r + 1.0 / 40320.0;
-  p = p * r + 1.0 / 5040.0;
-  p = p * r + 1.0 / 720.0;
-  p = p * r + 1.0 / 120.0;
-  p = p * r + 1.0 / 24.0;
-  p = p * r + 1.0 / 6.0;
-  p = p * r + 0.5;
-  p = p * r + 1.0;
-  p = p * r + 1.0;
+  static const double c[14] = {
+      1.0 / 6227020800.0, 1.0 / 479001600.0, 1.0 / 39916800.0,
+      1.0 / 3628800.0,    1.0 / 362880.0,    1.0 / 40320.0,
+      1.0 / 5040.0,       1.0 / 720.0,       1.0 / 120.0,
+      1.0 / 24.0,         1.0 / 6.0,         0.5,
+      1.0,                1.0};
+  KVD p = KN(bc)(c[0]);
+  for (int j = 1; j < 14; j++)
+    p = KFMA(p, r, KN(bc)(c[j]));
   KVI k1 = k >> 1, k2 = k - k1;
   KVD s1 = (KVD)((k1 + 1023) << 52), s2 = (KVD)((k2 + 1023) << 52);
   return p * s1 * s2;
@@ -275,7 +281,7 @@ static cs_status KN(run)(csi_whit_batch *bj) {
         KVD lo = KN(bc)(-38.0), hi = KN(bc)(ARPLS_T_MAX);
         for (size_t i = 0; i < n; i++) {
           KVD tt = va * ((Y[i] - B[i]) - vb);
-          tt = KN(sel)(tt < -38.0, lo, KN(sel)(tt > ARPLS_T_MAX, hi, tt));
+          tt = KMIN(KMAX(tt, lo), hi);
           KVD a = 1.0 / (1.0 + KN(vexp)(tt));
           KVD w0 = Wt[i];
           Wn[i] = a;
@@ -297,7 +303,7 @@ static cs_status KN(run)(csi_whit_batch *bj) {
         for (size_t i = 0; i < n; i++) {
           KVD r = Y[i] - B[i];
           KVD inner = va * r;
-          inner = KN(sel)(inner < 0.0, zero, KN(sel)(inner > cap, vcap, inner));
+          inner = KMIN(KMAX(inner, zero), vcap);
           Wn[i] = KN(sel)(r < 0.0, KN(vexp)(inner), zero);
         }
       }
@@ -326,3 +332,6 @@ static cs_status KN(run)(csi_whit_batch *bj) {
 
 #undef KVD
 #undef KVI
+#undef KFMA
+#undef KMAX
+#undef KMIN

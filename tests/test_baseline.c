@@ -652,7 +652,8 @@ static void batch_lanes(void **state) {
   batch_spectra(x, y);
   static const char *const specs[] = {
       "asls:lam=1e6,p=0.01", "arpls:lam=1e5", "airpls:lam=1e6",
-      "arpls:lam=1e3,tol=1e-6", "arpls:lam=1e5,max_iter=3", "asls:lam=1e4,max_iter=2"};
+      "arpls:lam=1e3,tol=1e-6", "arpls:lam=1e5,max_iter=3", "asls:lam=1e4,max_iter=2",
+      "airpls:lam=1e4,tol=1e-6"};
   /* the lanes really converge at different iterations */
   int lo = 99, hi = 0;
   for (size_t k = 0; k < NB; k++) {
@@ -661,17 +662,40 @@ static void batch_lanes(void **state) {
   }
   print_message("arpls solves per spectrum: %d..%d\n", lo, hi);
   assert_true(hi >= lo + 2);
+  lo = 99, hi = 0;
+  for (size_t k = 0; k < NB; k++) {
+    int c = solves(x, y + k * NS, "airpls:lam=1e4,tol=1e-6");
+    lo = c < lo ? c : lo, hi = c > hi ? c : hi;
+  }
+  print_message("airpls (tol 1e-6) solves per spectrum: %d..%d\n", lo, hi);
+  assert_true(lo >= 3); /* its weights come from the lanes' exp */
   int tested = 0;
   for (size_t sp = 0; sp < sizeof specs / sizeof specs[0]; sp++) {
     cs_baseline_opts o;
     cs_error err, *e = &err;
     STATUS_EQ(cs_baseline_opts_parse(specs[sp], &o, e), CS_OK, e);
     int osc[NB];
+    double noise_lapack = 0; /* the scalar solvers' own disagreement */
     for (size_t k = 0; k < NB; k++) {
       STATUS_EQ(cs_baseline_fit(x, y + k * NS, NS, &o, zs + k * NS, e), CS_OK,
                 e);
       osc[k] = solves(x, y + k * NS, specs[sp]) > 50;
+      STATUS_EQ(csi_baseline_fit_solver(x, y + k * NS, NS, &o, zb, 1, e), CS_OK,
+                e);
+      double dmax = 0, zmax = 0;
+      for (size_t i = 0; i < NS; i++) {
+        dmax = fmax(dmax, fabs(zb[i] - zs[k * NS + i]));
+        zmax = fmax(zmax, fabs(zs[k * NS + i]));
+      }
+      if (!osc[k])
+        noise_lapack = fmax(noise_lapack, dmax / zmax);
     }
+    /* 1e-9, except for airPLS, whose weights exp(t |r| / |sum r-|) span
+     * hundreds of orders of magnitude: there the two scalar solvers
+     * (split LDL^T, LAPACK dpbtrf) already differ by more, and the lanes
+     * must stay within twice that. */
+    double bound = o.method == CS_BASELINE_AIRPLS
+                       ? fmax(1e-9, 2 * noise_lapack) : 1e-9;
     for (csi_simd p = CSI_SIMD_SCALAR; p <= CSI_SIMD_AVX512; p++) {
       if (p != CSI_SIMD_SCALAR && !csi_baseline_simd_lanes(p))
         continue;
@@ -700,21 +724,21 @@ static void batch_lanes(void **state) {
           fail_msg("%s, path %d, %zu spectra: rel diff %.3g > 1e-6 on a "
                    "spectrum that does not converge", specs[sp], (int)p, cnt,
                    worst_osc);
-        if (!(worst <= 1e-9))
-          fail_msg("%s, path %d, %zu spectra: rel diff %.3g > 1e-9",
-                   specs[sp], (int)p, cnt, worst);
+        if (!(worst <= bound))
+          fail_msg("%s, path %d, %zu spectra: rel diff %.3g > %.3g",
+                   specs[sp], (int)p, cnt, worst, bound);
         /* AsLS has no exp: the lanes do the scalar operations exactly */
         if (o.method == CS_BASELINE_ASLS)
           assert_memory_equal(zb, zs, cnt * NS * sizeof *zb);
         if (cnt == NB)
           print_message("batch %-26s path %d: rel diff %.3g (%.3g on spectra "
-                        "that do not converge)\n", specs[sp], (int)p, worst,
-                        worst_osc);
+                        "that do not converge; scalar vs LAPACK %.3g)\n",
+                        specs[sp], (int)p, worst, worst_osc, noise_lapack);
         tested++;
       }
     }
   }
-  assert_true(tested >= 6 * 3 * 2);
+  assert_true(tested >= 7 * 3 * 2);
 }
 
 /* A bad spectrum in the block fails alone, with its index; the others are
