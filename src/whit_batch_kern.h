@@ -226,7 +226,7 @@ static cs_status KN(run)(csi_whit_batch *bj) {
         KVD a = KN(sel)(Y[i] - B[i] > 0.0, vp, vq);
         KVD dw = a - Wt[i], sq = Wt[i] * Wt[i];
         Wn[i] = a;
-        if (i & 1)
+        if (i & 1) /* even points into n0/d0, odd into n1/d1 */
           n1 += dw * dw, d1 += sq;
         else
           n0 += dw * dw, d0 += sq;
@@ -279,17 +279,23 @@ static cs_status KN(run)(csi_whit_batch *bj) {
         }
         KVD n0 = KN(bc)(0.0), n1 = n0, d0 = n0, d1 = n0;
         KVD lo = KN(bc)(-38.0), hi = KN(bc)(ARPLS_T_MAX);
-        for (size_t i = 0; i < n; i++) {
-          KVD tt = va * ((Y[i] - B[i]) - vb);
-          tt = KMIN(KMAX(tt, lo), hi);
-          KVD a = 1.0 / (1.0 + KN(vexp)(tt));
-          KVD w0 = Wt[i];
-          Wn[i] = a;
-          if (i & 1)
-            n1 += (a - w0) * (a - w0), d1 += w0 * w0;
-          else
-            n0 += (a - w0) * (a - w0), d0 += w0 * w0;
+        /* even points into n0/d0, odd into n1/d1, as the scalar loop */
+#define KWEIGHT(i, nn, dd)                                                    \
+  do {                                                                        \
+    KVD tt = va * ((Y[i] - B[i]) - vb);                                       \
+    tt = KMIN(KMAX(tt, lo), hi);                                              \
+    KVD a = 1.0 / (1.0 + KN(vexp)(tt));                                       \
+    KVD w0 = Wt[i];                                                           \
+    Wn[i] = a;                                                                \
+    nn += (a - w0) * (a - w0), dd += w0 * w0;                                 \
+  } while (0)
+        for (size_t i = 0; i < npair; i += 2) {
+          KWEIGHT(i, n0, d0);
+          KWEIGHT(i + 1, n1, d1);
         }
+        if (n & 1)
+          KWEIGHT(n - 1, n0, d0);
+#undef KWEIGHT
         KVD num = n0 + n1, den = d0 + d1;
         for (int l = 0; l < KW; l++)
           calc[l] = sqrt(num[l]) / fmax(sqrt(den[l]), DBL_MIN);
