@@ -95,7 +95,7 @@ typedef struct {
     KVD inv_ = 1.0 / d_;                                                      \
     KVD e_ = (a1) - (S).l2p * (S).e1;                                         \
     KVD l1_ = e_ * inv_, l2_ = (a2) * inv_;                                   \
-    KVD u_ = B[i] - (S).l1p * (S).u1 - (S).l2pp * (S).u2;                     \
+    KVD u_ = Wt[i] * Y[i] - (S).l1p * (S).u1 - (S).l2pp * (S).u2;             \
     F[3 * (i)] = inv_, F[3 * (i) + 1] = l1_, F[3 * (i) + 2] = l2_;            \
     B[i] = u_;                                                                \
     (S).qpp = (S).qp, (S).qp = (a2) * l2_;                                    \
@@ -112,10 +112,11 @@ typedef struct {
   } while (0)
 
 /* (W + P) z = W y for every lane, P = pen (the lower band, pen[3j + s] =
- * P(j+s, j)), diagonal W = Wt; B holds W y on entry and z on exit, F the
- * factor.  Returns the lanes whose matrix was not positive definite. */
-static KVI KN(solve)(size_t n, const double *pen, const KVD *Wt, KVD *B,
-                     KVD *F) {
+ * P(j+s, j)), diagonal W = Wt; z into B (W y is formed as the chains reach
+ * each row: one pass less over memory), F the factor.  Returns the lanes
+ * whose matrix was not positive definite. */
+static KVI KN(solve)(size_t n, const double *pen, const KVD *Wt,
+                     const KVD *Y, KVD *B, KVD *F) {
   size_t m = (n - 1) / 2, mb = n - m - 2, s = m;
   KN(chain) t, u;
   memset(&t, 0, sizeof t);
@@ -138,8 +139,8 @@ static KVI KN(solve)(size_t n, const double *pen, const KVD *Wt, KVD *B,
   KVD m00 = as0 - dta * t0a * t0a - dtb * t0b * t0b - dub * b0b * b0b;
   KVD m10 = pen[3 * s + 1] - dtb * t1b * t0b - dub * b1b * b0b;
   KVD m11 = as1 - dtb * t1b * t1b - dua * b1a * b1a - dub * b1b * b1b;
-  KVD r0 = B[s] - t0a * B[ta] - t0b * B[tb] - b0b * B[ub];
-  KVD r1 = B[s + 1] - t1b * B[tb] - b1a * B[ua] - b1b * B[ub];
+  KVD r0 = Wt[s] * Y[s] - t0a * B[ta] - t0b * B[tb] - b0b * B[ub];
+  KVD r1 = Wt[s + 1] * Y[s + 1] - t1b * B[tb] - b1a * B[ua] - b1b * B[ub];
   KVD det = m00 * m11 - m10 * m10;
   bad |= ~((m00 > 0.0) & (det > 0.0) & (det <= DBL_MAX));
   KVD l = m10 / m00, d1 = m11 - l * m10;
@@ -207,9 +208,7 @@ static cs_status KN(run)(csi_whit_batch *bj) {
       any |= active[l];
     if (!any)
       break;
-    for (size_t j = 0; j < n; j++)
-      B[j] = Wt[j] * Y[j];
-    KVI bad = KN(solve)(n, bj->pen, Wt, B, F);
+    KVI bad = KN(solve)(n, bj->pen, Wt, Y, B, F);
     int done[KW];
     for (int l = 0; l < KW; l++) {
       done[l] = 0;
