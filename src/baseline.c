@@ -882,6 +882,8 @@ cs_status csi_baseline_fit_solver(const double *x, const double *y, size_t n,
   cs_status st = cs_baseline_opts_check(o, n, err);
   if (st != CS_OK)
     return st;
+  if (n == 0) /* check_xy refuses it; said here, GCC sees n > 0 below */
+    return check_xy(x, y, n, baseline, err);
   if ((st = check_xy(x, y, n, baseline, err)) != CS_OK)
     return st;
   switch (o->method) {
