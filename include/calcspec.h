@@ -488,6 +488,18 @@ CS_EXPORT cs_status cs_baseline_fit(const double *x, const double *y, size_t n,
                                     const cs_baseline_opts *o, double *baseline,
                                     cs_error *err);
 
+/** Baselines of count spectra on one axis at once: y is count x n, row
+ * major (spectrum k at y + k n); the caller owns baseline (same shape, may
+ * not overlap y) and x (NULL or n points, shared by all).  Each row gets
+ * what cs_baseline_fit gives for it (AsLS, arPLS and airPLS solve several
+ * spectra per vector lane, equal to it within 1e-9 relative).  Returns
+ * the first failing spectrum's status, its message prefixed "spectrum k: ";
+ * the other rows are still fitted. */
+CS_EXPORT cs_status cs_baseline_fit_batch(const double *x, const double *y,
+                                          size_t n, size_t count,
+                                          const cs_baseline_opts *o,
+                                          double *baseline, cs_error *err);
+
 /** ## Cosmic-spike removal
  *
  * Cosmic rays leave positive spikes 1-3 pixels wide (../shared/domain/
@@ -742,6 +754,20 @@ CS_EXPORT size_t cs_pipeline_max_points(const cs_pipeline *p,
 CS_EXPORT cs_status cs_pipeline_apply(cs_pipeline *p, const cs_spectrum *in,
                                       cs_spectrum **out, double *baseline_out,
                                       cs_error *err);
+
+/** cs_pipeline_apply over count spectra at once: out[k], st[k] and (if
+ * err is not NULL) err[k] are what cs_pipeline_apply gives for in[k]; the
+ * caller owns each out[k].  baseline_out may be NULL, and so may any
+ * baseline_out[k]; otherwise as in cs_pipeline_apply.  Spectra with the
+ * same number of points after cropping share one cs_baseline_fit_batch
+ * (several per vector lane): within 1e-9 relative of one by one.  Returns
+ * CS_OK when every spectrum succeeded, else the first failure's status
+ * (CS_ERR_ARG without touching anything for a NULL p, in, out or st). */
+CS_EXPORT cs_status cs_pipeline_apply_batch(cs_pipeline *p,
+                                            const cs_spectrum *const *in,
+                                            size_t count, cs_spectrum **out,
+                                            double *const *baseline_out,
+                                            cs_status *st, cs_error *err);
 /** ## Simulation
  *
  * A documented, seeded simulator of Raman and FTIR spectra of breast

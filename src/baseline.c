@@ -7,7 +7,9 @@
 #include <float.h>
 #include <limits.h>
 #include <math.h>
+#include <pthread.h>
 #include <stddef.h>
+#include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -854,12 +856,9 @@ static cs_status fit_snip(const double *y, size_t n, const cs_baseline_opts *o,
 
 /* ---- entry points ---- */
 
-cs_status csi_baseline_fit_solver(const double *x, const double *y, size_t n,
-                                  const cs_baseline_opts *o, double *baseline,
-                                  int lapack, cs_error *err) {
-  cs_status st = cs_baseline_opts_check(o, n, err);
-  if (st != CS_OK)
-    return st;
+/* The arrays' checks shared by the single and batch entry points. */
+static cs_status check_xy(const double *x, const double *y, size_t n,
+                          const double *baseline, cs_error *err) {
   if (n == 0 || !y || !baseline)
     return csi_error(err, CS_ERR_ARG, "baseline: empty or NULL arrays");
   if (baseline == y || baseline == x)
@@ -878,6 +877,19 @@ cs_status csi_baseline_fit_solver(const double *x, const double *y, size_t n,
         return csi_error(err, CS_ERR_ARG,
                          "baseline: x is not strictly monotonic at x[%zu]", i);
   }
+  return CS_OK;
+}
+
+cs_status csi_baseline_fit_solver(const double *x, const double *y, size_t n,
+                                  const cs_baseline_opts *o, double *baseline,
+                                  int lapack, cs_error *err) {
+  cs_status st = cs_baseline_opts_check(o, n, err);
+  if (st != CS_OK)
+    return st;
+  if (n == 0) /* check_xy refuses it; said here, GCC sees n > 0 below */
+    return check_xy(x, y, n, baseline, err);
+  if ((st = check_xy(x, y, n, baseline, err)) != CS_OK)
+    return st;
   switch (o->method) {
   case CS_BASELINE_NONE:
     memset(baseline, 0, n * sizeof *baseline);
@@ -912,4 +924,191 @@ cs_status cs_baseline_fit(const double *x, const double *y, size_t n,
                           const cs_baseline_opts *o, double *baseline,
                           cs_error *err) {
   return csi_baseline_fit_solver(x, y, n, o, baseline, 0, err);
+}
+
+/* ---- several spectra at once: the Whittaker family in vector lanes ---- */
+
+/* One batch job for the lane kernels (whit_batch_kern.h). */
+typedef struct csi_whit_batch {
+  size_t n, count;
+  const cs_baseline_opts *o;
+  const double *pen;       /* lam D'D, penalty_band's layout (d = 2) */
+  const double *const *y;  /* count spectra */
+  double *const *z;        /* their baselines */
+  unsigned char *fallback; /* set: not positive definite, left to scalar */
+} csi_whit_batch;
+
+#define KSFX _w2
+#define KW 2
+#include "whit_batch_kern.h"
+#undef KSFX
+#undef KW
+#if defined(__GNUC__) && defined(__x86_64__)
+#define HAVE_WHIT_AVX 1
+#include <immintrin.h>
+#pragma GCC push_options
+#pragma GCC target("avx2,fma")
+#define KSFX _avx2
+#define KW 4
+#define KFMA(a, b, c) ((KVD)_mm256_fmadd_pd((__m256d)(a), (__m256d)(b), (__m256d)(c)))
+#define KMAX(a, b) ((KVD)_mm256_max_pd((__m256d)(a), (__m256d)(b)))
+#define KMIN(a, b) ((KVD)_mm256_min_pd((__m256d)(a), (__m256d)(b)))
+#include "whit_batch_kern.h"
+#undef KSFX
+#undef KW
+#pragma GCC pop_options
+#pragma GCC push_options
+#pragma GCC target("avx512f")
+#define KSFX _avx512
+#define KW 8
+#define KFMA(a, b, c) ((KVD)_mm512_fmadd_pd((__m512d)(a), (__m512d)(b), (__m512d)(c)))
+#define KMAX(a, b) ((KVD)_mm512_max_pd((__m512d)(a), (__m512d)(b)))
+#define KMIN(a, b) ((KVD)_mm512_min_pd((__m512d)(a), (__m512d)(b)))
+#include "whit_batch_kern.h"
+#undef KSFX
+#undef KW
+#pragma GCC pop_options
+#endif
+
+csi_simd csi_baseline_simd_force = CSI_SIMD_AUTO;
+
+#ifdef HAVE_WHIT_AVX
+/* __builtin_cpu_init writes libgcc's global record: once, not from several
+ * threads at once. */
+static pthread_once_t cpu_once = PTHREAD_ONCE_INIT;
+static int have_avx2, have_avx512;
+static void probe_cpu(void) {
+  __builtin_cpu_init();
+  have_avx2 = __builtin_cpu_supports("avx2") && __builtin_cpu_supports("fma");
+  have_avx512 = __builtin_cpu_supports("avx512f") != 0;
+}
+#endif
+
+int csi_baseline_simd_lanes(csi_simd s) {
+#ifdef HAVE_WHIT_AVX
+  pthread_once(&cpu_once, probe_cpu);
+  if (s == CSI_SIMD_AUTO)
+    s = have_avx512 ? CSI_SIMD_AVX512 : have_avx2 ? CSI_SIMD_AVX2
+                                                  : CSI_SIMD_PORTABLE;
+  if (s == CSI_SIMD_AVX512)
+    return have_avx512 ? 8 : 0;
+  if (s == CSI_SIMD_AVX2)
+    return have_avx2 ? 4 : 0;
+#else
+  if (s == CSI_SIMD_AUTO)
+    s = CSI_SIMD_PORTABLE;
+#endif
+  return s == CSI_SIMD_PORTABLE ? 2 : 0;
+}
+
+/* The kernel for the forced or best path; NULL: scalar. */
+static cs_status (*batch_kernel(void))(csi_whit_batch *) {
+  int lanes = csi_baseline_simd_lanes(csi_baseline_simd_force);
+#ifdef HAVE_WHIT_AVX
+  if (lanes == 8)
+    return run_avx512;
+  if (lanes == 4)
+    return run_avx2;
+#endif
+  return lanes == 2 ? run_w2 : NULL;
+}
+
+cs_status csi_baseline_fit_many(const double *const *x,
+                                const double *const *y, size_t n,
+                                size_t count, const cs_baseline_opts *o,
+                                double *const *z, cs_status *st_each,
+                                cs_error *err_each, cs_error *err) {
+  cs_status st = cs_baseline_opts_check(o, n, err);
+  if (st != CS_OK)
+    return st;
+  if (count > 0 && (!y || !z))
+    return csi_error(err, CS_ERR_ARG, "baseline: NULL spectrum arrays");
+  cs_status (*kern)(csi_whit_batch *) = batch_kernel();
+  int is_whit = o->method == CS_BASELINE_ASLS ||
+             o->method == CS_BASELINE_ARPLS || o->method == CS_BASELINE_AIRPLS;
+  /* The lanes follow csi_penta_solve_split, which is the scalar path for
+   * diff_order 2 from CSI_PENTA_SPLIT_MIN points on. */
+  int lanes = kern && is_whit && o->diff_order == 2 &&
+              n >= CSI_PENTA_SPLIT_MIN && count >= 2;
+  const double **qy = NULL;
+  double **qz = NULL, *pen = NULL;
+  size_t *qk = NULL, nq = 0;
+  unsigned char *fb = NULL, *queued = NULL;
+  if (lanes) {
+    qy = malloc(count * sizeof *qy), qz = malloc(count * sizeof *qz);
+    qk = malloc(count * sizeof *qk), fb = calloc(count, 1);
+    queued = calloc(count, 1), pen = malloc(3 * n * sizeof *pen);
+    if (!qy || !qz || !qk || !fb || !queued || !pen) {
+      st = csi_error(err, CS_ERR_NOMEM, "out of memory for %zu baselines",
+                     count);
+      goto done;
+    }
+    for (size_t k = 0; k < count; k++)
+      if (check_xy(x ? x[k] : NULL, y[k], n, z[k], NULL) == CS_OK)
+        qy[nq] = y[k], qz[nq] = z[k], qk[nq] = k, queued[k] = 1, nq++;
+    penalty_band(n, 2, o->lam, pen);
+    csi_whit_batch bj = {n, nq, o, pen, qy, qz, fb};
+    if ((st = kern(&bj)) != CS_OK) {
+      st = csi_error(err, st, "out of memory for %zu baselines", count);
+      goto done;
+    }
+    for (size_t q = 0; q < nq; q++) {
+      for (size_t i = 0; !fb[q] && i < n; i++)
+        if (!isfinite(qz[q][i]))
+          fb[q] = 1;
+      if (fb[q])
+        queued[qk[q]] = 0;
+    }
+  }
+  /* Everything not solved in lanes, and the failures (for their exact
+   * message), through the scalar solver. */
+  for (size_t k = 0; k < count; k++) {
+    cs_error e1;
+    cs_status s1 = CS_OK;
+    if (!queued || !queued[k]) {
+      s1 = csi_baseline_fit_solver(x ? x[k] : NULL, y[k], n, o, z[k], 0, &e1);
+      if (s1 != CS_OK && err_each)
+        err_each[k] = e1;
+    }
+    if (st_each)
+      st_each[k] = s1;
+    if (s1 != CS_OK && st == CS_OK)
+      st = csi_error(err, s1, "spectrum %zu: %s", k, e1.msg);
+  }
+done:
+  free(qy), free(qz), free(qk), free(fb), free(queued), free(pen);
+  return st;
+}
+
+cs_status cs_baseline_fit_batch(const double *x, const double *y, size_t n,
+                                size_t count, const cs_baseline_opts *o,
+                                double *baseline, cs_error *err) {
+  if (count == 0)
+    return cs_baseline_opts_check(o, n, err);
+  if (!y || !baseline || n == 0)
+    return csi_error(err, CS_ERR_ARG, "baseline: empty or NULL arrays");
+  if (count > SIZE_MAX / n)
+    return csi_error(err, CS_ERR_ARG, "baseline: %zu x %zu is too large",
+                     count, n);
+  if (baseline < y + n * count && y < baseline + n * count)
+    return csi_error(err, CS_ERR_ARG,
+                     "baseline: output must not overlap the input");
+  const double **ys = malloc(count * sizeof *ys), **xs = NULL;
+  double **zs = malloc(count * sizeof *zs);
+  if (x)
+    xs = malloc(count * sizeof *xs);
+  cs_status st;
+  if (!ys || !zs || (x && !xs))
+    st = csi_error(err, CS_ERR_NOMEM, "out of memory for %zu baselines",
+                   count);
+  else {
+    for (size_t k = 0; k < count; k++) {
+      ys[k] = y + k * n, zs[k] = baseline + k * n;
+      if (xs)
+        xs[k] = x;
+    }
+    st = csi_baseline_fit_many(xs, ys, n, count, o, zs, NULL, NULL, err);
+  }
+  free(ys), free(zs), free(xs);
+  return st;
 }

@@ -354,6 +354,31 @@ cs_status csi_pinv_full_rank(const double *a, size_t m, size_t k,
 cs_status csi_baseline_fit_solver(const double *x, const double *y, size_t n,
                                   const cs_baseline_opts *o, double *baseline,
                                   int lapack, cs_error *err);
+/* Baselines of count spectra of n points (x[k] may be NULL, x itself too)
+ * into the caller's z[k].  AsLS, arPLS and airPLS with diff_order 2 run
+ * several spectra at once, one per vector lane (whit_batch_kern.h), with
+ * the scalar solver's arithmetic; other methods, and any spectrum the lanes
+ * cannot finish, go through csi_baseline_fit_solver.  st_each[k] and
+ * err_each[k] (either may be NULL) get each spectrum's outcome; the return
+ * value is the first failure, its message prefixed "spectrum k: ". */
+cs_status csi_baseline_fit_many(const double *const *x,
+                                const double *const *y, size_t n,
+                                size_t count, const cs_baseline_opts *o,
+                                double *const *z, cs_status *st_each,
+                                cs_error *err_each, cs_error *err);
+/* Which lane kernel csi_baseline_fit_many uses: AUTO picks the widest the
+ * CPU runs; the others force a path (tests, benchmarks).  A forced path the
+ * CPU lacks, and SCALAR, mean one spectrum at a time. */
+typedef enum {
+  CSI_SIMD_AUTO,
+  CSI_SIMD_SCALAR,
+  CSI_SIMD_PORTABLE, /* 2 lanes, plain GCC vectors (SSE2 on x86-64) */
+  CSI_SIMD_AVX2,     /* 4 lanes */
+  CSI_SIMD_AVX512    /* 8 lanes */
+} csi_simd;
+extern csi_simd csi_baseline_simd_force;
+/* Lanes of path s on this CPU (AUTO: the one it picks), 0 when absent. */
+int csi_baseline_simd_lanes(csi_simd s);
 /* ---- smooth.c ----
  * FFTW's planner is not thread-safe: every fftw_plan_* / fftw_destroy_plan
  * (and fftw_malloc/fftw_free, to be safe) in the library runs between these

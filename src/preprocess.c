@@ -486,37 +486,41 @@ static cs_status resample(const cs_pipeline *p, cs_spectrum **s, double *base,
   return CS_OK;
 }
 
-cs_status cs_pipeline_apply(cs_pipeline *p, const cs_spectrum *in,
-                            cs_spectrum **out, double *baseline_out,
-                            cs_error *err) {
-  *out = NULL;
-  if (!p || !in)
-    return csi_error(err, CS_ERR_ARG, "no pipeline or spectrum");
-  size_t cap = cs_pipeline_max_points(p, in);
-  cs_spectrum *s = NULL;
-  double *base = calloc(cap ? cap : 1, sizeof *base);
-  char *text = NULL;
-  if (!base)
-    return csi_error(err, CS_ERR_NOMEM, "out of memory");
-  cs_status st = cs_spectrum_copy(in, &s, err);
+/* The steps before the baseline: automatic conversions, sort, crop,
+ * spikes.  *s is a new spectrum (NULL on failure). */
+static cs_status apply_pre(const cs_pipeline *p, const cs_spectrum *in,
+                           cs_spectrum **s, cs_error *err) {
+  cs_status st = cs_spectrum_copy(in, s, err);
   /* automatic conversions first (see the header) */
-  if (!st && s->axis == CS_AXIS_WAVELENGTH_NM)
-    st = cs_spectrum_to_raman_shift(s, NAN, err);
-  if (!st && s->quantity == CS_Q_TRANSMITTANCE_PCT)
-    st = cs_spectrum_to_absorbance(s, err);
+  if (!st && (*s)->axis == CS_AXIS_WAVELENGTH_NM)
+    st = cs_spectrum_to_raman_shift(*s, NAN, err);
+  if (!st && (*s)->quantity == CS_Q_TRANSMITTANCE_PCT)
+    st = cs_spectrum_to_absorbance(*s, err);
   if (!st)
-    st = cs_spectrum_sort(s, err);
-  if (!st && p->has[ST_CROP] && (st = crop(p, s, err)))
+    st = cs_spectrum_sort(*s, err);
+  if (!st && p->has[ST_CROP] && (st = crop(p, *s, err)))
     csi_error_prefix(err, "crop");
   if (!st && p->has[ST_SPIKES] &&
-      (st = cs_spectrum_remove_spikes(s, &p->spikes, NULL, err)))
+      (st = cs_spectrum_remove_spikes(*s, &p->spikes, NULL, err)))
     csi_error_prefix(err, "spikes");
-  if (!st && p->has[ST_BASELINE]) {
-    if ((st = cs_baseline_fit(s->x, s->y, s->n, &p->baseline, base, err)))
-      csi_error_prefix(err, "baseline");
-    for (size_t i = 0; !st && i < s->n; i++)
-      s->y[i] -= base[i];
+  if (st) {
+    cs_spectrum_free(*s);
+    *s = NULL;
   }
+  return st;
+}
+
+/* The steps after the baseline fit (base: the baseline, or zeros without
+ * one): subtract, smooth, normalise, resample, the record.  Frees s on
+ * failure; base holds the baseline as processed on success. */
+static cs_status apply_post(cs_pipeline *p, cs_spectrum **sp, double *base,
+                            int want_base, cs_error *err) {
+  cs_spectrum *s = *sp;
+  char *text = NULL;
+  cs_status st = CS_OK;
+  if (p->has[ST_BASELINE])
+    for (size_t i = 0; i < s->n; i++)
+      s->y[i] -= base[i];
   if (!st && p->has[ST_SMOOTH] &&
       (st = cs_smoother_apply(p->sm, s->x, s->y, s->n, s->y, err)))
     csi_error_prefix(err, "smooth");
@@ -529,8 +533,9 @@ cs_status cs_pipeline_apply(cs_pipeline *p, const cs_spectrum *in,
     s->quantity = CS_Q_ARBITRARY;
   }
   if (!st && p->has[ST_RESAMPLE] &&
-      (st = resample(p, &s, baseline_out ? base : NULL, err)))
+      (st = resample(p, &s, want_base ? base : NULL, err)))
     csi_error_prefix(err, "resample");
+  *sp = s;
   if (!st && !p->text && !(st = format_with(p, "; ", &text, err))) {
     size_t len = strlen(text); /* drop the trailing separator */
     if (len >= 2)
@@ -549,12 +554,110 @@ cs_status cs_pipeline_apply(cs_pipeline *p, const cs_spectrum *in,
   free(text);
   if (st) {
     cs_spectrum_free(s);
-    free(base);
-    return st;
+    *sp = NULL;
   }
-  if (baseline_out)
+  return st;
+}
+
+cs_status cs_pipeline_apply(cs_pipeline *p, const cs_spectrum *in,
+                            cs_spectrum **out, double *baseline_out,
+                            cs_error *err) {
+  *out = NULL;
+  if (!p || !in)
+    return csi_error(err, CS_ERR_ARG, "no pipeline or spectrum");
+  size_t cap = cs_pipeline_max_points(p, in);
+  cs_spectrum *s = NULL;
+  double *base = calloc(cap ? cap : 1, sizeof *base);
+  if (!base)
+    return csi_error(err, CS_ERR_NOMEM, "out of memory");
+  cs_status st = apply_pre(p, in, &s, err);
+  if (!st && p->has[ST_BASELINE] &&
+      (st = cs_baseline_fit(s->x, s->y, s->n, &p->baseline, base, err))) {
+    csi_error_prefix(err, "baseline");
+    cs_spectrum_free(s);
+  }
+  if (!st)
+    st = apply_post(p, &s, base, baseline_out != NULL, err);
+  if (!st && baseline_out)
     memcpy(baseline_out, base, s->n * sizeof *base);
   free(base);
-  *out = s;
-  return CS_OK;
+  if (!st)
+    *out = s;
+  return st;
+}
+
+cs_status cs_pipeline_apply_batch(cs_pipeline *p, const cs_spectrum *const *in,
+                                  size_t count, cs_spectrum **out,
+                                  double *const *baseline_out,
+                                  cs_status *st_each, cs_error *err_each) {
+  if (!p || (count && (!in || !out || !st_each)))
+    return CS_ERR_ARG;
+  cs_spectrum **s = calloc(count ? count : 1, sizeof *s);
+  double **base = calloc(count ? count : 1, sizeof *base);
+  const double **xs = malloc((count ? count : 1) * sizeof *xs);
+  const double **ys = malloc((count ? count : 1) * sizeof *ys);
+  double **zs = malloc((count ? count : 1) * sizeof *zs);
+  size_t *idx = malloc((count ? count : 1) * sizeof *idx);
+  cs_status *gst = malloc((count ? count : 1) * sizeof *gst);
+  cs_error *gerr = malloc((count ? count : 1) * sizeof *gerr);
+  unsigned char *taken = calloc(count ? count : 1, 1);
+  cs_status first = CS_OK;
+  int nomem =
+      !s || !base || !xs || !ys || !zs || !idx || !gst || !gerr || !taken;
+  for (size_t k = 0; k < count; k++) {
+    cs_error e1, *e = err_each ? &err_each[k] : &e1;
+    out[k] = NULL;
+    st_each[k] = CS_OK;
+    if (!in[k])
+      st_each[k] = csi_error(e, CS_ERR_ARG, "no pipeline or spectrum");
+    else if (nomem ||
+             !(base[k] = calloc(cs_pipeline_max_points(p, in[k]) + 1,
+                                sizeof *base[k])))
+      st_each[k] = csi_error(e, CS_ERR_NOMEM, "out of memory");
+    else
+      st_each[k] = apply_pre(p, in[k], &s[k], e);
+  }
+  /* The baselines, one batch per number of points (usually one). */
+  if (!nomem && p->has[ST_BASELINE])
+    for (size_t k = 0; k < count; k++) {
+      if (st_each[k] || taken[k])
+        continue; /* failed, or fitted with an earlier group */
+      size_t n = s[k]->n, m = 0;
+      for (size_t j = k; j < count; j++)
+        if (!st_each[j] && !taken[j] && s[j]->n == n) {
+          xs[m] = s[j]->x, ys[m] = s[j]->y, zs[m] = base[j], idx[m++] = j;
+          taken[j] = 1;
+        }
+      csi_baseline_fit_many(xs, ys, n, m, &p->baseline, zs, gst, gerr, NULL);
+      for (size_t q = 0; q < m; q++) {
+        size_t j = idx[q];
+        if (!gst[q])
+          continue;
+        st_each[j] = gst[q];
+        if (err_each) {
+          err_each[j] = gerr[q];
+          csi_error_prefix(&err_each[j], "baseline");
+        }
+        cs_spectrum_free(s[j]);
+        s[j] = NULL;
+      }
+    }
+  for (size_t k = 0; k < count; k++) {
+    cs_error e1, *e = err_each ? &err_each[k] : &e1;
+    if (!st_each[k])
+      st_each[k] = apply_post(p, &s[k], base[k],
+                              baseline_out && baseline_out[k], e);
+    if (!st_each[k]) {
+      if (baseline_out && baseline_out[k])
+        memcpy(baseline_out[k], base[k], s[k]->n * sizeof *base[k]);
+      out[k] = s[k];
+    }
+    if (st_each[k] && !first)
+      first = st_each[k];
+    if (base)
+      free(base[k]);
+  }
+  free(s), free(base), free(xs), free(ys), free(zs), free(idx), free(gst);
+  free(gerr), free(taken);
+  return first;
 }

@@ -77,6 +77,35 @@ static double bench(const double *x, const double *y, const char *spec,
   return t / (double)count * 1e6;
 }
 
+/* The same fits through cs_baseline_fit_batch, `copies` copies of the
+ * NSPEC spectra in one block, with the lane kernel `simd`. */
+static double bench_batch(const double *x, const double *y, const char *spec,
+                          size_t copies, csi_simd simd, double min_s) {
+  cs_baseline_opts o;
+  cs_error err;
+  if (cs_baseline_opts_parse(spec, &o, &err) != CS_OK)
+    exit(1);
+  size_t cnt = NSPEC * copies;
+  double *yb = malloc(cnt * NPTS * sizeof *yb), *zb = malloc(cnt * NPTS * sizeof *zb);
+  if (!yb || !zb)
+    exit(1);
+  for (size_t c = 0; c < copies; c++)
+    memcpy(yb + c * NSPEC * NPTS, y, NSPEC * NPTS * sizeof *y);
+  long count = 0;
+  csi_baseline_simd_force = simd;
+  double t0 = now(), t;
+  do {
+    if (cs_baseline_fit_batch(x, yb, NPTS, cnt, &o, zb, &err) != CS_OK) {
+      fprintf(stderr, "bench: %s: %s\n", spec, err.msg);
+      exit(1);
+    }
+    count += (long)cnt;
+  } while ((t = now() - t0) < min_s);
+  csi_baseline_simd_force = CSI_SIMD_AUTO;
+  free(yb), free(zb);
+  return t / (double)count * 1e6;
+}
+
 int main(int argc, char **argv) {
   (void)argc;
   /* One core: OpenBLAS reads its thread count at load time, so re-run
@@ -117,6 +146,39 @@ int main(int argc, char **argv) {
       printf("%-28s %12.1f  (dpbtrf/dpbtrs)\n", specs[k],
              bench(x, y, specs[k], 1, 1.0));
   }
+
+  /* Several spectra at once (one per vector lane), side by side with the
+   * scalar solver in this run: blocks of 24 and of 192 spectra. */
+  static const char *const wspecs[] = {"arpls:lam=1e5", "asls:lam=1e6,p=0.01",
+                                       "airpls:lam=1e6"};
+  printf("%-22s %8s %10s %10s %10s %10s\n", "batch (us/spectrum)", "scalar",
+         "portable", "avx2", "avx512", "speed-up");
+  double batch_arpls = 0;
+  for (size_t k = 0; k < 3; k++)
+    for (size_t copies = 1; copies <= 8; copies += 7) {
+      double us[5] = {0}, best = 0;
+      us[1] = bench(x, y, wspecs[k], 0, 0.5);
+      for (csi_simd p = CSI_SIMD_PORTABLE; p <= CSI_SIMD_AVX512; p++)
+        if (csi_baseline_simd_lanes(p)) {
+          us[p] = bench_batch(x, y, wspecs[k], copies, p, 0.5);
+          if (best == 0 || us[p] < best)
+            best = us[p];
+        }
+      char label[64];
+      snprintf(label, sizeof label, "%s x%zu", wspecs[k], NSPEC * copies);
+      printf("%-22s %8.1f", label, us[1]);
+      for (int p = 2; p <= 4; p++)
+        if (us[p] > 0)
+          printf(" %10.1f", us[p]);
+        else
+          printf(" %10s", "-");
+      printf(" %9.1fx\n", us[1] / best);
+      if (k == 0 && copies == 8)
+        batch_arpls = best;
+    }
+  printf("arpls batch (best path, 192 spectra): %.1f us/spectrum (issue 15 "
+         "target <= 20 us); %.1fx pybaselines' ~600 us\n", batch_arpls,
+         600.0 / batch_arpls);
 
   /* pybaselines itself is not packaged in Debian; ../shared/peer/README.md
    * gives its arPLS time on the same machine: ~600 us per spectrum. */

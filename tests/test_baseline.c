@@ -73,9 +73,20 @@ static double parity(const table *in, const table *gold, const char *spec,
   double *z = malloc(n * sizeof *z), worst = 0;
   assert_non_null(z);
   const double *x = in->v;
+  /* lapack 2: all spectra through the batch entry point at once */
+  double *zb = NULL;
+  if (lapack == 2) {
+    zb = malloc((in->rows - 1) * n * sizeof *zb);
+    assert_non_null(zb);
+    STATUS_EQ(cs_baseline_fit_batch(x, in->v + n, n, in->rows - 1, &o, zb, e),
+              CS_OK, e);
+  }
   for (size_t r = 1; r < in->rows; r++) {
     const double *y = in->v + r * n, *g = gold->v + r * n;
-    STATUS_EQ(csi_baseline_fit_solver(x, y, n, &o, z, lapack, e), CS_OK, e);
+    if (zb)
+      memcpy(z, zb + (r - 1) * n, n * sizeof *z);
+    else
+      STATUS_EQ(csi_baseline_fit_solver(x, y, n, &o, z, lapack, e), CS_OK, e);
     double dmax = 0, gmax = 0;
     for (size_t i = 0; i < n; i++) {
       dmax = fmax(dmax, fabs(z[i] - g[i]));
@@ -84,6 +95,7 @@ static double parity(const table *in, const table *gold, const char *spec,
     worst = fmax(worst, dmax / gmax);
   }
   free(z);
+  free(zb);
   return worst;
 }
 
@@ -112,6 +124,19 @@ static void peer_parity(void **state) {
       if (!(el <= 1e-6))
         fail_msg("%s (lapack): relative error %.3g > 1e-6", goldens[k].spec,
                  el);
+      /* and through the batch path, on every lane kernel this CPU runs */
+      for (csi_simd p = CSI_SIMD_PORTABLE; p <= CSI_SIMD_AVX512; p++) {
+        if (!csi_baseline_simd_lanes(p))
+          continue;
+        csi_baseline_simd_force = p;
+        double eb = parity(&in, &g, goldens[k].spec, 2);
+        csi_baseline_simd_force = CSI_SIMD_AUTO;
+        print_message("parity %-26s rel err %.3g (batch, %d lanes)\n",
+                      goldens[k].spec, eb, csi_baseline_simd_lanes(p));
+        if (!(eb <= 1e-6))
+          fail_msg("%s (batch, %d lanes): relative error %.3g > 1e-6",
+                   goldens[k].spec, csi_baseline_simd_lanes(p), eb);
+      }
     }
     free(g.v);
   }
@@ -579,6 +604,189 @@ static void threads(void **state) {
   }
 }
 
+/* ---- several spectra at once (csi_baseline_fit_many's lanes) ---- */
+
+#define NB 13 /* not a multiple of 2, 4 or 8 lanes */
+
+/* NB spectra unlike each other (baseline slope and curvature, band
+ * heights, noise level, offset and scale) so that the reweighting stops
+ * after different numbers of iterations. */
+static void batch_spectra(double *x, double *y) {
+  unsigned long long seed = 977;
+  for (size_t i = 0; i < NS; i++)
+    x[i] = 400 + 1400.0 * (double)i / (NS - 1);
+  for (size_t k = 0; k < NB; k++) {
+    double a = 50 + 40.0 * (double)k, c = 0.3 * (double)(k % 5);
+    double h = 20.0 * (double)(k % 4 + 1), sd = 0.2 + 0.4 * (double)(k % 3);
+    double scale = k % 2 ? 1e3 : 1;
+    for (size_t i = 0; i < NS; i++) {
+      double t = (x[i] - 1100) / 700;
+      double v = a + 30 * t * (double)((int)k - 6) + a * c * t * t;
+      for (int b = 0; b < 3; b++) {
+        double d = (x[i] - (700 + 350.0 * b + 7.0 * (double)k)) / (4 + b);
+        v += h * (b + 1) / (1 + d * d);
+      }
+      y[k * NS + i] = scale * (v + sd * noise(&seed));
+    }
+  }
+}
+
+/* Solves the scalar arPLS/airPLS/AsLS loop makes for y: the smallest
+ * max_iter + 1 whose result equals that of max_iter = 50. */
+static int solves(const double *x, const double *y, const char *spec) {
+  cs_baseline_opts o;
+  STATUS_EQ(cs_baseline_opts_parse(spec, &o, NULL), CS_OK, NULL);
+  static double full[NS], z[NS];
+  STATUS_EQ(cs_baseline_fit(x, y, NS, &o, full, NULL), CS_OK, NULL);
+  for (o.max_iter = 0; o.max_iter < 50; o.max_iter++) {
+    STATUS_EQ(cs_baseline_fit(x, y, NS, &o, z, NULL), CS_OK, NULL);
+    if (memcmp(z, full, sizeof z) == 0)
+      break;
+  }
+  return o.max_iter + 1;
+}
+
+static void batch_lanes(void **state) {
+  (void)state;
+  static double x[NS], y[NB * NS], zs[NB * NS], zb[NB * NS];
+  batch_spectra(x, y);
+  static const char *const specs[] = {
+      "asls:lam=1e6,p=0.01", "arpls:lam=1e5", "airpls:lam=1e6",
+      "arpls:lam=1e3,tol=1e-6", "arpls:lam=1e5,max_iter=3", "asls:lam=1e4,max_iter=2",
+      "airpls:lam=1e4,tol=1e-6"};
+  /* the lanes really converge at different iterations */
+  int lo = 99, hi = 0;
+  for (size_t k = 0; k < NB; k++) {
+    int c = solves(x, y + k * NS, "arpls:lam=1e5");
+    lo = c < lo ? c : lo, hi = c > hi ? c : hi;
+  }
+  print_message("arpls solves per spectrum: %d..%d\n", lo, hi);
+  assert_true(hi >= lo + 2);
+  lo = 99, hi = 0;
+  for (size_t k = 0; k < NB; k++) {
+    int c = solves(x, y + k * NS, "airpls:lam=1e4,tol=1e-6");
+    lo = c < lo ? c : lo, hi = c > hi ? c : hi;
+  }
+  print_message("airpls (tol 1e-6) solves per spectrum: %d..%d\n", lo, hi);
+  assert_true(lo >= 3); /* its weights come from the lanes' exp */
+  int tested = 0;
+  for (size_t sp = 0; sp < sizeof specs / sizeof specs[0]; sp++) {
+    cs_baseline_opts o;
+    cs_error err, *e = &err;
+    STATUS_EQ(cs_baseline_opts_parse(specs[sp], &o, e), CS_OK, e);
+    int osc[NB];
+    double noise_lapack = 0; /* the scalar solvers' own disagreement */
+    for (size_t k = 0; k < NB; k++) {
+      STATUS_EQ(cs_baseline_fit(x, y + k * NS, NS, &o, zs + k * NS, e), CS_OK,
+                e);
+      osc[k] = solves(x, y + k * NS, specs[sp]) > 50;
+      STATUS_EQ(csi_baseline_fit_solver(x, y + k * NS, NS, &o, zb, 1, e), CS_OK,
+                e);
+      double dmax = 0, zmax = 0;
+      for (size_t i = 0; i < NS; i++) {
+        dmax = fmax(dmax, fabs(zb[i] - zs[k * NS + i]));
+        zmax = fmax(zmax, fabs(zs[k * NS + i]));
+      }
+      if (!osc[k])
+        noise_lapack = fmax(noise_lapack, dmax / zmax);
+    }
+    /* 1e-9, except for airPLS, whose weights exp(t |r| / |sum r-|) span
+     * hundreds of orders of magnitude: there the two scalar solvers
+     * (split LDL^T, LAPACK dpbtrf) already differ by more, and the lanes
+     * must stay within twice that. */
+    double bound = o.method == CS_BASELINE_AIRPLS
+                       ? fmax(1e-9, 2 * noise_lapack) : 1e-9;
+    for (csi_simd p = CSI_SIMD_SCALAR; p <= CSI_SIMD_AVX512; p++) {
+      if (p != CSI_SIMD_SCALAR && !csi_baseline_simd_lanes(p))
+        continue;
+      for (size_t cnt = 1; cnt <= NB; cnt += cnt < 3 ? 1 : NB - 3) {
+        csi_baseline_simd_force = p;
+        memset(zb, 0, sizeof zb);
+        cs_status st = cs_baseline_fit_batch(x, y, NS, cnt, &o, zb, e);
+        csi_baseline_simd_force = CSI_SIMD_AUTO;
+        STATUS_EQ(st, CS_OK, e);
+        double worst = 0, worst_osc = 0;
+        for (size_t k = 0; k < cnt; k++) {
+          double dmax = 0, zmax = 0;
+          for (size_t i = 0; i < NS; i++) {
+            dmax = fmax(dmax, fabs(zb[k * NS + i] - zs[k * NS + i]));
+            zmax = fmax(zmax, fabs(zs[k * NS + i]));
+          }
+          if (osc[k])
+            worst_osc = fmax(worst_osc, dmax / zmax);
+          else
+            worst = fmax(worst, dmax / zmax);
+        }
+        /* A spectrum whose weights still oscillate after 50 iterations
+         * amplifies the exp's last-bit differences; pybaselines parity
+         * (1e-6) is the bound there. */
+        if (!(worst_osc <= 1e-6))
+          fail_msg("%s, path %d, %zu spectra: rel diff %.3g > 1e-6 on a "
+                   "spectrum that does not converge", specs[sp], (int)p, cnt,
+                   worst_osc);
+        if (!(worst <= bound))
+          fail_msg("%s, path %d, %zu spectra: rel diff %.3g > %.3g",
+                   specs[sp], (int)p, cnt, worst, bound);
+        /* AsLS has no exp: the lanes do the scalar operations exactly */
+        if (o.method == CS_BASELINE_ASLS)
+          assert_memory_equal(zb, zs, cnt * NS * sizeof *zb);
+        if (cnt == NB)
+          print_message("batch %-26s path %d: rel diff %.3g (%.3g on spectra "
+                        "that do not converge; scalar vs LAPACK %.3g)\n",
+                        specs[sp], (int)p, worst, worst_osc, noise_lapack);
+        tested++;
+      }
+    }
+  }
+  assert_true(tested >= 7 * 3 * 2);
+}
+
+/* A bad spectrum in the block fails alone, with its index; the others are
+ * fitted as they would be on their own.  Short spectra and other methods
+ * go through the scalar solver with the same results. */
+static void batch_errors(void **state) {
+  (void)state;
+  static double x[NS], y[NB * NS], zs[NS], zb[NB * NS];
+  batch_spectra(x, y);
+  y[5 * NS + 17] = NAN;
+  cs_baseline_opts o = cs_baseline_opts_default(CS_BASELINE_ASLS);
+  cs_error err;
+  assert_int_equal(cs_baseline_fit_batch(x, y, NS, NB, &o, zb, &err),
+                   CS_ERR_ARG);
+  assert_non_null(strstr(err.msg, "spectrum 5: "));
+  assert_non_null(strstr(err.msg, "not finite"));
+  for (size_t k = 0; k < NB; k++) { /* AsLS: the lanes give the scalar bits */
+    if (k == 5)
+      continue;
+    STATUS_EQ(cs_baseline_fit(x, y + k * NS, NS, &o, zs, &err), CS_OK, &err);
+    assert_memory_equal(zb + k * NS, zs, sizeof zs);
+  }
+  assert_int_equal(cs_baseline_fit_batch(x, y, NS, NB, &o, y, &err),
+                   CS_ERR_ARG); /* output over the input */
+  /* 10 points (below the split solver's size) and SNIP: scalar, exact */
+  static const char *const specs[] = {"arpls", "snip:max_half_window=3",
+                                      "imodpoly:poly_order=2"};
+  double ys[4 * 10], zz[4 * 10], z1[10];
+  for (size_t i = 0; i < 40; i++)
+    ys[i] = 10 + sin(0.7 * (double)i) + 0.01 * (double)(i * i % 7);
+  for (size_t sp = 0; sp < 3; sp++) {
+    STATUS_EQ(cs_baseline_opts_parse(specs[sp], &o, &err), CS_OK, &err);
+    STATUS_EQ(cs_baseline_fit_batch(NULL, ys, 10, 4, &o, zz, &err), CS_OK,
+              &err);
+    for (size_t k = 0; k < 4; k++) {
+      STATUS_EQ(cs_baseline_fit(NULL, ys + 10 * k, 10, &o, z1, &err), CS_OK,
+                &err);
+      assert_memory_equal(zz + 10 * k, z1, sizeof z1);
+    }
+  }
+  o = cs_baseline_opts_default(CS_BASELINE_ARPLS);
+  o.lam = -1;
+  assert_int_equal(cs_baseline_fit_batch(x, y, NS, 2, &o, zb, &err),
+                   CS_ERR_ARG);
+  o.lam = 1e5;
+  STATUS_EQ(cs_baseline_fit_batch(x, y, NS, 0, &o, zb, &err), CS_OK, &err);
+}
+
 int main(void) {
   const struct CMUnitTest tests[] = {
       cmocka_unit_test(peer_parity),    cmocka_unit_test(known_baseline),
@@ -588,6 +796,7 @@ int main(void) {
       cmocka_unit_test(key_names),
       cmocka_unit_test(bad_input),      cmocka_unit_test(x_handling),
       cmocka_unit_test(threads),
+      cmocka_unit_test(batch_lanes),    cmocka_unit_test(batch_errors),
   };
   return cmocka_run_group_tests_name("baseline", tests, NULL, NULL);
 }

@@ -229,6 +229,78 @@ static void apply_errors(void **state) {
   cs_spectrum_free(in);
 }
 
+/* cs_pipeline_apply_batch gives each spectrum what cs_pipeline_apply
+ * gives it (baselines within 1e-9: they share vector lanes), with its own
+ * status and message; spectra of another length after cropping form their
+ * own batch. */
+static void apply_batch(void **state) {
+  (void)state;
+  enum { N = 900, K = 11 };
+  cs_spectrum *in[K], *out[K];
+  double *base[K];
+  cs_status st[K];
+  cs_error errs[K], err;
+  unsigned long long seed = 7;
+  for (int k = 0; k < K; k++) {
+    double x[N], y[N];
+    size_t n = k == 3 ? N - 100 : N; /* another length */
+    double x0 = k == 7 ? 2000 : 600; /* outside the crop window: fails */
+    for (size_t i = 0; i < n; i++) {
+      x[i] = x0 + 1.3 * (double)i;
+      double u = (x[i] - 960 - k) / (5 + k % 3);
+      seed = seed * 6364136223846793005ULL + 1442695040888963407ULL;
+      double noise = (double)(seed >> 11) * 0x1.0p-53 - 0.5;
+      y[i] = (800 + 90 * k) * exp(-x[i] / (700 + 40 * k)) +
+             (150 + 20 * k) / (1 + u * u) + (1 + k % 4) * noise;
+    }
+    STATUS_EQ(cs_spectrum_new(x, y, n, CS_AXIS_RAMAN_SHIFT, CS_Q_COUNTS,
+                              &in[k], &err),
+              CS_OK, &err);
+    base[k] = k == 5 ? NULL : malloc(N * sizeof *base[k]);
+  }
+  cs_pipeline *p;
+  STATUS_EQ(cs_pipeline_parse("crop 650:1600\nspikes auto\n"
+                              "baseline arpls:lam=1e5\nsmooth gauss:3\n"
+                              "normalise vector\n",
+                              &p, &err),
+            CS_OK, &err);
+  assert_int_equal(cs_pipeline_apply_batch(p, (const cs_spectrum *const *)in,
+                                           K, out, base, st, errs),
+                   CS_ERR_RANGE);
+  for (int k = 0; k < K; k++) {
+    cs_spectrum *one;
+    double b1[N];
+    cs_status s1 = cs_pipeline_apply(p, in[k], &one, b1, &err);
+    assert_int_equal(st[k], s1);
+    if (s1) {
+      assert_null(out[k]);
+      assert_string_equal(errs[k].msg, err.msg);
+      continue;
+    }
+    size_t n = cs_spectrum_n(one);
+    assert_int_equal(cs_spectrum_n(out[k]), n);
+    double ymax = 0, dy = 0, bmax = 0, db = 0;
+    for (size_t i = 0; i < n; i++) {
+      ymax = fmax(ymax, fabs(cs_spectrum_y(one)[i]));
+      dy = fmax(dy, fabs(cs_spectrum_y(out[k])[i] - cs_spectrum_y(one)[i]));
+      bmax = fmax(bmax, fabs(b1[i]));
+      if (base[k])
+        db = fmax(db, fabs(base[k][i] - b1[i]));
+    }
+    assert_true(dy <= 1e-9 * ymax);
+    assert_true(db <= 1e-9 * bmax);
+    assert_string_equal(cs_spectrum_meta(out[k], "preprocessing"),
+                        cs_spectrum_meta(one, "preprocessing"));
+    cs_spectrum_free(one);
+    cs_spectrum_free(out[k]);
+  }
+  assert_int_equal(st[7], CS_ERR_RANGE);
+  assert_int_equal(st[3], CS_OK);
+  for (int k = 0; k < K; k++)
+    cs_spectrum_free(in[k]), free(base[k]);
+  cs_pipeline_free(p);
+}
+
 /* A decimal-comma numeric locale (de_DE), compiled into the test's own
  * directory with localedef; NULL when the system has no locale sources. */
 static const char *comma_locale(void) {
@@ -288,6 +360,7 @@ int main(void) {
       cmocka_unit_test(baseline_out_and_identity),
       cmocka_unit_test(automatic_conversions),
       cmocka_unit_test(apply_errors),
+      cmocka_unit_test(apply_batch),
       cmocka_unit_test(text_in_comma_locale),
   };
   return cmocka_run_group_tests_name("pipeline", tests, NULL, NULL);

@@ -62,6 +62,9 @@ typedef struct {
   size_t nfree;
 } pl_pool;
 
+#define PBLOCK 256   /* spectra processed in parallel at a time */
+#define PCHUNK_MAX 256 /* spectra per cs_pipeline_apply_batch call */
+
 /* One spectrum's result (--jobs): computed on a worker, pushed in input
  * order by the main thread. */
 typedef struct {
@@ -72,50 +75,61 @@ typedef struct {
 
 typedef struct {
   cs_dataset *in;
-  size_t k0;
+  size_t k0, chunk, nb;
   pslot *sl;
   pl_pool *pool;
   int keep;
 } pblock;
 
-static void process_slot(void *arg, size_t i) {
+/* Spectra [c chunk, (c+1) chunk) of the block through one pipeline at once
+ * (cs_pipeline_apply_batch: their baselines share vector lanes). */
+static void process_chunk(void *arg, size_t c) {
   pblock *b = arg;
-  pslot *o = &b->sl[i];
-  const cs_spectrum *s = cs_dataset_get(b->in, b->k0 + i);
-  cs_error err;
-  o->out = o->bs = NULL;
-  err.msg[0] = '\0';
+  size_t i0 = c * b->chunk, m = b->nb - i0 < b->chunk ? b->nb - i0 : b->chunk;
+  const cs_spectrum *in[PCHUNK_MAX];
+  cs_spectrum *out[PCHUNK_MAX];
+  double *base[PCHUNK_MAX];
+  cs_status st[PCHUNK_MAX];
+  cs_error err[PCHUNK_MAX];
   pthread_mutex_lock(&b->pool->mu);
   cs_pipeline *p = b->pool->free_pl[--b->pool->nfree];
   pthread_mutex_unlock(&b->pool->mu);
-  int keep = b->keep;
-  size_t cap = cs_pipeline_max_points(p, s);
-  double *base = keep ? malloc((cap ? cap : 1) * sizeof *base) : NULL;
-  cs_status st = keep && !base ? CS_ERR_NOMEM : CS_OK;
-  if (st)
-    snprintf(err.msg, sizeof err.msg, "out of memory");
-  if (!st)
-    st = cs_pipeline_apply(p, s, &o->out, base, &err);
+  for (size_t i = 0; i < m; i++) {
+    in[i] = cs_dataset_get(b->in, b->k0 + i0 + i);
+    size_t cap = cs_pipeline_max_points(p, in[i]);
+    base[i] = b->keep ? malloc((cap ? cap : 1) * sizeof *base[i]) : NULL;
+    err[i].msg[0] = '\0';
+  }
+  cs_pipeline_apply_batch(p, in, m, out, base, st, err);
   pthread_mutex_lock(&b->pool->mu);
   b->pool->free_pl[b->pool->nfree++] = p;
   pthread_mutex_unlock(&b->pool->mu);
-  if (!st && keep) {
-    st = cs_spectrum_copy(o->out, &o->bs, &err);
-    if (!st)
-      st = cs_spectrum_set_y(o->bs, base, cs_spectrum_n(o->out), &err);
-    if (!st)
-      st = cs_spectrum_set_meta(o->bs, "role", "baseline", &err);
-    if (!st) /* the spike record belongs to the corrected spectrum */
-      st = cs_spectrum_set_meta(o->bs, "spikes_removed", NULL, &err);
-    if (!st)
-      st = cs_spectrum_set_meta(o->bs, "spike_x", NULL, &err);
+  for (size_t i = 0; i < m; i++) {
+    pslot *o = &b->sl[i0 + i];
+    o->out = out[i], o->bs = NULL;
+    cs_error e = err[i];
+    cs_status s1 = st[i];
+    if (!s1 && b->keep && !base[i]) {
+      s1 = CS_ERR_NOMEM;
+      snprintf(e.msg, sizeof e.msg, "out of memory");
+    }
+    if (!s1 && b->keep) {
+      s1 = cs_spectrum_copy(o->out, &o->bs, &e);
+      if (!s1)
+        s1 = cs_spectrum_set_y(o->bs, base[i], cs_spectrum_n(o->out), &e);
+      if (!s1)
+        s1 = cs_spectrum_set_meta(o->bs, "role", "baseline", &e);
+      if (!s1) /* the spike record belongs to the corrected spectrum */
+        s1 = cs_spectrum_set_meta(o->bs, "spikes_removed", NULL, &e);
+      if (!s1)
+        s1 = cs_spectrum_set_meta(o->bs, "spike_x", NULL, &e);
+    }
+    free(base[i]);
+    o->st = s1;
+    o->err = e;
   }
-  free(base);
-  o->st = st;
-  o->err = err;
 }
 
-#define PBLOCK 256 /* spectra processed in parallel at a time */
 
 /* Process one input file into ds, cli_jobs() spectra at a time; returns the
  * number of failures. */
@@ -135,7 +149,7 @@ static int process_file(const char *path, const char *format, double laser,
     cs_dataset_free(in);
     return 1;
   }
-  pblock b = {in, 0, sl, pool, keep};
+  pblock b = {in, 0, 0, 0, sl, pool, keep};
   for (size_t k0 = 0; k0 < count; k0 += PBLOCK) {
     size_t nb = count - k0 < PBLOCK ? count - k0 : PBLOCK;
     for (size_t i = k0; i < k0 + nb; i++) {
@@ -143,8 +157,9 @@ static int process_file(const char *path, const char *format, double laser,
       if (isfinite(laser) && !isfinite(cs_spectrum_laser_nm(s)))
         cs_spectrum_set_laser_nm(s, laser);
     }
-    b.k0 = k0;
-    cli_parallel_for(jobs, nb, process_slot, &b);
+    /* one chunk per job: the widest batches that keep every job busy */
+    b.k0 = k0, b.nb = nb, b.chunk = (nb + (size_t)jobs - 1) / (size_t)jobs;
+    cli_parallel_for(jobs, (nb + b.chunk - 1) / b.chunk, process_chunk, &b);
     for (size_t i = 0; i < nb; i++) {
       pslot *o = &sl[i];
       cs_status st = o->st;

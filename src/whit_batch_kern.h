@@ -1,0 +1,342 @@
+/* whit_batch_kern.h: the Whittaker (AsLS, arPLS, airPLS) solver for KW
+ * spectra at once, one per vector lane, included once per instruction set
+ * by baseline_batch.c, which defines KSFX (the name suffix) and KW (lanes;
+ * 2, 4 or 8 doubles per GCC vector).
+ *
+ * Every lane does the operations of the scalar code in baseline.c and
+ * linalg.c (csi_penta_solve_split, fit_whittaker) in the same order: the
+ * two elimination chains, the 2 x 2 separator, the even/odd partial sums of
+ * the weight passes.  +, -, *, / and sqrt round the same in a lane as in a
+ * scalar register and C11 mode does not contract a * b + c into an FMA, so
+ * the lanes give the scalar bits except through exp, which here is a
+ * vector polynomial (within ~1 ulp of glibc's).  Finished lanes are
+ * refilled with the next spectrum, so lanes converging at different
+ * iterations cost no idle solves until the queue runs dry. */
+
+#define KCAT2(a, b) a##b
+#define KCAT(a, b) KCAT2(a, b)
+#define KN(name) KCAT(name, KSFX)
+#define KVD KN(vd_)
+#define KVI KN(vi_)
+
+/* KFMA(a, b, c) = a b + c (one rounding where the path has FMA), KMAX /
+ * KMIN: max/min of two lanes without NaNs; baseline.c may define them per
+ * instruction set, else plain C. */
+#ifndef KFMA
+#define KFMA(a, b, c) ((a) * (b) + (c))
+#endif
+#ifndef KMAX
+#define KMAX(a, b) KN(sel)((a) < (b), (b), (a))
+#define KMIN(a, b) KN(sel)((a) > (b), (b), (a))
+#endif
+
+typedef double KVD __attribute__((vector_size(KW * 8)));
+typedef long long KVI __attribute__((vector_size(KW * 8)));
+
+static inline KVD KN(bc)(double s) { return (KVD){0} + s; }
+
+/* m ? a : b lane by lane (m: all ones or zero per lane) */
+static inline KVD KN(sel)(KVI m, KVD a, KVD b) {
+  return (KVD)(((KVI)a & m) | ((KVI)b & ~m));
+}
+
+/* 1.0 where m is set, +0.0 elsewhere: (double)(comparison) per lane */
+static inline KVD KN(ind)(KVI m) { return (KVD)(m & (KVI)KN(bc)(1.0)); }
+
+/* exp(x) for x in [-40, 710]: x = k ln2 + r, |r| <= ln2/2 (Cody-Waite with
+ * fdlibm's split of ln2), exp(r) by its degree-13 Taylor polynomial
+ * (truncation < 5e-18 relative), times 2^k as two exact powers of two so
+ * that k up to 1024 stays in range.  Measured within 1 ulp of glibc. */
+static inline KVD KN(vexp)(KVD x) {
+  const double shifter = 0x1.8p52;
+  KVD kd = x * 0x1.71547652b82fep0 + shifter; /* round(x / ln2) */
+  KVI k = (KVI)kd - (KVI)KN(bc)(shifter);
+  kd -= shifter;
+  KVD r = (x - kd * 6.93147180369123816490e-01) - kd * 1.90821492927058770002e-10;
+  static const double c[14] = {
+      1.0 / 6227020800.0, 1.0 / 479001600.0, 1.0 / 39916800.0,
+      1.0 / 3628800.0,    1.0 / 362880.0,    1.0 / 40320.0,
+      1.0 / 5040.0,       1.0 / 720.0,       1.0 / 120.0,
+      1.0 / 24.0,         1.0 / 6.0,         0.5,
+      1.0,                1.0};
+  KVD p = KN(bc)(c[0]);
+  for (int j = 1; j < 14; j++)
+    p = KFMA(p, r, KN(bc)(c[j]));
+  KVI k1 = k >> 1, k2 = k - k1;
+  KVD s1 = (KVD)((k1 + 1023) << 52), s2 = (KVD)((k2 + 1023) << 52);
+  return p * s1 * s2;
+}
+
+/* Lane l of the KW-interleaved array v (n rows) to/from a plain array. */
+static void KN(lane_put)(KVD *v, size_t n, int l, const double *src) {
+  for (size_t i = 0; i < n; i++)
+    v[i][l] = src[i];
+}
+static void KN(lane_fill)(KVD *v, size_t n, int l, double val) {
+  for (size_t i = 0; i < n; i++)
+    v[i][l] = val;
+}
+static void KN(lane_get)(const KVD *v, size_t n, int l, double *dst) {
+  for (size_t i = 0; i < n; i++)
+    dst[i] = v[i][l];
+}
+
+/* One LDL^T step of a chain (linalg.c CHAIN_STEP, lane by lane): diag =
+ * A(i,i), a1/a2 the chain's next off-diagonal entries, row i's (1/d, L1,
+ * L2) into F[3i..3i+2], u over B[i]. */
+typedef struct {
+  KVD inv1, ee1, e1, l1p, l2p, l2pp, qp, qpp, u1, u2;
+} KN(chain);
+
+#define KSTEP(S, i, diag, a1, a2)                                             \
+  do {                                                                        \
+    KVD d_ = ((diag) - (S).qpp) - (S).ee1 * (S).inv1;                         \
+    bad |= ~((d_ > 0.0) & (d_ <= DBL_MAX));                                   \
+    KVD inv_ = 1.0 / d_;                                                      \
+    KVD e_ = (a1) - (S).l2p * (S).e1;                                         \
+    KVD l1_ = e_ * inv_, l2_ = (a2) * inv_;                                   \
+    KVD u_ = Wt[i] * Y[i] - (S).l1p * (S).u1 - (S).l2pp * (S).u2;             \
+    F[3 * (i)] = inv_, F[3 * (i) + 1] = l1_, F[3 * (i) + 2] = l2_;            \
+    B[i] = u_;                                                                \
+    (S).qpp = (S).qp, (S).qp = (a2) * l2_;                                    \
+    (S).inv1 = inv_, (S).ee1 = e_ * e_, (S).e1 = e_;                          \
+    (S).l2pp = (S).l2p, (S).l2p = l2_, (S).l1p = l1_;                         \
+    (S).u2 = (S).u1, (S).u1 = u_;                                             \
+  } while (0)
+
+#define KBACK(i, z1, z2)                                                      \
+  do {                                                                        \
+    KVD z_ = B[i] * F[3 * (i)] - F[3 * (i) + 1] * (z1) - F[3 * (i) + 2] * (z2); \
+    B[i] = z_;                                                                \
+    (z2) = (z1), (z1) = z_;                                                   \
+  } while (0)
+
+/* (W + P) z = W y for every lane, P = pen (the lower band, pen[3j + s] =
+ * P(j+s, j)), diagonal W = Wt; z into B (W y is formed as the chains reach
+ * each row: one pass less over memory), F the factor.  Returns the lanes
+ * whose matrix was not positive definite. */
+static KVI KN(solve)(size_t n, const double *pen, const KVD *Wt,
+                     const KVD *Y, KVD *B, KVD *F) {
+  size_t m = (n - 1) / 2, mb = n - m - 2, s = m;
+  KN(chain) t, u;
+  memset(&t, 0, sizeof t);
+  memset(&u, 0, sizeof u);
+  KVI bad = {0};
+  for (size_t i = 0; i < mb; i++) {
+    size_t j = i, k = n - 1 - i; /* top row j, bottom row k */
+    KSTEP(t, j, pen[3 * j] + Wt[j], pen[3 * j + 1], pen[3 * j + 2]);
+    KSTEP(u, k, pen[3 * k] + Wt[k], pen[3 * (k - 1) + 1],
+          pen[3 * (k - 2) + 2]);
+  }
+  for (size_t j = mb; j < m; j++)
+    KSTEP(t, j, pen[3 * j] + Wt[j], pen[3 * j + 1], pen[3 * j + 2]);
+  size_t ta = m - 2, tb = m - 1, ua = s + 3, ub = s + 2;
+  KVD dta = 1.0 / F[3 * ta], dtb = 1.0 / F[3 * tb];
+  KVD dua = 1.0 / F[3 * ua], dub = 1.0 / F[3 * ub];
+  KVD t0a = F[3 * ta + 2], t0b = F[3 * tb + 1], t1b = F[3 * tb + 2];
+  KVD b1a = F[3 * ua + 2], b1b = F[3 * ub + 1], b0b = F[3 * ub + 2];
+  KVD as0 = pen[3 * s] + Wt[s], as1 = pen[3 * s + 3] + Wt[s + 1];
+  KVD m00 = as0 - dta * t0a * t0a - dtb * t0b * t0b - dub * b0b * b0b;
+  KVD m10 = pen[3 * s + 1] - dtb * t1b * t0b - dub * b1b * b0b;
+  KVD m11 = as1 - dtb * t1b * t1b - dua * b1a * b1a - dub * b1b * b1b;
+  KVD r0 = Wt[s] * Y[s] - t0a * B[ta] - t0b * B[tb] - b0b * B[ub];
+  KVD r1 = Wt[s + 1] * Y[s + 1] - t1b * B[tb] - b1a * B[ua] - b1b * B[ub];
+  KVD det = m00 * m11 - m10 * m10;
+  bad |= ~((m00 > 0.0) & (det > 0.0) & (det <= DBL_MAX));
+  KVD l = m10 / m00, d1 = m11 - l * m10;
+  KVD x1 = (r1 - l * r0) / d1, x0 = (r0 - m10 * x1) / m00;
+  B[s] = x0;
+  B[s + 1] = x1;
+  KVD tz1 = x0, tz2 = x1, uz1 = x1, uz2 = x0;
+  size_t j = tb, k = ub;
+  for (size_t i = mb; i < m; i++, j--)
+    KBACK(j, tz1, tz2);
+  for (size_t i = 0; i < mb; i++, j--, k++) {
+    KBACK(j, tz1, tz2);
+    KBACK(k, uz1, uz2);
+  }
+  return bad;
+}
+
+#undef KSTEP
+#undef KBACK
+
+/* Run the queue of bj->count spectra through KW lanes. */
+static cs_status KN(run)(csi_whit_batch *bj) {
+  size_t n = bj->n;
+  const cs_baseline_opts *o = bj->o;
+  size_t bytes = n * sizeof(KVD);
+  KVD *Y = aligned_alloc(sizeof(KVD), bytes), *B = aligned_alloc(sizeof(KVD), bytes);
+  KVD *Wt = aligned_alloc(sizeof(KVD), bytes), *Wn = aligned_alloc(sizeof(KVD), bytes);
+  KVD *F = aligned_alloc(sizeof(KVD), 3 * bytes);
+  if (!Y || !B || !Wt || !Wn || !F) {
+    free(Y), free(B), free(Wt), free(Wn), free(F);
+    return CS_ERR_NOMEM;
+  }
+  int method = o->method;
+  size_t next = 0, spec[KW];
+  int it[KW], active[KW];
+  double yl1[KW];
+  /* Take the next queued spectrum into lane l, or park the lane (y = 0,
+   * w = 1: a harmless system that stays finite). */
+  for (int l = 0; l < KW; l++)
+    active[l] = 0;
+#define KFILL(l)                                                              \
+  do {                                                                        \
+    if (next < bj->count) {                                                   \
+      size_t q_ = next++;                                                     \
+      const double *y_ = bj->y[q_];                                           \
+      spec[l] = q_, it[l] = 1, active[l] = 1;                                 \
+      KN(lane_put)(Y, n, l, y_);                                              \
+      double a_ = 0;                                                          \
+      for (size_t i_ = 0; i_ < n; i_++)                                       \
+        a_ += fabs(y_[i_]);                                                   \
+      yl1[l] = a_;                                                            \
+    } else {                                                                  \
+      active[l] = 0;                                                          \
+      KN(lane_fill)(Y, n, l, 0.0);                                            \
+    }                                                                         \
+    KN(lane_fill)(Wt, n, l, 1.0);                                             \
+  } while (0)
+  for (int l = 0; l < KW; l++)
+    KFILL(l);
+  size_t npair = n & ~(size_t)1;
+  const double log_max = log(DBL_MAX), cap = nextafter(log_max, 0);
+  for (;;) {
+    int any = 0;
+    for (int l = 0; l < KW; l++)
+      any |= active[l];
+    if (!any)
+      break;
+    KVI bad = KN(solve)(n, bj->pen, Wt, Y, B, F);
+    int done[KW];
+    for (int l = 0; l < KW; l++) {
+      done[l] = 0;
+      if (active[l] && bad[l]) { /* the scalar solver reports it */
+        bj->fallback[spec[l]] = 1;
+        done[l] = 2;
+      }
+    }
+    KVD calc = KN(bc)(0.0);
+    if (method == CS_BASELINE_ASLS) {
+      KVD n0 = KN(bc)(0.0), n1 = n0, d0 = n0, d1 = n0;
+      KVD vp = KN(bc)(o->p), vq = KN(bc)(1 - o->p);
+      for (size_t i = 0; i < n; i++) {
+        KVD a = KN(sel)(Y[i] - B[i] > 0.0, vp, vq);
+        KVD dw = a - Wt[i], sq = Wt[i] * Wt[i];
+        Wn[i] = a;
+        if (i & 1) /* even points into n0/d0, odd into n1/d1 */
+          n1 += dw * dw, d1 += sq;
+        else
+          n0 += dw * dw, d0 += sq;
+      }
+      KVD num = n0 + n1, den = d0 + d1;
+      for (int l = 0; l < KW; l++)
+        calc[l] = sqrt(num[l]) / fmax(sqrt(den[l]), DBL_MIN);
+    } else {
+      KVD c0 = KN(bc)(0.0), c1 = c0, s0 = c0, s1 = c0;
+      for (size_t i = 0; i < npair; i += 2) {
+        KVD r0 = Y[i] - B[i], r1 = Y[i + 1] - B[i + 1];
+        KVD m0 = KN(ind)(r0 < 0.0), m1 = KN(ind)(r1 < 0.0);
+        c0 += m0, c1 += m1;
+        s0 += m0 * r0, s1 += m1 * r1;
+      }
+      if (n & 1) {
+        KVD r0 = Y[n - 1] - B[n - 1], m0 = KN(ind)(r0 < 0.0);
+        c0 += m0, s0 += m0 * r0;
+      }
+      KVD nneg = c0 + c1, sum = s0 + s1;
+      /* lanes with fewer than two negative residuals stop here (scalar:
+       * break before the weights); their weights below are dummies */
+      KVD va = KN(bc)(0.0), vb = va;
+      for (int l = 0; l < KW; l++) {
+        if (active[l] && !done[l] && nneg[l] < 2)
+          done[l] = 1;
+        if (!active[l] || done[l])
+          sum[l] = -1.0, nneg[l] = 2.0; /* finite dummies */
+      }
+      if (method == CS_BASELINE_ARPLS) {
+        KVD mean = sum / nneg, q0 = KN(bc)(0.0), q1 = q0;
+        for (size_t i = 0; i < npair; i += 2) {
+          KVD r0 = Y[i] - B[i], r1 = Y[i + 1] - B[i + 1];
+          KVD e0 = r0 - mean, e1 = r1 - mean;
+          q0 += KN(ind)(r0 < 0.0) * (e0 * e0);
+          q1 += KN(ind)(r1 < 0.0) * (e1 * e1);
+        }
+        if (n & 1) {
+          KVD r0 = Y[n - 1] - B[n - 1], e0 = r0 - mean;
+          q0 += KN(ind)(r0 < 0.0) * (e0 * e0);
+        }
+        KVD qs = q0 + q1;
+        for (int l = 0; l < KW; l++) {
+          double sd = sqrt(qs[l] / (nneg[l] - 1));
+          if (sd == 0)
+            sd = DBL_MIN;
+          va[l] = 2.0 / sd, vb[l] = 2 * sd - mean[l];
+          if (!active[l] || done[l])
+            va[l] = 0, vb[l] = 0;
+        }
+        KVD n0 = KN(bc)(0.0), n1 = n0, d0 = n0, d1 = n0;
+        KVD lo = KN(bc)(-38.0), hi = KN(bc)(ARPLS_T_MAX);
+        /* even points into n0/d0, odd into n1/d1, as the scalar loop */
+#define KWEIGHT(i, nn, dd)                                                    \
+  do {                                                                        \
+    KVD tt = va * ((Y[i] - B[i]) - vb);                                       \
+    tt = KMIN(KMAX(tt, lo), hi);                                              \
+    KVD a = 1.0 / (1.0 + KN(vexp)(tt));                                       \
+    KVD w0 = Wt[i];                                                           \
+    Wn[i] = a;                                                                \
+    nn += (a - w0) * (a - w0), dd += w0 * w0;                                 \
+  } while (0)
+        for (size_t i = 0; i < npair; i += 2) {
+          KWEIGHT(i, n0, d0);
+          KWEIGHT(i + 1, n1, d1);
+        }
+        if (n & 1)
+          KWEIGHT(n - 1, n0, d0);
+#undef KWEIGHT
+        KVD num = n0 + n1, den = d0 + d1;
+        for (int l = 0; l < KW; l++)
+          calc[l] = sqrt(num[l]) / fmax(sqrt(den[l]), DBL_MIN);
+      } else { /* airPLS */
+        for (int l = 0; l < KW; l++) {
+          double t = it[l] < 50 ? it[l] : 50;
+          va[l] = t / sum[l];
+          calc[l] = yl1[l] > 0 ? fabs(sum[l]) / yl1[l] : 0;
+        }
+        KVD zero = KN(bc)(0.0), vcap = KN(bc)(cap);
+        for (size_t i = 0; i < n; i++) {
+          KVD r = Y[i] - B[i];
+          KVD inner = va * r;
+          inner = KMIN(KMAX(inner, zero), vcap);
+          Wn[i] = KN(sel)(r < 0.0, KN(vexp)(inner), zero);
+        }
+      }
+    }
+    for (int l = 0; l < KW; l++)
+      if (active[l] && !done[l] &&
+          (calc[l] < o->tol || it[l] == o->max_iter + 1))
+        done[l] = 1;
+    KVD *tmp = Wt;
+    Wt = Wn, Wn = tmp;
+    for (int l = 0; l < KW; l++) {
+      if (!active[l])
+        KN(lane_fill)(Wt, n, l, 1.0);
+      else if (done[l]) {
+        if (done[l] == 1)
+          KN(lane_get)(B, n, l, bj->z[spec[l]]);
+        KFILL(l);
+      } else
+        it[l]++;
+    }
+  }
+#undef KFILL
+  free(Y), free(B), free(Wt), free(Wn), free(F);
+  return CS_OK;
+}
+
+#undef KVD
+#undef KVI
+#undef KFMA
+#undef KMAX
+#undef KMIN
