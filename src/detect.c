@@ -102,6 +102,17 @@ typedef double v4o __attribute__((vector_size(32)));
  * tissue band (CH2 1440 or amide I) in breast tissue, bands.md 1A. */
 #define NEAR_PRIOR 0.3
 #define NUMAX 32 /* near-band columns at most (9 in the 400-1800 window) */
+/* Lipid =C-H out-of-plane bend of unsaturated chains, ~970 cm^-1 (FWHM
+ * ~20; Movasaghi 2007) [L]: weak (a few % of CH2 1440 in fat), not in the
+ * tissue basis because a column there would take whitlockite nu1 965 out
+ * of the features too.  It is model error instead: a band of height
+ * LIPID970 * H (H as for the near prior) whose overlap with each template
+ * row adds (LIPID970 H <r, b970>)^2 to that row's variance, so the
+ * detection threshold rises with the tissue, not with the noise (README
+ * "Classifier", tissue false alarms). */
+#define LIPID970_POS 970.0
+#define LIPID970_FWHM 20.0
+#define LIPID970 0.03
 /* spread_t: bands this far from the template's dominant band, cm^-1 */
 #define SPREAD_SEP 60.0
 /* ... whose heights (root sum of squares) are at least this share of the
@@ -227,6 +238,7 @@ struct csi_detector {
   unsigned char *mask; /* feature points: near a mineral band */
   double *tshift;  /* shift of each row */
   double *twidth;  /* width factor of each row */
+  double *lip;     /* Raman: <row, lipid 970 band of unit height> */
   double *tleak;   /* share of each row's template the nuisance basis
                     * takes: 1 - |residual|^2 / |template|^2 */
   double *tn0;     /* |template|^2 of each row (main band height 1) */
@@ -450,7 +462,7 @@ void csi_detector_free(csi_detector *d) {
   free(d->mask);
   free(d->apa), free(d->nu1g);
   free(d->rho), free(d->rr), free(d->lev);
-  free(d->tleak), free(d->tn0), free(d->atmin);
+  free(d->tleak), free(d->tn0), free(d->atmin), free(d->lip);
   free(d->bcol), free(d->kcol), free(d->boff), free(d->nb), free(d->gram), free(d->goff);
   if (d->can_bare) {
     csi_detector_free(atomic_load(&d->bare));
@@ -668,6 +680,7 @@ static cs_status detector_build(cs_technique tech, double lo, double step,
       !(d->twidth = malloc(maxt * sizeof *d->twidth)) ||
       !(d->rho = calloc(maxt * NUMAX, sizeof *d->rho)) ||
       !(d->tleak = malloc(maxt * sizeof *d->tleak)) ||
+      !(d->lip = calloc(maxt, sizeof *d->lip)) ||
       !(d->tn0 = malloc(maxt * sizeof *d->tn0)) ||
       !(d->atmin = calloc(maxm, 1)) ||
       !(d->mask = calloc(p, 1))) {
@@ -827,6 +840,8 @@ static cs_status detector_build(cs_technique tech, double lo, double step,
   /* residualise against the nuisance basis (four rows at a time, the same
    * bits as one by one), then normalise; rows of no length are dropped */
   resid_cols(d->q, p, d->m, cols, nc);
+  for (size_t j = 0; j < p; j++) /* the lipid 970 band (Raman), unit height */
+    v[j] = ftir ? 0 : pv(lo + step * (double)j, LIPID970_POS, LIPID970_FWHM, 0);
   for (size_t i = 0; i < nc; i++) {
     const double *col = cols[i];
     double nn = 0;
@@ -843,6 +858,10 @@ static cs_status detector_build(cs_technique tech, double lo, double step,
     d->tshift[d->nt] = d->tshift[i];
     d->twidth[d->nt] = d->twidth[i];
     d->tleak[d->nt] = d->tn0[i] > 0 ? 1 - nn * nn / d->tn0[i] : 0;
+    double lb = 0;
+    for (size_t j = 0; j < p; j++)
+      lb += d->r[d->nt * p + j] * v[j];
+    d->lip[d->nt] = lb;
     d->tn0[d->nt] = d->tn0[i];
     d->nt++;
   }
@@ -1629,7 +1648,7 @@ cs_status csi_detect(const csi_detector *d, double *row, double threshold,
     hub = e[j] + s2[j] > hub ? e[j] + s2[j] : hub;
   /* near prior: H, the largest height of the tissue fit without the
    * near-band columns (nb, their part of the fit) */
-  double *nb = e + 7 * p + d->m, tau2 = 0;
+  double *nb = e + 7 * p + d->m, tau2 = 0, lip2 = 0;
   const double *uh = coef + d->m0;
   if (d->nu) {
     memcpy(nb, s2, p * sizeof *nb);
@@ -1666,6 +1685,7 @@ cs_status csi_detect(const csi_detector *d, double *row, double threshold,
       h = x > h ? x : h;
     }
     tau2 = NEAR_PRIOR * NEAR_PRIOR * h * h;
+    lip2 = LIPID970 * LIPID970 * h * h;
   }
   double *sig2 = e + 5 * p; /* free until pass 2 */
   /* the tissue columns' fit energy beyond what noise alone gives them
@@ -1738,8 +1758,12 @@ cs_status csi_detect(const csi_detector *d, double *row, double threshold,
   for (size_t i = 0; i < nact; i++) {
     size_t k = act[i];
     double a = amp[i], v = var[i];
+    double xl = lip2 * d->lip[k] * d->lip[k]; /* lipid 970 model error */
     double t = prior ? near_t(d, kl, k, a, v, kz, NULL, &nn, &nv)
                      : v > 0 ? a / sqrt(v) : 0;
+    if (xl > 0)
+      t = prior ? (nv + xl > 0 ? nn / sqrt(nv + xl) : 0)
+                : (v + xl > 0 ? a / sqrt(v + xl) : 0);
     if (d->ftir) /* weighted: a / v is the amplitude */
       a = v > 0 ? a / v : 0;
     if (d->tid[k] < CSI_NTEMPLATES && t > out->tmpl_t[d->tid[k]])
@@ -1774,7 +1798,8 @@ cs_status csi_detect(const csi_detector *d, double *row, double threshold,
   } else {
     for (size_t j = 0; j < p; j++)
       v += r[j] * r[j] * sig[j] * sig[j];
-    double se = v > 0 ? sqrt(v) : 0;
+    double xl = lip2 * d->lip[best] * d->lip[best];
+    double se = v + xl > 0 ? sqrt(v + xl) : 0;
     out->snr = se > 0 ? ba / se : 0;
     for (size_t j = 0; prior && j < p; j++)
       scr[j] = sig[j] * sig[j];
@@ -1793,7 +1818,7 @@ cs_status csi_detect(const csi_detector *d, double *row, double threshold,
       }
       for (size_t j = 0; j < p; j++)
         cross += r[j] * scr[j] * ub[j];
-      vn += 2 * cross;
+      vn += 2 * cross + xl;
       out->snr = vn > 0 ? num / sqrt(vn) : 0;
     }
   }
