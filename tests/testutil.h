@@ -13,6 +13,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/resource.h>
 #include <sys/stat.h>
 
 #include "calcspec.h"
@@ -162,6 +163,64 @@ static inline void test_read_flips(const unsigned char *orig, size_t n,
     cs_dataset_free(ds);
   }
   free(b);
+}
+
+/* Twenty prefixes of orig[0..n) (length k*n/20 + (k%3)*step), each written
+ * to cut and read with reader: a read may succeed or be refused as malformed
+ * (or unsupported, when unsupported_ok), never anything else. */
+static inline void test_read_cuts(const unsigned char *orig, size_t n,
+                                  const char *cut, const char *reader,
+                                  const char *label, size_t step,
+                                  int unsupported_ok) {
+  for (size_t k = 0; k < 20; k++) {
+    size_t len = k * n / 20 + (k % 3) * step;
+    if (len >= n)
+      continue;
+    FILE *f = fopen(cut, "wb");
+    fwrite(orig, 1, len, f);
+    fclose(f);
+    cs_dataset *ds = NULL;
+    cs_error err;
+    cs_status st = cs_dataset_read(cut, reader, &ds, &err);
+    if (st == CS_OK) /* a cut after the blocks that are read */
+      cs_dataset_free(ds);
+    else if (st != CS_ERR_MALFORMED &&
+             !(unsupported_ok && st == CS_ERR_UNSUPPORTED))
+      fail_msg("%s cut at %zu: %s (%s)", label, len, cs_strerror(st), err.msg);
+  }
+}
+
+/* fuzz(bytes, n, rel) on each of the nrel shared files that are present. */
+static inline void test_fuzz_shared(const char *const *rel, size_t nrel,
+                                    void (*fuzz)(const unsigned char *, size_t,
+                                                 const char *)) {
+  for (size_t i = 0; i < nrel; i++) {
+    const char *p = shared_path(rel[i]);
+    if (!p)
+      continue;
+    size_t n;
+    unsigned char *b = test_slurp(p, &n);
+    fuzz(b, n, rel[i]);
+    free(b);
+  }
+}
+
+/* Peak resident set of this process in kB (VmHWM, else the rusage peak). */
+static inline long test_peak_kb(void) {
+  FILE *f = fopen("/proc/self/status", "r");
+  char line[256];
+  long kb = -1;
+  while (f && fgets(line, sizeof line, f))
+    if (sscanf(line, "VmHWM: %ld kB", &kb) == 1)
+      break;
+  if (f)
+    fclose(f);
+  if (kb < 0) {
+    struct rusage ru;
+    getrusage(RUSAGE_SELF, &ru);
+    kb = ru.ru_maxrss;
+  }
+  return kb;
 }
 
 /* Read path (with reader fmt, NULL = detect), failing the test otherwise. */
