@@ -1199,28 +1199,44 @@ static void choose_columns(columns *k) {
     k->ycol[k->ny++] = 1 - k->xcol;
 }
 
+/* Line i of the table: its fields in c->f and its x pushed onto k->xs;
+ * *kept is 0 for a blank or comment line and a BWSpec pixel without x. */
+static cs_status row_x(ctx *c, columns *k, size_t i, int *kept,
+                       cs_error *err) {
+  span t = trim(c->lines[i]);
+  size_t n;
+  double v;
+  *kept = 0;
+  if (!t.n || t.p[0] == '#')
+    return CS_OK;
+  if (row_fields(c, c->lines[i], &n))
+    return csi_error(err, CS_ERR_NOMEM, "out of memory");
+  if (n != k->nc)
+    return csi_error(err, CS_ERR_MALFORMED,
+                     "line %zu: %zu columns, expected %zu", i + 1, n, k->nc);
+  if (!c->f[k->xcol].n && !c->own)
+    return CS_OK; /* BWSpec pixels outside the calibrated range */
+  if (parse_num(c->f[k->xcol], c->comma, &v))
+    return bad_cell(c, i + 1, k->xcol, c->f[k->xcol], err);
+  if (csi_dvec_push(&k->xs, v))
+    return csi_error(err, CS_ERR_UNSUPPORTED, "too many points");
+  *kept = 1;
+  return CS_OK;
+}
+
 /* The numbers of the chosen columns, row by row; a bad cell names its line
  * and column. */
 static cs_status read_rows(ctx *c, columns *k, cs_error *err) {
   for (size_t i = c->first; i < c->stop; i++) {
-    span t = trim(c->lines[i]);
-    size_t n;
-    if (!t.n || t.p[0] == '#')
+    int kept;
+    cs_status st = row_x(c, k, i, &kept, err);
+    if (st)
+      return st;
+    if (!kept)
       continue;
-    if (row_fields(c, c->lines[i], &n))
-      return csi_error(err, CS_ERR_NOMEM, "out of memory");
-    if (n != k->nc)
-      return csi_error(err, CS_ERR_MALFORMED,
-                       "line %zu: %zu columns, expected %zu", i + 1, n, k->nc);
-    double v;
-    if (!c->f[k->xcol].n && !c->own)
-      continue; /* BWSpec pixels outside the calibrated range */
-    if (parse_num(c->f[k->xcol], c->comma, &v))
-      return bad_cell(c, i + 1, k->xcol, c->f[k->xcol], err);
-    if (csi_dvec_push(&k->xs, v))
-      return csi_error(err, CS_ERR_UNSUPPORTED, "too many points");
     for (size_t j = 0; j < k->ny; j++) {
       size_t col = k->ycol[j];
+      double v;
       if (parse_num(c->f[col], c->comma, &v))
         return bad_cell(c, i + 1, col, c->f[col], err);
       if (csi_dvec_push(&k->ys[j], v))
@@ -1694,22 +1710,12 @@ static cs_status scan_rows(csv_stream *z, cs_error *err) {
   columns *k = &z->cols;
   size_t cap = 0;
   for (size_t i = c->first; i < c->stop; i++) {
-    span t = trim(c->lines[i]);
-    size_t n;
-    if (!t.n || t.p[0] == '#')
+    int kept;
+    cs_status st = row_x(c, k, i, &kept, err);
+    if (st)
+      return st;
+    if (!kept)
       continue;
-    if (row_fields(c, c->lines[i], &n))
-      return csi_error(err, CS_ERR_NOMEM, "out of memory");
-    if (n != k->nc)
-      return csi_error(err, CS_ERR_MALFORMED,
-                       "line %zu: %zu columns, expected %zu", i + 1, n, k->nc);
-    double v;
-    if (!c->f[k->xcol].n && !c->own)
-      continue; /* BWSpec pixels outside the calibrated range */
-    if (parse_num(c->f[k->xcol], c->comma, &v))
-      return bad_cell(c, i + 1, k->xcol, c->f[k->xcol], err);
-    if (csi_dvec_push(&k->xs, v))
-      return csi_error(err, CS_ERR_UNSUPPORTED, "too many points");
     if (z->nrows == cap) {
       cap = cap ? 2 * cap : 1024;
       size_t *nr = realloc(z->rows, cap * sizeof *nr);
