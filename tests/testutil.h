@@ -15,6 +15,7 @@
 #include <string.h>
 #include <sys/resource.h>
 #include <sys/stat.h>
+#include <unistd.h>
 
 #include "calcspec.h"
 
@@ -232,6 +233,36 @@ static inline cs_dataset *test_read_ok(const char *path, const char *fmt) {
   return ds;
 }
 
+/* path is detected as format fmt and reads (detected) without error. */
+static inline cs_dataset *test_read_detected(const char *path,
+                                             const char *fmt) {
+  const char *got;
+  cs_error err, *ep = &err;
+  STATUS_EQ(cs_format_detect(path, &got, ep), CS_OK, ep);
+  assert_string_equal(got, fmt);
+  return test_read_ok(path, NULL);
+}
+
+/* 24 prefixes (k/25 of len bytes) of the file src, each copied to tmp and
+ * read with reader: every one is malformed (XML cut short), with no dataset
+ * and, when need_msg, a message. */
+static inline void test_cuts_malformed(const char *src, size_t len,
+                                       const char *tmp, const char *reader,
+                                       const char *label, int need_msg) {
+  for (size_t k = 1; k <= 24; k++) {
+    size_t cut = len * k / 25;
+    assert_int_equal(test_copy_file(src, tmp, cut), 0);
+    cs_error err;
+    cs_dataset *ds = NULL;
+    cs_status st = cs_dataset_read(tmp, reader, &ds, &err);
+    if (st != CS_ERR_MALFORMED)
+      fail_msg("%s cut at %zu: %s", label, cut, cs_strerror(st));
+    assert_null(ds);
+    if (need_msg)
+      assert_true(err.msg[0] != '\0');
+  }
+}
+
 /* Two readings of the same bytes (under different file names) are
  * identical: data bit for bit, every metadata pair in order, except the
  * source file name. */
@@ -255,6 +286,19 @@ static inline void test_same_read(const cs_dataset *a, const cs_dataset *b) {
         assert_string_equal(va, vb);
     }
   }
+}
+
+/* The file at path and a copy of it at tmp read the same (test_same_read);
+ * the copy is removed. */
+static inline void test_same_as_copy(const char *path, const char *tmp) {
+  char src[4096];
+  snprintf(src, sizeof src, "%s", path); /* path may be shared_path's buffer */
+  assert_int_equal(test_copy_file(src, tmp, (size_t)-1), 0);
+  cs_dataset *a = test_read_ok(src, NULL), *b = test_read_ok(tmp, NULL);
+  test_same_read(a, b);
+  cs_dataset_free(a);
+  cs_dataset_free(b);
+  unlink(tmp);
 }
 
 /* s has n points and these first/last x and y values, exactly. */
