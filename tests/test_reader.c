@@ -496,35 +496,47 @@ static void memory_stays_flat(void **state) {
 
 /* ---- LabSpec 6 XML: streamed row by row ---- */
 
-/* Every file in ../shared/formats that detects as LabSpec XML, whole and
- * cut off at a third and two thirds: stream == DOM (spectra or code). */
-static int visit_lsx(const char *path, const struct stat *sb, int type,
-                     struct FTW *ftw) {
+/* What visit_cuts looks for and the name its cut copies take. */
+static const char *cut_fmt, *cut_name;
+
+/* A file that detects as cut_fmt, whole and cut off at a third and two
+ * thirds: stream == DOM (spectra or code). */
+static int visit_cuts(const char *path, const struct stat *sb, int type,
+                      struct FTW *ftw) {
   (void)ftw;
   const char *fmt;
   if (type != FTW_F || cs_format_detect(path, &fmt, NULL) != CS_OK ||
-      strcmp(fmt, "labspec_xml"))
+      strcmp(fmt, cut_fmt))
     return 0;
-  nspectra += agree_as(path, "labspec_xml");
+  nspectra += agree_as(path, cut_fmt);
   nfiles++;
   size_t n;
   unsigned char *b = test_slurp(path, &n);
   for (int part = 1; part <= 2; part++) {
-    const char *cut = test_write_tmp("cut.xml", b, n * (size_t)part / 3);
-    assert_int_equal(agree_as(cut, "labspec_xml"), 0);
+    const char *cut = test_write_tmp(cut_name, b, n * (size_t)part / 3);
+    assert_int_equal(agree_as(cut, cut_fmt), 0);
   }
   free(b);
   assert_true((size_t)sb->st_size == n);
   return 0;
 }
 
+/* visit_cuts over every file below dir, counted in nfiles and nspectra. */
+static void walk_cuts(const char *dir, const char *fmt, const char *name,
+                      const char *what) {
+  cut_fmt = fmt;
+  cut_name = name;
+  nfiles = nspectra = 0;
+  assert_int_equal(nftw(dir, visit_cuts, 16, FTW_PHYS), 0);
+  print_message("%zu %s files, %zu spectra: stream == whole\n", nfiles, what,
+                nspectra);
+}
+
+/* Every file in ../shared/formats that detects as LabSpec XML. */
 static void labspec_files_agree(void **state) {
   (void)state;
   SHARED_OR_SKIP(dir, "formats");
-  nfiles = nspectra = 0;
-  assert_int_equal(nftw(dir, visit_lsx, 16, FTW_PHYS), 0);
-  print_message("%zu LabSpec XML files, %zu spectra: stream == whole\n",
-                nfiles, nspectra);
+  walk_cuts(dir, "labspec_xml", "cut.xml", "LabSpec XML");
   assert_true(nfiles >= 9); /* horiba_labspec_xml: spectra, line, maps */
   assert_true(nspectra > nfiles);
 }
@@ -746,35 +758,11 @@ static void labspec_memory_flat(void **state) {
 
 /* ---- TriVista .tvf: streamed frame by frame ---- */
 
-static int visit_tvf(const char *path, const struct stat *sb, int type,
-                     struct FTW *ftw) {
-  (void)ftw;
-  const char *fmt;
-  if (type != FTW_F || cs_format_detect(path, &fmt, NULL) != CS_OK ||
-      strcmp(fmt, "trivista"))
-    return 0;
-  nspectra += agree_as(path, "trivista");
-  nfiles++;
-  size_t n;
-  unsigned char *b = test_slurp(path, &n);
-  for (int part = 1; part <= 2; part++) {
-    const char *cut = test_write_tmp("cut.tvf", b, n * (size_t)part / 3);
-    assert_int_equal(agree_as(cut, "trivista"), 0);
-  }
-  free(b);
-  assert_true((size_t)sb->st_size == n);
-  return 0;
-}
-
-/* Every file in ../shared/formats that detects as TriVista, whole and cut
- * off at a third and two thirds: stream == DOM (spectra or code). */
+/* Every file in ../shared/formats that detects as TriVista. */
 static void trivista_files_agree(void **state) {
   (void)state;
   SHARED_OR_SKIP(dir, "formats");
-  nfiles = nspectra = 0;
-  assert_int_equal(nftw(dir, visit_tvf, 16, FTW_PHYS), 0);
-  print_message("%zu TriVista files, %zu spectra: stream == whole\n", nfiles,
-                nspectra);
+  walk_cuts(dir, "trivista", "cut.tvf", "TriVista");
   assert_true(nfiles >= 6); /* trivista_tvf: spectra, frames, line scan */
   assert_true(nspectra > nfiles);
 }
