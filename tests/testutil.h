@@ -263,6 +263,40 @@ static inline void test_cuts_malformed(const char *src, size_t len,
   }
 }
 
+/* 60 copies of buf[0..len) with one bit flipped at a pseudo-random place
+ * (*rng: an LCG, carried from file to file), each written to tmp and read
+ * with reader: read, or refused as malformed or unsupported (a flip in a
+ * unit, type or encoding name), never anything else; when strict, a refusal
+ * leaves no dataset and says why. */
+static inline void test_flip_bits(const char *buf, size_t len, const char *tmp,
+                                  const char *reader, const char *label,
+                                  unsigned *rng, int strict) {
+  char *mod = malloc(len);
+  assert_non_null(mod);
+  for (int k = 0; k < 60; k++) {
+    *rng = *rng * 1103515245u + 12345u;
+    size_t at = (*rng >> 8) % len;
+    memcpy(mod, buf, len);
+    mod[at] = (char)(mod[at] ^ (1 << (*rng >> 4 & 7)));
+    FILE *o = fopen(tmp, "wb");
+    assert_non_null(o);
+    assert_int_equal(fwrite(mod, 1, len, o), len);
+    fclose(o);
+    cs_error err;
+    cs_dataset *ds = NULL;
+    cs_status st = cs_dataset_read(tmp, reader, &ds, &err);
+    if (st != CS_OK && st != CS_ERR_MALFORMED && st != CS_ERR_UNSUPPORTED)
+      fail_msg("%s flip at %zu: %s (%s)", label, at, cs_strerror(st),
+               err.msg);
+    if (strict && st != CS_OK) {
+      assert_null(ds);
+      assert_true(err.msg[0] != '\0');
+    }
+    cs_dataset_free(ds);
+  }
+  free(mod);
+}
+
 /* Two readings of the same bytes (under different file names) are
  * identical: data bit for bit, every metadata pair in order, except the
  * source file name. */
