@@ -4,25 +4,7 @@
  * npts/firstx/lastx, the first and last f32 of each data block). */
 #include "testutil.h"
 
-typedef struct bw {
-  unsigned char b[1 << 15];
-  size_t n;
-} bw;
-static void put16(bw *w, size_t o, unsigned v) {
-  w->b[o] = (unsigned char)v;
-  w->b[o + 1] = (unsigned char)(v >> 8);
-  if (o + 2 > w->n)
-    w->n = o + 2;
-}
-static void put32(bw *w, size_t o, uint32_t v) {
-  put16(w, o, v & 0xffff);
-  put16(w, o + 2, v >> 16);
-}
-static void putf(bw *w, size_t o, float f) {
-  uint32_t v;
-  memcpy(&v, &f, 4);
-  put32(w, o, v);
-}
+#include "bytewriter.h"
 
 /* nspec header/data pairs (+ one history); xu/yu unit codes. */
 static void make_spa(bw *w, int nspec, uint32_t xu, uint32_t yu) {

@@ -4,31 +4,7 @@
  * words at both ends; MNY of the ScRf block equals its last value). */
 #include "testutil.h"
 
-typedef struct bw {
-  unsigned char b[1 << 16];
-  size_t n;
-} bw;
-static void put16(bw *w, size_t o, unsigned v) {
-  w->b[o] = (unsigned char)v;
-  w->b[o + 1] = (unsigned char)(v >> 8);
-  if (o + 2 > w->n)
-    w->n = o + 2;
-}
-static void put32(bw *w, size_t o, uint32_t v) {
-  put16(w, o, v & 0xffff);
-  put16(w, o + 2, v >> 16);
-}
-static void putf(bw *w, size_t o, float f) {
-  uint32_t v;
-  memcpy(&v, &f, 4);
-  put32(w, o, v);
-}
-static void putd(bw *w, size_t o, double d) {
-  uint64_t v;
-  memcpy(&v, &d, 8);
-  put32(w, o, (uint32_t)v);
-  put32(w, o + 4, (uint32_t)(v >> 32));
-}
+#include "bytewriter.h"
 
 /* Parameter records appended at w->n; returns the byte count. */
 typedef struct prm {
