@@ -168,7 +168,7 @@ $(BIN): $(CLI_OBJ) $(STATIC)
 
 # Unit tests: one cmocka program per tests/test_*.c, linked statically so
 # they can reach internal (csi_) functions too.
-$(BUILD)/tests/%: tests/%.c tests/testutil.h $(STATIC)
+$(BUILD)/tests/%: tests/%.c $(wildcard tests/*.h) $(STATIC)
 	@mkdir -p $(@D)
 	$(CC) $(CFLAGS) $(CS_CFLAGS) -Itests -o $@ $< $(STATIC) \
 	  $(shell pkg-config --cflags --libs cmocka) $(LDLIBS)

@@ -256,6 +256,14 @@ typedef struct csi_stream {
                                        * may be NULL */
 } csi_stream;
 
+/* A binary reader's read(): path read whole (csi_read_file, at most
+ * CSI_MAX_FILE_BYTES), its bytes handed to parse to fill a new dataset; *out
+ * gets the dataset, or NULL on failure. */
+typedef cs_status (*csi_bytes_parse)(const unsigned char *b, size_t n,
+                                     cs_dataset *ds, cs_error *err);
+cs_status csi_read_bytes(const char *path, csi_bytes_parse parse,
+                         cs_dataset **out, cs_error *err);
+
 #define CS_READER(n) extern const csi_reader csi_reader_##n;
 #define CS_STREAM(n) extern const csi_stream csi_stream_##n;
 #include "readers.def"

@@ -326,6 +326,26 @@ cs_status cs_dataset_read(const char *path, const char *format,
   return CS_OK;
 }
 
+cs_status csi_read_bytes(const char *path, csi_bytes_parse parse,
+                         cs_dataset **out, cs_error *err) {
+  char *buf;
+  size_t len;
+  *out = NULL;
+  cs_status st = csi_read_file(path, CSI_MAX_FILE_BYTES, &buf, &len, err);
+  if (st)
+    return st;
+  cs_dataset *ds = csi_dataset_alloc();
+  st = ds ? parse((const unsigned char *)buf, len, ds, err)
+          : csi_error(err, CS_ERR_NOMEM, "out of memory");
+  free(buf);
+  if (st) {
+    cs_dataset_free(ds);
+    return st;
+  }
+  *out = ds;
+  return CS_OK;
+}
+
 cs_status cs_dataset_write(const cs_dataset *ds, const char *path,
                            const char *format, cs_error *err) {
   const csi_reader *w = NULL;

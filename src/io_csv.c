@@ -1035,6 +1035,57 @@ static cs_status bad_cell(ctx *c, size_t line, size_t col, span f,
                    col + 1, (int)(f.n < 24 ? f.n : 24), f.p);
 }
 
+/* Row i of a map: k coordinates (kept as written, in the position
+ * metadata) and the npts values over x, after the prototype's metadata;
+ * given spectra came before it. */
+static cs_status map_row(ctx *c, size_t i, size_t k, const double *x,
+                         size_t npts, size_t given, const cs_spectrum *proto,
+                         cs_spectrum **out, cs_error *err) {
+  size_t n;
+  *out = NULL;
+  if (row_fields(c, c->lines[i], &n))
+    return csi_error(err, CS_ERR_NOMEM, "out of memory");
+  if (n != c->ncols)
+    return csi_error(err, CS_ERR_MALFORMED,
+                     "line %zu: %zu columns, expected %zu", i + 1, n, c->ncols);
+  if (given >= CSI_MAX_SPECTRA)
+    return csi_error(err, CS_ERR_UNSUPPORTED, "more than %zu spectra",
+                     (size_t)CSI_MAX_SPECTRA);
+  cs_spectrum *s = csi_spectrum_alloc(npts);
+  if (!s)
+    return csi_error(err, CS_ERR_NOMEM, "out of memory");
+  memcpy(s->x, x, npts * sizeof *x);
+  cs_status st = CS_OK;
+  double v;
+  for (size_t j = 0; j < c->ncols && !st; j++)
+    if (parse_num(c->f[j], c->comma, j < k ? &v : &s->y[j - k]))
+      st = bad_cell(c, i + 1, j, c->f[j], err);
+  if (!st)
+    st = csi_spectrum_copy_meta(s, proto, err);
+  if (!st) {
+    /* Keep the coordinates as the file wrote them. */
+    csi_buf b = {0};
+    for (size_t j = 0; j < k; j++) {
+      if (j)
+        csi_buf_put(&b, " ", 1);
+      csi_buf_put(&b, c->f[j].p, c->f[j].n);
+    }
+    csi_buf_put(&b, "", 0);
+    if (b.oom)
+      st = csi_error(err, CS_ERR_NOMEM, "out of memory");
+    else
+      st = cs_spectrum_set_meta(
+          s, k == 2 ? CS_META_POSITION : "text.coordinates", b.p, err);
+    csi_buf_free(&b);
+  }
+  if (st) {
+    cs_spectrum_free(s);
+    return st;
+  }
+  *out = s;
+  return CS_OK;
+}
+
 /* LabSpec map: the first row is the x axis after k empty cells; every
  * further row is k coordinates and one spectrum (FORMATS.md §5b). */
 static cs_status read_map(ctx *c, size_t k, const cs_spectrum *proto,
@@ -1053,52 +1104,9 @@ static cs_status read_map(ctx *c, size_t k, const cs_spectrum *proto,
     span t = trim(c->lines[i]);
     if (!t.n || t.p[0] == '#')
       continue;
-    if (row_fields(c, c->lines[i], &n)) {
-      st = csi_error(err, CS_ERR_NOMEM, "out of memory");
+    cs_spectrum *s;
+    if ((st = map_row(c, i, k, x, npts, ds->n, proto, &s, err)))
       break;
-    }
-    if (n != c->ncols) {
-      st = csi_error(err, CS_ERR_MALFORMED,
-                     "line %zu: %zu columns, expected %zu", i + 1, n, c->ncols);
-      break;
-    }
-    if (ds->n >= CSI_MAX_SPECTRA) {
-      st = csi_error(err, CS_ERR_UNSUPPORTED, "more than %zu spectra",
-                     (size_t)CSI_MAX_SPECTRA);
-      break;
-    }
-    cs_spectrum *s = csi_spectrum_alloc(npts);
-    if (!s) {
-      st = csi_error(err, CS_ERR_NOMEM, "out of memory");
-      break;
-    }
-    memcpy(s->x, x, npts * sizeof *x);
-    double v;
-    for (size_t j = 0; j < c->ncols && !st; j++)
-      if (parse_num(c->f[j], c->comma, j < k ? &v : &s->y[j - k]))
-        st = bad_cell(c, i + 1, j, c->f[j], err);
-    if (!st)
-      st = csi_spectrum_copy_meta(s, proto, err);
-    if (!st) {
-      /* Keep the coordinates as the file wrote them. */
-      csi_buf b = {0};
-      for (size_t j = 0; j < k; j++) {
-        if (j)
-          csi_buf_put(&b, " ", 1);
-        csi_buf_put(&b, c->f[j].p, c->f[j].n);
-      }
-      csi_buf_put(&b, "", 0);
-      if (b.oom)
-        st = csi_error(err, CS_ERR_NOMEM, "out of memory");
-      else
-        st = cs_spectrum_set_meta(
-            s, k == 2 ? CS_META_POSITION : "text.coordinates", b.p, err);
-      csi_buf_free(&b);
-    }
-    if (st) {
-      cs_spectrum_free(s);
-      break;
-    }
     st = cs_dataset_push(ds, s, err);
   }
   free(x);
@@ -1199,28 +1207,44 @@ static void choose_columns(columns *k) {
     k->ycol[k->ny++] = 1 - k->xcol;
 }
 
+/* Line i of the table: its fields in c->f and its x pushed onto k->xs;
+ * *kept is 0 for a blank or comment line and a BWSpec pixel without x. */
+static cs_status row_x(ctx *c, columns *k, size_t i, int *kept,
+                       cs_error *err) {
+  span t = trim(c->lines[i]);
+  size_t n;
+  double v;
+  *kept = 0;
+  if (!t.n || t.p[0] == '#')
+    return CS_OK;
+  if (row_fields(c, c->lines[i], &n))
+    return csi_error(err, CS_ERR_NOMEM, "out of memory");
+  if (n != k->nc)
+    return csi_error(err, CS_ERR_MALFORMED,
+                     "line %zu: %zu columns, expected %zu", i + 1, n, k->nc);
+  if (!c->f[k->xcol].n && !c->own)
+    return CS_OK; /* BWSpec pixels outside the calibrated range */
+  if (parse_num(c->f[k->xcol], c->comma, &v))
+    return bad_cell(c, i + 1, k->xcol, c->f[k->xcol], err);
+  if (csi_dvec_push(&k->xs, v))
+    return csi_error(err, CS_ERR_UNSUPPORTED, "too many points");
+  *kept = 1;
+  return CS_OK;
+}
+
 /* The numbers of the chosen columns, row by row; a bad cell names its line
  * and column. */
 static cs_status read_rows(ctx *c, columns *k, cs_error *err) {
   for (size_t i = c->first; i < c->stop; i++) {
-    span t = trim(c->lines[i]);
-    size_t n;
-    if (!t.n || t.p[0] == '#')
+    int kept;
+    cs_status st = row_x(c, k, i, &kept, err);
+    if (st)
+      return st;
+    if (!kept)
       continue;
-    if (row_fields(c, c->lines[i], &n))
-      return csi_error(err, CS_ERR_NOMEM, "out of memory");
-    if (n != k->nc)
-      return csi_error(err, CS_ERR_MALFORMED,
-                       "line %zu: %zu columns, expected %zu", i + 1, n, k->nc);
-    double v;
-    if (!c->f[k->xcol].n && !c->own)
-      continue; /* BWSpec pixels outside the calibrated range */
-    if (parse_num(c->f[k->xcol], c->comma, &v))
-      return bad_cell(c, i + 1, k->xcol, c->f[k->xcol], err);
-    if (csi_dvec_push(&k->xs, v))
-      return csi_error(err, CS_ERR_UNSUPPORTED, "too many points");
     for (size_t j = 0; j < k->ny; j++) {
       size_t col = k->ycol[j];
+      double v;
       if (parse_num(c->f[col], c->comma, &v))
         return bad_cell(c, i + 1, col, c->f[col], err);
       if (csi_dvec_push(&k->ys[j], v))
@@ -1694,22 +1718,12 @@ static cs_status scan_rows(csv_stream *z, cs_error *err) {
   columns *k = &z->cols;
   size_t cap = 0;
   for (size_t i = c->first; i < c->stop; i++) {
-    span t = trim(c->lines[i]);
-    size_t n;
-    if (!t.n || t.p[0] == '#')
+    int kept;
+    cs_status st = row_x(c, k, i, &kept, err);
+    if (st)
+      return st;
+    if (!kept)
       continue;
-    if (row_fields(c, c->lines[i], &n))
-      return csi_error(err, CS_ERR_NOMEM, "out of memory");
-    if (n != k->nc)
-      return csi_error(err, CS_ERR_MALFORMED,
-                       "line %zu: %zu columns, expected %zu", i + 1, n, k->nc);
-    double v;
-    if (!c->f[k->xcol].n && !c->own)
-      continue; /* BWSpec pixels outside the calibrated range */
-    if (parse_num(c->f[k->xcol], c->comma, &v))
-      return bad_cell(c, i + 1, k->xcol, c->f[k->xcol], err);
-    if (csi_dvec_push(&k->xs, v))
-      return csi_error(err, CS_ERR_UNSUPPORTED, "too many points");
     if (z->nrows == cap) {
       cap = cap ? 2 * cap : 1024;
       size_t *nr = realloc(z->rows, cap * sizeof *nr);
@@ -1815,7 +1829,7 @@ static cs_status columns_block(csv_stream *z, cs_error *err) {
 /* The next row of a map into z->block; nothing at the end. */
 static cs_status map_block(csv_stream *z, cs_error *err) {
   ctx *c = &z->c;
-  size_t n, k = z->k;
+  size_t k = z->k;
   for (; z->line < c->stop; z->line++) {
     span t = trim(c->lines[z->line]);
     if (t.n && t.p[0] != '#')
@@ -1824,44 +1838,10 @@ static cs_status map_block(csv_stream *z, cs_error *err) {
   if (z->line >= c->stop)
     return CS_OK;
   size_t i = z->line++;
-  if (row_fields(c, c->lines[i], &n))
-    return csi_error(err, CS_ERR_NOMEM, "out of memory");
-  if (n != c->ncols)
-    return csi_error(err, CS_ERR_MALFORMED,
-                     "line %zu: %zu columns, expected %zu", i + 1, n, c->ncols);
-  if (z->given >= CSI_MAX_SPECTRA)
-    return csi_error(err, CS_ERR_UNSUPPORTED, "more than %zu spectra",
-                     (size_t)CSI_MAX_SPECTRA);
-  cs_spectrum *s = csi_spectrum_alloc(z->npts);
-  if (!s)
-    return csi_error(err, CS_ERR_NOMEM, "out of memory");
-  memcpy(s->x, z->x, z->npts * sizeof *z->x);
-  cs_status st = CS_OK;
-  double v;
-  for (size_t j = 0; j < c->ncols && !st; j++)
-    if (parse_num(c->f[j], c->comma, j < k ? &v : &s->y[j - k]))
-      st = bad_cell(c, i + 1, j, c->f[j], err);
-  if (!st)
-    st = csi_spectrum_copy_meta(s, z->proto, err);
-  if (!st) {
-    csi_buf b = {0};
-    for (size_t j = 0; j < k; j++) {
-      if (j)
-        csi_buf_put(&b, " ", 1);
-      csi_buf_put(&b, c->f[j].p, c->f[j].n);
-    }
-    csi_buf_put(&b, "", 0);
-    if (b.oom)
-      st = csi_error(err, CS_ERR_NOMEM, "out of memory");
-    else
-      st = cs_spectrum_set_meta(s, k == 2 ? CS_META_POSITION : "text.coordinates",
-                                b.p, err);
-    csi_buf_free(&b);
-  }
-  if (st) {
-    cs_spectrum_free(s);
+  cs_spectrum *s;
+  cs_status st = map_row(c, i, k, z->x, z->npts, z->given, z->proto, &s, err);
+  if (st)
     return st;
-  }
   passed(c, i); /* rate-limited, unlike release_pages */
   return cs_dataset_push(z->block, s, err);
 }

@@ -312,24 +312,14 @@ static cs_status opus_parse(const opus *o, cs_dataset *ds, cs_error *err) {
   return st;
 }
 
+static cs_status opus_bytes(const unsigned char *b, size_t n, cs_dataset *ds,
+                            cs_error *err) {
+  opus o = {b, n};
+  return opus_parse(&o, ds, err);
+}
+
 static cs_status opus_read(const char *path, cs_dataset **out, cs_error *err) {
-  char *buf;
-  size_t len;
-  *out = NULL;
-  cs_status st = csi_read_file(path, CSI_MAX_FILE_BYTES, &buf, &len, err);
-  if (st)
-    return st;
-  cs_dataset *ds = csi_dataset_alloc();
-  opus o = {(const unsigned char *)buf, len};
-  st = ds ? opus_parse(&o, ds, err)
-          : csi_error(err, CS_ERR_NOMEM, "out of memory");
-  free(buf);
-  if (st) {
-    cs_dataset_free(ds);
-    return st;
-  }
-  *out = ds;
-  return CS_OK;
+  return csi_read_bytes(path, opus_bytes, out, err);
 }
 
 const csi_reader csi_reader_opus = {

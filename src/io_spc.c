@@ -502,32 +502,16 @@ static cs_status spc_parse(const spc *s, cs_dataset *ds, cs_error *err) {
   return st;
 }
 
+static cs_status spc_bytes(const unsigned char *b, size_t n, cs_dataset *ds,
+                           cs_error *err) {
+  if (n < 2)
+    return csi_error(err, CS_ERR_MALFORMED, "too short for an SPC file");
+  spc s = {b, n, b[1] == 0x4C};
+  return spc_parse(&s, ds, err);
+}
+
 static cs_status spc_read(const char *path, cs_dataset **out, cs_error *err) {
-  char *buf;
-  size_t len;
-  *out = NULL;
-  cs_status st = csi_read_file(path, CSI_MAX_FILE_BYTES, &buf, &len, err);
-  if (st)
-    return st;
-  cs_dataset *ds = csi_dataset_alloc();
-  if (!ds) {
-    free(buf);
-    return csi_error(err, CS_ERR_NOMEM, "out of memory");
-  }
-  spc s = {(const unsigned char *)buf, len, 0};
-  if (len < 2)
-    st = csi_error(err, CS_ERR_MALFORMED, "too short for an SPC file");
-  else {
-    s.be = s.b[1] == 0x4C;
-    st = spc_parse(&s, ds, err);
-  }
-  free(buf);
-  if (st) {
-    cs_dataset_free(ds);
-    return st;
-  }
-  *out = ds;
-  return CS_OK;
+  return csi_read_bytes(path, spc_bytes, out, err);
 }
 
 const csi_reader csi_reader_spc = {

@@ -767,6 +767,21 @@ static void testspec_relabelled(void **state) {
 
 /* ---- robustness: truncation and byte flips never crash ---- */
 
+/* n bytes of a damaged file written to name and read as JCAMP: read, or
+ * refused as malformed or unsupported, never anything else (the failure
+ * names label, what and at).  Returns the status. */
+static cs_status read_damaged(const char *name, const char *b, size_t n,
+                              const char *label, const char *what, size_t at) {
+  const char *q = test_write_tmp(name, b, n);
+  cs_dataset *ds;
+  cs_error err;
+  cs_status st = cs_dataset_read(q, "jcamp", &ds, &err);
+  if (st != CS_OK && st != CS_ERR_MALFORMED && st != CS_ERR_UNSUPPORTED)
+    fail_msg("%s %s %zu: %s (%s)", label, what, at, cs_strerror(st), err.msg);
+  cs_dataset_free(ds);
+  return st;
+}
+
 static void damaged(void **state) {
   (void)state;
   SHARED_OR_SKIP(dir, "formats/jcamp_dx");
@@ -785,16 +800,11 @@ static void damaged(void **state) {
     /* truncation at 12 offsets, including 1 byte short of the end */
     for (size_t t = 0; t < 12; t++) {
       size_t cut = t == 11 ? len - 1 : len * t / 11;
-      const char *q = test_write_tmp("trunc.jdx", text, cut);
-      cs_dataset *ds;
-      cs_status st = cs_dataset_read(q, "jcamp", &ds, &err);
-      if (st != CS_OK && st != CS_ERR_MALFORMED && st != CS_ERR_UNSUPPORTED)
-        fail_msg("%s cut at %zu: %s (%s)", files[k].name, cut, cs_strerror(st),
-                 err.msg);
+      cs_status st =
+          read_damaged("trunc.jdx", text, cut, files[k].name, "cut at", cut);
       /* cut inside the data, a file that read fine must not read fine */
       if (files[k].status == CS_OK && t >= 2 && t <= 10 && st == CS_OK)
         fail_msg("%s cut at %zu of %zu still reads", files[k].name, cut, len);
-      cs_dataset_free(ds);
     }
     /* 40 copies with 1..8 random bytes replaced */
     for (size_t t = 0; t < 40; t++) {
@@ -805,13 +815,7 @@ static void damaged(void **state) {
         rng ^= rng << 13, rng ^= rng >> 7, rng ^= rng << 17;
         copy[rng % len] = (char)(rng >> 24);
       }
-      const char *q = test_write_tmp("flip.jdx", copy, len);
-      cs_dataset *ds;
-      cs_status st = cs_dataset_read(q, "jcamp", &ds, &err);
-      if (st != CS_OK && st != CS_ERR_MALFORMED && st != CS_ERR_UNSUPPORTED)
-        fail_msg("%s flip %zu: %s (%s)", files[k].name, t, cs_strerror(st),
-                 err.msg);
-      cs_dataset_free(ds);
+      read_damaged("flip.jdx", copy, len, files[k].name, "flip", t);
     }
     free(copy);
     free(text);

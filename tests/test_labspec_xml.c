@@ -60,11 +60,7 @@ static void test_real_files(void **state) {
     char rel[256];
     snprintf(rel, sizeof rel, DIR "%s", e->file);
     SHARED_OR_SKIP(path, rel);
-    const char *fmt;
-    cs_error err, *ep = &err;
-    STATUS_EQ(cs_format_detect(path, &fmt, ep), CS_OK, ep);
-    assert_string_equal(fmt, "labspec_xml");
-    cs_dataset *ds = test_read_ok(path, NULL);
+    cs_dataset *ds = test_read_detected(path, "labspec_xml");
     assert_int_equal(cs_dataset_count(ds), e->nspec);
     for (size_t k = 0; k < e->nspec; k++) {
       const cs_spectrum *s = cs_dataset_get(ds, k);
@@ -217,32 +213,9 @@ static void test_name_independent(void **state) {
     char rel[256], tmp[512];
     snprintf(rel, sizeof rel, DIR "%s", samples[i].file);
     SHARED_OR_SKIP(path, rel);
-    char src[4096];
-    snprintf(src, sizeof src, "%s", path);
     snprintf(tmp, sizeof tmp, "%s/spectrum_%zu", dir, i);
-    assert_int_equal(test_copy_file(src, tmp, (size_t)-1), 0);
-    cs_dataset *a = test_read_ok(src, NULL), *b = test_read_ok(tmp, NULL);
-    test_same_read(a, b);
-    cs_dataset_free(a);
-    cs_dataset_free(b);
-    unlink(tmp);
+    test_same_as_copy(path, tmp);
   }
-}
-
-/* Status for a broken file: OK (damage in text that does not matter),
- * MALFORMED, or UNSUPPORTED when the damage turns a unit into one the
- * reader does not know; never anything else, never a crash. */
-static void expect_sane(const char *path, const char *what, size_t at) {
-  cs_error err;
-  cs_dataset *ds = NULL;
-  cs_status st = cs_dataset_read(path, "labspec_xml", &ds, &err);
-  if (st != CS_OK && st != CS_ERR_MALFORMED && st != CS_ERR_UNSUPPORTED)
-    fail_msg("%s at %zu: %s (%s)", what, at, cs_strerror(st), err.msg);
-  if (st != CS_OK) {
-    assert_null(ds);
-    assert_true(err.msg[0] != '\0');
-  }
-  cs_dataset_free(ds);
 }
 
 static void test_truncated_and_flipped(void **state) {
@@ -256,42 +229,14 @@ static void test_truncated_and_flipped(void **state) {
     snprintf(rel, sizeof rel, DIR "%s", samples[i].file);
     SHARED_OR_SKIP(path, rel);
     snprintf(src, sizeof src, "%s", path);
-    char *buf;
     size_t len;
-    FILE *f = fopen(src, "rb");
-    assert_non_null(f);
-    fseek(f, 0, SEEK_END);
-    len = (size_t)ftell(f);
-    rewind(f);
-    buf = malloc(len);
-    assert_int_equal(fread(buf, 1, len, f), len);
-    fclose(f);
+    char *buf = (char *)test_slurp(src, &len);
     /* Truncations: many offsets through the file, and everything but the
      * closing tags.  Any cut inside the document is malformed XML. */
-    for (size_t k = 1; k <= 24; k++) {
-      size_t cut = len * k / 25;
-      assert_int_equal(test_copy_file(src, tmp, cut), 0);
-      cs_error err;
-      cs_dataset *ds = NULL;
-      cs_status st = cs_dataset_read(tmp, "labspec_xml", &ds, &err);
-      if (st != CS_ERR_MALFORMED)
-        fail_msg("%s cut at %zu: %s", samples[i].file, cut, cs_strerror(st));
-      assert_null(ds);
-    }
-    /* Byte flips at pseudo-random places (fixed seed). */
-    for (int k = 0; k < 60; k++) {
-      rng = rng * 1103515245u + 12345u;
-      size_t at = (rng >> 8) % len;
-      char *mod = malloc(len);
-      memcpy(mod, buf, len);
-      mod[at] = (char)(mod[at] ^ (1 << (rng >> 4 & 7)));
-      FILE *o = fopen(tmp, "wb");
-      assert_non_null(o);
-      assert_int_equal(fwrite(mod, 1, len, o), len);
-      fclose(o);
-      expect_sane(tmp, samples[i].file, at);
-      free(mod);
-    }
+    test_cuts_malformed(src, len, tmp, "labspec_xml", samples[i].file, 0);
+    /* Byte flips at pseudo-random places (fixed seed): OK where the damage
+     * is in text that does not matter, else a refusal that says why. */
+    test_flip_bits(buf, len, tmp, "labspec_xml", samples[i].file, &rng, 1);
     free(buf);
   }
   unlink(tmp);

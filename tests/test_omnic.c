@@ -4,25 +4,7 @@
  * npts/firstx/lastx, the first and last f32 of each data block). */
 #include "testutil.h"
 
-typedef struct bw {
-  unsigned char b[1 << 15];
-  size_t n;
-} bw;
-static void put16(bw *w, size_t o, unsigned v) {
-  w->b[o] = (unsigned char)v;
-  w->b[o + 1] = (unsigned char)(v >> 8);
-  if (o + 2 > w->n)
-    w->n = o + 2;
-}
-static void put32(bw *w, size_t o, uint32_t v) {
-  put16(w, o, v & 0xffff);
-  put16(w, o + 2, v >> 16);
-}
-static void putf(bw *w, size_t o, float f) {
-  uint32_t v;
-  memcpy(&v, &f, 4);
-  put32(w, o, v);
-}
+#include "bytewriter.h"
 
 /* nspec header/data pairs (+ one history); xu/yu unit codes. */
 static void make_spa(bw *w, int nspec, uint32_t xu, uint32_t yu) {
@@ -165,21 +147,7 @@ static void real_files(void **state) {
 static void fuzz(const unsigned char *orig, size_t n, const char *label) {
   char cut[600];
   snprintf(cut, sizeof cut, "%s/cut", test_tmpdir());
-  for (size_t k = 0; k < 20; k++) {
-    size_t len = k * n / 20 + (k % 3) * 5;
-    if (len >= n)
-      continue;
-    FILE *f = fopen(cut, "wb");
-    fwrite(orig, 1, len, f);
-    fclose(f);
-    cs_dataset *ds = NULL;
-    cs_error err;
-    cs_status st = cs_dataset_read(cut, "omnic", &ds, &err);
-    if (st == CS_OK)
-      cs_dataset_free(ds);
-    else if (st != CS_ERR_MALFORMED && st != CS_ERR_UNSUPPORTED)
-      fail_msg("%s cut at %zu: %s (%s)", label, len, cs_strerror(st), err.msg);
-  }
+  test_read_cuts(orig, n, cut, "omnic", label, 5, 1);
   test_read_flips(orig, n, cut, "omnic", label, 31337, 700, 1);
 }
 
@@ -190,15 +158,7 @@ static void truncation_and_flips(void **state) {
   fuzz(w.b, w.n, "synthetic");
   const char *rel[] = {"formats/omnic_spa/spectre.SPA",
                        "formats/omnic_spg/wodger.spg"};
-  for (size_t i = 0; i < 2; i++) {
-    const char *p = shared_path(rel[i]);
-    if (!p)
-      continue;
-    size_t n;
-    unsigned char *b = test_slurp(p, &n);
-    fuzz(b, n, rel[i]);
-    free(b);
-  }
+  test_fuzz_shared(rel, 2, fuzz);
 }
 
 int main(void) {

@@ -4,31 +4,7 @@
  * words at both ends; MNY of the ScRf block equals its last value). */
 #include "testutil.h"
 
-typedef struct bw {
-  unsigned char b[1 << 16];
-  size_t n;
-} bw;
-static void put16(bw *w, size_t o, unsigned v) {
-  w->b[o] = (unsigned char)v;
-  w->b[o + 1] = (unsigned char)(v >> 8);
-  if (o + 2 > w->n)
-    w->n = o + 2;
-}
-static void put32(bw *w, size_t o, uint32_t v) {
-  put16(w, o, v & 0xffff);
-  put16(w, o + 2, v >> 16);
-}
-static void putf(bw *w, size_t o, float f) {
-  uint32_t v;
-  memcpy(&v, &f, 4);
-  put32(w, o, v);
-}
-static void putd(bw *w, size_t o, double d) {
-  uint64_t v;
-  memcpy(&v, &d, 8);
-  put32(w, o, (uint32_t)v);
-  put32(w, o + 4, (uint32_t)(v >> 32));
-}
+#include "bytewriter.h"
 
 /* Parameter records appended at w->n; returns the byte count. */
 typedef struct prm {
@@ -261,21 +237,7 @@ static void real_files(void **state) {
 static void fuzz(const unsigned char *orig, size_t n, const char *label) {
   char cut[600];
   snprintf(cut, sizeof cut, "%s/cut", test_tmpdir());
-  for (size_t k = 0; k < 20; k++) {
-    size_t len = k * n / 20 + (k % 3) * 5;
-    if (len >= n)
-      continue;
-    FILE *f = fopen(cut, "wb");
-    fwrite(orig, 1, len, f);
-    fclose(f);
-    cs_dataset *ds = NULL;
-    cs_error err;
-    cs_status st = cs_dataset_read(cut, "opus", &ds, &err);
-    if (st == CS_OK)
-      cs_dataset_free(ds);
-    else if (st != CS_ERR_MALFORMED && st != CS_ERR_UNSUPPORTED)
-      fail_msg("%s cut at %zu: %s (%s)", label, len, cs_strerror(st), err.msg);
-  }
+  test_read_cuts(orig, n, cut, "opus", label, 5, 1);
   test_read_flips(orig, n, cut, "opus", label, 99, 600, 1);
 }
 
@@ -287,15 +249,7 @@ static void truncation_and_flips(void **state) {
   fuzz(w.b, w.n, "synthetic");
   const char *rel[] = {"formats/bruker_opus/test.0000",
                        "formats/bruker_opus/test_opus.0"};
-  for (size_t i = 0; i < 2; i++) {
-    const char *p = shared_path(rel[i]);
-    if (!p)
-      continue;
-    size_t n;
-    unsigned char *b = test_slurp(p, &n);
-    fuzz(b, n, rel[i]);
-    free(b);
-  }
+  test_fuzz_shared(rel, 2, fuzz);
 }
 
 int main(void) {

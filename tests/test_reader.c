@@ -81,6 +81,18 @@ static size_t agree_as(const char *path, const char *fmt) {
   return n;
 }
 
+/* path read through the stream, holding at most peak spectra at once. */
+static cs_dataset *read_streamed(const char *path, size_t peak) {
+  cs_dataset *ds;
+  cs_error e;
+  int streamed = 0;
+  size_t held = 0;
+  STATUS_EQ(read_all(path, NULL, 0, &ds, &streamed, &held, &e), CS_OK, &e);
+  assert_true(streamed);
+  assert_int_equal(held, peak);
+  return ds;
+}
+
 static size_t agree(const char *path) { return agree_as(path, "animl"); }
 
 static size_t nfiles, nspectra;
@@ -496,37 +508,62 @@ static void memory_stays_flat(void **state) {
 
 /* ---- LabSpec 6 XML: streamed row by row ---- */
 
-/* Every file in ../shared/formats that detects as LabSpec XML, whole and
- * cut off at a third and two thirds: stream == DOM (spectra or code). */
-static int visit_lsx(const char *path, const struct stat *sb, int type,
-                     struct FTW *ftw) {
+/* What visit_cuts looks for and the name its cut copies take. */
+static const char *cut_fmt, *cut_name;
+
+/* A file that detects as cut_fmt, whole and cut off at a third and two
+ * thirds: stream == DOM (spectra or code). */
+static int visit_cuts(const char *path, const struct stat *sb, int type,
+                      struct FTW *ftw) {
   (void)ftw;
   const char *fmt;
   if (type != FTW_F || cs_format_detect(path, &fmt, NULL) != CS_OK ||
-      strcmp(fmt, "labspec_xml"))
+      strcmp(fmt, cut_fmt))
     return 0;
-  nspectra += agree_as(path, "labspec_xml");
+  nspectra += agree_as(path, cut_fmt);
   nfiles++;
   size_t n;
   unsigned char *b = test_slurp(path, &n);
   for (int part = 1; part <= 2; part++) {
-    const char *cut = test_write_tmp("cut.xml", b, n * (size_t)part / 3);
-    assert_int_equal(agree_as(cut, "labspec_xml"), 0);
+    const char *cut = test_write_tmp(cut_name, b, n * (size_t)part / 3);
+    assert_int_equal(agree_as(cut, cut_fmt), 0);
   }
   free(b);
   assert_true((size_t)sb->st_size == n);
   return 0;
 }
 
+/* visit_cuts over every file below dir, counted in nfiles and nspectra. */
+static void walk_cuts(const char *dir, const char *fmt, const char *name,
+                      const char *what) {
+  cut_fmt = fmt;
+  cut_name = name;
+  nfiles = nspectra = 0;
+  assert_int_equal(nftw(dir, visit_cuts, 16, FTW_PHYS), 0);
+  print_message("%zu %s files, %zu spectra: stream == whole\n", nfiles, what,
+                nspectra);
+}
+
+/* Every file in ../shared/formats that detects as LabSpec XML. */
 static void labspec_files_agree(void **state) {
   (void)state;
   SHARED_OR_SKIP(dir, "formats");
-  nfiles = nspectra = 0;
-  assert_int_equal(nftw(dir, visit_lsx, 16, FTW_PHYS), 0);
-  print_message("%zu LabSpec XML files, %zu spectra: stream == whole\n",
-                nfiles, nspectra);
+  walk_cuts(dir, "labspec_xml", "cut.xml", "LabSpec XML");
   assert_true(nfiles >= 9); /* horiba_labspec_xml: spectra, line, maps */
   assert_true(nspectra > nfiles);
+}
+
+/* write_lsx's matrix: the opening tag, rows of npts synthetic values. */
+static void put_lsx_matrix(FILE *f, const char *matrix, size_t rows,
+                           size_t npts) {
+  fputs(matrix, f);
+  for (size_t k = 0; k < rows; k++) {
+    fprintf(f, "<LSX_Row Format=\"6\" Index=\"%zu\" Size=\"%zu\">", k, npts);
+    for (size_t i = 0; i < npts; i++)
+      fprintf(f, "%zu ", (k * 7 + i * 3) % 1000 + k);
+    fprintf(f, "</LSX_Row>\n");
+  }
+  fprintf(f, "</LSX_Matrix>\n");
 }
 
 /* A LabSpec-style map as LabSpec 6 writes it (IDs of FORMATS.md section 5;
@@ -550,14 +587,7 @@ static const char *write_lsx(const char *name, size_t nx, size_t ny,
            msize);
   fprintf(f, "<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n<LSX_Data>\n");
   if (!tree_first) { /* rows come below; only the opening tag here */
-    fputs(matrix, f);
-    for (size_t k = 0; k < rows; k++) {
-      fprintf(f, "<LSX_Row Format=\"6\" Index=\"%zu\" Size=\"%zu\">", k, npts);
-      for (size_t i = 0; i < npts; i++)
-        fprintf(f, "%zu ", (k * 7 + i * 3) % 1000 + k);
-      fprintf(f, "</LSX_Row>\n");
-    }
-    fprintf(f, "</LSX_Matrix>\n");
+    put_lsx_matrix(f, matrix, rows, npts);
   }
   fprintf(f, "<LSX_Tree Format=\"9\" ID=\"0x69746164\" Size=\"3\">"
              "<LSX Format=\"8\" ID=\"0x6C7469D9\">synthetic map</LSX>"
@@ -595,14 +625,7 @@ static const char *write_lsx(const char *name, size_t nx, size_t ny,
              "<LSX Format=\"7\" ID=\"0x7D6C61DB\">0.5</LSX></LSX>"
              "</LSX></LSX_Tree>\n");
   if (tree_first) {
-    fputs(matrix, f);
-    for (size_t k = 0; k < rows; k++) {
-      fprintf(f, "<LSX_Row Format=\"6\" Index=\"%zu\" Size=\"%zu\">", k, npts);
-      for (size_t i = 0; i < npts; i++)
-        fprintf(f, "%zu ", (k * 7 + i * 3) % 1000 + k);
-      fprintf(f, "</LSX_Row>\n");
-    }
-    fprintf(f, "</LSX_Matrix>\n");
+    put_lsx_matrix(f, matrix, rows, npts);
   }
   fprintf(f, "</LSX_Data>\n");
   assert_int_equal(fclose(f), 0);
@@ -631,14 +654,8 @@ static void labspec_map_agrees(void **state) {
     assert_int_equal(cs_spectrum_quantity(s), CS_Q_COUNTS_PER_S);
     assert_string_equal(cs_spectrum_meta(s, CS_META_TITLE), "synthetic map");
   }
-  cs_dataset *ds2;
+  cs_dataset_free(read_streamed(p, 1));
   cs_error e;
-  int streamed = 0;
-  size_t peak = 0;
-  STATUS_EQ(read_all(p, NULL, 0, &ds2, &streamed, &peak, &e), CS_OK, &e);
-  assert_true(streamed);
-  assert_int_equal(peak, 1);
-  cs_dataset_free(ds2);
   /* no map axes: two spectra, counted from the matrix's Size once read */
   const char *q = write_lsx("two.xml", 0, 0, 5, 1, 2, 10);
   assert_int_equal(agree_as(q, NULL), 2);
@@ -702,19 +719,18 @@ static void labspec_map_agrees(void **state) {
   }
 }
 
-/* A 60 x 50 map of 1024 points (~14 MB of text, synthetic): the stream
- * holds one spectrum and peak RSS grows by far less than the file (the DOM
- * reading holds the text, its tree and all 3000 spectra: ~90 MB).  Runs
- * before memory_stays_flat, whose whole reading raises the peak. */
-static void labspec_memory_flat(void **state) {
-  (void)state;
-  const size_t nx = 60, ny = 50, npts = 1024;
-  const char *p = write_lsx("bigmap.xml", nx, ny, npts, 1, -1, -1);
+/* The synthetic ~14 MB document at path streams as fmt: nspec spectra of
+ * npts points (y[0] as write_lsx/write_tvf put it; cs_reader_count equal to
+ * count at every step unless count is 0), one held at a time, and the peak
+ * RSS grows by less than 12 MB. */
+static void stream_flat(const char *path, const char *fmt, size_t nspec,
+                        size_t npts, size_t count, const char *what,
+                        const char *noun) {
   long before = peak_rss_kb();
   cs_reader *rd;
   cs_error e;
-  STATUS_EQ(cs_reader_open(p, NULL, NULL, &rd, &e), CS_OK, &e);
-  assert_string_equal(cs_reader_format(rd), "labspec_xml");
+  STATUS_EQ(cs_reader_open(path, NULL, NULL, &rd, &e), CS_OK, &e);
+  assert_string_equal(cs_reader_format(rd), fmt);
   assert_true(cs_reader_streaming(rd));
   cs_spectrum *s;
   size_t n = 0;
@@ -723,58 +739,47 @@ static void labspec_memory_flat(void **state) {
     assert_int_equal(cs_spectrum_n(s), npts);
     assert_int_equal(cs_spectrum_source_index(s), n);
     DBL_NEAR(cs_spectrum_y(s)[0], (double)((n * 7) % 1000 + n), 0);
-    assert_int_equal(cs_reader_count(rd), nx * ny); /* from the map axes */
+    if (count)
+      assert_int_equal(cs_reader_count(rd), count);
     cs_spectrum_free(s);
     n++;
   }
   STATUS_EQ(st, CS_OK, &e);
-  assert_int_equal(n, nx * ny);
+  assert_int_equal(n, nspec);
   assert_int_equal(cs_reader_peak_held(rd), 1);
   cs_reader_close(rd);
   long grew = peak_rss_kb() - before;
-  print_message("LabSpec map, %zu spectra streamed: peak RSS %ld kB, +%ld kB\n",
+  print_message("%s, %zu spectra streamed: peak RSS %ld kB, +%ld kB\n", what,
                 n, before, grew);
 #if defined(__SANITIZE_ADDRESS__)
   (void)grew;
 #else
   if (!getenv("CALCSPEC_NO_RSS_CHECK"))
     if (grew >= 12 * 1024)
-      fail_msg("peak RSS grew by %ld kB streaming a 14 MB map", grew);
+      fail_msg("peak RSS grew by %ld kB streaming a 14 MB %s", grew, noun);
 #endif
+}
+
+/* A 60 x 50 map of 1024 points (~14 MB of text, synthetic): the stream
+ * holds one spectrum and peak RSS grows by far less than the file (the DOM
+ * reading holds the text, its tree and all 3000 spectra: ~90 MB).  Runs
+ * before memory_stays_flat, whose whole reading raises the peak. */
+static void labspec_memory_flat(void **state) {
+  (void)state;
+  const size_t nx = 60, ny = 50, npts = 1024;
+  const char *p = write_lsx("bigmap.xml", nx, ny, npts, 1, -1, -1);
+  /* the count comes from the map axes, before the rows are read */
+  stream_flat(p, "labspec_xml", nx * ny, npts, nx * ny, "LabSpec map", "map");
   unlink(p);
 }
 
 /* ---- TriVista .tvf: streamed frame by frame ---- */
 
-static int visit_tvf(const char *path, const struct stat *sb, int type,
-                     struct FTW *ftw) {
-  (void)ftw;
-  const char *fmt;
-  if (type != FTW_F || cs_format_detect(path, &fmt, NULL) != CS_OK ||
-      strcmp(fmt, "trivista"))
-    return 0;
-  nspectra += agree_as(path, "trivista");
-  nfiles++;
-  size_t n;
-  unsigned char *b = test_slurp(path, &n);
-  for (int part = 1; part <= 2; part++) {
-    const char *cut = test_write_tmp("cut.tvf", b, n * (size_t)part / 3);
-    assert_int_equal(agree_as(cut, "trivista"), 0);
-  }
-  free(b);
-  assert_true((size_t)sb->st_size == n);
-  return 0;
-}
-
-/* Every file in ../shared/formats that detects as TriVista, whole and cut
- * off at a third and two thirds: stream == DOM (spectra or code). */
+/* Every file in ../shared/formats that detects as TriVista. */
 static void trivista_files_agree(void **state) {
   (void)state;
   SHARED_OR_SKIP(dir, "formats");
-  nfiles = nspectra = 0;
-  assert_int_equal(nftw(dir, visit_tvf, 16, FTW_PHYS), 0);
-  print_message("%zu TriVista files, %zu spectra: stream == whole\n", nfiles,
-                nspectra);
+  walk_cuts(dir, "trivista", "cut.tvf", "TriVista");
   assert_true(nfiles >= 6); /* trivista_tvf: spectra, frames, line scan */
   assert_true(nspectra > nfiles);
 }
@@ -855,20 +860,11 @@ static void trivista_scan_agrees(void **state) {
     snprintf(num, sizeof num, "%zu.0000000", 3 * k); /* 3 s apart */
     assert_string_equal(cs_spectrum_meta(s, "trivista.frame_time_s"), num);
   }
-  cs_dataset *ds2;
-  cs_error e;
-  int streamed = 0;
-  size_t peak = 0;
-  STATUS_EQ(read_all(p, NULL, 0, &ds2, &streamed, &peak, &e), CS_OK, &e);
-  assert_true(streamed);
-  assert_int_equal(peak, 1);
-  cs_dataset_free(ds2);
+  cs_dataset_free(read_streamed(p, 1));
   /* image frames: two rows a frame, both held at once */
   const char *q = write_tvf("image.tvf", 3, 4, 2, 0);
   assert_int_equal(agree_as(q, NULL), 6);
-  STATUS_EQ(read_all(q, NULL, 0, &ds2, &streamed, &peak, &e), CS_OK, &e);
-  assert_true(streamed);
-  assert_int_equal(peak, 2);
+  cs_dataset *ds2 = read_streamed(q, 2);
   assert_string_equal(cs_spectrum_meta(cs_dataset_get(ds2, 5), "trivista.row"),
                       "1");
   cs_dataset_free(ds2);
@@ -922,36 +918,7 @@ static void trivista_memory_flat(void **state) {
   (void)state;
   const size_t nframes = 3000, npts = 1024;
   const char *p = write_tvf("bigscan.tvf", nframes, npts, 1, 0);
-  long before = peak_rss_kb();
-  cs_reader *rd;
-  cs_error e;
-  STATUS_EQ(cs_reader_open(p, NULL, NULL, &rd, &e), CS_OK, &e);
-  assert_string_equal(cs_reader_format(rd), "trivista");
-  assert_true(cs_reader_streaming(rd));
-  cs_spectrum *s;
-  size_t n = 0;
-  cs_status st;
-  while (!(st = cs_reader_next(rd, &s, &e)) && s) {
-    assert_int_equal(cs_spectrum_n(s), npts);
-    assert_int_equal(cs_spectrum_source_index(s), n);
-    DBL_NEAR(cs_spectrum_y(s)[0], (double)((n * 7) % 1000 + n), 0);
-    cs_spectrum_free(s);
-    n++;
-  }
-  STATUS_EQ(st, CS_OK, &e);
-  assert_int_equal(n, nframes);
-  assert_int_equal(cs_reader_peak_held(rd), 1);
-  cs_reader_close(rd);
-  long grew = peak_rss_kb() - before;
-  print_message("TriVista scan, %zu spectra streamed: peak RSS %ld kB, "
-                "+%ld kB\n", n, before, grew);
-#if defined(__SANITIZE_ADDRESS__)
-  (void)grew;
-#else
-  if (!getenv("CALCSPEC_NO_RSS_CHECK"))
-    if (grew >= 12 * 1024)
-      fail_msg("peak RSS grew by %ld kB streaming a 14 MB scan", grew);
-#endif
+  stream_flat(p, "trivista", nframes, npts, 0, "TriVista scan", "scan");
   unlink(p);
 }
 

@@ -5,7 +5,6 @@
 #include "testutil.h"
 
 #include <stdint.h>
-#include <sys/resource.h>
 
 /* ---- small helpers (independent of the reader) ---- */
 
@@ -609,22 +608,6 @@ static int reset_peak(void) {
   int ok = fputs("5", f) >= 0;
   return fclose(f) == 0 && ok;
 }
-static long peak_kb(void) {
-  FILE *f = fopen("/proc/self/status", "r");
-  char line[256];
-  long kb = -1;
-  while (f && fgets(line, sizeof line, f))
-    if (sscanf(line, "VmHWM: %ld kB", &kb) == 1)
-      break;
-  if (f)
-    fclose(f);
-  if (kb < 0) {
-    struct rusage ru;
-    getrusage(RUSAGE_SELF, &ru);
-    kb = ru.ru_maxrss;
-  }
-  return kb;
-}
 
 /* 2000 frames of 20 pixel bytes, each followed by 64 KiB of padding: the
  * file is ~131 MB (sparse on disk) while the spectra need ~3 MB.  Reading it
@@ -638,9 +621,9 @@ static void large_file_bounded_memory(void **state) {
   assert_true(n > 130u * 1000 * 1000);
   /* after a reset the high-water mark is the current RSS */
   int reset = reset_peak();
-  long before = peak_kb();
+  long before = test_peak_kb();
   cs_dataset *ds = test_read_ok(path, NULL);
-  long grown_kb = peak_kb() - before;
+  long grown_kb = test_peak_kb() - before;
   print_message("large SPE: %zu bytes, %zu spectra, peak RSS grew %ld kB%s\n",
                 n, cs_dataset_count(ds), grown_kb,
                 reset ? "" : " (lifetime peak)");

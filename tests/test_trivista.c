@@ -47,11 +47,7 @@ static void test_real_files(void **state) {
     char rel[256];
     snprintf(rel, sizeof rel, DIR "%s", e->file);
     SHARED_OR_SKIP(path, rel);
-    const char *fmt;
-    cs_error err, *ep = &err;
-    STATUS_EQ(cs_format_detect(path, &fmt, ep), CS_OK, ep);
-    assert_string_equal(fmt, "trivista");
-    cs_dataset *ds = test_read_ok(path, NULL);
+    cs_dataset *ds = test_read_detected(path, "trivista");
     assert_int_equal(cs_dataset_count(ds), e->nspec);
     for (size_t k = 0; k < e->nspec; k++) {
       const cs_spectrum *s = cs_dataset_get(ds, k);
@@ -126,17 +122,11 @@ static void test_name_independent(void **state) {
   (void)state;
   const char *dir = test_tmpdir();
   for (size_t i = 0; i < NSAMPLES; i++) {
-    char rel[256], tmp[512], src[4096];
+    char rel[256], tmp[512];
     snprintf(rel, sizeof rel, DIR "%s", samples[i].file);
     SHARED_OR_SKIP(path, rel);
-    snprintf(src, sizeof src, "%s", path);
     snprintf(tmp, sizeof tmp, "%s/data_%zu", dir, i);
-    assert_int_equal(test_copy_file(src, tmp, (size_t)-1), 0);
-    cs_dataset *a = test_read_ok(src, NULL), *b = test_read_ok(tmp, NULL);
-    test_same_read(a, b);
-    cs_dataset_free(a);
-    cs_dataset_free(b);
-    unlink(tmp);
+    test_same_as_copy(path, tmp);
   }
 }
 
@@ -151,44 +141,11 @@ static void test_truncated_and_flipped(void **state) {
     snprintf(rel, sizeof rel, DIR "%s", samples[i].file);
     SHARED_OR_SKIP(path, rel);
     snprintf(src, sizeof src, "%s", path);
-    FILE *f = fopen(src, "rb");
-    assert_non_null(f);
-    fseek(f, 0, SEEK_END);
-    size_t len = (size_t)ftell(f);
-    rewind(f);
-    char *buf = malloc(len);
-    assert_int_equal(fread(buf, 1, len, f), len);
-    fclose(f);
-    for (size_t k = 1; k <= 24; k++) {
-      size_t cut = len * k / 25;
-      assert_int_equal(test_copy_file(src, tmp, cut), 0);
-      cs_error err;
-      cs_dataset *ds = NULL;
-      cs_status st = cs_dataset_read(tmp, "trivista", &ds, &err);
-      if (st != CS_ERR_MALFORMED)
-        fail_msg("%s cut at %zu: %s", samples[i].file, cut, cs_strerror(st));
-      assert_null(ds);
-      assert_true(err.msg[0] != '\0');
-    }
-    for (int k = 0; k < 60; k++) {
-      rng = rng * 1103515245u + 12345u;
-      size_t at = (rng >> 8) % len;
-      char saved = buf[at];
-      buf[at] = (char)(buf[at] ^ (1 << (rng >> 4 & 7)));
-      FILE *o = fopen(tmp, "wb");
-      assert_non_null(o);
-      assert_int_equal(fwrite(buf, 1, len, o), len);
-      fclose(o);
-      buf[at] = saved;
-      cs_error err;
-      cs_dataset *ds = NULL;
-      cs_status st = cs_dataset_read(tmp, "trivista", &ds, &err);
-      /* UNSUPPORTED: the flip hit a unit, type or encoding name. */
-      if (st != CS_OK && st != CS_ERR_MALFORMED && st != CS_ERR_UNSUPPORTED)
-        fail_msg("%s flip at %zu: %s (%s)", samples[i].file, at,
-                 cs_strerror(st), err.msg);
-      cs_dataset_free(ds);
-    }
+    size_t len;
+    char *buf = (char *)test_slurp(src, &len);
+    test_cuts_malformed(src, len, tmp, "trivista", samples[i].file, 1);
+    /* UNSUPPORTED: the flip hit a unit, type or encoding name. */
+    test_flip_bits(buf, len, tmp, "trivista", samples[i].file, &rng, 0);
     free(buf);
   }
   unlink(tmp);

@@ -5,7 +5,6 @@
  * Also the .wxd and WITec .wip named refusals. */
 #include "testutil.h"
 
-#include <sys/resource.h>
 
 typedef struct bw {
   unsigned char *b;
@@ -380,21 +379,7 @@ static void real_refusals(void **state) {
 static void fuzz(const unsigned char *orig, size_t n, const char *label) {
   char cut[600];
   snprintf(cut, sizeof cut, "%s/cut", test_tmpdir());
-  for (size_t k = 0; k < 20; k++) {
-    size_t len = k * n / 20 + (k % 3) * 7;
-    if (len >= n)
-      continue;
-    FILE *f = fopen(cut, "wb");
-    fwrite(orig, 1, len, f);
-    fclose(f);
-    cs_dataset *ds = NULL;
-    cs_error err;
-    cs_status st = cs_dataset_read(cut, "wdf", &ds, &err);
-    if (st == CS_OK) /* a cut after the blocks that are read */
-      cs_dataset_free(ds);
-    else if (st != CS_ERR_MALFORMED)
-      fail_msg("%s cut at %zu: %s (%s)", label, len, cs_strerror(st), err.msg);
-  }
+  test_read_cuts(orig, n, cut, "wdf", label, 7, 0);
   test_read_flips(orig, n, cut, "wdf", label, 4242, 600, 1);
 }
 
@@ -406,32 +391,7 @@ static void truncation_and_flips(void **state) {
   free(w.b);
   const char *rel[] = {"formats/renishaw_wdf/renishaw_test_map.wdf",
                        "formats/renishaw_wdf/depth.wdf"};
-  for (size_t i = 0; i < 2; i++) {
-    const char *p = shared_path(rel[i]);
-    if (!p)
-      continue;
-    size_t n;
-    unsigned char *b = test_slurp(p, &n);
-    fuzz(b, n, rel[i]);
-    free(b);
-  }
-}
-
-static long peak_kb(void) {
-  FILE *f = fopen("/proc/self/status", "r");
-  char line[256];
-  long kb = -1;
-  while (f && fgets(line, sizeof line, f))
-    if (sscanf(line, "VmHWM: %ld kB", &kb) == 1)
-      break;
-  if (f)
-    fclose(f);
-  if (kb < 0) {
-    struct rusage ru;
-    getrusage(RUSAGE_SELF, &ru);
-    kb = ru.ru_maxrss;
-  }
-  return kb;
+  test_fuzz_shared(rel, 2, fuzz);
 }
 
 /* A map followed by a 200 MB (sparse) block the reader skips: the file is
@@ -453,9 +413,9 @@ static void large_file_bounded_memory(void **state) {
   assert_int_equal(fseeko(f, (off_t)pad - 1, SEEK_CUR), 0);
   fputc(0, f);
   fclose(f);
-  long before = peak_kb();
+  long before = test_peak_kb();
   cs_dataset *ds = test_read_ok(path, NULL);
-  long grown = peak_kb() - before;
+  long grown = test_peak_kb() - before;
   print_message("large WDF: %llu bytes, peak RSS grew %ld kB\n",
                 (unsigned long long)(pad + w.n), grown);
   assert_int_equal(cs_dataset_count(ds), 16);

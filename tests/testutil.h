@@ -13,7 +13,9 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/resource.h>
 #include <sys/stat.h>
+#include <unistd.h>
 
 #include "calcspec.h"
 
@@ -164,6 +166,64 @@ static inline void test_read_flips(const unsigned char *orig, size_t n,
   free(b);
 }
 
+/* Twenty prefixes of orig[0..n) (length k*n/20 + (k%3)*step), each written
+ * to cut and read with reader: a read may succeed or be refused as malformed
+ * (or unsupported, when unsupported_ok), never anything else. */
+static inline void test_read_cuts(const unsigned char *orig, size_t n,
+                                  const char *cut, const char *reader,
+                                  const char *label, size_t step,
+                                  int unsupported_ok) {
+  for (size_t k = 0; k < 20; k++) {
+    size_t len = k * n / 20 + (k % 3) * step;
+    if (len >= n)
+      continue;
+    FILE *f = fopen(cut, "wb");
+    fwrite(orig, 1, len, f);
+    fclose(f);
+    cs_dataset *ds = NULL;
+    cs_error err;
+    cs_status st = cs_dataset_read(cut, reader, &ds, &err);
+    if (st == CS_OK) /* a cut after the blocks that are read */
+      cs_dataset_free(ds);
+    else if (st != CS_ERR_MALFORMED &&
+             !(unsupported_ok && st == CS_ERR_UNSUPPORTED))
+      fail_msg("%s cut at %zu: %s (%s)", label, len, cs_strerror(st), err.msg);
+  }
+}
+
+/* fuzz(bytes, n, rel) on each of the nrel shared files that are present. */
+static inline void test_fuzz_shared(const char *const *rel, size_t nrel,
+                                    void (*fuzz)(const unsigned char *, size_t,
+                                                 const char *)) {
+  for (size_t i = 0; i < nrel; i++) {
+    const char *p = shared_path(rel[i]);
+    if (!p)
+      continue;
+    size_t n;
+    unsigned char *b = test_slurp(p, &n);
+    fuzz(b, n, rel[i]);
+    free(b);
+  }
+}
+
+/* Peak resident set of this process in kB (VmHWM, else the rusage peak). */
+static inline long test_peak_kb(void) {
+  FILE *f = fopen("/proc/self/status", "r");
+  char line[256];
+  long kb = -1;
+  while (f && fgets(line, sizeof line, f))
+    if (sscanf(line, "VmHWM: %ld kB", &kb) == 1)
+      break;
+  if (f)
+    fclose(f);
+  if (kb < 0) {
+    struct rusage ru;
+    getrusage(RUSAGE_SELF, &ru);
+    kb = ru.ru_maxrss;
+  }
+  return kb;
+}
+
 /* Read path (with reader fmt, NULL = detect), failing the test otherwise. */
 static inline cs_dataset *test_read_ok(const char *path, const char *fmt) {
   cs_error err;
@@ -171,6 +231,70 @@ static inline cs_dataset *test_read_ok(const char *path, const char *fmt) {
   STATUS_EQ(cs_dataset_read(path, fmt, &ds, &err), CS_OK, &err);
   assert_non_null(ds);
   return ds;
+}
+
+/* path is detected as format fmt and reads (detected) without error. */
+static inline cs_dataset *test_read_detected(const char *path,
+                                             const char *fmt) {
+  const char *got;
+  cs_error err, *ep = &err;
+  STATUS_EQ(cs_format_detect(path, &got, ep), CS_OK, ep);
+  assert_string_equal(got, fmt);
+  return test_read_ok(path, NULL);
+}
+
+/* 24 prefixes (k/25 of len bytes) of the file src, each copied to tmp and
+ * read with reader: every one is malformed (XML cut short), with no dataset
+ * and, when need_msg, a message. */
+static inline void test_cuts_malformed(const char *src, size_t len,
+                                       const char *tmp, const char *reader,
+                                       const char *label, int need_msg) {
+  for (size_t k = 1; k <= 24; k++) {
+    size_t cut = len * k / 25;
+    assert_int_equal(test_copy_file(src, tmp, cut), 0);
+    cs_error err;
+    cs_dataset *ds = NULL;
+    cs_status st = cs_dataset_read(tmp, reader, &ds, &err);
+    if (st != CS_ERR_MALFORMED)
+      fail_msg("%s cut at %zu: %s", label, cut, cs_strerror(st));
+    assert_null(ds);
+    if (need_msg)
+      assert_true(err.msg[0] != '\0');
+  }
+}
+
+/* 60 copies of buf[0..len) with one bit flipped at a pseudo-random place
+ * (*rng: an LCG, carried from file to file), each written to tmp and read
+ * with reader: read, or refused as malformed or unsupported (a flip in a
+ * unit, type or encoding name), never anything else; when strict, a refusal
+ * leaves no dataset and says why. */
+static inline void test_flip_bits(const char *buf, size_t len, const char *tmp,
+                                  const char *reader, const char *label,
+                                  unsigned *rng, int strict) {
+  char *mod = malloc(len);
+  assert_non_null(mod);
+  for (int k = 0; k < 60; k++) {
+    *rng = *rng * 1103515245u + 12345u;
+    size_t at = (*rng >> 8) % len;
+    memcpy(mod, buf, len);
+    mod[at] = (char)(mod[at] ^ (1 << (*rng >> 4 & 7)));
+    FILE *o = fopen(tmp, "wb");
+    assert_non_null(o);
+    assert_int_equal(fwrite(mod, 1, len, o), len);
+    fclose(o);
+    cs_error err;
+    cs_dataset *ds = NULL;
+    cs_status st = cs_dataset_read(tmp, reader, &ds, &err);
+    if (st != CS_OK && st != CS_ERR_MALFORMED && st != CS_ERR_UNSUPPORTED)
+      fail_msg("%s flip at %zu: %s (%s)", label, at, cs_strerror(st),
+               err.msg);
+    if (strict && st != CS_OK) {
+      assert_null(ds);
+      assert_true(err.msg[0] != '\0');
+    }
+    cs_dataset_free(ds);
+  }
+  free(mod);
 }
 
 /* Two readings of the same bytes (under different file names) are
@@ -196,6 +320,19 @@ static inline void test_same_read(const cs_dataset *a, const cs_dataset *b) {
         assert_string_equal(va, vb);
     }
   }
+}
+
+/* The file at path and a copy of it at tmp read the same (test_same_read);
+ * the copy is removed. */
+static inline void test_same_as_copy(const char *path, const char *tmp) {
+  char src[4096];
+  snprintf(src, sizeof src, "%s", path); /* path may be shared_path's buffer */
+  assert_int_equal(test_copy_file(src, tmp, (size_t)-1), 0);
+  cs_dataset *a = test_read_ok(src, NULL), *b = test_read_ok(tmp, NULL);
+  test_same_read(a, b);
+  cs_dataset_free(a);
+  cs_dataset_free(b);
+  unlink(tmp);
 }
 
 /* s has n points and these first/last x and y values, exactly. */
