@@ -399,7 +399,8 @@ static int answer_idle(pipe_ctx *p, line_reader *lr, int too_long) {
   /* nothing in flight: the writer is waiting, stdout is free */
   char *line;
   int bad;
-  reply(p->c, lr->buf, lr->len, too_long, p->max, &line, &bad);
+  if (reply(p->c, lr->buf, lr->len, too_long, p->max, &line, &bad))
+    return 1; /* a blank line: no reply, no slot */
   int failed = !line || put(line);
   if (!line)
     cli_error("stream: out of memory");
