@@ -1479,10 +1479,12 @@ static cs_status ap_vp_fit(const double *x, const double *y, size_t n,
 }
 
 /* Stage 1 on spectrum s (ascending shift): shape parameters into P.
- * reference 0: variable projection (ap_vp_fit; GSL's band_fit where its
- * design is rank deficient at the start); 1: GSL's band_fit over all 16
- * parameters run to 1e-13 from the same start; 2: the same from ap_vp_fit's
- * optimum (csi_apatite_shapes). */
+ * reference 0: variable projection (ap_vp_fit; GSL's band_fit from the
+ * template start when ap_vp_fit fails with CS_ERR_NUMERIC: its design rank
+ * deficient at the start, or a non-finite result); 1: GSL's band_fit over
+ * all 16 parameters run to 1e-13 from the same start; 2: the same from
+ * ap_vp_fit's optimum, ap_vp_fit's error when it has none
+ * (csi_apatite_shapes). */
 static cs_status ap_shapes_ref(const cs_spectrum *s, int reference, double *P,
                                double *r2, size_t *iters, cs_error *err) {
   window w;
@@ -1509,7 +1511,9 @@ static cs_status ap_shapes_ref(const cs_spectrum *s, int reference, double *P,
   cs_error e2;
   st = reference == 1 ? CS_ERR_NUMERIC
                       : ap_vp_fit(w.x, w.y, w.n, par, fb, nb, Pf, r2, iters, &e2);
-  if (st == CS_ERR_NOMEM || st == CS_ERR_RANGE || (!st && !reference)) {
+  /* reference 2 without an optimum would silently be reference 1 */
+  if (st == CS_ERR_NOMEM || st == CS_ERR_RANGE || (!st && !reference) ||
+      (st && reference == 2)) {
     window_free(&w);
     if (st)
       return csi_error(err, st, "%s", e2.msg);
