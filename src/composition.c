@@ -1566,6 +1566,9 @@ typedef struct apdesign {
   double dunit_dw;  /* d(nu1 area at height 1) / d(intrinsic width) */
   double f_crit;    /* the F test's 95 % point for dropping them */
   double *deriv;    /* n: d model / d x of the fitted mean (bands only) */
+  double *Rw;       /* 2 mw x mw scratch: QR's R, then pinv_r's R^-1 (on
+                       the heap: 66 KB of stack was too much for small
+                       thread stacks, e.g. musl's 128 KB) */
   double unit_area[NCOMP]; /* area of the component's reported band at
                               height 1 (nu1, whitlockite nu1, CO3, ...) */
   double wh922_per_unit;   /* whitlockite 922 area per unit height */
@@ -1581,6 +1584,7 @@ static void ap_design_free(apdesign *d) {
   free(d->Cs);
   free(d->Cm);
   free(d->deriv);
+  free(d->Rw);
   memset(d, 0, sizeof *d);
 }
 
@@ -1588,12 +1592,13 @@ static void ap_design_free(apdesign *d) {
  * largest dropped, as an SVD of X would) from the k x k upper triangular
  * R of X = QR (row-major): X and R have the same singular values and
  * right singular vectors, and R is small where X has hundreds of rows. */
-static cs_status pinv_r(const double *R, size_t k, double *Ci, cs_error *err) {
+static cs_status pinv_r(const double *R, size_t k, double *Ci, double *Ri,
+                        cs_error *err) {
   /* R^-1 by back substitution first: when |R|_F |R^-1|_F < 1e10 (a bound
    * on R's condition number) no singular value is below 1e-10 of the
    * largest, the SVD would drop nothing, and (X'X)^-1 = R^-1 R^-T */
-  if (k <= 64) {
-    double Ri[64 * 64], nr = 0, ni = 0;
+  {
+    double nr = 0, ni = 0; /* Ri: k x k scratch */
     int ok = 1;
     for (size_t j = k; ok && j-- > 0;) {
       if (!(R[j * k + j] != 0)) {
@@ -1723,7 +1728,8 @@ static cs_status ap_design_build(const cs_spectrum *s, const double *P,
   d->X = calloc(nn * mw, sizeof *d->X);
   d->Q = malloc(nn * (mw + 1) * sizeof *d->Q);
   d->Ci = malloc(m * m * sizeof *d->Ci);
-  if (!d->X || !d->Q || !d->Ci)
+  d->Rw = malloc(2 * mw * mw * sizeof *d->Rw);
+  if (!d->X || !d->Q || !d->Ci || !d->Rw)
     return csi_error(err, CS_ERR_NOMEM, "out of memory");
   /* d(shape)/d(intrinsic nu1 width) by central difference */
   double Pp[P_H0], Pm[P_H0];
@@ -1769,11 +1775,11 @@ static cs_status ap_design_build(const cs_spectrum *s, const double *P,
   }
   d->dunit_dw = (pv_area(bvp.h, bvp.fw, bvp.eta) - pv_area(bvm.h, bvm.fw, bvm.eta)) / 0.1;
   hh_qr(d->Q, nn, 0, m, d->tau);
-  double R[65 * 65];
+  double *R = d->Rw;
   for (size_t a = 0; a < m; a++)
     for (size_t b = 0; b < m; b++)
       R[a * m + b] = b >= a ? d->Q[b * nn + a] : 0;
-  return pinv_r(R, m, d->Ci, err);
+  return pinv_r(R, m, d->Ci, d->Rw + mw * mw, err);
 }
 
 /* The rest of the design of the mean spectrum, whose heights are hmean:
@@ -1808,18 +1814,18 @@ static cs_status ap_design_deriv(apdesign *d, const double *hmean,
     for (size_t j = 0; j < m; j++)
       hh_reflect(d->Q + j * nn, nn, j, d->tau[j], d->Q + k * nn);
   hh_qr(d->Q, nn, m, mw + 1, d->tau);
-  double R[65 * 65];
+  double *R = d->Rw;
   for (size_t a = 0; a < mw; a++)
     for (size_t b = 0; b < mw; b++)
       R[a * mw + b] = b >= a ? d->Q[b * nn + a] : 0;
-  cs_status st = pinv_r(R, mw, d->Ciw, err);
+  cs_status st = pinv_r(R, mw, d->Ciw, d->Rw + mw * mw, err);
   /* main columns and d/dx: R's column m+1 with its rows m, m+1 folded
    * into one (the same X'X) */
   for (size_t a = 0; a < m; a++)
     R[a * mw + m] = d->Q[(mw) * nn + a];
   R[m * mw + m] = hypot(d->Q[(mw) * nn + m], d->Q[(mw) * nn + mw]);
   if (!st)
-    st = pinv_r(R, mw, d->Cs, err);
+    st = pinv_r(R, mw, d->Cs, d->Rw + mw * mw, err);
   /* the same least squares without the tissue columns, for the
    * whitlockite index of a spectrum without tissue: there collagen's
    * 920/939 columns would only add noise to whitlockite's 922/951
