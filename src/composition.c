@@ -1798,7 +1798,7 @@ static cs_status ap_design_deriv(apdesign *d, const double *hmean,
   bandval bv[NAPB];
   for (size_t b = 0; b < NAPB; b++)
     bv[b] = ap_bandval(&ap_bands[b], P);
-  double *dq = d->Q + (mw) * nn;
+  double *dq = d->Q + (mw) * nn, dmax = 0;
   for (size_t r = 0; r < nn; r++) {
     double xi = x[d->idx[r]];
     /* derivative in x of the fitted mean model (bands only) */
@@ -1807,8 +1807,18 @@ static cs_status ap_design_deriv(apdesign *d, const double *hmean,
       if (h != 0)
         d->deriv[r] += h * pv_dx(&bv[b], xi);
     }
-    dq[r] = d->deriv[r];
+    dmax = fmax(dmax, fabs(d->deriv[r]));
   }
+  /* The d/dx column is in y's units, the others near 1: scaled to a
+   * largest |value| in [0.5, 1) so that the QR's sums of squares cannot
+   * overflow (max|y| 1e140 did) and conditioning does not depend on y's
+   * scale.  A power of 2, so the scaling and Cs's unscaling below are
+   * exact. */
+  int de = 0;
+  if (dmax > 0 && isfinite(dmax))
+    frexp(dmax, &de);
+  for (size_t r = 0; r < nn; r++)
+    dq[r] = ldexp(d->deriv[r], -de);
   /* the width and d/dx columns: the first m reflections, then their own */
   for (size_t k = m; k <= mw; k++)
     for (size_t j = 0; j < m; j++)
@@ -1826,6 +1836,10 @@ static cs_status ap_design_deriv(apdesign *d, const double *hmean,
   R[m * mw + m] = hypot(d->Q[(mw) * nn + m], d->Q[(mw) * nn + mw]);
   if (!st)
     st = pinv_r(R, mw, d->Cs, d->Rw + mw * mw, err);
+  for (size_t a = 0; !st && a < mw; a++) { /* undo the column's scaling */
+    d->Cs[a * mw + m] = ldexp(d->Cs[a * mw + m], -de);
+    d->Cs[m * mw + a] = ldexp(d->Cs[m * mw + a], -de);
+  }
   /* the same least squares without the tissue columns, for the
    * whitlockite index of a spectrum without tissue: there collagen's
    * 920/939 columns would only add noise to whitlockite's 922/951
