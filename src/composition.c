@@ -1479,10 +1479,12 @@ static cs_status ap_vp_fit(const double *x, const double *y, size_t n,
 }
 
 /* Stage 1 on spectrum s (ascending shift): shape parameters into P.
- * reference 0: variable projection (ap_vp_fit; GSL's band_fit where its
- * design is rank deficient at the start); 1: GSL's band_fit over all 16
- * parameters run to 1e-13 from the same start; 2: the same from ap_vp_fit's
- * optimum (csi_apatite_shapes). */
+ * reference 0: variable projection (ap_vp_fit; GSL's band_fit from the
+ * template start when ap_vp_fit fails with CS_ERR_NUMERIC: its design rank
+ * deficient at the start, or a non-finite result); 1: GSL's band_fit over
+ * all 16 parameters run to 1e-13 from the same start; 2: the same from
+ * ap_vp_fit's optimum, ap_vp_fit's error when it has none
+ * (csi_apatite_shapes). */
 static cs_status ap_shapes_ref(const cs_spectrum *s, int reference, double *P,
                                double *r2, size_t *iters, cs_error *err) {
   window w;
@@ -1509,7 +1511,9 @@ static cs_status ap_shapes_ref(const cs_spectrum *s, int reference, double *P,
   cs_error e2;
   st = reference == 1 ? CS_ERR_NUMERIC
                       : ap_vp_fit(w.x, w.y, w.n, par, fb, nb, Pf, r2, iters, &e2);
-  if (st == CS_ERR_NOMEM || st == CS_ERR_RANGE || (!st && !reference)) {
+  /* reference 2 without an optimum would silently be reference 1 */
+  if (st == CS_ERR_NOMEM || st == CS_ERR_RANGE || (!st && !reference) ||
+      (st && reference == 2)) {
     window_free(&w);
     if (st)
       return csi_error(err, st, "%s", e2.msg);
@@ -1562,6 +1566,9 @@ typedef struct apdesign {
   double dunit_dw;  /* d(nu1 area at height 1) / d(intrinsic width) */
   double f_crit;    /* the F test's 95 % point for dropping them */
   double *deriv;    /* n: d model / d x of the fitted mean (bands only) */
+  double *Rw;       /* 2 mw x mw scratch: QR's R, then pinv_r's R^-1 (on
+                       the heap: 66 KB of stack was too much for small
+                       thread stacks, e.g. musl's 128 KB) */
   double unit_area[NCOMP]; /* area of the component's reported band at
                               height 1 (nu1, whitlockite nu1, CO3, ...) */
   double wh922_per_unit;   /* whitlockite 922 area per unit height */
@@ -1577,6 +1584,7 @@ static void ap_design_free(apdesign *d) {
   free(d->Cs);
   free(d->Cm);
   free(d->deriv);
+  free(d->Rw);
   memset(d, 0, sizeof *d);
 }
 
@@ -1584,12 +1592,13 @@ static void ap_design_free(apdesign *d) {
  * largest dropped, as an SVD of X would) from the k x k upper triangular
  * R of X = QR (row-major): X and R have the same singular values and
  * right singular vectors, and R is small where X has hundreds of rows. */
-static cs_status pinv_r(const double *R, size_t k, double *Ci, cs_error *err) {
+static cs_status pinv_r(const double *R, size_t k, double *Ci, double *Ri,
+                        cs_error *err) {
   /* R^-1 by back substitution first: when |R|_F |R^-1|_F < 1e10 (a bound
    * on R's condition number) no singular value is below 1e-10 of the
    * largest, the SVD would drop nothing, and (X'X)^-1 = R^-1 R^-T */
-  if (k <= 64) {
-    double Ri[64 * 64], nr = 0, ni = 0;
+  {
+    double nr = 0, ni = 0; /* Ri: k x k scratch */
     int ok = 1;
     for (size_t j = k; ok && j-- > 0;) {
       if (!(R[j * k + j] != 0)) {
@@ -1719,7 +1728,8 @@ static cs_status ap_design_build(const cs_spectrum *s, const double *P,
   d->X = calloc(nn * mw, sizeof *d->X);
   d->Q = malloc(nn * (mw + 1) * sizeof *d->Q);
   d->Ci = malloc(m * m * sizeof *d->Ci);
-  if (!d->X || !d->Q || !d->Ci)
+  d->Rw = malloc(2 * mw * mw * sizeof *d->Rw);
+  if (!d->X || !d->Q || !d->Ci || !d->Rw)
     return csi_error(err, CS_ERR_NOMEM, "out of memory");
   /* d(shape)/d(intrinsic nu1 width) by central difference */
   double Pp[P_H0], Pm[P_H0];
@@ -1765,11 +1775,11 @@ static cs_status ap_design_build(const cs_spectrum *s, const double *P,
   }
   d->dunit_dw = (pv_area(bvp.h, bvp.fw, bvp.eta) - pv_area(bvm.h, bvm.fw, bvm.eta)) / 0.1;
   hh_qr(d->Q, nn, 0, m, d->tau);
-  double R[65 * 65];
+  double *R = d->Rw;
   for (size_t a = 0; a < m; a++)
     for (size_t b = 0; b < m; b++)
       R[a * m + b] = b >= a ? d->Q[b * nn + a] : 0;
-  return pinv_r(R, m, d->Ci, err);
+  return pinv_r(R, m, d->Ci, d->Rw + mw * mw, err);
 }
 
 /* The rest of the design of the mean spectrum, whose heights are hmean:
@@ -1788,7 +1798,7 @@ static cs_status ap_design_deriv(apdesign *d, const double *hmean,
   bandval bv[NAPB];
   for (size_t b = 0; b < NAPB; b++)
     bv[b] = ap_bandval(&ap_bands[b], P);
-  double *dq = d->Q + (mw) * nn;
+  double *dq = d->Q + (mw) * nn, dmax = 0;
   for (size_t r = 0; r < nn; r++) {
     double xi = x[d->idx[r]];
     /* derivative in x of the fitted mean model (bands only) */
@@ -1797,25 +1807,39 @@ static cs_status ap_design_deriv(apdesign *d, const double *hmean,
       if (h != 0)
         d->deriv[r] += h * pv_dx(&bv[b], xi);
     }
-    dq[r] = d->deriv[r];
+    dmax = fmax(dmax, fabs(d->deriv[r]));
   }
+  /* The d/dx column is in y's units, the others near 1: scaled to a
+   * largest |value| in [0.5, 1) so that the QR's sums of squares cannot
+   * overflow (max|y| 1e140 did) and conditioning does not depend on y's
+   * scale.  A power of 2, so the scaling and Cs's unscaling below are
+   * exact. */
+  int de = 0;
+  if (dmax > 0 && isfinite(dmax))
+    frexp(dmax, &de);
+  for (size_t r = 0; r < nn; r++)
+    dq[r] = ldexp(d->deriv[r], -de);
   /* the width and d/dx columns: the first m reflections, then their own */
   for (size_t k = m; k <= mw; k++)
     for (size_t j = 0; j < m; j++)
       hh_reflect(d->Q + j * nn, nn, j, d->tau[j], d->Q + k * nn);
   hh_qr(d->Q, nn, m, mw + 1, d->tau);
-  double R[65 * 65];
+  double *R = d->Rw;
   for (size_t a = 0; a < mw; a++)
     for (size_t b = 0; b < mw; b++)
       R[a * mw + b] = b >= a ? d->Q[b * nn + a] : 0;
-  cs_status st = pinv_r(R, mw, d->Ciw, err);
+  cs_status st = pinv_r(R, mw, d->Ciw, d->Rw + mw * mw, err);
   /* main columns and d/dx: R's column m+1 with its rows m, m+1 folded
    * into one (the same X'X) */
   for (size_t a = 0; a < m; a++)
     R[a * mw + m] = d->Q[(mw) * nn + a];
   R[m * mw + m] = hypot(d->Q[(mw) * nn + m], d->Q[(mw) * nn + mw]);
   if (!st)
-    st = pinv_r(R, mw, d->Cs, err);
+    st = pinv_r(R, mw, d->Cs, d->Rw + mw * mw, err);
+  for (size_t a = 0; !st && a < mw; a++) { /* undo the column's scaling */
+    d->Cs[a * mw + m] = ldexp(d->Cs[a * mw + m], -de);
+    d->Cs[m * mw + a] = ldexp(d->Cs[m * mw + a], -de);
+  }
   /* the same least squares without the tissue columns, for the
    * whitlockite index of a spectrum without tissue: there collagen's
    * 920/939 columns would only add noise to whitlockite's 922/951

@@ -430,8 +430,10 @@ cs_status csi_oxalate_com(const cs_spectrum *s, int reference,
  * position) into P[0..5], the window's R^2 and the fit's iterations, as
  * cs_composition_measure computes them (variable projection); reference 1:
  * by GSL's band fit over all 16 parameters run to 1e-13 from the same
- * start, 2: the same from the fast fit's optimum.  The yardsticks the
- * tests and bench_composition hold the fast fit to. */
+ * start, 2: the same from the fast fit's optimum (the fast fit's error,
+ * e.g. CS_ERR_NUMERIC, when it fails).  Reference 0 falls back to GSL
+ * from the start when the fast fit fails with CS_ERR_NUMERIC.  The
+ * yardsticks the tests and bench_composition hold the fast fit to. */
 #define CSI_AP_SHAPES 6
 cs_status csi_apatite_shapes(const cs_spectrum *s, int reference, double *P,
                              double *r2, size_t *iters, cs_error *err);

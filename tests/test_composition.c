@@ -395,6 +395,47 @@ static void test_lod(void **st) {
   assert_true(censored >= 17);
 }
 
+/* The measurement does not depend on y's scale: apatite spectra scaled to
+ * a largest |y| of 1e-3, 1e140 and 1e150 give the results of the counts
+ * within 1e-6 (the fits stop on relative tolerances).  The d/dx column of
+ * the band-area design was in y's units: its QR overflowed at 1e140. */
+static void test_scale_invariance(void **st) {
+  (void)st;
+  const double top[] = {1e-3, 1e100, 1e140, 1e150};
+  cs_error e;
+  for (unsigned k = 0; k < 8; k++) {
+    cs_dataset *ds = raman_apatite(k % 2 ? 4 : 0, 30, 0.1, 15500u + k);
+    const cs_spectrum *s0 = cs_dataset_get(ds, 0);
+    size_t n = cs_spectrum_n(s0);
+    const double *y0 = cs_spectrum_y(s0);
+    double ymax = 0;
+    for (size_t i = 0; i < n; i++)
+      ymax = fmax(ymax, fabs(y0[i]));
+    cs_composition c0, c;
+    STATUS_EQ(cs_composition_measure(s0, "hydroxyapatite", NULL, &c0, &e), CS_OK, &e);
+    double *y = malloc(n * sizeof *y);
+    assert_non_null(y);
+    for (size_t t = 0; t < sizeof top / sizeof *top; t++) {
+      cs_spectrum *s;
+      STATUS_EQ(cs_spectrum_copy(s0, &s, &e), CS_OK, &e);
+      for (size_t i = 0; i < n; i++)
+        y[i] = y0[i] / ymax * top[t];
+      STATUS_EQ(cs_spectrum_set_y(s, y, n, &e), CS_OK, &e);
+      STATUS_EQ(cs_composition_measure(s, "hydroxyapatite", NULL, &c, &e), CS_OK, &e);
+      assert_int_equal(c.valid, c0.valid);
+      DBL_NEAR(c.carbonate_ratio, c0.carbonate_ratio, 1e-6 * fabs(c0.carbonate_ratio) + 1e-12);
+      DBL_NEAR(c.carbonate_ratio_se, c0.carbonate_ratio_se, 1e-6 * c0.carbonate_ratio_se);
+      DBL_NEAR(c.whitlockite_index, c0.whitlockite_index, 1e-6);
+      DBL_NEAR(c.whitlockite_se, c0.whitlockite_se, 1e-6 * c0.whitlockite_se);
+      DBL_NEAR(c.protein_mineral, c0.protein_mineral, 1e-6 * fabs(c0.protein_mineral) + 1e-12);
+      DBL_NEAR(c.nu1_pos, c0.nu1_pos, 1e-6);
+      cs_spectrum_free(s);
+    }
+    free(y);
+    cs_dataset_free(ds);
+  }
+}
+
 /* The whitlockite index follows the whitlockite share (SNR 50, no tissue,
  * axis offsets 0 and -4/+4 cm^-1): pure HA below 0.2 on average, pure
  * whitlockite above 0.75. */
@@ -877,6 +918,7 @@ int main(void) {
       cmocka_unit_test(test_com_tissue), cmocka_unit_test(test_oxalate_reference),
       cmocka_unit_test(test_apatite_reference),
       cmocka_unit_test(test_report_reuses_oxalate),
+      cmocka_unit_test(test_scale_invariance),
   };
   return cmocka_run_group_tests_name("composition", t, NULL, NULL);
 }

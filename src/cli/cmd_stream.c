@@ -52,7 +52,12 @@ static int help(void) {
       "      --jobs N      threads answering requests (default: every core\n"
       "                    this process may use, or CALCSPEC_JOBS); replies\n"
       "                    keep the order of the requests, each written as\n"
-      "                    soon as it and every earlier one are ready\n");
+      "                    soon as it and every earlier one are ready.  A\n"
+      "                    request that arrives when none is in flight and no\n"
+      "                    more input waits is answered at once by the\n"
+      "                    reading thread (no thread hand-off); a request\n"
+      "                    sent while that one is being answered (a \"file\"\n"
+      "                    request on a big file, say) then waits for it\n");
   return CLI_OK;
 }
 
@@ -389,7 +394,10 @@ static int input_idle(const line_reader *lr) {
  * writer (two thread wake-ups, on other cores, per request: median 0.55
  * and p99 5 ms unpinned in bench_stream, 0.42 / 0.7 ms pinned).  1 when it
  * did (p->failed set when the reply could not be written), 0 when requests
- * are in flight or more input is waiting: then the workers take it. */
+ * are in flight or more input is waiting: then the workers take it.
+ * Trade-off (documented in --help): a request arriving while this one is
+ * answered waits for it, even on a free core.  Telling a cheap request
+ * from a slow "file" one would need the JSON parsed here first. */
 static int answer_idle(pipe_ctx *p, line_reader *lr, int too_long) {
   pthread_mutex_lock(&p->mu);
   int idle = !p->failed && p->next_write == p->next_read && input_idle(lr);
@@ -399,7 +407,8 @@ static int answer_idle(pipe_ctx *p, line_reader *lr, int too_long) {
   /* nothing in flight: the writer is waiting, stdout is free */
   char *line;
   int bad;
-  reply(p->c, lr->buf, lr->len, too_long, p->max, &line, &bad);
+  if (reply(p->c, lr->buf, lr->len, too_long, p->max, &line, &bad))
+    return 1; /* a blank line: no reply, no slot */
   int failed = !line || put(line);
   if (!line)
     cli_error("stream: out of memory");

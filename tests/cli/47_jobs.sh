@@ -107,11 +107,14 @@ nl=$(wc -l < "$T/js1.out")
   && cmp -s "$T/js1.err" "$T/js4.err" \
   && ok "jobs: stream --jobs 4 answers 161 requests as --jobs 1 does, in order" \
   || not_ok "jobs: stream --jobs 4" "exit $rc1 $rc4, $nl lines" "$(head -c 300 "$T/js4.err")"
-# the same requests arriving in bursts with pauses: the reader answers a
-# request itself whenever none is in flight and no more input waits, the
-# workers the rest; the replies and the counts stay those of one thread
-awk '{print; if (NR % 5 == 0) {fflush(); system("sleep 0.02")}}' "$T/js.jsonl" \
+# the same requests, the first 32 lines each sent alone with a pause after
+# it (as a client waiting for each reply does), the rest at once: the reader
+# answers a request itself whenever none is in flight and no more input
+# waits (each paced one, unless the machine is very slow), the workers the
+# rest; the replies and the counts stay those of one thread.  Pacing only
+# every 5th line put 5 lines in each read(), and none was answered inline.
+awk '{print; fflush(); if (NR <= 32) system("sleep 0.1")}' "$T/js.jsonl" \
   | "$CALCSPEC" stream --jobs 4 --max-line 2048 --composition > "$T/jsb.out" 2>"$T/jsb.err"; rc4=$?
 [ $rc4 = 0 ] && cmp -s "$T/js1.out" "$T/jsb.out" && cmp -s "$T/js1.err" "$T/jsb.err" \
-  && ok "jobs: stream --jobs 4 fed in bursts answers as --jobs 1 does, in order" \
-  || not_ok "jobs: stream --jobs 4 in bursts" "exit $rc4" "$(diff "$T/js1.out" "$T/jsb.out" | head -c 300)"
+  && ok "jobs: stream --jobs 4 fed one paced line at a time, then at once, answers as --jobs 1 does" \
+  || not_ok "jobs: stream --jobs 4 paced" "exit $rc4" "$(diff "$T/js1.out" "$T/jsb.out" | head -c 300)"
