@@ -460,6 +460,39 @@ static void hh_reflect(const double *a, size_t n, size_t j, double tau,
     v[i] -= s * a[i];
 }
 
+/* Solve M h = r in place by Cholesky, M nf x nf symmetric with row stride
+ * ld (the damped normal matrices of the two variable-projection fits);
+ * -1 when M is not positive definite. */
+static int chol_solve(double *M, int ld, int nf, double *r) {
+#define M_(i, j) M[(size_t)(i) * (size_t)ld + (size_t)(j)]
+  for (int j = 0; j < nf; j++) {
+    double s = M_(j, j);
+    for (int k = 0; k < j; k++)
+      s -= M_(j, k) * M_(j, k);
+    if (!(s > 0))
+      return -1;
+    M_(j, j) = sqrt(s);
+    for (int i = j + 1; i < nf; i++) {
+      double t = M_(i, j);
+      for (int k = 0; k < j; k++)
+        t -= M_(i, k) * M_(j, k);
+      M_(i, j) = t / M_(j, j);
+    }
+  }
+  for (int i = 0; i < nf; i++) {
+    for (int k = 0; k < i; k++)
+      r[i] -= M_(i, k) * r[k];
+    r[i] /= M_(i, i);
+  }
+  for (int i = nf; i-- > 0;) {
+    for (int k = i + 1; k < nf; k++)
+      r[i] -= M_(k, i) * r[k];
+    r[i] /= M_(i, i);
+  }
+  return 0;
+#undef M_
+}
+
 /* Householder QR of columns j0..j1-1 of the column-major matrix A of n
  * rows (reflections of columns < j0 already applied to them): R above the
  * diagonal, the reflection vectors below, tau[j].  A zero column gets no
@@ -1230,36 +1263,6 @@ static void ap_grad(apws *w, double H[AP_NL][AP_NL], double *g) {
   }
 }
 
-/* Solve M h = r in place (M nf x nf symmetric) by Cholesky; -1 when M is
- * not positive definite. */
-static int ap_chol_solve(double M[AP_NL][AP_NL], int nf, double *r) {
-  for (int j = 0; j < nf; j++) {
-    double s = M[j][j];
-    for (int k = 0; k < j; k++)
-      s -= M[j][k] * M[j][k];
-    if (!(s > 0))
-      return -1;
-    M[j][j] = sqrt(s);
-    for (int i = j + 1; i < nf; i++) {
-      double t = M[i][j];
-      for (int k = 0; k < j; k++)
-        t -= M[i][k] * M[j][k];
-      M[i][j] = t / M[j][j];
-    }
-  }
-  for (int i = 0; i < nf; i++) {
-    for (int k = 0; k < i; k++)
-      r[i] -= M[i][k] * r[k];
-    r[i] /= M[i][i];
-  }
-  for (int i = nf; i-- > 0;) {
-    for (int k = i + 1; k < nf; k++)
-      r[i] -= M[k][i] * r[k];
-    r[i] /= M[i][i];
-  }
-  return 0;
-}
-
 /* Levenberg-Marquardt from al (updated to the optimum found) within the
  * box lo..hi; c and *cost there.  Returns the evaluations spent, or -1
  * when al itself cannot be evaluated. */
@@ -1311,7 +1314,7 @@ static int ap_descend(apws *w, const double *lo, const double *hi,
         M[a][a] += lam * fmax(dmax[fr[a]], 1e-12 * hmax);
         r[a] = -g[fr[a]];
       }
-      if (ap_chol_solve(M, nf, r))
+      if (chol_solve(&M[0][0], AP_NL, nf, r))
         continue;
       memset(h, 0, sizeof h);
       for (int a = 0; a < nf; a++)
@@ -2531,36 +2534,6 @@ static void ox_hess(oxws *w, double H[OX_NL][OX_NL], double HG[OX_NL][OX_NL],
   }
 }
 
-/* Solve M h = r in place (M nf x nf symmetric, row stride OX_NL) by
- * Cholesky; -1 when M is not positive definite. */
-static int ox_chol_solve(double M[OX_NL][OX_NL], int nf, double *r) {
-  for (int j = 0; j < nf; j++) {
-    double s = M[j][j];
-    for (int k = 0; k < j; k++)
-      s -= M[j][k] * M[j][k];
-    if (!(s > 0))
-      return -1;
-    M[j][j] = sqrt(s);
-    for (int i = j + 1; i < nf; i++) {
-      double t = M[i][j];
-      for (int k = 0; k < j; k++)
-        t -= M[i][k] * M[j][k];
-      M[i][j] = t / M[j][j];
-    }
-  }
-  for (int i = 0; i < nf; i++) {
-    for (int k = 0; k < i; k++)
-      r[i] -= M[i][k] * r[k];
-    r[i] /= M[i][i];
-  }
-  for (int i = nf; i-- > 0;) {
-    for (int k = i + 1; k < nf; k++)
-      r[i] -= M[k][i] * r[k];
-    r[i] /= M[i][i];
-  }
-  return 0;
-}
-
 /* Damped Newton descent from al (updated to the optimum found); c and
  * *cost: the linear coefficients and cost there.  Returns the iterations
  * (evaluations) spent, or -1 when al itself cannot be evaluated. */
@@ -2616,7 +2589,7 @@ static int ox_descend(oxws *w, double *al, double *c, double *cost) {
         M[a][a] += lam * fmax(dmax[fr[a]], 1e-12 * hmax);
         r[a] = -g[fr[a]];
       }
-      if (ox_chol_solve(M, nf, r))
+      if (chol_solve(&M[0][0], OX_NL, nf, r))
         continue;
       memset(h, 0, sizeof h);
       for (int a = 0; a < nf; a++)
