@@ -132,6 +132,19 @@ static inline unsigned char *test_slurp(const char *path, size_t *n) {
   return b;
 }
 
+/* b[0..n) written to path, then read with reader: the status, *ds and err
+ * as cs_dataset_read left them. */
+static inline cs_status test_write_read(const char *path, const void *b,
+                                        size_t n, const char *reader,
+                                        cs_dataset **ds, cs_error *err) {
+  FILE *f = fopen(path, "wb");
+  assert_non_null(f);
+  assert_int_equal(fwrite(b, 1, n, f), n);
+  fclose(f);
+  *ds = NULL;
+  return cs_dataset_read(path, reader, ds, err);
+}
+
 /* 300 single-byte flips of orig[0..n), each written to cut and read with
  * reader: a read may succeed or be refused as malformed/unsupported, never
  * anything else.  On the flips with t % 2 == head_parity the position is
@@ -152,12 +165,9 @@ static inline void test_read_flips(const unsigned char *orig, size_t n,
       pos %= n < head ? n : head;
     rng = rng * 1103515245u + 12345u;
     b[pos] ^= (unsigned char)(1 + (rng >> 16) % 255);
-    FILE *f = fopen(cut, "wb");
-    fwrite(b, 1, n, f);
-    fclose(f);
-    cs_dataset *ds = NULL;
+    cs_dataset *ds;
     cs_error err;
-    cs_status st = cs_dataset_read(cut, reader, &ds, &err);
+    cs_status st = test_write_read(cut, b, n, reader, &ds, &err);
     if (st != CS_OK && st != CS_ERR_MALFORMED && st != CS_ERR_UNSUPPORTED)
       fail_msg("%s flip at %zu: %s (%s)", label, pos, cs_strerror(st),
                err.msg);
@@ -177,12 +187,9 @@ static inline void test_read_cuts(const unsigned char *orig, size_t n,
     size_t len = k * n / 20 + (k % 3) * step;
     if (len >= n)
       continue;
-    FILE *f = fopen(cut, "wb");
-    fwrite(orig, 1, len, f);
-    fclose(f);
-    cs_dataset *ds = NULL;
+    cs_dataset *ds;
     cs_error err;
-    cs_status st = cs_dataset_read(cut, reader, &ds, &err);
+    cs_status st = test_write_read(cut, orig, len, reader, &ds, &err);
     if (st == CS_OK) /* a cut after the blocks that are read */
       cs_dataset_free(ds);
     else if (st != CS_ERR_MALFORMED &&
