@@ -493,6 +493,61 @@ static int chol_solve(double *M, int ld, int nf, double *r) {
 #undef M_
 }
 
+/* One damped, bounded step of the two variable-projection descents over
+ * nl <= VP_MAXNL parameters al in lo..hi, gradient g, curvatures H0 and H1
+ * (nl x nl, row-major): on the free parameters (those not held by a bound
+ * their gradient pushes against) solve (H + lam D) h = -g, D the diagonal
+ * max(dmax, 1e-12 hmax), first with H0, then, when that is not positive
+ * definite or its step promises no decrease, with H1.  The step clamped
+ * into the box is tr = al + h; *step its largest move relative to the box,
+ * *pred the decrease its model promises.  Returns the pass of *pred (0 or
+ * 1; *pred <= 0 when neither decreases), or -1 when every parameter is
+ * held by its bound. */
+#define VP_MAXNL 8
+static int vp_step(int nl, const double *H0, const double *H1,
+                   const double *g, const double *al, const double *lo,
+                   const double *hi, const double *dmax, double hmax,
+                   double lam, double *tr, double *h, double *step,
+                   double *pred) {
+  int fr[VP_MAXNL], nf = 0, used = 0;
+  for (int j = 0; j < nl; j++)
+    if (!((al[j] <= lo[j] && g[j] > 0) || (al[j] >= hi[j] && g[j] < 0)))
+      fr[nf++] = j;
+  if (!nf)
+    return -1;
+  *step = *pred = 0;
+  for (int pass = 0; pass < 2 && !(*pred > 0); pass++) {
+    const double *Hp = pass ? H1 : H0;
+    double M[VP_MAXNL * VP_MAXNL], r[VP_MAXNL];
+    for (int a = 0; a < nf; a++) {
+      for (int b = 0; b < nf; b++)
+        M[a * nl + b] = Hp[fr[a] * nl + fr[b]];
+      M[a * nl + a] += lam * fmax(dmax[fr[a]], 1e-12 * hmax);
+      r[a] = -g[fr[a]];
+    }
+    if (chol_solve(M, nl, nf, r))
+      continue;
+    memset(h, 0, (size_t)nl * sizeof *h);
+    for (int a = 0; a < nf; a++)
+      h[fr[a]] = r[a];
+    *step = *pred = 0;
+    for (int j = 0; j < nl; j++) {
+      double v = al[j] + h[j];
+      tr[j] = v < lo[j] ? lo[j] : v > hi[j] ? hi[j] : v;
+      h[j] = tr[j] - al[j];
+      *step = fmax(*step, fabs(h[j]) / (hi[j] - lo[j]));
+    }
+    for (int j = 0; j < nl; j++) {
+      double Hh = 0;
+      for (int k = 0; k < nl; k++)
+        Hh += Hp[j * nl + k] * h[k];
+      *pred -= h[j] * (2 * g[j] + Hh);
+    }
+    used = pass;
+  }
+  return used;
+}
+
 /* Householder QR of columns j0..j1-1 of the column-major matrix A of n
  * rows (reflections of columns < j0 already applied to them): R above the
  * diagonal, the reflection vectors below, tau[j].  A zero column gets no
@@ -1152,6 +1207,7 @@ static void nu1_start(const window *w, fpar *par) {
  * in the same minimum for most spectra (bench_composition). */
 #define AP_NL P_H0          /* the shape parameters */
 #define AP_NLIN (NS1 + 2)   /* component heights, then baseline 1 and u */
+_Static_assert(AP_NL <= VP_MAXNL, "vp_step holds AP_NL parameters");
 #define AP_TOL 1e-12
 
 typedef struct apws {
@@ -1294,45 +1350,15 @@ static int ap_descend(apws *w, const double *lo, const double *hi,
       break;
     if (lam < 0)
       lam = 1e-3;
-    int fr[AP_NL], nf = 0;
-    for (int j = 0; j < AP_NL; j++)
-      if (!((al[j] <= lo[j] && g[j] > 0) || (al[j] >= hi[j] && g[j] < 0)))
-        fr[nf++] = j;
-    if (!nf)
-      break; /* every parameter held by its bound */
     /* J'J + S where that, damped, is positive definite and its step goes
      * downhill on its model, else J'J alone */
-    double h[AP_NL], step = 0, pred = 0;
-    for (int pass = 0; pass < 2 && !(pred > 0); pass++) {
-      double M[AP_NL][AP_NL], r[AP_NL], Hm[AP_NL][AP_NL];
-      for (int j = 0; j < AP_NL; j++)
-        for (int k = 0; k < AP_NL; k++)
-          Hm[j][k] = H[j][k] + (pass ? 0 : S[j][k]);
-      for (int a = 0; a < nf; a++) {
-        for (int b = 0; b < nf; b++)
-          M[a][b] = Hm[fr[a]][fr[b]];
-        M[a][a] += lam * fmax(dmax[fr[a]], 1e-12 * hmax);
-        r[a] = -g[fr[a]];
-      }
-      if (chol_solve(&M[0][0], AP_NL, nf, r))
-        continue;
-      memset(h, 0, sizeof h);
-      for (int a = 0; a < nf; a++)
-        h[fr[a]] = r[a];
-      step = pred = 0;
-      for (int j = 0; j < AP_NL; j++) {
-        double v = al[j] + h[j];
-        tr[j] = v < lo[j] ? lo[j] : v > hi[j] ? hi[j] : v;
-        h[j] = tr[j] - al[j];
-        step = fmax(step, fabs(h[j]) / (hi[j] - lo[j]));
-      }
-      for (int j = 0; j < AP_NL; j++) {
-        double Hh = 0;
-        for (int k = 0; k < AP_NL; k++)
-          Hh += Hm[j][k] * h[k];
-        pred -= h[j] * (2 * g[j] + Hh);
-      }
-    }
+    double h[AP_NL], step, pred, HS[AP_NL][AP_NL];
+    for (int j = 0; j < AP_NL; j++)
+      for (int k = 0; k < AP_NL; k++)
+        HS[j][k] = H[j][k] + S[j][k];
+    if (vp_step(AP_NL, &HS[0][0], &H[0][0], g, al, lo, hi, dmax, hmax, lam,
+                tr, h, &step, &pred) < 0)
+      break; /* every parameter held by its bound */
     if (!(pred > 0)) { /* no model decrease: damp more */
       if (!(lam < 1e30))
         break;
@@ -2356,6 +2382,7 @@ static cs_status ftir_apatite(const cs_spectrum *s, const cs_calibration *cal,
  * problem has several (README "Composition of one spectrum", Speed). */
 #define OX_NL 6                  /* position, FWHM of COM, COD, CH2 */
 #define OX_NLIN (NB_OXALATE + 2) /* heights, then baseline 1 and u */
+_Static_assert(OX_NL <= VP_MAXNL, "vp_step holds OX_NL parameters");
 
 typedef struct oxfit {
   double P[NP_OXALATE]; /* positions, widths and heights */
@@ -2571,44 +2598,14 @@ static int ox_descend(oxws *w, double *al, double *c, double *cost) {
      * fewest evaluations of 1e-6..1 hmax on SYNTHETIC spectra */
     if (lam < 0)
       lam = 0.1 * hmax;
-    int fr[OX_NL], nf = 0;
-    for (int j = 0; j < OX_NL; j++)
-      if (!((al[j] <= lo[j] && g[j] > 0) || (al[j] >= hi[j] && g[j] < 0)))
-        fr[nf++] = j;
-    if (!nf)
-      break; /* every parameter held by its bound: a corner optimum */
     /* Newton where damped H is positive definite and its step goes
      * downhill on the model, else Gauss-Newton (always both) */
-    double h[OX_NL], step = 0, pred = 0;
-    int newton = 0;
-    for (int pass = 0; pass < 2 && !(pred > 0); pass++) {
-      double(*Hp)[OX_NL] = pass ? HG : H, M[OX_NL][OX_NL], r[OX_NL];
-      for (int a = 0; a < nf; a++) {
-        for (int b = 0; b < nf; b++)
-          M[a][b] = Hp[fr[a]][fr[b]];
-        M[a][a] += lam * fmax(dmax[fr[a]], 1e-12 * hmax);
-        r[a] = -g[fr[a]];
-      }
-      if (chol_solve(&M[0][0], OX_NL, nf, r))
-        continue;
-      memset(h, 0, sizeof h);
-      for (int a = 0; a < nf; a++)
-        h[fr[a]] = r[a];
-      step = pred = 0;
-      for (int j = 0; j < OX_NL; j++) {
-        double v = al[j] + h[j];
-        tr[j] = v < lo[j] ? lo[j] : v > hi[j] ? hi[j] : v;
-        h[j] = tr[j] - al[j];
-        step = fmax(step, fabs(h[j]) / (hi[j] - lo[j]));
-      }
-      for (int j = 0; j < OX_NL; j++) {
-        double Hh = 0;
-        for (int k = 0; k < OX_NL; k++)
-          Hh += Hp[j][k] * h[k];
-        pred -= h[j] * (2 * g[j] + Hh);
-      }
-      newton = !pass;
-    }
+    double h[OX_NL], step, pred;
+    int pass = vp_step(OX_NL, &H[0][0], &HG[0][0], g, al, lo, hi, dmax, hmax,
+                       lam, tr, h, &step, &pred);
+    if (pass < 0)
+      break; /* every parameter held by its bound: a corner optimum */
+    int newton = pass == 0;
     if (!(pred > 0)) { /* no model decrease: damp more */
       if (!(lam < 1e30)) /* a zero gradient, or no finite step left */
         break;
