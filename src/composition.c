@@ -493,6 +493,31 @@ static int chol_solve(double *M, int ld, int nf, double *r) {
 #undef M_
 }
 
+/* Least squares on a QR from hh_qr (A n x m, column-major, tau): -1 when a
+ * diagonal of R is under 1e-12 rmax or the result is not finite; else the
+ * coefficients c (m) and the residual sum of squares *cost, t (n) holding
+ * Q'y. */
+static int qr_lsq(const double *A, const double *tau, size_t n, size_t m,
+                  double rmax, const double *y, double *t, double *c,
+                  double *cost) {
+  for (size_t j = 0; j < m; j++)
+    if (!(fabs(A[j * n + j]) > 1e-12 * rmax))
+      return -1;
+  memcpy(t, y, n * sizeof *t);
+  for (size_t j = 0; j < m; j++)
+    hh_reflect(A + j * n, n, j, tau[j], t);
+  for (size_t j = m; j-- > 0;) {
+    double s = t[j];
+    for (size_t k = j + 1; k < m; k++)
+      s -= A[k * n + j] * c[k];
+    c[j] = s / A[j * n + j];
+  }
+  *cost = 0;
+  for (size_t i = m; i < n; i++)
+    *cost += t[i] * t[i];
+  return isfinite(*cost) ? 0 : -1;
+}
+
 /* One damped, bounded step of the two variable-projection descents over
  * nl <= VP_MAXNL parameters al in lo..hi, gradient g, curvatures H0 and H1
  * (nl x nl, row-major): on the free parameters (those not held by a bound
@@ -1261,22 +1286,7 @@ static int ap_eval(apws *w, const double *al) {
   double rmax = 0;
   for (size_t j = 0; j < AP_NLIN; j++)
     rmax = fmax(rmax, fabs(w->A[j * n + j]));
-  for (size_t j = 0; j < AP_NLIN; j++)
-    if (!(fabs(w->A[j * n + j]) > 1e-12 * rmax))
-      return -1;
-  memcpy(w->t, w->y, n * sizeof *w->t);
-  for (size_t j = 0; j < AP_NLIN; j++)
-    hh_reflect(w->A + j * n, n, j, w->tau[j], w->t);
-  for (size_t j = AP_NLIN; j-- > 0;) {
-    double s = w->t[j];
-    for (size_t k = j + 1; k < AP_NLIN; k++)
-      s -= w->A[k * n + j] * w->c[k];
-    w->c[j] = s / w->A[j * n + j];
-  }
-  w->cost = 0;
-  for (size_t i = AP_NLIN; i < n; i++)
-    w->cost += w->t[i] * w->t[i];
-  return isfinite(w->cost) ? 0 : -1;
+  return qr_lsq(w->A, w->tau, n, AP_NLIN, rmax, w->y, w->t, w->c, &w->cost);
 }
 
 /* H = J'J and g = J'r (half the cost's gradient) of Kaufman's Jacobian at
@@ -2462,22 +2472,7 @@ static int ox_eval(oxws *w, const double *al) {
     if (nrm > rmax)
       rmax = nrm;
   }
-  for (size_t j = 0; j < OX_NLIN; j++)
-    if (!(fabs(w->A[j * n + j]) > 1e-12 * rmax))
-      return -1;
-  memcpy(w->t, w->y, n * sizeof *w->t);
-  for (size_t j = 0; j < OX_NLIN; j++)
-    hh_reflect(w->A + j * n, n, j, w->tau[j], w->t);
-  for (size_t j = OX_NLIN; j-- > 0;) {
-    double s = w->t[j];
-    for (size_t k = j + 1; k < OX_NLIN; k++)
-      s -= w->A[k * n + j] * w->c[k];
-    w->c[j] = s / w->A[j * n + j];
-  }
-  w->cost = 0;
-  for (size_t i = OX_NLIN; i < n; i++)
-    w->cost += w->t[i] * w->t[i];
-  return isfinite(w->cost) ? 0 : -1;
+  return qr_lsq(w->A, w->tau, n, OX_NLIN, rmax, w->y, w->t, w->c, &w->cost);
 }
 
 /* g (half the gradient of the cost F(alpha) = min_c |A c - y|^2) and H,
