@@ -573,6 +573,29 @@ static int vp_step(int nl, const double *H0, const double *H1,
   return used;
 }
 
+/* The nl derivative columns D (n rows each, column-major) times Q' of a QR
+ * from hh_qr with m columns; then, over the rows below m, the lower
+ * triangle of G = D'D (nl x nl, row-major) and st = D't. */
+static void qr_normal(const double *A, const double *tau, size_t n, size_t m,
+                      double *D, int nl, const double *t, double *G,
+                      double *st) {
+  for (int k = 0; k < nl; k++)
+    for (size_t j = 0; j < m; j++)
+      hh_reflect(A + j * n, n, j, tau[j], D + (size_t)k * n);
+  memset(G, 0, (size_t)nl * (size_t)nl * sizeof *G);
+  memset(st, 0, (size_t)nl * sizeof *st);
+  for (size_t i = m; i < n; i++) { /* all sums in one pass */
+    double v[VP_MAXNL];
+    for (int k = 0; k < nl; k++) {
+      v[k] = D[(size_t)k * n + i];
+      st[k] += v[k] * t[i];
+      for (int l = 0; l <= k; l++)
+        G[k * nl + l] += v[k] * v[l];
+    }
+  }
+}
+
+
 /* Householder QR of columns j0..j1-1 of the column-major matrix A of n
  * rows (reflections of columns < j0 already applied to them): R above the
  * diagonal, the reflection vectors below, tau[j].  A zero column gets no
@@ -1307,21 +1330,10 @@ static void ap_grad(apws *w, double H[AP_NL][AP_NL], double *g) {
         dj[i] += ck * bp[q * n + i];
     }
   }
-  for (int k = 0; k < AP_NL; k++)
-    for (size_t j = 0; j < AP_NLIN; j++)
-      hh_reflect(w->A + j * n, n, j, w->tau[j], w->D + (size_t)k * n);
   /* r = y - A c is Q (0, t) below the first AP_NLIN rows; d r / d alpha_j
    * = -Q (0, D_j) there */
-  double G[AP_NL][AP_NL] = {{0}}, st[AP_NL] = {0};
-  for (size_t i = AP_NLIN; i < n; i++) {
-    double v[AP_NL];
-    for (int k = 0; k < AP_NL; k++) {
-      v[k] = w->D[(size_t)k * n + i];
-      st[k] += v[k] * w->t[i];
-      for (int l = 0; l <= k; l++)
-        G[k][l] += v[k] * v[l];
-    }
-  }
+  double G[AP_NL][AP_NL], st[AP_NL];
+  qr_normal(w->A, w->tau, n, AP_NLIN, w->D, AP_NL, w->t, &G[0][0], st);
   for (int k = 0; k < AP_NL; k++) {
     g[k] = -st[k];
     for (int l = 0; l <= k; l++)
@@ -2515,20 +2527,8 @@ static void ox_hess(oxws *w, double H[OX_NL][OX_NL], double HG[OX_NL][OX_NL],
         v += w->r[i] * sp[i];
       r2[b][q] = v;
     }
-  for (int k = 0; k < OX_NL; k++)
-    for (size_t j = 0; j < OX_NLIN; j++)
-      hh_reflect(w->A + j * n, n, j, w->tau[j], w->D + (size_t)k * n);
-  /* the bottom rows' products, all in one pass (independent sums) */
-  double G[OX_NL][OX_NL] = {{0}}, st[OX_NL] = {0};
-  for (size_t i = OX_NLIN; i < n; i++) {
-    double v[OX_NL];
-    for (int k = 0; k < OX_NL; k++) {
-      v[k] = w->D[(size_t)k * n + i];
-      st[k] += v[k] * w->t[i];
-      for (int l = 0; l <= k; l++)
-        G[k][l] += v[k] * v[l];
-    }
-  }
+  double G[OX_NL][OX_NL], st[OX_NL];
+  qr_normal(w->A, w->tau, n, OX_NLIN, w->D, OX_NL, w->t, &G[0][0], st);
   for (int k = 0; k < OX_NL; k++) {
     s[k] = st[k];
     g[k] = -w->c[k / 2] * st[k];
