@@ -1,5 +1,5 @@
 /* bench_stream.c: latency per 1024-point Raman spectrum (issue 8 asks for
- * < 1 ms): in process (cs_classify_arrays + cs_report_json) and end to end
+ * a median < 1 ms, issue 15 for a p99 <= 0.5 ms): in process (cs_classify_arrays + cs_report_json) and end to end
  * through `calcspec stream` (one request written to its stdin, the result
  * line read back, timed per request).  A benchmark, not a test. */
 #define _POSIX_C_SOURCE 200809L
@@ -32,9 +32,11 @@ static void report(const char *what, double *ms, size_t n) {
   double mean = 0;
   for (size_t i = 0; i < n; i++)
     mean += ms[i] / (double)n;
-  printf("  %-34s median %.3f ms  mean %.3f ms  p99 %.3f ms  (%s < 1 ms)\n",
-         what, ms[n / 2], mean, ms[n * 99 / 100],
-         ms[n / 2] < 1.0 ? "meets" : "MISSES");
+  double p99 = ms[n * 99 / 100];
+  printf("  %-34s median %.3f ms  mean %.3f ms  p99 %.3f ms  (median < 1 ms: "
+         "%s; p99 <= 0.5 ms: %s)\n",
+         what, ms[n / 2], mean, p99, ms[n / 2] < 1.0 ? "meets" : "MISSES",
+         p99 <= 0.5 ? "meets" : "MISSES");
 }
 
 /* Requests through `calcspec stream` in a child process, one at a time,
@@ -82,6 +84,11 @@ static int round_trip(cs_spectrum *const *spec, size_t npts, double *ms,
     close(in[0]);
     close(out[1]);
     FILE *w = fdopen(in[1], "w"), *r = fdopen(out[0], "r");
+    /* one write per request, as a client that has the line in memory
+     * does: through the pipe's 4 KiB stdio buffer a 40 KB request took
+     * ten writes, each waking the server for a partial line */
+    if (!w || !r || setvbuf(w, NULL, _IOFBF, 64 + npts * 60))
+      return 1;
     char *line = NULL;
     size_t cap = 0;
     int nerr = 0;
