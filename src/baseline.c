@@ -946,8 +946,17 @@ typedef struct csi_whit_batch {
 #if defined(__GNUC__) && defined(__x86_64__)
 #define HAVE_WHIT_AVX 1
 #include <immintrin.h>
+/* GCC takes the target from a pragma region; clang (the fuzz build) only
+ * from an attribute it applies to every function of the region, and would
+ * fuse a * b + c there on its own (GCC does not in ISO C mode): the lanes
+ * must do the scalar solver's arithmetic, FMA only where KFMA asks for it */
+#ifdef __clang__
+#pragma STDC FP_CONTRACT OFF
+#pragma clang attribute push(__attribute__((target("avx2,fma"))), apply_to = function)
+#else
 #pragma GCC push_options
 #pragma GCC target("avx2,fma")
+#endif
 #define KSFX _avx2
 #define KW 4
 #define KFMA(a, b, c) ((KVD)_mm256_fmadd_pd((__m256d)(a), (__m256d)(b), (__m256d)(c)))
@@ -956,9 +965,14 @@ typedef struct csi_whit_batch {
 #include "whit_batch_kern.h"
 #undef KSFX
 #undef KW
+#ifdef __clang__
+#pragma clang attribute pop
+#pragma clang attribute push(__attribute__((target("avx512f"))), apply_to = function)
+#else
 #pragma GCC pop_options
 #pragma GCC push_options
 #pragma GCC target("avx512f")
+#endif
 #define KSFX _avx512
 #define KW 8
 #define KFMA(a, b, c) ((KVD)_mm512_fmadd_pd((__m512d)(a), (__m512d)(b), (__m512d)(c)))
@@ -967,7 +981,11 @@ typedef struct csi_whit_batch {
 #include "whit_batch_kern.h"
 #undef KSFX
 #undef KW
+#ifdef __clang__
+#pragma clang attribute pop
+#else
 #pragma GCC pop_options
+#endif
 #endif
 
 csi_simd csi_baseline_simd_force = CSI_SIMD_AUTO;
