@@ -633,24 +633,41 @@ cs_status csi_detector_new(cs_technique tech, double lo, double step, size_t p,
   return CS_OK;
 }
 
+/* *slot built by detector_build (bare or not) on first need under lock:
+ * a double-checked load, so later callers take no lock. */
+static cs_status detector_once(csi_detector *_Atomic *slot,
+                               pthread_mutex_t *lock, cs_technique tech,
+                               double lo, double step, size_t p, int bare,
+                               const csi_detector **out, cs_error *err) {
+  csi_detector *d = atomic_load_explicit(slot, memory_order_acquire);
+  cs_status st = CS_OK;
+  if (!d) {
+    pthread_mutex_lock(lock);
+    d = atomic_load_explicit(slot, memory_order_relaxed);
+    if (!d) {
+      st = bare ? detector_build(tech, lo, step, p, 1, &d, err)
+                : csi_detector_new(tech, lo, step, p, &d, err);
+      if (!st)
+        atomic_store_explicit(slot, d, memory_order_release);
+    }
+    pthread_mutex_unlock(lock);
+  }
+  *out = d;
+  return st;
+}
+
+cs_status csi_detector_once(csi_detector *_Atomic *slot, pthread_mutex_t *lock,
+                            cs_technique tech, double lo, double step,
+                            size_t p, const csi_detector **out, cs_error *err) {
+  return detector_once(slot, lock, tech, lo, step, p, 0, out, err);
+}
+
 /* The bare detector of d, built on first need (then immutable, like d). */
 static cs_status get_bare(const csi_detector *cd, const csi_detector **out,
                           cs_error *err) {
   csi_detector *d = (csi_detector *)cd; /* bare is its only mutable part */
-  csi_detector *b = atomic_load_explicit(&d->bare, memory_order_acquire);
-  cs_status st = CS_OK;
-  if (!b) {
-    pthread_mutex_lock(&d->bare_lock);
-    b = atomic_load_explicit(&d->bare, memory_order_relaxed);
-    if (!b) {
-      st = detector_build(CS_TECH_RAMAN, d->lo, d->step, d->p, 1, &b, err);
-      if (!st)
-        atomic_store_explicit(&d->bare, b, memory_order_release);
-    }
-    pthread_mutex_unlock(&d->bare_lock);
-  }
-  *out = b;
-  return st;
+  return detector_once(&d->bare, &d->bare_lock, CS_TECH_RAMAN, d->lo, d->step,
+                       d->p, 1, out, err);
 }
 
 /* bare: without the tissue columns at main mineral bands */

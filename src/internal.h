@@ -7,6 +7,7 @@
 
 #include "calcspec.h"
 
+#include <pthread.h>
 #include <stdarg.h>
 #include <stdint.h>
 #include <stdio.h>
@@ -494,6 +495,12 @@ typedef struct csi_detection {
 cs_status csi_detector_new(cs_technique tech, double lo, double step, size_t p,
                            csi_detector **out, cs_error *err);
 void csi_detector_free(csi_detector *d);
+/* The detector in *slot: built by csi_detector_new on the first call, under
+ * lock, then immutable; later calls (any thread) take no lock.  The slot
+ * owns it. */
+cs_status csi_detector_once(csi_detector *_Atomic *slot, pthread_mutex_t *lock,
+                            cs_technique tech, double lo, double step,
+                            size_t p, const csi_detector **out, cs_error *err);
 /* The argument and window checks of csi_detector_new without building the
  * basis (same errors; a window that passes them can still fail to build
  * when every template lies in the nuisance span). */

@@ -94,20 +94,8 @@ cs_status csi_model_detector(cs_model *m, cs_error *err) {
 cs_status csi_model_get_detector(const cs_model *cm, const csi_detector **out,
                                  cs_error *err) {
   cs_model *m = (cs_model *)cm; /* det is built once, then immutable */
-  csi_detector *d = atomic_load_explicit(&m->det, memory_order_acquire);
-  cs_status st = CS_OK;
-  if (!d) {
-    pthread_mutex_lock(&m->det_lock);
-    d = atomic_load_explicit(&m->det, memory_order_relaxed);
-    if (!d) {
-      st = csi_detector_new(m->technique, m->lo, m->step, m->p, &d, err);
-      if (!st)
-        atomic_store_explicit(&m->det, d, memory_order_release);
-    }
-    pthread_mutex_unlock(&m->det_lock);
-  }
-  *out = d;
-  return st;
+  return csi_detector_once(&m->det, &m->det_lock, m->technique, m->lo,
+                           m->step, m->p, out, err);
 }
 
 cs_status csi_model_features(const cs_model *m, double *row,
