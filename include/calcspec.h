@@ -973,6 +973,13 @@ CS_EXPORT cs_status cs_model_load_text(const char *text, size_t len,
 CS_EXPORT cs_status cs_model_default(cs_technique t, cs_model **out,
                                      cs_error *err);
 
+/** Build now what m otherwise builds on its first classification (the
+ * detection tables: tens of ms), so that a server's first request is as
+ * fast as the others.  The narrower-window models of a default model's chain
+ * are still built when a spectrum first needs them.  Optional; thread-safe;
+ * m stays the caller's.  `calcspec stream` and `watch` call it at start. */
+CS_EXPORT cs_status cs_model_prepare(const cs_model *m, cs_error *err);
+
 /** Facts about a model (borrowed strings, valid while m lives): its
  * technique; the number of classes and the name of class i (NULL when i is
  * out of range), in the order of cs_result's arrays; the model window

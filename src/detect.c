@@ -670,6 +670,11 @@ static cs_status get_bare(const csi_detector *cd, const csi_detector **out,
                        d->p, 1, out, err);
 }
 
+cs_status csi_detector_prepare(const csi_detector *d, cs_error *err) {
+  const csi_detector *bd;
+  return d->can_bare ? get_bare(d, &bd, err) : CS_OK;
+}
+
 /* bare: without the tissue columns at main mineral bands */
 static cs_status detector_build(cs_technique tech, double lo, double step,
                                 size_t p, int bare, csi_detector **out,

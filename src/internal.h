@@ -439,7 +439,6 @@ cs_status csi_oxalate_com(const cs_spectrum *s, int reference,
 cs_status csi_apatite_shapes(const cs_spectrum *s, int reference, double *P,
                              double *r2, size_t *iters, cs_error *err);
 
-#endif /* CALCSPEC_INTERNAL_H */
 
 /* Mineral detection and tissue-free features (detect.c). */
 typedef struct csi_detector csi_detector;
@@ -504,6 +503,9 @@ cs_status csi_detector_once(csi_detector *_Atomic *slot, pthread_mutex_t *lock,
 /* The argument and window checks of csi_detector_new without building the
  * basis (same errors; a window that passes them can still fail to build
  * when every template lies in the nuisance span). */
+/* Builds d's bare detector now (else built on first need); CS_OK when d has
+ * none. */
+cs_status csi_detector_prepare(const csi_detector *d, cs_error *err);
 cs_status csi_detector_check(cs_technique tech, double lo, double step,
                              size_t p, cs_error *err);
 /* Detect mineral in row (raw counts on the axis; corrected in place for a
@@ -522,3 +524,5 @@ extern int csi_detect_serial_sums;
 /* Tests: 1 forces the portable (SSE2) kernels of csi_detect instead of the
  * AVX2 ones the CPU may offer (both give the same bits). */
 extern int csi_detect_portable;
+
+#endif /* CALCSPEC_INTERNAL_H */

@@ -98,6 +98,16 @@ cs_status csi_model_get_detector(const cs_model *cm, const csi_detector **out,
                            m->step, m->p, out, err);
 }
 
+cs_status cs_model_prepare(const cs_model *m, cs_error *err) {
+  if (!m)
+    return csi_error(err, CS_ERR_ARG, "no model");
+  const csi_detector *d;
+  if (!csi_model_detects(m))
+    return CS_OK;
+  cs_status st = csi_model_get_detector(m, &d, err);
+  return st ? st : csi_detector_prepare(d, err);
+}
+
 cs_status csi_model_features(const cs_model *m, double *row,
                              csi_detection *det, cs_error *err) {
   memset(det, 0, sizeof *det);

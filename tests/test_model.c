@@ -6,6 +6,7 @@
 #include "testutil.h"
 
 #include "internal.h"
+#include "model.h"
 
 #include <nettle/sha2.h>
 #include <pthread.h>
@@ -729,6 +730,38 @@ static void lazy_detectors_concurrent(void **state) {
   cs_model_free(mp);
 }
 
+/* cs_model_prepare builds the detector now (a server's first request then
+ * builds nothing) and changes no result. */
+static void prepare_builds_now(void **state) {
+  (void)state;
+  cs_error err;
+  cs_model *mp, *ml;
+  assert_int_equal(cs_model_prepare(NULL, &err), CS_ERR_ARG);
+  STATUS_EQ(cs_model_default(CS_TECH_RAMAN, &mp, &err), CS_OK, &err);
+  STATUS_EQ(cs_model_default(CS_TECH_RAMAN, &ml, &err), CS_OK, &err);
+  assert_null(atomic_load(&mp->det));
+  STATUS_EQ(cs_model_prepare(mp, &err), CS_OK, &err);
+  const csi_detector *d = atomic_load(&mp->det);
+  assert_non_null(d);
+  STATUS_EQ(cs_model_prepare(mp, &err), CS_OK, &err); /* twice: no rebuild */
+  assert_ptr_equal(atomic_load(&mp->det), d);
+  assert_null(atomic_load(&mp->alt->det)); /* the chain's others: on need */
+  for (size_t i = 0; i < cs_dataset_count(test_set); i++) {
+    cs_result a, b;
+    STATUS_EQ(cs_model_classify(mp, cs_dataset_get(test_set, i), &a, &err),
+              CS_OK, &err);
+    STATUS_EQ(cs_model_classify(ml, cs_dataset_get(test_set, i), &b, &err),
+              CS_OK, &err);
+    assert_string_equal(a.label, b.label);
+    assert_memory_equal(a.posterior, b.posterior, sizeof a.posterior);
+    assert_memory_equal(&a.mineral_snr, &b.mineral_snr, sizeof a.mineral_snr);
+  }
+  assert_ptr_equal(atomic_load(&mp->det), d);
+  cs_model_free(mp);
+  cs_model_free(ml);
+  STATUS_EQ(cs_model_prepare(trained, &err), CS_OK, &err); /* no detector */
+}
+
 static void concurrent_classification(void **state) {
   (void)state;
   size_t n = cs_dataset_count(test_set);
@@ -772,6 +805,7 @@ int main(void) {
       cmocka_unit_test(bad_training_input),
       cmocka_unit_test(concurrent_classification),
       cmocka_unit_test(lazy_detectors_concurrent),
+      cmocka_unit_test(prepare_builds_now),
   };
   return cmocka_run_group_tests_name("model", tests, setup, teardown);
 }

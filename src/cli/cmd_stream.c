@@ -547,6 +547,8 @@ int cmd_stream(int argc, char **argv) {
                            "come on stdin)", argv[optind]);
   if (cli_models_open(&c.models, model_path))
     return CLI_DATA_ERROR;
+  /* the detection tables now, not in the first request's time */
+  cli_models_prepare(&c.models, cli_override_technique(&c.ov));
   line_reader *lr = calloc(1, sizeof *lr);
   if (!lr) {
     cli_models_free(&c.models);

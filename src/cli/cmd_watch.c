@@ -343,6 +343,7 @@ int cmd_watch(int argc, char **argv) {
   int rc = CLI_DATA_ERROR;
   if (cli_models_open(&w.models, model))
     goto out;
+  cli_models_prepare(&w.models, CS_TECH_UNKNOWN); /* not in the first file's time */
   if (load_state(&w, state)) {
     cli_error("%s: cannot read: %s", state, strerror(errno));
     goto out;

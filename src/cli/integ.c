@@ -47,6 +47,34 @@ const cs_model *cli_models_for(cli_models *mm, const cs_spectrum *s,
   return m;
 }
 
+cs_technique cli_override_technique(const cli_override *ov) {
+  if (ov->technique)
+    return ov->technique;
+  if (ov->axis == CS_AXIS_WAVENUMBER)
+    return CS_TECH_FTIR;
+  if (ov->axis == CS_AXIS_RAMAN_SHIFT || ov->axis == CS_AXIS_WAVELENGTH_NM)
+    return CS_TECH_RAMAN;
+  return CS_TECH_UNKNOWN;
+}
+
+void cli_models_prepare(cli_models *mm, cs_technique t) {
+  cs_error err;
+  if (mm->given) {
+    cs_model_prepare(mm->given, &err);
+    return;
+  }
+  for (int k = CS_TECH_RAMAN; k <= CS_TECH_FTIR; k++) {
+    if (t != CS_TECH_UNKNOWN && t != (cs_technique)k)
+      continue;
+    pthread_mutex_lock(&models_lock);
+    if (!mm->def[k] && cs_model_default((cs_technique)k, &mm->def[k], &err))
+      mm->def[k] = NULL;
+    pthread_mutex_unlock(&models_lock);
+    if (mm->def[k])
+      cs_model_prepare(mm->def[k], &err);
+  }
+}
+
 const char *cli_fix_hint(const char *msg) {
   if (strstr(msg, "does not cover the model window"))
     return " (for a spectrum of another range: calcspec train --range A:B, "

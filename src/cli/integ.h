@@ -23,6 +23,13 @@ int cli_models_open(cli_models *mm, const char *path);
 const cs_model *cli_models_for(cli_models *mm, const cs_spectrum *s,
                                cs_error *err);
 void cli_models_free(cli_models *mm);
+/* The technique --technique / --axis imply (CS_TECH_UNKNOWN: none). */
+cs_technique cli_override_technique(const cli_override *ov);
+/* Load and cs_model_prepare now what requests would otherwise build on
+ * first use: the given model, else the default of technique t (both when t
+ * is CS_TECH_UNKNOWN).  Failures are left for the requests to report. */
+void cli_models_prepare(cli_models *mm, cs_technique t);
+
 /* What to do about a per-spectrum error message, as " (...)" to append
  * (window: train --range; axis: --axis; laser: convert --laser), or "". */
 const char *cli_fix_hint(const char *msg);
