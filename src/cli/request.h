@@ -35,6 +35,9 @@ struct cli_request {
 int cli_request_parse(cli_request *r, const char *text, size_t len, char *msg,
                       size_t cap);
 void cli_request_free(cli_request *r);
+/* 1 (default): well-formed plain requests take a direct scan; 0: every
+ * request goes through yajl (tests compare the two). */
+extern int cli_request_fast;
 /* The spectrum of an arrays request ("x", "y", "axis", "laser_nm"); the
  * caller owns *out.  0 ok; -1 with err->msg set. */
 int cli_request_spectrum(const cli_request *rq, cs_spectrum **out,

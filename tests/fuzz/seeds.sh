@@ -133,4 +133,6 @@ text request xy "{\"id\":1,\"x\":[$x],\"y\":[$y],\"axis\":\"raman_shift\",\"core
 text request nm "{\"id\":\"a\",\"x\":[800,801,802],\"y\":[1,2,3],\"axis\":\"wavelength_nm\",\"laser_nm\":785,\"meta\":{\"k\":[1,{\"z\":null}],\"b\":true}}"
 text request file '{"id":19,"file":"/data/spot19.spe","index":0,"format":"spe"}'
 text request ftir '{"id":2,"x":[1800,1000,900],"y":[0.1,0.5,0.2],"axis":"wavenumber"}'
+text request plain ' { "id" : -12.5e-3 , "x" : [ 0.5 , -1E+2,3e0 ] , "y":[1,2.25,-0.0], "axis":"raman_shift", "ok":true, "n":null, "big":123456789012345678901 } '
+text request odd '{"id":"\u00e9\n","x":[1,2],"y":[01,2],"x":[3]}'
 echo "fuzz seeds: $(for t in "$@"; do printf '%s=%s ' "$t" "$(ls "$c/$t" 2>/dev/null | wc -l)"; done)"
