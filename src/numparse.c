@@ -62,20 +62,24 @@ static const double pow10_exact[23] = {
 /* Eight digits at once (SWAR, as in simdjson and fast_float): the digit
  * loop is one chain of multiply-adds, ~4 cycles a digit; %.17g text has 17
  * digits a number.  1 when p[0..8) are all digits, their value in *v. */
-static int eight_digits(const char *p, uint64_t *v) {
-  uint64_t w;
-  memcpy(&w, p, sizeof w);
-  if (((w & UINT64_C(0xF0F0F0F0F0F0F0F0)) |
-       (((w + UINT64_C(0x0606060606060606)) & UINT64_C(0xF0F0F0F0F0F0F0F0)) >> 4)) !=
-      UINT64_C(0x3333333333333333))
-    return 0;
-  w -= UINT64_C(0x3030303030303030);
+/* The value of eight digit bytes already less '0' (first digit lowest). */
+static uint64_t swar8(uint64_t w) {
   w = w * 10 + (w >> 8); /* pairs */
   w = ((w & UINT64_C(0x000000FF000000FF)) * (100 + (UINT64_C(1000000) << 32)) +
        ((w >> 16) & UINT64_C(0x000000FF000000FF)) * (1 + (UINT64_C(10000) << 32))) >> 32;
-  *v = (uint32_t)w;
-  return 1;
+  return (uint32_t)w;
 }
+
+/* Nonzero in each byte of w that is not a digit.  A carry of the +6 can
+ * only spoil bytes after the first non-digit, which callers ignore. */
+static uint64_t non_digits(uint64_t w) {
+  return ((w & UINT64_C(0xF0F0F0F0F0F0F0F0)) |
+          (((w + UINT64_C(0x0606060606060606)) & UINT64_C(0xF0F0F0F0F0F0F0F0)) >> 4)) ^
+         UINT64_C(0x3333333333333333);
+}
+
+static const uint64_t pow10_u64[9] = {1,      10,      100,      1000,     10000,
+                                      100000, 1000000, 10000000, 100000000};
 #define CSI_SWAR_DIGITS 1
 #endif
 
@@ -85,9 +89,25 @@ static size_t digit_run(const char **pp, const char *e, uint64_t *m) {
   const char *p = *pp, *p0 = p;
   uint64_t v = *m;
 #ifdef CSI_SWAR_DIGITS
-  uint64_t d8;
-  while (e - p >= 8 && eight_digits(p, &d8))
-    v = v * 100000000 + d8, p += 8;
+  /* eight bytes at a time while the text has them: a full word of digits,
+   * or the k < 8 digits before the first non-digit, shifted up so that the
+   * bytes below them read as leading zeros (no branch per digit) */
+  while (e - p >= 8) {
+    uint64_t w;
+    memcpy(&w, p, sizeof w);
+    uint64_t nd = non_digits(w);
+    w -= UINT64_C(0x3030303030303030);
+    if (!nd) {
+      v = v * 100000000 + swar8(w), p += 8;
+      continue;
+    }
+    unsigned k = (unsigned)__builtin_ctzll(nd) >> 3;
+    if (k)
+      v = v * pow10_u64[k] + swar8(w << (8 * (8 - k))), p += k;
+    *m = v;
+    *pp = p;
+    return (size_t)(p - p0);
+  }
 #endif
   for (unsigned d; p < e && (d = (unsigned)(unsigned char)*p - '0') < 10; p++)
     v = v * 10 + d;
