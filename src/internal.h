@@ -323,9 +323,12 @@ void csi_lda_free(csi_lda *m);
 /* The i-th embedded default model text of technique t (widest window
  * first), or NULL past the last. */
 const char *csi_default_model(cs_technique t, size_t i, size_t *len);
-/* min |A x - b|, x >= 0 (Lawson-Hanson); a is m x n column-major. */
-cs_status csi_nnls(const double *a, size_t m, size_t n, const double *b,
-                   double *x, double *rnorm, cs_error *err);
+/* min |A x - b|, x >= 0 (Lawson-Hanson); a is m x n column-major, n <=
+ * CS_MAX_CLASSES; gram: A'A from csi_nnls_gram (n x n), or NULL to make it
+ * here. */
+cs_status csi_nnls(const double *a, const double *gram, size_t m, size_t n,
+                   const double *b, double *x, double *rnorm, cs_error *err);
+void csi_nnls_gram(const double *a, size_t m, size_t n, double *g);
 
 
 /* ---- linalg.c (the only file that calls LAPACK) ---- */

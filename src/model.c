@@ -73,9 +73,19 @@ void cs_model_free(cs_model *m) {
   csi_pca_free(&m->pca);
   csi_lda_free(&m->lda);
   free(m->refs);
+  free(m->refs_gram);
   csi_detector_free(m->det);
   cs_model_free(m->alt);
   free(m);
+}
+
+cs_status csi_model_refs_gram(cs_model *m, cs_error *err) {
+  free(m->refs_gram);
+  m->refs_gram = malloc(m->c * m->c * sizeof *m->refs_gram);
+  if (!m->refs_gram)
+    return csi_error(err, CS_ERR_NOMEM, "out of memory");
+  csi_nnls_gram(m->refs, m->p, m->c, m->refs_gram);
+  return CS_OK;
 }
 
 cs_status csi_model_detector(cs_model *m, cs_error *err) {
@@ -423,7 +433,7 @@ cs_status csi_model_score(const cs_model *m, const double *row,
   csi_snprintf(r->best, sizeof r->best, "%s", m->names[best]);
   /* NNLS second opinion on the pure-component references */
   double frac[CS_MAX_CLASSES], rn;
-  cs_status st = csi_nnls(m->refs, m->p, m->c, row, frac, &rn, err);
+  cs_status st = csi_nnls(m->refs, m->refs_gram, m->p, m->c, row, frac, &rn, err);
   if (st)
     return st;
   double sum = 0, ss = 0, mean = 0;

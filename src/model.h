@@ -31,6 +31,7 @@ struct cs_model {
   double t2_limit, q_limit, min_posterior;
   double noise_floor; /* median p sigma^2 of the training spectra */
   double *refs; /* c x p pure-component references (class means) */
+  double *refs_gram; /* c x c: refs' Gram matrix for the NNLS */
   int features;          /* CS_FEATURES_* */
   double detect_sigma;   /* mineral detection threshold (MINERAL) */
   /* built from the window on first use (MINERAL): a model chain holds one
@@ -82,6 +83,8 @@ void csi_model_decide(const cs_model *m, const csi_detection *det,
                       const double *row, cs_result *r);
 /* Check a MINERAL model's window for a detector and set m->p (window and
  * step set); the detector itself is built on first use. */
+/* m->refs_gram from m->refs (after loading or training them). */
+cs_status csi_model_refs_gram(cs_model *m, cs_error *err);
 cs_status csi_model_detector(cs_model *m, cs_error *err);
 /* cs_model_classify; with ox, *have_ox = 1 when the Raman oxalate subtype
  * measured s as "oxalate" (cs_composition_measure, no calibration) into

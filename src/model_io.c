@@ -718,6 +718,8 @@ static cs_status check_complete(loader *ld) {
   }
   if (m->features == CS_FEATURES_SPECTRUM && m->technique != CS_TECH_FTIR)
     m->detect_sigma = 0; /* Raman spectrum features: no detection */
+  if (csi_model_refs_gram(m, ld->err))
+    return CS_ERR_NOMEM;
   if (csi_model_detects(m)) {
     cs_status st = csi_model_detector(m, ld->err);
     if (st) {

@@ -543,7 +543,8 @@ static cs_status fit(cs_model *m, const double *x, size_t ld, size_t p,
     for (size_t j = 0; j < p; j++)
       m->refs[(size_t)label[i] * p + j] += row[j] / (double)m->n_train[label[i]];
   }
-  if ((st = find_subclasses(m, t, n, k, label, o->subclasses, sub, err)) ||
+  if ((st = csi_model_refs_gram(m, err)) ||
+      (st = find_subclasses(m, t, n, k, label, o->subclasses, sub, err)) ||
       (st = csi_lda_fit(t, n, k, sub, m->ns, o->shrinkage, &m->lda, err)))
     goto done;
   for (size_t i = 0; i < n; i++) /* the raw Q of each spectrum, relative */
