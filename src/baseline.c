@@ -547,23 +547,26 @@ done:
 
 /* ---- polynomial family: ModPoly and IModPoly ---- */
 
-/* z = V pinv (sw .* y): one weighted least-squares polynomial fit. */
-static void poly_fit(const double *pinv, const double *v, const double *sw,
+/* z = V coef, coef = (V' W V)^-1 V' W y with W = diag(sw) (0/1 here, so
+ * the same as the pseudo-inverse of sqrt(W) V applied to sqrt(W) y) and L
+ * the Cholesky factor of V' W V: one weighted least-squares polynomial fit. */
+static void poly_fit(const double *L, const double *v, const double *sw,
                      const double *y, size_t n, size_t k, double *z) {
-  /* One pass over the points for all coefficients (pinv's column i is
-   * contiguous), then one pass per power: both walk memory in order. */
   double coef[MAX_POLY_ORDER + 1] = {0};
   if (k == 6) { /* order 5 (QC's fluorescence baseline): in registers */
+    const double *v1 = v + n, *v2 = v + 2 * n, *v3 = v + 3 * n,
+                 *v4 = v + 4 * n, *v5 = v + 5 * n;
     double c0 = 0, c1 = 0, c2 = 0, c3 = 0, c4 = 0, c5 = 0;
     for (size_t i = 0; i < n; i++) {
       double t = sw[i] * y[i];
-      const double *pc = pinv + i * 6;
-      c0 += pc[0] * t, c1 += pc[1] * t, c2 += pc[2] * t;
-      c3 += pc[3] * t, c4 += pc[4] * t, c5 += pc[5] * t;
+      c0 += v[i] * t, c1 += v1[i] * t, c2 += v2[i] * t;
+      c3 += v3[i] * t, c4 += v4[i] * t, c5 += v5[i] * t;
     }
-    /* z = V coef, the powers added in order as the loop below does */
-    const double *v1 = v + n, *v2 = v + 2 * n, *v3 = v + 3 * n,
-                 *v4 = v + 4 * n, *v5 = v + 5 * n;
+    coef[0] = c0, coef[1] = c1, coef[2] = c2;
+    coef[3] = c3, coef[4] = c4, coef[5] = c5;
+    csi_cholesky_solve(L, k, coef);
+    c0 = coef[0], c1 = coef[1], c2 = coef[2];
+    c3 = coef[3], c4 = coef[4], c5 = coef[5];
     for (size_t i = 0; i < n; i++) {
       double a = v[i] * c0;
       a += v1[i] * c1;
@@ -575,12 +578,14 @@ static void poly_fit(const double *pinv, const double *v, const double *sw,
     }
     return;
   }
-  for (size_t i = 0; i < n; i++) {
-    double t = sw[i] * y[i];
-    const double *pc = pinv + i * k;
-    for (size_t j = 0; j < k; j++)
-      coef[j] += pc[j] * t;
+  for (size_t j = 0; j < k; j++) {
+    const double *vc = v + j * n;
+    double c = 0;
+    for (size_t i = 0; i < n; i++)
+      c += vc[i] * (sw[i] * y[i]);
+    coef[j] = c;
   }
+  csi_cholesky_solve(L, k, coef);
   for (size_t i = 0; i < n; i++)
     z[i] = v[i] * coef[0];
   for (size_t j = 1; j < k; j++) {
@@ -589,6 +594,28 @@ static void poly_fit(const double *pinv, const double *v, const double *sw,
     for (size_t i = 0; i < n; i++)
       z[i] += vc[i] * c;
   }
+}
+
+/* L: the Cholesky factor of V' W V (k x k), W = diag(sw).  The normal
+ * equations of a polynomial on [-1, 1] of order <= 20 lose at most a few
+ * digits more than a QR would (pybaselines parity holds to 1e-6 and
+ * better, test_baseline), for a k x k instead of an n x k factorisation. */
+static cs_status poly_normal(const double *v, const double *sw, size_t n,
+                             size_t k, double *L, cs_error *err) {
+  for (size_t a = 0; a < k; a++)
+    for (size_t b = 0; b <= a; b++) {
+      const double *va = v + a * n, *vb = v + b * n;
+      double s = 0;
+      for (size_t i = 0; i < n; i++)
+        s += va[i] * sw[i] * vb[i];
+      L[a * k + b] = L[b * k + a] = s;
+    }
+  /* the rank cut-off a QR of sqrt(W) V would apply to R's diagonal */
+  size_t bad = csi_cholesky(L, k, (double)n * DBL_EPSILON, L);
+  if (bad)
+    return csi_error(err, CS_ERR_NUMERIC, "least squares: design matrix is "
+                     "rank deficient (column %zu of %zu)", bad, k);
+  return CS_OK;
 }
 
 /* fmin(x, y) as glibc computes it on x86-64 (minsd: x < y ? x : y, so y
@@ -604,16 +631,16 @@ static inline double min_x86(double x, double y) {
 
 /* pybaselines 1.2.1 polynomial.modpoly/imodpoly.  x is mapped onto [-1, 1]
  * (numpy mapdomain) before building the Vandermonde matrix; every fit is
- * coef = pinv(sqrt(w) V) (sqrt(w) y), baseline = V coef. */
+ * coef = pinv(sqrt(w) V) (sqrt(w) y) (by the normal equations, poly_normal),
+ * baseline = V coef. */
 static cs_status fit_poly(const double *x, const double *y0, size_t n,
                           const cs_baseline_opts *o, double *z, cs_error *err) {
   size_t k = (size_t)o->poly_order + 1;
-  double *v = malloc(n * k * sizeof *v), *a = malloc(n * k * sizeof *a);
-  double *pinv = malloc(n * k * sizeof *pinv);
+  double *v = malloc(n * k * sizeof *v), L[(MAX_POLY_ORDER + 1) * (MAX_POLY_ORDER + 1)];
   double *yy = malloc(n * sizeof *yy), *sw = malloc(n * sizeof *sw);
   double *zold = malloc(n * sizeof *zold);
   cs_status st = CS_OK;
-  if (!v || !a || !pinv || !yy || !sw || !zold) {
+  if (!v || !yy || !sw || !zold) {
     st = csi_error(err, CS_ERR_NOMEM, "out of memory for a %zu-point baseline",
                    n);
     goto done;
@@ -629,13 +656,12 @@ static cs_status fit_poly(const double *x, const double *y0, size_t n,
     for (size_t j = 0; j < k; j++, p *= xs)
       v[i + j * n] = p;
   }
-  memcpy(a, v, n * k * sizeof *a);
-  if ((st = csi_pinv_full_rank(a, n, k, pinv, err)) != CS_OK)
-    goto done;
   memcpy(yy, y0, n * sizeof *yy);
   for (size_t i = 0; i < n; i++)
     sw[i] = 1.0;
-  poly_fit(pinv, v, sw, yy, n, k, z);
+  if ((st = poly_normal(v, sw, n, k, L, err)) != CS_OK)
+    goto done;
+  poly_fit(L, v, sw, yy, n, k, z);
   double dev = std_pop(yy, z, n);
   if (o->mask_initial_peaks) {
     /* Zhao 2007: drop points above the first fit + one std (pybaselines
@@ -643,10 +669,7 @@ static cs_status fit_poly(const double *x, const double *y0, size_t n,
     for (size_t i = 0; i < n; i++)
       if (z[i] + dev < yy[i])
         sw[i] = 0;
-    for (size_t i = 0; i < n; i++)
-      for (size_t j = 0; j < k; j++)
-        a[i + j * n] = sw[i] * v[i + j * n];
-    if ((st = csi_pinv_full_rank(a, n, k, pinv, err)) != CS_OK) {
+    if ((st = poly_normal(v, sw, n, k, L, err)) != CS_OK) {
       csi_error_prefix(err, "after masking peaks"); /* fit prefixes the name */
       goto done;
     }
@@ -660,7 +683,7 @@ static cs_status fit_poly(const double *x, const double *y0, size_t n,
        * when that std settles (relative to the new one). */
       for (size_t i = 0; i < n; i++)
         yy[i] = min_x86(src[i], z[i] + o->num_std * dev);
-      poly_fit(pinv, v, sw, yy, n, k, z);
+      poly_fit(L, v, sw, yy, n, k, z);
       double nd = std_pop(yy, z, n);
       calc = fabs(dev - nd) / fmax(fabs(nd), MIN_FLOAT);
       if (calc < o->tol)
@@ -671,7 +694,7 @@ static cs_status fit_poly(const double *x, const double *y0, size_t n,
       memcpy(zold, z, n * sizeof *z);
       for (size_t i = 0; i < n; i++)
         yy[i] = min_x86(src[i], z[i]);
-      poly_fit(pinv, v, sw, yy, n, k, z);
+      poly_fit(L, v, sw, yy, n, k, z);
       calc = rel_diff(zold, z, n);
       if (calc < o->tol)
         break;
@@ -679,8 +702,6 @@ static cs_status fit_poly(const double *x, const double *y0, size_t n,
   }
 done:
   free(v);
-  free(a);
-  free(pinv);
   free(yy);
   free(sw);
   free(zold);

@@ -332,6 +332,15 @@ void csi_nnls_gram(const double *a, size_t m, size_t n, double *g);
 
 
 /* ---- linalg.c (the only file that calls LAPACK) ---- */
+/* Cholesky L L' of the k x k symmetric matrix g (row-major; its lower
+ * triangle is read) into L (row-major lower triangle; may be g).  Returns
+ * 0, or the 1-based column whose pivot is not above rel times the largest
+ * pivot (the matrix is, to rel, not positive definite: for a Gram matrix
+ * V'V, V's columns are dependent).  For the few unknowns of a normal
+ * equation, where a LAPACK call costs more than the arithmetic. */
+size_t csi_cholesky(const double *g, size_t k, double rel, double *L);
+/* b := (L L')^-1 b with L from csi_cholesky. */
+void csi_cholesky_solve(const double *L, size_t k, double *b);
 /* Once per process, before the first LAPACK/BLAS call (every linalg.c
  * entry calls it): OpenBLAS to one thread unless OPENBLAS_NUM_THREADS is
  * set (calcspec's matrices are small; its own threads do the parallel
@@ -354,11 +363,6 @@ cs_status csi_pb_solve_small(size_t n, int kd, double *ab, double *b,
 #define CSI_PENTA_SPLIT_MIN 16
 cs_status csi_penta_solve_split(size_t n, double *ab, double *b,
                                 cs_error *err);
-/* Pseudo-inverse of a full-rank m x k matrix a (m >= k, column major) via QR
- * (dgeqrf/dorgqr/dtrtrs): pinv is k x m, column major (pinv[j + i * k]).
- * CS_ERR_NUMERIC when a is rank deficient. */
-cs_status csi_pinv_full_rank(const double *a, size_t m, size_t k,
-                             double *pinv, cs_error *err);
 
 /* ---- baseline.c ---- */
 /* cs_baseline_fit with a choice of banded solver for the Whittaker methods

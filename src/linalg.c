@@ -260,6 +260,43 @@ cs_status csi_penta_solve_split(size_t n, double *ab, double *b,
   return CS_OK;
 }
 
+size_t csi_cholesky(const double *g, size_t k, double rel, double *L) {
+  double dmax = 0;
+  for (size_t i = 0; i < k; i++)
+    for (size_t j = 0; j <= i; j++) {
+      double s = g[i * k + j];
+      for (size_t l = 0; l < j; l++)
+        s -= L[i * k + l] * L[j * k + l];
+      if (i > j) {
+        L[i * k + j] = s / L[j * k + j];
+        continue;
+      }
+      if (!(s > 0))
+        return i + 1;
+      L[i * k + i] = sqrt(s);
+      dmax = L[i * k + i] > dmax ? L[i * k + i] : dmax;
+    }
+  for (size_t i = 0; i < k; i++)
+    if (!(L[i * k + i] > rel * dmax))
+      return i + 1;
+  return 0;
+}
+
+void csi_cholesky_solve(const double *L, size_t k, double *b) {
+  for (size_t i = 0; i < k; i++) { /* L y = b */
+    double s = b[i];
+    for (size_t l = 0; l < i; l++)
+      s -= L[i * k + l] * b[l];
+    b[i] = s / L[i * k + i];
+  }
+  for (size_t i = k; i-- > 0;) { /* L' x = y */
+    double s = b[i];
+    for (size_t l = i + 1; l < k; l++)
+      s -= L[l * k + i] * b[l];
+    b[i] = s / L[i * k + i];
+  }
+}
+
 /* Band Cholesky without LAPACK's per-column BLAS calls: for the tiny
  * bandwidths of Whittaker systems (kd <= 3) dpbtf2 spends most of its time in
  * call overhead.  Same storage and result as csi_pb_solve (the tests compare
@@ -317,98 +354,8 @@ cs_status csi_pb_solve_small(size_t n, int kd, double *ab, double *b,
   return CS_OK;
 }
 
-cs_status csi_pinv_full_rank(const double *a, size_t m, size_t k,
-                             double *pinv, cs_error *err) {
-  if (k == 0 || m < k || m > INT_MAX)
-    return csi_error(err, CS_ERR_DIM,
-                     "least squares: %zu rows for %zu unknowns", m, k);
-  double *qr = malloc(m * k * sizeof *qr);
-  double *tau = malloc(k * sizeof *tau);
-  double *qt = malloc(k * m * sizeof *qt);
-  cs_status st = CS_OK;
-  if (!qr || !tau || !qt) {
-    st = csi_error(err, CS_ERR_NOMEM, "out of memory for a %zu x %zu QR", m, k);
-    goto done;
-  }
-  memcpy(qr, a, m * k * sizeof *qr);
-  csi_blas_init();
-  lapack_int M = (lapack_int)m, K = (lapack_int)k, info, lwork;
-  double wq = 0, wstack[WORK_STACK], *work;
-  info = LAPACKE_dgeqrf_work(LAPACK_COL_MAJOR, M, K, qr, M, tau, &wq, -1);
-  if (info == 0) {
-    if (!(work = work_get(wq, wstack, &lwork))) {
-      st = csi_error(err, CS_ERR_NOMEM, "out of memory for a %zu x %zu QR", m,
-                     k);
-      goto done;
-    }
-    info = LAPACKE_dgeqrf_work(LAPACK_COL_MAJOR, M, K, qr, M, tau, work,
-                               lwork);
-    work_put(work, wstack);
-  }
-  if (info != 0) {
-    st = csi_error(err, info < 0 ? CS_ERR_ARG : CS_ERR_NUMERIC,
-                   "dgeqrf: info=%d", (int)info);
-    goto done;
-  }
-  /* Rank check on R's diagonal, like a pseudo-inverse cut-off. */
-  double rmax = 0;
-  for (size_t j = 0; j < k; j++)
-    rmax = fmax(rmax, fabs(qr[j + j * m]));
-  for (size_t j = 0; j < k; j++)
-    if (!(fabs(qr[j + j * m]) > rmax * (double)m * DBL_EPSILON)) {
-      st = csi_error(err, CS_ERR_NUMERIC,
-                     "least squares: design matrix is rank deficient "
-                     "(column %zu of %zu)",
-                     j + 1, k);
-      goto done;
-    }
-  /* Keep R before dorgqr overwrites it with Q. */
-  double *r = calloc(k * k, sizeof *r);
-  if (!r) {
-    st = csi_error(err, CS_ERR_NOMEM, "out of memory for a %zu x %zu QR", m, k);
-    goto done;
-  }
-  for (size_t j = 0; j < k; j++)
-    for (size_t i = 0; i <= j; i++)
-      r[i + j * k] = qr[i + j * m];
-  info = LAPACKE_dorgqr_work(LAPACK_COL_MAJOR, M, K, K, qr, M, tau, &wq, -1);
-  if (info == 0) {
-    if (!(work = work_get(wq, wstack, &lwork))) {
-      free(r);
-      st = csi_error(err, CS_ERR_NOMEM, "out of memory for a %zu x %zu QR", m,
-                     k);
-      goto done;
-    }
-    info = LAPACKE_dorgqr_work(LAPACK_COL_MAJOR, M, K, K, qr, M, tau, work,
-                               lwork);
-    work_put(work, wstack);
-  }
-  if (info != 0) {
-    free(r);
-    st = csi_error(err, CS_ERR_NUMERIC, "dorgqr: info=%d", (int)info);
-    goto done;
-  }
-  /* pinv = R^-1 Q^T: solve R X = Q^T (k x m). */
-  for (size_t i = 0; i < m; i++)
-    for (size_t j = 0; j < k; j++)
-      qt[j + i * k] = qr[i + j * m];
-  info = LAPACKE_dtrtrs_work(LAPACK_COL_MAJOR, 'U', 'N', 'N', K, M, r, K, qt,
-                             K);
-  free(r);
-  if (info != 0) {
-    st = csi_error(err, CS_ERR_NUMERIC, "dtrtrs: info=%d", (int)info);
-    goto done;
-  }
-  memcpy(pinv, qt, k * m * sizeof *pinv);
-done:
-  free(qr);
-  free(tau);
-  free(qt);
-  return st;
-}
-
 /* ---- classifier: thin SVD (PCA), generalised symmetric eigenproblem
- * (LDA), least squares (NNLS sub-problems) ---- */
+ * (LDA), least squares ---- */
 
 cs_status csi_svd_thin(size_t m, size_t n, double *a, double *s, double *vt,
                        cs_error *err) {

@@ -27,8 +27,8 @@ void csi_nnls_gram(const double *a, size_t m, size_t n, double *g) {
     }
 }
 
-/* G_PP z_P = c_P by Cholesky into L (n x n scratch); z is 0 off P.  -1
- * when G_PP is not positive definite (the columns in P are dependent). */
+/* G_PP z_P = c_P by Cholesky (L: n x n scratch); z is 0 off P.  -1 when
+ * G_PP is not positive definite (the columns in P are dependent). */
 static int solve_passive(const double *g, const double *c, size_t n,
                          const unsigned char *passive, double *z, double *L) {
   size_t idx[CS_MAX_CLASSES], np = 0;
@@ -36,31 +36,14 @@ static int solve_passive(const double *g, const double *c, size_t n,
   for (size_t j = 0; j < n; j++)
     if (passive[j])
       idx[np++] = j;
-  for (size_t i = 0; i < np; i++)
-    for (size_t k = 0; k <= i; k++) {
-      double s = g[idx[i] * n + idx[k]];
-      for (size_t l = 0; l < k; l++)
-        s -= L[i * n + l] * L[k * n + l];
-      if (i == k) {
-        if (!(s > 0))
-          return -1;
-        L[i * n + i] = sqrt(s);
-      } else {
-        L[i * n + k] = s / L[k * n + k];
-      }
-    }
-  for (size_t i = 0; i < np; i++) { /* L y = c_P */
-    double s = c[idx[i]];
-    for (size_t l = 0; l < i; l++)
-      s -= L[i * n + l] * y[l];
-    y[i] = s / L[i * n + i];
+  for (size_t i = 0; i < np; i++) {
+    y[i] = c[idx[i]];
+    for (size_t l = 0; l < np; l++)
+      L[i * np + l] = g[idx[i] * n + idx[l]];
   }
-  for (size_t i = np; i-- > 0;) { /* L' z_P = y */
-    double s = y[i];
-    for (size_t l = i + 1; l < np; l++)
-      s -= L[l * n + i] * y[l];
-    y[i] = s / L[i * n + i];
-  }
+  if (csi_cholesky(L, np, 0, L))
+    return -1;
+  csi_cholesky_solve(L, np, y);
   memset(z, 0, n * sizeof *z);
   for (size_t i = 0; i < np; i++)
     z[idx[i]] = y[i];
