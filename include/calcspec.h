@@ -47,9 +47,9 @@ extern "C" {
 /** ## Version */
 
 #define CS_VERSION_MAJOR 0
-#define CS_VERSION_MINOR 5
+#define CS_VERSION_MINOR 6
 #define CS_VERSION_PATCH 0
-#define CS_VERSION "0.5.0"
+#define CS_VERSION "0.6.0"
 
 /** The library's version string ("MAJOR.MINOR.PATCH"); static, never NULL.
  * Compare with CS_VERSION to detect a header/library mismatch. */
