@@ -170,9 +170,13 @@ cs_status csi_base64_decode(const char *in, size_t len, unsigned char **out,
                             size_t *outlen, cs_error *err);
 /* Base64 encode to a NUL-terminated malloc'd string (no line breaks). */
 char *csi_base64_encode(const unsigned char *in, size_t len);
-/* Median of v[0..n) (n >= 1) by Hoare's selection, expected O(n); reorders
- * v. */
+/* Median of v[0..n) (n >= 1) by selection, expected O(n).  v is left as it
+ * was unless there is no memory for two copies (n > 1024), when it is
+ * reordered. */
 double csi_median(double *v, size_t n);
+/* Tests: 1 forces csi_median's portable partition instead of the AVX-512
+ * one the CPU may offer (both give the same value). */
+extern int csi_median_portable;
 /* Growable double array. */
 typedef struct csi_dvec {
   double *v;

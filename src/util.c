@@ -746,12 +746,10 @@ char *csi_utf8_sanitize(const char *s) {
 }
 
 /* k-th smallest of v[0..n); reorders v so that v[0..k) <= v[k] <= v[k+1..n).
- * Quickselect with a branchless Lomuto partition (no mispredicted branch per
- * element, which dominated the time of the old Hoare loop on noise) and a
- * second pass that splits off the elements equal to the pivot, so runs of
- * equal values (flat or quantised data) cannot make it quadratic.  The
- * value returned is the order statistic itself: the same as any correct
- * selection or a full sort would give. */
+ * Quickselect with a branchless Lomuto partition and a second pass that
+ * splits off the elements equal to the pivot, so runs of equal values
+ * (flat or quantised data) cannot make it quadratic.  Only the fallback of
+ * csi_median when it has no memory for the copies below. */
 static double select_k(double *v, size_t n, size_t k) {
   size_t lo = 0, hi = n; /* the k-th is in v[lo..hi) */
   while (hi - lo > 1) {
@@ -786,14 +784,136 @@ static double select_k(double *v, size_t n, size_t k) {
   return v[k];
 }
 
+/* One partition pass from src[lo..hi) into dst[lo..hi): the points below p
+ * (le: not above p) to the front, the others to the back; returns where the
+ * back part starts.  Out of place, so no pass waits on its own stores (the
+ * in-place swap loop above did, through memory). */
+typedef size_t part_fn(const double *src, double *dst, size_t lo, size_t hi,
+                       double p, int le);
+
+static size_t part_scalar(const double *src, double *dst, size_t lo,
+                          size_t hi, double p, int le) {
+  size_t a = lo, b = hi; /* b - a == hi - i: both stores land in [a, b) */
+  for (size_t i = lo; i < hi; i++) {
+    double t = src[i];
+    dst[a] = t;
+    dst[b - 1] = t;
+    int f = le ? !(p < t) : t < p;
+    a += (size_t)f;
+    b -= (size_t)!f;
+  }
+  return a;
+}
+
+#if defined(__GNUC__) && defined(__x86_64__)
+#define HAVE_PART_AVX512 1
+#include <immintrin.h>
+/* 8 points a step: compress each side into place with masked stores. */
+__attribute__((target("avx512f"))) static size_t
+part_avx512(const double *src, double *dst, size_t lo, size_t hi, double p,
+            int le) {
+  __m512d vp = _mm512_set1_pd(p);
+  size_t a = lo, b = hi, i = lo;
+  for (; i + 8 <= hi; i += 8) {
+    __m512d x = _mm512_loadu_pd(src + i);
+    __mmask8 m = le ? _mm512_cmp_pd_mask(x, vp, _CMP_LE_OQ)
+                    : _mm512_cmp_pd_mask(x, vp, _CMP_LT_OQ);
+    unsigned nf = (unsigned)__builtin_popcount(m), nb = 8 - nf;
+    _mm512_mask_storeu_pd(dst + a, (__mmask8)((1u << nf) - 1),
+                          _mm512_maskz_compress_pd(m, x));
+    b -= nb;
+    _mm512_mask_storeu_pd(dst + b, (__mmask8)((1u << nb) - 1),
+                          _mm512_maskz_compress_pd((__mmask8)~m, x));
+    a += nf;
+  }
+  /* the rest into dst[a..b), which part_scalar fills from both ends */
+  size_t f = part_scalar(src + i - a, dst, a, b, p, le);
+  return f;
+}
+
+static pthread_once_t sel_once = PTHREAD_ONCE_INIT;
+static int have_avx512;
+static void probe_sel(void) {
+  __builtin_cpu_init();
+  have_avx512 = __builtin_cpu_supports("avx512f") != 0;
+}
+#endif
+
+int csi_median_portable = 0;
+
+/* The k-th smallest of v[0..n), v unchanged: quickselect that partitions
+ * from v into a, then back and forth between a and b (each n long).  With
+ * prev, also the (k-1)-th (k >= 1), the largest point ranked below. */
+static double select_copy(const double *v, size_t n, size_t k, double *prev,
+                          double *a, double *b) {
+  part_fn *part = part_scalar;
+#ifdef HAVE_PART_AVX512
+  pthread_once(&sel_once, probe_sel);
+  if (have_avx512 && !csi_median_portable)
+    part = part_avx512;
+#endif
+  const double *src = v, *low = NULL; /* low[llo..lhi): last part dropped */
+  size_t lo = 0, hi = n, llo = 0, lhi = 0;
+  double x;
+  for (;;) {
+    if (hi - lo == 1) {
+      x = src[lo];
+      break;
+    }
+    /* median of three as pivot */
+    double p0 = src[lo], p1 = src[lo + (hi - lo) / 2], p2 = src[hi - 1], p;
+    if (p0 < p1)
+      p = p1 < p2 ? p1 : (p0 < p2 ? p2 : p0);
+    else
+      p = p0 < p2 ? p0 : (p1 < p2 ? p2 : p1);
+    size_t s = part(src, a, lo, hi, p, 0); /* a[lo..s) < p <= a[s..hi) */
+    if (k < s) {
+      hi = s;
+    } else if (s > lo) { /* everything below the k-th part: dropped */
+      low = a, llo = lo, lhi = s, lo = s;
+    } else {
+      /* nothing below p: split off the points equal to it, so runs of
+       * equal values (flat or quantised data) cannot make it quadratic */
+      size_t e = part(a, b, lo, hi, p, 1); /* b[lo..e) == p */
+      if (k < e) {
+        x = p;
+        if (prev && k > lo) /* the (k-1)-th equals p too */
+          *prev = p, prev = NULL;
+        break;
+      }
+      low = b, llo = lo, lhi = e, lo = e;
+      src = b; /* a is free again */
+      continue;
+    }
+    src = a;
+    double *t = a;
+    a = b, b = t;
+  }
+  if (prev) { /* k >= 1 and no equal point below: the top of what dropped */
+    double m = low[llo];
+    for (size_t i = llo + 1; i < lhi; i++)
+      m = low[i] > m ? low[i] : m;
+    *prev = m;
+  }
+  return x;
+}
+
+#define MEDIAN_STACK 1024
 double csi_median(double *v, size_t n) {
-  double hi = select_k(v, n, n / 2);
-  if (n % 2)
-    return hi;
-  double lo = v[0]; /* largest of the lower half */
-  for (size_t i = 1; i < n / 2; i++)
-    lo = v[i] > lo ? v[i] : lo;
-  return 0.5 * (lo + hi);
+  double sa[MEDIAN_STACK], sb[MEDIAN_STACK], *heap = NULL;
+  double *a = sa, *b = sb, lo = 0, hi;
+  if (n > MEDIAN_STACK && (heap = malloc(2 * n * sizeof *heap)))
+    a = heap, b = heap + n;
+  if (n <= MEDIAN_STACK || heap) {
+    hi = select_copy(v, n, n / 2, n % 2 ? NULL : &lo, a, b);
+  } else { /* no memory for the copies: in place */
+    hi = select_k(v, n, n / 2);
+    lo = v[0]; /* largest of the lower half */
+    for (size_t i = 1; i < n / 2; i++)
+      lo = v[i] > lo ? v[i] : lo;
+  }
+  free(heap);
+  return n % 2 ? hi : 0.5 * (lo + hi);
 }
 
 int csi_split(char *s, char sep, char **f, int max) {

@@ -146,34 +146,47 @@ static int cmp_dbl(const void *a, const void *b) {
 
 /* csi_median equals the middle of a sorted copy (mean of the two middle
  * values for even n) on noise, on quantised data full of ties, on sorted,
- * reversed and constant input, for every n from 1 to 300. */
+ * reversed, constant, organ-pipe, sawtooth and two-valued input, and on
+ * noise with far outliers, for every n from 1 to 300 and some up to 2100
+ * (past the 1024 points it copies on the stack), on the portable and the
+ * CPU's partition; the input is left as it was. */
 static void median_equals_sort(void **state) {
   (void)state;
-  double v[300], w[300], u[300];
+  enum { NMAX = 2100, KINDS = 9 };
+  double *v = malloc(3 * NMAX * sizeof *v), *w = v + NMAX, *u = v + 2 * NMAX;
+  assert_non_null(v);
   unsigned long long r = 12345;
-  for (size_t n = 1; n <= 300; n++)
-    for (int kind = 0; kind < 5; kind++) {
-      for (size_t i = 0; i < n; i++) {
-        r = r * 6364136223846793005ULL + 1442695040888963407ULL;
-        double x = (double)(r >> 11) / 9007199254740992.0 - 0.5;
-        v[i] = kind == 0   ? x
-               : kind == 1 ? floor(x * 6) /* a handful of distinct values */
-               : kind == 2 ? (double)i
-               : kind == 3 ? -(double)i
-                           : 7.0;
+  for (int portable = 0; portable < 2; portable++) {
+    csi_median_portable = portable;
+    for (size_t n = 1; n <= NMAX; n += n < 300 ? 1 : n < 1100 ? 97 : 331)
+      for (int kind = 0; kind < KINDS; kind++) {
+        for (size_t i = 0; i < n; i++) {
+          r = r * 6364136223846793005ULL + 1442695040888963407ULL;
+          double x = (double)(r >> 11) / 9007199254740992.0 - 0.5;
+          double d = (double)i;
+          v[i] = kind == 0   ? x
+                 : kind == 1 ? floor(x * 6) /* a handful of distinct values */
+                 : kind == 2 ? d
+                 : kind == 3 ? -d
+                 : kind == 4 ? 7.0
+                 : kind == 5 ? fmin(d, (double)n - d) /* organ pipe */
+                 : kind == 6 ? (double)(i % 7) - 3 /* sawtooth */
+                 : kind == 7 ? (x < 0 ? -1.0 : 2.0)
+                             : (x < -0.45 ? 1e6 * x : x); /* outliers */
+        }
+        memcpy(w, v, n * sizeof *w);
+        memcpy(u, v, n * sizeof *u);
+        qsort(w, n, sizeof *w, cmp_dbl);
+        double want = n % 2 ? w[n / 2] : 0.5 * (w[n / 2 - 1] + w[n / 2]);
+        double got = csi_median(u, n);
+        if (got != want)
+          fail_msg("n %zu kind %d portable %d: median %.17g, sorted %.17g", n,
+                   kind, portable, got, want);
+        assert_memory_equal(u, v, n * sizeof *u);
       }
-      memcpy(w, v, n * sizeof *w);
-      memcpy(u, v, n * sizeof *u);
-      qsort(w, n, sizeof *w, cmp_dbl);
-      double want = n % 2 ? w[n / 2] : 0.5 * (w[n / 2 - 1] + w[n / 2]);
-      double got = csi_median(u, n);
-      if (got != want)
-        fail_msg("n %zu kind %d: median %.17g, sorted %.17g", n, kind, got,
-                 want);
-      /* a permutation: same multiset */
-      qsort(u, n, sizeof *u, cmp_dbl);
-      assert_memory_equal(u, w, n * sizeof *u);
-    }
+  }
+  csi_median_portable = 0;
+  free(v);
 }
 
 int main(void) {
