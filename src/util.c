@@ -808,7 +808,14 @@ static size_t part_scalar(const double *src, double *dst, size_t lo,
 #if defined(__GNUC__) && defined(__x86_64__)
 #define HAVE_PART_AVX512 1
 #include <immintrin.h>
-/* 8 points a step: compress each side into place with masked stores. */
+/* Mask m of the points that go to the front (bit l: lane l) -> lane order
+ * that puts those lanes first and the others after, each in order. */
+static uint8_t part_lut[256][8];
+
+/* Eight points a step: one permutation puts the front points in the low
+ * lanes and the others in the high lanes; masked stores write each group
+ * at its end of dst.  The last < 8 points: both groups at once, in order,
+ * into what is left of [a, b). */
 __attribute__((target("avx512f"))) static size_t
 part_avx512(const double *src, double *dst, size_t lo, size_t hi, double p,
             int le) {
@@ -818,17 +825,26 @@ part_avx512(const double *src, double *dst, size_t lo, size_t hi, double p,
     __m512d x = _mm512_loadu_pd(src + i);
     __mmask8 m = le ? _mm512_cmp_pd_mask(x, vp, _CMP_LE_OQ)
                     : _mm512_cmp_pd_mask(x, vp, _CMP_LT_OQ);
-    unsigned nf = (unsigned)__builtin_popcount(m), nb = 8 - nf;
-    _mm512_mask_storeu_pd(dst + a, (__mmask8)((1u << nf) - 1),
-                          _mm512_maskz_compress_pd(m, x));
-    b -= nb;
-    _mm512_mask_storeu_pd(dst + b, (__mmask8)((1u << nb) - 1),
-                          _mm512_maskz_compress_pd((__mmask8)~m, x));
+    __m512i ix = _mm512_cvtepu8_epi64(
+        _mm_loadl_epi64((const __m128i *)part_lut[m]));
+    __m512d y = _mm512_permutexvar_pd(ix, x);
+    unsigned nf = (unsigned)__builtin_popcount(m);
+    _mm512_mask_storeu_pd(dst + a, (__mmask8)((1u << nf) - 1), y);
+    _mm512_mask_storeu_pd(dst + b - 8, (__mmask8)(0xFFu << nf), y);
     a += nf;
+    b -= 8 - nf;
   }
-  /* the rest into dst[a..b), which part_scalar fills from both ends */
-  size_t f = part_scalar(src + i - a, dst, a, b, p, le);
-  return f;
+  if (i < hi) {
+    __mmask8 t = (__mmask8)((1u << (hi - i)) - 1);
+    __m512d x = _mm512_maskz_loadu_pd(t, src + i);
+    __mmask8 m = (le ? _mm512_cmp_pd_mask(x, vp, _CMP_LE_OQ)
+                     : _mm512_cmp_pd_mask(x, vp, _CMP_LT_OQ)) & t;
+    __m512i ix = _mm512_cvtepu8_epi64(
+        _mm_loadl_epi64((const __m128i *)part_lut[m]));
+    _mm512_mask_storeu_pd(dst + a, t, _mm512_permutexvar_pd(ix, x));
+    a += (unsigned)__builtin_popcount(m);
+  }
+  return a;
 }
 
 static pthread_once_t sel_once = PTHREAD_ONCE_INIT;
@@ -836,6 +852,13 @@ static int have_avx512;
 static void probe_sel(void) {
   __builtin_cpu_init();
   have_avx512 = __builtin_cpu_supports("avx512f") != 0;
+  for (int m = 0; m < 256; m++) {
+    int j = 0;
+    for (int f = 1; f >= 0; f--)
+      for (int l = 0; l < 8; l++)
+        if ((m >> l & 1) == f)
+          part_lut[m][j++] = (uint8_t)l;
+  }
 }
 #endif
 
