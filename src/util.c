@@ -883,17 +883,17 @@ static double select_copy(const double *v, size_t n, size_t k, double *prev,
       x = src[lo];
       break;
     }
-    /* median of three as pivot */
-    double p0 = src[lo], p1 = src[lo + (hi - lo) / 2], p2 = src[hi - 1], p;
-    if (p0 < p1)
-      p = p1 < p2 ? p1 : (p0 < p2 ? p2 : p0);
-    else
-      p = p0 < p2 ? p0 : (p1 < p2 ? p2 : p1);
+    /* median of three as pivot, by min and max: no branch to mispredict */
+    double p0 = src[lo], p1 = src[lo + (hi - lo) / 2], p2 = src[hi - 1];
+    double mn = p0 < p1 ? p0 : p1, mx = p0 < p1 ? p1 : p0;
+    mx = mx < p2 ? mx : p2;
+    double p = mn < mx ? mx : mn;
     size_t s = part(src, a, lo, hi, p, 0); /* a[lo..s) < p <= a[s..hi) */
-    if (k < s) {
-      hi = s;
-    } else if (s > lo) { /* everything below the k-th part: dropped */
-      low = a, llo = lo, lhi = s, lo = s;
+    if (k < s || s > lo) {
+      /* k above s: everything below it dropped (selects, not branches) */
+      int up = k >= s;
+      low = up ? a : low, llo = up ? lo : llo, lhi = up ? s : lhi;
+      lo = up ? s : lo, hi = up ? hi : s;
     } else {
       /* nothing below p: split off the points equal to it, so runs of
        * equal values (flat or quantised data) cannot make it quadratic */
