@@ -864,6 +864,12 @@ static void probe_sel(void) {
 
 int csi_median_portable = 0;
 
+static inline double med3(double a, double b, double c) {
+  double mn = a < b ? a : b, mx = a < b ? b : a;
+  mx = mx < c ? mx : c;
+  return mn < mx ? mx : mn;
+}
+
 /* The k-th smallest of v[0..n), v unchanged: quickselect that partitions
  * from v into a, then back and forth between a and b (each n long).  With
  * prev, also the (k-1)-th (k >= 1), the largest point ranked below. */
@@ -883,11 +889,15 @@ static double select_copy(const double *v, size_t n, size_t k, double *prev,
       x = src[lo];
       break;
     }
-    /* median of three as pivot, by min and max: no branch to mispredict */
-    double p0 = src[lo], p1 = src[lo + (hi - lo) / 2], p2 = src[hi - 1];
-    double mn = p0 < p1 ? p0 : p1, mx = p0 < p1 ? p1 : p0;
-    mx = mx < p2 ? mx : p2;
-    double p = mn < mx ? mx : mn;
+    /* median of three (of three medians of three on long ranges) as
+     * pivot, by min and max: no branch to mispredict */
+    size_t w = hi - lo, q = w / 8;
+    double p = w >= 128 ? med3(med3(src[lo], src[lo + q], src[lo + 2 * q]),
+                               med3(src[lo + 3 * q], src[lo + w / 2],
+                                    src[hi - 1 - 3 * q]),
+                               med3(src[hi - 1 - 2 * q], src[hi - 1 - q],
+                                    src[hi - 1]))
+                        : med3(src[lo], src[lo + w / 2], src[hi - 1]);
     size_t s = part(src, a, lo, hi, p, 0); /* a[lo..s) < p <= a[s..hi) */
     if (k < s || s > lo) {
       /* k above s: everything below it dropped (selects, not branches) */
