@@ -847,6 +847,29 @@ part_avx512(const double *src, double *dst, size_t lo, size_t hi, double p,
   return a;
 }
 
+/* The last r <= 8 points v[0..r): each one's rank among them (ties by
+ * position), from one compare per point against all eight lanes, instead
+ * of a pass per halving; *at and *at1 get the positions of ranks kk and
+ * kk - 1 (when kk > 0). */
+__attribute__((target("avx512f"))) static void
+pick_avx512(const double *v, size_t r, size_t kk, size_t *at, size_t *at1) {
+  __mmask8 t = (__mmask8)((1u << r) - 1);
+  __m512d x = _mm512_maskz_loadu_pd(t, v);
+  __m512i cnt = _mm512_setzero_si512(), one = _mm512_set1_epi64(1);
+  for (unsigned i = 0; i < r; i++) {
+    __m512d b = _mm512_set1_pd(v[i]); /* counts for the lanes above it */
+    __mmask8 m = _mm512_cmp_pd_mask(b, x, _CMP_LT_OQ) |
+                 (_mm512_cmp_pd_mask(b, x, _CMP_EQ_OQ) & (__mmask8)(0xFEu << i));
+    cnt = _mm512_mask_add_epi64(cnt, m, cnt, one);
+  }
+  __mmask8 h = _mm512_cmpeq_epi64_mask(cnt, _mm512_set1_epi64((long long)kk));
+  *at = (size_t)__builtin_ctz(h & t);
+  if (kk) {
+    h = _mm512_cmpeq_epi64_mask(cnt, _mm512_set1_epi64((long long)kk - 1));
+    *at1 = (size_t)__builtin_ctz(h & t);
+  }
+}
+
 static pthread_once_t sel_once = PTHREAD_ONCE_INIT;
 static int have_avx512;
 static void probe_sel(void) {
@@ -876,10 +899,11 @@ static inline double med3(double a, double b, double c) {
 static double select_copy(const double *v, size_t n, size_t k, double *prev,
                           double *a, double *b) {
   part_fn *part = part_scalar;
+  void (*pick)(const double *, size_t, size_t, size_t *, size_t *) = NULL;
 #ifdef HAVE_PART_AVX512
   pthread_once(&sel_once, probe_sel);
   if (have_avx512 && !csi_median_portable)
-    part = part_avx512;
+    part = part_avx512, pick = pick_avx512;
 #endif
   const double *src = v, *low = NULL; /* low[llo..lhi): last part dropped */
   size_t lo = 0, hi = n, llo = 0, lhi = 0;
@@ -887,6 +911,14 @@ static double select_copy(const double *v, size_t n, size_t k, double *prev,
   for (;;) {
     if (hi - lo == 1) {
       x = src[lo];
+      break;
+    }
+    if (pick && hi - lo <= 8) {
+      size_t at = 0, at1 = 0;
+      pick(src + lo, hi - lo, k - lo, &at, &at1);
+      x = src[lo + at];
+      if (prev && k > lo) /* the (k-1)-th is among them */
+        *prev = src[lo + at1], prev = NULL;
       break;
     }
     /* median of three (of three medians of three on long ranges) as
