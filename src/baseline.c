@@ -636,11 +636,11 @@ static inline double min_x86(double x, double y) {
 static cs_status fit_poly(const double *x, const double *y0, size_t n,
                           const cs_baseline_opts *o, double *z, cs_error *err) {
   size_t k = (size_t)o->poly_order + 1;
-  double *v = malloc(n * k * sizeof *v), L[(MAX_POLY_ORDER + 1) * (MAX_POLY_ORDER + 1)];
-  double *yy = malloc(n * sizeof *yy), *sw = malloc(n * sizeof *sw);
-  double *zold = malloc(n * sizeof *zold);
+  double L[(MAX_POLY_ORDER + 1) * (MAX_POLY_ORDER + 1)];
+  double *v = malloc((k + 3) * n * sizeof *v); /* V, then y, w, old fit */
+  double *yy = v + k * n, *sw = yy + n, *zold = sw + n;
   cs_status st = CS_OK;
-  if (!v || !yy || !sw || !zold) {
+  if (!v) {
     st = csi_error(err, CS_ERR_NOMEM, "out of memory for a %zu-point baseline",
                    n);
     goto done;
@@ -702,9 +702,6 @@ static cs_status fit_poly(const double *x, const double *y0, size_t n,
   }
 done:
   free(v);
-  free(yy);
-  free(sw);
-  free(zold);
   return st;
 }
 

@@ -153,12 +153,11 @@ cs_status cs_spikes_remove(double *y, size_t n, const cs_spike_opts *o,
   if (n < 5)
     return CS_OK;
   size_t nd = n - 1;
-  double *d = malloc(nd * sizeof *d), *tmp = malloc(nd * sizeof *tmp);
-  unsigned char *mark = calloc(n, 1);
-  if (!d || !tmp || !mark) {
-    free(d), free(tmp), free(mark);
+  double *d = malloc(2 * nd * sizeof *d + n), *tmp = d + nd;
+  if (!d)
     return csi_error(err, CS_ERR_NOMEM, "out of memory");
-  }
+  unsigned char *mark = (unsigned char *)(tmp + nd);
+  memset(mark, 0, n);
   for (size_t k = 0; k < nd; k++)
     tmp[k] = d[k] = y[k + 1] - y[k];
   double med = csi_median(tmp, nd);
@@ -211,7 +210,7 @@ cs_status cs_spikes_remove(double *y, size_t n, const cs_spike_opts *o,
     memcpy(where, mark, n);
   if (nremoved)
     *nremoved = removed;
-  free(d), free(tmp), free(mark);
+  free(d);
   return CS_OK;
 }
 
