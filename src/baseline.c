@@ -638,13 +638,11 @@ static cs_status fit_poly(const double *x, const double *y0, size_t n,
   size_t k = (size_t)o->poly_order + 1;
   double L[(MAX_POLY_ORDER + 1) * (MAX_POLY_ORDER + 1)];
   double *v = malloc((k + 3) * n * sizeof *v); /* V, then y, w, old fit */
+  if (!v)
+    return csi_error(err, CS_ERR_NOMEM, "out of memory for a %zu-point "
+                     "baseline", n);
   double *yy = v + k * n, *sw = yy + n, *zold = sw + n;
   cs_status st = CS_OK;
-  if (!v) {
-    st = csi_error(err, CS_ERR_NOMEM, "out of memory for a %zu-point baseline",
-                   n);
-    goto done;
-  }
   double lo = x ? fmin(x[0], x[n - 1]) : 0;
   double hi = x ? fmax(x[0], x[n - 1]) : 0;
   double off = (hi * -1.0 - lo * 1.0) / (hi - lo), scl = 2.0 / (hi - lo);
