@@ -46,26 +46,61 @@ static inline KVD KN(ind)(KVI m) { return (KVD)(m & (KVI)KN(bc)(1.0)); }
 /* exp(x) for x in [-40, 710]: x = k ln2 + r, |r| <= ln2/2 (Cody-Waite with
  * fdlibm's split of ln2), exp(r) by its degree-13 Taylor polynomial
  * (truncation < 5e-18 relative), times 2^k as two exact powers of two so
- * that k up to 1024 stays in range.  Measured within 1 ulp of glibc. */
-static inline KVD KN(vexp)(KVD x) {
+ * that k up to 1024 stays in range.  Measured within 1 ulp of glibc.
+ * vexp_red: r and k; vexp_pow2: p 2^k. */
+static inline KVD KN(vexp_red)(KVD x, KVI *k) {
   const double shifter = 0x1.8p52;
   KVD kd = x * 0x1.71547652b82fep0 + shifter; /* round(x / ln2) */
-  KVI k = (KVI)kd - (KVI)KN(bc)(shifter);
+  *k = (KVI)kd - (KVI)KN(bc)(shifter);
   kd -= shifter;
-  KVD r = (x - kd * 6.93147180369123816490e-01) - kd * 1.90821492927058770002e-10;
-  static const double c[14] = {
-      1.0 / 6227020800.0, 1.0 / 479001600.0, 1.0 / 39916800.0,
-      1.0 / 3628800.0,    1.0 / 362880.0,    1.0 / 40320.0,
-      1.0 / 5040.0,       1.0 / 720.0,       1.0 / 120.0,
-      1.0 / 24.0,         1.0 / 6.0,         0.5,
-      1.0,                1.0};
-  KVD p = KN(bc)(c[0]);
-  for (int j = 1; j < 14; j++)
-    p = KFMA(p, r, KN(bc)(c[j]));
+  return (x - kd * 6.93147180369123816490e-01) - kd * 1.90821492927058770002e-10;
+}
+static inline KVD KN(vexp_pow2)(KVD p, KVI k) {
   KVI k1 = k >> 1, k2 = k - k1;
   KVD s1 = (KVD)((k1 + 1023) << 52), s2 = (KVD)((k2 + 1023) << 52);
   return p * s1 * s2;
 }
+/* The Taylor coefficients, 1/13! first, for Horner's scheme. */
+#define KEXP_POLY(H)                                                          \
+  H(1.0 / 479001600.0) H(1.0 / 39916800.0) H(1.0 / 3628800.0)                 \
+  H(1.0 / 362880.0) H(1.0 / 40320.0) H(1.0 / 5040.0) H(1.0 / 720.0)           \
+  H(1.0 / 120.0) H(1.0 / 24.0) H(1.0 / 6.0) H(0.5) H(1.0) H(1.0)
+static inline KVD KN(vexp)(KVD x) {
+  KVI k;
+  KVD r = KN(vexp_red)(x, &k), p = KN(bc)(1.0 / 6227020800.0);
+#define KH(c) p = KFMA(p, r, KN(bc)(c));
+  KEXP_POLY(KH)
+#undef KH
+  return KN(vexp_pow2)(p, k);
+}
+/* exp of x[0..3] in place, the same operations as vexp: one vector's
+ * 13-deep Horner chain (~100 cycles) overflows the out-of-order window
+ * before the next vector's starts; four chains written side by side keep
+ * the FP units busy.  K4 writes a statement out for j = 0..3 (GCC -O2 keeps
+ * a j loop, and the vectors in memory). */
+#define K4(S) S(0) S(1) S(2) S(3)
+static inline void KN(vexp4)(KVD *x) {
+  KVI k0, k1, k2, k3;
+  KVD p0, p1, p2, p3;
+#define KR(j)                                                                 \
+  KVD r##j = KN(vexp_red)(x[j], &k##j);                                      \
+  p##j = KN(bc)(1.0 / 6227020800.0);
+  K4(KR)
+#undef KR
+#define KF(j) p##j = KFMA(p##j, r##j, c_);
+#define KH(c)                                                                 \
+  {                                                                           \
+    KVD c_ = KN(bc)(c);                                                       \
+    K4(KF)                                                                    \
+  }
+  KEXP_POLY(KH)
+#undef KH
+#undef KF
+#define KP(j) x[j] = KN(vexp_pow2)(p##j, k##j);
+  K4(KP)
+#undef KP
+}
+#undef KEXP_POLY
 
 /* Lane l of the KW-interleaved array v (n rows) to/from a plain array. */
 static void KN(lane_put)(KVD *v, size_t n, int l, const double *src) {
@@ -288,7 +323,24 @@ static cs_status KN(run)(csi_whit_batch *bj) {
     Wn[i] = a;                                                                \
     nn += (a - w0) * (a - w0), dd += w0 * w0;                                 \
   } while (0)
-        for (size_t i = 0; i < npair; i += 2) {
+        size_t n4 = n & ~(size_t)3;
+        for (size_t i = 0; i < n4; i += 4) { /* KWEIGHT, exp four at once */
+          KVD e[4];
+#define KT(j) e[j] = KMIN(KMAX(va * ((Y[i + j] - B[i + j]) - vb), lo), hi);
+          K4(KT)
+#undef KT
+          KN(vexp4)(e);
+#define KA(j)                                                                 \
+  KVD a##j = 1.0 / (1.0 + e[j]);                                              \
+  Wn[i + j] = a##j;
+          K4(KA)
+#undef KA
+          n0 += (a0 - Wt[i]) * (a0 - Wt[i]), d0 += Wt[i] * Wt[i];
+          n1 += (a1 - Wt[i + 1]) * (a1 - Wt[i + 1]), d1 += Wt[i + 1] * Wt[i + 1];
+          n0 += (a2 - Wt[i + 2]) * (a2 - Wt[i + 2]), d0 += Wt[i + 2] * Wt[i + 2];
+          n1 += (a3 - Wt[i + 3]) * (a3 - Wt[i + 3]), d1 += Wt[i + 3] * Wt[i + 3];
+        }
+        for (size_t i = n4; i < npair; i += 2) {
           KWEIGHT(i, n0, d0);
           KWEIGHT(i + 1, n1, d1);
         }
