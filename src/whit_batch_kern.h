@@ -76,8 +76,10 @@ static inline KVD KN(vexp)(KVD x) {
 /* exp of x[0..3] in place, the same operations as vexp: one vector's
  * 13-deep Horner chain (~100 cycles) overflows the out-of-order window
  * before the next vector's starts; four chains written side by side keep
- * the FP units busy.  K4 writes a statement out for j = 0..3 (GCC -O2 keeps
- * a j loop, and the vectors in memory). */
+ * the FP units busy.  Only for x in [-38, 340] (arPLS): there 2^k is one
+ * normal double, and p 2^k equals vexp's p 2^k1 2^k2.  K4 writes a
+ * statement out for j = 0..3 (GCC -O2 keeps a j loop, and the vectors in
+ * memory). */
 #define K4(S) S(0) S(1) S(2) S(3)
 static inline void KN(vexp4)(KVD *x) {
   KVI k0, k1, k2, k3;
@@ -96,24 +98,27 @@ static inline void KN(vexp4)(KVD *x) {
   KEXP_POLY(KH)
 #undef KH
 #undef KF
-#define KP(j) x[j] = KN(vexp_pow2)(p##j, k##j);
+#define KP(j) x[j] = p##j * (KVD)((k##j + 1023) << 52);
   K4(KP)
 #undef KP
 }
 #undef KEXP_POLY
 
-/* Lane l of the KW-interleaved array v (n rows) to/from a plain array. */
-static void KN(lane_put)(KVD *v, size_t n, int l, const double *src) {
-  for (size_t i = 0; i < n; i++)
-    v[i][l] = src[i];
+/* Lane l of the KW-interleaved arrays (n rows): its baseline from B into
+ * dst (unless NULL), its next spectrum src (NULL: zeros) into Y, weights 1.
+ * One pass: each row is a cache line of its own, missed once, not thrice. */
+static void KN(lane_swap)(const KVD *B, KVD *Y, KVD *Wt, size_t n, int l,
+                          double *dst, const double *src) {
+  for (size_t i = 0; i < n; i++) {
+    if (dst)
+      dst[i] = B[i][l];
+    Y[i][l] = src ? src[i] : 0.0;
+    Wt[i][l] = 1.0;
+  }
 }
 static void KN(lane_fill)(KVD *v, size_t n, int l, double val) {
   for (size_t i = 0; i < n; i++)
     v[i][l] = val;
-}
-static void KN(lane_get)(const KVD *v, size_t n, int l, double *dst) {
-  for (size_t i = 0; i < n; i++)
-    dst[i] = v[i][l];
 }
 
 /* One LDL^T step of a chain (linalg.c CHAIN_STEP, lane by lane): diag =
@@ -202,10 +207,10 @@ static cs_status KN(run)(csi_whit_batch *bj) {
   const cs_baseline_opts *o = bj->o;
   size_t bytes = n * sizeof(KVD);
   KVD *Y = aligned_alloc(sizeof(KVD), bytes), *B = aligned_alloc(sizeof(KVD), bytes);
-  KVD *Wt = aligned_alloc(sizeof(KVD), bytes), *Wn = aligned_alloc(sizeof(KVD), bytes);
+  KVD *Wt = aligned_alloc(sizeof(KVD), bytes); /* updated in place */
   KVD *F = aligned_alloc(sizeof(KVD), 3 * bytes);
-  if (!Y || !B || !Wt || !Wn || !F) {
-    free(Y), free(B), free(Wt), free(Wn), free(F);
+  if (!Y || !B || !Wt || !F) {
+    free(Y), free(B), free(Wt), free(F);
     return CS_ERR_NOMEM;
   }
   int method = o->method;
@@ -216,25 +221,22 @@ static cs_status KN(run)(csi_whit_batch *bj) {
    * w = 1: a harmless system that stays finite). */
   for (int l = 0; l < KW; l++)
     active[l] = 0;
-#define KFILL(l)                                                              \
+#define KFILL(l, dst)                                                         \
   do {                                                                        \
-    if (next < bj->count) {                                                   \
-      size_t q_ = next++;                                                     \
-      const double *y_ = bj->y[q_];                                           \
-      spec[l] = q_, it[l] = 1, active[l] = 1;                                 \
-      KN(lane_put)(Y, n, l, y_);                                              \
+    double *d_ = (dst); /* before spec[l] moves on */                         \
+    const double *y_ = NULL;                                                  \
+    active[l] = next < bj->count;                                             \
+    if (active[l]) {                                                          \
+      spec[l] = next++, it[l] = 1, y_ = bj->y[spec[l]];                       \
       double a_ = 0;                                                          \
-      for (size_t i_ = 0; i_ < n; i_++)                                       \
+      for (size_t i_ = 0; method == CS_BASELINE_AIRPLS && i_ < n; i_++)      \
         a_ += fabs(y_[i_]);                                                   \
       yl1[l] = a_;                                                            \
-    } else {                                                                  \
-      active[l] = 0;                                                          \
-      KN(lane_fill)(Y, n, l, 0.0);                                            \
     }                                                                         \
-    KN(lane_fill)(Wt, n, l, 1.0);                                             \
+    KN(lane_swap)(B, Y, Wt, n, l, d_, y_);                                    \
   } while (0)
   for (int l = 0; l < KW; l++)
-    KFILL(l);
+    KFILL(l, NULL);
   size_t npair = n & ~(size_t)1;
   const double log_max = log(DBL_MAX), cap = nextafter(log_max, 0);
   for (;;) {
@@ -259,7 +261,7 @@ static cs_status KN(run)(csi_whit_batch *bj) {
       for (size_t i = 0; i < n; i++) {
         KVD a = KN(sel)(Y[i] - B[i] > 0.0, vp, vq);
         KVD dw = a - Wt[i], sq = Wt[i] * Wt[i];
-        Wn[i] = a;
+        Wt[i] = a;
         if (i & 1) /* even points into n0/d0, odd into n1/d1 */
           n1 += dw * dw, d1 += sq;
         else
@@ -320,7 +322,7 @@ static cs_status KN(run)(csi_whit_batch *bj) {
     tt = KMIN(KMAX(tt, lo), hi);                                              \
     KVD a = 1.0 / (1.0 + KN(vexp)(tt));                                       \
     KVD w0 = Wt[i];                                                           \
-    Wn[i] = a;                                                                \
+    Wt[i] = a;                                                                \
     nn += (a - w0) * (a - w0), dd += w0 * w0;                                 \
   } while (0)
         size_t n4 = n & ~(size_t)3;
@@ -331,14 +333,14 @@ static cs_status KN(run)(csi_whit_batch *bj) {
 #undef KT
           KN(vexp4)(e);
 #define KA(j)                                                                 \
-  KVD a##j = 1.0 / (1.0 + e[j]);                                              \
-  Wn[i + j] = a##j;
+  KVD a##j = 1.0 / (1.0 + e[j]), w##j = Wt[i + j];                            \
+  Wt[i + j] = a##j;
           K4(KA)
 #undef KA
-          n0 += (a0 - Wt[i]) * (a0 - Wt[i]), d0 += Wt[i] * Wt[i];
-          n1 += (a1 - Wt[i + 1]) * (a1 - Wt[i + 1]), d1 += Wt[i + 1] * Wt[i + 1];
-          n0 += (a2 - Wt[i + 2]) * (a2 - Wt[i + 2]), d0 += Wt[i + 2] * Wt[i + 2];
-          n1 += (a3 - Wt[i + 3]) * (a3 - Wt[i + 3]), d1 += Wt[i + 3] * Wt[i + 3];
+          n0 += (a0 - w0) * (a0 - w0), d0 += w0 * w0;
+          n1 += (a1 - w1) * (a1 - w1), d1 += w1 * w1;
+          n0 += (a2 - w2) * (a2 - w2), d0 += w2 * w2;
+          n1 += (a3 - w3) * (a3 - w3), d1 += w3 * w3;
         }
         for (size_t i = n4; i < npair; i += 2) {
           KWEIGHT(i, n0, d0);
@@ -361,7 +363,7 @@ static cs_status KN(run)(csi_whit_batch *bj) {
           KVD r = Y[i] - B[i];
           KVD inner = va * r;
           inner = KMIN(KMAX(inner, zero), vcap);
-          Wn[i] = KN(sel)(r < 0.0, KN(vexp)(inner), zero);
+          Wt[i] = KN(sel)(r < 0.0, KN(vexp)(inner), zero);
         }
       }
     }
@@ -369,21 +371,17 @@ static cs_status KN(run)(csi_whit_batch *bj) {
       if (active[l] && !done[l] &&
           (calc[l] < o->tol || it[l] == o->max_iter + 1))
         done[l] = 1;
-    KVD *tmp = Wt;
-    Wt = Wn, Wn = tmp;
     for (int l = 0; l < KW; l++) {
       if (!active[l])
         KN(lane_fill)(Wt, n, l, 1.0);
-      else if (done[l]) {
-        if (done[l] == 1)
-          KN(lane_get)(B, n, l, bj->z[spec[l]]);
-        KFILL(l);
-      } else
+      else if (done[l])
+        KFILL(l, done[l] == 1 ? bj->z[spec[l]] : NULL);
+      else
         it[l]++;
     }
   }
 #undef KFILL
-  free(Y), free(B), free(Wt), free(Wn), free(F);
+  free(Y), free(B), free(Wt), free(F);
   return CS_OK;
 }
 
