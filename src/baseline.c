@@ -978,6 +978,8 @@ typedef struct csi_whit_batch {
 #define KFMA(a, b, c) ((KVD)_mm512_fmadd_pd((__m512d)(a), (__m512d)(b), (__m512d)(c)))
 #define KMAX(a, b) ((KVD)_mm512_max_pd((__m512d)(a), (__m512d)(b)))
 #define KMIN(a, b) ((KVD)_mm512_min_pd((__m512d)(a), (__m512d)(b)))
+#define KROUND(a) ((KVD)_mm512_roundscale_pd((__m512d)(a), _MM_FROUND_TO_NEAREST_INT))
+#define KSCALE(p, k) ((KVD)_mm512_scalef_pd((__m512d)(p), (__m512d)(k)))
 #include "whit_batch_kern.h"
 #undef KSFX
 #undef KW

@@ -47,18 +47,33 @@ static inline KVD KN(ind)(KVI m) { return (KVD)(m & (KVI)KN(bc)(1.0)); }
  * fdlibm's split of ln2), exp(r) by its degree-13 Taylor polynomial
  * (truncation < 5e-18 relative), times 2^k as two exact powers of two so
  * that k up to 1024 stays in range.  Measured within 1 ulp of glibc.
- * vexp_red: r and k; vexp_pow2: p 2^k. */
-static inline KVD KN(vexp_red)(KVD x, KVI *k) {
+ * vexp_red: r, k (as a double kd and an integer k); vexp_pow2: p 2^k.
+ * Where the path defines them, KROUND (round to nearest even) and KSCALE
+ * (p 2^kd) do these in one instruction each, with the same results: the
+ * shifter rounds the same way, and both scalings are exact. */
+static inline KVD KN(vexp_red)(KVD x, KVD *kd, KVI *k) {
+#ifdef KROUND
+  *kd = KROUND(x * 0x1.71547652b82fep0);
+  *k = (KVI){0};
+#else
   const double shifter = 0x1.8p52;
-  KVD kd = x * 0x1.71547652b82fep0 + shifter; /* round(x / ln2) */
-  *k = (KVI)kd - (KVI)KN(bc)(shifter);
-  kd -= shifter;
-  return (x - kd * 6.93147180369123816490e-01) - kd * 1.90821492927058770002e-10;
+  *kd = x * 0x1.71547652b82fep0 + shifter; /* round(x / ln2) */
+  *k = (KVI)*kd - (KVI)KN(bc)(shifter);
+  *kd -= shifter;
+#endif
+  return (x - *kd * 6.93147180369123816490e-01) -
+         *kd * 1.90821492927058770002e-10;
 }
-static inline KVD KN(vexp_pow2)(KVD p, KVI k) {
+static inline KVD KN(vexp_pow2)(KVD p, KVD kd, KVI k) {
+#ifdef KSCALE
+  (void)k;
+  return KSCALE(p, kd);
+#else
+  (void)kd;
   KVI k1 = k >> 1, k2 = k - k1;
   KVD s1 = (KVD)((k1 + 1023) << 52), s2 = (KVD)((k2 + 1023) << 52);
   return p * s1 * s2;
+#endif
 }
 /* The Taylor coefficients, 1/13! first, for Horner's scheme. */
 #define KEXP_POLY(H)                                                          \
@@ -66,12 +81,13 @@ static inline KVD KN(vexp_pow2)(KVD p, KVI k) {
   H(1.0 / 362880.0) H(1.0 / 40320.0) H(1.0 / 5040.0) H(1.0 / 720.0)           \
   H(1.0 / 120.0) H(1.0 / 24.0) H(1.0 / 6.0) H(0.5) H(1.0) H(1.0)
 static inline KVD KN(vexp)(KVD x) {
+  KVD kd;
   KVI k;
-  KVD r = KN(vexp_red)(x, &k), p = KN(bc)(1.0 / 6227020800.0);
+  KVD r = KN(vexp_red)(x, &kd, &k), p = KN(bc)(1.0 / 6227020800.0);
 #define KH(c) p = KFMA(p, r, KN(bc)(c));
   KEXP_POLY(KH)
 #undef KH
-  return KN(vexp_pow2)(p, k);
+  return KN(vexp_pow2)(p, kd, k);
 }
 /* exp of x[0..3] in place, the same operations as vexp: one vector's
  * 13-deep Horner chain (~100 cycles) overflows the out-of-order window
@@ -82,10 +98,11 @@ static inline KVD KN(vexp)(KVD x) {
  * memory). */
 #define K4(S) S(0) S(1) S(2) S(3)
 static inline void KN(vexp4)(KVD *x) {
+  KVD kd0, kd1, kd2, kd3;
   KVI k0, k1, k2, k3;
   KVD p0, p1, p2, p3;
 #define KR(j)                                                                 \
-  KVD r##j = KN(vexp_red)(x[j], &k##j);                                      \
+  KVD r##j = KN(vexp_red)(x[j], &kd##j, &k##j);                              \
   p##j = KN(bc)(1.0 / 6227020800.0);
   K4(KR)
 #undef KR
@@ -98,7 +115,11 @@ static inline void KN(vexp4)(KVD *x) {
   KEXP_POLY(KH)
 #undef KH
 #undef KF
-#define KP(j) x[j] = p##j * (KVD)((k##j + 1023) << 52);
+#ifdef KSCALE
+#define KP(j) x[j] = KSCALE(p##j, kd##j), (void)k##j;
+#else
+#define KP(j) x[j] = p##j * (KVD)((k##j + 1023) << 52), (void)kd##j;
+#endif
   K4(KP)
 #undef KP
 }
@@ -390,3 +411,5 @@ static cs_status KN(run)(csi_whit_batch *bj) {
 #undef KFMA
 #undef KMAX
 #undef KMIN
+#undef KROUND
+#undef KSCALE
