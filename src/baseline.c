@@ -1063,9 +1063,18 @@ cs_status csi_baseline_fit_many(const double *const *x,
                      count);
       goto done;
     }
-    for (size_t k = 0; k < count; k++)
-      if (check_xy(x ? x[k] : NULL, y[k], n, z[k], NULL) == CS_OK)
-        qy[nq] = y[k], qz[nq] = z[k], qk[nq] = k, queued[k] = 1, nq++;
+    /* an axis shared by the spectra (cs_baseline_fit_batch) is checked
+     * once: two passes over it cost as much as a spectrum's y check */
+    const double *xok = NULL;
+    for (size_t k = 0; k < count; k++) {
+      const double *xk = x ? x[k] : NULL;
+      if (xk && xk == xok && z[k] == xk)
+        continue; /* the overlap check_xy would refuse */
+      if (check_xy(xk == xok ? NULL : xk, y[k], n, z[k], NULL) != CS_OK)
+        continue;
+      xok = xk;
+      qy[nq] = y[k], qz[nq] = z[k], qk[nq] = k, queued[k] = 1, nq++;
+    }
     penalty_band(n, 2, o->lam, pen);
     csi_whit_batch bj = {n, nq, o, pen, qy, qz, fb};
     if ((st = kern(&bj)) != CS_OK) {
