@@ -89,28 +89,32 @@ static inline KVD KN(vexp)(KVD x) {
 #undef KH
   return KN(vexp_pow2)(p, kd, k);
 }
-/* exp of x[0..3] in place, the same operations as vexp: one vector's
+/* exp of x[0..KU-1] in place, the same operations as vexp: one vector's
  * 13-deep Horner chain (~100 cycles) overflows the out-of-order window
- * before the next vector's starts; four chains written side by side keep
- * the FP units busy.  Only for x in [-38, 340] (arPLS): there 2^k is one
- * normal double, and p 2^k equals vexp's p 2^k1 2^k2.  K4 writes a
- * statement out for j = 0..3 (GCC -O2 keeps a j loop, and the vectors in
- * memory). */
-#define K4(S) S(0) S(1) S(2) S(3)
-static inline void KN(vexp4)(KVD *x) {
-  KVD kd0, kd1, kd2, kd3;
-  KVI k0, k1, k2, k3;
-  KVD p0, p1, p2, p3;
+ * before the next vector's starts; KU chains written side by side keep the
+ * FP units busy (eight where there are 32 registers).  Only for x in [-38,
+ * 340] (arPLS): there 2^k is one normal double, and p 2^k equals vexp's p
+ * 2^k1 2^k2.  KEACHU writes a statement out for j = 0..KU-1 (GCC -O2 keeps
+ * a j loop, and the vectors in memory). */
+#if KW == 8
+#define KU 8
+#define KEACHU(S) S(0) S(1) S(2) S(3) S(4) S(5) S(6) S(7)
+#else
+#define KU 4
+#define KEACHU(S) S(0) S(1) S(2) S(3)
+#endif
+static inline void KN(vexpu)(KVD *x) {
 #define KR(j)                                                                 \
-  KVD r##j = KN(vexp_red)(x[j], &kd##j, &k##j);                              \
-  p##j = KN(bc)(1.0 / 6227020800.0);
-  K4(KR)
+  KVD kd##j, p##j = KN(bc)(1.0 / 6227020800.0);                               \
+  KVI k##j;                                                                   \
+  KVD r##j = KN(vexp_red)(x[j], &kd##j, &k##j);
+  KEACHU(KR)
 #undef KR
 #define KF(j) p##j = KFMA(p##j, r##j, c_);
 #define KH(c)                                                                 \
   {                                                                           \
     KVD c_ = KN(bc)(c);                                                       \
-    K4(KF)                                                                    \
+    KEACHU(KF)                                                                \
   }
   KEXP_POLY(KH)
 #undef KH
@@ -120,7 +124,7 @@ static inline void KN(vexp4)(KVD *x) {
 #else
 #define KP(j) x[j] = p##j * (KVD)((k##j + 1023) << 52), (void)kd##j;
 #endif
-  K4(KP)
+  KEACHU(KP)
 #undef KP
 }
 #undef KEXP_POLY
@@ -346,24 +350,23 @@ static cs_status KN(run)(csi_whit_batch *bj) {
     Wt[i] = a;                                                                \
     nn += (a - w0) * (a - w0), dd += w0 * w0;                                 \
   } while (0)
-        size_t n4 = n & ~(size_t)3;
-        for (size_t i = 0; i < n4; i += 4) { /* KWEIGHT, exp four at once */
-          KVD e[4];
+        size_t nu = n - n % KU;
+        for (size_t i = 0; i < nu; i += KU) { /* KWEIGHT, KU exps at once */
+          KVD e[KU];
 #define KT(j) e[j] = KMIN(KMAX(va * ((Y[i + j] - B[i + j]) - vb), lo), hi);
-          K4(KT)
+          KEACHU(KT)
 #undef KT
-          KN(vexp4)(e);
+          KN(vexpu)(e);
+          /* even points into n0/d0, odd into n1/d1, in order */
 #define KA(j)                                                                 \
   KVD a##j = 1.0 / (1.0 + e[j]), w##j = Wt[i + j];                            \
-  Wt[i + j] = a##j;
-          K4(KA)
+  Wt[i + j] = a##j;                                                           \
+  *((j) & 1 ? &n1 : &n0) += (a##j - w##j) * (a##j - w##j);                   \
+  *((j) & 1 ? &d1 : &d0) += w##j * w##j;
+          KEACHU(KA)
 #undef KA
-          n0 += (a0 - w0) * (a0 - w0), d0 += w0 * w0;
-          n1 += (a1 - w1) * (a1 - w1), d1 += w1 * w1;
-          n0 += (a2 - w2) * (a2 - w2), d0 += w2 * w2;
-          n1 += (a3 - w3) * (a3 - w3), d1 += w3 * w3;
         }
-        for (size_t i = n4; i < npair; i += 2) {
+        for (size_t i = nu; i < npair; i += 2) {
           KWEIGHT(i, n0, d0);
           KWEIGHT(i + 1, n1, d1);
         }
@@ -413,3 +416,5 @@ static cs_status KN(run)(csi_whit_batch *bj) {
 #undef KMIN
 #undef KROUND
 #undef KSCALE
+#undef KU
+#undef KEACHU
