@@ -1081,13 +1081,9 @@ cs_status csi_baseline_fit_many(const double *const *x,
       st = csi_error(err, st, "out of memory for %zu baselines", count);
       goto done;
     }
-    for (size_t q = 0; q < nq; q++) {
-      for (size_t i = 0; !fb[q] && i < n; i++)
-        if (!isfinite(qz[q][i]))
-          fb[q] = 1;
-      if (fb[q])
+    for (size_t q = 0; q < nq; q++)
+      if (fb[q]) /* not positive definite, or not finite */
         queued[qk[q]] = 0;
-    }
   }
   /* Everything not solved in lanes, and the failures (for their exact
    * message), through the scalar solver. */

@@ -131,15 +131,19 @@ static inline void KN(vexpu)(KVD *x) {
 
 /* Lane l of the KW-interleaved arrays (n rows): its baseline from B into
  * dst (unless NULL), its next spectrum src (NULL: zeros) into Y, weights 1.
- * One pass: each row is a cache line of its own, missed once, not thrice. */
-static void KN(lane_swap)(const KVD *B, KVD *Y, KVD *Wt, size_t n, int l,
-                          double *dst, const double *src) {
+ * One pass: each row is a cache line of its own, missed once, not thrice.
+ * Returns whether the baseline has a non-finite value (checked here, not
+ * in a pass of its own). */
+static int KN(lane_swap)(const KVD *B, KVD *Y, KVD *Wt, size_t n, int l,
+                         double *dst, const double *src) {
+  int bad = 0;
   for (size_t i = 0; i < n; i++) {
     if (dst)
-      dst[i] = B[i][l];
+      dst[i] = B[i][l], bad |= !(fabs(dst[i]) <= DBL_MAX);
     Y[i][l] = src ? src[i] : 0.0;
     Wt[i][l] = 1.0;
   }
+  return bad;
 }
 static void KN(lane_fill)(KVD *v, size_t n, int l, double val) {
   for (size_t i = 0; i < n; i++)
@@ -239,7 +243,7 @@ static cs_status KN(run)(csi_whit_batch *bj) {
     return CS_ERR_NOMEM;
   }
   int method = o->method;
-  size_t next = 0, spec[KW];
+  size_t next = 0, spec[KW] = {0};
   int it[KW], active[KW];
   double yl1[KW];
   /* Take the next queued spectrum into lane l, or park the lane (y = 0,
@@ -249,6 +253,7 @@ static cs_status KN(run)(csi_whit_batch *bj) {
 #define KFILL(l, dst)                                                         \
   do {                                                                        \
     double *d_ = (dst); /* before spec[l] moves on */                         \
+    size_t q0_ = spec[l];                                                     \
     const double *y_ = NULL;                                                  \
     active[l] = next < bj->count;                                             \
     if (active[l]) {                                                          \
@@ -258,7 +263,8 @@ static cs_status KN(run)(csi_whit_batch *bj) {
         a_ += fabs(y_[i_]);                                                   \
       yl1[l] = a_;                                                            \
     }                                                                         \
-    KN(lane_swap)(B, Y, Wt, n, l, d_, y_);                                    \
+    if (KN(lane_swap)(B, Y, Wt, n, l, d_, y_))                                \
+      bj->fallback[q0_] = 1; /* the scalar solver reports it */               \
   } while (0)
   for (int l = 0; l < KW; l++)
     KFILL(l, NULL);
