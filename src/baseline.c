@@ -994,6 +994,8 @@ typedef struct csi_whit_batch {
 #define KFMA(a, b, c) ((KVD)_mm512_fmadd_pd((__m512d)(a), (__m512d)(b), (__m512d)(c)))
 #define KMAX(a, b) ((KVD)_mm512_max_pd((__m512d)(a), (__m512d)(b)))
 #define KMIN(a, b) ((KVD)_mm512_min_pd((__m512d)(a), (__m512d)(b)))
+#define KROUND(a) ((KVD)_mm512_roundscale_pd((__m512d)(a), _MM_FROUND_TO_NEAREST_INT))
+#define KSCALE(p, k) ((KVD)_mm512_scalef_pd((__m512d)(p), (__m512d)(k)))
 #include "whit_batch_kern.h"
 #undef KSFX
 #undef KW
@@ -1077,22 +1079,27 @@ cs_status csi_baseline_fit_many(const double *const *x,
                      count);
       goto done;
     }
-    for (size_t k = 0; k < count; k++)
-      if (check_xy(x ? x[k] : NULL, y[k], n, z[k], NULL) == CS_OK)
-        qy[nq] = y[k], qz[nq] = z[k], qk[nq] = k, queued[k] = 1, nq++;
+    /* an axis shared by the spectra (cs_baseline_fit_batch) is checked
+     * once: two passes over it cost as much as a spectrum's y check */
+    const double *xok = NULL;
+    for (size_t k = 0; k < count; k++) {
+      const double *xk = x ? x[k] : NULL;
+      if (xk && xk == xok && z[k] == xk)
+        continue; /* the overlap check_xy would refuse */
+      if (check_xy(xk == xok ? NULL : xk, y[k], n, z[k], NULL) != CS_OK)
+        continue;
+      xok = xk;
+      qy[nq] = y[k], qz[nq] = z[k], qk[nq] = k, queued[k] = 1, nq++;
+    }
     penalty_band(n, 2, o->lam, pen);
     csi_whit_batch bj = {n, nq, o, pen, qy, qz, fb};
     if ((st = kern(&bj)) != CS_OK) {
       st = csi_error(err, st, "out of memory for %zu baselines", count);
       goto done;
     }
-    for (size_t q = 0; q < nq; q++) {
-      for (size_t i = 0; !fb[q] && i < n; i++)
-        if (!isfinite(qz[q][i]))
-          fb[q] = 1;
-      if (fb[q])
+    for (size_t q = 0; q < nq; q++)
+      if (fb[q]) /* not positive definite, or not finite */
         queued[qk[q]] = 0;
-    }
   }
   /* Everything not solved in lanes, and the failures (for their exact
    * message), through the scalar solver. */

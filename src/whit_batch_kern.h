@@ -46,39 +46,108 @@ static inline KVD KN(ind)(KVI m) { return (KVD)(m & (KVI)KN(bc)(1.0)); }
 /* exp(x) for x in [-40, 710]: x = k ln2 + r, |r| <= ln2/2 (Cody-Waite with
  * fdlibm's split of ln2), exp(r) by its degree-13 Taylor polynomial
  * (truncation < 5e-18 relative), times 2^k as two exact powers of two so
- * that k up to 1024 stays in range.  Measured within 1 ulp of glibc. */
-static inline KVD KN(vexp)(KVD x) {
+ * that k up to 1024 stays in range.  Measured within 1 ulp of glibc.
+ * vexp_red: r, k (as a double kd and an integer k); vexp_pow2: p 2^k.
+ * Where the path defines them, KROUND (round to nearest even) and KSCALE
+ * (p 2^kd) do these in one instruction each, with the same results: the
+ * shifter rounds the same way, and both scalings are exact. */
+static inline KVD KN(vexp_red)(KVD x, KVD *kd, KVI *k) {
+#ifdef KROUND
+  *kd = KROUND(x * 0x1.71547652b82fep0);
+  *k = (KVI){0};
+#else
   const double shifter = 0x1.8p52;
-  KVD kd = x * 0x1.71547652b82fep0 + shifter; /* round(x / ln2) */
-  KVI k = (KVI)kd - (KVI)KN(bc)(shifter);
-  kd -= shifter;
-  KVD r = (x - kd * 6.93147180369123816490e-01) - kd * 1.90821492927058770002e-10;
-  static const double c[14] = {
-      1.0 / 6227020800.0, 1.0 / 479001600.0, 1.0 / 39916800.0,
-      1.0 / 3628800.0,    1.0 / 362880.0,    1.0 / 40320.0,
-      1.0 / 5040.0,       1.0 / 720.0,       1.0 / 120.0,
-      1.0 / 24.0,         1.0 / 6.0,         0.5,
-      1.0,                1.0};
-  KVD p = KN(bc)(c[0]);
-  for (int j = 1; j < 14; j++)
-    p = KFMA(p, r, KN(bc)(c[j]));
+  *kd = x * 0x1.71547652b82fep0 + shifter; /* round(x / ln2) */
+  *k = (KVI)*kd - (KVI)KN(bc)(shifter);
+  *kd -= shifter;
+#endif
+  return (x - *kd * 6.93147180369123816490e-01) -
+         *kd * 1.90821492927058770002e-10;
+}
+static inline KVD KN(vexp_pow2)(KVD p, KVD kd, KVI k) {
+#ifdef KSCALE
+  (void)k;
+  return KSCALE(p, kd);
+#else
+  (void)kd;
   KVI k1 = k >> 1, k2 = k - k1;
   KVD s1 = (KVD)((k1 + 1023) << 52), s2 = (KVD)((k2 + 1023) << 52);
   return p * s1 * s2;
+#endif
 }
+/* The Taylor coefficients, 1/13! first, for Horner's scheme. */
+#define KEXP_POLY(H)                                                          \
+  H(1.0 / 479001600.0) H(1.0 / 39916800.0) H(1.0 / 3628800.0)                 \
+  H(1.0 / 362880.0) H(1.0 / 40320.0) H(1.0 / 5040.0) H(1.0 / 720.0)           \
+  H(1.0 / 120.0) H(1.0 / 24.0) H(1.0 / 6.0) H(0.5) H(1.0) H(1.0)
+static inline KVD KN(vexp)(KVD x) {
+  KVD kd;
+  KVI k;
+  KVD r = KN(vexp_red)(x, &kd, &k), p = KN(bc)(1.0 / 6227020800.0);
+#define KH(c) p = KFMA(p, r, KN(bc)(c));
+  KEXP_POLY(KH)
+#undef KH
+  return KN(vexp_pow2)(p, kd, k);
+}
+/* exp of x[0..KU-1] in place, the same operations as vexp: one vector's
+ * 13-deep Horner chain (~100 cycles) overflows the out-of-order window
+ * before the next vector's starts; KU chains written side by side keep the
+ * FP units busy (eight where there are 32 registers).  Only for x in [-38,
+ * 340] (arPLS): there 2^k is one normal double, and p 2^k equals vexp's p
+ * 2^k1 2^k2.  KEACHU writes a statement out for j = 0..KU-1 (GCC -O2 keeps
+ * a j loop, and the vectors in memory). */
+#if KW == 8
+#define KU 8
+#define KEACHU(S) S(0) S(1) S(2) S(3) S(4) S(5) S(6) S(7)
+#else
+#define KU 4
+#define KEACHU(S) S(0) S(1) S(2) S(3)
+#endif
+static inline void KN(vexpu)(KVD *x) {
+#define KR(j)                                                                 \
+  KVD kd##j, p##j = KN(bc)(1.0 / 6227020800.0);                               \
+  KVI k##j;                                                                   \
+  KVD r##j = KN(vexp_red)(x[j], &kd##j, &k##j);
+  KEACHU(KR)
+#undef KR
+#define KF(j) p##j = KFMA(p##j, r##j, c_);
+#define KH(c)                                                                 \
+  {                                                                           \
+    KVD c_ = KN(bc)(c);                                                       \
+    KEACHU(KF)                                                                \
+  }
+  KEXP_POLY(KH)
+#undef KH
+#undef KF
+#ifdef KSCALE
+#define KP(j) x[j] = KSCALE(p##j, kd##j), (void)k##j;
+#else
+#define KP(j) x[j] = p##j * (KVD)((k##j + 1023) << 52), (void)kd##j;
+#endif
+  KEACHU(KP)
+#undef KP
+}
+#undef KEXP_POLY
 
-/* Lane l of the KW-interleaved array v (n rows) to/from a plain array. */
-static void KN(lane_put)(KVD *v, size_t n, int l, const double *src) {
-  for (size_t i = 0; i < n; i++)
-    v[i][l] = src[i];
+/* Lane l of the KW-interleaved arrays (n rows): its baseline from B into
+ * dst (unless NULL), its next spectrum src (NULL: zeros) into Y, weights 1.
+ * One pass: each row is a cache line of its own, missed once, not thrice.
+ * Returns whether the baseline has a non-finite value (checked here, not
+ * in a pass of its own). */
+static int KN(lane_swap)(const KVD *B, KVD *Y, KVD *Wt, size_t n, int l,
+                         double *dst, const double *src) {
+  int bad = 0;
+  for (size_t i = 0; i < n; i++) {
+    if (dst)
+      dst[i] = B[i][l], bad |= !(fabs(dst[i]) <= DBL_MAX);
+    Y[i][l] = src ? src[i] : 0.0;
+    Wt[i][l] = 1.0;
+  }
+  return bad;
 }
 static void KN(lane_fill)(KVD *v, size_t n, int l, double val) {
   for (size_t i = 0; i < n; i++)
     v[i][l] = val;
-}
-static void KN(lane_get)(const KVD *v, size_t n, int l, double *dst) {
-  for (size_t i = 0; i < n; i++)
-    dst[i] = v[i][l];
 }
 
 /* One LDL^T step of a chain (linalg.c CHAIN_STEP, lane by lane): diag =
@@ -167,39 +236,38 @@ static cs_status KN(run)(csi_whit_batch *bj) {
   const cs_baseline_opts *o = bj->o;
   size_t bytes = n * sizeof(KVD);
   KVD *Y = aligned_alloc(sizeof(KVD), bytes), *B = aligned_alloc(sizeof(KVD), bytes);
-  KVD *Wt = aligned_alloc(sizeof(KVD), bytes), *Wn = aligned_alloc(sizeof(KVD), bytes);
+  KVD *Wt = aligned_alloc(sizeof(KVD), bytes); /* updated in place */
   KVD *F = aligned_alloc(sizeof(KVD), 3 * bytes);
-  if (!Y || !B || !Wt || !Wn || !F) {
-    free(Y), free(B), free(Wt), free(Wn), free(F);
+  if (!Y || !B || !Wt || !F) {
+    free(Y), free(B), free(Wt), free(F);
     return CS_ERR_NOMEM;
   }
   int method = o->method;
-  size_t next = 0, spec[KW];
+  size_t next = 0, spec[KW] = {0};
   int it[KW], active[KW];
   double yl1[KW];
   /* Take the next queued spectrum into lane l, or park the lane (y = 0,
    * w = 1: a harmless system that stays finite). */
   for (int l = 0; l < KW; l++)
     active[l] = 0;
-#define KFILL(l)                                                              \
+#define KFILL(l, dst)                                                         \
   do {                                                                        \
-    if (next < bj->count) {                                                   \
-      size_t q_ = next++;                                                     \
-      const double *y_ = bj->y[q_];                                           \
-      spec[l] = q_, it[l] = 1, active[l] = 1;                                 \
-      KN(lane_put)(Y, n, l, y_);                                              \
+    double *d_ = (dst); /* before spec[l] moves on */                         \
+    size_t q0_ = spec[l];                                                     \
+    const double *y_ = NULL;                                                  \
+    active[l] = next < bj->count;                                             \
+    if (active[l]) {                                                          \
+      spec[l] = next++, it[l] = 1, y_ = bj->y[spec[l]];                       \
       double a_ = 0;                                                          \
-      for (size_t i_ = 0; i_ < n; i_++)                                       \
+      for (size_t i_ = 0; method == CS_BASELINE_AIRPLS && i_ < n; i_++)      \
         a_ += fabs(y_[i_]);                                                   \
       yl1[l] = a_;                                                            \
-    } else {                                                                  \
-      active[l] = 0;                                                          \
-      KN(lane_fill)(Y, n, l, 0.0);                                            \
     }                                                                         \
-    KN(lane_fill)(Wt, n, l, 1.0);                                             \
+    if (KN(lane_swap)(B, Y, Wt, n, l, d_, y_))                                \
+      bj->fallback[q0_] = 1; /* the scalar solver reports it */               \
   } while (0)
   for (int l = 0; l < KW; l++)
-    KFILL(l);
+    KFILL(l, NULL);
   size_t npair = n & ~(size_t)1;
   const double log_max = log(DBL_MAX), cap = nextafter(log_max, 0);
   for (;;) {
@@ -224,7 +292,7 @@ static cs_status KN(run)(csi_whit_batch *bj) {
       for (size_t i = 0; i < n; i++) {
         KVD a = KN(sel)(Y[i] - B[i] > 0.0, vp, vq);
         KVD dw = a - Wt[i], sq = Wt[i] * Wt[i];
-        Wn[i] = a;
+        Wt[i] = a;
         if (i & 1) /* even points into n0/d0, odd into n1/d1 */
           n1 += dw * dw, d1 += sq;
         else
@@ -285,10 +353,26 @@ static cs_status KN(run)(csi_whit_batch *bj) {
     tt = KMIN(KMAX(tt, lo), hi);                                              \
     KVD a = 1.0 / (1.0 + KN(vexp)(tt));                                       \
     KVD w0 = Wt[i];                                                           \
-    Wn[i] = a;                                                                \
+    Wt[i] = a;                                                                \
     nn += (a - w0) * (a - w0), dd += w0 * w0;                                 \
   } while (0)
-        for (size_t i = 0; i < npair; i += 2) {
+        size_t nu = n - n % KU;
+        for (size_t i = 0; i < nu; i += KU) { /* KWEIGHT, KU exps at once */
+          KVD e[KU];
+#define KT(j) e[j] = KMIN(KMAX(va * ((Y[i + j] - B[i + j]) - vb), lo), hi);
+          KEACHU(KT)
+#undef KT
+          KN(vexpu)(e);
+          /* even points into n0/d0, odd into n1/d1, in order */
+#define KA(j)                                                                 \
+  KVD a##j = 1.0 / (1.0 + e[j]), w##j = Wt[i + j];                            \
+  Wt[i + j] = a##j;                                                           \
+  *((j) & 1 ? &n1 : &n0) += (a##j - w##j) * (a##j - w##j);                   \
+  *((j) & 1 ? &d1 : &d0) += w##j * w##j;
+          KEACHU(KA)
+#undef KA
+        }
+        for (size_t i = nu; i < npair; i += 2) {
           KWEIGHT(i, n0, d0);
           KWEIGHT(i + 1, n1, d1);
         }
@@ -309,7 +393,7 @@ static cs_status KN(run)(csi_whit_batch *bj) {
           KVD r = Y[i] - B[i];
           KVD inner = va * r;
           inner = KMIN(KMAX(inner, zero), vcap);
-          Wn[i] = KN(sel)(r < 0.0, KN(vexp)(inner), zero);
+          Wt[i] = KN(sel)(r < 0.0, KN(vexp)(inner), zero);
         }
       }
     }
@@ -317,21 +401,17 @@ static cs_status KN(run)(csi_whit_batch *bj) {
       if (active[l] && !done[l] &&
           (calc[l] < o->tol || it[l] == o->max_iter + 1))
         done[l] = 1;
-    KVD *tmp = Wt;
-    Wt = Wn, Wn = tmp;
     for (int l = 0; l < KW; l++) {
       if (!active[l])
         KN(lane_fill)(Wt, n, l, 1.0);
-      else if (done[l]) {
-        if (done[l] == 1)
-          KN(lane_get)(B, n, l, bj->z[spec[l]]);
-        KFILL(l);
-      } else
+      else if (done[l])
+        KFILL(l, done[l] == 1 ? bj->z[spec[l]] : NULL);
+      else
         it[l]++;
     }
   }
 #undef KFILL
-  free(Y), free(B), free(Wt), free(Wn), free(F);
+  free(Y), free(B), free(Wt), free(F);
   return CS_OK;
 }
 
@@ -340,3 +420,7 @@ static cs_status KN(run)(csi_whit_batch *bj) {
 #undef KFMA
 #undef KMAX
 #undef KMIN
+#undef KROUND
+#undef KSCALE
+#undef KU
+#undef KEACHU
