@@ -50,7 +50,7 @@ ha = calcspec.read(os.path.join(t, "py_ha.csv"))
 assert len(ha) == 3
 x = ha[0].x
 Y = np.vstack([h.y for h in ha])
-m = calcspec.Model(technique="raman")
+m = calcspec.Model(technique="raman").prepare()
 assert m.classes[:2] == ("oxalate", "hydroxyapatite"), m.classes
 P = m.predict_proba(x, Y)
 assert P.shape == (3, len(m.classes)), P.shape

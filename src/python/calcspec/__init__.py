@@ -149,6 +149,7 @@ for _name, _res, _args in [
     ("cs_model_default", _I, [_I, ctypes.POINTER(_P), _E]),
     ("cs_model_load", _I, [ctypes.c_char_p, ctypes.POINTER(_P), _E]),
     ("cs_model_free", None, [_P]),
+    ("cs_model_prepare", _I, [_P, _E]),
     ("cs_model_technique", _I, [_P]),
     ("cs_model_class_count", _S, [_P]),
     ("cs_model_class_name", ctypes.c_char_p, [_P, _S]),
@@ -424,6 +425,16 @@ class Model:
     def __repr__(self):
         return "<calcspec.Model %s %s>" % (self.technique or "raman+ftir",
                                            list(self.classes))
+
+    def prepare(self):
+        """Build now what the first classification would build (the
+        detection tables, tens of ms per technique), for a server whose
+        first request must be as fast as the others.  Optional; returns
+        the model."""
+        err = _CsError()
+        for h in self._h.values():
+            _check(_lib.cs_model_prepare(h, ctypes.byref(err)), err)
+        return self
 
     @property
     def classes(self):
