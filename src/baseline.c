@@ -547,13 +547,20 @@ done:
 
 /* ---- polynomial family: ModPoly and IModPoly ---- */
 
-/* z = V coef, coef = (V' W V)^-1 V' W y with W = diag(sw) (0/1 here, so
- * the same as the pseudo-inverse of sqrt(W) V applied to sqrt(W) y) and L
- * the Cholesky factor of V' W V: one weighted least-squares polynomial fit. */
-static void poly_fit(const double *L, const double *v, const double *sw,
+/* How one weighted fit is solved: L, the Cholesky factor of V'WV, or,
+ * where that is ill-conditioned, pinv (k x n), the QR pseudo-inverse of
+ * sqrt(W) V as before 0.6. */
+typedef struct {
+  double L[(MAX_POLY_ORDER + 1) * (MAX_POLY_ORDER + 1)];
+  double *pinv; /* NULL: L */
+} polysolve;
+
+/* z = V coef with coef the weighted least-squares fit of y (W = diag(sw),
+ * 0/1 here: the pseudo-inverse of sqrt(W) V applied to sqrt(W) y). */
+static void poly_fit(const polysolve *ps, const double *v, const double *sw,
                      const double *y, size_t n, size_t k, double *z) {
   double coef[MAX_POLY_ORDER + 1] = {0};
-  if (k == 6) { /* order 5 (QC's fluorescence baseline): in registers */
+  if (k == 6 && !ps->pinv) { /* order 5 (QC's fluorescence baseline) */
     const double *v1 = v + n, *v2 = v + 2 * n, *v3 = v + 3 * n,
                  *v4 = v + 4 * n, *v5 = v + 5 * n;
     double c0 = 0, c1 = 0, c2 = 0, c3 = 0, c4 = 0, c5 = 0;
@@ -564,7 +571,7 @@ static void poly_fit(const double *L, const double *v, const double *sw,
     }
     coef[0] = c0, coef[1] = c1, coef[2] = c2;
     coef[3] = c3, coef[4] = c4, coef[5] = c5;
-    csi_cholesky_solve(L, k, coef);
+    csi_cholesky_solve(ps->L, k, coef);
     c0 = coef[0], c1 = coef[1], c2 = coef[2];
     c3 = coef[3], c4 = coef[4], c5 = coef[5];
     for (size_t i = 0; i < n; i++) {
@@ -578,14 +585,23 @@ static void poly_fit(const double *L, const double *v, const double *sw,
     }
     return;
   }
-  for (size_t j = 0; j < k; j++) {
-    const double *vc = v + j * n;
-    double c = 0;
-    for (size_t i = 0; i < n; i++)
-      c += vc[i] * (sw[i] * y[i]);
-    coef[j] = c;
+  if (ps->pinv) {
+    for (size_t i = 0; i < n; i++) {
+      double t = sw[i] * y[i];
+      const double *pc = ps->pinv + i * k;
+      for (size_t j = 0; j < k; j++)
+        coef[j] += pc[j] * t;
+    }
+  } else {
+    for (size_t j = 0; j < k; j++) {
+      const double *vc = v + j * n;
+      double c = 0;
+      for (size_t i = 0; i < n; i++)
+        c += vc[i] * (sw[i] * y[i]);
+      coef[j] = c;
+    }
+    csi_cholesky_solve(ps->L, k, coef);
   }
-  csi_cholesky_solve(L, k, coef);
   for (size_t i = 0; i < n; i++)
     z[i] = v[i] * coef[0];
   for (size_t j = 1; j < k; j++) {
@@ -596,12 +612,15 @@ static void poly_fit(const double *L, const double *v, const double *sw,
   }
 }
 
-/* L: the Cholesky factor of V' W V (k x k), W = diag(sw).  The normal
- * equations of a polynomial on [-1, 1] of order <= 20 lose at most a few
- * digits more than a QR would (pybaselines parity holds to 1e-6 and
- * better, test_baseline), for a k x k instead of an n x k factorisation. */
-static cs_status poly_normal(const double *v, const double *sw, size_t n,
-                             size_t k, double *L, cs_error *err) {
+/* Set ps up for the weights sw.  V holds Legendre polynomials of x on
+ * [-1, 1] (the same fitted baseline as pybaselines' powers, which span the
+ * same space), so V'WV is well conditioned and its Cholesky factor, k x k,
+ * replaces a QR of the n x k design.  A pivot under 1e-6 of the largest
+ * (points clustered by the mask, too few points) sends the fit to the QR
+ * pseudo-inverse, which also decides rank deficiency as before 0.6. */
+static cs_status poly_setup(const double *v, const double *sw, size_t n,
+                            size_t k, polysolve *ps, cs_error *err) {
+  double *L = ps->L;
   for (size_t a = 0; a < k; a++)
     for (size_t b = 0; b <= a; b++) {
       const double *va = v + a * n, *vb = v + b * n;
@@ -610,11 +629,24 @@ static cs_status poly_normal(const double *v, const double *sw, size_t n,
         s += va[i] * sw[i] * vb[i];
       L[a * k + b] = L[b * k + a] = s;
     }
-  /* the rank cut-off a QR of sqrt(W) V would apply to R's diagonal */
-  size_t bad = csi_cholesky(L, k, (double)n * DBL_EPSILON, L);
-  if (bad)
-    return csi_error(err, CS_ERR_NUMERIC, "least squares: design matrix is "
-                     "rank deficient (column %zu of %zu)", bad, k);
+  free(ps->pinv);
+  ps->pinv = NULL;
+  if (!csi_cholesky(L, k, 1e-6, L))
+    return CS_OK;
+  double *a = malloc(2 * n * k * sizeof *a);
+  if (!a)
+    return csi_error(err, CS_ERR_NOMEM, "out of memory for a %zu-point "
+                     "baseline", n);
+  for (size_t i = 0; i < n; i++)
+    for (size_t j = 0; j < k; j++)
+      a[i + j * n] = sw[i] * v[i + j * n];
+  cs_status st = csi_pinv_full_rank(a, n, k, a + n * k, err);
+  if (st) {
+    free(a);
+    return st;
+  }
+  memmove(a, a + n * k, n * k * sizeof *a);
+  ps->pinv = a;
   return CS_OK;
 }
 
@@ -630,13 +662,14 @@ static inline double min_x86(double x, double y) {
 }
 
 /* pybaselines 1.2.1 polynomial.modpoly/imodpoly.  x is mapped onto [-1, 1]
- * (numpy mapdomain) before building the Vandermonde matrix; every fit is
- * coef = pinv(sqrt(w) V) (sqrt(w) y) (by the normal equations, poly_normal),
- * baseline = V coef. */
+ * (numpy mapdomain) before building the design matrix; every fit is
+ * baseline = V coef with coef = pinv(sqrt(w) V) (sqrt(w) y) (poly_setup: by
+ * the normal equations of a Legendre basis of the same polynomials). */
 static cs_status fit_poly(const double *x, const double *y0, size_t n,
                           const cs_baseline_opts *o, double *z, cs_error *err) {
   size_t k = (size_t)o->poly_order + 1;
-  double L[(MAX_POLY_ORDER + 1) * (MAX_POLY_ORDER + 1)];
+  polysolve ps;
+  ps.pinv = NULL;
   double *v = malloc((k + 3) * n * sizeof *v); /* V, then y, w, old fit */
   if (!v)
     return csi_error(err, CS_ERR_NOMEM, "out of memory for a %zu-point "
@@ -650,16 +683,20 @@ static cs_status fit_poly(const double *x, const double *y0, size_t n,
   for (size_t i = 0; i < n; i++) {
     /* Without x pybaselines uses np.linspace(-1, 1, n). */
     double xs = x ? off + scl * x[i] : (i + 1 == n ? 1.0 : (double)i * step - 1);
-    double p = 1;
-    for (size_t j = 0; j < k; j++, p *= xs)
-      v[i + j * n] = p;
+    double p0 = 1, p1 = xs; /* Legendre: (j+1) P_j+1 = (2j+1) x P_j - j P_j-1 */
+    v[i] = 1;
+    for (size_t j = 1; j < k; j++) {
+      v[i + j * n] = p1;
+      double p2 = ((double)(2 * j + 1) * xs * p1 - (double)j * p0) / (double)(j + 1);
+      p0 = p1, p1 = p2;
+    }
   }
   memcpy(yy, y0, n * sizeof *yy);
   for (size_t i = 0; i < n; i++)
     sw[i] = 1.0;
-  if ((st = poly_normal(v, sw, n, k, L, err)) != CS_OK)
+  if ((st = poly_setup(v, sw, n, k, &ps, err)) != CS_OK)
     goto done;
-  poly_fit(L, v, sw, yy, n, k, z);
+  poly_fit(&ps, v, sw, yy, n, k, z);
   double dev = std_pop(yy, z, n);
   if (o->mask_initial_peaks) {
     /* Zhao 2007: drop points above the first fit + one std (pybaselines
@@ -667,7 +704,7 @@ static cs_status fit_poly(const double *x, const double *y0, size_t n,
     for (size_t i = 0; i < n; i++)
       if (z[i] + dev < yy[i])
         sw[i] = 0;
-    if ((st = poly_normal(v, sw, n, k, L, err)) != CS_OK) {
+    if ((st = poly_setup(v, sw, n, k, &ps, err)) != CS_OK) {
       csi_error_prefix(err, "after masking peaks"); /* fit prefixes the name */
       goto done;
     }
@@ -681,7 +718,7 @@ static cs_status fit_poly(const double *x, const double *y0, size_t n,
        * when that std settles (relative to the new one). */
       for (size_t i = 0; i < n; i++)
         yy[i] = min_x86(src[i], z[i] + o->num_std * dev);
-      poly_fit(L, v, sw, yy, n, k, z);
+      poly_fit(&ps, v, sw, yy, n, k, z);
       double nd = std_pop(yy, z, n);
       calc = fabs(dev - nd) / fmax(fabs(nd), MIN_FLOAT);
       if (calc < o->tol)
@@ -692,7 +729,7 @@ static cs_status fit_poly(const double *x, const double *y0, size_t n,
       memcpy(zold, z, n * sizeof *z);
       for (size_t i = 0; i < n; i++)
         yy[i] = min_x86(src[i], z[i]);
-      poly_fit(L, v, sw, yy, n, k, z);
+      poly_fit(&ps, v, sw, yy, n, k, z);
       calc = rel_diff(zold, z, n);
       if (calc < o->tol)
         break;
@@ -700,6 +737,7 @@ static cs_status fit_poly(const double *x, const double *y0, size_t n,
   }
 done:
   free(v);
+  free(ps.pinv);
   return st;
 }
 

@@ -172,7 +172,8 @@ cs_status csi_base64_decode(const char *in, size_t len, unsigned char **out,
 char *csi_base64_encode(const unsigned char *in, size_t len);
 /* Median of v[0..n) (n >= 1) by selection, expected O(n).  v is left as it
  * was unless there is no memory for two copies (n > 1024), when it is
- * reordered. */
+ * reordered.  With a NaN in v: what 0.5's in-place selection gave (NaN when
+ * a NaN is picked as pivot), on a copy. */
 double csi_median(double *v, size_t n);
 /* Tests: 1 forces csi_median's portable partition instead of the AVX-512
  * one the CPU may offer (both give the same value). */
@@ -367,6 +368,12 @@ cs_status csi_pb_solve_small(size_t n, int kd, double *ab, double *b,
 #define CSI_PENTA_SPLIT_MIN 16
 cs_status csi_penta_solve_split(size_t n, double *ab, double *b,
                                 cs_error *err);
+
+/* Pseudo-inverse of a full-rank m x k matrix a (m >= k, column major) via QR
+ * (dgeqrf/dorgqr/dtrtrs): pinv is k x m, column major (pinv[j + i * k]).
+ * CS_ERR_NUMERIC when a is rank deficient. */
+cs_status csi_pinv_full_rank(const double *a, size_t m, size_t k,
+                             double *pinv, cs_error *err);
 
 /* ---- baseline.c ---- */
 /* cs_baseline_fit with a choice of banded solver for the Whittaker methods

@@ -354,6 +354,96 @@ cs_status csi_pb_solve_small(size_t n, int kd, double *ab, double *b,
   return CS_OK;
 }
 
+cs_status csi_pinv_full_rank(const double *a, size_t m, size_t k,
+                             double *pinv, cs_error *err) {
+  if (k == 0 || m < k || m > INT_MAX)
+    return csi_error(err, CS_ERR_DIM,
+                     "least squares: %zu rows for %zu unknowns", m, k);
+  double *qr = malloc(m * k * sizeof *qr);
+  double *tau = malloc(k * sizeof *tau);
+  double *qt = malloc(k * m * sizeof *qt);
+  cs_status st = CS_OK;
+  if (!qr || !tau || !qt) {
+    st = csi_error(err, CS_ERR_NOMEM, "out of memory for a %zu x %zu QR", m, k);
+    goto done;
+  }
+  memcpy(qr, a, m * k * sizeof *qr);
+  csi_blas_init();
+  lapack_int M = (lapack_int)m, K = (lapack_int)k, info, lwork;
+  double wq = 0, wstack[WORK_STACK], *work;
+  info = LAPACKE_dgeqrf_work(LAPACK_COL_MAJOR, M, K, qr, M, tau, &wq, -1);
+  if (info == 0) {
+    if (!(work = work_get(wq, wstack, &lwork))) {
+      st = csi_error(err, CS_ERR_NOMEM, "out of memory for a %zu x %zu QR", m,
+                     k);
+      goto done;
+    }
+    info = LAPACKE_dgeqrf_work(LAPACK_COL_MAJOR, M, K, qr, M, tau, work,
+                               lwork);
+    work_put(work, wstack);
+  }
+  if (info != 0) {
+    st = csi_error(err, info < 0 ? CS_ERR_ARG : CS_ERR_NUMERIC,
+                   "dgeqrf: info=%d", (int)info);
+    goto done;
+  }
+  /* Rank check on R's diagonal, like a pseudo-inverse cut-off. */
+  double rmax = 0;
+  for (size_t j = 0; j < k; j++)
+    rmax = fmax(rmax, fabs(qr[j + j * m]));
+  for (size_t j = 0; j < k; j++)
+    if (!(fabs(qr[j + j * m]) > rmax * (double)m * DBL_EPSILON)) {
+      st = csi_error(err, CS_ERR_NUMERIC,
+                     "least squares: design matrix is rank deficient "
+                     "(column %zu of %zu)",
+                     j + 1, k);
+      goto done;
+    }
+  /* Keep R before dorgqr overwrites it with Q. */
+  double *r = calloc(k * k, sizeof *r);
+  if (!r) {
+    st = csi_error(err, CS_ERR_NOMEM, "out of memory for a %zu x %zu QR", m, k);
+    goto done;
+  }
+  for (size_t j = 0; j < k; j++)
+    for (size_t i = 0; i <= j; i++)
+      r[i + j * k] = qr[i + j * m];
+  info = LAPACKE_dorgqr_work(LAPACK_COL_MAJOR, M, K, K, qr, M, tau, &wq, -1);
+  if (info == 0) {
+    if (!(work = work_get(wq, wstack, &lwork))) {
+      free(r);
+      st = csi_error(err, CS_ERR_NOMEM, "out of memory for a %zu x %zu QR", m,
+                     k);
+      goto done;
+    }
+    info = LAPACKE_dorgqr_work(LAPACK_COL_MAJOR, M, K, K, qr, M, tau, work,
+                               lwork);
+    work_put(work, wstack);
+  }
+  if (info != 0) {
+    free(r);
+    st = csi_error(err, CS_ERR_NUMERIC, "dorgqr: info=%d", (int)info);
+    goto done;
+  }
+  /* pinv = R^-1 Q^T: solve R X = Q^T (k x m). */
+  for (size_t i = 0; i < m; i++)
+    for (size_t j = 0; j < k; j++)
+      qt[j + i * k] = qr[i + j * m];
+  info = LAPACKE_dtrtrs_work(LAPACK_COL_MAJOR, 'U', 'N', 'N', K, M, r, K, qt,
+                             K);
+  free(r);
+  if (info != 0) {
+    st = csi_error(err, CS_ERR_NUMERIC, "dtrtrs: info=%d", (int)info);
+    goto done;
+  }
+  memcpy(pinv, qt, k * m * sizeof *pinv);
+done:
+  free(qr);
+  free(tau);
+  free(qt);
+  return st;
+}
+
 /* ---- classifier: thin SVD (PCA), generalised symmetric eigenproblem
  * (LDA), least squares ---- */
 

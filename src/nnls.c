@@ -2,7 +2,8 @@
  * the active-set method of Lawson & Hanson (1974, "Solving Least Squares
  * Problems", ch. 23), on the normal equations: the gradient A'(b - A x) is
  * c - G x with c = A'b and G = A'A, and each sub-problem on the passive
- * set P is G_PP z = c_P, solved by Cholesky.  A classifier's references
+ * set P is G_PP z = c_P, solved by Cholesky (by QR of A's columns when
+ * they are nearly dependent).  A classifier's references
  * are few (n <= CS_MAX_CLASSES) and fixed, so G is made once per model
  * (csi_nnls_gram) and a spectrum costs n dot products of its m points;
  * the QR of the m x |P| columns per sub-problem that this replaced (dgels)
@@ -41,13 +42,38 @@ static int solve_passive(const double *g, const double *c, size_t n,
     for (size_t l = 0; l < np; l++)
       L[i * np + l] = g[idx[i] * n + idx[l]];
   }
-  if (csi_cholesky(L, np, 0, L))
+  /* a pivot under 1e-6 of the largest: A_P's condition number is past
+   * ~1e6, where G squares away too many digits; QR then */
+  if (csi_cholesky(L, np, 1e-6, L))
     return -1;
   csi_cholesky_solve(L, np, y);
   memset(z, 0, n * sizeof *z);
   for (size_t i = 0; i < np; i++)
     z[idx[i]] = y[i];
   return 0;
+}
+
+/* The same sub-problem by QR of A's columns in P (csi_lstsq), for nearly
+ * dependent references. */
+static cs_status solve_passive_qr(const double *a, size_t m, size_t n,
+                                  const double *b,
+                                  const unsigned char *passive, double *z,
+                                  cs_error *err) {
+  size_t np = 0;
+  for (size_t j = 0; j < n; j++)
+    np += passive[j];
+  double *work = malloc((np + 1) * m * sizeof *work), *rhs = work + np * m;
+  if (!work)
+    return csi_error(err, CS_ERR_NOMEM, "nnls: out of memory");
+  for (size_t j = 0, q = 0; j < n; j++)
+    if (passive[j])
+      memcpy(work + (q++) * m, a + j * m, m * sizeof *work);
+  memcpy(rhs, b, m * sizeof *rhs);
+  cs_status st = csi_lstsq(m, np, work, rhs, err);
+  for (size_t j = 0, q = 0; j < n && !st; j++)
+    z[j] = passive[j] ? rhs[q++] : 0.0;
+  free(work);
+  return st;
 }
 
 cs_status csi_nnls(const double *a, const double *gram, size_t m, size_t n,
@@ -113,9 +139,10 @@ cs_status csi_nnls(const double *a, const double *gram, size_t m, size_t n,
       break; /* Kuhn-Tucker conditions hold */
     passive[jmax] = 1;
     for (size_t inner = 0; inner < 3 * n + 10; inner++) {
-      if (solve_passive(gram, c, n, passive, z, L))
-        return csi_error(err, CS_ERR_NUMERIC, "nnls: the references are "
-                         "linearly dependent");
+      cs_status st;
+      if (solve_passive(gram, c, n, passive, z, L) &&
+          (st = solve_passive_qr(a, m, n, b, passive, z, err)))
+        return st;
       int feasible = 1;
       for (size_t j = 0; j < n; j++)
         if (passive[j] && z[j] <= 0)

@@ -153,9 +153,10 @@ cs_status cs_spikes_remove(double *y, size_t n, const cs_spike_opts *o,
   if (n < 5)
     return CS_OK;
   size_t nd = n - 1;
-  double *d = malloc(2 * nd * sizeof *d + n), *tmp = d + nd;
+  double *d = malloc(2 * nd * sizeof *d + n);
   if (!d)
     return csi_error(err, CS_ERR_NOMEM, "out of memory");
+  double *tmp = d + nd;
   unsigned char *mark = (unsigned char *)(tmp + nd);
   memset(mark, 0, n);
   for (size_t k = 0; k < nd; k++)

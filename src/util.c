@@ -969,13 +969,22 @@ double csi_median(double *v, size_t n) {
   double *a = sa, *b = sb, lo = 0, hi;
   if (n > MEDIAN_STACK && (heap = malloc(2 * n * sizeof *heap)))
     a = heap, b = heap + n;
-  if (n <= MEDIAN_STACK || heap) {
+  /* a NaN is unordered: the vector partitions' compares would not
+   * agree with the scalar ones (and need not end), so such data takes the
+   * in-place selection of 0.5, on a copy, and gives what 0.5 gave */
+  int nan = 0;
+  for (size_t i = 0; i < n; i++)
+    nan |= v[i] != v[i];
+  if (!nan && (n <= MEDIAN_STACK || heap)) {
     hi = select_copy(v, n, n / 2, n % 2 ? NULL : &lo, a, b);
-  } else { /* no memory for the copies: in place */
-    hi = select_k(v, n, n / 2);
-    lo = v[0]; /* largest of the lower half */
+  } else {
+    double *w = v; /* no memory for a copy: in place */
+    if (n <= MEDIAN_STACK || heap)
+      w = memcpy(a, v, n * sizeof *v);
+    hi = select_k(w, n, n / 2);
+    lo = w[0]; /* largest of the lower half */
     for (size_t i = 1; i < n / 2; i++)
-      lo = v[i] > lo ? v[i] : lo;
+      lo = w[i] > lo ? w[i] : lo;
   }
   free(heap);
   return n % 2 ? hi : 0.5 * (lo + hi);

@@ -787,6 +787,50 @@ static void batch_errors(void **state) {
   STATUS_EQ(cs_baseline_fit_batch(x, y, NS, 0, &o, zb, &err), CS_OK, &err);
 }
 
+/* ModPoly/IModPoly solve their normal equations in a Legendre basis and
+ * hand ill-conditioned ones to QR: too few points left by the peak mask is
+ * still "rank deficient", and a high order gives the QR fit of the same
+ * polynomials (powers of x, as pybaselines builds them). */
+static void poly_conditioning(void **state) {
+  (void)state;
+  cs_baseline_opts o;
+  cs_error err;
+  double x[1000], y[1000], z[1000];
+  for (int i = 0; i < 10; i++)
+    x[i] = 400 + 10 * i, y[i] = i == 4 ? 900 : 100 + i;
+  STATUS_EQ(cs_baseline_opts_parse("imodpoly:poly_order=8", &o, &err), CS_OK, &err);
+  assert_int_equal(cs_baseline_fit(x, y, 10, &o, z, &err), CS_ERR_NUMERIC);
+  assert_non_null(strstr(err.msg, "rank deficient"));
+  /* order 20 on 1000 points against V pinv(V) y with V the powers */
+  enum { N = 1000, K = 21 };
+  double *v = malloc(2 * N * K * sizeof *v), *pinv = v + N * K;
+  assert_non_null(v);
+  for (int i = 0; i < N; i++) {
+    x[i] = 300 + 1.5 * i;
+    y[i] = 1000 + 300 * sin(i * 0.01) + 50 * exp(-(i - 500.0) * (i - 500.0) / 50);
+    double xs = -1 + 2.0 * i / (N - 1), p = 1;
+    for (int j = 0; j < K; j++, p *= xs)
+      v[i + j * N] = p;
+  }
+  STATUS_EQ(csi_pinv_full_rank(v, N, K, pinv, &err), CS_OK, &err);
+  STATUS_EQ(cs_baseline_opts_parse("modpoly:poly_order=20,max_iter=0", &o, &err), CS_OK, &err);
+  STATUS_EQ(cs_baseline_fit(x, y, N, &o, z, &err), CS_OK, &err);
+  double worst = 0;
+  for (int i = 0; i < N; i++) {
+    double zr = 0;
+    for (int j = 0; j < K; j++) {
+      double c = 0;
+      for (int q = 0; q < N; q++)
+        c += pinv[j + q * K] * y[q];
+      zr += v[i + j * N] * c;
+    }
+    worst = fmax(worst, fabs(z[i] - zr) / fabs(zr));
+  }
+  print_message("modpoly order 20 vs QR: max relative difference %.3g\n", worst);
+  assert_true(worst < 1e-7);
+  free(v);
+}
+
 int main(void) {
   const struct CMUnitTest tests[] = {
       cmocka_unit_test(peer_parity),    cmocka_unit_test(known_baseline),
@@ -796,6 +840,7 @@ int main(void) {
       cmocka_unit_test(key_names),
       cmocka_unit_test(bad_input),      cmocka_unit_test(x_handling),
       cmocka_unit_test(threads),
+      cmocka_unit_test(poly_conditioning),
       cmocka_unit_test(batch_lanes),    cmocka_unit_test(batch_errors),
   };
   return cmocka_run_group_tests_name("baseline", tests, NULL, NULL);

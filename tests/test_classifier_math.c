@@ -56,6 +56,20 @@ static void nnls_matches_scipy(void **state) {
   DBL_NEAR(x[1], 0.0, 1e-12);
   DBL_NEAR(x[2], 0.7, 1e-12);
   DBL_NEAR(r, 0, 1e-12);
+  /* nearly dependent references (the third = the first + 3e-7 of noise)
+   * and a mixture that needs both (0.5 and 1.5): the normal equations
+   * lose too much there, and QR of the columns takes over */
+  double a3[15], b3[5], nz[5] = {1, -1, 0, 0, 0};
+  memcpy(a3, a, sizeof a3);
+  for (int i = 0; i < 5; i++)
+    a3[10 + i] = a3[i] + 3e-7 * nz[i];
+  for (int i = 0; i < 5; i++)
+    b3[i] = 0.5 * a3[i] + 1.5 * a3[10 + i];
+  STATUS_EQ(csi_nnls(a3, NULL, 5, 3, b3, x, &r, &err), CS_OK, &err);
+  DBL_NEAR(x[0], 0.5, 1e-5);
+  DBL_NEAR(x[1], 0.0, 1e-9);
+  DBL_NEAR(x[2], 1.5, 1e-5);
+  assert_true(r < 1e-12);
 }
 
 static void pca_known_structure(void **state) {
@@ -189,11 +203,52 @@ static void median_equals_sort(void **state) {
   free(v);
 }
 
+/* Data with NaN or infinities: the selection ends (the vector compares
+ * treat NaN otherwise than the scalar ones, and once looped), both paths
+ * give the same bits, the input is left as it was, and without a NaN the
+ * value is the sorted middle (infinities order as they should). */
+static void median_nonfinite(void **state) {
+  (void)state;
+  enum { NMAX = 1500 };
+  double *v = malloc(3 * NMAX * sizeof *v), *w = v + NMAX, *u = v + 2 * NMAX;
+  assert_non_null(v);
+  static const size_t sizes[] = {1, 2, 3, 5, 8, 9, 16, 17, 64, 100, 129, 1000, 1500};
+  for (size_t si = 0; si < sizeof sizes / sizeof *sizes; si++)
+    for (int kind = 0; kind < 5; kind++) {
+      size_t n = sizes[si];
+      for (size_t i = 0; i < n; i++) {
+        double d = (double)((i * 7919) % 101) - 50;
+        v[i] = kind == 0   ? NAN
+               : kind == 1 ? (i % 2 ? NAN : d)
+               : kind == 2 ? (i == n / 3 ? NAN : d)
+               : kind == 3 ? (i % 3 == 0 ? INFINITY : i % 3 == 1 ? -INFINITY : d)
+                           : (i % 2 ? 1.7e308 : -1.7e308) * (i % 4 < 2 ? 1 : -1);
+      }
+      double got[2];
+      for (int portable = 0; portable < 2; portable++) {
+        csi_median_portable = portable;
+        memcpy(u, v, n * sizeof *u);
+        got[portable] = csi_median(u, n);
+        assert_memory_equal(u, v, n * sizeof *u);
+      }
+      csi_median_portable = 0;
+      assert_memory_equal(&got[0], &got[1], sizeof got[0]);
+      if (kind >= 3) {
+        memcpy(w, v, n * sizeof *w);
+        qsort(w, n, sizeof *w, cmp_dbl);
+        double want = n % 2 ? w[n / 2] : 0.5 * (w[n / 2 - 1] + w[n / 2]);
+        assert_true(got[0] == want || (isnan(got[0]) && isnan(want)));
+      }
+    }
+  free(v);
+}
+
 int main(void) {
   const struct CMUnitTest tests[] = {
       cmocka_unit_test(blas_single_thread), /* first: before any LAPACK */
       cmocka_unit_test(nnls_matches_scipy),
       cmocka_unit_test(median_equals_sort),
+      cmocka_unit_test(median_nonfinite),
       cmocka_unit_test(pca_known_structure),
       cmocka_unit_test(lda_separated_classes),
   };
