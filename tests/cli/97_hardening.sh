@@ -68,6 +68,19 @@ if [ $rc -eq 0 ] &&
 else
   not_ok "stream: JSON syntax errors" "rc $rc" "out: $(head -c 400 "$T/out")"
 fi
+# finite counts whose differences overflow (+-1.7e308 alternating): an error
+# line, and the next request is answered (the medians once looped on them)
+awk 'BEGIN { printf "{\"id\":1,\"x\":["; for (i = 0; i < 1000; i++) printf "%s%g", i ? "," : "", 400 + 1.2 * i;
+  printf "],\"y\":["; for (i = 0; i < 1000; i++) printf "%s%s", i ? "," : "", i % 2 ? "1.7e308" : "-1.7e308";
+  print "]}" }' >"$T/huge.jsonl"
+echo "{\"id\":2,\"file\":\"$ROOT/spectra/examples/core01/cod_9100.animl\"}" >>"$T/huge.jsonl"
+timeout 60 "$CALCSPEC" stream <"$T/huge.jsonl" >"$T/out" 2>"$T/err"
+rc=$?
+if [ $rc -eq 0 ] && grep -q '"id":1,.*"error":' "$T/out" && grep -q '"id":2,.*"class":' "$T/out"; then
+  ok "stream: a request of +-1.7e308 gets an error line and the stream goes on"
+else
+  not_ok "stream: overflowing request" "rc $rc" "out: $(head -c 300 "$T/out")"
+fi
 {
   printf '{"id":1,"x":['
   i=0
