@@ -2421,6 +2421,8 @@ typedef struct oxws {
   double *A;  /* n x OX_NLIN design (column-major), then its QR */
   double *D;  /* n x OX_NL: d band column / d nonlinear parameter */
   double *S;  /* n x 3 per band: d2 column / d pos2, d pos d fw, d fw2 */
+  double *LG; /* n x 2 per band: its Lorentzian and Gaussian parts */
+  double al[OX_NL]; /* the point of the last ox_eval */
   double *r;  /* residual A c - y */
   double *t;  /* Q'y */
   double tau[OX_NLIN];
@@ -2434,32 +2436,62 @@ static int ox_par(int j) {
   return j % 2 ? b->iw : b->ip;
 }
 
+typedef struct ox_kern_t {
+  void (*bands)(oxws *w); /* band columns of A, their L and G parts */
+  void (*deriv)(oxws *w); /* D and S from those */
+} ox_kern_t;
+#define OXSFX _base
+#define OX_W 2
+#include "ox_kern.h"
+#undef OXSFX
+#undef OX_W
+static const ox_kern_t ox_kern_base = {ox_bands_base, ox_deriv_base};
+int csi_oxalate_portable = 0;
+#if defined(__GNUC__) && defined(__x86_64__)
+#define HAVE_OX_AVX2 1
+/* GCC takes the target from a pragma region, clang from an attribute */
+#ifdef __clang__
+#pragma clang attribute push(__attribute__((target("avx2"))), apply_to = function)
+#else
+#pragma GCC push_options
+#pragma GCC target("avx2")
+#endif
+#define OXSFX _avx2
+#define OX_W 4
+#include "ox_kern.h"
+#undef OXSFX
+#undef OX_W
+#ifdef __clang__
+#pragma clang attribute pop
+#else
+#pragma GCC pop_options
+#endif
+static const ox_kern_t ox_kern_avx2 = {ox_bands_avx2, ox_deriv_avx2};
+/* __builtin_cpu_init writes libgcc's global record: once */
+static pthread_once_t ox_cpu_once = PTHREAD_ONCE_INIT;
+static int ox_have_avx2;
+static void ox_probe_cpu(void) {
+  __builtin_cpu_init();
+  ox_have_avx2 = __builtin_cpu_supports("avx2") != 0;
+}
+#endif
+static const ox_kern_t *ox_kern(void) {
+#ifdef HAVE_OX_AVX2
+  if (!csi_oxalate_portable) {
+    pthread_once(&ox_cpu_once, ox_probe_cpu);
+    if (ox_have_avx2)
+      return &ox_kern_avx2;
+  }
+#endif
+  return &ox_kern_base;
+}
+
 /* Design, derivatives, QR, linear coefficients and cost at alpha.
  * -1: the design is (numerically) rank deficient. */
 static int ox_eval(oxws *w, const double *al) {
   size_t n = w->n;
-  for (int k = 0; k < NB_OXALATE; k++) {
-    double pos = al[2 * k], fw = al[2 * k + 1], eta = oxalate_bands[k].eta0;
-    double *a = w->A + (size_t)k * n, *dp = w->D + (size_t)(2 * k) * n,
-           *dw = dp + n, *sp = w->S + (size_t)(3 * k) * n;
-    double iw = 1 / fw, iw2 = iw * iw; /* divisions are most of a point */
-    for (size_t i = 0; i < n; i++) {
-      double d = (w->x[i] - pos) * iw, d2 = d * d;
-      /* beyond 7 FWHM the Gaussian part (< 1e-60) is below the rounding
-       * of the Lorentzian part (> 1e-3): 0 gives the same doubles, and
-       * exp() of large arguments takes glibc's slow underflow path */
-      double L = 1 / (1 + 4 * d2), G = d2 > 50 ? 0 : exp(-4 * LN2_ * d2);
-      double gd = -8 * d * (eta * L * L + (1 - eta) * LN2_ * G);
-      double gdd = -8 * eta * L * L * (1 - 16 * d2 * L) -
-                   8 * LN2_ * (1 - eta) * G * (1 - 8 * LN2_ * d2);
-      a[i] = eta * L + (1 - eta) * G;
-      dp[i] = -gd * iw;
-      dw[i] = -gd * d * iw;
-      sp[i] = gdd * iw2;
-      sp[n + i] = (gdd * d + gd) * iw2;
-      sp[2 * n + i] = (gdd * d2 + 2 * gd * d) * iw2;
-    }
-  }
+  memcpy(w->al, al, sizeof w->al);
+  ox_kern()->bands(w);
   double *b0 = w->A + (size_t)NB_OXALATE * n, *b1 = b0 + n, ixh = 1 / w->xh;
   for (size_t i = 0; i < n; i++) {
     b0[i] = 1;
@@ -2506,6 +2538,7 @@ static void ox_hess(oxws *w, double H[OX_NL][OX_NL], double HG[OX_NL][OX_NL],
                     double *g) {
   size_t n = w->n;
   double s[OX_NL], z[NB_OXALATE][OX_NLIN], r2[NB_OXALATE][3];
+  ox_kern()->deriv(w);
   for (int b = 0; b < NB_OXALATE; b++) { /* R'z = e_b */
     for (int j = 0; j < OX_NLIN; j++) {
       double v = j == b ? 1 : 0;
@@ -2651,13 +2684,15 @@ static cs_status ox_fit(const double *x, const double *y, size_t n,
   w.n = n;
   w.xc = 0.5 * (x[0] + x[n - 1]);
   w.xh = 0.5 * (x[n - 1] - x[0]);
-  double *buf = malloc(n * (OX_NLIN + OX_NL + 3 * NB_OXALATE + 2) * sizeof *buf);
+  double *buf =
+      malloc(n * (OX_NLIN + OX_NL + 5 * NB_OXALATE + 2) * sizeof *buf);
   if (!buf)
     return csi_error(err, CS_ERR_NOMEM, "band fit: out of memory");
   w.A = buf;
   w.D = buf + n * OX_NLIN;
   w.S = w.D + n * OX_NL;
-  w.r = w.S + n * 3 * NB_OXALATE;
+  w.LG = w.S + n * 3 * NB_OXALATE;
+  w.r = w.LG + n * 2 * NB_OXALATE;
   w.t = w.r + n;
   double al[OX_NL], c[OX_NLIN], cost;
   for (int j = 0; j < OX_NL; j++)

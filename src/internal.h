@@ -535,5 +535,8 @@ extern int csi_detect_serial_sums;
 /* Tests: 1 forces the portable (SSE2) kernels of csi_detect instead of the
  * AVX2 ones the CPU may offer (both give the same bits). */
 extern int csi_detect_portable;
+/* Tests: 1 forces the portable (SSE2) per-point kernels of the oxalate
+ * fit instead of the AVX2 ones (both give the same bits). */
+extern int csi_oxalate_portable;
 
 #endif /* CALCSPEC_INTERNAL_H */
