@@ -460,6 +460,71 @@ static void hh_reflect(const double *a, size_t n, size_t j, double tau,
     v[i] -= s * a[i];
 }
 
+/* hh_reflect on the nc columns V + k ld at once, each with hh_reflect's
+ * operations in its order (the same bits): three columns per sweep share
+ * the loads of u and keep six independent sums in flight where one
+ * column's two wait on their own latency. */
+#define HH_EACH3(S) S(0) S(1) S(2)
+static void hh_reflect_cols(const double *a, size_t n, size_t j, double tau,
+                            double *V, size_t ld, size_t nc) {
+  typedef double v2d __attribute__((vector_size(16)));
+  size_t k = 0;
+  for (; k + 3 <= nc; k += 3) {
+    double *v[3] = {V + k * ld, V + (k + 1) * ld, V + (k + 2) * ld};
+    v2d s01[3], s23[3];
+#define HH_INIT(c) s01[c] = (v2d){v[c][j], 0}, s23[c] = (v2d){0, 0};
+    HH_EACH3(HH_INIT)
+    size_t i = j + 1;
+    for (; i + 4 <= n; i += 4) {
+      v2d a0, a1;
+      memcpy(&a0, a + i, sizeof a0);
+      memcpy(&a1, a + i + 2, sizeof a1);
+#define HH_DOT(c)                                                             \
+  {                                                                           \
+    v2d v0, v1;                                                               \
+    memcpy(&v0, v[c] + i, sizeof v0);                                         \
+    memcpy(&v1, v[c] + i + 2, sizeof v1);                                     \
+    s01[c] += a0 * v0;                                                        \
+    s23[c] += a1 * v1;                                                        \
+  }
+      HH_EACH3(HH_DOT)
+    }
+    double s[3];
+#define HH_SUM(c)                                                             \
+  {                                                                           \
+    double s0 = s01[c][0];                                                    \
+    for (size_t l = i; l < n; l++)                                            \
+      s0 += a[l] * v[c][l];                                                   \
+    s[c] = ((s0 + s01[c][1]) + (s23[c][0] + s23[c][1])) * tau;                \
+    v[c][j] -= s[c];                                                          \
+  }
+    HH_EACH3(HH_SUM)
+    for (i = j + 1; i + 2 <= n; i += 2) {
+      v2d ai;
+      memcpy(&ai, a + i, sizeof ai);
+#define HH_UPD(c)                                                             \
+  {                                                                           \
+    v2d vi;                                                                   \
+    memcpy(&vi, v[c] + i, sizeof vi);                                         \
+    vi -= (v2d){s[c], s[c]} * ai;                                             \
+    memcpy(v[c] + i, &vi, sizeof vi);                                         \
+  }
+      HH_EACH3(HH_UPD)
+    }
+    for (; i < n; i++) {
+#define HH_TAIL(c) v[c][i] -= s[c] * a[i];
+      HH_EACH3(HH_TAIL)
+    }
+#undef HH_INIT
+#undef HH_DOT
+#undef HH_SUM
+#undef HH_UPD
+#undef HH_TAIL
+  }
+  for (; k < nc; k++)
+    hh_reflect(a, n, j, tau, V + k * ld);
+}
+
 /* Solve M h = r in place by Cholesky, M nf x nf symmetric with row stride
  * ld (the damped normal matrices of the two variable-projection fits);
  * -1 when M is not positive definite. */
@@ -579,9 +644,8 @@ static int vp_step(int nl, const double *H0, const double *H1,
 static void qr_normal(const double *A, const double *tau, size_t n, size_t m,
                       double *D, int nl, const double *t, double *G,
                       double *st) {
-  for (int k = 0; k < nl; k++)
-    for (size_t j = 0; j < m; j++)
-      hh_reflect(A + j * n, n, j, tau[j], D + (size_t)k * n);
+  for (size_t j = 0; j < m; j++) /* column by column: the same bits */
+    hh_reflect_cols(A + j * n, n, j, tau[j], D, n, (size_t)nl);
   memset(G, 0, (size_t)nl * (size_t)nl * sizeof *G);
   memset(st, 0, (size_t)nl * sizeof *st);
   for (size_t i = m; i < n; i++) { /* all sums in one pass */
@@ -616,8 +680,7 @@ static void hh_qr(double *A, size_t n, size_t j0, size_t j1, double *tau) {
     for (size_t i = j + 1; i < n; i++)
       a[i] *= sc;
     a[j] = be;
-    for (size_t k = j + 1; k < j1; k++)
-      hh_reflect(a, n, j, tau[j], A + k * n);
+    hh_reflect_cols(a, n, j, tau[j], A + (j + 1) * n, n, j1 - j - 1);
   }
 }
 
@@ -1871,9 +1934,9 @@ static cs_status ap_design_deriv(apdesign *d, const double *hmean,
   for (size_t r = 0; r < nn; r++)
     dq[r] = ldexp(d->deriv[r], -de);
   /* the width and d/dx columns: the first m reflections, then their own */
-  for (size_t k = m; k <= mw; k++)
-    for (size_t j = 0; j < m; j++)
-      hh_reflect(d->Q + j * nn, nn, j, d->tau[j], d->Q + k * nn);
+  for (size_t j = 0; j < m; j++)
+    hh_reflect_cols(d->Q + j * nn, nn, j, d->tau[j], d->Q + m * nn, nn,
+                    mw + 1 - m);
   hh_qr(d->Q, nn, m, mw + 1, d->tau);
   double *R = d->Rw;
   for (size_t a = 0; a < mw; a++)
@@ -2511,8 +2574,7 @@ static int ox_eval(oxws *w, const double *al) {
     for (size_t i = j + 1; i < n; i++)
       a[i] *= sc;
     a[j] = be;
-    for (size_t k = j + 1; k < OX_NLIN; k++)
-      hh_reflect(a, n, j, w->tau[j], w->A + k * n);
+    hh_reflect_cols(a, n, j, w->tau[j], a + n, n, OX_NLIN - j - 1);
     if (nrm > rmax)
       rmax = nrm;
   }
