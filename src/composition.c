@@ -2614,14 +2614,17 @@ static void ox_hess(oxws *w, double H[OX_NL][OX_NL], double HG[OX_NL][OX_NL],
     w->r[i] = i < OX_NLIN ? 0 : -w->t[i];
   for (size_t j = OX_NLIN; j-- > 0;)
     hh_reflect(w->A + j * n, n, j, w->tau[j], w->r);
-  for (int b = 0; b < NB_OXALATE; b++)
-    for (int q = 0; q < 3; q++) {
-      const double *sp = w->S + (size_t)(3 * b + q) * n;
-      double v = 0;
-      for (size_t i = 0; i < n; i++)
-        v += w->r[i] * sp[i];
-      r2[b][q] = v;
-    }
+  /* the nine sums in one pass: each alone waits on its own latency */
+  double *rs = &r2[0][0];
+  const double *S = w->S;
+  memset(r2, 0, sizeof r2);
+  for (size_t i = 0; i < n; i++) {
+    double ri = w->r[i];
+    rs[0] += ri * S[i], rs[1] += ri * S[n + i], rs[2] += ri * S[2 * n + i];
+    rs[3] += ri * S[3 * n + i], rs[4] += ri * S[4 * n + i];
+    rs[5] += ri * S[5 * n + i], rs[6] += ri * S[6 * n + i];
+    rs[7] += ri * S[7 * n + i], rs[8] += ri * S[8 * n + i];
+  }
   double G[OX_NL][OX_NL], st[OX_NL];
   qr_normal(w->A, w->tau, n, OX_NLIN, w->D, OX_NL, w->t, &G[0][0], st);
   for (int k = 0; k < OX_NL; k++) {
