@@ -2562,16 +2562,22 @@ static int ox_eval(oxws *w, const double *al) {
   }
   double rmax = 0;
   for (size_t j = 0; j < OX_NLIN; j++) {
-    double *a = w->A + j * n, nrm = 0;
-    for (size_t i = j; i < n; i++)
-      nrm += a[i] * a[i];
-    nrm = sqrt(nrm);
+    /* four partial sums: one chain of additions waits on its latency */
+    double *a = w->A + j * n, s0 = 0, s1 = 0, s2 = 0, s3 = 0;
+    size_t i = j;
+    for (; i + 4 <= n; i += 4) {
+      s0 += a[i] * a[i], s1 += a[i + 1] * a[i + 1];
+      s2 += a[i + 2] * a[i + 2], s3 += a[i + 3] * a[i + 3];
+    }
+    for (; i < n; i++)
+      s0 += a[i] * a[i];
+    double nrm = sqrt((s0 + s1) + (s2 + s3));
     if (!(nrm > 0) || !isfinite(nrm))
       return -1;
     double al0 = a[j], be = al0 > 0 ? -nrm : nrm;
     w->tau[j] = (be - al0) / be;
     double sc = 1 / (al0 - be);
-    for (size_t i = j + 1; i < n; i++)
+    for (i = j + 1; i < n; i++)
       a[i] *= sc;
     a[j] = be;
     hh_reflect_cols(a, n, j, w->tau[j], a + n, n, OX_NLIN - j - 1);
