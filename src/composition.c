@@ -2502,13 +2502,15 @@ static int ox_par(int j) {
 typedef struct ox_kern_t {
   void (*bands)(oxws *w); /* band columns of A, their L and G parts */
   void (*deriv)(oxws *w); /* D and S from those */
+  void (*gram)(oxws *w, double *G, double *st); /* qr_normal's sums */
 } ox_kern_t;
 #define OXSFX _base
 #define OX_W 2
 #include "ox_kern.h"
 #undef OXSFX
 #undef OX_W
-static const ox_kern_t ox_kern_base = {ox_bands_base, ox_deriv_base};
+static const ox_kern_t ox_kern_base = {ox_bands_base, ox_deriv_base,
+                                       ox_gram_base};
 int csi_oxalate_portable = 0;
 #if defined(__GNUC__) && defined(__x86_64__)
 #define HAVE_OX_AVX2 1
@@ -2529,7 +2531,8 @@ int csi_oxalate_portable = 0;
 #else
 #pragma GCC pop_options
 #endif
-static const ox_kern_t ox_kern_avx2 = {ox_bands_avx2, ox_deriv_avx2};
+static const ox_kern_t ox_kern_avx2 = {ox_bands_avx2, ox_deriv_avx2,
+                                       ox_gram_avx2};
 #ifdef __clang__
 #pragma STDC FP_CONTRACT OFF /* clang fuses a * b + c where it can */
 #pragma clang attribute push(__attribute__((target("avx512f"))), apply_to = function)
@@ -2547,8 +2550,8 @@ static const ox_kern_t ox_kern_avx2 = {ox_bands_avx2, ox_deriv_avx2};
 #else
 #pragma GCC pop_options
 #endif
-static const ox_kern_t ox_kern_avx512 = {ox_bands_avx512,
-                                         ox_deriv_avx512};
+static const ox_kern_t ox_kern_avx512 = {ox_bands_avx512, ox_deriv_avx512,
+                                         ox_gram_avx512};
 /* __builtin_cpu_init writes libgcc's global record: once */
 static pthread_once_t ox_cpu_once = PTHREAD_ONCE_INIT;
 static int ox_have_avx2, ox_have_avx512;
@@ -2654,7 +2657,9 @@ static void ox_hess(oxws *w, double H[OX_NL][OX_NL], double HG[OX_NL][OX_NL],
     rs[7] += ri * S[7 * n + i], rs[8] += ri * S[8 * n + i];
   }
   double G[OX_NL][OX_NL], st[OX_NL];
-  qr_normal(w->A, w->tau, n, OX_NLIN, w->D, OX_NL, w->t, &G[0][0], st);
+  for (size_t j = 0; j < OX_NLIN; j++) /* qr_normal, sums in the kernel */
+    hh_reflect_cols(w->A + j * n, n, j, w->tau[j], w->D, n, OX_NL);
+  ox_kern()->gram(w, &G[0][0], st);
   for (int k = 0; k < OX_NL; k++) {
     s[k] = st[k];
     g[k] = -w->c[k / 2] * st[k];

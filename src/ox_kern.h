@@ -122,6 +122,55 @@ static void OXN(ox_deriv)(oxws *w) {
   }
 }
 
+/* qr_normal's sums for ox_hess, over the rows below OX_NLIN of the rotated
+ * D: the lower triangle of G = D'D (OX_NL x OX_NL, row-major) and st =
+ * D't.  The 27 dot products four at a time, each in four partial sums
+ * (rows OX_NLIN + 4q + l in lane l of a 32-byte vector, two SSE2 registers
+ * on the portable path; the leftover rows into lane 0; ((s0 + s1) + (s2 +
+ * s3))): the same bits on both paths.  One product alone, or all of them
+ * row by row in memory, waited on latency. */
+typedef double OXN(ox_q_) __attribute__((vector_size(32)));
+static void OXN(ox_gram)(oxws *w, double *G, double *st) {
+  enum { NP = OX_NL * (OX_NL + 1) / 2 + OX_NL, NG = (NP + 3) / 4 * 4 };
+  const double *p[NG], *q[NG];
+  double *out[NG], dummy;
+  size_t n = w->n, np = 0;
+  for (int k = 0; k < OX_NL; k++) {
+    const double *dk = w->D + (size_t)k * n;
+    for (int l = 0; l <= k; l++) {
+      p[np] = dk, q[np] = w->D + (size_t)l * n;
+      out[np++] = G + k * OX_NL + l;
+    }
+    p[np] = dk, q[np] = w->t, out[np++] = st + k;
+  }
+  for (; np < NG; np++)
+    p[np] = q[np] = w->t, out[np] = &dummy;
+  for (size_t g = 0; g < NG; g += 4) {
+    const double *p0 = p[g], *p1 = p[g + 1], *p2 = p[g + 2], *p3 = p[g + 3];
+    const double *q0 = q[g], *q1 = q[g + 1], *q2 = q[g + 2], *q3 = q[g + 3];
+    OXN(ox_q_) s0 = {0}, s1 = {0}, s2 = {0}, s3 = {0};
+    size_t i = OX_NLIN;
+    for (; i + 4 <= n; i += 4) { /* written out: a loop over c kept s[c] in memory */
+#define OX_G(c)                                                               \
+  {                                                                           \
+    OXN(ox_q_) a, b;                                                          \
+    memcpy(&a, p##c + i, sizeof a);                                           \
+    memcpy(&b, q##c + i, sizeof b);                                           \
+    s##c += a * b;                                                            \
+  }
+      OX_G(0) OX_G(1) OX_G(2) OX_G(3)
+#undef OX_G
+    }
+    OXN(ox_q_) s[4] = {s0, s1, s2, s3};
+    for (int c = 0; c < 4; c++) {
+      double h = s[c][0];
+      for (size_t l = i; l < n; l++)
+        h += p[g + c][l] * q[g + c][l];
+      *out[g + c] = (h + s[c][1]) + (s[c][2] + s[c][3]);
+    }
+  }
+}
+
 #undef OXC2
 #undef OXC
 #undef OXN
