@@ -465,20 +465,8 @@ static void hh_reflect(const double *a, size_t n, size_t j, double tau,
  * the loads of u and keep six independent sums in flight where one
  * column's two wait on their own latency. */
 #define HH_EACH3(S) S(0) S(1) S(2)
-static void hh_reflect_cols(const double *a, size_t n, size_t j, double tau,
-                            double *V, size_t ld, size_t nc) {
-  typedef double v2d __attribute__((vector_size(16)));
-  size_t k = 0;
-  for (; k + 3 <= nc; k += 3) {
-    double *v[3] = {V + k * ld, V + (k + 1) * ld, V + (k + 2) * ld};
-    v2d s01[3], s23[3];
+#define HH_EACH2(S) S(0) S(1)
 #define HH_INIT(c) s01[c] = (v2d){v[c][j], 0}, s23[c] = (v2d){0, 0};
-    HH_EACH3(HH_INIT)
-    size_t i = j + 1;
-    for (; i + 4 <= n; i += 4) {
-      v2d a0, a1;
-      memcpy(&a0, a + i, sizeof a0);
-      memcpy(&a1, a + i + 2, sizeof a1);
 #define HH_DOT(c)                                                             \
   {                                                                           \
     v2d v0, v1;                                                               \
@@ -487,9 +475,6 @@ static void hh_reflect_cols(const double *a, size_t n, size_t j, double tau,
     s01[c] += a0 * v0;                                                        \
     s23[c] += a1 * v1;                                                        \
   }
-      HH_EACH3(HH_DOT)
-    }
-    double s[3];
 #define HH_SUM(c)                                                             \
   {                                                                           \
     double s0 = s01[c][0];                                                    \
@@ -498,10 +483,6 @@ static void hh_reflect_cols(const double *a, size_t n, size_t j, double tau,
     s[c] = ((s0 + s01[c][1]) + (s23[c][0] + s23[c][1])) * tau;                \
     v[c][j] -= s[c];                                                          \
   }
-    HH_EACH3(HH_SUM)
-    for (i = j + 1; i + 2 <= n; i += 2) {
-      v2d ai;
-      memcpy(&ai, a + i, sizeof ai);
 #define HH_UPD(c)                                                             \
   {                                                                           \
     v2d vi;                                                                   \
@@ -509,19 +490,41 @@ static void hh_reflect_cols(const double *a, size_t n, size_t j, double tau,
     vi -= (v2d){s[c], s[c]} * ai;                                             \
     memcpy(v[c] + i, &vi, sizeof vi);                                         \
   }
-      HH_EACH3(HH_UPD)
-    }
-    for (; i < n; i++) {
 #define HH_TAIL(c) v[c][i] -= s[c] * a[i];
-      HH_EACH3(HH_TAIL)
-    }
-#undef HH_INIT
-#undef HH_DOT
-#undef HH_SUM
-#undef HH_UPD
-#undef HH_TAIL
+#define HH_BODY(EACH)                                                         \
+  {                                                                           \
+    v2d s01[3], s23[3];                                                       \
+    double s[3];                                                              \
+    EACH(HH_INIT)                                                             \
+    size_t i = j + 1;                                                         \
+    for (; i + 4 <= n; i += 4) {                                              \
+      v2d a0, a1;                                                             \
+      memcpy(&a0, a + i, sizeof a0);                                          \
+      memcpy(&a1, a + i + 2, sizeof a1);                                      \
+      EACH(HH_DOT)                                                            \
+    }                                                                         \
+    EACH(HH_SUM)                                                              \
+    for (i = j + 1; i + 2 <= n; i += 2) {                                     \
+      v2d ai;                                                                 \
+      memcpy(&ai, a + i, sizeof ai);                                          \
+      EACH(HH_UPD)                                                            \
+    }                                                                         \
+    for (; i < n; i++) {                                                      \
+      EACH(HH_TAIL)                                                           \
+    }                                                                         \
   }
-  for (; k < nc; k++)
+static void hh_reflect_cols(const double *a, size_t n, size_t j, double tau,
+                            double *V, size_t ld, size_t nc) {
+  typedef double v2d __attribute__((vector_size(16)));
+  size_t k = 0;
+  for (; k + 3 <= nc; k += 3) {
+    double *v[3] = {V + k * ld, V + (k + 1) * ld, V + (k + 2) * ld};
+    HH_BODY(HH_EACH3)
+  }
+  if (k + 2 == nc) {
+    double *v[2] = {V + k * ld, V + (k + 1) * ld};
+    HH_BODY(HH_EACH2)
+  } else if (k < nc)
     hh_reflect(a, n, j, tau, V + k * ld);
 }
 
@@ -561,16 +564,18 @@ static int chol_solve(double *M, int ld, int nf, double *r) {
 /* Least squares on a QR from hh_qr (A n x m, column-major, tau): -1 when a
  * diagonal of R is under 1e-12 rmax or the result is not finite; else the
  * coefficients c (m) and the residual sum of squares *cost, t (n) holding
- * Q'y. */
+ * Q'y (y NULL: it holds it already). */
 static int qr_lsq(const double *A, const double *tau, size_t n, size_t m,
                   double rmax, const double *y, double *t, double *c,
                   double *cost) {
   for (size_t j = 0; j < m; j++)
     if (!(fabs(A[j * n + j]) > 1e-12 * rmax))
       return -1;
-  memcpy(t, y, n * sizeof *t);
-  for (size_t j = 0; j < m; j++)
-    hh_reflect(A + j * n, n, j, tau[j], t);
+  if (y) {
+    memcpy(t, y, n * sizeof *t);
+    for (size_t j = 0; j < m; j++)
+      hh_reflect(A + j * n, n, j, tau[j], t);
+  }
   for (size_t j = m; j-- > 0;) {
     double s = t[j];
     for (size_t k = j + 1; k < m; k++)
@@ -2487,7 +2492,7 @@ typedef struct oxws {
   double *LG; /* n x 2 per band: its Lorentzian and Gaussian parts */
   double al[OX_NL]; /* the point of the last ox_eval */
   double *r;  /* residual A c - y */
-  double *t;  /* Q'y */
+  double *t;  /* Q'y (the column after A's) */
   double tau[OX_NLIN];
   double c[OX_NLIN]; /* linear coefficients */
   double cost;       /* |y - A c|^2 */
@@ -2585,6 +2590,7 @@ static int ox_eval(oxws *w, const double *al) {
     b0[i] = 1;
     b1[i] = (w->x[i] - w->xc) * ixh;
   }
+  memcpy(w->t, w->y, n * sizeof *w->t);
   double rmax = 0;
   for (size_t j = 0; j < OX_NLIN; j++) {
     /* four partial sums: one chain of additions waits on its latency */
@@ -2605,11 +2611,12 @@ static int ox_eval(oxws *w, const double *al) {
     for (i = j + 1; i < n; i++)
       a[i] *= sc;
     a[j] = be;
-    hh_reflect_cols(a, n, j, w->tau[j], a + n, n, OX_NLIN - j - 1);
+    /* and to t = y, the column after A's: Q'y in the same sweeps */
+    hh_reflect_cols(a, n, j, w->tau[j], a + n, n, OX_NLIN - j);
     if (nrm > rmax)
       rmax = nrm;
   }
-  return qr_lsq(w->A, w->tau, n, OX_NLIN, rmax, w->y, w->t, w->c, &w->cost);
+  return qr_lsq(w->A, w->tau, n, OX_NLIN, rmax, NULL, w->t, w->c, &w->cost);
 }
 
 /* g (half the gradient of the cost F(alpha) = min_c |A c - y|^2) and H,
@@ -2787,11 +2794,11 @@ static cs_status ox_fit(const double *x, const double *y, size_t n,
   if (!buf)
     return csi_error(err, CS_ERR_NOMEM, "band fit: out of memory");
   w.A = buf;
-  w.D = buf + n * OX_NLIN;
+  w.t = buf + n * OX_NLIN; /* right after A: ox_eval reflects them together */
+  w.D = w.t + n;
   w.S = w.D + n * OX_NL;
   w.LG = w.S + n * 3 * NB_OXALATE;
   w.r = w.LG + n * 2 * NB_OXALATE;
-  w.t = w.r + n;
   double al[OX_NL], c[OX_NLIN], cost;
   for (int j = 0; j < OX_NL; j++)
     al[j] = oxalate_par[ox_par(j)].start;
