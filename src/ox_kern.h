@@ -1,10 +1,10 @@
 /* ox_kern.h: the per-point work of composition.c's oxalate fit (ox_eval,
  * ox_hess), OX_W points per GCC vector, included once per instruction set
- * by composition.c, which defines OXSFX (the name suffix) and OX_W (2 or 4
- * doubles).  +, -, *, / round the same in a lane as in a scalar register,
- * and nothing here is fused into an FMA (C11 mode; the AVX2 path has no
- * FMA enabled), so every path gives the same bits; only exp is not glibc's
- * (OX_VEXP3).  The last block of points overlaps the one before it (n >=
+ * by composition.c, which defines OXSFX (the name suffix) and OX_W (2, 4
+ * or 8 doubles).  +, -, *, / round the same in a lane as in a scalar
+ * register, and nothing here is fused into an FMA (GCC in C11 mode does
+ * not contract; clang gets FP_CONTRACT off), so every path gives the same
+ * bits (test_oxalate_reference); only exp is not glibc's (OX_VEXP3).  The last block of points overlaps the one before it (n >=
  * OX_W: ox_fit wants 16 points): the same values written again. */
 
 #define OXC2(a, b) a##b
