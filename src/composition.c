@@ -460,6 +460,74 @@ static void hh_reflect(const double *a, size_t n, size_t j, double tau,
     v[i] -= s * a[i];
 }
 
+/* hh_reflect on the nc columns V + k ld at once, each with hh_reflect's
+ * operations in its order (the same bits): three columns per sweep share
+ * the loads of u and keep six independent sums in flight where one
+ * column's two wait on their own latency. */
+#define HH_EACH3(S) S(0) S(1) S(2)
+#define HH_EACH2(S) S(0) S(1)
+#define HH_INIT(c) s01[c] = (v2d){v[c][j], 0}, s23[c] = (v2d){0, 0};
+#define HH_DOT(c)                                                             \
+  {                                                                           \
+    v2d v0, v1;                                                               \
+    memcpy(&v0, v[c] + i, sizeof v0);                                         \
+    memcpy(&v1, v[c] + i + 2, sizeof v1);                                     \
+    s01[c] += a0 * v0;                                                        \
+    s23[c] += a1 * v1;                                                        \
+  }
+#define HH_SUM(c)                                                             \
+  {                                                                           \
+    double s0 = s01[c][0];                                                    \
+    for (size_t l = i; l < n; l++)                                            \
+      s0 += a[l] * v[c][l];                                                   \
+    s[c] = ((s0 + s01[c][1]) + (s23[c][0] + s23[c][1])) * tau;                \
+    v[c][j] -= s[c];                                                          \
+  }
+#define HH_UPD(c)                                                             \
+  {                                                                           \
+    v2d vi;                                                                   \
+    memcpy(&vi, v[c] + i, sizeof vi);                                         \
+    vi -= (v2d){s[c], s[c]} * ai;                                             \
+    memcpy(v[c] + i, &vi, sizeof vi);                                         \
+  }
+#define HH_TAIL(c) v[c][i] -= s[c] * a[i];
+#define HH_BODY(EACH)                                                         \
+  {                                                                           \
+    v2d s01[3], s23[3];                                                       \
+    double s[3];                                                              \
+    EACH(HH_INIT)                                                             \
+    size_t i = j + 1;                                                         \
+    for (; i + 4 <= n; i += 4) {                                              \
+      v2d a0, a1;                                                             \
+      memcpy(&a0, a + i, sizeof a0);                                          \
+      memcpy(&a1, a + i + 2, sizeof a1);                                      \
+      EACH(HH_DOT)                                                            \
+    }                                                                         \
+    EACH(HH_SUM)                                                              \
+    for (i = j + 1; i + 2 <= n; i += 2) {                                     \
+      v2d ai;                                                                 \
+      memcpy(&ai, a + i, sizeof ai);                                          \
+      EACH(HH_UPD)                                                            \
+    }                                                                         \
+    for (; i < n; i++) {                                                      \
+      EACH(HH_TAIL)                                                           \
+    }                                                                         \
+  }
+static void hh_reflect_cols(const double *a, size_t n, size_t j, double tau,
+                            double *V, size_t ld, size_t nc) {
+  typedef double v2d __attribute__((vector_size(16)));
+  size_t k = 0;
+  for (; k + 3 <= nc; k += 3) {
+    double *v[3] = {V + k * ld, V + (k + 1) * ld, V + (k + 2) * ld};
+    HH_BODY(HH_EACH3)
+  }
+  if (k + 2 == nc) {
+    double *v[2] = {V + k * ld, V + (k + 1) * ld};
+    HH_BODY(HH_EACH2)
+  } else if (k < nc)
+    hh_reflect(a, n, j, tau, V + k * ld);
+}
+
 /* Solve M h = r in place by Cholesky, M nf x nf symmetric with row stride
  * ld (the damped normal matrices of the two variable-projection fits);
  * -1 when M is not positive definite. */
@@ -496,16 +564,18 @@ static int chol_solve(double *M, int ld, int nf, double *r) {
 /* Least squares on a QR from hh_qr (A n x m, column-major, tau): -1 when a
  * diagonal of R is under 1e-12 rmax or the result is not finite; else the
  * coefficients c (m) and the residual sum of squares *cost, t (n) holding
- * Q'y. */
+ * Q'y (y NULL: it holds it already). */
 static int qr_lsq(const double *A, const double *tau, size_t n, size_t m,
                   double rmax, const double *y, double *t, double *c,
                   double *cost) {
   for (size_t j = 0; j < m; j++)
     if (!(fabs(A[j * n + j]) > 1e-12 * rmax))
       return -1;
-  memcpy(t, y, n * sizeof *t);
-  for (size_t j = 0; j < m; j++)
-    hh_reflect(A + j * n, n, j, tau[j], t);
+  if (y) {
+    memcpy(t, y, n * sizeof *t);
+    for (size_t j = 0; j < m; j++)
+      hh_reflect(A + j * n, n, j, tau[j], t);
+  }
   for (size_t j = m; j-- > 0;) {
     double s = t[j];
     for (size_t k = j + 1; k < m; k++)
@@ -579,9 +649,8 @@ static int vp_step(int nl, const double *H0, const double *H1,
 static void qr_normal(const double *A, const double *tau, size_t n, size_t m,
                       double *D, int nl, const double *t, double *G,
                       double *st) {
-  for (int k = 0; k < nl; k++)
-    for (size_t j = 0; j < m; j++)
-      hh_reflect(A + j * n, n, j, tau[j], D + (size_t)k * n);
+  for (size_t j = 0; j < m; j++) /* column by column: the same bits */
+    hh_reflect_cols(A + j * n, n, j, tau[j], D, n, (size_t)nl);
   memset(G, 0, (size_t)nl * (size_t)nl * sizeof *G);
   memset(st, 0, (size_t)nl * sizeof *st);
   for (size_t i = m; i < n; i++) { /* all sums in one pass */
@@ -616,8 +685,7 @@ static void hh_qr(double *A, size_t n, size_t j0, size_t j1, double *tau) {
     for (size_t i = j + 1; i < n; i++)
       a[i] *= sc;
     a[j] = be;
-    for (size_t k = j + 1; k < j1; k++)
-      hh_reflect(a, n, j, tau[j], A + k * n);
+    hh_reflect_cols(a, n, j, tau[j], A + (j + 1) * n, n, j1 - j - 1);
   }
 }
 
@@ -1871,9 +1939,9 @@ static cs_status ap_design_deriv(apdesign *d, const double *hmean,
   for (size_t r = 0; r < nn; r++)
     dq[r] = ldexp(d->deriv[r], -de);
   /* the width and d/dx columns: the first m reflections, then their own */
-  for (size_t k = m; k <= mw; k++)
-    for (size_t j = 0; j < m; j++)
-      hh_reflect(d->Q + j * nn, nn, j, d->tau[j], d->Q + k * nn);
+  for (size_t j = 0; j < m; j++)
+    hh_reflect_cols(d->Q + j * nn, nn, j, d->tau[j], d->Q + m * nn, nn,
+                    mw + 1 - m);
   hh_qr(d->Q, nn, m, mw + 1, d->tau);
   double *R = d->Rw;
   for (size_t a = 0; a < mw; a++)
@@ -2421,8 +2489,10 @@ typedef struct oxws {
   double *A;  /* n x OX_NLIN design (column-major), then its QR */
   double *D;  /* n x OX_NL: d band column / d nonlinear parameter */
   double *S;  /* n x 3 per band: d2 column / d pos2, d pos d fw, d fw2 */
+  double *LG; /* n x 2 per band: its Lorentzian and Gaussian parts */
+  double al[OX_NL]; /* the point of the last ox_eval */
   double *r;  /* residual A c - y */
-  double *t;  /* Q'y */
+  double *t;  /* Q'y (the column after A's) */
   double tau[OX_NLIN];
   double c[OX_NLIN]; /* linear coefficients */
   double cost;       /* |y - A c|^2 */
@@ -2434,57 +2504,119 @@ static int ox_par(int j) {
   return j % 2 ? b->iw : b->ip;
 }
 
+typedef struct ox_kern_t {
+  void (*bands)(oxws *w); /* band columns of A, their L and G parts */
+  void (*deriv)(oxws *w); /* D and S from those */
+  void (*gram)(oxws *w, double *G, double *st); /* qr_normal's sums */
+} ox_kern_t;
+#define OXSFX _base
+#define OX_W 2
+#include "ox_kern.h"
+#undef OXSFX
+#undef OX_W
+static const ox_kern_t ox_kern_base = {ox_bands_base, ox_deriv_base,
+                                       ox_gram_base};
+int csi_oxalate_portable = 0;
+#if defined(__GNUC__) && defined(__x86_64__)
+#define HAVE_OX_AVX2 1
+/* GCC takes the target from a pragma region, clang from an attribute */
+#ifdef __clang__
+#pragma clang attribute push(__attribute__((target("avx2"))), apply_to = function)
+#else
+#pragma GCC push_options
+#pragma GCC target("avx2")
+#endif
+#define OXSFX _avx2
+#define OX_W 4
+#include "ox_kern.h"
+#undef OXSFX
+#undef OX_W
+#ifdef __clang__
+#pragma clang attribute pop
+#else
+#pragma GCC pop_options
+#endif
+static const ox_kern_t ox_kern_avx2 = {ox_bands_avx2, ox_deriv_avx2,
+                                       ox_gram_avx2};
+#ifdef __clang__
+#pragma STDC FP_CONTRACT OFF /* clang fuses a * b + c where it can */
+#pragma clang attribute push(__attribute__((target("avx512f"))), apply_to = function)
+#else
+#pragma GCC push_options
+#pragma GCC target("avx512f")
+#endif
+#define OXSFX _avx512
+#define OX_W 8
+#include "ox_kern.h"
+#undef OXSFX
+#undef OX_W
+#ifdef __clang__
+#pragma clang attribute pop
+#else
+#pragma GCC pop_options
+#endif
+static const ox_kern_t ox_kern_avx512 = {ox_bands_avx512, ox_deriv_avx512,
+                                         ox_gram_avx512};
+/* __builtin_cpu_init writes libgcc's global record: once */
+static pthread_once_t ox_cpu_once = PTHREAD_ONCE_INIT;
+static int ox_have_avx2, ox_have_avx512;
+static void ox_probe_cpu(void) {
+  __builtin_cpu_init();
+  ox_have_avx2 = __builtin_cpu_supports("avx2") != 0;
+  ox_have_avx512 = __builtin_cpu_supports("avx512f") != 0;
+}
+#endif
+static const ox_kern_t *ox_kern(void) {
+#ifdef HAVE_OX_AVX2
+  if (!csi_oxalate_portable) {
+    pthread_once(&ox_cpu_once, ox_probe_cpu);
+    if (ox_have_avx512 && csi_oxalate_portable != 2)
+      return &ox_kern_avx512;
+    if (ox_have_avx2)
+      return &ox_kern_avx2;
+  }
+#endif
+  return &ox_kern_base;
+}
+
 /* Design, derivatives, QR, linear coefficients and cost at alpha.
  * -1: the design is (numerically) rank deficient. */
 static int ox_eval(oxws *w, const double *al) {
   size_t n = w->n;
-  for (int k = 0; k < NB_OXALATE; k++) {
-    double pos = al[2 * k], fw = al[2 * k + 1], eta = oxalate_bands[k].eta0;
-    double *a = w->A + (size_t)k * n, *dp = w->D + (size_t)(2 * k) * n,
-           *dw = dp + n, *sp = w->S + (size_t)(3 * k) * n;
-    double iw = 1 / fw, iw2 = iw * iw; /* divisions are most of a point */
-    for (size_t i = 0; i < n; i++) {
-      double d = (w->x[i] - pos) * iw, d2 = d * d;
-      /* beyond 7 FWHM the Gaussian part (< 1e-60) is below the rounding
-       * of the Lorentzian part (> 1e-3): 0 gives the same doubles, and
-       * exp() of large arguments takes glibc's slow underflow path */
-      double L = 1 / (1 + 4 * d2), G = d2 > 50 ? 0 : exp(-4 * LN2_ * d2);
-      double gd = -8 * d * (eta * L * L + (1 - eta) * LN2_ * G);
-      double gdd = -8 * eta * L * L * (1 - 16 * d2 * L) -
-                   8 * LN2_ * (1 - eta) * G * (1 - 8 * LN2_ * d2);
-      a[i] = eta * L + (1 - eta) * G;
-      dp[i] = -gd * iw;
-      dw[i] = -gd * d * iw;
-      sp[i] = gdd * iw2;
-      sp[n + i] = (gdd * d + gd) * iw2;
-      sp[2 * n + i] = (gdd * d2 + 2 * gd * d) * iw2;
-    }
-  }
+  memcpy(w->al, al, sizeof w->al);
+  ox_kern()->bands(w);
   double *b0 = w->A + (size_t)NB_OXALATE * n, *b1 = b0 + n, ixh = 1 / w->xh;
   for (size_t i = 0; i < n; i++) {
     b0[i] = 1;
     b1[i] = (w->x[i] - w->xc) * ixh;
   }
+  memcpy(w->t, w->y, n * sizeof *w->t);
   double rmax = 0;
   for (size_t j = 0; j < OX_NLIN; j++) {
-    double *a = w->A + j * n, nrm = 0;
-    for (size_t i = j; i < n; i++)
-      nrm += a[i] * a[i];
-    nrm = sqrt(nrm);
+    /* four partial sums: one chain of additions waits on its latency */
+    double *a = w->A + j * n, s0 = 0, s1 = 0, s2 = 0, s3 = 0;
+    size_t i = j;
+    for (; i + 4 <= n; i += 4) {
+      s0 += a[i] * a[i], s1 += a[i + 1] * a[i + 1];
+      s2 += a[i + 2] * a[i + 2], s3 += a[i + 3] * a[i + 3];
+    }
+    for (; i < n; i++)
+      s0 += a[i] * a[i];
+    double nrm = sqrt((s0 + s1) + (s2 + s3));
     if (!(nrm > 0) || !isfinite(nrm))
       return -1;
     double al0 = a[j], be = al0 > 0 ? -nrm : nrm;
     w->tau[j] = (be - al0) / be;
     double sc = 1 / (al0 - be);
-    for (size_t i = j + 1; i < n; i++)
+    for (i = j + 1; i < n; i++)
       a[i] *= sc;
     a[j] = be;
-    for (size_t k = j + 1; k < OX_NLIN; k++)
-      hh_reflect(a, n, j, w->tau[j], w->A + k * n);
+    /* and to t = y, the column after A's: Q'y in the same sweeps */
+    hh_reflect_cols(a, n, j, w->tau[j], a + n, n, OX_NLIN - j);
     if (nrm > rmax)
       rmax = nrm;
   }
-  return qr_lsq(w->A, w->tau, n, OX_NLIN, rmax, w->y, w->t, w->c, &w->cost);
+  return qr_lsq(w->A, w->tau, n, OX_NLIN, rmax, NULL, w->t, w->c, &w->cost);
 }
 
 /* g (half the gradient of the cost F(alpha) = min_c |A c - y|^2) and H,
@@ -2506,6 +2638,7 @@ static void ox_hess(oxws *w, double H[OX_NL][OX_NL], double HG[OX_NL][OX_NL],
                     double *g) {
   size_t n = w->n;
   double s[OX_NL], z[NB_OXALATE][OX_NLIN], r2[NB_OXALATE][3];
+  ox_kern()->deriv(w);
   for (int b = 0; b < NB_OXALATE; b++) { /* R'z = e_b */
     for (int j = 0; j < OX_NLIN; j++) {
       double v = j == b ? 1 : 0;
@@ -2519,16 +2652,21 @@ static void ox_hess(oxws *w, double H[OX_NL][OX_NL], double HG[OX_NL][OX_NL],
     w->r[i] = i < OX_NLIN ? 0 : -w->t[i];
   for (size_t j = OX_NLIN; j-- > 0;)
     hh_reflect(w->A + j * n, n, j, w->tau[j], w->r);
-  for (int b = 0; b < NB_OXALATE; b++)
-    for (int q = 0; q < 3; q++) {
-      const double *sp = w->S + (size_t)(3 * b + q) * n;
-      double v = 0;
-      for (size_t i = 0; i < n; i++)
-        v += w->r[i] * sp[i];
-      r2[b][q] = v;
-    }
+  /* the nine sums in one pass: each alone waits on its own latency */
+  double *rs = &r2[0][0];
+  const double *S = w->S;
+  memset(r2, 0, sizeof r2);
+  for (size_t i = 0; i < n; i++) {
+    double ri = w->r[i];
+    rs[0] += ri * S[i], rs[1] += ri * S[n + i], rs[2] += ri * S[2 * n + i];
+    rs[3] += ri * S[3 * n + i], rs[4] += ri * S[4 * n + i];
+    rs[5] += ri * S[5 * n + i], rs[6] += ri * S[6 * n + i];
+    rs[7] += ri * S[7 * n + i], rs[8] += ri * S[8 * n + i];
+  }
   double G[OX_NL][OX_NL], st[OX_NL];
-  qr_normal(w->A, w->tau, n, OX_NLIN, w->D, OX_NL, w->t, &G[0][0], st);
+  for (size_t j = 0; j < OX_NLIN; j++) /* qr_normal, sums in the kernel */
+    hh_reflect_cols(w->A + j * n, n, j, w->tau[j], w->D, n, OX_NL);
+  ox_kern()->gram(w, &G[0][0], st);
   for (int k = 0; k < OX_NL; k++) {
     s[k] = st[k];
     g[k] = -w->c[k / 2] * st[k];
@@ -2651,14 +2789,16 @@ static cs_status ox_fit(const double *x, const double *y, size_t n,
   w.n = n;
   w.xc = 0.5 * (x[0] + x[n - 1]);
   w.xh = 0.5 * (x[n - 1] - x[0]);
-  double *buf = malloc(n * (OX_NLIN + OX_NL + 3 * NB_OXALATE + 2) * sizeof *buf);
+  double *buf =
+      malloc(n * (OX_NLIN + OX_NL + 5 * NB_OXALATE + 2) * sizeof *buf);
   if (!buf)
     return csi_error(err, CS_ERR_NOMEM, "band fit: out of memory");
   w.A = buf;
-  w.D = buf + n * OX_NLIN;
+  w.t = buf + n * OX_NLIN; /* right after A: ox_eval reflects them together */
+  w.D = w.t + n;
   w.S = w.D + n * OX_NL;
-  w.r = w.S + n * 3 * NB_OXALATE;
-  w.t = w.r + n;
+  w.LG = w.S + n * 3 * NB_OXALATE;
+  w.r = w.LG + n * 2 * NB_OXALATE;
   double al[OX_NL], c[OX_NLIN], cost;
   for (int j = 0; j < OX_NL; j++)
     al[j] = oxalate_par[ox_par(j)].start;

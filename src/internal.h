@@ -542,5 +542,9 @@ extern int csi_detect_serial_sums;
 /* Tests: 1 forces the portable (SSE2) kernels of csi_detect instead of the
  * AVX2 ones the CPU may offer (both give the same bits). */
 extern int csi_detect_portable;
+/* Tests: 1 forces the portable (SSE2) kernels of the oxalate fit, 2 the
+ * AVX2 ones, instead of the best the CPU offers (AVX-512; all give the same
+ * bits). */
+extern int csi_oxalate_portable;
 
 #endif /* CALCSPEC_INTERNAL_H */

@@ -663,7 +663,8 @@ static void test_com_tissue(void **st) {
  * on the 6 positions and widths) ends at a true minimum: GSL's general
  * band fit over all 11 parameters, run to 1e-13 from ox_fit's optimum
  * (csi_oxalate_com reference 2), stays there: I1462/I1477 and the COM
- * fraction within 1e-6, R^2 within 1e-9, on 32 SYNTHETIC spectra (COD/COM
+ * fraction within 1e-6, R^2 within 1e-9 (or, at most twice, it drifts to
+ * a higher residual), on 32 SYNTHETIC spectra (COD/COM
  * mixtures 0.25-0.75, pure mineral and 60 % in tissue, SNR 30 and 100; and
  * 8 of the default COD and COM spectra bench_composition uses, among them
  * seed 126, where GSL from the template start stops at a COM fraction of
@@ -671,11 +672,12 @@ static void test_com_tissue(void **st) {
  * the same start, GSL run to 1e-13 (reference 1) ends in the same minimum
  * for most of them; the problem has several minima where a band is weak
  * (README "Composition of one spectrum", Speed), and where they differ
- * either may be the lower: counted, not held to. */
+ * either may be the lower: counted, not held to.  The portable, AVX2 and
+ * AVX-512 kernels give the same bits. */
 static void test_oxalate_reference(void **st) {
   (void)st;
   double worst = 0, evals = 0;
-  int same = 0, lower = 0, higher = 0;
+  int same = 0, lower = 0, higher = 0, uphill = 0;
   for (int k = 0; k < 32; k++) {
     cs_sim_opts o;
     if (k < 24) {
@@ -697,6 +699,14 @@ static void test_oxalate_reference(void **st) {
     const cs_spectrum *s = cs_dataset_get(ds, 0);
     cs_composition a, p, r;
     STATUS_EQ(csi_oxalate_com(s, 0, &a, &e), CS_OK, &e);
+    for (int path = 1; path <= 2; path++) { /* portable, AVX2: same bits */
+      cs_composition q;
+      csi_oxalate_portable = path;
+      STATUS_EQ(csi_oxalate_com(s, 0, &q, &e), CS_OK, &e);
+      csi_oxalate_portable = 0;
+      assert_true(q.com_frac == a.com_frac && q.oxalate_ir == a.oxalate_ir &&
+                  q.fit_r2 == a.fit_r2 && q.fit_iterations == a.fit_iterations);
+    }
     STATUS_EQ(csi_oxalate_com(s, 2, &p, &e), CS_OK, &e);
     STATUS_EQ(csi_oxalate_com(s, 1, &r, &e), CS_OK, &e);
     if (!(a.valid & CS_COMP_COM) || !(p.valid & CS_COMP_COM))
@@ -704,8 +714,19 @@ static void test_oxalate_reference(void **st) {
     double d = fabs(a.com_frac - p.com_frac);
     if (d > worst)
       worst = d;
-    if (d > 1e-6 || fabs(a.oxalate_ir - p.oxalate_ir) > 1e-6 * p.oxalate_ir ||
-        fabs(a.fit_r2 - p.fit_r2) > 1e-9)
+    int moved = d > 1e-6 ||
+                fabs(a.oxalate_ir - p.oxalate_ir) > 1e-6 * p.oxalate_ir ||
+                fabs(a.fit_r2 - p.fit_r2) > 1e-9;
+    /* GSL can also drift along a flat valley to a point of higher residual
+     * (spectrum 6: I_R 1.6e-6 away, R^2 1.4e-10 lower, the start differing
+     * from the previous build's in the last bits): no lower point than
+     * ox_fit's, counted, at most two */
+    if (moved && !(p.fit_r2 > a.fit_r2)) {
+      uphill++;
+      print_message("spectrum %d: GSL drifted to a higher residual: I_R %.9g "
+                    "-> %.9g, R2 %.12f -> %.12f\n",
+                    k, a.oxalate_ir, p.oxalate_ir, a.fit_r2, p.fit_r2);
+    } else if (moved)
       fail_msg("spectrum %d: ox_fit %.9f (I_R %.9g, R2 %.12f), GSL from there "
                "%.9f (I_R %.9g, R2 %.12f)",
                k, a.com_frac, a.oxalate_ir, a.fit_r2, p.com_frac, p.oxalate_ir,
@@ -725,7 +746,7 @@ static void test_oxalate_reference(void **st) {
                 "at most %.2g; %.1f evaluations on average; against GSL at 1e-13 from "
                 "the template start: same minimum %d, lower residual %d, higher %d of 32\n",
                 worst, evals, same, lower, higher);
-  assert_true(evals <= 25);
+  assert_true(evals <= 25 && uphill <= 2);
 }
 
 /* The apatite shape fit (src/composition.c ap_vp_fit: variable
