@@ -103,6 +103,62 @@ static inline KVD KN(vexp)(KVD x) {
 #define KU 4
 #define KEACHU(S) S(0) S(1) S(2) S(3)
 #endif
+#ifdef KPERM
+/* The KPERM path (AVX-512: a 16-entry lookup is one permute of two
+ * registers): x = (16 k + j) ln2/16 + r, |r| <= ln2/32, exp(x) = 2^k T[j]
+ * (1 + tail[j]) exp(r), T[j] = 2^(j/16) rounded, tail[j] its relative
+ * error, exp(r) - 1 by its degree-7 Taylor polynomial (truncation < 2e-18
+ * relative), the last step s + s tmp one FMA, as in ARM's
+ * optimized-routines exp.  13 multiply-adds instead of 20.  Max error
+ * against glibc's exp over 1e7 arguments in [-38, 340]: 1 ulp (measured).
+ * z = x 16/ln2 + 1.5 2^52 holds k, j in its low bits; the table's bits
+ * have j 2^48 taken off, so adding (z << 48) puts k in the exponent. */
+static const KVI KN(exp_tb)[2] = {
+    {0x3ff0000000000000LL, 0x3fefb5586cf9890fLL, 0x3fef72b83c7d517bLL,
+     0x3fef387a6e756238LL, 0x3fef06fe0a31b715LL, 0x3feedea64c123422LL,
+     0x3feebfdad5362a27LL, 0x3feeab07dd485429LL},
+    {0x3feea09e667f3bcdLL, 0x3feea11473eb0187LL, 0x3feeace5422aa0dbLL,
+     0x3feec49182a3f090LL, 0x3feee89f995ad3adLL, 0x3fef199bdd85529cLL,
+     0x3fef5818dcfba487LL, 0x3fefa4afa2a490daLL}};
+static const KVD KN(exp_tl)[2] = {
+    {0x0.0p+0, 0x1.79aa65d837b6dp-54, -0x1.01b15eaa59348p-55,
+     0x1.68efde3a8a894p-54, 0x1.34d754db0abb6p-55, 0x1.59f48a72a4c6dp-55,
+     0x1.690cebb7aafb0p-56, 0x1.063e1e21c5409p-54},
+    {-0x1.3b3efbf5e2228p-54, -0x1.b32dcb94da51dp-56, 0x1.db72fc1f0eab4p-55,
+     0x1.1affc2b91ce27p-56, 0x1.c1a7792cb3387p-55, 0x1.36eae30af0cb3p-56,
+     0x1.4a385a63d07a7p-56, -0x1.ff7128fd391f0p-55}};
+static inline void KN(vexpu)(KVD *x) {
+  const KVD shift = KN(bc)(0x1.8p52);
+#define KR(j)                                                                 \
+  KVD z##j = KFMA(x[j], KN(bc)(0x1.71547652b82fep4), shift);                 \
+  KVD kd##j = z##j - shift;                                                   \
+  KVD r##j = KFMA(kd##j, KN(bc)(-0x1.62e42fefa0000p-5), x[j]);                \
+  r##j = KFMA(kd##j, KN(bc)(-0x1.cf79abc9e3b3ap-44), r##j);                   \
+  KVD p##j = KN(bc)(1.0 / 5040);
+  KEACHU(KR)
+#undef KR
+#define KF(j) p##j = KFMA(p##j, r##j, c_);
+#define KH(c)                                                                 \
+  {                                                                           \
+    KVD c_ = KN(bc)(c);                                                       \
+    KEACHU(KF)                                                                \
+  }
+  KH(1.0 / 720) KH(1.0 / 120) KH(1.0 / 24) KH(1.0 / 6) KH(0.5)
+#undef KH
+#undef KF
+#define KP(j)                                                                 \
+  {                                                                           \
+    KVI zi = (KVI)z##j;                                                       \
+    KVD tl = KPERM(KN(exp_tl)[0], zi, KN(exp_tl)[1]);                         \
+    KVD sc = (KVD)((KVI)KPERM((KVD)KN(exp_tb)[0], zi, (KVD)KN(exp_tb)[1]) +   \
+                   (zi << 48));                                               \
+    KVD tmp = KFMA(r##j * r##j, p##j, r##j + tl);                             \
+    x[j] = KFMA(sc, tmp, sc);                                                 \
+  }
+  KEACHU(KP)
+#undef KP
+}
+#else
 static inline void KN(vexpu)(KVD *x) {
 #define KR(j)                                                                 \
   KVD kd##j, p##j = KN(bc)(1.0 / 6227020800.0);                               \
@@ -127,6 +183,7 @@ static inline void KN(vexpu)(KVD *x) {
   KEACHU(KP)
 #undef KP
 }
+#endif
 #undef KEXP_POLY
 
 /* Lane l of the KW-interleaved arrays (n rows): its baseline from B into
@@ -422,5 +479,6 @@ static cs_status KN(run)(csi_whit_batch *bj) {
 #undef KMIN
 #undef KROUND
 #undef KSCALE
+#undef KPERM
 #undef KU
 #undef KEACHU
