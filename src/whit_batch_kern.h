@@ -230,19 +230,29 @@ typedef struct {
     (S).u2 = (S).u1, (S).u1 = u_;                                             \
   } while (0)
 
-#define KBACK(i, z1, z2)                                                      \
+/* KNEG(i, c, s): c += 1, s += r where r = Y[i] - B[i] < 0. */
+#define KNEG(i, c, s)                                                         \
+  do {                                                                        \
+    KVD r_ = Y[i] - B[i], m_ = KN(ind)(r_ < 0.0);                             \
+    (c) += m_, (s) += m_ * r_;                                                \
+  } while (0)
+#define KBACK(i, z1, z2, c, s)                                                \
   do {                                                                        \
     KVD z_ = B[i] * F[3 * (i)] - F[3 * (i) + 1] * (z1) - F[3 * (i) + 2] * (z2); \
     B[i] = z_;                                                                \
     (z2) = (z1), (z1) = z_;                                                   \
+    if (neg)                                                                  \
+      KNEG(i, c, s);                                                          \
   } while (0)
 
 /* (W + P) z = W y for every lane, P = pen (the lower band, pen[3j + s] =
  * P(j+s, j)), diagonal W = Wt; z into B (W y is formed as the chains reach
- * each row: one pass less over memory), F the factor.  Returns the lanes
- * whose matrix was not positive definite. */
+ * each row: one pass less over memory), F the factor.  Unless neg is NULL,
+ * the count and sum of the negative residuals y - z into neg[0], neg[1]
+ * as the back substitution writes z (arPLS, airPLS: a pass less).  Returns
+ * the lanes whose matrix was not positive definite. */
 static KVI KN(solve)(size_t n, const double *pen, const KVD *Wt,
-                     const KVD *Y, KVD *B, KVD *F) {
+                     const KVD *Y, KVD *B, KVD *F, KVD *neg) {
   size_t m = (n - 1) / 2, mb = n - m - 2, s = m;
   KN(chain) t, u;
   memset(&t, 0, sizeof t);
@@ -274,18 +284,26 @@ static KVI KN(solve)(size_t n, const double *pen, const KVD *Wt,
   B[s] = x0;
   B[s + 1] = x1;
   KVD tz1 = x0, tz2 = x1, uz1 = x1, uz2 = x0;
+  KVD c0 = KN(bc)(0.0), c1 = c0, s0 = c0, s1 = c0;
+  if (neg) {
+    KNEG(s, c0, s0);
+    KNEG(s + 1, c1, s1);
+  }
   size_t j = tb, k = ub;
   for (size_t i = mb; i < m; i++, j--)
-    KBACK(j, tz1, tz2);
+    KBACK(j, tz1, tz2, c0, s0);
   for (size_t i = 0; i < mb; i++, j--, k++) {
-    KBACK(j, tz1, tz2);
-    KBACK(k, uz1, uz2);
+    KBACK(j, tz1, tz2, c0, s0);
+    KBACK(k, uz1, uz2, c1, s1);
   }
+  if (neg)
+    neg[0] = c0 + c1, neg[1] = s0 + s1;
   return bad;
 }
 
 #undef KSTEP
 #undef KBACK
+#undef KNEG
 
 /* Run the queue of bj->count spectra through KW lanes. */
 static cs_status KN(run)(csi_whit_batch *bj) {
@@ -333,7 +351,9 @@ static cs_status KN(run)(csi_whit_batch *bj) {
       any |= active[l];
     if (!any)
       break;
-    KVI bad = KN(solve)(n, bj->pen, Wt, Y, B, F);
+    KVD neg[2];
+    KVI bad = KN(solve)(n, bj->pen, Wt, Y, B, F,
+                        method == CS_BASELINE_ASLS ? NULL : neg);
     int done[KW];
     for (int l = 0; l < KW; l++) {
       done[l] = 0;
@@ -359,18 +379,7 @@ static cs_status KN(run)(csi_whit_batch *bj) {
       for (int l = 0; l < KW; l++)
         calc[l] = sqrt(num[l]) / fmax(sqrt(den[l]), DBL_MIN);
     } else {
-      KVD c0 = KN(bc)(0.0), c1 = c0, s0 = c0, s1 = c0;
-      for (size_t i = 0; i < npair; i += 2) {
-        KVD r0 = Y[i] - B[i], r1 = Y[i + 1] - B[i + 1];
-        KVD m0 = KN(ind)(r0 < 0.0), m1 = KN(ind)(r1 < 0.0);
-        c0 += m0, c1 += m1;
-        s0 += m0 * r0, s1 += m1 * r1;
-      }
-      if (n & 1) {
-        KVD r0 = Y[n - 1] - B[n - 1], m0 = KN(ind)(r0 < 0.0);
-        c0 += m0, s0 += m0 * r0;
-      }
-      KVD nneg = c0 + c1, sum = s0 + s1;
+      KVD nneg = neg[0], sum = neg[1];
       /* lanes with fewer than two negative residuals stop here (scalar:
        * break before the weights); their weights below are dummies */
       KVD va = KN(bc)(0.0), vb = va;
