@@ -433,8 +433,9 @@ static cs_status KN(run)(csi_whit_batch *bj) {
 #define KA(j)                                                                 \
   KVD a##j = 1.0 / (1.0 + e[j]), w##j = Wt[i + j];                            \
   Wt[i + j] = a##j;                                                           \
-  *((j) & 1 ? &n1 : &n0) += (a##j - w##j) * (a##j - w##j);                   \
-  *((j) & 1 ? &d1 : &d0) += w##j * w##j;
+  KVD dw##j = a##j - w##j;                                                    \
+  *((j) & 1 ? &n1 : &n0) = KFMA(dw##j, dw##j, *((j) & 1 ? &n1 : &n0));        \
+  *((j) & 1 ? &d1 : &d0) = KFMA(w##j, w##j, *((j) & 1 ? &d1 : &d0));
           KEACHU(KA)
 #undef KA
         }
