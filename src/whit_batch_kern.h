@@ -186,25 +186,28 @@ static inline void KN(vexpu)(KVD *x) {
 #endif
 #undef KEXP_POLY
 
-/* Lane l of the KW-interleaved arrays (n rows): its baseline from B into
- * dst (unless NULL), its next spectrum src (NULL: zeros) into Y, weights 1.
- * One pass: each row is a cache line of its own, missed once, not thrice.
- * Returns whether the baseline has a non-finite value (checked here, not
- * in a pass of its own). */
-static int KN(lane_swap)(const KVD *B, KVD *Y, KVD *Wt, size_t n, int l,
-                         double *dst, const double *src) {
-  int bad = 0;
-  for (size_t i = 0; i < n; i++) {
-    if (dst)
-      dst[i] = B[i][l], bad |= !(fabs(dst[i]) <= DBL_MAX);
-    Y[i][l] = src ? src[i] : 0.0;
-    Wt[i][l] = 1.0;
-  }
-  return bad;
-}
-static void KN(lane_fill)(KVD *v, size_t n, int l, double val) {
+/* Lanes ls[0..nl-1] of the KW-interleaved arrays (n rows): lane ls[q]'s
+ * baseline from B into dst[q] (unless NULL), its next spectrum src[q]
+ * (NULL: zeros) into Y, weights 1.  One pass for all the lanes: each row is
+ * a cache line of its own, missed once, not thrice per lane.  Returns the
+ * lanes (bit q) whose baseline has a non-finite value (checked here, not in
+ * a pass of its own). */
+static unsigned KN(lane_swap)(const KVD *B, KVD *Y, KVD *Wt, size_t n, int nl,
+                              const int *ls, double *const *dst,
+                              const double *const *src) {
+  unsigned bad = 0;
   for (size_t i = 0; i < n; i++)
-    v[i][l] = val;
+    for (int q = 0; q < nl; q++) {
+      int l = ls[q];
+      if (dst[q]) {
+        dst[q][i] = B[i][l];
+        if (!(fabs(dst[q][i]) <= DBL_MAX))
+          bad |= 1u << q;
+      }
+      Y[i][l] = src[q] ? src[q][i] : 0.0;
+      Wt[i][l] = 1.0;
+    }
+  return bad;
 }
 
 /* One LDL^T step of a chain (linalg.c CHAIN_STEP, lane by lane): diag =
@@ -322,27 +325,39 @@ static cs_status KN(run)(csi_whit_batch *bj) {
   int it[KW], active[KW];
   double yl1[KW];
   /* Take the next queued spectrum into lane l, or park the lane (y = 0,
-   * w = 1: a harmless system that stays finite). */
+   * w = 1: a harmless system that stays finite); the swaps of one
+   * iteration in one pass (KSWAP). */
+  int nl = 0, ls[KW];
+  size_t was[KW]; /* the spectrum a lane held */
+  double *dl[KW];
+  const double *sl[KW];
   for (int l = 0; l < KW; l++)
     active[l] = 0;
 #define KFILL(l, dst)                                                         \
   do {                                                                        \
-    double *d_ = (dst); /* before spec[l] moves on */                         \
-    size_t q0_ = spec[l];                                                     \
-    const double *y_ = NULL;                                                  \
+    dl[nl] = (dst); /* before spec[l] moves on */                             \
+    was[nl] = spec[l], ls[nl] = l, sl[nl] = NULL;                              \
     active[l] = next < bj->count;                                             \
     if (active[l]) {                                                          \
-      spec[l] = next++, it[l] = 1, y_ = bj->y[spec[l]];                       \
+      spec[l] = next++, it[l] = 1, sl[nl] = bj->y[spec[l]];                   \
       double a_ = 0;                                                          \
       for (size_t i_ = 0; method == CS_BASELINE_AIRPLS && i_ < n; i_++)      \
-        a_ += fabs(y_[i_]);                                                   \
+        a_ += fabs(sl[nl][i_]);                                               \
       yl1[l] = a_;                                                            \
     }                                                                         \
-    if (KN(lane_swap)(B, Y, Wt, n, l, d_, y_))                                \
-      bj->fallback[q0_] = 1; /* the scalar solver reports it */               \
+    nl++;                                                                     \
+  } while (0)
+#define KSWAP()                                                               \
+  do {                                                                        \
+    unsigned bad_ = KN(lane_swap)(B, Y, Wt, n, nl, ls, dl, sl);               \
+    for (int q_ = 0; q_ < nl; q_++)                                           \
+      if (bad_ >> q_ & 1)                                                     \
+        bj->fallback[was[q_]] = 1; /* the scalar solver reports it */          \
+    nl = 0;                                                                   \
   } while (0)
   for (int l = 0; l < KW; l++)
     KFILL(l, NULL);
+  KSWAP();
   size_t npair = n & ~(size_t)1;
   const double log_max = log(DBL_MAX), cap = nextafter(log_max, 0);
   for (;;) {
@@ -469,15 +484,18 @@ static cs_status KN(run)(csi_whit_batch *bj) {
           (calc[l] < o->tol || it[l] == o->max_iter + 1))
         done[l] = 1;
     for (int l = 0; l < KW; l++) {
-      if (!active[l])
-        KN(lane_fill)(Wt, n, l, 1.0);
+      if (!active[l]) /* parked: weights 1 again (y stays 0) */
+        ls[nl] = l, dl[nl] = NULL, sl[nl] = NULL, was[nl++] = 0;
       else if (done[l])
         KFILL(l, done[l] == 1 ? bj->z[spec[l]] : NULL);
       else
         it[l]++;
     }
+    if (nl)
+      KSWAP();
   }
 #undef KFILL
+#undef KSWAP
   free(Y), free(B), free(Wt), free(F);
   return CS_OK;
 }
