@@ -1,6 +1,6 @@
 /* whit_batch_kern.h: the Whittaker (AsLS, arPLS, airPLS) solver for KW
  * spectra at once, one per vector lane, included once per instruction set
- * by baseline_batch.c, which defines KSFX (the name suffix) and KW (lanes;
+ * by baseline.c, which defines KSFX (the name suffix) and KW (lanes;
  * 2, 4 or 8 doubles per GCC vector).
  *
  * Every lane does the operations of the scalar code in baseline.c and
@@ -8,8 +8,11 @@
  * two elimination chains, the 2 x 2 separator, the even/odd partial sums of
  * the weight passes.  +, -, *, / and sqrt round the same in a lane as in a
  * scalar register and C11 mode does not contract a * b + c into an FMA, so
- * the lanes give the scalar bits except through exp, which here is a
- * vector polynomial (within ~1 ulp of glibc's).  Finished lanes are
+ * AsLS's lanes give the scalar bits.  arPLS and airPLS differ in the last
+ * bits: exp here is a vector polynomial (within 1 ulp of glibc's), the
+ * negative residuals are summed in the back substitution's order and
+ * arPLS's convergence sums by FMA (tested to 1e-9 against the scalar
+ * solver, tests/test_baseline.c).  Finished lanes are
  * refilled with the next spectrum, so lanes converging at different
  * iterations cost no idle solves until the queue runs dry. */
 
