@@ -1034,6 +1034,7 @@ typedef struct csi_whit_batch {
 #define KMIN(a, b) ((KVD)_mm512_min_pd((__m512d)(a), (__m512d)(b)))
 #define KROUND(a) ((KVD)_mm512_roundscale_pd((__m512d)(a), _MM_FROUND_TO_NEAREST_INT))
 #define KSCALE(p, k) ((KVD)_mm512_scalef_pd((__m512d)(p), (__m512d)(k)))
+#define KPERM(a, i, b) ((KVD)_mm512_permutex2var_pd((__m512d)(a), (__m512i)(i), (__m512d)(b)))
 #include "whit_batch_kern.h"
 #undef KSFX
 #undef KW
