@@ -588,6 +588,20 @@ static int qr_lsq(const double *A, const double *tau, size_t n, size_t m,
   return isfinite(*cost) ? 0 : -1;
 }
 
+/* The damping of the two variable-projection descents (Levenberg-
+ * Marquardt, Nielsen 1999): after an accepted step with gain ratio rho it
+ * shrinks by up to 3 and nu restarts; after a rejected or unusable one it
+ * grows by nu, which doubles each time. */
+static void vp_damp_accepted(double *lam, double *nu, double rho) {
+  *lam *= fmax(1.0 / 3, 1 - pow(2 * rho - 1, 3));
+  *nu = 2;
+}
+
+static void vp_damp_rejected(double *lam, double *nu) {
+  *lam *= *nu;
+  *nu *= 2;
+}
+
 /* One damped, bounded step of the two variable-projection descents over
  * nl <= VP_MAXNL parameters al in lo..hi, gradient g, curvatures H0 and H1
  * (nl x nl, row-major): on the free parameters (those not held by a bound
@@ -1452,8 +1466,7 @@ static int ap_descend(apws *w, const double *lo, const double *hi,
     if (!(pred > 0)) { /* no model decrease: damp more */
       if (!(lam < 1e30))
         break;
-      lam *= nu;
-      nu *= 2;
+      vp_damp_rejected(&lam, &nu);
       continue;
     }
     it++;
@@ -1503,11 +1516,9 @@ static int ap_descend(apws *w, const double *lo, const double *hi,
             S[j][k] += (v[j] * y[k] + y[j] * v[k]) / yh -
                        vh * y[j] * y[k] / (yh * yh);
       }
-      lam *= fmax(1.0 / 3, 1 - pow(2 * rho - 1, 3));
-      nu = 2;
+      vp_damp_accepted(&lam, &nu, rho);
     } else {
-      lam *= nu;
-      nu *= 2;
+      vp_damp_rejected(&lam, &nu);
       if (pred < 1e-14 * *cost) /* lost to rounding: at the optimum */
         stop = 1;
     }
@@ -2742,8 +2753,7 @@ static int ox_descend(oxws *w, double *al, double *c, double *cost) {
     if (!(pred > 0)) { /* no model decrease: damp more */
       if (!(lam < 1e30)) /* a zero gradient, or no finite step left */
         break;
-      lam *= nu;
-      nu *= 2;
+      vp_damp_rejected(&lam, &nu);
       continue;
     }
     it++;
@@ -2753,8 +2763,7 @@ static int ox_descend(oxws *w, double *al, double *c, double *cost) {
       memcpy(c, w->c, OX_NLIN * sizeof *c);
       *cost = w->cost;
       ox_hess(w, H, HG, g);
-      lam *= fmax(1.0 / 3, 1 - pow(2 * rho - 1, 3));
-      nu = 2;
+      vp_damp_accepted(&lam, &nu, rho);
       /* after a nearly undamped Newton step that gained under 1e-10 of
        * the cost (parameters moved by about 1e-5 of their range), what is
        * left is of the order of its square (I1462/I1477 within 3e-7 of a
@@ -2762,8 +2771,7 @@ static int ox_descend(oxws *w, double *al, double *c, double *cost) {
       if (pred < (newton && lam < 1e-2 ? 1e-10 : 1e-14) * *cost)
         stop = 1;
     } else {
-      lam *= nu;
-      nu *= 2;
+      vp_damp_rejected(&lam, &nu);
       if (pred < 1e-14 * *cost) /* lost to rounding: at the optimum */
         stop = 1;
     }
