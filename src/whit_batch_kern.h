@@ -106,6 +106,13 @@ static inline KVD KN(vexp)(KVD x) {
 #define KU 4
 #define KEACHU(S) S(0) S(1) S(2) S(3)
 #endif
+/* one Horner step p = p r + c of every chain (both exp variants below) */
+#define KF(j) p##j = KFMA(p##j, r##j, c_);
+#define KH(c)                                                                 \
+  {                                                                           \
+    KVD c_ = KN(bc)(c);                                                       \
+    KEACHU(KF)                                                                \
+  }
 #ifdef KPERM
 /* The KPERM path (AVX-512: a 16-entry lookup is one permute of two
  * registers): x = (16 k + j) ln2/16 + r, |r| <= ln2/32, exp(x) = 2^k T[j]
@@ -140,15 +147,7 @@ static inline void KN(vexpu)(KVD *x) {
   KVD p##j = KN(bc)(1.0 / 5040);
   KEACHU(KR)
 #undef KR
-#define KF(j) p##j = KFMA(p##j, r##j, c_);
-#define KH(c)                                                                 \
-  {                                                                           \
-    KVD c_ = KN(bc)(c);                                                       \
-    KEACHU(KF)                                                                \
-  }
   KH(1.0 / 720) KH(1.0 / 120) KH(1.0 / 24) KH(1.0 / 6) KH(0.5)
-#undef KH
-#undef KF
 #define KP(j)                                                                 \
   {                                                                           \
     KVI zi = (KVI)z##j;                                                       \
@@ -169,15 +168,7 @@ static inline void KN(vexpu)(KVD *x) {
   KVD r##j = KN(vexp_red)(x[j], &kd##j, &k##j);
   KEACHU(KR)
 #undef KR
-#define KF(j) p##j = KFMA(p##j, r##j, c_);
-#define KH(c)                                                                 \
-  {                                                                           \
-    KVD c_ = KN(bc)(c);                                                       \
-    KEACHU(KF)                                                                \
-  }
   KEXP_POLY(KH)
-#undef KH
-#undef KF
 #ifdef KSCALE
 #define KP(j) x[j] = KSCALE(p##j, kd##j), (void)k##j;
 #else
@@ -187,6 +178,8 @@ static inline void KN(vexpu)(KVD *x) {
 #undef KP
 }
 #endif
+#undef KH
+#undef KF
 #undef KEXP_POLY
 
 /* Lanes ls[0..nl-1] of the KW-interleaved arrays (n rows): lane ls[q]'s
