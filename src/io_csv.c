@@ -551,6 +551,17 @@ static int row_fields(ctx *c, span l, size_t *n) {
   return 0;
 }
 
+/* The fields of line i into c->f: exactly want of them, else the error. */
+static cs_status row_split(ctx *c, size_t i, size_t want, cs_error *err) {
+  size_t n;
+  if (row_fields(c, c->lines[i], &n))
+    return csi_error(err, CS_ERR_NOMEM, "out of memory");
+  if (n != want)
+    return csi_error(err, CS_ERR_MALFORMED,
+                     "line %zu: %zu columns, expected %zu", i + 1, n, want);
+  return CS_OK;
+}
+
 /* Column titles: same count as the data columns, none empty, not all
  * numbers (BWSpec "Pixel;Wavelength;...", bone FTIR "cm-1,A"). */
 static int is_title_row(ctx *c, size_t i) {
@@ -1041,13 +1052,10 @@ static cs_status bad_cell(ctx *c, size_t line, size_t col, span f,
 static cs_status map_row(ctx *c, size_t i, size_t k, const double *x,
                          size_t npts, size_t given, const cs_spectrum *proto,
                          cs_spectrum **out, cs_error *err) {
-  size_t n;
   *out = NULL;
-  if (row_fields(c, c->lines[i], &n))
-    return csi_error(err, CS_ERR_NOMEM, "out of memory");
-  if (n != c->ncols)
-    return csi_error(err, CS_ERR_MALFORMED,
-                     "line %zu: %zu columns, expected %zu", i + 1, n, c->ncols);
+  cs_status st = row_split(c, i, c->ncols, err);
+  if (st)
+    return st;
   if (given >= CSI_MAX_SPECTRA)
     return csi_error(err, CS_ERR_UNSUPPORTED, "more than %zu spectra",
                      (size_t)CSI_MAX_SPECTRA);
@@ -1055,7 +1063,6 @@ static cs_status map_row(ctx *c, size_t i, size_t k, const double *x,
   if (!s)
     return csi_error(err, CS_ERR_NOMEM, "out of memory");
   memcpy(s->x, x, npts * sizeof *x);
-  cs_status st = CS_OK;
   double v;
   for (size_t j = 0; j < c->ncols && !st; j++)
     if (parse_num(c->f[j], c->comma, j < k ? &v : &s->y[j - k]))
@@ -1212,16 +1219,13 @@ static void choose_columns(columns *k) {
 static cs_status row_x(ctx *c, columns *k, size_t i, int *kept,
                        cs_error *err) {
   span t = trim(c->lines[i]);
-  size_t n;
   double v;
   *kept = 0;
   if (!t.n || t.p[0] == '#')
     return CS_OK;
-  if (row_fields(c, c->lines[i], &n))
-    return csi_error(err, CS_ERR_NOMEM, "out of memory");
-  if (n != k->nc)
-    return csi_error(err, CS_ERR_MALFORMED,
-                     "line %zu: %zu columns, expected %zu", i + 1, n, k->nc);
+  cs_status st = row_split(c, i, k->nc, err);
+  if (st)
+    return st;
   if (!c->f[k->xcol].n && !c->own)
     return CS_OK; /* BWSpec pixels outside the calibrated range */
   if (parse_num(c->f[k->xcol], c->comma, &v))
