@@ -32,7 +32,7 @@ static double truth(const cs_spectrum *s, const char *key) {
 }
 
 typedef struct acc {
-  double n, se, sb, sx, sy, sxx, sxy, cover;
+  double n, se, sb, sx, sy, sxx, sxy, syy, cover;
 } acc;
 static void acc_add(acc *a, double t, double est, int cov) {
   a->n++;
@@ -42,13 +42,16 @@ static void acc_add(acc *a, double t, double est, int cov) {
   a->sy += est;
   a->sxx += t * t;
   a->sxy += t * est;
+  a->syy += est * est;
   a->cover += cov;
 }
 static void acc_print(const char *lab, const acc *a) {
   double n = a->n, mx = a->sx / n, my = a->sy / n;
-  double slope = (a->sxy / n - mx * my) / (a->sxx / n - mx * mx);
-  printf("%-28s n %4.0f  MAE %6.3f  bias %+6.3f  slope %5.3f  cover %5.1f %%\n",
-         lab, n, a->se / n, a->sb / n, slope, 100 * a->cover / n);
+  double cxy = a->sxy / n - mx * my, vx = a->sxx / n - mx * mx,
+         vy = a->syy / n - my * my;
+  double slope = cxy / vx, r = vx > 0 && vy > 0 ? cxy / sqrt(vx * vy) : NAN;
+  printf("%-28s n %4.0f  MAE %6.3f  bias %+6.3f  slope %5.3f  r %5.3f  cover %5.1f %%\n",
+         lab, n, a->se / n, a->sb / n, slope, r, 100 * a->cover / n);
 }
 
 /* Carbonate: calibrate on 24 pure-HA standards at SNR 50, then evaluate
