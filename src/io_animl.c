@@ -41,14 +41,15 @@ typedef struct {
 
 typedef struct {
   char *id, *name;
+  size_t ord; /* place in the SampleSet: the first of equal ids wins */
 } sample_ref;
 
 typedef struct {
   cs_dataset *ds;
   size_t total_points; /* bound on memory across the file (the DOM reader)
                         * or one experiment step (the streaming one) */
-  sample_ref *samples; /* the first SampleSet's sampleID -> name */
-  size_t nsamples;
+  sample_ref *samples; /* the first SampleSet's sampleID -> name, sorted */
+  size_t nsamples, samples_cap;
 } reader;
 
 static int contains_ci(const char *hay, const char *needle) {
@@ -606,7 +607,17 @@ static char *join_device(const xmlNode *dev) {
   return r;
 }
 
-/* Copy the sample names of a SampleSet (the document's first). */
+/* Sample ids, then their place: ids in byte order, the first of equal
+ * ids first (bsearch then steps back to it). */
+static int sample_cmp(const void *a, const void *b) {
+  const sample_ref *x = a, *y = b;
+  int c = strcmp(x->id, y->id);
+  return c ? c : (x->ord > y->ord) - (x->ord < y->ord);
+}
+
+/* Copy the sample names of a SampleSet (the document's first), sorted by
+ * id: every series looks its sample up, and a linear search made reading
+ * a file of n spectra, each its own sample, O(n^2). */
 static cs_status load_samples(reader *r, const xmlNode *ss, cs_error *err) {
   for (xmlNodePtr s = csi_xml_child(ss, "Sample"); s;
        s = csi_xml_next(s, "Sample")) {
@@ -616,10 +627,16 @@ static cs_status load_samples(reader *r, const xmlNode *ss, cs_error *err) {
     xmlAttrPtr a = xmlHasProp(s, (const xmlChar *)"name");
     const char *name = a && a->children ? (const char *)a->children->content
                                         : NULL;
-    sample_ref *ns = realloc(r->samples, (r->nsamples + 1) * sizeof *ns);
-    if (ns)
-      r->samples = ns;
-    char *id = ns ? csi_strdup((const char *)sid) : NULL;
+    if (r->nsamples == r->samples_cap) {
+      size_t cap = r->samples_cap ? 2 * r->samples_cap : 16;
+      sample_ref *ns = realloc(r->samples, cap * sizeof *ns);
+      if (!ns) {
+        xmlFree(sid);
+        return csi_error(err, CS_ERR_NOMEM, "out of memory");
+      }
+      r->samples = ns, r->samples_cap = cap;
+    }
+    char *id = csi_strdup((const char *)sid);
     char *nm = name ? csi_strdup(name) : NULL;
     xmlFree(sid);
     if (!id || (name && !nm)) {
@@ -627,8 +644,11 @@ static cs_status load_samples(reader *r, const xmlNode *ss, cs_error *err) {
       free(nm);
       return csi_error(err, CS_ERR_NOMEM, "out of memory");
     }
-    r->samples[r->nsamples++] = (sample_ref){id, nm};
+    r->samples[r->nsamples] = (sample_ref){id, nm, r->nsamples};
+    r->nsamples++;
   }
+  if (r->nsamples > 1)
+    qsort(r->samples, r->nsamples, sizeof *r->samples, sample_cmp);
   return CS_OK;
 }
 
@@ -639,14 +659,21 @@ static void free_samples(reader *r) {
   }
   free(r->samples);
   r->samples = NULL;
-  r->nsamples = 0;
+  r->nsamples = r->samples_cap = 0;
 }
 
 static const char *sample_name_of(const reader *r, const char *id) {
-  for (size_t i = 0; i < r->nsamples && id; i++)
-    if (!strcmp(r->samples[i].id, id))
-      return r->samples[i].name;
-  return NULL;
+  size_t lo = 0, hi = r->nsamples; /* the first sample whose id >= id */
+  while (id && lo < hi) {
+    size_t mid = lo + (hi - lo) / 2;
+    if (strcmp(r->samples[mid].id, id) < 0)
+      lo = mid + 1;
+    else
+      hi = mid;
+  }
+  return id && lo < r->nsamples && !strcmp(r->samples[lo].id, id)
+             ? r->samples[lo].name
+             : NULL;
 }
 
 static cs_status read_step(reader *r, const xmlNode *step,
@@ -741,7 +768,7 @@ static cs_status animl_read(const char *path, cs_dataset **out, cs_error *err) {
     st = csi_error(err, CS_ERR_UNSUPPORTED, "AnIML namespace '%s' (expected %s)",
                    (const char *)root->ns->href, ANIML_NS);
   }
-  reader r = {csi_dataset_alloc(), 0, NULL, 0};
+  reader r = {csi_dataset_alloc(), 0, NULL, 0, 0};
   if (!st && !r.ds)
     st = csi_error(err, CS_ERR_NOMEM, "out of memory");
   if (!st)
@@ -1107,16 +1134,31 @@ static cs_status animl_write(const cs_dataset *ds, const char *path,
   xmlDocSetRootElement(doc, root);
   xmlSetNs(root, xmlNewNs(root, (const xmlChar *)ANIML_NS, NULL));
   attr(root, "version", "0.90");
-  /* SampleSet: one Sample per distinct sample id, in order of appearance */
+  /* SampleSet: one Sample per distinct sample id, in order of appearance
+   * (the ids sorted to find each one's first spectrum: comparing every
+   * spectrum with all before it was O(n^2)) */
+  sample_ref *ids = malloc((ds->n ? ds->n : 1) * sizeof *ids);
+  unsigned char *first = calloc(ds->n ? ds->n : 1, 1);
+  if (!ids || !first) {
+    free(ids);
+    free(first);
+    xmlFreeDoc(doc);
+    return csi_error(err, CS_ERR_NOMEM, "out of memory");
+  }
+  size_t nid = 0;
+  for (size_t i = 0; i < ds->n; i++) {
+    const char *id = cs_spectrum_meta(ds->items[i], CS_META_SAMPLE_ID);
+    if (id)
+      ids[nid++] = (sample_ref){(char *)id, NULL, i};
+  }
+  qsort(ids, nid, sizeof *ids, sample_cmp);
+  for (size_t k = 0; k < nid; k++)
+    first[ids[k].ord] = k == 0 || strcmp(ids[k - 1].id, ids[k].id) != 0;
+  free(ids);
   xmlNodePtr samples = NULL;
   for (size_t i = 0; i < ds->n; i++) {
     const char *id = cs_spectrum_meta(ds->items[i], CS_META_SAMPLE_ID);
-    int seen = 0;
-    for (size_t j = 0; j < i && id && !seen; j++) {
-      const char *o = cs_spectrum_meta(ds->items[j], CS_META_SAMPLE_ID);
-      seen = o && !strcmp(o, id);
-    }
-    if (!id || seen)
+    if (!first[i])
       continue;
     if (!samples)
       samples = add(root, "SampleSet", NULL);
@@ -1126,6 +1168,7 @@ static cs_status animl_write(const cs_dataset *ds, const char *path,
     attr(smp, "name", clean ? clean : "?");
     free(clean);
   }
+  free(first);
   xmlNodePtr steps = add(root, "ExperimentStepSet", NULL);
   int bad = 0;
   for (size_t i = 0; i < ds->n && !bad; i++)

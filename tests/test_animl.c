@@ -133,6 +133,59 @@ static void encoded_and_units(void **state) {
   cs_dataset_free(ds);
 }
 
+/* Sample names come from the SampleSet by id (a sorted lookup since a
+ * linear one made a file of n samples O(n^2)): out of order, a repeated id
+ * (the first one counts), a sample without a name, a reference to none. */
+static void sample_names_by_id(void **state) {
+  (void)state;
+  const char *step =
+      "<ExperimentStep name=\"%s\" experimentStepID=\"%s\"><Infrastructure>"
+      "<SampleReferenceSet><SampleReference sampleID=\"%s\" role=\"x\" "
+      "samplePurpose=\"y\"/></SampleReferenceSet></Infrastructure>"
+      "<Technique name=\"Raman Spectrum\" uri=\"x\"/><Result>"
+      "<SeriesSet name=\"S\" length=\"2\"><Series name=\"Raman Shift\" "
+      "seriesID=\"x\" seriesType=\"Float64\" dependency=\"independent\">"
+      "<IndividualValueSet><D>100</D><D>101</D></IndividualValueSet>"
+      "<Unit label=\"1/cm\"/></Series><Series name=\"Intensity\" seriesID=\"y\" "
+      "seriesType=\"Float64\" dependency=\"dependent\"><IndividualValueSet>"
+      "<D>1</D><D>2</D></IndividualValueSet></Series></SeriesSet></Result>"
+      "</ExperimentStep>";
+  const char *refs[] = {"s1", "s2", "s0", "s9"};
+  const char *want[] = {"first", "second", NULL, NULL};
+  char *steps = csi_strdup("");
+  for (int i = 0; i < 4; i++) {
+    char id[8];
+    snprintf(id, sizeof id, "e%d", i);
+    char *one = csi_strfmt(step, id, id, refs[i]);
+    char *both = csi_strfmt("%s%s", steps, one);
+    free(one);
+    free(steps);
+    steps = both;
+  }
+  char *doc = csi_strfmt(
+      "<?xml version=\"1.0\"?>\n<AnIML xmlns=\"urn:org:astm:animl:schema:core:"
+      "draft:0.90\" version=\"0.90\"><SampleSet>"
+      "<Sample sampleID=\"s2\" name=\"second\"/><Sample sampleID=\"s1\" "
+      "name=\"first\"/><Sample sampleID=\"s2\" name=\"dup\"/>"
+      "<Sample sampleID=\"s0\"/></SampleSet><ExperimentStepSet>%s"
+      "</ExperimentStepSet></AnIML>\n", steps);
+  free(steps);
+  const char *p = test_write_text("samples.animl", doc);
+  free(doc);
+  cs_dataset *ds = test_read_ok(p, NULL);
+  assert_int_equal(cs_dataset_count(ds), 4);
+  for (size_t i = 0; i < 4; i++) {
+    const cs_spectrum *s = cs_dataset_get(ds, i);
+    assert_string_equal(cs_spectrum_meta(s, CS_META_SAMPLE_ID), refs[i]);
+    const char *nm = cs_spectrum_meta(s, "animl.sample_name");
+    if (want[i])
+      assert_string_equal(nm, want[i]);
+    else
+      assert_null(nm);
+  }
+  cs_dataset_free(ds);
+}
+
 /* Only the dependent spectral series become spectra: a delay, a time (by
  * name or by unit) or a temperature series beside the signal does not. */
 static void only_spectral_series(void **state) {
@@ -300,6 +353,17 @@ static void write_read_round_trip(void **state) {
   char path[512];
   snprintf(path, sizeof path, "%s/rt.animl", test_tmpdir());
   STATUS_EQ(cs_dataset_write(ds, path, NULL, &err), CS_OK, &err);
+  /* one Sample per distinct id, in order of first appearance */
+  size_t len;
+  char *txt = (char *)test_slurp(path, &len);
+  char *set = strstr(txt, "<SampleSet>"), *end = set ? strstr(set, "</SampleSet>") : NULL;
+  assert_non_null(end);
+  *end = '\0';
+  char *a = strstr(set, "<Sample sampleID=\"core A &lt;1&gt;\"");
+  char *b = strstr(set, "<Sample sampleID=\"B&amp;C\"");
+  assert_true(a && b && a < b);
+  assert_null(strstr(a + 1, "<Sample sampleID=\"core A"));
+  free(txt);
   STATUS_EQ(cs_dataset_read(path, NULL, &back, &err), CS_OK, &err);
   assert_int_equal(cs_dataset_count(back), 3);
   for (size_t k = 0; k < 3; k++) {
@@ -455,6 +519,7 @@ int main(void) {
       cmocka_unit_test(only_spectral_series),
       cmocka_unit_test(mass_spectra_refused),
       cmocka_unit_test(encoded_and_units),
+      cmocka_unit_test(sample_names_by_id),
       cmocka_unit_test(auto_increment_and_transmittance),
       cmocka_unit_test(bad_documents),
       cmocka_unit_test(xml_attacks_refused),
