@@ -234,7 +234,10 @@ static cs_status series_values(reader *r, const xmlNode *s, size_t length,
                    type ? type : "?");
     goto done;
   }
-  size_t width = !strcmp(type, "Float32") || !strcmp(type, "Int32") ? 4 : 8;
+  /* 0 Float32, 1 Float64, 2 Int32, 3 Int64: decided once, not per value */
+  int kind = !strcmp(type, "Float32") ? 0 : !strcmp(type, "Float64") ? 1
+             : !strcmp(type, "Int32") ? 2 : 3;
+  size_t width = kind == 0 || kind == 2 ? 4 : 8;
   for (xmlNodePtr vs = csi_xml_child(s, NULL); vs && !st;
        vs = csi_xml_next(vs, NULL)) {
     double start;
@@ -285,10 +288,10 @@ static cs_status series_values(reader *r, const xmlNode *s, size_t length,
         break;
       }
       for (size_t i = 0; i < nb && !st; i += width) {
-        double x = !strcmp(type, "Float32")   ? csi_le_f32(bytes + i)
-                   : !strcmp(type, "Float64") ? csi_le_f64(bytes + i)
-                   : !strcmp(type, "Int32")   ? (double)(int32_t)csi_le_u32(bytes + i)
-                                              : (double)(int64_t)csi_le_u64(bytes + i);
+        double x = kind == 0   ? csi_le_f32(bytes + i)
+                   : kind == 1 ? csi_le_f64(bytes + i)
+                   : kind == 2 ? (double)(int32_t)csi_le_u32(bytes + i)
+                               : (double)(int64_t)csi_le_u64(bytes + i);
         if (!isfinite(x))
           st = csi_error(err, CS_ERR_MALFORMED,
                          "non-finite value at index %zu of series '%s'", v->n,
