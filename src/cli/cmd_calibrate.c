@@ -41,8 +41,11 @@ static int label_wt(const char *labels, const char *path, double *wt) {
     size_t len = e ? (size_t)(e - l) : strlen(l);
     char line[4096];
     if (len < sizeof line) {
-      memcpy(line, l, len);
-      line[len] = '\0';
+      size_t k = len;
+      memcpy(line, l, k);
+      while (k && (line[k - 1] == '\r' || line[k - 1] == ' '))
+        k--; /* CRLF files, as read_manifest does */
+      line[k] = '\0';
       char *sep = strchr(line, ',') ? strchr(line, ',') : strchr(line, '\t');
       if (sep) {
         *sep = '\0';

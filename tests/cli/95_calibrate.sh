@@ -21,3 +21,9 @@ cmp -s "$T/out" "$T/lab/cal_lf.txt" && ok "labels on standard input: the same ca
 # an unreadable labels file is named, not reported as standards without labels
 run calibrate carbonate -l "$T/lab/nosuch.csv" "$T"/lab/std*.csv
 expect "calibrate -l missing file" 1 "nosuch.csv: cannot read labels"
+# a labels file saved with CRLF line ends (spreadsheets) reads as the same
+# labels: "std1.csv,2\r" was not a number, so no standard had a label
+tr -d '\r' < "$T/lab/wt.csv" | sed 's/$/\r/' > "$T/lab/wt_crlf.csv"
+run calibrate carbonate -l "$T/lab/wt_crlf.csv" "$T"/lab/std*.csv; expect "calibrate -l CRLF labels" 0
+cmp -s "$T/out" "$T/lab/cal_lf.txt" && ok "CRLF labels: the same calibration" \
+  || not_ok "CRLF labels" "$(head -c 300 "$T/out")"
