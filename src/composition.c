@@ -833,11 +833,12 @@ static cs_status line_fit(int kind, cs_technique t, const double *wt,
   const char *what = kind == CS_CAL_WHITLOCKITE ? "whitlockite share" : "carbonate content";
   const char *y = kind == CS_CAL_WHITLOCKITE ? "index" : "ratio";
   memset(out, 0, sizeof *out);
-  if (t != CS_TECH_RAMAN && t != CS_TECH_FTIR)
-    return csi_error(err, CS_ERR_ARG, "calibration: technique must be raman or ftir");
+  /* the count first: with no standard read, the technique is not known */
   if (n < 3)
     return csi_error(err, CS_ERR_ARG,
                      "calibration: need at least 3 standards, got %zu", n);
+  if (t != CS_TECH_RAMAN && t != CS_TECH_FTIR)
+    return csi_error(err, CS_ERR_ARG, "calibration: technique must be raman or ftir");
   double xm = 0, ym = 0, lo = wt[0], hi = wt[0];
   for (size_t i = 0; i < n; i++) {
     if (!isfinite(wt[i]) || !isfinite(ratio[i]))

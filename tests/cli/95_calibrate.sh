@@ -27,3 +27,7 @@ tr -d '\r' < "$T/lab/wt.csv" | sed 's/$/\r/' > "$T/lab/wt_crlf.csv"
 run calibrate carbonate -l "$T/lab/wt_crlf.csv" "$T"/lab/std*.csv; expect "calibrate -l CRLF labels" 0
 cmp -s "$T/out" "$T/lab/cal_lf.txt" && ok "CRLF labels: the same calibration" \
   || not_ok "CRLF labels" "$(head -c 300 "$T/out")"
+# no standard usable: say that, not "technique must be raman or ftir" (the
+# technique is unknown only because no standard was read)
+run calibrate carbonate "$ROOT/spectra/examples/core01"
+expect "calibrate with no usable standard" 1 "need at least 3 standards, got 0"
