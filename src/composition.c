@@ -726,6 +726,11 @@ static cs_status take_window(const cs_spectrum *s, double lo, double hi,
   size_t b = a;
   while (b < n && s->x[b] <= hi)
     b++;
+  /* spanned but sampled too coarsely: line_area needs points at both
+   * ends and one between (with none it read before the window) */
+  if (b - a < 3)
+    return csi_error(err, CS_ERR_RANGE, "spectrum has %zu points in %g-%g cm^-1",
+                     b - a, lo, hi);
   w->n = b - a;
   w->x = malloc((w->n + 1) * sizeof *w->x);
   w->y = malloc((w->n + 1) * sizeof *w->y);
