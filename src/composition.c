@@ -842,6 +842,8 @@ static cs_status line_fit(int kind, cs_technique t, const double *wt,
   if (n < 3)
     return csi_error(err, CS_ERR_ARG,
                      "calibration: need at least 3 standards, got %zu", n);
+  if (!wt || !ratio)
+    return csi_error(err, CS_ERR_ARG, "calibration: no standards given");
   if (t != CS_TECH_RAMAN && t != CS_TECH_FTIR)
     return csi_error(err, CS_ERR_ARG, "calibration: technique must be raman or ftir");
   double xm = 0, ym = 0, lo = wt[0], hi = wt[0];

@@ -137,6 +137,11 @@ static void test_calibration(void **st) {
   assert_non_null(strstr(e.msg, "bad number 'inf'"));
   double same[3] = {1, 1, 1};
   STATUS_EQ(cs_calibration_fit(CS_TECH_RAMAN, same, r3, 3, NULL, &c, &e), CS_ERR_ARG, &e);
+  /* no arrays: an error, not a NULL dereference (the whitlockite fit skipped
+   * its share check for NULL, then line_fit read share[0]) */
+  STATUS_EQ(cs_calibration_fit(CS_TECH_RAMAN, NULL, r3, 3, NULL, &c, &e), CS_ERR_ARG, &e);
+  STATUS_EQ(cs_calibration_fit_whitlockite(NULL, r3, 3, NULL, &c, &e), CS_ERR_ARG, &e);
+  STATUS_EQ(cs_calibration_fit_whitlockite(w3, NULL, 3, NULL, &c, &e), CS_ERR_ARG, &e);
   /* the shipped defaults exist and say they are synthetic */
   STATUS_EQ(cs_calibration_default(CS_TECH_FTIR, &c, &e), CS_OK, &e);
   assert_non_null(strstr(c.note, "SYNTHETIC"));
