@@ -1162,7 +1162,9 @@ typedef struct cs_composition {
   double whitlockite_se;
   double band922_ratio;         /* A922 / A960 */
   double com_frac;              /* Kontoyannis 1997 COM mole fraction, 0..1 */
-  double oxalate_ir;            /* I1462 / I1477 */
+  double oxalate_ir;            /* I1462 / I1477; 0 with com_frac 1 when
+                                   there is no COD band (undefined: JSON
+                                   null) */
   double protein_mineral;       /* Raman A(1450 CH2)/A(960); FTIR amide I /
                                    nu1nu3 PO4 */
   double fit_r2;                /* variance explained by the band fit */

@@ -726,6 +726,11 @@ static cs_status take_window(const cs_spectrum *s, double lo, double hi,
   size_t b = a;
   while (b < n && s->x[b] <= hi)
     b++;
+  /* spanned but sampled too coarsely: line_area needs points at both
+   * ends and one between (with none it read before the window) */
+  if (b - a < 3)
+    return csi_error(err, CS_ERR_RANGE, "spectrum has %zu points in %g-%g cm^-1",
+                     b - a, lo, hi);
   w->n = b - a;
   w->x = malloc((w->n + 1) * sizeof *w->x);
   w->y = malloc((w->n + 1) * sizeof *w->y);
@@ -833,11 +838,14 @@ static cs_status line_fit(int kind, cs_technique t, const double *wt,
   const char *what = kind == CS_CAL_WHITLOCKITE ? "whitlockite share" : "carbonate content";
   const char *y = kind == CS_CAL_WHITLOCKITE ? "index" : "ratio";
   memset(out, 0, sizeof *out);
-  if (t != CS_TECH_RAMAN && t != CS_TECH_FTIR)
-    return csi_error(err, CS_ERR_ARG, "calibration: technique must be raman or ftir");
+  /* the count first: with no standard read, the technique is not known */
   if (n < 3)
     return csi_error(err, CS_ERR_ARG,
                      "calibration: need at least 3 standards, got %zu", n);
+  if (!wt || !ratio)
+    return csi_error(err, CS_ERR_ARG, "calibration: no standards given");
+  if (t != CS_TECH_RAMAN && t != CS_TECH_FTIR)
+    return csi_error(err, CS_ERR_ARG, "calibration: technique must be raman or ftir");
   double xm = 0, ym = 0, lo = wt[0], hi = wt[0];
   for (size_t i = 0; i < n; i++) {
     if (!isfinite(wt[i]) || !isfinite(ratio[i]))

@@ -154,7 +154,10 @@ static void composition(jw *w, const cs_composition *c) {
   num(w, "whitlockite_share_lo", wsh, c->whitlockite_share_lo);
   num(w, "whitlockite_share_hi", wsh, c->whitlockite_share_hi);
   num(w, "com_frac", com, c->com_frac);
-  num(w, "oxalate_ir", com, c->oxalate_ir);
+  /* no COD band (pure COM, com_frac 1): I1462/I1477 has no value and the
+   * struct holds 0, which would read as pure COD */
+  num(w, "oxalate_ir", com && !(c->oxalate_ir == 0 && c->com_frac == 1),
+      c->oxalate_ir);
   num(w, "protein_mineral", (v & CS_COMP_PROTEIN) != 0, c->protein_mineral);
   open_obj(w, "reasons");
   text(w, "carbonate", c->carbonate_reason);

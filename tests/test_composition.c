@@ -137,6 +137,11 @@ static void test_calibration(void **st) {
   assert_non_null(strstr(e.msg, "bad number 'inf'"));
   double same[3] = {1, 1, 1};
   STATUS_EQ(cs_calibration_fit(CS_TECH_RAMAN, same, r3, 3, NULL, &c, &e), CS_ERR_ARG, &e);
+  /* no arrays: an error, not a NULL dereference (the whitlockite fit skipped
+   * its share check for NULL, then line_fit read share[0]) */
+  STATUS_EQ(cs_calibration_fit(CS_TECH_RAMAN, NULL, r3, 3, NULL, &c, &e), CS_ERR_ARG, &e);
+  STATUS_EQ(cs_calibration_fit_whitlockite(NULL, r3, 3, NULL, &c, &e), CS_ERR_ARG, &e);
+  STATUS_EQ(cs_calibration_fit_whitlockite(w3, NULL, 3, NULL, &c, &e), CS_ERR_ARG, &e);
   /* the shipped defaults exist and say they are synthetic */
   STATUS_EQ(cs_calibration_default(CS_TECH_FTIR, &c, &e), CS_OK, &e);
   assert_non_null(strstr(c.note, "SYNTHETIC"));
@@ -841,6 +846,32 @@ static void test_rruff(void **st) {
 }
 
 /* Classes outside apatite/oxalate get reasons, not numbers. */
+/* A window that the spectrum spans but where it has no point (FTIR sampled
+ * every 42 cm^-1, points at 849 and 891 around the nu2 CO3 window 850-890):
+ * line_area read x[n - 1] of an empty window, x[SIZE_MAX].  Now the value is
+ * empty with a reason, and nothing is read outside the window. */
+static void test_sparse_window(void **st) {
+  (void)st;
+  double x[90], y[90];
+  size_t n = 0;
+  for (double v = 849 - 42 * 10; v < 4000; v += 42, n++) {
+    x[n] = v;
+    y[n] = 0.1 + exp(-(v - 1030) * (v - 1030) / 5000.0) +
+           0.05 * exp(-(v - 1440) * (v - 1440) / 2000.0);
+  }
+  cs_spectrum *s;
+  cs_error e;
+  STATUS_EQ(cs_spectrum_new(x, y, n, CS_AXIS_WAVENUMBER, CS_Q_ABSORBANCE, &s, &e), CS_OK, &e);
+  cs_spectrum_set_technique(s, CS_TECH_FTIR);
+  cs_calibration cal;
+  STATUS_EQ(cs_calibration_default(CS_TECH_FTIR, &cal, &e), CS_OK, &e);
+  cs_composition c;
+  STATUS_EQ(cs_composition_measure(s, "hydroxyapatite", &cal, &c, &e), CS_OK, &e);
+  assert_false(c.valid & CS_COMP_CARBONATE);
+  assert_non_null(strstr(c.carbonate_reason, "850-890"));
+  cs_spectrum_free(s);
+}
+
 static void test_reasons(void **st) {
   (void)st;
   cs_sim_opts o = cs_sim_opts_default(CS_SIM_CALCITE, CS_TECH_RAMAN);
@@ -929,6 +960,7 @@ int main(void) {
       cmocka_unit_test(test_kappa_hand),   cmocka_unit_test(test_findings),
       cmocka_unit_test(test_calibration),  cmocka_unit_test(test_core_rule),
       cmocka_unit_test(test_ftir_carbonate), cmocka_unit_test(test_reasons),
+      cmocka_unit_test(test_sparse_window),
       cmocka_unit_test(test_raman_carbonate),
       cmocka_unit_test(test_raman_carbonate_snr20),
       cmocka_unit_test(test_tissue_bias),  cmocka_unit_test(test_lod),

@@ -28,26 +28,36 @@ static int help(void) {
   return CLI_OK;
 }
 
+/* The value for path in the labels text (file,value lines; the file by its
+ * path or its base name); -1 when there is none.  The text was read once,
+ * so labels can come from standard input or a FIFO. */
 static int label_wt(const char *labels, const char *path, double *wt) {
   if (!labels)
     return -1;
   const char *b = strrchr(path, '/');
   b = b ? b + 1 : path;
-  char *text = cli_slurp(labels), *save = NULL;
-  int rc = -1;
-  for (char *l = text ? strtok_r(text, "\n", &save) : NULL; l && rc;
-       l = strtok_r(NULL, "\n", &save)) {
-    char *sep = strchr(l, ',') ? strchr(l, ',') : strchr(l, '\t');
-    if (!sep)
-      continue;
-    *sep = '\0';
-    const char *lb = strrchr(l, '/');
-    if ((!strcmp(l, path) || !strcmp(lb ? lb + 1 : l, b)) &&
-        !cli_parse_double(sep + 1, 0, 100, wt))
-      rc = 0;
+  for (const char *l = labels; *l;) {
+    const char *e = strchr(l, '\n');
+    size_t len = e ? (size_t)(e - l) : strlen(l);
+    char line[4096];
+    if (len < sizeof line) {
+      size_t k = len;
+      memcpy(line, l, k);
+      while (k && (line[k - 1] == '\r' || line[k - 1] == ' '))
+        k--; /* CRLF files, as read_manifest does */
+      line[k] = '\0';
+      char *sep = strchr(line, ',') ? strchr(line, ',') : strchr(line, '\t');
+      if (sep) {
+        *sep = '\0';
+        const char *lb = strrchr(line, '/');
+        if ((!strcmp(line, path) || !strcmp(lb ? lb + 1 : line, b)) &&
+            !cli_parse_double(sep + 1, 0, 100, wt))
+          return 0;
+      }
+    }
+    l += len + (e != NULL);
   }
-  free(text);
-  return rc;
+  return -1;
 }
 
 /* Append (w, r) to the growing arrays wt and ratio; -1 when out of memory
@@ -99,6 +109,14 @@ int cmd_calibrate(int argc, char **argv) {
   optind++;
   if (optind >= argc)
     return cli_usage_error("calibrate", "no standards");
+  char *lab = NULL;
+  if (labels) {
+    const char *why;
+    if (!(lab = cli_slurp_why(labels, &why))) {
+      cli_error("%s: cannot read labels: %s", labels, why ? why : "out of memory");
+      return CLI_DATA_ERROR;
+    }
+  }
   int nbad = 0;
   cli_files files = {0};
   cli_files_expand(&files, argv + optind, argc - optind, &nbad);
@@ -124,7 +142,7 @@ int cmd_calibrate(int argc, char **argv) {
         m = cs_spectrum_meta(s, key);
       if (!m && wh) /* the name calcspec simulate writes */
         m = cs_spectrum_meta(s, "truth.whitlockite_frac");
-      if (label_wt(labels, files.path[i], &w) &&
+      if (label_wt(lab, files.path[i], &w) &&
           (!m || cli_parse_double(m, 0, wh ? 1 : 100, &w))) {
         cli_error("%s: spectrum %zu: no known %s "
                 "(%s, %s or --labels)", files.path[i], k,
@@ -170,12 +188,14 @@ int cmd_calibrate(int argc, char **argv) {
         cli_files_free(&files);
         free(wt);
         free(ratio);
+        free(lab);
         return CLI_DATA_ERROR;
       }
     }
     cs_dataset_free(ds);
   }
   cli_files_free(&files);
+  free(lab);
   cs_calibration cal;
   int rc = nbad ? CLI_DATA_ERROR : CLI_OK;
   if (wh && tech != CS_TECH_RAMAN && tech != CS_TECH_UNKNOWN) {

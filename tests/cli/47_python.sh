@@ -120,6 +120,23 @@ print("ok")
 PY
   rc=$?
   [ $rc -eq 0 ] && grep -qx ok "$T/py.out" && ok "python: read, predict_proba (3, n_classes), analyse, errors, preprocess, baselines" || not_ok "python package" "$(tail -n 6 "$T/py.out")"
+  # a spectrum that is not classified (out of the model window) has
+  # "composition": null from classify --json --composition, and the same from
+  # Python with composition=True (it was an object of reasons there)
+  run classify --json --composition --axis raman_shift "$T/py_short.txt"
+  (cd / && env -u CALCSPEC_LIB PYTHONPATH="$PP" /usr/bin/python3 - "$T/out" > "$T/py2.out" 2>&1) <<'PY'
+import json, sys
+import calcspec
+cli = json.loads(open(sys.argv[1]).readline())
+assert cli["classified"] is False and cli["composition"] is None, cli["composition"]
+r = calcspec.classify([1000, 1001], [1, 2], composition=True)
+a = calcspec.Model(technique="raman").analyse([1000, 1001], [1, 2])
+for d in (r, a):
+    assert d["classified"] is False and d["composition"] is None, d["composition"]
+print("ok")
+PY
+  grep -qx ok "$T/py2.out" && ok "python: an unclassified spectrum's composition is null, as in classify --json" \
+    || not_ok "python unclassified composition" "$(tail -n 3 "$T/py2.out")"
   # pip installs the package offline (in-tree build backend, no index)
   if /usr/bin/python3 -m pip --version >/dev/null 2>&1; then
     if /usr/bin/python3 -m pip install --no-index --no-deps --quiet --target "$T/pip" "$ROOT/src/python" >"$T/pip.log" 2>&1 \

@@ -22,3 +22,19 @@ done
 for v in CALCSPEC_INPUT_TIMEOUT TMPDIR; do
   grep -rq "getenv(\"$v\")" "$ROOT/src" && grep -q "^\.B $v" "$MAN" && ok "man page ENVIRONMENT: $v" || not_ok "ENVIRONMENT $v"
 done
+# README "JSON results" lists the composition keys classify --json writes,
+# in their order (the calibrated whitlockite share keys were missing)
+run classify --json --composition "$ROOT/spectra/examples/core01/cod_9100.animl"
+if python3 - "$ROOT/README.md" "$T/out" > "$T/pyout" 2>&1 <<'PY'
+import json, re, sys
+row = [l for l in open(sys.argv[1], encoding="utf-8") if l.startswith("| `composition` |")][0]
+doc = re.search(r"composition: `\{(.*?), reasons: \{(.*?)\}\}`", row)
+comp = json.loads(open(sys.argv[2]).readline(), object_pairs_hook=lambda kv: kv)
+comp = dict(comp)["composition"]
+keys = [k for k, _ in comp]
+assert doc.group(1).split(", ") == keys[:-1], (doc.group(1), keys)
+assert doc.group(2).split(", ") == [k for k, _ in dict(comp)["reasons"]]
+print("ok")
+PY
+then ok "README lists the composition keys of classify --json"
+else not_ok "README composition keys" "$(tail -n 2 "$T/pyout")"; fi

@@ -23,3 +23,9 @@ printf '{"id":7,"file":"%s","index":0}\n' "$T/ha8.csv" > "$T/req.jsonl"
 expect_out "stream reply has composition" '"id":7.*"composition":{.*"whitlockite_index":'
 "$CALCSPEC" stream < "$T/req.jsonl" > "$T/out" 2> "$T/err"; rc=$?; expect "stream without --composition" 0
 if grep -q '"composition":null}$' "$T/out"; then ok "stream: composition null unless asked"; else not_ok "stream: composition null unless asked" "$(cat "$T/out")"; fi
+# pure COM (no COD band): com_frac 1 and I_R = I1462/I1477 undefined, so
+# oxalate_ir is null, not 0 (I_R 0 is pure COD by Kontoyannis 1997)
+run -q simulate --class com -n 1 --seed 771 --com-frac 1 --snr 100 -o "$T/com1.csv"; expect "simulate pure COM" 0
+run classify --json --composition "$T/com1.csv"; expect "classify --json pure COM" 0
+python3 -c 'import json,sys; c=json.loads(open(sys.argv[1]).readline())["composition"]; sys.exit(not (c["com_frac"] == 1 and c["oxalate_ir"] is None and "no COD" in c["reasons"]["com"]))' "$T/out" \
+  && ok "pure COM: com_frac 1, oxalate_ir null" || not_ok "pure COM oxalate_ir" "$(grep -o '"com_frac.*' "$T/out" | head -c 300)"

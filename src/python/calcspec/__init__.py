@@ -538,7 +538,7 @@ class Model:
         try:
             rep = ctypes.create_string_buffer(_REPORT_SIZE)
             _check(_lib.cs_classify_spectrum(h, s, None, rep, err), err)
-            if composition:
+            if composition and _ReportHead.from_buffer(rep).classified:
                 _check(_lib.cs_report_composition(rep, s, None, err), err)
             return _report(rep, h, src)
         finally:
@@ -727,7 +727,8 @@ def classify(x, y, axis="raman_shift", laser_nm=None, model=None,
     (needs laser_nm) or "wavenumber" (FTIR absorbance).  model: a Model, a
     model file path, or None for the built-in model of the axis's
     technique.  Returns the dict of `calcspec classify --json` (README
-    "JSON results"); composition=True fills "composition" (else None)."""
+    "JSON results"); composition=True fills "composition" (else None, and
+    None for a spectrum that was not classified, as in classify --json)."""
     code = _axis_code(axis)
     t = "ftir" if axis == "wavenumber" else "raman"
     h = _handle(model, t)
@@ -748,7 +749,9 @@ def classify(x, y, axis="raman_shift", laser_nm=None, model=None,
             _lib.cs_spectrum_set_laser_nm(s, laser)
         _check(_lib.cs_spectrum_sort(s, ctypes.byref(err)), err)
         _check(_lib.cs_classify_spectrum(h, s, None, rep, ctypes.byref(err)), err)
-        _check(_lib.cs_report_composition(rep, s, None, ctypes.byref(err)), err)
+        # not classified: composition stays null, as in classify --json
+        if _ReportHead.from_buffer(rep).classified:
+            _check(_lib.cs_report_composition(rep, s, None, ctypes.byref(err)), err)
         return _report(rep, h)
     finally:
         _lib.cs_spectrum_free(s)
@@ -770,7 +773,7 @@ def classify_file(path, model=None, format=None, composition=False):
             rep = ctypes.create_string_buffer(_REPORT_SIZE)
             _check(_lib.cs_classify_spectrum(h, s, None, rep,
                                              ctypes.byref(err)), err, path)
-            if composition:
+            if composition and _ReportHead.from_buffer(rep).classified:
                 _check(_lib.cs_report_composition(rep, s, None,
                                                   ctypes.byref(err)), err, path)
             src = _ReportSource(p, i, count, _lib.cs_spectrum_meta(s, b"core_id"))
