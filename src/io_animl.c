@@ -179,7 +179,8 @@ static void scan_parameters(const xmlNode *n, step_ctx *c, int depth) {
         double f = u.label || u.base ? to_s(&u) : 1.0;
         if (f > 0 && v >= 0)
           c->exposure_s = v * f;
-      } else if (contains_ci(name, "accumulation") && v >= 1 && v < 1e9) {
+      } else if (contains_ci(name, "accumulation") && v >= 1 && v < 1e9 &&
+                 v == floor(v)) {
         c->accumulations = (int)v;
       }
       unit_free(&u);
@@ -418,7 +419,8 @@ static cs_status apply_calcspec(const xmlNode *cat, cs_spectrum *s,
       cs_spectrum_set_laser_nm(s, v);
     else if (name && num && !strcmp(name, "exposure_s"))
       cs_spectrum_set_exposure_s(s, v);
-    else if (name && num && !strcmp(name, "accumulations"))
+    else if (name && num && !strcmp(name, "accumulations") && v >= 1 &&
+             v <= 1e9 && v == floor(v)) /* else (int)v may be undefined */
       cs_spectrum_set_accumulations(s, (int)v);
     free(name);
     free(sv);
