@@ -83,13 +83,15 @@ PY
     printf '%s\n' '{"id":"n7","y":[1,2,3]}'
     printf '%s\n' '{"id":"n8","x":[1,2,3],"y":[1,2,1e999]}'
     printf '%s\n' '{"id":"n9","x":[1,2,3],"y":[1,2,3]} trailing'
+    printf '%s\n' '{"id":"n10","x":[1,2,3],"y":[1,2,3],"exposure_s":-1e999}'
+    printf '%s\n' '{"id":123456789012345678901,"x":[1,2,3],"y":[1,2]}'
   } > "$T/bad.jsonl"
   "$CALCSPEC" stream < "$T/bad.jsonl" > "$T/out" 2> "$T/err"; rc=$?
   expect "stream survives malformed requests" 0
   if python3 - "$T/out" <<'PY'
 import json, sys
 r = [json.loads(l) for l in open(sys.argv[1])]
-assert len(r) == 9, len(r)
+assert len(r) == 11, len(r)
 e = [x.get("error", "") for x in r]
 assert r[0]["id"] == "n1" and e[0] == '"x" must be an array of 1..1000000 finite numbers', e[0]
 assert e[1] == 'duplicate key "x"', e[1]
@@ -100,6 +102,10 @@ assert e[5].startswith('"x" must be an array'), e[5]
 assert e[6].startswith('"x" must be an array'), e[6]
 assert e[7].startswith('"y" must be an array'), e[7]
 assert e[8].startswith("invalid JSON"), e[8]
+# a member beyond a double: said so (was "out of memory"); an integer id
+# beyond 64 bits echoed as the nearest double (was 2^63 - 1)
+assert e[9] == "number -1e999 is out of range", e[9]
+assert r[10]["id"] == float(123456789012345678901) and e[10] == "x has 3 points, y 2", r[10]
 PY
   then ok "stream: malformed members give precise error lines"; else not_ok "stream malformed" "$(head -c 900 "$T/out")"; fi
 
