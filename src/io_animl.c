@@ -80,8 +80,8 @@ static unit_info unit_of(const xmlNode *n) {
     double v;
     if (csi_xml_attr_double(si, "factor", &v) == 0 && v != 0)
       u.factor = v;
-    if (csi_xml_attr_double(si, "exponent", &v) == 0)
-      u.exponent = (int)v;
+    if (csi_xml_attr_double(si, "exponent", &v) == 0) /* 0: none we use */
+      u.exponent = v == floor(v) && fabs(v) <= 100 ? (int)v : 0;
     u.base = csi_xml_text(si);
     if (u.base)
       csi_trim(u.base);
