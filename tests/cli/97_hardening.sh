@@ -125,3 +125,17 @@ expect "train --labels: an empty class is refused naming the line" 1 "labels.csv
 printf 'cod_9100.animl,0,oxalate\nx.animl,y,calcite\n' >"$T/labels.csv"
 run train --labels "$T/labels.csv" "$ROOT/spectra/examples/core01" -o "$T/m.txt"
 expect "train --labels: a bad row after a good one is refused" 1 "labels.csv: line 2: bad index 'y'"
+
+# symbolic links back up a folder tree: each folder is walked once (two
+# such links once took 2^32 walks; one counted every file 33 times)
+mkdir -p "$T/loop/in"
+cp "$ROOT/spectra/examples/core01/cod_9100.animl" "$T/loop/in/"
+if ln -s . "$T/loop/in/a" 2>/dev/null && ln -s .. "$T/loop/in/b"; then
+  run_t info "$T/loop"
+  expect "info on a folder with links to itself and its parent: finishes" 0
+  n=$(grep -c 'cod_9100.animl' "$T/out")
+  [ "$n" -eq 1 ] && ok "a folder reached again through a link is walked once" ||
+    not_ok "folder walked once" "cod_9100.animl listed $n times"
+else
+  skip "symbolic link loops" "ln -s failed"
+fi
