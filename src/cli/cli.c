@@ -383,6 +383,44 @@ int cli_format_known(const char *name, int write) {
 
 int cli_is_stdio(const char *path) { return path && !strcmp(path, "-"); }
 
+int cli_install_output(const char *tmp, const char *path) {
+  struct stat st;
+  if (stat(path, &st) != 0 || S_ISREG(st.st_mode) || S_ISDIR(st.st_mode)) {
+    int rc = rename(tmp, path), e = errno;
+    if (rc)
+      remove(tmp);
+    errno = e;
+    return rc ? -1 : 0;
+  }
+  int in = open(tmp, O_RDONLY | O_CLOEXEC);
+  int out = open(path, O_WRONLY | O_NONBLOCK | O_NOCTTY | O_CLOEXEC);
+  int e = in < 0 || out < 0 ? errno : 0;
+  if (out >= 0)
+    fcntl(out, F_SETFL, fcntl(out, F_GETFL) & ~O_NONBLOCK);
+  char buf[65536];
+  ssize_t n;
+  while (!e && (n = read(in, buf, sizeof buf)) != 0) {
+    if (n < 0) {
+      e = errno == EINTR ? 0 : errno;
+      continue;
+    }
+    for (ssize_t off = 0; !e && off < n;) {
+      ssize_t w = write(out, buf + off, (size_t)(n - off));
+      if (w > 0)
+        off += w;
+      else if (w < 0 && errno != EINTR)
+        e = errno;
+    }
+  }
+  if (in >= 0)
+    close(in);
+  if (out >= 0 && close(out) != 0 && !e)
+    e = errno;
+  remove(tmp);
+  errno = e;
+  return e ? -1 : 0;
+}
+
 /* Seconds a named FIFO or device may stay silent (CALCSPEC_INPUT_TIMEOUT,
  * default 10; 0 waits for ever).  Standard input is never timed out: its
  * writer exists by construction and may be slow (cores | validate -). */

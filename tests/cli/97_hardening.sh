@@ -139,3 +139,22 @@ if ln -s . "$T/loop/in/a" 2>/dev/null && ln -s .. "$T/loop/in/b"; then
 else
   skip "symbolic link loops" "ln -s failed"
 fi
+
+# an existing FIFO as the output is written into, never replaced by a
+# regular file (as root, -o /dev/full was replaced and the run exit 0);
+# with no reader it is an error at once
+rm -f "$T/out.csv" "$T/out.png"
+if mkfifo "$T/out.csv" "$T/out.png" 2>/dev/null; then
+  run_t convert "$ROOT/spectra/examples/core01/cod_9100.animl" -o "$T/out.csv"
+  expect "convert -o FIFO with no reader: an error at once" 1 "out.csv: cannot write: a FIFO with no reader"
+  run_t plot "$ROOT/spectra/examples/core01/cod_9100.animl" -o "$T/out.png"
+  expect "plot -o FIFO with no reader: an error at once" 1 "out.png: cannot write picture: a FIFO with no reader"
+  exec 4<>"$T/out.csv" # a reader (and writer: no end of file) for the FIFO
+  run_t convert "$ROOT/spectra/examples/core01/cod_9100.animl" -o "$T/out.csv"
+  exec 4>&-
+  expect "convert -o FIFO with a reader: written" 0
+  [ -p "$T/out.csv" ] && [ -p "$T/out.png" ] && ok "the output FIFOs are still FIFOs" ||
+    not_ok "output FIFOs replaced" "$(ls -l "$T/out.csv" "$T/out.png")"
+else
+  skip "FIFO outputs" "mkfifo failed"
+fi
