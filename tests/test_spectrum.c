@@ -135,6 +135,16 @@ static void raman_shift(void **state) {
   s = make(x, y, 3, CS_AXIS_PIXEL);
   STATUS_EQ(cs_spectrum_to_raman_shift(s, 785, &err), CS_ERR_UNSUPPORTED, &err);
   cs_spectrum_free(s);
+  /* a finite wavelength or laser whose shift is not finite: an error, the
+   * spectrum unchanged (1e-302 nm gave x = -inf and CS_OK) */
+  double xt[] = {1e-302, 500, 600};
+  s = make(xt, y, 3, CS_AXIS_WAVELENGTH_NM);
+  STATUS_EQ(cs_spectrum_to_raman_shift(s, 785, &err), CS_ERR_NUMERIC, &err);
+  assert_non_null(strstr(err.msg, "no finite Raman shift"));
+  assert_int_equal(cs_spectrum_axis(s), CS_AXIS_WAVELENGTH_NM);
+  assert_true(cs_spectrum_x(s)[0] == 1e-302);
+  STATUS_EQ(cs_spectrum_to_raman_shift(s, 1e-310, &err), CS_ERR_NUMERIC, &err);
+  cs_spectrum_free(s);
 }
 
 static void absorbance(void **state) {
