@@ -214,7 +214,13 @@ cs_status cs_spectrum_resample(const cs_spectrum *s, const double *x_new,
     r->y[j] = v;
   }
   free(d2);
-  cs_status st = csi_spectrum_copy_meta(r, s, err);
+  cs_status st = CS_OK;
+  for (size_t j = 0; j < m && !st; j++) /* the spline of values near 1e308 */
+    if (!isfinite(r->y[j]))
+      st = csi_error(err, CS_ERR_NUMERIC, "resample: the interpolated value at "
+                     "x = %.6g is not finite (values too large)", r->x[j]);
+  if (!st)
+    st = csi_spectrum_copy_meta(r, s, err);
   if (st) {
     cs_spectrum_free(r);
     return st;

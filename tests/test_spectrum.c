@@ -221,6 +221,19 @@ static void resample(void **state) {
   STATUS_EQ(cs_spectrum_resample(s, unsorted, 2, CS_INTERP_LINEAR, &r, &err),
             CS_ERR_ARG, &err);
   cs_spectrum_free(s);
+  /* the spline through +-1.7e308 overflows: an error, not CS_OK with
+   * non-finite values */
+  double xa[8], ya[8], ta[] = {0.5, 2.5, 4.5};
+  for (size_t i = 0; i < 8; i++)
+    xa[i] = (double)i, ya[i] = i % 2 ? 1.7e308 : -1.7e308;
+  s = make(xa, ya, 8, CS_AXIS_RAMAN_SHIFT);
+  STATUS_EQ(cs_spectrum_resample(s, ta, 3, CS_INTERP_CUBIC, &r, &err),
+            CS_ERR_NUMERIC, &err);
+  assert_null(r);
+  STATUS_EQ(cs_spectrum_resample(s, ta, 3, CS_INTERP_LINEAR, &r, &err), CS_OK,
+            &err);
+  cs_spectrum_free(r);
+  cs_spectrum_free(s);
 }
 
 static void names(void **state) {
