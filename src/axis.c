@@ -217,7 +217,7 @@ cs_status cs_spectrum_resample(const cs_spectrum *s, const double *x_new,
   cs_status st = CS_OK;
   for (size_t j = 0; j < m && !st; j++) /* the spline of values near 1e308 */
     if (!isfinite(r->y[j]))
-      st = csi_error(err, CS_ERR_NUMERIC, "resample: the interpolated value at "
+      st = csi_error(err, CS_ERR_NUMERIC, "the interpolated value at "
                      "x = %.6g is not finite (values too large)", r->x[j]);
   if (!st)
     st = csi_spectrum_copy_meta(r, s, err);

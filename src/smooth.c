@@ -509,7 +509,7 @@ cs_status cs_smoother_apply(cs_smoother *sm, const double *x, const double *y,
   /* finite values near 1e308 overflow in the weighted sums */
   for (size_t i = 0; i < n && !st; i++)
     if (!isfinite(out[i]))
-      st = csi_error(err, CS_ERR_NUMERIC, "smooth: the value at point %zu is "
+      st = csi_error(err, CS_ERR_NUMERIC, "the value at point %zu is "
                      "not finite (data too large)", i);
   return st;
 }
