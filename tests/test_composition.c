@@ -137,6 +137,11 @@ static void test_calibration(void **st) {
   assert_non_null(strstr(e.msg, "bad number 'inf'"));
   double same[3] = {1, 1, 1};
   STATUS_EQ(cs_calibration_fit(CS_TECH_RAMAN, same, r3, 3, NULL, &c, &e), CS_ERR_ARG, &e);
+  /* finite ratios near 1e308: the standard errors overflowed and the fit
+   * was CS_OK with se_m = inf (which the parser above refuses to load) */
+  double w4[4] = {1, 2, 3, 4}, big[4] = {1, 2, 3, 1e308};
+  STATUS_EQ(cs_calibration_fit(CS_TECH_RAMAN, w4, big, 4, NULL, &c, &e), CS_ERR_NUMERIC, &e);
+  assert_non_null(strstr(e.msg, "not finite"));
   /* the shipped defaults exist and say they are synthetic */
   STATUS_EQ(cs_calibration_default(CS_TECH_FTIR, &c, &e), CS_OK, &e);
   assert_non_null(strstr(c.note, "SYNTHETIC"));
