@@ -158,3 +158,19 @@ if mkfifo "$T/out.csv" "$T/out.png" 2>/dev/null; then
 else
   skip "FIFO outputs" "mkfifo failed"
 fi
+
+# a file known (by its size) to be over the 512 MiB limit of the formats
+# read whole is refused before it is read: 2 s and 512 MiB of memory before
+if ldd "$CALCSPEC" 2>/dev/null | grep -q libasan; then
+  skip "over-limit file refused unread" "AddressSanitizer build (RSS)"
+elif [ -x /usr/bin/time ] && truncate -s 1G "$T/huge.jdx" 2>/dev/null; then
+  /usr/bin/time -f '%M' -o "$T/rss" "$CALCSPEC" info --format jcamp "$T/huge.jdx" >"$T/out" 2>"$T/err"
+  rc=$?
+  kb=$(tail -n 1 "$T/rss")
+  expect "info on a 1 GiB JCAMP-DX: refused by size" 1 "huge.jdx: file larger than 512 MiB"
+  [ "$kb" -lt 100000 ] && ok "the over-limit file is refused at $kb kB RSS" ||
+    not_ok "over-limit file read before refusal" "$kb kB RSS"
+  rm -f "$T/huge.jdx"
+else
+  skip "over-limit file refused unread" "no /usr/bin/time or sparse files"
+fi
