@@ -336,6 +336,10 @@ static int fast_parse(request *r, const char *p, size_t len) {
   return skip_ws(p, e) == e;
 }
 
+int cli_json_cstring(const json_t *v) {
+  return json_is_string(v) && strlen(json_string_value(v)) == json_string_length(v);
+}
+
 /* Tests: 0 sends every request through yajl (the reference path). */
 int cli_request_fast = 1;
 
@@ -429,7 +433,7 @@ int cli_request_spectrum(const cli_request *rq, cs_spectrum **out,
   double laser = NAN;
   if (nx != ny) {
     snprintf(err->msg, sizeof err->msg, "x has %zu points, y %zu", nx, ny);
-  } else if (ja && (!json_is_string(ja) ||
+  } else if (ja && (!cli_json_cstring(ja) ||
                     cs_axis_from_name(json_string_value(ja), &axis) ||
                     (axis != CS_AXIS_RAMAN_SHIFT &&
                      axis != CS_AXIS_WAVELENGTH_NM &&
