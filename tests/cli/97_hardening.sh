@@ -174,3 +174,17 @@ elif [ -x /usr/bin/time ] && truncate -s 1G "$T/huge.jdx" 2>/dev/null; then
 else
   skip "over-limit file refused unread" "no /usr/bin/time or sparse files"
 fi
+
+# output lost to a full device is an error (classify, info, cores and
+# formats exited 0 with their rows gone)
+if [ -c /dev/full ]; then
+  for c in "classify $ROOT/spectra/examples/core01/cod_9100.animl" \
+    "info $ROOT/spectra/examples/core01/cod_9100.animl" "formats"; do
+    # shellcheck disable=SC2086
+    timeout 20 "$CALCSPEC" $c >/dev/full 2>"$T/err"
+    rc=$?
+    expect "${c%% *} > /dev/full: an error" 1 "^calcspec: -: writing standard output: "
+  done
+else
+  skip "output to a full device" "no /dev/full"
+fi
