@@ -395,8 +395,9 @@ int cli_install_output(const char *tmp, const char *path) {
   int in = open(tmp, O_RDONLY | O_CLOEXEC);
   int out = open(path, O_WRONLY | O_NONBLOCK | O_NOCTTY | O_CLOEXEC);
   int e = in < 0 || out < 0 ? errno : 0;
-  if (out >= 0)
-    fcntl(out, F_SETFL, fcntl(out, F_GETFL) & ~O_NONBLOCK);
+  int fl = out >= 0 ? fcntl(out, F_GETFL) : -1;
+  if (fl >= 0)
+    fcntl(out, F_SETFL, fl & ~O_NONBLOCK);
   char buf[65536];
   ssize_t n;
   while (!e && (n = read(in, buf, sizeof buf)) != 0) {
