@@ -78,6 +78,11 @@ cs_status cs_spectrum_to_raman_shift(cs_spectrum *s, double laser_nm,
                        "non-positive wavelength %.6g nm at point %zu", s->x[i],
                        i);
   double k = 1e7 / laser;
+  for (size_t i = 0; i < s->n; i++) /* before changing anything */
+    if (!isfinite(k - 1e7 / s->x[i]))
+      return csi_error(err, CS_ERR_NUMERIC, "wavelength %.6g nm at point %zu "
+                       "with a laser of %.6g nm gives no finite Raman shift",
+                       s->x[i], i, laser);
   for (size_t i = 0; i < s->n; i++)
     s->x[i] = k - 1e7 / s->x[i];
   s->axis = CS_AXIS_RAMAN_SHIFT;
@@ -209,7 +214,13 @@ cs_status cs_spectrum_resample(const cs_spectrum *s, const double *x_new,
     r->y[j] = v;
   }
   free(d2);
-  cs_status st = csi_spectrum_copy_meta(r, s, err);
+  cs_status st = CS_OK;
+  for (size_t j = 0; j < m && !st; j++) /* the spline of values near 1e308 */
+    if (!isfinite(r->y[j]))
+      st = csi_error(err, CS_ERR_NUMERIC, "the interpolated value at "
+                     "x = %.6g is not finite (values too large)", r->x[j]);
+  if (!st)
+    st = csi_spectrum_copy_meta(r, s, err);
   if (st) {
     cs_spectrum_free(r);
     return st;

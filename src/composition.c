@@ -881,6 +881,14 @@ static cs_status line_fit(int kind, cs_technique t, const double *wt,
   out->se_b = sqrt(s2 * (1.0 / (double)n + xm * xm / sxx));
   out->cov_mb = -xm * s2 / sxx;
   out->s_resid = sqrt(s2);
+  /* finite standards near 1e308 overflow the sums of squares */
+  if (!(isfinite(m) && isfinite(b) && isfinite(out->se_m) &&
+        isfinite(out->se_b) && isfinite(out->cov_mb) && isfinite(out->s_resid))) {
+    memset(out, 0, sizeof *out);
+    return csi_error(err, CS_ERR_NUMERIC,
+                     "calibration: the line through the standards is not finite "
+                     "(%s values too large)", y);
+  }
   out->n = n;
   out->wt_lo = lo;
   out->wt_hi = hi;

@@ -81,8 +81,8 @@ static unit_info unit_of(const xmlNode *n) {
     double v;
     if (csi_xml_attr_double(si, "factor", &v) == 0 && v != 0)
       u.factor = v;
-    if (csi_xml_attr_double(si, "exponent", &v) == 0)
-      u.exponent = (int)v;
+    if (csi_xml_attr_double(si, "exponent", &v) == 0) /* 0: none we use */
+      u.exponent = v == floor(v) && fabs(v) <= 100 ? (int)v : 0;
     u.base = csi_xml_text(si);
     if (u.base)
       csi_trim(u.base);
@@ -180,7 +180,8 @@ static void scan_parameters(const xmlNode *n, step_ctx *c, int depth) {
         double f = u.label || u.base ? to_s(&u) : 1.0;
         if (f > 0 && v >= 0)
           c->exposure_s = v * f;
-      } else if (contains_ci(name, "accumulation") && v >= 1 && v < 1e9) {
+      } else if (contains_ci(name, "accumulation") && v >= 1 && v < 1e9 &&
+                 v == floor(v)) {
         c->accumulations = (int)v;
       }
       unit_free(&u);
@@ -422,7 +423,8 @@ static cs_status apply_calcspec(const xmlNode *cat, cs_spectrum *s,
       cs_spectrum_set_laser_nm(s, v);
     else if (name && num && !strcmp(name, "exposure_s"))
       cs_spectrum_set_exposure_s(s, v);
-    else if (name && num && !strcmp(name, "accumulations"))
+    else if (name && num && !strcmp(name, "accumulations") && v >= 1 &&
+             v <= 1e9 && v == floor(v)) /* else (int)v may be undefined */
       cs_spectrum_set_accumulations(s, (int)v);
     free(name);
     free(sv);

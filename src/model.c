@@ -311,6 +311,25 @@ static cs_status preprocess(const cs_model *m, cs_pipeline *pl,
     return csi_error(err, CS_ERR_ARG, "%s spectrum, but this is a %s model",
                      cs_technique_name(s->technique),
                      cs_technique_name(m->technique));
+  /* A constant spectrum (in the window when the axis is the model's) is
+   * refused here: through the pipeline it failed in a baseline fit
+   * ("rank deficient"), or came out classified with rounding noise as its
+   * signal, depending on the constant. */
+  int win = s->axis == (m->technique == CS_TECH_FTIR ? CS_AXIS_WAVENUMBER
+                                                     : CS_AXIS_RAMAN_SHIFT);
+  double y0 = 0;
+  size_t k = 0, i = 0;
+  for (; i < s->n; i++) {
+    if (win && !(s->x[i] >= m->lo && s->x[i] <= m->hi))
+      continue;
+    if (k++ == 0)
+      y0 = s->y[i];
+    else if (s->y[i] != y0)
+      break;
+  }
+  if (i == s->n && k > 1)
+    return csi_error(err, CS_ERR_NUMERIC, "flat spectrum (%g everywhere in "
+                     "the window): no signal to classify", y0);
   cs_spectrum *out = NULL;
   cs_status st = cs_pipeline_apply(pl, s, &out, NULL, err);
   if (st == CS_ERR_RANGE)

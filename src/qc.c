@@ -243,11 +243,22 @@ static cs_status measure(const cs_spectrum *c, int ftir, const cs_qc_opts *o,
   cs_spike_opts so = cs_spike_opts_default();
   so.threshold = o->spike_threshold;
   cs_status st = cs_spikes_remove(d, n, &so, NULL, &q->spikes, err);
+  /* a constant record has no band and no noise: it is its own smooth and
+   * baseline (the polynomial fit of a constant could mask every point as a
+   * peak and fail, or leave rounding as a band of SNR QC_CAP) */
+  size_t nd = 1;
+  while (nd < n && d[nd] == d[0])
+    nd++;
   double sigma = 0;
-  if (!st)
-    st = smooth_noise(d, n, s, &sigma, err);
-  if (!st)
-    st = baseline(c->x, d, n, b, err);
+  if (!st && nd == n) {
+    memcpy(s, d, n * sizeof *s);
+    memcpy(b, d, n * sizeof *b);
+  } else {
+    if (!st)
+      st = smooth_noise(d, n, s, &sigma, err);
+    if (!st)
+      st = baseline(c->x, d, n, b, err);
+  }
   if (st) {
     free(d);
     return st;

@@ -494,13 +494,22 @@ cs_status cs_smoother_apply(cs_smoother *sm, const double *x, const double *y,
     delta = (x[n - 1] - x[0]) / (double)(n - 1);
   if (!(isfinite(delta) && delta != 0))
     return csi_error(err, CS_ERR_ARG, "x spacing is zero or not finite");
+  cs_status st;
   switch (sm->o.method) {
   case CS_SMOOTH_SG:
-    return apply_sg(sm, delta, y, n, out, err);
+    st = apply_sg(sm, delta, y, n, out, err);
+    break;
   case CS_SMOOTH_GAUSS:
-    return apply_gauss(sm, delta, y, n, out, err);
+    st = apply_gauss(sm, delta, y, n, out, err);
+    break;
   default:
     memmove(out, y, n * sizeof *y);
     return CS_OK;
   }
+  /* finite values near 1e308 overflow in the weighted sums */
+  for (size_t i = 0; i < n && !st; i++)
+    if (!isfinite(out[i]))
+      st = csi_error(err, CS_ERR_NUMERIC, "the value at point %zu is "
+                     "not finite (data too large)", i);
+  return st;
 }

@@ -187,6 +187,15 @@ cs_status csi_read_file(const char *path, size_t max, char **buf, size_t *len,
   cs_status ost = csi_open_regular(path, &f, err);
   if (ost)
     return ost;
+  /* known too large: refused before reading max bytes of it (a 2 GiB
+   * file cost 2 s and 512 MiB of memory to refuse) */
+  struct stat sb;
+  if (fstat(fileno(f), &sb) == 0 && sb.st_size > 0 &&
+      (uint64_t)sb.st_size > max) {
+    fclose(f);
+    return csi_error(err, CS_ERR_UNSUPPORTED, "file larger than %zu MiB",
+                     max >> 20);
+  }
   size_t cap = 1 << 16, n = 0;
   char *p = malloc(cap + 1);
   if (!p) {
@@ -441,8 +450,36 @@ void csi_buf_free(csi_buf *b) {
   b->n = b->cap = 0;
 }
 
+/* data into an existing device or FIFO (/dev/null, a pipe): renaming a
+ * temporary file over it would replace the node itself.  O_NONBLOCK: a
+ * FIFO with no reader is an error, not a wait. */
+static cs_status write_in_place(const char *path, const char *data, size_t n,
+                                cs_error *err) {
+  int fd = open(path, O_WRONLY | O_NONBLOCK | O_NOCTTY | O_CLOEXEC);
+  if (fd < 0)
+    return csi_error(err, CS_ERR_IO, "cannot write: %s", errno == ENXIO
+                     ? "a FIFO with no reader" : strerror(errno));
+  int fl = fcntl(fd, F_GETFL);
+  if (fl >= 0)
+    fcntl(fd, F_SETFL, fl & ~O_NONBLOCK);
+  int e = 0;
+  for (size_t off = 0; off < n && !e;) {
+    ssize_t w = write(fd, data + off, n - off);
+    if (w > 0)
+      off += (size_t)w;
+    else if (w < 0 && errno != EINTR)
+      e = errno;
+  }
+  if (close(fd) != 0 && !e)
+    e = errno;
+  return e ? csi_error(err, CS_ERR_IO, "cannot write: %s", strerror(e)) : CS_OK;
+}
+
 cs_status csi_write_atomic(const char *path, const char *data, size_t n,
                            cs_error *err) {
+  struct stat sb;
+  if (stat(path, &sb) == 0 && !S_ISREG(sb.st_mode) && !S_ISDIR(sb.st_mode))
+    return write_in_place(path, data, n, err);
   char *tmp = csi_strfmt("%s.tmp.%ld", path, (long)getpid());
   if (!tmp)
     return csi_error(err, CS_ERR_NOMEM, "out of memory");

@@ -142,6 +142,11 @@ static void test_calibration(void **st) {
   STATUS_EQ(cs_calibration_fit(CS_TECH_RAMAN, NULL, r3, 3, NULL, &c, &e), CS_ERR_ARG, &e);
   STATUS_EQ(cs_calibration_fit_whitlockite(NULL, r3, 3, NULL, &c, &e), CS_ERR_ARG, &e);
   STATUS_EQ(cs_calibration_fit_whitlockite(w3, NULL, 3, NULL, &c, &e), CS_ERR_ARG, &e);
+  /* finite ratios near 1e308: the standard errors overflowed and the fit
+   * was CS_OK with se_m = inf (which the parser above refuses to load) */
+  double w4[4] = {1, 2, 3, 4}, big[4] = {1, 2, 3, 1e308};
+  STATUS_EQ(cs_calibration_fit(CS_TECH_RAMAN, w4, big, 4, NULL, &c, &e), CS_ERR_NUMERIC, &e);
+  assert_non_null(strstr(e.msg, "not finite"));
   /* the shipped defaults exist and say they are synthetic */
   STATUS_EQ(cs_calibration_default(CS_TECH_FTIR, &c, &e), CS_OK, &e);
   assert_non_null(strstr(c.note, "SYNTHETIC"));

@@ -6,6 +6,8 @@
 
 #include "internal.h"
 
+#include <fcntl.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 /* ---- helpers ---- */
@@ -564,6 +566,43 @@ static void round_trip_file(cs_dataset *ds, const char *name) {
   cs_dataset_free(back);
 }
 
+/* Writing to an existing FIFO (or device) goes into it: the temporary
+ * file renamed over it replaced the FIFO with a regular file (as root,
+ * `-o /dev/full` replaced /dev/full and reported success).  With no
+ * reader it is an error at once, not a wait. */
+static void write_into_fifo(void **state) {
+  (void)state;
+  char path[512];
+  snprintf(path, sizeof path, "%s/out.fifo", test_tmpdir());
+  unlink(path);
+  if (mkfifo(path, 0600) != 0)
+    skip();
+  double x[3] = {1, 2, 3}, y[3] = {4, 5, 6};
+  cs_dataset *ds = NULL;
+  cs_error err;
+  cs_spectrum *s;
+  STATUS_EQ(cs_dataset_new(&ds, &err), CS_OK, &err);
+  STATUS_EQ(cs_spectrum_new(x, y, 3, CS_AXIS_RAMAN_SHIFT, CS_Q_COUNTS, &s,
+                            &err), CS_OK, &err);
+  STATUS_EQ(cs_dataset_push(ds, s, &err), CS_OK, &err);
+  STATUS_EQ(cs_dataset_write(ds, path, "csv", &err), CS_ERR_IO, &err);
+  assert_non_null(strstr(err.msg, "no reader"));
+  int rd = open(path, O_RDONLY | O_NONBLOCK);
+  assert_true(rd >= 0);
+  STATUS_EQ(cs_dataset_write(ds, path, "csv", &err), CS_OK, &err);
+  char buf[4096];
+  ssize_t got = read(rd, buf, sizeof buf - 1);
+  close(rd);
+  struct stat st;
+  assert_int_equal(stat(path, &st), 0);
+  assert_true(S_ISFIFO(st.st_mode));
+  assert_true(got > 0);
+  buf[got] = '\0';
+  assert_non_null(strstr(buf, "3,6"));
+  unlink(path);
+  cs_dataset_free(ds);
+}
+
 static void round_trip(void **state) {
   (void)state;
   enum { N = 200 };
@@ -857,6 +896,7 @@ int main(void) {
       cmocka_unit_test(ocean_translated_markers),
       cmocka_unit_test(avasoft_wave_nm),
       cmocka_unit_test(malformed_first_row),
+      cmocka_unit_test(write_into_fifo),
   };
   return cmocka_run_group_tests_name("csv", tests, NULL, NULL);
 }

@@ -266,6 +266,56 @@ static void wavelength_axis_and_errors(void **state) {
   cs_model_free(m);
 }
 
+/* A constant spectrum is one error, whatever the constant, with either
+ * model: through the pipeline 0.3 failed with "design matrix is rank
+ * deficient", 65535 (a saturated detector) and FTIR 1e-3 were classified
+ * (the latter with no reacquire flag). */
+static void flat_spectra_refused(void **state) {
+  (void)state;
+  const double level[] = {0, 0.3, 7.77, 1e-3, 65535, 1e20};
+  for (int ftir = 0; ftir < 2; ftir++) {
+    cs_model *m;
+    cs_error err;
+    STATUS_EQ(cs_model_default(ftir ? CS_TECH_FTIR : CS_TECH_RAMAN, &m, &err),
+              CS_OK, &err);
+    double x[1001], y[1001];
+    for (size_t v = 0; v < sizeof level / sizeof *level; v++) {
+      for (size_t i = 0; i < 1001; i++)
+        x[i] = ftir ? 400 + 3.6 * (double)i : 350 + 1.5 * (double)i,
+        y[i] = level[v];
+      cs_report rep;
+      STATUS_EQ(cs_classify_arrays(m, x, y, 1001,
+                                   ftir ? CS_AXIS_WAVENUMBER : CS_AXIS_RAMAN_SHIFT,
+                                   NAN, NULL, &rep, &err), CS_ERR_NUMERIC, &err);
+      assert_non_null(strstr(err.msg, "flat spectrum"));
+    }
+    /* flat in the window only: still flat */
+    for (size_t i = 0; i < 1001; i++)
+      y[i] = x[i] < 380 ? (double)i : 2.5;
+    cs_report rep;
+    STATUS_EQ(cs_classify_arrays(m, x, y, 1001,
+                                 ftir ? CS_AXIS_WAVENUMBER : CS_AXIS_RAMAN_SHIFT,
+                                 NAN, NULL, &rep, &err), CS_ERR_NUMERIC, &err);
+    assert_non_null(strstr(err.msg, "flat spectrum (2.5 everywhere"));
+    /* QC itself measures it: no band, no noise, SNR 0 */
+    for (size_t v = 0; v < sizeof level / sizeof *level; v++) {
+      for (size_t i = 0; i < 1001; i++)
+        y[i] = level[v];
+      cs_spectrum *s;
+      STATUS_EQ(cs_spectrum_new(x, y, 1001,
+                                ftir ? CS_AXIS_WAVENUMBER : CS_AXIS_RAMAN_SHIFT,
+                                CS_Q_COUNTS, &s, &err), CS_OK, &err);
+      cs_qc q;
+      STATUS_EQ(cs_qc_spectrum(s, 800, 1800, NULL, &q, &err), CS_OK, &err);
+      assert_true(q.snr == 0 && q.band_height == 0 && q.noise == 0);
+      assert_true(q.flags & CS_QC_LOW_SNR);
+      assert_true(q.reacquire);
+      cs_spectrum_free(s);
+    }
+    cs_model_free(m);
+  }
+}
+
 typedef struct {
   const cs_model *m;
   const cs_spectrum *s;
@@ -382,6 +432,7 @@ int main(void) {
       cmocka_unit_test(parses_options),
       cmocka_unit_test(classifies_arrays_like_the_model),
       cmocka_unit_test(wavelength_axis_and_errors),
+      cmocka_unit_test(flat_spectra_refused),
       cmocka_unit_test(shared_model_threads),
       cmocka_unit_test(report_json_form),
   };

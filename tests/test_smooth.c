@@ -212,6 +212,24 @@ static void plan_cache_lengths(void **state) {
   cs_smoother_free(sm);
 }
 
+/* Finite data near 1e308 overflows in the weighted sums: an error, not
+ * CS_OK with NaN/Inf out (590 of 600 SG and all Gaussian values were). */
+static void overflow_is_an_error(void **state) {
+  (void)state;
+  const char *spec[] = {"sg:11:3", "gauss:2", "sg:11:3:2"};
+  double y[200], out[200];
+  for (size_t i = 0; i < 200; i++)
+    y[i] = i % 2 ? 1.7e308 : -1.7e308;
+  for (size_t k = 0; k < 3; k++) {
+    cs_smoother *sm = make(spec[k]);
+    cs_error err;
+    STATUS_EQ(cs_smoother_apply(sm, NULL, y, 200, out, &err), CS_ERR_NUMERIC,
+              &err);
+    assert_non_null(strstr(err.msg, "not finite"));
+    cs_smoother_free(sm);
+  }
+}
+
 static void opts_parse_format(void **state) {
   (void)state;
   cs_smooth_opts o;
@@ -319,6 +337,7 @@ int main(void) {
       cmocka_unit_test(gauss_matches_direct_sum),
       cmocka_unit_test(plan_cache_lengths),
       cmocka_unit_test(opts_parse_format),
+      cmocka_unit_test(overflow_is_an_error),
       cmocka_unit_test(threads_match_single),
   };
   return cmocka_run_group_tests_name("smooth", tests, NULL, teardown);

@@ -135,6 +135,16 @@ static void raman_shift(void **state) {
   s = make(x, y, 3, CS_AXIS_PIXEL);
   STATUS_EQ(cs_spectrum_to_raman_shift(s, 785, &err), CS_ERR_UNSUPPORTED, &err);
   cs_spectrum_free(s);
+  /* a finite wavelength or laser whose shift is not finite: an error, the
+   * spectrum unchanged (1e-302 nm gave x = -inf and CS_OK) */
+  double xt[] = {1e-302, 500, 600};
+  s = make(xt, y, 3, CS_AXIS_WAVELENGTH_NM);
+  STATUS_EQ(cs_spectrum_to_raman_shift(s, 785, &err), CS_ERR_NUMERIC, &err);
+  assert_non_null(strstr(err.msg, "no finite Raman shift"));
+  assert_int_equal(cs_spectrum_axis(s), CS_AXIS_WAVELENGTH_NM);
+  assert_true(cs_spectrum_x(s)[0] == 1e-302);
+  STATUS_EQ(cs_spectrum_to_raman_shift(s, 1e-310, &err), CS_ERR_NUMERIC, &err);
+  cs_spectrum_free(s);
 }
 
 static void absorbance(void **state) {
@@ -210,6 +220,19 @@ static void resample(void **state) {
   double unsorted[] = {5, 1};
   STATUS_EQ(cs_spectrum_resample(s, unsorted, 2, CS_INTERP_LINEAR, &r, &err),
             CS_ERR_ARG, &err);
+  cs_spectrum_free(s);
+  /* the spline through +-1.7e308 overflows: an error, not CS_OK with
+   * non-finite values */
+  double xa[8], ya[8], ta[] = {0.5, 2.5, 4.5};
+  for (size_t i = 0; i < 8; i++)
+    xa[i] = (double)i, ya[i] = i % 2 ? 1.7e308 : -1.7e308;
+  s = make(xa, ya, 8, CS_AXIS_RAMAN_SHIFT);
+  STATUS_EQ(cs_spectrum_resample(s, ta, 3, CS_INTERP_CUBIC, &r, &err),
+            CS_ERR_NUMERIC, &err);
+  assert_null(r);
+  STATUS_EQ(cs_spectrum_resample(s, ta, 3, CS_INTERP_LINEAR, &r, &err), CS_OK,
+            &err);
+  cs_spectrum_free(r);
   cs_spectrum_free(s);
 }
 

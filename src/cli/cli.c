@@ -129,7 +129,45 @@ static int cmp_str(const void *a, const void *b) {
   return strcmp(*(char *const *)a, *(char *const *)b);
 }
 
-static void walk(cli_files *f, const char *dir, int *nbad, int depth) {
+/* The folders one argument's walk has entered, by device and inode: a
+ * symbolic link back up the tree is entered once, not to the depth limit
+ * (every file counted again at each level; two such links, 2^32 walks). */
+typedef struct {
+  struct { dev_t dev; ino_t ino; } *v;
+  size_t n, cap;
+} dir_set;
+
+/* 1 when dir was entered already, or cannot be recorded (said so). */
+static int seen_dir(dir_set *s, const char *dir, int *nbad) {
+  struct stat st;
+  if (stat(dir, &st) != 0)
+    return 0; /* opendir says why */
+  for (size_t i = 0; i < s->n; i++)
+    if (s->v[i].dev == st.st_dev && s->v[i].ino == st.st_ino) {
+      if (cli_verbosity > 0)
+        cli_note("%s: skipped (a folder already walked)", dir);
+      return 1;
+    }
+  if (s->n == s->cap) {
+    size_t ncap = s->cap ? 2 * s->cap : 16;
+    void *p = realloc(s->v, ncap * sizeof *s->v);
+    if (!p) {
+      cli_error("%s: out of memory", dir);
+      (*nbad)++;
+      return 1;
+    }
+    s->v = p;
+    s->cap = ncap;
+  }
+  s->v[s->n].dev = st.st_dev;
+  s->v[s->n++].ino = st.st_ino;
+  return 0;
+}
+
+static void walk(cli_files *f, const char *dir, int *nbad, int depth,
+                 dir_set *seen) {
+  if (seen_dir(seen, dir, nbad))
+    return;
   DIR *d = opendir(dir);
   if (!d) {
     cli_error("%s: %s", dir, strerror(errno));
@@ -175,7 +213,7 @@ static void walk(cli_files *f, const char *dir, int *nbad, int depth) {
       struct stat st;
       if (stat(p, &st) == 0 && S_ISDIR(st.st_mode)) {
         if (depth < 32)
-          walk(f, p, nbad, depth + 1);
+          walk(f, p, nbad, depth + 1, seen);
       } else if (stat(p, &st) == 0 && S_ISREG(st.st_mode)) {
         /* in a directory, only files whose content a reader recognises:
          * READMEs, findings tables and notes are passed over */
@@ -208,7 +246,9 @@ void cli_files_expand(cli_files *f, char **args, int nargs, int *nbad) {
       cli_error("%s: %s", args[i], strerror(errno));
       (*nbad)++;
     } else if (S_ISDIR(st.st_mode)) {
-      walk(f, args[i], nbad, 0);
+      dir_set seen = {NULL, 0, 0};
+      walk(f, args[i], nbad, 0, &seen);
+      free(seen.v);
     } else if (push(f, args[i], 0)) {
       cli_error("%s: out of memory", args[i]);
       (*nbad)++;
@@ -342,6 +382,45 @@ int cli_format_known(const char *name, int write) {
 #define CLI_STREAM_MAX ((size_t)512 << 20) /* the library's file limit */
 
 int cli_is_stdio(const char *path) { return path && !strcmp(path, "-"); }
+
+int cli_install_output(const char *tmp, const char *path) {
+  struct stat st;
+  if (stat(path, &st) != 0 || S_ISREG(st.st_mode) || S_ISDIR(st.st_mode)) {
+    int rc = rename(tmp, path), e = errno;
+    if (rc)
+      remove(tmp);
+    errno = e;
+    return rc ? -1 : 0;
+  }
+  int in = open(tmp, O_RDONLY | O_CLOEXEC);
+  int out = open(path, O_WRONLY | O_NONBLOCK | O_NOCTTY | O_CLOEXEC);
+  int e = in < 0 || out < 0 ? errno : 0;
+  int fl = out >= 0 ? fcntl(out, F_GETFL) : -1;
+  if (fl >= 0)
+    fcntl(out, F_SETFL, fl & ~O_NONBLOCK);
+  char buf[65536];
+  ssize_t n;
+  while (!e && (n = read(in, buf, sizeof buf)) != 0) {
+    if (n < 0) {
+      e = errno == EINTR ? 0 : errno;
+      continue;
+    }
+    for (ssize_t off = 0; !e && off < n;) {
+      ssize_t w = write(out, buf + off, (size_t)(n - off));
+      if (w > 0)
+        off += w;
+      else if (w < 0 && errno != EINTR)
+        e = errno;
+    }
+  }
+  if (in >= 0)
+    close(in);
+  if (out >= 0 && close(out) != 0 && !e)
+    e = errno;
+  remove(tmp);
+  errno = e;
+  return e ? -1 : 0;
+}
 
 /* Seconds a named FIFO or device may stay silent (CALCSPEC_INPUT_TIMEOUT,
  * default 10; 0 waits for ever).  Standard input is never timed out: its

@@ -108,6 +108,12 @@ FILE *cli_fopen_regular(const char *path, const char **why);
 
 /* "-" names standard input (or output, for -o). */
 int cli_is_stdio(const char *path);
+
+/* Put the finished temporary file tmp at path: renamed over it, or copied
+ * into it when path is an existing device or FIFO (a rename would replace
+ * the node; a FIFO with no reader fails with ENXIO, never waits).  tmp is
+ * removed either way.  0 ok, else -1 with errno set. */
+int cli_install_output(const char *tmp, const char *path);
 /* --technique / --axis (classify, cores, info, stream): applied to a
  * spectrum whose file does not say; a file that says otherwise is an error.
  * Zero-initialise (CS_TECH_UNKNOWN / CS_AXIS_UNKNOWN: not given). */

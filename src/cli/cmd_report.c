@@ -875,12 +875,12 @@ static int write_html(const char *out, const char *title, const rcore *cores, si
     bad = 1;
   if (fclose(o))
     bad = 1;
-  if (!bad && rename(tmp, out))
-    bad = 1;
-  if (bad) {
+  if (bad)
     remove(tmp);
+  else if (cli_install_output(tmp, out)) /* removes tmp */
+    bad = 1;
+  if (bad)
     fprintf(stderr, "calcspec: %s: cannot write\n", out);
-  }
   free(tmp);
   return bad ? -1 : 0;
 }

@@ -96,8 +96,9 @@ static int answer(stream_ctx *c, const char *text, size_t len, char **line) {
   }
   if (!jc)
     jc = jc_old;
-  if (jc && !json_is_string(jc)) {
-    snprintf(err.msg, sizeof err.msg, "\"core_id\" must be a string");
+  if (jc && !cli_json_cstring(jc)) {
+    snprintf(err.msg, sizeof err.msg, "\"core_id\" must be a string "
+             "(without \\u0000)");
     goto done;
   }
   core = jc ? json_string_value(jc) : NULL;
@@ -105,9 +106,9 @@ static int answer(stream_ctx *c, const char *text, size_t len, char **line) {
   if (file) {
     const json_t *jf = json_object_get(req, "format");
     const json_t *ji = json_object_get(req, "index");
-    if (!json_is_string(file) || (jf && !json_is_string(jf))) {
+    if (!cli_json_cstring(file) || (jf && !cli_json_cstring(jf))) {
       snprintf(err.msg, sizeof err.msg, "\"file\" and \"format\" must be "
-               "strings");
+               "strings (without \\u0000)");
       goto done;
     }
     fname = json_string_value(file);

@@ -1,11 +1,13 @@
 /* draw.c: cairo helpers shared by plot, report and map (see draw.h). */
 #include "draw.h"
+#include "cli.h"
 
 #include "calcspec.h"
 
 #include <cairo-pdf.h>
 #include <cairo-svg.h>
 #include <fontconfig/fontconfig.h>
+#include <errno.h>
 #include <math.h>
 #include <stdarg.h>
 #include <stdio.h>
@@ -158,9 +160,9 @@ int dr_close(dr_doc *d, char *msg, size_t cap) {
     doc_free(d);
     return -1;
   }
-  if (rename(d->tmp, d->path)) {
-    snprintf(msg, cap, "cannot write picture");
-    remove(d->tmp);
+  if (cli_install_output(d->tmp, d->path)) {
+    snprintf(msg, cap, "cannot write picture: %s",
+             errno == ENXIO ? "a FIFO with no reader" : strerror(errno));
     doc_free(d);
     return -1;
   }

@@ -2,6 +2,7 @@
 #include "cli.h"
 #include "progress.h"
 
+#include <errno.h>
 #include <locale.h>
 #include <stdio.h>
 #include <string.h>
@@ -41,6 +42,18 @@ static void log_to_stderr(int level, const char *msg, void *user) {
     cli_error("%s", msg);
 }
 
+/* Output lost to a full disk or a closed descriptor is a failure: without
+ * this, `classify DIR > out.tsv` on a full disk exited 0 with nothing in
+ * out.tsv.  A command that failed has said why already. */
+static int close_stdout(int rc) {
+  int e = fflush(stdout) ? errno : 0;
+  if ((e || ferror(stdout)) && (rc == CLI_OK || rc == CLI_BELOW_THRESHOLD)) {
+    cli_error("-: writing standard output: %s", e ? strerror(e) : "write error");
+    return CLI_DATA_ERROR;
+  }
+  return rc;
+}
+
 int main(int argc, char **argv) {
   /* Numbers are always read and written in the C locale; text in the
    * user's. */
@@ -78,7 +91,7 @@ int main(int argc, char **argv) {
   for (size_t c = 0; c < NCOMMANDS; c++)
     if (!strcmp(argv[i], commands[c].name)) {
       cli_progress_cmd = commands[c].name;
-      return commands[c].fn(argc - i, argv + i);
+      return close_stdout(commands[c].fn(argc - i, argv + i));
     }
   const char *names[NCOMMANDS];
   for (size_t c = 0; c < NCOMMANDS; c++)

@@ -3,6 +3,7 @@
  * the parser). */
 #include "request.h"
 
+#include <errno.h>
 #include <math.h>
 #include <stdlib.h>
 #include <string.h>
@@ -77,15 +78,18 @@ static int push_xy(request *r, int t, double d) {
 }
 
 /* A number member other than x/y (len < 64 bytes of checked JSON number
- * syntax) as jansson holds it: JSON's integer/real distinction kept; NULL
- * for a non-finite value (1e999), which json_real refuses too. */
+ * syntax) as jansson holds it: JSON's integer/real distinction kept (an
+ * integer beyond 64 bits as the nearest double: strtoll's clamp echoed
+ * another id); NULL for a non-finite value (1e999), which json_real
+ * refuses too. */
 static json_t *member_number(const char *s, size_t len) {
   char tok[64], *end;
   memcpy(tok, s, len);
   tok[len] = '\0';
   if (!strpbrk(tok, ".eE")) {
+    errno = 0;
     long long i = strtoll(tok, &end, 10);
-    if (!*end)
+    if (!*end && errno != ERANGE)
       return json_integer((json_int_t)i);
   }
   double d;
@@ -101,6 +105,12 @@ static int on_number(void *ctx, const char *s, size_t len) {
      * mostly without strtod (~20 % of `stream` before). */
     double d;
     return cs_parse_number(s, len, &d) ? fail(r, "") : push_xy(r, r->target, d);
+  }
+  double d;
+  if (cs_parse_number(s, len, &d)) { /* not "out of memory" from place() */
+    char m[100];
+    snprintf(m, sizeof m, "number %.*s is out of range", (int)len, s);
+    return fail(r, m);
   }
   return place(r, member_number(s, len));
 }
@@ -326,6 +336,10 @@ static int fast_parse(request *r, const char *p, size_t len) {
   return skip_ws(p, e) == e;
 }
 
+int cli_json_cstring(const json_t *v) {
+  return json_is_string(v) && strlen(json_string_value(v)) == json_string_length(v);
+}
+
 /* Tests: 0 sends every request through yajl (the reference path). */
 int cli_request_fast = 1;
 
@@ -419,7 +433,7 @@ int cli_request_spectrum(const cli_request *rq, cs_spectrum **out,
   double laser = NAN;
   if (nx != ny) {
     snprintf(err->msg, sizeof err->msg, "x has %zu points, y %zu", nx, ny);
-  } else if (ja && (!json_is_string(ja) ||
+  } else if (ja && (!cli_json_cstring(ja) ||
                     cs_axis_from_name(json_string_value(ja), &axis) ||
                     (axis != CS_AXIS_RAMAN_SHIFT &&
                      axis != CS_AXIS_WAVELENGTH_NM &&

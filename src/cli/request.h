@@ -38,6 +38,10 @@ void cli_request_free(cli_request *r);
 /* 1 (default): well-formed plain requests take a direct scan; 0: every
  * request goes through yajl (tests compare the two). */
 extern int cli_request_fast;
+/* 1 when v is a JSON string that holds no NUL (\u0000): one that does
+ * would reach fopen or a name lookup cut short ("a.spe\u0000x" opened
+ * a.spe). */
+int cli_json_cstring(const json_t *v);
 /* The spectrum of an arrays request ("x", "y", "axis", "laser_nm"); the
  * caller owns *out.  0 ok; -1 with err->msg set. */
 int cli_request_spectrum(const cli_request *rq, cs_spectrum **out,

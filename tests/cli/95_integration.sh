@@ -83,13 +83,17 @@ PY
     printf '%s\n' '{"id":"n7","y":[1,2,3]}'
     printf '%s\n' '{"id":"n8","x":[1,2,3],"y":[1,2,1e999]}'
     printf '%s\n' '{"id":"n9","x":[1,2,3],"y":[1,2,3]} trailing'
+    printf '%s\n' '{"id":"n10","x":[1,2,3],"y":[1,2,3],"exposure_s":-1e999}'
+    printf '%s\n' '{"id":123456789012345678901,"x":[1,2,3],"y":[1,2]}'
+    printf '%s\n' "{\"id\":\"n12\",\"file\":\"$EX/core01/cod_9100.animl\\u0000.x\"}"
+    printf '%s\n' "{\"id\":\"n13\",\"file\":\"$EX/core01/cod_9100.animl\",\"core_id\":\"C\\u00001\"}"
   } > "$T/bad.jsonl"
   "$CALCSPEC" stream < "$T/bad.jsonl" > "$T/out" 2> "$T/err"; rc=$?
   expect "stream survives malformed requests" 0
   if python3 - "$T/out" <<'PY'
 import json, sys
 r = [json.loads(l) for l in open(sys.argv[1])]
-assert len(r) == 9, len(r)
+assert len(r) == 13, len(r)
 e = [x.get("error", "") for x in r]
 assert r[0]["id"] == "n1" and e[0] == '"x" must be an array of 1..1000000 finite numbers', e[0]
 assert e[1] == 'duplicate key "x"', e[1]
@@ -100,6 +104,13 @@ assert e[5].startswith('"x" must be an array'), e[5]
 assert e[6].startswith('"x" must be an array'), e[6]
 assert e[7].startswith('"y" must be an array'), e[7]
 assert e[8].startswith("invalid JSON"), e[8]
+# a member beyond a double: said so (was "out of memory"); an integer id
+# beyond 64 bits echoed as the nearest double (was 2^63 - 1)
+assert e[9] == "number -1e999 is out of range", e[9]
+assert r[10]["id"] == float(123456789012345678901) and e[10] == "x has 3 points, y 2", r[10]
+# a NUL in a name: refused (the file before the NUL was read instead)
+assert e[11] == '"file" and "format" must be strings (without \\u0000)', r[11]
+assert e[12] == '"core_id" must be a string (without \\u0000)', r[12]
 PY
   then ok "stream: malformed members give precise error lines"; else not_ok "stream malformed" "$(head -c 900 "$T/out")"; fi
 

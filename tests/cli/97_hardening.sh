@@ -125,3 +125,66 @@ expect "train --labels: an empty class is refused naming the line" 1 "labels.csv
 printf 'cod_9100.animl,0,oxalate\nx.animl,y,calcite\n' >"$T/labels.csv"
 run train --labels "$T/labels.csv" "$ROOT/spectra/examples/core01" -o "$T/m.txt"
 expect "train --labels: a bad row after a good one is refused" 1 "labels.csv: line 2: bad index 'y'"
+
+# symbolic links back up a folder tree: each folder is walked once (two
+# such links once took 2^32 walks; one counted every file 33 times)
+mkdir -p "$T/loop/in"
+cp "$ROOT/spectra/examples/core01/cod_9100.animl" "$T/loop/in/"
+if ln -s . "$T/loop/in/a" 2>/dev/null && ln -s .. "$T/loop/in/b"; then
+  run_t info "$T/loop"
+  expect "info on a folder with links to itself and its parent: finishes" 0
+  n=$(grep -c 'cod_9100.animl' "$T/out")
+  [ "$n" -eq 1 ] && ok "a folder reached again through a link is walked once" ||
+    not_ok "folder walked once" "cod_9100.animl listed $n times"
+else
+  skip "symbolic link loops" "ln -s failed"
+fi
+
+# an existing FIFO as the output is written into, never replaced by a
+# regular file (as root, -o /dev/full was replaced and the run exit 0);
+# with no reader it is an error at once
+rm -f "$T/out.csv" "$T/out.png"
+if mkfifo "$T/out.csv" "$T/out.png" 2>/dev/null; then
+  run_t convert "$ROOT/spectra/examples/core01/cod_9100.animl" -o "$T/out.csv"
+  expect "convert -o FIFO with no reader: an error at once" 1 "out.csv: cannot write: a FIFO with no reader"
+  run_t plot "$ROOT/spectra/examples/core01/cod_9100.animl" -o "$T/out.png"
+  expect "plot -o FIFO with no reader: an error at once" 1 "out.png: cannot write picture: a FIFO with no reader"
+  exec 4<>"$T/out.csv" # a reader (and writer: no end of file) for the FIFO
+  run_t convert "$ROOT/spectra/examples/core01/cod_9100.animl" -o "$T/out.csv"
+  exec 4>&-
+  expect "convert -o FIFO with a reader: written" 0
+  [ -p "$T/out.csv" ] && [ -p "$T/out.png" ] && ok "the output FIFOs are still FIFOs" ||
+    not_ok "output FIFOs replaced" "$(ls -l "$T/out.csv" "$T/out.png")"
+else
+  skip "FIFO outputs" "mkfifo failed"
+fi
+
+# a file known (by its size) to be over the 512 MiB limit of the formats
+# read whole is refused before it is read: 2 s and 512 MiB of memory before
+if ldd "$CALCSPEC" 2>/dev/null | grep -q libasan; then
+  skip "over-limit file refused unread" "AddressSanitizer build (RSS)"
+elif [ -x /usr/bin/time ] && truncate -s 1G "$T/huge.jdx" 2>/dev/null; then
+  /usr/bin/time -f '%M' -o "$T/rss" "$CALCSPEC" info --format jcamp "$T/huge.jdx" >"$T/out" 2>"$T/err"
+  rc=$?
+  kb=$(tail -n 1 "$T/rss")
+  expect "info on a 1 GiB JCAMP-DX: refused by size" 1 "huge.jdx: file larger than 512 MiB"
+  [ "$kb" -lt 100000 ] && ok "the over-limit file is refused at $kb kB RSS" ||
+    not_ok "over-limit file read before refusal" "$kb kB RSS"
+  rm -f "$T/huge.jdx"
+else
+  skip "over-limit file refused unread" "no /usr/bin/time or sparse files"
+fi
+
+# output lost to a full device is an error (classify, info, cores and
+# formats exited 0 with their rows gone)
+if [ -c /dev/full ]; then
+  for c in "classify $ROOT/spectra/examples/core01/cod_9100.animl" \
+    "info $ROOT/spectra/examples/core01/cod_9100.animl" "formats"; do
+    # shellcheck disable=SC2086
+    timeout 20 "$CALCSPEC" $c >/dev/full 2>"$T/err"
+    rc=$?
+    expect "${c%% *} > /dev/full: an error" 1 "^calcspec: -: writing standard output: "
+  done
+else
+  skip "output to a full device" "no /dev/full"
+fi
