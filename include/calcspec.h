@@ -48,8 +48,8 @@ extern "C" {
 
 #define CS_VERSION_MAJOR 0
 #define CS_VERSION_MINOR 6
-#define CS_VERSION_PATCH 0
-#define CS_VERSION "0.6.0"
+#define CS_VERSION_PATCH 1
+#define CS_VERSION "0.6.1"
 
 /** The library's version string ("MAJOR.MINOR.PATCH"); static, never NULL.
  * Compare with CS_VERSION to detect a header/library mismatch. */

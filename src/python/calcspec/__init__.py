@@ -207,7 +207,7 @@ if ctypes.sizeof(_ReportHead) > _REPORT_SIZE:  # a header/library mismatch
 
 
 def version():
-    """The library's version string, e.g. "0.6.0"."""
+    """The library's version string, e.g. "0.6.1"."""
     return _lib.cs_version().decode()
 
 
