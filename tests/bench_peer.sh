@@ -104,16 +104,25 @@ for part in ('train', 'test'):
                 sys.exit('bench_peer: classes do not share one axis')
             for i, y in enumerate(ys):
                 out.write('%s,%s%d,%s\n' % (c, c, i, ','.join(y)))
-# the test spectra as one plain CSV matrix (x, then one column each)
-cols, axis = [], None
+# the test spectra as one calcspec CSV matrix (x, then one column each,
+# each spectrum's metadata kept, renumbered), so one AnIML of them has one
+# Sample per spectrum as the per-class files do
+import re
+meta, cols, axis = [], [], None
 for c in classes:
     x, ys = load('%s/test_%s.csv' % (d, c))
     axis = axis or x
-    cols += [('%s%d' % (c, i), y) for i, y in enumerate(ys)]
+    for l in open('%s/test_%s.csv' % (d, c)):
+        m = re.match(r'# calcspec\[(\d+)\] (.*)', l)
+        if m:
+            meta.append('# calcspec[%d] %s' % (len(cols) + int(m.group(1)), m.group(2)))
+    cols += ys
 with open('%s/all.csv' % d, 'w') as out:
-    out.write('raman_shift,' + ','.join(n for n, _ in cols) + '\n')
+    out.write('# calcspec csv 1\n# calcspec spectra=%d\n' % len(cols))
+    out.write('\n'.join(meta) + '\n')
+    out.write('x,' + ','.join('y%d' % (i + 1) for i in range(len(cols))) + '\n')
     for j, xv in enumerate(axis):
-        out.write(xv + ',' + ','.join(y[j] for _, y in cols) + '\n')
+        out.write(xv + ',' + ','.join(y[j] for y in cols) + '\n')
 EOF
 "$CS" -q convert "$T/all.csv" -o "$T/all.animl" || exit 1
 
