@@ -1344,6 +1344,19 @@ static cs_status read_columns(ctx *c, const cs_spectrum *proto,
   return st;
 }
 
+/* Text with NUL bytes: UTF-16 (Windows "Unicode" exports) says so and how
+ * to convert it, anything else is binary. */
+static cs_status nul_error(const ctx *c, cs_error *err) {
+  const unsigned char *b = (const unsigned char *)c->buf;
+  if (c->len >= 2 && ((b[0] == 0xFF && b[1] == 0xFE) || (b[0] == 0xFE && b[1] == 0xFF)))
+    return csi_error(err, CS_ERR_UNSUPPORTED,
+                     "UTF-16 text (byte order mark %02X %02X); text spectra are "
+                     "read as UTF-8: convert it, e.g. iconv -f UTF-16 -t UTF-8",
+                     b[0], b[1]);
+  return csi_error(err, CS_ERR_MALFORMED,
+                   "binary data (NUL bytes) in a text spectrum");
+}
+
 /* Header, table and the prototype spectrum (the metadata every spectrum
  * gets): everything before the spectra.  *protop is the caller's, also on
  * failure.  c->lines may have been split already (the streaming reader). */
@@ -1351,8 +1364,7 @@ static cs_status prepare(ctx *c, cs_spectrum **protop, cs_error *err) {
   cs_status st;
   *protop = NULL;
   if (!c->lines && memchr(c->buf, '\0', c->len))
-    return csi_error(err, CS_ERR_MALFORMED,
-                     "binary data (NUL bytes) in a text spectrum");
+    return nul_error(c, err);
   if (!c->lines && !(c->lines = split_lines(c->buf, c->len, &c->nlines)))
     return csi_error(err, CS_ERR_NOMEM, "out of memory");
   c->own = c->nlines && starts(trim(c->lines[0]), OWN_MAGIC);
@@ -1861,8 +1873,7 @@ static cs_status scan_file(csv_stream *z, cs_error *err) {
   for (size_t o = 0; o < c->len; o += step) {
     size_t e = c->len - o < step ? c->len : o + step;
     if (memchr(b + o, '\0', e - o))
-      return csi_error(err, CS_ERR_MALFORMED,
-                       "binary data (NUL bytes) in a text spectrum");
+      return nul_error(c, err);
     /* line ends counted by memchr: the byte loop ran at ~400 MB/s */
     for (const char *q = b + o, *qe = b + e; (q = memchr(q, '\n', (size_t)(qe - q)));
          q++)

@@ -11,6 +11,15 @@ expect_prefixed_errors "bad csv error is one prefixed line"
 if [ "$(grep -c "^$T/plain.csv	" "$T/out")" -eq 2 ]; then ok "the batch goes on after the bad file"
 else not_ok "the batch goes on after the bad file" "stdout: $(cat "$T/out")"; fi
 
+# a UTF-16 export (byte order mark FF FE, then x,y / 100,1 in UTF-16LE) is
+# named as such with the way out, not "binary data"; stray NULs still are
+printf '\377\376x\000,\000y\000\n\000\061\000\060\000\060\000,\000\061\000\n\000' > "$T/u16.csv"
+run info "$T/u16.csv"
+expect "UTF-16 text is refused with its name" 1 "calcspec: $T/u16.csv: UTF-16 text (byte order mark FF FE)"
+expect_prefixed_errors "UTF-16 error is one prefixed line"
+printf 'x,y\n1\000,2\n' > "$T/nul.csv"
+run info "$T/nul.csv"; expect "NUL bytes elsewhere are binary data" 1 "binary data (NUL bytes)"
+
 if have_shared; then
   lab="$SHARED/formats/horiba_labspec_txt/SMC1-Initial_RT.txt"
   # header: #Acq. time (s)=120, #Accumulations=2, #Laser=532nm_Edge, #Title=D_1;
