@@ -1000,17 +1000,13 @@ typedef struct csi_whit_batch {
 #if defined(__GNUC__) && defined(__x86_64__)
 #define HAVE_WHIT_AVX 1
 #include <immintrin.h>
-/* GCC takes the target from a pragma region; clang (the fuzz build) only
- * from an attribute it applies to every function of the region, and would
- * fuse a * b + c there on its own (GCC does not in ISO C mode): the lanes
- * must do the scalar solver's arithmetic, FMA only where KFMA asks for it */
+/* clang (the fuzz build) would fuse a * b + c in these regions on its own
+ * (GCC does not in ISO C mode): the lanes must do the scalar solver's
+ * arithmetic, FMA only where KFMA asks for it */
 #ifdef __clang__
 #pragma STDC FP_CONTRACT OFF
-#pragma clang attribute push(__attribute__((target("avx2,fma"))), apply_to = function)
-#else
-#pragma GCC push_options
-#pragma GCC target("avx2,fma")
 #endif
+CSI_TARGET_BEGIN("avx2,fma")
 #define KSFX _avx2
 #define KW 4
 #define KFMA(a, b, c) ((KVD)_mm256_fmadd_pd((__m256d)(a), (__m256d)(b), (__m256d)(c)))
@@ -1019,14 +1015,8 @@ typedef struct csi_whit_batch {
 #include "whit_batch_kern.h"
 #undef KSFX
 #undef KW
-#ifdef __clang__
-#pragma clang attribute pop
-#pragma clang attribute push(__attribute__((target("avx512f"))), apply_to = function)
-#else
-#pragma GCC pop_options
-#pragma GCC push_options
-#pragma GCC target("avx512f")
-#endif
+CSI_TARGET_END
+CSI_TARGET_BEGIN("avx512f")
 #define KSFX _avx512
 #define KW 8
 #define KFMA(a, b, c) ((KVD)_mm512_fmadd_pd((__m512d)(a), (__m512d)(b), (__m512d)(c)))
@@ -1038,30 +1028,16 @@ typedef struct csi_whit_batch {
 #include "whit_batch_kern.h"
 #undef KSFX
 #undef KW
-#ifdef __clang__
-#pragma clang attribute pop
-#else
-#pragma GCC pop_options
-#endif
+CSI_TARGET_END
 #endif
 
 csi_simd csi_baseline_simd_force = CSI_SIMD_AUTO;
 
-#ifdef HAVE_WHIT_AVX
-/* __builtin_cpu_init writes libgcc's global record: once, not from several
- * threads at once. */
-static pthread_once_t cpu_once = PTHREAD_ONCE_INIT;
-static int have_avx2, have_avx512;
-static void probe_cpu(void) {
-  __builtin_cpu_init();
-  have_avx2 = __builtin_cpu_supports("avx2") && __builtin_cpu_supports("fma");
-  have_avx512 = __builtin_cpu_supports("avx512f") != 0;
-}
-#endif
-
 int csi_baseline_simd_lanes(csi_simd s) {
 #ifdef HAVE_WHIT_AVX
-  pthread_once(&cpu_once, probe_cpu);
+  unsigned cpu = csi_cpu_features();
+  int have_avx2 = (cpu & (CSI_CPU_AVX2 | CSI_CPU_FMA)) == (CSI_CPU_AVX2 | CSI_CPU_FMA);
+  int have_avx512 = (cpu & CSI_CPU_AVX512F) != 0;
   if (s == CSI_SIMD_AUTO)
     s = have_avx512 ? CSI_SIMD_AVX512 : have_avx2 ? CSI_SIMD_AVX2
                                                   : CSI_SIMD_PORTABLE;

@@ -2546,60 +2546,35 @@ static const ox_kern_t ox_kern_base = {ox_bands_base, ox_deriv_base,
 int csi_oxalate_portable = 0;
 #if defined(__GNUC__) && defined(__x86_64__)
 #define HAVE_OX_AVX2 1
-/* GCC takes the target from a pragma region, clang from an attribute */
-#ifdef __clang__
-#pragma clang attribute push(__attribute__((target("avx2"))), apply_to = function)
-#else
-#pragma GCC push_options
-#pragma GCC target("avx2")
-#endif
+CSI_TARGET_BEGIN("avx2")
 #define OXSFX _avx2
 #define OX_W 4
 #include "ox_kern.h"
 #undef OXSFX
 #undef OX_W
-#ifdef __clang__
-#pragma clang attribute pop
-#else
-#pragma GCC pop_options
-#endif
+CSI_TARGET_END
 static const ox_kern_t ox_kern_avx2 = {ox_bands_avx2, ox_deriv_avx2,
                                        ox_gram_avx2};
 #ifdef __clang__
 #pragma STDC FP_CONTRACT OFF /* clang fuses a * b + c where it can */
-#pragma clang attribute push(__attribute__((target("avx512f"))), apply_to = function)
-#else
-#pragma GCC push_options
-#pragma GCC target("avx512f")
 #endif
+CSI_TARGET_BEGIN("avx512f")
 #define OXSFX _avx512
 #define OX_W 8
 #include "ox_kern.h"
 #undef OXSFX
 #undef OX_W
-#ifdef __clang__
-#pragma clang attribute pop
-#else
-#pragma GCC pop_options
-#endif
+CSI_TARGET_END
 static const ox_kern_t ox_kern_avx512 = {ox_bands_avx512, ox_deriv_avx512,
                                          ox_gram_avx512};
-/* __builtin_cpu_init writes libgcc's global record: once */
-static pthread_once_t ox_cpu_once = PTHREAD_ONCE_INIT;
-static int ox_have_avx2, ox_have_avx512;
-static void ox_probe_cpu(void) {
-  __builtin_cpu_init();
-  ox_have_avx2 = __builtin_cpu_supports("avx2") != 0;
-  ox_have_avx512 = __builtin_cpu_supports("avx512f") != 0;
-}
 #endif
 static const ox_kern_t *ox_kern(void) {
 #ifdef HAVE_OX_AVX2
+  unsigned cpu = csi_cpu_features();
   if (!csi_oxalate_portable) {
-    pthread_once(&ox_cpu_once, ox_probe_cpu);
-    if (ox_have_avx512 && csi_oxalate_portable != 2)
+    if ((cpu & CSI_CPU_AVX512F) && csi_oxalate_portable != 2)
       return &ox_kern_avx512;
-    if (ox_have_avx2)
+    if (cpu & CSI_CPU_AVX2)
       return &ox_kern_avx2;
   }
 #endif

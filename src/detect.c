@@ -331,36 +331,21 @@ typedef struct detect_kern {
 #undef KVW
 #if defined(__GNUC__) && defined(__x86_64__)
 #define HAVE_KERN_AVX2 1
-#pragma GCC push_options
-#pragma GCC target("avx2")
+CSI_TARGET_BEGIN("avx2")
 #define KSFX _avx2
 #define KVW 4
 #include "detect_kern.h"
 #undef KSFX
 #undef KVW
-#pragma GCC pop_options
+CSI_TARGET_END
 #endif
 
 int csi_detect_portable = 0;
 
-#ifdef HAVE_KERN_AVX2
-/* The CPU's features are read once: __builtin_cpu_init writes libgcc's
- * global record, which must not happen from several threads at once. */
-static pthread_once_t cpu_once = PTHREAD_ONCE_INIT;
-static int have_avx2;
-static void probe_cpu(void) {
-  __builtin_cpu_init();
-  have_avx2 = __builtin_cpu_supports("avx2") != 0;
-}
-#endif
-
 static const detect_kern *kernels(void) {
 #ifdef HAVE_KERN_AVX2
-  if (!csi_detect_portable) {
-    pthread_once(&cpu_once, probe_cpu);
-    if (have_avx2)
-      return &kern_avx2;
-  }
+  if (!csi_detect_portable && (csi_cpu_features() & CSI_CPU_AVX2))
+    return &kern_avx2;
 #endif
   return &kern_base;
 }

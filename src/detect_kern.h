@@ -1,7 +1,7 @@
 /* detect_kern.h: the inner loops of csi_detect (detect.c), included once
  * per instruction set: detect.c defines KSFX (the name suffix) and KVW (the
  * doubles per vector of the element-wise updates) and compiles the second
- * copy under `#pragma GCC target("avx2")`.
+ * copy under CSI_TARGET_BEGIN("avx2") (internal.h).
  *
  * Every sum keeps the same order of operations in both copies: the dot
  * products in eight partial sums (two 4-lane GCC vectors: two SSE2

@@ -170,6 +170,24 @@ cs_status csi_base64_decode(const char *in, size_t len, unsigned char **out,
                             size_t *outlen, cs_error *err);
 /* Base64 encode to a NUL-terminated malloc'd string (no line breaks). */
 char *csi_base64_encode(const unsigned char *in, size_t len);
+/* The CPU's vector features (CSI_CPU_* bits), read once for the whole
+ * library: __builtin_cpu_init writes libgcc's global record, which must not
+ * happen from several threads at once.  0 but on x86-64 GCC/clang. */
+enum { CSI_CPU_AVX2 = 1, CSI_CPU_FMA = 2, CSI_CPU_AVX512F = 4 };
+unsigned csi_cpu_features(void);
+/* The functions between CSI_TARGET_BEGIN("avx2") and CSI_TARGET_END are
+ * compiled for that instruction set: GCC takes it from a pragma region,
+ * clang (the fuzz build) from an attribute it applies to every function of
+ * the region. */
+#define CSI_PRAGMA(x) _Pragma(#x)
+#ifdef __clang__
+#define CSI_TARGET_BEGIN(t)                                                    \
+  CSI_PRAGMA(clang attribute push(__attribute__((target(t))), apply_to = function))
+#define CSI_TARGET_END CSI_PRAGMA(clang attribute pop)
+#else
+#define CSI_TARGET_BEGIN(t) CSI_PRAGMA(GCC push_options) CSI_PRAGMA(GCC target(t))
+#define CSI_TARGET_END CSI_PRAGMA(GCC pop_options)
+#endif
 /* Median of v[0..n) (n >= 1) by selection, expected O(n).  v is left as it
  * was unless there is no memory for two copies (n > 1024), when it is
  * reordered.  With a NaN in v: what 0.5's in-place selection gave (NaN when

@@ -908,10 +908,7 @@ pick_avx512(const double *v, size_t r, size_t kk, size_t *at, size_t *at1) {
 }
 
 static pthread_once_t sel_once = PTHREAD_ONCE_INIT;
-static int have_avx512;
 static void probe_sel(void) {
-  __builtin_cpu_init();
-  have_avx512 = __builtin_cpu_supports("avx512f") != 0;
   for (int m = 0; m < 256; m++) {
     int j = 0;
     for (int f = 1; f >= 0; f--)
@@ -923,6 +920,22 @@ static void probe_sel(void) {
 #endif
 
 int csi_median_portable = 0;
+
+static pthread_once_t cpu_once = PTHREAD_ONCE_INIT;
+static unsigned cpu_features;
+static void probe_cpu(void) {
+#if defined(__GNUC__) && defined(__x86_64__)
+  __builtin_cpu_init();
+  cpu_features = (__builtin_cpu_supports("avx2") ? CSI_CPU_AVX2 : 0u) |
+                 (__builtin_cpu_supports("fma") ? CSI_CPU_FMA : 0u) |
+                 (__builtin_cpu_supports("avx512f") ? CSI_CPU_AVX512F : 0u);
+#endif
+}
+
+unsigned csi_cpu_features(void) {
+  pthread_once(&cpu_once, probe_cpu);
+  return cpu_features;
+}
 
 static inline double med3(double a, double b, double c) {
   double mn = a < b ? a : b, mx = a < b ? b : a;
@@ -939,7 +952,7 @@ static double select_copy(const double *v, size_t n, size_t k, double *prev,
   void (*pick)(const double *, size_t, size_t, size_t *, size_t *) = NULL;
 #ifdef HAVE_PART_AVX512
   pthread_once(&sel_once, probe_sel);
-  if (have_avx512 && !csi_median_portable)
+  if ((csi_cpu_features() & CSI_CPU_AVX512F) && !csi_median_portable)
     part = part_avx512, pick = pick_avx512;
 #endif
   const double *src = v, *low = NULL; /* low[llo..lhi): last part dropped */
