@@ -423,10 +423,10 @@ static void write_read_round_trip(void **state) {
   char *set = strstr(txt, "<SampleSet>"), *end = set ? strstr(set, "</SampleSet>") : NULL;
   assert_non_null(end);
   *end = '\0';
-  char *a = strstr(set, "<Sample sampleID=\"core A &lt;1&gt;\"");
-  char *b = strstr(set, "<Sample sampleID=\"B&amp;C\"");
-  assert_true(a && b && a < b);
-  assert_null(strstr(a + 1, "<Sample sampleID=\"core A"));
+  char *sa = strstr(set, "<Sample sampleID=\"core A &lt;1&gt;\"");
+  char *sb = strstr(set, "<Sample sampleID=\"B&amp;C\"");
+  assert_true(sa && sb && sa < sb);
+  assert_null(strstr(sa + 1, "<Sample sampleID=\"core A"));
   free(txt);
   STATUS_EQ(cs_dataset_read(path, NULL, &back, &err), CS_OK, &err);
   assert_int_equal(cs_dataset_count(back), 3);
