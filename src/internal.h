@@ -108,6 +108,9 @@ double csi_strtod(const char *s, char **end);
 /* Parse a whole string as a finite double (leading/trailing blanks allowed);
  * 0 on success, -1 otherwise. */
 int csi_parse_double(const char *s, double *out);
+/* An accumulation count a file may state: a whole number in 1..1e9, so
+ * that (int)v is defined (0 otherwise, NaN included). */
+int csi_count_ok(double v);
 /* Like csi_strtod but accepts a decimal comma ("532,02") too. */
 double csi_strtod_comma(const char *s, char **end);
 

@@ -423,8 +423,7 @@ static cs_status apply_calcspec(const xmlNode *cat, cs_spectrum *s,
       cs_spectrum_set_laser_nm(s, v);
     else if (name && num && !strcmp(name, "exposure_s"))
       cs_spectrum_set_exposure_s(s, v);
-    else if (name && num && !strcmp(name, "accumulations") && v >= 1 &&
-             v <= 1e9 && v == floor(v)) /* else (int)v may be undefined */
+    else if (name && num && !strcmp(name, "accumulations") && csi_count_ok(v))
       cs_spectrum_set_accumulations(s, (int)v);
     free(name);
     free(sv);

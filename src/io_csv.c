@@ -812,8 +812,8 @@ static cs_status map_pairs(ctx *c, cs_spectrum *proto, cs_error *err) {
       proto->exposure_s = num * scale;
       continue;
     }
-    if (*v && in_list(base, accum_keys) && !lead_num(v, &num) && num >= 1 &&
-        num <= 1e9 && num == floor(num)) {
+    if (*v && in_list(base, accum_keys) && !lead_num(v, &num) &&
+        csi_count_ok(num)) {
       proto->accumulations = (int)num;
       continue;
     }

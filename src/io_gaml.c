@@ -245,8 +245,7 @@ static cs_status build(xmlNodePtr *levels, const double *x, size_t nx,
   double v;
   if (param_double(levels, 5, "RamanFreq", &v) == 0 && v > 0)
     s->laser_nm = 1e7 / v;
-  if (param_double(levels, 5, "NumScans", &v) == 0 && v >= 1 && v <= 1e9 &&
-      v == floor(v))
+  if (param_double(levels, 5, "NumScans", &v) == 0 && csi_count_ok(v))
     s->accumulations = (int)v;
 
   /* OMNIC names the bench (spectrometer model) in BenchID_type. */

@@ -495,7 +495,7 @@ static cs_status restore_calcspec(cs_spectrum *s, const block *b,
     else if (!strcmp(what, "EXPOSURES"))
       bad = csi_parse_double(v, &d) || !((s->exposure_s = d) >= 0);
     else if (!strcmp(what, "ACCUMULATIONS"))
-      bad = csi_parse_double(v, &d) || d < 1 || d > 1e9 || d != floor(d) ||
+      bad = csi_parse_double(v, &d) || !csi_count_ok(d) ||
             !((s->accumulations = (int)d) > 0);
     else if (!strcmp(what, "META")) {
       const char *eq = strchr(v, '=');

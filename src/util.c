@@ -26,6 +26,8 @@ double csi_strtod(const char *s, char **end) {
   return strtod(s, end); /* newlocale failed: only under memory exhaustion */
 }
 
+int csi_count_ok(double v) { return v >= 1 && v <= 1e9 && v == floor(v); }
+
 int csi_parse_double(const char *s, double *out) {
   char *end;
   if (!s)
