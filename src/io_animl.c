@@ -612,7 +612,7 @@ static char *join_device(const xmlNode *dev) {
 }
 
 /* Sample ids, then their place: ids in byte order, the first of equal
- * ids first (bsearch then steps back to it). */
+ * ids first (the lower-bound search of sample_name_of lands on it). */
 static int sample_cmp(const void *a, const void *b) {
   const sample_ref *x = a, *y = b;
   int c = strcmp(x->id, y->id);
