@@ -106,13 +106,14 @@ static int on_number(void *ctx, const char *s, size_t len) {
     double d;
     return cs_parse_number(s, len, &d) ? fail(r, "") : push_xy(r, r->target, d);
   }
+  json_t *v = member_number(s, len);
   double d;
-  if (cs_parse_number(s, len, &d)) { /* not "out of memory" from place() */
+  if (!v && cs_parse_number(s, len, &d)) { /* not place()'s "out of memory" */
     char m[100];
     snprintf(m, sizeof m, "number %.*s is out of range", (int)len, s);
     return fail(r, m);
   }
-  return place(r, member_number(s, len));
+  return place(r, v);
 }
 
 static int on_string(void *ctx, const unsigned char *s, size_t len) {
