@@ -173,6 +173,18 @@ cs_status csi_base64_decode(const char *in, size_t len, unsigned char **out,
                             size_t *outlen, cs_error *err);
 /* Base64 encode to a NUL-terminated malloc'd string (no line breaks). */
 char *csi_base64_encode(const unsigned char *in, size_t len);
+/* The vector exps of whit_batch_kern.h and ox_kern.h: x = k ln2 + r,
+ * |r| <= ln2/2 (Cody-Waite with fdlibm's split of ln2), exp(r) by its
+ * degree-13 Taylor polynomial in Horner's scheme from p = CSI_EXP_C13, each
+ * H(c) one step p = p r + c (1/12! first). */
+#define CSI_EXP_INV_LN2 0x1.71547652b82fep0
+#define CSI_EXP_LN2_HI 6.93147180369123816490e-01
+#define CSI_EXP_LN2_LO 1.90821492927058770002e-10
+#define CSI_EXP_C13 (1.0 / 6227020800.0)
+#define CSI_EXP_TAYLOR(H)                                                      \
+  H(1.0 / 479001600.0) H(1.0 / 39916800.0) H(1.0 / 3628800.0)                 \
+  H(1.0 / 362880.0) H(1.0 / 40320.0) H(1.0 / 5040.0) H(1.0 / 720.0)           \
+  H(1.0 / 120.0) H(1.0 / 24.0) H(1.0 / 6.0) H(0.5) H(1.0) H(1.0)
 /* The CPU's vector features (CSI_CPU_* bits), read once for the whole
  * library: __builtin_cpu_init writes libgcc's global record, which must not
  * happen from several threads at once.  0 but on x86-64 GCC/clang. */

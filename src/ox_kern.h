@@ -19,10 +19,9 @@ typedef long long ox_vi __attribute__((vector_size(OX_W * 8)));
  * function compiled without AVX changes the ABI) */
 #define OX_SEL(m, a, b) ((ox_vd)(((ox_vi)(a) & (m)) | ((ox_vi)(b) & ~(m))))
 
-/* exp(x) for x in [-700, 0]: whit_batch_kern.h's vexp without FMA (x = k
- * ln2 + r, |r| <= ln2/2, fdlibm's split of ln2, degree-13 Taylor, 2^k one
- * normal double); within ~1 ulp of glibc's, whose scalar calls were a
- * fifth of the fit.  OX_VEXP3 does the three bands' vectors side by side:
+/* exp(x) for x in [-700, 0]: whit_batch_kern.h's vexp without FMA
+ * (CSI_EXP_*, internal.h; 2^k one normal double); within ~1 ulp of
+ * glibc's, whose scalar calls were a fifth of the fit.  OX_VEXP3 does the three bands' vectors side by side:
  * one Horner chain alone waits on its own latency. */
 #define OX_EACH3(S) S(0) S(1) S(2)
 #define OX_VEXP3(e)                                                           \
@@ -31,14 +30,13 @@ typedef long long ox_vi __attribute__((vector_size(OX_W * 8)));
     ox_vd kd_[3], r_[3], p_[3];                                               \
     ox_vi k_[3];                                                              \
     for (int b_ = 0; b_ < 3; b_++) {                                          \
-      kd_[b_] = e[b_] * 0x1.71547652b82fep0 + sh_; /* round(x / ln2) */       \
+      kd_[b_] = e[b_] * CSI_EXP_INV_LN2 + sh_; /* round(x / ln2) */           \
       k_[b_] = (ox_vi)kd_[b_] - (ox_vi)((ox_vd){0} + sh_);                    \
       kd_[b_] -= sh_;                                                         \
-      r_[b_] = (e[b_] - kd_[b_] * 6.93147180369123816490e-01) -               \
-               kd_[b_] * 1.90821492927058770002e-10;                          \
-      p_[b_] = (ox_vd){0} + 1.0 / 6227020800.0;                               \
+      r_[b_] = (e[b_] - kd_[b_] * CSI_EXP_LN2_HI) - kd_[b_] * CSI_EXP_LN2_LO; \
+      p_[b_] = (ox_vd){0} + CSI_EXP_C13;                                      \
     }                                                                         \
-    OX_EXP_POLY(OX_H)                                                         \
+    CSI_EXP_TAYLOR(OX_H)                                                      \
     for (int b_ = 0; b_ < 3; b_++)                                            \
       e[b_] = p_[b_] * (ox_vd)((k_[b_] + 1023) << 52);                        \
   } while (0)
@@ -48,10 +46,6 @@ typedef long long ox_vi __attribute__((vector_size(OX_W * 8)));
     const double c_ = c;                                                      \
     OX_EACH3(OX_H1)                                                           \
   }
-#define OX_EXP_POLY(H)                                                        \
-  H(1.0 / 479001600.0) H(1.0 / 39916800.0) H(1.0 / 3628800.0)                 \
-  H(1.0 / 362880.0) H(1.0 / 40320.0) H(1.0 / 5040.0) H(1.0 / 720.0)           \
-  H(1.0 / 120.0) H(1.0 / 24.0) H(1.0 / 6.0) H(0.5) H(1.0) H(1.0)
 _Static_assert(NB_OXALATE == 3, "OX_VEXP3 does three bands");
 
 /* Points i..i+OX_W-1 for i = 0, OX_W, ..., the last block ending at n */
@@ -181,5 +175,4 @@ static void OXN(ox_gram)(oxws *w, double *G, double *st) {
 #undef OX_VEXP3
 #undef OX_H1
 #undef OX_H
-#undef OX_EXP_POLY
 #undef OX_BLOCKS

@@ -56,16 +56,15 @@ static inline KVD KN(ind)(KVI m) { return (KVD)(m & (KVI)KN(bc)(1.0)); }
  * shifter rounds the same way, and both scalings are exact. */
 static inline KVD KN(vexp_red)(KVD x, KVD *kd, KVI *k) {
 #ifdef KROUND
-  *kd = KROUND(x * 0x1.71547652b82fep0);
+  *kd = KROUND(x * CSI_EXP_INV_LN2);
   *k = (KVI){0};
 #else
   const double shifter = 0x1.8p52;
-  *kd = x * 0x1.71547652b82fep0 + shifter; /* round(x / ln2) */
+  *kd = x * CSI_EXP_INV_LN2 + shifter; /* round(x / ln2) */
   *k = (KVI)*kd - (KVI)KN(bc)(shifter);
   *kd -= shifter;
 #endif
-  return (x - *kd * 6.93147180369123816490e-01) -
-         *kd * 1.90821492927058770002e-10;
+  return (x - *kd * CSI_EXP_LN2_HI) - *kd * CSI_EXP_LN2_LO;
 }
 static inline KVD KN(vexp_pow2)(KVD p, KVD kd, KVI k) {
 #ifdef KSCALE
@@ -78,17 +77,12 @@ static inline KVD KN(vexp_pow2)(KVD p, KVD kd, KVI k) {
   return p * s1 * s2;
 #endif
 }
-/* The Taylor coefficients, 1/13! first, for Horner's scheme. */
-#define KEXP_POLY(H)                                                          \
-  H(1.0 / 479001600.0) H(1.0 / 39916800.0) H(1.0 / 3628800.0)                 \
-  H(1.0 / 362880.0) H(1.0 / 40320.0) H(1.0 / 5040.0) H(1.0 / 720.0)           \
-  H(1.0 / 120.0) H(1.0 / 24.0) H(1.0 / 6.0) H(0.5) H(1.0) H(1.0)
 static inline KVD KN(vexp)(KVD x) {
   KVD kd;
   KVI k;
-  KVD r = KN(vexp_red)(x, &kd, &k), p = KN(bc)(1.0 / 6227020800.0);
+  KVD r = KN(vexp_red)(x, &kd, &k), p = KN(bc)(CSI_EXP_C13);
 #define KH(c) p = KFMA(p, r, KN(bc)(c));
-  KEXP_POLY(KH)
+  CSI_EXP_TAYLOR(KH)
 #undef KH
   return KN(vexp_pow2)(p, kd, k);
 }
@@ -163,12 +157,12 @@ static inline void KN(vexpu)(KVD *x) {
 #else
 static inline void KN(vexpu)(KVD *x) {
 #define KR(j)                                                                 \
-  KVD kd##j, p##j = KN(bc)(1.0 / 6227020800.0);                               \
+  KVD kd##j, p##j = KN(bc)(CSI_EXP_C13);                                       \
   KVI k##j;                                                                   \
   KVD r##j = KN(vexp_red)(x[j], &kd##j, &k##j);
   KEACHU(KR)
 #undef KR
-  KEXP_POLY(KH)
+  CSI_EXP_TAYLOR(KH)
 #ifdef KSCALE
 #define KP(j) x[j] = KSCALE(p##j, kd##j), (void)k##j;
 #else
@@ -180,7 +174,6 @@ static inline void KN(vexpu)(KVD *x) {
 #endif
 #undef KH
 #undef KF
-#undef KEXP_POLY
 
 /* Lanes ls[0..nl-1] of the KW-interleaved arrays (n rows): lane ls[q]'s
  * baseline from B into dst[q] (unless NULL), its next spectrum src[q]
