@@ -381,6 +381,40 @@ CS_EXPORT void cs_reader_close(cs_reader *rd);
 CS_EXPORT cs_status cs_dataset_write(const cs_dataset *ds, const char *path,
                                      const char *format, cs_error *err);
 
+/** A file written spectrum by spectrum, for more spectra than fit in memory
+ * (maps, `calcspec convert`).  AnIML and JCAMP-DX stream: each spectrum's
+ * part of the file is written when it is put (to a scratch file beside
+ * `path`, already unlinked), and the file is assembled by cs_writer_close
+ * (their heads name every sample or the count of blocks), so memory stays
+ * that of one spectrum; csv, whose rows hold every spectrum, keeps a copy
+ * of each and writes at close.  The output is the same as cs_dataset_write
+ * of the same spectra, and like it appears only when complete (temporary
+ * name, renamed at close; an existing device or FIFO is written in
+ * place). */
+typedef struct cs_writer cs_writer;
+
+/** Open `path` for writing in `format`, or the format of its extension
+ * (format NULL), as cs_dataset_write.  The caller owns *w: cs_writer_close
+ * or cs_writer_abort. */
+CS_EXPORT cs_status cs_writer_open(const char *path, const char *format,
+                                   cs_writer **w, cs_error *err);
+
+/** Append s (still the caller's).  After a failed put the writer only
+ * refuses: close writes nothing. */
+CS_EXPORT cs_status cs_writer_put(cs_writer *w, const cs_spectrum *s,
+                                  cs_error *err);
+
+/** 1 when w writes as it goes (memory of one spectrum), 0 when it keeps
+ * the spectra until close. */
+CS_EXPORT int cs_writer_streaming(const cs_writer *w);
+
+/** Finish the file and free w (also on failure, when nothing is left at
+ * `path`).  No spectra put is an error. */
+CS_EXPORT cs_status cs_writer_close(cs_writer *w, cs_error *err);
+
+/** Free w and discard what was written; NULL is allowed. */
+CS_EXPORT void cs_writer_abort(cs_writer *w);
+
 /** Name of the reader that would be used for path (static string).  Same
  * resolution as cs_dataset_read with format NULL. */
 CS_EXPORT cs_status cs_format_detect(const char *path, const char **name,

@@ -230,6 +230,20 @@ void csi_buf_free(csi_buf *b);
 /* Write buf to path atomically (temp file + rename). */
 cs_status csi_write_atomic(const char *path, const char *data, size_t n,
                            cs_error *err);
+/* An output file written in pieces: to a temporary name beside path,
+ * renamed by commit (readers never see half a file); an existing device
+ * or FIFO is written in place.  abort (also after a failed commit's
+ * cleanup) removes the temporary file. */
+typedef struct csi_sink {
+  FILE *f;
+  char *path, *tmp; /* NULL when written in place */
+} csi_sink;
+cs_status csi_sink_open(csi_sink *k, const char *path, cs_error *err);
+cs_status csi_sink_write(csi_sink *k, const void *p, size_t n, cs_error *err);
+cs_status csi_sink_commit(csi_sink *k, cs_error *err);
+void csi_sink_abort(csi_sink *k);
+/* A scratch file for a writer's blocks (w+b, already unlinked), or NULL. */
+FILE *csi_sink_spool(const csi_sink *k);
 /* Little-endian decoding helpers. */
 double csi_le_f32(const unsigned char *p);
 double csi_le_f64(const unsigned char *p);
@@ -278,6 +292,24 @@ typedef struct csi_reader {
   cs_status (*read)(const char *path, cs_dataset **out, cs_error *err);
   cs_status (*write)(const cs_dataset *ds, const char *path, cs_error *err);
 } csi_reader;
+
+/* A format written spectrum by spectrum (cs_writer; io.c's table names
+ * them, and their write() is NULL): put() writes
+ * spectrum i's part of the file into the spool, finish() the whole file
+ * (its head, which may depend on all n spectra, then the spool copied with
+ * csi_spool_copy, then its tail) into out.  state: open()'s, NULL when out
+ * of memory; free() releases it. */
+typedef struct csi_wstream {
+  void *(*open)(void);
+  cs_status (*put)(void *state, const cs_spectrum *s, size_t i, FILE *spool,
+                   cs_error *err);
+  cs_status (*finish)(void *state, size_t n, FILE *spool, csi_sink *out,
+                      cs_error *err);
+  void (*free)(void *state);
+} csi_wstream;
+extern const csi_wstream csi_wstream_animl, csi_wstream_jcamp;
+/* The spool from its start into out. */
+cs_status csi_spool_copy(FILE *spool, csi_sink *out, cs_error *err);
 
 /* Streaming, for the rows readers.def also names with CS_STREAM (the others
  * are read whole by cs_reader_open and handed out one by one).  open()

@@ -2,6 +2,7 @@
  * content sniffing, else extension (libsndfile's order). */
 #include "internal.h"
 
+#include <errno.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -33,6 +34,21 @@ static const csi_stream *stream_of(const csi_reader *r) {
   return NULL;
 }
 
+/* the formats written spectrum by spectrum (cs_writer) */
+static const struct {
+  const csi_reader *r;
+  const csi_wstream *w;
+} wstreams[] = {{&csi_reader_animl, &csi_wstream_animl},
+                {&csi_reader_jcamp, &csi_wstream_jcamp},
+                {NULL, NULL}};
+
+static const csi_wstream *wstream_of(const csi_reader *r) {
+  for (size_t i = 0; wstreams[i].r; i++)
+    if (wstreams[i].r == r)
+      return wstreams[i].w;
+  return NULL;
+}
+
 #define SNIFF_BYTES 4096
 
 size_t cs_format_count(void) { return NREADERS; }
@@ -42,7 +58,7 @@ cs_status cs_format_get(size_t i, cs_format_info *out) {
     return CS_ERR_ARG;
   const csi_reader *r = readers[i];
   *out = (cs_format_info){r->name, r->extensions, r->description,
-                          r->read != NULL, r->write != NULL};
+                          r->read != NULL, r->write || wstream_of(r)};
   return CS_OK;
 }
 
@@ -346,26 +362,165 @@ cs_status csi_read_bytes(const char *path, csi_bytes_parse parse,
   return CS_OK;
 }
 
-cs_status cs_dataset_write(const cs_dataset *ds, const char *path,
-                           const char *format, cs_error *err) {
+/* The writer of format (a name), else of path's extension. */
+static cs_status writer_of(const char *path, const char *format,
+                           const csi_reader **out, cs_error *err) {
   const csi_reader *w = NULL;
-  if (!ds || !path)
-    return csi_error(err, CS_ERR_ARG, "nothing to write");
-  if (ds->n == 0)
-    return csi_error(err, CS_ERR_ARG, "dataset is empty");
   if (format) {
-    if (!(w = by_name(format)) || !w->write)
+    if (!(w = by_name(format)) || (!w->write && !wstream_of(w)))
       return csi_error(err, CS_ERR_ARG, "cannot write format '%s'", format);
   } else {
     char ext[16];
     csi_path_ext(path, ext, sizeof ext);
     for (size_t i = 0; i < NREADERS && !w; i++)
-      if (readers[i]->write && ext_in(readers[i]->extensions, ext))
+      if ((readers[i]->write || wstream_of(readers[i])) &&
+          ext_in(readers[i]->extensions, ext))
         w = readers[i];
     if (!w)
       return csi_error(err, CS_ERR_ARG,
                        "cannot tell the output format from '.%s' (use --to)",
                        ext);
   }
-  return w->write(ds, path, err);
+  *out = w;
+  return CS_OK;
+}
+
+struct cs_writer {
+  const csi_reader *w;
+  /* streaming formats: the output, the spool of the spectra's parts */
+  const csi_wstream *ws;
+  void *state;
+  csi_sink out;
+  FILE *spool;
+  /* the others: copies of the spectra, written whole by close */
+  cs_dataset *ds;
+  char *path;
+  size_t n;
+  int failed; /* a put failed: close writes nothing */
+};
+
+cs_status cs_writer_open(const char *path, const char *format, cs_writer **w,
+                         cs_error *err) {
+  const csi_reader *fmt;
+  *w = NULL;
+  if (!path)
+    return csi_error(err, CS_ERR_ARG, "nothing to write");
+  cs_status st = writer_of(path, format, &fmt, err);
+  if (st)
+    return st;
+  cs_writer *o = calloc(1, sizeof *o);
+  if (!o)
+    return csi_error(err, CS_ERR_NOMEM, "out of memory");
+  o->w = fmt;
+  o->ws = wstream_of(fmt);
+  if (o->ws) {
+    if ((st = csi_sink_open(&o->out, path, err))) {
+      free(o);
+      return st;
+    }
+    if (!(o->spool = csi_sink_spool(&o->out)))
+      st = csi_error(err, CS_ERR_IO, "cannot create a scratch file: %s",
+                     strerror(errno));
+    else if (!(o->state = o->ws->open()))
+      st = csi_error(err, CS_ERR_NOMEM, "out of memory");
+  } else if (!(o->ds = csi_dataset_alloc()) || !(o->path = csi_strdup(path)))
+    st = csi_error(err, CS_ERR_NOMEM, "out of memory");
+  if (st) {
+    cs_writer_abort(o);
+    return st;
+  }
+  *w = o;
+  return CS_OK;
+}
+
+cs_status cs_writer_put(cs_writer *w, const cs_spectrum *s, cs_error *err) {
+  if (!w || !s)
+    return csi_error(err, CS_ERR_ARG, "nothing to write");
+  if (w->failed)
+    return csi_error(err, CS_ERR_ARG, "an earlier spectrum could not be written");
+  cs_status st;
+  if (w->ws)
+    st = w->ws->put(w->state, s, w->n, w->spool, err);
+  else {
+    cs_spectrum *c;
+    st = cs_spectrum_copy(s, &c, err);
+    if (!st)
+      st = cs_dataset_push(w->ds, c, err); /* frees c on failure */
+  }
+  if (st)
+    w->failed = 1;
+  else
+    w->n++;
+  return st;
+}
+
+int cs_writer_streaming(const cs_writer *w) { return w && w->ws; }
+
+cs_status cs_writer_close(cs_writer *w, cs_error *err) {
+  cs_status st;
+  if (!w)
+    return csi_error(err, CS_ERR_ARG, "nothing to write");
+  if (w->failed)
+    st = csi_error(err, CS_ERR_ARG, "an earlier spectrum could not be written");
+  else if (w->n == 0)
+    st = csi_error(err, CS_ERR_ARG, "no spectra to write");
+  else if (w->ws) {
+    st = w->ws->finish(w->state, w->n, w->spool, &w->out, err);
+    if (!st)
+      st = csi_sink_commit(&w->out, err); /* closes it either way */
+  } else
+    st = w->w->write(w->ds, w->path, err);
+  cs_writer_abort(w);
+  return st;
+}
+
+void cs_writer_abort(cs_writer *w) {
+  if (!w)
+    return;
+  if (w->ws && w->state)
+    w->ws->free(w->state);
+  if (w->spool)
+    fclose(w->spool);
+  if (w->out.f)
+    csi_sink_abort(&w->out);
+  cs_dataset_free(w->ds);
+  free(w->path);
+  free(w);
+}
+
+cs_status csi_spool_copy(FILE *spool, csi_sink *out, cs_error *err) {
+  char buf[1 << 16];
+  size_t n;
+  if (fflush(spool) != 0 || fseek(spool, 0, SEEK_SET) != 0)
+    return csi_error(err, CS_ERR_IO, "scratch file: %s", strerror(errno));
+  while ((n = fread(buf, 1, sizeof buf, spool)) > 0) {
+    cs_status st = csi_sink_write(out, buf, n, err);
+    if (st)
+      return st;
+  }
+  return ferror(spool) ? csi_error(err, CS_ERR_IO, "scratch file: %s",
+                                   strerror(errno))
+                       : CS_OK;
+}
+
+cs_status cs_dataset_write(const cs_dataset *ds, const char *path,
+                           const char *format, cs_error *err) {
+  const csi_reader *fmt;
+  if (!ds || !path)
+    return csi_error(err, CS_ERR_ARG, "nothing to write");
+  if (ds->n == 0)
+    return csi_error(err, CS_ERR_ARG, "dataset is empty");
+  cs_status st = writer_of(path, format, &fmt, err);
+  if (st || !wstream_of(fmt))
+    return st ? st : fmt->write(ds, path, err);
+  cs_writer *w;
+  if ((st = cs_writer_open(path, format, &w, err)))
+    return st;
+  for (size_t i = 0; i < ds->n && !st; i++)
+    st = cs_writer_put(w, ds->items[i], err);
+  if (st) {
+    cs_writer_abort(w);
+    return st;
+  }
+  return cs_writer_close(w, err);
 }

@@ -14,6 +14,7 @@
 #include "xmlutil.h"
 
 #include <ctype.h>
+#include <errno.h>
 #include <math.h>
 #include <stdlib.h>
 #include <string.h>
@@ -1129,70 +1130,152 @@ static int write_step(xmlNodePtr steps, const cs_spectrum *s, size_t i) {
   return 0;
 }
 
-static cs_status animl_write(const cs_dataset *ds, const char *path,
-                             cs_error *err) {
-  xmlDocPtr doc = xmlNewDoc((const xmlChar *)"1.0");
-  if (!doc)
-    return csi_error(err, CS_ERR_NOMEM, "out of memory");
+/* Writing streams: each spectrum's ExperimentStep is built as a small tree
+ * (write_step), serialised into the spool and freed, so memory is one
+ * step's (the whole document of 20,000 spectra took 2 GB).  finish writes
+ * the head, the SampleSet (its Samples must come first, and they are only
+ * all known at the end), the spool and the tail.  The bytes are those of
+ * the whole tree dumped with xmlDocDumpFormatMemoryEnc, as before. */
+#define ANIML_HEAD "<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n" \
+  "<AnIML xmlns=\"" ANIML_NS "\" version=\"0.90\">\n"
+#define ANIML_STEPS "  <ExperimentStepSet>\n"
+#define ANIML_TAIL "  </ExperimentStepSet>\n</AnIML>\n"
+
+typedef struct animl_writer {
+  xmlDocPtr doc;      /* scratch, owns the step being written */
+  xmlNodePtr steps;   /* its ExperimentStepSet */
+  sample_ref *ids;    /* each spectrum's sample id (ord: its index) */
+  size_t nid, cap;
+} animl_writer;
+
+static void animl_wfree(void *state) {
+  animl_writer *a = state;
+  if (!a)
+    return;
+  for (size_t i = 0; i < a->nid; i++)
+    free(a->ids[i].id);
+  free(a->ids);
+  xmlFreeDoc(a->doc);
+  free(a);
+}
+
+static void *animl_wopen(void) {
+  animl_writer *a = calloc(1, sizeof *a);
+  if (!a || !(a->doc = xmlNewDoc((const xmlChar *)"1.0"))) {
+    free(a);
+    return NULL;
+  }
   xmlNodePtr root = xmlNewNode(NULL, (const xmlChar *)"AnIML");
-  xmlDocSetRootElement(doc, root);
-  xmlSetNs(root, xmlNewNs(root, (const xmlChar *)ANIML_NS, NULL));
-  attr(root, "version", "0.90");
-  /* SampleSet: one Sample per distinct sample id, in order of appearance
-   * (the ids sorted to find each one's first spectrum: comparing every
-   * spectrum with all before it was O(n^2)) */
-  sample_ref *ids = malloc((ds->n ? ds->n : 1) * sizeof *ids);
-  unsigned char *first = calloc(ds->n ? ds->n : 1, 1);
-  if (!ids || !first) {
-    free(ids);
-    free(first);
-    xmlFreeDoc(doc);
-    return csi_error(err, CS_ERR_NOMEM, "out of memory");
+  xmlDocSetRootElement(a->doc, root);
+  if (!root || !(a->steps = add(root, "ExperimentStepSet", NULL))) {
+    animl_wfree(a);
+    return NULL;
   }
-  size_t nid = 0;
-  for (size_t i = 0; i < ds->n; i++) {
-    const char *id = cs_spectrum_meta(ds->items[i], CS_META_SAMPLE_ID);
-    if (id)
-      ids[nid++] = (sample_ref){(char *)id, NULL, i};
-  }
-  qsort(ids, nid, sizeof *ids, sample_cmp);
-  for (size_t k = 0; k < nid; k++)
-    first[ids[k].ord] = k == 0 || strcmp(ids[k - 1].id, ids[k].id) != 0;
-  free(ids);
-  xmlNodePtr samples = NULL;
-  for (size_t i = 0; i < ds->n; i++) {
-    const char *id = cs_spectrum_meta(ds->items[i], CS_META_SAMPLE_ID);
-    if (!first[i])
-      continue;
-    if (!samples)
-      samples = add(root, "SampleSet", NULL);
-    char *clean = csi_utf8_sanitize(id);
-    xmlNodePtr smp = add(samples, "Sample", NULL);
-    attr(smp, "sampleID", clean ? clean : "?");
-    attr(smp, "name", clean ? clean : "?");
-    free(clean);
-  }
-  free(first);
-  xmlNodePtr steps = add(root, "ExperimentStepSet", NULL);
-  int bad = 0;
-  for (size_t i = 0; i < ds->n && !bad; i++)
-    bad = write_step(steps, ds->items[i], i);
-  xmlChar *mem = NULL;
-  int size = 0;
-  if (!bad)
-    xmlDocDumpFormatMemoryEnc(doc, &mem, &size, "UTF-8", 1);
-  xmlFreeDoc(doc);
-  if (bad || !mem)
+  return a;
+}
+
+/* node, at depth level of the document, on its own line into f (the
+ * spool) or out */
+static cs_status dump_node(xmlDocPtr doc, xmlNodePtr node, int level, FILE *f,
+                           csi_sink *out, cs_error *err) {
+  size_t n;
+  xmlChar *t = csi_xml_node_text(doc, node, level, &n);
+  if (!t)
     return csi_error(err, CS_ERR_NOMEM, "out of memory writing AnIML");
-  cs_status st = csi_write_atomic(path, (const char *)mem, (size_t)size, err);
-  xmlFree(mem);
+  static const char pad[] = "    ";
+  cs_status st = CS_OK;
+  if (out) {
+    st = csi_sink_write(out, pad, 2 * (size_t)level, err);
+    if (!st)
+      st = csi_sink_write(out, t, n, err);
+    if (!st)
+      st = csi_sink_write(out, "\n", 1, err);
+  } else if (fwrite(pad, 1, 2 * (size_t)level, f) != 2 * (size_t)level ||
+             fwrite(t, 1, n, f) != n || fputc('\n', f) == EOF)
+    st = csi_error(err, CS_ERR_IO, "cannot write: %s", strerror(errno));
+  xmlFree(t);
   return st;
 }
+
+static cs_status animl_wput(void *state, const cs_spectrum *s, size_t i,
+                            FILE *spool, cs_error *err) {
+  animl_writer *a = state;
+  const char *id = cs_spectrum_meta(s, CS_META_SAMPLE_ID);
+  if (id) {
+    if (a->nid == a->cap) {
+      size_t cap = a->cap ? 2 * a->cap : 64;
+      sample_ref *n = realloc(a->ids, cap * sizeof *n);
+      if (!n)
+        return csi_error(err, CS_ERR_NOMEM, "out of memory");
+      a->ids = n, a->cap = cap;
+    }
+    if (!(a->ids[a->nid].id = csi_strdup(id)))
+      return csi_error(err, CS_ERR_NOMEM, "out of memory");
+    a->ids[a->nid].name = NULL;
+    a->ids[a->nid++].ord = i;
+  }
+  int bad = write_step(a->steps, s, i);
+  xmlNodePtr step = a->steps->last;
+  cs_status st = bad || !step
+                     ? csi_error(err, CS_ERR_NOMEM, "out of memory writing AnIML")
+                     : dump_node(a->doc, step, 2, spool, NULL, err);
+  if (step) {
+    xmlUnlinkNode(step);
+    xmlFreeNode(step);
+  }
+  return st;
+}
+
+static int ord_cmp(const void *x, const void *y) {
+  size_t a = ((const sample_ref *)x)->ord, b = ((const sample_ref *)y)->ord;
+  return (a > b) - (a < b);
+}
+
+static cs_status animl_wfinish(void *state, size_t n, FILE *spool,
+                               csi_sink *out, cs_error *err) {
+  animl_writer *a = state;
+  (void)n;
+  cs_status st = csi_sink_write(out, ANIML_HEAD, strlen(ANIML_HEAD), err);
+  if (!st && a->nid) {
+    /* one Sample per distinct id, in order of first appearance: sorted by
+     * id (then index) to keep each id's first, then back in index order */
+    qsort(a->ids, a->nid, sizeof *a->ids, sample_cmp);
+    size_t k = 0;
+    for (size_t i = 0; i < a->nid; i++)
+      if (k == 0 || strcmp(a->ids[k - 1].id, a->ids[i].id) != 0)
+        a->ids[k++] = a->ids[i];
+      else
+        free(a->ids[i].id);
+    a->nid = k;
+    qsort(a->ids, k, sizeof *a->ids, ord_cmp);
+    xmlNodePtr set = xmlNewDocNode(a->doc, NULL, (const xmlChar *)"SampleSet", NULL);
+    for (size_t i = 0; set && i < k; i++) {
+      char *clean = csi_utf8_sanitize(a->ids[i].id);
+      xmlNodePtr smp = add(set, "Sample", NULL);
+      attr(smp, "sampleID", clean ? clean : "?");
+      attr(smp, "name", clean ? clean : "?");
+      free(clean);
+    }
+    st = set ? dump_node(a->doc, set, 1, NULL, out, err)
+             : csi_error(err, CS_ERR_NOMEM, "out of memory writing AnIML");
+    xmlFreeNode(set);
+  }
+  if (!st)
+    st = csi_sink_write(out, ANIML_STEPS, strlen(ANIML_STEPS), err);
+  if (!st)
+    st = csi_spool_copy(spool, out, err);
+  if (!st)
+    st = csi_sink_write(out, ANIML_TAIL, strlen(ANIML_TAIL), err);
+  return st;
+}
+
+const csi_wstream csi_wstream_animl = {animl_wopen, animl_wput,
+                                       animl_wfinish, animl_wfree};
 
 const csi_reader csi_reader_animl = {
     "animl", "animl,xml",
     "ASTM AnIML 0.90 XML (calcspec's own spectra are written in it)", sniff,
-    animl_read, animl_write};
+    animl_read, NULL};
 
 const csi_stream csi_stream_animl = {stream_open, stream_next, stream_close,
                                      stream_held, NULL};

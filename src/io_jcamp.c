@@ -11,6 +11,7 @@
 #include "internal.h"
 
 #include <ctype.h>
+#include <errno.h>
 #include <math.h>
 #include <stdlib.h>
 #include <string.h>
@@ -1228,31 +1229,77 @@ static void write_block(csi_buf *o, const cs_spectrum *s, size_t index,
   csi_buf_printf(o, "##END=\n");
 }
 
-static cs_status write_jcamp(const cs_dataset *ds, const char *path,
-                             cs_error *err) {
+/* Writing streams (cs_writer): each block goes to the spool as it comes,
+ * and finish writes the LINK head, which counts the blocks, the spool and
+ * the LINK's end.  One spectrum is one plain block without BLOCK_ID, so
+ * the first is held until a second one shows there will be a LINK. */
+typedef struct jcamp_writer {
+  cs_spectrum *first; /* spectrum 0 until spectrum 1 comes */
+} jcamp_writer;
+
+static void *jcamp_wopen(void) { return calloc(1, sizeof(jcamp_writer)); }
+
+static void jcamp_wfree(void *state) {
+  jcamp_writer *j = state;
+  if (j)
+    cs_spectrum_free(j->first);
+  free(j);
+}
+
+static cs_status put_block(FILE *f, csi_sink *out, const cs_spectrum *s,
+                           size_t i, size_t nblocks, cs_error *err) {
   csi_buf o = {0};
-  for (size_t i = 0; i < ds->n; i++) {
-    const cs_spectrum *s = ds->items[i];
-    for (size_t k = 0; k < s->n; k++)
-      if (!isfinite(s->x[k]) || !isfinite(s->y[k]))
-        return csi_error(err, CS_ERR_ARG,
-                         "spectrum %zu: non-finite value at point %zu", i, k);
-  }
-  if (ds->n > 1)
-    csi_buf_printf(&o,
-                   "##TITLE=calcspec dataset\n##JCAMP-DX=5.01\n"
-                   "##DATA TYPE=LINK\n##BLOCKS=%zu\n##ORIGIN=calcspec %s\n"
-                   "##OWNER=\n",
-                   ds->n, CS_VERSION);
-  for (size_t i = 0; i < ds->n; i++)
-    write_block(&o, ds->items[i], i, ds->n);
-  if (ds->n > 1)
-    csi_buf_printf(&o, "##END=\n");
-  cs_status st = o.oom ? csi_error(err, CS_ERR_NOMEM, "out of memory")
-                       : csi_write_atomic(path, o.p, o.n, err);
+  write_block(&o, s, i, nblocks);
+  cs_status st = CS_OK;
+  if (o.oom)
+    st = csi_error(err, CS_ERR_NOMEM, "out of memory");
+  else if (out)
+    st = csi_sink_write(out, o.p, o.n, err);
+  else if (fwrite(o.p, 1, o.n, f) != o.n)
+    st = csi_error(err, CS_ERR_IO, "cannot write: %s", strerror(errno));
   csi_buf_free(&o);
   return st;
 }
+
+static cs_status jcamp_wput(void *state, const cs_spectrum *s, size_t i,
+                            FILE *spool, cs_error *err) {
+  jcamp_writer *j = state;
+  for (size_t k = 0; k < s->n; k++)
+    if (!isfinite(s->x[k]) || !isfinite(s->y[k]))
+      return csi_error(err, CS_ERR_ARG,
+                       "spectrum %zu: non-finite value at point %zu", i, k);
+  if (i == 0)
+    return cs_spectrum_copy(s, &j->first, err);
+  cs_status st = CS_OK;
+  if (j->first) { /* a LINK after all */
+    st = put_block(spool, NULL, j->first, 0, 2, err);
+    cs_spectrum_free(j->first);
+    j->first = NULL;
+  }
+  return st ? st : put_block(spool, NULL, s, i, 2, err);
+}
+
+static cs_status jcamp_wfinish(void *state, size_t n, FILE *spool,
+                               csi_sink *out, cs_error *err) {
+  jcamp_writer *j = state;
+  if (n == 1)
+    return put_block(NULL, out, j->first, 0, 1, err);
+  csi_buf o = {0};
+  csi_buf_printf(&o,
+                 "##TITLE=calcspec dataset\n##JCAMP-DX=5.01\n"
+                 "##DATA TYPE=LINK\n##BLOCKS=%zu\n##ORIGIN=calcspec %s\n"
+                 "##OWNER=\n",
+                 n, CS_VERSION);
+  cs_status st = o.oom ? csi_error(err, CS_ERR_NOMEM, "out of memory")
+                       : csi_sink_write(out, o.p, o.n, err);
+  csi_buf_free(&o);
+  if (!st)
+    st = csi_spool_copy(spool, out, err);
+  return st ? st : csi_sink_write(out, "##END=\n", 7, err);
+}
+
+const csi_wstream csi_wstream_jcamp = {jcamp_wopen, jcamp_wput, jcamp_wfinish,
+                                       jcamp_wfree};
 
 const csi_reader csi_reader_jcamp = {
     "jcamp",
@@ -1260,4 +1307,4 @@ const csi_reader csi_reader_jcamp = {
     "JCAMP-DX 4.24/5.x (XYDATA ASDF, XYPOINTS, LINK blocks)",
     sniff,
     read_jcamp,
-    write_jcamp};
+    NULL};

@@ -452,11 +452,10 @@ void csi_buf_free(csi_buf *b) {
   b->n = b->cap = 0;
 }
 
-/* data into an existing device or FIFO (/dev/null, a pipe): renaming a
- * temporary file over it would replace the node itself.  O_NONBLOCK: a
- * FIFO with no reader is an error, not a wait. */
-static cs_status write_in_place(const char *path, const char *data, size_t n,
-                                cs_error *err) {
+/* An existing device or FIFO (/dev/null, a pipe) is written in place:
+ * renaming a temporary file over it would replace the node itself.
+ * O_NONBLOCK: a FIFO with no reader is an error, not a wait. */
+static cs_status open_in_place(const char *path, FILE **out, cs_error *err) {
   int fd = open(path, O_WRONLY | O_NONBLOCK | O_NOCTTY | O_CLOEXEC);
   if (fd < 0)
     return csi_error(err, CS_ERR_IO, "cannot write: %s", errno == ENXIO
@@ -464,44 +463,86 @@ static cs_status write_in_place(const char *path, const char *data, size_t n,
   int fl = fcntl(fd, F_GETFL);
   if (fl >= 0)
     fcntl(fd, F_SETFL, fl & ~O_NONBLOCK);
-  int e = 0;
-  for (size_t off = 0; off < n && !e;) {
-    ssize_t w = write(fd, data + off, n - off);
-    if (w > 0)
-      off += (size_t)w;
-    else if (w < 0 && errno != EINTR)
-      e = errno;
+  if (!(*out = fdopen(fd, "wb"))) {
+    int e = errno;
+    close(fd);
+    return csi_error(err, CS_ERR_IO, "cannot write: %s", strerror(e));
   }
-  if (close(fd) != 0 && !e)
+  return CS_OK;
+}
+
+cs_status csi_sink_open(csi_sink *k, const char *path, cs_error *err) {
+  struct stat sb;
+  memset(k, 0, sizeof *k);
+  if (stat(path, &sb) == 0 && !S_ISREG(sb.st_mode) && !S_ISDIR(sb.st_mode))
+    return open_in_place(path, &k->f, err);
+  k->path = csi_strdup(path);
+  k->tmp = csi_strfmt("%s.tmp.%ld", path, (long)getpid());
+  if (!k->path || !k->tmp) {
+    csi_sink_abort(k);
+    return csi_error(err, CS_ERR_NOMEM, "out of memory");
+  }
+  if (!(k->f = fopen(k->tmp, "wb"))) {
+    cs_status st = csi_error(err, CS_ERR_IO, "cannot create: %s", strerror(errno));
+    csi_sink_abort(k);
+    return st;
+  }
+  return CS_OK;
+}
+
+cs_status csi_sink_write(csi_sink *k, const void *p, size_t n, cs_error *err) {
+  if (n && fwrite(p, 1, n, k->f) != n)
+    return csi_error(err, CS_ERR_IO, "cannot write: %s", strerror(errno));
+  return CS_OK;
+}
+
+cs_status csi_sink_commit(csi_sink *k, cs_error *err) {
+  int e = fflush(k->f) != 0 ? errno : 0;
+  if (fclose(k->f) != 0 && !e)
     e = errno;
-  return e ? csi_error(err, CS_ERR_IO, "cannot write: %s", strerror(e)) : CS_OK;
+  k->f = NULL;
+  if (!e && k->tmp && rename(k->tmp, k->path) != 0)
+    e = errno;
+  if (!e) { /* renamed (or written in place): nothing to remove */
+    free(k->tmp);
+    k->tmp = NULL;
+  }
+  cs_status st = e ? csi_error(err, CS_ERR_IO, "cannot write: %s", strerror(e))
+                   : CS_OK;
+  csi_sink_abort(k);
+  return st;
+}
+
+void csi_sink_abort(csi_sink *k) {
+  if (k->f)
+    fclose(k->f);
+  if (k->tmp)
+    remove(k->tmp);
+  free(k->tmp);
+  free(k->path);
+  memset(k, 0, sizeof *k);
+}
+
+FILE *csi_sink_spool(const csi_sink *k) {
+  /* beside the output (its file system has room for the output), else
+   * TMPDIR; unlinked at once, so it goes away with the process */
+  FILE *f = NULL;
+  if (k->path) {
+    char *name = csi_strfmt("%s.spool.%ld", k->path, (long)getpid());
+    if (name && (f = fopen(name, "w+b")))
+      remove(name);
+    free(name);
+  }
+  return f ? f : tmpfile();
 }
 
 cs_status csi_write_atomic(const char *path, const char *data, size_t n,
                            cs_error *err) {
-  struct stat sb;
-  if (stat(path, &sb) == 0 && !S_ISREG(sb.st_mode) && !S_ISDIR(sb.st_mode))
-    return write_in_place(path, data, n, err);
-  char *tmp = csi_strfmt("%s.tmp.%ld", path, (long)getpid());
-  if (!tmp)
-    return csi_error(err, CS_ERR_NOMEM, "out of memory");
-  FILE *f = fopen(tmp, "wb");
-  if (!f) {
-    cs_status st = csi_error(err, CS_ERR_IO, "cannot create: %s", strerror(errno));
-    free(tmp);
-    return st;
-  }
-  int ok = fwrite(data, 1, n, f) == n;
-  ok &= fflush(f) == 0;
-  ok &= fclose(f) == 0;
-  if (!ok || rename(tmp, path) != 0) {
-    int e = errno;
-    remove(tmp);
-    free(tmp);
-    return csi_error(err, CS_ERR_IO, "cannot write: %s", strerror(e));
-  }
-  free(tmp);
-  return CS_OK;
+  csi_sink k;
+  cs_status st = csi_sink_open(&k, path, err);
+  if (!st && (st = csi_sink_write(&k, data, n, err)))
+    csi_sink_abort(&k);
+  return st ? st : csi_sink_commit(&k, err);
 }
 
 double csi_le_f32(const unsigned char *p) {

@@ -402,3 +402,27 @@ void csi_xml_stream_close(csi_xml_stream *xs) {
   fclose(xs->f);
   free(xs);
 }
+
+xmlChar *csi_xml_node_text(xmlDocPtr doc, xmlNodePtr node, int level,
+                           size_t *len) {
+  xmlBufferPtr b = xmlBufferCreate();
+  xmlChar *text = NULL;
+  *len = 0;
+  if (!b)
+    return NULL;
+  QUIET({
+    xmlOutputBufferPtr o = xmlOutputBufferCreateBuffer(b, NULL);
+    if (o) {
+      xmlNodeDumpOutput(o, doc, node, level, 1, "UTF-8");
+      int bad = o->error != 0;
+      if (xmlOutputBufferClose(o) >= 0 && !bad) {
+        *len = (size_t)xmlBufferLength(b);
+        text = xmlBufferDetach(b);
+      }
+    }
+  });
+  xmlBufferFree(b);
+  if (!text)
+    *len = 0;
+  return text;
+}

@@ -49,6 +49,12 @@ char *csi_xml_stream_attr(csi_xml_stream *xs, const char *name);
 cs_status csi_xml_stream_error(csi_xml_stream *xs, cs_error *err);
 void csi_xml_stream_close(csi_xml_stream *xs);
 
+/* node, at depth level of doc, as the whole document's indented UTF-8
+ * dump (xmlDocDumpFormatMemoryEnc) writes it, without the line's leading
+ * indent and end: *len bytes the caller frees with xmlFree, or NULL when
+ * out of memory (libxml2's messages are not printed). */
+xmlChar *csi_xml_node_text(xmlDocPtr doc, xmlNodePtr node, int level,
+                           size_t *len);
 /* Local element name (namespace prefix ignored) equals name? */
 int csi_xml_is(const xmlNode *n, const char *name);
 /* First element child named name (NULL name: any element), or NULL. */

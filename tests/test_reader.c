@@ -462,6 +462,147 @@ static long peak_rss_kb(void) {
   return ru.ru_maxrss;
 }
 
+/* A spectrum of n points with sample id sid and a metadata value that
+ * needs escaping. */
+static cs_spectrum *writer_spectrum(size_t n, int k, const char *sid) {
+  double *x = malloc(n * sizeof *x), *y = malloc(n * sizeof *y);
+  assert_true(x && y);
+  for (size_t i = 0; i < n; i++) {
+    x[i] = 200.0 + (double)i * 1.7;
+    y[i] = 1000.0 / 3.0 * sin(0.01 * (double)i + k);
+  }
+  cs_spectrum *s;
+  cs_error e;
+  STATUS_EQ(cs_spectrum_new(x, y, n, CS_AXIS_RAMAN_SHIFT, CS_Q_COUNTS, &s, &e),
+            CS_OK, &e);
+  free(x);
+  free(y);
+  cs_spectrum_set_technique(s, CS_TECH_RAMAN);
+  if (sid)
+    STATUS_EQ(cs_spectrum_set_meta(s, CS_META_SAMPLE_ID, sid, &e), CS_OK, &e);
+  STATUS_EQ(cs_spectrum_set_meta(s, "note", "a<b & \"c\"\n\xC2\xB5m", &e), CS_OK, &e);
+  return s;
+}
+
+static int exists(const char *p) {
+  struct stat sb;
+  return stat(p, &sb) == 0;
+}
+
+/* cs_writer gives the bytes cs_dataset_write gives (AnIML: samples in order
+ * of first appearance, ids that need escaping; JCAMP: one plain block, or a
+ * LINK of several; csv: kept whole), and nothing is at the path before
+ * close, or after an abort, an empty close or a failed put. */
+static void writer_matches_dataset_write(void **state) {
+  (void)state;
+  const char *ids[] = {"b&<1>", NULL, "a", "b&<1>", "c", "a"};
+  const char *fmts[] = {"animl", "jcamp", "csv"};
+  for (size_t f = 0; f < 3; f++)
+    for (size_t n = 1; n <= 6; n += 5) {
+      char pw[600], pd[600];
+      snprintf(pw, sizeof pw, "%s/w%zu.%s", test_tmpdir(), n, fmts[f]);
+      snprintf(pd, sizeof pd, "%s/d%zu.%s", test_tmpdir(), n, fmts[f]);
+      cs_dataset *ds;
+      cs_writer *w;
+      cs_error e;
+      STATUS_EQ(cs_dataset_new(&ds, &e), CS_OK, &e);
+      STATUS_EQ(cs_writer_open(pw, fmts[f], &w, &e), CS_OK, &e);
+      assert_int_equal(cs_writer_streaming(w), f < 2);
+      for (size_t k = 0; k < n; k++) {
+        cs_spectrum *s = writer_spectrum(40, (int)k, ids[k]);
+        STATUS_EQ(cs_writer_put(w, s, &e), CS_OK, &e);
+        STATUS_EQ(cs_dataset_push(ds, s, &e), CS_OK, &e);
+      }
+      assert_false(exists(pw));
+      STATUS_EQ(cs_writer_close(w, &e), CS_OK, &e);
+      STATUS_EQ(cs_dataset_write(ds, pd, fmts[f], &e), CS_OK, &e);
+      size_t na, nb;
+      unsigned char *a = test_slurp(pw, &na), *b = test_slurp(pd, &nb);
+      assert_int_equal(na, nb);
+      assert_memory_equal(a, b, na);
+      if (f == 0 && n == 6) { /* b, a, c: each once, in order of first use */
+        const char *t = (const char *)a, *end = strstr(t, "</SampleSet>");
+        const char *sb = strstr(t, "<Sample sampleID=\"b&amp;&lt;1&gt;\"");
+        const char *sa = strstr(t, "<Sample sampleID=\"a\""),
+                   *sc = strstr(t, "<Sample sampleID=\"c\"");
+        assert_true(sb && sa && sc && end && sb < sa && sa < sc && sc < end);
+        assert_null(strstr(sb + 1, "<Sample sampleID=\"b"));
+        assert_null(strstr(sa + 1, "<Sample sampleID=\"a\""));
+      }
+      if (f == 1)
+        assert_true((strstr((const char *)a, "##BLOCKS=6") != NULL) == (n == 6));
+      free(a);
+      free(b);
+      cs_dataset *back = test_read_ok(pw, NULL);
+      assert_int_equal(cs_dataset_count(back), n);
+      assert_string_equal(cs_spectrum_meta(cs_dataset_get(back, 0), "note"),
+                          "a<b & \"c\"\n\xC2\xB5m");
+      cs_dataset_free(back);
+      cs_dataset_free(ds);
+      /* abort, and close with nothing put, leave nothing */
+      snprintf(pw, sizeof pw, "%s/gone.%s", test_tmpdir(), fmts[f]);
+      STATUS_EQ(cs_writer_open(pw, fmts[f], &w, &e), CS_OK, &e);
+      cs_spectrum *s = writer_spectrum(40, 0, "x");
+      STATUS_EQ(cs_writer_put(w, s, &e), CS_OK, &e);
+      cs_writer_abort(w);
+      STATUS_EQ(cs_writer_open(pw, fmts[f], &w, &e), CS_OK, &e);
+      STATUS_EQ(cs_writer_close(w, &e), CS_ERR_ARG, &e);
+      assert_false(exists(pw));
+      /* a spectrum the format cannot hold: that put fails, then close */
+      STATUS_EQ(cs_writer_open(pw, fmts[f], &w, &e), CS_OK, &e);
+      STATUS_EQ(cs_writer_put(w, s, &e), CS_OK, &e);
+      s->y[3] = NAN;
+      cs_status st = cs_writer_put(w, s, &e); /* csv finds it at close */
+      cs_spectrum_free(s);
+      if (st) {
+        assert_non_null(strstr(e.msg, "spectrum 1: non-finite value at point 3"));
+        assert_int_not_equal(cs_writer_close(w, &e), CS_OK);
+      } else if ((st = cs_writer_close(w, &e)))
+        assert_non_null(strstr(e.msg, "spectrum 1: non-finite value at point 3"));
+      assert_int_equal(st != CS_OK, f > 0); /* AnIML holds NaN */
+      assert_int_equal(exists(pw), f == 0);
+    }
+  /* no scratch or temporary files left beside the outputs */
+  char cmd[700];
+  snprintf(cmd, sizeof cmd, "ls %s | grep -q 'tmp\\|spool'", test_tmpdir());
+  assert_int_not_equal(system(cmd), 0);
+}
+
+/* 2000 spectra of 2048 points written as AnIML (~44 MB): the writer holds
+ * one step, where the whole document (the tree, then its text) took
+ * several times the file. */
+static void writer_memory_flat(void **state) {
+  (void)state;
+  const size_t nspec = 2000;
+  char p[600];
+  snprintf(p, sizeof p, "%s/wbig.animl", test_tmpdir());
+  cs_spectrum *s = writer_spectrum(2048, 1, "core");
+  int reset = test_reset_peak();
+  long before = test_peak_kb();
+  cs_writer *w;
+  cs_error e;
+  STATUS_EQ(cs_writer_open(p, NULL, &w, &e), CS_OK, &e);
+  for (size_t k = 0; k < nspec; k++)
+    STATUS_EQ(cs_writer_put(w, s, &e), CS_OK, &e);
+  STATUS_EQ(cs_writer_close(w, &e), CS_OK, &e);
+  long grew = test_peak_kb() - before;
+  cs_spectrum_free(s);
+  struct stat sb;
+  assert_int_equal(stat(p, &sb), 0);
+  assert_true(sb.st_size > 40 * 1000 * 1000);
+#if defined(__SANITIZE_ADDRESS__)
+  (void)grew; /* the sanitizer's shadow memory makes RSS meaningless */
+#else
+  print_message("AnIML writer: %lld bytes, peak RSS grew %ld kB%s\n",
+                (long long)sb.st_size, grew, reset ? "" : " (lifetime peak)");
+  if (!getenv("CALCSPEC_NO_RSS_CHECK")) /* e.g. under valgrind */
+    if (grew > 16 * 1024)
+      fail_msg("peak RSS grew by %ld kB writing a %lld-byte file", grew,
+               (long long)sb.st_size);
+#endif
+  remove(p);
+}
+
 /* ~40 MB of AnIML (1200 spectra of 2048 points): the stream holds one
  * spectrum at a time and the process's peak RSS grows by far less than the
  * file (the DOM reader holds the file, its tree and every spectrum: some
@@ -933,6 +1074,8 @@ int main(void) {
       cmocka_unit_test(trivista_files_agree), cmocka_unit_test(trivista_scan_agrees),
       cmocka_unit_test(trivista_memory_flat),
       cmocka_unit_test(memory_stays_flat),
+      cmocka_unit_test(writer_matches_dataset_write),
+      cmocka_unit_test(writer_memory_flat),
   };
   return cmocka_run_group_tests(tests, NULL, NULL);
 }

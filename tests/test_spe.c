@@ -599,16 +599,6 @@ static void truncation_and_flips(void **state) {
   }
 }
 
-/* Peak resident set (kB) after resetting the high-water mark, if the kernel
- * allows (/proc/self/clear_refs "5"); else the lifetime peak. */
-static int reset_peak(void) {
-  FILE *f = fopen("/proc/self/clear_refs", "w");
-  if (!f)
-    return 0;
-  int ok = fputs("5", f) >= 0;
-  return fclose(f) == 0 && ok;
-}
-
 /* 2000 frames of 20 pixel bytes, each followed by 64 KiB of padding: the
  * file is ~131 MB (sparse on disk) while the spectra need ~3 MB.  Reading it
  * whole would raise the peak RSS by the file size; streaming must not. */
@@ -620,7 +610,7 @@ static void large_file_bounded_memory(void **state) {
   size_t n = make_spe3(path, nframes, 65536, 1);
   assert_true(n > 130u * 1000 * 1000);
   /* after a reset the high-water mark is the current RSS */
-  int reset = reset_peak();
+  int reset = test_reset_peak();
   long before = test_peak_kb();
   cs_dataset *ds = test_read_ok(path, NULL);
   long grown_kb = test_peak_kb() - before;

@@ -214,6 +214,17 @@ static inline void test_fuzz_shared(const char *const *rel, size_t nrel,
 }
 
 /* Peak resident set of this process in kB (VmHWM, else the rusage peak). */
+/* Reset the high-water mark test_peak_kb reads to the current RSS, if the
+ * kernel allows (/proc/self/clear_refs "5"); 1 when it did, else
+ * test_peak_kb stays the lifetime peak. */
+static inline int test_reset_peak(void) {
+  FILE *f = fopen("/proc/self/clear_refs", "w");
+  if (!f)
+    return 0;
+  int ok = fputs("5", f) >= 0;
+  return fclose(f) == 0 && ok;
+}
+
 static inline long test_peak_kb(void) {
   FILE *f = fopen("/proc/self/status", "r");
   char line[256];

@@ -770,25 +770,28 @@ int cli_spool_flush(FILE *spool, long long count) {
   return rc;
 }
 
-cs_status cli_dataset_write(const cs_dataset *ds, const char *path,
+/* A temporary directory for output bound for stdout: dir, and file in it. */
+static cs_status stdout_tmp(char *dir, size_t ndir, char *file, size_t nfile,
                             const char *format, cs_error *err) {
-  if (!cli_is_stdio(path))
-    return cs_dataset_write(ds, path, format, err);
   if (!format) {
     snprintf(err->msg, sizeof err->msg,
              "writing to standard output needs the format (--to)");
     return err->code = CS_ERR_ARG;
   }
-  char dir[PATH_MAX], file[PATH_MAX + 16];
-  snprintf(dir, sizeof dir, "%s/calcspec-out-XXXXXX", tmpdir());
+  snprintf(dir, ndir, "%s/calcspec-out-XXXXXX", tmpdir());
   if (!mkdtemp(dir)) {
     snprintf(err->msg, sizeof err->msg,
              "cannot create a temporary directory (TMPDIR): %s",
              strerror(errno));
     return err->code = CS_ERR_IO;
   }
-  snprintf(file, sizeof file, "%s/out", dir);
-  cs_status st = cs_dataset_write(ds, file, format, err);
+  snprintf(file, nfile, "%s/out", dir);
+  return CS_OK;
+}
+
+/* file to stdout (when ok), then file and dir removed */
+static cs_status stdout_copy(const char *dir, const char *file, cs_status st,
+                             cs_error *err) {
   if (!st) {
     FILE *f = fopen(file, "rb");
     char buf[65536];
@@ -813,6 +816,48 @@ cs_status cli_dataset_write(const cs_dataset *ds, const char *path,
   unlink(file);
   rmdir(dir);
   return st;
+}
+
+cs_status cli_dataset_write(const cs_dataset *ds, const char *path,
+                            const char *format, cs_error *err) {
+  if (!cli_is_stdio(path))
+    return cs_dataset_write(ds, path, format, err);
+  char dir[PATH_MAX], file[PATH_MAX + 16];
+  cs_status st = stdout_tmp(dir, sizeof dir, file, sizeof file, format, err);
+  if (st)
+    return st;
+  return stdout_copy(dir, file, cs_dataset_write(ds, file, format, err), err);
+}
+
+cs_status cli_writer_open(const char *path, const char *format, cli_writer *w,
+                          cs_error *err) {
+  memset(w, 0, sizeof *w);
+  if ((w->to_stdout = cli_is_stdio(path))) {
+    cs_status st = stdout_tmp(w->dir, sizeof w->dir, w->file, sizeof w->file,
+                              format, err);
+    if (st)
+      return st;
+    path = w->file;
+  }
+  cs_status st = cs_writer_open(path, format, &w->w, err);
+  if (st && w->to_stdout)
+    rmdir(w->dir);
+  return st;
+}
+
+cs_status cli_writer_close(cli_writer *w, cs_error *err) {
+  cs_status st = cs_writer_close(w->w, err);
+  w->w = NULL;
+  return w->to_stdout ? stdout_copy(w->dir, w->file, st, err) : st;
+}
+
+void cli_writer_abort(cli_writer *w) {
+  cs_writer_abort(w->w);
+  w->w = NULL;
+  if (w->to_stdout) {
+    unlink(w->file);
+    rmdir(w->dir);
+  }
 }
 
 int cli_override_option(const char *cmd, const char *name, const char *arg,

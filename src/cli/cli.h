@@ -173,6 +173,18 @@ int cli_spool_flush(FILE *spool, long long count);
 /* cs_dataset_write, with "-" meaning standard output (format required). */
 cs_status cli_dataset_write(const cs_dataset *ds, const char *path,
                             const char *format, cs_error *err);
+/* cs_writer, with "-" meaning standard output (format required; the file
+ * is written to a temporary directory and copied out at close, so a
+ * failure leaves stdout empty).  close and abort free everything. */
+typedef struct cli_writer {
+  cs_writer *w;
+  int to_stdout;
+  char dir[4096], file[4112];
+} cli_writer;
+cs_status cli_writer_open(const char *path, const char *format, cli_writer *w,
+                          cs_error *err);
+cs_status cli_writer_close(cli_writer *w, cs_error *err);
+void cli_writer_abort(cli_writer *w);
 
 /* --technique / --axis of `calcspec cores` for cli_cores_compute (zero:
  * none, as for validate). */

@@ -65,15 +65,29 @@ int cmd_convert(int argc, char **argv) {
   if (format && !cli_format_known(format, 0))
     return cli_usage_error("convert", "unknown format '%s'", format);
   const char *in = argv[optind];
+  /* spectrum by spectrum: AnIML and JCAMP-DX output then stream, so
+   * memory stays one spectrum's whatever the file (cs_writer) */
   cs_error err;
-  cs_dataset *ds;
-  if (cli_dataset_read(in, format, NULL, &ds, &err)) {
+  cli_reader rd;
+  cli_writer wr;
+  if (cli_reader_open(in, format, NULL, &rd, &err)) {
     cli_file_error(in, &err);
     return CLI_DATA_ERROR;
   }
-  for (size_t i = 0; i < cs_dataset_count(ds); i++) {
-    cs_spectrum *s = cs_dataset_get_mut(ds, i);
-    cs_status st = CS_OK;
+  if (cli_writer_open(out, to, &wr, &err)) {
+    cli_reader_close(&rd);
+    cli_file_error(out, &err);
+    return err.code == CS_ERR_ARG ? CLI_USAGE : CLI_DATA_ERROR;
+  }
+  cs_status st = CS_OK;
+  cs_spectrum *s = NULL;
+  for (size_t i = 0; !st; i++) {
+    if ((st = cli_reader_next(&rd, &s, &err))) {
+      cli_file_error(in, &err);
+      break;
+    }
+    if (!s)
+      break;
     if (shift)
       st = cs_spectrum_to_raman_shift(s, laser, &err);
     if (!st && absorb)
@@ -82,17 +96,20 @@ int cmd_convert(int argc, char **argv) {
       st = cs_spectrum_sort(s, &err);
     if (!st && crop)
       st = cs_spectrum_crop(s, lo, hi, &err);
-    if (st) {
+    if (st)
       cli_error("%s: spectrum %zu: %s", in, i, err.msg);
-      cs_dataset_free(ds);
-      return CLI_DATA_ERROR;
-    }
+    else if ((st = cs_writer_put(wr.w, s, &err)))
+      cli_error("%s: spectrum %zu: %s", out, i, err.msg);
+    cs_spectrum_free(s);
   }
-  int rc = CLI_OK;
-  if (cli_dataset_write(ds, out, to, &err)) {
+  cli_reader_close(&rd);
+  if (st) {
+    cli_writer_abort(&wr);
+    return CLI_DATA_ERROR;
+  }
+  if (cli_writer_close(&wr, &err)) {
     cli_file_error(out, &err);
-    rc = err.code == CS_ERR_ARG ? CLI_USAGE : CLI_DATA_ERROR;
+    return err.code == CS_ERR_ARG ? CLI_USAGE : CLI_DATA_ERROR;
   }
-  cs_dataset_free(ds);
-  return rc;
+  return CLI_OK;
 }

@@ -284,10 +284,11 @@ static int write_spots(const sim_args *a, cs_sim_opts *o) {
     fmt = dot && dot[1] ? NULL : "animl";
   }
   cs_error err;
-  cs_dataset *all = NULL;
-  if (!to_dir && cs_dataset_new(&all, &err)) {
-    cli_error("simulate: %s", err.msg);
-    return CLI_DATA_ERROR;
+  /* into one file spot by spot: AnIML and JCAMP-DX stream (cs_writer) */
+  cs_writer *all = NULL;
+  if (!to_dir && cs_writer_open(a->out, fmt, &all, &err)) {
+    cli_file_error(a->out, &err);
+    return err.code == CS_ERR_ARG ? CLI_USAGE : CLI_DATA_ERROR;
   }
   int rc = CLI_OK;
   for (long i = 0; i < a->count && rc == CLI_OK; i++) {
@@ -313,20 +314,20 @@ static int write_spots(const sim_args *a, cs_sim_opts *o) {
         cli_file_error(path, &err);
         rc = err.code == CS_ERR_ARG ? CLI_USAGE : CLI_DATA_ERROR;
       }
-    } else if (rc == CLI_OK) {
-      while (cs_dataset_count(ds) && rc == CLI_OK)
-        if (cs_dataset_push(all, cs_dataset_take(ds, 0), &err)) {
-          cli_error("simulate: %s", err.msg);
-          rc = CLI_DATA_ERROR;
-        }
     }
+    for (size_t k = 0; rc == CLI_OK && all && k < cs_dataset_count(ds); k++)
+      if (cs_writer_put(all, cs_dataset_get(ds, k), &err)) {
+        cli_file_error(a->out, &err);
+        rc = CLI_DATA_ERROR;
+      }
     cs_dataset_free(ds);
   }
-  if (rc == CLI_OK && all && cs_dataset_write(all, a->out, fmt, &err)) {
+  if (all && rc != CLI_OK)
+    cs_writer_abort(all);
+  else if (all && cs_writer_close(all, &err)) {
     cli_file_error(a->out, &err);
     rc = err.code == CS_ERR_ARG ? CLI_USAGE : CLI_DATA_ERROR;
   }
-  cs_dataset_free(all);
   return rc;
 }
 

@@ -33,3 +33,20 @@ expect_out "shift axis spans 238.85..1627.74 with laser 785" "raman	3	raman_shif
 run convert --laser 785 --range 2500:3000 "$T/nm.animl" -o "$T/crop.animl"
 expect "crop outside the covered range exits 1" 1 "covers"
 run convert "$T/nm.animl" -o "$T/out.weird"; expect "unknown output extension is a usage error" 2 "--to"
+
+# convert streams (cs_writer): a file that breaks after some spectra, or a
+# spectrum that cannot be converted, leaves no output and no scratch files
+"$CALCSPEC" simulate --class ha -n 6 -s 4 -o "$T/six.animl" >/dev/null 2>&1
+head -c "$(($(wc -c < "$T/six.animl") * 2 / 3))" "$T/six.animl" > "$T/cut.animl"
+mkdir -p "$T/conv"
+run convert "$T/cut.animl" -o "$T/conv/out.jdx"
+expect "convert of a file broken part-way exits 1" 1 "cut.animl: "
+expect_prefixed_errors "the break is one prefixed line"
+[ -z "$(ls -A "$T/conv")" ] && ok "nothing left behind by a failed convert" || not_ok "leftovers" "$(ls -A "$T/conv")"
+run convert --range 100:200 "$T/six.animl" -o "$T/conv/out.animl"
+expect "a spectrum that cannot be cropped exits 1" 1 "six.animl: spectrum 0: "
+[ -z "$(ls -A "$T/conv")" ] && ok "nothing left behind after a spectrum fails" || not_ok "leftovers" "$(ls -A "$T/conv")"
+run convert "$T/six.animl" -o "$T/conv/six.jdx"; expect "convert AnIML to JCAMP-DX" 0
+run info "$T/conv/six.jdx"
+[ "$(wc -l < "$T/out")" -eq 7 ] && ok "all 6 spectra converted" || not_ok "converted rows" "$(cat "$T/out")"
+[ "$(ls -A "$T/conv")" = six.jdx ] && ok "only the output is left" || not_ok "leftovers" "$(ls -A "$T/conv")"
