@@ -1158,7 +1158,7 @@ static int is_apatite(const char *cls) {
  *    offset of the tissue and nu3/CO3 bands;
  * 2. areas: with those shapes fixed, every spectrum's band heights (and a
  *    polynomial baseline per segment) are linear least squares over 860-1340
- *    (and 380-470 where covered), with their covariance; the spectrum's own
+ *    (and 320-540 where covered), with their covariance; the spectrum's own
  *    axis offset is estimated first (a Gauss-Newton step on the derivative of
  *    the fitted model) and the spectrum resampled onto it.
  * Bands are grouped into components whose bands share one height with fixed
@@ -1174,7 +1174,12 @@ static int is_apatite(const char *cls) {
  *   (10-14 + instrument) mostly absorb (README "Whitlockite index", what
  *   limits it);
  * - HA nu3 1029, 1046 (free 1040-1048) and 1076 (height 0.5 x 1046, see
- *   Limitations) with one width; nu2 432/448 where 380-470 is covered;
+ *   Limitations) with one width; nu2 where 320-540 is covered, as two
+ *   components: the narrow 432/448 doublet (bands.md 1A) and the broad
+ *   hump RRUFF R050512 has instead (400-470, peaking at 427-429): with the
+ *   doublet alone that hump's low side read as whitlockite's 405 once the
+ *   wider segment's baseline no longer took it (RRUFF hydroxylapatite
+ *   index 0.20), with the hump alone a narrow doublet was misfitted;
  * - nu1 CO3 (B type) at 1071 (1070-1072), intrinsic FWHM fixed at 20;
  * - tissue (bands.md 1A "Breast tissue background"): phenylalanine
  *   1004 + 1032; collagen backbone 939/920/876/856; fat C-C 1063/1080 tied to
@@ -1195,7 +1200,7 @@ static int is_apatite(const char *cls) {
 
 enum { /* components: one height each */
   C_NU1, C_WH, C_1029, C_1046, C_CO3, C_PHE, C_COL, C_FAT, C_CAR, C_AM3,
-  C_NU2, NCOMP
+  C_NU2, C_NU2B, NCOMP
 };
 enum { A_NU1, A_SHIFT, A_1046 }; /* what a band position follows */
 /* Shape parameters of stage 1 (physical), then one height per component
@@ -1238,6 +1243,7 @@ static const apband ap_bands[] = {
     {C_AM3, A_SHIFT, 1270, P_WIDTH_FIXED, 35, 0.89},
     {C_NU2, A_NU1, 432 - HA_NU1, P_WIDTH_FIXED, 12, 1},
     {C_NU2, A_NU1, 448 - HA_NU1, P_WIDTH_FIXED, 12, 0.6},
+    {C_NU2B, A_NU1, 427 - HA_NU1, P_WIDTH_FIXED, 28, 1},
 };
 #define NAPB (sizeof ap_bands / sizeof ap_bands[0])
 /* The whitlockite nu1 itself (964.7, RRUFF R070675), which the heights
@@ -1690,6 +1696,16 @@ static cs_status ap_shapes(const cs_spectrum *s, double *P, double *r2,
 
 /* ---- stage 2: the linear design on one axis ---- */
 #define NSEG 2
+/* The low segment (nu2 PO4, whitlockite 405) with band-free margins on
+ * both sides (320-390, 465-540), so that its quadratic baseline is held by
+ * them and cannot trade with the bands: over 380-470 (0.6) the baseline
+ * took part of whitlockite's 405 and HA's nu2, which moved the whitlockite
+ * index with the axis offset (README "Whitlockite index", fifth round).
+ * It is used when the spectrum starts by LOW_SEG_NEED (405 minus two
+ * widths), from wherever it starts. */
+#define LOW_SEG_LO 320.0
+#define LOW_SEG_HI 540.0
+#define LOW_SEG_NEED 382.0
 #define BASE_ORDER_MAX 6
 typedef struct apdesign {
   double P[P_H0];
@@ -1821,7 +1837,7 @@ static cs_status ap_design_build(const cs_spectrum *s, const double *P,
                                  apdesign *d, cs_error *err) {
   memset(d, 0, sizeof *d);
   memcpy(d->P, P, sizeof d->P);
-  double seg[NSEG][2] = {{860, 1340}, {380, 470}};
+  double seg[NSEG][2] = {{860, 1340}, {LOW_SEG_LO, LOW_SEG_HI}};
   int order[NSEG] = {5, 2}, use[NSEG] = {1, 1};
   size_t n = s->n;
   const double *x = s->x;
@@ -1829,7 +1845,7 @@ static cs_status ap_design_build(const cs_spectrum *s, const double *P,
     return csi_error(err, CS_ERR_RANGE, "spectrum does not cover 860-1112 cm^-1");
   if (x[n - 1] < seg[0][1])
     seg[0][1] = x[n - 1];
-  if (x[0] > seg[1][0] + 2)
+  if (x[0] > LOW_SEG_NEED)
     use[1] = 0;
   d->idx = malloc(n * sizeof *d->idx);
   if (!d->idx)
@@ -2953,11 +2969,11 @@ static cs_status prepare(const cs_spectrum *in, cs_technique t,
   size_t n = in->n, a = 0, b = n;
   if (t == CS_TECH_RAMAN && in->axis == CS_AXIS_RAMAN_SHIFT && n > 1 &&
       in->x[0] < in->x[n - 1]) {
-    /* the usual case: only the points of 350-1520 cm^-1 (as the crop
+    /* the usual case: only the points of 300-1520 cm^-1 (as the crop
      * below) and no metadata, which nothing here reads; a batch keeps every
      * prepared spectrum until its group is measured */
-    if (in->x[0] < 350 && in->x[n - 1] > 1520) {
-      while (a < n && in->x[a] < 350)
+    if (in->x[0] < 300 && in->x[n - 1] > 1520) {
+      while (a < n && in->x[a] < 300)
         a++;
       while (b > a && in->x[b - 1] > 1520)
         b--;
@@ -2977,12 +2993,12 @@ static cs_status prepare(const cs_spectrum *in, cs_technique t,
       s->axis != CS_AXIS_UNKNOWN)
     st = csi_error(err, CS_ERR_UNSUPPORTED,
                    "composition: needs a Raman shift or wavenumber axis");
-  /* Raman: only 350-1520 cm^-1 is ever used (apatite 380-1340 and the
+  /* Raman: only 300-1520 cm^-1 is ever used (apatite 320-1340 and the
    * 1400-1500 protein window, oxalate 1420-1500); cropping first makes
    * spike removal cheaper */
-  if (!st && t == CS_TECH_RAMAN && s->n > 1 && s->x[0] < 350 &&
+  if (!st && t == CS_TECH_RAMAN && s->n > 1 && s->x[0] < 300 &&
       s->x[s->n - 1] > 1520)
-    st = cs_spectrum_crop(s, 350, 1520, err);
+    st = cs_spectrum_crop(s, 300, 1520, err);
   if (!st && t == CS_TECH_RAMAN) {
     cs_spike_opts so = cs_spike_opts_default();
     size_t nrem;
@@ -3189,7 +3205,7 @@ static const char *const ap_comp_name[NCOMP] = {
     [C_NU1] = "nu1 PO4", [C_WH] = "whitlockite", [C_1029] = "nu3 PO4 1029",
     [C_1046] = "nu3 PO4 1046/1076", [C_CO3] = "nu1 CO3 (B type)",
     [C_PHE] = "phenylalanine", [C_COL] = "collagen", [C_FAT] = "lipid",
-    [C_CAR] = "carotene", [C_AM3] = "amide III", [C_NU2] = "nu2 PO4"};
+    [C_CAR] = "carotene", [C_AM3] = "amide III", [C_NU2] = "nu2 PO4", [C_NU2B] = "nu2 PO4 (broad)"};
 
 static cs_status apatite_curves(const cs_spectrum *s, cs_fit_curves **out,
                                 cs_error *err) {
