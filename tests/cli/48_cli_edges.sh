@@ -24,6 +24,11 @@ run preprocess --baseline arpl -o "$T/x.csv" "$EX/core01/cod_9100.animl"
 one_line "baseline method typo: valid values and did you mean" "known: none, asls, arpls.*(did you mean 'arpls'?)"
 run simulate --class hydroxyapatit -o "$T/x.csv"; one_line "simulate class typo" "did you mean 'hydroxyapatite'?.*known: tissue"
 run classify --axis wavenumbr x; one_line "--axis typo" "did you mean 'wavenumber'?"
+# train and cv share one option table: an option of the other command is
+# named, not its argument ("unknown option '3'" before)
+run train --folds 3 -o "$T/x.txt" x; one_line "train --folds: names the option" "^calcspec: train: unknown option '--folds'$"
+run cv --output "$T/x.txt" x; one_line "cv --output: names the option" "^calcspec: cv: unknown option '--output'$"
+run cv --seed=4 x; one_line "cv --seed=4: names the option" "^calcspec: cv: unknown option '--seed'$"
 
 # one meaning per short option: -s is --seed (simulate), never --smooth or
 # --raman-shift; -t is --to, never --table or --technique; -c is
