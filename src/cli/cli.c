@@ -11,6 +11,7 @@
 #include <stdarg.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
@@ -369,6 +370,25 @@ int cli_format_known(const char *name, int write) {
     cs_format_get(i, &fi);
     if (!strcmp(fi.name, name) && (write ? fi.can_write : fi.can_read))
       return 1;
+  }
+  return 0;
+}
+
+int cli_output_ext_known(const char *path) {
+  const char *base = strrchr(path, '/'), *dot;
+  base = base ? base + 1 : path;
+  if (!(dot = strrchr(base, '.')) || dot == base || !*++dot)
+    return 0;
+  size_t n = strlen(dot);
+  for (size_t i = 0; i < cs_format_count(); i++) {
+    cs_format_info fi;
+    cs_format_get(i, &fi);
+    for (const char *e = fi.extensions; fi.can_write && e && *e;) {
+      size_t len = strcspn(e, ",");
+      if (len == n && !strncasecmp(e, dot, n))
+        return 1;
+      e += len + (e[len] == ',');
+    }
   }
   return 0;
 }

@@ -295,6 +295,9 @@ int cmd_preprocess(int argc, char **argv) {
     rc = cli_usage_error("preprocess", "-o - (standard output) needs --to FMT");
   if (rc == CLI_OK && to && !cli_format_known(to, 1))
     rc = cli_usage_error("preprocess", "cannot write format '%s'", to);
+  if (rc == CLI_OK && !to && !cli_output_ext_known(out))
+    rc = cli_usage_error("preprocess", "cannot tell the output format from "
+                         "'%s' (.animl, .jdx, .csv, ...; or --to)", out);
   if (rc == CLI_OK && format && !cli_format_known(format, 0))
     rc = cli_usage_error("preprocess", "unknown format '%s'", format);
   if (rc != CLI_OK) {

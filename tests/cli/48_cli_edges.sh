@@ -29,6 +29,11 @@ run classify --axis wavenumbr x; one_line "--axis typo" "did you mean 'wavenumbe
 run train --folds 3 -o "$T/x.txt" x; one_line "train --folds: names the option" "^calcspec: train: unknown option '--folds'$"
 run cv --output "$T/x.txt" x; one_line "cv --output: names the option" "^calcspec: cv: unknown option '--output'$"
 run cv --seed=4 x; one_line "cv --seed=4: names the option" "^calcspec: cv: unknown option '--seed'$"
+# an -o whose extension names no writer is a usage error before any work
+# (it was found after reading, without the --help pointer)
+run convert "$EX/core01/cod_9100.animl" -o "$T/x.xyz"; one_line "convert -o .xyz: usage error" "^calcspec: convert: cannot tell the output format from '.*x.xyz'"
+run preprocess --norm vector "$EX/core01" -o "$T/x.xyz"; one_line "preprocess -o .xyz: usage error" "^calcspec: preprocess: cannot tell the output format from '.*x.xyz'"
+run -q convert "$EX/core01/cod_9100.animl" -o "$T/x.TSV"; expect "convert -o .TSV (any case) writes csv" 0
 
 # one meaning per short option: -s is --seed (simulate), never --smooth or
 # --raman-shift; -t is --to, never --table or --technique; -c is
