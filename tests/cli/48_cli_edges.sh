@@ -34,6 +34,8 @@ run cv --seed=4 x; one_line "cv --seed=4: names the option" "^calcspec: cv: unkn
 run convert "$EX/core01/cod_9100.animl" -o "$T/x.xyz"; one_line "convert -o .xyz: usage error" "^calcspec: convert: cannot tell the output format from '.*x.xyz'"
 run preprocess --norm vector "$EX/core01" -o "$T/x.xyz"; one_line "preprocess -o .xyz: usage error" "^calcspec: preprocess: cannot tell the output format from '.*x.xyz'"
 run -q convert "$EX/core01/cod_9100.animl" -o "$T/x.TSV"; expect "convert -o .TSV (any case) writes csv" 0
+run simulate --class ha -o "$T/x.xyz"; one_line "simulate -o .xyz: usage error" "^calcspec: simulate: cannot tell the output format from '.*x.xyz'"
+run simulate --class ha --to bogus -o "$T/x.csv"; one_line "simulate --to bogus: usage error" "^calcspec: simulate: cannot write format 'bogus'$"
 
 # one meaning per short option: -s is --seed (simulate), never --smooth or
 # --raman-shift; -t is --to, never --table or --technique; -c is
