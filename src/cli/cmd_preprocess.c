@@ -247,12 +247,14 @@ int cmd_preprocess(int argc, char **argv) {
     char *text = cli_slurp_why(pfile, &why);
     if (!text) {
       cli_error("%s: cannot read pipeline file: %s", pfile, why);
+      cli_error_hint("preprocess"); /* a usage error, as the others */
       return CLI_USAGE;
     }
     cs_status st = cs_pipeline_parse(text, &p, &err);
     free(text);
     if (st) {
       cli_error("%s: %s", pfile, err.msg);
+      cli_error_hint("preprocess");
       return CLI_USAGE;
     }
   } else if (cs_pipeline_new(&p, &err)) {

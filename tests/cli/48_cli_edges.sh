@@ -36,6 +36,9 @@ run preprocess --norm vector "$EX/core01" -o "$T/x.xyz"; one_line "preprocess -o
 run -q convert "$EX/core01/cod_9100.animl" -o "$T/x.TSV"; expect "convert -o .TSV (any case) writes csv" 0
 run simulate --class ha -o "$T/x.xyz"; one_line "simulate -o .xyz: usage error" "^calcspec: simulate: cannot tell the output format from '.*x.xyz'"
 run simulate --class ha --to bogus -o "$T/x.csv"; one_line "simulate --to bogus: usage error" "^calcspec: simulate: cannot write format 'bogus'$"
+printf 'smooth sg:4:2\n' > "$T/bad.pipeline"
+run preprocess --pipeline "$T/bad.pipeline" -o "$T/x.csv" "$EX/core01"; one_line "preprocess --pipeline with a bad step: usage error" "bad.pipeline: line 1: savitzky-golay window"
+run preprocess --pipeline "$T/none.pipeline" -o "$T/x.csv" "$EX/core01"; one_line "preprocess --pipeline missing: usage error" "none.pipeline: cannot read pipeline file"
 
 # one meaning per short option: -s is --seed (simulate), never --smooth or
 # --raman-shift; -t is --to, never --table or --technique; -c is
