@@ -2,8 +2,10 @@
 # meaning; one-line option errors; "did you mean"; train needs -o; cv --by
 # core says what is missing; cores picks the FTIR model by itself;
 # --core-from manifest does not swallow the input; unlabelled folders give
-# one count, not a line per file; stream --technique/--axis.  Example cores
-# and simulated spectra are SYNTHETIC.
+# one count, not a line per file; stream --technique/--axis; an option of
+# the other command of train/cv's shared table, an -o that names no writer
+# and a bad --pipeline file are usage errors with the --help pointer.
+# Example cores and simulated spectra are SYNTHETIC.
 EX=$ROOT/spectra/examples
 
 # one line (plus the --help pointer) for every option error
