@@ -11,6 +11,7 @@
 #include <stdarg.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
@@ -369,6 +370,25 @@ int cli_format_known(const char *name, int write) {
     cs_format_get(i, &fi);
     if (!strcmp(fi.name, name) && (write ? fi.can_write : fi.can_read))
       return 1;
+  }
+  return 0;
+}
+
+int cli_output_ext_known(const char *path) {
+  const char *base = strrchr(path, '/'), *dot;
+  base = base ? base + 1 : path;
+  if (!(dot = strrchr(base, '.')) || dot == base || !*++dot)
+    return 0;
+  size_t n = strlen(dot);
+  for (size_t i = 0; i < cs_format_count(); i++) {
+    cs_format_info fi;
+    cs_format_get(i, &fi);
+    for (const char *e = fi.extensions; fi.can_write && e && *e;) {
+      size_t len = strcspn(e, ",");
+      if (len == n && !strncasecmp(e, dot, n))
+        return 1;
+      e += len + (e[len] == ',');
+    }
   }
   return 0;
 }
@@ -977,6 +997,13 @@ const char *cli_did_you_mean(const char *word, const char *const *cands,
 int cli_bad_option(const char *cmd, const char *optstring,
                    const struct option *opts, int argc, char **argv) {
   const char *arg = optind > 0 && optind <= argc ? argv[optind - 1] : "";
+  /* A long option of a shared table that this command does not take
+   * (train's --folds, cv's --output): getopt accepted it and consumed its
+   * argument, so name the option, not the argument. */
+  if (!optopt && (arg[0] != '-' || arg[1] != '-') && optind >= 2 &&
+      optind <= argc && !strncmp(argv[optind - 2], "--", 2) &&
+      !strchr(argv[optind - 2], '='))
+    arg = argv[optind - 2];
   if (!strncmp(arg, "--", 2)) {
     char name[64];
     size_t k = strcspn(arg + 2, "=");
@@ -988,8 +1015,12 @@ int cli_bad_option(const char *cmd, const char *optstring,
     for (size_t i = 0; opts[i].name && n < 128; i++)
       names[n++] = opts[i].name;
     size_t matches = 0;
+    const char *full = name;
     for (size_t i = 0; i < n; i++)
-      matches += !strncmp(names[i], name, strlen(name));
+      if (!strncmp(names[i], name, strlen(name)))
+        matches++, full = names[i];
+    if (matches == 1) /* getopt took it: in the table, not this command's */
+      return cli_usage_error(cmd, "unknown option '--%s'", full);
     if (matches > 1)
       return cli_usage_error(cmd, "option '--%s' is ambiguous", name);
     const char *s = cli_did_you_mean(name, names, n);

@@ -67,6 +67,10 @@ void cli_files_free(cli_files *f);
 
 /* Is name a format calcspec can read (write = 0) or write (write = 1)? */
 int cli_format_known(const char *name, int write);
+/* 1 when the extension of output path names a format calcspec writes (as
+ * cs_dataset_write picks one without --to), so that a bad -o is a usage
+ * error before any work. */
+int cli_output_ext_known(const char *path);
 
 /* Print a double for TSV: %.10g, empty when NaN. */
 void cli_print_num(FILE *out, double v);

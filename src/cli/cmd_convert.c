@@ -62,6 +62,9 @@ int cmd_convert(int argc, char **argv) {
     return cli_usage_error("convert", "-o - (standard output) needs --to FMT");
   if (to && !cli_format_known(to, 1))
     return cli_usage_error("convert", "cannot write format '%s'", to);
+  if (!to && !cli_output_ext_known(out))
+    return cli_usage_error("convert", "cannot tell the output format from "
+                           "'%s' (.animl, .jdx, .csv, ...; or --to)", out);
   if (format && !cli_format_known(format, 0))
     return cli_usage_error("convert", "unknown format '%s'", format);
   const char *in = argv[optind];

@@ -247,12 +247,14 @@ int cmd_preprocess(int argc, char **argv) {
     char *text = cli_slurp_why(pfile, &why);
     if (!text) {
       cli_error("%s: cannot read pipeline file: %s", pfile, why);
+      cli_error_hint("preprocess"); /* a usage error, as the others */
       return CLI_USAGE;
     }
     cs_status st = cs_pipeline_parse(text, &p, &err);
     free(text);
     if (st) {
       cli_error("%s: %s", pfile, err.msg);
+      cli_error_hint("preprocess");
       return CLI_USAGE;
     }
   } else if (cs_pipeline_new(&p, &err)) {
@@ -295,6 +297,9 @@ int cmd_preprocess(int argc, char **argv) {
     rc = cli_usage_error("preprocess", "-o - (standard output) needs --to FMT");
   if (rc == CLI_OK && to && !cli_format_known(to, 1))
     rc = cli_usage_error("preprocess", "cannot write format '%s'", to);
+  if (rc == CLI_OK && !to && !cli_output_ext_known(out))
+    rc = cli_usage_error("preprocess", "cannot tell the output format from "
+                         "'%s' (.animl, .jdx, .csv, ...; or --to)", out);
   if (rc == CLI_OK && format && !cli_format_known(format, 0))
     rc = cli_usage_error("preprocess", "unknown format '%s'", format);
   if (rc != CLI_OK) {

@@ -228,6 +228,8 @@ static int parse_args(int argc, char **argv, sim_args *a) {
                            cli_word_hint(a->cls_name, (char[96]){0}, 96));
   if (!a->out)
     return cli_usage_error("simulate", "no output (-o OUT)");
+  if (a->to && !cli_format_known(a->to, 1))
+    return cli_usage_error("simulate", "cannot write format '%s'", a->to);
   if (a->core && !*a->core)
     return cli_usage_error("simulate", "--core wants a non-empty id");
   return -1;
@@ -282,6 +284,9 @@ static int write_spots(const sim_args *a, cs_sim_opts *o) {
     /* Let the extension choose when it names a writable format. */
     const char *dot = strrchr(a->out, '.');
     fmt = dot && dot[1] ? NULL : "animl";
+    if (!fmt && !cli_output_ext_known(a->out)) /* before any work */
+      return cli_usage_error("simulate", "cannot tell the output format from "
+                             "'%s' (.animl, .jdx, .csv, ...; or --to)", a->out);
   }
   cs_error err;
   /* into one file spot by spot: AnIML and JCAMP-DX stream (cs_writer) */

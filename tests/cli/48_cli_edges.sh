@@ -2,8 +2,10 @@
 # meaning; one-line option errors; "did you mean"; train needs -o; cv --by
 # core says what is missing; cores picks the FTIR model by itself;
 # --core-from manifest does not swallow the input; unlabelled folders give
-# one count, not a line per file; stream --technique/--axis.  Example cores
-# and simulated spectra are SYNTHETIC.
+# one count, not a line per file; stream --technique/--axis; an option of
+# the other command of train/cv's shared table, an -o that names no writer
+# and a bad --pipeline file are usage errors with the --help pointer.
+# Example cores and simulated spectra are SYNTHETIC.
 EX=$ROOT/spectra/examples
 
 # one line (plus the --help pointer) for every option error
@@ -24,6 +26,21 @@ run preprocess --baseline arpl -o "$T/x.csv" "$EX/core01/cod_9100.animl"
 one_line "baseline method typo: valid values and did you mean" "known: none, asls, arpls.*(did you mean 'arpls'?)"
 run simulate --class hydroxyapatit -o "$T/x.csv"; one_line "simulate class typo" "did you mean 'hydroxyapatite'?.*known: tissue"
 run classify --axis wavenumbr x; one_line "--axis typo" "did you mean 'wavenumber'?"
+# train and cv share one option table: an option of the other command is
+# named, not its argument ("unknown option '3'" before)
+run train --folds 3 -o "$T/x.txt" x; one_line "train --folds: names the option" "^calcspec: train: unknown option '--folds'$"
+run cv --output "$T/x.txt" x; one_line "cv --output: names the option" "^calcspec: cv: unknown option '--output'$"
+run cv --seed=4 x; one_line "cv --seed=4: names the option" "^calcspec: cv: unknown option '--seed'$"
+# an -o whose extension names no writer is a usage error before any work
+# (it was found after reading, without the --help pointer)
+run convert "$EX/core01/cod_9100.animl" -o "$T/x.xyz"; one_line "convert -o .xyz: usage error" "^calcspec: convert: cannot tell the output format from '.*x.xyz'"
+run preprocess --norm vector "$EX/core01" -o "$T/x.xyz"; one_line "preprocess -o .xyz: usage error" "^calcspec: preprocess: cannot tell the output format from '.*x.xyz'"
+run -q convert "$EX/core01/cod_9100.animl" -o "$T/x.TSV"; expect "convert -o .TSV (any case) writes csv" 0
+run simulate --class ha -o "$T/x.xyz"; one_line "simulate -o .xyz: usage error" "^calcspec: simulate: cannot tell the output format from '.*x.xyz'"
+run simulate --class ha --to bogus -o "$T/x.csv"; one_line "simulate --to bogus: usage error" "^calcspec: simulate: cannot write format 'bogus'$"
+printf 'smooth sg:4:2\n' > "$T/bad.pipeline"
+run preprocess --pipeline "$T/bad.pipeline" -o "$T/x.csv" "$EX/core01"; one_line "preprocess --pipeline with a bad step: usage error" "bad.pipeline: line 1: savitzky-golay window"
+run preprocess --pipeline "$T/none.pipeline" -o "$T/x.csv" "$EX/core01"; one_line "preprocess --pipeline missing: usage error" "none.pipeline: cannot read pipeline file"
 
 # one meaning per short option: -s is --seed (simulate), never --smooth or
 # --raman-shift; -t is --to, never --table or --technique; -c is
