@@ -74,8 +74,8 @@ typedef struct {
 } pslot;
 
 typedef struct {
-  cs_dataset *in;
-  size_t k0, chunk, nb;
+  cs_spectrum **in; /* the block's spectra */
+  size_t chunk, nb;
   pslot *sl;
   pl_pool *pool;
   int keep;
@@ -95,7 +95,7 @@ static void process_chunk(void *arg, size_t c) {
   cs_pipeline *p = b->pool->free_pl[--b->pool->nfree];
   pthread_mutex_unlock(&b->pool->mu);
   for (size_t i = 0; i < m; i++) {
-    in[i] = cs_dataset_get(b->in, b->k0 + i0 + i);
+    in[i] = b->in[i0 + i];
     size_t cap = cs_pipeline_max_points(p, in[i]);
     base[i] = b->keep ? malloc((cap ? cap : 1) * sizeof *base[i]) : NULL;
     err[i].msg[0] = '\0';
@@ -131,58 +131,93 @@ static void process_chunk(void *arg, size_t c) {
 }
 
 
-/* Process one input file into ds, cli_jobs() spectra at a time; returns the
- * number of failures. */
-static int process_file(const char *path, const char *format, double laser,
-                        pl_pool *pool, int jobs, int keep, cs_dataset *ds) {
+/* Output of process_file: the writer, spectra put, and whether a put
+ * failed (the writer then refuses everything: stop). */
+typedef struct {
+  cli_writer w;
+  size_t nput;
+  int failed;
+} pout;
+
+static int put_out(pout *o, const char *out, cs_spectrum *s) {
   cs_error err;
-  cs_dataset *in;
-  if (cli_dataset_read(path, format, NULL, &in, &err)) {
+  if (!s || o->failed)
+    return 0;
+  if (cs_writer_put(o->w.w, s, &err)) {
+    cli_file_error(out, &err);
+    o->failed = 1;
+    return 1;
+  }
+  o->nput++;
+  return 0;
+}
+
+/* Process one input file, read spectrum by spectrum, PBLOCK at a time on
+ * cli_jobs() threads, into the writer in input order; returns the number
+ * of failures.  A file that breaks part-way keeps the spectra before the
+ * break (as classify does) and counts as a failure. */
+static int process_file(const char *path, const char *format, double laser,
+                        pl_pool *pool, int jobs, int keep, pout *po,
+                        const char *out) {
+  cs_error err;
+  cli_reader rd;
+  if (cli_reader_open(path, format, NULL, &rd, &err)) {
     cli_file_error(path, &err);
     return 1;
   }
   int nbad = 0;
-  size_t count = cs_dataset_count(in);
   pslot *sl = malloc(PBLOCK * sizeof *sl);
-  if (!sl) {
+  cs_spectrum **blk = malloc(PBLOCK * sizeof *blk);
+  if (!sl || !blk) {
     cli_error("%s: out of memory", path);
-    cs_dataset_free(in);
+    free(sl);
+    free(blk);
+    cli_reader_close(&rd);
     return 1;
   }
-  pblock b = {in, 0, 0, 0, sl, pool, keep};
-  for (size_t k0 = 0; k0 < count; k0 += PBLOCK) {
-    size_t nb = count - k0 < PBLOCK ? count - k0 : PBLOCK;
-    for (size_t i = k0; i < k0 + nb; i++) {
-      cs_spectrum *s = cs_dataset_get_mut(in, i);
+  pblock b = {blk, 0, 0, sl, pool, keep};
+  int end = 0;
+  for (size_t k0 = 0; !end && !po->failed; k0 += PBLOCK) {
+    size_t nb = 0;
+    while (nb < PBLOCK) {
+      cs_spectrum *s;
+      if (cli_reader_next(&rd, &s, &err)) {
+        cli_file_error(path, &err);
+        nbad++;
+        end = 1;
+        break;
+      }
+      if (!s) {
+        end = 1;
+        break;
+      }
       if (isfinite(laser) && !isfinite(cs_spectrum_laser_nm(s)))
         cs_spectrum_set_laser_nm(s, laser);
+      blk[nb++] = s;
     }
+    if (!nb)
+      break;
     /* one chunk per job: the widest batches that keep every job busy */
-    b.k0 = k0, b.nb = nb, b.chunk = (nb + (size_t)jobs - 1) / (size_t)jobs;
+    b.nb = nb, b.chunk = (nb + (size_t)jobs - 1) / (size_t)jobs;
     cli_parallel_for(jobs, (nb + b.chunk - 1) / b.chunk, process_chunk, &b);
     for (size_t i = 0; i < nb; i++) {
       pslot *o = &sl[i];
-      cs_status st = o->st;
-      err = o->err;
-      if (!st) {
-        st = cs_dataset_push(ds, o->out, &err);
-        o->out = NULL;
-      }
-      if (!st && o->bs) {
-        st = cs_dataset_push(ds, o->bs, &err);
-        o->bs = NULL;
-      }
-      if (st) {
+      if (o->st) {
         cli_error("%s: spectrum %zu: %s", path, k0 + i,
-                  err.msg[0] ? err.msg : cs_strerror(st));
+                  o->err.msg[0] ? o->err.msg : cs_strerror(o->st));
         nbad++;
+      } else {
+        nbad += put_out(po, out, o->out);
+        nbad += put_out(po, out, o->bs);
       }
       cs_spectrum_free(o->out);
       cs_spectrum_free(o->bs);
+      cs_spectrum_free(blk[i]);
     }
   }
   free(sl);
-  cs_dataset_free(in);
+  free(blk);
+  cli_reader_close(&rd);
   return nbad;
 }
 
@@ -306,14 +341,17 @@ int cmd_preprocess(int argc, char **argv) {
     cs_pipeline_free(p);
     return rc;
   }
+  /* spectrum by spectrum into the output: AnIML and JCAMP-DX stream
+   * (cs_writer), so memory stays a block's whatever the files */
+  pout po = {0};
+  if (cli_writer_open(out, to, &po.w, &err)) {
+    cli_file_error(out, &err);
+    cs_pipeline_free(p);
+    return err.code == CS_ERR_ARG ? CLI_USAGE : CLI_DATA_ERROR;
+  }
   cli_files files = {0};
   int nbad = 0;
   cli_files_expand(&files, argv + optind, argc - optind, &nbad);
-  cs_dataset *ds = NULL;
-  if (cs_dataset_new(&ds, &err)) {
-    cli_error("preprocess: %s", err.msg);
-    nbad++;
-  }
   /* one pipeline per job, copies of p through its text form (which
    * cs_pipeline_parse turns back into an identical pipeline) */
   int jobs = cli_jobs();
@@ -321,7 +359,7 @@ int cmd_preprocess(int argc, char **argv) {
   if (!pool.free_pl || pthread_mutex_init(&pool.mu, NULL)) {
     cli_error("preprocess: out of memory");
     free(pool.free_pl);
-    cs_dataset_free(ds);
+    cli_writer_abort(&po.w);
     cli_files_free(&files);
     cs_pipeline_free(p);
     return CLI_DATA_ERROR;
@@ -336,23 +374,26 @@ int cmd_preprocess(int argc, char **argv) {
   jobs = (int)pool.nfree; /* fewer when a copy failed */
   cli_progress prog;
   cli_progress_start(&prog, "preprocess", "files", files.n);
-  for (size_t i = 0; ds && i < files.n; i++, cli_progress_step(&prog))
-    nbad += process_file(files.path[i], format, laser, &pool, jobs, keep, ds);
+  for (size_t i = 0; !po.failed && i < files.n; i++, cli_progress_step(&prog))
+    nbad += process_file(files.path[i], format, laser, &pool, jobs, keep, &po,
+                         out);
   cli_progress_end(&prog);
   for (size_t i = 0; i < pool.nfree; i++) /* p is freed below */
     if (pool.free_pl[i] != p)
       cs_pipeline_free(pool.free_pl[i]);
   free(pool.free_pl);
   pthread_mutex_destroy(&pool.mu);
-  if (ds && cs_dataset_count(ds) == 0) {
+  if (po.failed) {
+    cli_writer_abort(&po.w);
+  } else if (po.nput == 0) {
+    cli_writer_abort(&po.w);
     cli_error("%s: nothing to write (no spectrum was "
                     "processed)", out);
     nbad++;
-  } else if (ds && cli_dataset_write(ds, out, to, &err)) {
+  } else if (cli_writer_close(&po.w, &err)) {
     cli_file_error(out, &err);
     rc = err.code == CS_ERR_ARG ? CLI_USAGE : CLI_DATA_ERROR;
   }
-  cs_dataset_free(ds);
   cli_files_free(&files);
   cs_pipeline_free(p);
   if (rc == CLI_OK && nbad)

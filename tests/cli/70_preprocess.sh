@@ -88,3 +88,16 @@ run info "$T/pp_batch.animl"
 run preprocess --norm band:960:20 -o "$T/pp_none.animl" "$T/pp_short.animl"
 expect "nothing processed exits 1" 1 "nothing to write"
 [ ! -e "$T/pp_none.animl" ] && ok "no output when nothing was processed" || not_ok "no output when nothing was processed"
+
+# spectrum by spectrum (cs_writer): a file that breaks part-way keeps the
+# spectra before the break, reports the break and exits 1; the output is
+# the same as from the whole file's good part
+"$CALCSPEC" simulate --class ha -n 40 -s 11 -o "$T/pp40.animl" >/dev/null 2>&1
+cut_at=$(grep -b -o '<ExperimentStep name="sim-hydroxyapatite-41' "$T/pp40.animl" | head -n 1 | cut -d: -f1)
+head -c "$((cut_at + 200))" "$T/pp40.animl" > "$T/pp_cut.animl"
+run preprocess -b arpls "$T/pp_cut.animl" -o "$T/pp_cut_out.animl"
+expect "preprocess of a file broken part-way exits 1" 1 "pp_cut.animl: "
+expect_prefixed_errors "the break is one prefixed line"
+run info "$T/pp_cut_out.animl"
+n=$(($(wc -l < "$T/out") - 1))
+[ "$n" -ge 20 ] && [ "$n" -lt 40 ] && ok "spectra before the break are written ($n)" || not_ok "spectra written before the break" "$n"
