@@ -116,10 +116,28 @@ r = calcspec.classify(list(x), list(Y[0]))
 assert r["class"] == "hydroxyapatite" and r["composition"] is None
 rows = calcspec.classify_file(os.path.join(ex, "core01", "cod_9100.animl"))
 assert rows[0]["core_id"] == "core01" and rows[0]["file"].endswith("cod_9100.animl") and rows[0]["count"] == 1
+# write: read()'s spectra back as they were, a generator streamed, refusals
+# leave nothing behind
+calcspec.write(os.path.join(t, "py_w.animl"), s)
+w = calcspec.read(os.path.join(t, "py_w.animl"))
+assert len(w) == len(s) and np.array_equal(w[0].x, s[0].x) and np.array_equal(w[0].y, s[0].y)
+assert w[0].meta["sample_id"] == s[0].meta["sample_id"] and w[0].technique == s[0].technique
+gen = (calcspec.Spectrum(np.arange(400.0, 410.0), np.arange(10.0) + k, meta={"spot": str(k)},
+                         technique="raman", axis="raman_shift", quantity="counts", laser_nm=785)
+       for k in range(4))
+calcspec.write(os.path.join(t, "py_w.jdx"), gen)
+w = calcspec.read(os.path.join(t, "py_w.jdx"))
+assert [x.meta["spot"] for x in w] == ["0", "1", "2", "3"] and w[3].y[0] == 3 and w[0].laser_nm == 785
+for bad in ([s[0], "not a spectrum"], []):
+    try:
+        calcspec.write(os.path.join(t, "py_bad.animl"), bad); raise SystemExit("no error")
+    except calcspec.Error:
+        pass
+assert not [f for f in os.listdir(t) if f.startswith("py_bad")]
 print("ok")
 PY
   rc=$?
-  [ $rc -eq 0 ] && grep -qx ok "$T/py.out" && ok "python: read, predict_proba (3, n_classes), analyse, errors, preprocess, baselines" || not_ok "python package" "$(tail -n 6 "$T/py.out")"
+  [ $rc -eq 0 ] && grep -qx ok "$T/py.out" && ok "python: read, write, predict_proba (3, n_classes), analyse, errors, preprocess, baselines" || not_ok "python package" "$(tail -n 6 "$T/py.out")"
   # a spectrum that is not classified (out of the model window) has
   # "composition": null from classify --json --composition, and the same from
   # Python with composition=True (it was an object of reasons there)

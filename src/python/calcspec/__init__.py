@@ -40,7 +40,7 @@ except ImportError:  # the plain functions still work
     _np = None
 
 __all__ = ["Error", "FileNotFoundError", "InvalidArgument", "Spectrum",
-           "Model", "read", "preprocess", "baseline", "asls", "arpls",
+           "Model", "read", "write", "preprocess", "baseline", "asls", "arpls",
            "airpls", "modpoly", "imodpoly", "snip", "classify",
            "classify_file", "version", "plot", "report", "map"]
 
@@ -186,6 +186,14 @@ for _name, _res, _args in [
     ("cs_spectrum_meta_at", None, [_P, _S, ctypes.POINTER(ctypes.c_char_p),
                                    ctypes.POINTER(ctypes.c_char_p)]),
     ("cs_quantity_name", ctypes.c_char_p, [_I]),
+    ("cs_axis_from_name", _I, [ctypes.c_char_p, ctypes.POINTER(_I)]),
+    ("cs_quantity_from_name", _I, [ctypes.c_char_p, ctypes.POINTER(_I)]),
+    ("cs_technique_from_name", _I, [ctypes.c_char_p, ctypes.POINTER(_I)]),
+    ("cs_writer_open", _I, [ctypes.c_char_p, ctypes.c_char_p,
+                            ctypes.POINTER(_P), _E]),
+    ("cs_writer_put", _I, [_P, _P, _E]),
+    ("cs_writer_close", _I, [_P, _E]),
+    ("cs_writer_abort", None, [_P]),
     ("cs_baseline_opts_parse", _I, [ctypes.c_char_p,
                                     ctypes.POINTER(_BaselineOpts), _E]),
     ("cs_baseline_fit", _I, [_V, _V, _S, ctypes.POINTER(_BaselineOpts), _V, _E]),
@@ -348,6 +356,67 @@ def read(path, format=None, technique=None, axis=None):
     for sp in out:
         _override(sp, technique, axis, os.fsdecode(path))
     return out
+
+
+def _code(fn, name, what):
+    c = ctypes.c_int()
+    if fn(str(name).encode(), ctypes.byref(c)) != 0:
+        raise InvalidArgument(_CS_ERR_ARG, "unknown %s %r" % (what, name))
+    return c.value
+
+
+def _handle_of(sp, err):
+    """A cs_spectrum handle holding Spectrum sp (caller frees)."""
+    if not isinstance(sp, Spectrum):
+        raise InvalidArgument(_CS_ERR_ARG, "write() takes calcspec.Spectrum "
+                              "objects, not %s" % type(sp).__name__)
+    x, y = _vec(sp.x, "x"), _vec(sp.y, "y")
+    if len(x) != len(y):
+        raise InvalidArgument(_CS_ERR_ARG, "x and y differ in length (%d, %d)"
+                              % (len(x), len(y)))
+    s = _P()
+    _check(_lib.cs_spectrum_new(
+        x.ctypes.data, y.ctypes.data, len(x),
+        _code(_lib.cs_axis_from_name, sp.axis, "axis"),
+        _code(_lib.cs_quantity_from_name, sp.quantity, "quantity"),
+        ctypes.byref(s), ctypes.byref(err)), err)
+    try:
+        _lib.cs_spectrum_set_technique(
+            s, _code(_lib.cs_technique_from_name, sp.technique, "technique"))
+        if sp.laser_nm is not None:
+            _lib.cs_spectrum_set_laser_nm(s, float(sp.laser_nm))
+        for k, v in sp.meta.items():
+            _check(_lib.cs_spectrum_set_meta(s, str(k).encode(),
+                                             str(v).encode(), ctypes.byref(err)), err)
+    except BaseException:
+        _lib.cs_spectrum_free(s)
+        raise
+    return s
+
+
+def write(path, spectra, format=None):
+    """Write spectra (an iterable of Spectrum, e.g. read()'s, or a
+    generator of them) to path in format ("animl", "jcamp", "csv"; None:
+    by path's extension) one at a time (cs_writer): AnIML and JCAMP-DX keep
+    one spectrum in memory, so a long acquisition can be written as it
+    runs.  Nothing appears at path unless every spectrum was written; a
+    failure raises Error (InvalidArgument for a bad Spectrum)."""
+    _need_numpy("calcspec.write")
+    w = _P()
+    err = _CsError()
+    _check(_lib.cs_writer_open(os.fsencode(path), format.encode() if format else None,
+                               ctypes.byref(w), ctypes.byref(err)), err, path)
+    try:
+        for sp in spectra:
+            s = _handle_of(sp, err)
+            try:
+                _check(_lib.cs_writer_put(w, s, ctypes.byref(err)), err, path)
+            finally:
+                _lib.cs_spectrum_free(s)
+    except BaseException:
+        _lib.cs_writer_abort(w)
+        raise
+    _check(_lib.cs_writer_close(w, ctypes.byref(err)), err, path)
 
 
 def _new_spectrum(x, y, axis, technique, laser_nm, err):
