@@ -83,14 +83,15 @@ $(BUILD)/obj/cli/%.o: src/cli/%.c include/calcspec.h $(wildcard src/cli/*.h src/
 # committed) and trains it, then build/gen/default_models.c embeds the
 # model texts.  Raman gets one model per standard window, widest first: a
 # spectrum that does not cover one is classified with the next (README
-# "Classifier": 400-1800 full range, 700-1800 fibre probes, 400-1200
-# processed RRUFF-like files, 850-1100 the diagnostic core).
+# "Classifier": 380-1800 full range with room below whitlockite's 405 for
+# axis drift, 400-1800 for spectra that start at 400, 700-1800 fibre probes,
+# 400-1200 processed RRUFF-like files, 850-1100 the diagnostic core).
 GEN        := $(BUILD)/gen
 MODEL_OBJ  := $(BUILD)/obj/gen/default_models.o
 STAGE0     := $(BUILD)/stage0/calcspec
 REF_DIR    := $(GEN)/reference
 REF_STAMP  := $(REF_DIR)/.complete
-RAMAN_WINDOWS := 400-1800 700-1800 400-1200 850-1100
+RAMAN_WINDOWS := 380-1800 400-1800 700-1800 400-1200 850-1100
 RAMAN_MODELS  := $(RAMAN_WINDOWS:%=$(GEN)/model_raman_%.txt)
 
 # The default carbonate calibrations (spectra/calibration/carbonate_*.txt,

@@ -56,7 +56,7 @@ PY
   if grep -Eq '[0-9]\.[0-9]*000000000[0-9]|[0-9]\.[0-9]*999999999[0-9]' "$T/j_classify"; then
     not_ok "numbers in shortest form" "$(grep -Eo '[0-9.]*(0000000000|9999999999)[0-9]*' "$T/j_classify" | head -3)"
   else ok "numbers in shortest round-trip form"; fi
-  grep -q '"window_lo":400,' "$T/j_classify" && ok "integral values print as integers" || not_ok "window_lo" "$(head -c 300 "$T/j_classify")"
+  grep -q '"window_lo":380,' "$T/j_classify" && ok "integral values print as integers" || not_ok "window_lo" "$(head -c 300 "$T/j_classify")"
   # cores --json and info --json write their numbers in the same form: each
   # real has as many significant digits as the shortest text that reads
   # back (Python's repr is that shortest form), and none is cut to a fixed
