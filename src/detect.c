@@ -95,6 +95,7 @@ typedef double v4o __attribute__((vector_size(32)));
 #define BARE_PHE 0.1
 #define BARE_PRE 15.0
 #define NU1_NX 169 /* nu1_position's trial positions, APA_LO..APA_HI step 0.25 */
+#define NU1_NX8 176 /* NU1_NX rounded up to eight */
 /* Prior on the tissue bands beside a main mineral band (near_prior): each
  * has height ~ N(0, (NEAR_PRIOR * H)^2), H the largest height of the rest
  * of the fitted tissue.  Those bands (lipid C-C 1063/1080, nucleic acid
@@ -509,13 +510,15 @@ static cs_status apa_tables(csi_detector *d, cs_error *err) {
   size_t j1 = (size_t)((APA_HI + 15 - d->lo) / d->step);
   d->nu1_j0 = j0;
   d->nu1_n = j1 < p ? j1 - j0 + 1 : p - j0;
-  if (!(d->nu1g = malloc(NU1_NX * d->nu1_n * sizeof *d->nu1g)))
+  /* interleaved by four trial positions (point-major within each group of
+   * four; the positions past NU1_NX are zeros), see nu1_position */
+  if (!(d->nu1g = calloc(NU1_NX8 * d->nu1_n, sizeof *d->nu1g)))
     return csi_error(err, CS_ERR_NOMEM, "out of memory");
   for (size_t i = 0; i < NU1_NX; i++) {
     double x0 = APA_LO + 0.25 * (double)i;
     for (size_t j = j0; j < j0 + d->nu1_n; j++) {
       double u = (d->lo + d->step * (double)j - x0) / sd;
-      d->nu1g[i * d->nu1_n + (j - j0)] = exp(-0.5 * u * u);
+      d->nu1g[(i / 4 * d->nu1_n + (j - j0)) * 4 + i % 4] = exp(-0.5 * u * u);
     }
   }
   /* the columns straight into their places, residualised sixteen at a time */
@@ -1070,17 +1073,24 @@ static void shift_row(double *row, double *tmp, size_t p, double off,
  * refined by a parabola through the best three.  0 when nothing
  * correlates positively. */
 static int nu1_position(const csi_detector *d, const double *e, double *pos) {
-  size_t bi = 0;
-  double c[NU1_NX], bc = -INFINITY;
-  for (size_t i = 0; i < NU1_NX; i++) {
-    const double *w = d->nu1g + i * d->nu1_n;
-    double a = 0;
-    for (size_t j = 0; j < d->nu1_n; j++)
-      a += w[j] * e[d->nu1_j0 + j];
-    c[i] = a;
-    if (a > bc)
-      bc = a, bi = i;
+  size_t bi = 0, n = d->nu1_n;
+  double c[NU1_NX8], bc = -INFINITY;
+  const double *ej = e + d->nu1_j0;
+  /* eight trial positions a pass, each summed in point order as one at a
+   * time would (the same bits; the eight sums do not wait on each other) */
+  for (size_t i = 0; i < NU1_NX8; i += 8) {
+    const double *w0 = d->nu1g + i * n, *w1 = w0 + 4 * n;
+    v4d a0 = {0, 0, 0, 0}, a1 = a0;
+    for (size_t j = 0; j < n; j++) {
+      v4d x, y;
+      memcpy(&x, w0 + 4 * j, sizeof x), memcpy(&y, w1 + 4 * j, sizeof y);
+      a0 += x * ej[j], a1 += y * ej[j];
+    }
+    memcpy(c + i, &a0, sizeof a0), memcpy(c + i + 4, &a1, sizeof a1);
   }
+  for (size_t i = 0; i < NU1_NX; i++)
+    if (c[i] > bc)
+      bc = c[i], bi = i;
   double x = APA_LO + 0.25 * (double)bi;
   if (bi > 0 && bi + 1 < NU1_NX) {
     double den = c[bi - 1] - 2 * c[bi] + c[bi + 1];
@@ -1532,39 +1542,53 @@ static void unexplained(const csi_detector *d, const double *e,
           for (size_t c = 0; c < d->nb[rk[y]]; c++)
             gm[i0 + b][l0 + c] = gb[b * d->nb[rk[y]] + c];
       }
+    /* nz: the nonzero a[l], in l order.  A zero a[l] takes +-0 off r,
+     * which can only change the sign of a zero r, and a zero r gives
+     * a[i] = 0 either way: skipping them gives the same bits */
+    unsigned nz = 0;
     for (int sweep = 0; sweep < 60; sweep++) {
       double change = 0, size = 0;
       for (size_t i = 0; i < n; i++) {
         if (!(gm[i][i] > 1e-12))
           continue;
         double r = bv[i];
-        for (size_t l = 0; l < n; l++)
-          if (l != i)
-            r -= gm[i][l] * a[l];
+        for (unsigned m = nz & ~(1u << i); m; m &= m - 1) {
+          size_t l = (size_t)__builtin_ctz(m);
+          r -= gm[i][l] * a[l];
+        }
         double ai = r / gm[i][i];
         ai = ai > 0 ? ai : 0;
         change += fabs(ai - a[i]), size += ai;
         a[i] = ai;
+        nz = ai > 0 ? nz | 1u << i : nz & ~(1u << i);
       }
       if (!(change > 1e-6 * size)) /* converged (or all zero) */
         break;
     }
     /* the fit's kernel response */
     double fmax = 0, *fr = kf;
-    memset(fr, 0, p * sizeof *fr);
+    size_t act[UB_MAXCOL], na = 0;
     for (size_t i = 0; i < n; i++)
-      if (a[i] > 0) {
-        typedef double v4f __attribute__((vector_size(32)));
-        size_t j = 0;
-        for (; j + 4 <= p; j += 4) { /* element-wise: scalar bits */
-          v4f x, y;
-          memcpy(&x, fr + j, sizeof x), memcpy(&y, kc[i] + j, sizeof y);
-          x += a[i] * y;
-          memcpy(fr + j, &x, sizeof x);
-        }
-        for (; j < p; j++)
-          fr[j] += a[i] * kc[i][j];
+      if (a[i] > 0)
+        act[na++] = i;
+    /* fr = sum of a[i] kc[i] over the columns in order, four points at a
+     * time held in a register across the columns (element-wise from 0:
+     * the bits of adding one column at a time to a zeroed fr) */
+    size_t pt = 0;
+    for (; pt + 4 <= p; pt += 4) {
+      v4d x = {0, 0, 0, 0}, y;
+      for (size_t q = 0; q < na; q++) {
+        memcpy(&y, kc[act[q]] + pt, sizeof y);
+        x += a[act[q]] * y;
       }
+      memcpy(fr + pt, &x, sizeof x);
+    }
+    for (; pt < p; pt++) {
+      double x = 0;
+      for (size_t q = 0; q < na; q++)
+        x += a[act[q]] * kc[act[q]][pt];
+      fr[pt] = x;
+    }
     for (size_t j = 0; j < p; j++)
       fmax = fr[j] > fmax ? fr[j] : fmax;
     if (!(fmax > 0))
