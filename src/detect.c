@@ -311,6 +311,9 @@ static double pv(double x, double pos, double fwhm, int deriv) {
  * in detect_kern.h, compiled twice: portable (SSE2 on x86-64) and for
  * AVX2, chosen at run time.  Both give the same bits (see there). */
 typedef double v4d __attribute__((vector_size(32)));
+/* two lanes: one SSE2 register (a v4d outside the AVX2 kernels lives on
+ * the stack) */
+typedef double v2d __attribute__((vector_size(16)));
 typedef struct detect_kern {
   double (*dot8)(const double *, const double *, size_t);
   void (*dot8x4)(const double *const[4], const double *, size_t, double[4]);
@@ -1080,13 +1083,14 @@ static int nu1_position(const csi_detector *d, const double *e, double *pos) {
    * time would (the same bits; the eight sums do not wait on each other) */
   for (size_t i = 0; i < NU1_NX8; i += 8) {
     const double *w0 = d->nu1g + i * n, *w1 = w0 + 4 * n;
-    v4d a0 = {0, 0, 0, 0}, a1 = a0;
+    v2d a0 = {0, 0}, a1 = a0, a2 = a0, a3 = a0, x0, x1, x2, x3;
     for (size_t j = 0; j < n; j++) {
-      v4d x, y;
-      memcpy(&x, w0 + 4 * j, sizeof x), memcpy(&y, w1 + 4 * j, sizeof y);
-      a0 += x * ej[j], a1 += y * ej[j];
+      memcpy(&x0, w0 + 4 * j, sizeof x0), memcpy(&x1, w0 + 4 * j + 2, sizeof x1);
+      memcpy(&x2, w1 + 4 * j, sizeof x2), memcpy(&x3, w1 + 4 * j + 2, sizeof x3);
+      a0 += x0 * ej[j], a1 += x1 * ej[j], a2 += x2 * ej[j], a3 += x3 * ej[j];
     }
-    memcpy(c + i, &a0, sizeof a0), memcpy(c + i + 4, &a1, sizeof a1);
+    memcpy(c + i, &a0, sizeof a0), memcpy(c + i + 2, &a1, sizeof a1);
+    memcpy(c + i + 4, &a2, sizeof a2), memcpy(c + i + 6, &a3, sizeof a3);
   }
   for (size_t i = 0; i < NU1_NX; i++)
     if (c[i] > bc)
@@ -1576,12 +1580,13 @@ static void unexplained(const csi_detector *d, const double *e,
      * the bits of adding one column at a time to a zeroed fr) */
     size_t pt = 0;
     for (; pt + 4 <= p; pt += 4) {
-      v4d x = {0, 0, 0, 0}, y;
+      v2d x0 = {0, 0}, x1 = x0, y0, y1;
       for (size_t q = 0; q < na; q++) {
-        memcpy(&y, kc[act[q]] + pt, sizeof y);
-        x += a[act[q]] * y;
+        memcpy(&y0, kc[act[q]] + pt, sizeof y0);
+        memcpy(&y1, kc[act[q]] + pt + 2, sizeof y1);
+        x0 += a[act[q]] * y0, x1 += a[act[q]] * y1;
       }
-      memcpy(fr + pt, &x, sizeof x);
+      memcpy(fr + pt, &x0, sizeof x0), memcpy(fr + pt + 2, &x1, sizeof x1);
     }
     for (; pt < p; pt++) {
       double x = 0;
