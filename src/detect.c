@@ -265,9 +265,9 @@ struct csi_detector {
   int can_bare;
   _Atomic(struct csi_detector *) bare;
   pthread_mutex_t bare_lock;
-  /* apatite spacing columns (apatite_split): APA_COLS rows of p per nu1
-   * grid position, residualised against q; NULL when the window does not
-   * hold the nu1 range */
+  /* apatite spacing columns (apatite_split), residualised against q, per
+   * nu1 grid position p points of eight lanes (the APA_COLS columns, then
+   * zeros); NULL when the window does not hold the nu1 range */
   double *apa;
   /* nu1_position's Gaussian weights, which depend only on the axis: NU1_NX
    * rows of nu1_n, for j = nu1_j0.. (NULL with apa) */
@@ -326,6 +326,8 @@ typedef struct detect_kern {
   int (*ref_fit)(const csi_detector *, const double *, size_t, double *,
                  double *, double *, double *);
   void (*resid16)(const double *, size_t, size_t, double *const *, double *);
+  void (*apa_normal)(const double *, const double *, const double *, size_t,
+                     double, double, double, double *, double *);
 } detect_kern;
 
 #define KSFX _base
@@ -550,6 +552,16 @@ static cs_status apa_tables(csi_detector *d, cs_error *err) {
     }
   }
   resid_cols(d->q, p, d->m, cols, ncol);
+  /* point-major, eight lanes a point, for the kernels' apa_normal */
+  double *t = calloc((size_t)APA_N * 8 * p, sizeof *t);
+  if (!t)
+    return csi_error(err, CS_ERR_NOMEM, "out of memory");
+  for (size_t g = 0; g < APA_N; g++)
+    for (size_t c = 0; c < APA_COLS; c++)
+      for (size_t j = 0; j < p; j++)
+        t[(g * p + j) * 8 + c] = d->apa[(g * APA_COLS + c) * p + j];
+  free(d->apa);
+  d->apa = t;
   return CS_OK;
 }
 
@@ -1117,20 +1129,10 @@ static int apatite_split(const csi_detector *d, const double *e,
     return 0;
   double gi = (*nu1 - APA_LO) / APA_STEP;
   size_t g = gi <= 0 ? 0 : gi >= APA_N - 1 ? APA_N - 1 : (size_t)(gi + 0.5);
-  const double *col = d->apa + g * APA_COLS * d->p;
-  double a[APA_COLS][APA_COLS] = {{0}}, b[APA_COLS] = {0};
-  for (size_t j = 0; j < d->p; j++) {
-    double x = d->lo + d->step * (double)j;
-    if (fabs(x - *nu1) < APA_NEAR || !(sig[j] > 0))
-      continue;
-    double w = 1 / (sig[j] * sig[j]);
-    for (int r = 0; r < APA_COLS; r++) {
-      double cr = col[(size_t)r * d->p + j] * w;
-      for (int c = 0; c <= r; c++)
-        a[r][c] += cr * col[(size_t)c * d->p + j];
-      b[r] += cr * e[j];
-    }
-  }
+  _Static_assert(APA_COLS == 7, "apa_normal holds seven columns");
+  double a[APA_COLS][8], b[8];
+  kernels()->apa_normal(d->apa + g * 8 * d->p, e, sig, d->p, d->lo, d->step,
+                        *nu1, a[0], b);
   /* Cholesky of the normal matrix A = L L'; for the contrast
    * c = (-1, 1, 0, ...), c'A^-1 b = (L^-1 c).(L^-1 b) and its variance
    * c'A^-1 c = |L^-1 c|^2 */
