@@ -589,24 +589,30 @@ static const int ub_group[CSI_NTEMPLATES] = {0, 0, 1, 1, 2};
 static void kern_apply(const double *kern, size_t khalf,
                        const double *restrict v, size_t p,
                        double *restrict out) {
-  typedef double v4k __attribute__((vector_size(32)));
+  /* two lanes: one SSE2 register (four-lane vectors outside the AVX2
+   * kernels went through the stack at every step) */
+  typedef double v2k __attribute__((vector_size(16)));
   memset(out, 0, p * sizeof *out);
   if (p <= 2 * khalf)
     return;
-  /* the kernel is symmetric (kern[khalf + i] == kern[khalf - i]); four
+  /* the kernel is symmetric (kern[khalf + i] == kern[khalf - i]); eight
    * points at a time (element-wise, so the same bits as scalars) */
   size_t n = p - 2 * khalf, j = 0;
   double *restrict o = out + khalf;
   const double *restrict c = v + khalf;
-  for (; j + 4 <= n; j += 4) {
-    v4k acc, x, y;
-    memcpy(&x, c + j, sizeof x);
-    acc = kern[khalf] * x;
-    for (size_t i = 1; i <= khalf; i++) {
-      memcpy(&x, c + j - i, sizeof x), memcpy(&y, c + j + i, sizeof y);
-      acc += kern[khalf + i] * (x + y);
+  for (; j + 8 <= n; j += 8) {
+    v2k a[4], x, y;
+    for (int h = 0; h < 4; h++) {
+      memcpy(&x, c + j + 2 * h, sizeof x);
+      a[h] = kern[khalf] * x;
     }
-    memcpy(o + j, &acc, sizeof acc);
+    for (size_t i = 1; i <= khalf; i++)
+      for (int h = 0; h < 4; h++) {
+        memcpy(&x, c + j + 2 * h - i, sizeof x);
+        memcpy(&y, c + j + 2 * h + i, sizeof y);
+        a[h] += kern[khalf + i] * (x + y);
+      }
+    memcpy(o + j, a, sizeof a);
   }
   for (; j < n; j++) {
     double acc = kern[khalf] * c[j];
