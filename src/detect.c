@@ -1357,11 +1357,11 @@ static int near_cov(const csi_detector *d,
     const double *qa = d->q + (d->m0 + a) * p;
     size_t j = 0;
     for (; j + 4 <= p; j += 4) { /* element-wise: the scalar loop's bits */
-      v4d x, y;
-      memcpy(&x, qa + j, sizeof x);
-      memcpy(&y, s2 + j, sizeof y);
-      x *= y;
-      memcpy(tmp + j, &x, sizeof x);
+      v2d x0, x1, y0, y1; /* (a v4d here went through the stack) */
+      memcpy(&x0, qa + j, sizeof x0), memcpy(&x1, qa + j + 2, sizeof x1);
+      memcpy(&y0, s2 + j, sizeof y0), memcpy(&y1, s2 + j + 2, sizeof y1);
+      x0 *= y0, x1 *= y1;
+      memcpy(tmp + j, &x0, sizeof x0), memcpy(tmp + j + 2, &x1, sizeof x1);
     }
     for (; j < p; j++)
       tmp[j] = qa[j] * s2[j];
