@@ -1699,17 +1699,36 @@ cs_status csi_detect(const csi_detector *d, double *row, double threshold,
   double *nb = e + 7 * p + d->m, tau2 = 0, lip2 = 0;
   const double *uh = coef + d->m0;
   if (d->nu) {
-    memcpy(nb, s2, p * sizeof *nb);
-    size_t a = 0;
-    for (; a + 2 <= d->nu; a += 2) { /* two columns per pass over nb */
-      const double *q0 = d->q + (d->m0 + a) * p, *q1 = q0 + p;
-      for (size_t j = 0; j < p; j++)
-        nb[j] -= uh[a] * q0[j] + uh[a + 1] * q1[j];
+    /* nb = s2 less the columns, two at a time as (uh q0 + uh q1); four
+     * points held in registers over all the columns (element-wise: the
+     * bits of one pass over nb per pair) */
+    const double *qn = d->q + d->m0 * p;
+    size_t j = 0, nu = d->nu;
+    for (; j + 4 <= p; j += 4) {
+      v2d x0, x1, y0, y1, z0, z1;
+      memcpy(&x0, s2 + j, sizeof x0), memcpy(&x1, s2 + j + 2, sizeof x1);
+      size_t a = 0;
+      for (; a + 2 <= nu; a += 2) {
+        const double *q0 = qn + a * p + j, *q1 = q0 + p;
+        memcpy(&y0, q0, sizeof y0), memcpy(&y1, q0 + 2, sizeof y1);
+        memcpy(&z0, q1, sizeof z0), memcpy(&z1, q1 + 2, sizeof z1);
+        x0 -= uh[a] * y0 + uh[a + 1] * z0, x1 -= uh[a] * y1 + uh[a + 1] * z1;
+      }
+      for (; a < nu; a++) {
+        memcpy(&y0, qn + a * p + j, sizeof y0);
+        memcpy(&y1, qn + a * p + j + 2, sizeof y1);
+        x0 -= uh[a] * y0, x1 -= uh[a] * y1;
+      }
+      memcpy(nb + j, &x0, sizeof x0), memcpy(nb + j + 2, &x1, sizeof x1);
     }
-    for (; a < d->nu; a++) {
-      const double *qa = d->q + (d->m0 + a) * p;
-      for (size_t j = 0; j < p; j++)
-        nb[j] -= uh[a] * qa[j];
+    for (; j < p; j++) {
+      double x = s2[j];
+      size_t a = 0;
+      for (; a + 2 <= nu; a += 2)
+        x -= uh[a] * qn[a * p + j] + uh[a + 1] * qn[(a + 1) * p + j];
+      for (; a < nu; a++)
+        x -= uh[a] * qn[a * p + j];
+      nb[j] = x;
     }
   }
   /* model error: a fixed share of the local tissue signal (its largest
@@ -1854,18 +1873,33 @@ cs_status csi_detect(const csi_detector *d, double *row, double threshold,
     if (prior && near_cov(d, dotf, scr, tau2, kl, tmp, 0)) {
       /* the near-prior statistic with the final noise, and the cross
        * term 2 r' diag(sig^2) U beta in its variance */
-      double num, vn, cross = 0, *ub = nb;
+      double num, vn, cross = 0, beta[NUMAX];
       near_fwd(kl, d->nu, uh, kz);
       near_t(d, kl, best, ba, v, kz, kx, &num, &vn);
-      memset(ub, 0, p * sizeof *ub);
-      for (size_t a = 0; a < d->nu; a++) {
-        const double *qa = d->q + (d->m0 + a) * p;
-        double beta = v * kx[a];
-        for (size_t j = 0; j < p; j++)
-          ub[j] += beta * qa[j];
+      /* ub = U beta, summed from 0 over the columns in order, four points
+       * in registers at a time, and the cross term in point order (the
+       * bits of building ub in memory one column a pass, then the sum) */
+      const double *qn = d->q + d->m0 * p;
+      size_t j = 0, nu = d->nu;
+      for (size_t a = 0; a < nu; a++)
+        beta[a] = v * kx[a];
+      for (; j + 4 <= p; j += 4) {
+        v2d u0 = {0, 0}, u1 = u0, y0, y1;
+        for (size_t a = 0; a < nu; a++) {
+          memcpy(&y0, qn + a * p + j, sizeof y0);
+          memcpy(&y1, qn + a * p + j + 2, sizeof y1);
+          u0 += beta[a] * y0, u1 += beta[a] * y1;
+        }
+        cross += r[j] * scr[j] * u0[0], cross += r[j + 1] * scr[j + 1] * u0[1];
+        cross += r[j + 2] * scr[j + 2] * u1[0];
+        cross += r[j + 3] * scr[j + 3] * u1[1];
       }
-      for (size_t j = 0; j < p; j++)
-        cross += r[j] * scr[j] * ub[j];
+      for (; j < p; j++) {
+        double u = 0;
+        for (size_t a = 0; a < nu; a++)
+          u += beta[a] * qn[a * p + j];
+        cross += r[j] * scr[j] * u;
+      }
       vn += 2 * cross + xl;
       out->snr = vn > 0 ? num / sqrt(vn) : 0;
     }
