@@ -1343,6 +1343,18 @@ static void window_absmax(const double *v, size_t p, double *out, double *g,
   }
 }
 
+/* The running maximum m = v > m ? v : m from m = 0, in four chains that
+ * do not wait on each other, then joined the same way.  Exact: only a
+ * value above +0 replaces it, equal ones are the same bits, a NaN never
+ * does, so the order does not matter. */
+#define MAX0_STEP(m, v) ((v) > (m) ? (v) : (m))
+static double max0_join(const double m[4]) {
+  double r = m[0];
+  for (int i = 1; i < 4; i++)
+    r = MAX0_STEP(r, m[i]);
+  return r;
+}
+
 /* K = U' diag(s2) U + tau2 R R' over the near-band columns U (the last
  * nu of q), Cholesky factor in place (lower); 0 when not positive
  * definite.  diag: only the diagonal of U' diag(s2) U (pass 1, to choose
@@ -1578,7 +1590,7 @@ static void unexplained(const csi_detector *d, const double *e,
         break;
     }
     /* the fit's kernel response */
-    double fmax = 0, *fr = kf;
+    double fmax = 0, *fr = kf, fm[4] = {0, 0, 0, 0};
     size_t act[UB_MAXCOL], na = 0;
     for (size_t i = 0; i < n; i++)
       if (a[i] > 0)
@@ -1595,15 +1607,17 @@ static void unexplained(const csi_detector *d, const double *e,
         x0 += a[act[q]] * y0, x1 += a[act[q]] * y1;
       }
       memcpy(fr + pt, &x0, sizeof x0), memcpy(fr + pt + 2, &x1, sizeof x1);
+      fm[0] = MAX0_STEP(fm[0], x0[0]), fm[1] = MAX0_STEP(fm[1], x0[1]);
+      fm[2] = MAX0_STEP(fm[2], x1[0]), fm[3] = MAX0_STEP(fm[3], x1[1]);
     }
     for (; pt < p; pt++) {
       double x = 0;
       for (size_t q = 0; q < na; q++)
         x += a[act[q]] * kc[act[q]][pt];
       fr[pt] = x;
+      fm[0] = MAX0_STEP(fm[0], x);
     }
-    for (size_t j = 0; j < p; j++)
-      fmax = fr[j] > fmax ? fr[j] : fmax;
+    fmax = max0_join(fm);
     if (!(fmax > 0))
       continue;
     for (size_t j = kh; j + kh < p; j++) {
@@ -1691,9 +1705,10 @@ cs_status csi_detect(const csi_detector *d, double *row, double threshold,
     project_vec(kern, d, row, e, s2, coef);
   /* the tallest band the row can hold above its smooth baseline (for the
    * bare detection's precondition) */
-  double hub = 0;
+  double hm[4] = {0, 0, 0, 0};
   for (size_t j = 0; j < p; j++)
-    hub = e[j] + s2[j] > hub ? e[j] + s2[j] : hub;
+    hm[j % 4] = MAX0_STEP(hm[j % 4], e[j] + s2[j]);
+  double hub = max0_join(hm);
   /* near prior: H, the largest height of the tissue fit without the
    * near-band columns (nb, their part of the fit) */
   double *nb = e + 7 * p + d->m, tau2 = 0, lip2 = 0;
@@ -1746,11 +1761,12 @@ cs_status csi_detect(const csi_detector *d, double *row, double threshold,
   if (d->nu) {
     /* H: the largest height of the far tissue fit beyond what noise alone
      * would give it (3 of its standard errors, sig sqrt(leverage)) */
-    double h = 0;
+    double hm4[4] = {0, 0, 0, 0};
     for (size_t j = 0; j < p; j++) {
       double x = fabs(nb[j]) - 3 * sig[j] * d->lev[j];
-      h = x > h ? x : h;
+      hm4[j % 4] = MAX0_STEP(hm4[j % 4], x);
     }
+    double h = max0_join(hm4);
     tau2 = NEAR_PRIOR * NEAR_PRIOR * h * h;
     lip2 = LIPID970 * LIPID970 * h * h;
   }
