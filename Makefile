@@ -13,7 +13,10 @@ PYDIR     ?= $(PREFIX)/lib/python$(PYVER)/dist-packages
 DATADIR   ?= $(PREFIX)/share/calcspec
 BUILD     ?= build
 CC        ?= cc
-CFLAGS    ?= -O2 -g
+# -O3: vectorises element-wise loops, which keeps IEEE results (no
+# reassociation or contraction without -ffast-math / -ffp-contract in C11
+# mode): the same bits, classify ~7 % less CPU than -O2 (session 25)
+CFLAGS    ?= -O3 -g
 SHARED    ?= $(abspath ../shared)
 
 # Debian packages needed to build and test (checked by `make deps`).

@@ -95,6 +95,7 @@ typedef double v4o __attribute__((vector_size(32)));
 #define BARE_PHE 0.1
 #define BARE_PRE 15.0
 #define NU1_NX 169 /* nu1_position's trial positions, APA_LO..APA_HI step 0.25 */
+#define NU1_NX8 176 /* NU1_NX rounded up to eight */
 /* Prior on the tissue bands beside a main mineral band (near_prior): each
  * has height ~ N(0, (NEAR_PRIOR * H)^2), H the largest height of the rest
  * of the fitted tissue.  Those bands (lipid C-C 1063/1080, nucleic acid
@@ -264,9 +265,9 @@ struct csi_detector {
   int can_bare;
   _Atomic(struct csi_detector *) bare;
   pthread_mutex_t bare_lock;
-  /* apatite spacing columns (apatite_split): APA_COLS rows of p per nu1
-   * grid position, residualised against q; NULL when the window does not
-   * hold the nu1 range */
+  /* apatite spacing columns (apatite_split), residualised against q, per
+   * nu1 grid position p points of eight lanes (the APA_COLS columns, then
+   * zeros); NULL when the window does not hold the nu1 range */
   double *apa;
   /* nu1_position's Gaussian weights, which depend only on the axis: NU1_NX
    * rows of nu1_n, for j = nu1_j0.. (NULL with apa) */
@@ -310,6 +311,9 @@ static double pv(double x, double pos, double fwhm, int deriv) {
  * in detect_kern.h, compiled twice: portable (SSE2 on x86-64) and for
  * AVX2, chosen at run time.  Both give the same bits (see there). */
 typedef double v4d __attribute__((vector_size(32)));
+/* two lanes: one SSE2 register (a v4d outside the AVX2 kernels lives on
+ * the stack) */
+typedef double v2d __attribute__((vector_size(16)));
 typedef struct detect_kern {
   double (*dot8)(const double *, const double *, size_t);
   void (*dot8x4)(const double *const[4], const double *, size_t, double[4]);
@@ -322,6 +326,8 @@ typedef struct detect_kern {
   int (*ref_fit)(const csi_detector *, const double *, size_t, double *,
                  double *, double *, double *);
   void (*resid16)(const double *, size_t, size_t, double *const *, double *);
+  void (*apa_normal)(const double *, const double *, const double *, size_t,
+                     double, double, double, double *, double *);
 } detect_kern;
 
 #define KSFX _base
@@ -509,13 +515,15 @@ static cs_status apa_tables(csi_detector *d, cs_error *err) {
   size_t j1 = (size_t)((APA_HI + 15 - d->lo) / d->step);
   d->nu1_j0 = j0;
   d->nu1_n = j1 < p ? j1 - j0 + 1 : p - j0;
-  if (!(d->nu1g = malloc(NU1_NX * d->nu1_n * sizeof *d->nu1g)))
+  /* interleaved by four trial positions (point-major within each group of
+   * four; the positions past NU1_NX are zeros), see nu1_position */
+  if (!(d->nu1g = calloc(NU1_NX8 * d->nu1_n, sizeof *d->nu1g)))
     return csi_error(err, CS_ERR_NOMEM, "out of memory");
   for (size_t i = 0; i < NU1_NX; i++) {
     double x0 = APA_LO + 0.25 * (double)i;
     for (size_t j = j0; j < j0 + d->nu1_n; j++) {
       double u = (d->lo + d->step * (double)j - x0) / sd;
-      d->nu1g[i * d->nu1_n + (j - j0)] = exp(-0.5 * u * u);
+      d->nu1g[(i / 4 * d->nu1_n + (j - j0)) * 4 + i % 4] = exp(-0.5 * u * u);
     }
   }
   /* the columns straight into their places, residualised sixteen at a time */
@@ -544,6 +552,16 @@ static cs_status apa_tables(csi_detector *d, cs_error *err) {
     }
   }
   resid_cols(d->q, p, d->m, cols, ncol);
+  /* point-major, eight lanes a point, for the kernels' apa_normal */
+  double *t = calloc((size_t)APA_N * 8 * p, sizeof *t);
+  if (!t)
+    return csi_error(err, CS_ERR_NOMEM, "out of memory");
+  for (size_t g = 0; g < APA_N; g++)
+    for (size_t c = 0; c < APA_COLS; c++)
+      for (size_t j = 0; j < p; j++)
+        t[(g * p + j) * 8 + c] = d->apa[(g * APA_COLS + c) * p + j];
+  free(d->apa);
+  d->apa = t;
   return CS_OK;
 }
 
@@ -571,24 +589,30 @@ static const int ub_group[CSI_NTEMPLATES] = {0, 0, 1, 1, 2};
 static void kern_apply(const double *kern, size_t khalf,
                        const double *restrict v, size_t p,
                        double *restrict out) {
-  typedef double v4k __attribute__((vector_size(32)));
+  /* two lanes: one SSE2 register (four-lane vectors outside the AVX2
+   * kernels went through the stack at every step) */
+  typedef double v2k __attribute__((vector_size(16)));
   memset(out, 0, p * sizeof *out);
   if (p <= 2 * khalf)
     return;
-  /* the kernel is symmetric (kern[khalf + i] == kern[khalf - i]); four
+  /* the kernel is symmetric (kern[khalf + i] == kern[khalf - i]); eight
    * points at a time (element-wise, so the same bits as scalars) */
   size_t n = p - 2 * khalf, j = 0;
   double *restrict o = out + khalf;
   const double *restrict c = v + khalf;
-  for (; j + 4 <= n; j += 4) {
-    v4k acc, x, y;
-    memcpy(&x, c + j, sizeof x);
-    acc = kern[khalf] * x;
-    for (size_t i = 1; i <= khalf; i++) {
-      memcpy(&x, c + j - i, sizeof x), memcpy(&y, c + j + i, sizeof y);
-      acc += kern[khalf + i] * (x + y);
+  for (; j + 8 <= n; j += 8) {
+    v2k a[4], x, y;
+    for (int h = 0; h < 4; h++) {
+      memcpy(&x, c + j + 2 * h, sizeof x);
+      a[h] = kern[khalf] * x;
     }
-    memcpy(o + j, &acc, sizeof acc);
+    for (size_t i = 1; i <= khalf; i++)
+      for (int h = 0; h < 4; h++) {
+        memcpy(&x, c + j + 2 * h - i, sizeof x);
+        memcpy(&y, c + j + 2 * h + i, sizeof y);
+        a[h] += kern[khalf + i] * (x + y);
+      }
+    memcpy(o + j, a, sizeof a);
   }
   for (; j < n; j++) {
     double acc = kern[khalf] * c[j];
@@ -1070,17 +1094,25 @@ static void shift_row(double *row, double *tmp, size_t p, double off,
  * refined by a parabola through the best three.  0 when nothing
  * correlates positively. */
 static int nu1_position(const csi_detector *d, const double *e, double *pos) {
-  size_t bi = 0;
-  double c[NU1_NX], bc = -INFINITY;
-  for (size_t i = 0; i < NU1_NX; i++) {
-    const double *w = d->nu1g + i * d->nu1_n;
-    double a = 0;
-    for (size_t j = 0; j < d->nu1_n; j++)
-      a += w[j] * e[d->nu1_j0 + j];
-    c[i] = a;
-    if (a > bc)
-      bc = a, bi = i;
+  size_t bi = 0, n = d->nu1_n;
+  double c[NU1_NX8], bc = -INFINITY;
+  const double *ej = e + d->nu1_j0;
+  /* eight trial positions a pass, each summed in point order as one at a
+   * time would (the same bits; the eight sums do not wait on each other) */
+  for (size_t i = 0; i < NU1_NX8; i += 8) {
+    const double *w0 = d->nu1g + i * n, *w1 = w0 + 4 * n;
+    v2d a0 = {0, 0}, a1 = a0, a2 = a0, a3 = a0, x0, x1, x2, x3;
+    for (size_t j = 0; j < n; j++) {
+      memcpy(&x0, w0 + 4 * j, sizeof x0), memcpy(&x1, w0 + 4 * j + 2, sizeof x1);
+      memcpy(&x2, w1 + 4 * j, sizeof x2), memcpy(&x3, w1 + 4 * j + 2, sizeof x3);
+      a0 += x0 * ej[j], a1 += x1 * ej[j], a2 += x2 * ej[j], a3 += x3 * ej[j];
+    }
+    memcpy(c + i, &a0, sizeof a0), memcpy(c + i + 2, &a1, sizeof a1);
+    memcpy(c + i + 4, &a2, sizeof a2), memcpy(c + i + 6, &a3, sizeof a3);
   }
+  for (size_t i = 0; i < NU1_NX; i++)
+    if (c[i] > bc)
+      bc = c[i], bi = i;
   double x = APA_LO + 0.25 * (double)bi;
   if (bi > 0 && bi + 1 < NU1_NX) {
     double den = c[bi - 1] - 2 * c[bi] + c[bi + 1];
@@ -1103,20 +1135,10 @@ static int apatite_split(const csi_detector *d, const double *e,
     return 0;
   double gi = (*nu1 - APA_LO) / APA_STEP;
   size_t g = gi <= 0 ? 0 : gi >= APA_N - 1 ? APA_N - 1 : (size_t)(gi + 0.5);
-  const double *col = d->apa + g * APA_COLS * d->p;
-  double a[APA_COLS][APA_COLS] = {{0}}, b[APA_COLS] = {0};
-  for (size_t j = 0; j < d->p; j++) {
-    double x = d->lo + d->step * (double)j;
-    if (fabs(x - *nu1) < APA_NEAR || !(sig[j] > 0))
-      continue;
-    double w = 1 / (sig[j] * sig[j]);
-    for (int r = 0; r < APA_COLS; r++) {
-      double cr = col[(size_t)r * d->p + j] * w;
-      for (int c = 0; c <= r; c++)
-        a[r][c] += cr * col[(size_t)c * d->p + j];
-      b[r] += cr * e[j];
-    }
-  }
+  _Static_assert(APA_COLS == 7, "apa_normal holds seven columns");
+  double a[APA_COLS][8], b[8];
+  kernels()->apa_normal(d->apa + g * 8 * d->p, e, sig, d->p, d->lo, d->step,
+                        *nu1, a[0], b);
   /* Cholesky of the normal matrix A = L L'; for the contrast
    * c = (-1, 1, 0, ...), c'A^-1 b = (L^-1 c).(L^-1 b) and its variance
    * c'A^-1 c = |L^-1 c|^2 */
@@ -1321,6 +1343,18 @@ static void window_absmax(const double *v, size_t p, double *out, double *g,
   }
 }
 
+/* The running maximum m = v > m ? v : m from m = 0, in four chains that
+ * do not wait on each other, then joined the same way.  Exact: only a
+ * value above +0 replaces it, equal ones are the same bits, a NaN never
+ * does, so the order does not matter. */
+#define MAX0_STEP(m, v) ((v) > (m) ? (v) : (m))
+static double max0_join(const double m[4]) {
+  double r = m[0];
+  for (int i = 1; i < 4; i++)
+    r = MAX0_STEP(r, m[i]);
+  return r;
+}
+
 /* K = U' diag(s2) U + tau2 R R' over the near-band columns U (the last
  * nu of q), Cholesky factor in place (lower); 0 when not positive
  * definite.  diag: only the diagonal of U' diag(s2) U (pass 1, to choose
@@ -1335,11 +1369,11 @@ static int near_cov(const csi_detector *d,
     const double *qa = d->q + (d->m0 + a) * p;
     size_t j = 0;
     for (; j + 4 <= p; j += 4) { /* element-wise: the scalar loop's bits */
-      v4d x, y;
-      memcpy(&x, qa + j, sizeof x);
-      memcpy(&y, s2 + j, sizeof y);
-      x *= y;
-      memcpy(tmp + j, &x, sizeof x);
+      v2d x0, x1, y0, y1; /* (a v4d here went through the stack) */
+      memcpy(&x0, qa + j, sizeof x0), memcpy(&x1, qa + j + 2, sizeof x1);
+      memcpy(&y0, s2 + j, sizeof y0), memcpy(&y1, s2 + j + 2, sizeof y1);
+      x0 *= y0, x1 *= y1;
+      memcpy(tmp + j, &x0, sizeof x0), memcpy(tmp + j + 2, &x1, sizeof x1);
     }
     for (; j < p; j++)
       tmp[j] = qa[j] * s2[j];
@@ -1398,6 +1432,39 @@ static double near_t(const csi_detector *d, const double *l, size_t k,
   *var = sb + sb * sb * g;
   *num = amp + sb * xu;
   return *var > 0 ? *num / sqrt(*var) : 0;
+}
+
+/* near_t (x NULL) for the four rows k[0..3], each in a lane of its own:
+ * the same operations as near_t row by row (the same bits), with the four
+ * triangular solves' dependency chains side by side instead of in turn.
+ * t, num, var: four each. */
+static void near_t4(const csi_detector *d, const double *l, const size_t *k,
+                    const double *amp, const double *sb, const double *z,
+                    double *t, double *num, double *var) {
+  size_t nu = d->nu;
+  const double *r0 = d->rho + k[0] * NUMAX, *r1 = d->rho + k[1] * NUMAX,
+               *r2 = d->rho + k[2] * NUMAX, *r3 = d->rho + k[3] * NUMAX;
+  v2d y0[NUMAX], y1[NUMAX], g0 = {0, 0}, g1 = g0, u0 = g0, u1 = g0;
+  for (size_t r = 0; r < nu; r++) {
+    v2d s0 = {r0[r], r1[r]}, s1 = {r2[r], r3[r]};
+    for (size_t i = 0; i < r; i++) {
+      double c = l[r * nu + i];
+      s0 -= c * y0[i], s1 -= c * y1[i];
+    }
+    double dg = l[r * nu + r];
+    y0[r] = s0 / dg, y1[r] = s1 / dg;
+  }
+  for (size_t r = 0; r < nu; r++) {
+    g0 += y0[r] * y0[r], u0 += y0[r] * z[r];
+    g1 += y1[r] * y1[r], u1 += y1[r] * z[r];
+  }
+  double g[4] = {g0[0], g0[1], g1[0], g1[1]};
+  double xu[4] = {u0[0], u0[1], u1[0], u1[1]};
+  for (int q = 0; q < 4; q++) {
+    var[q] = sb[q] + sb[q] * sb[q] * g[q];
+    num[q] = amp[q] + sb[q] * xu[q];
+    t[q] = var[q] > 0 ? num[q] / sqrt(var[q]) : 0;
+  }
 }
 
 int csi_detect_serial_sums = 0;
@@ -1532,41 +1599,58 @@ static void unexplained(const csi_detector *d, const double *e,
           for (size_t c = 0; c < d->nb[rk[y]]; c++)
             gm[i0 + b][l0 + c] = gb[b * d->nb[rk[y]] + c];
       }
+    /* nz: the nonzero a[l], in l order.  A zero a[l] takes +-0 off r,
+     * which can only change the sign of a zero r, and a zero r gives
+     * a[i] = 0 either way: skipping them gives the same bits */
+    unsigned nz = 0;
     for (int sweep = 0; sweep < 60; sweep++) {
       double change = 0, size = 0;
       for (size_t i = 0; i < n; i++) {
         if (!(gm[i][i] > 1e-12))
           continue;
         double r = bv[i];
-        for (size_t l = 0; l < n; l++)
-          if (l != i)
-            r -= gm[i][l] * a[l];
+        for (unsigned m = nz & ~(1u << i); m; m &= m - 1) {
+          size_t l = (size_t)__builtin_ctz(m);
+          r -= gm[i][l] * a[l];
+        }
         double ai = r / gm[i][i];
         ai = ai > 0 ? ai : 0;
         change += fabs(ai - a[i]), size += ai;
         a[i] = ai;
+        nz = ai > 0 ? nz | 1u << i : nz & ~(1u << i);
       }
       if (!(change > 1e-6 * size)) /* converged (or all zero) */
         break;
     }
     /* the fit's kernel response */
-    double fmax = 0, *fr = kf;
-    memset(fr, 0, p * sizeof *fr);
+    double fmax = 0, *fr = kf, fm[4] = {0, 0, 0, 0};
+    size_t act[UB_MAXCOL], na = 0;
     for (size_t i = 0; i < n; i++)
-      if (a[i] > 0) {
-        typedef double v4f __attribute__((vector_size(32)));
-        size_t j = 0;
-        for (; j + 4 <= p; j += 4) { /* element-wise: scalar bits */
-          v4f x, y;
-          memcpy(&x, fr + j, sizeof x), memcpy(&y, kc[i] + j, sizeof y);
-          x += a[i] * y;
-          memcpy(fr + j, &x, sizeof x);
-        }
-        for (; j < p; j++)
-          fr[j] += a[i] * kc[i][j];
+      if (a[i] > 0)
+        act[na++] = i;
+    /* fr = sum of a[i] kc[i] over the columns in order, four points at a
+     * time held in a register across the columns (element-wise from 0:
+     * the bits of adding one column at a time to a zeroed fr) */
+    size_t pt = 0;
+    for (; pt + 4 <= p; pt += 4) {
+      v2d x0 = {0, 0}, x1 = x0, y0, y1;
+      for (size_t q = 0; q < na; q++) {
+        memcpy(&y0, kc[act[q]] + pt, sizeof y0);
+        memcpy(&y1, kc[act[q]] + pt + 2, sizeof y1);
+        x0 += a[act[q]] * y0, x1 += a[act[q]] * y1;
       }
-    for (size_t j = 0; j < p; j++)
-      fmax = fr[j] > fmax ? fr[j] : fmax;
+      memcpy(fr + pt, &x0, sizeof x0), memcpy(fr + pt + 2, &x1, sizeof x1);
+      fm[0] = MAX0_STEP(fm[0], x0[0]), fm[1] = MAX0_STEP(fm[1], x0[1]);
+      fm[2] = MAX0_STEP(fm[2], x1[0]), fm[3] = MAX0_STEP(fm[3], x1[1]);
+    }
+    for (; pt < p; pt++) {
+      double x = 0;
+      for (size_t q = 0; q < na; q++)
+        x += a[act[q]] * kc[act[q]][pt];
+      fr[pt] = x;
+      fm[0] = MAX0_STEP(fm[0], x);
+    }
+    fmax = max0_join(fm);
     if (!(fmax > 0))
       continue;
     for (size_t j = kh; j + kh < p; j++) {
@@ -1654,25 +1738,45 @@ cs_status csi_detect(const csi_detector *d, double *row, double threshold,
     project_vec(kern, d, row, e, s2, coef);
   /* the tallest band the row can hold above its smooth baseline (for the
    * bare detection's precondition) */
-  double hub = 0;
+  double hm[4] = {0, 0, 0, 0};
   for (size_t j = 0; j < p; j++)
-    hub = e[j] + s2[j] > hub ? e[j] + s2[j] : hub;
+    hm[j % 4] = MAX0_STEP(hm[j % 4], e[j] + s2[j]);
+  double hub = max0_join(hm);
   /* near prior: H, the largest height of the tissue fit without the
    * near-band columns (nb, their part of the fit) */
   double *nb = e + 7 * p + d->m, tau2 = 0, lip2 = 0;
   const double *uh = coef + d->m0;
   if (d->nu) {
-    memcpy(nb, s2, p * sizeof *nb);
-    size_t a = 0;
-    for (; a + 2 <= d->nu; a += 2) { /* two columns per pass over nb */
-      const double *q0 = d->q + (d->m0 + a) * p, *q1 = q0 + p;
-      for (size_t j = 0; j < p; j++)
-        nb[j] -= uh[a] * q0[j] + uh[a + 1] * q1[j];
+    /* nb = s2 less the columns, two at a time as (uh q0 + uh q1); four
+     * points held in registers over all the columns (element-wise: the
+     * bits of one pass over nb per pair) */
+    const double *qn = d->q + d->m0 * p;
+    size_t j = 0, nu = d->nu;
+    for (; j + 4 <= p; j += 4) {
+      v2d x0, x1, y0, y1, z0, z1;
+      memcpy(&x0, s2 + j, sizeof x0), memcpy(&x1, s2 + j + 2, sizeof x1);
+      size_t a = 0;
+      for (; a + 2 <= nu; a += 2) {
+        const double *q0 = qn + a * p + j, *q1 = q0 + p;
+        memcpy(&y0, q0, sizeof y0), memcpy(&y1, q0 + 2, sizeof y1);
+        memcpy(&z0, q1, sizeof z0), memcpy(&z1, q1 + 2, sizeof z1);
+        x0 -= uh[a] * y0 + uh[a + 1] * z0, x1 -= uh[a] * y1 + uh[a + 1] * z1;
+      }
+      for (; a < nu; a++) {
+        memcpy(&y0, qn + a * p + j, sizeof y0);
+        memcpy(&y1, qn + a * p + j + 2, sizeof y1);
+        x0 -= uh[a] * y0, x1 -= uh[a] * y1;
+      }
+      memcpy(nb + j, &x0, sizeof x0), memcpy(nb + j + 2, &x1, sizeof x1);
     }
-    for (; a < d->nu; a++) {
-      const double *qa = d->q + (d->m0 + a) * p;
-      for (size_t j = 0; j < p; j++)
-        nb[j] -= uh[a] * qa[j];
+    for (; j < p; j++) {
+      double x = s2[j];
+      size_t a = 0;
+      for (; a + 2 <= nu; a += 2)
+        x -= uh[a] * qn[a * p + j] + uh[a + 1] * qn[(a + 1) * p + j];
+      for (; a < nu; a++)
+        x -= uh[a] * qn[a * p + j];
+      nb[j] = x;
     }
   }
   /* model error: a fixed share of the local tissue signal (its largest
@@ -1690,11 +1794,12 @@ cs_status csi_detect(const csi_detector *d, double *row, double threshold,
   if (d->nu) {
     /* H: the largest height of the far tissue fit beyond what noise alone
      * would give it (3 of its standard errors, sig sqrt(leverage)) */
-    double h = 0;
+    double hm4[4] = {0, 0, 0, 0};
     for (size_t j = 0; j < p; j++) {
       double x = fabs(nb[j]) - 3 * sig[j] * d->lev[j];
-      h = x > h ? x : h;
+      hm4[j % 4] = MAX0_STEP(hm4[j % 4], x);
     }
+    double h = max0_join(hm4);
     tau2 = NEAR_PRIOR * NEAR_PRIOR * h * h;
     lip2 = LIPID970 * LIPID970 * h * h;
   }
@@ -1764,14 +1869,22 @@ cs_status csi_detect(const csi_detector *d, double *row, double threshold,
     trow[k] = d->nt;
   double kl[NUMAX * NUMAX], kx[NUMAX], kz[NUMAX], nn, nv;
   int prior = d->nu && near_cov(d, dotf, sig2, tau2, kl, tmp, 1);
-  if (prior)
+  double pt[MAXT], pn[MAXT], pv4[MAXT]; /* near_t per active row */
+  if (prior) {
     near_fwd(kl, d->nu, uh, kz);
+    size_t i = 0;
+    for (; i + 4 <= nact; i += 4)
+      near_t4(d, kl, act + i, amp + i, var + i, kz, pt + i, pn + i, pv4 + i);
+    for (; i < nact; i++)
+      pt[i] = near_t(d, kl, act[i], amp[i], var[i], kz, NULL, &pn[i], &pv4[i]);
+  }
   for (size_t i = 0; i < nact; i++) {
     size_t k = act[i];
     double a = amp[i], v = var[i];
     double xl = lip2 * d->lip[k] * d->lip[k]; /* lipid 970 model error */
-    double t = prior ? near_t(d, kl, k, a, v, kz, NULL, &nn, &nv)
-                     : v > 0 ? a / sqrt(v) : 0;
+    if (prior)
+      nn = pn[i], nv = pv4[i];
+    double t = prior ? pt[i] : v > 0 ? a / sqrt(v) : 0;
     if (xl > 0)
       t = prior ? (nv + xl > 0 ? nn / sqrt(nv + xl) : 0)
                 : (v + xl > 0 ? a / sqrt(v + xl) : 0);
@@ -1817,18 +1930,33 @@ cs_status csi_detect(const csi_detector *d, double *row, double threshold,
     if (prior && near_cov(d, dotf, scr, tau2, kl, tmp, 0)) {
       /* the near-prior statistic with the final noise, and the cross
        * term 2 r' diag(sig^2) U beta in its variance */
-      double num, vn, cross = 0, *ub = nb;
+      double num, vn, cross = 0, beta[NUMAX];
       near_fwd(kl, d->nu, uh, kz);
       near_t(d, kl, best, ba, v, kz, kx, &num, &vn);
-      memset(ub, 0, p * sizeof *ub);
-      for (size_t a = 0; a < d->nu; a++) {
-        const double *qa = d->q + (d->m0 + a) * p;
-        double beta = v * kx[a];
-        for (size_t j = 0; j < p; j++)
-          ub[j] += beta * qa[j];
+      /* ub = U beta, summed from 0 over the columns in order, four points
+       * in registers at a time, and the cross term in point order (the
+       * bits of building ub in memory one column a pass, then the sum) */
+      const double *qn = d->q + d->m0 * p;
+      size_t j = 0, nu = d->nu;
+      for (size_t a = 0; a < nu; a++)
+        beta[a] = v * kx[a];
+      for (; j + 4 <= p; j += 4) {
+        v2d u0 = {0, 0}, u1 = u0, y0, y1;
+        for (size_t a = 0; a < nu; a++) {
+          memcpy(&y0, qn + a * p + j, sizeof y0);
+          memcpy(&y1, qn + a * p + j + 2, sizeof y1);
+          u0 += beta[a] * y0, u1 += beta[a] * y1;
+        }
+        cross += r[j] * scr[j] * u0[0], cross += r[j + 1] * scr[j + 1] * u0[1];
+        cross += r[j + 2] * scr[j + 2] * u1[0];
+        cross += r[j + 3] * scr[j + 3] * u1[1];
       }
-      for (size_t j = 0; j < p; j++)
-        cross += r[j] * scr[j] * ub[j];
+      for (; j < p; j++) {
+        double u = 0;
+        for (size_t a = 0; a < nu; a++)
+          u += beta[a] * qn[a * p + j];
+        cross += r[j] * scr[j] * u;
+      }
       vn += 2 * cross + xl;
       out->snr = vn > 0 ? num / sqrt(vn) : 0;
     }

@@ -240,9 +240,42 @@ static void KN(resid16)(const double *q, size_t p, size_t m,
       v[c][j] = scr[j * 16 + (size_t)c];
 }
 
+/* apatite_split's normal equations (detect.c) from its point-major table
+ * t (eight lanes a point: the APA_COLS columns, then zeros): with
+ * w = 1 / sig^2 at the points it keeps, a[r * 8 + c] = sum cr col_c and
+ * b[r] = sum cr e over j in order, cr = col_r w, rows in lanes, each
+ * product and sum as the scalar loop forms it (lanes c > r are not used). */
+static void KN(apa_normal)(const double *t, const double *e, const double *sig,
+                           size_t p, double lo, double step, double nu1,
+                           double *a, double *b) {
+  v4d z = {0, 0, 0, 0}, a0 = z, a1 = z, a2 = z, a3 = z, a4 = z, a4h = z,
+      a5 = z, a5h = z, a6 = z, a6h = z, bl = z, bh = z;
+  for (size_t j = 0; j < p; j++) {
+    double x = lo + step * (double)j;
+    if (fabs(x - nu1) < APA_NEAR || !(sig[j] > 0))
+      continue;
+    double w = 1 / (sig[j] * sig[j]);
+    v4d cl, ch, rl, rh;
+    memcpy(&cl, t + j * 8, sizeof cl), memcpy(&ch, t + j * 8 + 4, sizeof ch);
+    rl = cl * w, rh = ch * w;
+    a0 += rl[0] * cl, a1 += rl[1] * cl, a2 += rl[2] * cl, a3 += rl[3] * cl;
+    a4 += rh[0] * cl, a4h += rh[0] * ch;
+    a5 += rh[1] * cl, a5h += rh[1] * ch;
+    a6 += rh[2] * cl, a6h += rh[2] * ch;
+    bl += rl * e[j], bh += rh * e[j];
+  }
+  v4d lo4[7] = {a0, a1, a2, a3, a4, a5, a6}, hi4[3] = {a4h, a5h, a6h};
+  for (int r = 0; r < 7; r++) {
+    memcpy(a + r * 8, &lo4[r], sizeof lo4[r]);
+    memcpy(a + r * 8 + 4, r < 4 ? &z : &hi4[r - 4], sizeof z);
+  }
+  memcpy(b, &bl, sizeof bl), memcpy(b + 4, &bh, sizeof bh);
+}
+
 static const detect_kern KN(kern) = {KN(dot8), KN(dot8x4), KN(tmpl_amp_var),
                                      KN(update4_e), KN(update4_es),
-                                     KN(ref_fit), KN(resid16)};
+                                     KN(ref_fit), KN(resid16),
+                                     KN(apa_normal)};
 
 #undef KN
 #undef KCAT

@@ -148,13 +148,25 @@ done:
 
 void csi_lda_posteriors(const csi_lda *m, const double *log_prior,
                         const double *t, double *post, double *d2) {
-  double best = -INFINITY;
+  double best = -INFINITY, zs[64];
+  /* the projection does not depend on the class: once, not per class (d
+   * <= the PCA components, at most 64 for csi_model_score) */
+  int once = m->d <= 64;
+  for (size_t j = 0; once && j < m->d; j++) {
+    double z = 0;
+    for (size_t a = 0; a < m->k; a++)
+      z += m->dir[j * m->k + a] * t[a];
+    zs[j] = z;
+  }
   for (size_t g = 0; g < m->c; g++) {
     double dist = 0;
     for (size_t j = 0; j < m->d; j++) {
       double z = 0;
-      for (size_t a = 0; a < m->k; a++)
-        z += m->dir[j * m->k + a] * t[a];
+      if (once)
+        z = zs[j];
+      else
+        for (size_t a = 0; a < m->k; a++)
+          z += m->dir[j * m->k + a] * t[a];
       double e = z - m->centroids[g * m->d + j];
       dist += e * e;
     }

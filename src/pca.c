@@ -88,9 +88,22 @@ void csi_pca_project(const csi_pca *m, const double *x, double *t, double *t2,
     double d = x[j] - m->mean[j];
     ss += d * d;
   }
-  /* scores four components per pass, each summed in point order (the
-   * same bits as one at a time; the four dependency chains overlap) */
+  /* scores eight (then four, two) components per pass, each summed in point
+   * order (the same bits as one at a time; the dependency chains overlap) */
   size_t c = 0, p = m->p;
+  for (; c + 8 <= m->k; c += 8) {
+    const double *l0 = m->loadings + c * p;
+    double v0 = 0, v1 = 0, v2 = 0, v3 = 0, v4 = 0, v5 = 0, v6 = 0, v7 = 0;
+    for (size_t j = 0; j < p; j++) {
+      double d = x[j] - m->mean[j];
+      const double *l = l0 + j;
+      v0 += d * l[0], v1 += d * l[p], v2 += d * l[2 * p], v3 += d * l[3 * p];
+      v4 += d * l[4 * p], v5 += d * l[5 * p], v6 += d * l[6 * p];
+      v7 += d * l[7 * p];
+    }
+    t[c] = v0, t[c + 1] = v1, t[c + 2] = v2, t[c + 3] = v3;
+    t[c + 4] = v4, t[c + 5] = v5, t[c + 6] = v6, t[c + 7] = v7;
+  }
   for (; c + 4 <= m->k; c += 4) {
     const double *l0 = m->loadings + c * p, *l1 = l0 + p, *l2 = l1 + p,
                  *l3 = l2 + p;
@@ -100,6 +113,15 @@ void csi_pca_project(const csi_pca *m, const double *x, double *t, double *t2,
       v0 += d * l0[j], v1 += d * l1[j], v2 += d * l2[j], v3 += d * l3[j];
     }
     t[c] = v0, t[c + 1] = v1, t[c + 2] = v2, t[c + 3] = v3;
+  }
+  for (; c + 2 <= m->k; c += 2) {
+    const double *l0 = m->loadings + c * p, *l1 = l0 + p;
+    double v0 = 0, v1 = 0;
+    for (size_t j = 0; j < p; j++) {
+      double d = x[j] - m->mean[j];
+      v0 += d * l0[j], v1 += d * l1[j];
+    }
+    t[c] = v0, t[c + 1] = v1;
   }
   for (; c < m->k; c++) {
     const double *l = m->loadings + c * p;
