@@ -568,6 +568,31 @@ static void writer_matches_dataset_write(void **state) {
   assert_int_not_equal(system(cmd), 0);
 }
 
+/* Non-ASCII text in attributes (sample ids, step names) is written as
+ * UTF-8, as 0.6.1's whole-document dump wrote it, not as character
+ * references: the per-step dump escapes them unless the scratch document
+ * names its encoding. */
+static void writer_keeps_utf8_attributes(void **state) {
+  (void)state;
+  char p[600];
+  snprintf(p, sizeof p, "%s/utf8.animl", test_tmpdir());
+  cs_spectrum *s = writer_spectrum(8, 0, "core \xC2\xB5 \xF0\x9F\x98\x80");
+  cs_error e;
+  STATUS_EQ(cs_spectrum_set_meta(s, CS_META_SPECTRUM_ID, "sp\xC3\xA9", &e), CS_OK, &e);
+  cs_dataset *ds;
+  STATUS_EQ(cs_dataset_new(&ds, &e), CS_OK, &e);
+  STATUS_EQ(cs_dataset_push(ds, s, &e), CS_OK, &e);
+  STATUS_EQ(cs_dataset_write(ds, p, NULL, &e), CS_OK, &e);
+  size_t n;
+  char *t = (char *)test_slurp(p, &n);
+  assert_non_null(strstr(t, "<Sample sampleID=\"core \xC2\xB5 \xF0\x9F\x98\x80\""));
+  assert_non_null(strstr(t, "<ExperimentStep name=\"sp\xC3\xA9\""));
+  assert_null(strstr(t, "&#x"));
+  free(t);
+  cs_dataset_free(ds);
+  remove(p);
+}
+
 /* 2000 spectra of 2048 points written as AnIML (~44 MB): the writer holds
  * one step, where the whole document (the tree, then its text) took
  * several times the file. */
@@ -1076,6 +1101,7 @@ int main(void) {
       cmocka_unit_test(memory_stays_flat),
       cmocka_unit_test(writer_matches_dataset_write),
       cmocka_unit_test(writer_memory_flat),
+      cmocka_unit_test(writer_keeps_utf8_attributes),
   };
   return cmocka_run_group_tests(tests, NULL, NULL);
 }
