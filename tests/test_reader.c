@@ -568,6 +568,35 @@ static void writer_matches_dataset_write(void **state) {
   assert_int_not_equal(system(cmd), 0);
 }
 
+/* Two writers of one path in one process: each writes its own temporary
+ * file (they shared path.tmp.PID, so the first renamed a mix of both into
+ * place and the second failed with ENOENT); the last close wins. */
+static void writers_of_one_path(void **state) {
+  (void)state;
+  char p[600];
+  snprintf(p, sizeof p, "%s/twice.jdx", test_tmpdir());
+  cs_writer *a, *b;
+  cs_error e;
+  STATUS_EQ(cs_writer_open(p, NULL, &a, &e), CS_OK, &e);
+  STATUS_EQ(cs_writer_open(p, NULL, &b, &e), CS_OK, &e);
+  for (int k = 0; k < 3; k++) {
+    cs_spectrum *s = writer_spectrum(300, k, "x");
+    STATUS_EQ(cs_writer_put(a, s, &e), CS_OK, &e);
+    if (k)
+      STATUS_EQ(cs_writer_put(b, s, &e), CS_OK, &e);
+    cs_spectrum_free(s);
+  }
+  STATUS_EQ(cs_writer_close(a, &e), CS_OK, &e);
+  cs_dataset *back = test_read_ok(p, NULL);
+  assert_int_equal(cs_dataset_count(back), 3);
+  cs_dataset_free(back);
+  STATUS_EQ(cs_writer_close(b, &e), CS_OK, &e);
+  back = test_read_ok(p, NULL);
+  assert_int_equal(cs_dataset_count(back), 2);
+  cs_dataset_free(back);
+  remove(p);
+}
+
 /* Non-ASCII text in attributes (sample ids, step names) is written as
  * UTF-8, as 0.6.1's whole-document dump wrote it, not as character
  * references: the per-step dump escapes them unless the scratch document
@@ -1102,6 +1131,7 @@ int main(void) {
       cmocka_unit_test(writer_matches_dataset_write),
       cmocka_unit_test(writer_memory_flat),
       cmocka_unit_test(writer_keeps_utf8_attributes),
+      cmocka_unit_test(writers_of_one_path),
   };
   return cmocka_run_group_tests(tests, NULL, NULL);
 }
