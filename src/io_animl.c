@@ -1165,6 +1165,8 @@ static void *animl_wopen(void) {
     free(a);
     return NULL;
   }
+  /* as the whole-document dump sets it: attributes keep UTF-8 as is */
+  a->doc->encoding = xmlStrdup((const xmlChar *)"UTF-8");
   xmlNodePtr root = xmlNewNode(NULL, (const xmlChar *)"AnIML");
   xmlDocSetRootElement(a->doc, root);
   if (!root || !(a->steps = add(root, "ExperimentStepSet", NULL))) {

@@ -471,19 +471,52 @@ static cs_status open_in_place(const char *path, FILE **out, cs_error *err) {
   return CS_OK;
 }
 
+/* A new file path.what.PID (then .1, .2, ... while taken) opened with
+ * mode, its name in *name.  O_EXCL: never an existing file, nor what a
+ * symlink planted at that predictable name points to, and two writers of
+ * one path in a process get two files.  NULL with errno on failure. */
+static FILE *create_beside(const char *path, const char *what,
+                           const char *mode, char **name) {
+  for (int i = 0; i < 100; i++) {
+    char *t = i ? csi_strfmt("%s.%s.%ld.%d", path, what, (long)getpid(), i)
+                : csi_strfmt("%s.%s.%ld", path, what, (long)getpid());
+    if (!t) {
+      errno = ENOMEM;
+      return NULL;
+    }
+    int fd = open(t, O_RDWR | O_CREAT | O_EXCL | O_CLOEXEC, 0666);
+    FILE *f = fd < 0 ? NULL : fdopen(fd, mode);
+    if (f) {
+      *name = t;
+      return f;
+    }
+    int e = errno;
+    if (fd >= 0) {
+      close(fd);
+      remove(t);
+    }
+    free(t);
+    if (e != EEXIST) {
+      errno = e;
+      return NULL;
+    }
+  }
+  errno = EEXIST;
+  return NULL;
+}
+
 cs_status csi_sink_open(csi_sink *k, const char *path, cs_error *err) {
   struct stat sb;
   memset(k, 0, sizeof *k);
   if (stat(path, &sb) == 0 && !S_ISREG(sb.st_mode) && !S_ISDIR(sb.st_mode))
     return open_in_place(path, &k->f, err);
-  k->path = csi_strdup(path);
-  k->tmp = csi_strfmt("%s.tmp.%ld", path, (long)getpid());
-  if (!k->path || !k->tmp) {
-    csi_sink_abort(k);
+  if (!(k->path = csi_strdup(path)))
     return csi_error(err, CS_ERR_NOMEM, "out of memory");
-  }
-  if (!(k->f = fopen(k->tmp, "wb"))) {
-    cs_status st = csi_error(err, CS_ERR_IO, "cannot create: %s", strerror(errno));
+  if (!(k->f = create_beside(path, "tmp", "wb", &k->tmp))) {
+    cs_status st = errno == ENOMEM
+                       ? csi_error(err, CS_ERR_NOMEM, "out of memory")
+                       : csi_error(err, CS_ERR_IO, "cannot create: %s",
+                                   strerror(errno));
     csi_sink_abort(k);
     return st;
   }
@@ -527,10 +560,9 @@ FILE *csi_sink_spool(const csi_sink *k) {
   /* beside the output (its file system has room for the output), else
    * TMPDIR; unlinked at once, so it goes away with the process */
   FILE *f = NULL;
-  if (k->path) {
-    char *name = csi_strfmt("%s.spool.%ld", k->path, (long)getpid());
-    if (name && (f = fopen(name, "w+b")))
-      remove(name);
+  char *name;
+  if (k->path && (f = create_beside(k->path, "spool", "w+b", &name))) {
+    remove(name);
     free(name);
   }
   return f ? f : tmpfile();

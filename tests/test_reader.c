@@ -568,6 +568,60 @@ static void writer_matches_dataset_write(void **state) {
   assert_int_not_equal(system(cmd), 0);
 }
 
+/* Two writers of one path in one process: each writes its own temporary
+ * file (they shared path.tmp.PID, so the first renamed a mix of both into
+ * place and the second failed with ENOENT); the last close wins. */
+static void writers_of_one_path(void **state) {
+  (void)state;
+  char p[600];
+  snprintf(p, sizeof p, "%s/twice.jdx", test_tmpdir());
+  cs_writer *a, *b;
+  cs_error e;
+  STATUS_EQ(cs_writer_open(p, NULL, &a, &e), CS_OK, &e);
+  STATUS_EQ(cs_writer_open(p, NULL, &b, &e), CS_OK, &e);
+  for (int k = 0; k < 3; k++) {
+    cs_spectrum *s = writer_spectrum(300, k, "x");
+    STATUS_EQ(cs_writer_put(a, s, &e), CS_OK, &e);
+    if (k)
+      STATUS_EQ(cs_writer_put(b, s, &e), CS_OK, &e);
+    cs_spectrum_free(s);
+  }
+  STATUS_EQ(cs_writer_close(a, &e), CS_OK, &e);
+  cs_dataset *back = test_read_ok(p, NULL);
+  assert_int_equal(cs_dataset_count(back), 3);
+  cs_dataset_free(back);
+  STATUS_EQ(cs_writer_close(b, &e), CS_OK, &e);
+  back = test_read_ok(p, NULL);
+  assert_int_equal(cs_dataset_count(back), 2);
+  cs_dataset_free(back);
+  remove(p);
+}
+
+/* Non-ASCII text in attributes (sample ids, step names) is written as
+ * UTF-8, as 0.6.1's whole-document dump wrote it, not as character
+ * references: the per-step dump escapes them unless the scratch document
+ * names its encoding. */
+static void writer_keeps_utf8_attributes(void **state) {
+  (void)state;
+  char p[600];
+  snprintf(p, sizeof p, "%s/utf8.animl", test_tmpdir());
+  cs_spectrum *s = writer_spectrum(8, 0, "core \xC2\xB5 \xF0\x9F\x98\x80");
+  cs_error e;
+  STATUS_EQ(cs_spectrum_set_meta(s, CS_META_SPECTRUM_ID, "sp\xC3\xA9", &e), CS_OK, &e);
+  cs_dataset *ds;
+  STATUS_EQ(cs_dataset_new(&ds, &e), CS_OK, &e);
+  STATUS_EQ(cs_dataset_push(ds, s, &e), CS_OK, &e);
+  STATUS_EQ(cs_dataset_write(ds, p, NULL, &e), CS_OK, &e);
+  size_t n;
+  char *t = (char *)test_slurp(p, &n);
+  assert_non_null(strstr(t, "<Sample sampleID=\"core \xC2\xB5 \xF0\x9F\x98\x80\""));
+  assert_non_null(strstr(t, "<ExperimentStep name=\"sp\xC3\xA9\""));
+  assert_null(strstr(t, "&#x"));
+  free(t);
+  cs_dataset_free(ds);
+  remove(p);
+}
+
 /* 2000 spectra of 2048 points written as AnIML (~44 MB): the writer holds
  * one step, where the whole document (the tree, then its text) took
  * several times the file. */
@@ -1076,6 +1130,8 @@ int main(void) {
       cmocka_unit_test(memory_stays_flat),
       cmocka_unit_test(writer_matches_dataset_write),
       cmocka_unit_test(writer_memory_flat),
+      cmocka_unit_test(writer_keeps_utf8_attributes),
+      cmocka_unit_test(writers_of_one_path),
   };
   return cmocka_run_group_tests(tests, NULL, NULL);
 }
