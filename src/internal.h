@@ -230,9 +230,9 @@ void csi_buf_free(csi_buf *b);
 /* Write buf to path atomically (temp file + rename). */
 cs_status csi_write_atomic(const char *path, const char *data, size_t n,
                            cs_error *err);
-/* An output file written in pieces: to a temporary name beside path,
- * renamed by commit (readers never see half a file); an existing device
- * or FIFO is written in place.  abort (also after a failed commit's
+/* An output file written in pieces: to a temporary name beside path (a
+ * symlink's target), renamed by commit (readers never see half a file);
+ * an existing device or FIFO is written in place.  abort (also after a failed commit's
  * cleanup) removes the temporary file. */
 typedef struct csi_sink {
   FILE *f;
@@ -242,8 +242,9 @@ cs_status csi_sink_open(csi_sink *k, const char *path, cs_error *err);
 cs_status csi_sink_write(csi_sink *k, const void *p, size_t n, cs_error *err);
 cs_status csi_sink_commit(csi_sink *k, cs_error *err);
 void csi_sink_abort(csi_sink *k);
-/* A scratch file for a writer's blocks (w+b, already unlinked), or NULL. */
-FILE *csi_sink_spool(const csi_sink *k);
+/* A scratch file for a writer's parts of the output path (w+b, already
+ * unlinked), or NULL with errno. */
+FILE *csi_spool_open(const char *path);
 /* Little-endian decoding helpers. */
 double csi_le_f32(const unsigned char *p);
 double csi_le_f64(const unsigned char *p);

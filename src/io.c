@@ -386,17 +386,17 @@ static cs_status writer_of(const char *path, const char *format,
 }
 
 struct cs_writer {
-  const csi_reader *w;
-  /* streaming formats: the output, the spool of the spectra's parts */
+  const csi_reader *fmt;
+  char *path;
+  /* streaming formats: the spool of the spectra's parts; the output is
+   * created only by close, so a run that dies leaves nothing behind */
   const csi_wstream *ws;
   void *state;
-  csi_sink out;
   FILE *spool;
   /* the others: copies of the spectra, written whole by close */
   cs_dataset *ds;
-  char *path;
   size_t n;
-  int failed; /* a put failed: close writes nothing */
+  cs_status failed; /* a put's status: close writes nothing */
 };
 
 cs_status cs_writer_open(const char *path, const char *format, cs_writer **w,
@@ -409,22 +409,29 @@ cs_status cs_writer_open(const char *path, const char *format, cs_writer **w,
   if (st)
     return st;
   cs_writer *o = calloc(1, sizeof *o);
-  if (!o)
+  if (!o || !(o->path = csi_strdup(path))) {
+    free(o);
     return csi_error(err, CS_ERR_NOMEM, "out of memory");
-  o->w = fmt;
+  }
+  o->fmt = fmt;
   o->ws = wstream_of(fmt);
-  if (o->ws) {
-    if ((st = csi_sink_open(&o->out, path, err))) {
-      free(o);
-      return st;
-    }
-    if (!(o->spool = csi_sink_spool(&o->out)))
-      st = csi_error(err, CS_ERR_IO, "cannot create a scratch file: %s",
-                     strerror(errno));
-    else if (!(o->state = o->ws->open()))
-      st = csi_error(err, CS_ERR_NOMEM, "out of memory");
-  } else if (!(o->ds = csi_dataset_alloc()) || !(o->path = csi_strdup(path)))
+  /* the spool beside the output also tells now, not after the work,
+   * that its directory cannot be written */
+  if (o->ws && !(o->spool = csi_spool_open(path)))
+    st = csi_error(err, CS_ERR_IO, "cannot create: %s",
+                   strerror(errno));
+  else if (o->ws && !(o->state = o->ws->open()))
     st = csi_error(err, CS_ERR_NOMEM, "out of memory");
+  else if (!o->ws && !(o->ds = csi_dataset_alloc()))
+    st = csi_error(err, CS_ERR_NOMEM, "out of memory");
+  else if (!o->ws) { /* nothing to spool: the same check, at once */
+    FILE *probe = csi_spool_open(path);
+    if (!probe)
+      st = csi_error(err, CS_ERR_IO, "cannot create: %s",
+                     strerror(errno));
+    else
+      fclose(probe);
+  }
   if (st) {
     cs_writer_abort(o);
     return st;
@@ -433,11 +440,15 @@ cs_status cs_writer_open(const char *path, const char *format, cs_writer **w,
   return CS_OK;
 }
 
+static cs_status earlier_failure(const cs_writer *w, cs_error *err) {
+  return csi_error(err, w->failed, "an earlier spectrum could not be written");
+}
+
 cs_status cs_writer_put(cs_writer *w, const cs_spectrum *s, cs_error *err) {
   if (!w || !s)
     return csi_error(err, CS_ERR_ARG, "nothing to write");
   if (w->failed)
-    return csi_error(err, CS_ERR_ARG, "an earlier spectrum could not be written");
+    return earlier_failure(w, err);
   cs_status st;
   if (w->ws)
     st = w->ws->put(w->state, s, w->n, w->spool, err);
@@ -448,7 +459,7 @@ cs_status cs_writer_put(cs_writer *w, const cs_spectrum *s, cs_error *err) {
       st = cs_dataset_push(w->ds, c, err); /* frees c on failure */
   }
   if (st)
-    w->failed = 1;
+    w->failed = st;
   else
     w->n++;
   return st;
@@ -461,15 +472,20 @@ cs_status cs_writer_close(cs_writer *w, cs_error *err) {
   if (!w)
     return csi_error(err, CS_ERR_ARG, "nothing to write");
   if (w->failed)
-    st = csi_error(err, CS_ERR_ARG, "an earlier spectrum could not be written");
+    st = earlier_failure(w, err);
   else if (w->n == 0)
     st = csi_error(err, CS_ERR_ARG, "no spectra to write");
   else if (w->ws) {
-    st = w->ws->finish(w->state, w->n, w->spool, &w->out, err);
-    if (!st)
-      st = csi_sink_commit(&w->out, err); /* closes it either way */
+    csi_sink out;
+    if (!(st = csi_sink_open(&out, w->path, err))) {
+      st = w->ws->finish(w->state, w->n, w->spool, &out, err);
+      if (st)
+        csi_sink_abort(&out);
+      else
+        st = csi_sink_commit(&out, err); /* closes it either way */
+    }
   } else
-    st = w->w->write(w->ds, w->path, err);
+    st = w->fmt->write(w->ds, w->path, err);
   cs_writer_abort(w);
   return st;
 }
@@ -481,8 +497,6 @@ void cs_writer_abort(cs_writer *w) {
     w->ws->free(w->state);
   if (w->spool)
     fclose(w->spool);
-  if (w->out.f)
-    csi_sink_abort(&w->out);
   cs_dataset_free(w->ds);
   free(w->path);
   free(w);

@@ -1184,7 +1184,8 @@ static cs_status dump_node(xmlDocPtr doc, xmlNodePtr node, int level, FILE *f,
   xmlChar *t = csi_xml_node_text(doc, node, level, &n);
   if (!t)
     return csi_error(err, CS_ERR_NOMEM, "out of memory writing AnIML");
-  static const char pad[] = "    ";
+  static const char pad[] = "    "; /* depth 2 at most: a step */
+  level = level > 2 ? 2 : level;
   cs_status st = CS_OK;
   if (out) {
     st = csi_sink_write(out, pad, 2 * (size_t)level, err);

@@ -1233,6 +1233,10 @@ static void write_block(csi_buf *o, const cs_spectrum *s, size_t index,
  * and finish writes the LINK head, which counts the blocks, the spool and
  * the LINK's end.  One spectrum is one plain block without BLOCK_ID, so
  * the first is held until a second one shows there will be a LINK. */
+/* write_block's nblocks for a block of a LINK (it only asks "more than
+ * one?"; the count goes into the LINK's head at finish) */
+#define IN_LINK 2
+
 typedef struct jcamp_writer {
   cs_spectrum *first; /* spectrum 0 until spectrum 1 comes */
 } jcamp_writer;
@@ -1272,11 +1276,11 @@ static cs_status jcamp_wput(void *state, const cs_spectrum *s, size_t i,
     return cs_spectrum_copy(s, &j->first, err);
   cs_status st = CS_OK;
   if (j->first) { /* a LINK after all */
-    st = put_block(spool, NULL, j->first, 0, 2, err);
+    st = put_block(spool, NULL, j->first, 0, IN_LINK, err);
     cs_spectrum_free(j->first);
     j->first = NULL;
   }
-  return st ? st : put_block(spool, NULL, s, i, 2, err);
+  return st ? st : put_block(spool, NULL, s, i, IN_LINK, err);
 }
 
 static cs_status jcamp_wfinish(void *state, size_t n, FILE *spool,

@@ -505,13 +505,26 @@ static FILE *create_beside(const char *path, const char *what,
   return NULL;
 }
 
+/* Where an output named path goes: a symlink is followed to what it names
+ * (renaming a new file over the link would replace the link, and with
+ * -o /dev/stdout the system's own link); malloc'd, NULL when out of
+ * memory. */
+static char *output_target(const char *path) {
+  struct stat sb;
+  char *real = lstat(path, &sb) == 0 && S_ISLNK(sb.st_mode)
+                   ? realpath(path, NULL)
+                   : NULL;
+  return real ? real : csi_strdup(path);
+}
+
 cs_status csi_sink_open(csi_sink *k, const char *path, cs_error *err) {
   struct stat sb;
   memset(k, 0, sizeof *k);
   if (stat(path, &sb) == 0 && !S_ISREG(sb.st_mode) && !S_ISDIR(sb.st_mode))
     return open_in_place(path, &k->f, err);
-  if (!(k->path = csi_strdup(path)))
+  if (!(k->path = output_target(path)))
     return csi_error(err, CS_ERR_NOMEM, "out of memory");
+  path = k->path;
   if (!(k->f = create_beside(path, "tmp", "wb", &k->tmp))) {
     cs_status st = errno == ENOMEM
                        ? csi_error(err, CS_ERR_NOMEM, "out of memory")
@@ -556,16 +569,31 @@ void csi_sink_abort(csi_sink *k) {
   memset(k, 0, sizeof *k);
 }
 
-FILE *csi_sink_spool(const csi_sink *k) {
-  /* beside the output (its file system has room for the output), else
-   * TMPDIR; unlinked at once, so it goes away with the process */
+FILE *csi_spool_open(const char *path) {
+  /* beside the output, whose file system takes the output (the spool and
+   * the output both exist while the writer closes), unless the output is
+   * a device or FIFO: then TMPDIR; unlinked at once, so nothing is left
+   * behind however the process ends */
+  struct stat sb;
   FILE *f = NULL;
-  char *name;
-  if (k->path && (f = create_beside(k->path, "spool", "w+b", &name))) {
-    remove(name);
-    free(name);
+  char *name = NULL, *target = NULL;
+  if (stat(path, &sb) != 0 || S_ISREG(sb.st_mode)) {
+    if ((target = output_target(path)) &&
+        (f = create_beside(target, "spool", "w+b", &name)))
+      remove(name);
+  } else {
+    const char *dir = getenv("TMPDIR");
+    if ((name = csi_strfmt("%s/calcspec-spool-XXXXXX", dir && *dir ? dir : "/tmp"))) {
+      int fd = mkstemp(name);
+      if (fd >= 0 && !(f = fdopen(fd, "w+b")))
+        close(fd);
+      if (fd >= 0)
+        remove(name);
+    }
   }
-  return f ? f : tmpfile();
+  free(name);
+  free(target);
+  return f;
 }
 
 cs_status csi_write_atomic(const char *path, const char *data, size_t n,
@@ -842,6 +870,9 @@ char *csi_utf8_sanitize(const char *s) {
     size_t len = utf8_len(p, n);
     if (len == 1 && p[0] < 0x20 && p[0] != '\t' && p[0] != '\n' && p[0] != '\r') {
       *q++ = ' '; /* control characters are not allowed in XML 1.0 */
+    } else if (len == 3 && p[0] == 0xEF && p[1] == 0xBF && p[2] >= 0xBE) {
+      memcpy(q, "\xEF\xBF\xBD", 3); /* U+FFFE/FFFF are not XML characters */
+      q += 3;
     } else if (len) {
       memcpy(q, p, len);
       q += len;

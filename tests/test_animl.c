@@ -488,6 +488,17 @@ static void latin1_metadata_becomes_utf8(void **state) {
                       "20 \xC2\xB0" "C");
   cs_dataset_free(ds);
   cs_dataset_free(back);
+  /* U+FFFE and U+FFFF are valid UTF-8 but not XML characters: written as
+   * U+FFFD, so the file reads back (it was "not proper UTF-8") */
+  ds = sample_dataset();
+  cs_spectrum_set_meta(cs_dataset_get_mut(ds, 0), CS_META_SAMPLE_ID,
+                       "a\xEF\xBF\xBE" "b\xEF\xBF\xBF", &err);
+  STATUS_EQ(cs_dataset_write(ds, path, NULL, &err), CS_OK, &err);
+  STATUS_EQ(cs_dataset_read(path, NULL, &back, &err), CS_OK, &err);
+  assert_string_equal(cs_spectrum_meta(cs_dataset_get(back, 0), CS_META_SAMPLE_ID),
+                      "a\xEF\xBF\xBD" "b\xEF\xBF\xBD");
+  cs_dataset_free(ds);
+  cs_dataset_free(back);
 }
 
 /* ---- robustness ---- */

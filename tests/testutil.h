@@ -213,7 +213,6 @@ static inline void test_fuzz_shared(const char *const *rel, size_t nrel,
   }
 }
 
-/* Peak resident set of this process in kB (VmHWM, else the rusage peak). */
 /* Reset the high-water mark test_peak_kb reads to the current RSS, if the
  * kernel allows (/proc/self/clear_refs "5"); 1 when it did, else
  * test_peak_kb stays the lifetime peak. */
@@ -225,6 +224,7 @@ static inline int test_reset_peak(void) {
   return fclose(f) == 0 && ok;
 }
 
+/* Peak resident set of this process in kB (VmHWM, else the rusage peak). */
 static inline long test_peak_kb(void) {
   FILE *f = fopen("/proc/self/status", "r");
   char line[256];

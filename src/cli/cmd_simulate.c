@@ -282,7 +282,8 @@ static int write_spots(const sim_args *a, cs_sim_opts *o) {
   const char *fmt = a->to ? a->to : "animl";
   if (!to_dir && !a->to) {
     /* Let the extension choose when it names a writable format. */
-    const char *dot = strrchr(a->out, '.');
+    const char *base = strrchr(a->out, '/'), *dot;
+    dot = strrchr(base ? base + 1 : a->out, '.'); /* not runs.v2/spots */
     fmt = dot && dot[1] ? NULL : "animl";
     if (!fmt && !cli_output_ext_known(a->out)) /* before any work */
       return cli_usage_error("simulate", "cannot tell the output format from "

@@ -107,3 +107,22 @@ b=$(grep -v '^#' "$T/ha.csv" | awk -F, '$1 == 1130 { print $2 }')
 awk -v a="$a" -v b="$b" 'BEGIN { exit !(a > 2 * b) }' && ok "bone apatite absorbs at 1130 cm^-1 ($a vs $b)" \
   || not_ok "bone apatite absorbs at 1130 cm^-1" "bio $a, plain $b"
 run simulate --class ha --technique ftir --bio-apatite 1.5 -o "$T/s.animl"; expect "simulate --bio-apatite bound" 2 "--bio-apatite"
+
+# written spectrum by spectrum (cs_writer): the output is created only at
+# the end, so a run stopped on the way leaves nothing beside it; an -o
+# that is a symlink keeps the link and writes its target
+mkdir -p "$T/killed"
+"$CALCSPEC" simulate --class ha -n 20000 -o "$T/killed/k.animl" 2>/dev/null &
+kpid=$!
+sleep 1
+kill -TERM "$kpid" 2>/dev/null
+wait "$kpid" 2>/dev/null
+[ -z "$(ls -A "$T/killed")" ] && ok "a stopped simulate leaves no file behind" || not_ok "leftovers of a stopped run" "$(ls -A "$T/killed")"
+echo old > "$T/killed/target.animl"
+ln -s target.animl "$T/killed/link.animl"
+run simulate --class ha -n 2 -o "$T/killed/link.animl"; expect "simulate into a symlink exits 0" 0
+[ -L "$T/killed/link.animl" ] && grep -q "<AnIML" "$T/killed/target.animl" && ok "the symlink stays, its target gets the file" || not_ok "symlink output" "$(ls -la "$T/killed")"
+# a dot in a directory name is not the output's extension
+mkdir -p "$T/runs.v2"
+run simulate --class ha -n 1 -o "$T/runs.v2/spots"; expect "simulate -o runs.v2/spots writes AnIML" 0
+grep -q "<AnIML" "$T/runs.v2/spots" && ok "runs.v2/spots is AnIML" || not_ok "runs.v2/spots" "$(head -c 100 "$T/runs.v2/spots")"
