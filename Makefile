@@ -1,7 +1,7 @@
 # calcspec: plain GNU make.  `make demo` and `make check` are the two
 # commands of the README; both install missing Debian packages first.
 
-VERSION   := 0.6.1
+VERSION   := 0.7.0
 SOVERSION := 0
 PREFIX    ?= /usr/local
 DESTDIR   ?=

@@ -47,9 +47,9 @@ extern "C" {
 /** ## Version */
 
 #define CS_VERSION_MAJOR 0
-#define CS_VERSION_MINOR 6
-#define CS_VERSION_PATCH 1
-#define CS_VERSION "0.6.1"
+#define CS_VERSION_MINOR 7
+#define CS_VERSION_PATCH 0
+#define CS_VERSION "0.7.0"
 
 /** The library's version string ("MAJOR.MINOR.PATCH"); static, never NULL.
  * Compare with CS_VERSION to detect a header/library mismatch. */

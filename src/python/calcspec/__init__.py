@@ -215,7 +215,7 @@ if ctypes.sizeof(_ReportHead) > _REPORT_SIZE:  # a header/library mismatch
 
 
 def version():
-    """The library's version string, e.g. "0.6.1"."""
+    """The library's version string, e.g. "0.7.0"."""
     return _lib.cs_version().decode()
 
 
