@@ -129,45 +129,47 @@ static int cmp_str(const void *a, const void *b) {
   return strcmp(*(char *const *)a, *(char *const *)b);
 }
 
-/* The folders one argument's walk has entered, by device and inode: a
- * symbolic link back up the tree is entered once, not to the depth limit
- * (every file counted again at each level; two such links, 2^32 walks). */
+/* Files and folders by device and inode.  A folder entered again (a
+ * symbolic link back up the tree) would be walked to the depth limit (every
+ * file counted again at each level; two such links, 2^32 walks); a file
+ * reached again (two links, a path and a link) would be counted twice. */
 typedef struct {
   struct { dev_t dev; ino_t ino; } *v;
   size_t n, cap;
-} dir_set;
+} node_set;
 
-/* 1 when dir was entered already, or cannot be recorded (said so). */
-static int seen_dir(dir_set *s, const char *dir, int *nbad) {
-  struct stat st;
-  if (stat(dir, &st) != 0)
-    return 0; /* opendir says why */
+/* 1 when st's node was met already (a note at -v), or cannot be recorded
+ * (said so); else records it. */
+static int seen_node(node_set *s, const struct stat *st, const char *path,
+                     int *nbad) {
   for (size_t i = 0; i < s->n; i++)
-    if (s->v[i].dev == st.st_dev && s->v[i].ino == st.st_ino) {
+    if (s->v[i].dev == st->st_dev && s->v[i].ino == st->st_ino) {
       if (cli_verbosity > 0)
-        cli_note("%s: skipped (a folder already walked)", dir);
+        cli_note("%s: skipped (a %s already met)", path,
+                 S_ISDIR(st->st_mode) ? "folder" : "file");
       return 1;
     }
   if (s->n == s->cap) {
     size_t ncap = s->cap ? 2 * s->cap : 16;
     void *p = realloc(s->v, ncap * sizeof *s->v);
     if (!p) {
-      cli_error("%s: out of memory", dir);
+      cli_error("%s: out of memory", path);
       (*nbad)++;
       return 1;
     }
     s->v = p;
     s->cap = ncap;
   }
-  s->v[s->n].dev = st.st_dev;
-  s->v[s->n++].ino = st.st_ino;
+  s->v[s->n].dev = st->st_dev;
+  s->v[s->n++].ino = st->st_ino;
   return 0;
 }
 
 static void walk(cli_files *f, const char *dir, int *nbad, int depth,
-                 dir_set *seen) {
-  if (seen_dir(seen, dir, nbad))
-    return;
+                 node_set *seen) {
+  struct stat dst;
+  if (stat(dir, &dst) == 0 && seen_node(seen, &dst, dir, nbad))
+    return; /* a failed stat: opendir says why */
   DIR *d = opendir(dir);
   if (!d) {
     cli_error("%s: %s", dir, strerror(errno));
@@ -219,8 +221,12 @@ static void walk(cli_files *f, const char *dir, int *nbad, int depth,
          * READMEs, findings tables and notes are passed over */
         const char *fmt;
         cs_error err;
-        if (cs_format_sniff(p, &fmt, &err) == CS_OK)
-          push(f, p, 1);
+        if (cs_format_sniff(p, &fmt, &err) == CS_OK) {
+          if (!seen_node(seen, &st, p, nbad) && push(f, p, 1)) {
+            cli_error("%s: out of memory", p);
+            (*nbad)++;
+          }
+        }
         else if (cli_verbosity > 0)
           cli_note("%s: skipped (not a spectrum file)", p);
       }
@@ -235,6 +241,7 @@ static void walk(cli_files *f, const char *dir, int *nbad, int depth,
 }
 
 void cli_files_expand(cli_files *f, char **args, int nargs, int *nbad) {
+  node_set seen = {NULL, 0, 0}; /* over all arguments: the first name wins */
   for (int i = 0; i < nargs; i++) {
     struct stat st;
     if (cli_is_stdio(args[i])) { /* standard input, read when its turn comes */
@@ -246,14 +253,15 @@ void cli_files_expand(cli_files *f, char **args, int nargs, int *nbad) {
       cli_error("%s: %s", args[i], strerror(errno));
       (*nbad)++;
     } else if (S_ISDIR(st.st_mode)) {
-      dir_set seen = {NULL, 0, 0};
       walk(f, args[i], nbad, 0, &seen);
-      free(seen.v);
+    } else if (S_ISREG(st.st_mode) && seen_node(&seen, &st, args[i], nbad)) {
+      continue;
     } else if (push(f, args[i], 0)) {
       cli_error("%s: out of memory", args[i]);
       (*nbad)++;
     }
   }
+  free(seen.v);
 }
 
 void cli_files_free(cli_files *f) {

@@ -140,6 +140,26 @@ else
   skip "symbolic link loops" "ln -s failed"
 fi
 
+# one file reached through two links, or a path and a link, is one file
+# (the first name kept): a batch counted it twice
+mkdir -p "$T/dup/x"
+cp "$ROOT/spectra/examples/core01/cod_9100.animl" "$T/dup/x/"
+if ln -s x/cod_9100.animl "$T/dup/l1.animl" 2>/dev/null &&
+   ln -s x/cod_9100.animl "$T/dup/l2.animl"; then
+  run info "$T/dup"
+  expect "info on a folder with two links to one file" 0
+  n=$(grep -c 'sim-cod-9100-0' "$T/out")
+  [ "$n" -eq 1 ] && ok "a file behind two links is listed once" ||
+    not_ok "a file behind two links is listed once" "listed $n times"
+  run info "$T/dup/x/cod_9100.animl" "$T/dup/l2.animl"
+  expect_out "a path then a link to it: the first name kept" "^$T/dup/x/cod_9100.animl"
+  n=$(grep -c 'l2.animl' "$T/out")
+  [ "$n" -eq 0 ] && ok "a path then a link to it: listed once" ||
+    not_ok "a path then a link to it: listed once" "link listed $n times"
+else
+  skip "links to one file" "ln -s failed"
+fi
+
 # an existing FIFO as the output is written into, never replaced by a
 # regular file (as root, -o /dev/full was replaced and the run exit 0);
 # with no reader it is an error at once
