@@ -226,7 +226,8 @@ CS_EXPORT void cs_spectrum_set_source_index(cs_spectrum *s, size_t index);
 /** Value for `key`, or NULL when unset.  Borrowed. */
 CS_EXPORT const char *cs_spectrum_meta(const cs_spectrum *s, const char *key);
 /** Set (copying key and value) or, with value NULL, remove a key.  Keys are
- * non-empty and printable. */
+ * non-empty and printable.  A non-empty core_id must pass cs_core_id_check
+ * (CS_ERR_MALFORMED otherwise). */
 CS_EXPORT cs_status cs_spectrum_set_meta(cs_spectrum *s, const char *key,
                                          const char *value, cs_error *err);
 /** Iterate: number of pairs, and the i-th pair (borrowed). */
@@ -1464,6 +1465,11 @@ typedef struct cs_core_opts {
 } cs_core_opts;
 /** The defaults noted above. */
 CS_EXPORT cs_core_opts cs_core_opts_default(void);
+/** A core id fit for grouping and for TSV/JSON output: 1..CS_CORE_ID_MAX-1
+ * bytes, no control character (tab, newline...).  CS_ERR_MALFORMED saying
+ * which rule it breaks; longer ids are refused, not cut (two cut ids could
+ * merge two cores). */
+CS_EXPORT cs_status cs_core_id_check(const char *id, cs_error *err);
 
 typedef struct cs_core {
   char id[CS_CORE_ID_MAX];

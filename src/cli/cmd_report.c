@@ -980,10 +980,10 @@ int cmd_report(int argc, char **argv) {
     }
     for (size_t j = 0; j < cs_dataset_count(ds) && !oom; j++) {
       const cs_spectrum *s = cs_dataset_get(ds, j);
-      char id[CS_CORE_ID_MAX + 1];
+      char id[256]; /* a folder name, or core_id (checked when set) */
       core_of(s, files.path[i], id, sizeof id);
-      if (strlen(id) >= CS_CORE_ID_MAX) {
-        fprintf(stderr, "calcspec: %s: core id too long\n", files.path[i]);
+      if (cs_core_id_check(id, &err)) {
+        cli_file_error(files.path[i], &err);
         nbad++;
         continue;
       }
@@ -1002,7 +1002,7 @@ int cmd_report(int argc, char **argv) {
           capc = nn;
         }
         memset(&cores[nc], 0, sizeof cores[nc]);
-        snprintf(cores[nc].id, CS_CORE_ID_MAX, "%s", id);
+        memcpy(cores[nc].id, id, strlen(id) + 1); /* checked: fits */
         nc++;
       }
       rcore *k = &cores[g];

@@ -228,8 +228,9 @@ static int parse_args(int argc, char **argv, sim_args *a) {
                            cli_word_hint(a->cls_name, (char[96]){0}, 96));
   if (!a->out)
     return cli_usage_error("simulate", "no output (-o OUT)");
-  if (a->core && !*a->core)
-    return cli_usage_error("simulate", "--core wants a non-empty id");
+  cs_error e;
+  if (a->core && cs_core_id_check(a->core, &e))
+    return cli_usage_error("simulate", "--core: %s", e.msg);
   return -1;
 }
 

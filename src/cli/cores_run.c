@@ -282,8 +282,8 @@ static void run_file(run_ctx *rc, const char *path, groups *gs,
         stop = 1;
         break;
       }
-      if (strlen(core) >= CS_CORE_ID_MAX) {
-        cli_error("%s: core id too long", path);
+      if (cs_core_id_check(core, &err)) {
+        cli_error("%s: %s", path, err.msg);
         (*nbad)++;
         continue;
       }

@@ -18,6 +18,26 @@ run cores --core-from manifest "$T/man.csv" "$EX/core01"; expect "--core-from ma
 expect_out "manifest core X1 has 2 spectra" '^X1	2	'
 run cores --core-from bogus "$EX"; expect "bad --core-from" 2
 
+# core ids: at most 63 bytes (CS_CORE_ID_MAX, as cs_core and the findings
+# file), no control character; a 5000-byte or tabbed core_id was taken and
+# split classify/cores TSV rows
+run simulate --class ha --core "$(printf '%064d' 1)" -o "$T/long.animl"
+expect "simulate --core of 64 bytes: usage" 2 "^calcspec: simulate: --core: core id of 64 bytes (at most 63)"
+run simulate --class ha --core "$(printf '%063d' 1)" -o "$T/c63.animl"; expect "a 63-byte core id is taken" 0
+long=$(printf '%05000d' 1)
+sed "s|<S>$(printf '%063d' 1)</S>|<S>$long</S>|" "$T/c63.animl" > "$T/long.animl"
+sed "s|<S>$(printf '%063d' 1)</S>|<S>C\tX</S>|" "$T/c63.animl" > "$T/tab.animl"
+run classify "$T/long.animl" "$T/c63.animl"
+expect "classify: a 5000-byte core_id in a file is a data error" 1 "long.animl: .*core id of 5000 bytes (at most 63)"
+expect_prefixed_errors "5000-byte core_id: one prefixed line"
+[ "$(wc -l < "$T/out")" -eq 2 ] && ok "the batch goes on (header + 1 row)" ||
+  not_ok "batch after a long core_id" "$(cut -c1-80 "$T/out")"
+run cores "$T/tab.animl"; expect "cores: a tab in core_id is a data error" 1 "tab.animl: .*core id has a control character (0x09)"
+[ "$(wc -l < "$T/out")" -le 1 ] && ok "no split TSV row" || not_ok "no split TSV row" "$(cut -c1-80 "$T/out")"
+printf 'core_id,birefringent\n%s,yes\n' "$(printf '%064d' 1)" > "$T/longf.csv"
+run validate --findings "$T/longf.csv" "$T/cores.tsv"
+expect "findings: a 64-byte core id names line and limit" 1 "findings line 2: core id of 64 bytes (at most 63)"
+
 # validate: 4 concordant + 2 discordant of 6 -> 2x2 = [[2,1],[1,2]]:
 # po = 4/6, pe = 0.5, kappa = (2/3 - 1/2)/(1/2) = 1/3 (hand-computed)
 run validate --findings "$EX/findings.csv" "$T/cores.tsv"; expect "validate from a cores table" 0
