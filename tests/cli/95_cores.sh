@@ -17,6 +17,19 @@ printf 'file,core_id\ncod_9100.animl,X1\ncod_9101.animl,X1\ncod_9102.animl,X2\nc
 run cores --core-from manifest "$T/man.csv" "$EX/core01"; expect "--core-from manifest" 0
 expect_out "manifest core X1 has 2 spectra" '^X1	2	'
 run cores --core-from bogus "$EX"; expect "bad --core-from" 2
+# manifests: a file listed twice (two cores) is refused, the line numbers
+# count blank lines, and only a first row "file,..." is a header (every row
+# starting "file" was skipped: file01.animl was "not in the manifest")
+printf 'file,core_id\ncod_9100.animl,A\ncod_9100.animl,B\n' > "$T/man2.csv"
+run cores --core-from manifest:"$T/man2.csv" "$EX/core01/cod_9100.animl"
+expect "manifest: a file listed twice" 1 "man2.csv: line 3: 'cod_9100.animl' listed again (first on line 2)"
+printf 'file,core_id\n\n\ncod_9100.animl,\n' > "$T/man3.csv"
+run cores --core-from manifest:"$T/man3.csv" "$EX/core01/cod_9100.animl"
+expect "manifest: the line number counts blank lines" 1 "man3.csv: line 4: expected file,core_id"
+mkdir -p "$T/fdir"; cp "$EX/core01/cod_9100.animl" "$T/fdir/file01.animl"
+printf 'file01.animl,Z\n' > "$T/man4.csv"
+run cores --core-from manifest:"$T/man4.csv" "$T/fdir"; expect "manifest: a row file01.animl is a row" 0
+expect_out "file01.animl in core Z" '^Z	1	'
 
 # core ids: at most 63 bytes (CS_CORE_ID_MAX, as cs_core and the findings
 # file), no control character; a 5000-byte or tabbed core_id was taken and
