@@ -883,6 +883,9 @@ typedef struct cs_model cs_model;
 
 #define CS_MAX_CLASSES 16
 #define CS_CLASS_NAME_MAX 32
+/** A class name a model can hold: 1..CS_CLASS_NAME_MAX-1 of A-Z a-z 0-9 _ -,
+ * not "unknown" (the reject label).  CS_ERR_ARG saying which rule it breaks. */
+CS_EXPORT cs_status cs_class_name_check(const char *name, cs_error *err);
 
 /** Result flags (bit mask). */
 enum {

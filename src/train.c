@@ -111,9 +111,9 @@ static cs_status map_classes(const cs_dataset *ds, const char *const *labels,
     const char *l = labels ? labels[i] : label_of(ds->items[i]);
     if (!l)
       return csi_error(err, CS_ERR_ARG, "spectrum %zu has no class label", i);
-    if (!csi_model_class_name_ok(l))
-      return csi_error(err, CS_ERR_ARG, "spectrum %zu: invalid class name '%s'",
-                       i, l);
+    cs_error e;
+    if (cs_class_name_check(l, &e))
+      return csi_error(err, CS_ERR_ARG, "spectrum %zu: %s", i, e.msg);
     size_t g = 0;
     while (g < c && strcmp(names[g], l))
       g++;

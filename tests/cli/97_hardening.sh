@@ -125,6 +125,26 @@ expect "train --labels: an empty class is refused naming the line" 1 "labels.csv
 printf 'cod_9100.animl,0,oxalate\nx.animl,y,calcite\n' >"$T/labels.csv"
 run train --labels "$T/labels.csv" "$ROOT/spectra/examples/core01" -o "$T/m.txt"
 expect "train --labels: a bad row after a good one is refused" 1 "labels.csv: line 2: bad index 'y'"
+# a class name a model cannot hold is refused at its line, saying why (it
+# was "train: spectrum 4: invalid class name", no file, no reason), and a
+# spectrum given two classes is refused (the first row silently won)
+printf 'cod_9100.animl,*,oxalate\ncod_9101.animl,*,%0100d\n' 7 >"$T/labels.csv"
+run train --labels "$T/labels.csv" "$ROOT/spectra/examples/core01" -o "$T/m.txt"
+expect "train --labels: a 100-character class names line and limit" 1 \
+  "labels.csv: line 2: class name '00000000000000000000...' of 100 characters (at most 31)"
+printf 'cod_9100.animl,*,unknown\n' >"$T/labels.csv"
+run train --labels "$T/labels.csv" "$ROOT/spectra/examples/core01" -o "$T/m.txt"
+expect "train --labels: 'unknown' is not a class" 1 "labels.csv: line 1: class name 'unknown' is the reject label"
+printf 'cod_9100.animl,*,oxalate\ncod_9101.animl,,oxalate\ncod_9100.animl,0,tissue\n' >"$T/labels.csv"
+run train --labels "$T/labels.csv" "$ROOT/spectra/examples/core01" -o "$T/m.txt"
+expect "train --labels: one spectrum, two classes" 1 \
+  "labels.csv: line 3: 'cod_9100.animl' labelled 'tissue', but line 1 says 'oxalate'"
+mkdir -p "$T/badcls"
+cp "$ROOT/spectra/examples/core01/cod_9100.animl" "$ROOT/spectra/examples/core02/hydroxyapatite_9200.animl" "$T/badcls/"
+sed 's|<S>oxalate</S>|<S>ox alate</S>|' "$ROOT/spectra/examples/core01/cod_9101.animl" >"$T/badcls/bad.animl"
+run cv "$T/badcls"
+expect "cv: a class from metadata that no model can hold names the file" 1 \
+  "badcls/bad.animl: spectrum 0: class name 'ox alate': only letters, digits, _ and -"
 
 # symbolic links back up a folder tree: each folder is walked once (two
 # such links once took 2^32 walks; one counted every file 33 times)
