@@ -116,6 +116,14 @@ r = calcspec.classify(list(x), list(Y[0]))
 assert r["class"] == "hydroxyapatite" and r["composition"] is None
 rows = calcspec.classify_file(os.path.join(ex, "core01", "cod_9100.animl"))
 assert rows[0]["core_id"] == "core01" and rows[0]["file"].endswith("cod_9100.animl") and rows[0]["count"] == 1
+# a NUL in a path or a step spec is refused: C reads up to it (a smoothing
+# spec "sg:11:3\0x" was taken as sg:11:3; a path as "no such file")
+for f in (lambda: calcspec.read(os.path.join(ex, "core01", "cod_9100.animl") + "\0x"),
+          lambda: calcspec.preprocess(cc.x, cc.y, smooth="sg:11:3\0x")):
+    try:
+        f(); raise SystemExit("no error for a NUL")
+    except calcspec.InvalidArgument as e:
+        assert "NUL byte" in str(e), e
 print("ok")
 PY
   rc=$?
