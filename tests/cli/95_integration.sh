@@ -175,6 +175,26 @@ if wait_for "$T/werr" "watching" 1; then
 else
   kill $wpid 2>/dev/null; wait $wpid; not_ok "watch did not start" "$(cat "$T/werr")"
 fi
+# a torn last line (a crash mid-write) in the state and in the results gets
+# its newline before the next append: the next record was glued onto it
+# and lost (the state's: that file was done again after the next restart)
+W2=$T/watch2; mkdir -p "$W2"
+cp "$EX/core02/hydroxyapatite_9200.animl" "$W2/a.animl"
+printf '{"name":"gone.animl","si' > "$W2/.calcspec-watch.state"
+printf '{"file":"torn' > "$T/res2.jsonl"
+timeout 30 "$CALCSPEC" watch -o "$T/res2.jsonl" "$W2" 2> "$T/werr2" &
+wpid=$!
+if wait_for "$W2/.calcspec-watch.state" '"name":"a.animl"' 1; then
+  kill -TERM $wpid; wait $wpid
+  tail -n 1 "$W2/.calcspec-watch.state" | grep -q '^{"name":"a.animl"' &&
+    ok "watch: a torn state line is ended before the next record" ||
+    not_ok "torn state line" "$(cat "$W2/.calcspec-watch.state")"
+  tail -n 1 "$T/res2.jsonl" | grep -q '^{"file":"a.animl"' &&
+    ok "watch: a torn results line is ended before the next result" ||
+    not_ok "torn results line" "$(cut -c1-80 "$T/res2.jsonl")"
+else
+  kill $wpid 2>/dev/null; wait $wpid; not_ok "watch on a torn state did not record" "$(cat "$T/werr2")"
+fi
 run watch; expect "watch without a directory" 2
 run watch "$T/nonexistent"; expect "watch a missing directory" 1 "not a directory"
 
