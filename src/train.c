@@ -741,7 +741,12 @@ cs_status cs_model_crossval(const cs_dataset *ds, const char *const *labels,
   }
   size_t nf = folds ? folds : ngroups;
   if (nf < 2 || nf > ngroups) {
-    st = csi_error(err, CS_ERR_ARG, "%zu folds for %zu groups", nf, ngroups);
+    st = ngroups < 2
+             ? csi_error(err, CS_ERR_ARG, "cross-validation needs at least 2 "
+                         "groups (cores, spots or files), got %zu", ngroups)
+             : csi_error(err, CS_ERR_ARG, "%zu folds need as many groups "
+                         "(cores, spots or files), got %zu: use %zu folds or "
+                         "fewer", nf, ngroups, ngroups);
     goto done;
   }
   size_t nw = csi_workers(o->threads, nf);
