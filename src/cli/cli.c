@@ -272,6 +272,11 @@ void cli_files_free(cli_files *f) {
   memset(f, 0, sizeof *f);
 }
 
+void cli_print_field(FILE *out, const char *v) {
+  for (; *v; v++)
+    putc((unsigned char)*v < 0x20 || *v == 0x7f ? ' ' : *v, out);
+}
+
 void cli_print_num(FILE *out, double v) {
   if (isfinite(v))
     fprintf(out, "%.10g", v);

@@ -70,6 +70,9 @@ int cli_format_known(const char *name, int write);
 
 /* Print a double for TSV: %.10g, empty when NaN. */
 void cli_print_num(FILE *out, double v);
+/* Print a text for one TSV field: control characters (tab, CR, LF, ESC...)
+ * become spaces. */
+void cli_print_field(FILE *out, const char *v);
 
 /* labels.c: read FILE|DIR args into one dataset with a class label per
  * spectrum (labels file, else "class"/"truth.class" metadata, else a

@@ -239,11 +239,14 @@ static void print_lists(const crow *rows, size_t nr, const cs_finding *fr,
   for (size_t i = 0; i < nr; i++)
     for (size_t j = 0; j < nf; j++)
       if (!strcmp(rows[i].id, fr[j].core_id) && fr[j].birefringent != CS_BIREF_UNKNOWN &&
-          rows[i].expected != (fr[j].birefringent == CS_BIREF_YES))
-        printf("discordant\t%s\t%s\t%s\t%s\t%s\n", rows[i].id,
+          rows[i].expected != (fr[j].birefringent == CS_BIREF_YES)) {
+        printf("discordant\t%s\t%s\t%s\t%s\t", rows[i].id,
                fr[j].birefringent == CS_BIREF_YES ? "birefringent" : "not_birefringent",
                rows[i].expected ? "birefringent" : "not_birefringent",
-               rows[i].evidence, fr[j].notes);
+               rows[i].evidence);
+        cli_print_field(stdout, fr[j].notes); /* free text: a CR, an ESC */
+        putchar('\n');
+      }
   for (size_t j = 0; j < nf; j++) {
     if (row_of(rows, nr, fr[j].core_id) == nr)
       printf("missing_spectra\t%s\t(findings line %d)\n", fr[j].core_id, fr[j].line);

@@ -115,6 +115,26 @@ if [ "$rc" -eq 2 ] && ! grep -q "$esc" "$T/err"; then
 else
   not_ok "escaped option value" "rc $rc" "stderr: $(od -c "$T/err" | head -n 3)"
 fi
+# TSV on stdout: a file name with a tab and a newline (classify), findings
+# notes with CR and ESC (validate) stay one field on one line
+mkdir -p "$T/tsv"
+cp "$ROOT/spectra/examples/core01/cod_9100.animl" "$T/tsv/a	b
+c.animl"
+run classify "$T/tsv"
+if [ "$rc" -eq 0 ] && [ "$(wc -l <"$T/out")" -eq 2 ] &&
+  [ "$(awk -F'\t' 'NR == 1 { h = NF } NR == 2 { print NF == h }' "$T/out")" = 1 ]; then
+  ok "classify TSV: a tab and a newline in a file name stay in one field"
+else
+  not_ok "classify TSV file name" "rc $rc" "$(head -c 200 "$T/out" | od -c | head -n 4)"
+fi
+"$CALCSPEC" cores "$ROOT/spectra/examples/core01" >"$T/c1.tsv" 2>/dev/null
+printf 'core01,no,x%s[31mred\rZ\n' "$esc" >"$T/fn.csv"
+run validate --findings "$T/fn.csv" "$T/c1.tsv"
+if grep -q '^discordant	core01	' "$T/out" && ! grep -q "$esc" "$T/out" && ! grep -q "$(printf '\r')" "$T/out"; then
+  ok "validate TSV: CR and ESC in findings notes become spaces"
+else
+  not_ok "validate TSV notes" "rc $rc" "$(grep core01 "$T/out" | od -c | tail -n 4)"
+fi
 
 # labels files (found by the labels fuzz target): an empty class is refused;
 # a bad row after good ones is refused without leaking them (make asan
