@@ -272,6 +272,26 @@ void cli_files_free(cli_files *f) {
   memset(f, 0, sizeof *f);
 }
 
+const char *cli_ratio_text(size_t num, size_t den, int prec, char *buf,
+                           size_t cap) {
+  if (!den)
+    snprintf(buf, cap, "n/a");
+  else
+    snprintf(buf, cap, "%.*f", prec, (double)num / (double)den);
+  return buf;
+}
+
+const char *cli_kappa_text(const cs_agreement *ag, int prec, char *buf,
+                           size_t cap) {
+  if (ag->expected < 1)
+    snprintf(buf, cap, " = %.*f (95 %% CI %.*f to %.*f)", prec, ag->kappa,
+             prec, ag->kappa_lo, prec, ag->kappa_hi);
+  else
+    snprintf(buf, cap, " undefined: every core falls in one category of a "
+             "rating (chance agreement 1)");
+  return buf;
+}
+
 void cli_print_field(FILE *out, const char *v) {
   for (; *v; v++)
     putc((unsigned char)*v < 0x20 || *v == 0x7f ? ' ' : *v, out);

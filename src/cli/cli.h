@@ -70,6 +70,14 @@ int cli_format_known(const char *name, int write);
 
 /* Print a double for TSV: %.10g, empty when NaN. */
 void cli_print_num(FILE *out, double v);
+/* num/den as "%.*f", or "n/a" for 0/0 (the library's agreement gives 0
+ * there); and Cohen's kappa "= K (95 % CI L to H)" or " undefined ..."
+ * when chance agreement is 1 (every core in one category of a rating). */
+const char *cli_ratio_text(size_t num, size_t den, int prec, char *buf,
+                           size_t cap);
+const char *cli_kappa_text(const cs_agreement *ag, int prec, char *buf,
+                           size_t cap);
+
 /* Print a text for one TSV field: control characters (tab, CR, LF, ESC...)
  * become spaces. */
 void cli_print_field(FILE *out, const char *v);

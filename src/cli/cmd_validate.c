@@ -217,13 +217,26 @@ static int print_agreement(const size_t t[4], double min_kappa, int rc) {
   printf("cores_compared\t%zu\n", ag.n);
   printf("agreement\t%.4f\n", ag.observed);
   printf("chance_agreement\t%.4f\n", ag.expected);
-  printf("kappa\t%.4f\n", ag.kappa);
-  printf("kappa_95ci\t%.4f\t%.4f\t(kappa -+ 1.96 SE clipped to [-1, 1]; SE %.4f, Fleiss, Cohen & Everitt 1969)\n",
-         ag.kappa_lo, ag.kappa_hi, ag.kappa_se);
-  printf("sensitivity\t%.4f\t(%zu/%zu birefringent cores expected birefringent)\n",
-         ag.sensitivity, a, a + cc);
-  printf("specificity\t%.4f\t(%zu/%zu non-birefringent cores not expected)\n",
-         ag.specificity, d, b + d);
+  /* 0/0 statistics are empty fields (the library gives 0 there) */
+  int kdef = ag.expected < 1;
+  char r1[32], r2[32];
+  if (kdef) {
+    printf("kappa\t%.4f\n", ag.kappa);
+    printf("kappa_95ci\t%.4f\t%.4f\t(kappa -+ 1.96 SE clipped to [-1, 1]; SE %.4f, Fleiss, Cohen & Everitt 1969)\n",
+           ag.kappa_lo, ag.kappa_hi, ag.kappa_se);
+  } else {
+    printf("kappa\t\t(undefined: every core falls in one category of a rating, chance agreement 1)\n");
+    printf("kappa_95ci\t\t\n");
+  }
+  printf("sensitivity\t%s\t(%zu/%zu birefringent cores expected birefringent)\n",
+         a + cc ? cli_ratio_text(a, a + cc, 4, r1, sizeof r1) : "", a, a + cc);
+  printf("specificity\t%s\t(%zu/%zu non-birefringent cores not expected)\n",
+         b + d ? cli_ratio_text(d, b + d, 4, r2, sizeof r2) : "", d, b + d);
+  if (min_kappa > -2 && !kdef) {
+    cli_error("validate: kappa is undefined (every core in one category), "
+              "so --min-kappa %g is not met", min_kappa);
+    return CLI_BELOW_THRESHOLD;
+  }
   if (ag.kappa < min_kappa) {
     cli_error("validate: kappa %.4f below --min-kappa %g",
             ag.kappa, min_kappa);

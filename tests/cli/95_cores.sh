@@ -60,6 +60,16 @@ expect_out "calcite stated" 'calcite is strongly birefringent'
 expect_out "core05 discordant" '^discordant	core05	birefringent	not_birefringent	.*call=phosphate'
 expect_out "core06 discordant" '^discordant	core06	not_birefringent	birefringent	.*call=oxalate'
 run validate --findings "$EX/findings.csv" --min-kappa 0.5 "$T/cores.tsv"; expect "--min-kappa above kappa exits 3" 3 "below --min-kappa"
+# every compared core in one category: kappa and the 0/0 specificity are
+# undefined, printed empty (they were 0.0000, CI 0 to 0), and --min-kappa
+# is not met
+printf 'core01,yes\n' > "$T/one.csv"
+run validate --findings "$T/one.csv" --allow-missing "$T/cores.tsv"; expect "validate on one concordant core" 0
+expect_out "kappa undefined, empty" '^kappa		\(undefined: every core falls in one category'
+expect_out "specificity 0/0 empty" '^specificity		\(0/0 '
+expect_out "sensitivity 1/1" '^sensitivity	1\.0000	\(1/1 '
+run validate --findings "$T/one.csv" --allow-missing --min-kappa -1 "$T/cores.tsv"
+expect "--min-kappa with kappa undefined exits 3" 3 "kappa is undefined (every core in one category), so --min-kappa -1 is not met"
 run validate --findings "$EX/findings.csv" --min-kappa 0.2 "$EX"; expect "validate from spectra, kappa above 0.2" 0
 printf 'core_id,birefringent\ncore01,yes\ncore02,perhaps\n' > "$T/f1.csv"
 run validate --findings "$T/f1.csv" "$T/cores.tsv"; expect "bad yes/no value names the line" 1 "findings line 3: birefringent must be yes, no or unknown, got 'perhaps'"
