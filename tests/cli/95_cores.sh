@@ -60,6 +60,22 @@ expect_out "calcite stated" 'calcite is strongly birefringent'
 expect_out "core05 discordant" '^discordant	core05	birefringent	not_birefringent	.*call=phosphate'
 expect_out "core06 discordant" '^discordant	core06	not_birefringent	birefringent	.*call=oxalate'
 run validate --findings "$EX/findings.csv" --min-kappa 0.5 "$T/cores.tsv"; expect "--min-kappa above kappa exits 3" 3 "below --min-kappa"
+# a cores table that cannot be trusted is refused naming the line: a value
+# but yes/no ('maybe' counted as no), a core twice (counted twice), no
+# expected_birefringent column (every core taken as not expected)
+printf 'core01,yes\n' > "$T/f1.csv"
+{ head -n 1 "$T/cores.tsv"; printf 'core01\t5\toxalate\tmaybe\n'; } > "$T/ct_maybe.tsv"
+run validate --findings "$T/f1.csv" "$T/ct_maybe.tsv"
+expect "cores table: expected_birefringent 'maybe'" 1 "ct_maybe.tsv: line 2: expected_birefringent must be yes or no, got 'maybe'"
+{ head -n 2 "$T/cores.tsv"; sed -n 2p "$T/cores.tsv"; } > "$T/ct_twice.tsv"
+run validate --findings "$T/f1.csv" "$T/ct_twice.tsv"
+expect "cores table: a core twice" 1 "ct_twice.tsv: line 3: core 'core01' listed again"
+printf 'core_id\tn_spectra\tcall\ncore01\t5\toxalate\n' > "$T/ct_nocol.tsv"
+run validate --findings "$T/f1.csv" "$T/ct_nocol.tsv"
+expect "cores table without expected_birefringent" 1 "ct_nocol.tsv: a cores table without the column expected_birefringent"
+sed 's/$/\r/' "$T/cores.tsv" > "$T/ct_crlf.tsv"
+run validate --findings "$EX/findings.csv" "$T/ct_crlf.tsv"; expect "a CRLF cores table reads as the same" 0
+expect_out "CRLF table: kappa 1/3" '^kappa	0\.3333$'
 # every compared core in one category: kappa and the 0/0 specificity are
 # undefined, printed empty (they were 0.0000, CI 0 to 0), and --min-kappa
 # is not met
