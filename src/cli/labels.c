@@ -9,6 +9,7 @@ typedef struct {
   char *file, *cls;
   long index; /* -1 = every spectrum of the file */
   size_t line;
+  int used; /* matched a spectrum */
 } label_row;
 
 static char *trim(char *s) {
@@ -59,6 +60,7 @@ static int rows_push(label_row **rows, size_t *n, size_t *cap,
   row->cls = c;
   row->index = index;
   row->line = line;
+  row->used = 0;
   return 0;
 }
 
@@ -177,15 +179,17 @@ static int read_labels(const char *path, label_row **out, size_t *nout) {
 /* Class of spectrum k of file path: the labels file (matched by path, then
  * by base name), else metadata "class"/"truth.class", else the name of the
  * folder holding the file when it is one of the known classes. */
-static const char *class_for(const label_row *rows, size_t nrows,
+static const char *class_for(label_row *rows, size_t nrows,
                              const char *path, size_t k, const cs_spectrum *s,
                              char *folder, size_t cap) {
   for (int pass = 0; pass < 2; pass++)
     for (size_t i = 0; i < nrows; i++) {
       int match = pass == 0 ? !strcmp(rows[i].file, path)
                             : !strcmp(base(rows[i].file), base(path));
-      if (match && (rows[i].index < 0 || (size_t)rows[i].index == k))
+      if (match && (rows[i].index < 0 || (size_t)rows[i].index == k)) {
+        rows[i].used = 1;
         return rows[i].cls;
+      }
     }
   if (nrows)
     return NULL; /* with a labels file, unlisted spectra are not used */
@@ -281,6 +285,16 @@ int cli_load_labelled(char **args, int nargs, const char *labels_path,
   if (unlabelled > 3)
     cli_error("%zu more spectra have no class (%zu in all)", unlabelled - 3,
               unlabelled);
+  /* a row that labels nothing is likely a misspelt name, whose file then
+   * went unused: say so (a note; a labels file may cover more data) */
+  size_t unused = 0, first = 0;
+  for (size_t i = nrows; i-- > 0;)
+    if (!rows[i].used)
+      unused++, first = i;
+  if (unused && !rc)
+    cli_note("%s: %zu row%s label%s no spectrum of the input (first: line "
+             "%zu, '%s')", labels_path, unused, unused > 1 ? "s" : "",
+             unused > 1 ? "" : "s", rows[first].line, rows[first].file);
   cli_files_free(&files);
   rows_free(rows, nrows);
   if (rc) {

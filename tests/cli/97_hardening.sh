@@ -159,6 +159,11 @@ printf 'cod_9100.animl,*,oxalate\ncod_9101.animl,,oxalate\ncod_9100.animl,0,tiss
 run train --labels "$T/labels.csv" "$ROOT/spectra/examples/core01" -o "$T/m.txt"
 expect "train --labels: one spectrum, two classes" 1 \
   "labels.csv: line 3: 'cod_9100.animl' labelled 'tissue', but line 1 says 'oxalate'"
+# a labels row that matches no input (a misspelt name: that file then went
+# unused, silently) is noted with its line
+printf 'cod_9100.animl,*,oxalate\ncod_9101.ANIML,*,oxalate\nhydroxyapatite_9200.animl,*,hydroxyapatite\nhydroxyapatite_9201.animl,*,hydroxyapatite\ncod_9102.animl,*,oxalate\n' >"$T/labels.csv"
+run train --labels "$T/labels.csv" "$ROOT/spectra/examples/core01" "$ROOT/spectra/examples/core02" -o "$T/m.txt"
+expect "train --labels: a row matching no input is noted" 0 "labels.csv: 1 row labels no spectrum of the input (first: line 2, 'cod_9101.ANIML')"
 mkdir -p "$T/badcls"
 cp "$ROOT/spectra/examples/core01/cod_9100.animl" "$ROOT/spectra/examples/core02/hydroxyapatite_9200.animl" "$T/badcls/"
 sed 's|<S>oxalate</S>|<S>ox alate</S>|' "$ROOT/spectra/examples/core01/cod_9101.animl" >"$T/badcls/bad.animl"
