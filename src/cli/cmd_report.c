@@ -949,9 +949,11 @@ int cmd_report(int argc, char **argv) {
   size_t nf = 0;
   cs_error err;
   if (findings) {
-    char *text = cli_slurp(findings);
-    if (!text) {
-      fprintf(stderr, "calcspec: %s: cannot read findings file\n", findings);
+    const char *why;
+    char *text = cli_slurp_why(findings, &why);
+    if (!text) { /* why, as validate says it */
+      cli_error("%s: cannot read findings file: %s", findings,
+                why ? why : "out of memory");
       return CLI_DATA_ERROR;
     }
     cs_status st = cs_findings_parse(text, strlen(text), &fr, &nf, &err);

@@ -199,6 +199,8 @@ PYEOF
 [ $? -eq 0 ] && ok "HTML report: cores, kappa, classes, discordant cores, 7 sections, $(cut -d' ' -f1 "$T/html.txt") inline SVG thumbnails, no external references" \
   || not_ok "HTML report" "$(tail -n 3 "$T/html.txt")"
 run report "$EX/core01" -o "$T/r1.pdf"; expect "report without findings" 0
+run report --findings "$T/nosuch.csv" "$EX/core01" -o "$T/r0.pdf"
+expect "report: an unreadable findings file says why" 1 "nosuch.csv: cannot read findings file: No such file or directory"
 if command -v pdftotext >/dev/null 2>&1; then
   pdftotext "$T/r1.pdf" - | grep -q "No findings given" && ok "report says there is no comparison" \
     || not_ok "report without findings says so"
