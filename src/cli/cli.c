@@ -134,34 +134,49 @@ static int cmp_str(const void *a, const void *b) {
  * file counted again at each level; two such links, 2^32 walks); a file
  * reached again (two links, a path and a link) would be counted twice. */
 typedef struct {
-  struct { dev_t dev; ino_t ino; } *v;
-  size_t n, cap;
+  struct node { dev_t dev; ino_t ino; int used; } *v; /* open addressing */
+  size_t n, cap; /* cap 0 or a power of 2, at most half full */
 } node_set;
 
+static size_t node_slot(const node_set *s, dev_t dev, ino_t ino) {
+  unsigned long long h = ((unsigned long long)ino ^
+                          (unsigned long long)dev << 40) *
+                         0x9E3779B97F4A7C15ull;
+  size_t i = (size_t)(h >> 20) & (s->cap - 1);
+  while (s->v[i].used && !(s->v[i].dev == dev && s->v[i].ino == ino))
+    i = (i + 1) & (s->cap - 1);
+  return i;
+}
+
 /* 1 when st's node was met already (a note at -v), or cannot be recorded
- * (said so); else records it. */
+ * (said so); else records it.  Hashed: a folder of 100,000 files. */
 static int seen_node(node_set *s, const struct stat *st, const char *path,
                      int *nbad) {
-  for (size_t i = 0; i < s->n; i++)
-    if (s->v[i].dev == st->st_dev && s->v[i].ino == st->st_ino) {
-      if (cli_verbosity > 0)
-        cli_note("%s: skipped (a %s already met)", path,
-                 S_ISDIR(st->st_mode) ? "folder" : "file");
-      return 1;
-    }
-  if (s->n == s->cap) {
-    size_t ncap = s->cap ? 2 * s->cap : 16;
-    void *p = realloc(s->v, ncap * sizeof *s->v);
-    if (!p) {
+  if (2 * (s->n + 1) > s->cap) {
+    node_set t = {calloc(s->cap ? 2 * s->cap : 64, sizeof *t.v), s->n,
+                  s->cap ? 2 * s->cap : 64};
+    if (!t.v) {
       cli_error("%s: out of memory", path);
       (*nbad)++;
       return 1;
     }
-    s->v = p;
-    s->cap = ncap;
+    for (size_t i = 0; i < s->cap; i++)
+      if (s->v[i].used)
+        t.v[node_slot(&t, s->v[i].dev, s->v[i].ino)] = s->v[i];
+    free(s->v);
+    *s = t;
   }
-  s->v[s->n].dev = st->st_dev;
-  s->v[s->n++].ino = st->st_ino;
+  size_t i = node_slot(s, st->st_dev, st->st_ino);
+  if (s->v[i].used) {
+    if (cli_verbosity > 0)
+      cli_note("%s: skipped (a %s already met)", path,
+               S_ISDIR(st->st_mode) ? "folder" : "file");
+    return 1;
+  }
+  s->v[i].dev = st->st_dev;
+  s->v[i].ino = st->st_ino;
+  s->v[i].used = 1;
+  s->n++;
   return 0;
 }
 
