@@ -76,6 +76,8 @@ expect "cores table without expected_birefringent" 1 "ct_nocol.tsv: a cores tabl
 sed 's/$/\r/' "$T/cores.tsv" > "$T/ct_crlf.tsv"
 run validate --findings "$EX/findings.csv" "$T/ct_crlf.tsv"; expect "a CRLF cores table reads as the same" 0
 expect_out "CRLF table: kappa 1/3" '^kappa	0\.3333$'
+run validate --findings - - </dev/null
+expect "validate: findings and cores table both on stdin" 2 "cannot both be standard input"
 # every compared core in one category: kappa and the 0/0 specificity are
 # undefined, printed empty (they were 0.0000, CI 0 to 0), and --min-kappa
 # is not met
