@@ -307,6 +307,15 @@ const char *cli_kappa_text(const cs_agreement *ag, int prec, char *buf,
   return buf;
 }
 
+int cli_stdin_once(const char *cmd, const char *opt, const char *side,
+                   char **args, int nargs) {
+  for (int i = 0; side && cli_is_stdio(side) && i < nargs; i++)
+    if (cli_is_stdio(args[i]))
+      return cli_usage_error(cmd, "%s%s and the input '%s' cannot both be "
+                             "standard input", opt, side, args[i]);
+  return 0;
+}
+
 void cli_print_field(FILE *out, const char *v) {
   for (; *v; v++)
     putc((unsigned char)*v < 0x20 || *v == 0x7f ? ' ' : *v, out);

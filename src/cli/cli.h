@@ -119,6 +119,11 @@ FILE *cli_fopen_regular(const char *path, const char **why);
 
 /* "-" names standard input (or output, for -o). */
 int cli_is_stdio(const char *path);
+/* Standard input is read once: when the side file of option opt (labels,
+ * findings, manifest; NULL: none) and one of the inputs are both "-", a
+ * usage error of cmd (its exit code), else 0. */
+int cli_stdin_once(const char *cmd, const char *opt, const char *side,
+                   char **args, int nargs);
 
 /* Put the finished temporary file tmp at path: renamed over it, or copied
  * into it when path is an existing device or FIFO (a rename would replace

@@ -179,6 +179,9 @@ int cmd_calibrate(int argc, char **argv) {
   optind++;
   if (optind >= argc)
     return cli_usage_error("calibrate", "no standards");
+  if ((c = cli_stdin_once("calibrate", "-l ", labels, argv + optind,
+                          argc - optind)))
+    return c;
   cal_label *lab = NULL;
   size_t nlab = 0;
   if (labels) {

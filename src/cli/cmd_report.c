@@ -945,6 +945,9 @@ int cmd_report(int argc, char **argv) {
     return cli_usage_error("report", "the report is a PDF or HTML: OUT must end in .pdf or .html");
   if (optind >= argc)
     return cli_usage_error("report", "no input files");
+  if ((c = cli_stdin_once("report", "--findings ", findings, argv + optind,
+                          argc - optind)))
+    return c;
   cs_finding *fr = NULL;
   size_t nf = 0;
   cs_error err;

@@ -343,10 +343,9 @@ int cmd_validate(int argc, char **argv) {
     return cli_usage_error("validate", "--findings FILE is required");
   if (optind >= argc)
     return cli_usage_error("validate", "no cores table or spectra");
-  for (int i = optind; i < argc; i++) /* stdin is read once */
-    if (cli_is_stdio(findings) && cli_is_stdio(argv[i]))
-      return cli_usage_error("validate", "--findings - and '%s' cannot both "
-                             "be standard input", argv[i]);
+  if ((c = cli_stdin_once("validate", "--findings ", findings, argv + optind,
+                          argc - optind)))
+    return c;
   cs_finding *fr;
   size_t nf;
   if (read_findings(findings, &fr, &nf))

@@ -100,7 +100,8 @@ static int read_labels(const char *path, label_row **out, size_t *nout) {
   *out = NULL;
   *nout = 0;
   const char *why;
-  FILE *f = cli_fopen_regular(path, &why);
+  int in = cli_is_stdio(path); /* "-", as calibrate -l takes it */
+  FILE *f = in ? stdin : cli_fopen_regular(path, &why);
   if (!f) {
     cli_error("%s: cannot open labels file: %s", path, why);
     return -1;
@@ -164,7 +165,8 @@ static int read_labels(const char *path, label_row **out, size_t *nout) {
       rc = -1;
     }
   }
-  fclose(f);
+  if (!in)
+    fclose(f);
   if (!rc)
     rc = conflicts(path, rows, n);
   if (rc) {

@@ -78,6 +78,19 @@ run validate --findings "$EX/findings.csv" "$T/ct_crlf.tsv"; expect "a CRLF core
 expect_out "CRLF table: kappa 1/3" '^kappa	0\.3333$'
 run validate --findings - - </dev/null
 expect "validate: findings and cores table both on stdin" 2 "cannot both be standard input"
+# the same for the other side files; train/cv --labels - reads standard
+# input (it was "-: cannot open labels file: No such file or directory")
+run cores --core-from manifest:- - </dev/null
+expect "cores: manifest and input both on stdin" 2 "manifest:- and the input '-' cannot both be standard input"
+run calibrate carbonate -l - - </dev/null
+expect "calibrate: labels and input both on stdin" 2 "-l - and the input '-' cannot both be standard input"
+run report --findings - - -o "$T/r.pdf" </dev/null
+expect "report: findings and input both on stdin" 2 "--findings - and the input '-' cannot both be standard input"
+run train --labels - - -o "$T/m.txt" </dev/null
+expect "train: labels and input both on stdin" 2 "--labels - and the input '-' cannot both be standard input"
+printf 'cod_9100.animl,*,oxalate\ncod_9101.animl,*,oxalate\nhydroxyapatite_9200.animl,*,hydroxyapatite\nhydroxyapatite_9201.animl,*,hydroxyapatite\n' |
+  "$CALCSPEC" train --labels - "$EX/core01" "$EX/core02" -o "$T/m_stdin.txt" >"$T/out" 2>"$T/err"; rc=$?
+expect "train --labels - reads the labels from standard input" 0 "trained raman model on 4 spectra, 2 classes"
 # every compared core in one category: kappa and the 0/0 specificity are
 # undefined, printed empty (they were 0.0000, CI 0 to 0), and --min-kappa
 # is not met
