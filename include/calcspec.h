@@ -226,7 +226,8 @@ CS_EXPORT void cs_spectrum_set_source_index(cs_spectrum *s, size_t index);
 /** Value for `key`, or NULL when unset.  Borrowed. */
 CS_EXPORT const char *cs_spectrum_meta(const cs_spectrum *s, const char *key);
 /** Set (copying key and value) or, with value NULL, remove a key.  Keys are
- * non-empty and printable. */
+ * non-empty and printable.  A non-empty core_id must pass cs_core_id_check
+ * (CS_ERR_MALFORMED otherwise). */
 CS_EXPORT cs_status cs_spectrum_set_meta(cs_spectrum *s, const char *key,
                                          const char *value, cs_error *err);
 /** Iterate: number of pairs, and the i-th pair (borrowed). */
@@ -916,6 +917,9 @@ typedef struct cs_model cs_model;
 
 #define CS_MAX_CLASSES 16
 #define CS_CLASS_NAME_MAX 32
+/** A class name a model can hold: 1..CS_CLASS_NAME_MAX-1 of A-Z a-z 0-9 _ -,
+ * not "unknown" (the reject label).  CS_ERR_ARG saying which rule it breaks. */
+CS_EXPORT cs_status cs_class_name_check(const char *name, cs_error *err);
 
 /** Result flags (bit mask). */
 enum {
@@ -1498,6 +1502,11 @@ typedef struct cs_core_opts {
 } cs_core_opts;
 /** The defaults noted above. */
 CS_EXPORT cs_core_opts cs_core_opts_default(void);
+/** A core id fit for grouping and for TSV/JSON output: 1..CS_CORE_ID_MAX-1
+ * bytes, no control character (tab, newline...).  CS_ERR_MALFORMED saying
+ * which rule it breaks; longer ids are refused, not cut (two cut ids could
+ * merge two cores). */
+CS_EXPORT cs_status cs_core_id_check(const char *id, cs_error *err);
 
 typedef struct cs_core {
   char id[CS_CORE_ID_MAX];

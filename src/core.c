@@ -10,6 +10,22 @@ cs_core_opts cs_core_opts_default(void) {
   return o;
 }
 
+cs_status cs_core_id_check(const char *id, cs_error *err) {
+  if (!id || !*id)
+    return csi_error(err, CS_ERR_MALFORMED, "empty core id");
+  size_t n = strlen(id);
+  if (n >= CS_CORE_ID_MAX)
+    return csi_error(err, CS_ERR_MALFORMED,
+                     "core id of %zu bytes (at most %d): '%.20s...'", n,
+                     CS_CORE_ID_MAX - 1, id);
+  for (size_t i = 0; i < n; i++)
+    if ((unsigned char)id[i] < 0x20 || id[i] == 0x7f)
+      return csi_error(err, CS_ERR_MALFORMED,
+                       "core id has a control character (0x%02x) at byte %zu",
+                       (unsigned)(unsigned char)id[i], i + 1);
+  return CS_OK;
+}
+
 cs_status cs_core_summarize(const char *id, const cs_result *r,
                             const cs_composition *comp, size_t n,
                             const char classes[][CS_CLASS_NAME_MAX],

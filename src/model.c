@@ -14,13 +14,26 @@
 #include <string.h>
 
 int csi_model_class_name_ok(const char *s) {
-  size_t n = strlen(s);
-  if (n == 0 || n >= CS_CLASS_NAME_MAX || !strcmp(s, "unknown"))
-    return 0;
-  for (; *s; s++)
-    if (!isalnum((unsigned char)*s) && *s != '_' && *s != '-')
-      return 0;
-  return 1;
+  return cs_class_name_check(s, NULL) == CS_OK;
+}
+
+cs_status cs_class_name_check(const char *s, cs_error *err) {
+  size_t n = s ? strlen(s) : 0;
+  if (n == 0)
+    return csi_error(err, CS_ERR_ARG, "empty class name");
+  if (n >= CS_CLASS_NAME_MAX)
+    return csi_error(err, CS_ERR_ARG,
+                     "class name '%.20s...' of %zu characters (at most %d)", s,
+                     n, CS_CLASS_NAME_MAX - 1);
+  if (!strcmp(s, "unknown"))
+    return csi_error(err, CS_ERR_ARG,
+                     "class name 'unknown' is the reject label, not a class");
+  for (size_t i = 0; i < n; i++)
+    if (!isalnum((unsigned char)s[i]) && s[i] != '_' && s[i] != '-')
+      return csi_error(err, CS_ERR_ARG,
+                       "class name '%s': only letters, digits, _ and - "
+                       "(character %zu)", s, i + 1);
+  return CS_OK;
 }
 
 static cs_pipeline *acquire(const cs_model *cm, cs_error *err) {

@@ -312,6 +312,12 @@ cs_status cs_spectrum_set_meta(cs_spectrum *s, const char *key,
   for (const char *p = key; *p; p++)
     if (!isgraph((unsigned char)*p) && *p != ' ')
       return csi_error(err, CS_ERR_ARG, "metadata key has a control character");
+  /* core ids group spectra and are TSV fields: bounded, one line */
+  if (value && *value && !strcmp(key, CS_META_CORE_ID)) {
+    cs_status st = cs_core_id_check(value, err);
+    if (st)
+      return st;
+  }
   for (size_t i = 0; i < s->nmeta; i++) {
     if (strcmp(s->meta[i].key, key) != 0)
       continue;

@@ -165,13 +165,14 @@ cs_status cs_spikes_remove(double *y, size_t n, const cs_spike_opts *o,
   for (size_t k = 0; k < nd; k++)
     tmp[k] = fabs(d[k] - med);
   /* modified z-score: 0.6745 (d - med) / MAD; with MAD = 0 (quantised
-   * flat data) fall back on 1.2533 x mean absolute deviation */
+   * flat data) fall back on 1.2533 x mean absolute deviation, summed as
+   * shares so two 1e308 steps do not make it inf (and every Z 0) */
   double scale = csi_median(tmp, nd) / 0.6745;
   if (!(scale > 0)) {
     double mean = 0;
     for (size_t k = 0; k < nd; k++)
-      mean += tmp[k];
-    scale = 1.253314 * mean / (double)nd;
+      mean += tmp[k] / (double)nd;
+    scale = 1.253314 * mean;
   }
   size_t removed = 0;
   if (scale > 0) {

@@ -111,9 +111,9 @@ static cs_status map_classes(const cs_dataset *ds, const char *const *labels,
     const char *l = labels ? labels[i] : label_of(ds->items[i]);
     if (!l)
       return csi_error(err, CS_ERR_ARG, "spectrum %zu has no class label", i);
-    if (!csi_model_class_name_ok(l))
-      return csi_error(err, CS_ERR_ARG, "spectrum %zu: invalid class name '%s'",
-                       i, l);
+    cs_error e;
+    if (cs_class_name_check(l, &e))
+      return csi_error(err, CS_ERR_ARG, "spectrum %zu: %s", i, e.msg);
     size_t g = 0;
     while (g < c && strcmp(names[g], l))
       g++;
@@ -741,7 +741,12 @@ cs_status cs_model_crossval(const cs_dataset *ds, const char *const *labels,
   }
   size_t nf = folds ? folds : ngroups;
   if (nf < 2 || nf > ngroups) {
-    st = csi_error(err, CS_ERR_ARG, "%zu folds for %zu groups", nf, ngroups);
+    st = ngroups < 2
+             ? csi_error(err, CS_ERR_ARG, "cross-validation needs at least 2 "
+                         "groups (cores, spots or files), got %zu", ngroups)
+             : csi_error(err, CS_ERR_ARG, "%zu folds need as many groups "
+                         "(cores, spots or files), got %zu: use %zu folds or "
+                         "fewer", nf, ngroups, ngroups);
     goto done;
   }
   size_t nw = csi_workers(o->threads, nf);

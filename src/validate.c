@@ -113,9 +113,10 @@ cs_status cs_findings_parse(const char *text, size_t len, cs_finding **rows,
     char *id = csi_trim(f[0]), *val = csi_trim(f[1]);
     if (!csi_strcasecmp(id, "core_id") && n == 0)
       continue; /* header */
-    if (!*id || strlen(id) >= CS_CORE_ID_MAX) {
-      st = csi_error(err, CS_ERR_MALFORMED, "findings line %d: %s core id",
-                     line, *id ? "over-long" : "empty");
+    cs_error e;
+    if (cs_core_id_check(id, &e)) {
+      st = csi_error(err, CS_ERR_MALFORMED, "findings line %d: %s", line,
+                     e.msg);
       break;
     }
     cs_biref b;

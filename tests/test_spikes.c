@@ -251,12 +251,29 @@ static void overflowing_differences_end(void **state) {
   assert_true(st == CS_OK || st == CS_ERR_NUMERIC);
 }
 
+/* A largest-double spike on flat (MAD 0) counts: the fallback scale, a
+ * mean absolute step, once summed the two 1.7e308 steps to inf, so every
+ * z-score was 0 and the spike stayed. */
+static void huge_spike_on_flat_removed(void **state) {
+  (void)state;
+  double y[200];
+  for (int i = 0; i < 200; i++)
+    y[i] = 100;
+  y[100] = 1.7e308;
+  cs_spike_opts o = cs_spike_opts_default();
+  size_t nr = 0;
+  assert_int_equal(cs_spikes_remove(y, 200, &o, NULL, &nr, NULL), CS_OK);
+  assert_int_equal(nr, 1);
+  assert_true(y[100] == 100);
+}
+
 int main(void) {
   const struct CMUnitTest tests[] = {
       cmocka_unit_test(injected_spikes_removed_bands_kept),
       cmocka_unit_test(clean_spectra_untouched),
       cmocka_unit_test(rruff_calcite_kept),
       cmocka_unit_test(overflowing_differences_end),
+      cmocka_unit_test(huge_spike_on_flat_removed),
       cmocka_unit_test(spectrum_metadata),
       cmocka_unit_test(frames_median),
       cmocka_unit_test(opts),

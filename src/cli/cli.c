@@ -130,45 +130,62 @@ static int cmp_str(const void *a, const void *b) {
   return strcmp(*(char *const *)a, *(char *const *)b);
 }
 
-/* The folders one argument's walk has entered, by device and inode: a
- * symbolic link back up the tree is entered once, not to the depth limit
- * (every file counted again at each level; two such links, 2^32 walks). */
+/* Files and folders by device and inode.  A folder entered again (a
+ * symbolic link back up the tree) would be walked to the depth limit (every
+ * file counted again at each level; two such links, 2^32 walks); a file
+ * reached again (two links, a path and a link) would be counted twice. */
 typedef struct {
-  struct { dev_t dev; ino_t ino; } *v;
-  size_t n, cap;
-} dir_set;
+  struct node { dev_t dev; ino_t ino; int used; } *v; /* open addressing */
+  size_t n, cap; /* cap 0 or a power of 2, at most half full */
+} node_set;
 
-/* 1 when dir was entered already, or cannot be recorded (said so). */
-static int seen_dir(dir_set *s, const char *dir, int *nbad) {
-  struct stat st;
-  if (stat(dir, &st) != 0)
-    return 0; /* opendir says why */
-  for (size_t i = 0; i < s->n; i++)
-    if (s->v[i].dev == st.st_dev && s->v[i].ino == st.st_ino) {
-      if (cli_verbosity > 0)
-        cli_note("%s: skipped (a folder already walked)", dir);
-      return 1;
-    }
-  if (s->n == s->cap) {
-    size_t ncap = s->cap ? 2 * s->cap : 16;
-    void *p = realloc(s->v, ncap * sizeof *s->v);
-    if (!p) {
-      cli_error("%s: out of memory", dir);
+static size_t node_slot(const node_set *s, dev_t dev, ino_t ino) {
+  unsigned long long h = ((unsigned long long)ino ^
+                          (unsigned long long)dev << 40) *
+                         0x9E3779B97F4A7C15ull;
+  size_t i = (size_t)(h >> 20) & (s->cap - 1);
+  while (s->v[i].used && !(s->v[i].dev == dev && s->v[i].ino == ino))
+    i = (i + 1) & (s->cap - 1);
+  return i;
+}
+
+/* 1 when st's node was met already (a note at -v), or cannot be recorded
+ * (said so); else records it.  Hashed: a folder of 100,000 files. */
+static int seen_node(node_set *s, const struct stat *st, const char *path,
+                     int *nbad) {
+  if (2 * (s->n + 1) > s->cap) {
+    node_set t = {calloc(s->cap ? 2 * s->cap : 64, sizeof *t.v), s->n,
+                  s->cap ? 2 * s->cap : 64};
+    if (!t.v) {
+      cli_error("%s: out of memory", path);
       (*nbad)++;
       return 1;
     }
-    s->v = p;
-    s->cap = ncap;
+    for (size_t i = 0; i < s->cap; i++)
+      if (s->v[i].used)
+        t.v[node_slot(&t, s->v[i].dev, s->v[i].ino)] = s->v[i];
+    free(s->v);
+    *s = t;
   }
-  s->v[s->n].dev = st.st_dev;
-  s->v[s->n++].ino = st.st_ino;
+  size_t i = node_slot(s, st->st_dev, st->st_ino);
+  if (s->v[i].used) {
+    if (cli_verbosity > 0)
+      cli_note("%s: skipped (a %s already met)", path,
+               S_ISDIR(st->st_mode) ? "folder" : "file");
+    return 1;
+  }
+  s->v[i].dev = st->st_dev;
+  s->v[i].ino = st->st_ino;
+  s->v[i].used = 1;
+  s->n++;
   return 0;
 }
 
 static void walk(cli_files *f, const char *dir, int *nbad, int depth,
-                 dir_set *seen) {
-  if (seen_dir(seen, dir, nbad))
-    return;
+                 node_set *seen) {
+  struct stat dst;
+  if (stat(dir, &dst) == 0 && seen_node(seen, &dst, dir, nbad))
+    return; /* a failed stat: opendir says why */
   DIR *d = opendir(dir);
   if (!d) {
     cli_error("%s: %s", dir, strerror(errno));
@@ -220,8 +237,12 @@ static void walk(cli_files *f, const char *dir, int *nbad, int depth,
          * READMEs, findings tables and notes are passed over */
         const char *fmt;
         cs_error err;
-        if (cs_format_sniff(p, &fmt, &err) == CS_OK)
-          push(f, p, 1);
+        if (cs_format_sniff(p, &fmt, &err) == CS_OK) {
+          if (!seen_node(seen, &st, p, nbad) && push(f, p, 1)) {
+            cli_error("%s: out of memory", p);
+            (*nbad)++;
+          }
+        }
         else if (cli_verbosity > 0)
           cli_note("%s: skipped (not a spectrum file)", p);
       }
@@ -236,6 +257,7 @@ static void walk(cli_files *f, const char *dir, int *nbad, int depth,
 }
 
 void cli_files_expand(cli_files *f, char **args, int nargs, int *nbad) {
+  node_set seen = {NULL, 0, 0}; /* over all arguments: the first name wins */
   for (int i = 0; i < nargs; i++) {
     struct stat st;
     if (cli_is_stdio(args[i])) { /* standard input, read when its turn comes */
@@ -247,14 +269,15 @@ void cli_files_expand(cli_files *f, char **args, int nargs, int *nbad) {
       cli_error("%s: %s", args[i], strerror(errno));
       (*nbad)++;
     } else if (S_ISDIR(st.st_mode)) {
-      dir_set seen = {NULL, 0, 0};
       walk(f, args[i], nbad, 0, &seen);
-      free(seen.v);
+    } else if (S_ISREG(st.st_mode) && seen_node(&seen, &st, args[i], nbad)) {
+      continue;
     } else if (push(f, args[i], 0)) {
       cli_error("%s: out of memory", args[i]);
       (*nbad)++;
     }
   }
+  free(seen.v);
 }
 
 void cli_files_free(cli_files *f) {
@@ -263,6 +286,40 @@ void cli_files_free(cli_files *f) {
   free(f->path);
   free(f->from_dir);
   memset(f, 0, sizeof *f);
+}
+
+const char *cli_ratio_text(size_t num, size_t den, int prec, char *buf,
+                           size_t cap) {
+  if (!den)
+    snprintf(buf, cap, "n/a");
+  else
+    snprintf(buf, cap, "%.*f", prec, (double)num / (double)den);
+  return buf;
+}
+
+const char *cli_kappa_text(const cs_agreement *ag, int prec, char *buf,
+                           size_t cap) {
+  if (ag->expected < 1)
+    snprintf(buf, cap, " = %.*f (95 %% CI %.*f to %.*f)", prec, ag->kappa,
+             prec, ag->kappa_lo, prec, ag->kappa_hi);
+  else
+    snprintf(buf, cap, " undefined: every core falls in one category of a "
+             "rating (chance agreement 1)");
+  return buf;
+}
+
+int cli_stdin_once(const char *cmd, const char *opt, const char *side,
+                   char **args, int nargs) {
+  for (int i = 0; side && cli_is_stdio(side) && i < nargs; i++)
+    if (cli_is_stdio(args[i]))
+      return cli_usage_error(cmd, "%s%s and the input '%s' cannot both be "
+                             "standard input", opt, side, args[i]);
+  return 0;
+}
+
+void cli_print_field(FILE *out, const char *v) {
+  for (; *v; v++)
+    putc((unsigned char)*v < 0x20 || *v == 0x7f ? ' ' : *v, out);
 }
 
 void cli_print_num(FILE *out, double v) {

@@ -74,6 +74,17 @@ int cli_output_ext_known(const char *path);
 
 /* Print a double for TSV: %.10g, empty when NaN. */
 void cli_print_num(FILE *out, double v);
+/* num/den as "%.*f", or "n/a" for 0/0 (the library's agreement gives 0
+ * there); and Cohen's kappa "= K (95 % CI L to H)" or " undefined ..."
+ * when chance agreement is 1 (every core in one category of a rating). */
+const char *cli_ratio_text(size_t num, size_t den, int prec, char *buf,
+                           size_t cap);
+const char *cli_kappa_text(const cs_agreement *ag, int prec, char *buf,
+                           size_t cap);
+
+/* Print a text for one TSV field: control characters (tab, CR, LF, ESC...)
+ * become spaces. */
+void cli_print_field(FILE *out, const char *v);
 
 /* labels.c: read FILE|DIR args into one dataset with a class label per
  * spectrum (labels file, else "class"/"truth.class" metadata, else a
@@ -112,6 +123,11 @@ FILE *cli_fopen_regular(const char *path, const char **why);
 
 /* "-" names standard input (or output, for -o). */
 int cli_is_stdio(const char *path);
+/* Standard input is read once: when the side file of option opt (labels,
+ * findings, manifest; NULL: none) and one of the inputs are both "-", a
+ * usage error of cmd (its exit code), else 0. */
+int cli_stdin_once(const char *cmd, const char *opt, const char *side,
+                   char **args, int nargs);
 
 /* Put the finished temporary file tmp at path: renamed over it, or copied
  * into it when path is an existing device or FIFO (a rename would replace

@@ -28,35 +28,105 @@ static int help(void) {
   return CLI_OK;
 }
 
-/* The value for path in the labels text (file,value lines; the file by its
- * path or its base name); -1 when there is none.  The text was read once,
- * so labels can come from standard input or a FIFO. */
-static int label_wt(const char *labels, const char *path, double *wt) {
-  if (!labels)
+/* One labels line: file (path or base name) and its value. */
+typedef struct {
+  char *file;
+  double v;
+  size_t line;
+} cal_label;
+
+static void labels_free(cal_label *l, size_t n) {
+  for (size_t i = 0; i < n; i++)
+    free(l[i].file);
+  free(l);
+}
+
+/* Parse the labels text (read once, so it may come from standard input or
+ * a FIFO): file,value lines (or tab), '#' comments and blank lines skipped,
+ * a first row whose value is no number is a header.  A value out of
+ * 0..hi, a line without one or a file listed twice is an error naming the
+ * line (such lines were skipped, and the spectrum's metadata silently used
+ * instead).  -1 after saying why. */
+static int parse_labels(const char *path, char *text, double hi,
+                        cal_label **out, size_t *nout) {
+  cal_label *v = NULL;
+  size_t n = 0, cap = 0, line = 0;
+  int rc = 0, header = 1;
+  for (char *l = text, *next; l && !rc; l = next) {
+    if ((next = strchr(l, '\n')))
+      *next++ = '\0';
+    line++;
+    size_t k = strlen(l);
+    while (k && (l[k - 1] == '\r' || l[k - 1] == ' '))
+      l[--k] = '\0'; /* CRLF files, as read_manifest does */
+    if (!k || *l == '#')
+      continue;
+    char *sep = strchr(l, ',') ? strchr(l, ',') : strchr(l, '\t');
+    double w = 0;
+    int bad = !sep || sep == l || cli_parse_double(sep + 1, 0, hi, &w);
+    if (bad && header && sep && sep != l) {
+      header = 0;
+      continue;
+    }
+    header = 0;
+    if (bad) {
+      cli_error("%s: line %zu: want file,value with the value in 0..%g, got "
+                "'%.60s'", path, line, hi, l);
+      rc = -1;
+      break;
+    }
+    *sep = '\0';
+    for (size_t i = 0; i < n && !rc; i++)
+      if (!strcmp(v[i].file, l)) {
+        cli_error("%s: line %zu: '%s' listed again (first on line %zu)", path,
+                  line, l, v[i].line);
+        rc = -1;
+      }
+    if (rc)
+      break;
+    if (n == cap) {
+      size_t ncap = cap ? 2 * cap : 32;
+      cal_label *t = realloc(v, ncap * sizeof *t);
+      if (!t) {
+        rc = -1;
+        cli_error("%s: out of memory", path);
+        break;
+      }
+      v = t;
+      cap = ncap;
+    }
+    if (!(v[n].file = strdup(l))) {
+      rc = -1;
+      cli_error("%s: out of memory", path);
+      break;
+    }
+    v[n].v = w;
+    v[n++].line = line;
+  }
+  if (rc) {
+    labels_free(v, n);
     return -1;
+  }
+  *out = v;
+  *nout = n;
+  return 0;
+}
+
+/* The value for path: the row naming it, else the row naming its base
+ * name; -1 when none. */
+static int label_wt(const cal_label *lab, size_t n, const char *path,
+                    double *wt) {
   const char *b = strrchr(path, '/');
   b = b ? b + 1 : path;
-  for (const char *l = labels; *l;) {
-    const char *e = strchr(l, '\n');
-    size_t len = e ? (size_t)(e - l) : strlen(l);
-    char line[4096];
-    if (len < sizeof line) {
-      size_t k = len;
-      memcpy(line, l, k);
-      while (k && (line[k - 1] == '\r' || line[k - 1] == ' '))
-        k--; /* CRLF files, as read_manifest does */
-      line[k] = '\0';
-      char *sep = strchr(line, ',') ? strchr(line, ',') : strchr(line, '\t');
-      if (sep) {
-        *sep = '\0';
-        const char *lb = strrchr(line, '/');
-        if ((!strcmp(line, path) || !strcmp(lb ? lb + 1 : line, b)) &&
-            !cli_parse_double(sep + 1, 0, 100, wt))
-          return 0;
+  for (int pass = 0; pass < 2; pass++)
+    for (size_t i = 0; i < n; i++) {
+      const char *lb = strrchr(lab[i].file, '/');
+      if (pass ? !strcmp(lb ? lb + 1 : lab[i].file, b)
+               : !strcmp(lab[i].file, path)) {
+        *wt = lab[i].v;
+        return 0;
       }
     }
-    l += len + (e != NULL);
-  }
   return -1;
 }
 
@@ -109,13 +179,22 @@ int cmd_calibrate(int argc, char **argv) {
   optind++;
   if (optind >= argc)
     return cli_usage_error("calibrate", "no standards");
-  char *lab = NULL;
+  if ((c = cli_stdin_once("calibrate", "-l ", labels, argv + optind,
+                          argc - optind)))
+    return c;
+  cal_label *lab = NULL;
+  size_t nlab = 0;
   if (labels) {
     const char *why;
-    if (!(lab = cli_slurp_why(labels, &why))) {
+    char *text = cli_slurp_why(labels, &why);
+    if (!text) {
       cli_error("%s: cannot read labels: %s", labels, why ? why : "out of memory");
       return CLI_DATA_ERROR;
     }
+    int bad = parse_labels(labels, text, wh ? 1 : 100, &lab, &nlab);
+    free(text);
+    if (bad)
+      return CLI_DATA_ERROR;
   }
   int nbad = 0;
   cli_files files = {0};
@@ -142,17 +221,11 @@ int cmd_calibrate(int argc, char **argv) {
         m = cs_spectrum_meta(s, key);
       if (!m && wh) /* the name calcspec simulate writes */
         m = cs_spectrum_meta(s, "truth.whitlockite_frac");
-      if (label_wt(lab, files.path[i], &w) &&
+      if (label_wt(lab, nlab, files.path[i], &w) &&
           (!m || cli_parse_double(m, 0, wh ? 1 : 100, &w))) {
         cli_error("%s: spectrum %zu: no known %s "
                 "(%s, %s or --labels)", files.path[i], k,
                 wh ? "whitlockite share" : "carbonate", tkey, key);
-        nbad++;
-        continue;
-      }
-      if (wh && w > 1) {
-        cli_error("%s: spectrum %zu: whitlockite share %g is not in 0..1",
-                  files.path[i], k, w);
         nbad++;
         continue;
       }
@@ -188,14 +261,14 @@ int cmd_calibrate(int argc, char **argv) {
         cli_files_free(&files);
         free(wt);
         free(ratio);
-        free(lab);
+        labels_free(lab, nlab);
         return CLI_DATA_ERROR;
       }
     }
     cs_dataset_free(ds);
   }
   cli_files_free(&files);
-  free(lab);
+  labels_free(lab, nlab);
   cs_calibration cal;
   int rc = nbad ? CLI_DATA_ERROR : CLI_OK;
   if (wh && tech != CS_TECH_RAMAN && tech != CS_TECH_UNKNOWN) {

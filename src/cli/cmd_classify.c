@@ -112,7 +112,8 @@ static void print_row(const printer *p, const char *file,
   char flags[64];
   flag_text(r->flags, flags, sizeof flags);
   const cs_model *h = p->header;
-  printf("%s\t%zu\t%s\t%s\t%s\t%s\t%s", file, cs_spectrum_source_index(s),
+  cli_print_field(stdout, file); /* a name may hold a tab or newline */
+  printf("\t%zu\t%s\t%s\t%s\t%s\t%s", cs_spectrum_source_index(s),
          core ? core : "", cs_technique_name(cs_model_technique(m)), r->label,
          r->subtype, r->best);
   for (size_t g = 0; g < cs_model_class_count(h); g++) {

@@ -108,6 +108,10 @@ int cmd_cores(int argc, char **argv) {
   }
   if (optind >= argc)
     return cli_usage_error("cores", "no input files");
+  int u = cli_stdin_once("cores", "--core-from manifest:", manifest,
+                         argv + optind, argc - optind);
+  if (u)
+    return u;
   cs_calibration wcal;
   if (wcal_path) {
     cs_error werr;

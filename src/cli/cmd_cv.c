@@ -122,7 +122,10 @@ int cmd_cv(int argc, char **argv) {
   }
   if (optind >= argc)
     return cli_usage_error("cv", "no input files");
-  int nbad = 0;
+  int nbad = cli_stdin_once("cv", "--labels ", labels_path, argv + optind,
+                            argc - optind);
+  if (nbad)
+    return nbad;
   cs_dataset *ds;
   char **labels;
   if (cli_load_labelled(argv + optind, argc - optind, labels_path, &ds,

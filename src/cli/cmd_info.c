@@ -13,10 +13,7 @@ static const char *meta_or_empty(const cs_spectrum *s, const char *key) {
 }
 
 /* TSV fields must not contain tabs or newlines. */
-static void print_field(const char *v) {
-  for (; *v; v++)
-    putchar(*v == '\t' || *v == '\n' || *v == '\r' ? ' ' : *v);
-}
+static void print_field(const char *v) { cli_print_field(stdout, v); }
 
 static const char *const tsv_header =
     "file\tindex\tformat\ttechnique\tpoints\taxis\tx_min\tx_max\tquantity\t"

@@ -134,8 +134,20 @@ static double num_meta(const cs_spectrum *s, const char *key) {
   return end != v && isfinite(d) ? d : NAN;
 }
 
-/* Stage position of spectrum i in um.  0 ok, -1 none. */
+/* Beyond a kilometre a position is not a stage's: the grid's span and
+ * steps would overflow (+-1e308 drew one garbage column). */
+#define POS_MAX_UM 1e9
+
+static int position_um(const cs_spectrum *s, size_t i, double *x, double *y);
+
+/* Stage position of spectrum i in um.  0 ok, -1 none, -2 beyond
+ * POS_MAX_UM. */
 static int position(const cs_spectrum *s, size_t i, double *x, double *y) {
+  int r = position_um(s, i, x, y);
+  return r ? r : fabs(*x) <= POS_MAX_UM && fabs(*y) <= POS_MAX_UM ? 0 : -2;
+}
+
+static int position_um(const cs_spectrum *s, size_t i, double *x, double *y) {
   const char *p = cs_spectrum_meta(s, CS_META_POSITION);
   if (p) {
     char *e1, *e2;
@@ -324,10 +336,15 @@ int cmd_map(int argc, char **argv) {
     size_t i = n++;
     pixel *p = &px[i];
     memset(p, 0, sizeof *p);
-    if (position(s, i, &p->x, &p->y)) {
+    int pos = position(s, i, &p->x, &p->y);
+    if (pos) {
       cs_spectrum_free(s);
-      fprintf(stderr, "calcspec: %s: spectrum %zu has no stage position "
-              "(position_um): not a map\n", path, i);
+      if (pos == -1)
+        fprintf(stderr, "calcspec: %s: spectrum %zu has no stage position "
+                "(position_um): not a map\n", path, i);
+      else
+        fprintf(stderr, "calcspec: %s: spectrum %zu: stage position %g, %g um "
+                "is beyond +-%g um\n", path, i, p->x, p->y, POS_MAX_UM);
       rc = CLI_DATA_ERROR;
       break;
     }

@@ -292,14 +292,15 @@ static void summary_pages(pager *p, rcore *cores, size_t nc, size_t nspec,
     snprintf(buf, sizeof buf, "No core has both spectra and a yes/no finding: %s.", err.msg);
     para(p, 9.5, buf);
   } else {
-    snprintf(buf, sizeof buf, "Cohen's \u03ba = %.3f (95 %% CI %.3f to %.3f)", ag.kappa,
-             ag.kappa_lo, ag.kappa_hi);
+    char kt[128], sn[16], sp[16];
+    snprintf(buf, sizeof buf, "Cohen's \u03ba%s", cli_kappa_text(&ag, 3, kt, sizeof kt));
     text_line(p, 11, 1, dr_hex(DR_OI_BLACK), buf);
     snprintf(buf, sizeof buf, "Interval \u03ba \u2213 1.96 SE, SE %.3f (large-sample, Fleiss, Cohen "
              "& Everitt 1969).  %zu cores compared; agreement %zu/%zu = %.3f (chance %.3f); "
-             "sensitivity %.3f (%zu/%zu), specificity %.3f (%zu/%zu), finding as reference.",
-             ag.kappa_se, ag.n, a + d, ag.n, ag.observed, ag.expected, ag.sensitivity, a, a + c,
-             ag.specificity, d, b + d);
+             "sensitivity %s (%zu/%zu), specificity %s (%zu/%zu), finding as reference.",
+             ag.kappa_se, ag.n, a + d, ag.n, ag.observed, ag.expected,
+             cli_ratio_text(a, a + c, 3, sn, sizeof sn), a, a + c,
+             cli_ratio_text(d, b + d, 3, sp, sizeof sp), d, b + d);
     para(p, 9.5, buf);
   }
   section(p, "Discordant cores");
@@ -687,13 +688,15 @@ static void h_summary(FILE *o, const rcore *cores, size_t nc, size_t nspec,
     h_esc(o, err.msg);
     fputs(".</p>\n", o);
   } else {
-    fprintf(o, "<p class=\"kappa\">Cohen's \u03ba = %.3f (95 %% CI %.3f to %.3f)</p>\n",
-            ag.kappa, ag.kappa_lo, ag.kappa_hi);
+    char kt[128], sn[16], sp[16];
+    fprintf(o, "<p class=\"kappa\">Cohen's \u03ba%s</p>\n",
+            cli_kappa_text(&ag, 3, kt, sizeof kt));
     fprintf(o, "<p>Interval \u03ba \u2213 1.96 SE, SE %.3f (large-sample, Fleiss, Cohen "
                "&amp; Everitt 1969).  %zu cores compared; agreement %zu/%zu = %.3f (chance %.3f); "
-               "sensitivity %.3f (%zu/%zu), specificity %.3f (%zu/%zu), finding as reference.</p>\n",
-            ag.kappa_se, ag.n, a + d, ag.n, ag.observed, ag.expected, ag.sensitivity, a, a + c,
-            ag.specificity, d, b + d);
+               "sensitivity %s (%zu/%zu), specificity %s (%zu/%zu), finding as reference.</p>\n",
+            ag.kappa_se, ag.n, a + d, ag.n, ag.observed, ag.expected,
+            cli_ratio_text(a, a + c, 3, sn, sizeof sn), a, a + c,
+            cli_ratio_text(d, b + d, 3, sp, sizeof sp), d, b + d);
   }
   fputs("<h2>Discordant cores</h2>\n", o);
   int any = 0;
@@ -942,13 +945,18 @@ int cmd_report(int argc, char **argv) {
     return cli_usage_error("report", "the report is a PDF or HTML: OUT must end in .pdf or .html");
   if (optind >= argc)
     return cli_usage_error("report", "no input files");
+  if ((c = cli_stdin_once("report", "--findings ", findings, argv + optind,
+                          argc - optind)))
+    return c;
   cs_finding *fr = NULL;
   size_t nf = 0;
   cs_error err;
   if (findings) {
-    char *text = cli_slurp(findings);
-    if (!text) {
-      fprintf(stderr, "calcspec: %s: cannot read findings file\n", findings);
+    const char *why;
+    char *text = cli_slurp_why(findings, &why);
+    if (!text) { /* why, as validate says it */
+      cli_error("%s: cannot read findings file: %s", findings,
+                why ? why : "out of memory");
       return CLI_DATA_ERROR;
     }
     cs_status st = cs_findings_parse(text, strlen(text), &fr, &nf, &err);
@@ -980,10 +988,10 @@ int cmd_report(int argc, char **argv) {
     }
     for (size_t j = 0; j < cs_dataset_count(ds) && !oom; j++) {
       const cs_spectrum *s = cs_dataset_get(ds, j);
-      char id[CS_CORE_ID_MAX + 1];
+      char id[256]; /* a folder name, or core_id (checked when set) */
       core_of(s, files.path[i], id, sizeof id);
-      if (strlen(id) >= CS_CORE_ID_MAX) {
-        fprintf(stderr, "calcspec: %s: core id too long\n", files.path[i]);
+      if (cs_core_id_check(id, &err)) {
+        cli_file_error(files.path[i], &err);
         nbad++;
         continue;
       }
@@ -1002,7 +1010,7 @@ int cmd_report(int argc, char **argv) {
           capc = nn;
         }
         memset(&cores[nc], 0, sizeof cores[nc]);
-        snprintf(cores[nc].id, CS_CORE_ID_MAX, "%s", id);
+        memcpy(cores[nc].id, id, strlen(id) + 1); /* checked: fits */
         nc++;
       }
       rcore *k = &cores[g];

@@ -230,9 +230,16 @@ static int parse_args(int argc, char **argv, sim_args *a) {
     return cli_usage_error("simulate", "no output (-o OUT)");
   if (a->to && !cli_format_known(a->to, 1))
     return cli_usage_error("simulate", "cannot write format '%s'", a->to);
-  if (a->core && !*a->core)
-    return cli_usage_error("simulate", "--core wants a non-empty id");
+  cs_error e;
+  if (a->core && cs_core_id_check(a->core, &e))
+    return cli_usage_error("simulate", "--core: %s", e.msg);
   return -1;
+}
+
+/* The library's simulate messages carry their own "simulate: "; the CLI
+ * adds the command name itself. */
+static const char *bare(const char *msg) {
+  return strncmp(msg, "simulate: ", 10) ? msg : msg + 10;
 }
 
 /* The simulator options of a (defaults of its class and technique, then
@@ -270,7 +277,7 @@ static int sim_opts(const sim_args *a, cs_sim_opts *o) {
   if (a->atr.set) o->atr_shift_cm1 = a->atr.r;
   cs_error err;
   if (cs_sim_opts_check(o, &err))
-    return cli_usage_error("simulate", "%s", err.msg);
+    return cli_usage_error("simulate", "%s", bare(err.msg));
   return -1;
 }
 
@@ -301,7 +308,7 @@ static int write_spots(const sim_args *a, cs_sim_opts *o) {
     o->seed = (unsigned long long)a->seed + (unsigned long long)i;
     cs_dataset *ds;
     if (cs_simulate(o, &ds, &err)) {
-      cli_error("simulate: seed %llu: %s", o->seed, err.msg);
+      cli_error("simulate: seed %llu: %s", o->seed, bare(err.msg));
       rc = CLI_DATA_ERROR;
       break;
     }

@@ -101,6 +101,8 @@ static int answer(stream_ctx *c, const char *text, size_t len, char **line) {
              "(without \\u0000)");
     goto done;
   }
+  if (jc && cs_core_id_check(json_string_value(jc), &err))
+    goto done; /* not echoed back: core is still NULL */
   core = jc ? json_string_value(jc) : NULL;
   const json_t *file = json_object_get(req, "file");
   if (file) {

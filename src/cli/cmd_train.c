@@ -101,7 +101,10 @@ int cmd_train(int argc, char **argv) {
                            "for standard output)");
   if (optind >= argc)
     return cli_usage_error("train", "no training files");
-  int nbad = 0;
+  int nbad = cli_stdin_once("train", "--labels ", labels_path, argv + optind,
+                            argc - optind);
+  if (nbad)
+    return nbad;
   cs_dataset *ds;
   char **labels;
   if (cli_load_labelled(argv + optind, argc - optind, labels_path, &ds,

@@ -49,8 +49,11 @@ typedef struct {
 } crow;
 
 /* Rows from a cores TSV: core_id, expected_birefringent, evidence from the
- * call, n_* and p_* columns.  -1 when path is not such a table, -2 when
- * out of memory (reported). */
+ * call, n_* and p_* columns.  -1 when path is not such a table, -2 after
+ * saying why it cannot be used: no expected_birefringent column, a row
+ * without it, a value but yes/no, a bad or repeated core id (all were
+ * taken: 'maybe' as no, a missing column as no, a repeated core twice,
+ * a long id cut to 63 bytes). */
 static int read_cores_tsv(const char *path, crow **out, size_t *n) {
   char *text = cli_slurp(path);
   *out = NULL;
@@ -59,24 +62,39 @@ static int read_cores_tsv(const char *path, crow **out, size_t *n) {
     free(text);
     return -1;
   }
-  char *save = NULL, *hdr = strtok_r(text, "\n", &save);
-  char *cols[64];
-  int nc = 0;
-  for (char *s2 = NULL, *t = strtok_r(hdr, "\t", &s2); t && nc < 64;
-       t = strtok_r(NULL, "\t", &s2))
-    cols[nc++] = t;
-  size_t cap = 0;
-  for (char *l = strtok_r(NULL, "\n", &save); l; l = strtok_r(NULL, "\n", &save)) {
+  char *cols[64], *next = strchr(text, '\n');
+  if (next)
+    *next++ = '\0';
+  size_t hl = strlen(text);
+  if (hl && text[hl - 1] == '\r')
+    text[hl - 1] = '\0';
+  int nc = split_tabs(text, cols, 64), ci = -1, ei = -1;
+  for (int j = 0; j < nc; j++) {
+    ci = ci < 0 && !strcmp(cols[j], "core_id") ? j : ci;
+    ei = ei < 0 && !strcmp(cols[j], "expected_birefringent") ? j : ei;
+  }
+  int rc = 0;
+  size_t cap = 0, line = 1;
+  if (ei < 0) {
+    cli_error("%s: a cores table without the column expected_birefringent", path);
+    rc = -2;
+  }
+  for (char *l = next; l && !rc; l = next) {
+    if ((next = strchr(l, '\n')))
+      *next++ = '\0';
+    line++;
+    size_t len = strlen(l);
+    if (len && l[len - 1] == '\r') /* CRLF */
+      l[len - 1] = '\0';
+    if (!*l)
+      continue;
     if (*n == cap) {
       cap = cap ? 2 * cap : 16;
       crow *t = realloc(*out, cap * sizeof *t);
       if (!t) {
         cli_error("%s: out of memory", path);
-        free(*out);
-        *out = NULL;
-        *n = 0;
-        free(text);
-        return -2;
+        rc = -2;
+        break;
       }
       *out = t;
     }
@@ -84,22 +102,45 @@ static int read_cores_tsv(const char *path, crow **out, size_t *n) {
     memset(r, 0, sizeof *r);
     char *f[64];
     int nf = split_tabs(l, f, 64);
-    for (int j = 0; j < nf && j < nc; j++) {
+    cs_error err;
+    if (nf <= ei || nf <= ci) {
+      cli_error("%s: line %zu: %d fields, the header names %d", path, line,
+                nf, nc);
+      rc = -2;
+    } else if (cs_core_id_check(f[ci], &err)) {
+      cli_error("%s: line %zu: %s", path, line, err.msg);
+      rc = -2;
+    } else if (strcmp(f[ei], "yes") && strcmp(f[ei], "no")) {
+      cli_error("%s: line %zu: expected_birefringent must be yes or no, got "
+                "'%.40s'", path, line, f[ei]);
+      rc = -2;
+    }
+    for (size_t i = 0; i < *n && !rc; i++)
+      if (!strcmp((*out)[i].id, f[ci])) {
+        cli_error("%s: line %zu: core '%s' listed again", path, line, f[ci]);
+        rc = -2;
+      }
+    for (int j = 0; j < nf && j < nc && !rc; j++) {
       size_t used = strlen(r->evidence);
-      if (!strcmp(cols[j], "core_id"))
+      if (j == ci)
         snprintf(r->id, sizeof r->id, "%s", f[j]);
-      else if (!strcmp(cols[j], "expected_birefringent"))
+      else if (j == ei)
         r->expected = !strcmp(f[j], "yes");
       else if (!strcmp(cols[j], "call") || !strncmp(cols[j], "n_", 2) ||
                !strncmp(cols[j], "p_", 2))
         snprintf(r->evidence + used, sizeof r->evidence - used, "%s%s=%s",
                  used ? " " : "", cols[j], f[j]);
     }
-    if (r->id[0])
+    if (!rc)
       (*n)++;
   }
   free(text);
-  return 0;
+  if (rc) {
+    free(*out);
+    *out = NULL;
+    *n = 0;
+  }
+  return rc;
 }
 
 /* Read and parse the findings file; CLI_OK or CLI_DATA_ERROR (reported). */
@@ -217,13 +258,26 @@ static int print_agreement(const size_t t[4], double min_kappa, int rc) {
   printf("cores_compared\t%zu\n", ag.n);
   printf("agreement\t%.4f\n", ag.observed);
   printf("chance_agreement\t%.4f\n", ag.expected);
-  printf("kappa\t%.4f\n", ag.kappa);
-  printf("kappa_95ci\t%.4f\t%.4f\t(kappa -+ 1.96 SE clipped to [-1, 1]; SE %.4f, Fleiss, Cohen & Everitt 1969)\n",
-         ag.kappa_lo, ag.kappa_hi, ag.kappa_se);
-  printf("sensitivity\t%.4f\t(%zu/%zu birefringent cores expected birefringent)\n",
-         ag.sensitivity, a, a + cc);
-  printf("specificity\t%.4f\t(%zu/%zu non-birefringent cores not expected)\n",
-         ag.specificity, d, b + d);
+  /* 0/0 statistics are empty fields (the library gives 0 there) */
+  int kdef = ag.expected < 1;
+  char r1[32], r2[32];
+  if (kdef) {
+    printf("kappa\t%.4f\n", ag.kappa);
+    printf("kappa_95ci\t%.4f\t%.4f\t(kappa -+ 1.96 SE clipped to [-1, 1]; SE %.4f, Fleiss, Cohen & Everitt 1969)\n",
+           ag.kappa_lo, ag.kappa_hi, ag.kappa_se);
+  } else {
+    printf("kappa\t\t(undefined: every core falls in one category of a rating, chance agreement 1)\n");
+    printf("kappa_95ci\t\t\n");
+  }
+  printf("sensitivity\t%s\t(%zu/%zu birefringent cores expected birefringent)\n",
+         a + cc ? cli_ratio_text(a, a + cc, 4, r1, sizeof r1) : "", a, a + cc);
+  printf("specificity\t%s\t(%zu/%zu non-birefringent cores not expected)\n",
+         b + d ? cli_ratio_text(d, b + d, 4, r2, sizeof r2) : "", d, b + d);
+  if (min_kappa > -2 && !kdef) {
+    cli_error("validate: kappa is undefined (every core in one category), "
+              "so --min-kappa %g is not met", min_kappa);
+    return CLI_BELOW_THRESHOLD;
+  }
   if (ag.kappa < min_kappa) {
     cli_error("validate: kappa %.4f below --min-kappa %g",
             ag.kappa, min_kappa);
@@ -239,11 +293,14 @@ static void print_lists(const crow *rows, size_t nr, const cs_finding *fr,
   for (size_t i = 0; i < nr; i++)
     for (size_t j = 0; j < nf; j++)
       if (!strcmp(rows[i].id, fr[j].core_id) && fr[j].birefringent != CS_BIREF_UNKNOWN &&
-          rows[i].expected != (fr[j].birefringent == CS_BIREF_YES))
-        printf("discordant\t%s\t%s\t%s\t%s\t%s\n", rows[i].id,
+          rows[i].expected != (fr[j].birefringent == CS_BIREF_YES)) {
+        printf("discordant\t%s\t%s\t%s\t%s\t", rows[i].id,
                fr[j].birefringent == CS_BIREF_YES ? "birefringent" : "not_birefringent",
                rows[i].expected ? "birefringent" : "not_birefringent",
-               rows[i].evidence, fr[j].notes);
+               rows[i].evidence);
+        cli_print_field(stdout, fr[j].notes); /* free text: a CR, an ESC */
+        putchar('\n');
+      }
   for (size_t j = 0; j < nf; j++) {
     if (row_of(rows, nr, fr[j].core_id) == nr)
       printf("missing_spectra\t%s\t(findings line %d)\n", fr[j].core_id, fr[j].line);
@@ -286,6 +343,9 @@ int cmd_validate(int argc, char **argv) {
     return cli_usage_error("validate", "--findings FILE is required");
   if (optind >= argc)
     return cli_usage_error("validate", "no cores table or spectra");
+  if ((c = cli_stdin_once("validate", "--findings ", findings, argv + optind,
+                          argc - optind)))
+    return c;
   cs_finding *fr;
   size_t nf;
   if (read_findings(findings, &fr, &nf))

@@ -124,6 +124,23 @@ static int emit(watcher *w, char *line) {
   return rc;
 }
 
+/* A regular file that ends in a torn line (a crash mid-write) gets its
+ * newline before we append: the next line glued onto the torn one was
+ * lost too (the state's record, so that file was done again; a result
+ * line, so readers met one bad line of two). */
+static int end_torn_line(int fd, const char *path) {
+  struct stat st;
+  char c = '\n';
+  if (fstat(fd, &st) || !S_ISREG(st.st_mode) || st.st_size == 0)
+    return 0;
+  int rfd = open(path, O_RDONLY | O_CLOEXEC);
+  if (rfd < 0 || pread(rfd, &c, 1, st.st_size - 1) != 1)
+    c = '\n'; /* unreadable: leave it */
+  if (rfd >= 0)
+    close(rfd);
+  return c == '\n' ? 0 : put_line(fd, "\n");
+}
+
 static int load_state(watcher *w, const char *path) {
   FILE *f = fopen(path, "r");
   if (!f)
@@ -349,13 +366,15 @@ int cmd_watch(int argc, char **argv) {
     goto out;
   }
   w.state_fd = open(state, O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC, 0644);
-  if (w.state_fd < 0 || fstat(w.state_fd, &w.state_st)) {
+  if (w.state_fd < 0 || fstat(w.state_fd, &w.state_st) ||
+      end_torn_line(w.state_fd, state)) {
     cli_error("%s: %s", state, strerror(errno));
     goto out;
   }
   if (out) {
     w.out_fd = open(out, O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC, 0644);
-    if (w.out_fd < 0 || fstat(w.out_fd, &w.out_st)) {
+    if (w.out_fd < 0 || fstat(w.out_fd, &w.out_st) ||
+        end_torn_line(w.out_fd, out)) {
       cli_error("%s: %s", out, strerror(errno));
       goto out;
     }

@@ -13,6 +13,7 @@
 typedef struct {
   char *path;
   char *core;
+  int line;
 } mrow;
 
 static const char *manifest_core(const mrow *m, size_t n, const char *path) {
@@ -38,7 +39,8 @@ static void manifest_free(mrow *m, size_t n) {
 }
 
 /* Rows "file,core_id" (or tab-separated); '#' comments, blank lines and a
- * header starting "file" skipped.  -1 after printing why. */
+ * header (a first row whose file is "file") skipped; a file listed twice is
+ * an error (which core would it be?).  -1 after printing why. */
 static int read_manifest(const char *path, mrow **out, size_t *n) {
   const char *why;
   char *text = cli_slurp_why(path, &why);
@@ -51,16 +53,24 @@ static int read_manifest(const char *path, mrow **out, size_t *n) {
   mrow *rows = NULL;
   size_t nrows = 0, cap = 0;
   int line = 0, rc = 0, oom = 0;
-  char *save = NULL;
-  for (char *l = strtok_r(text, "\n", &save); l && !rc;
-       l = strtok_r(NULL, "\n", &save)) {
+  int header = 1; /* a header may come before the first row */
+  for (char *l = text, *next; l && !rc; l = next) {
+    /* line by line, blank ones counted (strtok skipped them: the line
+     * numbers said were off) */
+    if ((next = strchr(l, '\n')))
+      *next++ = '\0';
     line++;
     size_t len = strlen(l);
     while (len && (l[len - 1] == '\r' || l[len - 1] == ' '))
       l[--len] = '\0';
-    if (!len || l[0] == '#' || !strncmp(l, "file", 4))
+    if (!len || l[0] == '#')
       continue;
     char *sep = strchr(l, '\t') ? strchr(l, '\t') : strchr(l, ',');
+    if (header && sep && sep - l == 4 && !strncmp(l, "file", 4)) {
+      header = 0; /* not every row starting "file": file01.animl is one */
+      continue;
+    }
+    header = 0;
     if (!sep || sep == l || !sep[1]) {
       cli_error("%s: line %d: expected file,core_id", path,
               line);
@@ -68,6 +78,14 @@ static int read_manifest(const char *path, mrow **out, size_t *n) {
       break;
     }
     *sep = '\0';
+    for (size_t i = 0; i < nrows && !rc; i++)
+      if (!strcmp(rows[i].path, l)) {
+        cli_error("%s: line %d: '%s' listed again (first on line %d)", path,
+                  line, l, rows[i].line);
+        rc = -1;
+      }
+    if (rc)
+      break;
     if (nrows == cap) {
       size_t ncap = cap ? 2 * cap : 16;
       mrow *t = realloc(rows, ncap * sizeof *t);
@@ -80,6 +98,7 @@ static int read_manifest(const char *path, mrow **out, size_t *n) {
     }
     rows[nrows].path = strdup(l);
     rows[nrows].core = strdup(sep + 1);
+    rows[nrows].line = line;
     nrows++; /* counted before the check so manifest_free frees both */
     if (!rows[nrows - 1].path || !rows[nrows - 1].core)
       rc = oom = -1;
@@ -282,8 +301,8 @@ static void run_file(run_ctx *rc, const char *path, groups *gs,
         stop = 1;
         break;
       }
-      if (strlen(core) >= CS_CORE_ID_MAX) {
-        cli_error("%s: core id too long", path);
+      if (cs_core_id_check(core, &err)) {
+        cli_error("%s: %s", path, err.msg);
         (*nbad)++;
         continue;
       }

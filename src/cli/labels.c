@@ -8,6 +8,8 @@
 typedef struct {
   char *file, *cls;
   long index; /* -1 = every spectrum of the file */
+  size_t line;
+  int used; /* matched a spectrum */
 } label_row;
 
 static char *trim(char *s) {
@@ -37,7 +39,8 @@ static void rows_free(label_row *rows, size_t n) {
 
 /* Append one row (copying file and cls); -1 when out of memory. */
 static int rows_push(label_row **rows, size_t *n, size_t *cap,
-                     const char *file, const char *cls, long index) {
+                     const char *file, const char *cls, long index,
+                     size_t line) {
   if (*n == *cap) {
     size_t ncap = *cap ? *cap * 2 : 64;
     label_row *r = realloc(*rows, ncap * sizeof *r);
@@ -56,14 +59,49 @@ static int rows_push(label_row **rows, size_t *n, size_t *cap,
   row->file = f;
   row->cls = c;
   row->index = index;
+  row->line = line;
+  row->used = 0;
   return 0;
+}
+
+static int cmp_row(const void *a, const void *b) {
+  const label_row *x = *(label_row *const *)a, *y = *(label_row *const *)b;
+  int c = strcmp(x->file, y->file);
+  return c ? c : x->line < y->line ? -1 : x->line > y->line;
+}
+
+/* A spectrum given two classes (the same file and index, or '*' and an
+ * index, with different classes; the first row won): -1 after saying so.
+ * Sorted by file, so the check is n log n for cohort-sized files. */
+static int conflicts(const char *path, label_row *rows, size_t n) {
+  label_row **v = malloc((n ? n : 1) * sizeof *v);
+  if (!v) {
+    cli_error("%s: out of memory", path);
+    return -1;
+  }
+  for (size_t i = 0; i < n; i++)
+    v[i] = &rows[i];
+  qsort(v, n, sizeof *v, cmp_row);
+  int rc = 0;
+  for (size_t i = 0; i < n && !rc; i++)
+    for (size_t j = i + 1; j < n && !rc && !strcmp(v[i]->file, v[j]->file); j++)
+      if ((v[i]->index < 0 || v[j]->index < 0 || v[i]->index == v[j]->index) &&
+          strcmp(v[i]->cls, v[j]->cls)) {
+        cli_error("%s: line %zu: '%s' labelled '%s', but line %zu says '%s'",
+                  path, v[j]->line, v[j]->file, v[j]->cls, v[i]->line,
+                  v[i]->cls);
+        rc = -1;
+      }
+  free(v);
+  return rc;
 }
 
 static int read_labels(const char *path, label_row **out, size_t *nout) {
   *out = NULL;
   *nout = 0;
   const char *why;
-  FILE *f = cli_fopen_regular(path, &why);
+  int in = cli_is_stdio(path); /* "-", as calibrate -l takes it */
+  FILE *f = in ? stdin : cli_fopen_regular(path, &why);
   if (!f) {
     cli_error("%s: cannot open labels file: %s", path, why);
     return -1;
@@ -116,12 +154,21 @@ static int read_labels(const char *path, label_row **out, size_t *nout) {
       rc = -1;
       break;
     }
-    if (rows_push(&rows, &n, &cap, file, cls, index)) {
+    cs_error err;
+    if (cs_class_name_check(cls, &err)) { /* said here, with the line */
+      cli_error("%s: line %zu: %s", path, lineno, err.msg);
+      rc = -1;
+      break;
+    }
+    if (rows_push(&rows, &n, &cap, file, cls, index, lineno)) {
       cli_error("%s: out of memory", path);
       rc = -1;
     }
   }
-  fclose(f);
+  if (!in)
+    fclose(f);
+  if (!rc)
+    rc = conflicts(path, rows, n);
   if (rc) {
     rows_free(rows, n);
     return -1;
@@ -134,15 +181,17 @@ static int read_labels(const char *path, label_row **out, size_t *nout) {
 /* Class of spectrum k of file path: the labels file (matched by path, then
  * by base name), else metadata "class"/"truth.class", else the name of the
  * folder holding the file when it is one of the known classes. */
-static const char *class_for(const label_row *rows, size_t nrows,
+static const char *class_for(label_row *rows, size_t nrows,
                              const char *path, size_t k, const cs_spectrum *s,
                              char *folder, size_t cap) {
   for (int pass = 0; pass < 2; pass++)
     for (size_t i = 0; i < nrows; i++) {
       int match = pass == 0 ? !strcmp(rows[i].file, path)
                             : !strcmp(base(rows[i].file), base(path));
-      if (match && (rows[i].index < 0 || (size_t)rows[i].index == k))
+      if (match && (rows[i].index < 0 || (size_t)rows[i].index == k)) {
+        rows[i].used = 1;
         return rows[i].cls;
+      }
     }
   if (nrows)
     return NULL; /* with a labels file, unlisted spectra are not used */
@@ -195,6 +244,13 @@ int cli_load_labelled(char **args, int nargs, const char *labels_path,
       const char *cls = class_for(rows, nrows, files.path[i], k, s, folder,
                                   sizeof folder);
       k++;
+      if (cls && !nrows && cs_class_name_check(cls, &err)) {
+        /* a class from metadata or a folder: named with its file */
+        cli_error("%s: spectrum %zu: %s", files.path[i], k - 1, err.msg);
+        (*nbad)++;
+        cs_spectrum_free(s);
+        continue;
+      }
       if (!cls) {
         /* the first few by name, then one count: an unlabelled folder
          * of hundreds of files is one mistake, not hundreds */
@@ -231,6 +287,16 @@ int cli_load_labelled(char **args, int nargs, const char *labels_path,
   if (unlabelled > 3)
     cli_error("%zu more spectra have no class (%zu in all)", unlabelled - 3,
               unlabelled);
+  /* a row that labels nothing is likely a misspelt name, whose file then
+   * went unused: say so (a note; a labels file may cover more data) */
+  size_t unused = 0, first = 0;
+  for (size_t i = nrows; i-- > 0;)
+    if (!rows[i].used)
+      unused++, first = i;
+  if (unused && !rc)
+    cli_note("%s: %zu row%s label%s no spectrum of the input (first: line "
+             "%zu, '%s')", labels_path, unused, unused > 1 ? "s" : "",
+             unused > 1 ? "" : "s", rows[first].line, rows[first].file);
   cli_files_free(&files);
   rows_free(rows, nrows);
   if (rc) {

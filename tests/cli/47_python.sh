@@ -134,6 +134,14 @@ for bad in ([s[0], "not a spectrum"], []):
     except calcspec.Error:
         pass
 assert not [f for f in os.listdir(t) if f.startswith("py_bad")]
+# a NUL in a path or a step spec is refused: C reads up to it (a smoothing
+# spec "sg:11:3\0x" was taken as sg:11:3; a path as "no such file")
+for f in (lambda: calcspec.read(os.path.join(ex, "core01", "cod_9100.animl") + "\0x"),
+          lambda: calcspec.preprocess(cc.x, cc.y, smooth="sg:11:3\0x")):
+    try:
+        f(); raise SystemExit("no error for a NUL")
+    except calcspec.InvalidArgument as e:
+        assert "NUL byte" in str(e), e
 print("ok")
 PY
   rc=$?

@@ -11,6 +11,9 @@ run simulate --class ha --snr 0:5 -o "$T/s.animl"; expect "simulate --snr 0:5 is
 run simulate --class ha --carbonate 20 -o "$T/s.animl"; expect "simulate --carbonate bound" 2 "--carbonate"
 run simulate --class ha --seed 1.5 -o "$T/s.animl"; expect "simulate --seed must be an integer" 2 "--seed"
 run simulate --class ha --range 300:99999 -o "$T/s.animl"; expect "simulate window beyond the laser line" 2 "does not fit"
+grep -q 'simulate: simulate:' "$T/err" && not_ok "simulate: said once" "$(head -n 1 "$T/err")" || ok "simulate: said once"
+run simulate --class ha --technique ftir --range 1:20000 -o "$T/s.animl"
+expect "ftir window out of range" 2 "^calcspec: simulate: ftir window must lie"
 run simulate --class ha --technique uv -o "$T/s.animl"; expect "simulate --technique strict" 2 "--technique"
 run simulate --class ha extra -o "$T/s.animl"; expect "simulate rejects stray arguments" 2 "unexpected argument"
 

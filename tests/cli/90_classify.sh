@@ -57,6 +57,10 @@ run train "$T/x"; expect "train without -o: usage error, nothing written" 2 "giv
 [ -e model.txt ] && not_ok "train without -o wrote ./model.txt" || ok "train without -o writes no ./model.txt"
 run train -k 0 x; expect "train -k 0 is a usage error" 2
 run cv --folds 1 x; expect "cv --folds 1 is a usage error" 2 "--folds"
+# more folds than groups says what a group is and how many there are (it
+# was "cv: 100 folds for 6 groups")
+run cv --folds 100 "$ROOT/spectra/examples"
+expect "cv: more folds than groups" 1 "100 folds need as many groups (cores, spots or files), got 6: use 6 folds or fewer"
 run classify; expect "classify without files" 2
 
 # COD/COM subtype = the side of 0.5 of the Kontoyannis COM fraction (its fit

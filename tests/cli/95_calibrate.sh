@@ -27,6 +27,17 @@ tr -d '\r' < "$T/lab/wt.csv" | sed 's/$/\r/' > "$T/lab/wt_crlf.csv"
 run calibrate carbonate -l "$T/lab/wt_crlf.csv" "$T"/lab/std*.csv; expect "calibrate -l CRLF labels" 0
 cmp -s "$T/out" "$T/lab/cal_lf.txt" && ok "CRLF labels: the same calibration" \
   || not_ok "CRLF labels" "$(head -c 300 "$T/out")"
+# a label that is no value in range, or a file labelled twice, is refused
+# naming the line (it was skipped, and the metadata's value used instead)
+printf 'std1.csv,2\nstd2.csv,nan\n' > "$T/lab/bad.csv"
+run calibrate carbonate -l "$T/lab/bad.csv" "$T"/lab/std*.csv
+expect "calibrate -l: nan is refused" 1 "bad.csv: line 2: want file,value with the value in 0..100, got 'std2.csv,nan'"
+printf 'std1.csv,2\nstd2.csv,4\nstd1.csv,6\n' > "$T/lab/dup.csv"
+run calibrate carbonate -l "$T/lab/dup.csv" "$T"/lab/std*.csv
+expect "calibrate -l: a file listed twice" 1 "dup.csv: line 3: 'std1.csv' listed again (first on line 1)"
+printf 'std1.csv,0.2\nstd2.csv,4\n' > "$T/lab/wh.csv"
+run calibrate whitlockite -l "$T/lab/wh.csv" "$T"/lab/std*.csv
+expect "calibrate whitlockite -l: a share above 1" 1 "wh.csv: line 2: want file,value with the value in 0..1"
 # no standard usable: say that, not "technique must be raman or ftir" (the
 # technique is unknown only because no standard was read)
 run calibrate carbonate "$ROOT/spectra/examples/core01"

@@ -17,6 +17,39 @@ printf 'file,core_id\ncod_9100.animl,X1\ncod_9101.animl,X1\ncod_9102.animl,X2\nc
 run cores --core-from manifest "$T/man.csv" "$EX/core01"; expect "--core-from manifest" 0
 expect_out "manifest core X1 has 2 spectra" '^X1	2	'
 run cores --core-from bogus "$EX"; expect "bad --core-from" 2
+# manifests: a file listed twice (two cores) is refused, the line numbers
+# count blank lines, and only a first row "file,..." is a header (every row
+# starting "file" was skipped: file01.animl was "not in the manifest")
+printf 'file,core_id\ncod_9100.animl,A\ncod_9100.animl,B\n' > "$T/man2.csv"
+run cores --core-from manifest:"$T/man2.csv" "$EX/core01/cod_9100.animl"
+expect "manifest: a file listed twice" 1 "man2.csv: line 3: 'cod_9100.animl' listed again (first on line 2)"
+printf 'file,core_id\n\n\ncod_9100.animl,\n' > "$T/man3.csv"
+run cores --core-from manifest:"$T/man3.csv" "$EX/core01/cod_9100.animl"
+expect "manifest: the line number counts blank lines" 1 "man3.csv: line 4: expected file,core_id"
+mkdir -p "$T/fdir"; cp "$EX/core01/cod_9100.animl" "$T/fdir/file01.animl"
+printf 'file01.animl,Z\n' > "$T/man4.csv"
+run cores --core-from manifest:"$T/man4.csv" "$T/fdir"; expect "manifest: a row file01.animl is a row" 0
+expect_out "file01.animl in core Z" '^Z	1	'
+
+# core ids: at most 63 bytes (CS_CORE_ID_MAX, as cs_core and the findings
+# file), no control character; a 5000-byte or tabbed core_id was taken and
+# split classify/cores TSV rows
+run simulate --class ha --core "$(printf '%064d' 1)" -o "$T/long.animl"
+expect "simulate --core of 64 bytes: usage" 2 "^calcspec: simulate: --core: core id of 64 bytes (at most 63)"
+run simulate --class ha --core "$(printf '%063d' 1)" -o "$T/c63.animl"; expect "a 63-byte core id is taken" 0
+long=$(printf '%05000d' 1)
+sed "s|<S>$(printf '%063d' 1)</S>|<S>$long</S>|" "$T/c63.animl" > "$T/long.animl"
+sed "s|<S>$(printf '%063d' 1)</S>|<S>C\tX</S>|" "$T/c63.animl" > "$T/tab.animl"
+run classify "$T/long.animl" "$T/c63.animl"
+expect "classify: a 5000-byte core_id in a file is a data error" 1 "long.animl: .*core id of 5000 bytes (at most 63)"
+expect_prefixed_errors "5000-byte core_id: one prefixed line"
+[ "$(wc -l < "$T/out")" -eq 2 ] && ok "the batch goes on (header + 1 row)" ||
+  not_ok "batch after a long core_id" "$(cut -c1-80 "$T/out")"
+run cores "$T/tab.animl"; expect "cores: a tab in core_id is a data error" 1 "tab.animl: .*core id has a control character (0x09)"
+[ "$(wc -l < "$T/out")" -le 1 ] && ok "no split TSV row" || not_ok "no split TSV row" "$(cut -c1-80 "$T/out")"
+printf 'core_id,birefringent\n%s,yes\n' "$(printf '%064d' 1)" > "$T/longf.csv"
+run validate --findings "$T/longf.csv" "$T/cores.tsv"
+expect "findings: a 64-byte core id names line and limit" 1 "findings line 2: core id of 64 bytes (at most 63)"
 
 # validate: 4 concordant + 2 discordant of 6 -> 2x2 = [[2,1],[1,2]]:
 # po = 4/6, pe = 0.5, kappa = (2/3 - 1/2)/(1/2) = 1/3 (hand-computed)
@@ -27,6 +60,47 @@ expect_out "calcite stated" 'calcite is strongly birefringent'
 expect_out "core05 discordant" '^discordant	core05	birefringent	not_birefringent	.*call=phosphate'
 expect_out "core06 discordant" '^discordant	core06	not_birefringent	birefringent	.*call=oxalate'
 run validate --findings "$EX/findings.csv" --min-kappa 0.5 "$T/cores.tsv"; expect "--min-kappa above kappa exits 3" 3 "below --min-kappa"
+# a cores table that cannot be trusted is refused naming the line: a value
+# but yes/no ('maybe' counted as no), a core twice (counted twice), no
+# expected_birefringent column (every core taken as not expected)
+printf 'core01,yes\n' > "$T/f1.csv"
+{ head -n 1 "$T/cores.tsv"; printf 'core01\t5\toxalate\tmaybe\n'; } > "$T/ct_maybe.tsv"
+run validate --findings "$T/f1.csv" "$T/ct_maybe.tsv"
+expect "cores table: expected_birefringent 'maybe'" 1 "ct_maybe.tsv: line 2: expected_birefringent must be yes or no, got 'maybe'"
+{ head -n 2 "$T/cores.tsv"; sed -n 2p "$T/cores.tsv"; } > "$T/ct_twice.tsv"
+run validate --findings "$T/f1.csv" "$T/ct_twice.tsv"
+expect "cores table: a core twice" 1 "ct_twice.tsv: line 3: core 'core01' listed again"
+printf 'core_id\tn_spectra\tcall\ncore01\t5\toxalate\n' > "$T/ct_nocol.tsv"
+run validate --findings "$T/f1.csv" "$T/ct_nocol.tsv"
+expect "cores table without expected_birefringent" 1 "ct_nocol.tsv: a cores table without the column expected_birefringent"
+sed 's/$/\r/' "$T/cores.tsv" > "$T/ct_crlf.tsv"
+run validate --findings "$EX/findings.csv" "$T/ct_crlf.tsv"; expect "a CRLF cores table reads as the same" 0
+expect_out "CRLF table: kappa 1/3" '^kappa	0\.3333$'
+run validate --findings - - </dev/null
+expect "validate: findings and cores table both on stdin" 2 "cannot both be standard input"
+# the same for the other side files; train/cv --labels - reads standard
+# input (it was "-: cannot open labels file: No such file or directory")
+run cores --core-from manifest:- - </dev/null
+expect "cores: manifest and input both on stdin" 2 "manifest:- and the input '-' cannot both be standard input"
+run calibrate carbonate -l - - </dev/null
+expect "calibrate: labels and input both on stdin" 2 "-l - and the input '-' cannot both be standard input"
+run report --findings - - -o "$T/r.pdf" </dev/null
+expect "report: findings and input both on stdin" 2 "--findings - and the input '-' cannot both be standard input"
+run train --labels - - -o "$T/m.txt" </dev/null
+expect "train: labels and input both on stdin" 2 "--labels - and the input '-' cannot both be standard input"
+printf 'cod_9100.animl,*,oxalate\ncod_9101.animl,*,oxalate\nhydroxyapatite_9200.animl,*,hydroxyapatite\nhydroxyapatite_9201.animl,*,hydroxyapatite\n' |
+  "$CALCSPEC" train --labels - "$EX/core01" "$EX/core02" -o "$T/m_stdin.txt" >"$T/out" 2>"$T/err"; rc=$?
+expect "train --labels - reads the labels from standard input" 0 "trained raman model on 4 spectra, 2 classes"
+# every compared core in one category: kappa and the 0/0 specificity are
+# undefined, printed empty (they were 0.0000, CI 0 to 0), and --min-kappa
+# is not met
+printf 'core01,yes\n' > "$T/one.csv"
+run validate --findings "$T/one.csv" --allow-missing "$T/cores.tsv"; expect "validate on one concordant core" 0
+expect_out "kappa undefined, empty" '^kappa		\(undefined: every core falls in one category'
+expect_out "specificity 0/0 empty" '^specificity		\(0/0 '
+expect_out "sensitivity 1/1" '^sensitivity	1\.0000	\(1/1 '
+run validate --findings "$T/one.csv" --allow-missing --min-kappa -1 "$T/cores.tsv"
+expect "--min-kappa with kappa undefined exits 3" 3 "kappa is undefined (every core in one category), so --min-kappa -1 is not met"
 run validate --findings "$EX/findings.csv" --min-kappa 0.2 "$EX"; expect "validate from spectra, kappa above 0.2" 0
 printf 'core_id,birefringent\ncore01,yes\ncore02,perhaps\n' > "$T/f1.csv"
 run validate --findings "$T/f1.csv" "$T/cores.tsv"; expect "bad yes/no value names the line" 1 "findings line 3: birefringent must be yes, no or unknown, got 'perhaps'"

@@ -87,13 +87,15 @@ PY
     printf '%s\n' '{"id":123456789012345678901,"x":[1,2,3],"y":[1,2]}'
     printf '%s\n' "{\"id\":\"n12\",\"file\":\"$EX/core01/cod_9100.animl\\u0000.x\"}"
     printf '%s\n' "{\"id\":\"n13\",\"file\":\"$EX/core01/cod_9100.animl\",\"core_id\":\"C\\u00001\"}"
+    printf '%s\n' "{\"id\":\"n14\",\"file\":\"$EX/core01/cod_9100.animl\",\"core_id\":\"$(printf '%0100d' 7)\"}"
+    printf '%s\n' "{\"id\":\"n15\",\"file\":\"$EX/core01/cod_9100.animl\",\"core_id\":\"C\\t1\"}"
   } > "$T/bad.jsonl"
   "$CALCSPEC" stream < "$T/bad.jsonl" > "$T/out" 2> "$T/err"; rc=$?
   expect "stream survives malformed requests" 0
   if python3 - "$T/out" <<'PY'
 import json, sys
 r = [json.loads(l) for l in open(sys.argv[1])]
-assert len(r) == 13, len(r)
+assert len(r) == 15, len(r)
 e = [x.get("error", "") for x in r]
 assert r[0]["id"] == "n1" and e[0] == '"x" must be an array of 1..1000000 finite numbers', e[0]
 assert e[1] == 'duplicate key "x"', e[1]
@@ -111,6 +113,10 @@ assert r[10]["id"] == float(123456789012345678901) and e[10] == "x has 3 points,
 # a NUL in a name: refused (the file before the NUL was read instead)
 assert e[11] == '"file" and "format" must be strings (without \\u0000)', r[11]
 assert e[12] == '"core_id" must be a string (without \\u0000)', r[12]
+# core ids are bounded like cs_core's (63 bytes) and one TSV field: a
+# 100-byte or tabbed id was taken (and echoed) as given
+assert e[13].startswith("core id of 100 bytes (at most 63)") and r[13].get("core_id") is None, r[13]
+assert e[14] == "core id has a control character (0x09) at byte 2", r[14]
 PY
   then ok "stream: malformed members give precise error lines"; else not_ok "stream malformed" "$(head -c 900 "$T/out")"; fi
 
@@ -168,6 +174,26 @@ if wait_for "$T/werr" "watching" 1; then
   fi
 else
   kill $wpid 2>/dev/null; wait $wpid; not_ok "watch did not start" "$(cat "$T/werr")"
+fi
+# a torn last line (a crash mid-write) in the state and in the results gets
+# its newline before the next append: the next record was glued onto it
+# and lost (the state's: that file was done again after the next restart)
+W2=$T/watch2; mkdir -p "$W2"
+cp "$EX/core02/hydroxyapatite_9200.animl" "$W2/a.animl"
+printf '{"name":"gone.animl","si' > "$W2/.calcspec-watch.state"
+printf '{"file":"torn' > "$T/res2.jsonl"
+timeout 30 "$CALCSPEC" watch -o "$T/res2.jsonl" "$W2" 2> "$T/werr2" &
+wpid=$!
+if wait_for "$W2/.calcspec-watch.state" '"name":"a.animl"' 1; then
+  kill -TERM $wpid; wait $wpid
+  tail -n 1 "$W2/.calcspec-watch.state" | grep -q '^{"name":"a.animl"' &&
+    ok "watch: a torn state line is ended before the next record" ||
+    not_ok "torn state line" "$(cat "$W2/.calcspec-watch.state")"
+  tail -n 1 "$T/res2.jsonl" | grep -q '^{"file":"a.animl"' &&
+    ok "watch: a torn results line is ended before the next result" ||
+    not_ok "torn results line" "$(cut -c1-80 "$T/res2.jsonl")"
+else
+  kill $wpid 2>/dev/null; wait $wpid; not_ok "watch on a torn state did not record" "$(cat "$T/werr2")"
 fi
 run watch; expect "watch without a directory" 2
 run watch "$T/nonexistent"; expect "watch a missing directory" 1 "not a directory"

@@ -199,6 +199,8 @@ PYEOF
 [ $? -eq 0 ] && ok "HTML report: cores, kappa, classes, discordant cores, 7 sections, $(cut -d' ' -f1 "$T/html.txt") inline SVG thumbnails, no external references" \
   || not_ok "HTML report" "$(tail -n 3 "$T/html.txt")"
 run report "$EX/core01" -o "$T/r1.pdf"; expect "report without findings" 0
+run report --findings "$T/nosuch.csv" "$EX/core01" -o "$T/r0.pdf"
+expect "report: an unreadable findings file says why" 1 "nosuch.csv: cannot read findings file: No such file or directory"
 if command -v pdftotext >/dev/null 2>&1; then
   pdftotext "$T/r1.pdf" - | grep -q "No findings given" && ok "report says there is no comparison" \
     || not_ok "report without findings says so"
@@ -257,6 +259,14 @@ echo "$n" | awk '$2 < 1000 { bad = 1 } END { exit bad }' && ok "value map: virid
   || not_ok "value map viridis" "$(echo $n)"
 run map --value bogus "$T/map.txt" -o "$T/x.png"; expect "map: unknown --value" 2 "unknown --value"
 run map "$HA" -o "$T/x.png"; expect "map: a single spectrum without positions" 1 "not a map"
+# a stage position of +-1e308 um overflowed the grid's span (one garbage
+# column, or cairo's "invalid matrix"): refused by name and spectrum
+awk -F'\t' -v OFS='\t' 'NR == 4 { $1 = "1e308" } NR == 5 { $1 = "-1e308" } 1' \
+  "$T/map.txt" > "$T/map_far.txt"
+run map --value intensity "$T/map_far.txt" --table "$T/far.tsv" -o "$T/far.png"
+expect "map: a position of 1e308 um is refused" 1 \
+  "map_far.txt: spectrum 0: stage position 1e+308, 0 um is beyond"
+expect_prefixed_errors "map: far position, one prefixed line"
 
 if have_shared; then
   LS=$SHARED/formats/horiba_labspec_xml/jobinyvon_test_map_x3-y2.xml

@@ -115,6 +115,26 @@ if [ "$rc" -eq 2 ] && ! grep -q "$esc" "$T/err"; then
 else
   not_ok "escaped option value" "rc $rc" "stderr: $(od -c "$T/err" | head -n 3)"
 fi
+# TSV on stdout: a file name with a tab and a newline (classify), findings
+# notes with CR and ESC (validate) stay one field on one line
+mkdir -p "$T/tsv"
+cp "$ROOT/spectra/examples/core01/cod_9100.animl" "$T/tsv/a	b
+c.animl"
+run classify "$T/tsv"
+if [ "$rc" -eq 0 ] && [ "$(wc -l <"$T/out")" -eq 2 ] &&
+  [ "$(awk -F'\t' 'NR == 1 { h = NF } NR == 2 { print NF == h }' "$T/out")" = 1 ]; then
+  ok "classify TSV: a tab and a newline in a file name stay in one field"
+else
+  not_ok "classify TSV file name" "rc $rc" "$(head -c 200 "$T/out" | od -c | head -n 4)"
+fi
+"$CALCSPEC" cores "$ROOT/spectra/examples/core01" >"$T/c1.tsv" 2>/dev/null
+printf 'core01,no,x%s[31mred\rZ\n' "$esc" >"$T/fn.csv"
+run validate --findings "$T/fn.csv" "$T/c1.tsv"
+if grep -q '^discordant	core01	' "$T/out" && ! grep -q "$esc" "$T/out" && ! grep -q "$(printf '\r')" "$T/out"; then
+  ok "validate TSV: CR and ESC in findings notes become spaces"
+else
+  not_ok "validate TSV notes" "rc $rc" "$(grep core01 "$T/out" | od -c | tail -n 4)"
+fi
 
 # labels files (found by the labels fuzz target): an empty class is refused;
 # a bad row after good ones is refused without leaking them (make asan
@@ -125,6 +145,31 @@ expect "train --labels: an empty class is refused naming the line" 1 "labels.csv
 printf 'cod_9100.animl,0,oxalate\nx.animl,y,calcite\n' >"$T/labels.csv"
 run train --labels "$T/labels.csv" "$ROOT/spectra/examples/core01" -o "$T/m.txt"
 expect "train --labels: a bad row after a good one is refused" 1 "labels.csv: line 2: bad index 'y'"
+# a class name a model cannot hold is refused at its line, saying why (it
+# was "train: spectrum 4: invalid class name", no file, no reason), and a
+# spectrum given two classes is refused (the first row silently won)
+printf 'cod_9100.animl,*,oxalate\ncod_9101.animl,*,%0100d\n' 7 >"$T/labels.csv"
+run train --labels "$T/labels.csv" "$ROOT/spectra/examples/core01" -o "$T/m.txt"
+expect "train --labels: a 100-character class names line and limit" 1 \
+  "labels.csv: line 2: class name '00000000000000000000...' of 100 characters (at most 31)"
+printf 'cod_9100.animl,*,unknown\n' >"$T/labels.csv"
+run train --labels "$T/labels.csv" "$ROOT/spectra/examples/core01" -o "$T/m.txt"
+expect "train --labels: 'unknown' is not a class" 1 "labels.csv: line 1: class name 'unknown' is the reject label"
+printf 'cod_9100.animl,*,oxalate\ncod_9101.animl,,oxalate\ncod_9100.animl,0,tissue\n' >"$T/labels.csv"
+run train --labels "$T/labels.csv" "$ROOT/spectra/examples/core01" -o "$T/m.txt"
+expect "train --labels: one spectrum, two classes" 1 \
+  "labels.csv: line 3: 'cod_9100.animl' labelled 'tissue', but line 1 says 'oxalate'"
+# a labels row that matches no input (a misspelt name: that file then went
+# unused, silently) is noted with its line
+printf 'cod_9100.animl,*,oxalate\ncod_9101.ANIML,*,oxalate\nhydroxyapatite_9200.animl,*,hydroxyapatite\nhydroxyapatite_9201.animl,*,hydroxyapatite\ncod_9102.animl,*,oxalate\n' >"$T/labels.csv"
+run train --labels "$T/labels.csv" "$ROOT/spectra/examples/core01" "$ROOT/spectra/examples/core02" -o "$T/m.txt"
+expect "train --labels: a row matching no input is noted" 0 "labels.csv: 1 row labels no spectrum of the input (first: line 2, 'cod_9101.ANIML')"
+mkdir -p "$T/badcls"
+cp "$ROOT/spectra/examples/core01/cod_9100.animl" "$ROOT/spectra/examples/core02/hydroxyapatite_9200.animl" "$T/badcls/"
+sed 's|<S>oxalate</S>|<S>ox alate</S>|' "$ROOT/spectra/examples/core01/cod_9101.animl" >"$T/badcls/bad.animl"
+run cv "$T/badcls"
+expect "cv: a class from metadata that no model can hold names the file" 1 \
+  "badcls/bad.animl: spectrum 0: class name 'ox alate': only letters, digits, _ and -"
 
 # symbolic links back up a folder tree: each folder is walked once (two
 # such links once took 2^32 walks; one counted every file 33 times)
@@ -138,6 +183,26 @@ if ln -s . "$T/loop/in/a" 2>/dev/null && ln -s .. "$T/loop/in/b"; then
     not_ok "folder walked once" "cod_9100.animl listed $n times"
 else
   skip "symbolic link loops" "ln -s failed"
+fi
+
+# one file reached through two links, or a path and a link, is one file
+# (the first name kept): a batch counted it twice
+mkdir -p "$T/dup/x"
+cp "$ROOT/spectra/examples/core01/cod_9100.animl" "$T/dup/x/"
+if ln -s x/cod_9100.animl "$T/dup/l1.animl" 2>/dev/null &&
+   ln -s x/cod_9100.animl "$T/dup/l2.animl"; then
+  run info "$T/dup"
+  expect "info on a folder with two links to one file" 0
+  n=$(grep -c 'sim-cod-9100-0' "$T/out")
+  [ "$n" -eq 1 ] && ok "a file behind two links is listed once" ||
+    not_ok "a file behind two links is listed once" "listed $n times"
+  run info "$T/dup/x/cod_9100.animl" "$T/dup/l2.animl"
+  expect_out "a path then a link to it: the first name kept" "^$T/dup/x/cod_9100.animl"
+  n=$(grep -c 'l2.animl' "$T/out")
+  [ "$n" -eq 0 ] && ok "a path then a link to it: listed once" ||
+    not_ok "a path then a link to it: listed once" "link listed $n times"
+else
+  skip "links to one file" "ln -s failed"
 fi
 
 # an existing FIFO as the output is written into, never replaced by a

@@ -233,6 +233,15 @@ def _check(status, err, path=None):
         _raise(status, err, path)
 
 
+def _c(s, what, path=False):
+    """s as bytes for the library; a NUL inside is refused (C would read
+    the string only up to it: "a\\0b" opened the file "a")."""
+    b = os.fsencode(s) if path else (s if isinstance(s, bytes) else s.encode())
+    if b"\0" in b:
+        raise InvalidArgument(_CS_ERR_ARG, "%s %r holds a NUL byte" % (what, s))
+    return b
+
+
 def _need_numpy(what):
     if _np is None:
         raise Error(-1, "%s needs numpy (Debian: apt-get install "
@@ -329,12 +338,12 @@ def _override(sp, technique, axis, path):
 def _open_dataset(path, format=None):
     """The cs_dataset handle of a file, freed on leaving the block; a missing
     file raises calcspec.FileNotFoundError, a bad one Error."""
-    p = os.fsencode(path)
+    p = _c(path, "path", True)
     if not os.path.exists(p):
         raise FileNotFoundError(path)
     ds = _P()
     err = _CsError()
-    _check(_lib.cs_dataset_read(p, format.encode() if format else None,
+    _check(_lib.cs_dataset_read(p, _c(format, "format") if format else None,
                                 ctypes.byref(ds), ctypes.byref(err)), err, path)
     try:
         yield ds
@@ -462,7 +471,7 @@ class Model:
             raise InvalidArgument(_CS_ERR_ARG, "technique must be 'raman' or "
                                   "'ftir', not %r" % (technique,))
         if path is not None:
-            p = os.fsencode(path)
+            p = _c(path, "path", True)
             if not os.path.exists(p):
                 raise FileNotFoundError(path)
             h = _P()
@@ -682,7 +691,7 @@ def preprocess(x, y=None, axis=None, laser_nm=None, crop=None, spikes=None,
     err = _CsError()
     p = _P()
     if pipeline is not None:
-        _check(_lib.cs_pipeline_parse(pipeline.encode(), ctypes.byref(p),
+        _check(_lib.cs_pipeline_parse(_c(pipeline, "pipeline"), ctypes.byref(p),
                                       ctypes.byref(err)), err)
     else:
         _check(_lib.cs_pipeline_new(ctypes.byref(p), ctypes.byref(err)), err)
@@ -693,7 +702,7 @@ def preprocess(x, y=None, axis=None, laser_nm=None, crop=None, spikes=None,
                         ("normalise", normalise), ("resample", resample)):
             if v is not None:
                 _check(_lib.cs_pipeline_set_step(p, name.encode(),
-                                                 _as_spec(name, v).encode(),
+                                                 _c(_as_spec(name, v), name),
                                                  ctypes.byref(err)), err)
         s = _new_spectrum(x, y, axis, sp_tech,
                           laser_nm if laser_nm is not None else sp_laser, err)
@@ -728,7 +737,7 @@ def baseline(data, method="arpls", x_data=None, **params):
     spec = _baseline_spec(method, params)
     o = _BaselineOpts()
     err = _CsError()
-    _check(_lib.cs_baseline_opts_parse(spec.encode(), ctypes.byref(o),
+    _check(_lib.cs_baseline_opts_parse(_c(spec, "baseline"), ctypes.byref(o),
                                        ctypes.byref(err)), err)
     out = _np.empty_like(y)
     _check(_lib.cs_baseline_fit(x.ctypes.data if x is not None else None,
@@ -829,7 +838,7 @@ def classify(x, y, axis="raman_shift", laser_nm=None, model=None,
 def classify_file(path, model=None, format=None, composition=False):
     """Classify every spectrum in a file: a list of dicts as classify(),
     with "file", "index", "count" and "core_id" filled in."""
-    p = os.fsencode(path)
+    p = _c(path, "path", True)
     err = _CsError()
     with _open_dataset(path, format) as ds:
         out = []
@@ -865,6 +874,8 @@ def _command():
 
 def _run(args):
     import subprocess
+    for a in args:  # subprocess says only "embedded null byte", a ValueError
+        _c(a if isinstance(a, (str, bytes, os.PathLike)) else str(a), "argument", True)
     try:
         p = subprocess.run([_command(), "-q"] + [str(a) for a in args],
                            stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
