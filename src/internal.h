@@ -296,14 +296,15 @@ typedef struct csi_reader {
 
 /* A format written spectrum by spectrum (cs_writer; io.c's table names
  * them, and their write() is NULL): put() writes
- * spectrum i's part of the file into the spool, finish() the whole file
+ * spectrum i's part of the file into the spool (a sink written in place),
+ * finish() the whole file
  * (its head, which may depend on all n spectra, then the spool copied with
  * csi_spool_copy, then its tail) into out.  state: open()'s, NULL when out
  * of memory; free() releases it. */
 typedef struct csi_wstream {
   void *(*open)(void);
-  cs_status (*put)(void *state, const cs_spectrum *s, size_t i, FILE *spool,
-                   cs_error *err);
+  cs_status (*put)(void *state, const cs_spectrum *s, size_t i,
+                   csi_sink *spool, cs_error *err);
   cs_status (*finish)(void *state, size_t n, FILE *spool, csi_sink *out,
                       cs_error *err);
   void (*free)(void *state);

@@ -388,16 +388,48 @@ static cs_status writer_of(const char *path, const char *format,
 struct cs_writer {
   const csi_reader *fmt;
   char *path;
-  /* streaming formats: the spool of the spectra's parts; the output is
-   * created only by close, so a run that dies leaves nothing behind */
+  /* streaming formats: the spool of the spectra's parts (written in place);
+   * the output is created only by close, so a run that dies leaves nothing
+   * behind */
   const csi_wstream *ws;
   void *state;
-  FILE *spool;
+  csi_sink spool;
   /* the others: copies of the spectra, written whole by close */
   cs_dataset *ds;
   size_t n;
   cs_status failed; /* a put's status: close writes nothing */
 };
+
+/* A writer of format fmt to path. */
+static cs_status writer_new(const char *path, const csi_reader *fmt,
+                            cs_writer **w, cs_error *err) {
+  cs_writer *o = calloc(1, sizeof *o);
+  if (!o || !(o->path = csi_strdup(path))) {
+    free(o);
+    return csi_error(err, CS_ERR_NOMEM, "out of memory");
+  }
+  o->fmt = fmt;
+  o->ws = wstream_of(fmt);
+  /* the spool beside the output also tells now, not after the work, that
+   * its directory cannot be written (csv has nothing to spool: only that) */
+  cs_status st = CS_OK;
+  FILE *spool = csi_spool_open(path);
+  if (!spool)
+    st = csi_error(err, CS_ERR_IO, "cannot create: %s", strerror(errno));
+  else if (!o->ws)
+    fclose(spool);
+  else
+    o->spool.f = spool;
+  if (!st && (o->ws ? !(o->state = o->ws->open())
+                    : !(o->ds = csi_dataset_alloc())))
+    st = csi_error(err, CS_ERR_NOMEM, "out of memory");
+  if (st) {
+    cs_writer_abort(o);
+    return st;
+  }
+  *w = o;
+  return CS_OK;
+}
 
 cs_status cs_writer_open(const char *path, const char *format, cs_writer **w,
                          cs_error *err) {
@@ -406,38 +438,7 @@ cs_status cs_writer_open(const char *path, const char *format, cs_writer **w,
   if (!path)
     return csi_error(err, CS_ERR_ARG, "nothing to write");
   cs_status st = writer_of(path, format, &fmt, err);
-  if (st)
-    return st;
-  cs_writer *o = calloc(1, sizeof *o);
-  if (!o || !(o->path = csi_strdup(path))) {
-    free(o);
-    return csi_error(err, CS_ERR_NOMEM, "out of memory");
-  }
-  o->fmt = fmt;
-  o->ws = wstream_of(fmt);
-  /* the spool beside the output also tells now, not after the work,
-   * that its directory cannot be written */
-  if (o->ws && !(o->spool = csi_spool_open(path)))
-    st = csi_error(err, CS_ERR_IO, "cannot create: %s",
-                   strerror(errno));
-  else if (o->ws && !(o->state = o->ws->open()))
-    st = csi_error(err, CS_ERR_NOMEM, "out of memory");
-  else if (!o->ws && !(o->ds = csi_dataset_alloc()))
-    st = csi_error(err, CS_ERR_NOMEM, "out of memory");
-  else if (!o->ws) { /* nothing to spool: the same check, at once */
-    FILE *probe = csi_spool_open(path);
-    if (!probe)
-      st = csi_error(err, CS_ERR_IO, "cannot create: %s",
-                     strerror(errno));
-    else
-      fclose(probe);
-  }
-  if (st) {
-    cs_writer_abort(o);
-    return st;
-  }
-  *w = o;
-  return CS_OK;
+  return st ? st : writer_new(path, fmt, w, err);
 }
 
 static cs_status earlier_failure(const cs_writer *w, cs_error *err) {
@@ -451,7 +452,7 @@ cs_status cs_writer_put(cs_writer *w, const cs_spectrum *s, cs_error *err) {
     return earlier_failure(w, err);
   cs_status st;
   if (w->ws)
-    st = w->ws->put(w->state, s, w->n, w->spool, err);
+    st = w->ws->put(w->state, s, w->n, &w->spool, err);
   else {
     cs_spectrum *c;
     st = cs_spectrum_copy(s, &c, err);
@@ -478,7 +479,7 @@ cs_status cs_writer_close(cs_writer *w, cs_error *err) {
   else if (w->ws) {
     csi_sink out;
     if (!(st = csi_sink_open(&out, w->path, err))) {
-      st = w->ws->finish(w->state, w->n, w->spool, &out, err);
+      st = w->ws->finish(w->state, w->n, w->spool.f, &out, err);
       if (st)
         csi_sink_abort(&out);
       else
@@ -495,8 +496,7 @@ void cs_writer_abort(cs_writer *w) {
     return;
   if (w->ws && w->state)
     w->ws->free(w->state);
-  if (w->spool)
-    fclose(w->spool);
+  csi_sink_abort(&w->spool); /* in place: only closes it */
   cs_dataset_free(w->ds);
   free(w->path);
   free(w);
@@ -528,7 +528,7 @@ cs_status cs_dataset_write(const cs_dataset *ds, const char *path,
   if (st || !wstream_of(fmt))
     return st ? st : fmt->write(ds, path, err);
   cs_writer *w;
-  if ((st = cs_writer_open(path, format, &w, err)))
+  if ((st = writer_new(path, fmt, &w, err)))
     return st;
   for (size_t i = 0; i < ds->n && !st; i++)
     st = cs_writer_put(w, ds->items[i], err);

@@ -14,7 +14,6 @@
 #include "xmlutil.h"
 
 #include <ctype.h>
-#include <errno.h>
 #include <math.h>
 #include <stdlib.h>
 #include <string.h>
@@ -1176,9 +1175,8 @@ static void *animl_wopen(void) {
   return a;
 }
 
-/* node, at depth level of the document, on its own line into f (the
- * spool) or out */
-static cs_status dump_node(xmlDocPtr doc, xmlNodePtr node, int level, FILE *f,
+/* node, at depth level of the document, on its own line into out */
+static cs_status dump_node(xmlDocPtr doc, xmlNodePtr node, int level,
                            csi_sink *out, cs_error *err) {
   size_t n;
   xmlChar *t = csi_xml_node_text(doc, node, level, &n);
@@ -1186,22 +1184,17 @@ static cs_status dump_node(xmlDocPtr doc, xmlNodePtr node, int level, FILE *f,
     return csi_error(err, CS_ERR_NOMEM, "out of memory writing AnIML");
   static const char pad[] = "    "; /* depth 2 at most: a step */
   level = level > 2 ? 2 : level;
-  cs_status st = CS_OK;
-  if (out) {
-    st = csi_sink_write(out, pad, 2 * (size_t)level, err);
-    if (!st)
-      st = csi_sink_write(out, t, n, err);
-    if (!st)
-      st = csi_sink_write(out, "\n", 1, err);
-  } else if (fwrite(pad, 1, 2 * (size_t)level, f) != 2 * (size_t)level ||
-             fwrite(t, 1, n, f) != n || fputc('\n', f) == EOF)
-    st = csi_error(err, CS_ERR_IO, "cannot write: %s", strerror(errno));
+  cs_status st = csi_sink_write(out, pad, 2 * (size_t)level, err);
+  if (!st)
+    st = csi_sink_write(out, t, n, err);
+  if (!st)
+    st = csi_sink_write(out, "\n", 1, err);
   xmlFree(t);
   return st;
 }
 
 static cs_status animl_wput(void *state, const cs_spectrum *s, size_t i,
-                            FILE *spool, cs_error *err) {
+                            csi_sink *spool, cs_error *err) {
   animl_writer *a = state;
   const char *id = cs_spectrum_meta(s, CS_META_SAMPLE_ID);
   if (id) {
@@ -1221,7 +1214,7 @@ static cs_status animl_wput(void *state, const cs_spectrum *s, size_t i,
   xmlNodePtr step = a->steps->last;
   cs_status st = bad || !step
                      ? csi_error(err, CS_ERR_NOMEM, "out of memory writing AnIML")
-                     : dump_node(a->doc, step, 2, spool, NULL, err);
+                     : dump_node(a->doc, step, 2, spool, err);
   if (step) {
     xmlUnlinkNode(step);
     xmlFreeNode(step);
@@ -1259,7 +1252,7 @@ static cs_status animl_wfinish(void *state, size_t n, FILE *spool,
       attr(smp, "name", clean ? clean : "?");
       free(clean);
     }
-    st = set ? dump_node(a->doc, set, 1, NULL, out, err)
+    st = set ? dump_node(a->doc, set, 1, out, err)
              : csi_error(err, CS_ERR_NOMEM, "out of memory writing AnIML");
     xmlFreeNode(set);
   }

@@ -11,7 +11,6 @@
 #include "internal.h"
 
 #include <ctype.h>
-#include <errno.h>
 #include <math.h>
 #include <stdlib.h>
 #include <string.h>
@@ -1250,23 +1249,18 @@ static void jcamp_wfree(void *state) {
   free(j);
 }
 
-static cs_status put_block(FILE *f, csi_sink *out, const cs_spectrum *s,
-                           size_t i, size_t nblocks, cs_error *err) {
+static cs_status put_block(csi_sink *out, const cs_spectrum *s, size_t i,
+                           size_t nblocks, cs_error *err) {
   csi_buf o = {0};
   write_block(&o, s, i, nblocks);
-  cs_status st = CS_OK;
-  if (o.oom)
-    st = csi_error(err, CS_ERR_NOMEM, "out of memory");
-  else if (out)
-    st = csi_sink_write(out, o.p, o.n, err);
-  else if (fwrite(o.p, 1, o.n, f) != o.n)
-    st = csi_error(err, CS_ERR_IO, "cannot write: %s", strerror(errno));
+  cs_status st = o.oom ? csi_error(err, CS_ERR_NOMEM, "out of memory")
+                       : csi_sink_write(out, o.p, o.n, err);
   csi_buf_free(&o);
   return st;
 }
 
 static cs_status jcamp_wput(void *state, const cs_spectrum *s, size_t i,
-                            FILE *spool, cs_error *err) {
+                            csi_sink *spool, cs_error *err) {
   jcamp_writer *j = state;
   for (size_t k = 0; k < s->n; k++)
     if (!isfinite(s->x[k]) || !isfinite(s->y[k]))
@@ -1276,18 +1270,18 @@ static cs_status jcamp_wput(void *state, const cs_spectrum *s, size_t i,
     return cs_spectrum_copy(s, &j->first, err);
   cs_status st = CS_OK;
   if (j->first) { /* a LINK after all */
-    st = put_block(spool, NULL, j->first, 0, IN_LINK, err);
+    st = put_block(spool, j->first, 0, IN_LINK, err);
     cs_spectrum_free(j->first);
     j->first = NULL;
   }
-  return st ? st : put_block(spool, NULL, s, i, IN_LINK, err);
+  return st ? st : put_block(spool, s, i, IN_LINK, err);
 }
 
 static cs_status jcamp_wfinish(void *state, size_t n, FILE *spool,
                                csi_sink *out, cs_error *err) {
   jcamp_writer *j = state;
   if (n == 1)
-    return put_block(NULL, out, j->first, 0, 1, err);
+    return put_block(out, j->first, 0, 1, err);
   csi_buf o = {0};
   csi_buf_printf(&o,
                  "##TITLE=calcspec dataset\n##JCAMP-DX=5.01\n"
